@@ -1,0 +1,1 @@
+"""Central placement panel: models."""

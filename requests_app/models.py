@@ -1,0 +1,1 @@
+"""EHC needs-assessment requests: models."""

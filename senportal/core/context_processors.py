@@ -1,0 +1,55 @@
+"""Template context shared by every page: the navigation a user's roles allow."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+
+from senportal.core.roles import Capability, primary_role, user_can
+
+C = Capability
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    capability: Capability | None  # None: everyone signed in
+
+
+# The service navigation, in order. URL names only: core imports no app; an entry whose URL
+# does not exist (yet) is left out.
+NAVIGATION: tuple[NavItem, ...] = (
+    NavItem("Home", "home", None),
+    NavItem("Requests", "requests:queue", C.REQUEST_VIEW),
+    NavItem("Advice", "requests:advice-queue", C.ADVICE_VIEW),
+    NavItem("Panel", "panels:meeting-list", C.PANEL_VIEW),
+    NavItem("Placements", "placements:contract-list", C.PLACEMENT_VIEW),
+    NavItem("Dashboard", "dashboard:home", C.REPORTS_VIEW),
+    NavItem("Administration", "admin:index", C.ADMIN),
+)
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    items: list[dict[str, Any]] = []
+    if user is not None and user.is_authenticated:
+        for item in NAVIGATION:
+            if item.capability is not None and not user_can(user, item.capability):
+                continue
+            try:
+                url = reverse(item.url_name)
+            except NoReverseMatch:
+                continue
+            active = request.path == url if url == "/" else request.path.startswith(url)
+            items.append({"label": item.label, "url": url, "active": active})
+    role = primary_role(user) if user is not None else None
+    return {
+        "nav_items": items,
+        "primary_role": role,
+        "council_name": settings.COUNCIL_NAME,
+    }

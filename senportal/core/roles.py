@@ -1,0 +1,153 @@
+"""Roles (Django groups) and what each may do: the one table of permissions in code.
+
+Pure Python apart from the small helpers at the bottom that read a user's groups. Pages and
+API endpoints ask ``user_can(user, Capability.X)``; object-level rules (which requests an
+officer may see, which meetings a panel member sits on) live in each app's
+``QuerySet.visible_to(user)``.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+
+class Role(str, enum.Enum):
+    SEN_OFFICER = "sen_officer"
+    PROVISION_EVALUATOR = "provision_evaluator"
+    EDUCATIONAL_PSYCHOLOGIST = "educational_psychologist"
+    PANEL_MEMBER = "panel_member"
+    PANEL_CHAIR = "panel_chair"
+    FINANCE_OFFICER = "finance_officer"
+    MANAGER = "manager"
+    ADMIN = "admin"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.SEN_OFFICER: "SEN officer",
+    Role.PROVISION_EVALUATOR: "Provision evaluation officer",
+    Role.EDUCATIONAL_PSYCHOLOGIST: "Educational psychologist",
+    Role.PANEL_MEMBER: "Panel member",
+    Role.PANEL_CHAIR: "Panel chair",
+    Role.FINANCE_OFFICER: "Finance officer",
+    Role.MANAGER: "Head of service",
+    Role.ADMIN: "System administrator",
+}
+
+# When a person holds several roles, the first in this order decides their home page.
+ROLE_PRIORITY: tuple[Role, ...] = (
+    Role.ADMIN,
+    Role.MANAGER,
+    Role.PANEL_CHAIR,
+    Role.SEN_OFFICER,
+    Role.PROVISION_EVALUATOR,
+    Role.EDUCATIONAL_PSYCHOLOGIST,
+    Role.FINANCE_OFFICER,
+    Role.PANEL_MEMBER,
+)
+
+
+class Capability(str, enum.Enum):
+    # EHC needs-assessment requests (requests_app)
+    REQUEST_VIEW = "request.view"  # open a child's record and its requests
+    REQUEST_CREATE = "request.create"
+    REQUEST_ASSIGN = "request.assign"
+    REQUEST_EVALUATE = "request.evaluate"  # provision evaluation checklist
+    REQUEST_DECIDE = "request.decide"  # decisions, advice requests, plans, exceptions, withdraw
+    REQUEST_REOPEN = "request.reopen"  # senior officers only
+    REQUEST_IMPORT = "request.import"
+    ADVICE_VIEW = "advice.view"  # the EP service's queue of advice requests
+    ADVICE_RECORD = "advice.record"  # record advice as received
+    # Central placement panel (panels)
+    PANEL_REFER = "panel.refer"
+    PANEL_VIEW = "panel.view"  # papers for the meetings one sits on
+    PANEL_CHAIR = "panel.chair"  # schedule, agenda, attendance, decisions, minutes
+    # Independent placements (placements)
+    PLACEMENT_VIEW = "placement.view"
+    PLACEMENT_MANAGE = "placement.manage"
+    # Reports
+    REPORTS_VIEW = "reports.view"
+    EXPORT = "export"
+    # System
+    ADMIN = "admin"
+
+
+C = Capability
+R = Role
+
+# The table: each role and the capabilities it holds. Change access here and nowhere else.
+ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
+    R.SEN_OFFICER: frozenset(
+        {C.REQUEST_VIEW, C.REQUEST_CREATE, C.REQUEST_ASSIGN, C.REQUEST_DECIDE, C.ADVICE_VIEW,
+         C.ADVICE_RECORD, C.PANEL_REFER, C.EXPORT}
+    ),
+    R.PROVISION_EVALUATOR: frozenset({C.REQUEST_VIEW, C.REQUEST_EVALUATE}),
+    R.EDUCATIONAL_PSYCHOLOGIST: frozenset({C.ADVICE_VIEW, C.ADVICE_RECORD}),
+    R.PANEL_MEMBER: frozenset({C.PANEL_VIEW}),
+    R.PANEL_CHAIR: frozenset(
+        {C.PANEL_VIEW, C.PANEL_CHAIR, C.PANEL_REFER, C.REQUEST_VIEW, C.REQUEST_REOPEN,
+         C.REPORTS_VIEW, C.EXPORT}
+    ),
+    R.FINANCE_OFFICER: frozenset({C.PLACEMENT_VIEW, C.PLACEMENT_MANAGE, C.EXPORT}),
+    R.MANAGER: frozenset(
+        {C.REQUEST_VIEW, C.REQUEST_REOPEN, C.REQUEST_IMPORT, C.ADVICE_VIEW, C.PANEL_VIEW,
+         C.PLACEMENT_VIEW, C.REPORTS_VIEW, C.EXPORT}
+    ),
+    R.ADMIN: frozenset({C.ADMIN, C.REQUEST_IMPORT}),
+}
+
+# The page each role lands on after signing in (URL names).
+ROLE_HOME: dict[Role, str] = {
+    R.SEN_OFFICER: "home",
+    R.PROVISION_EVALUATOR: "home",
+    R.EDUCATIONAL_PSYCHOLOGIST: "home",
+    R.PANEL_MEMBER: "home",
+    R.PANEL_CHAIR: "home",
+    R.FINANCE_OFFICER: "home",
+    R.MANAGER: "home",
+    R.ADMIN: "home",
+}
+
+
+def capabilities_for(roles: set[Role]) -> frozenset[Capability]:
+    caps: set[Capability] = set()
+    for role in roles:
+        caps |= ROLE_CAPABILITIES[role]
+    return frozenset(caps)
+
+
+# --- Reading a user's roles (the user object is a Django user; kept duck-typed here) -------
+
+_CACHE_ATTR = "_senportal_roles"
+
+
+def user_roles(user: Any) -> frozenset[Role]:
+    """The roles a signed-in user holds, read once per request and cached on the user."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    cached: frozenset[Role] | None = getattr(user, _CACHE_ATTR, None)
+    if cached is None:
+        names = set(user.groups.values_list("name", flat=True))
+        cached = frozenset(role for role in Role if role.value in names)
+        setattr(user, _CACHE_ATTR, cached)
+    return cached
+
+
+def user_has_role(user: Any, role: Role) -> bool:
+    return role in user_roles(user)
+
+
+def user_can(user: Any, capability: Capability) -> bool:
+    return capability in capabilities_for(set(user_roles(user)))
+
+
+def primary_role(user: Any) -> Role | None:
+    roles = user_roles(user)
+    for role in ROLE_PRIORITY:
+        if role in roles:
+            return role
+    return None

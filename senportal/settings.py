@@ -1,0 +1,320 @@
+"""SEN Portal settings: one module, read from the environment.
+
+With no configuration at all it runs on an embedded default (a SQLite file and Celery's
+filesystem broker under ``var/``) so that ``make run`` works on a fresh machine. Production sets
+``DATABASE_URL``, ``CELERY_BROKER_URL``, ``SECRET_KEY`` and ``ALLOWED_HOSTS``; with ``DEBUG`` off a
+missing secret or host list stops start-up with a one-line message.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from senportal.core.config import (
+    ConfigError,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    parse_database_url,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")) or "")
+
+
+def _fail(message: str) -> None:
+    # One line, no traceback: the operator reads it in a container log.
+    sys.stderr.write(f"SEN Portal configuration error: {message}\n")
+    raise SystemExit(2)
+
+
+try:
+    DEBUG = env_bool("DEBUG", False)
+
+    SECRET_KEY = env_str("SECRET_KEY") or ""
+    if not SECRET_KEY:
+        if not DEBUG:
+            _fail("SECRET_KEY is not set. Set SECRET_KEY to a long random string (or DEBUG=1 for development).")
+        # Development only: a fixed, obviously-unsafe key so sessions survive restarts.
+        SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-0123456789abcdef"
+
+    ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
+    if not ALLOWED_HOSTS:
+        if not DEBUG:
+            _fail("ALLOWED_HOSTS is not set. Set ALLOWED_HOSTS to the site's host names, comma-separated.")
+        ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]", "testserver"]
+    CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    # VAR_DIR is absolute, so this is sqlite:////abs/path (four slashes).
+    DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'senportal.sqlite3'}") or ""
+    DATABASES: dict[str, dict[str, Any]] = {"default": parse_database_url(DATABASE_URL, base_dir=BASE_DIR)}
+    REPORTING_DATABASE_URL = env_str("REPORTING_DATABASE_URL")
+    if REPORTING_DATABASE_URL:
+        DATABASES["reporting"] = parse_database_url(REPORTING_DATABASE_URL, base_dir=BASE_DIR)
+        DATABASES["reporting"]["TEST"] = {"MIRROR": "default"}
+
+    CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://") or ""
+    CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND")
+    EMAIL_PORT = env_int("EMAIL_PORT", 25)
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+    BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+except ConfigError as exc:
+    _fail(str(exc))
+
+# --- Applications -------------------------------------------------------------------------
+
+INSTALLED_APPS = [
+    "senportal.core.apps.SenAdminConfig",  # Django admin, for the admin role only
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django.forms",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_celery_beat",
+    "django_htmx",
+    "senportal.core.apps.CoreConfig",
+    "senportal.demo",
+    "requests_app",
+    "panels",
+    "placements",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "senportal.core.middleware.SignInRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "senportal.core.middleware.SecurityHeadersMiddleware",
+]
+
+ROOT_URLCONF = "senportal.urls"
+WSGI_APPLICATION = "senportal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "senportal.core.context_processors.navigation",
+            ],
+        },
+    },
+]
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Authentication -----------------------------------------------------------------------
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# Children's special-category data: short idle sessions (30 minutes), refreshed on activity.
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 30 * 60)
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+PASSWORD_RESET_TIMEOUT = 60 * 60
+
+# --- Internationalisation: an English council -----------------------------------------------
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "Europe/London"
+USE_I18N = True
+USE_TZ = True
+DATE_FORMAT = "j F Y"
+SHORT_DATE_FORMAT = "j M Y"
+DATETIME_FORMAT = "j F Y, H:i"
+USE_THOUSAND_SEPARATOR = False
+
+# --- Static files -------------------------------------------------------------------------
+
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")) or "")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "senportal.core.storage.StaticStorage"
+        )
+    },
+}
+MEDIA_ROOT = VAR_DIR / "media"
+
+# --- Email --------------------------------------------------------------------------------
+
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "SEN Portal <sen-portal@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Security (production values when DEBUG is off; `check --deploy` is tested clean) --------
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if not DEBUG:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = 365 * 24 * 60 * 60
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+if BEHIND_TLS_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The health check is called over plain HTTP by the load balancer or container runtime.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# --- REST API -----------------------------------------------------------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "senportal.core.api.Pagination",
+    "PAGE_SIZE": 25,
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": (
+        ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"]
+        if DEBUG
+        else ["rest_framework.renderers.JSONRenderer"]
+    ),
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "senportal.core.api.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "SEN Portal API",
+    "DESCRIPTION": (
+        "Case management for a council's Special Educational Needs service: EHC needs-assessment "
+        "requests and their statutory clocks, the placement panel, independent placements and "
+        "the managers' figures. Session or token authentication; every change of state is an "
+        "action endpoint."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "senportal.core.api.add_error_responses",
+    ],
+}
+
+# --- Celery -------------------------------------------------------------------------------
+
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # Embedded default: a folder queue, no broker server (one host only; Redis in production).
+    _broker_dir = VAR_DIR / "celery-broker"
+    for _sub in ("queue", "processed"):
+        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
+        "data_folder_in": str(_broker_dir / "queue"),
+        "data_folder_out": str(_broker_dir / "queue"),
+        "processed_folder": str(_broker_dir / "processed"),
+        "store_processed": False,
+    }
+    if not CELERY_RESULT_BACKEND:
+        (VAR_DIR / "celery-results").mkdir(parents=True, exist_ok=True)
+        CELERY_RESULT_BACKEND = f"file://{VAR_DIR / 'celery-results'}"
+else:
+    # Redis: a task not acknowledged within this time is redelivered (acks_late), so it must
+    # exceed the longest task's hard time limit.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
+    if not CELERY_RESULT_BACKEND:
+        CELERY_RESULT_BACKEND = CELERY_BROKER_URL
+
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_RESULT_EXPIRES = 24 * 60 * 60
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = 30 * 60
+CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_TASK_DEFAULT_QUEUE = "interactive"
+# Long report jobs get their own queue so a backfill never delays interactive work.
+CELERY_TASK_ROUTES = {"*.reports.*": {"queue": "reports"}, "reports.*": {"queue": "reports"}}
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Periodic jobs; django-celery-beat's DatabaseScheduler copies these into its tables on start,
+# where an administrator can see, pause or re-time them.
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    "heartbeat": {"task": "core.heartbeat", "schedule": 300.0},
+}
+
+# --- Caching and logging ------------------------------------------------------------------
+
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# --- Service settings ---------------------------------------------------------------------
+
+# The council this deployment serves (shown in the header and on letters).
+COUNCIL_NAME = env_str("COUNCIL_NAME", "Kent County Council (demo)")
+# Panel quorum: at least this many members present and not recused (besides SEN, EP, finance).
+PANEL_MINIMUM_HEADCOUNT = env_int("PANEL_MINIMUM_HEADCOUNT", 4)
+
+FORM_RENDERER = "senportal.core.forms.GovukRenderer"

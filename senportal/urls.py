@@ -1,0 +1,31 @@
+"""The roof: every app's pages and API routes composed in one place."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from senportal.core import views as core_views
+from senportal.core.api import NotFoundView
+
+api_patterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    # Keep last: a JSON 404 for any other path under /api/.
+    re_path(r"^.*$", NotFoundView.as_view(), name="api-not-found"),
+]
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("sign-in/", core_views.SignInView.as_view(), name="login"),
+    path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("accessibility/", core_views.accessibility, name="accessibility"),
+    path("privacy/", core_views.privacy, name="privacy"),
+    path("admin/", admin.site.urls),
+    path("api/", include(api_patterns)),
+]
+
+handler404 = "senportal.core.views.not_found"
+handler403 = "senportal.core.views.forbidden"
+handler500 = "senportal.core.views.server_error"
