@@ -1,0 +1,440 @@
+"""The life of an EHC needs-assessment request, as data: statuses, actions, who may act.
+
+Pure Python (no Django import), so every rule here is tested without a database
+(style.md item 1). Services in ``requests_app/services.py`` consult this module before they
+change a request; models build their choices from the enums below.
+
+The shape follows the statutory process (domain.md §1.2-1.5):
+
+    received -> evaluating -> awaiting_decision -> refused (closed)
+                                                | assessing -> awaiting_issue_decision
+                                                               -> not_issued (closed)
+                                                               | drafting -> draft_issued
+                                                                            -> plan_issued (closed)
+    any open status -> withdrawn (closed); refused, not_issued, withdrawn -> reopen.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from senportal.core.roles import Capability
+
+__all__ = [
+    "ACTION_CAPABILITY",
+    "CLOSED_STATUSES",
+    "EVENT_ACTION_LABELS",
+    "OPEN_STATUSES",
+    "REOPEN_SOURCES",
+    "REQUIRED_FOR",
+    "S36_ASSESS_REASONS",
+    "S36_REFUSAL_REASONS",
+    "STATUS_LABELS",
+    "TRANSITIONS",
+    "Action",
+    "EventAction",
+    "Status",
+    "Transition",
+    "TransitionError",
+    "allowed_actions",
+    "check_transition",
+    "missing_fields",
+    "next_deadline",
+    "next_status",
+    "stage_label",
+]
+
+
+class Status(str, enum.Enum):
+    RECEIVED = "received"
+    EVALUATING = "evaluating"
+    AWAITING_DECISION = "awaiting_decision"
+    REFUSED = "refused"
+    ASSESSING = "assessing"
+    AWAITING_ISSUE_DECISION = "awaiting_issue_decision"
+    NOT_ISSUED = "not_issued"
+    DRAFTING = "drafting"
+    DRAFT_ISSUED = "draft_issued"
+    PLAN_ISSUED = "plan_issued"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self]
+
+    @property
+    def is_open(self) -> bool:
+        return self in OPEN_STATUSES
+
+
+STATUS_LABELS: dict[Status, str] = {
+    Status.RECEIVED: "Received",
+    Status.EVALUATING: "Provision evaluation",
+    Status.AWAITING_DECISION: "Awaiting decision to assess",
+    Status.REFUSED: "Refused to assess",
+    Status.ASSESSING: "Assessing",
+    Status.AWAITING_ISSUE_DECISION: "Awaiting decision to issue",
+    Status.NOT_ISSUED: "Not issued",
+    Status.DRAFTING: "Drafting plan",
+    Status.DRAFT_ISSUED: "Draft plan issued",
+    Status.PLAN_ISSUED: "Plan issued",
+    Status.WITHDRAWN: "Withdrawn",
+}
+
+CLOSED_STATUSES: frozenset[Status] = frozenset(
+    {Status.REFUSED, Status.NOT_ISSUED, Status.PLAN_ISSUED, Status.WITHDRAWN}
+)
+OPEN_STATUSES: frozenset[Status] = frozenset(Status) - CLOSED_STATUSES
+
+# The statuses in which the council is still deciding whether to assess (reg 5, 6 weeks).
+DECIDING_STATUSES: frozenset[Status] = frozenset(
+    {Status.RECEIVED, Status.EVALUATING, Status.AWAITING_DECISION}
+)
+# Assessment under way: the reg 10 (16-week) decision not to issue is the next limit.
+ASSESSING_STATUSES: frozenset[Status] = frozenset({Status.ASSESSING, Status.AWAITING_ISSUE_DECISION})
+# A plan is being written: the reg 13(2) (20-week) final plan is the next limit.
+PLAN_STATUSES: frozenset[Status] = frozenset({Status.DRAFTING, Status.DRAFT_ISSUED})
+
+
+class Action(str, enum.Enum):
+    START_EVALUATION = "start_evaluation"
+    RECORD_EVALUATION = "record_evaluation"  # save the checklist without finishing it
+    COMPLETE_EVALUATION = "complete_evaluation"
+    DECIDE_TO_ASSESS = "decide_to_assess"
+    DECIDE_NOT_TO_ASSESS = "decide_not_to_assess"
+    REQUEST_ADVICE = "request_advice"
+    RECORD_ADVICE = "record_advice"
+    COMPLETE_ASSESSMENT = "complete_assessment"
+    DECIDE_NOT_TO_ISSUE = "decide_not_to_issue"
+    DECIDE_TO_ISSUE = "decide_to_issue"
+    ISSUE_DRAFT = "issue_draft"
+    RECORD_FAMILY_COMMENTS = "record_family_comments"
+    ISSUE_FINAL = "issue_final"
+    ADD_EXCEPTION = "add_exception"
+    REMOVE_EXCEPTION = "remove_exception"
+    ASSIGN = "assign"
+    WITHDRAW = "withdraw"
+    REOPEN = "reopen"
+    REFER_TO_PANEL = "refer_to_panel"
+
+    @property
+    def label(self) -> str:
+        return EVENT_ACTION_LABELS[self.value]
+
+
+@dataclass(frozen=True)
+class Transition:
+    """What an action does from one status: the status after it and who may take it.
+
+    ``to`` is ``None`` when the request stays where it is; ``restores`` marks the reopen
+    action, whose target is the status the request had before it closed (the caller reads it
+    from the event log and passes it to :func:`next_status`).
+    """
+
+    to: Status | None
+    capability: Capability
+    restores: bool = False
+
+
+class TransitionError(Exception):
+    """The action is not allowed from the request's current status."""
+
+    def __init__(self, message: str, *, status: Status, action: Action):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.action = action
+
+
+S = Status
+A = Action
+C = Capability
+
+TRANSITIONS: dict[tuple[Status, Action], Transition] = {
+    # Provision evaluation (the Kent evaluation officer's checklist, CoP 9.14).
+    (S.RECEIVED, A.START_EVALUATION): Transition(S.EVALUATING, C.REQUEST_EVALUATE),
+    (S.EVALUATING, A.RECORD_EVALUATION): Transition(None, C.REQUEST_EVALUATE),
+    (S.EVALUATING, A.COMPLETE_EVALUATION): Transition(S.AWAITING_DECISION, C.REQUEST_EVALUATE),
+    # reg 5(1): the decision whether to assess; it can be made at any point before assessment.
+    **{(s, A.DECIDE_TO_ASSESS): Transition(S.ASSESSING, C.REQUEST_DECIDE) for s in DECIDING_STATUSES},
+    **{(s, A.DECIDE_NOT_TO_ASSESS): Transition(S.REFUSED, C.REQUEST_DECIDE) for s in DECIDING_STATUSES},
+    # reg 6: advice is sought (and may still arrive) while the assessment is under way.
+    **{(s, A.REQUEST_ADVICE): Transition(None, C.REQUEST_DECIDE) for s in ASSESSING_STATUSES},
+    **{(s, A.RECORD_ADVICE): Transition(None, C.ADVICE_RECORD) for s in ASSESSING_STATUSES},
+    (S.ASSESSING, A.COMPLETE_ASSESSMENT): Transition(S.AWAITING_ISSUE_DECISION, C.REQUEST_DECIDE),
+    # reg 10(1): decision not to issue; or the decision to issue, which starts the draft.
+    **{(s, A.DECIDE_NOT_TO_ISSUE): Transition(S.NOT_ISSUED, C.REQUEST_DECIDE) for s in ASSESSING_STATUSES},
+    **{(s, A.DECIDE_TO_ISSUE): Transition(S.DRAFTING, C.REQUEST_DECIDE) for s in ASSESSING_STATUSES},
+    # reg 13: draft, the family's 15 days, final plan.
+    (S.DRAFTING, A.ISSUE_DRAFT): Transition(S.DRAFT_ISSUED, C.REQUEST_DECIDE),
+    (S.DRAFT_ISSUED, A.RECORD_FAMILY_COMMENTS): Transition(None, C.REQUEST_DECIDE),
+    (S.DRAFT_ISSUED, A.ISSUE_FINAL): Transition(S.PLAN_ISSUED, C.REQUEST_DECIDE),
+    # Housekeeping on any open request.
+    **{(s, A.ADD_EXCEPTION): Transition(None, C.REQUEST_DECIDE) for s in OPEN_STATUSES},
+    **{(s, A.REMOVE_EXCEPTION): Transition(None, C.REQUEST_DECIDE) for s in OPEN_STATUSES},
+    **{(s, A.ASSIGN): Transition(None, C.REQUEST_ASSIGN) for s in OPEN_STATUSES},
+    **{(s, A.WITHDRAW): Transition(S.WITHDRAWN, C.REQUEST_DECIDE) for s in OPEN_STATUSES},
+    # A closed request (other than one whose plan was issued) can be reopened by a senior
+    # officer, e.g. after mediation or when a withdrawal was recorded in error.
+    **{
+        (s, A.REOPEN): Transition(None, C.REQUEST_REOPEN, restores=True)
+        for s in (S.REFUSED, S.NOT_ISSUED, S.WITHDRAWN)
+    },
+    # The placement panel sees requests once an assessment is under way (and after the plan,
+    # for a change of placement).
+    **{
+        (s, A.REFER_TO_PANEL): Transition(None, C.PANEL_REFER)
+        for s in (S.ASSESSING, S.AWAITING_ISSUE_DECISION, S.DRAFTING, S.DRAFT_ISSUED, S.PLAN_ISSUED)
+    },
+}
+
+# Each action needs the same capability whichever status it starts from; checked before the
+# status so that somebody without the role is refused (403) without learning the status.
+ACTION_CAPABILITY: dict[Action, Capability] = {
+    action: transition.capability for (_, action), transition in TRANSITIONS.items()
+}
+
+# Where a reopened request may go back to: the statuses from which each closing action leads.
+REOPEN_SOURCES: dict[Status, frozenset[Status]] = {
+    S.REFUSED: DECIDING_STATUSES,
+    S.NOT_ISSUED: ASSESSING_STATUSES,
+    S.WITHDRAWN: OPEN_STATUSES,
+}
+
+# "A request that is <status> cannot <phrase>."
+_ACTION_PHRASES: dict[Action, str] = {
+    A.START_EVALUATION: "have a provision evaluation started",
+    A.RECORD_EVALUATION: "have its provision evaluation updated",
+    A.COMPLETE_EVALUATION: "have its provision evaluation completed",
+    A.DECIDE_TO_ASSESS: "be assessed",
+    A.DECIDE_NOT_TO_ASSESS: "be refused an assessment",
+    A.REQUEST_ADVICE: "have advice requested",
+    A.RECORD_ADVICE: "have advice recorded",
+    A.COMPLETE_ASSESSMENT: "have its assessment completed",
+    A.DECIDE_NOT_TO_ISSUE: "have a decision not to issue a plan",
+    A.DECIDE_TO_ISSUE: "have a decision to issue a plan",
+    A.ISSUE_DRAFT: "have a draft plan issued",
+    A.RECORD_FAMILY_COMMENTS: "have the family's comments on the draft recorded",
+    A.ISSUE_FINAL: "have a final plan issued",
+    A.ADD_EXCEPTION: "have a clock exception added",
+    A.REMOVE_EXCEPTION: "have a clock exception removed",
+    A.ASSIGN: "be assigned to an officer",
+    A.WITHDRAW: "be withdrawn",
+    A.REOPEN: "be reopened",
+    A.REFER_TO_PANEL: "be referred to the placement panel",
+}
+
+
+class EventAction(str, enum.Enum):
+    """What a timeline entry records: every workflow action plus the ways a request begins."""
+
+    CREATED = "created"
+    IMPORTED = "imported"
+    START_EVALUATION = A.START_EVALUATION.value
+    RECORD_EVALUATION = A.RECORD_EVALUATION.value
+    COMPLETE_EVALUATION = A.COMPLETE_EVALUATION.value
+    DECIDE_TO_ASSESS = A.DECIDE_TO_ASSESS.value
+    DECIDE_NOT_TO_ASSESS = A.DECIDE_NOT_TO_ASSESS.value
+    REQUEST_ADVICE = A.REQUEST_ADVICE.value
+    RECORD_ADVICE = A.RECORD_ADVICE.value
+    COMPLETE_ASSESSMENT = A.COMPLETE_ASSESSMENT.value
+    DECIDE_NOT_TO_ISSUE = A.DECIDE_NOT_TO_ISSUE.value
+    DECIDE_TO_ISSUE = A.DECIDE_TO_ISSUE.value
+    ISSUE_DRAFT = A.ISSUE_DRAFT.value
+    RECORD_FAMILY_COMMENTS = A.RECORD_FAMILY_COMMENTS.value
+    ISSUE_FINAL = A.ISSUE_FINAL.value
+    ADD_EXCEPTION = A.ADD_EXCEPTION.value
+    REMOVE_EXCEPTION = A.REMOVE_EXCEPTION.value
+    ASSIGN = A.ASSIGN.value
+    WITHDRAW = A.WITHDRAW.value
+    REOPEN = A.REOPEN.value
+    REFER_TO_PANEL = A.REFER_TO_PANEL.value
+
+    @property
+    def label(self) -> str:
+        return EVENT_ACTION_LABELS[self.value]
+
+
+# Timeline wording, past tense.
+EVENT_ACTION_LABELS: dict[str, str] = {
+    "created": "Request received",
+    "imported": "Imported from the previous system",
+    A.START_EVALUATION.value: "Provision evaluation started",
+    A.RECORD_EVALUATION.value: "Provision evaluation updated",
+    A.COMPLETE_EVALUATION.value: "Provision evaluation completed",
+    A.DECIDE_TO_ASSESS.value: "Decided to assess",
+    A.DECIDE_NOT_TO_ASSESS.value: "Decided not to assess",
+    A.REQUEST_ADVICE.value: "Advice requested",
+    A.RECORD_ADVICE.value: "Advice received",
+    A.COMPLETE_ASSESSMENT.value: "Assessment completed",
+    A.DECIDE_NOT_TO_ISSUE.value: "Decided not to issue a plan",
+    A.DECIDE_TO_ISSUE.value: "Decided to issue a plan",
+    A.ISSUE_DRAFT.value: "Draft plan issued",
+    A.RECORD_FAMILY_COMMENTS.value: "Family's comments on the draft received",
+    A.ISSUE_FINAL.value: "Final plan issued",
+    A.ADD_EXCEPTION.value: "Clock exception added",
+    A.REMOVE_EXCEPTION.value: "Clock exception removed",
+    A.ASSIGN.value: "Assigned to an officer",
+    A.WITHDRAW.value: "Withdrawn",
+    A.REOPEN.value: "Reopened",
+    A.REFER_TO_PANEL.value: "Referred to the placement panel",
+}
+
+
+def check_transition(status: Status | str, action: Action | str) -> Transition:
+    """The transition for ``action`` from ``status``, or :class:`TransitionError`."""
+    status = Status(status)
+    action = Action(action)
+    transition = TRANSITIONS.get((status, action))
+    if transition is None:
+        message = f"A request that is {status.label} cannot {_ACTION_PHRASES[action]}."
+        if (status, Action.REOPEN) in TRANSITIONS:
+            message += " Reopen it first."
+        elif status in CLOSED_STATUSES:
+            message += " The request is closed."
+        raise TransitionError(message, status=status, action=action)
+    return transition
+
+
+def next_status(
+    status: Status | str, action: Action | str, *, previous_status: Status | str | None = None
+) -> Status:
+    """The status after ``action``. For reopen, ``previous_status`` is the status the request
+    had before it closed; it must be one the closing action can have come from."""
+    status = Status(status)
+    transition = check_transition(status, action)
+    if transition.restores:
+        target = Status(previous_status) if previous_status else None
+        if target is None or target not in REOPEN_SOURCES[status]:
+            raise TransitionError(
+                f"A request that is {status.label} cannot go back to "
+                f"{target.label if target else 'an unknown status'}.",
+                status=status,
+                action=Action(action),
+            )
+        return target
+    return transition.to if transition.to is not None else status
+
+
+def allowed_actions(status: Status | str) -> list[Action]:
+    """The actions the table allows from ``status``, in the order of :class:`Action`."""
+    status = Status(status)
+    return [action for action in Action if (status, action) in TRANSITIONS]
+
+
+def next_deadline(
+    status: Status | str,
+    *,
+    decision_target_on: date,
+    not_issue_target_on: date,
+    final_plan_target_on: date,
+) -> date | None:
+    """The statutory target the request is working towards now (None once closed)."""
+    status = Status(status)
+    if status in DECIDING_STATUSES:
+        return decision_target_on  # reg 5(1): 6 weeks
+    if status in ASSESSING_STATUSES:
+        # reg 10(1): a decision not to issue must be notified by week 16, so that is the point
+        # by which the assessment must have reached its conclusion.
+        return not_issue_target_on
+    if status in PLAN_STATUSES:
+        return final_plan_target_on  # reg 13(2): 20 weeks
+    return None
+
+
+_STAGE_LABELS: dict[Status, str] = {
+    **{s: "Deciding whether to assess" for s in DECIDING_STATUSES},
+    **{s: "Needs assessment" for s in ASSESSING_STATUSES},
+    **{s: "EHC plan" for s in PLAN_STATUSES},
+    **{s: "Closed" for s in CLOSED_STATUSES},
+}
+
+
+def stage_label(status: Status | str) -> str:
+    """The phase of the 20 weeks the request is in, for queues and the timeline."""
+    return _STAGE_LABELS[Status(status)]
+
+
+# --- Reasons against the s.36(8) test -----------------------------------------------------------
+
+# s.36(8): the council must assess if the child has or may have SEN and may need provision
+# through an EHC plan. A refusal names why the test is not met (CoP 9.14 evidence).
+S36_REFUSAL_REASONS: dict[str, str] = {
+    "no_evidence_of_sen": "No evidence the child has or may have SEN",
+    "needs_met_by_sen_support": "Needs can be met from resources normally available (SEN support)",
+    "insufficient_graduated_response": (
+        "Not enough evidence of the graduated response (assess, plan, do, review)"
+    ),
+    "progress_with_current_support": "Good progress with current support",
+    "other": "Other",
+}
+S36_ASSESS_REASONS: dict[str, str] = {
+    "has_or_may_have_sen": "The child or young person has or may have SEN",
+    "may_need_ehc_plan_provision": (
+        "Special educational provision may need to be made through an EHC plan"
+    ),
+    "other": "Other",
+}
+
+# --- Stage rules as data (data-hub-api's validate.py): what each action needs ---------------------
+
+REQUIRED_FOR: dict[Action, dict[str, str]] = {
+    A.COMPLETE_EVALUATION: {"recommendation": "Select a recommendation"},
+    A.DECIDE_TO_ASSESS: {
+        "notified_on": "Enter the date the family was told of the decision",
+    },
+    A.DECIDE_NOT_TO_ASSESS: {
+        "notified_on": "Enter the date the family was told of the decision",
+        "reasons": "Select at least one reason the s.36(8) test is not met",
+        # reg 5(3): a refusal must set out appeal and mediation rights and SENDIAS support.
+        "rights_text_sent": (
+            "Confirm the letter set out the right of appeal, mediation and where to get "
+            "advice and support (reg 5(3))"
+        ),
+    },
+    A.DECIDE_TO_ISSUE: {
+        "notified_on": "Enter the date the family was told of the decision",
+    },
+    A.DECIDE_NOT_TO_ISSUE: {
+        "notified_on": "Enter the date the family was told of the decision",
+        "reasons_text": "Enter the reasons a plan is not necessary",
+        # reg 10(3): same content as a refusal notice.
+        "rights_text_sent": (
+            "Confirm the letter set out the right of appeal, mediation and where to get "
+            "advice and support (reg 10(3))"
+        ),
+    },
+    A.REQUEST_ADVICE: {
+        "adviser_type": "Select who the advice is requested from",
+        "addressee": "Enter the service or person asked for advice",
+        "requested_on": "Enter the date the advice was requested",
+    },
+    A.RECORD_ADVICE: {"received_on": "Enter the date the advice was received"},
+    A.ISSUE_DRAFT: {"issued_on": "Enter the date the draft plan was issued"},
+    A.RECORD_FAMILY_COMMENTS: {"received_on": "Enter the date the family's comments were received"},
+    A.ISSUE_FINAL: {
+        "issued_on": "Enter the date the final plan was issued",
+        "placement_type": "Select the type of placement named in the plan",
+    },
+    A.ADD_EXCEPTION: {
+        "kind": "Select the type of exception",
+        "start": "Enter the date the exception started",
+        "end": "Enter the date the exception ended",
+        "evidence": "Enter the evidence for the exception",
+    },
+    A.REMOVE_EXCEPTION: {"reason": "Enter why the exception is being removed"},
+    A.WITHDRAW: {
+        "reason": "Enter why the request was withdrawn",
+        "withdrawn_on": "Enter the date the request was withdrawn",
+    },
+    A.REOPEN: {"reason": "Enter why the request is being reopened"},
+}
+
+
+def missing_fields(action: Action | str, values: Mapping[str, object]) -> dict[str, list[str]]:
+    """Errors for the fields ``action`` requires that are empty (None, "", [], False)."""
+    rules = REQUIRED_FOR.get(Action(action), {})
+    return {field: [message] for field, message in rules.items() if not values.get(field)}

@@ -1,0 +1,191 @@
+"""Shared test rails: personas (one user per role), the browser, the accessibility scan."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Group, User
+
+from senportal.core.roles import Role
+
+TESTS_DIR = Path(__file__).resolve().parent
+PERSONA_PASSWORD = "correct-horse-battery-staple"
+
+# --- Personas -----------------------------------------------------------------------------
+
+
+def make_user(username: str, *roles: Role, first_name: str = "", last_name: str = "") -> User:
+    """A user holding the given roles (groups come from the migration)."""
+    user = User.objects.create_user(
+        username=username, password=PERSONA_PASSWORD, first_name=first_name or username.title(), last_name=last_name
+    )
+    user.groups.set([Group.objects.get(name=role.value) for role in roles])
+    if Role.ADMIN in roles:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    return user
+
+
+class Personas:
+    """One user per role, plus the people permission tests need: a second officer and a panel
+    head teacher. Created lazily so a test pays only for the users it uses."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, User] = {}
+
+    def _get(self, key: str, *roles: Role) -> User:
+        if key not in self._cache:
+            self._cache[key] = make_user(key, *roles)
+        return self._cache[key]
+
+    def for_role(self, role: Role) -> User:
+        return self._get(f"persona_{role.value}", role)
+
+    @property
+    def officer(self) -> User:
+        return self.for_role(Role.SEN_OFFICER)
+
+    @property
+    def other_officer(self) -> User:
+        return self._get("persona_other_officer", Role.SEN_OFFICER)
+
+    @property
+    def evaluator(self) -> User:
+        return self.for_role(Role.PROVISION_EVALUATOR)
+
+    @property
+    def ep(self) -> User:
+        return self.for_role(Role.EDUCATIONAL_PSYCHOLOGIST)
+
+    @property
+    def panel_member(self) -> User:
+        return self.for_role(Role.PANEL_MEMBER)
+
+    @property
+    def head_teacher(self) -> User:
+        return self._get("persona_head_teacher", Role.PANEL_MEMBER)
+
+    @property
+    def chair(self) -> User:
+        return self.for_role(Role.PANEL_CHAIR)
+
+    @property
+    def finance(self) -> User:
+        return self.for_role(Role.FINANCE_OFFICER)
+
+    @property
+    def manager(self) -> User:
+        return self.for_role(Role.MANAGER)
+
+    @property
+    def admin(self) -> User:
+        return self.for_role(Role.ADMIN)
+
+
+@pytest.fixture
+def personas(db: None) -> Personas:
+    return Personas()
+
+
+@pytest.fixture
+def api_client_for(db: None) -> Callable[[User | None], Any]:
+    """An API client signed in as the given user (token authentication), or anonymous."""
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    def _client(user: User | None) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            token, _ = Token.objects.get_or_create(user=user)
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return _client
+
+
+# --- Static files in tests ----------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _plain_static_storage() -> Iterator[None]:
+    """Tests run with DEBUG off; serve static files unhashed (no collectstatic needed)."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    storages = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    with override_settings(STORAGES=storages):
+        yield
+
+
+# --- Browser (Playwright on Debian's Chromium) -------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: the browser tests need Debian's Chromium. "
+            "Install it with: apt-get install -y --no-install-recommends chromium (make test does this)."
+        )
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+AXE_SOURCE = (TESTS_DIR / "vendor" / "axe.min.js").read_text(encoding="utf-8")
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """Run axe-core (WCAG 2.0–2.2 A and AA rules) on the page; return serious and critical
+    violations. Injected through the DevTools protocol, so the page's CSP still applies to
+    the page itself."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE_SOURCE)
+    result = page.evaluate(
+        """async () => await axe.run(document, {runOnly: {type: 'tag', values:
+            ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']}})"""
+    )
+    return [
+        {"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"]
+        if v["impact"] in {"serious", "critical"}
+    ]
+
+
+@pytest.fixture
+def assert_accessible() -> Callable[[Any], None]:
+    def _check(page: Any) -> None:
+        violations = axe_violations(page)
+        assert violations == [], f"Accessibility violations on {page.url}: {violations}"
+
+    return _check
+
+
+@pytest.fixture
+def sign_in(live_server: Any) -> Callable[[Any, User], None]:
+    """Sign a Playwright page in through the real sign-in form."""
+
+    def _sign_in(page: Any, user: User) -> None:
+        page.goto(f"{live_server.url}/sign-in/")
+        page.get_by_label("Username").fill(user.username)
+        page.get_by_label("Password").fill(PERSONA_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_load_state("domcontentloaded")
+
+    return _sign_in
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing() -> Iterator[None]:
+    """Argon2 is deliberately slow; tests that create many users use a fast hasher."""
+    from django.test import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield

@@ -1,0 +1,70 @@
+"""Settings from the environment: fail fast in production, pass `check --deploy`."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from senportal.core.config import ConfigError, env_bool, parse_database_url
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    base = {
+        k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "SECURE_SSL_REDIRECT", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env={**base, **env}, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_missing_secret_key_stops_start_up_with_one_line():
+    result = _manage("check", env={"DEBUG": "0", "ALLOWED_HOSTS": "example.org"})
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "SECRET_KEY" in lines[0]
+
+
+def test_missing_allowed_hosts_stops_start_up_with_one_line():
+    result = _manage("check", env={"DEBUG": "0", "SECRET_KEY": "x" * 60})
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "ALLOWED_HOSTS" in lines[0]
+
+
+def test_production_settings_pass_check_deploy_with_no_warnings():
+    secret = "k3y-" + "aZ9!q" * 12  # long and varied, like a real generated key
+    result = _manage(
+        "check", "--deploy", "--fail-level", "WARNING",
+        env={"DEBUG": "0", "SECRET_KEY": secret, "ALLOWED_HOSTS": "sen.example.org"},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("url", "engine", "name"),
+    [
+        ("postgres://u:p@db.example:5433/sen", "django.db.backends.postgresql", "sen"),
+        ("sqlite:////tmp/x.sqlite3", "django.db.backends.sqlite3", "/tmp/x.sqlite3"),
+        ("sqlite:///var/x.sqlite3", "django.db.backends.sqlite3", str(ROOT / "var/x.sqlite3")),
+    ],
+)
+def test_database_url_parsing(url, engine, name):
+    parsed = parse_database_url(url, base_dir=ROOT)
+    assert parsed["ENGINE"] == engine
+    assert parsed["NAME"] == name
+
+
+def test_database_url_with_unknown_scheme_is_refused():
+    with pytest.raises(ConfigError, match="DATABASE_URL"):
+        parse_database_url("mysql://x/y", base_dir=ROOT)
+
+
+def test_boolean_env_refuses_nonsense(monkeypatch):
+    monkeypatch.setenv("SOME_FLAG", "perhaps")
+    with pytest.raises(ConfigError, match="SOME_FLAG"):
+        env_bool("SOME_FLAG")
