@@ -77,7 +77,7 @@ Urgency = Literal["overdue", "due_soon", "ok", "none"]
 # --- Exceptions --------------------------------------------------------------------------------
 
 
-class ExceptionType(str, enum.Enum):
+class ExceptionType(enum.StrEnum):
     """Why a time limit did not apply for a period (regs 5(4), 8(2), 10(4), 13(3))."""
 
     # regs 5(4)(a)/(b), 10(4), 13(3): the school, post-16 institution or early-years setting
@@ -126,9 +126,7 @@ _MIN_LENGTH_RULES: dict[ExceptionType, str] = {
 }
 
 _NOT_ALLOWED_MESSAGES: dict[tuple[ExceptionType, ClockKind], str] = {
-    (ExceptionType.MISSED_APPOINTMENT, "request"): (
-        "A missed appointment is an exception only for advice (reg 8(2))"
-    ),
+    (ExceptionType.MISSED_APPOINTMENT, "request"): ("A missed appointment is an exception only for advice (reg 8(2))"),
     (ExceptionType.SCHOOL_CLOSURE, "advice"): (
         "A school closure is not an exception for advice: school holidays do not extend the "
         "6-week advice deadline (reg 8(2))"
@@ -149,9 +147,7 @@ def _allowed_types(clock: ClockKind) -> frozenset[ExceptionType]:
     return REQUEST_EXCEPTION_TYPES if clock == "request" else ADVICE_EXCEPTION_TYPES
 
 
-def validate_exception(
-    kind: ExceptionType | str, start: date, end: date, *, clock: ClockKind
-) -> list[tuple[str, str]]:
+def validate_exception(kind: ExceptionType | str, start: date, end: date, *, clock: ClockKind) -> list[tuple[str, str]]:
     """Return ``(field, message)`` errors for a proposed exception; an empty list means valid."""
     errors: list[tuple[str, str]] = []
     try:

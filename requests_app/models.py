@@ -1,1 +1,581 @@
-"""EHC needs-assessment requests: models."""
+"""EHC needs-assessment requests: the child, the request and what happens to it.
+
+Data and constraints only. Every change of state goes through ``requests_app.services``;
+the statuses, transitions and reasons come from ``requests_app.workflow`` and the deadlines
+from ``requests_app.clocks`` (pure modules). The database enforces what must never be wrong
+whatever door a row came through: valid codes, ordered dates, one open request per child.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from requests_app import clocks, workflow
+from senportal.core.models import District, Establishment, NeedType
+from senportal.core.roles import Capability, user_can
+
+# Sorted: a frozenset's order changes between runs, and the migration must not.
+OPEN = sorted(status.value for status in workflow.OPEN_STATUSES)
+CLOSED = sorted(status.value for status in workflow.CLOSED_STATUSES)
+
+
+def _choices(enum_cls: Any, labels: dict[Any, str]) -> list[tuple[str, str]]:
+    return [(member.value, labels[member]) for member in enum_cls]
+
+
+# TextChoices built from the pure enums, so models, forms and the API share one list.
+RequestStatus = models.TextChoices(  # type: ignore[misc]
+    "RequestStatus", [(s.name, (s.value, s.label)) for s in workflow.Status]
+)
+EventActionChoice = models.TextChoices(  # type: ignore[misc]
+    "EventActionChoice", [(a.name, (a.value, a.label)) for a in workflow.EventAction]
+)
+
+
+class Sex(models.TextChoices):
+    MALE = "M", "Male"
+    FEMALE = "F", "Female"
+    UNKNOWN = "U", "Not known"
+
+
+class Sen2Outcome(models.TextChoices):
+    """SEN2 ``requestoutcome`` / ``assessmentoutcome`` codes (domain.md §3.3)."""
+
+    YES = "Y", "Yes"
+    NO = "N", "No"
+    UNDECIDED = "A", "Not yet decided"
+    WITHDRAWN = "W", "Withdrawn or ceased"
+
+
+class RequestSource(models.TextChoices):
+    """Who asked (s.36(1)) or brought the child to the council's attention (s.24)."""
+
+    PARENT = "parent", "Parent"
+    YOUNG_PERSON = "young_person", "Young person (16 to 25)"
+    SCHOOL = "school", "School or setting"
+    OTHER = "other", "Other professional (s.24)"
+
+
+class PlacementType(models.TextChoices):
+    """The kind of placement named in section I of the final plan (domain.md §2.2)."""
+
+    MAINSTREAM = "mainstream", "Mainstream school"
+    RESOURCED_PROVISION = "resourced_provision", "Resourced provision or SEN unit"
+    SPECIAL_MAINTAINED = "special_maintained", "Special school – LA maintained"
+    SPECIAL_ACADEMY = "special_academy", "Special school – academy or free school"
+    INDEPENDENT_SPECIAL = "independent_special", "Independent special school"
+    NON_MAINTAINED_SPECIAL = "non_maintained_special", "Non-maintained special school"
+    FURTHER_EDUCATION = "further_education", "Further education college"
+    SPECIALIST_POST16 = "specialist_post16", "Specialist post-16 institution"
+    OTHER = "other", "Other arrangement"
+
+
+class Recommendation(models.TextChoices):
+    ASSESS = "assess", "Assess"
+    DO_NOT_ASSESS = "do_not_assess", "Do not assess"
+    MORE_INFORMATION = "more_information", "More information needed"
+
+
+class DecisionStage(models.TextChoices):
+    ASSESS = "assess", "Whether to assess (reg 5)"
+    ISSUE = "issue", "Whether to issue a plan (reg 10)"
+
+
+class DecisionOutcome(models.TextChoices):
+    ASSESS = "assess", "Assess"
+    REFUSE = "refuse", "Refuse to assess"
+    ISSUE = "issue", "Issue a plan"
+    NOT_ISSUE = "not_issue", "Do not issue a plan"
+
+
+class AdviserType(models.TextChoices):
+    """reg 6(1): the advice the council must seek."""
+
+    EDUCATIONAL_PSYCHOLOGY = "educational_psychology", "Educational psychology"
+    HEALTH = "health", "Health"
+    SOCIAL_CARE = "social_care", "Social care"
+    EDUCATION_SETTING = "education_setting", "Education setting"
+    PARENT_OR_YOUNG_PERSON = "parent_or_young_person", "Parent or young person"
+    PREPARING_FOR_ADULTHOOD = "preparing_for_adulthood", "Preparing for adulthood"
+    OTHER = "other", "Other"
+
+
+class ExceptionKind(models.TextChoices):
+    """clocks.ExceptionType with labels (regs 5(4), 8(2), 10(4), 13(3))."""
+
+    SCHOOL_CLOSURE = clocks.ExceptionType.SCHOOL_CLOSURE.value, "School or setting closed for 4 weeks or more"
+    PERSONAL_CIRCUMSTANCES = (
+        clocks.ExceptionType.PERSONAL_CIRCUMSTANCES.value,
+        "Exceptional personal circumstances",
+    )
+    ABSENCE_FROM_AREA = clocks.ExceptionType.ABSENCE_FROM_AREA.value, "Away from the area for 4 weeks or more"
+    MISSED_APPOINTMENT = clocks.ExceptionType.MISSED_APPOINTMENT.value, "Missed appointment (advice only)"
+
+
+def _in(field: str, values: list[str], *, blank: bool = False) -> Q:
+    """``field`` holds one of ``values`` (or is empty, when ``blank``)."""
+    return Q(**{f"{field}__in": [*values, ""] if blank else values})
+
+
+def _ordered(later: str, earlier: str) -> Q:
+    """``later`` is on or after ``earlier`` whenever both are set."""
+    return (
+        Q(**{f"{later}__isnull": True}) | Q(**{f"{earlier}__isnull": True}) | Q(**{f"{later}__gte": models.F(earlier)})
+    )
+
+
+# --- Child -------------------------------------------------------------------------------------
+
+
+class Child(models.Model):
+    """A child or young person (0-25) the council holds a request for."""
+
+    forename = models.CharField("first name", max_length=100)
+    surname = models.CharField("last name", max_length=100)
+    date_of_birth = models.DateField()
+    sex = models.CharField(max_length=1, choices=Sex.choices, default=Sex.UNKNOWN)
+    upn = models.CharField("UPN", max_length=13, blank=True, help_text="Unique pupil number")
+    postcode = models.CharField(max_length=10, blank=True)
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="children")
+    current_establishment = models.ForeignKey(
+        Establishment, on_delete=models.PROTECT, null=True, blank=True, related_name="pupils"
+    )
+    primary_need = models.CharField(max_length=4, choices=NeedType.choices)
+    secondary_need = models.CharField(max_length=4, choices=NeedType.choices, blank=True)
+    # The previous system's child reference, kept so a re-run import finds the same child.
+    legacy_ref = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "children"
+        ordering = ["surname", "forename", "pk"]
+        indexes = [
+            # find_duplicates: same date of birth, then a name comparison.
+            models.Index(fields=["date_of_birth", "surname"], name="child_dob_surname"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=_in("sex", Sex.values), name="child_sex_valid"),
+            models.CheckConstraint(condition=_in("primary_need", NeedType.values), name="child_primary_need_valid"),
+            models.CheckConstraint(
+                condition=_in("secondary_need", NeedType.values, blank=True), name="child_secondary_need_valid"
+            ),
+            models.UniqueConstraint(fields=["upn"], condition=~Q(upn=""), name="child_upn_unique"),
+            models.UniqueConstraint(fields=["legacy_ref"], condition=~Q(legacy_ref=""), name="child_legacy_ref_unique"),
+        ]
+
+    def __str__(self) -> str:
+        # Initials only: str() ends up in logs and admin history.
+        return f"Child {self.pk} ({self.initials})"
+
+    @property
+    def initials(self) -> str:
+        return f"{self.forename[:1]}{self.surname[:1]}".upper()
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.forename} {self.surname}".strip()
+
+    def age(self, on: date | None = None) -> int:
+        return clocks.age_on(self.date_of_birth, on or timezone.localdate())
+
+
+# --- Assessment request ------------------------------------------------------------------------
+
+
+class AssessmentRequestQuerySet(models.QuerySet["AssessmentRequest"]):
+    def open(self) -> AssessmentRequestQuerySet:
+        return self.filter(status__in=OPEN)
+
+    def closed(self) -> AssessmentRequestQuerySet:
+        return self.filter(status__in=CLOSED)
+
+    def in_status(self, *statuses: workflow.Status | str) -> AssessmentRequestQuerySet:
+        return self.filter(status__in=[workflow.Status(s).value for s in statuses])
+
+    def overdue(self, *, on: date) -> AssessmentRequestQuerySet:
+        """Open requests whose current target has passed ("within" means on or before it)."""
+        return self.open().filter(next_deadline_on__lt=on)
+
+    def due_within(self, days: int, *, on: date) -> AssessmentRequestQuerySet:
+        """Open requests whose current target falls between ``on`` and ``on + days``."""
+        return self.open().filter(next_deadline_on__gte=on, next_deadline_on__lte=on + timedelta(days=days))
+
+    def unassigned(self) -> AssessmentRequestQuerySet:
+        return self.open().filter(assigned_officer__isnull=True)
+
+    def visible_to(self, user: Any) -> AssessmentRequestQuerySet:
+        # Every SEN team member with the view capability sees every request (one council team).
+        return self.all() if user_can(user, Capability.REQUEST_VIEW) else self.none()
+
+    def with_queue_related(self) -> AssessmentRequestQuerySet:
+        return self.select_related("child", "child__district", "assigned_officer")
+
+
+class AssessmentRequest(models.Model):
+    """One request for an EHC needs assessment, from day 1 to its outcome."""
+
+    reference = models.CharField(max_length=30, blank=True)
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="requests")
+    received_on = models.DateField(help_text="Day 1: the date the council received the request")
+    source = models.CharField(max_length=20, choices=RequestSource.choices)
+    requester_name = models.CharField(max_length=200, blank=True)
+    requester_email = models.EmailField(blank=True)
+    requester_phone = models.CharField(max_length=30, blank=True)
+    requester_relationship = models.CharField(max_length=100, blank=True)
+    assigned_officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="assigned_requests"
+    )
+    status = models.CharField(max_length=30, choices=RequestStatus.choices, default=workflow.Status.RECEIVED.value)
+
+    # Statutory due dates and exception-adjusted targets: clocks.request_clocks, stored.
+    decision_due_on = models.DateField()
+    not_issue_due_on = models.DateField()
+    final_plan_due_on = models.DateField()
+    decision_target_on = models.DateField()
+    not_issue_target_on = models.DateField()
+    final_plan_target_on = models.DateField()
+    week20 = models.BooleanField("20-week exception applies", default=False)
+    next_deadline_on = models.DateField(null=True, blank=True)
+
+    # SEN2 outcomes (domain.md §3.3).
+    request_outcome = models.CharField(max_length=1, choices=Sen2Outcome.choices, default=Sen2Outcome.UNDECIDED)
+    request_outcome_on = models.DateField(null=True, blank=True)
+    assessment_outcome = models.CharField(max_length=1, choices=Sen2Outcome.choices, blank=True)
+    assessment_outcome_on = models.DateField(null=True, blank=True)
+    draft_issued_on = models.DateField(null=True, blank=True)
+    family_comments_received_on = models.DateField(null=True, blank=True)
+    final_plan_issued_on = models.DateField(null=True, blank=True)
+    named_establishment = models.ForeignKey(
+        Establishment, on_delete=models.PROTECT, null=True, blank=True, related_name="named_in_requests"
+    )
+    placement_type = models.CharField(max_length=30, choices=PlacementType.choices, blank=True)
+    closed_reason = models.TextField(blank=True)
+    imported = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AssessmentRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-received_on", "-pk"]
+        indexes = [
+            # The queues: open requests by their next target.
+            models.Index(fields=["next_deadline_on", "status"], name="request_next_deadline"),
+            # An officer's caseload, soonest first.
+            models.Index(fields=["assigned_officer", "next_deadline_on"], name="request_officer_deadline"),
+            # Report periods: requests received / decided / issued in a year (SEN2, dashboards).
+            models.Index(fields=["received_on"], name="request_received_on"),
+            models.Index(fields=["request_outcome_on"], name="request_outcome_on"),
+            models.Index(fields=["assessment_outcome_on"], name="request_assessment_outcome_on"),
+            models.Index(fields=["decision_due_on"], name="request_decision_due_on"),
+            models.Index(fields=["final_plan_due_on"], name="request_final_plan_due_on"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=_in("status", RequestStatus.values), name="request_status_valid"),
+            models.CheckConstraint(condition=_in("source", RequestSource.values), name="request_source_valid"),
+            models.CheckConstraint(condition=_in("request_outcome", Sen2Outcome.values), name="request_outcome_valid"),
+            models.CheckConstraint(
+                condition=_in("assessment_outcome", Sen2Outcome.values, blank=True),
+                name="request_assessment_outcome_valid",
+            ),
+            # An assessment outcome exists only once the council decided to assess.
+            models.CheckConstraint(
+                condition=Q(assessment_outcome="") | Q(request_outcome=Sen2Outcome.YES),
+                name="request_assessment_outcome_needs_assessment",
+            ),
+            models.CheckConstraint(
+                condition=_in("placement_type", PlacementType.values, blank=True),
+                name="request_placement_type_valid",
+            ),
+            # Only one request per child can be in progress; a later one waits for the outcome.
+            models.UniqueConstraint(fields=["child"], condition=Q(status__in=OPEN), name="one_open_request_per_child"),
+            # Imported requests keep their own reference; new ones get REQ-nnnnnn after insert.
+            models.UniqueConstraint(fields=["reference"], condition=~Q(reference=""), name="request_reference_unique"),
+            models.CheckConstraint(
+                condition=_ordered("request_outcome_on", "received_on"), name="request_outcome_after_received"
+            ),
+            models.CheckConstraint(
+                condition=_ordered("assessment_outcome_on", "received_on"),
+                name="request_assessment_outcome_after_received",
+            ),
+            models.CheckConstraint(
+                condition=_ordered("draft_issued_on", "received_on"), name="request_draft_after_received"
+            ),
+            models.CheckConstraint(
+                condition=_ordered("final_plan_issued_on", "draft_issued_on"), name="request_final_after_draft"
+            ),
+            models.CheckConstraint(
+                condition=_ordered("final_plan_due_on", "decision_due_on"), name="request_due_dates_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference or f"Request {self.pk}"
+
+    @property
+    def status_enum(self) -> workflow.Status:
+        return workflow.Status(self.status)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN
+
+    @property
+    def stage_label(self) -> str:
+        return workflow.stage_label(self.status)
+
+    def allowed_actions(self) -> list[workflow.Action]:
+        return workflow.allowed_actions(self.status)
+
+
+# --- Provision evaluation ------------------------------------------------------------------------
+
+
+class ProvisionEvaluation(models.Model):
+    """The evaluation officer's checklist of the evidence (CoP 9.14) before the decision."""
+
+    request = models.OneToOneField(AssessmentRequest, on_delete=models.CASCADE, related_name="evaluation")
+    schools_views_received = models.BooleanField("school's views received", default=False)
+    sen_support_plan = models.BooleanField("SEN support plan in place", default=False)
+    apdr_cycles = models.PositiveSmallIntegerField("assess-plan-do-review cycles evidenced", default=0)
+    provision_map = models.BooleanField(default=False)
+    costed_provision = models.BooleanField("costed provision", default=False)
+    progress_data = models.BooleanField("progress data", default=False)
+    attainment_summary = models.TextField(blank=True)
+    other_agencies = models.TextField("other agencies involved", blank=True)
+    notes = models.TextField(blank=True)
+    recommendation = models.CharField(max_length=20, choices=Recommendation.choices, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    completed_on = models.DateField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=_in("recommendation", Recommendation.values, blank=True),
+                name="evaluation_recommendation_valid",
+            ),
+            # A completed evaluation carries its recommendation.
+            models.CheckConstraint(
+                condition=Q(completed_on__isnull=True) | ~Q(recommendation=""),
+                name="evaluation_completed_has_recommendation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Evaluation for request {self.request_id}"
+
+
+# --- Decisions -------------------------------------------------------------------------------
+
+
+class AssessmentDecision(models.Model):
+    """A decision at one of the two statutory decision points, with its reasons."""
+
+    request = models.ForeignKey(AssessmentRequest, on_delete=models.CASCADE, related_name="decisions")
+    stage = models.CharField(max_length=10, choices=DecisionStage.choices)
+    outcome = models.CharField(max_length=10, choices=DecisionOutcome.choices)
+    notified_on = models.DateField(help_text="The date the family was told")
+    reasons = models.JSONField(default=list, blank=True, help_text="Reason codes (workflow.S36_*_REASONS)")
+    reasons_text = models.TextField(blank=True)
+    rights_text_sent = models.BooleanField("appeal, mediation and SENDIAS information sent", default=False)
+    sen_support_advice = models.TextField("advice on meeting needs through SEN support", blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(default=timezone.now)
+    # Set when the request is reopened: the decision stays on file but no longer stands.
+    superseded = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["decided_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=_in("stage", DecisionStage.values), name="decision_stage_valid"),
+            models.CheckConstraint(
+                condition=(
+                    Q(stage=DecisionStage.ASSESS, outcome__in=[DecisionOutcome.ASSESS, DecisionOutcome.REFUSE])
+                    | Q(stage=DecisionStage.ISSUE, outcome__in=[DecisionOutcome.ISSUE, DecisionOutcome.NOT_ISSUE])
+                ),
+                name="decision_outcome_matches_stage",
+            ),
+            # regs 5(3) and 10(3): a refusal or a decision not to issue carries the rights text.
+            models.CheckConstraint(
+                condition=~Q(outcome__in=[DecisionOutcome.REFUSE, DecisionOutcome.NOT_ISSUE])
+                | Q(rights_text_sent=True),
+                name="decision_refusal_sends_rights",
+            ),
+            models.UniqueConstraint(
+                fields=["request", "stage"], condition=Q(superseded=False), name="one_standing_decision_per_stage"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_outcome_display()} (request {self.request_id})"
+
+
+# --- Advice ----------------------------------------------------------------------------------
+
+
+class AdviceRequestQuerySet(models.QuerySet["AdviceRequest"]):
+    def outstanding(self) -> AdviceRequestQuerySet:
+        """Advice not yet received, on requests still in progress."""
+        return self.filter(received_on__isnull=True, request__status__in=OPEN)
+
+    def overdue(self, *, on: date) -> AdviceRequestQuerySet:
+        return self.outstanding().filter(target_on__lt=on)
+
+    def for_ep(self) -> AdviceRequestQuerySet:
+        return self.filter(adviser_type=AdviserType.EDUCATIONAL_PSYCHOLOGY)
+
+    def visible_to(self, user: Any) -> AdviceRequestQuerySet:
+        return self.all() if user_can(user, Capability.ADVICE_VIEW) else self.none()
+
+
+class AdviceRequest(models.Model):
+    """A request for advice under reg 6, due within 6 weeks (reg 8)."""
+
+    request = models.ForeignKey(AssessmentRequest, on_delete=models.CASCADE, related_name="advice_requests")
+    adviser_type = models.CharField(max_length=30, choices=AdviserType.choices)
+    addressee = models.CharField(max_length=200, help_text="The service or person asked")
+    requested_on = models.DateField()
+    due_on = models.DateField()
+    target_on = models.DateField()
+    received_on = models.DateField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    received_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    objects = AdviceRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["requested_on", "pk"]
+        indexes = [
+            # The EP service's queue and the reg 8 timeliness report.
+            models.Index(fields=["adviser_type", "received_on", "requested_on"], name="advice_queue"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=_in("adviser_type", AdviserType.values), name="advice_type_valid"),
+            models.CheckConstraint(
+                condition=_ordered("received_on", "requested_on"), name="advice_received_after_requested"
+            ),
+            models.CheckConstraint(condition=Q(target_on__gte=models.F("due_on")), name="advice_target_after_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_adviser_type_display()} advice (request {self.request_id})"
+
+
+# --- Clock exceptions --------------------------------------------------------------------------
+
+
+class ClockExceptionQuerySet(models.QuerySet["ClockException"]):
+    def active(self) -> ClockExceptionQuerySet:
+        """Only exceptions that have not been removed count towards any clock."""
+        return self.filter(removed_at__isnull=True)
+
+    def request_level(self) -> ClockExceptionQuerySet:
+        return self.filter(advice_request__isnull=True)
+
+
+class ClockException(models.Model):
+    """A recorded period during which a time limit did not apply (regs 5(4), 8(2), 10(4), 13(3))."""
+
+    request = models.ForeignKey(AssessmentRequest, on_delete=models.CASCADE, related_name="clock_exceptions")
+    # Null: the exception is against the request's 6/16/20-week limits; else one advice deadline.
+    advice_request = models.ForeignKey(
+        AdviceRequest, on_delete=models.CASCADE, null=True, blank=True, related_name="clock_exceptions"
+    )
+    kind = models.CharField(max_length=30, choices=ExceptionKind.choices)
+    start = models.DateField()
+    end = models.DateField()
+    evidence = models.TextField()
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    removed_reason = models.TextField(blank=True)
+
+    objects = ClockExceptionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["start", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=_in("kind", ExceptionKind.values), name="exception_kind_valid"),
+            models.CheckConstraint(condition=Q(end__gte=models.F("start")), name="exception_end_after_start"),
+            # CoP 9.42: an exception is recorded with its evidence.
+            models.CheckConstraint(condition=~Q(evidence=""), name="exception_evidence_required"),
+            models.CheckConstraint(
+                condition=Q(removed_at__isnull=True) | ~Q(removed_reason=""),
+                name="exception_removal_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.start:%d/%m/%Y}–{self.end:%d/%m/%Y}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.removed_at is None
+
+    def as_period(self) -> clocks.ExceptionPeriod:
+        return clocks.ExceptionPeriod(kind=clocks.ExceptionType(self.kind), start=self.start, end=self.end)
+
+
+# --- Events ------------------------------------------------------------------------------------
+
+
+class RequestEvent(models.Model):
+    """Append-only: one row per change to a request, written in the change's transaction.
+
+    The audit trail, the timeline officers read, and the source for statistics. ``payload``
+    holds ids, codes and dates (never names) plus a snapshot of the clocks after the change;
+    ``note`` holds the officer's free-text reason where an action asks for one.
+    """
+
+    request = models.ForeignKey(AssessmentRequest, on_delete=models.CASCADE, related_name="events")
+    # Null: the system or the importer.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=30, choices=EventActionChoice.choices)
+    from_status = models.CharField(max_length=30, choices=RequestStatus.choices, blank=True)
+    to_status = models.CharField(max_length=30, choices=RequestStatus.choices, blank=True)
+    occurred_at = models.DateTimeField(default=timezone.now)
+    payload = models.JSONField(default=dict, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["occurred_at", "pk"]
+        indexes = [models.Index(fields=["request", "occurred_at"], name="event_request_occurred")]
+        constraints = [
+            models.CheckConstraint(condition=_in("action", EventActionChoice.values), name="event_action_valid"),
+            models.CheckConstraint(
+                condition=_in("from_status", RequestStatus.values, blank=True), name="event_from_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=_in("to_status", RequestStatus.values, blank=True), name="event_to_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} (request {self.request_id}) at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # The trail is evidence: rows are written once and never changed.
+        if not self._state.adding:
+            raise ValueError("Request events are append-only and cannot be changed")
+        super().save(*args, **kwargs)
+
+    @property
+    def action_label(self) -> str:
+        return workflow.EVENT_ACTION_LABELS.get(self.action, self.action)

@@ -48,7 +48,7 @@ __all__ = [
 ]
 
 
-class Status(str, enum.Enum):
+class Status(enum.StrEnum):
     RECEIVED = "received"
     EVALUATING = "evaluating"
     AWAITING_DECISION = "awaiting_decision"
@@ -90,16 +90,14 @@ CLOSED_STATUSES: frozenset[Status] = frozenset(
 OPEN_STATUSES: frozenset[Status] = frozenset(Status) - CLOSED_STATUSES
 
 # The statuses in which the council is still deciding whether to assess (reg 5, 6 weeks).
-DECIDING_STATUSES: frozenset[Status] = frozenset(
-    {Status.RECEIVED, Status.EVALUATING, Status.AWAITING_DECISION}
-)
+DECIDING_STATUSES: frozenset[Status] = frozenset({Status.RECEIVED, Status.EVALUATING, Status.AWAITING_DECISION})
 # Assessment under way: the reg 10 (16-week) decision not to issue is the next limit.
 ASSESSING_STATUSES: frozenset[Status] = frozenset({Status.ASSESSING, Status.AWAITING_ISSUE_DECISION})
 # A plan is being written: the reg 13(2) (20-week) final plan is the next limit.
 PLAN_STATUSES: frozenset[Status] = frozenset({Status.DRAFTING, Status.DRAFT_ISSUED})
 
 
-class Action(str, enum.Enum):
+class Action(enum.StrEnum):
     START_EVALUATION = "start_evaluation"
     RECORD_EVALUATION = "record_evaluation"  # save the checklist without finishing it
     COMPLETE_EVALUATION = "complete_evaluation"
@@ -180,8 +178,7 @@ TRANSITIONS: dict[tuple[Status, Action], Transition] = {
     # A closed request (other than one whose plan was issued) can be reopened by a senior
     # officer, e.g. after mediation or when a withdrawal was recorded in error.
     **{
-        (s, A.REOPEN): Transition(None, C.REQUEST_REOPEN, restores=True)
-        for s in (S.REFUSED, S.NOT_ISSUED, S.WITHDRAWN)
+        (s, A.REOPEN): Transition(None, C.REQUEST_REOPEN, restores=True) for s in (S.REFUSED, S.NOT_ISSUED, S.WITHDRAWN)
     },
     # The placement panel sees requests once an assessment is under way (and after the plan,
     # for a change of placement).
@@ -228,7 +225,7 @@ _ACTION_PHRASES: dict[Action, str] = {
 }
 
 
-class EventAction(str, enum.Enum):
+class EventAction(enum.StrEnum):
     """What a timeline entry records: every workflow action plus the ways a request begins."""
 
     CREATED = "created"
@@ -299,9 +296,7 @@ def check_transition(status: Status | str, action: Action | str) -> Transition:
     return transition
 
 
-def next_status(
-    status: Status | str, action: Action | str, *, previous_status: Status | str | None = None
-) -> Status:
+def next_status(status: Status | str, action: Action | str, *, previous_status: Status | str | None = None) -> Status:
     """The status after ``action``. For reopen, ``previous_status`` is the status the request
     had before it closed; it must be one the closing action can have come from."""
     status = Status(status)
@@ -365,17 +360,13 @@ def stage_label(status: Status | str) -> str:
 S36_REFUSAL_REASONS: dict[str, str] = {
     "no_evidence_of_sen": "No evidence the child has or may have SEN",
     "needs_met_by_sen_support": "Needs can be met from resources normally available (SEN support)",
-    "insufficient_graduated_response": (
-        "Not enough evidence of the graduated response (assess, plan, do, review)"
-    ),
+    "insufficient_graduated_response": ("Not enough evidence of the graduated response (assess, plan, do, review)"),
     "progress_with_current_support": "Good progress with current support",
     "other": "Other",
 }
 S36_ASSESS_REASONS: dict[str, str] = {
     "has_or_may_have_sen": "The child or young person has or may have SEN",
-    "may_need_ehc_plan_provision": (
-        "Special educational provision may need to be made through an EHC plan"
-    ),
+    "may_need_ehc_plan_provision": ("Special educational provision may need to be made through an EHC plan"),
     "other": "Other",
 }
 
@@ -391,8 +382,7 @@ REQUIRED_FOR: dict[Action, dict[str, str]] = {
         "reasons": "Select at least one reason the s.36(8) test is not met",
         # reg 5(3): a refusal must set out appeal and mediation rights and SENDIAS support.
         "rights_text_sent": (
-            "Confirm the letter set out the right of appeal, mediation and where to get "
-            "advice and support (reg 5(3))"
+            "Confirm the letter set out the right of appeal, mediation and where to get advice and support (reg 5(3))"
         ),
     },
     A.DECIDE_TO_ISSUE: {
@@ -403,8 +393,7 @@ REQUIRED_FOR: dict[Action, dict[str, str]] = {
         "reasons_text": "Enter the reasons a plan is not necessary",
         # reg 10(3): same content as a refusal notice.
         "rights_text_sent": (
-            "Confirm the letter set out the right of appeal, mediation and where to get "
-            "advice and support (reg 10(3))"
+            "Confirm the letter set out the right of appeal, mediation and where to get advice and support (reg 10(3))"
         ),
     },
     A.REQUEST_ADVICE: {

@@ -120,9 +120,7 @@ def test_statutory_due_date(clock: str, start: str, due: str) -> None:
 
 
 @pytest.mark.parametrize(("clock", "start", "due"), CLOCK_CASES)
-def test_done_on_the_due_date_is_within_and_the_day_after_is_late(
-    clock: str, start: str, due: str
-) -> None:
+def test_done_on_the_due_date_is_within_and_the_day_after_is_late(clock: str, start: str, due: str) -> None:
     _, length = CLOCKS[clock]
     received, due_on = D(start), D(due)
     assert within(length, received, due_on - ONE_DAY)
@@ -153,9 +151,7 @@ def test_no_exceptions_means_targets_equal_statutory_dates() -> None:
         final_plan_target_on=D("2025-05-26"),
         week20=False,
     )
-    assert advice_clocks(D("2025-03-03")) == AdviceClocks(
-        due_on=D("2025-04-14"), target_on=D("2025-04-14")
-    )
+    assert advice_clocks(D("2025-03-03")) == AdviceClocks(due_on=D("2025-04-14"), target_on=D("2025-04-14"))
 
 
 # --- Exceptions on the request clocks ----------------------------------------------------------
@@ -560,9 +556,7 @@ def test_week20_is_set_exactly_when_a_request_exception_overlaps_the_20_week_win
     received, exceptions = case
     clocks = request_clocks(received, exceptions)
     overlaps = any(
-        e.kind in REQUEST_EXCEPTION_TYPES
-        and e.start <= clocks.final_plan_target_on
-        and e.end >= received
+        e.kind in REQUEST_EXCEPTION_TYPES and e.start <= clocks.final_plan_target_on and e.end >= received
         for e in exceptions
     )
     assert clocks.week20 is overlaps
@@ -571,17 +565,13 @@ def test_week20_is_set_exactly_when_a_request_exception_overlaps_the_20_week_win
 
 @settings(max_examples=50)
 @given(received_dates, st.lists(exception_periods(kinds=[MISSED]), max_size=4))
-def test_missed_appointments_never_move_request_clocks(
-    received: date, exceptions: list[ExceptionPeriod]
-) -> None:
+def test_missed_appointments_never_move_request_clocks(received: date, exceptions: list[ExceptionPeriod]) -> None:
     assert request_clocks(received, exceptions) == request_clocks(received)
 
 
 @settings(max_examples=50)
 @given(received_dates, st.lists(exception_periods(kinds=[SCHOOL]), max_size=4))
-def test_school_closures_never_move_advice_clocks(
-    received: date, exceptions: list[ExceptionPeriod]
-) -> None:
+def test_school_closures_never_move_advice_clocks(received: date, exceptions: list[ExceptionPeriod]) -> None:
     assert advice_clocks(received, exceptions) == advice_clocks(received)
 
 
