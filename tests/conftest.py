@@ -22,7 +22,8 @@ def make_user(username: str, *roles: Role, first_name: str = "", last_name: str 
     user = User.objects.create_user(
         username=username, password=PERSONA_PASSWORD, first_name=first_name or username.title(), last_name=last_name
     )
-    user.groups.set([Group.objects.get(name=role.value) for role in roles])
+    # get_or_create: transactional tests flush the groups the migration made.
+    user.groups.set([Group.objects.get_or_create(name=role.value)[0] for role in roles])
     if Role.ADMIN in roles:
         user.is_staff = True
         user.save(update_fields=["is_staff"])
@@ -115,7 +116,10 @@ def _plain_static_storage() -> Iterator[None]:
     from django.conf import settings
     from django.test import override_settings
 
-    storages = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    storages = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     with override_settings(STORAGES=storages):
         yield
 
@@ -124,8 +128,14 @@ def _plain_static_storage() -> Iterator[None]:
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 

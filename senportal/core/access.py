@@ -10,14 +10,24 @@ from senportal.core.models import AccessAction, AccessLog
 
 
 def access_log_record(
-    *, user: Any, child_id: int | None, object_type: str, object_id: int | None,
-    action: str = AccessAction.VIEW, path: str = "",
+    *,
+    user: Any,
+    child_id: int | None,
+    object_type: str,
+    object_id: int | None,
+    action: str = AccessAction.VIEW,
+    path: str = "",
 ) -> AccessLog:
     """Record one read of a child's data. Call it inside the read's transaction: if the write
     fails, the read fails too (fail closed)."""
     return AccessLog.objects.create(
-        user=user, at=timezone.now(), action=action, child_id=child_id,
-        object_type=object_type, object_id=object_id, path=path[:300],
+        user=user,
+        at=timezone.now(),
+        action=action,
+        child_id=child_id,
+        object_type=object_type,
+        object_id=object_id,
+        path=path[:300],
     )
 
 
@@ -30,4 +40,3 @@ def access_log_record_many(
         AccessLog(user=user, at=now, action=action, child_id=cid, object_type=object_type, path=path[:300])
         for cid in child_ids
     )
-

@@ -11,8 +11,4 @@ class SenAdminSite(admin.AdminSite):
 
     def has_permission(self, request: HttpRequest) -> bool:
         user = request.user
-        return bool(
-            user.is_active
-            and user.is_staff
-            and (user.is_superuser or user_has_role(user, Role.ADMIN))
-        )
+        return bool(user.is_active and user.is_staff and (user.is_superuser or user_has_role(user, Role.ADMIN)))

@@ -12,8 +12,18 @@ from senportal.core.roles import Role
 
 # Kent's 12 districts (design.md §3).
 KENT_DISTRICTS = [
-    "Ashford", "Canterbury", "Dartford", "Dover", "Folkestone and Hythe", "Gravesham", "Maidstone",
-    "Sevenoaks", "Swale", "Thanet", "Tonbridge and Malling", "Tunbridge Wells",
+    "Ashford",
+    "Canterbury",
+    "Dartford",
+    "Dover",
+    "Folkestone and Hythe",
+    "Gravesham",
+    "Maidstone",
+    "Sevenoaks",
+    "Swale",
+    "Thanet",
+    "Tonbridge and Malling",
+    "Tunbridge Wells",
 ]
 
 DEMO_PASSWORD = "sen-portal-demo"
@@ -42,20 +52,59 @@ DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("admin", "Ravi", "Sandhu", (Role.ADMIN,), "System administrator"),
 )
 
-_TREES = ["Oak", "Ash", "Beech", "Willow", "Hazel", "Rowan", "Elm", "Cedar", "Birch", "Holly",
-          "Maple", "Alder", "Linden", "Poplar", "Chestnut", "Juniper"]
+_TREES = [
+    "Oak",
+    "Ash",
+    "Beech",
+    "Willow",
+    "Hazel",
+    "Rowan",
+    "Elm",
+    "Cedar",
+    "Birch",
+    "Holly",
+    "Maple",
+    "Alder",
+    "Linden",
+    "Poplar",
+    "Chestnut",
+    "Juniper",
+]
 _ENDS = ["field", "wood", "brook", "dene", "hurst", "mead", "vale", "ridge", "lea", "combe", "stead"]
 _INDEPENDENT = [
-    "The Kestrel School", "Harbour View College", "Meadowbank School", "Longbarn House School",
-    "The Lighthouse School", "Saltmarsh College", "Orchard Gate School", "Chalk Hill School",
-    "Wealdside School", "The Beacon Centre", "Riverside Park School", "Greensand School",
-    "The Bridge Learning Centre", "Foxglove House", "Hopfield School", "Downland College",
-    "Marsh Lane School", "The Oast House School", "Skylark School", "Weavers School",
-    "Seaward College", "The Cedars Centre", "Millpond School", "Fernbrook House",
+    "The Kestrel School",
+    "Harbour View College",
+    "Meadowbank School",
+    "Longbarn House School",
+    "The Lighthouse School",
+    "Saltmarsh College",
+    "Orchard Gate School",
+    "Chalk Hill School",
+    "Wealdside School",
+    "The Beacon Centre",
+    "Riverside Park School",
+    "Greensand School",
+    "The Bridge Learning Centre",
+    "Foxglove House",
+    "Hopfield School",
+    "Downland College",
+    "Marsh Lane School",
+    "The Oast House School",
+    "Skylark School",
+    "Weavers School",
+    "Seaward College",
+    "The Cedars Centre",
+    "Millpond School",
+    "Fernbrook House",
 ]
-_NON_MAINTAINED = ["St Aidan's School for the Deaf", "Hillcrest Sensory College", "The Fairlight Trust School",
-                   "Thornbury School for Physical Disability", "Nightingale Communication School",
-                   "Brambles Residential School"]
+_NON_MAINTAINED = [
+    "St Aidan's School for the Deaf",
+    "Hillcrest Sensory College",
+    "The Fairlight Trust School",
+    "Thornbury School for Physical Disability",
+    "Nightingale Communication School",
+    "Brambles Residential School",
+]
 
 
 def seed_districts() -> list[District]:
@@ -69,7 +118,14 @@ def seed_establishments(rng: random.Random, districts: list[District]) -> int:
     rng.shuffle(names)
     it = iter(names)
     for _ in range(60):
-        rows.append((f"{next(it)} Primary School", rng.choice([EstablishmentType.MAINSTREAM_MAINTAINED, EstablishmentType.MAINSTREAM_ACADEMY]), Phase.PRIMARY, False))
+        rows.append(
+            (
+                f"{next(it)} Primary School",
+                rng.choice([EstablishmentType.MAINSTREAM_MAINTAINED, EstablishmentType.MAINSTREAM_ACADEMY]),
+                Phase.PRIMARY,
+                False,
+            )
+        )
     for _ in range(24):
         rows.append((f"{next(it)} Academy", EstablishmentType.MAINSTREAM_ACADEMY, Phase.SECONDARY, False))
     for _ in range(12):
@@ -89,8 +145,14 @@ def seed_establishments(rng: random.Random, districts: list[District]) -> int:
     for index, (name, type_group, phase, s41) in enumerate(rows):
         Establishment.objects.update_or_create(
             urn=990001 + index,
-            defaults={"name": name, "type_group": type_group, "phase": phase, "s41_approved": s41,
-                      "district": districts[index % len(districts)], "is_open": True},
+            defaults={
+                "name": name,
+                "type_group": type_group,
+                "phase": phase,
+                "s41_approved": s41,
+                "district": districts[index % len(districts)],
+                "is_open": True,
+            },
         )
     return len(rows)
 
@@ -100,8 +162,11 @@ def seed_users() -> list[User]:
     for demo in DEMO_USERS:
         user, created = User.objects.get_or_create(
             username=demo.username,
-            defaults={"first_name": demo.first_name, "last_name": demo.last_name,
-                      "email": f"{demo.username}@example.invalid"},
+            defaults={
+                "first_name": demo.first_name,
+                "last_name": demo.last_name,
+                "email": f"{demo.username}@example.invalid",
+            },
         )
         if created:
             user.set_password(DEMO_PASSWORD)

@@ -23,9 +23,27 @@ class GovukDateInput(forms.MultiWidget):
 
     def __init__(self, attrs: dict[str, Any] | None = None):
         widgets = {
-            "day": forms.TextInput(attrs={"inputmode": "numeric", "class": "govuk-input govuk-date-input__input govuk-input--width-2", "maxlength": "2"}),
-            "month": forms.TextInput(attrs={"inputmode": "numeric", "class": "govuk-input govuk-date-input__input govuk-input--width-2", "maxlength": "2"}),
-            "year": forms.TextInput(attrs={"inputmode": "numeric", "class": "govuk-input govuk-date-input__input govuk-input--width-4", "maxlength": "4"}),
+            "day": forms.TextInput(
+                attrs={
+                    "inputmode": "numeric",
+                    "class": "govuk-input govuk-date-input__input govuk-input--width-2",
+                    "maxlength": "2",
+                }
+            ),
+            "month": forms.TextInput(
+                attrs={
+                    "inputmode": "numeric",
+                    "class": "govuk-input govuk-date-input__input govuk-input--width-2",
+                    "maxlength": "2",
+                }
+            ),
+            "year": forms.TextInput(
+                attrs={
+                    "inputmode": "numeric",
+                    "class": "govuk-input govuk-date-input__input govuk-input--width-4",
+                    "maxlength": "4",
+                }
+            ),
         }
         super().__init__(widgets, attrs)
 
@@ -56,7 +74,9 @@ class GovukDateField(forms.DateField):
         label = str(self.label or "Date").capitalize() if self.label else "The date"
         self.error_messages = {
             **self.error_messages,
-            "required": kwargs.get("error_messages", {}).get("required", f"Enter {str(self.label or 'the date').lower()}"),
+            "required": kwargs.get("error_messages", {}).get(
+                "required", f"Enter {str(self.label or 'the date').lower()}"
+            ),
             "invalid": f"{label} must be a real date, for example 27 3 2024",
         }
 
@@ -75,8 +95,12 @@ _WIDGET_CLASSES = {
 }
 
 
-_ERROR_CLASSES = {"govuk-input": "govuk-input--error", "govuk-select": "govuk-select--error",
-                  "govuk-textarea": "govuk-textarea--error", "govuk-file-upload": "govuk-file-upload--error"}
+_ERROR_CLASSES = {
+    "govuk-input": "govuk-input--error",
+    "govuk-select": "govuk-select--error",
+    "govuk-textarea": "govuk-textarea--error",
+    "govuk-file-upload": "govuk-file-upload--error",
+}
 
 
 class GovukFormMixin(forms.BaseForm):

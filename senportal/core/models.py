@@ -83,7 +83,9 @@ class Establishment(models.Model):
     name = models.CharField(max_length=200)
     type_group = models.CharField("type", max_length=40, choices=EstablishmentType.choices)
     phase = models.CharField(max_length=20, choices=Phase.choices)
-    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="establishments", null=True, blank=True)
+    district = models.ForeignKey(
+        District, on_delete=models.PROTECT, related_name="establishments", null=True, blank=True
+    )
     s41_approved = models.BooleanField("on the s.41 approved list", default=False)
     is_open = models.BooleanField("open", default=True)
 

@@ -12,7 +12,7 @@ import enum
 from typing import Any
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     SEN_OFFICER = "sen_officer"
     PROVISION_EVALUATOR = "provision_evaluator"
     EDUCATIONAL_PSYCHOLOGIST = "educational_psychologist"
@@ -51,7 +51,7 @@ ROLE_PRIORITY: tuple[Role, ...] = (
 )
 
 
-class Capability(str, enum.Enum):
+class Capability(enum.StrEnum):
     # EHC needs-assessment requests (requests_app)
     REQUEST_VIEW = "request.view"  # open a child's record and its requests
     REQUEST_CREATE = "request.create"
@@ -82,20 +82,35 @@ R = Role
 # The table: each role and the capabilities it holds. Change access here and nowhere else.
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
     R.SEN_OFFICER: frozenset(
-        {C.REQUEST_VIEW, C.REQUEST_CREATE, C.REQUEST_ASSIGN, C.REQUEST_DECIDE, C.ADVICE_VIEW,
-         C.ADVICE_RECORD, C.PANEL_REFER, C.EXPORT}
+        {
+            C.REQUEST_VIEW,
+            C.REQUEST_CREATE,
+            C.REQUEST_ASSIGN,
+            C.REQUEST_DECIDE,
+            C.ADVICE_VIEW,
+            C.ADVICE_RECORD,
+            C.PANEL_REFER,
+            C.EXPORT,
+        }
     ),
     R.PROVISION_EVALUATOR: frozenset({C.REQUEST_VIEW, C.REQUEST_EVALUATE}),
     R.EDUCATIONAL_PSYCHOLOGIST: frozenset({C.ADVICE_VIEW, C.ADVICE_RECORD}),
     R.PANEL_MEMBER: frozenset({C.PANEL_VIEW}),
     R.PANEL_CHAIR: frozenset(
-        {C.PANEL_VIEW, C.PANEL_CHAIR, C.PANEL_REFER, C.REQUEST_VIEW, C.REQUEST_REOPEN,
-         C.REPORTS_VIEW, C.EXPORT}
+        {C.PANEL_VIEW, C.PANEL_CHAIR, C.PANEL_REFER, C.REQUEST_VIEW, C.REQUEST_REOPEN, C.REPORTS_VIEW, C.EXPORT}
     ),
     R.FINANCE_OFFICER: frozenset({C.PLACEMENT_VIEW, C.PLACEMENT_MANAGE, C.EXPORT}),
     R.MANAGER: frozenset(
-        {C.REQUEST_VIEW, C.REQUEST_REOPEN, C.REQUEST_IMPORT, C.ADVICE_VIEW, C.PANEL_VIEW,
-         C.PLACEMENT_VIEW, C.REPORTS_VIEW, C.EXPORT}
+        {
+            C.REQUEST_VIEW,
+            C.REQUEST_REOPEN,
+            C.REQUEST_IMPORT,
+            C.ADVICE_VIEW,
+            C.PANEL_VIEW,
+            C.PLACEMENT_VIEW,
+            C.REPORTS_VIEW,
+            C.EXPORT,
+        }
     ),
     R.ADMIN: frozenset({C.ADMIN, C.REQUEST_IMPORT}),
 }

@@ -98,21 +98,32 @@ def _error_page(request: HttpRequest, status: int, title: str, message: str) -> 
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return _error_page(request, 404, "Page not found",
-                       "If you typed the web address, check it is correct. If you pasted it, check you copied the entire address.")
+    return _error_page(
+        request,
+        404,
+        "Page not found",
+        "If you typed the web address, check it is correct. If you pasted it, check you copied the entire address.",
+    )
 
 
 def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return _error_page(request, 403, "You do not have access to this page",
-                       "Your role does not allow this. If you think it should, ask your manager or the system administrator.")
+    return _error_page(
+        request,
+        403,
+        "You do not have access to this page",
+        "Your role does not allow this. If you think it should, ask your manager or the system administrator.",
+    )
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     # No template context processors that could fail again; a plain, generic page.
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Sorry, there is a problem with the service.", "code": "server_error"}, status=500)
+        return JsonResponse(
+            {"detail": "Sorry, there is a problem with the service.", "code": "server_error"}, status=500
+        )
     return HttpResponse(
-        "<!DOCTYPE html><html lang='en-GB'><head><title>Sorry, there is a problem with the service – SEN Portal</title></head>"
+        "<!DOCTYPE html><html lang='en-GB'><head>"
+        "<title>Sorry, there is a problem with the service – SEN Portal</title></head>"
         "<body><h1>Sorry, there is a problem with the service</h1><p>Try again later.</p></body></html>",
         status=500,
     )

@@ -56,9 +56,12 @@ def test_every_url_refuses_an_anonymous_user(client, method):
             ok = response.status_code in (401, 403)
         elif path.startswith("/admin/"):
             final = getattr(client, method)(path, follow=True)
-            ok = final.status_code in (200, 404, 405) and (
-                not final.redirect_chain or final.redirect_chain[-1][0].startswith(("/admin/login/", "/sign-in/"))
-            ) and "id_password" in final.content.decode() or final.status_code in (404, 405)
+            ok = (
+                final.status_code in (200, 404, 405)
+                and (not final.redirect_chain or final.redirect_chain[-1][0].startswith(("/admin/login/", "/sign-in/")))
+                and "id_password" in final.content.decode()
+                or final.status_code in (404, 405)
+            )
         else:
             ok = response.status_code in (302, 405) and (
                 response.status_code == 405 or response["Location"].startswith("/sign-in/")

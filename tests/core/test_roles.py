@@ -30,8 +30,14 @@ def test_every_role_has_a_label_a_home_a_priority_and_capabilities():
 
 def test_the_eight_roles_of_the_design():
     assert {r.value for r in Role} == {
-        "sen_officer", "provision_evaluator", "educational_psychologist", "panel_member",
-        "panel_chair", "finance_officer", "manager", "admin",
+        "sen_officer",
+        "provision_evaluator",
+        "educational_psychologist",
+        "panel_member",
+        "panel_chair",
+        "finance_officer",
+        "manager",
+        "admin",
     }
 
 

@@ -14,7 +14,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     base = {
-        k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "SECURE_SSL_REDIRECT", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "SECURE_SSL_REDIRECT", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     }
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env={**base, **env}, capture_output=True, text=True, timeout=120
@@ -38,7 +40,10 @@ def test_missing_allowed_hosts_stops_start_up_with_one_line():
 def test_production_settings_pass_check_deploy_with_no_warnings():
     secret = "k3y-" + "aZ9!q" * 12  # long and varied, like a real generated key
     result = _manage(
-        "check", "--deploy", "--fail-level", "WARNING",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
         env={"DEBUG": "0", "SECRET_KEY": secret, "ALLOWED_HOSTS": "sen.example.org"},
     )
     assert result.returncode == 0, result.stdout + result.stderr
