@@ -258,12 +258,13 @@ SPECTACULAR_SETTINGS = {
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # Embedded default: a folder queue, no broker server (one host only; Redis in production).
     _broker_dir = VAR_DIR / "celery-broker"
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),  # remote control (ping) works too
         "store_processed": False,
     }
     if not CELERY_RESULT_BACKEND:
