@@ -9,6 +9,7 @@ from senportal.core import views as core_views
 from senportal.core.api import NotFoundView
 
 api_patterns = [
+    path("", include("requests_app.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     # Keep last: a JSON 404 for any other path under /api/.
@@ -23,6 +24,7 @@ urlpatterns = [
     path("accessibility/", core_views.accessibility, name="accessibility"),
     path("privacy/", core_views.privacy, name="privacy"),
     path("admin/", admin.site.urls),
+    path("requests/", include("requests_app.urls")),
     path("api/", include(api_patterns)),
 ]
 

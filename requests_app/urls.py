@@ -1,0 +1,7 @@
+"""Pages for EHC needs-assessment requests."""
+
+from django.urls import path
+
+app_name = "requests"
+
+urlpatterns: list = []
