@@ -39,7 +39,7 @@ def _subtract_years(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
-def officers() -> QuerySet[User]:
+def officers(request: Any = None) -> QuerySet[User]:
     return User.objects.filter(groups__name=Role.SEN_OFFICER.value, is_active=True).order_by("first_name", "last_name")
 
 

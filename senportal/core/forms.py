@@ -107,6 +107,8 @@ class GovukFormMixin(forms.BaseForm):
     """Give every widget its GOV.UK class and tie error messages to inputs for screen readers."""
 
     default_renderer = GovukRenderer
+    # Label optional fields "(optional)", as GOV.UK asks; filter forms (not GovukForms) do not.
+    show_optional = True
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)

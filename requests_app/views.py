@@ -1,0 +1,995 @@
+"""Pages for EHC needs-assessment requests: the triage queue, a new request, the request's
+record with its clocks and timeline, one form per action, the decision letter and the advice
+queue.
+
+Views are thin: they check the capability, parse a form, call exactly one service and render.
+Services own every change and raise domain errors, which go back on the form as a GOV.UK error
+summary (``form_add_domain_error``).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views import View
+from django.views.decorators.http import require_POST
+
+from requests_app import clocks, services, workflow
+from requests_app.forms import (
+    AdviceFilterForm,
+    AdviceReceivedForm,
+    AdviceRequestForm,
+    AssignForm,
+    BulkAssignForm,
+    ConfirmForm,
+    DecideAssessmentForm,
+    DecideIssueForm,
+    DraftForm,
+    EvaluationForm,
+    ExceptionForm,
+    FamilyCommentsForm,
+    FinalPlanForm,
+    NewRequestForm,
+    QueueFilter,
+    ReasonForm,
+    ReferForm,
+    WithdrawForm,
+)
+from requests_app.models import (
+    AdviceRequest,
+    AssessmentDecision,
+    AssessmentRequest,
+    Child,
+    ClockException,
+    DecisionOutcome,
+    DecisionStage,
+    ProvisionEvaluation,
+    RequestEvent,
+    Sen2Outcome,
+)
+from senportal.core.access import access_log_record
+from senportal.core.errors import DomainError, NotPermitted
+from senportal.core.models import AccessAction
+from senportal.core.pages import form_add_domain_error
+from senportal.core.roles import Capability, user_can
+
+Action = workflow.Action
+Status = workflow.Status
+C = Capability
+
+QUEUE_PAGE_SIZE = 25
+
+
+# --- Permissions -------------------------------------------------------------------------------
+
+
+def requires(capability: Capability) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Refuse (403) anyone whose roles lack ``capability``. Anonymous users never get here:
+    the sign-in middleware sends them to sign in first."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @functools.wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not user_can(request.user, capability):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _visible_request(user: Any, pk: int) -> AssessmentRequest:
+    return get_object_or_404(
+        AssessmentRequest.objects.visible_to(user).select_related(
+            "child", "child__district", "child__current_establishment", "assigned_officer", "named_establishment"
+        ),
+        pk=pk,
+    )
+
+
+# --- Reading deadlines -------------------------------------------------------------------------
+
+
+def _days(n: int) -> str:
+    return f"{n} day" if n == 1 else f"{n} days"
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A deadline as people read it: text that says it all, and a style that repeats it."""
+
+    text: str
+    css: str = ""
+
+
+def deadline_state(due: date | None, *, today: date) -> Deadline:
+    if due is None:
+        return Deadline("No deadline")
+    left = clocks.days_left(due, today=today)
+    urgency = clocks.urgency(due, today=today)
+    if urgency == "overdue":
+        return Deadline(f"Overdue by {_days(-left)}", "app-overdue")
+    if left == 0:
+        return Deadline("Due today", "app-due-soon")
+    if urgency == "due_soon":
+        return Deadline(f"Due in {_days(left)}", "app-due-soon")
+    return Deadline(_days(left))
+
+
+def _done_state(done_on: date, target: date, verb: str = "Met") -> Deadline:
+    if done_on <= target:
+        return Deadline(f"{verb} on {done_on:%-d %B %Y}")
+    return Deadline(f"Done on {done_on:%-d %B %Y}, {_days((done_on - target).days)} late", "app-overdue")
+
+
+STAGE_TAG_COLOURS: dict[str, str] = {
+    "Deciding whether to assess": "govuk-tag--blue",
+    "Needs assessment": "govuk-tag--purple",
+    "EHC plan": "govuk-tag--turquoise",
+    "Closed": "govuk-tag--grey",
+}
+
+
+def status_tag(status: str) -> dict[str, str]:
+    stage = workflow.stage_label(status)
+    return {"label": Status(status).label, "stage": stage, "css": STAGE_TAG_COLOURS.get(stage, "")}
+
+
+# --- Triage queue ------------------------------------------------------------------------------
+
+
+def _queue_data(params: QueryDict) -> QueryDict:
+    data = params.copy()
+    if "open" not in data:
+        data["open"] = "true"  # every open request by default
+    data.pop("page", None)
+    return data
+
+
+@requires(C.REQUEST_VIEW)
+def queue(
+    request: HttpRequest, bulk_form: BulkAssignForm | None = None, params: QueryDict | None = None
+) -> HttpResponse:
+    today = timezone.localdate()
+    params = params if params is not None else request.GET
+    data = _queue_data(params)
+    base = AssessmentRequest.objects.visible_to(request.user).with_queue_related()
+    filterset = QueueFilter(data, queryset=base, today=today)
+    results = filterset.qs
+    paginator = Paginator(results, QUEUE_PAGE_SIZE)
+    page = paginator.get_page(params.get("page"))
+    rows = list(page.object_list)
+    for row in rows:
+        row.deadline = deadline_state(row.next_deadline_on, today=today)
+        row.tag = status_tag(row.status)
+        row.child_age = row.child.age(today)
+    overdue_count = results.overdue(on=today).order_by().count() if paginator.count else 0
+    can_assign = user_can(request.user, C.REQUEST_ASSIGN)
+    if can_assign and bulk_form is None:
+        bulk_form = BulkAssignForm(initial={"return_query": data.urlencode()})
+    active_filters = any(
+        data.get(name) not in (None, "", "false")
+        for name in ("status", "assigned_officer", "unassigned", "district", "source", "need", "age", "overdue")
+    ) or data.get("due_within") not in (None, "")
+    query_without_page = data.urlencode()
+    context = {
+        "filter": filterset,
+        "filter_form": filterset.form,
+        "page": page,
+        "rows": rows,
+        "total": paginator.count,
+        "overdue_count": overdue_count,
+        "pagination": _pagination(page, query_without_page),
+        "can_assign": can_assign,
+        "can_create": user_can(request.user, C.REQUEST_CREATE),
+        "bulk_form": bulk_form,
+        "form": bulk_form,  # the error summary reads ``form``
+        "filters_open": active_filters,
+        "selected_ids": {str(v) for v in (bulk_form["requests"].value() or [])} if bulk_form is not None else set(),
+    }
+    return render(request, "requests_app/queue.html", context)
+
+
+def _pagination(page: Any, query: str) -> dict[str, Any]:
+    """The GOV.UK pagination component's items: first, last, current and its neighbours."""
+
+    def url(number: int) -> str:
+        return "?" + (f"{query}&" if query else "") + urlencode({"page": number})
+
+    last = page.paginator.num_pages
+    wanted = sorted({1, last, page.number - 1, page.number, page.number + 1} & set(range(1, last + 1)))
+    items: list[dict[str, Any]] = []
+    previous = 0
+    for number in wanted:
+        if number - previous > 1:
+            items.append({"ellipsis": True})
+        items.append({"number": number, "url": url(number), "current": number == page.number})
+        previous = number
+    return {
+        "show": last > 1,
+        "items": items,
+        "previous": url(page.previous_page_number()) if page.has_previous() else None,
+        "next": url(page.next_page_number()) if page.has_next() else None,
+    }
+
+
+@require_POST
+@requires(C.REQUEST_ASSIGN)
+def assign_bulk(request: HttpRequest) -> HttpResponse:
+    form = BulkAssignForm(request.POST)
+    return_query = request.POST.get("return_query", "")
+    params = QueryDict(return_query, mutable=False)
+    if form.is_valid():
+        try:
+            assigned = services.request_assign(
+                actor=request.user, requests=list(form.cleaned_data["requests"]), officer=form.cleaned_data["officer"]
+            )
+        except NotPermitted as exc:
+            raise PermissionDenied from exc
+        except DomainError as exc:
+            form_add_domain_error(form, exc)
+        else:
+            officer = form.cleaned_data["officer"]
+            messages.success(
+                request,
+                f"{len(assigned)} {'request' if len(assigned) == 1 else 'requests'} assigned to "
+                f"{officer.get_full_name() or officer.username}",
+            )
+            return HttpResponseRedirect(reverse("requests:queue") + (f"?{return_query}" if return_query else ""))
+    return queue(request, bulk_form=form, params=params)
+
+
+# --- New request -------------------------------------------------------------------------------
+
+
+@requires(C.REQUEST_CREATE)
+def create(request: HttpRequest) -> HttpResponse:
+    duplicates: list[Child] = []
+    if request.method != "POST":
+        form = NewRequestForm(initial={"received_on": timezone.localdate()})
+        return render(request, "requests_app/create.html", {"form": form, "duplicates": duplicates})
+    form = NewRequestForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        existing_child_pk = request.POST.get("use_child")
+        try:
+            if existing_child_pk:
+                child = get_object_or_404(Child, pk=existing_child_pk)
+                new = services.request_create(actor=request.user, child=child, **form.request_data())
+                return _created(request, new)
+            duplicates = services.find_duplicates(
+                forename=data["forename"], surname=data["surname"], date_of_birth=data["date_of_birth"], upn=data["upn"]
+            )
+            if not duplicates or data["confirm_not_duplicate"]:
+                new = services.request_create(actor=request.user, child_data=form.child_data(), **form.request_data())
+                return _created(request, new)
+        except NotPermitted as exc:
+            raise PermissionDenied from exc
+        except DomainError as exc:
+            form.add_domain_error(exc)
+            if existing_child_pk:
+                duplicates = services.find_duplicates(
+                    forename=data["forename"],
+                    surname=data["surname"],
+                    date_of_birth=data["date_of_birth"],
+                    upn=data["upn"],
+                )
+    for child in duplicates:
+        child.open_request = child.open_requests[0] if child.open_requests else None
+    context = {
+        "form": form,
+        "duplicates": duplicates,
+        "reusable": [child for child in duplicates if child.open_request is None],
+        "can_view": user_can(request.user, C.REQUEST_VIEW),
+    }
+    return render(request, "requests_app/create.html", context)
+
+
+def _created(request: HttpRequest, new: AssessmentRequest) -> HttpResponse:
+    messages.success(request, f"Request {new.reference} logged. Day 1 is {new.received_on:%-d %B %Y}")
+    return redirect("requests:detail", pk=new.pk)
+
+
+# --- Request record ----------------------------------------------------------------------------
+
+
+ACTION_LINKS: tuple[tuple[Action, str, str], ...] = (
+    (Action.ASSIGN, "requests:assign-one", "Assign to an officer"),
+    (Action.START_EVALUATION, "requests:start-evaluation", "Start the provision evaluation"),
+    (Action.RECORD_EVALUATION, "requests:evaluation", "Record the provision evaluation"),
+    (Action.DECIDE_TO_ASSESS, "requests:decide-assessment", "Decide whether to assess"),
+    (Action.REQUEST_ADVICE, "requests:advice-new", "Request advice"),
+    (Action.COMPLETE_ASSESSMENT, "requests:complete-assessment", "Complete the assessment"),
+    (Action.DECIDE_TO_ISSUE, "requests:decide-issue", "Decide whether to issue a plan"),
+    (Action.ISSUE_DRAFT, "requests:issue-draft", "Issue the draft plan"),
+    (Action.RECORD_FAMILY_COMMENTS, "requests:family-comments", "Record the family's comments"),
+    (Action.ISSUE_FINAL, "requests:issue-final", "Issue the final plan"),
+    (Action.ADD_EXCEPTION, "requests:exception-add", "Add a clock exception"),
+    (Action.REFER_TO_PANEL, "requests:refer", "Refer to the placement panel"),
+    (Action.WITHDRAW, "requests:withdraw", "Withdraw the request"),
+    (Action.REOPEN, "requests:reopen", "Reopen the request"),
+)
+
+
+def may(user: Any, req: AssessmentRequest, action: Action) -> bool:
+    """The transition table allows ``action`` now and the user's roles hold its capability."""
+    return (Status(req.status), action) in workflow.TRANSITIONS and user_can(user, workflow.ACTION_CAPABILITY[action])
+
+
+def _clock_rows(req: AssessmentRequest, decisions: list[AssessmentDecision], today: date) -> list[dict[str, Any]]:
+    standing = {d.stage: d for d in decisions if not d.superseded}
+    assess, issue = standing.get(DecisionStage.ASSESS), standing.get(DecisionStage.ISSUE)
+    withdrawn = req.status == Status.WITHDRAWN
+
+    # reg 5(1): the decision whether to assess, 6 weeks.
+    if req.request_outcome in (Sen2Outcome.YES, Sen2Outcome.NO) and req.request_outcome_on:
+        decision_state = _done_state(req.request_outcome_on, req.decision_target_on)
+    elif withdrawn or not req.is_open:
+        decision_state = Deadline("Not applicable")
+    else:
+        decision_state = deadline_state(req.decision_target_on, today=today)
+
+    # reg 10(1): notice of a decision not to issue, 16 weeks.
+    if req.status == Status.NOT_ISSUED and req.assessment_outcome_on:
+        not_issue_state = _done_state(req.assessment_outcome_on, req.not_issue_target_on, "Notified")
+    elif (
+        not req.is_open
+        or (issue and issue.outcome == DecisionOutcome.ISSUE)
+        or (assess and assess.outcome == DecisionOutcome.REFUSE)
+    ):
+        not_issue_state = Deadline("Not applicable")
+    else:
+        not_issue_state = deadline_state(req.not_issue_target_on, today=today)
+
+    # reg 13(2): the final plan, 20 weeks.
+    if req.final_plan_issued_on:
+        final_state = _done_state(req.final_plan_issued_on, req.final_plan_target_on, "Met")
+    elif not req.is_open:
+        final_state = Deadline("Not applicable")
+    else:
+        final_state = deadline_state(req.final_plan_target_on, today=today)
+
+    return [
+        {
+            "label": "Decision whether to assess",
+            "law": "reg 5(1), 6 weeks",
+            "due": req.decision_due_on,
+            "target": req.decision_target_on if req.decision_target_on != req.decision_due_on else None,
+            "state": decision_state,
+        },
+        {
+            "label": "Decision not to issue a plan",
+            "law": "reg 10(1), 16 weeks",
+            "due": req.not_issue_due_on,
+            "target": req.not_issue_target_on if req.not_issue_target_on != req.not_issue_due_on else None,
+            "state": not_issue_state,
+        },
+        {
+            "label": "Final plan",
+            "law": "reg 13(2), 20 weeks",
+            "due": req.final_plan_due_on,
+            "target": req.final_plan_target_on if req.final_plan_target_on != req.final_plan_due_on else None,
+            "state": final_state,
+        },
+    ]
+
+
+def _reason_labels(decision: AssessmentDecision) -> list[str]:
+    codes = workflow.S36_REFUSAL_REASONS if decision.outcome == DecisionOutcome.REFUSE else workflow.S36_ASSESS_REASONS
+    return [codes.get(code, code) for code in decision.reasons]
+
+
+def _status_label(value: str) -> str:
+    return Status(value).label if value else ""
+
+
+@requires(C.REQUEST_VIEW)
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    today = timezone.localdate()
+    user = request.user
+    # The read and its access-log row share one transaction: if the log cannot be written,
+    # the page is not shown (fail closed).
+    with transaction.atomic():
+        req = _visible_request(user, pk)
+        services.request_record_view(user=user, request=req, path=request.path)
+        evaluation = ProvisionEvaluation.objects.filter(request=req).select_related("completed_by").first()
+        decisions = list(req.decisions.select_related("decided_by").order_by("decided_at", "pk"))
+        advice = list(req.advice_requests.order_by("requested_on", "pk"))
+        exceptions = list(
+            req.clock_exceptions.select_related("recorded_by", "removed_by", "advice_request").order_by("start", "pk")
+        )
+        events = list(RequestEvent.objects.filter(request=req).select_related("actor").order_by("occurred_at", "pk"))
+
+    for item in advice:
+        item.state = (
+            _done_state(item.received_on, item.target_on, "Received")
+            if item.received_on
+            else (deadline_state(item.target_on, today=today) if req.is_open else Deadline("Not received"))
+        )
+        item.can_record = item.received_on is None and may(user, req, Action.RECORD_ADVICE)
+    for decision in decisions:
+        decision.reason_labels = _reason_labels(decision)
+    can_remove_exception = may(user, req, Action.REMOVE_EXCEPTION)
+    for event in events:
+        event.from_label = _status_label(event.from_status)
+        event.to_label = _status_label(event.to_status)
+        next_on = (event.payload or {}).get("clocks", {}).get("next_deadline_on")
+        event.next_deadline = date.fromisoformat(next_on) if next_on else None
+    actions = [
+        {"label": label, "url": reverse(url_name, args=[req.pk])}
+        for action, url_name, label in ACTION_LINKS
+        if may(user, req, action)
+    ]
+    earliest_final = (
+        clocks.earliest_final_plan_on(req.draft_issued_on, req.family_comments_received_on)
+        if req.draft_issued_on
+        else None
+    )
+    context = {
+        "req": req,
+        "child": req.child,
+        "child_age": req.child.age(today),
+        "tag": status_tag(req.status),
+        "next_deadline": deadline_state(req.next_deadline_on, today=today) if req.is_open else None,
+        "clock_rows": _clock_rows(req, decisions, today),
+        "evaluation": evaluation,
+        "evaluation_evidence": _evaluation_evidence(evaluation),
+        "can_evaluate": may(user, req, Action.RECORD_EVALUATION),
+        "decisions": decisions,
+        "advice": advice,
+        "exceptions": exceptions,
+        "can_remove_exception": can_remove_exception,
+        "earliest_final": earliest_final,
+        "events": events,
+        "actions": actions,
+    }
+    return render(request, "requests_app/detail.html", context)
+
+
+def _evaluation_evidence(evaluation: ProvisionEvaluation | None) -> list[str]:
+    if evaluation is None:
+        return []
+    labels = {
+        "schools_views_received": "School's views",
+        "sen_support_plan": "SEN support plan",
+        "provision_map": "Provision map",
+        "costed_provision": "Costed provision",
+        "progress_data": "Progress data",
+    }
+    return [label for name, label in labels.items() if getattr(evaluation, name)]
+
+
+# --- Action forms ------------------------------------------------------------------------------
+
+
+class ActionView(View):
+    """One page per workflow action: GET shows the form, POST calls exactly one service.
+
+    Subclasses name the action (whose capability guards the page), the form and ``perform``,
+    the service call. A domain error goes back on the form; success returns to the request
+    with a banner.
+    """
+
+    action: Action
+    form_class: type[forms.Form] = ConfirmForm
+    title: str = ""
+    submit_label: str = "Continue"
+    success_message: str = ""
+    intro: str = ""
+    warning: str = ""
+    template_name = "requests_app/action.html"
+
+    req: AssessmentRequest
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not user_can(request.user, self.capability()):
+            raise PermissionDenied
+        self.req = self.get_request_object(**kwargs)
+        return super().dispatch(request, *args, **kwargs)
+
+    def capability(self) -> Capability:
+        return workflow.ACTION_CAPABILITY[self.action]
+
+    def get_request_object(self, **kwargs: Any) -> AssessmentRequest:
+        return _visible_request(self.request.user, kwargs["pk"])
+
+    def form_kwargs(self) -> dict[str, Any]:
+        return {}
+
+    def initial(self) -> dict[str, Any]:
+        return {}
+
+    def not_allowed_now(self) -> str | None:
+        try:
+            workflow.check_transition(self.req.status, self.action)
+        except workflow.TransitionError as exc:
+            return exc.message
+        return None
+
+    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        problem = self.not_allowed_now()
+        if problem:
+            messages.error(request, problem)
+            return redirect(self.cancel_url())
+        return self.render_form(self.form_class(initial=self.initial(), **self.form_kwargs()))
+
+    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        form = self.form_class(request.POST, **self.form_kwargs())
+        if form.is_valid():
+            try:
+                self.perform(form)
+            except NotPermitted as exc:
+                raise PermissionDenied from exc
+            except DomainError as exc:
+                adder = getattr(form, "add_domain_error", None)
+                if adder is not None:
+                    adder(exc)
+                else:
+                    form_add_domain_error(form, exc)
+            else:
+                messages.success(request, self.success_message)
+                return redirect(self.success_url())
+        return self.render_form(form)
+
+    def perform(self, form: Any) -> Any:
+        raise NotImplementedError
+
+    def success_url(self) -> str:
+        return reverse("requests:detail", args=[self.req.pk])
+
+    def cancel_url(self) -> str:
+        return reverse("requests:detail", args=[self.req.pk])
+
+    def extra_context(self) -> dict[str, Any]:
+        return {}
+
+    def render_form(self, form: forms.Form) -> HttpResponse:
+        context = {
+            "form": form,
+            "req": self.req,
+            "title": self.title,
+            "submit_label": self.submit_label,
+            "intro": self.intro,
+            "warning": self.warning,
+            "cancel_url": self.cancel_url(),
+            "back_url": self.cancel_url(),
+            "fields_template": getattr(self, "fields_template", ""),
+            **self.extra_context(),
+        }
+        return render(self.request, self.template_name, context)
+
+
+class AssignView(ActionView):
+    action = Action.ASSIGN
+    form_class = AssignForm
+    title = "Assign to an officer"
+    submit_label = "Assign"
+    success_message = "Request assigned"
+
+    def initial(self) -> dict[str, Any]:
+        return {"officer": self.req.assigned_officer_id}
+
+    def perform(self, form: Any) -> Any:
+        officer = form.cleaned_data["officer"]
+        self.success_message = f"Request assigned to {officer.get_full_name() or officer.username}"
+        return services.request_assign(actor=self.request.user, requests=[self.req.pk], officer=officer)
+
+
+class StartEvaluationView(ActionView):
+    action = Action.START_EVALUATION
+    title = "Start the provision evaluation"
+    intro = (
+        "You will check the school's views, the evidence of the graduated response "
+        "(assess, plan, do, review) and progress data, then make a recommendation."
+    )
+    submit_label = "Start the evaluation"
+    success_message = "Provision evaluation started"
+
+    def perform(self, form: Any) -> Any:
+        return services.evaluation_start(actor=self.request.user, request=self.req)
+
+    def success_url(self) -> str:
+        return reverse("requests:evaluation", args=[self.req.pk])
+
+
+class EvaluationView(ActionView):
+    action = Action.RECORD_EVALUATION
+    form_class = EvaluationForm
+    title = "Provision evaluation"
+    submit_label = "Save the evaluation"
+    success_message = "Provision evaluation saved"
+
+    def initial(self) -> dict[str, Any]:
+        evaluation = ProvisionEvaluation.objects.filter(request=self.req).first()
+        if evaluation is None:
+            return {}
+        return {
+            "evidence": [
+                name
+                for name in (
+                    "schools_views_received",
+                    "sen_support_plan",
+                    "provision_map",
+                    "costed_provision",
+                    "progress_data",
+                )
+                if getattr(evaluation, name)
+            ],
+            "apdr_cycles": evaluation.apdr_cycles,
+            "attainment_summary": evaluation.attainment_summary,
+            "other_agencies": evaluation.other_agencies,
+            "notes": evaluation.notes,
+            "recommendation": evaluation.recommendation,
+            "complete": "no",
+        }
+
+    def perform(self, form: Any) -> Any:
+        complete = form.cleaned_data["complete"] == "yes"
+        if complete:
+            self.success_message = "Provision evaluation completed. The request is ready for the decision"
+        return services.evaluation_record(
+            actor=self.request.user, request=self.req, complete=complete, **form.service_fields()
+        )
+
+
+class DecideAssessmentView(ActionView):
+    action = Action.DECIDE_TO_ASSESS
+    form_class = DecideAssessmentForm
+    title = "Decide whether to assess"
+    intro = "The decision must be notified within 6 weeks of the request (reg 5(1))."
+    submit_label = "Record the decision"
+    fields_template = "requests_app/_decide_assessment_fields.html"
+
+    def perform(self, form: Any) -> Any:
+        kwargs = form.service_kwargs()
+        self.success_message = (
+            "Decision to assess recorded"
+            if kwargs["outcome"] == DecisionOutcome.ASSESS
+            else "Decision not to assess recorded. Print the decision letter from the request"
+        )
+        return services.request_decide_assessment(actor=self.request.user, request=self.req, **kwargs)
+
+    def extra_context(self) -> dict[str, Any]:
+        return {"evaluation": ProvisionEvaluation.objects.filter(request=self.req).first()}
+
+
+class RequestAdviceView(ActionView):
+    action = Action.REQUEST_ADVICE
+    form_class = AdviceRequestForm
+    title = "Request advice"
+    intro = "Advice must be provided within 6 weeks of the request for it (reg 8(1))."
+    submit_label = "Record the request for advice"
+    success_message = "Advice requested"
+
+    def initial(self) -> dict[str, Any]:
+        return {"requested_on": timezone.localdate()}
+
+    def perform(self, form: Any) -> Any:
+        return services.advice_request_create(actor=self.request.user, request=self.req, **form.cleaned_data)
+
+
+class AdviceRecordView(ActionView):
+    """Reached from the request's advice table and from the advice queue (EPs)."""
+
+    action = Action.RECORD_ADVICE
+    form_class = AdviceReceivedForm
+    title = "Record advice received"
+    submit_label = "Record advice received"
+    success_message = "Advice recorded as received"
+    fields_template = ""
+
+    advice: AdviceRequest
+
+    def get_request_object(self, **kwargs: Any) -> AssessmentRequest:
+        queryset = AdviceRequest.objects.visible_to(self.request.user).select_related(
+            "request", "request__child", "request__child__district"
+        )
+        if not user_can(self.request.user, C.REQUEST_VIEW):
+            queryset = queryset.for_ep()  # the EP service sees its own requests for advice only
+        self.advice = get_object_or_404(queryset, pk=kwargs["advice_pk"])
+        return self.advice.request
+
+    def not_allowed_now(self) -> str | None:
+        if self.advice.received_on is not None:
+            return "This advice has already been recorded as received."
+        return super().not_allowed_now()
+
+    def initial(self) -> dict[str, Any]:
+        return {"received_on": timezone.localdate()}
+
+    def perform(self, form: Any) -> Any:
+        return services.advice_record_received(actor=self.request.user, advice=self.advice, **form.cleaned_data)
+
+    def _back(self) -> str:
+        if user_can(self.request.user, C.REQUEST_VIEW) and self.request.GET.get("from") != "queue":
+            return reverse("requests:detail", args=[self.req.pk])
+        return reverse("requests:advice-queue")
+
+    def success_url(self) -> str:
+        if user_can(self.request.user, C.REQUEST_VIEW) and self.request.POST.get("from") != "queue":
+            return reverse("requests:detail", args=[self.req.pk])
+        return reverse("requests:advice-queue")
+
+    def cancel_url(self) -> str:
+        return self._back()
+
+    def extra_context(self) -> dict[str, Any]:
+        return {"advice": self.advice, "from_queue": self.request.GET.get("from") or self.request.POST.get("from")}
+
+
+class CompleteAssessmentView(ActionView):
+    action = Action.COMPLETE_ASSESSMENT
+    title = "Complete the assessment"
+    intro = "Confirm that all the advice needed is in. The request then waits for the decision whether to issue a plan."
+    submit_label = "Complete the assessment"
+    success_message = "Assessment completed"
+
+    def extra_context(self) -> dict[str, Any]:
+        outstanding = self.req.advice_requests.filter(received_on__isnull=True).count()
+        if outstanding:
+            return {"warning": f"{_days(outstanding).replace('day', 'advice request')} not yet received."}
+        return {}
+
+    def perform(self, form: Any) -> Any:
+        return services.assessment_complete(actor=self.request.user, request=self.req)
+
+
+class DecideIssueView(ActionView):
+    action = Action.DECIDE_TO_ISSUE
+    form_class = DecideIssueForm
+    title = "Decide whether to issue a plan"
+    intro = "A decision not to issue must be notified within 16 weeks of the request (reg 10(1))."
+    submit_label = "Record the decision"
+
+    def perform(self, form: Any) -> Any:
+        data = form.cleaned_data
+        self.success_message = (
+            "Decision to issue a plan recorded. Write the draft plan"
+            if data["outcome"] == DecisionOutcome.ISSUE
+            else "Decision not to issue a plan recorded. Print the decision letter from the request"
+        )
+        return services.request_decide_issue(
+            actor=self.request.user,
+            request=self.req,
+            outcome=data["outcome"],
+            notified_on=data["notified_on"],
+            reasons_text=data["reasons_text"].strip(),
+            rights_text_sent=data["rights_text_sent"],
+        )
+
+
+class IssueDraftView(ActionView):
+    action = Action.ISSUE_DRAFT
+    form_class = DraftForm
+    title = "Issue the draft plan"
+    intro = (
+        "The family has at least 15 days from the day the draft is served to comment and ask for a school (reg 13(1))."
+    )
+    submit_label = "Record the draft as issued"
+    success_message = "Draft plan recorded as issued"
+
+    def perform(self, form: Any) -> Any:
+        return services.plan_issue_draft(actor=self.request.user, request=self.req, **form.cleaned_data)
+
+
+class FamilyCommentsView(ActionView):
+    action = Action.RECORD_FAMILY_COMMENTS
+    form_class = FamilyCommentsForm
+    title = "Record the family's comments on the draft"
+    submit_label = "Record the comments"
+    success_message = "Family's comments recorded"
+
+    def perform(self, form: Any) -> Any:
+        return services.plan_record_family_comments(actor=self.request.user, request=self.req, **form.cleaned_data)
+
+
+class IssueFinalView(ActionView):
+    action = Action.ISSUE_FINAL
+    form_class = FinalPlanForm
+    title = "Issue the final plan"
+    submit_label = "Record the final plan as issued"
+    success_message = "Final plan recorded as issued. The request is closed"
+
+    def extra_context(self) -> dict[str, Any]:
+        if self.req.draft_issued_on is None:
+            return {}
+        earliest = clocks.earliest_final_plan_on(self.req.draft_issued_on, self.req.family_comments_received_on)
+        return {
+            "intro": (
+                f"The final plan is due by {self.req.final_plan_target_on:%-d %B %Y} (reg 13(2)). "
+                f"It cannot be issued before {earliest:%-d %B %Y}: the family has at least 15 days "
+                "to comment on the draft (reg 13(1))."
+            )
+        }
+
+    def perform(self, form: Any) -> Any:
+        return services.plan_issue_final(actor=self.request.user, request=self.req, **form.cleaned_data)
+
+
+class AddExceptionView(ActionView):
+    action = Action.ADD_EXCEPTION
+    form_class = ExceptionForm
+    title = "Add a clock exception"
+    intro = (
+        "An exception does not stop the statutory clock: the council must still act as soon as practicable. "
+        "It moves the target date by the days the exception covers."
+    )
+    submit_label = "Add the exception"
+    success_message = "Clock exception added. The targets have been recalculated"
+    fields_template = "requests_app/_exception_fields.html"
+
+    def form_kwargs(self) -> dict[str, Any]:
+        return {"request_obj": self.req}
+
+    def perform(self, form: Any) -> Any:
+        data = form.cleaned_data
+        return services.exception_add(
+            actor=self.request.user,
+            request=self.req,
+            kind=data["kind"],
+            start=data["start"],
+            end=data["end"],
+            evidence=data["evidence"],
+            advice_request=data["advice_request"],
+        )
+
+
+class RemoveExceptionView(ActionView):
+    action = Action.REMOVE_EXCEPTION
+    form_class = ReasonForm
+    title = "Remove a clock exception"
+    intro = "The exception stays on file but no longer counts. The targets will be recalculated."
+    submit_label = "Remove the exception"
+    success_message = "Clock exception removed. The targets have been recalculated"
+
+    exception: ClockException
+
+    def get_request_object(self, **kwargs: Any) -> AssessmentRequest:
+        req = super().get_request_object(**kwargs)
+        self.exception = get_object_or_404(ClockException, pk=kwargs["exception_pk"], request=req)
+        return req
+
+    def form_kwargs(self) -> dict[str, Any]:
+        return {
+            "reason_label": "Why is the exception being removed?",
+            "reason_required": "Enter why the exception is being removed",
+        }
+
+    def not_allowed_now(self) -> str | None:
+        if self.exception.removed_at is not None:
+            return "This exception has already been removed."
+        return super().not_allowed_now()
+
+    def extra_context(self) -> dict[str, Any]:
+        return {"exception": self.exception}
+
+    def perform(self, form: Any) -> Any:
+        return services.exception_remove(
+            actor=self.request.user, exception=self.exception, reason=form.cleaned_data["reason"]
+        )
+
+
+class WithdrawView(ActionView):
+    action = Action.WITHDRAW
+    form_class = WithdrawForm
+    title = "Withdraw the request"
+    intro = "The request will be closed. A senior officer can reopen it if this was recorded in error."
+    submit_label = "Withdraw the request"
+    success_message = "Request withdrawn"
+
+    def initial(self) -> dict[str, Any]:
+        return {"withdrawn_on": timezone.localdate()}
+
+    def perform(self, form: Any) -> Any:
+        return services.request_withdraw(actor=self.request.user, request=self.req, **form.cleaned_data)
+
+
+class ReopenView(ActionView):
+    action = Action.REOPEN
+    form_class = ReasonForm
+    title = "Reopen the request"
+    intro = "The request goes back to the stage it was at before it closed. A decision it reached stays on file."
+    submit_label = "Reopen the request"
+    success_message = "Request reopened"
+
+    def form_kwargs(self) -> dict[str, Any]:
+        return {
+            "reason_label": "Why is the request being reopened?",
+            "reason_required": "Enter why the request is being reopened",
+        }
+
+    def perform(self, form: Any) -> Any:
+        return services.request_reopen(actor=self.request.user, request=self.req, reason=form.cleaned_data["reason"])
+
+
+class ReferView(ActionView):
+    action = Action.REFER_TO_PANEL
+    form_class = ReferForm
+    title = "Refer to the placement panel"
+    submit_label = "Refer to the panel"
+    success_message = "Referral to the placement panel recorded"
+
+    def perform(self, form: Any) -> Any:
+        return services.request_refer_to_panel(
+            actor=self.request.user, request=self.req, note=form.cleaned_data["note"]
+        )
+
+
+# --- Decision letter ---------------------------------------------------------------------------
+
+
+@requires(C.REQUEST_VIEW)
+def decision_letter(request: HttpRequest, pk: int, decision_pk: int) -> HttpResponse:
+    with transaction.atomic():
+        req = _visible_request(request.user, pk)
+        decision = get_object_or_404(
+            AssessmentDecision.objects.select_related("decided_by"), pk=decision_pk, request=req
+        )
+        access_log_record(
+            user=request.user,
+            child_id=req.child_id,
+            object_type="assessment_decision",
+            object_id=decision.pk,
+            action=AccessAction.PRINT,
+            path=request.path,
+        )
+    context = {
+        "req": req,
+        "child": req.child,
+        "decision": decision,
+        "reason_labels": [label for label in _reason_labels(decision) if label != "Other"],
+        "negative": decision.outcome in (DecisionOutcome.REFUSE, DecisionOutcome.NOT_ISSUE),
+    }
+    return render(request, "requests_app/decision_letter.html", context)
+
+
+# --- Advice queue ------------------------------------------------------------------------------
+
+
+@requires(C.ADVICE_VIEW)
+def advice_queue(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    whole_service = user_can(request.user, C.REQUEST_VIEW)
+    queryset = (
+        AdviceRequest.objects.visible_to(request.user)
+        .outstanding()
+        .select_related("request", "request__child")
+        .order_by("requested_on", "pk")
+    )
+    filter_form = AdviceFilterForm(request.GET or None) if whole_service else None
+    if not whole_service:
+        queryset = queryset.for_ep()  # the EP service sees the advice asked of it
+    elif filter_form is not None and filter_form.is_valid() and filter_form.cleaned_data["adviser_type"]:
+        queryset = queryset.filter(adviser_type=filter_form.cleaned_data["adviser_type"])
+    paginator = Paginator(queryset, 50)
+    page = paginator.get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    for row in rows:
+        row.state = deadline_state(row.target_on, today=today)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "rows": rows,
+        "page": page,
+        "total": paginator.count,
+        "pagination": _pagination(page, query.urlencode()),
+        "filter_form": filter_form,
+        "can_view_requests": whole_service,
+        "can_record": user_can(request.user, C.ADVICE_RECORD),
+    }
+    return render(request, "requests_app/advice_queue.html", context)
