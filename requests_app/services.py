@@ -69,6 +69,7 @@ __all__ = [
     "request_create",
     "request_decide_assessment",
     "request_decide_issue",
+    "request_record_panel_outcome",
     "request_record_view",
     "request_refer_to_panel",
     "request_reopen",
@@ -1138,6 +1139,26 @@ def request_refer_to_panel(*, actor: Any, request: AssessmentRequest | int, note
     """Record on the timeline that the request went to the placement panel (the panels app
     calls this when it creates a referral)."""
     return _simple_transition(actor=actor, request=request, action=Action.REFER_TO_PANEL, note=note.strip())
+
+
+def request_record_panel_outcome(
+    *, request: AssessmentRequest | int, actor: Any, outcome: str, meeting_id: int, decision_id: int, note: str = ""
+) -> RequestEvent:
+    """Put the placement panel's decision on the request's timeline (the panels app calls this
+    in the decision's transaction). The status does not change, and a closed request (a plan
+    already issued, for a change of placement) takes the entry too; the payload holds ids and
+    the outcome code only."""
+    _require(actor, Capability.PANEL_CHAIR)
+    with transaction.atomic():
+        request = _lock(request)
+        return _event(
+            request,
+            actor=actor,
+            action=workflow.EventAction.PANEL_DECISION,
+            from_status=request.status,
+            payload={"outcome": outcome, "meeting_id": meeting_id, "decision_id": decision_id},
+            note=note.strip(),
+        )
 
 
 # --- Reads ----------------------------------------------------------------------------------

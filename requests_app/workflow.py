@@ -249,6 +249,8 @@ class EventAction(enum.StrEnum):
     WITHDRAW = A.WITHDRAW.value
     REOPEN = A.REOPEN.value
     REFER_TO_PANEL = A.REFER_TO_PANEL.value
+    # Written by the panels app; the request's status does not change.
+    PANEL_DECISION = "panel_decision"
 
     @property
     def label(self) -> str:
@@ -278,6 +280,7 @@ EVENT_ACTION_LABELS: dict[str, str] = {
     A.WITHDRAW.value: "Withdrawn",
     A.REOPEN.value: "Reopened",
     A.REFER_TO_PANEL.value: "Referred to the placement panel",
+    "panel_decision": "Placement panel decision",
 }
 
 

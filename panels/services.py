@@ -1,0 +1,1084 @@
+"""Every change to panel business, and the pack members read.
+
+Keyword-only functions named ``<thing>_<verb>``, as in ``requests_app.services``. Each one:
+
+1. checks the actor's capability (``NotPermitted``, 403) before it reads anything else;
+2. opens one ``transaction.atomic()`` and re-reads the meeting (and the referral) with
+   ``select_for_update()``: the meeting row is the lock every agenda, attendance, decision and
+   minutes change takes, so a decision cannot race the approval of the minutes, and two chairs
+   cannot give two items the same position;
+3. checks the transition tables in ``panels.workflow`` and validates its input
+   (``ValidationFailed``, 400, messages keyed by field);
+4. changes the rows and writes exactly one ``PanelEvent``; a referral and a decision also reach
+   the child's request timeline through ``requests_app.services`` (a direct call, not a signal).
+
+Views, API actions, admin actions and tasks all call these functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from datetime import date, time
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max, Prefetch, Sum
+from django.utils import timezone
+
+from panels import workflow
+from panels.models import (
+    AgendaItem,
+    AgendaItemStatus,
+    Attendance,
+    Declaration,
+    MinutesStatus,
+    PanelDecision,
+    PanelEvent,
+    PanelEventAction,
+    PanelMeeting,
+    PanelMember,
+    PanelMinutes,
+    Referral,
+    ReferralCostLine,
+    ReferralOption,
+)
+from requests_app import services as request_services
+from requests_app.models import AssessmentRequest
+from senportal.core.access import access_log_record_many
+from senportal.core.errors import Conflict, InvalidTransition, NotPermitted, ValidationFailed
+from senportal.core.models import AccessAction, Establishment, EstablishmentType
+from senportal.core.roles import Capability, user_can
+
+W = workflow
+MS = workflow.MeetingStatus
+MA = workflow.MeetingAction
+RA = workflow.ReferralAction
+PACK_OBJECT_TYPE = "panel_pack"
+
+__all__ = [
+    "agenda_add_item",
+    "agenda_withdraw_item",
+    "attendance_record",
+    "decision_record",
+    "declaration_record",
+    "meeting_circulate_papers",
+    "meeting_mark_held",
+    "meeting_schedule",
+    "minutes_approve",
+    "minutes_generate",
+    "minutes_update",
+    "pack_for",
+    "panel_member_add",
+    "referral_create",
+    "referral_missing_for",
+    "referral_update",
+]
+
+Errors = dict[str, list[str]]
+
+
+# --- Guards and helpers --------------------------------------------------------------------------
+
+
+def _require(actor: Any, capability: Capability) -> None:
+    if not user_can(actor, capability):
+        raise NotPermitted("You do not have permission to do this.")
+
+
+def _fail(errors: Mapping[str, list[str]]) -> None:
+    """Raise one ValidationFailed carrying every field's messages (the first is the summary)."""
+    if errors:
+        field, messages = next(iter(errors.items()))
+        raise ValidationFailed(messages[0], field=field, errors=dict(errors))
+
+
+def _add(errors: Errors, field: str, message: str) -> None:
+    errors.setdefault(field, []).append(message)
+
+
+def _add_pairs(errors: Errors, pairs: Iterable[tuple[str, str]]) -> None:
+    for field, message in pairs:
+        _add(errors, field, message)
+
+
+def _pk(value: Any) -> int:
+    return int(value.pk if hasattr(value, "pk") else value)
+
+
+def _lock_meeting(meeting: PanelMeeting | int) -> PanelMeeting:
+    """Re-read the meeting inside the transaction and hold its row until commit."""
+    return PanelMeeting.objects.select_for_update().get(pk=_pk(meeting))
+
+
+def _lock_referral(referral: Referral | int) -> Referral:
+    return Referral.objects.select_for_update().get(pk=_pk(referral))
+
+
+def _check_meeting(meeting: PanelMeeting, action: workflow.MeetingAction) -> workflow.Transition:
+    try:
+        return W.check_meeting_transition(meeting.status, action)
+    except W.TransitionError as exc:
+        raise InvalidTransition(exc.message) from exc
+
+
+def _move_referral(referral: Referral, action: workflow.ReferralAction) -> None:
+    try:
+        transition = W.check_referral_transition(referral.status, action)
+    except W.TransitionError as exc:
+        raise InvalidTransition(exc.message, field="referral") from exc
+    if transition.to is not None:
+        referral.status = W.ReferralStatus(transition.to).value
+        referral.save(update_fields=["status", "updated_at"])
+
+
+def _event(
+    *,
+    actor: Any,
+    action: PanelEventAction,
+    meeting: PanelMeeting | None = None,
+    referral: Referral | None = None,
+    payload: dict[str, Any] | None = None,
+    note: str = "",
+) -> PanelEvent:
+    """Write the one event for a change. Payload: ids, codes and dates only, never names."""
+    return PanelEvent.objects.create(
+        meeting=meeting,
+        referral=referral,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        action=action.value,
+        occurred_at=timezone.now(),
+        payload=payload or {},
+        note=note,
+    )
+
+
+def _member_of(user: Any) -> PanelMember | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return PanelMember.objects.active().filter(user=user).select_related("establishment").first()
+
+
+def _long(value: date) -> str:
+    return f"{value.day} {value:%B %Y}"
+
+
+def _amount(errors: Errors, field: str, value: Any, *, required: bool = False) -> int | None:
+    """A whole number of pence, not negative."""
+    if value is None or value == "":
+        if required:
+            _add(errors, field, "Enter an amount")
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        _add(errors, field, "Enter the amount in whole pence")
+        return None
+    if value < 0:
+        _add(errors, field, "The amount cannot be negative")
+        return None
+    return value
+
+
+# --- Referrals -----------------------------------------------------------------------------------
+
+REFERRAL_FIELDS = (
+    "kind",
+    "proposed_establishment",
+    "parental_preference",
+    "parental_preference_establishment",
+    "needs_summary",
+    "evidence",
+    "notes",
+)
+
+
+def _validate_referral(
+    errors: Errors,
+    *,
+    kind: str,
+    proposed_establishment: Establishment | None,
+    options: Sequence[Mapping[str, Any]],
+    cost_lines: Sequence[Mapping[str, Any]],
+) -> None:
+    if kind not in set(W.ReferralKind):
+        _add(errors, "kind", "Select the type of referral")
+    elif (
+        W.ReferralKind(kind).is_placement
+        and proposed_establishment is not None
+        and proposed_establishment.type_group not in EstablishmentType.independent_or_non_maintained()
+    ):
+        _add(errors, "proposed_establishment", "Select an independent or non-maintained special school")
+    seen: set[int] = set()
+    for option in options:
+        establishment = option.get("establishment")
+        if establishment is None:
+            _add(errors, "options", "Select the school for each option considered")
+            continue
+        if establishment.type_group in EstablishmentType.independent_or_non_maintained():
+            _add(errors, "options", f"{establishment.name} is not a maintained school or academy")
+        if establishment.pk in seen:
+            _add(errors, "options", f"{establishment.name} is listed twice")
+        seen.add(establishment.pk)
+        if not isinstance(option.get("meets_need"), bool):
+            _add(errors, "options", f"Say whether {establishment.name} meets need")
+        _amount(errors, "options", option.get("annual_cost_pence"))
+    for line in cost_lines:
+        if line.get("category") not in set(W.CostCategory):
+            _add(errors, "cost_lines", "Select the category of each cost")
+        _amount(errors, "cost_lines", line.get("annual_amount_pence"), required=True)
+
+
+def _write_children(
+    referral: Referral, options: Sequence[Mapping[str, Any]], cost_lines: Sequence[Mapping[str, Any]]
+) -> None:
+    ReferralOption.objects.bulk_create(
+        ReferralOption(
+            referral=referral,
+            establishment=o["establishment"],
+            meets_need=o["meets_need"],
+            reason=str(o.get("reason") or "").strip(),
+            annual_cost_pence=o.get("annual_cost_pence"),
+        )
+        for o in options
+    )
+    ReferralCostLine.objects.bulk_create(
+        ReferralCostLine(
+            referral=referral,
+            category=c["category"],
+            annual_amount_pence=c["annual_amount_pence"],
+            description=str(c.get("description") or "").strip(),
+        )
+        for c in cost_lines
+    )
+
+
+def _clean_evidence(evidence: Iterable[str]) -> list[str]:
+    return [line.strip() for line in evidence if line and line.strip()]
+
+
+def referral_create(
+    *,
+    actor: Any,
+    request: AssessmentRequest | int,
+    kind: str,
+    proposed_establishment: Establishment | None = None,
+    parental_preference: str = "",
+    parental_preference_establishment: Establishment | None = None,
+    needs_summary: str = "",
+    options: Sequence[Mapping[str, Any]] = (),
+    cost_lines: Sequence[Mapping[str, Any]] = (),
+    evidence: Iterable[str] = (),
+    notes: str = "",
+    referred_on: date | None = None,
+) -> Referral:
+    """Refer a child's case to the panel. The referral may be saved incomplete (the officer
+    gathers the papers over days); it goes on an agenda only once ``referral_missing_for`` is
+    empty. The request's timeline records the referral (``request_refer_to_panel``), which
+    also refuses a request not yet being assessed.
+
+    ``options``: ``{"establishment", "meets_need", "reason", "annual_cost_pence"?}``;
+    ``cost_lines``: ``{"category", "annual_amount_pence", "description"?}``.
+    """
+    _require(actor, Capability.PANEL_REFER)
+    referred_on = referred_on or timezone.localdate()
+    errors: Errors = {}
+    _validate_referral(
+        errors, kind=kind, proposed_establishment=proposed_establishment, options=options, cost_lines=cost_lines
+    )
+    if referred_on > timezone.localdate():
+        _add(errors, "referred_on", "The date must be today or in the past")
+    _fail(errors)
+    with transaction.atomic():
+        request = request_services.request_refer_to_panel(actor=actor, request=request)
+        referral = Referral.objects.create(
+            request=request,
+            kind=kind,
+            proposed_establishment=proposed_establishment,
+            parental_preference=parental_preference.strip(),
+            parental_preference_establishment=parental_preference_establishment,
+            needs_summary=needs_summary.strip(),
+            evidence=_clean_evidence(evidence),
+            notes=notes.strip(),
+            referred_by=actor,
+            referred_on=referred_on,
+        )
+        _write_children(referral, options, cost_lines)
+        _event(
+            actor=actor,
+            action=PanelEventAction.REFERRAL_CREATED,
+            referral=referral,
+            payload={"request_id": request.pk, "kind": kind},
+        )
+    return referral
+
+
+def referral_update(
+    *,
+    actor: Any,
+    referral: Referral | int,
+    changes: Mapping[str, Any],
+    options: Sequence[Mapping[str, Any]] | None = None,
+    cost_lines: Sequence[Mapping[str, Any]] | None = None,
+) -> Referral:
+    """Change a referral awaiting the panel (e.g. after "more information"). ``changes`` holds
+    any of ``REFERRAL_FIELDS``; ``options`` and ``cost_lines``, when given, replace the lists."""
+    _require(actor, Capability.PANEL_REFER)
+    unknown = sorted(set(changes) - set(REFERRAL_FIELDS))
+    if unknown:
+        raise ValidationFailed(f"These fields cannot be changed: {', '.join(unknown)}", field=unknown[0])
+    with transaction.atomic():
+        referral = _lock_referral(referral)
+        _move_referral(referral, RA.UPDATE)
+        for name, value in changes.items():
+            if name == "evidence":
+                value = _clean_evidence(value)
+            elif isinstance(value, str):
+                value = value.strip()
+            setattr(referral, name, value)
+        errors: Errors = {}
+        _validate_referral(
+            errors,
+            kind=referral.kind,
+            proposed_establishment=referral.proposed_establishment,
+            options=options or [],
+            cost_lines=cost_lines or [],
+        )
+        _fail(errors)
+        referral.save()
+        if options is not None:
+            referral.options.all().delete()
+        if cost_lines is not None:
+            referral.cost_lines.all().delete()
+        _write_children(referral, options or [], cost_lines or [])
+        _event(
+            actor=actor,
+            action=PanelEventAction.REFERRAL_UPDATED,
+            referral=referral,
+            payload={
+                "fields": sorted(changes),
+                "options_replaced": options is not None,
+                "cost_lines_replaced": cost_lines is not None,
+            },
+        )
+    return referral
+
+
+def referral_missing_for(referral: Referral) -> list[tuple[str, str]]:
+    """What stops this referral going on an agenda (``workflow.referral_missing``)."""
+    return W.referral_missing(referral.facts())
+
+
+# --- Members and meetings ------------------------------------------------------------------------
+
+
+def panel_member_add(
+    *, actor: Any, user: Any, member_type: str, establishment: Establishment | None = None
+) -> PanelMember:
+    """Put a person on the panel (or change their type or school, or bring them back)."""
+    _require(actor, Capability.PANEL_CHAIR)
+    errors: Errors = {}
+    if member_type not in set(W.MemberType):
+        _add(errors, "member_type", "Select the type of member")
+    elif member_type == W.MemberType.HEAD_TEACHER and establishment is None:
+        _add(errors, "establishment", "Select the school the head teacher leads")
+    if not user_can(user, Capability.PANEL_VIEW):
+        _add(errors, "user", "Give this person the panel member role first")
+    _fail(errors)
+    with transaction.atomic():
+        member, _ = PanelMember.objects.update_or_create(
+            user=user, defaults={"member_type": member_type, "establishment": establishment, "active": True}
+        )
+        _event(
+            actor=actor,
+            action=PanelEventAction.MEMBER_ADDED,
+            payload={"member_id": member.pk, "member_type": member_type, "establishment_id": member.establishment_id},
+        )
+    return member
+
+
+def meeting_schedule(*, actor: Any, held_on: date | None, starts_at: time | None, location: str) -> PanelMeeting:
+    """Schedule a meeting; the actor chairs it."""
+    _require(actor, Capability.PANEL_CHAIR)
+    errors: Errors = {}
+    if held_on is None:
+        _add(errors, "held_on", "Enter the date of the meeting")
+    elif held_on < timezone.localdate():
+        _add(errors, "held_on", "The date must be today or in the future")
+    if starts_at is None:
+        _add(errors, "starts_at", "Enter the time the meeting starts")
+    if not location.strip():
+        _add(errors, "location", "Enter where the meeting is held")
+    _fail(errors)
+    assert held_on is not None and starts_at is not None
+    with transaction.atomic():
+        meeting = PanelMeeting.objects.create(
+            held_on=held_on, starts_at=starts_at, location=location.strip(), chair=actor
+        )
+        _event(actor=actor, action=PanelEventAction.MEETING_SCHEDULED, meeting=meeting)
+    return meeting
+
+
+# --- Agenda ------------------------------------------------------------------------------------
+
+
+def _recuse_automatically(item: AgendaItem, referral: Referral) -> list[int]:
+    """Record the conflicts ``workflow.conflicts_for`` finds between the active members and
+    this item; returns the ids of members recused by it now."""
+    facts = referral.item_facts()
+    existing = {d.member_id: d for d in Declaration.objects.filter(item=item)}
+    recused: list[int] = []
+    now = timezone.now()
+    for member in PanelMember.objects.active():
+        reasons = W.conflicts_for(member.facts(), facts)
+        if not reasons:
+            continue
+        interest = "; ".join(reasons)
+        declaration = existing.get(member.pk)
+        if declaration is None:
+            Declaration.objects.create(
+                member=member,
+                item=item,
+                interest=interest,
+                nature=W.DeclarationNature.PREJUDICIAL,
+                recused=True,
+                automatic=True,
+                declared_at=now,
+            )
+        elif not declaration.automatic:
+            # The member's own declaration stays on file; the detected conflict overrides it.
+            declaration.interest = f"{interest}; {declaration.interest}".rstrip("; ")
+            declaration.nature = W.DeclarationNature.PREJUDICIAL
+            declaration.recused = declaration.automatic = True
+            declaration.save(update_fields=["interest", "nature", "recused", "automatic"])
+        else:
+            continue
+        recused.append(member.pk)
+    return recused
+
+
+def _list_item(meeting: PanelMeeting, referral: Referral, *, actor: Any) -> tuple[AgendaItem, list[int]]:
+    """Put a locked, complete referral on a locked meeting's agenda, next in order."""
+    missing = W.referral_missing(referral.facts())
+    if missing:
+        errors: Errors = {}
+        _add_pairs(errors, missing)
+        _fail(errors)
+    _move_referral(referral, RA.ADD_TO_AGENDA)
+    last = AgendaItem.objects.filter(meeting=meeting).aggregate(last=Max("position"))["last"] or 0
+    item = AgendaItem.objects.create(meeting=meeting, referral=referral, position=last + 1, added_by=actor)
+    return item, _recuse_automatically(item, referral)
+
+
+def agenda_add_item(*, actor: Any, meeting: PanelMeeting | int, referral: Referral | int) -> AgendaItem:
+    """Put a complete referral on a scheduled meeting's agenda; head teachers whose school is
+    involved are recused from it automatically."""
+    _require(actor, Capability.PANEL_CHAIR)
+    with transaction.atomic():
+        meeting = _lock_meeting(meeting)
+        _check_meeting(meeting, MA.ADD_ITEM)
+        referral = _lock_referral(referral)
+        item, recused = _list_item(meeting, referral, actor=actor)
+        _event(
+            actor=actor,
+            action=PanelEventAction.ITEM_ADDED,
+            meeting=meeting,
+            referral=referral,
+            payload={"item_id": item.pk, "position": item.position, "recused_member_ids": recused},
+        )
+    return item
+
+
+def agenda_withdraw_item(*, actor: Any, item: AgendaItem | int, reason: str) -> AgendaItem:
+    """Take an item off the agenda (after the papers are out, only this way, with a reason).
+    The referral goes back to wait for a later meeting."""
+    _require(actor, Capability.PANEL_CHAIR)
+    with transaction.atomic():
+        item = AgendaItem.objects.get(pk=_pk(item))
+        meeting = _lock_meeting(item.meeting_id)
+        item = AgendaItem.objects.select_for_update().get(pk=item.pk)
+        _check_meeting(meeting, MA.WITHDRAW_ITEM)
+        if item.status != AgendaItemStatus.LISTED:
+            raise InvalidTransition(f"This item is {item.get_status_display().lower()} and cannot be withdrawn.")
+        if not reason.strip():
+            raise ValidationFailed("Enter why the item is being withdrawn", field="reason")
+        referral = _lock_referral(item.referral_id)
+        _move_referral(referral, RA.WITHDRAW_FROM_AGENDA)
+        item.status = AgendaItemStatus.WITHDRAWN
+        item.withdrawn_reason = reason.strip()
+        item.save(update_fields=["status", "withdrawn_reason"])
+        _event(
+            actor=actor,
+            action=PanelEventAction.ITEM_WITHDRAWN,
+            meeting=meeting,
+            referral=referral,
+            payload={"item_id": item.pk},
+            note=reason.strip(),
+        )
+    return item
+
+
+def meeting_circulate_papers(*, actor: Any, meeting: PanelMeeting | int) -> PanelMeeting:
+    """Send the papers out: the agenda is fixed from now on. Conflicts are checked again for
+    members who joined since the items were listed."""
+    _require(actor, Capability.PANEL_CHAIR)
+    with transaction.atomic():
+        meeting = _lock_meeting(meeting)
+        transition = _check_meeting(meeting, MA.CIRCULATE_PAPERS)
+        items = list(
+            AgendaItem.objects.filter(meeting=meeting, status=AgendaItemStatus.LISTED).select_related("referral")
+        )
+        if not items:
+            raise ValidationFailed("Add at least one item to the agenda before circulating the papers", field="agenda")
+        recused = {item.pk: _recuse_automatically(item, item.referral) for item in items}
+        meeting.status = MS(transition.to).value
+        meeting.save(update_fields=["status"])
+        _event(
+            actor=actor,
+            action=PanelEventAction.PAPERS_CIRCULATED,
+            meeting=meeting,
+            payload={"item_ids": [i.pk for i in items], "recused_member_ids": {str(k): v for k, v in recused.items()}},
+        )
+    return meeting
+
+
+# --- Declarations and attendance -------------------------------------------------------------
+
+
+def declaration_record(
+    *, actor: Any, item: AgendaItem | int, nature: str, interest: str = "", recused: bool = False
+) -> Declaration:
+    """The actor's declaration of interest on one item. A prejudicial interest recuses the
+    member; a conflict the system detected cannot be withdrawn by the member."""
+    _require(actor, Capability.PANEL_VIEW)
+    member = _member_of(actor)
+    if member is None:
+        raise NotPermitted("Only members of the panel declare interests.")
+    with transaction.atomic():
+        item = AgendaItem.objects.get(pk=_pk(item))
+        meeting = _lock_meeting(item.meeting_id)
+        item = AgendaItem.objects.get(pk=item.pk)
+        _check_meeting(meeting, MA.DECLARE_INTEREST)
+        if item.status != AgendaItemStatus.LISTED:
+            raise InvalidTransition(f"This item is {item.get_status_display().lower()}: declarations are closed.")
+        errors: Errors = {}
+        if nature not in set(W.DeclarationNature):
+            _add(errors, "nature", "Select the nature of the interest")
+        elif nature != W.DeclarationNature.NONE and not interest.strip():
+            _add(errors, "interest", "Describe the interest")
+        _fail(errors)
+        recused = recused or nature == W.DeclarationNature.PREJUDICIAL
+        declaration = Declaration.objects.select_for_update().filter(member=member, item=item).first()
+        if declaration is not None and declaration.automatic:
+            if interest.strip():
+                declaration.interest = f"{declaration.interest}; {interest.strip()}"
+                declaration.save(update_fields=["interest"])
+        elif declaration is not None:
+            declaration.nature, declaration.interest, declaration.recused = nature, interest.strip(), recused
+            declaration.declared_at = timezone.now()
+            declaration.save(update_fields=["nature", "interest", "recused", "declared_at"])
+        else:
+            declaration = Declaration.objects.create(
+                member=member,
+                item=item,
+                nature=nature,
+                interest=interest.strip(),
+                recused=recused,
+                declared_at=timezone.now(),
+            )
+        _event(
+            actor=actor,
+            action=PanelEventAction.INTEREST_DECLARED,
+            meeting=meeting,
+            referral=item.referral,
+            payload={
+                "item_id": item.pk,
+                "member_id": member.pk,
+                "nature": declaration.nature,
+                "recused": declaration.recused,
+            },
+        )
+    return declaration
+
+
+def attendance_record(
+    *, actor: Any, meeting: PanelMeeting | int, present_member_ids: Collection[int]
+) -> list[Attendance]:
+    """Who attended: every active member (and anyone already recorded) is marked present or
+    absent. Safe to call again to correct the record until the minutes are approved."""
+    _require(actor, Capability.PANEL_CHAIR)
+    present = {int(pk) for pk in present_member_ids}
+    with transaction.atomic():
+        meeting = _lock_meeting(meeting)
+        _check_meeting(meeting, MA.RECORD_ATTENDANCE)
+        members = {m.pk: m for m in PanelMember.objects.active()}
+        recorded_ids = set(Attendance.objects.filter(meeting=meeting).values_list("member_id", flat=True))
+        unknown = present - set(members)
+        if unknown:
+            raise ValidationFailed("Only active panel members can be recorded as present", field="present_member_ids")
+        rows = [
+            Attendance.objects.update_or_create(meeting=meeting, member_id=pk, defaults={"present": pk in present})[0]
+            for pk in sorted(set(members) | recorded_ids)
+        ]
+        _event(
+            actor=actor,
+            action=PanelEventAction.ATTENDANCE_RECORDED,
+            meeting=meeting,
+            payload={"present_member_ids": sorted(present)},
+        )
+    return rows
+
+
+def meeting_mark_held(*, actor: Any, meeting: PanelMeeting | int) -> PanelMeeting:
+    """The meeting took place: decisions can now be recorded."""
+    _require(actor, Capability.PANEL_CHAIR)
+    with transaction.atomic():
+        meeting = _lock_meeting(meeting)
+        transition = _check_meeting(meeting, MA.MARK_HELD)
+        if meeting.held_on > timezone.localdate():
+            raise ValidationFailed(f"The meeting is not until {_long(meeting.held_on)}", field="held_on")
+        meeting.status = MS(transition.to).value
+        meeting.save(update_fields=["status"])
+        _event(actor=actor, action=PanelEventAction.MEETING_HELD, meeting=meeting)
+    return meeting
+
+
+# --- Decisions ---------------------------------------------------------------------------------
+
+
+def _quorum_snapshot(
+    meeting: PanelMeeting, item: AgendaItem, participant_ids: Collection[int] | None
+) -> tuple[W.QuorumResult, dict[str, Any], list[int]]:
+    """The quorum for this item from the attendance and the recusals, the snapshot stored with
+    the decision, and the members who take part."""
+    present = list(
+        Attendance.objects.filter(meeting=meeting, present=True)
+        .order_by("member_id")
+        .values_list("member_id", "member__member_type")
+    )
+    present_ids = [pk for pk, _ in present]
+    recused_ids = sorted(Declaration.objects.filter(item=item, recused=True).values_list("member_id", flat=True))
+    sitting = [pk for pk in present_ids if pk not in set(recused_ids)]
+    if participant_ids is None:
+        participants = sitting
+    else:
+        errors: Errors = {}
+        names = dict(PanelMember.objects.filter(pk__in=participant_ids).values_list("pk", "user__username"))
+        for pk in sorted(set(participant_ids)):
+            if pk in recused_ids:
+                _add(errors, "participants", f"{names.get(pk, pk)} is recused from this item and cannot take part")
+            elif pk not in present_ids:
+                _add(errors, "participants", f"{names.get(pk, pk)} was not recorded as present")
+        _fail(errors)
+        participants = sorted(set(participant_ids))
+    result = W.quorum(
+        [(pk, kind) for pk, kind in present if pk in set(participants)],
+        recused_ids,
+        minimum_headcount=settings.PANEL_MINIMUM_HEADCOUNT,
+    )
+    snapshot = {
+        "present_member_ids": present_ids,
+        "recused_member_ids": recused_ids,
+        "participant_ids": participants,
+        "minimum_headcount": settings.PANEL_MINIMUM_HEADCOUNT,
+        **result.as_dict(),
+    }
+    return result, snapshot, participants
+
+
+def decision_record(
+    *,
+    actor: Any,
+    item: AgendaItem | int,
+    outcome: str,
+    suitable_answer: str,
+    compatible_answer: str,
+    resources_answer: str,
+    reasons_text: str,
+    suitable_text: str = "",
+    compatible_text: str = "",
+    resources_text: str = "",
+    maintained_alternative_cost_pence: int | None = None,
+    agreed_annual_ceiling_pence: int | None = None,
+    conditions: str = "",
+    deferred_to: PanelMeeting | int | None = None,
+    participant_ids: Collection[int] | None = None,
+    note: str = "",
+) -> PanelDecision:
+    """Record the panel's decision on an item at a held, quorate meeting.
+
+    Only a chair records it, and not the officer who made the referral. The members taking
+    part are those present and not recused (``participant_ids`` may name a subset; a recused
+    or absent member is refused). A deferral names a later scheduled meeting and the referral
+    goes straight onto its agenda. The decision reaches the child's request timeline.
+    """
+    _require(actor, Capability.PANEL_CHAIR)
+    with transaction.atomic():
+        item = AgendaItem.objects.select_related("referral").get(pk=_pk(item))
+        if item.referral.referred_by_id == actor.pk:
+            raise NotPermitted(
+                "You made this referral, so you cannot record the panel's decision on it. "
+                "Ask another chair to record it."
+            )
+        meeting = _lock_meeting(item.meeting_id)
+        item = AgendaItem.objects.select_for_update().get(pk=item.pk)
+        _check_meeting(meeting, MA.RECORD_DECISION)
+        if item.status == AgendaItemStatus.DECIDED:
+            raise Conflict("A decision has already been recorded on this item.")
+        if item.status != AgendaItemStatus.LISTED:
+            raise InvalidTransition("This item was withdrawn from the agenda and cannot be decided.")
+
+        errors: Errors = {}
+        if outcome not in set(W.DecisionOutcome):
+            _fail({"outcome": ["Select the panel's decision"]})
+        values = {
+            "suitable_answer": suitable_answer,
+            "suitable_text": suitable_text,
+            "compatible_answer": compatible_answer,
+            "compatible_text": compatible_text,
+            "resources_answer": resources_answer,
+            "resources_text": resources_text,
+            "agreed_annual_ceiling_pence": agreed_annual_ceiling_pence,
+            "conditions": conditions,
+            "deferred_to": deferred_to,
+            "reasons_text": reasons_text,
+        }
+        _add_pairs(errors, W.decision_missing(outcome, values))
+        _amount(errors, "agreed_annual_ceiling_pence", agreed_annual_ceiling_pence)
+        _amount(errors, "maintained_alternative_cost_pence", maintained_alternative_cost_pence)
+        later: PanelMeeting | None = None
+        if deferred_to is not None and outcome == W.DecisionOutcome.DEFER:
+            later = PanelMeeting.objects.select_for_update().filter(pk=_pk(deferred_to)).first()
+            if later is None or later.held_on <= meeting.held_on or later.status != MS.SCHEDULED:
+                _add(errors, "deferred_to", "Select a later meeting whose papers have not yet gone out")
+        _fail(errors)
+
+        result, snapshot, participants = _quorum_snapshot(meeting, item, participant_ids)
+        if not result.quorate:
+            raise InvalidTransition(result.missing[0], field="quorum", errors={"quorum": result.missing})
+
+        referral = _lock_referral(item.referral_id)
+        requested = referral.cost_lines.aggregate(total=Sum("annual_amount_pence"))["total"] or 0
+        decision = PanelDecision.objects.create(
+            item=item,
+            outcome=outcome,
+            meeting_status_at_decision=meeting.status,
+            suitable_answer=suitable_answer,
+            suitable_text=suitable_text.strip(),
+            compatible_answer=compatible_answer,
+            compatible_text=compatible_text.strip(),
+            resources_answer=resources_answer,
+            resources_text=resources_text.strip(),
+            requested_annual_cost_pence=requested,
+            maintained_alternative_cost_pence=maintained_alternative_cost_pence,
+            reasons_text=reasons_text.strip(),
+            agreed_annual_ceiling_pence=agreed_annual_ceiling_pence,
+            conditions=conditions.strip(),
+            deferred_to=later,
+            quorum=snapshot,
+            recorded_by=actor,
+            recorded_at=timezone.now(),
+        )
+        decision.participants.set(participants)
+        item.status = AgendaItemStatus.DECIDED
+        item.save(update_fields=["status"])
+        referral_action, _ = W.referral_after(outcome)
+        _move_referral(referral, referral_action)
+        next_item_id: int | None = None
+        if later is not None:
+            next_item, _ = _list_item(later, referral, actor=actor)
+            next_item_id = next_item.pk
+        request_services.request_record_panel_outcome(
+            request=referral.request_id,
+            actor=actor,
+            outcome=outcome,
+            meeting_id=meeting.pk,
+            decision_id=decision.pk,
+            note=note,
+        )
+        _event(
+            actor=actor,
+            action=PanelEventAction.DECISION_RECORDED,
+            meeting=meeting,
+            referral=referral,
+            payload={
+                "item_id": item.pk,
+                "decision_id": decision.pk,
+                "outcome": outcome,
+                "deferred_to_id": later.pk if later else None,
+                "next_item_id": next_item_id,
+            },
+            note=note.strip(),
+        )
+    return decision
+
+
+# --- Minutes -----------------------------------------------------------------------------------
+
+
+def _person(user: Any) -> str:
+    return str(user.get_full_name() or user.get_username())
+
+
+def _minutes_facts(meeting: PanelMeeting) -> W.MinutesFacts:
+    attendance = [
+        {
+            "member_id": a.member_id,
+            "name": _person(a.member.user),
+            "member_type": a.member.member_type,
+            "present": a.present,
+        }
+        for a in Attendance.objects.filter(meeting=meeting).select_related("member__user").order_by("member_id")
+    ]
+    items = []
+    for item in (
+        AgendaItem.objects.filter(meeting=meeting)
+        .select_related("referral__request__child")
+        .prefetch_related(Prefetch("declarations", queryset=Declaration.objects.select_related("member__user")))
+        .prefetch_related("decisions")
+        .order_by("position")
+    ):
+        decision = next(iter(item.decisions.all()), None)
+        items.append(
+            {
+                "item_id": item.pk,
+                "position": item.position,
+                "referral_id": item.referral_id,
+                "kind": item.referral.kind,
+                "initials": item.referral.request.child.initials,
+                "status": item.status,
+                "withdrawn_reason": item.withdrawn_reason,
+                "declarations": [
+                    {
+                        "member_id": d.member_id,
+                        "name": _person(d.member.user),
+                        "nature": d.nature,
+                        "interest": d.interest,
+                        "recused": d.recused,
+                        "automatic": d.automatic,
+                    }
+                    for d in item.declarations.all()
+                ],
+                "decision": None
+                if decision is None
+                else {
+                    "decision_id": decision.pk,
+                    "outcome": decision.outcome,
+                    "suitable_answer": decision.suitable_answer,
+                    "suitable_text": decision.suitable_text,
+                    "compatible_answer": decision.compatible_answer,
+                    "compatible_text": decision.compatible_text,
+                    "resources_answer": decision.resources_answer,
+                    "resources_text": decision.resources_text,
+                    "requested_annual_cost_pence": decision.requested_annual_cost_pence,
+                    "maintained_alternative_cost_pence": decision.maintained_alternative_cost_pence,
+                    "reasons_text": decision.reasons_text,
+                    "agreed_annual_ceiling_pence": decision.agreed_annual_ceiling_pence,
+                    "conditions": decision.conditions,
+                    "deferred_to_id": decision.deferred_to_id,
+                    "quorum": decision.quorum,
+                },
+            }
+        )
+    return W.MinutesFacts(
+        meeting_id=meeting.pk,
+        held_on=meeting.held_on,
+        location=meeting.location,
+        chair=_person(meeting.chair),
+        attendance=attendance,
+        items=items,
+    )
+
+
+def minutes_generate(*, actor: Any, meeting: PanelMeeting | int) -> PanelMinutes:
+    """Draft (or redraft) the minutes from the attendance, declarations and decisions.
+    Redrafting replaces any edits made to the draft."""
+    _require(actor, Capability.PANEL_CHAIR)
+    with transaction.atomic():
+        meeting = _lock_meeting(meeting)
+        _check_meeting(meeting, MA.DRAFT_MINUTES)
+        if AgendaItem.objects.filter(meeting=meeting, status=AgendaItemStatus.LISTED).exists():
+            raise ValidationFailed(
+                "Record a decision on every item, or withdraw it, before drafting the minutes", field="agenda"
+            )
+        body, content = W.minutes_body(_minutes_facts(meeting))
+        minutes, created = PanelMinutes.objects.update_or_create(
+            meeting=meeting, defaults={"body": body, "content": content, "generated_at": timezone.now()}
+        )
+        _event(
+            actor=actor,
+            action=PanelEventAction.MINUTES_DRAFTED,
+            meeting=meeting,
+            payload={"minutes_id": minutes.pk, "redrafted": not created},
+        )
+    return minutes
+
+
+def minutes_update(*, actor: Any, minutes: PanelMinutes | int, body: str) -> PanelMinutes:
+    """Edit the draft minutes' text. Approved minutes are read-only."""
+    _require(actor, Capability.PANEL_CHAIR)
+    with transaction.atomic():
+        minutes = PanelMinutes.objects.get(pk=_pk(minutes))
+        meeting = _lock_meeting(minutes.meeting_id)
+        minutes = PanelMinutes.objects.select_for_update().get(pk=minutes.pk)
+        if minutes.status == MinutesStatus.APPROVED:
+            raise InvalidTransition("These minutes have been approved and cannot be changed.")
+        if not body.strip():
+            raise ValidationFailed("Enter the minutes", field="body")
+        minutes.body = body.strip() + "\n"
+        minutes.save(update_fields=["body"])
+        _event(
+            actor=actor, action=PanelEventAction.MINUTES_UPDATED, meeting=meeting, payload={"minutes_id": minutes.pk}
+        )
+    return minutes
+
+
+def minutes_approve(*, actor: Any, meeting: PanelMeeting | int) -> PanelMinutes:
+    """The chair approves the minutes; they and the meeting are closed from now on."""
+    _require(actor, Capability.PANEL_CHAIR)
+    with transaction.atomic():
+        meeting = _lock_meeting(meeting)
+        transition = _check_meeting(meeting, MA.APPROVE_MINUTES)
+        minutes = PanelMinutes.objects.select_for_update().filter(meeting=meeting).first()
+        if minutes is None:
+            raise ValidationFailed("Draft the minutes before approving them", field="minutes")
+        if minutes.status == MinutesStatus.APPROVED:  # pragma: no cover - the meeting status guards this
+            raise InvalidTransition("These minutes have already been approved.")
+        minutes.status = MinutesStatus.APPROVED
+        minutes.approved_by = actor
+        minutes.approved_at = timezone.now()
+        minutes.save(update_fields=["status", "approved_by", "approved_at"])
+        meeting.status = MS(transition.to).value
+        meeting.save(update_fields=["status"])
+        _event(
+            actor=actor, action=PanelEventAction.MINUTES_APPROVED, meeting=meeting, payload={"minutes_id": minutes.pk}
+        )
+    return minutes
+
+
+# --- The pack ----------------------------------------------------------------------------------
+
+
+def pack_for(*, meeting: PanelMeeting | int, user: Any, today: date | None = None, path: str = "") -> dict[str, Any]:
+    """The agenda pack ``user`` may read, as plain data, and one access-log row per child shown.
+
+    Head teachers (external members) see only the minimised identity: initials, age, district
+    and primary need, never the name, date of birth or UPN (design.md §1). Others see the
+    child's name too. A member recused from an item sees that it is on the agenda and why they
+    are recused, not its papers. Each item lists its declarations and recusals.
+    """
+    _require(user, Capability.PANEL_VIEW)
+    today = today or timezone.localdate()
+    found = PanelMeeting.objects.visible_to(user).filter(pk=_pk(meeting)).first()
+    if found is None:
+        raise NotPermitted("You cannot see the papers for this meeting.")
+    meeting = found
+    member = _member_of(user)
+    minimised = member is not None and member.is_head_teacher
+    items = (
+        AgendaItem.objects.filter(meeting=meeting)
+        .exclude(status=AgendaItemStatus.WITHDRAWN)
+        .select_related(
+            "referral__request__child__district",
+            "referral__proposed_establishment",
+            "referral__parental_preference_establishment",
+        )
+        .prefetch_related(
+            Prefetch("referral__options", queryset=ReferralOption.objects.select_related("establishment")),
+            "referral__cost_lines",
+            Prefetch("declarations", queryset=Declaration.objects.select_related("member__user")),
+        )
+        .order_by("position")
+    )
+    pack_items: list[dict[str, Any]] = []
+    child_ids: list[int] = []
+    for item in items:
+        referral = item.referral
+        declarations = [
+            {
+                "member_id": d.member_id,
+                "member": _person(d.member.user),
+                "member_type": d.member.member_type,
+                "nature": d.nature,
+                "interest": d.interest,
+                "recused": d.recused,
+                "automatic": d.automatic,
+            }
+            for d in item.declarations.all()
+        ]
+        recused_ids = sorted(d.member_id for d in item.declarations.all() if d.recused)
+        entry: dict[str, Any] = {
+            "item_id": item.pk,
+            "position": item.position,
+            "status": item.status,
+            "referral_id": referral.pk,
+            "kind": referral.kind,
+            "kind_label": W.ReferralKind(referral.kind).label,
+            "declarations": declarations,
+            "recused_member_ids": recused_ids,
+            "you_are_recused": member is not None and member.pk in recused_ids,
+        }
+        if entry["you_are_recused"]:
+            entry["papers_withheld"] = True
+            pack_items.append(entry)
+            continue
+        child = referral.request.child
+        identity = W.minimised_child(
+            W.ChildFacts(
+                forename=child.forename,
+                surname=child.surname,
+                date_of_birth=child.date_of_birth,
+                district=child.district.name,
+                primary_need=child.primary_need,
+            ),
+            today,
+        )
+        entry["child"] = identity if minimised else {"name": child.full_name, **identity}
+        entry.update(
+            papers_withheld=False,
+            needs_summary=referral.needs_summary,
+            proposed_establishment=_establishment(referral.proposed_establishment),
+            parental_preference=referral.parental_preference,
+            parental_preference_establishment=_establishment(referral.parental_preference_establishment),
+            options=[
+                {
+                    "establishment": _establishment(o.establishment),
+                    "meets_need": o.meets_need,
+                    "reason": o.reason,
+                    "annual_cost_pence": o.annual_cost_pence,
+                }
+                for o in referral.options.all()
+            ],
+            cost_lines=[
+                {"category": c.category, "annual_amount_pence": c.annual_amount_pence, "description": c.description}
+                for c in referral.cost_lines.all()
+            ],
+            requested_annual_cost_pence=sum(c.annual_amount_pence for c in referral.cost_lines.all()),
+            evidence=list(referral.evidence),
+        )
+        child_ids.append(child.pk)
+        pack_items.append(entry)
+    with transaction.atomic():
+        # Fail closed: no log row, no pack.
+        access_log_record_many(
+            user=user, child_ids=child_ids, object_type=PACK_OBJECT_TYPE, action=AccessAction.VIEW, path=path
+        )
+    return {
+        "meeting": {
+            "id": meeting.pk,
+            "held_on": meeting.held_on.isoformat(),
+            "starts_at": meeting.starts_at.strftime("%H:%M"),
+            "location": meeting.location,
+            "status": meeting.status,
+        },
+        "viewer": {
+            "member_id": member.pk if member else None,
+            "member_type": member.member_type if member else None,
+            "minimised": minimised,
+        },
+        "items": pack_items,
+    }
+
+
+def _establishment(establishment: Establishment | None) -> dict[str, Any] | None:
+    if establishment is None:
+        return None
+    return {"id": establishment.pk, "urn": establishment.urn, "name": establishment.name}
