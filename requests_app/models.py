@@ -434,7 +434,12 @@ class AdviceRequestQuerySet(models.QuerySet["AdviceRequest"]):
         return self.filter(adviser_type=AdviserType.EDUCATIONAL_PSYCHOLOGY)
 
     def visible_to(self, user: Any) -> AdviceRequestQuerySet:
-        return self.all() if user_can(user, Capability.ADVICE_VIEW) else self.none()
+        """The SEN team sees every advice request; the EP service only the advice asked of it."""
+        if user_can(user, Capability.REQUEST_VIEW):
+            return self.all()
+        if user_can(user, Capability.ADVICE_VIEW):
+            return self.for_ep()
+        return self.none()
 
 
 class AdviceRequest(models.Model):

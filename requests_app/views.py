@@ -699,8 +699,6 @@ class AdviceRecordView(ActionView):
         queryset = AdviceRequest.objects.visible_to(self.request.user).select_related(
             "request", "request__child", "request__child__district"
         )
-        if not user_can(self.request.user, C.REQUEST_VIEW):
-            queryset = queryset.for_ep()  # the EP service sees its own requests for advice only
         self.advice = get_object_or_404(queryset, pk=kwargs["advice_pk"])
         return self.advice.request
 
@@ -972,9 +970,7 @@ def advice_queue(request: HttpRequest) -> HttpResponse:
         .order_by("requested_on", "pk")
     )
     filter_form = AdviceFilterForm(request.GET or None) if whole_service else None
-    if not whole_service:
-        queryset = queryset.for_ep()  # the EP service sees the advice asked of it
-    elif filter_form is not None and filter_form.is_valid() and filter_form.cleaned_data["adviser_type"]:
+    if filter_form is not None and filter_form.is_valid() and filter_form.cleaned_data["adviser_type"]:
         queryset = queryset.filter(adviser_type=filter_form.cleaned_data["adviser_type"])
     paginator = Paginator(queryset, 50)
     page = paginator.get_page(request.GET.get("page"))

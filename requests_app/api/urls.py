@@ -1,7 +1,17 @@
-"""Routes for the requests API (mounted under /api/ by senportal/urls.py)."""
+"""Routes for the requests API (mounted under /api/ by senportal/urls.py).
+
+URL names: ``assessment-request-list``/``-detail``, ``assessment-request-<action>`` for each
+action (``assessment-request-bulk-assign`` for ``POST /api/requests/assign/``),
+``advice-request-list``, ``advice-request-record-received`` and ``clock-exception-remove``.
+"""
 
 from rest_framework.routers import DefaultRouter
 
+from requests_app.api.views import AdviceRequestViewSet, AssessmentRequestViewSet, ClockExceptionViewSet
+
 router = DefaultRouter(trailing_slash=True)
+router.register("requests", AssessmentRequestViewSet, basename="assessment-request")
+router.register("advice-requests", AdviceRequestViewSet, basename="advice-request")
+router.register("exceptions", ClockExceptionViewSet, basename="clock-exception")
 
 urlpatterns = router.urls

@@ -1,0 +1,504 @@
+"""The requests API: viewsets for reads, one POST action per change (style.md item 9).
+
+Each action validates the shape of its input with a small serializer, calls one service in
+``requests_app.services`` (which checks the user's capability, the transition and the rules,
+and writes the event), then answers with the request as the detail serializer shows it. Domain
+errors from the services become 400/403/409 in ``senportal.core.api.exception_handler``.
+
+Reads of children's data leave access-log rows in the same transaction as the read: one per
+request opened, one per child in a list response.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import django_filters
+from django.db import transaction
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from requests_app import services
+from requests_app.api import serializers as s
+from requests_app.filters import RequestFilter
+from requests_app.models import (
+    AdviceRequest,
+    AdviserType,
+    AssessmentDecision,
+    AssessmentRequest,
+    ClockException,
+    RequestEvent,
+)
+from senportal.core.access import access_log_record_many
+from senportal.core.api import HasCapability
+from senportal.core.errors import ValidationFailed
+from senportal.core.models import AccessAction
+from senportal.core.roles import Capability
+
+MAX_ID = 2**31 - 1
+
+
+# --- Helpers -------------------------------------------------------------------------------------
+
+
+def _flatten(errors: Any, prefix: str = "") -> dict[str, list[Any]]:
+    """DRF's nested error structure as ``{"child.forename": [...], "request_ids.0": [...]}``,
+    so every 400 has the one documented shape: field name → list of messages."""
+    if isinstance(errors, Mapping):
+        flat: dict[str, list[Any]] = {}
+        for key, value in errors.items():
+            flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+        return flat
+    if isinstance(errors, list) and any(isinstance(item, Mapping | list) for item in errors):
+        flat = {}
+        for index, item in enumerate(errors):
+            flat.update(_flatten(item, f"{prefix}.{index}"))
+        return flat
+    return {prefix or "non_field_errors": list(errors) if isinstance(errors, list) else [errors]}
+
+
+def request_queryset(user: Any, *, detail: bool = False) -> QuerySet[AssessmentRequest]:
+    """The requests ``user`` may see, with everything the serializers read loaded up front
+    (a fixed number of queries whatever the page size)."""
+    queryset = (
+        AssessmentRequest.objects.visible_to(user)
+        .with_queue_related()
+        .select_related("child__current_establishment", "named_establishment")
+    )
+    if detail:
+        queryset = queryset.select_related("evaluation__completed_by").prefetch_related(
+            Prefetch("decisions", queryset=AssessmentDecision.objects.select_related("decided_by")),
+            "advice_requests",
+            Prefetch("clock_exceptions", queryset=ClockException.objects.select_related("recorded_by", "removed_by")),
+            Prefetch("events", queryset=RequestEvent.objects.select_related("actor")),
+        )
+    return queryset
+
+
+def _child_ids(rows: list[Any], child_id: Any) -> list[int]:
+    """Each child once, in the order shown."""
+    return list(dict.fromkeys(child_id(row) for row in rows))
+
+
+class _ApiView(viewsets.GenericViewSet):  # type: ignore[type-arg]
+    permission_classes = [HasCapability]
+    required_capability: Capability | None = Capability.REQUEST_VIEW
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        # One "today" for the whole response, so days left and urgency agree across rows.
+        return {**super().get_serializer_context(), "today": timezone.localdate()}
+
+    def validated(self, serializer_class: type[serializers.Serializer]) -> dict[str, Any]:  # type: ignore[type-arg]
+        """Shape-check the request body; a 400 names every field at fault."""
+        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
+        if not serializer.is_valid():
+            raise ValidationError(_flatten(serializer.errors))
+        return dict(serializer.validated_data)
+
+    def get_object(self) -> Any:
+        # Filters are for lists: an action or a detail read finds its row by id alone. Ids are
+        # positive integers (typed so in the schema); anything else is simply not found.
+        value = str(self.kwargs[self.lookup_field])
+        if not (value.isascii() and value.isdigit()) or int(value) > MAX_ID:
+            raise Http404
+        obj = get_object_or_404(self.get_queryset(), pk=int(value))
+        self.check_object_permissions(self.request, obj)
+        return obj
+
+
+# --- Requests ------------------------------------------------------------------------------------
+
+
+_DETAIL = s.RequestDetailSerializer
+_CONFLICT = OpenApiResponse(description="Not allowed in the request's current status, or a conflicting change")
+
+
+def _action_schema(request: Any, summary: str, *, response: Any = _DETAIL) -> Any:
+    return extend_schema(request=request, responses={200: response, 409: _CONFLICT}, summary=summary)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="The triage queue",
+        description=(
+            "Requests the user may see, soonest next deadline first unless `ordering` says otherwise. "
+            "Each child listed is recorded in the access log."
+        ),
+    ),
+    retrieve=extend_schema(
+        summary="One request's case file",
+        description="The request with its evaluation, decisions, advice, exceptions and timeline. "
+        "Opening it is recorded in the access log.",
+    ),
+)
+class AssessmentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _ApiView):
+    """EHC needs-assessment requests: the queue, the case file and every step of the process."""
+
+    queryset = AssessmentRequest.objects.all()  # the model, for the schema; get_queryset narrows it
+    serializer_class = s.RequestListSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = RequestFilter
+
+    # Endpoints that call no capability-checking service before they read: checked up front.
+    _WRITE_CAPABILITY = {"create": Capability.REQUEST_CREATE, "check_duplicates": Capability.REQUEST_CREATE}
+
+    @property
+    def write_capability(self) -> Capability | None:
+        return self._WRITE_CAPABILITY.get(self.action or "")
+
+    def get_queryset(self) -> QuerySet[AssessmentRequest]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return AssessmentRequest.objects.none()
+        return request_queryset(self.request.user, detail=self.action != "list")
+
+    def get_serializer_class(self) -> type[serializers.Serializer]:  # type: ignore[type-arg]
+        return s.RequestListSerializer if self.action in ("list", "bulk_assign") else s.RequestDetailSerializer
+
+    def _detail(self, pk: int, *, status_code: int = status.HTTP_200_OK) -> Response:
+        """The request as it is now (after a service changed it), in the detail shape."""
+        instance = get_object_or_404(request_queryset(self.request.user, detail=True), pk=pk)
+        return Response(s.RequestDetailSerializer(instance, context=self.get_serializer_context()).data, status_code)
+
+    # --- Reads --------------------------------------------------------------------------------
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        with transaction.atomic():  # the access-log rows are written with the read, or neither
+            page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+            assert page is not None  # the project pagination is always on
+            access_log_record_many(
+                user=request.user,
+                child_ids=_child_ids(page, lambda row: row.child_id),
+                object_type="assessment_request",
+                action=AccessAction.LIST,
+                path=request.path,
+            )
+            return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        with transaction.atomic():
+            instance = self.get_object()
+            services.request_record_view(user=request.user, request=instance, path=request.path)
+            return Response(self.get_serializer(instance).data)
+
+    # --- Creating ------------------------------------------------------------------------------
+
+    @extend_schema(
+        summary="Record a new request",
+        request=s.RequestCreateSerializer,
+        responses={
+            201: _DETAIL,
+            409: OpenApiResponse(
+                s.PossibleDuplicateSerializer,
+                description=(
+                    "`possible_duplicate`: the child may already be recorded; check the candidates and "
+                    "send again with `child_id`, or with `confirm_not_duplicate`. `conflict`: the child "
+                    "already has a request in progress."
+                ),
+            ),
+        },
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = self.validated(s.RequestCreateSerializer)
+        child = data.pop("child_id", None)
+        child_data = data.pop("child", None)
+        confirmed = data.pop("confirm_not_duplicate")
+        if child_data is not None and not confirmed:
+            candidates = services.find_duplicates(
+                forename=child_data["forename"],
+                surname=child_data["surname"],
+                date_of_birth=child_data["date_of_birth"],
+                upn=child_data["upn"],
+            )
+            if candidates:
+                body = {
+                    "detail": "This child may already be recorded. Check the possible matches, then select "
+                    "the child or confirm this is a different child.",
+                    "code": "possible_duplicate",
+                    "candidates": s.DuplicateCandidateSerializer(candidates, many=True).data,
+                }
+                return Response(body, status=status.HTTP_409_CONFLICT)
+        try:
+            created = services.request_create(actor=request.user, child=child, child_data=child_data, **data)
+        except ValidationFailed as exc:
+            if child_data is None:
+                raise
+            # The service names the new child's fields bare; the API nests them under "child".
+            child_fields = set(s.ChildInputSerializer().fields)
+            errors = {(f"child.{key}" if key in child_fields else key): value for key, value in exc.errors.items()}
+            raise ValidationFailed(exc.message, errors=errors) from exc
+        return self._detail(created.pk, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Children who may be the one being entered",
+        request=s.DuplicateCheckSerializer,
+        responses={200: s.DuplicateCandidatesSerializer},
+    )
+    @action(detail=False, methods=["post"], url_path="check-duplicates")
+    def check_duplicates(self, request: Request) -> Response:
+        data = self.validated(s.DuplicateCheckSerializer)
+        candidates = services.find_duplicates(**data)
+        return Response({"candidates": s.DuplicateCandidateSerializer(candidates, many=True).data})
+
+    # --- Assigning -----------------------------------------------------------------------------
+
+    @_action_schema(s.AssignSerializer, "Assign the request to an SEN officer")
+    @action(detail=True, methods=["post"])
+    def assign(self, request: Request, pk: str) -> Response:
+        instance = self.get_object()
+        data = self.validated(s.AssignSerializer)
+        services.request_assign(actor=request.user, requests=[instance.pk], officer=data["officer_id"])
+        return self._detail(instance.pk)
+
+    @extend_schema(
+        summary="Assign several requests to one SEN officer",
+        operation_id="requests_bulk_assign",
+        filters=False,
+        request=s.BulkAssignSerializer,
+        responses={200: s.RequestListSerializer(many=True), 409: _CONFLICT},
+    )
+    @action(detail=False, methods=["post"], url_path="assign", url_name="bulk-assign")
+    def bulk_assign(self, request: Request) -> Response:
+        data = self.validated(s.BulkAssignSerializer)
+        ids = data["request_ids"]
+        found = set(self.get_queryset().filter(pk__in=ids).values_list("pk", flat=True))
+        missing = sorted(set(ids) - found)
+        if missing:
+            raise ValidationError({"request_ids": [f"No request with id {', '.join(map(str, missing))}"]})
+        services.request_assign(actor=request.user, requests=ids, officer=data["officer_id"])
+        assigned = request_queryset(request.user).filter(pk__in=ids).order_by("pk")
+        return Response(s.RequestListSerializer(assigned, many=True, context=self.get_serializer_context()).data)
+
+    # --- Provision evaluation --------------------------------------------------------------------
+
+    @_action_schema(None, "Start the provision evaluation")
+    @action(detail=True, methods=["post"], url_path="start-evaluation")
+    def start_evaluation(self, request: Request, pk: str) -> Response:
+        instance = self.get_object()
+        services.evaluation_start(actor=request.user, request=instance.pk)
+        return self._detail(instance.pk)
+
+    @_action_schema(s.EvaluationInputSerializer, "Record the evaluation checklist (and with `complete`, finish it)")
+    @action(detail=True, methods=["post"])
+    def evaluation(self, request: Request, pk: str) -> Response:
+        instance = self.get_object()
+        data = self.validated(s.EvaluationInputSerializer)
+        complete = data.pop("complete")
+        services.evaluation_record(actor=request.user, request=instance.pk, complete=complete, **data)
+        return self._detail(instance.pk)
+
+    # --- Decisions, advice, the plan -------------------------------------------------------------
+
+    @_action_schema(s.DecideAssessmentSerializer, "Decide whether to assess (reg 5)")
+    @action(detail=True, methods=["post"], url_path="decide-assessment")
+    def decide_assessment(self, request: Request, pk: str) -> Response:
+        instance = self.get_object()
+        data = self.validated(s.DecideAssessmentSerializer)
+        services.request_decide_assessment(actor=request.user, request=instance.pk, **data)
+        return self._detail(instance.pk)
+
+    @_action_schema(s.AdviceRequestInputSerializer, "Request advice (reg 6)")
+    @action(detail=True, methods=["post"], url_path="advice-requests")
+    def advice_requests(self, request: Request, pk: str) -> Response:
+        instance = self.get_object()
+        data = self.validated(s.AdviceRequestInputSerializer)
+        services.advice_request_create(actor=request.user, request=instance.pk, **data)
+        return self._detail(instance.pk)
+
+    @_action_schema(None, "All advice is in: the request awaits the decision whether to issue")
+    @action(detail=True, methods=["post"], url_path="complete-assessment")
+    def complete_assessment(self, request: Request, pk: str) -> Response:
+        instance = self.get_object()
+        services.assessment_complete(actor=request.user, request=instance.pk)
+        return self._detail(instance.pk)
+
+    @_action_schema(s.DecideIssueSerializer, "Decide whether to issue a plan (reg 10)")
+    @action(detail=True, methods=["post"], url_path="decide-issue")
+    def decide_issue(self, request: Request, pk: str) -> Response:
+        instance = self.get_object()
+        data = self.validated(s.DecideIssueSerializer)
+        services.request_decide_issue(actor=request.user, request=instance.pk, **data)
+        return self._detail(instance.pk)
+
+    @_action_schema(s.IssueDraftSerializer, "Issue the draft plan (reg 13(1))")
+    @action(detail=True, methods=["post"], url_path="issue-draft")
+    def issue_draft(self, request: Request, pk: str) -> Response:
+        instance = self.get_object()
+        data = self.validated(s.IssueDraftSerializer)
+        services.plan_issue_draft(actor=request.user, request=instance.pk, **data)
+        return self._detail(instance.pk)
+
+    @_action_schema(s.FamilyCommentsSerializer, "Record the family's comments on the draft")
+    @action(detail=True, methods=["post"], url_path="family-comments")
+    def family_comments(self, request: Request, pk: str) -> Response:
+        instance = self.get_object()
+        data = self.validated(s.FamilyCommentsSerializer)
+        services.plan_record_family_comments(actor=request.user, request=instance.pk, **data)
+        return self._detail(instance.pk)
+
+    @_action_schema(s.IssueFinalSerializer, "Issue the final plan (reg 13(2))")
+    @action(detail=True, methods=["post"], url_path="issue-final")
+    def issue_final(self, request: Request, pk: str) -> Response:
+        instance = self.get_object()
+        data = self.validated(s.IssueFinalSerializer)
+        services.plan_issue_final(actor=request.user, request=instance.pk, **data)
+        return self._detail(instance.pk)
+
+    # --- Housekeeping ------------------------------------------------------------------------------
+
+    @_action_schema(s.ExceptionInputSerializer, "Record a clock exception (regs 5(4), 8(2), 10(4), 13(3))")
+    @action(detail=True, methods=["post"])
+    def exceptions(self, request: Request, pk: str) -> Response:
+        instance = self.get_object()
+        data = self.validated(s.ExceptionInputSerializer)
+        services.exception_add(actor=request.user, request=instance.pk, **data)
+        return self._detail(instance.pk)
+
+    @_action_schema(s.WithdrawSerializer, "Close a request withdrawn by the family, or ceased")
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request: Request, pk: str) -> Response:
+        instance = self.get_object()
+        data = self.validated(s.WithdrawSerializer)
+        services.request_withdraw(actor=request.user, request=instance.pk, **data)
+        return self._detail(instance.pk)
+
+    @_action_schema(s.ReopenSerializer, "Reopen a refused, not-issued or withdrawn request")
+    @action(detail=True, methods=["post"])
+    def reopen(self, request: Request, pk: str) -> Response:
+        instance = self.get_object()
+        data = self.validated(s.ReopenSerializer)
+        services.request_reopen(actor=request.user, request=instance.pk, **data)
+        return self._detail(instance.pk)
+
+    @_action_schema(s.ReferToPanelSerializer, "Record that the request went to the placement panel")
+    @action(detail=True, methods=["post"], url_path="refer-to-panel")
+    def refer_to_panel(self, request: Request, pk: str) -> Response:
+        instance = self.get_object()
+        data = self.validated(s.ReferToPanelSerializer)
+        services.request_refer_to_panel(actor=request.user, request=instance.pk, **data)
+        return self._detail(instance.pk)
+
+
+# --- Advice requests -------------------------------------------------------------------------------
+
+
+class AdviceRequestFilter(django_filters.FilterSet):
+    """The advice queue: still awaited unless ``outstanding=false`` asks for the rest."""
+
+    adviser_type = django_filters.ChoiceFilter(choices=AdviserType.choices, label="Adviser")
+    outstanding = django_filters.BooleanFilter(
+        method="filter_outstanding",
+        label="Awaited on a request in progress (default true; false lists received advice and closed requests)",
+    )
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label="Awaited and past its target")
+
+    class Meta:
+        model = AdviceRequest
+        fields: list[str] = []
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.today = timezone.localdate()
+
+    @property
+    def qs(self) -> QuerySet[AdviceRequest]:
+        queryset: QuerySet[AdviceRequest] = super().qs
+        if self.form.is_valid() and self.form.cleaned_data.get("outstanding") is None:
+            queryset = queryset.filter(pk__in=AdviceRequest.objects.outstanding().values("pk"))
+        return queryset
+
+    def filter_outstanding(self, queryset: QuerySet[AdviceRequest], name: str, value: bool) -> QuerySet[AdviceRequest]:
+        outstanding = AdviceRequest.objects.outstanding().values("pk")
+        return queryset.filter(pk__in=outstanding) if value else queryset.exclude(pk__in=outstanding)
+
+    def filter_overdue(
+        self, queryset: QuerySet[AdviceRequest], name: str, value: bool | None
+    ) -> QuerySet[AdviceRequest]:
+        overdue = AdviceRequest.objects.overdue(on=self.today).values("pk")
+        return queryset.filter(pk__in=overdue) if value else queryset.exclude(pk__in=overdue)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="The advice queue",
+        description=(
+            "Advice requests still awaited, oldest first. Users who cannot open request records "
+            "(educational psychologists) see educational psychology advice only. Each child listed "
+            "is recorded in the access log."
+        ),
+    )
+)
+class AdviceRequestViewSet(mixins.ListModelMixin, _ApiView):
+    """Advice sought under reg 6: the advice services' queue, and recording advice received."""
+
+    queryset = AdviceRequest.objects.all()
+    serializer_class = s.AdviceQueueSerializer
+    required_capability = Capability.ADVICE_VIEW
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = AdviceRequestFilter
+
+    def get_queryset(self) -> QuerySet[AdviceRequest]:
+        if getattr(self, "swagger_fake_view", False):
+            return AdviceRequest.objects.none()
+        user = self.request.user
+        queryset = (
+            AdviceRequest.objects.visible_to(user)
+            .select_related("request", "request__child", "request__child__current_establishment")
+            .order_by("requested_on", "pk")
+        )
+        return queryset
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        with transaction.atomic():
+            page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+            assert page is not None
+            access_log_record_many(
+                user=request.user,
+                child_ids=_child_ids(page, lambda row: row.request.child_id),
+                object_type="advice_request",
+                action=AccessAction.LIST,
+                path=request.path,
+            )
+            return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @_action_schema(s.AdviceReceivedSerializer, "Record that the advice has arrived", response=s.AdviceQueueSerializer)
+    @action(detail=True, methods=["post"], url_path="record-received")
+    def record_received(self, request: Request, pk: str) -> Response:
+        instance = self.get_object()
+        data = self.validated(s.AdviceReceivedSerializer)
+        services.advice_record_received(actor=request.user, advice=instance.pk, **data)
+        advice = get_object_or_404(self.get_queryset(), pk=instance.pk)
+        return Response(s.AdviceQueueSerializer(advice, context=self.get_serializer_context()).data)
+
+
+# --- Clock exceptions ------------------------------------------------------------------------------
+
+
+class ClockExceptionViewSet(_ApiView):
+    """Recorded clock exceptions; they are added through the request's ``exceptions`` action."""
+
+    queryset = ClockException.objects.all()
+    serializer_class = s.ExceptionRemoveSerializer
+
+    def get_queryset(self) -> QuerySet[ClockException]:
+        if getattr(self, "swagger_fake_view", False):
+            return ClockException.objects.none()
+        return ClockException.objects.filter(request__in=AssessmentRequest.objects.visible_to(self.request.user))
+
+    @_action_schema(s.ExceptionRemoveSerializer, "Remove a clock exception (kept on file, no longer counted)")
+    @action(detail=True, methods=["post"])
+    def remove(self, request: Request, pk: str) -> Response:
+        instance = self.get_object()
+        data = self.validated(s.ExceptionRemoveSerializer)
+        services.exception_remove(actor=request.user, exception=instance.pk, **data)
+        refreshed = get_object_or_404(request_queryset(request.user, detail=True), pk=instance.request_id)
+        return Response(s.RequestDetailSerializer(refreshed, context=self.get_serializer_context()).data)
