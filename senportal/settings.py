@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from celery.schedules import crontab
+
 from senportal.core.config import (
     ConfigError,
     env_bool,
@@ -89,6 +91,7 @@ INSTALLED_APPS = [
     "requests_app",
     "panels",
     "placements",
+    "senportal.dashboard",
 ]
 
 MIDDLEWARE = [
@@ -247,6 +250,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name per choice set, wherever it appears (status and from_status share statuses).
+    "ENUM_NAME_OVERRIDES": {
+        "RequestStatusEnum": "requests_app.models.RequestStatus",
+        "Sen2OutcomeEnum": "requests_app.models.Sen2Outcome",
+        "NeedTypeEnum": "senportal.core.models.NeedType",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "senportal.core.api.add_error_responses",
@@ -295,6 +304,9 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # where an administrator can see, pause or re-time them.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "heartbeat": {"task": "core.heartbeat", "schedule": 300.0},
+    # Dashboard snapshots (Europe/London, CELERY_TIMEZONE): the month just ended, on the 1st.
+    "monthly-metrics": {"task": "reports.monthly_metrics", "schedule": crontab(minute=0, hour=2, day_of_month=1)},
+    "backlog-snapshot": {"task": "reports.backlog_snapshot", "schedule": crontab(minute=30, hour=1)},
 }
 
 # --- Caching and logging ------------------------------------------------------------------
@@ -314,6 +326,14 @@ LOGGING = {
 
 # The council this deployment serves (shown in the header and on letters).
 COUNCIL_NAME = env_str("COUNCIL_NAME", "Kent County Council (demo)")
+# Figures each role sees first on its home page: role -> dotted paths of functions
+# (user, today) -> [{"label", "count", "url"}]. Set here, at the roof, so core imports no app.
+HOME_SUMMARIES: dict[str, list[str]] = {
+    "sen_officer": ["requests_app.summary.officer_summary"],
+    "provision_evaluator": ["requests_app.summary.evaluator_summary"],
+    "educational_psychologist": ["requests_app.summary.ep_summary"],
+    "manager": ["requests_app.summary.officer_summary"],
+}
 # Panel quorum: at least this many members present and not recused (besides SEN, EP, finance).
 PANEL_MINIMUM_HEADCOUNT = env_int("PANEL_MINIMUM_HEADCOUNT", 4)
 

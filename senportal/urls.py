@@ -10,6 +10,7 @@ from senportal.core.api import NotFoundView
 
 api_patterns = [
     path("", include("requests_app.api.urls")),
+    path("metrics/", include("senportal.dashboard.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     # Keep last: a JSON 404 for any other path under /api/.
@@ -25,6 +26,7 @@ urlpatterns = [
     path("privacy/", core_views.privacy, name="privacy"),
     path("admin/", admin.site.urls),
     path("requests/", include("requests_app.urls")),
+    path("dashboard/", include("senportal.dashboard.urls")),
     path("api/", include(api_patterns)),
 ]
 

@@ -6,12 +6,15 @@ import logging
 from typing import Any
 
 from celery import current_app
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -43,8 +46,12 @@ def home(request: HttpRequest) -> HttpResponse:
     """Each role's home page: what that person works on first."""
     role = primary_role(request.user)
     template = f"core/home/{role.value}.html" if role else "core/home/no_role.html"
+    summaries = getattr(settings, "HOME_SUMMARIES", {}).get(role.value if role else "", [])
+    today = timezone.localdate()
+    figures = [figure for path in summaries for figure in import_string(path)(request.user, today)]
     context = {
         "role": role,
+        "figures": figures,
         "role_labels": [ROLE_LABELS[r] for r in sorted(user_roles(request.user), key=lambda r: r.value)],
     }
     return render(request, template, context)

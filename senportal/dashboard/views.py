@@ -1,0 +1,959 @@
+"""The managers' dashboard: the figures by month, the backlog, the cases behind each number,
+and a printable monthly report.
+
+Numbers come from the stored snapshots (``figures``), so a page costs the same few queries at
+any data size. Each number links to ``dashboard:cases``, which lists the rows the same report
+definition counts (``FigureSource.cases_for``). Every table exports to CSV and XLSX
+(``?table=…&format=csv|xlsx``); exports and case lists leave access-log rows.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+from django import forms
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from requests_app.models import AdviceRequest, AdviserType, AssessmentRequest
+from requests_app.reports import BACKLOG_AGE_BAND_LABELS, metric_label, percent
+from requests_app.workflow import STATUS_LABELS, Status
+from senportal.core.access import access_log_record, access_log_record_many
+from senportal.core.forms import GovukForm
+from senportal.core.models import AccessAction, District
+from senportal.core.roles import Capability, user_can
+from senportal.dashboard import figures
+from senportal.dashboard.models import BacklogSnapshot, MonthlyMetric
+from senportal.dashboard.services import FIGURE_SOURCES, figure_source_for, months_between, previous_month
+from senportal.dashboard.tables import EXPORT_FORMATS, Cell, Table, export_response
+
+C = Capability
+MONTH_RE = re.compile(r"^(19|20)\d{2}-(0[1-9]|1[0-2])$")
+DEFAULT_MONTHS = 12
+MAX_MONTHS = 240
+CASES_PAGE_SIZE = 25
+
+
+def requires(capability: Capability) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """403 for anyone whose roles lack ``capability`` (the sign-in middleware handles anonymous)."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @functools.wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not user_can(request.user, capability):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def parse_month(value: str) -> date | None:
+    value = (value or "").strip()
+    return date(int(value[:4]), int(value[5:7]), 1) if MONTH_RE.match(value) else None
+
+
+def cases_url(
+    metric: str,
+    *,
+    month: date | None = None,
+    year: int | None = None,
+    on: date | None = None,
+    district_id: int | None = None,
+) -> str:
+    params: dict[str, Any] = {"metric": metric}
+    if month is not None:
+        params["month"] = f"{month:%Y-%m}"
+    if year is not None:
+        params["year"] = year
+    if on is not None:
+        params["date"] = on.isoformat()
+    if district_id is not None:
+        params["district"] = district_id
+    return f"{reverse('dashboard:cases')}?{urlencode(params)}"
+
+
+def request_detail_url(pk: int) -> str | None:
+    try:
+        return reverse("requests:detail", args=[pk])
+    except NoReverseMatch:
+        return None
+
+
+def _export_or_none(request: HttpRequest, tables: list[Table], *, stem: str) -> HttpResponse | None:
+    """``?table=KEY&format=csv|xlsx``: one of the page's tables as a file, logged."""
+    fmt, key = request.GET.get("format"), request.GET.get("table")
+    if fmt is None and key is None:
+        return None
+    if not user_can(request.user, C.EXPORT):
+        raise PermissionDenied
+    table = next((t for t in tables if t.key == key), None)
+    if fmt not in EXPORT_FORMATS or table is None:
+        raise _BadRequest
+    with transaction.atomic():
+        # Aggregate figures name no child; the row records who took which table.
+        access_log_record(
+            user=request.user,
+            child_id=None,
+            object_type=f"dashboard_table:{table.key}"[:40],
+            object_id=None,
+            action=AccessAction.EXPORT,
+            path=request.get_full_path(),
+        )
+    return export_response(table.export_rows(), stem=f"{stem}-{table.key}", fmt=fmt, sheet_title=table.caption)
+
+
+class _BadRequest(Exception):
+    pass
+
+
+def _export_links(request: HttpRequest, table_key: str) -> dict[str, str]:
+    params = request.GET.copy()
+    for name in ("table", "format", "page"):
+        params.pop(name, None)
+    links = {}
+    for fmt in EXPORT_FORMATS:
+        params["table"], params["format"] = table_key, fmt
+        links[fmt] = f"?{params.urlencode()}"
+    return links
+
+
+def _attach_exports(request: HttpRequest, tables: list[Table]) -> None:
+    can_export = user_can(request.user, C.EXPORT)
+    for table in tables:
+        table.exports = _export_links(request, table.key) if can_export else {}
+
+
+def _bad_request(request: HttpRequest, message: str) -> HttpResponse:
+    return render(request, "dashboard/bad_request.html", {"message": message}, status=400)
+
+
+# --- The filter form -------------------------------------------------------------------------
+
+
+class PeriodForm(GovukForm):
+    from_month = forms.CharField(label="From", help_text="Month as YYYY-MM, for example 2025-01", max_length=7)
+    to_month = forms.CharField(label="To", help_text="Month as YYYY-MM, for example 2025-12", max_length=7)
+    district = forms.TypedChoiceField(label="District", required=False, coerce=int, empty_value=None)
+
+    def __init__(self, *args: Any, districts: list[District], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["district"].choices = [("", "All districts"), *((d.pk, d.name) for d in districts)]
+        for name in ("from_month", "to_month"):
+            self.fields[name].widget.attrs.update({"class": "govuk-input govuk-input--width-5", "spellcheck": "false"})
+
+    def _month(self, name: str) -> date:
+        value = parse_month(self.cleaned_data.get(name, ""))
+        if value is None:
+            raise forms.ValidationError(f"Enter the month as YYYY-MM, for example 2025-01 ({self.fields[name].label})")
+        return value
+
+    def clean_from_month(self) -> date:
+        return self._month("from_month")
+
+    def clean_to_month(self) -> date:
+        return self._month("to_month")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("from_month"), data.get("to_month")
+        if start and end:
+            if end < start:
+                self.add_error("to_month", "The last month must be the same as the first month or later")
+            elif len(months_between(start, end)) > MAX_MONTHS:
+                self.add_error("to_month", f"Choose at most {MAX_MONTHS} months")
+        return data
+
+
+@dataclass
+class Period:
+    from_month: date
+    to_month: date
+    district: District | None
+
+    @property
+    def district_id(self) -> int | None:
+        return self.district.pk if self.district else None
+
+
+def _period(request: HttpRequest, districts: list[District]) -> tuple[PeriodForm, Period]:
+    last = previous_month(timezone.localdate())
+    default = Period(figures.add_months(last, 1 - DEFAULT_MONTHS), last, None)
+    bound = any(name in request.GET for name in ("from_month", "to_month", "district"))
+    initial = {"from_month": f"{default.from_month:%Y-%m}", "to_month": f"{default.to_month:%Y-%m}"}
+    form = PeriodForm(request.GET if bound else None, initial=initial, districts=districts)
+    if bound and form.is_valid():
+        by_id = {d.pk: d for d in districts}
+        chosen = form.cleaned_data["district"]
+        return form, Period(form.cleaned_data["from_month"], form.cleaned_data["to_month"], by_id.get(chosen))
+    return form, default
+
+
+# --- Building the page's tables --------------------------------------------------------------
+
+
+def _count(value: int | None, metric: str, hidden: str, **where: Any) -> Cell:
+    return Cell(value, url=cases_url(metric, **where) if value is not None else None, hidden=hidden)
+
+
+def _pct(value: float | None) -> Cell:
+    return Cell(value, kind="percent")
+
+
+def _text(value: str) -> Cell:
+    return Cell(value, kind="text")
+
+
+def _monthly_rows(series: figures.MonthlySeries, district_id: int | None, columns: list[Any]) -> list[list[Cell]]:
+    """One row per month; ``columns`` are (metric, what) for linked counts, or callables
+    giving a rate from the month's figures. Months with no snapshot read "No data"."""
+    rows: list[list[Cell]] = []
+    for month, found in zip(series.months, series.figures, strict=True):
+        label = figures.month_label(month)
+        row = [_text(label)]
+        for column in columns:
+            if callable(column):
+                row.append(_pct(column(found) if found else None))
+            else:
+                metric, what = column
+                row.append(
+                    _count(
+                        found[metric] if found else None,
+                        metric,
+                        f" {what} in {label}",
+                        month=month,
+                        district_id=district_id,
+                    )
+                )
+        rows.append(row)
+    return rows
+
+
+def _home_tables(
+    series: figures.MonthlySeries,
+    annual: dict[int, dict[str, Any]],
+    backlog: dict[str, Any] | None,
+    on: date | None,
+    district_id: int | None,
+) -> list[Table]:
+    def share(numerator: str, denominator: str | tuple[str, ...]) -> Callable[[dict[str, Any]], float | None]:
+        names = (denominator,) if isinstance(denominator, str) else denominator
+        return lambda f: percent(f[numerator], sum(f[n] for n in names))
+
+    decisions = ("decisions_to_assess", "decisions_not_to_assess")
+    tables = [
+        Table(
+            "requests",
+            "Requests for an EHC needs assessment received each month",
+            ["Month", "Requests received", "From parents", "Parents' share"],
+            _monthly_rows(
+                series,
+                district_id,
+                [
+                    ("requests_received", "requests received"),
+                    ("requests_from_parents", "requests from parents"),
+                    share("requests_from_parents", "requests_received"),
+                ],
+            ),
+        ),
+        Table(
+            "decisions",
+            "Decisions whether to assess, and the refusal-to-assess rate (decision basis)",
+            ["Month", "Assessments agreed", "Refused to assess", "Refusal rate", "Refusal rate, rolling 12 months"],
+            [
+                row + [_pct(found["refusal_rate_rolling_12_months"] if found else None)]
+                for row, found in zip(
+                    _monthly_rows(
+                        series,
+                        district_id,
+                        [
+                            ("decisions_to_assess", "decisions to assess"),
+                            ("decisions_not_to_assess", "decisions not to assess"),
+                            figures.refusal_rate,
+                        ],
+                    ),
+                    series.figures,
+                    strict=True,
+                )
+            ],
+            description=figures.DEFINITIONS["refusal_rate"]
+            + " "
+            + figures.DEFINITIONS["refusal_rate_rolling_12_months"],
+        ),
+        Table(
+            "annual",
+            "Requests received in each calendar year by outcome (DfE basis)",
+            [
+                "Year",
+                "Requests received",
+                "Decided to assess",
+                "Refused",
+                "No decision yet",
+                "Withdrawn",
+                "Refusal rate",
+            ],
+            [
+                [
+                    _text(str(year)),
+                    *(
+                        _count(found[m], m, f" {what}, {year}", year=year, district_id=district_id)
+                        for m, what in (
+                            ("requests_received", "requests received"),
+                            ("requests_decided_to_assess", "decided to assess"),
+                            ("requests_decided_not_to_assess", "refused"),
+                            ("requests_decision_not_made", "no decision yet"),
+                            ("requests_withdrawn", "withdrawn"),
+                        )
+                    ),
+                    _pct(found["refusal_rate_dfe"]),
+                ]
+                for year, found in sorted(annual.items())
+            ],
+            description=figures.DEFINITIONS["refusal_rate_dfe"],
+        ),
+        Table(
+            "six_weeks",
+            "Decisions made within 6 weeks, and decisions not to issue a plan within 16 weeks",
+            [
+                "Month",
+                "Decisions whether to assess",
+                "Within 6 weeks",
+                "Share within 6 weeks",
+                "Decisions not to issue",
+                "Within 16 weeks",
+                "Share within 16 weeks",
+            ],
+            _monthly_rows(
+                series,
+                district_id,
+                [
+                    ("decisions_made", "decisions whether to assess"),
+                    ("decisions_within_6_weeks", "decisions made within 6 weeks"),
+                    share("decisions_within_6_weeks", decisions),
+                    ("not_issue_decisions", "decisions not to issue"),
+                    ("not_issue_decisions_within_16_weeks", "decisions not to issue within 16 weeks"),
+                    share("not_issue_decisions_within_16_weeks", "not_issue_decisions"),
+                ],
+            ),
+            description=figures.DEFINITIONS["decisions_within_6_weeks"]
+            + " "
+            + figures.DEFINITIONS["not_issue_decisions_within_16_weeks"],
+        ),
+        Table(
+            "twenty_weeks",
+            "Final plans issued within 20 weeks, including and excluding exceptions",
+            [
+                "Month",
+                "Plans issued",
+                "Within 20 weeks",
+                "Share within 20 weeks",
+                "Plans issued, no exception",
+                "Within 20 weeks, no exception",
+                "Share within 20 weeks, excluding exceptions",
+            ],
+            _monthly_rows(
+                series,
+                district_id,
+                [
+                    ("plans_issued", "plans issued"),
+                    ("plans_issued_within_20_weeks", "plans issued within 20 weeks"),
+                    share("plans_issued_within_20_weeks", "plans_issued"),
+                    ("plans_issued_excluding_exceptions", "plans issued with no exception"),
+                    (
+                        "plans_issued_within_20_weeks_excluding_exceptions",
+                        "plans issued within 20 weeks with no exception",
+                    ),
+                    share("plans_issued_within_20_weeks_excluding_exceptions", "plans_issued_excluding_exceptions"),
+                ],
+            ),
+            description=figures.DEFINITIONS["plans_issued_within_20_weeks"]
+            + " "
+            + figures.DEFINITIONS["excluding_exceptions"],
+        ),
+    ]
+    if backlog is not None and on is not None:
+        where = {"on": on, "district_id": district_id}
+        tables += [
+            Table(
+                "backlog_age",
+                "Open requests by time since the request was received",
+                ["Time since received", "Open requests"],
+                [
+                    [
+                        _text(label),
+                        _count(
+                            backlog["open_by_age_band"][band],
+                            f"open_requests.age.{band}",
+                            f" open requests, {label.lower()}",
+                            **where,
+                        ),
+                    ]
+                    for band, label in BACKLOG_AGE_BAND_LABELS.items()
+                ]
+                + [
+                    [
+                        _text("All open requests"),
+                        _count(backlog["open_requests"], "open_requests", " open requests", **where),
+                    ]
+                ],
+            ),
+            Table(
+                "backlog_stage",
+                "Open requests by stage",
+                ["Stage", "Open requests"],
+                [
+                    [
+                        _text(STATUS_LABELS[Status(stage)]),
+                        _count(count, f"open_requests.stage.{stage}", f" open requests at stage {stage}", **where),
+                    ]
+                    for stage, count in backlog["open_by_stage"].items()
+                ]
+                + [
+                    [
+                        _text("Decisions to assess overdue"),
+                        _count(backlog["decisions_overdue"], "decisions_overdue", " decisions overdue", **where),
+                    ]
+                ],
+            ),
+            Table(
+                "advice_backlog",
+                "Advice requests outstanding and overdue (over 6 weeks), by adviser type",
+                ["Adviser type", "Outstanding", "Overdue"],
+                [
+                    [
+                        _text(AdviserType(adviser).label),
+                        _count(
+                            v["outstanding"], f"advice_outstanding.{adviser}", f" {adviser} advice outstanding", **where
+                        ),
+                        _count(v["overdue"], f"advice_overdue.{adviser}", f" {adviser} advice overdue", **where),
+                    ]
+                    for adviser, v in backlog["advice_by_adviser_type"].items()
+                ]
+                + [
+                    [
+                        _text("All adviser types"),
+                        _count(backlog["advice_outstanding"], "advice_outstanding", " advice outstanding", **where),
+                        _count(backlog["advice_overdue"], "advice_overdue", " advice overdue", **where),
+                    ]
+                ],
+            ),
+        ]
+    return tables
+
+
+def _charts(series: figures.MonthlySeries, backlog: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The charts' data (JSON for charts.js): each series is a column of a table on the page."""
+    labels = [f"{m:%b %Y}" for m in series.months]
+
+    def column(fn: Callable[[dict[str, Any]], Any]) -> list[Any]:
+        return [fn(found) if found else None for found in series.figures]
+
+    def share(numerator: str, *names: str) -> Callable[[dict[str, Any]], float | None]:
+        return lambda f: percent(f[numerator], sum(f[n] for n in names))
+
+    charts: list[dict[str, Any]] = [
+        {
+            "id": "requests",
+            "kind": "line",
+            "unit": "count",
+            "labels": labels,
+            "series": [
+                {"label": "Requests received", "data": column(lambda f: f["requests_received"])},
+                {"label": "From parents", "data": column(lambda f: f["requests_from_parents"])},
+            ],
+        },
+        {
+            "id": "parents_share",
+            "kind": "line",
+            "unit": "percent",
+            "labels": labels,
+            "series": [
+                {"label": "Parents' share", "data": column(share("requests_from_parents", "requests_received"))}
+            ],
+        },
+        {
+            "id": "decisions",
+            "kind": "bar",
+            "unit": "count",
+            "labels": labels,
+            "series": [
+                {"label": "Assessments agreed", "data": column(lambda f: f["decisions_to_assess"])},
+                {"label": "Refused to assess", "data": column(lambda f: f["decisions_not_to_assess"])},
+            ],
+        },
+        {
+            "id": "refusal",
+            "kind": "line",
+            "unit": "percent",
+            "labels": labels,
+            "series": [
+                {"label": "Refusal rate (month)", "data": column(figures.refusal_rate)},
+                {"label": "Rolling 12 months", "data": column(lambda f: f["refusal_rate_rolling_12_months"])},
+            ],
+        },
+        {
+            "id": "timeliness",
+            "kind": "line",
+            "unit": "percent",
+            "labels": labels,
+            "series": [
+                {
+                    "label": "Decisions within 6 weeks",
+                    "data": column(share("decisions_within_6_weeks", "decisions_to_assess", "decisions_not_to_assess")),
+                },
+                {
+                    "label": "Plans within 20 weeks",
+                    "data": column(share("plans_issued_within_20_weeks", "plans_issued")),
+                },
+                {
+                    "label": "Plans within 20 weeks, excl. exceptions",
+                    "data": column(
+                        share("plans_issued_within_20_weeks_excluding_exceptions", "plans_issued_excluding_exceptions")
+                    ),
+                },
+            ],
+        },
+    ]
+    if backlog is not None:
+        charts += [
+            {
+                "id": "backlog",
+                "kind": "bar",
+                "unit": "count",
+                "labels": list(BACKLOG_AGE_BAND_LABELS.values()),
+                "series": [{"label": "Open requests", "data": list(backlog["open_by_age_band"].values())}],
+            },
+            {
+                "id": "advice",
+                "kind": "bar",
+                "unit": "count",
+                "labels": [AdviserType(a).label for a in backlog["advice_by_adviser_type"]],
+                "series": [
+                    {
+                        "label": "Outstanding",
+                        "data": [v["outstanding"] for v in backlog["advice_by_adviser_type"].values()],
+                    },
+                    {"label": "Overdue", "data": [v["overdue"] for v in backlog["advice_by_adviser_type"].values()]},
+                ],
+            },
+        ]
+    return charts
+
+
+# --- Pages -----------------------------------------------------------------------------------
+
+
+@requires(C.REPORTS_VIEW)
+def home(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    districts = list(District.objects.order_by("name"))
+    form, period = _period(request, districts)
+    series = figures.monthly_series(
+        from_month=period.from_month, to_month=period.to_month, district_id=period.district_id
+    )
+    years = sorted({m.year for m in series.months})
+    annual = figures.annual_figures_for(years, district_id=period.district_id)
+    snapshot = BacklogSnapshot.objects.filter(on__lte=today).order_by("-on").first()
+    backlog = figures.backlog_figures(snapshot, district_id=period.district_id) if snapshot else None
+    tables = _home_tables(series, annual, backlog, snapshot.on if snapshot else None, period.district_id)
+    try:
+        exported = _export_or_none(request, tables, stem="dashboard")
+    except _BadRequest:
+        return _bad_request(request, "Choose a table on this page and a format, CSV or XLSX.")
+    if exported is not None:
+        return exported
+    _attach_exports(request, tables)
+    oldest = backlog["oldest_open_case"] if backlog else None
+    context = {
+        "form": form,
+        "period": period,
+        "period_label": f"{figures.month_label(period.from_month)} to {figures.month_label(period.to_month)}",
+        "tables": {t.key: t for t in tables},
+        "charts": _charts(series, backlog),
+        "missing_months": [figures.month_label(m) for m, f in zip(series.months, series.figures, strict=True) if not f],
+        "annual": [annual[y] for y in sorted(annual)],
+        "backlog": backlog,
+        "backlog_on": snapshot.on if snapshot else None,
+        "oldest": oldest,
+        "backlog_links": (
+            {
+                name: cases_url(name, on=snapshot.on, district_id=period.district_id)
+                for name in ("open_requests", "decisions_overdue")
+            }
+            if snapshot
+            else {}
+        ),
+        "oldest_url": request_detail_url(oldest["request_id"]) if oldest else None,
+        "definitions": figures.DEFINITIONS,
+        "panel_figures_ready": any(s.name in ("panels", "placements") for s in FIGURE_SOURCES),
+        "report_month": f"{period.to_month:%Y-%m}",
+    }
+    return render(request, "dashboard/home.html", context)
+
+
+def _pagination(page: Any, query: str) -> dict[str, Any]:
+    def url(number: int) -> str:
+        return "?" + (f"{query}&" if query else "") + urlencode({"page": number})
+
+    last = page.paginator.num_pages
+    wanted = sorted({1, last, page.number - 1, page.number, page.number + 1} & set(range(1, last + 1)))
+    items: list[dict[str, Any]] = []
+    previous = 0
+    for number in wanted:
+        if number - previous > 1:
+            items.append({"ellipsis": True})
+        items.append({"number": number, "url": url(number), "current": number == page.number})
+        previous = number
+    return {
+        "show": last > 1,
+        "items": items,
+        "previous": url(page.previous_page_number()) if page.has_previous() else None,
+        "next": url(page.next_page_number()) if page.has_next() else None,
+    }
+
+
+CASE_HEADERS = ["Reference", "Child", "District", "Received", "Stage", "Decision whether to assess", "Plan decision"]
+ADVICE_HEADERS = ["Reference", "Child", "District", "Adviser type", "Requested", "Target", "Received"]
+
+
+def _case_row(request_obj: AssessmentRequest) -> list[Any]:
+    decision = (
+        f"{request_obj.get_request_outcome_display()} on {request_obj.request_outcome_on:%-d %b %Y}"
+        if request_obj.request_outcome_on
+        else request_obj.get_request_outcome_display()
+    )
+    plan = (
+        f"{request_obj.get_assessment_outcome_display()} on {request_obj.assessment_outcome_on:%-d %b %Y}"
+        if request_obj.assessment_outcome_on
+        else request_obj.get_assessment_outcome_display()
+    )
+    return [
+        str(request_obj),
+        request_obj.child.full_name,
+        request_obj.child.district.name,
+        request_obj.received_on,
+        request_obj.stage_label,
+        decision,
+        plan,
+    ]
+
+
+def _advice_row(advice: AdviceRequest) -> list[Any]:
+    return [
+        str(advice.request),
+        advice.request.child.full_name,
+        advice.request.child.district.name,
+        advice.get_adviser_type_display(),
+        advice.requested_on,
+        advice.target_on,
+        advice.received_on,
+    ]
+
+
+@dataclass
+class CaseQuery:
+    metric: str
+    label: str
+    period_label: str
+    where: dict[str, Any]
+    district: District | None
+
+
+def _case_query(request: HttpRequest) -> CaseQuery | str:
+    """The metric, period and district asked for, or the message saying what is wrong."""
+    metric = request.GET.get("metric", "")
+    source = figure_source_for(metric)
+    if source is None:
+        return "Choose a figure from the dashboard: that figure is not known."
+    where: dict[str, Any] = {}
+    if "month" in request.GET:
+        month = parse_month(request.GET["month"])
+        if month is None:
+            return "The month must be given as YYYY-MM, for example 2025-01."
+        where["month_start"], period_label = month, figures.month_label(month)
+    elif "year" in request.GET:
+        if not re.fullmatch(r"(19|20)\d{2}", request.GET["year"]):
+            return "The year must be given as YYYY, for example 2025."
+        where["year"] = int(request.GET["year"])
+        period_label = str(where["year"])
+    elif "date" in request.GET:
+        try:
+            where["on"] = date.fromisoformat(request.GET["date"])
+        except ValueError:
+            return "The date must be given as YYYY-MM-DD, for example 2025-01-31."
+        period_label = f"on {where['on']:%-d %B %Y}"
+    else:
+        return "Choose a month, a year or a date."
+    district = None
+    if request.GET.get("district"):
+        raw = request.GET["district"]
+        district = District.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
+        if district is None:
+            return "That district is not known."
+        where["district_id"] = district.pk
+    try:
+        source.cases_for(metric, **where)
+    except ValueError:
+        return "That figure needs a different kind of period (a month or year for counts, a date for the backlog)."
+    try:
+        label = metric_label(metric)
+    except LookupError:
+        label = metric
+    return CaseQuery(metric, label, period_label, where, district)
+
+
+@requires(C.REPORTS_VIEW)
+def cases(request: HttpRequest) -> HttpResponse:
+    # Case lists name children: the reader must also be allowed to open requests
+    # (AssessmentRequest.objects.visible_to's rule).
+    if not user_can(request.user, C.REQUEST_VIEW):
+        raise PermissionDenied
+    query = _case_query(request)
+    if isinstance(query, str):
+        return _bad_request(request, query)
+    source = figure_source_for(query.metric)
+    assert source is not None
+    qs: QuerySet[Any] = source.cases_for(query.metric, **query.where)
+    advice = qs.model is AdviceRequest
+    if advice:
+        qs = qs.select_related("request", "request__child", "request__child__district").order_by("requested_on", "pk")
+        headers, make_row, object_type = ADVICE_HEADERS, _advice_row, "advice_request"
+    else:
+        qs = qs.select_related("child", "child__district").order_by("received_on", "pk")
+        headers, make_row, object_type = CASE_HEADERS, _case_row, "assessment_request"
+
+    def child_id(obj: Any) -> int:
+        return int(obj.request.child_id if advice else obj.child_id)
+
+    def request_id(obj: Any) -> int:
+        return int(obj.request_id if advice else obj.pk)
+
+    fmt = request.GET.get("format")
+    if fmt is not None:
+        if fmt not in EXPORT_FORMATS:
+            return _bad_request(request, "Choose CSV or XLSX.")
+        if not user_can(request.user, C.EXPORT):
+            raise PermissionDenied
+        objects = list(qs)
+        with transaction.atomic():
+            access_log_record_many(
+                user=request.user,
+                child_ids=[child_id(o) for o in objects],
+                object_type=object_type,
+                action=AccessAction.EXPORT,
+                path=request.get_full_path(),
+            )
+        stem = f"cases-{query.metric}-{query.period_label}"
+        return export_response([headers, *(make_row(o) for o in objects)], stem=stem, fmt=fmt, sheet_title="Cases")
+
+    paginator = Paginator(qs, CASES_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    objects = list(page.object_list)
+    with transaction.atomic():
+        access_log_record_many(
+            user=request.user,
+            child_ids=[child_id(o) for o in objects],
+            object_type=object_type,
+            action=AccessAction.LIST,
+            path=request.get_full_path(),
+        )
+    rows = [{"cells": make_row(o), "url": request_detail_url(request_id(o))} for o in objects]
+    params = request.GET.copy()
+    params.pop("page", None)
+    context = {
+        "query": query,
+        "headers": headers,
+        "rows": rows,
+        "total": paginator.count,
+        "page": page,
+        "pagination": _pagination(page, params.urlencode()),
+        "exports": _export_links(request, "cases") if user_can(request.user, C.EXPORT) else {},
+        "back_url": reverse("dashboard:home"),
+    }
+    return render(request, "dashboard/cases.html", context)
+
+
+@requires(C.REPORTS_VIEW)
+def report(request: HttpRequest) -> HttpResponse:
+    """A printable monthly report: the month's figures for all districts and by district, the
+    year's DfE-basis figures as stored, and the backlog at the end of the month."""
+    if "month" in request.GET:
+        month = parse_month(request.GET["month"])
+        if month is None:
+            return _bad_request(request, "The month must be given as YYYY-MM, for example 2025-01.")
+    else:
+        month = previous_month(timezone.localdate())
+    districts = list(District.objects.order_by("name"))
+    series = figures.monthly_series(from_month=month, to_month=month, district_id=None)
+    found = series.figures[0]
+    by_district = {
+        row.district_id: row
+        for row in MonthlyMetric.objects.filter(month=month, district__isnull=False).only("district_id", "data")
+    }
+    annual = figures.annual_figures_for([month.year], district_id=None).get(month.year)
+    month_end = figures.add_months(month, 1)
+    snapshot = BacklogSnapshot.objects.filter(on__lt=month_end).order_by("-on").first()
+    label = figures.month_label(month)
+
+    summary_rows: list[list[Cell]] = []
+    if found:
+        for metric, what in (
+            ("requests_received", "Requests received"),
+            ("requests_from_parents", "Requests from parents"),
+            ("decisions_to_assess", "Decisions to assess"),
+            ("decisions_not_to_assess", "Decisions not to assess"),
+            ("decisions_within_6_weeks", "Decisions made within 6 weeks"),
+            ("plans_issued", "Plans issued"),
+            ("plans_issued_within_20_weeks", "Plans issued within 20 weeks"),
+            ("plans_issued_excluding_exceptions", "Plans issued, no exception"),
+            ("plans_issued_within_20_weeks_excluding_exceptions", "Plans issued within 20 weeks, no exception"),
+            ("not_issue_decisions", "Decisions not to issue a plan"),
+            ("not_issue_decisions_within_16_weeks", "Decisions not to issue within 16 weeks"),
+        ):
+            summary_rows.append(
+                [_text(what), _count(found[metric], metric, f" {what.lower()} in {label}", month=month)]
+            )
+        summary_rows.append([_text("Refusal rate (decision basis)"), _pct(found["refusal_rate"])])
+        summary_rows.append([_text("Refusal rate, rolling 12 months"), _pct(found["refusal_rate_rolling_12_months"])])
+    district_rows: list[list[Cell]] = []
+    for district in districts:
+        row = by_district.get(district.pk)
+        data = row.data if row else None
+        cells = [_text(district.name)]
+        for metric in ("requests_received", "decisions_to_assess", "decisions_not_to_assess", "plans_issued"):
+            cells.append(
+                _count(
+                    data.get(metric, 0) if data else None,
+                    metric,
+                    f" {metric.replace('_', ' ')}, {district.name}, {label}",
+                    month=month,
+                    district_id=district.pk,
+                )
+            )
+        cells.append(_pct(figures.refusal_rate(data) if data else None))
+        district_rows.append(cells)
+    tables = [
+        Table("report_summary", f"Figures for {label}, all districts", ["Figure", "Value"], summary_rows),
+        Table(
+            "report_districts",
+            f"Figures for {label} by district",
+            [
+                "District",
+                "Requests received",
+                "Decisions to assess",
+                "Decisions not to assess",
+                "Plans issued",
+                "Refusal rate",
+            ],
+            district_rows,
+        ),
+    ]
+    if annual:
+        tables.append(
+            Table(
+                "report_year",
+                f"Calendar year {month.year} on the DfE basis (as last computed)",
+                ["Figure", "Value"],
+                [
+                    [
+                        _text("Requests received"),
+                        _count(
+                            annual["requests_received"],
+                            "requests_received",
+                            f" requests received in {month.year}",
+                            year=month.year,
+                        ),
+                    ],
+                    [
+                        _text("Refused to assess"),
+                        _count(
+                            annual["requests_decided_not_to_assess"],
+                            "requests_decided_not_to_assess",
+                            f" refused, {month.year}",
+                            year=month.year,
+                        ),
+                    ],
+                    [_text("Refusal rate (DfE basis)"), _pct(annual["refusal_rate_dfe"])],
+                    [
+                        _text("Plans issued"),
+                        _count(
+                            annual["plans_issued"], "plans_issued", f" plans issued in {month.year}", year=month.year
+                        ),
+                    ],
+                    [_text("Share within 20 weeks"), _pct(annual["pc_plans_issued_within_20_weeks"])],
+                    [
+                        _text("Share within 20 weeks, excluding exceptions"),
+                        _pct(annual["pc_plans_issued_within_20_weeks_excluding_exceptions"]),
+                    ],
+                ],
+                description=figures.DEFINITIONS["refusal_rate_dfe"],
+            )
+        )
+    backlog = figures.backlog_figures(snapshot, district_id=None) if snapshot else None
+    if backlog and snapshot:
+        where = {"on": snapshot.on}
+        tables.append(
+            Table(
+                "report_backlog",
+                f"Backlog on {snapshot.on:%-d %B %Y}",
+                ["Figure", "Value"],
+                [
+                    [
+                        _text("Open requests"),
+                        _count(backlog["open_requests"], "open_requests", " open requests", **where),
+                    ],
+                    [
+                        _text("Decisions to assess overdue"),
+                        _count(backlog["decisions_overdue"], "decisions_overdue", " decisions overdue", **where),
+                    ],
+                    [
+                        _text("Educational psychology advice outstanding"),
+                        _count(
+                            backlog["advice_by_adviser_type"][AdviserType.EDUCATIONAL_PSYCHOLOGY]["outstanding"],
+                            f"advice_outstanding.{AdviserType.EDUCATIONAL_PSYCHOLOGY}",
+                            " EP advice outstanding",
+                            **where,
+                        ),
+                    ],
+                    [
+                        _text("Educational psychology advice overdue"),
+                        _count(
+                            backlog["advice_by_adviser_type"][AdviserType.EDUCATIONAL_PSYCHOLOGY]["overdue"],
+                            f"advice_overdue.{AdviserType.EDUCATIONAL_PSYCHOLOGY}",
+                            " EP advice overdue",
+                            **where,
+                        ),
+                    ],
+                ],
+            )
+        )
+    try:
+        exported = _export_or_none(request, tables, stem=f"report-{month:%Y-%m}")
+    except _BadRequest:
+        return _bad_request(request, "Choose a table on this page and a format, CSV or XLSX.")
+    if exported is not None:
+        return exported
+    _attach_exports(request, tables)
+    return render(
+        request,
+        "dashboard/report.html",
+        {
+            "month_label": label,
+            "found": found,
+            "tables": tables,
+            "definitions": [(figures.DEFINITION_TITLES[k], text) for k, text in figures.DEFINITIONS.items()],
+        },
+    )

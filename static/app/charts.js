@@ -1,0 +1,142 @@
+// Dashboard charts. Loaded as an ES module after the vendored Chart.js UMD build (which sets the
+// global `Chart`). The data comes from a <script type="application/json" id="dashboard-charts">
+// block written by Django's json_script: data, not code, so the page's CSP (script-src 'self')
+// is kept. Every chart repeats a table on the page, which is the accessible version.
+//
+// Readable without colour: each series has its own line dash and point shape, bar series get
+// different fill patterns, and each line's name is written at its last point.
+
+const Chart = window.Chart;
+
+const SERIES_STYLES = [
+  { colour: "#1d70b8", dash: [], point: "circle", pattern: "solid" },
+  { colour: "#d4351c", dash: [10, 5], point: "triangle", pattern: "stripes" },
+  { colour: "#00703c", dash: [3, 3], point: "rectRot", pattern: "dots" },
+];
+
+function fillPattern(colour, kind) {
+  if (kind === "solid") {
+    return colour;
+  }
+  const size = 10;
+  const canvas = document.createElement("canvas");
+  canvas.width = size;
+  canvas.height = size;
+  const ctx = canvas.getContext("2d");
+  ctx.fillStyle = "#ffffff";
+  ctx.fillRect(0, 0, size, size);
+  ctx.strokeStyle = colour;
+  ctx.fillStyle = colour;
+  if (kind === "stripes") {
+    ctx.lineWidth = 3;
+    ctx.beginPath();
+    ctx.moveTo(0, size);
+    ctx.lineTo(size, 0);
+    ctx.stroke();
+  } else {
+    ctx.beginPath();
+    ctx.arc(size / 2, size / 2, 2.5, 0, 2 * Math.PI);
+    ctx.fill();
+  }
+  return ctx.createPattern(canvas, "repeat");
+}
+
+// Write each line's name beside its last data point (direct labelling).
+const directLabels = {
+  id: "appDirectLabels",
+  afterDatasetsDraw(chart) {
+    if (chart.config.type !== "line") {
+      return;
+    }
+    const { ctx } = chart;
+    ctx.save();
+    ctx.font = "14px arial, sans-serif";
+    ctx.textBaseline = "middle";
+    chart.data.datasets.forEach((dataset, index) => {
+      const meta = chart.getDatasetMeta(index);
+      if (meta.hidden) {
+        return;
+      }
+      for (let i = dataset.data.length - 1; i >= 0; i -= 1) {
+        if (dataset.data[i] !== null && dataset.data[i] !== undefined) {
+          const point = meta.data[i];
+          ctx.fillStyle = "#0b0c0c";
+          ctx.fillText(dataset.label, point.x + 8, point.y);
+          break;
+        }
+      }
+    });
+    ctx.restore();
+  },
+};
+
+function buildChart(canvas, spec) {
+  const percent = spec.unit === "percent";
+  const datasets = spec.series.map((series, index) => {
+    const style = SERIES_STYLES[index % SERIES_STYLES.length];
+    if (spec.kind === "bar") {
+      return {
+        label: series.label,
+        data: series.data,
+        backgroundColor: fillPattern(style.colour, style.pattern),
+        borderColor: style.colour,
+        borderWidth: 2,
+      };
+    }
+    return {
+      label: series.label,
+      data: series.data,
+      borderColor: style.colour,
+      backgroundColor: style.colour,
+      borderDash: style.dash,
+      pointStyle: style.point,
+      pointRadius: 5,
+      borderWidth: 3,
+      spanGaps: false,
+    };
+  });
+  return new Chart(canvas, {
+    type: spec.kind,
+    data: { labels: spec.labels, datasets },
+    plugins: [directLabels],
+    options: {
+      animation: false,
+      responsive: true,
+      maintainAspectRatio: false,
+      layout: { padding: { right: spec.kind === "line" ? 180 : 0 } },
+      plugins: {
+        legend: { position: "bottom", labels: { usePointStyle: spec.kind === "line", font: { size: 14 } } },
+        tooltip: {
+          callbacks: {
+            label: (item) =>
+              `${item.dataset.label}: ${item.raw === null ? "no data" : item.raw}${percent ? "%" : ""}`,
+          },
+        },
+      },
+      scales: {
+        y: {
+          beginAtZero: true,
+          suggestedMax: percent ? 100 : undefined,
+          ticks: { callback: (value) => (percent ? `${value}%` : value), precision: percent ? 1 : 0 },
+        },
+      },
+    },
+  });
+}
+
+function init() {
+  const source = document.getElementById("dashboard-charts");
+  if (!source || typeof Chart === "undefined") {
+    return;
+  }
+  const specs = JSON.parse(source.textContent);
+  const byId = new Map(specs.map((spec) => [spec.id, spec]));
+  document.querySelectorAll("canvas[data-chart]").forEach((canvas) => {
+    const spec = byId.get(canvas.dataset.chart);
+    if (spec) {
+      buildChart(canvas, spec);
+    }
+  });
+}
+
+init();
