@@ -1,1 +1,511 @@
-"""Independent placements: models."""
+"""Independent placements: providers, Individual Placement Agreements (contracts), their cost
+lines, negotiation, the attendance penalty clause, attendance returns and deductions.
+
+Data and constraints only. Every change goes through ``placements.services``; statuses and the
+money arithmetic come from ``placements.workflow`` (pure). The database enforces what must
+never be wrong whatever door a row came through: valid codes, amounts in pence and never
+negative, dates in order, one open contract per child and provider, one return per period, a
+reason for ending a contract and for waiving a deduction.
+
+Two rules span tables and so cannot be CHECK constraints (a CHECK sees one row; Django has no
+portable trigger): a provider's establishment must be independent special, non-maintained
+special or specialist post-16, and a contract's panel decision must be an approval for the
+same child and the provider's establishment. ``placements.services`` checks both under the
+contract's row lock.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from panels.models import PanelDecision
+from placements import workflow
+from requests_app.models import Child
+from senportal.core.models import Establishment
+from senportal.core.roles import Capability, user_can
+
+W = workflow
+
+
+def _choices(enum_cls: type[enum.StrEnum], labels: dict[Any, str]) -> list[tuple[str, str]]:
+    return [(member.value, labels[member]) for member in enum_cls]
+
+
+def _in(field: str, enum_cls: type[enum.StrEnum], *, blank: bool = False) -> Q:
+    values = [member.value for member in enum_cls]
+    return Q(**{f"{field}__in": [*values, ""] if blank else values})
+
+
+def _not_negative(*fields: str) -> Q:
+    condition = Q()
+    for name in fields:
+        condition &= Q(**{f"{name}__isnull": True}) | Q(**{f"{name}__gte": 0})
+    return condition
+
+
+def _ordered(later: str, earlier: str) -> Q:
+    """``later`` is on or after ``earlier`` whenever both are set."""
+    return (
+        Q(**{f"{later}__isnull": True}) | Q(**{f"{earlier}__isnull": True}) | Q(**{f"{later}__gte": models.F(earlier)})
+    )
+
+
+CONTRACT_STATUS_CHOICES = _choices(W.ContractStatus, W.CONTRACT_STATUS_LABELS)
+ROUTE_CHOICES = _choices(W.ProcurementRoute, W.PROCUREMENT_ROUTE_LABELS)
+CATEGORY_CHOICES = _choices(W.CostCategory, W.COST_CATEGORY_LABELS)
+PERIOD_CHOICES = _choices(W.Period, W.PERIOD_LABELS)
+PERIOD_KIND_CHOICES = _choices(W.PeriodKind, W.PERIOD_KIND_LABELS)
+RULE_CHOICES = _choices(W.PenaltyRule, W.PENALTY_RULE_LABELS)
+DEDUCTION_STATUS_CHOICES = _choices(W.DeductionStatus, W.DEDUCTION_STATUS_LABELS)
+# Statuses in which the fees have been agreed: the placement is (or was) running.
+PLACED = [W.ContractStatus.ACTIVE.value, W.ContractStatus.ENDED.value]
+
+
+# --- Providers ---------------------------------------------------------------------------------
+
+
+class ProviderQuerySet(models.QuerySet["Provider"]):
+    def visible_to(self, user: Any) -> ProviderQuerySet:
+        return self.all() if user_can(user, Capability.PLACEMENT_VIEW) else self.none()
+
+
+class Provider(models.Model):
+    """An independent or non-maintained special school (or specialist post-16 institution) the
+    council buys places from, with how it was procured and its published fees."""
+
+    # The establishment's type is checked by provider_upsert: a CHECK cannot look at another table.
+    establishment = models.OneToOneField(Establishment, on_delete=models.PROTECT, related_name="provider")
+    procurement_route = models.CharField(max_length=30, choices=ROUTE_CHOICES)
+    framework_lot = models.CharField(max_length=100, blank=True)
+    fee_bands = models.TextField("published fee bands", blank=True)
+    fee_min_annual_pence = models.PositiveIntegerField("lowest published annual fee", null=True, blank=True)
+    fee_max_annual_pence = models.PositiveIntegerField("highest published annual fee", null=True, blank=True)
+    contact_name = models.CharField(max_length=200, blank=True)
+    contact_email = models.EmailField(blank=True)
+    contact_phone = models.CharField(max_length=30, blank=True)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProviderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["establishment__name", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=_in("procurement_route", W.ProcurementRoute), name="provider_route_valid"),
+            models.CheckConstraint(
+                condition=_not_negative("fee_min_annual_pence", "fee_max_annual_pence"),
+                name="provider_fees_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=_ordered("fee_max_annual_pence", "fee_min_annual_pence"), name="provider_fee_band_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Provider {self.pk} (establishment {self.establishment_id})"
+
+
+# --- Contracts ---------------------------------------------------------------------------------
+
+
+class PlacementContractQuerySet(models.QuerySet["PlacementContract"]):
+    def visible_to(self, user: Any) -> PlacementContractQuerySet:
+        # One council team: finance officers and managers see every placement.
+        return self.all() if user_can(user, Capability.PLACEMENT_VIEW) else self.none()
+
+    def in_status(self, *statuses: W.ContractStatus | str) -> PlacementContractQuerySet:
+        return self.filter(status__in=[W.ContractStatus(s).value for s in statuses])
+
+    def in_place_on(self, on: date) -> PlacementContractQuerySet:
+        """Placements running on ``on``: fees agreed (active, or since ended), started on or
+        before ``on``, and not finished before it (the actual end for an ended contract, the
+        planned end otherwise; no planned end means open-ended)."""
+        return self.filter(status__in=PLACED, start_on__lte=on).filter(
+            Q(status=W.ContractStatus.ENDED.value, ended_on__gte=on)
+            | Q(status=W.ContractStatus.ACTIVE.value, end_on__isnull=True)
+            | Q(status=W.ContractStatus.ACTIVE.value, end_on__gte=on)
+        )
+
+    def with_related(self) -> PlacementContractQuerySet:
+        return self.select_related("child", "provider__establishment", "panel_decision")
+
+
+class PlacementContract(models.Model):
+    """An Individual Placement Agreement: one child's place at one provider under the national
+    contract, following a panel approval whose agreed annual cost ceiling it must stay within."""
+
+    reference = models.CharField(max_length=20, blank=True, help_text="IPA-nnnnnn, set when created")
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="placement_contracts")
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="contracts")
+    panel_decision = models.ForeignKey(PanelDecision, on_delete=models.PROTECT, related_name="placement_contracts")
+    status = models.CharField(max_length=20, choices=CONTRACT_STATUS_CHOICES, default=W.ContractStatus.DRAFT.value)
+    status_reason = models.TextField(blank=True, help_text="Why the placement ended")
+    start_on = models.DateField()
+    end_on = models.DateField(null=True, blank=True, help_text="The planned end; empty if open-ended")
+    ended_on = models.DateField(null=True, blank=True, help_text="The day the placement actually ended")
+    annual_review_on = models.DateField(help_text="The annual review of fees")
+    # Derived from the cost lines (sum of annualised amounts) and stored for reporting;
+    # recomputed by every service that changes a line.
+    quoted_annual_cost_pence = models.PositiveIntegerField(default=0)
+    agreed_annual_cost_pence = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PlacementContractQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-start_on", "-pk"]
+        indexes = [
+            # Reports: placements running on a date, by provider.
+            models.Index(fields=["provider", "status", "start_on"], name="placement_provider_status"),
+            models.Index(fields=["status", "start_on"], name="placement_status_start"),
+            # The fee reviews coming up.
+            models.Index(fields=["annual_review_on"], name="placement_annual_review"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=_in("status", W.ContractStatus), name="placement_status_valid"),
+            # One open agreement per child and provider; a new one may follow an ended one.
+            models.UniqueConstraint(
+                fields=["child", "provider"],
+                condition=~Q(status=W.ContractStatus.ENDED.value),
+                name="one_open_contract_per_child_provider",
+            ),
+            models.UniqueConstraint(
+                fields=["reference"], condition=~Q(reference=""), name="placement_reference_unique"
+            ),
+            models.CheckConstraint(condition=_ordered("end_on", "start_on"), name="placement_end_after_start"),
+            models.CheckConstraint(condition=_ordered("ended_on", "start_on"), name="placement_ended_after_start"),
+            models.CheckConstraint(
+                condition=Q(annual_review_on__gte=models.F("start_on")), name="placement_review_after_start"
+            ),
+            # An ended contract says when and why; nothing else has an end date or reason.
+            models.CheckConstraint(
+                condition=(Q(status=W.ContractStatus.ENDED.value) & Q(ended_on__isnull=False) & ~Q(status_reason=""))
+                | (~Q(status=W.ContractStatus.ENDED.value) & Q(ended_on__isnull=True)),
+                name="placement_ended_has_reason_and_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(quoted_annual_cost_pence__gte=0, agreed_annual_cost_pence__gte=0),
+                name="placement_costs_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference or f"Contract {self.pk}"
+
+    @property
+    def saving_pence(self) -> int:
+        """Quoted minus agreed annual cost: what negotiation saved (negative if more was agreed)."""
+        return self.quoted_annual_cost_pence - self.agreed_annual_cost_pence
+
+    def allowed_actions(self) -> list[W.Action]:
+        return W.allowed_actions(self.status)
+
+
+class CostLine(models.Model):
+    """One element of the fee (tuition, residential, a therapy…), quoted by the provider and, once
+    negotiated, agreed; charged per period and annualised with the stored number of periods."""
+
+    contract = models.ForeignKey(PlacementContract, on_delete=models.CASCADE, related_name="cost_lines")
+    category = models.CharField(max_length=30, choices=CATEGORY_CHOICES)
+    description = models.CharField(max_length=200, blank=True)
+    quoted_amount_pence = models.PositiveIntegerField()
+    agreed_amount_pence = models.PositiveIntegerField(null=True, blank=True, help_text="Empty until agreed")
+    period = models.CharField(max_length=10, choices=PERIOD_CHOICES)
+    periods_per_year = models.PositiveSmallIntegerField(help_text="The number used to annualise, stored")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["contract", "pk"]
+        indexes = [models.Index(fields=["category"], name="cost_line_category")]
+        constraints = [
+            models.CheckConstraint(condition=_in("category", W.CostCategory), name="cost_line_category_valid"),
+            models.CheckConstraint(condition=_in("period", W.Period), name="cost_line_period_valid"),
+            models.CheckConstraint(
+                condition=Q(quoted_amount_pence__gte=0) & _not_negative("agreed_amount_pence"),
+                name="cost_line_amounts_not_negative",
+            ),
+            models.CheckConstraint(condition=Q(periods_per_year__gt=0), name="cost_line_periods_positive"),
+            models.CheckConstraint(
+                condition=Q(
+                    *[
+                        ~Q(period=period.value) | Q(periods_per_year__lte=most)
+                        for period, most in W.MAX_PERIODS_PER_YEAR.items()
+                    ]
+                ),
+                name="cost_line_periods_within_year",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()} (contract {self.contract_id})"
+
+    @property
+    def quoted_annual_pence(self) -> int:
+        return W.annualise(self.quoted_amount_pence, self.period, self.periods_per_year)
+
+    @property
+    def agreed_annual_pence(self) -> int | None:
+        if self.agreed_amount_pence is None:
+            return None
+        return W.annualise(self.agreed_amount_pence, self.period, self.periods_per_year)
+
+    def facts(self) -> W.LineFacts:
+        return W.LineFacts(quoted_annual_pence=self.quoted_annual_pence, agreed_annual_pence=self.agreed_annual_pence)
+
+
+class _AppendOnly(models.Model):
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # The record is evidence: rows are written once and never changed.
+        if not self._state.adding:
+            raise ValueError(f"{type(self).__name__} rows are append-only and cannot be changed")
+        super().save(*args, **kwargs)
+
+
+class NegotiationRound(_AppendOnly):
+    """One exchange in the fee negotiation (annual amounts). Append-only: the history is kept."""
+
+    contract = models.ForeignKey(PlacementContract, on_delete=models.CASCADE, related_name="negotiation_rounds")
+    round_no = models.PositiveSmallIntegerField()
+    on = models.DateField()
+    provider_offer_pence = models.PositiveIntegerField(help_text="The provider's annual offer")
+    council_counter_offer_pence = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The council's annual counter-offer; empty if none was made"
+    )
+    notes = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["contract", "round_no"]
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "round_no"], name="negotiation_round_unique"),
+            models.CheckConstraint(condition=Q(round_no__gte=1), name="negotiation_round_from_one"),
+            models.CheckConstraint(
+                condition=Q(provider_offer_pence__gte=0) & _not_negative("council_counter_offer_pence"),
+                name="negotiation_amounts_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Round {self.round_no} (contract {self.contract_id})"
+
+
+class PenaltyClause(models.Model):
+    """The IPA's attendance clause: below the threshold, part of the period's fee is withheld."""
+
+    contract = models.OneToOneField(PlacementContract, on_delete=models.CASCADE, related_name="penalty_clause")
+    threshold_percent = models.DecimalField(max_digits=5, decimal_places=2)
+    rule = models.CharField(max_length=30, choices=RULE_CHOICES)
+    deduction_percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    per_session_pence = models.PositiveIntegerField(null=True, blank=True)
+    authorised_counts_as_attended = models.BooleanField(
+        "authorised absences count as attended", default=True, help_text="The grace rule for authorised absence"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(threshold_percent__gt=0, threshold_percent__lte=100), name="penalty_threshold_in_range"
+            ),
+            models.CheckConstraint(condition=_in("rule", W.PenaltyRule), name="penalty_rule_valid"),
+            # Each rule has exactly its own parameter (an unknown rule is penalty_rule_valid's).
+            models.CheckConstraint(
+                condition=(
+                    ~Q(rule=W.PenaltyRule.PERCENT_OF_PERIOD_FEE.value)
+                    | Q(deduction_percent__gt=0, deduction_percent__lte=100, per_session_pence__isnull=True)
+                )
+                & (
+                    ~Q(rule=W.PenaltyRule.PER_SESSION_MISSED.value)
+                    | Q(per_session_pence__gte=0, deduction_percent__isnull=True)
+                ),
+                name="penalty_rule_parameters",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Penalty clause (contract {self.contract_id})"
+
+    def facts(self) -> W.ClauseFacts:
+        return W.ClauseFacts(
+            threshold_percent=self.threshold_percent,
+            rule=self.rule,
+            deduction_percent=self.deduction_percent,
+            per_session_pence=self.per_session_pence,
+            authorised_counts_as_attended=self.authorised_counts_as_attended,
+        )
+
+
+class AttendanceReturn(models.Model):
+    """The provider's attendance figures for one term or month. A corrected return for the same
+    period replaces the figures (``version`` goes up) rather than adding a row."""
+
+    contract = models.ForeignKey(PlacementContract, on_delete=models.PROTECT, related_name="attendance_returns")
+    period_kind = models.CharField(max_length=10, choices=PERIOD_KIND_CHOICES)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    sessions_possible = models.PositiveIntegerField()
+    sessions_attended = models.PositiveIntegerField()
+    authorised_absence = models.PositiveIntegerField()
+    unauthorised_absence = models.PositiveIntegerField()
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    submitted_at = models.DateTimeField(default=timezone.now)
+    version = models.PositiveSmallIntegerField(default=1)
+
+    class Meta:
+        ordering = ["contract", "period_start", "pk"]
+        indexes = [models.Index(fields=["period_end"], name="attendance_return_period_end")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "period_start", "period_end"], name="one_attendance_return_per_period"
+            ),
+            models.CheckConstraint(condition=_in("period_kind", W.PeriodKind), name="attendance_period_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(period_end__gte=models.F("period_start")), name="attendance_period_ordered"
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    sessions_possible__gte=0,
+                    sessions_attended__gte=0,
+                    authorised_absence__gte=0,
+                    unauthorised_absence__gte=0,
+                ),
+                name="attendance_sessions_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    sessions_possible__gte=models.F("sessions_attended")
+                    + models.F("authorised_absence")
+                    + models.F("unauthorised_absence")
+                ),
+                name="attendance_sessions_within_possible",
+            ),
+            models.CheckConstraint(condition=Q(version__gte=1), name="attendance_version_from_one"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Attendance return {self.pk} (contract {self.contract_id}, v{self.version})"
+
+    def facts(self) -> W.ReturnFacts:
+        return W.ReturnFacts(
+            period_kind=self.period_kind,
+            sessions_possible=self.sessions_possible,
+            sessions_attended=self.sessions_attended,
+            authorised_absence=self.authorised_absence,
+            unauthorised_absence=self.unauthorised_absence,
+        )
+
+
+class Deduction(models.Model):
+    """The money the penalty clause withholds for a return below the threshold, with the
+    working. Exists only while the return is below the threshold; recomputed on correction."""
+
+    attendance_return = models.OneToOneField(AttendanceReturn, on_delete=models.CASCADE, related_name="deduction")
+    amount_pence = models.PositiveIntegerField()
+    period_fee_pence = models.PositiveIntegerField(help_text="The period's fee the deduction was computed from")
+    working = models.JSONField(default=list, help_text="The calculation, one line a step")
+    status = models.CharField(max_length=10, choices=DEDUCTION_STATUS_CHOICES, default=W.DeductionStatus.PENDING.value)
+    waived_reason = models.TextField(blank=True)
+    computed_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["attendance_return", "pk"]
+        indexes = [models.Index(fields=["status"], name="deduction_status")]
+        constraints = [
+            models.CheckConstraint(condition=_in("status", W.DeductionStatus), name="deduction_status_valid"),
+            models.CheckConstraint(
+                condition=Q(amount_pence__gte=0, period_fee_pence__gte=0), name="deduction_amounts_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=W.DeductionStatus.WAIVED.value) | ~Q(waived_reason=""),
+                name="deduction_waiver_has_reason",
+            ),
+            # A pending deduction is undecided; a decided one records who and when.
+            models.CheckConstraint(
+                condition=Q(status=W.DeductionStatus.PENDING.value, decided_by__isnull=True, decided_at__isnull=True)
+                | (~Q(status=W.DeductionStatus.PENDING.value) & Q(decided_by__isnull=False, decided_at__isnull=False)),
+                name="deduction_decision_recorded",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Deduction {self.pk} ({self.get_status_display()})"
+
+
+# --- Events --------------------------------------------------------------------------------------
+
+
+class PlacementEventAction(models.TextChoices):
+    PROVIDER_CREATED = "provider_created", "Provider added"
+    PROVIDER_UPDATED = "provider_updated", "Provider updated"
+    CONTRACT_CREATED = "contract_created", "Contract drafted"
+    START_NEGOTIATION = W.Action.START_NEGOTIATION.value, W.Action.START_NEGOTIATION.label
+    AGREE = W.Action.AGREE.value, W.Action.AGREE.label
+    END = W.Action.END.value, W.Action.END.label
+    REOPEN_NEGOTIATION = W.Action.REOPEN_NEGOTIATION.value, W.Action.REOPEN_NEGOTIATION.label
+    COST_LINE_ADDED = "cost_line_added", "Cost line added"
+    COST_LINE_UPDATED = "cost_line_updated", "Cost line updated"
+    ROUND_RECORDED = "round_recorded", "Negotiation round recorded"
+    PENALTY_CLAUSE_SET = "penalty_clause_set", "Attendance penalty clause set"
+    RETURN_SUBMITTED = "return_submitted", "Attendance return submitted"
+    RETURN_CORRECTED = "return_corrected", "Corrected attendance return submitted"
+    DEDUCTION_RESET = "deduction_reset", "Decided deduction recomputed and reset to pending"
+    DEDUCTION_CONFIRMED = "deduction_confirmed", "Deduction confirmed"
+    DEDUCTION_WAIVED = "deduction_waived", "Deduction waived"
+
+
+class PlacementEvent(_AppendOnly):
+    """Append-only: one row per change, written in the change's transaction. The audit trail and
+    the contract's timeline. ``payload`` holds ids, codes and amounts, never a child's details."""
+
+    contract = models.ForeignKey(
+        PlacementContract, on_delete=models.CASCADE, null=True, blank=True, related_name="events"
+    )
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, null=True, blank=True, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=30, choices=PlacementEventAction.choices)
+    from_status = models.CharField(max_length=20, choices=CONTRACT_STATUS_CHOICES, blank=True)
+    to_status = models.CharField(max_length=20, choices=CONTRACT_STATUS_CHOICES, blank=True)
+    occurred_at = models.DateTimeField(default=timezone.now)
+    payload = models.JSONField(default=dict, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["occurred_at", "pk"]
+        indexes = [models.Index(fields=["contract", "occurred_at"], name="placement_event_contract")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(action__in=PlacementEventAction.values), name="placement_event_action_valid"
+            ),
+            models.CheckConstraint(
+                condition=_in("from_status", W.ContractStatus, blank=True)
+                & _in("to_status", W.ContractStatus, blank=True),
+                name="placement_event_statuses_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(contract__isnull=False) | Q(provider__isnull=False), name="placement_event_has_subject"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} at {self.occurred_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,577 @@
+"""Independent placements' rules, as data: contract statuses, the money arithmetic, deductions.
+
+Pure Python (no Django import), so every rule here is tested without a database (style.md
+item 1). ``placements/services.py`` consults this module before it changes anything; the
+models build their choices from the enums below.
+
+A council buys an independent or non-maintained special school place (INMSS, domain.md §2.2)
+under the national contract plus a per-child Individual Placement Agreement (IPA) that sets the
+fees. The IPA follows a panel approval with an agreed annual cost ceiling:
+
+    draft -> negotiating -> active -> ended
+                  ^            |
+                  +------------+  reopen_negotiation (the annual review of fees)
+
+Money is integer pence throughout. Where a division is needed (a term's share of the annual
+cost, a percentage deduction) the result is rounded half up to the penny (``round_half_up``):
+the council and the provider can redo the sum on a calculator and get the same answer, which
+banker's rounding would not always give.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+
+from senportal.core.roles import Capability
+
+__all__ = [
+    "ACTION_CAPABILITY",
+    "CLAUSE_STATUSES",
+    "COST_LINE_STATUSES",
+    "DEFAULT_PERIODS_PER_YEAR",
+    "MAX_PERIODS_PER_YEAR",
+    "RETURN_STATUSES",
+    "ROUND_STATUSES",
+    "TRANSITIONS",
+    "Action",
+    "ClauseFacts",
+    "ContractStatus",
+    "CostCategory",
+    "DeductionResult",
+    "DeductionStatus",
+    "LineFacts",
+    "PenaltyRule",
+    "Period",
+    "PeriodKind",
+    "ProcurementRoute",
+    "ReturnFacts",
+    "Transition",
+    "TransitionError",
+    "agree_problems",
+    "allowed_actions",
+    "annualise",
+    "attendance_rate",
+    "ceiling_message",
+    "check_transition",
+    "compute_deduction",
+    "default_periods_per_year",
+    "format_pounds",
+    "next_status",
+    "period_fee",
+    "periods_problem",
+    "return_problems",
+    "round_half_up",
+    "totals",
+]
+
+
+# --- Enums -----------------------------------------------------------------------------------
+
+
+class ContractStatus(enum.StrEnum):
+    DRAFT = "draft"
+    NEGOTIATING = "negotiating"
+    ACTIVE = "active"
+    ENDED = "ended"
+
+    @property
+    def label(self) -> str:
+        return CONTRACT_STATUS_LABELS[self]
+
+
+CONTRACT_STATUS_LABELS: dict[ContractStatus, str] = {
+    ContractStatus.DRAFT: "Draft",
+    ContractStatus.NEGOTIATING: "Negotiating",
+    ContractStatus.ACTIVE: "Active",
+    ContractStatus.ENDED: "Ended",
+}
+
+
+class Action(enum.StrEnum):
+    """What can be done to a contract. The first four move its status; the rest do not."""
+
+    START_NEGOTIATION = "start_negotiation"
+    AGREE = "agree"
+    END = "end"
+    REOPEN_NEGOTIATION = "reopen_negotiation"
+    CHANGE_COST_LINES = "change_cost_lines"
+    RECORD_ROUND = "record_round"
+    SET_PENALTY_CLAUSE = "set_penalty_clause"
+    SUBMIT_RETURN = "submit_return"
+    DECIDE_DEDUCTION = "decide_deduction"
+
+    @property
+    def label(self) -> str:
+        return ACTION_LABELS[self]
+
+
+ACTION_LABELS: dict[Action, str] = {
+    Action.START_NEGOTIATION: "Negotiation started",
+    Action.AGREE: "Fees agreed; placement active",
+    Action.END: "Placement ended",
+    Action.REOPEN_NEGOTIATION: "Negotiation reopened for the annual fee review",
+    Action.CHANGE_COST_LINES: "Cost lines changed",
+    Action.RECORD_ROUND: "Negotiation round recorded",
+    Action.SET_PENALTY_CLAUSE: "Attendance penalty clause set",
+    Action.SUBMIT_RETURN: "Attendance return submitted",
+    Action.DECIDE_DEDUCTION: "Deduction decided",
+}
+
+
+class ProcurementRoute(enum.StrEnum):
+    FRAMEWORK = "framework"
+    DYNAMIC_PURCHASING_SYSTEM = "dynamic_purchasing_system"
+    SPOT_PURCHASE = "spot_purchase"
+
+    @property
+    def label(self) -> str:
+        return PROCUREMENT_ROUTE_LABELS[self]
+
+
+PROCUREMENT_ROUTE_LABELS: dict[ProcurementRoute, str] = {
+    ProcurementRoute.FRAMEWORK: "Framework",
+    ProcurementRoute.DYNAMIC_PURCHASING_SYSTEM: "Dynamic purchasing system",
+    ProcurementRoute.SPOT_PURCHASE: "Spot purchase",
+}
+
+
+class CostCategory(enum.StrEnum):
+    TUITION = "tuition"
+    RESIDENTIAL = "residential"
+    THERAPY_SPEECH_LANGUAGE = "therapy_speech_language"
+    THERAPY_OCCUPATIONAL = "therapy_occupational"
+    THERAPY_PHYSIO = "therapy_physio"
+    THERAPY_OTHER = "therapy_other"
+    ONE_TO_ONE_SUPPORT = "one_to_one_support"
+    TRANSPORT = "transport"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return COST_CATEGORY_LABELS[self]
+
+
+COST_CATEGORY_LABELS: dict[CostCategory, str] = {
+    CostCategory.TUITION: "Tuition",
+    CostCategory.RESIDENTIAL: "Residential",
+    CostCategory.THERAPY_SPEECH_LANGUAGE: "Speech and language therapy",
+    CostCategory.THERAPY_OCCUPATIONAL: "Occupational therapy",
+    CostCategory.THERAPY_PHYSIO: "Physiotherapy",
+    CostCategory.THERAPY_OTHER: "Other therapy",
+    CostCategory.ONE_TO_ONE_SUPPORT: "1:1 support",
+    CostCategory.TRANSPORT: "Transport",
+    CostCategory.OTHER: "Other",
+}
+
+
+class Period(enum.StrEnum):
+    """What a cost line's amount is charged per."""
+
+    YEAR = "year"
+    TERM = "term"
+    WEEK = "week"
+    DAY = "day"
+
+    @property
+    def label(self) -> str:
+        return PERIOD_LABELS[self]
+
+
+PERIOD_LABELS: dict[Period, str] = {
+    Period.YEAR: "Per year",
+    Period.TERM: "Per term",
+    Period.WEEK: "Per week",
+    Period.DAY: "Per day",
+}
+
+# How many periods make a year unless the contract says otherwise. The number used is stored
+# on each line, so the annualisation can always be read back and checked.
+DEFAULT_PERIODS_PER_YEAR: dict[Period, int] = {
+    Period.YEAR: 1,
+    Period.TERM: 3,  # three terms
+    Period.WEEK: 39,  # school weeks (38-week year plus the INSET week); 52 for 52-week residential
+    Period.DAY: 190,  # the pupil days in an English school year
+}
+FIFTY_TWO_WEEKS = 52
+# The most a year can hold; anything above is a typing mistake (and the database refuses it).
+MAX_PERIODS_PER_YEAR: dict[Period, int] = {Period.YEAR: 1, Period.TERM: 6, Period.WEEK: 52, Period.DAY: 366}
+
+
+class PeriodKind(enum.StrEnum):
+    """The period an attendance return covers."""
+
+    TERM = "term"
+    MONTH = "month"
+
+    @property
+    def label(self) -> str:
+        return PERIOD_KIND_LABELS[self]
+
+
+PERIOD_KIND_LABELS: dict[PeriodKind, str] = {PeriodKind.TERM: "Term", PeriodKind.MONTH: "Month"}
+# A term is a third of the year's fee; a month a twelfth (fees are invoiced termly or monthly).
+PERIODS_IN_YEAR: dict[PeriodKind, int] = {PeriodKind.TERM: 3, PeriodKind.MONTH: 12}
+_PERIOD_KIND_POSSESSIVE: dict[PeriodKind, str] = {PeriodKind.TERM: "the term's", PeriodKind.MONTH: "the month's"}
+
+
+class PenaltyRule(enum.StrEnum):
+    PERCENT_OF_PERIOD_FEE = "percent_of_period_fee"
+    PER_SESSION_MISSED = "per_session_missed"
+
+    @property
+    def label(self) -> str:
+        return PENALTY_RULE_LABELS[self]
+
+
+PENALTY_RULE_LABELS: dict[PenaltyRule, str] = {
+    PenaltyRule.PERCENT_OF_PERIOD_FEE: "A percentage of the period's fee",
+    PenaltyRule.PER_SESSION_MISSED: "An amount per unauthorised session missed",
+}
+
+
+class DeductionStatus(enum.StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    WAIVED = "waived"
+
+    @property
+    def label(self) -> str:
+        return DEDUCTION_STATUS_LABELS[self]
+
+
+DEDUCTION_STATUS_LABELS: dict[DeductionStatus, str] = {
+    DeductionStatus.PENDING: "Pending",
+    DeductionStatus.CONFIRMED: "Confirmed",
+    DeductionStatus.WAIVED: "Waived",
+}
+
+
+# --- The transition table --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Transition:
+    """What an action does from one status: the status after it (``None``: unchanged) and the
+    capability it needs."""
+
+    to: ContractStatus | None
+    capability: Capability
+
+
+class TransitionError(Exception):
+    """The action is not allowed from the contract's current status."""
+
+    def __init__(self, message: str, *, status: ContractStatus, action: Action):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.action = action
+
+
+S = ContractStatus
+A = Action
+MANAGE = Capability.PLACEMENT_MANAGE
+
+# Where each non-status action is allowed.
+COST_LINE_STATUSES = frozenset({S.DRAFT, S.NEGOTIATING, S.ACTIVE})  # active: a variation
+ROUND_STATUSES = frozenset({S.NEGOTIATING})
+CLAUSE_STATUSES = frozenset({S.DRAFT, S.NEGOTIATING, S.ACTIVE})
+# Returns (and the deductions they raise) arrive during the placement and, for its last term,
+# after it has ended.
+RETURN_STATUSES = frozenset({S.ACTIVE, S.ENDED})
+
+TRANSITIONS: dict[tuple[ContractStatus, Action], Transition] = {
+    (S.DRAFT, A.START_NEGOTIATION): Transition(S.NEGOTIATING, MANAGE),
+    # Checked further by agree_problems: every line agreed, the total within the ceiling.
+    (S.NEGOTIATING, A.AGREE): Transition(S.ACTIVE, MANAGE),
+    (S.ACTIVE, A.END): Transition(S.ENDED, MANAGE),
+    # The annual review of fees reopens the negotiation; the placement itself carries on.
+    (S.ACTIVE, A.REOPEN_NEGOTIATION): Transition(S.NEGOTIATING, MANAGE),
+    **{(s, A.CHANGE_COST_LINES): Transition(None, MANAGE) for s in COST_LINE_STATUSES},
+    **{(s, A.RECORD_ROUND): Transition(None, MANAGE) for s in ROUND_STATUSES},
+    **{(s, A.SET_PENALTY_CLAUSE): Transition(None, MANAGE) for s in CLAUSE_STATUSES},
+    **{(s, A.SUBMIT_RETURN): Transition(None, MANAGE) for s in RETURN_STATUSES},
+    **{(s, A.DECIDE_DEDUCTION): Transition(None, MANAGE) for s in RETURN_STATUSES},
+}
+
+ACTION_CAPABILITY: dict[Action, Capability] = {action: t.capability for (_, action), t in TRANSITIONS.items()}
+
+# "A contract that is <status> cannot <phrase>."
+_ACTION_PHRASES: dict[Action, str] = {
+    A.START_NEGOTIATION: "start negotiation",
+    A.AGREE: "be agreed",
+    A.END: "be ended",
+    A.REOPEN_NEGOTIATION: "have its negotiation reopened",
+    A.CHANGE_COST_LINES: "have its cost lines changed",
+    A.RECORD_ROUND: "have a negotiation round recorded",
+    A.SET_PENALTY_CLAUSE: "have its penalty clause changed",
+    A.SUBMIT_RETURN: "take attendance returns",
+    A.DECIDE_DEDUCTION: "have deductions confirmed or waived",
+}
+
+
+def check_transition(status: ContractStatus | str, action: Action | str) -> Transition:
+    """The transition for ``action`` from ``status``, or :class:`TransitionError`."""
+    status, action = ContractStatus(status), Action(action)
+    transition = TRANSITIONS.get((status, action))
+    if transition is None:
+        message = f"A contract that is {status.label.lower()} cannot {_ACTION_PHRASES[action]}."
+        raise TransitionError(message, status=status, action=action)
+    return transition
+
+
+def next_status(status: ContractStatus | str, action: Action | str) -> ContractStatus:
+    transition = check_transition(status, action)
+    return transition.to if transition.to is not None else ContractStatus(status)
+
+
+def allowed_actions(status: ContractStatus | str) -> list[Action]:
+    status = ContractStatus(status)
+    return [action for action in Action if (status, action) in TRANSITIONS]
+
+
+# --- Money -------------------------------------------------------------------------------------
+
+
+def round_half_up(value: Decimal) -> int:
+    """To the nearest penny, halves away from zero (amounts here are never negative)."""
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def format_pounds(pence: int) -> str:
+    """``1666667`` -> ``"£16,666.67"``. Integer arithmetic: no float ever touches money."""
+    sign = "-" if pence < 0 else ""
+    pounds, pennies = divmod(abs(pence), 100)
+    return f"{sign}£{pounds:,}.{pennies:02d}"
+
+
+def default_periods_per_year(period: Period | str, *, fifty_two_week: bool = False) -> int:
+    """The periods in a year for ``period``: 52 weeks for a 52-week residential placement."""
+    period = Period(period)
+    if period is Period.WEEK and fifty_two_week:
+        return FIFTY_TWO_WEEKS
+    return DEFAULT_PERIODS_PER_YEAR[period]
+
+
+def periods_problem(period: Period | str, periods_per_year: int) -> str | None:
+    """Why ``periods_per_year`` cannot go with ``period`` (``None``: it can)."""
+    period = Period(period)
+    if isinstance(periods_per_year, bool) or not isinstance(periods_per_year, int) or periods_per_year <= 0:
+        return "Enter the number of periods in a year as a whole number greater than 0"
+    if period is Period.YEAR and periods_per_year != 1:
+        return "An amount per year is charged once a year"
+    if periods_per_year > MAX_PERIODS_PER_YEAR[period]:
+        return f"A year has at most {MAX_PERIODS_PER_YEAR[period]} {period.value}s"
+    return None
+
+
+def annualise(amount_pence: int, period: Period | str, periods_per_year: int | Decimal) -> int:
+    """The annual cost of ``amount_pence`` charged per ``period``, ``periods_per_year`` times.
+
+    With whole periods (what the models store) the product is exact; a fractional number of
+    periods (say 38.5 weeks) is rounded half up to the penny. The same product is what the
+    reports compute in SQL (``agreed_amount_pence * periods_per_year``), so they agree.
+    """
+    period = Period(period)
+    if amount_pence < 0:
+        raise ValueError("An amount cannot be negative")
+    if period is Period.YEAR:
+        periods_per_year = 1
+    if periods_per_year <= 0:
+        raise ValueError("The number of periods in a year must be greater than 0")
+    return round_half_up(Decimal(amount_pence) * Decimal(periods_per_year))
+
+
+def period_fee(annual_pence: int, period_kind: PeriodKind | str) -> int:
+    """The fee for one attendance period: the annual cost ÷ 3 for a term, ÷ 12 for a month,
+    rounded half up to the penny. (Terms differ in length; the IPA invoices equal thirds.)"""
+    if annual_pence < 0:
+        raise ValueError("An amount cannot be negative")
+    return round_half_up(Decimal(annual_pence) / PERIODS_IN_YEAR[PeriodKind(period_kind)])
+
+
+def ceiling_message(agreed_pence: int, ceiling_pence: int) -> str:
+    return (
+        f"The agreed annual cost {format_pounds(agreed_pence)} exceeds the panel's ceiling of "
+        f"{format_pounds(ceiling_pence)}. A new panel decision is needed."
+    )
+
+
+@dataclass(frozen=True)
+class LineFacts:
+    """A cost line as :func:`agree_problems` sees it (annualised amounts in pence)."""
+
+    quoted_annual_pence: int
+    agreed_annual_pence: int | None
+
+
+def agree_problems(lines: Sequence[LineFacts], *, ceiling_pence: int) -> list[tuple[str, str]]:
+    """What stops the fees being agreed, as (field, message) pairs: there must be cost lines,
+    every one agreed, and the agreed annual total within the panel's ceiling."""
+    if not lines:
+        return [("cost_lines", "Add the cost lines before agreeing the fees")]
+    problems: list[tuple[str, str]] = []
+    unagreed = sum(1 for line in lines if line.agreed_annual_pence is None)
+    if unagreed:
+        noun = "line has" if unagreed == 1 else "lines have"
+        problems.append(("cost_lines", f"{unagreed} cost {noun} no agreed amount; agree every line first"))
+    total = sum(line.agreed_annual_pence or 0 for line in lines)
+    if total > ceiling_pence:
+        problems.append(("agreed", ceiling_message(total, ceiling_pence)))
+    return problems
+
+
+# --- Attendance and deductions -----------------------------------------------------------------
+
+_HUNDRED = Decimal(100)
+_CENTI = Decimal("0.01")
+
+
+def attendance_rate(possible: int, attended: int, authorised: int, *, authorised_counts_as_attended: bool) -> Decimal:
+    """Sessions counted as attended as a percentage of sessions possible, to 2 decimal places.
+
+    The rate is truncated, not rounded: thresholds have 2 decimal places, so a truncated rate
+    is below a threshold exactly when the true rate is (89.996% is below 90% and shows as
+    89.99%, never as a misleading 90.00%). No possible sessions counts as full attendance.
+    """
+    if min(possible, attended, authorised) < 0:
+        raise ValueError("Session counts cannot be negative")
+    if possible == 0:
+        return Decimal("100.00")
+    counted = attended + (authorised if authorised_counts_as_attended else 0)
+    return (Decimal(counted) * _HUNDRED / Decimal(possible)).quantize(_CENTI, rounding=ROUND_DOWN)
+
+
+@dataclass(frozen=True)
+class ClauseFacts:
+    threshold_percent: Decimal
+    rule: PenaltyRule | str
+    deduction_percent: Decimal | None = None
+    per_session_pence: int | None = None
+    authorised_counts_as_attended: bool = True
+
+
+@dataclass(frozen=True)
+class ReturnFacts:
+    period_kind: PeriodKind | str
+    sessions_possible: int
+    sessions_attended: int
+    authorised_absence: int
+    unauthorised_absence: int
+
+
+@dataclass(frozen=True)
+class DeductionResult:
+    applies: bool
+    amount_pence: int
+    working: list[str] = field(default_factory=list)
+
+
+def _percent(value: Decimal) -> str:
+    """84.00 -> "84.0", 89.99 -> "89.99"."""
+    one_place = value.quantize(Decimal("0.1"), rounding=ROUND_DOWN)
+    return f"{one_place}" if one_place == value else f"{value.quantize(_CENTI)}"
+
+
+def _threshold(value: Decimal) -> str:
+    """90.00 -> "90", 92.50 -> "92.5"."""
+    text = f"{value.quantize(_CENTI)}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _sessions(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def return_problems(facts: ReturnFacts) -> list[tuple[str, str]]:
+    """What is wrong with a return's numbers, as (field, message) pairs."""
+    problems: list[tuple[str, str]] = []
+    counts = {
+        "sessions_possible": facts.sessions_possible,
+        "sessions_attended": facts.sessions_attended,
+        "authorised_absence": facts.authorised_absence,
+        "unauthorised_absence": facts.unauthorised_absence,
+    }
+    for name, value in counts.items():
+        if isinstance(value, bool) or not isinstance(value, int):
+            problems.append((name, "Enter a whole number of sessions"))
+        elif value < 0:
+            problems.append((name, "The number of sessions cannot be negative"))
+    if problems:
+        return problems
+    recorded = facts.sessions_attended + facts.authorised_absence + facts.unauthorised_absence
+    if recorded > facts.sessions_possible:
+        problems.append(
+            (
+                "sessions_possible",
+                f"Sessions attended and absences ({recorded}) cannot be more than the sessions possible "
+                f"({facts.sessions_possible})",
+            )
+        )
+    return problems
+
+
+def compute_deduction(clause: ClauseFacts, facts: ReturnFacts, period_fee_pence: int) -> DeductionResult:
+    """Whether the clause takes money off this period's fee, how much, and the working.
+
+    A deduction applies when the attendance rate is *below* the threshold; at the threshold
+    no deduction applies. With ``authorised_counts_as_attended`` (the usual grace rule),
+    authorised absences count towards attendance. A per-session deduction is charged for each
+    unauthorised session missed and never exceeds the period's fee.
+    """
+    rule = PenaltyRule(clause.rule)
+    kind = PeriodKind(facts.period_kind)
+    grace = clause.authorised_counts_as_attended
+    rate = attendance_rate(
+        facts.sessions_possible,
+        facts.sessions_attended,
+        facts.authorised_absence,
+        authorised_counts_as_attended=grace,
+    )
+    counted = facts.sessions_attended + (facts.authorised_absence if grace else 0)
+    detail = f"{counted} of {facts.sessions_possible} possible sessions"
+    if facts.authorised_absence:
+        absences = _sessions(facts.authorised_absence, "authorised absence")
+        detail += f"; {absences} counted as attended" if grace else f"; {absences} not counted as attended"
+    threshold = _threshold(clause.threshold_percent)
+    if facts.sessions_possible == 0:
+        return DeductionResult(False, 0, ["No sessions were possible in the period, so no deduction applies"])
+    if rate >= clause.threshold_percent:
+        return DeductionResult(
+            False,
+            0,
+            [f"Attendance {_percent(rate)}% ({detail}) is at or above the {threshold}% threshold; no deduction"],
+        )
+    working = [f"Attendance {_percent(rate)}% ({detail}) is below the {threshold}% threshold"]
+    fee_text = f"{_PERIOD_KIND_POSSESSIVE[kind]} fee of {format_pounds(period_fee_pence)}"
+    if rule is PenaltyRule.PERCENT_OF_PERIOD_FEE:
+        percent = clause.deduction_percent
+        if percent is None:
+            raise ValueError("A percentage rule needs its deduction percent")
+        amount = round_half_up(Decimal(period_fee_pence) * percent / _HUNDRED)
+        working.append(f"{_threshold(percent)}% of {fee_text} = {format_pounds(amount)}")
+        return DeductionResult(True, amount, working)
+    per_session = clause.per_session_pence
+    if per_session is None:
+        raise ValueError("A per-session rule needs its amount per session")
+    missed = facts.unauthorised_absence
+    amount = missed * per_session
+    working.append(
+        f"{_sessions(missed, 'unauthorised session')} missed × {format_pounds(per_session)} = {format_pounds(amount)}"
+    )
+    if amount > period_fee_pence:
+        amount = period_fee_pence
+        working.append(f"Capped at {fee_text}")
+    return DeductionResult(True, amount, working)
+
+
+def totals(lines: Iterable[LineFacts]) -> tuple[int, int]:
+    """(quoted, agreed) annual totals; unagreed lines add nothing to the agreed total."""
+    quoted = agreed = 0
+    for line in lines:
+        quoted += line.quoted_annual_pence
+        agreed += line.agreed_annual_pence or 0
+    return quoted, agreed
