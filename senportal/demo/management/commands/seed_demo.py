@@ -10,11 +10,15 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from requests_app import demo as requests_demo
 from senportal.core import demo as core_demo
 
 
 class Command(BaseCommand):
-    help = "Load synthetic demo data (districts, establishments, demo users when DEBUG is on). Idempotent."
+    help = (
+        "Load synthetic demo data (districts, establishments, demo users when DEBUG is on, children and "
+        "requests). Idempotent."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--seed", type=int, default=2018, help="random seed (default 2018)")
@@ -31,4 +35,6 @@ class Command(BaseCommand):
                 self.stdout.write(f"{len(users)} demo users (password: {core_demo.DEMO_PASSWORD})")
             else:
                 self.stdout.write("DEBUG is off: no demo users created.")
+            # After the users: the demo officers are assigned requests and appear on timelines.
+            self.stdout.write(f"Requests: {requests_demo.seed_requests(rng).message()}")
         self.stdout.write(self.style.SUCCESS(f"Demo data ready in {time.monotonic() - started:.1f} s"))

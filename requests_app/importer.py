@@ -1,0 +1,816 @@
+"""Load a council's request history from its previous system (``manage.py import_requests``).
+
+Three steps, so that every rule can be tested and nothing is half-imported:
+
+1. :func:`parse_rows` reads the CSV and checks each row on its own and against the other rows
+   of the file (codes, dates and their order, required values, duplicate references, a child's
+   details agreeing between rows, one open request per child). Pure: no database.
+2. :func:`check_against_database` compares the rows with what the database already holds,
+   read beforehand by :func:`load_existing` in a few queries: a reference imported before with
+   the same data is skipped, with different data it is an error; a child already recorded must
+   match; the database's one-open-request and unique-UPN constraints must hold.
+3. :func:`write` inserts the children, requests and one "imported" event per request with
+   ``bulk_create`` in one transaction. No service is called per row: the services take a lock
+   and write an event per call, which at tens of thousands of rows would take minutes; the
+   clocks come from the same pure ``clocks.request_clocks`` and ``workflow.next_deadline``.
+
+Every error names the row (as in the file: the header is row 1), the column and the reason,
+and all of them are reported. Error messages never repeat a child's personal details.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from requests_app import clocks, workflow
+from requests_app.models import AssessmentRequest, Child, RequestEvent, RequestSource, Sen2Outcome, Sex
+from senportal.core.models import District, NeedType
+
+Status = workflow.Status
+
+COLUMNS: tuple[str, ...] = (
+    "child_ref",
+    "forename",
+    "surname",
+    "date_of_birth",
+    "sex",
+    "upn",
+    "postcode",
+    "district",
+    "primary_need",
+    "request_ref",
+    "received_on",
+    "source",
+    "request_outcome",
+    "request_outcome_on",
+    "assessment_outcome",
+    "assessment_outcome_on",
+    "week20_exception",
+    "draft_issued_on",
+)
+REQUIRED: frozenset[str] = frozenset(
+    {
+        "child_ref",
+        "forename",
+        "surname",
+        "date_of_birth",
+        "sex",
+        "district",
+        "primary_need",
+        "request_ref",
+        "received_on",
+        "source",
+        "request_outcome",
+    }
+)
+# Columns holding a child's personal details: their values are never echoed in a message.
+_CHILD_COLUMNS: tuple[str, ...] = (
+    "forename",
+    "surname",
+    "date_of_birth",
+    "sex",
+    "upn",
+    "postcode",
+    "district",
+    "primary_need",
+)
+# Model field lengths (requests_app.models): a longer value would fail on PostgreSQL.
+_MAX_LENGTH: dict[str, int] = {
+    "child_ref": 40,
+    "forename": 100,
+    "surname": 100,
+    "postcode": 10,
+    "request_ref": 30,
+}
+_OUTCOMES = ("Y", "N", "A", "W")
+# The code lists, read once: TextChoices.values builds a new list on every access.
+_SEXES = tuple(Sex.values)
+_NEEDS = tuple(NeedType.values)
+_SOURCES = tuple(RequestSource.values)
+# CoP 1.3: the duties run from birth to 25.
+MAX_AGE_AT_REQUEST = 25
+# Rows per INSERT. PostgreSQL takes far more; SQLite's parameter limit is applied by Django.
+BATCH_SIZE = 1000
+EVENT_ACTION = workflow.EventAction.IMPORTED.value
+
+
+# --- Results -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, order=True)
+class RowError:
+    """One problem with the file: ``row`` as numbered in the file (header = 1)."""
+
+    row: int
+    column: str
+    reason: str
+
+    def __str__(self) -> str:
+        if not self.row:  # the file as a whole (not readable, or refused by the database)
+            return f"File: {self.reason}"
+        where = f"Row {self.row}, column {self.column}" if self.column else f"Row {self.row}"
+        return f"{where}: {self.reason}"
+
+
+class ImportFailed(Exception):
+    """The file has errors (all of them in ``errors``); nothing was imported."""
+
+    def __init__(self, errors: Sequence[RowError]):
+        self.errors = in_file_order(errors)
+        super().__init__(f"{len(self.errors)} error(s) in the file")
+
+
+def in_file_order(errors: Iterable[RowError]) -> list[RowError]:
+    """By row, then by column as the columns are listed in COLUMNS."""
+    return sorted(errors, key=lambda e: (e.row, COLUMNS.index(e.column) if e.column in COLUMNS else -1, e.reason))
+
+
+@dataclass(frozen=True)
+class ChildDetails:
+    """A child as one row describes it (normalised: trimmed, codes and UPN upper case)."""
+
+    child_ref: str
+    forename: str
+    surname: str
+    date_of_birth: date
+    sex: str
+    upn: str
+    postcode: str
+    district_id: int
+    primary_need: str
+
+
+@dataclass(frozen=True)
+class RequestRow:
+    """A valid row: the child, the request and the status its outcomes imply."""
+
+    row: int
+    child: ChildDetails
+    request_ref: str
+    received_on: date
+    source: str
+    request_outcome: str
+    request_outcome_on: date | None
+    # "" unless the council decided to assess; then "A" until decided (as the services do).
+    assessment_outcome: str
+    assessment_outcome_on: date | None
+    week20: bool
+    draft_issued_on: date | None
+    status: Status
+
+    @property
+    def is_open(self) -> bool:
+        return self.status.is_open
+
+    def comparable(self) -> dict[str, Any]:
+        """The request's values in the file's terms, to compare with a stored request."""
+        return {
+            "child_ref": self.child.child_ref,
+            "received_on": self.received_on,
+            "source": self.source,
+            "request_outcome": self.request_outcome,
+            "request_outcome_on": self.request_outcome_on,
+            "assessment_outcome": self.assessment_outcome,
+            "assessment_outcome_on": self.assessment_outcome_on,
+            "week20_exception": self.week20,
+            "draft_issued_on": self.draft_issued_on,
+        }
+
+
+@dataclass
+class Parsed:
+    rows: list[RequestRow] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    rows_read: int = 0
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    source_name: str
+    rows_read: int
+    children_created: int
+    children_matched: int
+    requests_imported: int
+    skipped: int
+    seconds: float
+    dry_run: bool = False
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows_read / self.seconds if self.seconds > 0 else float(self.rows_read)
+
+    def summary(self) -> str:
+        verb = "would be" if self.dry_run else "were"
+        lead = "Dry run (nothing written): " if self.dry_run else ""
+        return (
+            f"{lead}{self.rows_read} rows read from {self.source_name}. "
+            f"Children: {self.children_created} {verb} created, {self.children_matched} matched. "
+            f"Requests: {self.requests_imported} {verb} imported, "
+            f"{self.skipped} skipped as already imported. "
+            f"Took {self.seconds:.2f} s ({self.rows_per_second:,.0f} rows/second)."
+        )
+
+
+# --- Step 1: the file on its own (pure) -----------------------------------------------------------
+
+
+def derive_status(request_outcome: str, assessment_outcome: str, draft_issued_on: date | None) -> Status:
+    """The status a legacy request's SEN2 outcomes put it in.
+
+    An undecided request starts at "received": the previous system's evaluation is not in the
+    file, so the evaluation (or a decision straight away) happens in the portal.
+    """
+    if request_outcome == Sen2Outcome.NO:
+        return Status.REFUSED
+    if request_outcome == Sen2Outcome.WITHDRAWN:
+        return Status.WITHDRAWN
+    if request_outcome == Sen2Outcome.UNDECIDED:
+        return Status.RECEIVED
+    # Decided to assess (Y): the assessment outcome says how far it went.
+    if assessment_outcome == Sen2Outcome.YES:
+        return Status.PLAN_ISSUED
+    if assessment_outcome == Sen2Outcome.NO:
+        return Status.NOT_ISSUED
+    if assessment_outcome == Sen2Outcome.WITHDRAWN:
+        return Status.WITHDRAWN
+    return Status.DRAFT_ISSUED if draft_issued_on else Status.ASSESSING
+
+
+class _RowReader:
+    """Reads one row's values, collecting an error per bad column."""
+
+    def __init__(self, row: int, values: Mapping[str, str], errors: list[RowError]):
+        self.row = row
+        self.values = values
+        self.errors = errors
+        self.failed: set[str] = set()
+
+    def error(self, column: str, reason: str) -> None:
+        self.failed.add(column)
+        self.errors.append(RowError(self.row, column, reason))
+
+    def text(self, column: str) -> str:
+        value = self.values.get(column, "")
+        if not value and column in REQUIRED:
+            self.error(column, "is empty; a value is required")
+        elif column in _MAX_LENGTH and len(value) > _MAX_LENGTH[column]:
+            self.error(column, f"is longer than {_MAX_LENGTH[column]} characters")
+        return value
+
+    def code(self, column: str, allowed: Sequence[str], *, upper: bool = True) -> str:
+        value = self.text(column)
+        value = value.upper() if upper else value
+        if value and value not in allowed:
+            self.error(column, f"'{value}' is not a valid code; use one of {', '.join(allowed)}")
+        return value
+
+    def date(self, column: str, *, today: date) -> date | None:
+        value = self.text(column)
+        if not value:
+            return None
+        # date.fromisoformat also takes 20200131 and week dates; the file promises YYYY-MM-DD.
+        parsed: date | None = None
+        if len(value) == 10 and value[4] == "-" and value[7] == "-":
+            try:
+                parsed = date.fromisoformat(value)
+            except ValueError:
+                parsed = None
+        if parsed is None:
+            shown = "" if column in _CHILD_COLUMNS else f"'{value}' "
+            self.error(column, f"{shown}is not a date in the form YYYY-MM-DD")
+            return None
+        if parsed > today:
+            self.error(column, "is in the future")
+        return parsed
+
+    def after(self, later: str, later_on: date | None, earlier: str, earlier_on: date | None) -> None:
+        """``later`` must be on or after ``earlier`` (both valid and set)."""
+        if later_on and earlier_on and later_on < earlier_on and later not in self.failed:
+            self.error(later, f"is before {earlier}")
+
+    def only_when(self, column: str, value: object, condition: bool, rule: str) -> None:
+        if value and not condition:
+            self.error(column, f"must be empty {rule}")
+
+    def needed_when(self, column: str, value: object, condition: bool, rule: str) -> None:
+        if not value and condition and column not in self.failed:
+            self.error(column, f"is required {rule}")
+
+
+def _read_row(reader: _RowReader, *, districts: Mapping[str, int], today: date) -> RequestRow | None:
+    """Check one row on its own; None (with errors recorded) if it is not valid."""
+    child_ref = reader.text("child_ref")
+    forename = reader.text("forename")
+    surname = reader.text("surname")
+    date_of_birth = reader.date("date_of_birth", today=today)
+    sex = reader.code("sex", _SEXES)
+    upn = reader.text("upn").upper()
+    if upn and (len(upn) != 13 or not upn.isalnum()):
+        reader.error("upn", "is not a UPN (13 letters and numbers)")
+    postcode = " ".join(reader.text("postcode").upper().split())
+    district_name = reader.text("district")
+    district_id = districts.get(district_name.casefold()) if district_name else None
+    if district_name and district_id is None:
+        reader.error("district", f"'{district_name}' is not a known district")
+    primary_need = reader.code("primary_need", _NEEDS)
+
+    request_ref = reader.text("request_ref")
+    received_on = reader.date("received_on", today=today)
+    source = reader.code("source", _SOURCES, upper=False)
+    request_outcome = reader.code("request_outcome", _OUTCOMES)
+    request_outcome_on = reader.date("request_outcome_on", today=today)
+    assessment_outcome = reader.code("assessment_outcome", _OUTCOMES)
+    assessment_outcome_on = reader.date("assessment_outcome_on", today=today)
+    week20 = reader.values.get("week20_exception", "") or "0"
+    if week20 not in ("0", "1"):
+        reader.error("week20_exception", f"'{week20}' is not valid; use 0 or 1")
+    draft_issued_on = reader.date("draft_issued_on", today=today)
+
+    # What each outcome allows (SEN2 guide, domain.md §3.3).
+    decided = request_outcome in ("Y", "N", "W")
+    reader.needed_when("request_outcome_on", request_outcome_on, decided, f"when request_outcome is {request_outcome}")
+    reader.only_when("request_outcome_on", request_outcome_on, request_outcome != "A", "when request_outcome is A")
+    # The database holds an assessment outcome only once the council decided to assess.
+    reader.only_when("assessment_outcome", assessment_outcome, request_outcome == "Y", "unless request_outcome is Y")
+    assessed = assessment_outcome in ("Y", "N", "W")
+    reader.needed_when(
+        "assessment_outcome_on", assessment_outcome_on, assessed, f"when assessment_outcome is {assessment_outcome}"
+    )
+    reader.only_when("assessment_outcome_on", assessment_outcome_on, assessed, "unless assessment_outcome is Y, N or W")
+    reader.only_when("draft_issued_on", draft_issued_on, request_outcome == "Y", "unless request_outcome is Y")
+    # After a draft the only ways on are the final plan or a withdrawal (workflow.TRANSITIONS).
+    reader.only_when(
+        "draft_issued_on", draft_issued_on, assessment_outcome != "N", "when assessment_outcome is N (not issued)"
+    )
+
+    # Dates in the order the process runs.
+    reader.after("received_on", received_on, "date_of_birth", date_of_birth)
+    reader.after("request_outcome_on", request_outcome_on, "received_on", received_on)
+    reader.after("assessment_outcome_on", assessment_outcome_on, "request_outcome_on", request_outcome_on)
+    reader.after("draft_issued_on", draft_issued_on, "request_outcome_on", request_outcome_on)
+    reader.after("assessment_outcome_on", assessment_outcome_on, "draft_issued_on", draft_issued_on)
+    if (
+        date_of_birth
+        and received_on
+        and received_on >= date_of_birth
+        and clocks.age_on(date_of_birth, received_on) > MAX_AGE_AT_REQUEST
+    ):
+        reader.error("date_of_birth", f"makes the child older than {MAX_AGE_AT_REQUEST} on received_on")
+
+    if reader.failed:
+        return None
+    assert date_of_birth and received_on and district_id is not None
+    if request_outcome == "Y" and not assessment_outcome:
+        assessment_outcome = Sen2Outcome.UNDECIDED.value
+    return RequestRow(
+        row=reader.row,
+        child=ChildDetails(
+            child_ref=child_ref,
+            forename=forename,
+            surname=surname,
+            date_of_birth=date_of_birth,
+            sex=sex,
+            upn=upn,
+            postcode=postcode,
+            district_id=district_id,
+            primary_need=primary_need,
+        ),
+        request_ref=request_ref,
+        received_on=received_on,
+        source=source,
+        request_outcome=request_outcome,
+        request_outcome_on=request_outcome_on,
+        assessment_outcome=assessment_outcome,
+        assessment_outcome_on=assessment_outcome_on,
+        week20=week20 == "1",
+        draft_issued_on=draft_issued_on,
+        status=derive_status(request_outcome, assessment_outcome, draft_issued_on),
+    )
+
+
+def _differing_columns(a: ChildDetails, b: Mapping[str, Any]) -> list[str]:
+    """Columns (file names) where a child's details differ from a stored child's values."""
+    columns = []
+    for column in _CHILD_COLUMNS:
+        key = "district_id" if column == "district" else column
+        if getattr(a, key) != b[key]:
+            columns.append(column)
+    return columns
+
+
+def _child_key(values: Mapping[str, str]) -> dict[str, str]:
+    """A row's child details as text, normalised as the rows are read, for comparing rows
+    (whether or not each row is otherwise valid, so that every disagreement is reported)."""
+    key = {column: values.get(column, "") for column in _CHILD_COLUMNS}
+    for column in ("sex", "upn", "primary_need"):
+        key[column] = key[column].upper()
+    key["postcode"] = " ".join(key["postcode"].upper().split())
+    key["district"] = key["district"].casefold()
+    return key
+
+
+@dataclass
+class _Record:
+    row: int
+    values: dict[str, str]
+    parsed: RequestRow | None
+
+
+def _check_across_rows(records: list[_Record], errors: list[RowError]) -> list[RequestRow]:
+    """Rules between rows: unique references, one set of details and one UPN per child, one
+    open request per child. Returns the valid rows that pass them."""
+    first_ref: dict[str, int] = {}
+    first_child: dict[str, tuple[int, dict[str, str]]] = {}
+    upn_owner: dict[str, tuple[int, str]] = {}
+    open_row: dict[str, int] = {}
+    good: list[RequestRow] = []
+    for record in records:
+        row, values = record.row, record.values
+        bad = False
+        request_ref = values["request_ref"]
+        if request_ref and request_ref in first_ref:
+            errors.append(RowError(row, "request_ref", f"duplicates the reference on row {first_ref[request_ref]}"))
+            bad = True
+        elif request_ref:
+            first_ref[request_ref] = row
+        child_ref = values["child_ref"]
+        details = _child_key(values)
+        if child_ref:
+            first_row, first_details = first_child.setdefault(child_ref, (row, details))
+            for column in _CHILD_COLUMNS:
+                if details[column] != first_details[column]:
+                    errors.append(RowError(row, column, f"differs from row {first_row} for the same child_ref"))
+                    bad = True
+        upn = details["upn"]
+        if upn and child_ref:
+            owner_row, owner_ref = upn_owner.setdefault(upn, (row, child_ref))
+            if owner_ref != child_ref:
+                errors.append(RowError(row, "upn", f"is also given for a different child_ref on row {owner_row}"))
+                bad = True
+        parsed = record.parsed
+        if parsed is not None and parsed.is_open:
+            if child_ref in open_row:
+                errors.append(
+                    RowError(
+                        row,
+                        "request_outcome",
+                        f"leaves a second request open for this child_ref (row {open_row[child_ref]} is open); "
+                        "a child can have only one request in progress",
+                    )
+                )
+                bad = True
+            else:
+                open_row[child_ref] = row
+        if parsed is not None and not bad:
+            good.append(parsed)
+    return good
+
+
+def _records(lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
+    """CSV records numbered as a spreadsheet shows them (header = 1); blank lines keep their
+    number but yield nothing."""
+    for number, record in enumerate(csv.reader(lines), start=1):
+        if any(value.strip() for value in record):
+            yield number, [value.strip() for value in record]
+
+
+def parse_rows(lines: Iterable[str], *, districts: Mapping[str, int], today: date) -> Parsed:
+    """Read and check the whole file without the database.
+
+    ``districts`` maps a district name (case-folded) to its id.
+    """
+    parsed = Parsed()
+    records = _records(lines)
+    header_record = next(records, None)
+    if header_record is None:
+        parsed.errors.append(RowError(1, "", "the file is empty; expected a header row"))
+        return parsed
+    header_row, header = header_record
+    header = [name.lower() for name in header]
+    for name in sorted({n for n in header if header.count(n) > 1}):
+        parsed.errors.append(RowError(header_row, name, "appears more than once in the header"))
+    for name in header:
+        if name not in COLUMNS:
+            parsed.errors.append(RowError(header_row, name or "(blank)", "is not a known column"))
+    missing = [name for name in COLUMNS if name not in header]
+    for name in missing:
+        parsed.errors.append(RowError(header_row, name, "is missing from the header"))
+    if missing:
+        parsed.errors = in_file_order(parsed.errors)
+        return parsed  # without the columns no row can be read
+
+    checked: list[_Record] = []
+    for number, record in records:
+        parsed.rows_read += 1
+        if len(record) != len(header):
+            parsed.errors.append(
+                RowError(number, "", f"has {len(record)} values; the header has {len(header)} columns")
+            )
+            continue
+        values = dict(zip(header, record, strict=True))
+        row = _read_row(_RowReader(number, values, parsed.errors), districts=districts, today=today)
+        checked.append(_Record(number, values, row))
+    parsed.rows = _check_across_rows(checked, parsed.errors)
+    parsed.errors = in_file_order(parsed.errors)
+    return parsed
+
+
+# --- Step 2: the file against the database -----------------------------------------------------
+
+
+@dataclass
+class Existing:
+    """What the database already holds that the file's rows touch, keyed for lookups."""
+
+    # request reference -> the stored request's values in the file's terms, plus "pk".
+    requests: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # child_ref (Child.legacy_ref) -> the stored child's details, plus "pk".
+    children: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # UPN -> child_ref of the child holding it ("" for a child entered in the portal).
+    upn_owners: dict[str, str] = field(default_factory=dict)
+    # child pk -> references of its open requests.
+    open_requests: dict[int, list[str]] = field(default_factory=dict)
+
+
+def load_districts() -> dict[str, int]:
+    return {name.casefold(): pk for pk, name in District.objects.values_list("pk", "name")}
+
+
+def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
+    # SQLite caps the parameters of one statement; PostgreSQL does not mind the same chunks.
+    size = min(connection.features.max_query_params or 5000, 5000) - 10
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def load_existing(rows: Sequence[RequestRow]) -> Existing:
+    """Read the requests, children, UPNs and open requests the rows touch (a few queries per
+    5,000 rows, never one per row). The ``exclude(... "")`` terms repeat the conditions of the
+    partial unique indexes, so that SQLite and PostgreSQL use those indexes for the lookups."""
+    existing = Existing()
+    refs = sorted({row.request_ref for row in rows})
+    child_refs = sorted({row.child.child_ref for row in rows})
+    upns = sorted({row.child.upn for row in rows if row.child.upn})
+    for chunk in _chunks(refs):
+        for values in (
+            AssessmentRequest.objects.filter(reference__in=chunk)
+            .exclude(reference="")
+            .order_by()
+            .values(
+                "pk",
+                "reference",
+                "child__legacy_ref",
+                "received_on",
+                "source",
+                "request_outcome",
+                "request_outcome_on",
+                "assessment_outcome",
+                "assessment_outcome_on",
+                "week20",
+                "draft_issued_on",
+            )
+        ):
+            existing.requests[values["reference"]] = {
+                "pk": values["pk"],
+                "child_ref": values["child__legacy_ref"],
+                "received_on": values["received_on"],
+                "source": values["source"],
+                "request_outcome": values["request_outcome"],
+                "request_outcome_on": values["request_outcome_on"],
+                "assessment_outcome": values["assessment_outcome"],
+                "assessment_outcome_on": values["assessment_outcome_on"],
+                "week20_exception": values["week20"],
+                "draft_issued_on": values["draft_issued_on"],
+            }
+    child_fields = ("pk", "legacy_ref", *_child_field_names())
+    for chunk in _chunks(child_refs):
+        for values in (
+            Child.objects.filter(legacy_ref__in=chunk).exclude(legacy_ref="").order_by().values(*child_fields)
+        ):
+            existing.children[values["legacy_ref"]] = values
+    for chunk in _chunks(upns):
+        for upn, legacy_ref in (
+            Child.objects.filter(upn__in=chunk).exclude(upn="").order_by().values_list("upn", "legacy_ref")
+        ):
+            existing.upn_owners[upn] = legacy_ref
+    child_pks = [values["pk"] for values in existing.children.values()]
+    for chunk in _chunks(child_pks):
+        for child_id, reference in (
+            AssessmentRequest.objects.open().filter(child_id__in=chunk).order_by().values_list("child_id", "reference")
+        ):
+            existing.open_requests.setdefault(child_id, []).append(reference)
+    return existing
+
+
+def _child_field_names() -> list[str]:
+    return ["forename", "surname", "date_of_birth", "sex", "upn", "postcode", "district_id", "primary_need"]
+
+
+@dataclass
+class Plan:
+    """What importing the checked rows would do."""
+
+    to_import: list[RequestRow] = field(default_factory=list)
+    skipped: int = 0
+    # child_ref -> pk of a child already in the database.
+    matched_children: dict[str, int] = field(default_factory=dict)
+    # child_ref -> details of a child to create (from its first row).
+    new_children: dict[str, ChildDetails] = field(default_factory=dict)
+    errors: list[RowError] = field(default_factory=list)
+
+
+def check_against_database(rows: Sequence[RequestRow], existing: Existing) -> Plan:
+    """Compare the rows with the database's contents (pure, given ``existing``)."""
+    plan = Plan()
+    children_checked: set[str] = set()
+    for row in rows:
+        ref = row.child.child_ref
+        stored_child = existing.children.get(ref)
+        if ref not in children_checked:
+            children_checked.add(ref)
+            if stored_child is not None:
+                for column in _differing_columns(row.child, stored_child):
+                    plan.errors.append(
+                        RowError(row.row, column, "differs from the child already recorded with this child_ref")
+                    )
+            owner = existing.upn_owners.get(row.child.upn) if row.child.upn else None
+            if owner is not None and owner != ref:
+                plan.errors.append(RowError(row.row, "upn", "belongs to a different child already in the database"))
+
+        stored = existing.requests.get(row.request_ref)
+        if stored is not None:
+            values = row.comparable()
+            differing = [column for column, value in values.items() if stored[column] != value]
+            for column in differing:
+                plan.errors.append(
+                    RowError(
+                        row.row,
+                        column,
+                        f"request_ref {row.request_ref} is already in the database with a different value",
+                    )
+                )
+            if not differing:
+                plan.skipped += 1
+            continue
+
+        if row.is_open and stored_child is not None:
+            open_refs = existing.open_requests.get(stored_child["pk"], [])
+            if open_refs:
+                plan.errors.append(
+                    RowError(
+                        row.row,
+                        "request_outcome",
+                        f"leaves a second request open for this child: {', '.join(sorted(open_refs))} is already "
+                        "open in the database; a child can have only one request in progress",
+                    )
+                )
+                continue
+        plan.to_import.append(row)
+
+    for row in plan.to_import:
+        ref = row.child.child_ref
+        if ref in existing.children:
+            plan.matched_children[ref] = existing.children[ref]["pk"]
+        else:
+            plan.new_children.setdefault(ref, row.child)
+    # Children the file names whose requests were all skipped still count as matched.
+    for ref in children_checked:
+        if ref in existing.children:
+            plan.matched_children.setdefault(ref, existing.children[ref]["pk"])
+    return plan
+
+
+# --- Step 3: writing -------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=8192)
+def _clocks(received_on: date) -> clocks.RequestClocks:
+    # Many rows share a day 1; a long history has a few thousand distinct ones.
+    return clocks.request_clocks(received_on)
+
+
+def _request(row: RequestRow, child_id: int) -> AssessmentRequest:
+    # No exception periods come from the old system, so each target equals its statutory date;
+    # the SEN2 week20 flag is taken from the file, where the old system recorded it.
+    computed = _clocks(row.received_on)
+    plan_issued = row.status == Status.PLAN_ISSUED
+    return AssessmentRequest(
+        reference=row.request_ref,
+        child_id=child_id,
+        received_on=row.received_on,
+        source=row.source,
+        status=row.status.value,
+        decision_due_on=computed.decision_due_on,
+        not_issue_due_on=computed.not_issue_due_on,
+        final_plan_due_on=computed.final_plan_due_on,
+        decision_target_on=computed.decision_target_on,
+        not_issue_target_on=computed.not_issue_target_on,
+        final_plan_target_on=computed.final_plan_target_on,
+        week20=row.week20,
+        next_deadline_on=workflow.next_deadline(
+            row.status,
+            decision_target_on=computed.decision_target_on,
+            not_issue_target_on=computed.not_issue_target_on,
+            final_plan_target_on=computed.final_plan_target_on,
+        ),
+        request_outcome=row.request_outcome,
+        request_outcome_on=row.request_outcome_on,
+        assessment_outcome=row.assessment_outcome,
+        assessment_outcome_on=row.assessment_outcome_on,
+        draft_issued_on=row.draft_issued_on,
+        # SEN2: assessment outcome Y is dated the day the final plan was issued.
+        final_plan_issued_on=row.assessment_outcome_on if plan_issued else None,
+        imported=True,
+    )
+
+
+def write(plan: Plan, *, source_name: str) -> None:
+    """Insert the plan's children, requests and events (call inside a transaction)."""
+    children = [
+        Child(
+            legacy_ref=details.child_ref,
+            forename=details.forename,
+            surname=details.surname,
+            date_of_birth=details.date_of_birth,
+            sex=details.sex,
+            upn=details.upn,
+            postcode=details.postcode,
+            district_id=details.district_id,
+            primary_need=details.primary_need,
+        )
+        for details in plan.new_children.values()
+    ]
+    Child.objects.bulk_create(children, batch_size=BATCH_SIZE)
+    child_ids = {**plan.matched_children, **{child.legacy_ref: child.pk for child in children}}
+
+    requests = [_request(row, child_ids[row.child.child_ref]) for row in plan.to_import]
+    AssessmentRequest.objects.bulk_create(requests, batch_size=BATCH_SIZE)
+
+    now = timezone.now()
+    events = [
+        RequestEvent(
+            request_id=request.pk,
+            actor=None,  # the system
+            action=EVENT_ACTION,
+            from_status="",
+            to_status=request.status,
+            occurred_at=now,
+            # Where the row came from, nothing more: no personal data in the trail's payload.
+            payload={"file": source_name, "row": row.row},
+        )
+        for row, request in zip(plan.to_import, requests, strict=True)
+    ]
+    RequestEvent.objects.bulk_create(events, batch_size=BATCH_SIZE)
+
+
+def import_lines(
+    lines: Iterable[str], *, source_name: str, dry_run: bool = False, today: date | None = None
+) -> ImportResult:
+    """Check every row, then import them all in one transaction, or raise :class:`ImportFailed`
+    with every error and import nothing. ``source_name`` is the file's base name."""
+    started = time.perf_counter()
+    today = today or timezone.localdate()
+    parsed = parse_rows(lines, districts=load_districts(), today=today)
+    with transaction.atomic():
+        plan = check_against_database(parsed.rows, load_existing(parsed.rows))
+        errors = parsed.errors + plan.errors
+        if errors:
+            raise ImportFailed(errors)
+        if not dry_run:
+            try:
+                write(plan, source_name=source_name)
+            except IntegrityError as exc:
+                # Only a change made by somebody else since the checks above can get here.
+                raise ImportFailed(
+                    [RowError(0, "", f"the database refused the import ({exc}); nothing was imported, try again")]
+                ) from exc
+    return ImportResult(
+        source_name=source_name,
+        rows_read=parsed.rows_read,
+        children_created=len(plan.new_children),
+        children_matched=len(plan.matched_children),
+        requests_imported=len(plan.to_import),
+        skipped=plan.skipped,
+        seconds=time.perf_counter() - started,
+        dry_run=dry_run,
+    )
+
+
+def import_file(path: Path | str, *, dry_run: bool = False, today: date | None = None) -> ImportResult:
+    """Import a CSV file (UTF-8, optionally with a byte-order mark)."""
+    path = Path(path)
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        try:
+            return import_lines(handle, source_name=path.name, dry_run=dry_run, today=today)
+        except UnicodeDecodeError as exc:
+            raise ImportFailed([RowError(0, "", "the file is not UTF-8 text")]) from exc

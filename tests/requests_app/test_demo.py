@@ -1,0 +1,161 @@
+"""seed_demo's requests: a busy, plausible queue, built fast and only once."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django.test import override_settings
+from django.utils import timezone
+
+from requests_app import clocks, workflow
+from requests_app.demo import DEMO_PREFIX, OPEN_BY_STAGE
+from requests_app.models import (
+    AdviceRequest,
+    AssessmentDecision,
+    AssessmentRequest,
+    Child,
+    ClockException,
+    ProvisionEvaluation,
+    RequestEvent,
+)
+
+pytestmark = pytest.mark.django_db
+
+MODELS = (
+    Child,
+    AssessmentRequest,
+    RequestEvent,
+    AssessmentDecision,
+    AdviceRequest,
+    ClockException,
+    ProvisionEvaluation,
+)
+
+
+def _counts() -> dict[str, int]:
+    return {model.__name__: model.objects.count() for model in MODELS}
+
+
+@dataclass(frozen=True)
+class Seeded:
+    output: str
+    after_first_run: dict[str, int]
+    after_second_run: dict[str, int]
+
+
+@pytest.fixture(scope="module")
+def seeded(django_db_setup: None, django_db_blocker: Any) -> Iterator[Seeded]:
+    """seed_demo run twice with DEBUG on (so the demo officers exist), once for the module: the
+    tests only read. A constraint broken on the way would raise here. Rolled back at the end."""
+    out = io.StringIO()
+    with django_db_blocker.unblock(), transaction.atomic():
+        with override_settings(DEBUG=True):
+            call_command("seed_demo", stdout=out)
+            first = _counts()
+            call_command("seed_demo", stdout=io.StringIO())
+        yield Seeded(out.getvalue(), first, _counts())
+        transaction.set_rollback(True)
+
+
+def test_a_second_run_adds_nothing(seeded: Seeded) -> None:
+    assert seeded.after_second_run == seeded.after_first_run
+    assert seeded.after_first_run["AssessmentRequest"] > 500
+
+
+def test_the_queue_is_busy_at_every_stage_with_live_deadlines(seeded: Seeded) -> None:
+    today = timezone.localdate()
+    requests = AssessmentRequest.objects.all()
+
+    assert 200 <= Child.objects.count() <= 400
+    assert requests.open().count() == sum(OPEN_BY_STAGE.values()) == 300
+    assert requests.closed().count() >= 200
+    assert set(requests.values_list("status", flat=True)) == set(workflow.Status)
+    assert requests.overdue(on=today).exists()
+    assert requests.due_within(7, on=today).exists()
+    assert requests.open().filter(next_deadline_on__gt=today + timedelta(days=7)).count() > 150
+    assert requests.unassigned().exists()
+    assert requests.open().filter(assigned_officer__username__in=["officer", "officer2"]).exists()
+    assert all(ref.startswith(DEMO_PREFIX) for ref in requests.values_list("reference", flat=True))
+    assert "requests (300 open)" in seeded.output and " s" in seeded.output
+
+
+def test_advice_decisions_exceptions_and_drafts_are_present(seeded: Seeded) -> None:
+    today = timezone.localdate()
+    advice = AdviceRequest.objects.all()
+
+    assert advice.for_ep().outstanding().exists()
+    assert advice.for_ep().overdue(on=today).exists()
+    assert advice.filter(adviser_type="health").exists() and advice.filter(adviser_type="social_care").exists()
+    refusals = AssessmentDecision.objects.filter(outcome="refuse")
+    assert refusals.exists() and all(d.reasons and d.rights_text_sent for d in refusals)
+    kinds = set(ClockException.objects.values_list("kind", flat=True))
+    assert {"school_closure", "personal_circumstances"} <= kinds
+    # The exceptions push the targets out, and set the SEN2 week20 flag.
+    extended = AssessmentRequest.objects.filter(week20=True)
+    assert extended.exists() and all(r.final_plan_target_on > r.final_plan_due_on for r in extended)
+    window = today - clocks.REPRESENTATION_PERIOD
+    assert AssessmentRequest.objects.in_status("draft_issued").filter(draft_issued_on__gt=window).exists()
+    assert ProvisionEvaluation.objects.filter(completed_on__isnull=False).exists()
+
+
+def test_stored_clocks_are_those_the_clock_module_computes(seeded: Seeded) -> None:
+    requests = AssessmentRequest.objects.prefetch_related("clock_exceptions")
+    for request in requests:
+        periods = [e.as_period() for e in request.clock_exceptions.all() if e.is_active and e.advice_request_id is None]
+        computed = clocks.request_clocks(request.received_on, periods)
+        stored = (
+            request.decision_due_on,
+            request.not_issue_due_on,
+            request.final_plan_due_on,
+            request.decision_target_on,
+            request.not_issue_target_on,
+            request.final_plan_target_on,
+            request.week20,
+        )
+        assert stored == (
+            computed.decision_due_on,
+            computed.not_issue_due_on,
+            computed.final_plan_due_on,
+            computed.decision_target_on,
+            computed.not_issue_target_on,
+            computed.final_plan_target_on,
+            computed.week20,
+        ), request.reference
+        assert request.next_deadline_on == workflow.next_deadline(
+            request.status,
+            decision_target_on=computed.decision_target_on,
+            not_issue_target_on=computed.not_issue_target_on,
+            final_plan_target_on=computed.final_plan_target_on,
+        )
+    for advice in AdviceRequest.objects.prefetch_related("clock_exceptions"):
+        periods = [e.as_period() for e in advice.clock_exceptions.all()]
+        computed = clocks.advice_clocks(advice.requested_on, periods)
+        assert (advice.due_on, advice.target_on) == (computed.due_on, computed.target_on)
+
+
+# Written by the panels demo, seeded after the requests; its own tests judge them.
+PANEL_ACTIONS = {workflow.EventAction.REFER_TO_PANEL, "panel_decision"}
+
+
+def test_every_timeline_follows_the_transition_table(seeded: Seeded) -> None:
+    now = timezone.now()
+    actors: Counter[str | None] = Counter()
+    for request in AssessmentRequest.objects.prefetch_related("events__actor"):
+        events = [e for e in request.events.all() if e.action not in PANEL_ACTIONS]
+        assert events[0].action == "created" and events[0].to_status == "received"
+        assert events[-1].to_status == request.status
+        for before, event in zip(events, events[1:], strict=False):
+            assert before.occurred_at <= event.occurred_at <= now
+            assert event.from_status == before.to_status, (request.reference, event.action)
+            expected = workflow.next_status(event.from_status, event.action)  # raises if not allowed
+            assert event.to_status == expected, (request.reference, event.action)
+        actors.update(e.actor.username if e.actor else None for e in events)
+    assert actors["officer"] and actors["officer2"] and actors["evaluator"]
