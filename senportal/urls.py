@@ -11,6 +11,7 @@ from senportal.core.api import NotFoundView
 api_patterns = [
     path("", include("requests_app.api.urls")),
     path("metrics/", include("senportal.dashboard.api_urls")),
+    path("panel/", include("panels.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     # Keep last: a JSON 404 for any other path under /api/.
@@ -27,6 +28,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("requests/", include("requests_app.urls")),
     path("dashboard/", include("senportal.dashboard.urls")),
+    path("panel/", include("panels.urls")),
+    path("placements/", include("placements.urls")),
     path("api/", include(api_patterns)),
 ]
 

@@ -1,4 +1,11 @@
-"""``python manage.py seed_demo``: synthetic demo data for every app. Safe to run again."""
+"""``python manage.py seed_demo``: synthetic demo data for every app. Safe to run again.
+
+Order: reference data and users, the live demo queue (``DEMO-``), the panel, then the calibrated
+county history since January 2016 (``HIST-``, requests_app.history: it counts the live requests
+already in each month towards that month's calibrated total), and last the dashboard snapshots
+for every month with requests and today's backlog, so the dashboard tells the story at once.
+``--no-history`` leaves the history out (quick runs and tests).
+"""
 
 from __future__ import annotations
 
@@ -9,9 +16,15 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
+from panels import demo as panels_demo
 from requests_app import demo as requests_demo
+from requests_app import history as requests_history
+from requests_app.models import AssessmentRequest
 from senportal.core import demo as core_demo
+from senportal.dashboard import services as dashboard_services
+from senportal.dashboard.models import MonthlyMetric
 
 
 class Command(BaseCommand):
@@ -22,6 +35,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--seed", type=int, default=2018, help="random seed (default 2018)")
+        parser.add_argument(
+            "--no-history",
+            action="store_true",
+            help="leave out the calibrated county history since January 2016 (a quick, small demo)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.monotonic()
@@ -36,5 +54,34 @@ class Command(BaseCommand):
             else:
                 self.stdout.write("DEBUG is off: no demo users created.")
             # After the users: the demo officers are assigned requests and appear on timelines.
-            self.stdout.write(f"Requests: {requests_demo.seed_requests(rng).message()}")
+            live = requests_demo.seed_requests(rng)
+            self.stdout.write(f"Requests: {live.message()}")
+            panel = panels_demo.seed(rng)
+            self.stdout.write(f"Panel: {panel.message()}")
+            added = not (live.skipped and panel.skipped)
+            if not options["no_history"]:
+                # Its own generator, so the history is the same whatever the live demo drew.
+                history = requests_history.seed_history(random.Random(options["seed"]))
+                self.stdout.write(f"History: {history.message()}")
+                added = added or not history.skipped
+        self._snapshots(refresh=added)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready in {time.monotonic() - started:.1f} s"))
+
+    def _snapshots(self, *, refresh: bool) -> None:
+        """Every month from the first request to this one, the years they touch, and today's
+        backlog: skipped when nothing was added and this month's figures are already stored."""
+        today = timezone.localdate()
+        this_month = today.replace(day=1)
+        first = AssessmentRequest.objects.order_by("received_on").values_list("received_on", flat=True).first()
+        if first is None:
+            return
+        if not refresh and MonthlyMetric.objects.filter(month=this_month, district__isnull=True).exists():
+            self.stdout.write("Dashboard figures already stored: not recomputed.")
+            return
+        started = time.monotonic()
+        result = dashboard_services.metrics_compute_range(from_month=first.replace(day=1), to_month=this_month)
+        dashboard_services.backlog_snapshot_take(on=today)
+        self.stdout.write(
+            f"Dashboard: {len(result.months)} months ({result.months[0]:%b %Y} to {result.months[-1]:%b %Y}), "
+            f"{len(result.years)} years and today's backlog stored in {time.monotonic() - started:.1f} s"
+        )

@@ -1,0 +1,516 @@
+"""Serializers for the panel API: explicit fields, output shapes and small input shapes.
+
+Input serializers check the shape of a request body only; ``panels.services`` applies the rules.
+No serializer here shows a child's name, date of birth or UPN: the panel API identifies a
+child by initials, age, district and need (the minimised identity head teachers may see), and
+the request id for officers who need the full file (the requests API, with its own access rules).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from panels import selectors, workflow
+from panels.models import (
+    ANSWER_CHOICES,
+    COST_CATEGORY_CHOICES,
+    MEETING_STATUS_CHOICES,
+    NATURE_CHOICES,
+    OUTCOME_CHOICES,
+    REFERRAL_KIND_CHOICES,
+    REFERRAL_STATUS_CHOICES,
+    AgendaItem,
+    AgendaItemStatus,
+    Attendance,
+    MinutesStatus,
+    PanelDecision,
+    PanelMeeting,
+    PanelMinutes,
+    Referral,
+    ReferralCostLine,
+    ReferralOption,
+)
+from senportal.core.models import Establishment, NeedType
+
+W = workflow
+MAX_ID = 2**31 - 1
+MAX_PENCE = 2**31 - 1
+
+
+def _id_field(**kwargs: Any) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+
+
+def _pence_field(**kwargs: Any) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=0, max_value=MAX_PENCE, **kwargs)
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class CodeField(serializers.ChoiceField):
+    """A code from a fixed list, documented as a string listing the codes. (Not an OpenAPI enum:
+    several of these share field names with other apps' choice sets, and naming shared enums is
+    settled in ``SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]``, which this app does not own.)"""
+
+    def __init__(self, choices: Any, **kwargs: Any):
+        kwargs.setdefault("help_text", "One of: " + ", ".join(f"`{value}`" for value, _ in choices))
+        super().__init__(choices=choices, **kwargs)
+
+
+@extend_schema_field({"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$", "example": "10:00"})
+class ClockTimeField(serializers.TimeField):
+    """A local clock time as ``HH:MM``. (OpenAPI's ``time`` format is RFC 3339's, which needs
+    a UTC offset that a meeting's start time does not have.)"""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(format="%H:%M", **kwargs)
+
+
+def _person(user: Any) -> str:
+    return str(user.get_full_name() or user.get_username())
+
+
+# --- Shared shapes -------------------------------------------------------------------------------
+
+
+class PanelEstablishmentSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = Establishment
+        fields = ["id", "urn", "name"]
+        read_only_fields = fields
+
+
+class MinimisedChildSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """What a head teacher on the panel may know of a child (design.md §1)."""
+
+    initials = serializers.CharField()
+    age = serializers.IntegerField()
+    district = serializers.CharField()
+    primary_need = serializers.ChoiceField(choices=NeedType.choices)
+
+
+class MissingSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    field = serializers.CharField()
+    message = serializers.CharField()
+
+
+# --- Referrals -----------------------------------------------------------------------------------
+
+
+class ReferralOptionSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    establishment = PanelEstablishmentSerializer(read_only=True)
+
+    class Meta:
+        model = ReferralOption
+        fields = ["id", "establishment", "meets_need", "reason", "annual_cost_pence"]
+        read_only_fields = fields
+
+
+class ReferralCostLineSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    category = CodeField(choices=COST_CATEGORY_CHOICES, read_only=True)
+
+    class Meta:
+        model = ReferralCostLine
+        fields = ["id", "category", "annual_amount_pence", "description"]
+        read_only_fields = fields
+
+
+class ReferralListSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    kind = CodeField(choices=REFERRAL_KIND_CHOICES, read_only=True)
+    status = CodeField(choices=REFERRAL_STATUS_CHOICES, read_only=True)
+    request_id = serializers.IntegerField(read_only=True)
+    request_reference = serializers.CharField(source="request.reference", read_only=True)
+    child = serializers.SerializerMethodField()
+    proposed_establishment = PanelEstablishmentSerializer(read_only=True, allow_null=True)
+    requested_annual_cost_pence = serializers.SerializerMethodField()
+    missing = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Referral
+        fields = [
+            "id",
+            "request_id",
+            "request_reference",
+            "child",
+            "kind",
+            "status",
+            "proposed_establishment",
+            "referred_on",
+            "requested_annual_cost_pence",
+            "missing",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(MinimisedChildSerializer)
+    def get_child(self, obj: Referral) -> dict[str, Any]:
+        child = obj.request.child
+        facts = W.ChildFacts(
+            forename=child.forename,
+            surname=child.surname,
+            date_of_birth=child.date_of_birth,
+            district=child.district.name,
+            primary_need=child.primary_need,
+        )
+        return W.minimised_child(facts, self.context.get("today") or timezone.localdate())
+
+    def get_requested_annual_cost_pence(self, obj: Referral) -> int:
+        return selectors.requested_total(obj)
+
+    @extend_schema_field(MissingSerializer(many=True))
+    def get_missing(self, obj: Referral) -> list[dict[str, str]]:
+        if obj.status != W.ReferralStatus.AWAITING_PANEL:
+            return []
+        return [{"field": field, "message": message} for field, message in selectors.missing_for(obj)]
+
+
+class ReferralDetailSerializer(ReferralListSerializer):
+    parental_preference_establishment = PanelEstablishmentSerializer(read_only=True, allow_null=True)
+    options = ReferralOptionSerializer(many=True, read_only=True)
+    cost_lines = ReferralCostLineSerializer(many=True, read_only=True)
+    evidence = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta(ReferralListSerializer.Meta):
+        fields = [
+            *ReferralListSerializer.Meta.fields,
+            "parental_preference",
+            "parental_preference_establishment",
+            "needs_summary",
+            "options",
+            "cost_lines",
+            "evidence",
+            "notes",
+        ]
+        read_only_fields = fields
+
+
+class OptionInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    establishment_id = _id_field()
+    meets_need = serializers.BooleanField()
+    reason = serializers.CharField(allow_blank=True, required=False, default="")
+    annual_cost_pence = _pence_field(allow_null=True, required=False, default=None)
+
+
+class CostLineInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    category = CodeField(choices=COST_CATEGORY_CHOICES)
+    annual_amount_pence = _pence_field()
+    description = serializers.CharField(allow_blank=True, required=False, default="", max_length=200)
+
+
+class _ReferralFieldsSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    proposed_establishment_id = _id_field(allow_null=True, required=False)
+    parental_preference = serializers.CharField(allow_blank=True, required=False)
+    parental_preference_establishment_id = _id_field(allow_null=True, required=False)
+    needs_summary = serializers.CharField(allow_blank=True, required=False)
+    options = OptionInputSerializer(many=True, required=False)
+    cost_lines = CostLineInputSerializer(many=True, required=False)
+    evidence = serializers.ListField(child=serializers.CharField(allow_blank=True), required=False)
+    notes = serializers.CharField(allow_blank=True, required=False)
+
+
+class ReferralCreateSerializer(_ReferralFieldsSerializer):
+    """A referral may be saved incomplete; ``missing`` in the answer says what it lacks."""
+
+    request_id = _id_field()
+    kind = CodeField(choices=REFERRAL_KIND_CHOICES)
+
+
+class ReferralUpdateSerializer(_ReferralFieldsSerializer):
+    """Only the fields sent change; ``options`` and ``cost_lines``, when sent, replace the lists."""
+
+    kind = CodeField(choices=REFERRAL_KIND_CHOICES, required=False)
+
+
+# --- Meetings ------------------------------------------------------------------------------------
+
+
+class MeetingListSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    status = CodeField(choices=MEETING_STATUS_CHOICES, read_only=True)
+    starts_at = ClockTimeField(read_only=True)
+    chair = serializers.SerializerMethodField()
+    item_count = serializers.IntegerField(read_only=True, help_text="Items on the agenda, not counting withdrawn ones")
+
+    class Meta:
+        model = PanelMeeting
+        fields = ["id", "held_on", "starts_at", "location", "status", "chair", "item_count"]
+        read_only_fields = fields
+
+    def get_chair(self, obj: PanelMeeting) -> str:
+        return _person(obj.chair)
+
+
+class PanelDecisionSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    outcome = CodeField(choices=OUTCOME_CHOICES, read_only=True)
+    suitable_answer = CodeField(choices=ANSWER_CHOICES, read_only=True)
+    compatible_answer = CodeField(choices=ANSWER_CHOICES, read_only=True)
+    resources_answer = CodeField(choices=ANSWER_CHOICES, read_only=True)
+    item_id = serializers.IntegerField(read_only=True)
+    deferred_to_id = serializers.IntegerField(read_only=True, allow_null=True)
+    participant_ids = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PanelDecision
+        fields = [
+            "id",
+            "item_id",
+            "outcome",
+            "suitable_answer",
+            "suitable_text",
+            "compatible_answer",
+            "compatible_text",
+            "resources_answer",
+            "resources_text",
+            "requested_annual_cost_pence",
+            "maintained_alternative_cost_pence",
+            "agreed_annual_ceiling_pence",
+            "conditions",
+            "reasons_text",
+            "deferred_to_id",
+            "participant_ids",
+            "recorded_at",
+        ]
+        read_only_fields = fields
+
+    def get_participant_ids(self, obj: PanelDecision) -> list[int]:
+        return sorted(m.pk for m in obj.participants.all())
+
+
+class AgendaItemSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    status = CodeField(choices=AgendaItemStatus.choices, read_only=True)
+    meeting_id = serializers.IntegerField(read_only=True)
+    referral_id = serializers.IntegerField(read_only=True)
+    kind = CodeField(source="referral.kind", choices=REFERRAL_KIND_CHOICES, read_only=True)
+    recused_member_ids = serializers.SerializerMethodField()
+    decision = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AgendaItem
+        fields = [
+            "id",
+            "meeting_id",
+            "position",
+            "status",
+            "referral_id",
+            "kind",
+            "withdrawn_reason",
+            "recused_member_ids",
+            "decision",
+        ]
+        read_only_fields = fields
+
+    def get_recused_member_ids(self, obj: AgendaItem) -> list[int]:
+        return sorted(d.member_id for d in obj.declarations.all() if d.recused)
+
+    @extend_schema_field(PanelDecisionSerializer(allow_null=True))
+    def get_decision(self, obj: AgendaItem) -> dict[str, Any] | None:
+        decision = next(iter(obj.decisions.all()), None)
+        return None if decision is None else PanelDecisionSerializer(decision, context=self.context).data
+
+
+class AttendanceSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    member_id = serializers.IntegerField(read_only=True)
+    name = serializers.SerializerMethodField()
+    member_type = serializers.CharField(source="member.member_type", read_only=True)
+
+    class Meta:
+        model = Attendance
+        fields = ["member_id", "name", "member_type", "present"]
+        read_only_fields = fields
+
+    def get_name(self, obj: Attendance) -> str:
+        return _person(obj.member.user)
+
+
+class MinutesSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    status = CodeField(choices=MinutesStatus.choices, read_only=True)
+    meeting_id = serializers.IntegerField(read_only=True)
+    approved_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PanelMinutes
+        fields = ["id", "meeting_id", "status", "body", "generated_at", "approved_by", "approved_at"]
+        read_only_fields = fields
+
+    def get_approved_by(self, obj: PanelMinutes) -> str | None:
+        return _person(obj.approved_by) if obj.approved_by else None
+
+
+class MeetingDetailSerializer(MeetingListSerializer):
+    items = AgendaItemSerializer(many=True, read_only=True)
+    attendance = AttendanceSerializer(many=True, read_only=True)
+    minutes = serializers.SerializerMethodField()
+
+    class Meta(MeetingListSerializer.Meta):
+        fields = [*MeetingListSerializer.Meta.fields, "items", "attendance", "minutes"]
+        read_only_fields = fields
+
+    @extend_schema_field(MinutesSerializer(allow_null=True))
+    def get_minutes(self, obj: PanelMeeting) -> dict[str, Any] | None:
+        minutes = getattr(obj, "minutes", None)
+        return None if minutes is None else MinutesSerializer(minutes, context=self.context).data
+
+
+class MeetingCreateSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    held_on = serializers.DateField()
+    starts_at = serializers.TimeField()
+    location = serializers.CharField(max_length=200)
+
+
+class AgendaAddSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    referral_id = _id_field()
+
+
+class AgendaWithdrawSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    reason = serializers.CharField()
+
+
+class DeclarationInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    nature = CodeField(choices=NATURE_CHOICES)
+    interest = serializers.CharField(allow_blank=True, required=False, default="")
+    recused = serializers.BooleanField(required=False, default=False)
+
+
+class DeclarationSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField()
+    item_id = serializers.IntegerField()
+    member_id = serializers.IntegerField()
+    nature = CodeField(choices=NATURE_CHOICES)
+    interest = serializers.CharField()
+    recused = serializers.BooleanField()
+    automatic = serializers.BooleanField()
+    declared_at = serializers.DateTimeField()
+
+
+class AttendanceInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    present_member_ids = serializers.ListField(child=_id_field(), allow_empty=True)
+
+
+class DecisionInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    outcome = CodeField(choices=OUTCOME_CHOICES)
+    suitable_answer = CodeField(choices=ANSWER_CHOICES)
+    suitable_text = serializers.CharField(allow_blank=True, required=False, default="")
+    compatible_answer = CodeField(choices=ANSWER_CHOICES)
+    compatible_text = serializers.CharField(allow_blank=True, required=False, default="")
+    resources_answer = CodeField(choices=ANSWER_CHOICES)
+    resources_text = serializers.CharField(allow_blank=True, required=False, default="")
+    reasons_text = serializers.CharField(allow_blank=True)
+    maintained_alternative_cost_pence = _pence_field(allow_null=True, required=False, default=None)
+    agreed_annual_ceiling_pence = _pence_field(allow_null=True, required=False, default=None)
+    conditions = serializers.CharField(allow_blank=True, required=False, default="")
+    deferred_to_id = _id_field(allow_null=True, required=False, default=None)
+    participant_ids = serializers.ListField(
+        child=_id_field(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Members taking part; leave out for everyone present and not recused",
+    )
+    note = serializers.CharField(allow_blank=True, required=False, default="")
+
+
+# --- The pack ------------------------------------------------------------------------------------
+
+
+class PackMeetingSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField()
+    held_on = serializers.DateField()
+    starts_at = serializers.CharField()
+    location = serializers.CharField()
+    status = CodeField(choices=MEETING_STATUS_CHOICES)
+
+
+class PackViewerSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    member_id = serializers.IntegerField(allow_null=True)
+    member_type = serializers.CharField(allow_null=True)
+    minimised = serializers.BooleanField(help_text="True for head teachers: the child is shown by initials only")
+
+
+class PackChildSerializer(MinimisedChildSerializer):
+    name = serializers.CharField(required=False, help_text="Not shown to head teachers")
+
+
+class PackDeclarationSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    member_id = serializers.IntegerField()
+    member = serializers.CharField()
+    member_type = serializers.CharField()
+    nature = CodeField(choices=NATURE_CHOICES)
+    interest = serializers.CharField(allow_blank=True)
+    recused = serializers.BooleanField()
+    automatic = serializers.BooleanField()
+
+
+class PackOptionSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    establishment = PanelEstablishmentSerializer()
+    meets_need = serializers.BooleanField()
+    reason = serializers.CharField(allow_blank=True)
+    annual_cost_pence = serializers.IntegerField(allow_null=True)
+
+
+class PackCostLineSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    category = CodeField(choices=COST_CATEGORY_CHOICES)
+    annual_amount_pence = serializers.IntegerField()
+    description = serializers.CharField(allow_blank=True)
+
+
+class PackItemSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """One agenda item. A member recused from it gets only the first block (papers withheld)."""
+
+    item_id = serializers.IntegerField()
+    position = serializers.IntegerField()
+    status = CodeField(choices=AgendaItemStatus.choices)
+    referral_id = serializers.IntegerField()
+    kind = CodeField(choices=REFERRAL_KIND_CHOICES)
+    kind_label = serializers.CharField()
+    declarations = PackDeclarationSerializer(many=True)
+    recused_member_ids = serializers.ListField(child=serializers.IntegerField())
+    you_are_recused = serializers.BooleanField()
+    papers_withheld = serializers.BooleanField()
+    child = PackChildSerializer(required=False)
+    needs_summary = serializers.CharField(required=False, allow_blank=True)
+    proposed_establishment = PanelEstablishmentSerializer(required=False, allow_null=True)
+    parental_preference = serializers.CharField(required=False, allow_blank=True)
+    parental_preference_establishment = PanelEstablishmentSerializer(required=False, allow_null=True)
+    options = PackOptionSerializer(many=True, required=False)
+    cost_lines = PackCostLineSerializer(many=True, required=False)
+    requested_annual_cost_pence = serializers.IntegerField(required=False)
+    evidence = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class PackSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    meeting = PackMeetingSerializer()
+    viewer = PackViewerSerializer()
+    items = PackItemSerializer(many=True)
+
+
+# --- Figures -------------------------------------------------------------------------------------
+
+
+class FiguresQuerySerializer(serializers.Serializer):  # type: ignore[type-arg]
+    from_ = serializers.DateField(required=False, help_text="First day (default: a year before `to`)")
+    to = serializers.DateField(required=False, help_text="Last day, inclusive (default: today)")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        date_to = attrs.get("to") or timezone.localdate()
+        date_from = attrs.get("from_") or date_to - timedelta(days=365)
+        if date_from > date_to:
+            raise serializers.ValidationError({"from": ["The start date must be on or before the end date"]})
+        return {"date_from": date_from, "date_to": date_to}
+
+
+class FiguresSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    referrals_received = serializers.IntegerField()
+    decided = serializers.IntegerField(help_text="Final outcomes (approve, approve with conditions, decline)")
+    approved = serializers.IntegerField()
+    approval_rate = serializers.FloatField(allow_null=True)
+    cost_requested_pence = serializers.IntegerField()
+    cost_requested_approved_pence = serializers.IntegerField()
+    cost_agreed_pence = serializers.IntegerField()
+    mean_days_to_decision = serializers.FloatField(allow_null=True)
+    median_days_to_decision = serializers.FloatField(allow_null=True, help_text="PostgreSQL only")
+    by_outcome = serializers.DictField(child=serializers.IntegerField())

@@ -1,0 +1,759 @@
+"""Pages for the central placement panel: referrals, meetings and their agendas, the agenda
+pack, declarations, attendance, decisions and minutes.
+
+Views are thin, as in ``requests_app.views``: check the capability, parse a form, call exactly
+one service in ``panels.services`` and render. Domain errors from the services go back on the
+form as a GOV.UK error summary; a button-only action (circulate, mark held, approve) shows the
+service's message in a banner on the page it came from.
+
+Head teachers on the panel are external (design.md §1): every page they can open shows a child
+by initials, age, district and need only. The pack comes from ``services.pack_for``, which
+minimises for them; the meeting page shows initials to everyone.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from panels import selectors, services, workflow
+from panels.forms import (
+    AttendanceForm,
+    DecisionForm,
+    DeclarationForm,
+    MeetingForm,
+    MinutesForm,
+    OptionForm,
+    ReasonForm,
+    ReferralForm,
+    option_forms,
+)
+from panels.models import (
+    AgendaItem,
+    AgendaItemStatus,
+    MinutesStatus,
+    PanelMeeting,
+    PanelMinutes,
+    Referral,
+)
+from requests_app.models import AssessmentRequest
+from requests_app.views import requires
+from senportal.core.access import access_log_record_many
+from senportal.core.errors import DomainError, NotPermitted
+from senportal.core.models import AccessAction, NeedType
+from senportal.core.pages import form_add_domain_error
+from senportal.core.roles import Capability, user_can
+
+C = Capability
+W = workflow
+MS = workflow.MeetingStatus
+
+MEETING_TAGS: dict[str, str] = {
+    MS.SCHEDULED: "govuk-tag--blue",
+    MS.PAPERS_CIRCULATED: "govuk-tag--purple",
+    MS.HELD: "govuk-tag--yellow",
+    MS.MINUTES_APPROVED: "govuk-tag--green",
+}
+OUTCOME_TAGS: dict[str, str] = {
+    W.DecisionOutcome.APPROVE: "govuk-tag--green",
+    W.DecisionOutcome.APPROVE_WITH_CONDITIONS: "govuk-tag--green",
+    W.DecisionOutcome.DECLINE: "govuk-tag--red",
+    W.DecisionOutcome.DEFER: "govuk-tag--orange",
+    W.DecisionOutcome.MORE_INFORMATION: "govuk-tag--orange",
+}
+# How a detected conflict (workflow.conflicts_for) reads to the member it recuses.
+RECUSAL_PHRASES: dict[str, str] = {
+    "Head teacher of the proposed school": "is the proposed establishment",
+    "Head teacher of the school the parents prefer": "is the school the parents prefer",
+    "Head teacher of a school considered as an option": "is one of the options considered",
+}
+
+
+def long_date(value: date) -> str:
+    return f"{value.day} {value:%B %Y}"
+
+
+def pounds(pence: int | None) -> str:
+    return "" if pence is None else f"£{pence / 100:,.2f}"
+
+
+def _meeting_title(meeting: PanelMeeting) -> str:
+    return f"Panel meeting, {long_date(meeting.held_on)}"
+
+
+def _visible_meeting(user: Any, pk: int) -> PanelMeeting:
+    return get_object_or_404(PanelMeeting.objects.visible_to(user).select_related("chair"), pk=pk)
+
+
+def _visible_item(user: Any, pk: int) -> AgendaItem:
+    return get_object_or_404(
+        AgendaItem.objects.filter(meeting__in=PanelMeeting.objects.visible_to(user)).select_related(
+            "meeting", "referral__request__child__district", "referral__proposed_establishment"
+        ),
+        pk=pk,
+    )
+
+
+def _domain_error_banner(request: HttpRequest, exc: DomainError) -> None:
+    if isinstance(exc, NotPermitted):
+        raise PermissionDenied from exc
+    for messages_ in (exc.errors or {"": [exc.message]}).values():
+        for message in messages_:
+            messages.error(request, message)
+
+
+def _posted(request: HttpRequest) -> Any:
+    """The form data of a POST (even an empty one, so it shows its errors), else None."""
+    return request.POST if request.method == "POST" else None
+
+
+def _render(
+    request: HttpRequest, template: str, context: dict[str, Any], *, error_forms: list[Any] | None = None
+) -> HttpResponse:
+    """Render with the forms whose errors the shared error summary lists."""
+    error_forms = [f for f in error_forms or [] if f is not None]
+    context.setdefault("error_forms", error_forms)
+    context.setdefault("has_errors", any(f.errors for f in error_forms))
+    return render(request, template, context)
+
+
+# --- Meetings ------------------------------------------------------------------------------------
+
+
+@requires(C.PANEL_VIEW)
+def meeting_list(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    upcoming, past = selectors.split_meetings(selectors.meeting_queryset(request.user), today=today)
+    for meeting in [*upcoming, *past]:
+        meeting.tag = MEETING_TAGS.get(meeting.status, "")
+    context = {
+        "upcoming": upcoming,
+        "past": past,
+        "is_chair": user_can(request.user, C.PANEL_CHAIR),
+        "can_refer": user_can(request.user, C.PANEL_REFER),
+        "is_member": selectors.member_for(request.user) is not None,
+    }
+    return render(request, "panels/meeting_list.html", context)
+
+
+@requires(C.PANEL_CHAIR)
+def meeting_create(request: HttpRequest) -> HttpResponse:
+    form = MeetingForm(_posted(request), initial={"starts_at": "10:00"})
+    if request.method == "POST" and form.is_valid():
+        try:
+            meeting = services.meeting_schedule(actor=request.user, **form.cleaned_data)
+        except NotPermitted as exc:
+            raise PermissionDenied from exc
+        except DomainError as exc:
+            form.add_domain_error(exc)
+        else:
+            messages.success(request, f"Meeting scheduled for {long_date(meeting.held_on)}. Add items to its agenda")
+            return redirect("panels:meeting-detail", pk=meeting.pk)
+    return _render(request, "panels/meeting_form.html", {"form": form}, error_forms=[form])
+
+
+def _item_rows(items: list[AgendaItem], *, member_id: int | None) -> list[dict[str, Any]]:
+    rows = []
+    for item in items:
+        decision = next(iter(item.decisions.all()), None)
+        declarations = list(item.declarations.all())
+        mine = next((d for d in declarations if d.member_id == member_id), None)
+        rows.append(
+            {
+                "item": item,
+                "referral": item.referral,
+                "initials": item.referral.request.child.initials,
+                "kind": W.ReferralKind(item.referral.kind).label,
+                "requested": pounds(selectors.requested_total(item.referral)),
+                "decision": decision,
+                "decision_tag": OUTCOME_TAGS.get(decision.outcome, "") if decision else "",
+                "recused": [d for d in declarations if d.recused],
+                "declared": [d for d in declarations if d.nature != W.DeclarationNature.NONE and not d.recused],
+                "mine": mine,
+            }
+        )
+    return rows
+
+
+@requires(C.PANEL_VIEW)
+def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = _visible_meeting(request.user, pk)
+    is_chair = user_can(request.user, C.PANEL_CHAIR)
+    member = selectors.member_for(request.user)
+    items = selectors.agenda_items(meeting)
+    status = MS(meeting.status)
+    context: dict[str, Any] = {
+        "meeting": meeting,
+        "title": _meeting_title(meeting),
+        "status_label": status.label,
+        "tag": MEETING_TAGS.get(meeting.status, ""),
+        "rows": _item_rows(items, member_id=member.pk if member else None),
+        "is_chair": is_chair,
+        "member": member,
+        "attendance": selectors.attendance_for(meeting),
+        "minutes": PanelMinutes.objects.filter(meeting=meeting).first(),
+        "can_add": is_chair and status is MS.SCHEDULED,
+        "can_circulate": is_chair and status is MS.SCHEDULED,
+        "can_withdraw": is_chair and status in (MS.SCHEDULED, MS.PAPERS_CIRCULATED),
+        "can_record_attendance": is_chair and status in (MS.PAPERS_CIRCULATED, MS.HELD),
+        "can_mark_held": is_chair and status is MS.PAPERS_CIRCULATED,
+        "can_decide": is_chair and status is MS.HELD,
+        "can_declare": member is not None and status in (MS.SCHEDULED, MS.PAPERS_CIRCULATED, MS.HELD),
+        "held_today_or_before": meeting.held_on <= timezone.localdate(),
+    }
+    if context["can_add"]:
+        context["agenda_choices"] = selectors.referrals_for_agenda(request.user)
+    return render(request, "panels/meeting_detail.html", context)
+
+
+def _meeting_action(request: HttpRequest, pk: int, perform: Any, success: str) -> HttpResponse:
+    meeting = _visible_meeting(request.user, pk)
+    try:
+        perform(meeting)
+    except DomainError as exc:
+        _domain_error_banner(request, exc)
+    else:
+        messages.success(request, success)
+    return redirect("panels:meeting-detail", pk=meeting.pk)
+
+
+@require_POST
+@requires(C.PANEL_CHAIR)
+def agenda_add(request: HttpRequest, pk: int) -> HttpResponse:
+    referral_id = request.POST.get("referral", "")
+    if not referral_id.isdigit():
+        messages.error(request, "Select a referral to add to the agenda")
+        return redirect("panels:meeting-detail", pk=pk)
+    return _meeting_action(
+        request,
+        pk,
+        lambda meeting: services.agenda_add_item(actor=request.user, meeting=meeting, referral=int(referral_id)),
+        f"Referral {referral_id} added to the agenda",
+    )
+
+
+@require_POST
+@requires(C.PANEL_CHAIR)
+def circulate(request: HttpRequest, pk: int) -> HttpResponse:
+    return _meeting_action(
+        request,
+        pk,
+        lambda meeting: services.meeting_circulate_papers(actor=request.user, meeting=meeting),
+        "Papers circulated. Members can now read the agenda pack and declare interests",
+    )
+
+
+@require_POST
+@requires(C.PANEL_CHAIR)
+def mark_held(request: HttpRequest, pk: int) -> HttpResponse:
+    return _meeting_action(
+        request,
+        pk,
+        lambda meeting: services.meeting_mark_held(actor=request.user, meeting=meeting),
+        "Meeting marked as held. Record a decision on each item",
+    )
+
+
+@requires(C.PANEL_CHAIR)
+def attendance(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = _visible_meeting(request.user, pk)
+    recorded = [a.member_id for a in selectors.attendance_for(meeting) if a.present]
+    form = AttendanceForm(_posted(request), initial={"present": recorded})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.attendance_record(
+                actor=request.user, meeting=meeting, present_member_ids=[m.pk for m in form.cleaned_data["present"]]
+            )
+        except NotPermitted as exc:
+            raise PermissionDenied from exc
+        except DomainError as exc:
+            form.add_domain_error(exc)
+        else:
+            messages.success(request, "Attendance recorded")
+            return redirect("panels:meeting-detail", pk=meeting.pk)
+    context = {
+        "form": form,
+        "meeting": meeting,
+        "caption": _meeting_title(meeting),
+        "title": "Record attendance",
+        "submit_label": "Save attendance",
+        "cancel_url": reverse("panels:meeting-detail", args=[meeting.pk]),
+    }
+    return _render(request, "panels/action.html", context, error_forms=[form])
+
+
+@requires(C.PANEL_CHAIR)
+def item_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    item = _visible_item(request.user, pk)
+    form = ReasonForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.agenda_withdraw_item(actor=request.user, item=item, reason=form.cleaned_data["reason"])
+        except NotPermitted as exc:
+            raise PermissionDenied from exc
+        except DomainError as exc:
+            form_add_domain_error(form, exc)
+        else:
+            messages.success(request, f"Item {item.position} withdrawn from the agenda")
+            return redirect("panels:meeting-detail", pk=item.meeting_id)
+    context = {
+        "form": form,
+        "caption": f"{_meeting_title(item.meeting)} – item {item.position}",
+        "title": "Withdraw the item from the agenda",
+        "intro": "The referral goes back to wait for a later meeting. The item keeps its number in the minutes.",
+        "submit_label": "Withdraw the item",
+        "cancel_url": reverse("panels:meeting-detail", args=[item.meeting_id]),
+    }
+    return _render(request, "panels/action.html", context, error_forms=[form])
+
+
+# --- Declarations --------------------------------------------------------------------------------
+
+
+@requires(C.PANEL_VIEW)
+def declare(request: HttpRequest, pk: int) -> HttpResponse:
+    item = _visible_item(request.user, pk)
+    member = selectors.member_for(request.user)
+    if member is None:
+        raise PermissionDenied
+    existing = item.declarations.filter(member=member).first()
+    initial = {"nature": existing.nature, "interest": existing.interest} if existing and not existing.automatic else {}
+    form = DeclarationForm(_posted(request), initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            declaration = services.declaration_record(actor=request.user, item=item, **form.cleaned_data)
+        except NotPermitted as exc:
+            raise PermissionDenied from exc
+        except DomainError as exc:
+            form_add_domain_error(form, exc)
+        else:
+            message = f"Declaration recorded for item {item.position}"
+            if declaration.recused:
+                message += ". You are recused from this item"
+            messages.success(request, message)
+            return redirect("panels:pack", pk=item.meeting_id)
+    context = {
+        "form": form,
+        "caption": f"{_meeting_title(item.meeting)} – item {item.position}",
+        "title": f"Declare an interest in item {item.position}",
+        "intro": f"{W.ReferralKind(item.referral.kind).label} for child {item.referral.request.child.initials}.",
+        "warning": (
+            f"You are already recused from this item: {existing.interest}. Anything you add is recorded with it."
+            if existing and existing.automatic
+            else ""
+        ),
+        "submit_label": "Record the declaration",
+        "cancel_url": reverse("panels:pack", args=[item.meeting_id]),
+    }
+    return _render(request, "panels/action.html", context, error_forms=[form])
+
+
+# --- The agenda pack -----------------------------------------------------------------------------
+
+
+def _recusal_text(interest: str, school: str) -> str:
+    for reason, phrase in RECUSAL_PHRASES.items():
+        if interest.startswith(reason):
+            return f"You are recused from this item because your school, {school}, {phrase}."
+    return f"You are recused from this item: {interest}."
+
+
+@requires(C.PANEL_VIEW)
+def pack(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        data = services.pack_for(meeting=pk, user=request.user, path=request.path)
+    except NotPermitted as exc:
+        if PanelMeeting.objects.filter(pk=pk).exists():
+            raise PermissionDenied from exc
+        raise Http404 from exc
+    member = selectors.member_for(request.user)
+    school = member.establishment.name if member and member.establishment else ""
+    member_id = data["viewer"]["member_id"]
+    meeting_status = MS(data["meeting"]["status"])
+    for entry in data["items"]:
+        entry["kind_label"] = W.ReferralKind(entry["kind"]).label
+        mine = next((d for d in entry["declarations"] if d["member_id"] == member_id), None)
+        if mine is not None:
+            mine["nature_label"] = W.DECLARATION_NATURE_LABELS[W.DeclarationNature(mine["nature"])]
+        entry["my_declaration"] = mine
+        if entry["you_are_recused"]:
+            entry["recusal_text"] = _recusal_text(mine["interest"] if mine else "", school)
+        entry["others"] = [
+            {
+                **d,
+                "nature_label": W.DECLARATION_NATURE_LABELS[W.DeclarationNature(d["nature"])],
+                "type_label": W.MEMBER_TYPE_LABELS[W.MemberType(d["member_type"])],
+            }
+            for d in entry["declarations"]
+            if d["member_id"] != member_id and (d["recused"] or d["nature"] != W.DeclarationNature.NONE)
+        ]
+        entry["can_declare"] = (
+            member is not None
+            and entry["status"] == AgendaItemStatus.LISTED
+            and meeting_status in (MS.SCHEDULED, MS.PAPERS_CIRCULATED, MS.HELD)
+        )
+        if not entry.get("papers_withheld"):
+            child = entry["child"]
+            child["need_label"] = NeedType(child["primary_need"]).label
+            for line in entry["cost_lines"]:
+                line["label"] = W.COST_CATEGORY_LABELS[W.CostCategory(line["category"])]
+                line["amount"] = pounds(line["annual_amount_pence"])
+            for option in entry["options"]:
+                option["cost"] = pounds(option["annual_cost_pence"]) or "Not given"
+            entry["requested"] = pounds(entry["requested_annual_cost_pence"])
+    meeting = data["meeting"]
+    held_on = date.fromisoformat(meeting["held_on"])
+    context = {
+        "pack": data,
+        "meeting": meeting,
+        "held_on": held_on,
+        "title": f"Agenda pack: panel meeting, {long_date(held_on)}",
+        "status_label": meeting_status.label,
+        "minimised": data["viewer"]["minimised"],
+    }
+    return render(request, "panels/pack.html", context)
+
+
+# --- Decisions -----------------------------------------------------------------------------------
+
+
+@requires(C.PANEL_CHAIR)
+def decide(request: HttpRequest, pk: int) -> HttpResponse:
+    item = _visible_item(request.user, pk)
+    meeting = item.meeting
+    referral = Referral.objects.prefetch_related("options__establishment", "cost_lines").get(pk=item.referral_id)
+    quorum = selectors.item_quorum(item)
+    later = selectors.later_meetings(meeting)
+    meets_need_costs = [o.annual_cost_pence for o in referral.options.all() if o.meets_need and o.annual_cost_pence]
+    initial = {
+        "participants": [m.pk for m in quorum.sitting],
+        "maintained_alternative_cost": min(meets_need_costs) if meets_need_costs else None,
+    }
+    form = DecisionForm(_posted(request), meeting=meeting, later=later, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            decision = services.decision_record(actor=request.user, item=item, **form.decision_values())
+        except DomainError as exc:
+            # The capability was checked above: a refusal here is a rule about this item
+            # (the chair made the referral), which belongs in the error summary.
+            form.add_domain_error(exc)
+        else:
+            messages.success(
+                request,
+                f"Decision recorded on item {item.position}: {W.DecisionOutcome(decision.outcome).label.lower()}",
+            )
+            return redirect("panels:meeting-detail", pk=meeting.pk)
+    if item.status != AgendaItemStatus.LISTED or meeting.status != MS.HELD:
+        problem = (
+            "This item has already been decided or withdrawn."
+            if item.status != AgendaItemStatus.LISTED
+            else "Mark the meeting as held before recording decisions."
+        )
+        if request.method != "POST":
+            messages.error(request, problem)
+            return redirect("panels:meeting-detail", pk=meeting.pk)
+    sitting_ids = {str(m.pk) for m in quorum.sitting}
+    cost_lines = [
+        {"label": W.COST_CATEGORY_LABELS[W.CostCategory(c.category)], "amount": pounds(c.annual_amount_pence)}
+        for c in referral.cost_lines.all()
+    ]
+    context = {
+        "form": form,
+        "item": item,
+        "meeting": meeting,
+        "referral": referral,
+        "caption": f"{_meeting_title(meeting)} – item {item.position}",
+        "title": f"Record the decision on item {item.position}",
+        "kind": W.ReferralKind(referral.kind).label,
+        "initials": item.referral.request.child.initials,
+        "requested": pounds(selectors.requested_total(referral)),
+        "cost_lines": cost_lines,
+        "options": [
+            {
+                "name": o.establishment.name,
+                "meets_need": o.meets_need,
+                "cost": pounds(o.annual_cost_pence) or "Not given",
+            }
+            for o in referral.options.all()
+        ],
+        "quorum": quorum,
+        "sitting_boxes": [box for box in form["participants"] if str(box.data["value"]) in sitting_ids],
+        "tests": [(form[f"{test}_answer"], form[f"{test}_text"]) for test in W.S39_TESTS],
+    }
+    return _render(request, "panels/decide.html", context, error_forms=[form])
+
+
+# --- Minutes -------------------------------------------------------------------------------------
+
+
+@requires(C.PANEL_VIEW)
+def minutes(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = _visible_meeting(request.user, pk)
+    record = PanelMinutes.objects.filter(meeting=meeting).select_related("approved_by").first()
+    is_chair = user_can(request.user, C.PANEL_CHAIR)
+    if request.GET.get("format") == "txt":
+        if record is None:
+            raise Http404
+        return _minutes_text(request, meeting, record)
+    editable = is_chair and record is not None and record.status == MinutesStatus.DRAFT
+    form = MinutesForm(_posted(request), initial={"body": record.body if record else ""}) if editable else None
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                services.minutes_update(actor=request.user, minutes=record, body=form.cleaned_data["body"])
+            except NotPermitted as exc:
+                raise PermissionDenied from exc
+            except DomainError as exc:
+                form_add_domain_error(form, exc)
+            else:
+                messages.success(request, "Draft minutes saved")
+                return redirect("panels:minutes", pk=meeting.pk)
+    context = {
+        "meeting": meeting,
+        "title": f"Minutes: {_meeting_title(meeting)}",
+        "heading": f"Minutes of the panel meeting, {long_date(meeting.held_on)}",
+        "record": record,
+        "paragraphs": [block.strip("\n") for block in record.body.split("\n\n")] if record else [],
+        "form": form,
+        "is_chair": is_chair,
+        "can_generate": is_chair and meeting.status == MS.HELD,
+        "can_approve": is_chair and meeting.status == MS.HELD and record is not None,
+    }
+    return _render(request, "panels/minutes.html", context, error_forms=[form])
+
+
+def _minutes_text(request: HttpRequest, meeting: PanelMeeting, record: PanelMinutes) -> HttpResponse:
+    """The minutes as a plain-text file. They name children by initials only; the export is
+    still logged against each child on the agenda (style.md item 15)."""
+    child_ids = list(
+        AgendaItem.objects.filter(meeting=meeting).values_list("referral__request__child_id", flat=True).distinct()
+    )
+    with transaction.atomic():
+        access_log_record_many(
+            user=request.user,
+            child_ids=sorted(child_ids),
+            object_type="panel_minutes",
+            action=AccessAction.EXPORT,
+            path=request.path,
+        )
+    status = "Approved" if record.status == MinutesStatus.APPROVED else "DRAFT – not yet approved"
+    header = f"Minutes ({status})\n\n"
+    response = HttpResponse(header + record.body, content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="panel-minutes-{meeting.held_on:%Y-%m-%d}.txt"'
+    return response
+
+
+@require_POST
+@requires(C.PANEL_CHAIR)
+def minutes_generate(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = _visible_meeting(request.user, pk)
+    try:
+        services.minutes_generate(actor=request.user, meeting=meeting)
+    except DomainError as exc:
+        _domain_error_banner(request, exc)
+        return redirect("panels:meeting-detail", pk=meeting.pk)
+    messages.success(request, "Draft minutes generated from the attendance, declarations and decisions")
+    return redirect("panels:minutes", pk=meeting.pk)
+
+
+@require_POST
+@requires(C.PANEL_CHAIR)
+def minutes_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = _visible_meeting(request.user, pk)
+    try:
+        services.minutes_approve(actor=request.user, meeting=meeting)
+    except DomainError as exc:
+        _domain_error_banner(request, exc)
+    else:
+        messages.success(request, "Minutes approved. They can no longer be changed")
+    return redirect("panels:minutes", pk=meeting.pk)
+
+
+# --- Referrals -----------------------------------------------------------------------------------
+
+
+@requires(C.PANEL_REFER)
+def referral_list(request: HttpRequest) -> HttpResponse:
+    referrals = list(selectors.referral_queryset(request.user).order_by("-referred_on", "-pk"))
+    with transaction.atomic():
+        access_log_record_many(
+            user=request.user,
+            child_ids=list(dict.fromkeys(r.request.child_id for r in referrals)),
+            object_type="panel_referral",
+            action=AccessAction.LIST,
+            path=request.path,
+        )
+    rows = [
+        {
+            "referral": r,
+            "kind": W.ReferralKind(r.kind).label,
+            "status": W.ReferralStatus(r.status).label,
+            "requested": pounds(selectors.requested_total(r)) or "Not given",
+            "missing": len(selectors.missing_for(r)) if r.status == W.ReferralStatus.AWAITING_PANEL else 0,
+        }
+        for r in referrals
+    ]
+    context = {
+        "waiting": [row for row in rows if row["referral"].status != W.ReferralStatus.DECIDED],
+        "decided": [row for row in rows if row["referral"].status == W.ReferralStatus.DECIDED],
+    }
+    return render(request, "panels/referral_list.html", context)
+
+
+def _referral_forms(
+    request: HttpRequest, referral: Referral | None, initial: dict[str, Any]
+) -> tuple[ReferralForm, list[OptionForm]]:
+    data = request.POST if request.method == "POST" else None
+    return ReferralForm(data, initial=initial), option_forms(data, referral)
+
+
+def _referral_page(
+    request: HttpRequest,
+    *,
+    form: ReferralForm,
+    options: list[OptionForm],
+    assessment: AssessmentRequest,
+    title: str,
+    submit_label: str,
+    cancel_url: str,
+) -> HttpResponse:
+    context = {
+        "form": form,
+        "options": options,
+        "req": assessment,
+        "title": title,
+        "submit_label": submit_label,
+        "cancel_url": cancel_url,
+    }
+    return _render(request, "panels/referral_form.html", context, error_forms=[form, *options])
+
+
+@requires(C.PANEL_REFER)
+def referral_create(request: HttpRequest) -> HttpResponse:
+    request_id = request.GET.get("request", "")
+    if not request_id.isdigit():
+        raise Http404
+    assessment = get_object_or_404(
+        AssessmentRequest.objects.visible_to(request.user).select_related("child"), pk=request_id
+    )
+    form, options = _referral_forms(request, None, {"kind": W.ReferralKind.INDEPENDENT_SPECIAL.value})
+    if request.method == "POST" and form.is_valid() & all([o.is_valid() for o in options]):
+        try:
+            referral = services.referral_create(
+                actor=request.user,
+                request=assessment,
+                options=[o for o in (f.option() for f in options) if o is not None],
+                cost_lines=form.cost_lines(),
+                **form.referral_values(),
+            )
+        except NotPermitted as exc:
+            raise PermissionDenied from exc
+        except DomainError as exc:
+            form.add_domain_error(exc)
+        else:
+            messages.success(request, f"Referral {referral.pk} made to the placement panel")
+            return redirect("panels:referral-detail", pk=referral.pk)
+    return _referral_page(
+        request,
+        form=form,
+        options=options,
+        assessment=assessment,
+        title="Refer to the placement panel",
+        submit_label="Save the referral",
+        cancel_url=reverse("requests:detail", args=[assessment.pk]),
+    )
+
+
+def _visible_referral(user: Any, pk: int) -> Referral:
+    return get_object_or_404(selectors.referral_queryset(user), pk=pk)
+
+
+@requires(C.PANEL_REFER)
+def referral_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    referral = _visible_referral(request.user, pk)
+    if referral.status != W.ReferralStatus.AWAITING_PANEL:
+        messages.error(request, "Only a referral awaiting the panel can be changed.")
+        return redirect("panels:referral-detail", pk=referral.pk)
+    form, options = _referral_forms(request, referral, ReferralForm.initial_for(referral))
+    if request.method == "POST" and form.is_valid() & all([o.is_valid() for o in options]):
+        try:
+            services.referral_update(
+                actor=request.user,
+                referral=referral,
+                changes=form.referral_values(),
+                options=[o for o in (f.option() for f in options) if o is not None],
+                cost_lines=form.cost_lines(),
+            )
+        except NotPermitted as exc:
+            raise PermissionDenied from exc
+        except DomainError as exc:
+            form.add_domain_error(exc)
+        else:
+            messages.success(request, "Referral updated")
+            return redirect("panels:referral-detail", pk=referral.pk)
+    return _referral_page(
+        request,
+        form=form,
+        options=options,
+        assessment=referral.request,
+        title=f"Change referral {referral.pk}",
+        submit_label="Save the changes",
+        cancel_url=reverse("panels:referral-detail", args=[referral.pk]),
+    )
+
+
+@requires(C.PANEL_REFER)
+def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    with transaction.atomic():
+        referral = _visible_referral(request.user, pk)
+        access_log_record_many(
+            user=request.user,
+            child_ids=[referral.request.child_id],
+            object_type="panel_referral",
+            action=AccessAction.VIEW,
+            path=request.path,
+        )
+    items = list(
+        referral.agenda_items.select_related("meeting").prefetch_related("decisions").order_by("meeting__held_on", "pk")
+    )
+    missing = selectors.missing_for(referral) if referral.status == W.ReferralStatus.AWAITING_PANEL else []
+    context = {
+        "referral": referral,
+        "req": referral.request,
+        "child": referral.request.child,
+        "kind": W.ReferralKind(referral.kind).label,
+        "status": W.ReferralStatus(referral.status).label,
+        "missing": [message for _, message in missing],
+        "cost_lines": [
+            {
+                "label": W.COST_CATEGORY_LABELS[W.CostCategory(c.category)],
+                "amount": pounds(c.annual_amount_pence),
+                "description": c.description,
+            }
+            for c in referral.cost_lines.all()
+        ],
+        "requested": pounds(selectors.requested_total(referral)),
+        "options": [
+            {
+                "name": o.establishment.name,
+                "meets_need": o.meets_need,
+                "reason": o.reason,
+                "cost": pounds(o.annual_cost_pence) or "Not given",
+            }
+            for o in referral.options.all()
+        ],
+        "items": [{"item": i, "decision": next(iter(i.decisions.all()), None)} for i in items],
+        "can_edit": referral.status == W.ReferralStatus.AWAITING_PANEL,
+    }
+    return render(request, "panels/referral_detail.html", context)
