@@ -43,7 +43,9 @@ DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("officer", "Priya", "Halden", (Role.SEN_OFFICER,), "Assessment and placement officer"),
     DemoUser("officer2", "Tom", "Brackley", (Role.SEN_OFFICER,), "Assessment and placement officer"),
     DemoUser("evaluator", "Grace", "Okafor", (Role.PROVISION_EVALUATOR,), "SEN provision evaluation officer"),
-    DemoUser("ep", "Daniel", "Marsh", (Role.EDUCATIONAL_PSYCHOLOGIST, Role.PANEL_MEMBER), "Senior educational psychologist"),
+    DemoUser(
+        "ep", "Daniel", "Marsh", (Role.EDUCATIONAL_PSYCHOLOGIST, Role.PANEL_MEMBER), "Senior educational psychologist"
+    ),
     DemoUser("panel", "Helen", "Frost", (Role.PANEL_MEMBER,), "Finance business partner"),
     DemoUser("headteacher", "Samuel", "Reed", (Role.PANEL_MEMBER,), "Head teacher, special school"),
     DemoUser("chair", "Amara", "Blake", (Role.PANEL_CHAIR,), "SEN manager"),
