@@ -54,5 +54,12 @@ format: venv
 static:
 	bash frontend/build.sh
 
+## Benchmarks at national size (docs/benchmarks.md): creates, migrates and loads the database in
+## BENCH_DATABASE_URL if needed (seed_national, about 10 minutes), then times every operation.
+bench: venv
+	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/senportal_bench} \
+	DEBUG=0 SECRET_KEY=benchmark-only-not-a-secret ALLOWED_HOSTS=testserver,127.0.0.1 SECURE_SSL_REDIRECT=0 \
+	LOG_LEVEL=WARNING $(PY) manage.py benchmark --prepare $(BENCH_ARGS)
+
 clean:
 	rm -rf var staticfiles .pytest_cache .mypy_cache .ruff_cache

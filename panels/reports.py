@@ -26,7 +26,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import Aggregate, Avg, Count, DurationField, ExpressionWrapper, F, Q, Sum
+from django.db.models import Aggregate, Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
 
 from panels import workflow
 from panels.models import PanelDecision, Referral
@@ -101,3 +101,34 @@ def panel_figures(*, date_from: date, date_to: date) -> PanelFigures:
         median_days_to_decision=_days(row.get("median_wait")),
         by_outcome={o.value: row[f"outcome_{o.value}"] for o in workflow.DecisionOutcome},
     )
+
+
+# --- The case lists behind the figures -----------------------------------------------------------
+
+# The figure each name stands for, so every panel number on a page can link to its rows:
+# referrals for ``referrals_received``, decisions for the rest (``outcome.<code>`` for one
+# outcome, deferrals included). Each list is the queryset the count above aggregates, filtered
+# by the same ``Q``, so ``cases_for(...).count()`` equals the figure for the same data.
+CASE_METRICS: tuple[str, ...] = (
+    "referrals_received",
+    "decided",
+    "approved",
+    *(f"outcome.{o.value}" for o in workflow.DecisionOutcome),
+)
+
+
+def cases_for(metric: str, *, date_from: date, date_to: date) -> QuerySet[Any]:
+    """The rows behind a panel figure for the dates (inclusive): ``referrals_received`` is a
+    ``Referral`` queryset; ``decided`` (also behind the requested cost and the days to
+    decision), ``approved`` (behind the agreed ceilings) and ``outcome.<code>`` are
+    ``PanelDecision`` querysets. Raises ``ValueError`` for any other name."""
+    if metric == "referrals_received":
+        return Referral.objects.filter(referred_on__gte=date_from, referred_on__lte=date_to)
+    decisions = PanelDecision.objects.decided_between(date_from, date_to)
+    if metric == "decided":
+        return decisions.filter(FINAL)
+    if metric == "approved":
+        return decisions.filter(APPROVED)
+    if metric in CASE_METRICS:
+        return decisions.filter(Q(outcome=metric.removeprefix("outcome.")))
+    raise ValueError(f"Unknown panel figure {metric!r}; use one of {', '.join(CASE_METRICS)}")

@@ -77,6 +77,8 @@ CSV_COLUMNS = (
 # Sanity limits on a return's period: longer ones are typing mistakes, and the period fee
 # (a third or a twelfth of the year) would be wrong for them.
 MAX_PERIOD_DAYS: dict[workflow.PeriodKind, int] = {W.PeriodKind.TERM: 140, W.PeriodKind.MONTH: 31}
+# The largest annual total the contract's columns hold (PositiveIntegerField on PostgreSQL).
+MAX_ANNUAL_PENCE = 2_147_483_647
 # Statuses in which the agreed total is bound by the panel's ceiling.
 CEILING_STATUSES = frozenset({S.NEGOTIATING, S.ACTIVE})
 
@@ -229,6 +231,11 @@ def _refresh_totals(contract: PlacementContract) -> None:
     """Recompute the stored quoted and agreed annual totals from the cost lines, and hold the
     agreed total to the panel's ceiling while the contract is negotiating or active."""
     quoted, agreed = W.totals(line.facts() for line in CostLine.objects.filter(contract=contract))
+    if max(quoted, agreed) > MAX_ANNUAL_PENCE:
+        # The stored totals are 32-bit integers on PostgreSQL: refuse, do not crash.
+        raise ValidationFailed(
+            "The annual cost is too large; check the amounts and periods", field="quoted_amount_pence"
+        )
     contract.quoted_annual_cost_pence = quoted
     contract.agreed_annual_cost_pence = agreed
     contract.save(update_fields=["quoted_annual_cost_pence", "agreed_annual_cost_pence", "updated_at"])

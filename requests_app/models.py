@@ -267,6 +267,13 @@ class AssessmentRequest(models.Model):
         indexes = [
             # The queues: open requests by their next target.
             models.Index(fields=["next_deadline_on", "status"], name="request_next_deadline"),
+            # The triage queue in its own order, open requests only (a tenth of the rows at national
+            # size): the first page of a filtered queue walks it and stops (docs/benchmarks.md).
+            models.Index(
+                fields=["next_deadline_on", "received_on", "id"],
+                condition=Q(status__in=OPEN),
+                name="request_open_queue",
+            ),
             # An officer's caseload, soonest first.
             models.Index(fields=["assigned_officer", "next_deadline_on"], name="request_officer_deadline"),
             # Report periods: requests received / decided / issued in a year (SEN2, dashboards).
@@ -465,6 +472,8 @@ class AdviceRequest(models.Model):
         indexes = [
             # The EP service's queue and the reg 8 timeliness report.
             models.Index(fields=["adviser_type", "received_on", "requested_on"], name="advice_queue"),
+            # The monthly metrics: advice returned in a month, for any adviser type (docs/benchmarks.md).
+            models.Index(fields=["received_on"], name="advice_received_on"),
         ]
         constraints = [
             models.CheckConstraint(condition=_in("adviser_type", AdviserType.values), name="advice_type_valid"),

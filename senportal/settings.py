@@ -67,6 +67,7 @@ try:
     BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
 except ConfigError as exc:
     _fail(str(exc))
+DATABASE_ROUTERS = ["senportal.db_router.ReportingRouter"]  # report reads to REPORTING_DATABASE_URL, if set
 
 # --- Applications -------------------------------------------------------------------------
 

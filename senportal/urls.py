@@ -12,6 +12,7 @@ api_patterns = [
     path("", include("requests_app.api.urls")),
     path("metrics/", include("senportal.dashboard.api_urls")),
     path("panel/", include("panels.api.urls")),
+    path("placements/", include("placements.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     # Keep last: a JSON 404 for any other path under /api/.

@@ -23,6 +23,7 @@ from senportal.core.api import HasCapability
 from senportal.core.models import District
 from senportal.core.roles import Capability
 from senportal.dashboard import figures
+from senportal.dashboard import sources as roof_sources
 from senportal.dashboard.models import BacklogSnapshot
 
 MONTH_PATTERN = r"^(19|20)\d{2}-(0[1-9]|1[0-2])$"
@@ -88,6 +89,15 @@ class AdviceReturnedSerializer(serializers.Serializer[Any]):
     within_6_weeks = serializers.IntegerField(help_text="Of which received within 6 weeks of being requested (reg 8)")
 
 
+PANEL_DEFS = roof_sources.DEFINITIONS
+_COUNCIL_WIDE = " Council-wide only: null for a district."
+
+
+def _extra_count(help_text: str) -> serializers.IntegerField:
+    suffix = "" if help_text.endswith(_COUNCIL_WIDE) else _COUNCIL_WIDE
+    return serializers.IntegerField(allow_null=True, help_text=help_text + suffix)
+
+
 class MonthlyMetricSerializer(serializers.Serializer[Any]):
     month = serializers.CharField(help_text="The calendar month, YYYY-MM")
     district = serializers.CharField(allow_null=True, help_text="District name; null for all districts")
@@ -125,6 +135,47 @@ class MonthlyMetricSerializer(serializers.Serializer[Any]):
         child=serializers.IntegerField(), help_text="Requests received by age on the day received"
     )
     advice_returned = serializers.DictField(child=AdviceReturnedSerializer(), help_text="By adviser type")
+    # Extra fields: the panel's and independent placements' figures (design §5). Council-wide
+    # only: null on a district's row, and on a month stored before these figures existed.
+    panel_referrals_received = _extra_count(PANEL_DEFS["panel_referrals_received"])
+    panel_decided = _extra_count(PANEL_DEFS["panel_decided"])
+    panel_approved = _extra_count(PANEL_DEFS["panel_approved"])
+    panel_approval_rate = serializers.FloatField(
+        allow_null=True, help_text=PANEL_DEFS["panel_approval_rate"] + _COUNCIL_WIDE
+    )
+    panel_decisions_by_outcome = serializers.DictField(
+        child=serializers.IntegerField(),
+        allow_null=True,
+        help_text="Decisions at meetings held in the month by outcome code, deferrals included." + _COUNCIL_WIDE,
+    )
+    panel_cost_requested_pence = _extra_count(
+        "Annual cost requested, in pence, over the month's final decisions." + _COUNCIL_WIDE
+    )
+    panel_cost_requested_approved_pence = _extra_count(
+        "Annual cost requested, in pence, over the month's approvals." + _COUNCIL_WIDE
+    )
+    panel_cost_agreed_pence = _extra_count(
+        "Agreed annual ceilings, in pence, over the month's approvals." + _COUNCIL_WIDE
+    )
+    panel_days_to_decision_sum = _extra_count(PANEL_DEFS["panel_days_to_decision"])
+    panel_days_to_decision_count = _extra_count("The final decisions the sum is over (the mean's denominator).")
+    panel_mean_days_to_decision = serializers.FloatField(
+        allow_null=True, help_text="panel_days_to_decision_sum ÷ panel_days_to_decision_count, one decimal."
+    )
+    placements_active = _extra_count("Independent placements in place on the last day of the month.")
+    placements_committed_annual_pence = _extra_count(
+        "Agreed annual cost, in pence, of the placements in place on the last day of the month."
+    )
+    placements_savings_pence = _extra_count(
+        "Quoted − agreed annual cost, in pence, of those placements (the saving from negotiation; negative "
+        "where more was agreed than quoted)."
+    )
+    placements_deductions_applied_pence = _extra_count(
+        "Confirmed attendance deductions, in pence, on returns for periods ending in the month."
+    )
+    placements_returns_below_threshold = _extra_count(
+        "Attendance returns for periods ending in the month below their clause's threshold."
+    )
     computed_at = serializers.DateTimeField(help_text="When the snapshot was taken")
 
 
@@ -191,7 +242,9 @@ class MonthlyMetricsView(_MetricsView):
         summary="Monthly figures",
         description=(
             "Stored monthly figures for each month from `from` to `to` (at most 240). Months with no "
-            "snapshot are left out. Counts per design §5; `refusal_rate` is the only rate."
+            "snapshot are left out. Counts per design §5; `refusal_rate` is the only request rate. The "
+            "`panel_…` and `placements_…` fields are council-wide: null for a district, and null for a month "
+            "stored before they existed (recompute the month to fill them)."
         ),
         parameters=[
             OpenApiParameter(

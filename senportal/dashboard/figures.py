@@ -16,8 +16,10 @@ from requests_app.models import AdviserType, RequestSource
 from requests_app.reports import AGE_BANDS, BACKLOG_AGE_BANDS, percent
 from requests_app.workflow import Status
 from senportal.core.models import NeedType
+from senportal.dashboard import sources as roof_sources
 from senportal.dashboard.models import AnnualMetric, BacklogSnapshot, MonthlyMetric
 from senportal.dashboard.services import months_between
+from senportal.db_router import reporting_reads
 
 # The monthly API's contract (design.md §5): these names never change.
 MONTHLY_COUNTS: tuple[str, ...] = (
@@ -120,6 +122,8 @@ def monthly_figures(month: date, data: dict[str, Any], *, rolling: float | None,
         }
         for adviser in AdviserType.values
     }
+    # Beyond the contract: the panel and placement fields (None on a district's row).
+    figures.update(roof_sources.monthly_extras(data))
     figures["computed_at"] = computed_at
     return figures
 
@@ -139,9 +143,12 @@ class MonthlySeries:
 def monthly_series(*, from_month: date, to_month: date, district_id: int | None) -> MonthlySeries:
     """One query: the range's snapshots plus the 11 months before (for the rolling rate)."""
     months = months_between(from_month, to_month)
-    rows = MonthlyMetric.objects.filter(
-        district_id=district_id, month__gte=add_months(from_month, 1 - ROLLING_MONTHS), month__lte=to_month
-    ).only("month", "data", "computed_at")
+    with reporting_reads():  # evaluated here: a queryset picks its database when it runs
+        rows = list(
+            MonthlyMetric.objects.filter(
+                district_id=district_id, month__gte=add_months(from_month, 1 - ROLLING_MONTHS), month__lte=to_month
+            ).only("month", "data", "computed_at")
+        )
     stored = {row.month: row for row in rows}
     figures: list[dict[str, Any] | None] = []
     for month in months:
@@ -162,7 +169,9 @@ def monthly_series(*, from_month: date, to_month: date, district_id: int | None)
 def annual_figures_for(years: list[int], *, district_id: int | None) -> dict[int, dict[str, Any]]:
     """One query: the stored annual figures of ``years`` (missing years are absent)."""
     result: dict[int, dict[str, Any]] = {}
-    for row in AnnualMetric.objects.filter(district_id=district_id, year__in=years):
+    with reporting_reads():
+        rows = list(AnnualMetric.objects.filter(district_id=district_id, year__in=years))
+    for row in rows:
         figures: dict[str, Any] = {"year": row.year}
         figures.update({name: row.data.get(name, 0) for name in ANNUAL_COUNTS})
         figures["refusal_rate_dfe"] = percent(figures["requests_decided_not_to_assess"], figures["requests_received"])

@@ -22,7 +22,9 @@ from django.utils import timezone
 from requests_app import reports as request_reports
 from senportal.core.errors import ValidationFailed
 from senportal.core.models import District
+from senportal.dashboard import sources as roof_sources
 from senportal.dashboard.models import AnnualMetric, BacklogSnapshot, MonthlyMetric
+from senportal.db_router import reporting_reads
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +57,20 @@ FIGURE_SOURCES: tuple[FigureSource, ...] = (
         monthly=request_reports.monthly_request_metrics,
         annual=request_reports.annual_request_metrics,
         backlog=request_reports.backlog_snapshot,
+    ),
+    # Council-wide only (district scopes get no keys): see senportal/dashboard/sources.py.
+    FigureSource(
+        name="panels",
+        is_metric=roof_sources.is_panel_metric,
+        cases_for=roof_sources.panel_cases_for,
+        monthly=roof_sources.panel_monthly,
+    ),
+    FigureSource(
+        name="placements",
+        is_metric=roof_sources.is_placement_metric,
+        cases_for=roof_sources.placement_cases_for,
+        monthly=roof_sources.placements_monthly,
+        backlog=roof_sources.placements_backlog,
     ),
 )
 
@@ -107,7 +123,8 @@ def metrics_compute_month(*, month_start: date) -> int:
     written = 0
     with transaction.atomic():
         for district_id in _scopes():
-            data = _merge([compute(month_start=month, district_id=district_id) for compute in sources])
+            with reporting_reads():  # the aggregates read the replica, if there is one
+                data = _merge([compute(month_start=month, district_id=district_id) for compute in sources])
             MonthlyMetric.objects.update_or_create(
                 month=month, district_id=district_id, defaults={"data": data, "computed_at": timezone.now()}
             )
@@ -124,7 +141,8 @@ def metrics_compute_year(*, year: int) -> int:
     written = 0
     with transaction.atomic():
         for district_id in _scopes():
-            data = _merge([compute(year=year, district_id=district_id) for compute in sources])
+            with reporting_reads():
+                data = _merge([compute(year=year, district_id=district_id) for compute in sources])
             AnnualMetric.objects.update_or_create(
                 year=year, district_id=district_id, defaults={"data": data, "computed_at": timezone.now()}
             )
@@ -160,11 +178,13 @@ def backlog_snapshot_take(*, on: date) -> BacklogSnapshot:
     """Store the backlog on ``on`` (the nightly job: today), all districts and per district."""
     sources = [s.backlog for s in FIGURE_SOURCES if s.backlog is not None]
     with transaction.atomic():
-        data = _merge([compute(on=on) for compute in sources])
-        data["districts"] = {
-            str(district_id): _merge([compute(on=on, district_id=district_id) for compute in sources])
-            for district_id in _scopes()[1:]
-        }
+        districts = _scopes()[1:]
+        with reporting_reads():
+            data = _merge([compute(on=on) for compute in sources])
+            data["districts"] = {
+                str(district_id): _merge([compute(on=on, district_id=district_id) for compute in sources])
+                for district_id in districts
+            }
         snapshot, _ = BacklogSnapshot.objects.update_or_create(
             on=on, defaults={"data": data, "computed_at": timezone.now()}
         )

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from django.http import HttpResponse
@@ -32,12 +33,20 @@ def neutralise(value: Any) -> Any:
     return value
 
 
+def pounds(pence: int) -> str:
+    """Integer pence as pounds with commas and pence: 123456789 -> "£1,234,567.89"; a negative
+    amount gets a minus sign (U+2212, which no spreadsheet reads as a formula)."""
+    sign = "\u2212" if pence < 0 else ""
+    whole, part = divmod(abs(pence), 100)
+    return f"{sign}£{whole:,}.{part:02d}"
+
+
 @dataclass
 class Cell:
     value: Any = None
     url: str | None = None
     hidden: str = ""  # read to screen-reader users after a linked number ("requests received in May")
-    kind: str = "count"  # count | percent | text
+    kind: str = "count"  # count | percent | money (integer pence) | decimal (one place) | text
 
     @property
     def display(self) -> str:
@@ -45,16 +54,23 @@ class Cell:
             return "No data"
         if self.kind == "percent":
             return f"{self.value:.1f}%"
+        if self.kind == "money":
+            return pounds(self.value)
+        if self.kind == "decimal":
+            return f"{self.value:.1f}"
         if isinstance(self.value, date):
             return f"{self.value:%-d %b %Y}"
         return str(self.value)
 
     @property
     def numeric(self) -> bool:
-        return self.kind in ("count", "percent")
+        return self.kind in ("count", "percent", "money", "decimal")
 
     @property
     def export_value(self) -> Any:
+        # Money leaves as a number of pounds (the column header says "(£)"), so a spreadsheet can add it up.
+        if self.kind == "money" and self.value is not None:
+            return Decimal(self.value) / 100
         return self.value
 
 

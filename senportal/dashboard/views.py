@@ -27,6 +27,8 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from panels.models import PanelDecision, Referral
+from placements.models import PlacementContract
 from requests_app.models import AdviceRequest, AdviserType, AssessmentRequest
 from requests_app.reports import BACKLOG_AGE_BAND_LABELS, metric_label, percent
 from requests_app.workflow import STATUS_LABELS, Status
@@ -35,9 +37,10 @@ from senportal.core.forms import GovukForm
 from senportal.core.models import AccessAction, District
 from senportal.core.roles import Capability, user_can
 from senportal.dashboard import figures
+from senportal.dashboard import sources as roof_sources
 from senportal.dashboard.models import BacklogSnapshot, MonthlyMetric
-from senportal.dashboard.services import FIGURE_SOURCES, figure_source_for, months_between, previous_month
-from senportal.dashboard.tables import EXPORT_FORMATS, Cell, Table, export_response
+from senportal.dashboard.services import figure_source_for, months_between, previous_month
+from senportal.dashboard.tables import EXPORT_FORMATS, Cell, Table, export_response, pounds
 
 C = Capability
 MONTH_RE = re.compile(r"^(19|20)\d{2}-(0[1-9]|1[0-2])$")
@@ -87,8 +90,13 @@ def cases_url(
 
 
 def request_detail_url(pk: int) -> str | None:
+    return _detail_url("requests:detail", pk)
+
+
+def _detail_url(name: str, pk: int) -> str | None:
+    """The page of one row, or None where that page does not exist (yet)."""
     try:
-        return reverse("requests:detail", args=[pk])
+        return reverse(name, args=[pk])
     except NoReverseMatch:
         return None
 
@@ -553,6 +561,199 @@ def _charts(series: figures.MonthlySeries, backlog: dict[str, Any] | None) -> li
     return charts
 
 
+# --- Panel and placement sections (council-wide only: see sources.py) ------------------------
+
+# (stored or derived field, cell kind, what a linked number counts; "" for a rate, not linked)
+PANEL_COLUMNS: list[tuple[str, str, str]] = [
+    ("panel_referrals_received", "count", "referrals to the panel"),
+    ("panel_decided", "count", "panel decisions"),
+    ("panel_approved", "count", "panel approvals"),
+    ("panel_approval_rate", "percent", ""),
+    ("panel_mean_days_to_decision", "decimal", ""),
+]
+PANEL_OUTCOME_COLUMNS: list[tuple[str, str, str]] = [
+    (f"panel_decisions.outcome.{code}", "count", f"panel decisions: {label.lower()}")
+    for code, label in roof_sources.OUTCOME_LABELS.items()
+]
+PANEL_COST_COLUMNS: list[tuple[str, str, str]] = [
+    ("panel_cost_requested_pence", "money", "annual cost requested, all panel decisions"),
+    ("panel_cost_requested_approved_pence", "money", "annual cost requested, panel approvals"),
+    ("panel_cost_agreed_pence", "money", "agreed annual ceilings, panel approvals"),
+]
+PLACEMENT_COLUMNS: list[tuple[str, str, str]] = [
+    ("placements_active", "count", "independent placements in place at the month end"),
+    ("placements_committed_annual_pence", "money", "committed annual spend at the month end"),
+    ("placements_savings_pence", "money", "savings from negotiation at the month end"),
+]
+DEDUCTION_COLUMNS: list[tuple[str, str, str]] = [
+    ("placements_deductions_applied_pence", "money", "attendance deductions applied"),
+    ("placements_returns_below_threshold", "count", "attendance returns below threshold"),
+]
+# The figures that say a service is in use (any non-zero in the range shows the sections).
+IN_USE = ("panel_referrals_received", "panel_decided", "placements_active", "placements_returns_below_threshold")
+
+
+def _figure(found: dict[str, Any] | None, key: str) -> Any:
+    if found is None:
+        return None
+    if key.startswith("panel_decisions.outcome."):
+        by_outcome = found.get("panel_decisions_by_outcome")
+        return None if by_outcome is None else by_outcome.get(key.rsplit(".", 1)[1], 0)
+    return found.get(key)
+
+
+def _extra_rows(series: figures.MonthlySeries, columns: list[tuple[str, str, str]], *, link: bool) -> list[list[Cell]]:
+    rows: list[list[Cell]] = []
+    for month, found in zip(series.months, series.figures, strict=True):
+        label = figures.month_label(month)
+        row = [_text(label)]
+        for key, kind, what in columns:
+            value = _figure(found, key)
+            linked = link and bool(what) and value is not None
+            row.append(
+                Cell(
+                    value,
+                    url=cases_url(key, month=month) if linked else None,
+                    hidden=f" {what} in {label}" if linked else "",
+                    kind=kind,
+                )
+            )
+        rows.append(row)
+    return rows
+
+
+def extras_in_use(series: figures.MonthlySeries, backlog_data: dict[str, Any] | None) -> bool:
+    """Whether the range (or the latest snapshot) has any panel or placement activity."""
+    months = any(f and any(f.get(k) for k in IN_USE) for f in series.figures)
+    return months or bool(backlog_data and backlog_data.get("placements_active"))
+
+
+def _extra_tables(series: figures.MonthlySeries, *, panel_links: bool, placement_links: bool) -> list[Table]:
+    defs = roof_sources.DEFINITIONS
+    return [
+        Table(
+            "panel",
+            "Referrals to the placement panel and its decisions each month",
+            [
+                "Month",
+                "Referrals received",
+                "Decided",
+                "Approved",
+                "Approval rate",
+                "Mean days from referral to decision",
+            ],
+            _extra_rows(series, PANEL_COLUMNS, link=panel_links),
+            description=" ".join(
+                defs[k]
+                for k in (
+                    "panel_referrals_received",
+                    "panel_decided",
+                    "panel_approval_rate",
+                    "panel_days_to_decision",
+                )
+            ),
+        ),
+        Table(
+            "panel_outcomes",
+            "Panel decisions by outcome each month",
+            ["Month", *(label for label in roof_sources.OUTCOME_LABELS.values())],
+            _extra_rows(series, PANEL_OUTCOME_COLUMNS, link=panel_links),
+            description="Every outcome recorded at meetings held in the month, deferrals included.",
+        ),
+        Table(
+            "panel_cost",
+            "Annual cost requested and agreed at the panel each month",
+            [
+                "Month",
+                "Requested, all decisions (£)",
+                "Requested, approvals (£)",
+                "Agreed ceilings, approvals (£)",
+            ],
+            _extra_rows(series, PANEL_COST_COLUMNS, link=panel_links),
+            description=defs["panel_cost"].replace("in pence", "in pounds"),
+        ),
+        Table(
+            "placements",
+            "Independent placements at each month end",
+            ["Month", "Placements in place", "Committed annual spend (£)", "Savings from negotiation (£)"],
+            _extra_rows(series, PLACEMENT_COLUMNS, link=placement_links),
+            description=defs["placements_in_place"],
+        ),
+        Table(
+            "placements_deductions",
+            "Attendance deductions on independent placements each month",
+            ["Month", "Deductions applied (£)", "Returns below threshold"],
+            _extra_rows(series, DEDUCTION_COLUMNS, link=placement_links),
+            description=defs["placements_deductions"].replace("in pence, ", ""),
+        ),
+    ]
+
+
+def _extra_charts(series: figures.MonthlySeries) -> list[dict[str, Any]]:
+    labels = [f"{m:%b %Y}" for m in series.months]
+
+    def column(key: str, *, money: bool = False) -> list[Any]:
+        values = [_figure(found, key) for found in series.figures]
+        return [v / 100 if money and v is not None else v for v in values]
+
+    def chart(chart_id: str, kind: str, unit: str, *series_spec: tuple[str, str]) -> dict[str, Any]:
+        money = unit == "money"
+        return {
+            "id": chart_id,
+            "kind": kind,
+            "unit": unit,
+            "labels": labels,
+            "series": [{"label": label, "data": column(key, money=money)} for label, key in series_spec],
+        }
+
+    return [
+        chart(
+            "panel_counts",
+            "bar",
+            "count",
+            ("Referrals received", "panel_referrals_received"),
+            ("Decided", "panel_decided"),
+        ),
+        chart("panel_rate", "line", "percent", ("Approval rate", "panel_approval_rate")),
+        chart(
+            "panel_cost",
+            "bar",
+            "money",
+            ("Requested (approvals)", "panel_cost_requested_approved_pence"),
+            ("Agreed ceilings", "panel_cost_agreed_pence"),
+        ),
+        chart("panel_days", "line", "days", ("Mean days to decision", "panel_mean_days_to_decision")),
+        chart("placements_active", "line", "count", ("Placements in place", "placements_active")),
+        chart("placements_spend", "line", "money", ("Committed spend", "placements_committed_annual_pence")),
+        chart("placements_savings", "line", "money", ("Savings", "placements_savings_pence")),
+        chart("placements_deductions", "bar", "money", ("Deductions applied", "placements_deductions_applied_pence")),
+    ]
+
+
+def _placements_today(snapshot: BacklogSnapshot | None, *, link: bool) -> list[dict[str, Any]]:
+    """The latest nightly snapshot's "as at" placement figures, for a summary list."""
+    data = snapshot.data if snapshot else {}
+    if snapshot is None or "placements_active" not in data:
+        return []
+    rows = []
+    for key, title, kind, what in (
+        ("placements_active", "Placements in place", "count", "placements in place"),
+        ("placements_committed_annual_pence", "Committed annual spend", "money", "committed annual spend"),
+        ("placements_savings_pence", "Savings from negotiation", "money", "savings from negotiation"),
+        ("placements_deductions_applied_pence", "Deductions applied to date", "money", "deductions applied to date"),
+    ):
+        value = data.get(key, 0)
+        rows.append(
+            {
+                "title": title,
+                "display": pounds(value) if kind == "money" else str(value),
+                "url": cases_url(key, on=snapshot.on) if link else None,
+                "hidden": f" {what}",
+            }
+        )
+    return rows
+
+
 # --- Pages -----------------------------------------------------------------------------------
 
 
@@ -569,6 +770,13 @@ def home(request: HttpRequest) -> HttpResponse:
     snapshot = BacklogSnapshot.objects.filter(on__lte=today).order_by("-on").first()
     backlog = figures.backlog_figures(snapshot, district_id=period.district_id) if snapshot else None
     tables = _home_tables(series, annual, backlog, snapshot.on if snapshot else None, period.district_id)
+    # Panel and placement figures are stored for the whole council only.
+    council_wide = period.district is None
+    panel_links = user_can(request.user, C.PANEL_VIEW) and user_can(request.user, C.REQUEST_VIEW)
+    placement_links = user_can(request.user, C.PLACEMENT_VIEW) and user_can(request.user, C.REQUEST_VIEW)
+    if council_wide:
+        tables += _extra_tables(series, panel_links=panel_links, placement_links=placement_links)
+    in_use = council_wide and extras_in_use(series, snapshot.data if snapshot else None)
     try:
         exported = _export_or_none(request, tables, stem="dashboard")
     except _BadRequest:
@@ -582,7 +790,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "period": period,
         "period_label": f"{figures.month_label(period.from_month)} to {figures.month_label(period.to_month)}",
         "tables": {t.key: t for t in tables},
-        "charts": _charts(series, backlog),
+        "charts": _charts(series, backlog) + (_extra_charts(series) if in_use else []),
         "missing_months": [figures.month_label(m) for m, f in zip(series.months, series.figures, strict=True) if not f],
         "annual": [annual[y] for y in sorted(annual)],
         "backlog": backlog,
@@ -598,7 +806,10 @@ def home(request: HttpRequest) -> HttpResponse:
         ),
         "oldest_url": request_detail_url(oldest["request_id"]) if oldest else None,
         "definitions": figures.DEFINITIONS,
-        "panel_figures_ready": any(s.name in ("panels", "placements") for s in FIGURE_SOURCES),
+        "council_wide": council_wide,
+        "extras_in_use": in_use,
+        "placements_today": _placements_today(snapshot, link=placement_links) if in_use else [],
+        "extra_definitions": roof_sources.DEFINITIONS,
         "report_month": f"{period.to_month:%Y-%m}",
     }
     return render(request, "dashboard/home.html", context)
@@ -627,6 +838,28 @@ def _pagination(page: Any, query: str) -> dict[str, Any]:
 
 CASE_HEADERS = ["Reference", "Child", "District", "Received", "Stage", "Decision whether to assess", "Plan decision"]
 ADVICE_HEADERS = ["Reference", "Child", "District", "Adviser type", "Requested", "Target", "Received"]
+REFERRAL_HEADERS = ["Referral", "Child", "District", "Referred", "Kind", "Proposed setting", "Status"]
+DECISION_HEADERS = [
+    "Referral",
+    "Child",
+    "District",
+    "Referred",
+    "Decided",
+    "Outcome",
+    "Days",
+    "Requested a year",
+    "Ceiling a year",
+]
+CONTRACT_HEADERS = [
+    "Contract",
+    "Child",
+    "District",
+    "Provider",
+    "Placement",
+    "Quoted a year",
+    "Agreed a year",
+    "Saving",
+]
 
 
 def _case_row(request_obj: AssessmentRequest) -> list[Any]:
@@ -663,6 +896,124 @@ def _advice_row(advice: AdviceRequest) -> list[Any]:
     ]
 
 
+def _referral_row(referral: Referral) -> list[Any]:
+    child = referral.request.child
+    return [
+        f"Referral {referral.pk}",
+        child.full_name,
+        child.district.name,
+        referral.referred_on,
+        referral.get_kind_display(),
+        referral.proposed_establishment.name if referral.proposed_establishment else None,
+        referral.get_status_display(),
+    ]
+
+
+def _decision_row(decision: PanelDecision) -> list[Any]:
+    referral = decision.item.referral
+    child = referral.request.child
+    held_on = decision.item.meeting.held_on
+    ceiling = decision.agreed_annual_ceiling_pence
+    return [
+        f"Referral {referral.pk}",
+        child.full_name,
+        child.district.name,
+        referral.referred_on,
+        held_on,
+        decision.get_outcome_display(),
+        (held_on - referral.referred_on).days,
+        pounds(decision.requested_annual_cost_pence),
+        pounds(ceiling) if ceiling is not None else None,
+    ]
+
+
+def _contract_row(contract: PlacementContract) -> list[Any]:
+    if contract.ended_on:
+        dates = f"{contract.start_on:%-d %b %Y} to {contract.ended_on:%-d %b %Y} (ended)"
+    elif contract.end_on:
+        dates = f"{contract.start_on:%-d %b %Y} to {contract.end_on:%-d %b %Y} (planned)"
+    else:
+        dates = f"from {contract.start_on:%-d %b %Y}"
+    return [
+        str(contract),
+        contract.child.full_name,
+        contract.child.district.name,
+        contract.provider.establishment.name,
+        f"{contract.get_status_display()}: {dates}",
+        pounds(contract.quoted_annual_cost_pence),
+        pounds(contract.agreed_annual_cost_pence),
+        pounds(contract.saving_pence),
+    ]
+
+
+@dataclass(frozen=True)
+class CaseKind:
+    """How the case list shows one kind of row: the columns, the child it names (for the
+    access log), the page it links to and the capability needed to list it."""
+
+    headers: list[str]
+    row: Callable[[Any], list[Any]]
+    object_type: str
+    child_id: Callable[[Any], int]
+    url: Callable[[Any], str | None]
+    prepare: Callable[[QuerySet[Any]], QuerySet[Any]]
+    capability: Capability | None = None
+
+
+CASE_KINDS: dict[type, CaseKind] = {
+    AssessmentRequest: CaseKind(
+        CASE_HEADERS,
+        _case_row,
+        "assessment_request",
+        lambda o: int(o.child_id),
+        lambda o: request_detail_url(o.pk),
+        lambda qs: qs.select_related("child", "child__district").order_by("received_on", "pk"),
+    ),
+    AdviceRequest: CaseKind(
+        ADVICE_HEADERS,
+        _advice_row,
+        "advice_request",
+        lambda o: int(o.request.child_id),
+        lambda o: request_detail_url(o.request_id),
+        lambda qs: qs.select_related("request", "request__child", "request__child__district").order_by(
+            "requested_on", "pk"
+        ),
+    ),
+    Referral: CaseKind(
+        REFERRAL_HEADERS,
+        _referral_row,
+        "panel_referral",
+        lambda o: int(o.request.child_id),
+        lambda o: _detail_url("panels:referral-detail", o.pk),
+        lambda qs: qs.select_related("request__child__district", "proposed_establishment").order_by(
+            "referred_on", "pk"
+        ),
+        C.PANEL_VIEW,
+    ),
+    PanelDecision: CaseKind(
+        DECISION_HEADERS,
+        _decision_row,
+        "panel_decision",
+        lambda o: int(o.item.referral.request.child_id),
+        lambda o: _detail_url("panels:referral-detail", o.item.referral_id),
+        lambda qs: qs.select_related("item__meeting", "item__referral__request__child__district").order_by(
+            "item__meeting__held_on", "pk"
+        ),
+        C.PANEL_VIEW,
+    ),
+    PlacementContract: CaseKind(
+        CONTRACT_HEADERS,
+        _contract_row,
+        "placement_contract",
+        lambda o: int(o.child_id),
+        lambda o: _detail_url("placements:contract-detail", o.pk),
+        # contracts_for orders by provider and reference already.
+        lambda qs: qs.select_related("child__district", "provider__establishment"),
+        C.PLACEMENT_VIEW,
+    ),
+}
+
+
 @dataclass
 class CaseQuery:
     metric: str
@@ -670,6 +1021,7 @@ class CaseQuery:
     period_label: str
     where: dict[str, Any]
     district: District | None
+    note: str = ""
 
 
 def _case_query(request: HttpRequest) -> CaseQuery | str:
@@ -706,19 +1058,23 @@ def _case_query(request: HttpRequest) -> CaseQuery | str:
         where["district_id"] = district.pk
     try:
         source.cases_for(metric, **where)
+    except roof_sources.CouncilWideOnly:
+        return "Panel and placement figures are kept for the whole council only: leave out the district."
     except ValueError:
         return "That figure needs a different kind of period (a month or year for counts, a date for the backlog)."
-    try:
-        label = metric_label(metric)
-    except LookupError:
-        label = metric
-    return CaseQuery(metric, label, period_label, where, district)
+    label = roof_sources.metric_label(metric)
+    if label is None:
+        try:
+            label = metric_label(metric)
+        except LookupError:
+            label = metric
+    return CaseQuery(metric, label, period_label, where, district, roof_sources.case_note(metric, where))
 
 
 @requires(C.REPORTS_VIEW)
 def cases(request: HttpRequest) -> HttpResponse:
     # Case lists name children: the reader must also be allowed to open requests
-    # (AssessmentRequest.objects.visible_to's rule).
+    # (AssessmentRequest.objects.visible_to's rule), and panel or placement business for those lists.
     if not user_can(request.user, C.REQUEST_VIEW):
         raise PermissionDenied
     query = _case_query(request)
@@ -727,19 +1083,11 @@ def cases(request: HttpRequest) -> HttpResponse:
     source = figure_source_for(query.metric)
     assert source is not None
     qs: QuerySet[Any] = source.cases_for(query.metric, **query.where)
-    advice = qs.model is AdviceRequest
-    if advice:
-        qs = qs.select_related("request", "request__child", "request__child__district").order_by("requested_on", "pk")
-        headers, make_row, object_type = ADVICE_HEADERS, _advice_row, "advice_request"
-    else:
-        qs = qs.select_related("child", "child__district").order_by("received_on", "pk")
-        headers, make_row, object_type = CASE_HEADERS, _case_row, "assessment_request"
-
-    def child_id(obj: Any) -> int:
-        return int(obj.request.child_id if advice else obj.child_id)
-
-    def request_id(obj: Any) -> int:
-        return int(obj.request_id if advice else obj.pk)
+    kind = CASE_KINDS[qs.model]
+    if kind.capability is not None and not user_can(request.user, kind.capability):
+        raise PermissionDenied
+    qs = kind.prepare(qs)
+    headers, make_row, object_type = kind.headers, kind.row, kind.object_type
 
     fmt = request.GET.get("format")
     if fmt is not None:
@@ -751,7 +1099,7 @@ def cases(request: HttpRequest) -> HttpResponse:
         with transaction.atomic():
             access_log_record_many(
                 user=request.user,
-                child_ids=[child_id(o) for o in objects],
+                child_ids=[kind.child_id(o) for o in objects],
                 object_type=object_type,
                 action=AccessAction.EXPORT,
                 path=request.get_full_path(),
@@ -765,12 +1113,12 @@ def cases(request: HttpRequest) -> HttpResponse:
     with transaction.atomic():
         access_log_record_many(
             user=request.user,
-            child_ids=[child_id(o) for o in objects],
+            child_ids=[kind.child_id(o) for o in objects],
             object_type=object_type,
             action=AccessAction.LIST,
             path=request.get_full_path(),
         )
-    rows = [{"cells": make_row(o), "url": request_detail_url(request_id(o))} for o in objects]
+    rows = [{"cells": make_row(o), "url": kind.url(o)} for o in objects]
     params = request.GET.copy()
     params.pop("page", None)
     context = {

@@ -70,6 +70,22 @@ const directLabels = {
   },
 };
 
+// Money arrives in pounds (the page's tables show pence); written "£12,345".
+const POUNDS = new Intl.NumberFormat("en-GB", { style: "currency", currency: "GBP", maximumFractionDigits: 0 });
+
+function formatValue(value, unit) {
+  if (unit === "percent") {
+    return `${value}%`;
+  }
+  if (unit === "money") {
+    return POUNDS.format(value);
+  }
+  if (unit === "days") {
+    return `${value} days`;
+  }
+  return value;
+}
+
 function buildChart(canvas, spec) {
   const percent = spec.unit === "percent";
   const datasets = spec.series.map((series, index) => {
@@ -109,7 +125,7 @@ function buildChart(canvas, spec) {
         tooltip: {
           callbacks: {
             label: (item) =>
-              `${item.dataset.label}: ${item.raw === null ? "no data" : item.raw}${percent ? "%" : ""}`,
+              `${item.dataset.label}: ${item.raw === null ? "no data" : formatValue(item.raw, spec.unit)}`,
           },
         },
       },
@@ -117,7 +133,10 @@ function buildChart(canvas, spec) {
         y: {
           beginAtZero: true,
           suggestedMax: percent ? 100 : undefined,
-          ticks: { callback: (value) => (percent ? `${value}%` : value), precision: percent ? 1 : 0 },
+          ticks: {
+            callback: (value) => formatValue(value, spec.unit),
+            precision: percent || spec.unit === "days" ? 1 : 0,
+          },
         },
       },
     },

@@ -4,7 +4,9 @@ Order: reference data and users, the live demo queue (``DEMO-``), the panel, the
 county history since January 2016 (``HIST-``, requests_app.history: it counts the live requests
 already in each month towards that month's calibrated total), and last the dashboard snapshots
 for every month with requests and today's backlog, so the dashboard tells the story at once.
-``--no-history`` leaves the history out (quick runs and tests).
+``--no-history`` leaves the history out, and with it the backfill of the dashboard figures
+(quick runs and tests; ``manage.py compute_metrics --from YYYY-MM --to YYYY-MM --backlog`` fills
+them in later).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from panels import demo as panels_demo
+from placements import demo as placements_demo
 from requests_app import demo as requests_demo
 from requests_app import history as requests_history
 from requests_app.models import AssessmentRequest
@@ -58,13 +61,17 @@ class Command(BaseCommand):
             self.stdout.write(f"Requests: {live.message()}")
             panel = panels_demo.seed(rng)
             self.stdout.write(f"Panel: {panel.message()}")
+            self.stdout.write(f"Placements: {placements_demo.seed(rng, timezone.localdate()).message()}")
             added = not (live.skipped and panel.skipped)
             if not options["no_history"]:
                 # Its own generator, so the history is the same whatever the live demo drew.
                 history = requests_history.seed_history(random.Random(options["seed"]))
                 self.stdout.write(f"History: {history.message()}")
                 added = added or not history.skipped
-        self._snapshots(refresh=added)
+        if options["no_history"]:
+            self.stdout.write("Dashboard figures not computed (--no-history): see manage.py compute_metrics.")
+        else:
+            self._snapshots(refresh=added)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready in {time.monotonic() - started:.1f} s"))
 
     def _snapshots(self, *, refresh: bool) -> None:
@@ -79,8 +86,10 @@ class Command(BaseCommand):
             self.stdout.write("Dashboard figures already stored: not recomputed.")
             return
         started = time.monotonic()
-        result = dashboard_services.metrics_compute_range(from_month=first.replace(day=1), to_month=this_month)
-        dashboard_services.backlog_snapshot_take(on=today)
+        # One transaction: on SQLite a commit per month costs more than the month's queries.
+        with transaction.atomic():
+            result = dashboard_services.metrics_compute_range(from_month=first.replace(day=1), to_month=this_month)
+            dashboard_services.backlog_snapshot_take(on=today)
         self.stdout.write(
             f"Dashboard: {len(result.months)} months ({result.months[0]:%b %Y} to {result.months[-1]:%b %Y}), "
             f"{len(result.years)} years and today's backlog stored in {time.monotonic() - started:.1f} s"

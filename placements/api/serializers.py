@@ -1,0 +1,426 @@
+"""Serializers for the placements API: output shapes, and one small input serializer per action.
+
+Input serializers check shape only (types, ranges, choices); every business rule is in
+``placements.services``. Amounts are integer pence in and out. Output serializers read only
+what the views' querysets loaded, so a page of 50 costs the same queries as a page of 1. Every
+serializer lists its ``fields``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from placements import reports, workflow
+from placements.models import (
+    AttendanceReturn,
+    CostLine,
+    Deduction,
+    NegotiationRound,
+    PenaltyClause,
+    PlacementContract,
+    Provider,
+)
+from placements.services import CSV_COLUMNS
+from senportal.core.models import NeedType
+
+W = workflow
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2100, 12, 31)
+MAX_ID = 2**31 - 1
+# The largest amount the API takes (£10,000,000.00): anything above is a typing mistake.
+MAX_PENCE = 1_000_000_000
+MAX_SESSIONS = 100_000
+MAX_CSV_CHARS = 2_000_000
+
+
+def _choices(enum_cls: Any) -> list[tuple[str, str]]:
+    return [(member.value, member.label) for member in enum_cls]
+
+
+def choice(choices: list[tuple[str, str]], **kwargs: Any) -> serializers.ChoiceField:
+    """A choice field whose enum stays inline in the schema: several apps have fields named
+    ``status`` or ``category`` with different choices, and one shared enum name would clash."""
+    values: list[Any] = [value for value, _ in choices]
+    schema: dict[str, Any] = {"allOf": [{"type": "string", "enum": values}]}
+    if kwargs.get("allow_null"):
+        schema["nullable"] = True
+
+    @extend_schema_field(schema)
+    class InlineChoiceField(serializers.ChoiceField):
+        pass
+
+    return InlineChoiceField(choices=choices, **kwargs)
+
+
+def _date(**kwargs: Any) -> serializers.DateField:
+    return serializers.DateField(
+        validators=[MinValueValidator(EARLIEST_DATE), MaxValueValidator(LATEST_DATE)], **kwargs
+    )
+
+
+def _pence(**kwargs: Any) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=0, max_value=MAX_PENCE, **kwargs)
+
+
+def _id(**kwargs: Any) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+
+
+# --- Output --------------------------------------------------------------------------------------
+
+
+class PlacementEstablishmentSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField(read_only=True)
+    urn = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    type_group = serializers.CharField(read_only=True)
+
+
+class ProviderSerializer(serializers.ModelSerializer[Provider]):
+    establishment = PlacementEstablishmentSerializer(read_only=True)
+    procurement_route = choice(_choices(W.ProcurementRoute), read_only=True)
+
+    class Meta:
+        model = Provider
+        fields = [
+            "id",
+            "establishment",
+            "procurement_route",
+            "framework_lot",
+            "fee_bands",
+            "fee_min_annual_pence",
+            "fee_max_annual_pence",
+            "contact_name",
+            "contact_email",
+            "contact_phone",
+            "notes",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class PlacementProviderRefSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(source="establishment.name", read_only=True)
+
+
+class PlacementChildRefSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(source="full_name", read_only=True)
+    primary_need = choice(list(NeedType.choices), read_only=True)
+
+
+class PlacementContractListSerializer(serializers.ModelSerializer[PlacementContract]):
+    status = choice(_choices(W.ContractStatus), read_only=True)
+    child = PlacementChildRefSerializer(read_only=True)
+    provider = PlacementProviderRefSerializer(read_only=True)
+    panel_decision_id = serializers.IntegerField(read_only=True)
+    ceiling_pence = serializers.IntegerField(source="panel_decision.agreed_annual_ceiling_pence", read_only=True)
+    saving_pence = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = PlacementContract
+        fields = [
+            "id",
+            "reference",
+            "status",
+            "child",
+            "provider",
+            "panel_decision_id",
+            "ceiling_pence",
+            "start_on",
+            "end_on",
+            "ended_on",
+            "annual_review_on",
+            "quoted_annual_cost_pence",
+            "agreed_annual_cost_pence",
+            "saving_pence",
+        ]
+        read_only_fields = fields
+
+
+class PlacementCostLineSerializer(serializers.ModelSerializer[CostLine]):
+    category = choice(_choices(W.CostCategory), read_only=True)
+    period = choice(_choices(W.Period), read_only=True)
+    quoted_annual_pence = serializers.IntegerField(read_only=True)
+    agreed_annual_pence = serializers.IntegerField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = CostLine
+        fields = [
+            "id",
+            "category",
+            "description",
+            "quoted_amount_pence",
+            "agreed_amount_pence",
+            "period",
+            "periods_per_year",
+            "quoted_annual_pence",
+            "agreed_annual_pence",
+        ]
+        read_only_fields = fields
+
+
+class PlacementNegotiationRoundSerializer(serializers.ModelSerializer[NegotiationRound]):
+    class Meta:
+        model = NegotiationRound
+        fields = ["id", "round_no", "on", "provider_offer_pence", "council_counter_offer_pence", "notes"]
+        read_only_fields = fields
+
+
+class PlacementPenaltyClauseSerializer(serializers.ModelSerializer[PenaltyClause]):
+    rule = choice(_choices(W.PenaltyRule), read_only=True)
+
+    class Meta:
+        model = PenaltyClause
+        fields = [
+            "threshold_percent",
+            "rule",
+            "deduction_percent",
+            "per_session_pence",
+            "authorised_counts_as_attended",
+        ]
+        read_only_fields = fields
+
+
+class PlacementDeductionSerializer(serializers.ModelSerializer[Deduction]):
+    status = choice(_choices(W.DeductionStatus), read_only=True)
+    working = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = Deduction
+        fields = ["id", "amount_pence", "period_fee_pence", "working", "status", "waived_reason", "decided_at"]
+        read_only_fields = fields
+
+
+class PlacementAttendanceReturnSerializer(serializers.ModelSerializer[AttendanceReturn]):
+    period_kind = choice(_choices(W.PeriodKind), read_only=True)
+    deduction = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AttendanceReturn
+        fields = [
+            "id",
+            "period_kind",
+            "period_start",
+            "period_end",
+            "sessions_possible",
+            "sessions_attended",
+            "authorised_absence",
+            "unauthorised_absence",
+            "version",
+            "deduction",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(PlacementDeductionSerializer(allow_null=True))
+    def get_deduction(self, obj: AttendanceReturn) -> dict[str, Any] | None:
+        try:
+            deduction = obj.deduction
+        except Deduction.DoesNotExist:
+            return None
+        return dict(PlacementDeductionSerializer(deduction).data)
+
+
+class PlacementContractDetailSerializer(PlacementContractListSerializer):
+    allowed_actions = serializers.SerializerMethodField()
+    cost_lines = PlacementCostLineSerializer(many=True, read_only=True)
+    negotiation_rounds = PlacementNegotiationRoundSerializer(many=True, read_only=True)
+    penalty_clause = serializers.SerializerMethodField()
+    attendance_returns = PlacementAttendanceReturnSerializer(many=True, read_only=True)
+
+    class Meta(PlacementContractListSerializer.Meta):
+        fields = [
+            *PlacementContractListSerializer.Meta.fields,
+            "status_reason",
+            "allowed_actions",
+            "cost_lines",
+            "negotiation_rounds",
+            "penalty_clause",
+            "attendance_returns",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(
+        {"type": "array", "items": {"allOf": [{"type": "string", "enum": [a.value for a in W.Action]}]}}
+    )
+    def get_allowed_actions(self, obj: PlacementContract) -> list[str]:
+        return [action.value for action in W.allowed_actions(obj.status)]
+
+    @extend_schema_field(PlacementPenaltyClauseSerializer(allow_null=True))
+    def get_penalty_clause(self, obj: PlacementContract) -> dict[str, Any] | None:
+        try:
+            clause = obj.penalty_clause
+        except PenaltyClause.DoesNotExist:
+            return None
+        return dict(PlacementPenaltyClauseSerializer(clause).data)
+
+
+class PlacementRowErrorSerializer(serializers.Serializer[Any]):
+    row = serializers.IntegerField(help_text="The spreadsheet row: the header is row 1")
+    column = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class PlacementImportResultSerializer(serializers.Serializer[Any]):
+    rows_read = serializers.IntegerField()
+    created = serializers.IntegerField()
+    corrected = serializers.IntegerField()
+    deductions_pending = serializers.IntegerField()
+    summary = serializers.CharField()
+
+
+class PlacementImportErrorSerializer(serializers.Serializer[Any]):
+    detail = serializers.CharField()
+    code = serializers.CharField(required=False)
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
+    rows_read = serializers.IntegerField(required=False)
+    row_errors = PlacementRowErrorSerializer(many=True, required=False)
+
+
+class PurchasingPowerRowSerializer(serializers.Serializer[Any]):
+    provider_id = serializers.IntegerField()
+    provider_name = serializers.CharField()
+    primary_need = choice(list(NeedType.choices), required=False)
+    pupils = serializers.IntegerField()
+    committed_pence = serializers.IntegerField()
+    average_pence = serializers.IntegerField(allow_null=True)
+    min_pence = serializers.IntegerField(allow_null=True)
+    max_pence = serializers.IntegerField(allow_null=True)
+    savings_pence = serializers.IntegerField()
+    deductions_pence = serializers.IntegerField()
+    returns_below = serializers.IntegerField()
+
+
+class PurchasingPowerSerializer(serializers.Serializer[Any]):
+    on = serializers.DateField()
+    by = serializers.CharField()
+    order_by = serializers.CharField()
+    rows = PurchasingPowerRowSerializer(many=True)
+
+
+class PlacementFiguresSerializer(serializers.Serializer[Any]):
+    on = serializers.DateField()
+    active_placements = serializers.IntegerField()
+    committed_annual_pence = serializers.IntegerField()
+    savings_pence = serializers.IntegerField()
+    deductions_applied_pence = serializers.IntegerField()
+
+
+# --- Input ---------------------------------------------------------------------------------------
+
+
+class ProviderUpsertSerializer(serializers.Serializer[Any]):
+    establishment_id = _id(help_text="An independent special, non-maintained special or specialist post-16 school")
+    procurement_route = choice(_choices(W.ProcurementRoute))
+    framework_lot = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    fee_bands = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    fee_min_annual_pence = _pence(required=False, allow_null=True, default=None)
+    fee_max_annual_pence = _pence(required=False, allow_null=True, default=None)
+    contact_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    contact_email = serializers.CharField(max_length=254, required=False, allow_blank=True, default="")
+    contact_phone = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
+    notes = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+
+class PlacementContractCreateSerializer(serializers.Serializer[Any]):
+    panel_decision_id = _id(help_text="The panel's approval of the place")
+    provider_id = _id(required=False, help_text="Defaults to the provider of the school the panel approved")
+    start_on = _date()
+    end_on = _date(required=False, allow_null=True, default=None)
+    annual_review_on = _date()
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class PlacementNoteSerializer(serializers.Serializer[Any]):
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class PlacementEndSerializer(serializers.Serializer[Any]):
+    ended_on = _date()
+    reason = serializers.CharField(max_length=2000)
+
+
+class PlacementCostLineAddSerializer(serializers.Serializer[Any]):
+    category = choice(_choices(W.CostCategory))
+    description = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    quoted_amount_pence = _pence()
+    agreed_amount_pence = _pence(required=False, allow_null=True, default=None)
+    period = choice(_choices(W.Period))
+    periods_per_year = serializers.IntegerField(
+        min_value=1, max_value=366, required=False, allow_null=True, default=None
+    )
+    fifty_two_week = serializers.BooleanField(required=False, default=False)
+
+
+class PlacementCostLineUpdateSerializer(serializers.Serializer[Any]):
+    """Only the fields sent change; ``agreed_amount_pence: null`` clears the agreed amount."""
+
+    category = choice(_choices(W.CostCategory), required=False)
+    description = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    quoted_amount_pence = _pence(required=False)
+    agreed_amount_pence = _pence(required=False, allow_null=True)
+    period = choice(_choices(W.Period), required=False)
+    periods_per_year = serializers.IntegerField(min_value=1, max_value=366, required=False, allow_null=True)
+    fifty_two_week = serializers.BooleanField(required=False, default=False)
+
+
+class PlacementRoundInputSerializer(serializers.Serializer[Any]):
+    on = _date()
+    provider_offer_pence = _pence()
+    council_counter_offer_pence = _pence(required=False, allow_null=True, default=None)
+    notes = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+
+class PlacementPenaltyClauseInputSerializer(serializers.Serializer[Any]):
+    threshold_percent = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=0, max_value=100)
+    rule = choice(_choices(W.PenaltyRule))
+    deduction_percent = serializers.DecimalField(
+        max_digits=5, decimal_places=2, min_value=0, max_value=100, required=False, allow_null=True, default=None
+    )
+    per_session_pence = _pence(required=False, allow_null=True, default=None)
+    authorised_counts_as_attended = serializers.BooleanField(required=False, default=True)
+
+
+def _sessions() -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=0, max_value=MAX_SESSIONS)
+
+
+class PlacementReturnInputSerializer(serializers.Serializer[Any]):
+    period_kind = choice(_choices(W.PeriodKind))
+    period_start = _date()
+    period_end = _date()
+    sessions_possible = _sessions()
+    sessions_attended = _sessions()
+    authorised_absence = _sessions()
+    unauthorised_absence = _sessions()
+
+
+class PlacementImportInputSerializer(serializers.Serializer[Any]):
+    csv = serializers.CharField(
+        max_length=MAX_CSV_CHARS,
+        trim_whitespace=False,
+        help_text="The CSV file's text. Columns: " + ", ".join(CSV_COLUMNS) + ". Dates as YYYY-MM-DD or DD/MM/YYYY",
+    )
+
+
+class PlacementWaiveSerializer(serializers.Serializer[Any]):
+    reason = serializers.CharField(max_length=2000)
+
+
+class PurchasingPowerQuerySerializer(serializers.Serializer[Any]):
+    by = choice([("provider", "By provider"), ("need", "By provider and primary need")], required=False)
+    order_by = serializers.CharField(required=False, max_length=40)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        by = attrs.get("by") or "provider"
+        columns = reports.PROVIDER_COLUMNS if by == "provider" else reports.NEED_COLUMNS
+        order_by = attrs.get("order_by") or "provider_name"
+        if order_by.lstrip("-") not in columns:
+            raise serializers.ValidationError({"order_by": [f"Sort by one of: {', '.join(columns)}"]})
+        return {"by": by, "order_by": order_by}

@@ -1,0 +1,26 @@
+"""Routes for the placements API (mounted at /api/placements/ by senportal/urls.py).
+
+URL names: ``placement-provider-list``/``-detail``/``-upsert``, ``placement-contract-list``/
+``-detail`` and ``placement-contract-<action>`` for each action, ``placement-cost-line-update``,
+``placement-deduction-confirm``/``-waive``, ``placement-attendance-return-import``,
+``placement-purchasing-power`` and ``placement-figures``.
+"""
+
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from placements.api import views
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("providers", views.ProviderViewSet, basename="placement-provider")
+router.register("contracts", views.ContractViewSet, basename="placement-contract")
+router.register("cost-lines", views.CostLineViewSet, basename="placement-cost-line")
+router.register("deductions", views.DeductionViewSet, basename="placement-deduction")
+router.register("attendance-returns", views.AttendanceReturnViewSet, basename="placement-attendance-return")
+
+urlpatterns = [
+    path("purchasing-power/", views.PurchasingPowerView.as_view(), name="placement-purchasing-power"),
+    path("figures/", views.FiguresView.as_view(), name="placement-figures"),
+    *router.urls,
+]

@@ -1,0 +1,483 @@
+"""The placements API: viewsets for reads, one POST action per change (style.md item 9).
+
+Each action validates the shape of its body with a small serializer, calls one service in
+``placements.services`` (which checks the role, the transition and the rules, and writes the
+event), then answers with the contract as it now is. Domain errors become 400/403/409 in
+``senportal.core.api.exception_handler``. Reads need ``PLACEMENT_VIEW``, writes
+``PLACEMENT_MANAGE`` (checked here up front and again by every service). Every queryset is
+``visible_to(user)`` and loads what its serializer reads, so a list costs the same number of
+queries for 1 row or 50. Reads of contracts (children's placements) leave access-log rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import django_filters
+from django import forms
+from django.db import transaction
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.filters import OrderingFilter
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from placements import reports, services
+from placements.api import serializers as s
+from placements.models import (
+    CONTRACT_STATUS_CHOICES,
+    AttendanceReturn,
+    CostLine,
+    Deduction,
+    PlacementContract,
+    Provider,
+)
+from senportal.core.access import access_log_record, access_log_record_many
+from senportal.core.api import HasCapability
+from senportal.core.models import AccessAction, NeedType
+from senportal.core.roles import Capability
+
+C = Capability
+_CONFLICT = OpenApiResponse(description="Not allowed in the contract's current status, or a conflicting change")
+
+
+# --- Plumbing ------------------------------------------------------------------------------------
+
+
+def _flatten(errors: Any, prefix: str = "") -> dict[str, list[Any]]:
+    """DRF's nested errors as ``{"field": [...]}``: the one documented error shape."""
+    if isinstance(errors, Mapping):
+        flat: dict[str, list[Any]] = {}
+        for key, value in errors.items():
+            flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+        return flat
+    if isinstance(errors, list) and any(isinstance(item, Mapping | list) for item in errors):
+        flat = {}
+        for index, item in enumerate(errors):
+            flat.update(_flatten(item, f"{prefix}.{index}"))
+        return flat
+    return {prefix or "non_field_errors": list(errors) if isinstance(errors, list) else [errors]}
+
+
+def contract_queryset(user: Any, *, detail: bool = False) -> QuerySet[PlacementContract]:
+    """The contracts ``user`` may see, with everything the serializers read loaded up front."""
+    queryset = PlacementContract.objects.visible_to(user).with_related()
+    if detail:
+        queryset = queryset.select_related("penalty_clause").prefetch_related(
+            Prefetch("cost_lines", queryset=CostLine.objects.order_by("pk")),
+            "negotiation_rounds",
+            Prefetch(
+                "attendance_returns",
+                queryset=AttendanceReturn.objects.select_related("deduction").order_by("period_start", "pk"),
+            ),
+        )
+    return queryset
+
+
+class _Base(viewsets.GenericViewSet):  # type: ignore[type-arg]
+    permission_classes = [HasCapability]
+    required_capability: Capability | None = C.PLACEMENT_VIEW
+    write_capability: Capability | None = C.PLACEMENT_MANAGE
+    filter_backends: list[Any] = []
+
+    def validated(self, serializer_class: type[serializers.Serializer]) -> dict[str, Any]:  # type: ignore[type-arg]
+        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
+        if not serializer.is_valid():
+            raise ValidationError(_flatten(serializer.errors))
+        return dict(serializer.validated_data)
+
+    def get_object(self) -> Any:
+        # Ids are positive integers (typed so in the schema); anything else is simply not found.
+        value = str(self.kwargs[self.lookup_field])
+        if not (value.isascii() and value.isdigit()) or int(value) > s.MAX_ID:
+            raise Http404
+        obj = get_object_or_404(self.get_queryset(), pk=int(value))
+        self.check_object_permissions(self.request, obj)
+        return obj
+
+    def contract_response(self, pk: int, *, status_code: int = status.HTTP_200_OK) -> Response:
+        """The contract as it is now (after a service changed it), in the detail shape."""
+        contract = get_object_or_404(contract_queryset(self.request.user, detail=True), pk=pk)
+        return Response(
+            s.PlacementContractDetailSerializer(contract, context=self.get_serializer_context()).data, status_code
+        )
+
+
+def _action_schema(request: Any, summary: str, *, response: Any = s.PlacementContractDetailSerializer) -> Any:
+    return extend_schema(request=request, responses={200: response, 409: _CONFLICT}, summary=summary)
+
+
+# --- Providers -----------------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Providers: independent and non-maintained special schools, specialist colleges"),
+    retrieve=extend_schema(summary="One provider's commissioning details"),
+)
+class ProviderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Base):
+    queryset = Provider.objects.all()
+    serializer_class = s.ProviderSerializer
+
+    def get_queryset(self) -> QuerySet[Provider]:
+        if getattr(self, "swagger_fake_view", False):
+            return Provider.objects.none()
+        return (
+            Provider.objects.visible_to(self.request.user)
+            .select_related("establishment")
+            .order_by("establishment__name", "pk")
+        )
+
+    @extend_schema(
+        summary="Add a provider's commissioning record, or replace an existing one's details",
+        request=s.ProviderUpsertSerializer,
+        responses={200: s.ProviderSerializer},
+    )
+    @action(detail=False, methods=["post"])
+    def upsert(self, request: Request) -> Response:
+        data = self.validated(s.ProviderUpsertSerializer)
+        provider = services.provider_upsert(actor=request.user, establishment=data.pop("establishment_id"), **data)
+        provider = Provider.objects.select_related("establishment").get(pk=provider.pk)
+        return Response(s.ProviderSerializer(provider).data)
+
+
+# --- Contracts -----------------------------------------------------------------------------------
+
+
+class _PositiveIntFilter(django_filters.Filter):
+    field_class = forms.IntegerField
+
+
+class ContractFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=CONTRACT_STATUS_CHOICES)
+    provider = _PositiveIntFilter(field_name="provider_id", min_value=1, max_value=s.MAX_ID, label="Provider id")
+    need = django_filters.ChoiceFilter(field_name="child__primary_need", choices=NeedType.choices, label="Primary need")
+    figure = django_filters.ChoiceFilter(
+        choices=[(m, m) for m in reports.METRICS],
+        method="filter_figure",
+        label="Only the contracts behind a purchasing-power figure (today)",
+    )
+
+    class Meta:
+        model = PlacementContract
+        fields: list[str] = []
+
+    def filter_figure(
+        self, queryset: QuerySet[PlacementContract], name: str, value: str
+    ) -> QuerySet[PlacementContract]:
+        return queryset.filter(pk__in=reports.contracts_for(value).values("pk"))
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Placement contracts",
+        description="Newest first unless `ordering` says otherwise. Each child listed is recorded in the access log.",
+    ),
+    retrieve=extend_schema(
+        summary="One contract with its cost lines, negotiation, clause, returns and deductions",
+        description="Opening it is recorded in the access log.",
+    ),
+)
+class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Base):
+    queryset = PlacementContract.objects.all()
+    serializer_class = s.PlacementContractListSerializer
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filterset_class = ContractFilter
+    ordering_fields = ["start_on", "reference", "agreed_annual_cost_pence", "annual_review_on"]
+    ordering = ["-start_on", "-pk"]
+
+    def get_queryset(self) -> QuerySet[PlacementContract]:
+        if getattr(self, "swagger_fake_view", False):
+            return PlacementContract.objects.none()
+        return contract_queryset(self.request.user, detail=self.action != "list")
+
+    def get_serializer_class(self) -> type[serializers.Serializer]:  # type: ignore[type-arg]
+        return s.PlacementContractListSerializer if self.action == "list" else s.PlacementContractDetailSerializer
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        with transaction.atomic():  # the access-log rows are written with the read, or neither
+            page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+            assert page is not None
+            access_log_record_many(
+                user=request.user,
+                child_ids=list(dict.fromkeys(row.child_id for row in page)),
+                object_type="placement_contract",
+                action=AccessAction.LIST,
+                path=request.path,
+            )
+            return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        with transaction.atomic():
+            contract = self.get_object()
+            access_log_record(
+                user=request.user,
+                child_id=contract.child_id,
+                object_type="placement_contract",
+                object_id=contract.pk,
+                path=request.path,
+            )
+            return Response(self.get_serializer(contract).data)
+
+    @extend_schema(
+        summary="Draft a contract from a panel approval",
+        request=s.PlacementContractCreateSerializer,
+        responses={201: s.PlacementContractDetailSerializer, 409: _CONFLICT},
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = self.validated(s.PlacementContractCreateSerializer)
+        provider = data.pop("provider_id", None)
+        if provider is None:
+            # The provider of the school the panel approved (the service checks it matches).
+            provider = (
+                Provider.objects.filter(
+                    establishment__proposed_in_referrals__agenda_items__decisions=data["panel_decision_id"]
+                )
+                .values_list("pk", flat=True)
+                .first()
+            )
+            if provider is None:
+                raise ValidationError({"provider_id": ["The school the panel approved has no provider record yet"]})
+        contract = services.contract_create(
+            actor=request.user,
+            panel_decision=data.pop("panel_decision_id"),
+            provider=provider,
+            **data,
+        )
+        return self.contract_response(contract.pk, status_code=status.HTTP_201_CREATED)
+
+    # --- Status changes ------------------------------------------------------------------------
+
+    @_action_schema(s.PlacementNoteSerializer, "Start negotiating the fees")
+    @action(detail=True, methods=["post"], url_path="start-negotiation")
+    def start_negotiation(self, request: Request, pk: str) -> Response:
+        contract = self.get_object()
+        services.contract_start_negotiation(
+            actor=request.user, contract=contract.pk, **self.validated(s.PlacementNoteSerializer)
+        )
+        return self.contract_response(contract.pk)
+
+    @_action_schema(
+        s.PlacementNoteSerializer, "Agree the fees: every line agreed, the total within the panel's ceiling; active"
+    )
+    @action(detail=True, methods=["post"])
+    def agree(self, request: Request, pk: str) -> Response:
+        contract = self.get_object()
+        services.contract_agree(actor=request.user, contract=contract.pk, **self.validated(s.PlacementNoteSerializer))
+        return self.contract_response(contract.pk)
+
+    @_action_schema(s.PlacementEndSerializer, "End the placement, with the date and the reason")
+    @action(detail=True, methods=["post"])
+    def end(self, request: Request, pk: str) -> Response:
+        contract = self.get_object()
+        services.contract_end(actor=request.user, contract=contract.pk, **self.validated(s.PlacementEndSerializer))
+        return self.contract_response(contract.pk)
+
+    @_action_schema(s.PlacementNoteSerializer, "Reopen the negotiation for the annual fee review")
+    @action(detail=True, methods=["post"], url_path="reopen-negotiation")
+    def reopen_negotiation(self, request: Request, pk: str) -> Response:
+        contract = self.get_object()
+        services.contract_reopen_negotiation(
+            actor=request.user, contract=contract.pk, **self.validated(s.PlacementNoteSerializer)
+        )
+        return self.contract_response(contract.pk)
+
+    # --- Costs, negotiation, clause, returns ------------------------------------------------------
+
+    @_action_schema(s.PlacementCostLineAddSerializer, "Add a cost line (amount per period; annualised and stored)")
+    @action(detail=True, methods=["post"], url_path="cost-lines")
+    def cost_lines(self, request: Request, pk: str) -> Response:
+        contract = self.get_object()
+        services.cost_line_add(
+            actor=request.user, contract=contract.pk, **self.validated(s.PlacementCostLineAddSerializer)
+        )
+        return self.contract_response(contract.pk)
+
+    @_action_schema(s.PlacementRoundInputSerializer, "Record a negotiation round (annual offers)")
+    @action(detail=True, methods=["post"], url_path="negotiation-rounds")
+    def negotiation_rounds(self, request: Request, pk: str) -> Response:
+        contract = self.get_object()
+        services.negotiation_round_record(
+            actor=request.user, contract=contract.pk, **self.validated(s.PlacementRoundInputSerializer)
+        )
+        return self.contract_response(contract.pk)
+
+    @_action_schema(s.PlacementPenaltyClauseInputSerializer, "Set or replace the attendance penalty clause")
+    @action(detail=True, methods=["post"], url_path="penalty-clause")
+    def penalty_clause(self, request: Request, pk: str) -> Response:
+        contract = self.get_object()
+        services.penalty_clause_set(
+            actor=request.user, contract=contract.pk, **self.validated(s.PlacementPenaltyClauseInputSerializer)
+        )
+        return self.contract_response(contract.pk)
+
+    @_action_schema(
+        s.PlacementReturnInputSerializer, "Submit (or correct) an attendance return; below threshold, a deduction"
+    )
+    @action(detail=True, methods=["post"], url_path="attendance-returns")
+    def attendance_returns(self, request: Request, pk: str) -> Response:
+        contract = self.get_object()
+        data = self.validated(s.PlacementReturnInputSerializer)
+        services.attendance_return_submit(
+            actor=request.user,
+            contract=contract.pk,
+            period_kind=data["period_kind"],
+            period_start=data["period_start"],
+            period_end=data["period_end"],
+            possible=data["sessions_possible"],
+            attended=data["sessions_attended"],
+            authorised=data["authorised_absence"],
+            unauthorised=data["unauthorised_absence"],
+        )
+        return self.contract_response(contract.pk)
+
+
+# --- Cost lines, deductions, the attendance import --------------------------------------------------
+
+
+class CostLineViewSet(_Base):
+    """Cost lines are added through the contract's ``cost-lines`` action and changed here."""
+
+    queryset = CostLine.objects.all()
+    serializer_class = s.PlacementCostLineUpdateSerializer
+
+    def get_queryset(self) -> QuerySet[CostLine]:
+        if getattr(self, "swagger_fake_view", False):
+            return CostLine.objects.none()
+        return CostLine.objects.filter(contract__in=PlacementContract.objects.visible_to(self.request.user))
+
+    @_action_schema(s.PlacementCostLineUpdateSerializer, "Change a cost line: only the fields sent change")
+    @action(detail=True, methods=["post"], url_path="update", url_name="update")
+    def update_line(self, request: Request, pk: str) -> Response:
+        line = self.get_object()
+        data = self.validated(s.PlacementCostLineUpdateSerializer)
+        services.cost_line_update(actor=request.user, line=line.pk, **data)
+        return self.contract_response(line.contract_id)
+
+
+class DeductionViewSet(_Base):
+    """Deductions arise from attendance returns below the clause's threshold; decided here."""
+
+    queryset = Deduction.objects.all()
+    serializer_class = s.PlacementWaiveSerializer
+
+    def get_queryset(self) -> QuerySet[Deduction]:
+        if getattr(self, "swagger_fake_view", False):
+            return Deduction.objects.none()
+        visible = PlacementContract.objects.visible_to(self.request.user)
+        return Deduction.objects.filter(attendance_return__contract__in=visible).select_related("attendance_return")
+
+    @_action_schema(s.PlacementNoteSerializer, "Confirm a pending deduction: it comes off the provider's invoice")
+    @action(detail=True, methods=["post"])
+    def confirm(self, request: Request, pk: str) -> Response:
+        deduction = self.get_object()
+        services.deduction_confirm(
+            actor=request.user, deduction=deduction.pk, **self.validated(s.PlacementNoteSerializer)
+        )
+        return self.contract_response(deduction.attendance_return.contract_id)
+
+    @_action_schema(s.PlacementWaiveSerializer, "Waive a pending deduction, with the reason")
+    @action(detail=True, methods=["post"])
+    def waive(self, request: Request, pk: str) -> Response:
+        deduction = self.get_object()
+        services.deduction_waive(
+            actor=request.user, deduction=deduction.pk, **self.validated(s.PlacementWaiveSerializer)
+        )
+        return self.contract_response(deduction.attendance_return.contract_id)
+
+
+class AttendanceReturnViewSet(_Base):
+    """Attendance returns for many contracts at once, from a provider's CSV file."""
+
+    queryset = AttendanceReturn.objects.none()
+    serializer_class = s.PlacementImportInputSerializer
+
+    @extend_schema(
+        summary="Import a CSV of attendance returns: all rows, or none",
+        description=(
+            "The whole file is checked first. Any problem: 400, every problem listed by row and column in "
+            "`row_errors` (and in `errors`, keyed `row N: column`), and nothing imported."
+        ),
+        request=s.PlacementImportInputSerializer,
+        responses={200: s.PlacementImportResultSerializer, 400: s.PlacementImportErrorSerializer},
+    )
+    @action(detail=False, methods=["post"], url_path="import", url_name="import")
+    def import_csv(self, request: Request) -> Response:
+        data = self.validated(s.PlacementImportInputSerializer)
+        result = services.attendance_returns_import_csv(actor=request.user, file_text=data["csv"])
+        if not result.ok:
+            errors: dict[str, list[str]] = {}
+            for error in result.errors:
+                errors.setdefault(f"row {error.row}: {error.column}", []).append(error.reason)
+            body = {
+                "detail": result.summary(),
+                "code": "invalid",
+                "errors": errors,
+                "rows_read": result.rows_read,
+                "row_errors": [{"row": e.row, "column": e.column, "reason": e.reason} for e in result.errors],
+            }
+            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        return Response(
+            {
+                "rows_read": result.rows_read,
+                "created": result.created,
+                "corrected": result.corrected,
+                "deductions_pending": result.deductions_pending,
+                "summary": result.summary(),
+            }
+        )
+
+
+# --- Reports ---------------------------------------------------------------------------------------
+
+
+class _ReportView(APIView):
+    permission_classes = [HasCapability]
+    required_capability = C.PLACEMENT_VIEW
+
+
+class PurchasingPowerView(_ReportView):
+    @extend_schema(
+        summary="Purchasing power: per provider (or provider and primary need), today",
+        parameters=[
+            OpenApiParameter("by", OpenApiTypes.STR, enum=["provider", "need"], description="Default provider"),
+            OpenApiParameter(
+                "order_by",
+                OpenApiTypes.STR,
+                enum=[*reports.NEED_COLUMNS, *(f"-{c}" for c in reports.NEED_COLUMNS)],
+                description="A column, `-` for descending (primary_need only with by=need). Default provider_name",
+            ),
+        ],
+        responses={200: s.PurchasingPowerSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        query = s.PurchasingPowerQuerySerializer(data=request.query_params)
+        if not query.is_valid():
+            raise ValidationError(_flatten(query.errors))
+        by, order_by = query.validated_data["by"], query.validated_data["order_by"]
+        on = timezone.localdate()
+        if by == "provider":
+            rows = reports.purchasing_power(on=on, order_by=order_by)
+        else:
+            rows = reports.purchasing_power_by_need(on=on, order_by=order_by)
+        data = {"on": on, "by": by, "order_by": order_by, "rows": rows}
+        return Response(s.PurchasingPowerSerializer(data).data)
+
+
+class FiguresView(_ReportView):
+    @extend_schema(
+        summary="Placements in place today, committed spend, savings, deductions applied",
+        responses={200: s.PlacementFiguresSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        figures = reports.placement_figures(on=timezone.localdate())
+        return Response(s.PlacementFiguresSerializer(figures.__dict__).data)

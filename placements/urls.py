@@ -1,0 +1,34 @@
+"""Pages for independent placements (mounted at /placements/)."""
+
+from django.urls import path
+
+from placements import views
+
+app_name = "placements"
+
+urlpatterns = [
+    path("", views.contract_list, name="contract-list"),
+    path("contracts/new/", views.contract_create, name="contract-create"),
+    path("contracts/<int:pk>/", views.contract_detail, name="contract-detail"),
+    path(
+        "contracts/<int:pk>/start-negotiation/",
+        views.StartNegotiationView.as_view(),
+        name="contract-start-negotiation",
+    ),
+    path("contracts/<int:pk>/agree/", views.AgreeView.as_view(), name="contract-agree"),
+    path("contracts/<int:pk>/reopen-negotiation/", views.ReopenView.as_view(), name="contract-reopen"),
+    path("contracts/<int:pk>/end/", views.EndView.as_view(), name="contract-end"),
+    path("contracts/<int:pk>/cost-lines/new/", views.CostLineAddView.as_view(), name="cost-line-add"),
+    path("contracts/<int:pk>/rounds/new/", views.RoundView.as_view(), name="round-add"),
+    path("contracts/<int:pk>/penalty-clause/", views.PenaltyClauseView.as_view(), name="penalty-clause"),
+    path("contracts/<int:pk>/returns/new/", views.ReturnView.as_view(), name="return-add"),
+    path("cost-lines/<int:pk>/", views.CostLineEditView.as_view(), name="cost-line-edit"),
+    path("deductions/<int:pk>/confirm/", views.DeductionConfirmView.as_view(), name="deduction-confirm"),
+    path("deductions/<int:pk>/waive/", views.DeductionWaiveView.as_view(), name="deduction-waive"),
+    path("attendance/upload/", views.attendance_upload, name="attendance-upload"),
+    path("providers/", views.provider_list, name="provider-list"),
+    path("providers/new/", views.provider_form, name="provider-create"),
+    path("providers/<int:pk>/", views.provider_detail, name="provider-detail"),
+    path("providers/<int:pk>/edit/", views.provider_form, name="provider-edit"),
+    path("purchasing-power/", views.purchasing_power, name="purchasing-power"),
+]

@@ -1,0 +1,1095 @@
+"""Pages for independent placements: providers, contracts (Individual Placement Agreements) with
+their costs, negotiation, penalty clause, attendance returns and deductions, the attendance CSV
+upload and the purchasing-power report.
+
+Views are thin: they check the capability, parse a form, call exactly one service in
+``placements.services`` and render. Domain errors go back on the form as a GOV.UK error summary.
+Reading a contract (a child's placement) leaves an access-log row in the same transaction.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.views import View
+
+from panels.models import PanelDecision
+from panels.workflow import APPROVALS
+from placements import reports, services, workflow
+from placements.forms import (
+    ContractCreateForm,
+    ContractFilterForm,
+    CostLineForm,
+    EndForm,
+    NoteForm,
+    PenaltyClauseForm,
+    ProviderForm,
+    ReturnForm,
+    RoundForm,
+    UploadForm,
+    WaiveForm,
+    provider_choices,
+)
+from placements.models import (
+    AttendanceReturn,
+    CostLine,
+    Deduction,
+    PenaltyClause,
+    PlacementContract,
+    PlacementEvent,
+    Provider,
+)
+from senportal.core.access import access_log_record, access_log_record_many
+from senportal.core.errors import DomainError, NotPermitted
+from senportal.core.exports import EXPORT_FORMATS, export_response
+from senportal.core.models import AccessAction, EstablishmentType, NeedType
+from senportal.core.pages import form_add_domain_error
+from senportal.core.roles import Capability, user_can
+
+W = workflow
+S = workflow.ContractStatus
+A = workflow.Action
+C = Capability
+PAGE_SIZE = 25
+
+STATUS_TAGS: dict[str, str] = {
+    S.DRAFT: "govuk-tag--grey",
+    S.NEGOTIATING: "govuk-tag--yellow",
+    S.ACTIVE: "govuk-tag--green",
+    S.ENDED: "govuk-tag--blue",
+}
+DEDUCTION_TAGS: dict[str, str] = {
+    W.DeductionStatus.PENDING: "govuk-tag--yellow",
+    W.DeductionStatus.CONFIRMED: "govuk-tag--red",
+    W.DeductionStatus.WAIVED: "govuk-tag--grey",
+}
+
+
+# --- Permissions and small helpers ---------------------------------------------------------------
+
+
+def requires(capability: Capability) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """403 for anyone whose roles lack ``capability`` (the sign-in middleware handles anonymous)."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @functools.wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not user_can(request.user, capability):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def status_tag(status: str) -> dict[str, str]:
+    return {"label": S(status).label, "css": STATUS_TAGS.get(status, "")}
+
+
+def _money(pence: int | None) -> str:
+    return "" if pence is None else W.format_pounds(pence)
+
+
+def _pagination(page: Any, query: str) -> dict[str, Any]:
+    """The GOV.UK pagination component's items: first, last, current and its neighbours."""
+
+    def url(number: int) -> str:
+        return "?" + (f"{query}&" if query else "") + urlencode({"page": number})
+
+    last = page.paginator.num_pages
+    wanted = sorted({1, last, page.number - 1, page.number, page.number + 1} & set(range(1, last + 1)))
+    items: list[dict[str, Any]] = []
+    previous = 0
+    for number in wanted:
+        if number - previous > 1:
+            items.append({"ellipsis": True})
+        items.append({"number": number, "url": url(number), "current": number == page.number})
+        previous = number
+    return {
+        "show": last > 1,
+        "items": items,
+        "previous": url(page.previous_page_number()) if page.has_previous() else None,
+        "next": url(page.next_page_number()) if page.has_next() else None,
+    }
+
+
+def _int(value: str | None) -> int | None:
+    value = (value or "").strip()
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
+
+
+def _contracts(user: Any) -> QuerySet[PlacementContract]:
+    return PlacementContract.objects.visible_to(user).with_related()
+
+
+def _panel_meeting_url(meeting_id: int) -> str | None:
+    try:
+        return reverse("panels:meeting-detail", args=[meeting_id])
+    except NoReverseMatch:  # the panel pages are not installed
+        return None
+
+
+# --- Providers -----------------------------------------------------------------------------------
+
+
+@requires(C.PLACEMENT_VIEW)
+def provider_list(request: HttpRequest) -> HttpResponse:
+    on = timezone.localdate()
+    providers = list(
+        Provider.objects.visible_to(request.user)
+        .select_related("establishment")
+        .annotate(contract_count=Count("contracts"))
+        .order_by("establishment__name", "pk")
+    )
+    # One grouped query for every provider's figures (the report's own definition of "placed").
+    figures = {row["provider_id"]: row for row in reports.purchasing_power(on=on)}
+    for provider in providers:
+        row = figures.get(provider.pk, {})
+        provider.placed = row.get("pupils", 0)
+        provider.committed = row.get("committed_pence", 0)
+    context = {"providers": providers, "can_manage": user_can(request.user, C.PLACEMENT_MANAGE), "on": on}
+    return render(request, "placements/provider_list.html", context)
+
+
+@requires(C.PLACEMENT_VIEW)
+def provider_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    provider = get_object_or_404(Provider.objects.visible_to(request.user).select_related("establishment"), pk=pk)
+    on = timezone.localdate()
+    with transaction.atomic():
+        contracts = list(
+            PlacementContract.objects.visible_to(request.user)
+            .filter(provider=provider)
+            .select_related("child")
+            .order_by("-start_on", "-pk")
+        )
+        access_log_record_many(
+            user=request.user,
+            child_ids=list(dict.fromkeys(c.child_id for c in contracts)),
+            object_type="placement_contract",
+            path=request.path,
+        )
+    for contract in contracts:
+        contract.tag = status_tag(contract.status)
+    figures = next((row for row in reports.purchasing_power(on=on) if row["provider_id"] == provider.pk), None)
+    context = {
+        "provider": provider,
+        "contracts": contracts,
+        "figures": figures,
+        "figure_links": _figure_links(provider_id=provider.pk, need=None) if figures else {},
+        "on": on,
+        "can_manage": user_can(request.user, C.PLACEMENT_MANAGE),
+    }
+    return render(request, "placements/provider_detail.html", context)
+
+
+@requires(C.PLACEMENT_MANAGE)
+def provider_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    provider = get_object_or_404(Provider.objects.select_related("establishment"), pk=pk) if pk else None
+    initial: dict[str, Any] = {}
+    if provider is not None:
+        initial = {
+            "establishment": provider.establishment_id,
+            "procurement_route": provider.procurement_route,
+            "framework_lot": provider.framework_lot,
+            "fee_bands": provider.fee_bands,
+            "fee_min_annual_pence": provider.fee_min_annual_pence,
+            "fee_max_annual_pence": provider.fee_max_annual_pence,
+            "contact_name": provider.contact_name,
+            "contact_email": provider.contact_email,
+            "contact_phone": provider.contact_phone,
+            "notes": provider.notes,
+        }
+    elif _int(request.GET.get("establishment")):
+        initial["establishment"] = _int(request.GET.get("establishment"))
+    form = ProviderForm(request.POST if request.method == "POST" else None, initial=initial, provider=provider)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.provider_upsert(actor=request.user, **form.service_kwargs())
+        except NotPermitted as exc:
+            raise PermissionDenied from exc
+        except DomainError as exc:
+            form_add_domain_error(form, exc)
+        else:
+            messages.success(request, f"{saved.establishment.name}: commissioning details saved")
+            return redirect("placements:provider-detail", pk=saved.pk)
+    back = (
+        reverse("placements:provider-detail", args=[provider.pk]) if provider else reverse("placements:provider-list")
+    )
+    context = {
+        "form": form,
+        "title": "Change the provider's details" if provider else "Add a provider",
+        "caption": provider.establishment.name if provider else "Providers",
+        "submit_label": "Save the provider",
+        "back_url": back,
+        "cancel_url": back,
+    }
+    return render(request, "placements/form_page.html", context)
+
+
+# --- Contract list -------------------------------------------------------------------------------
+
+
+@requires(C.PLACEMENT_VIEW)
+def contract_list(request: HttpRequest) -> HttpResponse:
+    params = request.GET
+    figure = params.get("figure") if params.get("figure") in reports.METRICS else None
+    provider_id = _int(params.get("provider"))
+    need = params.get("need") if params.get("need") in NeedType.values else None
+    filter_form = ContractFilterForm(params or None, providers=provider_choices())
+    if figure:
+        contracts = reports.contracts_for(figure, provider_id, need).visible_to(request.user)
+    else:
+        contracts = _contracts(request.user).order_by("-start_on", "-pk")
+        if filter_form.is_bound and filter_form.is_valid():
+            data = filter_form.cleaned_data
+            if data["status"]:
+                contracts = contracts.filter(status=data["status"])
+            if data["provider"]:
+                contracts = contracts.filter(provider_id=data["provider"])
+            if data["need"]:
+                contracts = contracts.filter(child__primary_need=data["need"])
+    paginator = Paginator(contracts, PAGE_SIZE)
+    page = paginator.get_page(params.get("page"))
+    with transaction.atomic():
+        rows = list(page.object_list)
+        access_log_record_many(
+            user=request.user,
+            child_ids=list(dict.fromkeys(row.child_id for row in rows)),
+            object_type="placement_contract",
+            path=request.path,
+        )
+    for row in rows:
+        row.tag = status_tag(row.status)
+    query = params.copy()
+    query.pop("page", None)
+    figure_label = None
+    if figure:
+        figure_label = _figure_description(figure, provider_id, need)
+    context = {
+        "rows": rows,
+        "page": page,
+        "total": paginator.count,
+        "pagination": _pagination(page, query.urlencode()),
+        "filter_form": filter_form,
+        "figure_label": figure_label,
+        "can_manage": user_can(request.user, C.PLACEMENT_MANAGE),
+        "filtered": bool(figure) or any(params.get(n) for n in ("status", "provider", "need")),
+    }
+    return render(request, "placements/contract_list.html", context)
+
+
+FIGURE_LABELS = {
+    "pupils": "pupils placed today",
+    "committed": "committed annual spend",
+    "savings": "negotiation savings",
+    "deductions": "deductions applied",
+    "returns_below": "returns below the attendance threshold",
+}
+
+
+def _figure_description(figure: str, provider_id: int | None, need: str | None) -> str:
+    text = f"The contracts behind the figure for {FIGURE_LABELS[figure]}"
+    if provider_id is not None:
+        name = Provider.objects.filter(pk=provider_id).values_list("establishment__name", flat=True).first()
+        if name:
+            text += f" at {name}"
+    if need:
+        text += f", primary need {NeedType(need).label.lower()}"
+    return text
+
+
+# --- Creating a contract from a panel approval --------------------------------------------------
+
+
+def _approvals_without_contract() -> QuerySet[PanelDecision]:
+    return (
+        PanelDecision.objects.filter(
+            outcome__in=[o.value for o in APPROVALS],
+            placement_contracts__isnull=True,
+            item__referral__proposed_establishment__type_group__in=EstablishmentType.independent_or_non_maintained(),
+        )
+        .select_related(
+            "item__meeting",
+            "item__referral__request__child",
+            "item__referral__proposed_establishment__provider",
+        )
+        .order_by("-item__meeting__held_on", "-pk")
+    )
+
+
+def _provider_of(establishment: Any) -> Provider | None:
+    try:
+        return establishment.provider
+    except Provider.DoesNotExist:
+        return None
+
+
+@requires(C.PLACEMENT_MANAGE)
+def contract_create(request: HttpRequest) -> HttpResponse:
+    decision_id = _int(request.GET.get("decision") or request.POST.get("decision"))
+    if decision_id is None:
+        with transaction.atomic():
+            decisions = list(_approvals_without_contract()[:200])
+            access_log_record_many(
+                user=request.user,
+                child_ids=list(dict.fromkeys(d.item.referral.request.child_id for d in decisions)),
+                object_type="panel_decision",
+                path=request.path,
+            )
+        for decision in decisions:
+            decision.provider = _provider_of(decision.item.referral.proposed_establishment)
+        return render(request, "placements/contract_choose.html", {"decisions": decisions})
+
+    decision = get_object_or_404(
+        PanelDecision.objects.select_related(
+            "item__meeting", "item__referral__request__child", "item__referral__proposed_establishment__provider"
+        ),
+        pk=decision_id,
+    )
+    referral = decision.item.referral
+    establishment = referral.proposed_establishment
+    provider = _provider_of(establishment) if establishment else None
+    existing = decision.placement_contracts.order_by("-pk").first()
+    start = decision.item.meeting.held_on
+    form = ContractCreateForm(
+        request.POST if request.method == "POST" else None,
+        initial={"start_on": start, "annual_review_on": date(start.year + 1, start.month, 1)},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            contract = services.contract_create(
+                actor=request.user,
+                panel_decision=decision,
+                provider=provider.pk if provider else 0,
+                start_on=data["start_on"],
+                end_on=data["end_on"],
+                annual_review_on=data["annual_review_on"],
+                note=data["note"],
+            )
+        except NotPermitted as exc:
+            raise PermissionDenied from exc
+        except DomainError as exc:
+            form_add_domain_error(form, exc)
+        else:
+            messages.success(request, f"Contract {contract.reference} drafted. Add the cost lines the provider quoted")
+            return redirect("placements:contract-detail", pk=contract.pk)
+    with transaction.atomic():
+        access_log_record(
+            user=request.user,
+            child_id=referral.request.child_id,
+            object_type="panel_decision",
+            object_id=decision.pk,
+            path=request.path,
+        )
+    context = {
+        "form": form,
+        "decision": decision,
+        "referral": referral,
+        "child": referral.request.child,
+        "establishment": establishment,
+        "provider": provider,
+        "existing": existing,
+        "approved": decision.outcome in {o.value for o in APPROVALS},
+        "meeting_url": _panel_meeting_url(decision.item.meeting_id),
+    }
+    return render(request, "placements/contract_create.html", context)
+
+
+# --- Contract detail -----------------------------------------------------------------------------
+
+
+@dataclass
+class LineRow:
+    line: CostLine
+    category: str
+    period: str
+    quoted_annual: int
+    agreed_annual: int | None
+    benchmark: dict[str, int | None]
+
+
+def _line_rows(lines: list[CostLine], benchmarks: dict[str, dict[str, int | None]]) -> list[LineRow]:
+    return [
+        LineRow(
+            line=line,
+            category=W.CostCategory(line.category).label,
+            period=W.Period(line.period).label,
+            quoted_annual=line.quoted_annual_pence,
+            agreed_annual=line.agreed_annual_pence,
+            benchmark=benchmarks.get(line.category, {"median": None, "min": None, "max": None, "n": 0}),
+        )
+        for line in lines
+    ]
+
+
+ACTION_LINKS: tuple[tuple[workflow.Action, str, str], ...] = (
+    (A.START_NEGOTIATION, "placements:contract-start-negotiation", "Start negotiation"),
+    (A.AGREE, "placements:contract-agree", "Agree the fees"),
+    (A.REOPEN_NEGOTIATION, "placements:contract-reopen", "Reopen negotiation for the fee review"),
+    (A.END, "placements:contract-end", "End the placement"),
+)
+
+
+def _contract_detail_qs(user: Any) -> QuerySet[PlacementContract]:
+    return _contracts(user).select_related(
+        "child__district", "panel_decision__item__meeting", "panel_decision__item__referral"
+    )
+
+
+@requires(C.PLACEMENT_VIEW)
+def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    with transaction.atomic():
+        contract = get_object_or_404(_contract_detail_qs(user), pk=pk)
+        access_log_record(
+            user=user,
+            child_id=contract.child_id,
+            object_type="placement_contract",
+            object_id=contract.pk,
+            path=request.path,
+        )
+        lines = list(contract.cost_lines.order_by("pk"))
+        rounds = list(contract.negotiation_rounds.select_related("recorded_by").order_by("round_no"))
+        clause = PenaltyClause.objects.filter(contract=contract).first()
+        returns = list(
+            AttendanceReturn.objects.filter(contract=contract)
+            .select_related("deduction__decided_by")
+            .order_by("period_start", "pk")
+        )
+        events = list(PlacementEvent.objects.filter(contract=contract).select_related("actor").order_by("occurred_at"))
+        benchmarks = reports.line_benchmarks(contract=contract) if lines else {}
+    manage = user_can(user, C.PLACEMENT_MANAGE)
+    status = S(contract.status)
+    allowed = set(W.allowed_actions(status)) if manage else set()
+    for attendance in returns:
+        attendance.deduction_row = getattr(attendance, "deduction", None) if _has_deduction(attendance) else None
+        attendance.rate = W.attendance_rate(
+            attendance.sessions_possible,
+            attendance.sessions_attended,
+            attendance.authorised_absence,
+            authorised_counts_as_attended=clause.authorised_counts_as_attended if clause else True,
+        )
+        if attendance.deduction_row is not None:
+            attendance.deduction_tag = DEDUCTION_TAGS.get(attendance.deduction_row.status, "")
+    for event in events:
+        event.label = event.get_action_display()
+        event.from_label = S(event.from_status).label if event.from_status else ""
+        event.to_label = S(event.to_status).label if event.to_status else ""
+    decision = contract.panel_decision
+    ceiling = decision.agreed_annual_ceiling_pence or 0
+    context = {
+        "contract": contract,
+        "child": contract.child,
+        "tag": status_tag(contract.status),
+        "decision": decision,
+        "ceiling": ceiling,
+        "over_ceiling": contract.agreed_annual_cost_pence > ceiling,
+        "meeting_url": _panel_meeting_url(decision.item.meeting_id),
+        "line_rows": _line_rows(lines, benchmarks),
+        "rounds": rounds,
+        "clause": clause,
+        "clause_rule": W.PenaltyRule(clause.rule).label if clause else "",
+        "returns": returns,
+        "events": events,
+        "actions": [
+            {"label": label, "url": reverse(name, args=[contract.pk])}
+            for action, name, label in ACTION_LINKS
+            if action in allowed
+        ],
+        "can_change_lines": A.CHANGE_COST_LINES in allowed,
+        "can_record_round": A.RECORD_ROUND in allowed,
+        "can_set_clause": A.SET_PENALTY_CLAUSE in allowed,
+        "can_submit_return": A.SUBMIT_RETURN in allowed,
+        "can_decide": A.DECIDE_DEDUCTION in allowed,
+        "can_manage": manage,
+    }
+    return render(request, "placements/contract_detail.html", context)
+
+
+def _has_deduction(attendance: AttendanceReturn) -> bool:
+    try:
+        attendance.deduction  # noqa: B018 - loaded by select_related; raises when there is none
+    except Deduction.DoesNotExist:
+        return False
+    return True
+
+
+# --- One page per action -------------------------------------------------------------------------
+
+
+class ContractActionView(View):
+    """GET shows the form; POST calls exactly one service. A domain error goes back on the form
+    as a GOV.UK error summary; success returns to the contract with a banner."""
+
+    action: workflow.Action
+    form_class: type[forms.Form] = NoteForm
+    title = ""
+    submit_label = "Continue"
+    success_message = ""
+    intro = ""
+    template_name = "placements/form_page.html"
+
+    contract: PlacementContract
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not user_can(request.user, W.ACTION_CAPABILITY[self.action]):
+            raise PermissionDenied
+        self.contract = self.get_contract(**kwargs)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_contract(self, **kwargs: Any) -> PlacementContract:
+        return get_object_or_404(_contracts(self.request.user), pk=kwargs["pk"])
+
+    def not_allowed_now(self) -> str | None:
+        try:
+            W.check_transition(self.contract.status, self.action)
+        except W.TransitionError as exc:
+            return exc.message
+        return None
+
+    def initial(self) -> dict[str, Any]:
+        return {}
+
+    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        problem = self.not_allowed_now()
+        if problem:
+            messages.error(request, problem)
+            return redirect(self.cancel_url())
+        return self.render_form(self.form_class(initial=self.initial()))
+
+    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        form = self.form_class(request.POST)
+        if form.is_valid():
+            try:
+                self.perform(form)
+            except NotPermitted as exc:
+                raise PermissionDenied from exc
+            except DomainError as exc:
+                form_add_domain_error(form, exc)
+            else:
+                messages.success(request, self.success_message)
+                return redirect(self.success_url())
+        return self.render_form(form, status=400)
+
+    def perform(self, form: Any) -> Any:
+        raise NotImplementedError
+
+    def success_url(self) -> str:
+        return reverse("placements:contract-detail", args=[self.contract.pk])
+
+    def cancel_url(self) -> str:
+        return reverse("placements:contract-detail", args=[self.contract.pk])
+
+    def extra_context(self) -> dict[str, Any]:
+        return {}
+
+    def render_form(self, form: forms.Form, *, status: int = 200) -> HttpResponse:
+        context = {
+            "form": form,
+            "contract": self.contract,
+            "caption": f"{self.contract.reference} – {self.contract.child.full_name}",
+            "title": self.title,
+            "intro": self.intro,
+            "submit_label": self.submit_label,
+            "back_url": self.cancel_url(),
+            "cancel_url": self.cancel_url(),
+            **self.extra_context(),
+        }
+        return render(self.request, self.template_name, context, status=status)
+
+
+def _totals_summary(contract: PlacementContract) -> list[tuple[str, str]]:
+    ceiling = PanelDecision.objects.values_list("agreed_annual_ceiling_pence", flat=True).get(
+        pk=contract.panel_decision_id
+    )
+    return [
+        ("Quoted annual cost", _money(contract.quoted_annual_cost_pence)),
+        ("Agreed annual cost", _money(contract.agreed_annual_cost_pence)),
+        ("Panel's ceiling", _money(ceiling)),
+    ]
+
+
+class StartNegotiationView(ContractActionView):
+    action = A.START_NEGOTIATION
+    title = "Start negotiation"
+    intro = "Record the provider's quote as cost lines, then the rounds of offers until the fees are agreed."
+    submit_label = "Start negotiation"
+    success_message = "Negotiation started"
+
+    def perform(self, form: Any) -> Any:
+        return services.contract_start_negotiation(
+            actor=self.request.user, contract=self.contract, note=form.cleaned_data["note"]
+        )
+
+
+class AgreeView(ContractActionView):
+    action = A.AGREE
+    title = "Agree the fees"
+    intro = (
+        "Every cost line needs an agreed amount, and the agreed annual cost must be within the panel's ceiling. "
+        "The placement then becomes active."
+    )
+    submit_label = "Agree the fees"
+    success_message = "Fees agreed. The placement is active"
+
+    def extra_context(self) -> dict[str, Any]:
+        return {"summary": _totals_summary(self.contract)}
+
+    def perform(self, form: Any) -> Any:
+        return services.contract_agree(actor=self.request.user, contract=self.contract, note=form.cleaned_data["note"])
+
+
+class ReopenView(ContractActionView):
+    action = A.REOPEN_NEGOTIATION
+    title = "Reopen negotiation for the fee review"
+    intro = "The placement carries on at the agreed fees while the negotiation runs."
+    submit_label = "Reopen negotiation"
+    success_message = "Negotiation reopened for the annual fee review"
+
+    def perform(self, form: Any) -> Any:
+        return services.contract_reopen_negotiation(
+            actor=self.request.user, contract=self.contract, note=form.cleaned_data["note"]
+        )
+
+
+class EndView(ContractActionView):
+    action = A.END
+    form_class = EndForm
+    title = "End the placement"
+    submit_label = "End the placement"
+    success_message = "Placement ended"
+
+    def initial(self) -> dict[str, Any]:
+        return {"ended_on": timezone.localdate()}
+
+    def perform(self, form: Any) -> Any:
+        return services.contract_end(actor=self.request.user, contract=self.contract, **form.cleaned_data)
+
+
+class CostLineAddView(ContractActionView):
+    action = A.CHANGE_COST_LINES
+    form_class = CostLineForm
+    title = "Add a cost line"
+    intro = "Enter the amount as the provider charges it; the annual cost is worked out from the period."
+    submit_label = "Add the cost line"
+    success_message = "Cost line added"
+
+    def initial(self) -> dict[str, Any]:
+        return {"period": W.Period.YEAR.value}
+
+    def perform(self, form: Any) -> Any:
+        return services.cost_line_add(actor=self.request.user, contract=self.contract, **form.cleaned_data)
+
+
+class CostLineEditView(ContractActionView):
+    action = A.CHANGE_COST_LINES
+    form_class = CostLineForm
+    title = "Change a cost line"
+    submit_label = "Save the cost line"
+    success_message = "Cost line saved"
+
+    line: CostLine
+
+    def get_contract(self, **kwargs: Any) -> PlacementContract:
+        self.line = get_object_or_404(CostLine, pk=kwargs["pk"])
+        return get_object_or_404(_contracts(self.request.user), pk=self.line.contract_id)
+
+    def initial(self) -> dict[str, Any]:
+        line = self.line
+        return {
+            "category": line.category,
+            "description": line.description,
+            "quoted_amount_pence": line.quoted_amount_pence,
+            "agreed_amount_pence": line.agreed_amount_pence,
+            "period": line.period,
+            "periods_per_year": line.periods_per_year,
+        }
+
+    def perform(self, form: Any) -> Any:
+        data = form.cleaned_data
+        return services.cost_line_update(
+            actor=self.request.user,
+            line=self.line,
+            category=data["category"],
+            description=data["description"],
+            quoted_amount_pence=data["quoted_amount_pence"],
+            agreed_amount_pence=data["agreed_amount_pence"],
+            period=data["period"],
+            periods_per_year=data["periods_per_year"],
+            fifty_two_week=data["fifty_two_week"],
+        )
+
+
+class RoundView(ContractActionView):
+    action = A.RECORD_ROUND
+    form_class = RoundForm
+    title = "Record a negotiation round"
+    intro = "Annual amounts: the provider's offer and the council's counter-offer. Rounds cannot be changed later."
+    submit_label = "Record the round"
+    success_message = "Negotiation round recorded"
+
+    def initial(self) -> dict[str, Any]:
+        return {"on": timezone.localdate()}
+
+    def extra_context(self) -> dict[str, Any]:
+        return {"summary": _totals_summary(self.contract)}
+
+    def perform(self, form: Any) -> Any:
+        return services.negotiation_round_record(actor=self.request.user, contract=self.contract, **form.cleaned_data)
+
+
+class PenaltyClauseView(ContractActionView):
+    action = A.SET_PENALTY_CLAUSE
+    form_class = PenaltyClauseForm
+    title = "Attendance penalty clause"
+    intro = (
+        "Below the threshold, part of the period's fee is withheld. Returns already received keep the "
+        "deductions worked out under the clause they were submitted under."
+    )
+    submit_label = "Save the clause"
+    success_message = "Attendance penalty clause saved"
+
+    def initial(self) -> dict[str, Any]:
+        clause = PenaltyClause.objects.filter(contract=self.contract).first()
+        if clause is None:
+            return {
+                "threshold_percent": "90",
+                "rule": W.PenaltyRule.PERCENT_OF_PERIOD_FEE.value,
+                "deduction_percent": "10",
+                "authorised_counts_as_attended": "yes",
+            }
+        return {
+            "threshold_percent": _percent_text(clause.threshold_percent),
+            "rule": clause.rule,
+            "deduction_percent": _percent_text(clause.deduction_percent),
+            "per_session_pence": clause.per_session_pence,
+            "authorised_counts_as_attended": "yes" if clause.authorised_counts_as_attended else "no",
+        }
+
+    def perform(self, form: Any) -> Any:
+        return services.penalty_clause_set(actor=self.request.user, contract=self.contract, **form.service_kwargs())
+
+
+def _percent_text(value: Decimal | None) -> str:
+    if value is None:
+        return ""
+    text = f"{value:.2f}"
+    return text.rstrip("0").rstrip(".")
+
+
+class ReturnView(ContractActionView):
+    action = A.SUBMIT_RETURN
+    form_class = ReturnForm
+    title = "Enter an attendance return"
+    intro = (
+        "Sessions are half days. A return for a period already on file corrects it, and any deduction is "
+        "worked out again."
+    )
+    submit_label = "Save the return"
+    success_message = "Attendance return saved"
+
+    def initial(self) -> dict[str, Any]:
+        return {"period_kind": W.PeriodKind.TERM.value}
+
+    def perform(self, form: Any) -> Any:
+        attendance = services.attendance_return_submit(
+            actor=self.request.user, contract=self.contract, **form.service_kwargs()
+        )
+        deduction = Deduction.objects.filter(attendance_return=attendance).first()
+        if deduction is not None:
+            self.success_message = (
+                f"Attendance return saved. Attendance is below the threshold: a deduction of "
+                f"{_money(deduction.amount_pence)} is waiting to be confirmed or waived"
+            )
+        return attendance
+
+
+class _DeductionView(ContractActionView):
+    action = A.DECIDE_DEDUCTION
+    deduction: Deduction
+
+    def get_contract(self, **kwargs: Any) -> PlacementContract:
+        self.deduction = get_object_or_404(Deduction.objects.select_related("attendance_return"), pk=kwargs["pk"])
+        return get_object_or_404(_contracts(self.request.user), pk=self.deduction.attendance_return.contract_id)
+
+    def not_allowed_now(self) -> str | None:
+        if self.deduction.status != W.DeductionStatus.PENDING:
+            return f"This deduction has already been {self.deduction.status}."
+        return super().not_allowed_now()
+
+    def extra_context(self) -> dict[str, Any]:
+        attendance = self.deduction.attendance_return
+        return {
+            "summary": [
+                ("Period", f"{attendance.period_start:%-d %B %Y} to {attendance.period_end:%-d %B %Y}"),
+                ("Deduction", _money(self.deduction.amount_pence)),
+            ],
+            "working": self.deduction.working,
+        }
+
+
+class DeductionConfirmView(_DeductionView):
+    form_class = NoteForm
+    title = "Confirm the deduction"
+    intro = "The amount comes off the provider's invoice for the period."
+    submit_label = "Confirm the deduction"
+    success_message = "Deduction confirmed"
+
+    def perform(self, form: Any) -> Any:
+        return services.deduction_confirm(
+            actor=self.request.user, deduction=self.deduction, note=form.cleaned_data["note"]
+        )
+
+
+class DeductionWaiveView(_DeductionView):
+    form_class = WaiveForm
+    title = "Waive the deduction"
+    submit_label = "Waive the deduction"
+    success_message = "Deduction waived"
+
+    def perform(self, form: Any) -> Any:
+        return services.deduction_waive(
+            actor=self.request.user, deduction=self.deduction, reason=form.cleaned_data["reason"]
+        )
+
+
+# --- Attendance upload ---------------------------------------------------------------------------
+
+
+@requires(C.PLACEMENT_MANAGE)
+def attendance_upload(request: HttpRequest) -> HttpResponse:
+    form = UploadForm(request.POST, request.FILES) if request.method == "POST" else UploadForm()
+    result = None
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                result = services.attendance_returns_import_csv(actor=request.user, file_text=form.cleaned_data["file"])
+            except NotPermitted as exc:
+                raise PermissionDenied from exc
+            if result.ok:
+                messages.success(request, result.summary())
+                return redirect("placements:attendance-upload")
+            form.add_error("file", result.summary())
+        status = 400
+    context = {
+        "form": form,
+        "result": result,
+        "columns": services.CSV_COLUMNS,
+        "example": _example_csv(),
+    }
+    return render(request, "placements/attendance_upload.html", context, status=status)
+
+
+def _example_csv() -> list[list[str]]:
+    return [
+        list(services.CSV_COLUMNS),
+        ["IPA-000123", "term", "2026-01-05", "2026-03-27", "120", "104", "8", "8"],
+    ]
+
+
+# --- Purchasing power ------------------------------------------------------------------------------
+
+PROVIDER_HEADERS: tuple[tuple[str, str, bool], ...] = (
+    # column, header, money
+    ("provider_name", "Provider", False),
+    ("pupils", "Pupils placed", False),
+    ("committed_pence", "Committed a year", True),
+    ("average_pence", "Average a pupil", True),
+    ("min_pence", "Lowest", True),
+    ("max_pence", "Highest", True),
+    ("savings_pence", "Savings", True),
+    ("deductions_pence", "Deductions applied", True),
+    ("returns_below", "Returns below threshold", False),
+)
+NEED_HEADERS: tuple[tuple[str, str, bool], ...] = (
+    PROVIDER_HEADERS[0],
+    ("primary_need", "Primary need", False),
+    *PROVIDER_HEADERS[1:],
+)
+# Which figure (reports.METRICS) a column's numbers link to.
+COLUMN_FIGURE = {
+    "pupils": "pupils",
+    "committed_pence": "committed",
+    "average_pence": "committed",
+    "min_pence": "committed",
+    "max_pence": "committed",
+    "savings_pence": "savings",
+    "deductions_pence": "deductions",
+    "returns_below": "returns_below",
+}
+EXPORTS = ("providers", "needs")
+# Column headings in a download, where there is room to say it all.
+EXPORT_LABELS = {
+    "committed_pence": "Committed annual spend",
+    "average_pence": "Average annual cost per pupil",
+    "min_pence": "Lowest annual cost per pupil",
+    "max_pence": "Highest annual cost per pupil",
+    "savings_pence": "Negotiation savings",
+}
+
+
+def _sort_param(value: str | None, columns: tuple[str, ...], default: str = "provider_name") -> str:
+    value = value or default
+    return value if value.lstrip("-") in columns else default
+
+
+def _figure_links(*, provider_id: int | None, need: str | None) -> dict[str, str]:
+    base = reverse("placements:contract-list")
+    links = {}
+    for column, figure in COLUMN_FIGURE.items():
+        params: dict[str, Any] = {"figure": figure}
+        if provider_id is not None:
+            params["provider"] = provider_id
+        if need:
+            params["need"] = need
+        links[column] = f"{base}?{urlencode(params)}"
+    return links
+
+
+def _headers(
+    request: HttpRequest, spec: tuple[tuple[str, str, bool], ...], param: str, current: str, anchor: str
+) -> list[dict[str, Any]]:
+    """Table headers that sort: a link per column, ``aria-sort`` on the sorted one."""
+    headers = []
+    sorted_by, descending = current.lstrip("-"), current.startswith("-")
+    for column, label, money in spec:
+        params = request.GET.copy()
+        for name in ("format", "export", "page"):
+            params.pop(name, None)
+        is_sorted = column == sorted_by
+        params[param] = f"-{column}" if is_sorted and not descending else column
+        headers.append(
+            {
+                "label": label,
+                "url": f"?{params.urlencode()}#{anchor}",
+                "aria_sort": ("descending" if descending else "ascending") if is_sorted else "none",
+                "numeric": column not in ("provider_name", "primary_need"),
+                "money": money,
+            }
+        )
+    return headers
+
+
+def _cells(row: dict[str, Any], spec: tuple[tuple[str, str, bool], ...], links: dict[str, str]) -> list[dict[str, Any]]:
+    cells = []
+    for column, label, money in spec:
+        value = row.get(column)
+        if column == "primary_need":
+            text = NeedType(value).label if value in NeedType.values else (value or "")
+        elif money:
+            text = _money(value) if value is not None else "None"
+        else:
+            text = "" if value is None else f"{value:,}" if isinstance(value, int) else str(value)
+        has_figure = column in COLUMN_FIGURE and value not in (None, 0)
+        cells.append(
+            {
+                "text": text,
+                "url": links.get(column) if has_figure else None,
+                "hidden": f" – {label.lower()}, {row.get('provider_name', '')}",
+                "numeric": column not in ("provider_name", "primary_need"),
+            }
+        )
+    return cells
+
+
+def _export_rows(rows: list[dict[str, Any]], spec: tuple[tuple[str, str, bool], ...]) -> list[list[Any]]:
+    out: list[list[Any]] = [
+        [f"{EXPORT_LABELS.get(column, label)} (£)" if money else label for column, label, money in spec]
+    ]
+    for row in rows:
+        line: list[Any] = []
+        for column, _, money in spec:
+            value = row.get(column)
+            if column == "primary_need":
+                value = NeedType(value).label if value in NeedType.values else value
+            elif money and value is not None:
+                value = Decimal(value) / 100  # exact: pence to pounds and pence, no float
+            line.append(value)
+        out.append(line)
+    return out
+
+
+@requires(C.PLACEMENT_VIEW)
+def purchasing_power(request: HttpRequest) -> HttpResponse:
+    on = timezone.localdate()
+    sort = _sort_param(request.GET.get("sort"), reports.PROVIDER_COLUMNS)
+    need_sort = _sort_param(request.GET.get("need_sort"), reports.NEED_COLUMNS)
+    rows = reports.purchasing_power(on=on, order_by=sort)
+    need_rows = reports.purchasing_power_by_need(on=on, order_by=need_sort)
+
+    export, fmt = request.GET.get("export"), request.GET.get("format")
+    if export is not None or fmt is not None:
+        if not user_can(request.user, C.EXPORT):
+            raise PermissionDenied
+        if export not in EXPORTS or fmt not in EXPORT_FORMATS:
+            return render(
+                request, "placements/bad_request.html", {"message": "Choose a table and CSV or XLSX."}, status=400
+            )
+        with transaction.atomic():
+            # Aggregate figures name no child; the row records who took which table.
+            access_log_record(
+                user=request.user,
+                child_id=None,
+                object_type=f"placement_report:{export}",
+                object_id=None,
+                action=AccessAction.EXPORT,
+                path=request.get_full_path(),
+            )
+        spec = PROVIDER_HEADERS if export == "providers" else NEED_HEADERS
+        data = rows if export == "providers" else need_rows
+        title = "Purchasing power by provider" if export == "providers" else "Purchasing power by need"
+        return export_response(
+            _export_rows(data, spec), stem=f"purchasing-power-{export}-{on:%Y-%m-%d}", fmt=fmt, sheet_title=title
+        )
+
+    provider_table = [
+        {"cells": _cells(row, PROVIDER_HEADERS, _figure_links(provider_id=row["provider_id"], need=None)), "row": row}
+        for row in rows
+        if row["pupils"] or row["deductions_pence"] or row["returns_below"]
+    ]
+    need_table = [
+        {"cells": _cells(row, NEED_HEADERS, _figure_links(provider_id=row["provider_id"], need=row["primary_need"]))}
+        for row in need_rows
+    ]
+    figures = reports.placement_figures(on=on)
+    params = request.GET.copy()
+    exports = {}
+    if user_can(request.user, C.EXPORT):
+        for key in EXPORTS:
+            for f in EXPORT_FORMATS:
+                params["export"], params["format"] = key, f
+                exports[f"{key}_{f}"] = f"?{params.urlencode()}"
+    context = {
+        "on": on,
+        "figures": figures,
+        "figure_links": _figure_links(provider_id=None, need=None),
+        "provider_headers": _headers(request, PROVIDER_HEADERS, "sort", sort, "by-provider"),
+        "provider_rows": provider_table,
+        "need_headers": _headers(request, NEED_HEADERS, "need_sort", need_sort, "by-need"),
+        "need_rows": need_table,
+        "exports": exports,
+        "providers_without_pupils": sum(
+            1 for row in rows if not (row["pupils"] or row["deductions_pence"] or row["returns_below"])
+        ),
+        "can_manage": user_can(request.user, C.PLACEMENT_MANAGE),
+    }
+    return render(request, "placements/purchasing_power.html", context)

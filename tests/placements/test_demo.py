@@ -1,0 +1,113 @@
+"""The placements demo: deterministic, idempotent, skewed, every deduction status, quick."""
+
+from __future__ import annotations
+
+import random
+import time
+from datetime import date
+
+import pytest
+from django.db.models import Count
+
+from placements import demo, reports, workflow
+from placements.models import (
+    AttendanceReturn,
+    CostLine,
+    Deduction,
+    NegotiationRound,
+    PenaltyClause,
+    PlacementContract,
+    Provider,
+)
+from senportal.core import demo as core_demo
+
+pytestmark = pytest.mark.django_db
+
+TODAY = date(2026, 3, 16)
+
+
+def _counts() -> dict[str, int]:
+    return {
+        model.__name__: model.objects.count()
+        for model in (
+            Provider,
+            PlacementContract,
+            CostLine,
+            NegotiationRound,
+            PenaltyClause,
+            AttendanceReturn,
+            Deduction,
+        )
+    }
+
+
+@pytest.fixture
+def seeded():
+    rng = random.Random(2018)
+    core_demo.seed_establishments(rng, core_demo.seed_districts())
+    started = time.monotonic()
+    summary = demo.seed(rng, TODAY)
+    return summary, time.monotonic() - started
+
+
+def test_seed_twice_adds_nothing_the_second_time(seeded):
+    summary, seconds = seeded
+    assert not summary.skipped
+    assert seconds < 15
+    first = _counts()
+    again = demo.seed(random.Random(2018), TODAY)
+    assert again.skipped
+    assert _counts() == first
+    assert first["Provider"] >= 30
+    assert 250 <= first["PlacementContract"] <= 400
+
+
+def test_a_few_providers_have_dozens_of_pupils(seeded):
+    placed = reports.purchasing_power(on=TODAY)
+    pupils = sorted((row["pupils"] for row in placed), reverse=True)
+    assert pupils[0] >= 40
+    assert sum(1 for n in pupils if n >= 20) >= 3
+    assert sum(1 for n in pupils if n > 0) >= 25
+    busy = PlacementContract.objects.values("provider").annotate(n=Count("pk")).filter(n__gte=24).count()
+    assert busy >= 3
+
+
+def test_costs_are_realistic_and_within_each_ceiling(seeded):
+    active = PlacementContract.objects.filter(status=workflow.ContractStatus.ACTIVE).select_related("panel_decision")
+    average = sum(c.agreed_annual_cost_pence for c in active) / active.count() / 100
+    assert 49_000 <= average <= 72_000
+    for contract in active:
+        assert 0 < contract.agreed_annual_cost_pence <= contract.panel_decision.agreed_annual_ceiling_pence
+        assert contract.quoted_annual_cost_pence >= contract.agreed_annual_cost_pence
+        lines = list(contract.cost_lines.all())
+        assert sum(line.agreed_annual_pence or 0 for line in lines) == contract.agreed_annual_cost_pence
+    savings = [c.saving_pence / c.quoted_annual_cost_pence for c in active]
+    assert max(savings) <= 0.16 and any(s > 0.05 for s in savings)
+
+
+def test_every_contract_follows_an_approval_for_its_child_and_school(seeded):
+    for contract in PlacementContract.objects.select_related("panel_decision__item__referral__request", "provider"):
+        referral = contract.panel_decision.item.referral
+        assert contract.panel_decision.outcome in {o.value for o in workflow_approvals()}
+        assert referral.request.child_id == contract.child_id
+        assert referral.proposed_establishment_id == contract.provider.establishment_id
+
+
+def workflow_approvals():
+    from panels.workflow import APPROVALS
+
+    return APPROVALS
+
+
+def test_deductions_exist_in_every_status_and_match_the_clause(seeded):
+    statuses = set(Deduction.objects.values_list("status", flat=True))
+    assert statuses == {s.value for s in workflow.DeductionStatus}
+    for deduction in Deduction.objects.select_related("attendance_return__contract__penalty_clause")[:50]:
+        attendance = deduction.attendance_return
+        contract = attendance.contract
+        fee = workflow.period_fee(contract.agreed_annual_cost_pence, attendance.period_kind)
+        result = workflow.compute_deduction(contract.penalty_clause.facts(), attendance.facts(), fee)
+        assert (result.applies, result.amount_pence) == (True, deduction.amount_pence)
+    clauses = PenaltyClause.objects.count()
+    assert PenaltyClause.objects.filter(threshold_percent=90).count() > clauses / 2
+    assert NegotiationRound.objects.values("contract").annotate(n=Count("pk")).filter(n=3).exists()
