@@ -38,6 +38,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--heavy-runs", type=int, default=5, help="timed runs of each report job (default 5, after 1 warm-up)"
         )
+        parser.add_argument(
+            "--only",
+            help="comma-separated parts to run again (pages, reports, import, memory); the rest of this size's "
+            "saved results are kept",
+        )
         parser.add_argument("--skip-import", action="store_true", help="skip the import throughput run")
         parser.add_argument("--skip-memory", action="store_true", help="skip the metrics job's memory probe")
         parser.add_argument("--skip-all-months", action="store_true", help="skip the 120-month metrics job")
@@ -86,6 +91,7 @@ class Command(BaseCommand):
                 memory_months=options["memory_months"],
                 tune=not options["no_tune"],
                 heavy_runs=options["heavy_runs"],
+                sections=self._sections(options["only"]),
                 log=self.stdout.write,
             )
         path = bench.save(results)
@@ -93,6 +99,15 @@ class Command(BaseCommand):
         if not options["no_doc"]:
             bench.write_doc(bench.load_all())
             self.stdout.write(f"Updated {bench.DOC.relative_to(bench.BASE_DIR)}")
+
+    def _sections(self, only: str | None) -> frozenset[str]:
+        if not only:
+            return bench.SECTIONS
+        sections = frozenset(part.strip() for part in only.split(",") if part.strip())
+        unknown = sections - bench.SECTIONS
+        if unknown:
+            raise CommandError(f"--only takes {', '.join(sorted(bench.SECTIONS))}, not {', '.join(sorted(unknown))}")
+        return sections
 
     def _prepare(self, options: dict[str, Any]) -> None:
         url = bench._database_url()
