@@ -78,14 +78,14 @@ def _person(user: Any) -> str:
 # --- Shared shapes -------------------------------------------------------------------------------
 
 
-class PanelEstablishmentSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class PanelEstablishmentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Establishment
         fields = ["id", "urn", "name"]
         read_only_fields = fields
 
 
-class MinimisedChildSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class MinimisedChildSerializer(serializers.Serializer):
     """What a head teacher on the panel may know of a child (design.md §1)."""
 
     initials = serializers.CharField()
@@ -94,7 +94,7 @@ class MinimisedChildSerializer(serializers.Serializer):  # type: ignore[type-arg
     primary_need = serializers.ChoiceField(choices=NeedType.choices)
 
 
-class MissingSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class MissingSerializer(serializers.Serializer):
     field = serializers.CharField()
     message = serializers.CharField()
 
@@ -102,7 +102,7 @@ class MissingSerializer(serializers.Serializer):  # type: ignore[type-arg]
 # --- Referrals -----------------------------------------------------------------------------------
 
 
-class ReferralOptionSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class ReferralOptionSerializer(serializers.ModelSerializer):
     establishment = PanelEstablishmentSerializer(read_only=True)
 
     class Meta:
@@ -111,7 +111,7 @@ class ReferralOptionSerializer(serializers.ModelSerializer):  # type: ignore[typ
         read_only_fields = fields
 
 
-class ReferralCostLineSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class ReferralCostLineSerializer(serializers.ModelSerializer):
     category = CodeField(choices=COST_CATEGORY_CHOICES, read_only=True)
 
     class Meta:
@@ -120,7 +120,7 @@ class ReferralCostLineSerializer(serializers.ModelSerializer):  # type: ignore[t
         read_only_fields = fields
 
 
-class ReferralListSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class ReferralListSerializer(serializers.ModelSerializer):
     kind = CodeField(choices=REFERRAL_KIND_CHOICES, read_only=True)
     status = CodeField(choices=REFERRAL_STATUS_CHOICES, read_only=True)
     request_id = serializers.IntegerField(read_only=True)
@@ -188,20 +188,20 @@ class ReferralDetailSerializer(ReferralListSerializer):
         read_only_fields = fields
 
 
-class OptionInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class OptionInputSerializer(serializers.Serializer):
     establishment_id = _id_field()
     meets_need = serializers.BooleanField()
     reason = serializers.CharField(allow_blank=True, required=False, default="")
     annual_cost_pence = _pence_field(allow_null=True, required=False, default=None)
 
 
-class CostLineInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class CostLineInputSerializer(serializers.Serializer):
     category = CodeField(choices=COST_CATEGORY_CHOICES)
     annual_amount_pence = _pence_field()
     description = serializers.CharField(allow_blank=True, required=False, default="", max_length=200)
 
 
-class _ReferralFieldsSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class _ReferralFieldsSerializer(serializers.Serializer):
     proposed_establishment_id = _id_field(allow_null=True, required=False)
     parental_preference = serializers.CharField(allow_blank=True, required=False)
     parental_preference_establishment_id = _id_field(allow_null=True, required=False)
@@ -228,7 +228,7 @@ class ReferralUpdateSerializer(_ReferralFieldsSerializer):
 # --- Meetings ------------------------------------------------------------------------------------
 
 
-class MeetingListSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class MeetingListSerializer(serializers.ModelSerializer):
     status = CodeField(choices=MEETING_STATUS_CHOICES, read_only=True)
     starts_at = ClockTimeField(read_only=True)
     chair = serializers.SerializerMethodField()
@@ -243,7 +243,7 @@ class MeetingListSerializer(serializers.ModelSerializer):  # type: ignore[type-a
         return _person(obj.chair)
 
 
-class PanelDecisionSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class PanelDecisionSerializer(serializers.ModelSerializer):
     outcome = CodeField(choices=OUTCOME_CHOICES, read_only=True)
     suitable_answer = CodeField(choices=ANSWER_CHOICES, read_only=True)
     compatible_answer = CodeField(choices=ANSWER_CHOICES, read_only=True)
@@ -279,7 +279,7 @@ class PanelDecisionSerializer(serializers.ModelSerializer):  # type: ignore[type
         return sorted(m.pk for m in obj.participants.all())
 
 
-class AgendaItemSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class AgendaItemSerializer(serializers.ModelSerializer):
     status = CodeField(choices=AgendaItemStatus.choices, read_only=True)
     meeting_id = serializers.IntegerField(read_only=True)
     referral_id = serializers.IntegerField(read_only=True)
@@ -311,7 +311,7 @@ class AgendaItemSerializer(serializers.ModelSerializer):  # type: ignore[type-ar
         return None if decision is None else PanelDecisionSerializer(decision, context=self.context).data
 
 
-class AttendanceSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class AttendanceSerializer(serializers.ModelSerializer):
     member_id = serializers.IntegerField(read_only=True)
     name = serializers.SerializerMethodField()
     member_type = serializers.CharField(source="member.member_type", read_only=True)
@@ -325,7 +325,7 @@ class AttendanceSerializer(serializers.ModelSerializer):  # type: ignore[type-ar
         return _person(obj.member.user)
 
 
-class MinutesSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class MinutesSerializer(serializers.ModelSerializer):
     status = CodeField(choices=MinutesStatus.choices, read_only=True)
     meeting_id = serializers.IntegerField(read_only=True)
     approved_by = serializers.SerializerMethodField()
@@ -354,27 +354,27 @@ class MeetingDetailSerializer(MeetingListSerializer):
         return None if minutes is None else MinutesSerializer(minutes, context=self.context).data
 
 
-class MeetingCreateSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class MeetingCreateSerializer(serializers.Serializer):
     held_on = serializers.DateField()
     starts_at = serializers.TimeField()
     location = serializers.CharField(max_length=200)
 
 
-class AgendaAddSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class AgendaAddSerializer(serializers.Serializer):
     referral_id = _id_field()
 
 
-class AgendaWithdrawSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class AgendaWithdrawSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
-class DeclarationInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class DeclarationInputSerializer(serializers.Serializer):
     nature = CodeField(choices=NATURE_CHOICES)
     interest = serializers.CharField(allow_blank=True, required=False, default="")
     recused = serializers.BooleanField(required=False, default=False)
 
 
-class DeclarationSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class DeclarationSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     item_id = serializers.IntegerField()
     member_id = serializers.IntegerField()
@@ -385,11 +385,11 @@ class DeclarationSerializer(serializers.Serializer):  # type: ignore[type-arg]
     declared_at = serializers.DateTimeField()
 
 
-class AttendanceInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class AttendanceInputSerializer(serializers.Serializer):
     present_member_ids = serializers.ListField(child=_id_field(), allow_empty=True)
 
 
-class DecisionInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class DecisionInputSerializer(serializers.Serializer):
     outcome = CodeField(choices=OUTCOME_CHOICES)
     suitable_answer = CodeField(choices=ANSWER_CHOICES)
     suitable_text = serializers.CharField(allow_blank=True, required=False, default="")
@@ -415,7 +415,7 @@ class DecisionInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
 # --- The pack ------------------------------------------------------------------------------------
 
 
-class PackMeetingSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class PackMeetingSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     held_on = serializers.DateField()
     starts_at = serializers.CharField()
@@ -423,7 +423,7 @@ class PackMeetingSerializer(serializers.Serializer):  # type: ignore[type-arg]
     status = CodeField(choices=MEETING_STATUS_CHOICES)
 
 
-class PackViewerSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class PackViewerSerializer(serializers.Serializer):
     member_id = serializers.IntegerField(allow_null=True)
     member_type = serializers.CharField(allow_null=True)
     minimised = serializers.BooleanField(help_text="True for head teachers: the child is shown by initials only")
@@ -433,7 +433,7 @@ class PackChildSerializer(MinimisedChildSerializer):
     name = serializers.CharField(required=False, help_text="Not shown to head teachers")
 
 
-class PackDeclarationSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class PackDeclarationSerializer(serializers.Serializer):
     member_id = serializers.IntegerField()
     member = serializers.CharField()
     member_type = serializers.CharField()
@@ -443,20 +443,20 @@ class PackDeclarationSerializer(serializers.Serializer):  # type: ignore[type-ar
     automatic = serializers.BooleanField()
 
 
-class PackOptionSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class PackOptionSerializer(serializers.Serializer):
     establishment = PanelEstablishmentSerializer()
     meets_need = serializers.BooleanField()
     reason = serializers.CharField(allow_blank=True)
     annual_cost_pence = serializers.IntegerField(allow_null=True)
 
 
-class PackCostLineSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class PackCostLineSerializer(serializers.Serializer):
     category = CodeField(choices=COST_CATEGORY_CHOICES)
     annual_amount_pence = serializers.IntegerField()
     description = serializers.CharField(allow_blank=True)
 
 
-class PackItemSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class PackItemSerializer(serializers.Serializer):
     """One agenda item. A member recused from it gets only the first block (papers withheld)."""
 
     item_id = serializers.IntegerField()
@@ -480,7 +480,7 @@ class PackItemSerializer(serializers.Serializer):  # type: ignore[type-arg]
     evidence = serializers.ListField(child=serializers.CharField(), required=False)
 
 
-class PackSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class PackSerializer(serializers.Serializer):
     meeting = PackMeetingSerializer()
     viewer = PackViewerSerializer()
     items = PackItemSerializer(many=True)
@@ -489,7 +489,7 @@ class PackSerializer(serializers.Serializer):  # type: ignore[type-arg]
 # --- Figures -------------------------------------------------------------------------------------
 
 
-class FiguresQuerySerializer(serializers.Serializer):  # type: ignore[type-arg]
+class FiguresQuerySerializer(serializers.Serializer):
     from_ = serializers.DateField(required=False, help_text="First day (default: a year before `to`)")
     to = serializers.DateField(required=False, help_text="Last day, inclusive (default: today)")
 
@@ -501,7 +501,7 @@ class FiguresQuerySerializer(serializers.Serializer):  # type: ignore[type-arg]
         return {"date_from": date_from, "date_to": date_to}
 
 
-class FiguresSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class FiguresSerializer(serializers.Serializer):
     date_from = serializers.DateField()
     date_to = serializers.DateField()
     referrals_received = serializers.IntegerField()

@@ -88,7 +88,7 @@ def _flatten(errors: Any, prefix: str = "") -> dict[str, list[Any]]:
     return {prefix or "non_field_errors": list(errors) if isinstance(errors, list) else [errors]}
 
 
-class _PanelApiView(viewsets.GenericViewSet):  # type: ignore[type-arg]
+class _PanelApiView(viewsets.GenericViewSet):
     permission_classes = [HasAnyCapability]
     read_capabilities: tuple[Capability, ...] = (C.PANEL_VIEW,)
     write_capabilities: tuple[Capability, ...] = (C.PANEL_VIEW,)  # the services check the chair
@@ -97,7 +97,7 @@ class _PanelApiView(viewsets.GenericViewSet):  # type: ignore[type-arg]
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "today": timezone.localdate()}
 
-    def validated(self, serializer_class: type[serializers.Serializer]) -> dict[str, Any]:  # type: ignore[type-arg]
+    def validated(self, serializer_class: type[serializers.Serializer]) -> dict[str, Any]:
         serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
         if not serializer.is_valid():
             raise ValidationError(_flatten(serializer.errors))
@@ -179,7 +179,7 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _PanelAp
             return Referral.objects.none()
         return selectors.referral_queryset(self.request.user).order_by("-referred_on", "-pk")
 
-    def get_serializer_class(self) -> type[serializers.Serializer]:  # type: ignore[type-arg]
+    def get_serializer_class(self) -> type[serializers.Serializer]:
         return s.ReferralListSerializer if self.action == "list" else s.ReferralDetailSerializer
 
     def _detail(self, pk: int, status_code: int = status.HTTP_200_OK) -> Response:
@@ -332,7 +332,7 @@ class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _PanelApi
             )
         return queryset
 
-    def get_serializer_class(self) -> type[serializers.Serializer]:  # type: ignore[type-arg]
+    def get_serializer_class(self) -> type[serializers.Serializer]:
         return s.MeetingListSerializer if self.action == "list" else s.MeetingDetailSerializer
 
     def _detail(self, pk: int, status_code: int = status.HTTP_200_OK) -> Response:

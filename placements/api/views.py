@@ -84,13 +84,13 @@ def contract_queryset(user: Any, *, detail: bool = False) -> QuerySet[PlacementC
     return queryset
 
 
-class _Base(viewsets.GenericViewSet):  # type: ignore[type-arg]
+class _Base(viewsets.GenericViewSet):
     permission_classes = [HasCapability]
     required_capability: Capability | None = C.PLACEMENT_VIEW
     write_capability: Capability | None = C.PLACEMENT_MANAGE
     filter_backends: list[Any] = []
 
-    def validated(self, serializer_class: type[serializers.Serializer]) -> dict[str, Any]:  # type: ignore[type-arg]
+    def validated(self, serializer_class: type[serializers.Serializer]) -> dict[str, Any]:
         serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
         if not serializer.is_valid():
             raise ValidationError(_flatten(serializer.errors))
@@ -200,7 +200,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Base):
             return PlacementContract.objects.none()
         return contract_queryset(self.request.user, detail=self.action != "list")
 
-    def get_serializer_class(self) -> type[serializers.Serializer]:  # type: ignore[type-arg]
+    def get_serializer_class(self) -> type[serializers.Serializer]:
         return s.PlacementContractListSerializer if self.action == "list" else s.PlacementContractDetailSerializer
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -90,7 +90,7 @@ def _child_ids(rows: list[Any], child_id: Any) -> list[int]:
     return list(dict.fromkeys(child_id(row) for row in rows))
 
 
-class _ApiView(viewsets.GenericViewSet):  # type: ignore[type-arg]
+class _ApiView(viewsets.GenericViewSet):
     permission_classes = [HasCapability]
     required_capability: Capability | None = Capability.REQUEST_VIEW
 
@@ -98,7 +98,7 @@ class _ApiView(viewsets.GenericViewSet):  # type: ignore[type-arg]
         # One "today" for the whole response, so days left and urgency agree across rows.
         return {**super().get_serializer_context(), "today": timezone.localdate()}
 
-    def validated(self, serializer_class: type[serializers.Serializer]) -> dict[str, Any]:  # type: ignore[type-arg]
+    def validated(self, serializer_class: type[serializers.Serializer]) -> dict[str, Any]:
         """Shape-check the request body; a 400 names every field at fault."""
         serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
         if not serializer.is_valid():
@@ -161,7 +161,7 @@ class AssessmentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
             return AssessmentRequest.objects.none()
         return request_queryset(self.request.user, detail=self.action != "list")
 
-    def get_serializer_class(self) -> type[serializers.Serializer]:  # type: ignore[type-arg]
+    def get_serializer_class(self) -> type[serializers.Serializer]:
         return s.RequestListSerializer if self.action in ("list", "bulk_assign") else s.RequestDetailSerializer
 
     def _detail(self, pk: int, *, status_code: int = status.HTTP_200_OK) -> Response:
