@@ -141,6 +141,11 @@ def _plan_summary(plan: dict[str, Any], limit: int = 10) -> str:
     return " → ".join(parts)
 
 
+def _redact(sql: str) -> str:
+    """A session's signed data is no evidence of anything: leave it out of the results."""
+    return re.sub(r"\"session_data\" = '[^']*'", "\"session_data\" = '…'", sql)
+
+
 def explain_floor(statements: list[str]) -> tuple[float, float, str, str]:
     """Sum of "Execution Time" over ``statements``; and the slowest one with its plan summary.
 
@@ -211,7 +216,7 @@ def measure(
         queries=len(captured),
         sql_ms=floor,
         slowest_sql_ms=slowest_ms,
-        slowest_sql=slowest_sql[:1500],
+        slowest_sql=_redact(slowest_sql)[:1500],
         slowest_plan=plan,
     )
     ratio = f"{result.ratio:.1f}×" if result.ratio else "–"
