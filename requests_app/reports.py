@@ -11,20 +11,26 @@ were set and the stored statutory due dates), so a request reopened after a deci
 counts that decision. The dashboard stores snapshots (``senportal.dashboard``) so a published
 month does not move when a case is later corrected, unless the month is recomputed.
 
+The snapshot jobs compute every scope (all districts and each district) and every month or
+year of a range at once: one aggregate query per (model, window date), grouped by the child's
+district and the month or year of the window (``*_by_scope``, ADR 0006). The single-scope
+functions run the same queries narrowed to one district.
+
 No rows are loaded into Python to be counted: the loops here run over months, sources, needs,
-bands and adviser types, never over requests.
+bands, adviser types and groups, never over requests.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
-from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
-from django.db.models.functions import ExtractDay, ExtractMonth, ExtractYear
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When, Window
+from django.db.models.functions import ExtractDay, ExtractMonth, ExtractYear, RowNumber
 from django.db.models.lookups import LessThan
 
 from requests_app import workflow
@@ -36,7 +42,7 @@ from requests_app.models import (
     RequestSource,
     Sen2Outcome,
 )
-from senportal.core.models import NeedType
+from senportal.core.models import District, NeedType
 
 __all__ = [
     "AGE_BANDS",
@@ -46,14 +52,18 @@ __all__ = [
     "MONTHLY_METRICS",
     "UnknownMetric",
     "annual_request_metrics",
+    "annual_request_metrics_by_scope",
     "backlog_snapshot",
+    "backlog_snapshot_by_scope",
     "cases_for",
     "is_metric",
     "metric_kind",
     "metric_label",
     "month_bounds",
     "monthly_request_metrics",
+    "monthly_request_metrics_by_scope",
     "percent",
+    "sum_groups",
     "year_bounds",
 ]
 
@@ -63,6 +73,10 @@ DECIDED = [Y.value, N.value]
 
 Period = tuple[date, date]  # [start, end): start inclusive, end exclusive
 ModelKind = Literal["request", "advice"]
+# A dashboard scope: a district's id, or None for all districts. Not to be confused with the
+# group of rows whose child has no district (also None in a GROUP BY): that group counts
+# towards all districts and towards no district.
+Scope = int | None
 
 
 class UnknownMetric(LookupError):
@@ -94,11 +108,40 @@ def percent(numerator: int | None, denominator: int | None) -> float | None:
     return float(value)
 
 
+# --- Date parts -----------------------------------------------------------------------------
+
+
+class _NativeOnSQLite:
+    """A date part, computed natively on SQLite. Django evaluates ``Extract*`` there with a
+    Python function called once per row and part, which was most of the time of the grouped
+    queries (the age bands take six parts a row). SQLite stores a ``DateField`` as ISO text
+    (``YYYY-MM-DD``), so the part is a fixed slice of it. PostgreSQL keeps ``EXTRACT``."""
+
+    span: tuple[int, int]  # (first character, length) in YYYY-MM-DD
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, Any]:
+        sql, params = compiler.compile(self.lhs)  # type: ignore[attr-defined]
+        start, length = self.span
+        return f"CAST(SUBSTR({sql}, {start}, {length}) AS INTEGER)", params
+
+
+class _Year(_NativeOnSQLite, ExtractYear):
+    span = (1, 4)
+
+
+class _Month(_NativeOnSQLite, ExtractMonth):
+    span = (6, 2)
+
+
+class _Day(_NativeOnSQLite, ExtractDay):
+    span = (9, 2)
+
+
 # --- Age at the date the request was received ----------------------------------------------
 
 
 def _month_day(field: str) -> Any:
-    return ExtractMonth(field) * 100 + ExtractDay(field)
+    return _Month(field) * 100 + _Day(field)
 
 
 # Whole years between date of birth and received_on, in SQL on both SQLite and PostgreSQL. The
@@ -107,9 +150,9 @@ def _month_day(field: str) -> Any:
 AGE_AT_RECEIVED = Case(
     When(
         LessThan(_month_day("received_on"), _month_day("child__date_of_birth")),
-        then=ExtractYear("received_on") - ExtractYear("child__date_of_birth") - Value(1),
+        then=_Year("received_on") - _Year("child__date_of_birth") - Value(1),
     ),
-    default=ExtractYear("received_on") - ExtractYear("child__date_of_birth"),
+    default=_Year("received_on") - _Year("child__date_of_birth"),
     output_field=IntegerField(),
 )
 
@@ -308,6 +351,23 @@ def _advice_overdue(on: date) -> Q:
 
 _DECIDING = sorted(s.value for s in workflow.DECIDING_STATUSES)
 
+
+def _open_in_status(on: date, status: str) -> Q:
+    return _open_on(on) & Q(status=status)
+
+
+def _decisions_overdue(on: date) -> Q:
+    return _open_on(on) & Q(status__in=_DECIDING, decision_target_on__lt=on)
+
+
+def _advice_outstanding_of(on: date, adviser_type: str) -> Q:
+    return _advice_outstanding(on) & Q(adviser_type=adviser_type)
+
+
+def _advice_overdue_of(on: date, adviser_type: str) -> Q:
+    return _advice_overdue(on) & Q(adviser_type=adviser_type)
+
+
 _BACKLOG: list[BacklogMetric] = [
     BacklogMetric("open_requests", "Open requests", "request", _open_on),
     *(
@@ -315,7 +375,7 @@ _BACKLOG: list[BacklogMetric] = [
             f"open_requests.stage.{status.value}",
             f"Open requests: {status.label}",
             "request",
-            lambda on, s=status.value: _open_on(on) & Q(status=s),
+            functools.partial(_open_in_status, status=status.value),
         )
         for status in workflow.Status
         if status.is_open
@@ -325,7 +385,7 @@ _BACKLOG: list[BacklogMetric] = [
             f"open_requests.age.{band}",
             f"Open requests, open {label.lower()}",
             "request",
-            lambda on, b=band: _band(on, b),
+            functools.partial(_band, band=band),
         )
         for band, label in BACKLOG_AGE_BAND_LABELS.items()
     ),
@@ -334,7 +394,7 @@ _BACKLOG: list[BacklogMetric] = [
         "decisions_overdue",
         "Decisions to assess overdue",
         "request",
-        lambda on: _open_on(on) & Q(status__in=_DECIDING, decision_target_on__lt=on),
+        _decisions_overdue,
     ),
     BacklogMetric("advice_outstanding", "Advice requests outstanding", "advice", _advice_outstanding),
     BacklogMetric("advice_overdue", "Advice requests overdue (over 6 weeks)", "advice", _advice_overdue),
@@ -343,7 +403,7 @@ _BACKLOG: list[BacklogMetric] = [
             f"advice_outstanding.{value}",
             f"{label} advice outstanding",
             "advice",
-            lambda on, v=value: _advice_outstanding(on) & Q(adviser_type=v),
+            functools.partial(_advice_outstanding_of, adviser_type=value),
         )
         for value, label in AdviserType.choices
     ),
@@ -352,7 +412,7 @@ _BACKLOG: list[BacklogMetric] = [
             f"advice_overdue.{value}",
             f"{label} advice overdue (over 6 weeks)",
             "advice",
-            lambda on, v=value: _advice_overdue(on) & Q(adviser_type=v),
+            functools.partial(_advice_overdue_of, adviser_type=value),
         )
         for value, label in AdviserType.choices
     ),
@@ -378,39 +438,192 @@ def _base(model: ModelKind, district_id: int | None) -> QuerySet[Any]:
     return _requests(district_id) if model == "request" else _advice_requests(district_id)
 
 
-def _count_period(names: tuple[str, ...], period: Period, district_id: int | None) -> dict[str, int]:
-    """One aggregate query per model for all ``names``; the scan is narrowed to rows whose
-    window date falls in the period (an OR of indexed ranges), which changes no count because
-    every metric's own condition includes its window."""
-    counts: dict[str, int] = {}
-    for model in ("request", "advice"):
-        metrics = [PERIOD_METRICS[n] for n in names if PERIOD_METRICS[n].model == model]
-        if not metrics:
-            continue
-        windows = sorted({m.window for m in metrics})
-        narrow = Q()
-        for window in windows:
-            narrow |= PeriodMetric("", "", model, window).q(period)
+def _district_of(model: ModelKind) -> str:
+    """The grouping column: the child's district as recorded now (see ``_requests``)."""
+    return "child__district_id" if model == "request" else "request__child__district_id"
+
+
+def _district_ids(district_ids: Iterable[int] | None) -> list[int]:
+    if district_ids is None:
+        return list(District.objects.order_by("pk").values_list("pk", flat=True))
+    return list(district_ids)
+
+
+# --- Grouped counting: every scope, and every month or year of a range, at once -----------------
+#
+# A period figure for month m and district d is ``Count(filter=window in m & condition)`` over
+# the rows of d. Grouping the rows by (district, year and month of the window date) gives
+# every (m, d) cell of one window in one aggregate query: the window range narrows the scan to
+# the whole range (an indexed column), the GROUP BY places each row in the month its window
+# date falls in, and each metric's own ``condition`` is the filter of its count. So there is
+# one query per (model, window) whatever the number of months and districts: three windows on
+# requests (received, decided, assessed) and one on advice. The all-districts figure is the
+# sum over every district group, the group of children without a district included.
+
+PeriodKey = tuple[int, int]  # (year, month); month 0 for a calendar year
+GroupCounts = dict[tuple[PeriodKey, Scope], dict[str, int]]  # (period, district group) -> counts
+
+
+def _month_key(month_start: date) -> PeriodKey:
+    return month_start.year, month_start.month
+
+
+def _count_grouped(
+    names: Sequence[str], period: Period, *, by_month: bool, district_id: int | None = None
+) -> GroupCounts:
+    """Counts of ``names`` for the rows whose window dates fall in ``period``, per (year and
+    month, or year; district group). One aggregate query per (model, window). ``district_id``
+    narrows the rows to one district (the single-scope functions)."""
+    start, end = period
+    by_window: dict[tuple[ModelKind, str], list[PeriodMetric]] = {}
+    for name in names:
+        metric = PERIOD_METRICS[name]
+        by_window.setdefault((metric.model, metric.window), []).append(metric)
+    groups: GroupCounts = {}
+    for (model, window), metrics in by_window.items():
+        keys: dict[str, Any] = {"group_district": F(_district_of(model)), "group_year": _Year(window)}
+        if by_month:
+            keys["group_month"] = _Month(window)
         # Aliases m0, m1, …: metric names hold dots, which are no business of the SQL.
-        aggregates = {f"m{i}": Count("pk", filter=m.q(period)) for i, m in enumerate(metrics)}
-        row = _base(model, district_id).filter(narrow).order_by().aggregate(**aggregates)
-        counts.update({m.name: row[f"m{i}"] or 0 for i, m in enumerate(metrics)})
-    return counts
+        aggregates = {
+            f"m{i}": Count("pk", filter=m.condition) if m.condition else Count("pk") for i, m in enumerate(metrics)
+        }
+        rows = (
+            _base(model, district_id)
+            .filter(**{f"{window}__gte": start, f"{window}__lt": end})
+            .order_by()
+            .annotate(**keys)
+            .values(*keys)
+            .annotate(**aggregates)
+        )
+        for row in rows:
+            key = (int(row["group_year"]), int(row.get("group_month") or 0))
+            counts = groups.setdefault((key, row["group_district"]), {})
+            counts.update({m.name: row[f"m{i}"] or 0 for i, m in enumerate(metrics)})
+    return groups
 
 
-def _count_backlog(on: date, district_id: int | None) -> dict[str, int]:
-    counts: dict[str, int] = {}
+def sum_groups(
+    names: Sequence[str], groups: GroupCounts, periods: Sequence[PeriodKey], scopes: Sequence[Scope]
+) -> dict[tuple[PeriodKey, Scope], dict[str, int]]:
+    """Every (period, scope) asked for, zeros where no row fell: a district scope takes its
+    own group, the all-districts scope (None) the sum of every group, including the group of
+    children without a district and districts not among ``scopes``. Loops over groups only."""
+    zero = dict.fromkeys(names, 0)
+    result = {(period, scope): dict(zero) for period in periods for scope in scopes}
+    for (period, district), counts in groups.items():
+        if (period, None) in result:
+            total = result[(period, None)]
+            for name, value in counts.items():
+                total[name] += value
+        if district is not None and (period, district) in result:
+            result[(period, district)].update(counts)
+    return result
+
+
+def _periods_span(months: Sequence[date]) -> Period:
+    return month_bounds(min(months))[0], month_bounds(max(months))[1]
+
+
+def _with_annual_rates(data: dict[str, Any]) -> dict[str, Any]:
+    data["refusal_rate_dfe"] = percent(data["requests_decided_not_to_assess"], data["requests_received"])
+    data["pc_plans_issued_within_20_weeks"] = percent(data["plans_issued_within_20_weeks"], data["plans_issued"])
+    data["pc_plans_issued_within_20_weeks_excluding_exceptions"] = percent(
+        data["plans_issued_within_20_weeks_excluding_exceptions"], data["plans_issued_excluding_exceptions"]
+    )
+    return data
+
+
+def _backlog_grouped(on: date, scopes: Sequence[Scope], district_id: int | None = None) -> dict[Scope, dict[str, Any]]:
+    """The backlog for every scope: one grouped aggregate per model, and one query for the
+    oldest open case of every district group (a row number per district, first kept)."""
+    groups: dict[Scope, dict[str, Any]] = {}
     for model in ("request", "advice"):
         metrics = [m for m in _BACKLOG if m.model == model]
         aggregates = {f"m{i}": Count("pk", filter=m.q(on)) for i, m in enumerate(metrics)}
         base = _base(model, district_id)
         base = base.filter(_open_on(on)) if model == "request" else base.filter(_advice_outstanding(on))
-        row = base.order_by().aggregate(**aggregates)
-        counts.update({m.name: row[f"m{i}"] or 0 for i, m in enumerate(metrics)})
-    return counts
+        rows = base.order_by().annotate(group_district=F(_district_of(model))).values("group_district")
+        for row in rows.annotate(**aggregates):
+            counts = groups.setdefault(row["group_district"], {})
+            counts.update({m.name: row[f"m{i}"] or 0 for i, m in enumerate(metrics)})
+
+    names = [m.name for m in _BACKLOG]
+    summed = sum_groups(names, {((0, 0), d): c for d, c in groups.items()}, [(0, 0)], scopes)
+    result: dict[Scope, dict[str, Any]] = {scope: summed[((0, 0), scope)] for scope in scopes}
+
+    # The oldest open request of each district group (ties on the day: the lowest id, as the
+    # single query ``order_by("received_on", "pk").first()`` picks): one row per group.
+    district = _district_of("request")
+    first_rows = (
+        _base("request", district_id)
+        .filter(_open_on(on))
+        .order_by()
+        .annotate(
+            group_district=F(district),
+            rank=Window(RowNumber(), partition_by=[F(district)], order_by=[F("received_on").asc(), F("pk").asc()]),
+        )
+        .filter(rank=1)
+        .values("pk", "reference", "received_on", "group_district")
+    )
+    oldest: dict[Scope, dict[str, Any]] = {}
+    for row in first_rows:  # one row per district group
+        for scope in {None, row["group_district"]}:  # the all-districts scope, and the row's district
+            known = oldest.get(scope)
+            if known is None or (row["received_on"], row["pk"]) < (known["received_on"], known["pk"]):
+                oldest[scope] = row
+    for scope, data in result.items():
+        row = oldest.get(scope)
+        data["oldest_open_case"] = (
+            {
+                "request_id": row["pk"],
+                "reference": row["reference"] or f"Request {row['pk']}",
+                "received_on": row["received_on"].isoformat(),
+                "days_open": (on - row["received_on"]).days,
+            }
+            if row
+            else None
+        )
+    return result
 
 
 # --- The figures -----------------------------------------------------------------------------
+
+
+def monthly_request_metrics_by_scope(
+    *, months: Sequence[date], district_ids: Iterable[int] | None = None
+) -> dict[tuple[date, Scope], dict[str, Any]]:
+    """``monthly_request_metrics`` for every month of ``months`` (first days) and every scope
+    (None: all districts, and each of ``district_ids``, by default every district), keyed by
+    (month, scope). Four aggregate queries whatever the number of months and districts; the
+    scan covers the months from the first to the last of ``months``."""
+    months = sorted({m.replace(day=1) for m in months})
+    if not months:
+        return {}
+    scopes: list[Scope] = [None, *_district_ids(district_ids)]
+    groups = _count_grouped(MONTHLY_METRICS, _periods_span(months), by_month=True)
+    summed = sum_groups(MONTHLY_METRICS, groups, [_month_key(m) for m in months], scopes)
+    return {(month, scope): dict(summed[(_month_key(month), scope)]) for month in months for scope in scopes}
+
+
+def annual_request_metrics_by_scope(
+    *, years: Sequence[int], district_ids: Iterable[int] | None = None
+) -> dict[tuple[int, Scope], dict[str, Any]]:
+    """``annual_request_metrics`` for every year of ``years`` and every scope, keyed by (year,
+    scope). Two aggregate queries whatever the number of years and districts."""
+    years = sorted(set(years))
+    if not years:
+        return {}
+    scopes: list[Scope] = [None, *_district_ids(district_ids)]
+    groups = _count_grouped(ANNUAL_METRICS, (year_bounds(years[0])[0], year_bounds(years[-1])[1]), by_month=False)
+    summed = sum_groups(ANNUAL_METRICS, groups, [(year, 0) for year in years], scopes)
+    return {(year, scope): _with_annual_rates(dict(summed[((year, 0), scope)])) for year in years for scope in scopes}
+
+
+def backlog_snapshot_by_scope(*, on: date, district_ids: Iterable[int] | None = None) -> dict[Scope, dict[str, Any]]:
+    """``backlog_snapshot`` for every scope (None: all districts, and each district), keyed by
+    scope. Three queries whatever the number of districts."""
+    return _backlog_grouped(on, [None, *_district_ids(district_ids)])
 
 
 def monthly_request_metrics(*, month_start: date, district_id: int | None = None) -> dict[str, Any]:
@@ -419,9 +632,12 @@ def monthly_request_metrics(*, month_start: date, district_id: int | None = None
     Requests received (by source, primary need and age band at received_on), decisions to
     assess or not dated in the month, decisions within 6 weeks, plans issued (within 20
     weeks, with and without exceptions), decisions not to issue (within 16 weeks) and advice
-    returned (within 6 weeks) by adviser type.
+    returned (within 6 weeks) by adviser type. The same grouped queries as
+    ``monthly_request_metrics_by_scope``, narrowed to the one scope.
     """
-    return _count_period(MONTHLY_METRICS, month_bounds(month_start), district_id)
+    key = _month_key(month_start)
+    groups = _count_grouped(MONTHLY_METRICS, month_bounds(month_start), by_month=True, district_id=district_id)
+    return sum_groups(MONTHLY_METRICS, groups, [key], [district_id])[(key, district_id)]
 
 
 def annual_request_metrics(*, year: int, district_id: int | None = None) -> dict[str, Any]:
@@ -431,13 +647,8 @@ def annual_request_metrics(*, year: int, district_id: int | None = None) -> dict
     requests received in the year (``refusal_rate_dfe``); plan timeliness counts the plans
     issued in the year, including and excluding exceptions (DfE's headline excludes them).
     """
-    data: dict[str, Any] = _count_period(ANNUAL_METRICS, year_bounds(year), district_id)
-    data["refusal_rate_dfe"] = percent(data["requests_decided_not_to_assess"], data["requests_received"])
-    data["pc_plans_issued_within_20_weeks"] = percent(data["plans_issued_within_20_weeks"], data["plans_issued"])
-    data["pc_plans_issued_within_20_weeks_excluding_exceptions"] = percent(
-        data["plans_issued_within_20_weeks_excluding_exceptions"], data["plans_issued_excluding_exceptions"]
-    )
-    return data
+    groups = _count_grouped(ANNUAL_METRICS, year_bounds(year), by_month=False, district_id=district_id)
+    return _with_annual_rates(sum_groups(ANNUAL_METRICS, groups, [(year, 0)], [district_id])[((year, 0), district_id)])
 
 
 def backlog_snapshot(*, on: date, district_id: int | None = None) -> dict[str, Any]:
@@ -449,25 +660,7 @@ def backlog_snapshot(*, on: date, district_id: int | None = None) -> dict[str, A
     takes it for today. For a past ``on`` it counts requests received by then that are open
     now, which is an approximation (a request closed since is missing).
     """
-    data: dict[str, Any] = _count_backlog(on, district_id)
-    oldest = (
-        _requests(district_id)
-        .filter(_open_on(on))
-        .order_by("received_on", "pk")
-        .values("pk", "reference", "received_on")
-        .first()
-    )
-    data["oldest_open_case"] = (
-        {
-            "request_id": oldest["pk"],
-            "reference": oldest["reference"] or f"Request {oldest['pk']}",
-            "received_on": oldest["received_on"].isoformat(),
-            "days_open": (on - oldest["received_on"]).days,
-        }
-        if oldest
-        else None
-    )
-    return data
+    return _backlog_grouped(on, [district_id], district_id)[district_id]
 
 
 # --- The cases behind a number ---------------------------------------------------------------

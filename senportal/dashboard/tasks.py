@@ -1,7 +1,7 @@
 """Thin Celery tasks for the dashboard snapshots (routed to the "reports" queue by name).
 
 They take ISO dates (JSON-safe, no personal data), call one service and return a summary of
-counts and dates. Each is safe to run twice: the services replace rows by update-or-create.
+counts and dates. Each is safe to run twice: the services replace each row in place.
 A database hiccup is retried with backoff; a hard time limit stops a runaway backfill.
 """
 

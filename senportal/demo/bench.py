@@ -42,6 +42,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from placements import reports as placement_reports
 from requests_app.models import AssessmentRequest, Child
 from senportal.dashboard import services as dashboard_services
 from senportal.dashboard.figures import add_months
@@ -240,53 +241,6 @@ class _Page:
         if hasattr(response, "render") and not response.is_rendered:
             response.render()
         _ = response.content
-
-
-# --- A proposed fix, measured: the month's figures for every district in one grouped query ------
-
-
-def grouped_month_figures(month_start: date) -> dict[int | None, dict[str, int]]:
-    """The request and advice counts of ``monthly_request_metrics`` for every district at once:
-    the same definitions (``requests_app.reports.PERIOD_METRICS``), one ``GROUP BY district``
-    aggregate per model instead of one aggregate per model and district, and the all-districts
-    row as the sum (every child has a district). Not used by the service: it is here to measure
-    the change proposed in docs/benchmarks.md, and ``check_grouped_month`` shows it gives the
-    stored figures."""
-    from django.db.models import Count, Q
-
-    from requests_app import reports
-
-    period = reports.month_bounds(month_start)
-    result: dict[int | None, dict[str, int]] = {}
-    for model in ("request", "advice"):
-        metrics = [reports.PERIOD_METRICS[n] for n in reports.MONTHLY_METRICS]
-        metrics = [m for m in metrics if m.model == model]
-        narrow = Q()
-        for window in sorted({m.window for m in metrics}):
-            narrow |= reports.PeriodMetric("", "", model, window).q(period)
-        aggregates = {f"m{i}": Count("pk", filter=m.q(period)) for i, m in enumerate(metrics)}
-        district = "child__district_id" if model == "request" else "request__child__district_id"
-        rows = reports._base(model, None).filter(narrow).order_by().values(district).annotate(**aggregates)
-        for row in rows:
-            figures = result.setdefault(row[district], {})
-            total = result.setdefault(None, {})
-            for i, metric in enumerate(metrics):
-                figures[metric.name] = row[f"m{i}"]
-                total[metric.name] = total.get(metric.name, 0) + row[f"m{i}"]
-    return result
-
-
-def check_grouped_month(month_start: date) -> bool:
-    """The grouped figures equal the snapshots the service stored for the month."""
-    from senportal.dashboard.models import MonthlyMetric
-
-    grouped = grouped_month_figures(month_start)
-    for row in MonthlyMetric.objects.filter(month=month_start):
-        mine = grouped.get(row.district_id, {})
-        for name, value in mine.items():
-            if row.data.get(name, 0) != value:
-                return False
-    return True
 
 
 # --- Machine and data ----------------------------------------------------------------------------
@@ -616,19 +570,6 @@ def _reports(
             log=log,
         )
     )
-    add(
-        measure(
-            "metrics_month_grouped",
-            "(proposed) the same month's request and advice figures, one grouped query per model",
-            lambda: grouped_month_figures(last_month),
-            runs=heavy_runs,
-            warmup=1,
-            log=log,
-        )
-    )
-    results.ops["metrics_month_grouped"].note = (
-        "equal to the stored snapshot" if check_grouped_month(last_month) else "DIFFERS from the stored snapshot"
-    )
     if not skip_all_months:
         add(
             measure(
@@ -653,21 +594,16 @@ def _reports(
             log=log,
         )
     )
-    try:
-        from placements import reports as placement_reports
-    except ImportError:
-        placement_reports = None  # type: ignore[assignment]
-    if placement_reports is not None and hasattr(placement_reports, "purchasing_power"):
-        add(
-            measure(
-                "purchasing_power",
-                "Purchasing-power report (per provider)",
-                lambda: placement_reports.purchasing_power(on=today),
-                runs=heavy_runs,
-                warmup=1,
-                log=log,
-            )
+    add(
+        measure(
+            "purchasing_power",
+            "Purchasing-power report (per provider)",
+            lambda: placement_reports.purchasing_power(on=today),
+            runs=heavy_runs,
+            warmup=1,
+            log=log,
         )
+    )
 
 
 # --- Writing the results -------------------------------------------------------------------------
@@ -740,7 +676,6 @@ TARGETS: dict[str, Target] = {
     "backlog": _op_target("backlog", median=5000),
     "dashboard_page": _op_target("dashboard_page", p95=200),
     "purchasing_power": Target("(no target)", lambda r: None),
-    "metrics_month_grouped": Target("(evidence for a fix)", lambda r: None),
     "import": Target("≥ 2,000 rows/s", _import_check),
 }
 
