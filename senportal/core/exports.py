@@ -5,8 +5,8 @@ Every export neutralises spreadsheet formula injection: a text cell starting wit
 ``=HYPERLINK(...)`` is shown as text and never run (OWASP "CSV injection"). Numbers and dates
 are written as numbers and dates.
 
-The same helpers live in ``senportal.dashboard.tables`` (the roof); the dashboard can move onto
-these.
+Placements' downloads and the dashboard's tables and case lists (``senportal.dashboard.tables``)
+both write their files here, so the neutralising is defined once.
 """
 
 from __future__ import annotations

@@ -3,6 +3,9 @@
 Served from the snapshots the jobs store (never computed on demand). A month with no snapshot
 is left out of the monthly list, so a gap in ``month`` values means "not computed yet"; an
 annual or backlog request with no snapshot answers 404. Reports role only (REPORTS_VIEW).
+
+Every read here runs inside ``reporting_reads()``: on the reporting replica when one is
+configured (``senportal.db_router``), on the primary otherwise.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from senportal.core.roles import Capability
 from senportal.dashboard import figures
 from senportal.dashboard import sources as roof_sources
 from senportal.dashboard.models import BacklogSnapshot
+from senportal.dashboard.services import months_between
+from senportal.db_router import reporting_reads
 
 MONTH_PATTERN = r"^(19|20)\d{2}-(0[1-9]|1[0-2])$"
 YEAR_PATTERN = r"^(19|20)\d{2}$"
@@ -272,12 +277,13 @@ class MonthlyMetricsView(_MetricsView):
         to_month = parse_month(_param(request, "to"), "to")
         if to_month < from_month:
             raise ValidationError({"to": ["to must be the same month as from or later"]})
-        if len(figures.months_between(from_month, to_month)) > MAX_MONTHS:
+        if len(months_between(from_month, to_month)) > MAX_MONTHS:
             raise ValidationError({"to": [f"Ask for at most {MAX_MONTHS} months at a time"]})
-        district = _district(request)
-        series = figures.monthly_series(
-            from_month=from_month, to_month=to_month, district_id=district.pk if district else None
-        )
+        with reporting_reads():
+            district = _district(request)
+            series = figures.monthly_series(
+                from_month=from_month, to_month=to_month, district_id=district.pk if district else None
+            )
         rows = [{**row, "district": district.name if district else None} for row in series.present]
         return Response(MonthlyMetricSerializer(rows, many=True).data)
 
@@ -302,8 +308,9 @@ class AnnualMetricsView(_MetricsView):
     )
     def get(self, request: Request) -> Response:
         year = parse_year(_param(request, "year"))
-        district = _district(request)
-        found = figures.annual_figures_for([year], district_id=district.pk if district else None).get(year)
+        with reporting_reads():
+            district = _district(request)
+            found = figures.annual_figures_for([year], district_id=district.pk if district else None).get(year)
         if found is None:
             raise NotFound(f"No figures are stored for {year}.")
         return Response(AnnualMetricSerializer({**found, "district": district.name if district else None}).data)
@@ -329,8 +336,9 @@ class BacklogView(_MetricsView):
     )
     def get(self, request: Request) -> Response:
         day = parse_date(_param(request, "date"))
-        district = _district(request)
-        snapshot = BacklogSnapshot.objects.filter(on=day).first()
+        with reporting_reads():
+            district = _district(request)
+            snapshot = BacklogSnapshot.objects.filter(on=day).first()
         found = figures.backlog_figures(snapshot, district_id=district.pk if district else None) if snapshot else None
         if found is None:
             raise NotFound(f"No backlog snapshot is stored for {day.isoformat()}.")

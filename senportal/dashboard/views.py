@@ -4,12 +4,16 @@ and a printable monthly report.
 Numbers come from the stored snapshots (``figures``), so a page costs the same few queries at
 any data size. Each number links to ``dashboard:cases``, which lists the rows the same report
 definition counts (``FigureSource.cases_for``). Every table exports to CSV and XLSX
-(``?table=…&format=csv|xlsx``); exports and case lists leave access-log rows.
+(``?table=…&format=csv|xlsx``, written by ``senportal.core.exports``); exports and case lists
+leave access-log rows.
+
+The snapshot, figure and case-list reads run inside ``reporting_reads()``, so they go to the
+reporting replica when one is configured (``senportal.db_router``). The access-log rows are
+written outside those blocks, and the router sends every write to the primary in any case.
 """
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,33 +39,20 @@ from requests_app.workflow import STATUS_LABELS, Status
 from senportal.core.access import access_log_record, access_log_record_many
 from senportal.core.forms import GovukForm
 from senportal.core.models import AccessAction, District
+from senportal.core.pages import requires
 from senportal.core.roles import Capability, user_can
 from senportal.dashboard import figures
 from senportal.dashboard import sources as roof_sources
 from senportal.dashboard.models import BacklogSnapshot, MonthlyMetric
 from senportal.dashboard.services import figure_source_for, months_between, previous_month
 from senportal.dashboard.tables import EXPORT_FORMATS, Cell, Table, export_response, pounds
+from senportal.db_router import reporting_reads
 
 C = Capability
 MONTH_RE = re.compile(r"^(19|20)\d{2}-(0[1-9]|1[0-2])$")
 DEFAULT_MONTHS = 12
 MAX_MONTHS = 240
 CASES_PAGE_SIZE = 25
-
-
-def requires(capability: Capability) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """403 for anyone whose roles lack ``capability`` (the sign-in middleware handles anonymous)."""
-
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        @functools.wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not user_can(request.user, capability):
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
 
 
 def parse_month(value: str) -> date | None:
@@ -760,14 +751,15 @@ def _placements_today(snapshot: BacklogSnapshot | None, *, link: bool) -> list[d
 @requires(C.REPORTS_VIEW)
 def home(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    districts = list(District.objects.order_by("name"))
-    form, period = _period(request, districts)
-    series = figures.monthly_series(
-        from_month=period.from_month, to_month=period.to_month, district_id=period.district_id
-    )
-    years = sorted({m.year for m in series.months})
-    annual = figures.annual_figures_for(years, district_id=period.district_id)
-    snapshot = BacklogSnapshot.objects.filter(on__lte=today).order_by("-on").first()
+    with reporting_reads():
+        districts = list(District.objects.order_by("name"))
+        form, period = _period(request, districts)
+        series = figures.monthly_series(
+            from_month=period.from_month, to_month=period.to_month, district_id=period.district_id
+        )
+        years = sorted({m.year for m in series.months})
+        annual = figures.annual_figures_for(years, district_id=period.district_id)
+        snapshot = BacklogSnapshot.objects.filter(on__lte=today).order_by("-on").first()
     backlog = figures.backlog_figures(snapshot, district_id=period.district_id) if snapshot else None
     tables = _home_tables(series, annual, backlog, snapshot.on if snapshot else None, period.district_id)
     # Panel and placement figures are stored for the whole council only.
@@ -810,7 +802,9 @@ def home(request: HttpRequest) -> HttpResponse:
         "extras_in_use": in_use,
         "placements_today": _placements_today(snapshot, link=placement_links) if in_use else [],
         "extra_definitions": roof_sources.DEFINITIONS,
-        "report_month": f"{period.to_month:%Y-%m}",
+        "report_query": urlencode(
+            {"month": f"{period.to_month:%Y-%m}", **({"district": period.district_id} if period.district else {})}
+        ),
     }
     return render(request, "dashboard/home.html", context)
 
@@ -1077,7 +1071,8 @@ def cases(request: HttpRequest) -> HttpResponse:
     # (AssessmentRequest.objects.visible_to's rule), and panel or placement business for those lists.
     if not user_can(request.user, C.REQUEST_VIEW):
         raise PermissionDenied
-    query = _case_query(request)
+    with reporting_reads():
+        query = _case_query(request)
     if isinstance(query, str):
         return _bad_request(request, query)
     source = figure_source_for(query.metric)
@@ -1095,7 +1090,11 @@ def cases(request: HttpRequest) -> HttpResponse:
             return _bad_request(request, "Choose CSV or XLSX.")
         if not user_can(request.user, C.EXPORT):
             raise PermissionDenied
-        objects = list(qs)
+        with reporting_reads():
+            objects = list(qs)
+            export_rows = [make_row(o) for o in objects]
+        # The access log is written to the primary (outside the report reads; the router sends
+        # every write there anyway), in its own transaction: no log row, no file.
         with transaction.atomic():
             access_log_record_many(
                 user=request.user,
@@ -1105,11 +1104,16 @@ def cases(request: HttpRequest) -> HttpResponse:
                 path=request.get_full_path(),
             )
         stem = f"cases-{query.metric}-{query.period_label}"
-        return export_response([headers, *(make_row(o) for o in objects)], stem=stem, fmt=fmt, sheet_title="Cases")
+        return export_response([headers, *export_rows], stem=stem, fmt=fmt, sheet_title="Cases")
 
-    paginator = Paginator(qs, CASES_PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
-    objects = list(page.object_list)
+    params = request.GET.copy()
+    params.pop("page", None)
+    with reporting_reads():
+        paginator = Paginator(qs, CASES_PAGE_SIZE)
+        page = paginator.get_page(request.GET.get("page"))  # counts here: the count is cached on the paginator
+        objects = list(page.object_list)
+        rows = [{"cells": make_row(o), "url": kind.url(o)} for o in objects]
+        pagination = _pagination(page, params.urlencode())
     with transaction.atomic():
         access_log_record_many(
             user=request.user,
@@ -1118,43 +1122,241 @@ def cases(request: HttpRequest) -> HttpResponse:
             action=AccessAction.LIST,
             path=request.get_full_path(),
         )
-    rows = [{"cells": make_row(o), "url": kind.url(o)} for o in objects]
-    params = request.GET.copy()
-    params.pop("page", None)
     context = {
         "query": query,
         "headers": headers,
         "rows": rows,
         "total": paginator.count,
         "page": page,
-        "pagination": _pagination(page, params.urlencode()),
+        "pagination": pagination,
         "exports": _export_links(request, "cases") if user_can(request.user, C.EXPORT) else {},
         "back_url": reverse("dashboard:home"),
     }
     return render(request, "dashboard/cases.html", context)
 
 
+@dataclass
+class ReportSection:
+    """A titled part of the printable report: an introduction, its tables, or a note in their place."""
+
+    key: str
+    heading: str
+    tables: list[Table]
+    intro: str = ""
+    note: str = ""
+
+
+def _figure_rows(
+    found: dict[str, Any], rows: list[tuple[str, str, str, str]], *, month: date, link: bool
+) -> list[list[Cell]]:
+    """One row per stored figure of a month: (key, row header, cell kind, what a linked number
+    counts; "" for a rate or a mean, which is not linked)."""
+    label = figures.month_label(month)
+    result: list[list[Cell]] = []
+    for key, title, kind, what in rows:
+        value = _figure(found, key)
+        linked = link and bool(what) and value is not None
+        result.append(
+            [
+                _text(title),
+                Cell(
+                    value,
+                    url=cases_url(key, month=month) if linked else None,
+                    hidden=f" {what}, {label}" if linked else "",
+                    kind=kind,
+                ),
+            ]
+        )
+    return result
+
+
+def _report_extra_sections(
+    found: dict[str, Any], month: date, label: str, *, panel_links: bool, placement_links: bool
+) -> list[ReportSection]:
+    """The month's panel and placement figures as the dashboard defines them (council-wide)."""
+    defs = roof_sources.DEFINITIONS
+    month_end_label = f"{roof_sources.month_end(month):%-d %B %Y}"
+    panel = ReportSection(
+        "panel",
+        "Placement panel",
+        [
+            Table(
+                "report_panel",
+                f"Referrals to the placement panel and its decisions, {label}",
+                ["Figure", "Value"],
+                _figure_rows(
+                    found,
+                    [
+                        ("panel_referrals_received", "Referrals received", "count", "referrals to the panel"),
+                        ("panel_decided", "Final decisions", "count", "panel decisions"),
+                        ("panel_approved", "Approved", "count", "panel approvals"),
+                        ("panel_approval_rate", "Approval rate", "percent", ""),
+                        ("panel_mean_days_to_decision", "Mean days from referral to decision", "decimal", ""),
+                    ],
+                    link=panel_links,
+                    month=month,
+                ),
+                description=" ".join(
+                    defs[k]
+                    for k in (
+                        "panel_referrals_received",
+                        "panel_decided",
+                        "panel_approval_rate",
+                        "panel_days_to_decision",
+                    )
+                ),
+            ),
+            Table(
+                "report_panel_outcomes",
+                f"Panel decisions by outcome, {label}",
+                ["Outcome", "Decisions"],
+                _figure_rows(
+                    found,
+                    [
+                        (f"panel_decisions.outcome.{code}", outcome, "count", f"panel decisions: {outcome.lower()}")
+                        for code, outcome in roof_sources.OUTCOME_LABELS.items()
+                    ],
+                    link=panel_links,
+                    month=month,
+                ),
+                description="Every outcome recorded at meetings held in the month, deferrals included.",
+            ),
+            Table(
+                "report_panel_cost",
+                f"Annual cost requested and agreed at the panel, {label}",
+                ["Figure", "Value"],
+                _figure_rows(
+                    found,
+                    [
+                        (
+                            "panel_cost_requested_pence",
+                            "Requested, all final decisions (£)",
+                            "money",
+                            "annual cost requested, all panel decisions",
+                        ),
+                        (
+                            "panel_cost_requested_approved_pence",
+                            "Requested, approvals (£)",
+                            "money",
+                            "annual cost requested, panel approvals",
+                        ),
+                        (
+                            "panel_cost_agreed_pence",
+                            "Agreed ceilings, approvals (£)",
+                            "money",
+                            "agreed annual ceilings, panel approvals",
+                        ),
+                    ],
+                    link=panel_links,
+                    month=month,
+                ),
+                description=defs["panel_cost"].replace("in pence", "in pounds"),
+            ),
+        ],
+        intro=(
+            "Referrals to the central placement panel and the decisions taken at meetings held in the month. "
+            + defs["council_wide"]
+        ),
+    )
+    placements = ReportSection(
+        "placements",
+        "Independent placements",
+        [
+            Table(
+                "report_placements",
+                f"Independent placements on {month_end_label}",
+                ["Figure", "Value"],
+                _figure_rows(
+                    found,
+                    [
+                        ("placements_active", "Placements in place", "count", "independent placements in place"),
+                        (
+                            "placements_committed_annual_pence",
+                            "Committed annual spend (£)",
+                            "money",
+                            "committed annual spend",
+                        ),
+                        (
+                            "placements_savings_pence",
+                            "Savings from negotiation (£)",
+                            "money",
+                            "savings from negotiation",
+                        ),
+                    ],
+                    link=placement_links,
+                    month=month,
+                ),
+                description=defs["placements_in_place"],
+            ),
+            Table(
+                "report_placements_deductions",
+                f"Attendance deductions on independent placements, {label}",
+                ["Figure", "Value"],
+                _figure_rows(
+                    found,
+                    [
+                        (
+                            "placements_deductions_applied_pence",
+                            "Deductions applied (£)",
+                            "money",
+                            "attendance deductions applied",
+                        ),
+                        (
+                            "placements_returns_below_threshold",
+                            "Returns below threshold",
+                            "count",
+                            "attendance returns below threshold",
+                        ),
+                    ],
+                    link=placement_links,
+                    month=month,
+                ),
+                description=defs["placements_deductions"].replace("in pence, ", ""),
+            ),
+        ],
+        intro=defs["council_wide"],
+    )
+    return [panel, placements]
+
+
+def _report_district(request: HttpRequest, districts: list[District]) -> District | None | str:
+    """The district asked for (``?district=ID``), None for all districts, or what is wrong."""
+    raw = request.GET.get("district", "")
+    if not raw:
+        return None
+    found = next((d for d in districts if raw.isdigit() and d.pk == int(raw)), None)
+    return found if found is not None else "That district is not known."
+
+
 @requires(C.REPORTS_VIEW)
 def report(request: HttpRequest) -> HttpResponse:
-    """A printable monthly report: the month's figures for all districts and by district, the
-    year's DfE-basis figures as stored, and the backlog at the end of the month."""
+    """A printable monthly report: the month's figures for all districts (or one) and by district,
+    the year's DfE-basis figures as stored, the backlog at the end of the month, and the panel's
+    and independent placements' figures of the month (council-wide only)."""
     if "month" in request.GET:
         month = parse_month(request.GET["month"])
         if month is None:
             return _bad_request(request, "The month must be given as YYYY-MM, for example 2025-01.")
     else:
         month = previous_month(timezone.localdate())
-    districts = list(District.objects.order_by("name"))
-    series = figures.monthly_series(from_month=month, to_month=month, district_id=None)
-    found = series.figures[0]
-    by_district = {
-        row.district_id: row
-        for row in MonthlyMetric.objects.filter(month=month, district__isnull=False).only("district_id", "data")
-    }
-    annual = figures.annual_figures_for([month.year], district_id=None).get(month.year)
     month_end = figures.add_months(month, 1)
-    snapshot = BacklogSnapshot.objects.filter(on__lt=month_end).order_by("-on").first()
+    with reporting_reads():
+        districts = list(District.objects.order_by("name"))
+        district = _report_district(request, districts)
+        if isinstance(district, str):
+            return _bad_request(request, district)
+        district_id = district.pk if district else None
+        series = figures.monthly_series(from_month=month, to_month=month, district_id=district_id)
+        by_district = {
+            row.district_id: row
+            for row in MonthlyMetric.objects.filter(month=month, district__isnull=False).only("district_id", "data")
+        }
+        annual = figures.annual_figures_for([month.year], district_id=district_id).get(month.year)
+        snapshot = BacklogSnapshot.objects.filter(on__lt=month_end).order_by("-on").first()
+    found = series.figures[0]
     label = figures.month_label(month)
+    scope = district.name if district else "all districts"
+    in_scope = {"district_id": district_id}
 
     summary_rows: list[list[Cell]] = []
     if found:
@@ -1172,124 +1374,181 @@ def report(request: HttpRequest) -> HttpResponse:
             ("not_issue_decisions_within_16_weeks", "Decisions not to issue within 16 weeks"),
         ):
             summary_rows.append(
-                [_text(what), _count(found[metric], metric, f" {what.lower()} in {label}", month=month)]
+                [_text(what), _count(found[metric], metric, f" {what.lower()} in {label}", month=month, **in_scope)]
             )
         summary_rows.append([_text("Refusal rate (decision basis)"), _pct(found["refusal_rate"])])
         summary_rows.append([_text("Refusal rate, rolling 12 months"), _pct(found["refusal_rate_rolling_12_months"])])
     district_rows: list[list[Cell]] = []
-    for district in districts:
-        row = by_district.get(district.pk)
+    for each in districts:
+        row = by_district.get(each.pk)
         data = row.data if row else None
-        cells = [_text(district.name)]
+        cells = [_text(each.name)]
         for metric in ("requests_received", "decisions_to_assess", "decisions_not_to_assess", "plans_issued"):
             cells.append(
                 _count(
                     data.get(metric, 0) if data else None,
                     metric,
-                    f" {metric.replace('_', ' ')}, {district.name}, {label}",
+                    f" {metric.replace('_', ' ')}, {each.name}, {label}",
                     month=month,
-                    district_id=district.pk,
+                    district_id=each.pk,
                 )
             )
         cells.append(_pct(figures.refusal_rate(data) if data else None))
         district_rows.append(cells)
-    tables = [
-        Table("report_summary", f"Figures for {label}, all districts", ["Figure", "Value"], summary_rows),
-        Table(
-            "report_districts",
-            f"Figures for {label} by district",
+    sections = [
+        ReportSection(
+            "requests",
+            "Requests, decisions and plans",
+            [Table("report_summary", f"Figures for {label}, {scope}", ["Figure", "Value"], summary_rows)],
+            note="" if found else f"No figures are stored for {label}, {scope}, yet.",
+        ),
+        ReportSection(
+            "districts",
+            "By district",
             [
-                "District",
-                "Requests received",
-                "Decisions to assess",
-                "Decisions not to assess",
-                "Plans issued",
-                "Refusal rate",
+                Table(
+                    "report_districts",
+                    f"Figures for {label} by district",
+                    [
+                        "District",
+                        "Requests received",
+                        "Decisions to assess",
+                        "Decisions not to assess",
+                        "Plans issued",
+                        "Refusal rate",
+                    ],
+                    district_rows,
+                )
             ],
-            district_rows,
         ),
     ]
     if annual:
-        tables.append(
-            Table(
-                "report_year",
-                f"Calendar year {month.year} on the DfE basis (as last computed)",
-                ["Figure", "Value"],
+        sections.append(
+            ReportSection(
+                "year",
+                f"Calendar year {month.year}",
                 [
-                    [
-                        _text("Requests received"),
-                        _count(
-                            annual["requests_received"],
-                            "requests_received",
-                            f" requests received in {month.year}",
-                            year=month.year,
-                        ),
-                    ],
-                    [
-                        _text("Refused to assess"),
-                        _count(
-                            annual["requests_decided_not_to_assess"],
-                            "requests_decided_not_to_assess",
-                            f" refused, {month.year}",
-                            year=month.year,
-                        ),
-                    ],
-                    [_text("Refusal rate (DfE basis)"), _pct(annual["refusal_rate_dfe"])],
-                    [
-                        _text("Plans issued"),
-                        _count(
-                            annual["plans_issued"], "plans_issued", f" plans issued in {month.year}", year=month.year
-                        ),
-                    ],
-                    [_text("Share within 20 weeks"), _pct(annual["pc_plans_issued_within_20_weeks"])],
-                    [
-                        _text("Share within 20 weeks, excluding exceptions"),
-                        _pct(annual["pc_plans_issued_within_20_weeks_excluding_exceptions"]),
-                    ],
-                ],
-                description=figures.DEFINITIONS["refusal_rate_dfe"],
-            )
-        )
-    backlog = figures.backlog_figures(snapshot, district_id=None) if snapshot else None
-    if backlog and snapshot:
-        where = {"on": snapshot.on}
-        tables.append(
-            Table(
-                "report_backlog",
-                f"Backlog on {snapshot.on:%-d %B %Y}",
-                ["Figure", "Value"],
-                [
-                    [
-                        _text("Open requests"),
-                        _count(backlog["open_requests"], "open_requests", " open requests", **where),
-                    ],
-                    [
-                        _text("Decisions to assess overdue"),
-                        _count(backlog["decisions_overdue"], "decisions_overdue", " decisions overdue", **where),
-                    ],
-                    [
-                        _text("Educational psychology advice outstanding"),
-                        _count(
-                            backlog["advice_by_adviser_type"][AdviserType.EDUCATIONAL_PSYCHOLOGY]["outstanding"],
-                            f"advice_outstanding.{AdviserType.EDUCATIONAL_PSYCHOLOGY}",
-                            " EP advice outstanding",
-                            **where,
-                        ),
-                    ],
-                    [
-                        _text("Educational psychology advice overdue"),
-                        _count(
-                            backlog["advice_by_adviser_type"][AdviserType.EDUCATIONAL_PSYCHOLOGY]["overdue"],
-                            f"advice_overdue.{AdviserType.EDUCATIONAL_PSYCHOLOGY}",
-                            " EP advice overdue",
-                            **where,
-                        ),
-                    ],
+                    Table(
+                        "report_year",
+                        f"Calendar year {month.year} on the DfE basis, {scope} (as last computed)",
+                        ["Figure", "Value"],
+                        [
+                            [
+                                _text("Requests received"),
+                                _count(
+                                    annual["requests_received"],
+                                    "requests_received",
+                                    f" requests received in {month.year}",
+                                    year=month.year,
+                                    **in_scope,
+                                ),
+                            ],
+                            [
+                                _text("Refused to assess"),
+                                _count(
+                                    annual["requests_decided_not_to_assess"],
+                                    "requests_decided_not_to_assess",
+                                    f" refused, {month.year}",
+                                    year=month.year,
+                                    **in_scope,
+                                ),
+                            ],
+                            [_text("Refusal rate (DfE basis)"), _pct(annual["refusal_rate_dfe"])],
+                            [
+                                _text("Plans issued"),
+                                _count(
+                                    annual["plans_issued"],
+                                    "plans_issued",
+                                    f" plans issued in {month.year}",
+                                    year=month.year,
+                                    **in_scope,
+                                ),
+                            ],
+                            [_text("Share within 20 weeks"), _pct(annual["pc_plans_issued_within_20_weeks"])],
+                            [
+                                _text("Share within 20 weeks, excluding exceptions"),
+                                _pct(annual["pc_plans_issued_within_20_weeks_excluding_exceptions"]),
+                            ],
+                        ],
+                        description=figures.DEFINITIONS["refusal_rate_dfe"],
+                    )
                 ],
             )
         )
+    backlog = figures.backlog_figures(snapshot, district_id=district_id) if snapshot else None
+    if not (backlog and snapshot):
+        sections.append(
+            ReportSection("backlog", "Backlog", [], note=f"No backlog snapshot was taken in or before {label}.")
+        )
+    else:
+        where = {"on": snapshot.on, **in_scope}
+        ep = backlog["advice_by_adviser_type"][AdviserType.EDUCATIONAL_PSYCHOLOGY]
+        sections.append(
+            ReportSection(
+                "backlog",
+                "Backlog",
+                [
+                    Table(
+                        "report_backlog",
+                        f"Backlog on {snapshot.on:%-d %B %Y}, {scope}",
+                        ["Figure", "Value"],
+                        [
+                            [
+                                _text("Open requests"),
+                                _count(backlog["open_requests"], "open_requests", " open requests", **where),
+                            ],
+                            [
+                                _text("Decisions to assess overdue"),
+                                _count(
+                                    backlog["decisions_overdue"], "decisions_overdue", " decisions overdue", **where
+                                ),
+                            ],
+                            [
+                                _text("Educational psychology advice outstanding"),
+                                _count(
+                                    ep["outstanding"],
+                                    f"advice_outstanding.{AdviserType.EDUCATIONAL_PSYCHOLOGY}",
+                                    " EP advice outstanding",
+                                    **where,
+                                ),
+                            ],
+                            [
+                                _text("Educational psychology advice overdue"),
+                                _count(
+                                    ep["overdue"],
+                                    f"advice_overdue.{AdviserType.EDUCATIONAL_PSYCHOLOGY}",
+                                    " EP advice overdue",
+                                    **where,
+                                ),
+                            ],
+                        ],
+                    )
+                ],
+                intro="Open work on the last nightly snapshot taken in or before the month.",
+            )
+        )
+
+    # Panel and placement figures are stored on the all-districts rows only (sources.py).
+    panel_links = user_can(request.user, C.PANEL_VIEW) and user_can(request.user, C.REQUEST_VIEW)
+    placement_links = user_can(request.user, C.PLACEMENT_VIEW) and user_can(request.user, C.REQUEST_VIEW)
+    council_wide_note = ""
+    if district is not None:
+        council_wide_note = roof_sources.DEFINITIONS["council_wide"] + " They are in the report for all districts."
+    elif found is None:
+        pass  # the page says no figures are stored for the month
+    elif found.get("panel_decided") is None:
+        council_wide_note = f"Panel and placement figures were not stored for {label}: recompute the month to add them."
+    elif not extras_in_use(series, snapshot.data if snapshot else None):
+        council_wide_note = "Panel and placement figures appear here once those services are in use."
+    else:
+        sections += _report_extra_sections(
+            found, month, label, panel_links=panel_links, placement_links=placement_links
+        )
+    tables = [table for section in sections for table in section.tables]
     try:
-        exported = _export_or_none(request, tables, stem=f"report-{month:%Y-%m}")
+        exported = _export_or_none(
+            request, tables, stem=f"report-{month:%Y-%m}" + (f"-{district.name}" if district else "")
+        )
     except _BadRequest:
         return _bad_request(request, "Choose a table on this page and a format, CSV or XLSX.")
     if exported is not None:
@@ -1300,8 +1559,12 @@ def report(request: HttpRequest) -> HttpResponse:
         "dashboard/report.html",
         {
             "month_label": label,
+            "scope": district.name if district else "All districts",
+            "district": district,
+            "all_districts_url": f"{reverse('dashboard:report')}?{urlencode({'month': f'{month:%Y-%m}'})}",
             "found": found,
-            "tables": tables,
+            "sections": sections,
+            "council_wide_note": council_wide_note,
             "definitions": [(figures.DEFINITION_TITLES[k], text) for k, text in figures.DEFINITIONS.items()],
         },
     )

@@ -1,0 +1,139 @@
+"""CSV and XLSX downloads: one helper (``senportal.core.exports``) writes the dashboard's and the
+placements' files, and neither format lets a cell run as a formula (OWASP "CSV injection")."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from senportal.core import exports
+from senportal.core.models import AccessAction, AccessLog
+from senportal.dashboard import services, tables
+from senportal.dashboard.tables import Cell, Table
+from tests.dashboard.conftest import MARCH
+from tests.requests_app.factories import ChildFactory, DistrictFactory, ReceivedRequestFactory
+
+TRIGGERS = ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", '=HYPERLINK("http://x.example","click")']
+SAFE = ["Smith", "O'Brien", "1+1=2", " =padded", ""]
+
+
+def _csv(response: Any) -> list[list[str]]:
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    body = response.content.decode("utf-8")
+    assert body.startswith("\ufeff")  # so Excel reads the file as UTF-8
+    return list(csv.reader(io.StringIO(body[1:], newline="")))
+
+
+def _sheet(response: Any) -> Any:
+    assert response["Content-Type"] == exports.XLSX_TYPE
+    return load_workbook(io.BytesIO(response.content)).active
+
+
+def test_the_dashboard_writes_its_files_with_the_core_helper() -> None:
+    assert tables.export_response is exports.export_response
+    assert tables.neutralise is exports.neutralise
+    assert tables.EXPORT_FORMATS == exports.EXPORT_FORMATS == ("csv", "xlsx")
+
+
+@pytest.mark.parametrize("value", TRIGGERS)
+def test_text_a_spreadsheet_would_run_gets_an_apostrophe(value: str) -> None:
+    assert exports.neutralise(value) == "'" + value
+
+
+@pytest.mark.parametrize("value", [*SAFE, 3, -3, 2.5, Decimal("-1000.50"), date(2025, 3, 1), None])
+def test_other_values_are_left_alone(value: Any) -> None:
+    assert exports.neutralise(value) == value
+
+
+def test_csv_neutralises_every_trigger_and_keeps_numbers_and_dates() -> None:
+    rows = [["Name", "Count", "Pounds", "Day", "Empty"]]
+    rows += [[value, -3, Decimal("-1000.50"), date(2025, 3, 1), None] for value in TRIGGERS + SAFE]
+    response = exports.export_response(rows, stem="cases-x March 2025", fmt="csv")
+    assert response["Content-Disposition"] == 'attachment; filename="cases-x-March-2025.csv"'
+    written = _csv(response)
+    assert written[0] == rows[0]
+    assert [r[0] for r in written[1:]] == ["'" + v for v in TRIGGERS] + SAFE
+    # A negative number is a number, not a formula; a date is ISO; nothing is "None".
+    assert {tuple(r[1:]) for r in written[1:]} == {("-3", "-1000.50", "2025-03-01", "")}
+
+
+def test_xlsx_stores_every_trigger_as_text_and_no_cell_as_a_formula() -> None:
+    rows = [["Name", "Count", "Pounds", "Day"]]
+    rows += [[value, -3, Decimal("-1000.50"), date(2025, 3, 1)] for value in TRIGGERS + SAFE]
+    response = exports.export_response(rows, stem="x", fmt="xlsx", sheet_title="Cases: by month [2025]")
+    assert response["Content-Disposition"] == 'attachment; filename="x.xlsx"'
+    sheet = _sheet(response)
+    assert sheet.title == "Cases  by month  2025 "  # characters a sheet title may not hold become spaces
+    cells = [row for row in sheet.iter_rows(min_row=2)]
+    assert not any(cell.data_type == "f" for row in sheet.iter_rows() for cell in row)
+    names = [row[0].value or "" for row in cells]
+    # (XML reads a stored carriage return back as a line feed.)
+    assert names == ["'" + v.replace("\r", "\n") for v in TRIGGERS] + SAFE
+    assert all(row[0].data_type == "s" for row in cells if row[0].value)
+    assert {(row[1].value, row[2].value, row[3].data_type) for row in cells} == {(-3, -1000.5, "d")}
+
+
+def test_an_unknown_format_is_refused() -> None:
+    with pytest.raises(ValueError, match="csv, xlsx"):
+        exports.export_response([["a"]], stem="x", fmt="pdf")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_dashboard_table_exports_its_cells_as_numbers_with_text_neutralised(fmt: str) -> None:
+    table = Table(
+        "t",
+        "Money by month",
+        ["Month", "Count", "Spend (£)", "Rate"],
+        [
+            [
+                Cell("=cmd|' /C calc'!A0", kind="text"),
+                Cell(3),
+                Cell(-12_345_678, kind="money"),
+                Cell(66.7, kind="percent"),
+            ],
+            [Cell("March 2025", kind="text"), Cell(None), Cell(None, kind="money"), Cell(None, kind="percent")],
+        ],
+    )
+    response = tables.export_response(table.export_rows(), stem="dashboard-t", fmt=fmt, sheet_title=table.caption)
+    if fmt == "csv":
+        assert _csv(response) == [
+            ["Month", "Count", "Spend (£)", "Rate"],
+            ["'=cmd|' /C calc'!A0", "3", "-123456.78", "66.7"],
+            ["March 2025", "", "", ""],
+        ]
+    else:
+        assert list(_sheet(response).iter_rows(values_only=True)) == [
+            ("Month", "Count", "Spend (£)", "Rate"),
+            ("'=cmd|' /C calc'!A0", 3, -123456.78, 66.7),
+            ("March 2025", None, None, None),
+        ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_district_name_in_the_report_export_is_neutralised_and_the_export_logged(
+    client: Any, personas: Any, fmt: str
+) -> None:
+    district = DistrictFactory(name='=HYPERLINK("http://x.example","Ashford")')
+    ReceivedRequestFactory(received_on=date(2025, 3, 3), child=ChildFactory(district=district))
+    services.metrics_compute_month(month_start=MARCH)
+    client.force_login(personas.manager)
+    response = client.get(reverse("dashboard:report"), {"month": "2025-03", "table": "report_districts", "format": fmt})
+    assert response.status_code == 200
+    expected = ["'" + district.name, 1, 0, 0, 0, None]
+    if fmt == "csv":
+        rows = _csv(response)
+        assert rows[1] == [str(v) if v is not None else "" for v in expected]
+    else:
+        rows = list(_sheet(response).iter_rows(values_only=True))
+        assert list(rows[1]) == expected
+    assert rows[0][0] == "District"
+    logged = AccessLog.objects.get(action=AccessAction.EXPORT)
+    assert logged.object_type == "dashboard_table:report_districts" and logged.child_id is None
