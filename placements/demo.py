@@ -361,6 +361,7 @@ def seed(rng: random.Random, today: date | None = None) -> DemoSummary:
         request = AssessmentRequest(
             reference=f"{DEMO_PREFIX}{n + 1:05d}",
             child=child,
+            district_id=child.district_id,
             received_on=received,
             source=rng.choice([RequestSource.PARENT, RequestSource.PARENT, RequestSource.SCHOOL]),
             assigned_officer=None,

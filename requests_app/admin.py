@@ -4,9 +4,12 @@ deleted (the records are evidence)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.http import HttpRequest
 
+from requests_app import services
 from requests_app.models import (
     AdviceRequest,
     AssessmentDecision,
@@ -52,6 +55,18 @@ class ChildAdmin(admin.ModelAdmin):
     list_filter = ["district", "primary_need"]
     search_fields = ["surname", "upn", "legacy_ref"]
     raw_id_fields = ["current_establishment"]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        # A change of district moves the child's requests with them and writes their timeline
+        # entries: only the service does that (docs/decisions/0007-district-on-request.md).
+        if change and "district" in form.changed_data:
+            new_district = obj.district_id
+            obj.district_id = form.initial["district"]
+            super().save_model(request, obj, form, change)
+            services.child_change_district(actor=request.user, child=obj.pk, district=new_district)
+            obj.refresh_from_db()
+            return
+        super().save_model(request, obj, form, change)
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

@@ -652,6 +652,7 @@ class _Builder:
             requester = f"{rng.choice(BOYS_NAMES + GIRLS_NAMES)} {rng.choice(SURNAMES)}"
         return AssessmentRequest(
             child=child,
+            district_id=child.district_id,
             received_on=self.received_on,
             source=source,
             requester_name=requester,

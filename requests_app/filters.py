@@ -6,12 +6,17 @@ from datetime import date
 from typing import Any
 
 import django_filters
+from django import forms
 from django.contrib.auth.models import User
 from django.db.models import F, Q, QuerySet
+from django.forms.renderers import BaseRenderer
+from django.forms.utils import flatatt
 from django.utils import timezone
+from django.utils.html import conditional_escape, escape
+from django.utils.safestring import SafeString, mark_safe
 
 from requests_app import workflow
-from requests_app.models import AssessmentRequest, RequestSource, RequestStatus
+from requests_app.models import AssessmentRequest, Child, RequestSource, RequestStatus
 from senportal.core.models import District, NeedType
 from senportal.core.roles import Role
 
@@ -39,6 +44,72 @@ def _subtract_years(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
+class PlainSelect(forms.Select):
+    """A ``<select>`` built in Python: Django's Select renders every ``<option>`` through
+    two template includes, which made the queue's officer and district lists over half of the
+    page's time (docs/benchmarks.md finding 3). Same markup, no per-option templates."""
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: BaseRenderer | None = None
+    ) -> SafeString:
+        chosen = set(self.format_value(value))
+        found = False
+
+        def option(option_value: Any, label: Any) -> str:
+            nonlocal found
+            text = "" if option_value is None else str(option_value)
+            selected = not found and text in chosen
+            found = found or selected
+            marked = " selected" if selected else ""
+            return f'<option value="{escape(text)}"{marked}>{conditional_escape(label)}</option>'
+
+        options = []
+        for option_value, label in self.choices:
+            if isinstance(label, list | tuple):  # an optgroup
+                inner = "".join(option(v, sub) for v, sub in label)
+                options.append(f'<optgroup label="{conditional_escape(option_value)}">{inner}</optgroup>')
+            else:
+                options.append(option(option_value, label))
+        attributes = flatatt(self.build_attrs(self.attrs, attrs))
+        return mark_safe(f'<select name="{escape(name)}"{attributes}>{"".join(options)}</select>')  # noqa: S308 - every part escaped above
+
+
+def plain_selects(*forms_: forms.BaseForm | None) -> None:
+    """Render the single selects of these forms with ``PlainSelect``, and read the rows of
+    each model choice list once for all of them (the queue's two officer lists are one query).
+
+    Each form holds its own copy of its fields and widgets, so this changes only these
+    instances; validation still uses the fields' querysets.
+    """
+    fetched: dict[str, list[Any]] = {}
+    for form in forms_:
+        if form is None:
+            continue
+        for field in form.fields.values():
+            if type(field.widget) is not forms.Select:
+                continue
+            field.widget.__class__ = PlainSelect
+            if isinstance(field, forms.ModelChoiceField) and field.queryset is not None:
+                key = str(field.queryset.query)
+                if key not in fetched:
+                    fetched[key] = list(field.queryset)
+                empty = [("", field.empty_label)] if field.empty_label is not None else []
+                field.widget.choices = [*empty, *((obj.pk, field.label_from_instance(obj)) for obj in fetched[key])]
+
+
+def _contains(field: str, text: str) -> Q:
+    # Trigram indexes need three characters to narrow a search; a shorter text matches the
+    # start of the name instead (which the same index serves, and which is what one means).
+    return Q(**{f"{field}__{'icontains' if len(text) >= 3 else 'istartswith'}": text})
+
+
+def _name_condition(value: str) -> Q:
+    parts = value.split()
+    if len(parts) == 1:
+        return _contains("surname", value) | _contains("forename", value)
+    return _contains("forename", parts[0]) & _contains("surname", parts[-1])
+
+
 def officers(request: Any = None) -> QuerySet[User]:
     return User.objects.filter(groups__name=Role.SEN_OFFICER.value, is_active=True).order_by("first_name", "last_name")
 
@@ -51,7 +122,8 @@ class RequestFilter(django_filters.FilterSet):
     open = django_filters.BooleanFilter(method="filter_open", label="Open requests only")
     assigned_officer = django_filters.ModelChoiceFilter(queryset=officers, label="Officer")
     unassigned = django_filters.BooleanFilter(method="filter_unassigned", label="Unassigned only")
-    district = django_filters.ModelChoiceFilter(field_name="child__district", queryset=District.objects.all())
+    # The request's own copy of the child's district (decision 0007): no join to children.
+    district = django_filters.ModelChoiceFilter(field_name="district", queryset=District.objects.all())
     source = django_filters.ChoiceFilter(choices=RequestSource.choices, label="Who asked")
     need = django_filters.ChoiceFilter(field_name="child__primary_need", choices=NeedType.choices, label="Primary need")
     age = django_filters.ChoiceFilter(choices=AGE_BAND_CHOICES, method="filter_age", label="Age")
@@ -84,17 +156,22 @@ class RequestFilter(django_filters.FilterSet):
     def filter_search(
         self, queryset: QuerySet[AssessmentRequest], name: str, value: str
     ) -> QuerySet[AssessmentRequest]:
-        """A reference or UPN exactly; a name by its start ("sam", "sam hol" for Sam Holden)."""
+        """A reference by its start ("REQ-00012"), a UPN exactly, or a name: any part of a
+        first or last name ("olde" finds Holden), or "first last" ("sam hol" for Sam Holden).
+
+        Written so each part can use an index at national size (docs/benchmarks.md finding 5):
+        the matching requests are the union of those found by reference and those of the
+        children found by UPN or name, each a single-table condition. An OR across the join
+        would make PostgreSQL walk the whole queue row by row. On PostgreSQL the reference and
+        UPN use b-tree expression indexes and the names trigram indexes (migration 0005).
+        """
         value = value.strip()
         if not value:
             return queryset
-        condition = Q(reference__iexact=value) | Q(child__upn__iexact=value)
-        parts = value.split()
-        if len(parts) == 1:
-            condition |= Q(child__surname__istartswith=value) | Q(child__forename__istartswith=value)
-        else:
-            condition |= Q(child__forename__istartswith=parts[0], child__surname__istartswith=parts[-1])
-        return queryset.filter(condition)
+        children = Child.objects.filter(Q(upn__iexact=value) | _name_condition(value)).order_by().values("pk")
+        by_child = AssessmentRequest.objects.filter(child__in=children).order_by().values("pk")
+        by_reference = AssessmentRequest.objects.filter(reference__istartswith=value).order_by().values("pk")
+        return queryset.filter(pk__in=by_reference.union(by_child))
 
     def filter_open(
         self, queryset: QuerySet[AssessmentRequest], name: str, value: bool | None

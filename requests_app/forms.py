@@ -55,7 +55,8 @@ class RemappedErrorsMixin:
             for field, messages in error.errors.items():
                 renamed.setdefault(self.error_field_map.get(field, field), []).extend(messages)
             error = type(error)(error.message, errors=renamed)
-        form_add_domain_error(self, error)  # type: ignore[arg-type]
+        assert isinstance(self, forms.BaseForm), "RemappedErrorsMixin goes on a form"
+        form_add_domain_error(self, error)
 
 
 # --- The queue ---------------------------------------------------------------------------------
@@ -518,15 +519,6 @@ class WithdrawForm(GovukForm):
     )
     withdrawn_on = GovukDateField(
         label="Date the request was withdrawn", error_messages={"required": "Enter the date the request was withdrawn"}
-    )
-
-
-class ReferForm(GovukForm):
-    note = forms.CharField(
-        label="Note for the panel",
-        widget=forms.Textarea(attrs={"rows": 4}),
-        required=False,
-        help_text="For example, the placement being considered. Do not include the child's name",
     )
 
 

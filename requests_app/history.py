@@ -775,6 +775,7 @@ def _request(
     request = AssessmentRequest(
         reference=f"{HIST_PREFIX}{number:06d}",
         child=child,
+        district_id=child.district_id,
         received_on=case.received_on,
         source=source,
         requester_name=requester,

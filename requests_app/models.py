@@ -8,8 +8,9 @@ whatever door a row came through: valid codes, ordered dates, one open request p
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import models
@@ -29,13 +30,17 @@ def _choices(enum_cls: Any, labels: dict[Any, str]) -> list[tuple[str, str]]:
     return [(member.value, labels[member]) for member in enum_cls]
 
 
-# TextChoices built from the pure enums, so models, forms and the API share one list.
-RequestStatus = models.TextChoices(  # type: ignore[misc]
-    "RequestStatus", [(s.name, (s.value, s.label)) for s in workflow.Status]
-)
-EventActionChoice = models.TextChoices(  # type: ignore[misc]
-    "EventActionChoice", [(a.name, (a.value, a.label)) for a in workflow.EventAction]
-)
+def _text_choices(name: str, enum_cls: type[workflow.Status | workflow.EventAction]) -> type[models.TextChoices]:
+    """A TextChoices class with the members and labels of a pure enum, so that models, forms and
+    the API share one list. It is made with Enum's functional API (``TextChoices(name, members)``
+    returns a class), which django-stubs does not describe: it types only the class statement, so
+    the call's signature is stated here, once."""
+    build = cast(Callable[[str, list[tuple[str, tuple[str, str]]]], type[models.TextChoices]], models.TextChoices)
+    return build(name, [(member.name, (member.value, member.label)) for member in enum_cls])
+
+
+RequestStatus = _text_choices("RequestStatus", workflow.Status)
+EventActionChoice = _text_choices("EventActionChoice", workflow.EventAction)
 
 
 class Sex(models.TextChoices):
@@ -222,6 +227,13 @@ class AssessmentRequest(models.Model):
 
     reference = models.CharField(max_length=30, blank=True)
     child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="requests")
+    # A copy of the child's district (docs/decisions/0007-district-on-request.md): the queue and
+    # the reports filter and group by district at national size without joining children. Set
+    # from the child wherever a request is created and updated with the child's district
+    # (services.child_change_district); null only for rows written before the copy existed.
+    district = models.ForeignKey(
+        District, on_delete=models.PROTECT, null=True, blank=True, related_name="requests", editable=False
+    )
     received_on = models.DateField(help_text="Day 1: the date the council received the request")
     source = models.CharField(max_length=20, choices=RequestSource.choices)
     requester_name = models.CharField(max_length=200, blank=True)
@@ -273,6 +285,13 @@ class AssessmentRequest(models.Model):
                 fields=["next_deadline_on", "received_on", "id"],
                 condition=Q(status__in=OPEN),
                 name="request_open_queue",
+            ),
+            # The same order within one district: the district filter's first page and its counts
+            # (all open, overdue) are range scans of one district's open requests.
+            models.Index(
+                fields=["district", "next_deadline_on", "received_on", "id"],
+                condition=Q(status__in=OPEN),
+                name="request_open_district_queue",
             ),
             # An officer's caseload, soonest first.
             models.Index(fields=["assigned_officer", "next_deadline_on"], name="request_officer_deadline"),

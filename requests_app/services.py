@@ -306,6 +306,41 @@ def _child_build(data: Mapping[str, Any], *, today: date) -> Child:
     return child
 
 
+def child_change_district(*, actor: Any, child: Child | int, district: District | int) -> Child:
+    """Record that the child now lives in ``district``, and move every request of theirs with
+    them, in one transaction: ``AssessmentRequest.district`` is a copy of the child's district
+    (docs/decisions/0007-district-on-request.md) and must never disagree with it.
+
+    Returns the child as saved. Moving to the district the child is already in changes nothing.
+    """
+    if not (user_can(actor, Capability.REQUEST_CREATE) or user_can(actor, Capability.ADMIN)):
+        raise NotPermitted("You do not have permission to do this.")
+    district_id = district.pk if isinstance(district, District) else district
+    if not District.objects.filter(pk=district_id).exists():
+        _fail({"district": ["Select the district the child lives in"]})
+    with transaction.atomic():
+        # Lock the child first, then its requests (the order request_create locks in), so a
+        # request created meanwhile either waits and copies the new district or is moved here.
+        locked = Child.objects.select_for_update().get(pk=child.pk if isinstance(child, Child) else child)
+        if locked.district_id == district_id:
+            return locked
+        previous = locked.district_id
+        locked.district_id = district_id
+        locked.save(update_fields=["district"])
+        # A child holds a handful of requests: one timeline entry on each, as every change has.
+        for request in AssessmentRequest.objects.select_for_update().filter(child=locked).order_by("pk"):
+            request.district_id = district_id
+            request.save(update_fields=["district", "updated_at"])
+            _event(
+                request,
+                actor=actor,
+                action=workflow.EventAction.DISTRICT_CHANGED,
+                from_status=request.status,
+                payload={"from_district_id": previous, "to_district_id": district_id},
+            )
+    return locked
+
+
 # --- Creating and assigning --------------------------------------------------------------------
 
 
@@ -360,6 +395,7 @@ def request_create(
                 )
         request = AssessmentRequest(
             child=child,
+            district_id=child.district_id,  # the copy the queue filters on (decision 0007)
             received_on=received_on,
             source=source,
             requester_name=requester_name,

@@ -9,8 +9,6 @@ summary (``form_add_domain_error``).
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -23,12 +21,12 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.views import View
 from django.views.decorators.http import require_POST
 
 from requests_app import clocks, services, workflow
+from requests_app.filters import plain_selects
 from requests_app.forms import (
     AdviceFilterForm,
     AdviceReceivedForm,
@@ -46,7 +44,6 @@ from requests_app.forms import (
     NewRequestForm,
     QueueFilter,
     ReasonForm,
-    ReferForm,
     WithdrawForm,
 )
 from requests_app.models import (
@@ -62,9 +59,10 @@ from requests_app.models import (
     Sen2Outcome,
 )
 from senportal.core.access import access_log_record
+from senportal.core.api import CappedPaginator, capped_count
 from senportal.core.errors import DomainError, NotPermitted
 from senportal.core.models import AccessAction
-from senportal.core.pages import form_add_domain_error
+from senportal.core.pages import ActionPage, form_add_domain_error, requires
 from senportal.core.roles import Capability, user_can
 
 Action = workflow.Action
@@ -72,25 +70,6 @@ Status = workflow.Status
 C = Capability
 
 QUEUE_PAGE_SIZE = 25
-
-
-# --- Permissions -------------------------------------------------------------------------------
-
-
-def requires(capability: Capability) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """Refuse (403) anyone whose roles lack ``capability``. Anonymous users never get here:
-    the sign-in middleware sends them to sign in first."""
-
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        @functools.wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not user_can(request.user, capability):
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
 
 
 def _visible_request(user: Any, pk: int) -> AssessmentRequest:
@@ -171,14 +150,15 @@ def queue(
     base = AssessmentRequest.objects.visible_to(request.user).with_queue_related()
     filterset = QueueFilter(data, queryset=base, today=today)
     results = filterset.qs
-    paginator = Paginator(results, QUEUE_PAGE_SIZE)
+    # Counts stop at the cap (docs/benchmarks.md finding 1): "More than 10,000" past it.
+    paginator = CappedPaginator(results, QUEUE_PAGE_SIZE)
     page = paginator.get_page(params.get("page"))
     rows = list(page.object_list)
     for row in rows:
         row.deadline = deadline_state(row.next_deadline_on, today=today)
         row.tag = status_tag(row.status)
         row.child_age = row.child.age(today)
-    overdue_count = results.overdue(on=today).order_by().count() if paginator.count else 0
+    overdue_count, overdue_capped = capped_count(results.overdue(on=today), paginator.cap) if rows else (0, False)
     can_assign = user_can(request.user, C.REQUEST_ASSIGN)
     if can_assign and bulk_form is None:
         bulk_form = BulkAssignForm(initial={"return_query": data.urlencode()})
@@ -187,13 +167,17 @@ def queue(
         for name in ("status", "assigned_officer", "unassigned", "district", "source", "need", "age", "overdue")
     ) or data.get("due_within") not in (None, "")
     query_without_page = data.urlencode()
+    plain_selects(filterset.form, bulk_form)
     context = {
         "filter": filterset,
         "filter_form": filterset.form,
         "page": page,
         "rows": rows,
         "total": paginator.count,
+        "total_capped": paginator.capped,
+        "total_text": _count_text(paginator.count, paginator.capped),
         "overdue_count": overdue_count,
+        "overdue_text": _count_text(overdue_count, overdue_capped).lower(),
         "pagination": _pagination(page, query_without_page),
         "can_assign": can_assign,
         "can_create": user_can(request.user, C.REQUEST_CREATE),
@@ -205,6 +189,11 @@ def queue(
     return render(request, "requests_app/queue.html", context)
 
 
+def _count_text(count: int, capped: bool) -> str:
+    """The count as shown: "1,234", or "More than 10,000" when it stopped at the cap."""
+    return f"More than {count:,}" if capped else f"{count:,}"
+
+
 def _pagination(page: Any, query: str) -> dict[str, Any]:
     """The GOV.UK pagination component's items: first, last, current and its neighbours."""
 
@@ -212,7 +201,10 @@ def _pagination(page: Any, query: str) -> dict[str, Any]:
         return "?" + (f"{query}&" if query else "") + urlencode({"page": number})
 
     last = page.paginator.num_pages
-    wanted = sorted({1, last, page.number - 1, page.number, page.number + 1} & set(range(1, last + 1)))
+    # A capped count does not know the last page: no link to it, an ellipsis after the neighbours.
+    capped = getattr(page.paginator, "capped", False)
+    ends = {1} if capped else {1, last}
+    wanted = sorted((ends | {page.number - 1, page.number, page.number + 1}) & set(range(1, last + 1)))
     items: list[dict[str, Any]] = []
     previous = 0
     for number in wanted:
@@ -220,6 +212,8 @@ def _pagination(page: Any, query: str) -> dict[str, Any]:
             items.append({"ellipsis": True})
         items.append({"number": number, "url": url(number), "current": number == page.number})
         previous = number
+    if capped:
+        items.append({"ellipsis": True})
     return {
         "show": last > 1,
         "items": items,
@@ -308,6 +302,10 @@ def _created(request: HttpRequest, new: AssessmentRequest) -> HttpResponse:
 # --- Request record ----------------------------------------------------------------------------
 
 
+# The panel's referral form makes the referral and records it on this request's timeline; it
+# takes the request as a query, ``?request=<pk>``.
+PANEL_REFERRAL_FORM = "panels:referral-create"
+
 ACTION_LINKS: tuple[tuple[Action, str, str], ...] = (
     (Action.ASSIGN, "requests:assign-one", "Assign to an officer"),
     (Action.START_EVALUATION, "requests:start-evaluation", "Start the provision evaluation"),
@@ -320,10 +318,19 @@ ACTION_LINKS: tuple[tuple[Action, str, str], ...] = (
     (Action.RECORD_FAMILY_COMMENTS, "requests:family-comments", "Record the family's comments"),
     (Action.ISSUE_FINAL, "requests:issue-final", "Issue the final plan"),
     (Action.ADD_EXCEPTION, "requests:exception-add", "Add a clock exception"),
-    (Action.REFER_TO_PANEL, "requests:refer", "Refer to the placement panel"),
+    (Action.REFER_TO_PANEL, PANEL_REFERRAL_FORM, "Refer to the placement panel"),
     (Action.WITHDRAW, "requests:withdraw", "Withdraw the request"),
     (Action.REOPEN, "requests:reopen", "Reopen the request"),
 )
+
+
+def _action_url(url_name: str, req: AssessmentRequest) -> str | None:
+    if url_name != PANEL_REFERRAL_FORM:
+        return reverse(url_name, args=[req.pk])
+    try:
+        return f"{reverse(url_name)}?{urlencode({'request': req.pk})}"
+    except NoReverseMatch:  # the panel pages are not installed
+        return None
 
 
 def may(user: Any, req: AssessmentRequest, action: Action) -> bool:
@@ -430,11 +437,8 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         event.to_label = _status_label(event.to_status)
         next_on = (event.payload or {}).get("clocks", {}).get("next_deadline_on")
         event.next_deadline = date.fromisoformat(next_on) if next_on else None
-    actions = [
-        {"label": label, "url": reverse(url_name, args=[req.pk])}
-        for action, url_name, label in ACTION_LINKS
-        if may(user, req, action)
-    ]
+    links = [(label, _action_url(url_name, req)) for action, url_name, label in ACTION_LINKS if may(user, req, action)]
+    actions = [{"label": label, "url": url} for label, url in links if url]
     earliest_final = (
         clocks.earliest_final_plan_on(req.draft_issued_on, req.family_comments_received_on)
         if req.draft_issued_on
@@ -477,42 +481,28 @@ def _evaluation_evidence(evaluation: ProvisionEvaluation | None) -> list[str]:
 # --- Action forms ------------------------------------------------------------------------------
 
 
-class ActionView(View):
-    """One page per workflow action: GET shows the form, POST calls exactly one service.
+class ActionView(ActionPage):
+    """An action on a request: the action's capability guards the page, the transition table
+    decides whether it can be taken now; success returns to the request with a banner.
 
-    Subclasses name the action (whose capability guards the page), the form and ``perform``,
-    the service call. A domain error goes back on the form; success returns to the request
-    with a banner.
+    Subclasses name the action, the form and ``perform``, the service call.
     """
 
     action: Action
     form_class: type[forms.Form] = ConfirmForm
-    title: str = ""
-    submit_label: str = "Continue"
-    success_message: str = ""
-    intro: str = ""
     warning: str = ""
     template_name = "requests_app/action.html"
 
     req: AssessmentRequest
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not user_can(request.user, self.capability()):
-            raise PermissionDenied
-        self.req = self.get_request_object(**kwargs)
-        return super().dispatch(request, *args, **kwargs)
-
     def capability(self) -> Capability:
         return workflow.ACTION_CAPABILITY[self.action]
 
+    def load(self, **kwargs: Any) -> None:
+        self.req = self.get_request_object(**kwargs)
+
     def get_request_object(self, **kwargs: Any) -> AssessmentRequest:
         return _visible_request(self.request.user, kwargs["pk"])
-
-    def form_kwargs(self) -> dict[str, Any]:
-        return {}
-
-    def initial(self) -> dict[str, Any]:
-        return {}
 
     def not_allowed_now(self) -> str | None:
         try:
@@ -521,57 +511,14 @@ class ActionView(View):
             return exc.message
         return None
 
-    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
-        problem = self.not_allowed_now()
-        if problem:
-            messages.error(request, problem)
-            return redirect(self.cancel_url())
-        return self.render_form(self.form_class(initial=self.initial(), **self.form_kwargs()))
-
-    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
-        form = self.form_class(request.POST, **self.form_kwargs())
-        if form.is_valid():
-            try:
-                self.perform(form)
-            except NotPermitted as exc:
-                raise PermissionDenied from exc
-            except DomainError as exc:
-                adder = getattr(form, "add_domain_error", None)
-                if adder is not None:
-                    adder(exc)
-                else:
-                    form_add_domain_error(form, exc)
-            else:
-                messages.success(request, self.success_message)
-                return redirect(self.success_url())
-        return self.render_form(form)
-
-    def perform(self, form: Any) -> Any:
-        raise NotImplementedError
-
     def success_url(self) -> str:
         return reverse("requests:detail", args=[self.req.pk])
 
     def cancel_url(self) -> str:
         return reverse("requests:detail", args=[self.req.pk])
 
-    def extra_context(self) -> dict[str, Any]:
-        return {}
-
-    def render_form(self, form: forms.Form) -> HttpResponse:
-        context = {
-            "form": form,
-            "req": self.req,
-            "title": self.title,
-            "submit_label": self.submit_label,
-            "intro": self.intro,
-            "warning": self.warning,
-            "cancel_url": self.cancel_url(),
-            "back_url": self.cancel_url(),
-            "fields_template": getattr(self, "fields_template", ""),
-            **self.extra_context(),
-        }
-        return render(self.request, self.template_name, context)
+    def page_context(self) -> dict[str, Any]:
+        return {"req": self.req, "warning": self.warning, "fields_template": getattr(self, "fields_template", "")}
 
 
 class AssignView(ActionView):
@@ -913,19 +860,6 @@ class ReopenView(ActionView):
 
     def perform(self, form: Any) -> Any:
         return services.request_reopen(actor=self.request.user, request=self.req, reason=form.cleaned_data["reason"])
-
-
-class ReferView(ActionView):
-    action = Action.REFER_TO_PANEL
-    form_class = ReferForm
-    title = "Refer to the placement panel"
-    submit_label = "Refer to the panel"
-    success_message = "Referral to the placement panel recorded"
-
-    def perform(self, form: Any) -> Any:
-        return services.request_refer_to_panel(
-            actor=self.request.user, request=self.req, note=form.cleaned_data["note"]
-        )
 
 
 # --- Decision letter ---------------------------------------------------------------------------

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date
 
+from senportal.core import workflow as transitions
 from senportal.core.roles import Capability
 
 __all__ = [
@@ -123,29 +123,10 @@ class Action(enum.StrEnum):
         return EVENT_ACTION_LABELS[self.value]
 
 
-@dataclass(frozen=True)
-class Transition:
-    """What an action does from one status: the status after it and who may take it.
-
-    ``to`` is ``None`` when the request stays where it is; ``restores`` marks the reopen
-    action, whose target is the status the request had before it closed (the caller reads it
-    from the event log and passes it to :func:`next_status`).
-    """
-
-    to: Status | None
-    capability: Capability
-    restores: bool = False
-
-
-class TransitionError(Exception):
-    """The action is not allowed from the request's current status."""
-
-    def __init__(self, message: str, *, status: Status, action: Action):
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.action = action
-
+# ``restores`` marks the reopen action, whose target is the status the request had before it
+# closed (the caller reads it from the event log and passes it to :func:`next_status`).
+Transition = transitions.Transition[Status]
+TransitionError = transitions.TransitionError
 
 S = Status
 A = Action
@@ -190,9 +171,7 @@ TRANSITIONS: dict[tuple[Status, Action], Transition] = {
 
 # Each action needs the same capability whichever status it starts from; checked before the
 # status so that somebody without the role is refused (403) without learning the status.
-ACTION_CAPABILITY: dict[Action, Capability] = {
-    action: transition.capability for (_, action), transition in TRANSITIONS.items()
-}
+ACTION_CAPABILITY: dict[Action, Capability] = transitions.action_capabilities(TRANSITIONS)
 
 # Where a reopened request may go back to: the statuses from which each closing action leads.
 REOPEN_SOURCES: dict[Status, frozenset[Status]] = {
@@ -251,6 +230,8 @@ class EventAction(enum.StrEnum):
     REFER_TO_PANEL = A.REFER_TO_PANEL.value
     # Written by the panels app; the request's status does not change.
     PANEL_DECISION = "panel_decision"
+    # The child moved district; the request moves with them (docs/decisions/0007).
+    DISTRICT_CHANGED = "district_changed"
 
     @property
     def label(self) -> str:
@@ -281,22 +262,22 @@ EVENT_ACTION_LABELS: dict[str, str] = {
     A.REOPEN.value: "Reopened",
     A.REFER_TO_PANEL.value: "Referred to the placement panel",
     "panel_decision": "Placement panel decision",
+    "district_changed": "Child's district changed",
 }
+
+
+def _refusal(status: Status, action: Action) -> str:
+    message = f"A request that is {status.label} cannot {_ACTION_PHRASES[action]}."
+    if (status, Action.REOPEN) in TRANSITIONS:
+        message += " Reopen it first."
+    elif status in CLOSED_STATUSES:
+        message += " The request is closed."
+    return message
 
 
 def check_transition(status: Status | str, action: Action | str) -> Transition:
     """The transition for ``action`` from ``status``, or :class:`TransitionError`."""
-    status = Status(status)
-    action = Action(action)
-    transition = TRANSITIONS.get((status, action))
-    if transition is None:
-        message = f"A request that is {status.label} cannot {_ACTION_PHRASES[action]}."
-        if (status, Action.REOPEN) in TRANSITIONS:
-            message += " Reopen it first."
-        elif status in CLOSED_STATUSES:
-            message += " The request is closed."
-        raise TransitionError(message, status=status, action=action)
-    return transition
+    return transitions.check(TRANSITIONS, Status(status), Action(action), _refusal)
 
 
 def next_status(status: Status | str, action: Action | str, *, previous_status: Status | str | None = None) -> Status:
@@ -314,13 +295,12 @@ def next_status(status: Status | str, action: Action | str, *, previous_status: 
                 action=Action(action),
             )
         return target
-    return transition.to if transition.to is not None else status
+    return transition.status_after(status)
 
 
 def allowed_actions(status: Status | str) -> list[Action]:
     """The actions the table allows from ``status``, in the order of :class:`Action`."""
-    status = Status(status)
-    return [action for action in Action if (status, action) in TRANSITIONS]
+    return transitions.allowed_actions(TRANSITIONS, Status(status), Action)
 
 
 def next_deadline(

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.functional import cached_property
 from rest_framework import exceptions, permissions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
@@ -16,11 +20,134 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from senportal.core.errors import DomainError
 from senportal.core.roles import Capability, user_can
 
+# Lists count at most this many rows (docs/benchmarks.md finding 1): an exact COUNT(*) of a
+# national table costs a scan of every row on every page.
+COUNT_CAP = 10_000
+MAX_COUNT = 2**31 - 1  # a LIMIT every database accepts
+
+
+def count_cap() -> int:
+    """The cap, from the ``PAGINATION_COUNT_CAP`` setting when it is set (tests use a small one)."""
+    return int(getattr(settings, "PAGINATION_COUNT_CAP", COUNT_CAP))
+
+
+def capped_count(queryset: QuerySet[Any], cap: int) -> tuple[int, bool]:
+    """``(count, capped)``: the exact count when it is at most ``cap``; else ``(cap, True)``.
+
+    ``SELECT COUNT(*) FROM (SELECT … LIMIT cap + 1)``: the database stops after cap + 1 rows
+    whatever the table's size.
+    """
+    counted = queryset.order_by()[: cap + 1].count()
+    return (cap, True) if counted > cap else (counted, False)
+
+
+class CappedPaginator(Paginator):
+    """A Django paginator whose count stops at a cap; ``capped`` says when it did.
+
+    The cap is rounded up to whole pages. When capped, ``count`` is a lower bound and there is
+    always one more page than the rows counted fill, so "next" keeps working. Asking for a page
+    past the cap counts as far as that page (the cost of its OFFSET anyway), so every page can
+    be reached one after another.
+    """
+
+    def __init__(self, object_list: Any, per_page: int | str, *, cap: int | None = None, **kwargs: Any):
+        super().__init__(object_list, per_page, **kwargs)
+        self.cap = cap if cap is not None else count_cap()
+        self.capped = False
+        self._reach(1)
+
+    def _reach(self, page: int) -> None:
+        """Count at least as far as the end of ``page``, in whole pages: a capped count never
+        cuts the page shown short."""
+        per_page = int(self.per_page)
+        pages = -(-max(self.cap, page * per_page) // per_page)
+        self.cap = min(pages * per_page, MAX_COUNT)
+
+    def validate_number(self, number: Any) -> int:
+        # Before the first count (page() and get_page() validate first): count far enough to
+        # reach the page asked for.
+        if "count" not in self.__dict__:
+            try:
+                wanted = int(number)
+            except (TypeError, ValueError):
+                wanted = 1
+            if wanted > 1:
+                self._reach(wanted)
+        return super().validate_number(number)
+
+    @cached_property
+    def count(self) -> int:
+        if not hasattr(self.object_list, "order_by"):
+            return len(self.object_list)
+        counted, self.capped = capped_count(self.object_list, self.cap)
+        return counted
+
+    @cached_property
+    def num_pages(self) -> int:
+        pages = super().num_pages
+        return pages + 1 if self.count and self.capped else pages
+
+    @property
+    def last_counted_page(self) -> int:
+        """The last page the count reached (``num_pages`` when not capped)."""
+        pages = self.num_pages  # counts first: only then is ``capped`` known
+        return pages - 1 if self.capped else pages
+
 
 class Pagination(PageNumberPagination):
+    """25 a page (``page_size`` up to 100); ``count`` exact up to the cap, then
+    ``count_capped: true`` with ``count`` the cap (see ``CappedPaginator``)."""
+
     page_size = 25
     page_size_query_param = "page_size"
     max_page_size = 100
+    # None: the PAGINATION_COUNT_CAP setting, else COUNT_CAP.
+    count_cap: int | None = None
+
+    def paginate_queryset(self, queryset: Any, request: Request, view: APIView | None = None) -> list[Any] | None:
+        self._cap = self.count_cap if self.count_cap is not None else count_cap()
+        return super().paginate_queryset(queryset, request, view)
+
+    def django_paginator_class(self, object_list: Any, per_page: int) -> CappedPaginator:  # type: ignore[override]
+        return CappedPaginator(object_list, per_page, cap=self._cap)
+
+    def get_page_number(self, request: Request, paginator: Any) -> Any:
+        page_number = request.query_params.get(self.page_query_param) or 1
+        if page_number in self.last_page_strings:
+            return paginator.last_counted_page  # the last page known; past the cap, "next" goes on
+        return page_number
+
+    def get_paginated_response(self, data: Any) -> Response:
+        paginator = self.page.paginator
+        return Response(
+            {
+                "count": paginator.count,
+                "count_capped": paginator.capped,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        response = super().get_paginated_response_schema(schema)
+        cap = self.count_cap if self.count_cap is not None else COUNT_CAP
+        response["required"] = ["count", "count_capped", "results"]
+        properties = response["properties"]
+        properties["count"]["description"] = (
+            f"The number of matching rows, counted up to {cap:,}. When `count_capped` is true there are "
+            "more than that: `count` is the number counted, and `next` still leads on."
+        )
+        response["properties"] = {
+            "count": properties["count"],
+            "count_capped": {
+                "type": "boolean",
+                "example": False,
+                "description": "True when more rows match than were counted (`count` is then a lower bound).",
+            },
+            **{k: v for k, v in properties.items() if k != "count"},
+        }
+        return response
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

@@ -696,6 +696,7 @@ class _Generator:
         received = self._received_day()
         dob = received - _days(int(age * 365.25) + ri(0, 364))
         district_index = rng.randrange(len(self.ref.districts))
+        district_id = self.ref.districts[district_index]
         need = self._pick(self.needs)
         secondary = self._pick(self.needs) if rng.random() < 0.3 else ""
         if secondary == need:
@@ -706,20 +707,20 @@ class _Generator:
         upn = f"N{child_id:012d}" if rng.random() < 0.8 else ""
         self.tables["child"].add_line(
             f"{child_id},{rng.choice(FORENAMES)},{rng.choice(SURNAMES)},{_d(dob)},{sex},{upn},{postcode},"
-            f"{self.ref.districts[district_index]},{_n(establishment)},{need},{secondary},,{_at(received, 0)}"
+            f"{district_id},{_n(establishment)},{need},{secondary},,{_at(received, 0)}"
         )
         for _ in range(self._pick(self.per_child)):
             if self.requests_made >= total or received > self.until:
                 break
             age_now = clocks.age_on(dob, received)
-            closed_on = self._request(child_id, received, age_now)
+            closed_on = self._request(child_id, district_id, received, age_now)
             self.requests_made += 1
             if closed_on is None:
                 self.open_requests += 1
                 break  # one open request per child
             received = closed_on + _days(ri(60, 900))
 
-    def _request(self, child_id: int, received: date, age: int) -> date | None:
+    def _request(self, child_id: int, district_id: int, received: date, age: int) -> date | None:
         """Write one request and everything hanging off it; return the day it closed (None: open)."""
         rng = self.rng
         until = self.until
@@ -995,7 +996,7 @@ class _Generator:
         c = current
         f = fields
         self.tables["request"].add_line(
-            f"{rid},{REFERENCE_PREFIX}{rid:07d},{child_id},{_d(received)},{source},,,,,"
+            f"{rid},{REFERENCE_PREFIX}{rid:07d},{child_id},{district_id},{_d(received)},{source},,,,,"
             f"{officer if rng.random() < 0.9 else ''},{status},"
             f"{_d(c.decision_due_on)},{_d(c.not_issue_due_on)},{_d(c.final_plan_due_on)},"
             f"{_d(c.decision_target_on)},{_d(c.not_issue_target_on)},{_d(c.final_plan_target_on)},"
@@ -1179,6 +1180,7 @@ _COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
             "id",
             "reference",
             "child_id",
+            "district_id",  # the child's, copied (docs/decisions/0007-district-on-request.md)
             "received_on",
             "source",
             "requester_name",

@@ -111,6 +111,7 @@ class AssessmentRequestFactory(DjangoModelFactory):
 
     reference = factory.Sequence(lambda n: f"TEST-{n:06d}")
     child = factory.SubFactory(ChildFactory)
+    district = factory.SelfAttribute("child.district")  # the copy the services keep (decision 0007)
     received_on = factory.LazyFunction(lambda: days_ago(100))
     source = RequestSource.PARENT
     status = S.RECEIVED.value
