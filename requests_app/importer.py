@@ -9,10 +9,13 @@ Three steps, so that every rule can be tested and nothing is half-imported:
    read beforehand by :func:`load_existing` in a few queries: a reference imported before with
    the same data is skipped, with different data it is an error; a child already recorded must
    match; the database's one-open-request and unique-UPN constraints must hold.
-3. :func:`write` inserts the children, requests and one "imported" event per request with
-   ``bulk_create`` in one transaction. No service is called per row: the services take a lock
-   and write an event per call, which at tens of thousands of rows would take minutes; the
-   clocks come from the same pure ``clocks.request_clocks`` and ``workflow.next_deadline``.
+3. :func:`write` inserts the children, requests and one "imported" event per request in the
+   same transaction: with ``COPY`` on PostgreSQL (ids taken from the tables' sequences first,
+   one query per table), with ``bulk_create`` elsewhere (SQLite). Both paths store the same
+   values, built once per row as plain tuples, not model instances. No service is called per
+   row: the services take a lock and write an event per call, which at tens of thousands of
+   rows would take minutes; the clocks come from the same pure ``clocks.request_clocks`` and
+   ``workflow.next_deadline``, and each request takes its child's district as the services do.
 
 Every error names the row (as in the file: the header is row 1), the column and the reason,
 and all of them are reported. Error messages never repeat a child's personal details.
@@ -22,6 +25,8 @@ from __future__ import annotations
 
 import csv
 import functools
+import io
+import json
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +35,8 @@ from pathlib import Path
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Field, JSONField, Model
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from requests_app import clocks, workflow
@@ -99,8 +106,8 @@ _NEEDS = tuple(NeedType.values)
 _SOURCES = tuple(RequestSource.values)
 # CoP 1.3: the duties run from birth to 25.
 MAX_AGE_AT_REQUEST = 25
-# Rows per INSERT. PostgreSQL takes far more; SQLite's parameter limit is applied by Django.
-BATCH_SIZE = 1000
+# Rows per INSERT where COPY is not used (SQLite, which also splits them by its parameter limit).
+BULK_BATCH_SIZE = 5000
 EVENT_ACTION = workflow.EventAction.IMPORTED.value
 
 
@@ -246,6 +253,10 @@ def derive_status(request_outcome: str, assessment_outcome: str, draft_issued_on
     return Status.DRAFT_ISSUED if draft_issued_on else Status.ASSESSING
 
 
+# The type, for annotations inside _RowReader, whose ``date`` method hides it.
+_Date = date
+
+
 class _RowReader:
     """Reads one row's values, collecting an error per bad column."""
 
@@ -293,7 +304,7 @@ class _RowReader:
             self.error(column, "is in the future")
         return parsed
 
-    def after(self, later: str, later_on: date | None, earlier: str, earlier_on: date | None) -> None:
+    def after(self, later: str, later_on: _Date | None, earlier: str, earlier_on: _Date | None) -> None:
         """``later`` must be on or after ``earlier`` (both valid and set)."""
         if later_on and earlier_on and later_on < earlier_on and later not in self.failed:
             self.error(later, f"is before {earlier}")
@@ -480,8 +491,9 @@ def _records(lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
     """CSV records numbered as a spreadsheet shows them (header = 1); blank lines keep their
     number but yield nothing."""
     for number, record in enumerate(csv.reader(lines), start=1):
-        if any(value.strip() for value in record):
-            yield number, [value.strip() for value in record]
+        values = [value.strip() for value in record]
+        if any(values):
+            yield number, values
 
 
 def parse_rows(lines: Iterable[str], *, districts: Mapping[str, int], today: date) -> Parsed:
@@ -546,17 +558,29 @@ def load_districts() -> dict[str, int]:
     return {name.casefold(): pk for pk, name in District.objects.values_list("pk", "name")}
 
 
-def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
-    # SQLite caps the parameters of one statement; PostgreSQL does not mind the same chunks.
+def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any] | RawSQL]:
+    """The right-hand sides of ``__in`` filters covering ``values``, as few as the database allows.
+
+    PostgreSQL: all of them in one array parameter (``IN (SELECT unnest(%s))``), which psycopg
+    adapts in C; Django's ``IN (%s, %s, ...)`` prepares every value in Python, which cost more
+    than the queries themselves at 100,000 rows. SQLite caps the parameters of one statement,
+    so it gets chunks of plain values.
+    """
+    if not values:
+        return
+    if connection.vendor == "postgresql":
+        yield RawSQL("SELECT unnest(%s)", (list(values),))
+        return
     size = min(connection.features.max_query_params or 5000, 5000) - 10
     for start in range(0, len(values), size):
         yield values[start : start + size]
 
 
 def load_existing(rows: Sequence[RequestRow]) -> Existing:
-    """Read the requests, children, UPNs and open requests the rows touch (a few queries per
-    5,000 rows, never one per row). The ``exclude(... "")`` terms repeat the conditions of the
-    partial unique indexes, so that SQLite and PostgreSQL use those indexes for the lookups."""
+    """Read the requests, children, UPNs and open requests the rows touch (four queries on
+    PostgreSQL, four per 5,000 rows on SQLite; never one per row). The ``exclude(... "")``
+    terms repeat the conditions of the partial unique indexes, so that SQLite and PostgreSQL
+    use those indexes for the lookups."""
     existing = Existing()
     refs = sorted({row.request_ref for row in rows})
     child_refs = sorted({row.child.child_ref for row in rows})
@@ -692,6 +716,46 @@ def check_against_database(rows: Sequence[RequestRow], existing: Existing) -> Pl
 
 # --- Step 3: writing -------------------------------------------------------------------------------
 
+# The columns the importer supplies (attnames, in the order of the value tuples below). Every
+# other column takes its model default, by either path.
+CHILD_FIELDS: tuple[str, ...] = (
+    "legacy_ref",
+    "forename",
+    "surname",
+    "date_of_birth",
+    "sex",
+    "upn",
+    "postcode",
+    "district_id",
+    "primary_need",
+)
+REQUEST_FIELDS: tuple[str, ...] = (
+    "reference",
+    "child_id",
+    "district_id",
+    "received_on",
+    "source",
+    "status",
+    "decision_due_on",
+    "not_issue_due_on",
+    "final_plan_due_on",
+    "decision_target_on",
+    "not_issue_target_on",
+    "final_plan_target_on",
+    "week20",
+    "next_deadline_on",
+    "request_outcome",
+    "request_outcome_on",
+    "assessment_outcome",
+    "assessment_outcome_on",
+    "draft_issued_on",
+    "final_plan_issued_on",
+    "imported",
+)
+EVENT_FIELDS: tuple[str, ...] = ("request_id", "action", "from_status", "to_status", "occurred_at", "payload")
+# Column types written as text: the COPY reads their empty values as '' rather than NULL.
+_TEXT_TYPES = frozenset({"CharField", "TextField", "EmailField", "SlugField", "URLField"})
+
 
 @functools.lru_cache(maxsize=8192)
 def _clocks(received_on: date) -> clocks.RequestClocks:
@@ -699,64 +763,87 @@ def _clocks(received_on: date) -> clocks.RequestClocks:
     return clocks.request_clocks(received_on)
 
 
-def _request(row: RequestRow, child_id: int) -> AssessmentRequest:
-    # No exception periods come from the old system, so each target equals its statutory date;
-    # the SEN2 week20 flag is taken from the file, where the old system recorded it.
+def _child_values(details: ChildDetails) -> tuple[Any, ...]:
+    return (
+        details.child_ref,
+        details.forename,
+        details.surname,
+        details.date_of_birth,
+        details.sex,
+        details.upn,
+        details.postcode,
+        details.district_id,
+        details.primary_need,
+    )
+
+
+def _request_values(row: RequestRow, child_id: int) -> tuple[Any, ...]:
+    """The stored request, in REQUEST_FIELDS order: the same values whichever path writes it.
+
+    No exception periods come from the old system, so each target equals its statutory date;
+    the SEN2 week20 flag is taken from the file, where the old system recorded it. The
+    district is the child's: the checks above make the row's district the stored child's.
+    """
     computed = _clocks(row.received_on)
-    plan_issued = row.status == Status.PLAN_ISSUED
-    return AssessmentRequest(
-        reference=row.request_ref,
-        child_id=child_id,
-        received_on=row.received_on,
-        source=row.source,
-        status=row.status.value,
-        decision_due_on=computed.decision_due_on,
-        not_issue_due_on=computed.not_issue_due_on,
-        final_plan_due_on=computed.final_plan_due_on,
-        decision_target_on=computed.decision_target_on,
-        not_issue_target_on=computed.not_issue_target_on,
-        final_plan_target_on=computed.final_plan_target_on,
-        week20=row.week20,
-        next_deadline_on=workflow.next_deadline(
-            row.status,
+    status = row.status
+    return (
+        row.request_ref,
+        child_id,
+        row.child.district_id,
+        row.received_on,
+        row.source,
+        status.value,
+        computed.decision_due_on,
+        computed.not_issue_due_on,
+        computed.final_plan_due_on,
+        computed.decision_target_on,
+        computed.not_issue_target_on,
+        computed.final_plan_target_on,
+        row.week20,
+        workflow.next_deadline(
+            status,
             decision_target_on=computed.decision_target_on,
             not_issue_target_on=computed.not_issue_target_on,
             final_plan_target_on=computed.final_plan_target_on,
         ),
-        request_outcome=row.request_outcome,
-        request_outcome_on=row.request_outcome_on,
-        assessment_outcome=row.assessment_outcome,
-        assessment_outcome_on=row.assessment_outcome_on,
-        draft_issued_on=row.draft_issued_on,
+        row.request_outcome,
+        row.request_outcome_on,
+        row.assessment_outcome,
+        row.assessment_outcome_on,
+        row.draft_issued_on,
         # SEN2: assessment outcome Y is dated the day the final plan was issued.
-        final_plan_issued_on=row.assessment_outcome_on if plan_issued else None,
-        imported=True,
+        row.assessment_outcome_on if status == Status.PLAN_ISSUED else None,
+        True,
     )
 
 
-def write(plan: Plan, *, source_name: str) -> None:
-    """Insert the plan's children, requests and events (call inside a transaction)."""
-    children = [
-        Child(
-            legacy_ref=details.child_ref,
-            forename=details.forename,
-            surname=details.surname,
-            date_of_birth=details.date_of_birth,
-            sex=details.sex,
-            upn=details.upn,
-            postcode=details.postcode,
-            district_id=details.district_id,
-            primary_need=details.primary_need,
-        )
-        for details in plan.new_children.values()
-    ]
-    Child.objects.bulk_create(children, batch_size=BATCH_SIZE)
+def write(plan: Plan, *, source_name: str, use_copy: bool | None = None) -> None:
+    """Insert the plan's children, requests and one "imported" event per request (call inside a
+    transaction). PostgreSQL: ``COPY`` (``use_copy`` None picks it there); otherwise
+    ``bulk_create``. Both store the same values, built once by the functions above."""
+    if use_copy is None:
+        use_copy = connection.vendor == "postgresql" and _copy_supported()
+    now = timezone.now()
+    new_children = list(plan.new_children.values())
+    if use_copy:
+        _write_by_copy(plan, new_children, source_name=source_name, now=now)
+    else:
+        _write_by_bulk_create(plan, new_children, source_name=source_name, now=now)
+
+
+def _write_by_bulk_create(plan: Plan, new_children: list[ChildDetails], *, source_name: str, now: Any) -> None:
+    children = [Child(**dict(zip(CHILD_FIELDS, _child_values(d), strict=True))) for d in new_children]
+    Child.objects.bulk_create(children, batch_size=BULK_BATCH_SIZE)
     child_ids = {**plan.matched_children, **{child.legacy_ref: child.pk for child in children}}
 
-    requests = [_request(row, child_ids[row.child.child_ref]) for row in plan.to_import]
-    AssessmentRequest.objects.bulk_create(requests, batch_size=BATCH_SIZE)
+    requests = [
+        AssessmentRequest(
+            **dict(zip(REQUEST_FIELDS, _request_values(row, child_ids[row.child.child_ref]), strict=True))
+        )
+        for row in plan.to_import
+    ]
+    AssessmentRequest.objects.bulk_create(requests, batch_size=BULK_BATCH_SIZE)
 
-    now = timezone.now()
     events = [
         RequestEvent(
             request_id=request.pk,
@@ -770,7 +857,115 @@ def write(plan: Plan, *, source_name: str) -> None:
         )
         for row, request in zip(plan.to_import, requests, strict=True)
     ]
-    RequestEvent.objects.bulk_create(events, batch_size=BATCH_SIZE)
+    RequestEvent.objects.bulk_create(events, batch_size=BULK_BATCH_SIZE)
+
+
+def _write_by_copy(plan: Plan, new_children: list[ChildDetails], *, source_name: str, now: Any) -> None:
+    # Ids come from the tables' own sequences first (one query each), so that requests can
+    # name their children and events their requests without reading anything back.
+    child_pks = _next_ids(Child, len(new_children))
+    _copy(
+        Child,
+        ("id", *CHILD_FIELDS),
+        [(pk, *_child_values(d)) for pk, d in zip(child_pks, new_children, strict=True)],
+        now,
+    )
+    child_ids = {**plan.matched_children, **{d.child_ref: pk for pk, d in zip(child_pks, new_children, strict=True)}}
+
+    request_pks = _next_ids(AssessmentRequest, len(plan.to_import))
+    _copy(
+        AssessmentRequest,
+        ("id", *REQUEST_FIELDS),
+        [
+            (pk, *_request_values(row, child_ids[row.child.child_ref]))
+            for pk, row in zip(request_pks, plan.to_import, strict=True)
+        ],
+        now,
+    )
+
+    # The payload as bulk_create's JSONField would write it: {"file": ..., "row": n}.
+    payload = '{"file": ' + json.dumps(source_name) + ', "row": '
+    _copy(
+        RequestEvent,
+        EVENT_FIELDS,
+        [
+            (pk, EVENT_ACTION, "", row.status.value, now, f"{payload}{row.row}}}")
+            for pk, row in zip(request_pks, plan.to_import, strict=True)
+        ],
+        now,
+    )
+
+
+def _copy_supported() -> bool:
+    # psycopg2's cursor has copy_expert; psycopg 3's has copy.
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        return hasattr(raw, "copy_expert") or hasattr(raw, "copy")
+
+
+def _next_ids(model: type[Model], count: int) -> list[int]:
+    """``count`` fresh primary keys from the table's identity sequence (PostgreSQL)."""
+    if not count:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [connection.ops.quote_name(model._meta.db_table), model._meta.pk.column, count],
+        )
+        return [pk for (pk,) in cursor.fetchall()]
+
+
+def _copy_default(f: Field[Any, Any], now: Any) -> Any:
+    """What Django would store in a column the importer does not supply."""
+    if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+        return now
+    if f.has_default():
+        value = f.get_default()
+        return json.dumps(value) if isinstance(f, JSONField) else value
+    if f.null:
+        return None
+    if f.get_internal_type() in _TEXT_TYPES:
+        return ""
+    raise ValueError(f"{f.model.__name__}.{f.name} has no default: the importer must supply it")
+
+
+def _copy(model: type[Model], columns: Sequence[str], rows: Iterable[tuple[Any, ...]], now: Any) -> None:
+    """Write ``rows`` (values in ``columns`` order, attnames) with one ``COPY ... FROM STDIN``
+    in the current transaction. The values go as CSV: dates and datetimes as ISO text,
+    booleans as True/False, None as an unquoted empty field, which COPY reads as NULL except
+    in the text columns listed in FORCE_NOT_NULL, where it is '' (Django never stores NULL in
+    a non-null text column)."""
+    fields = {f.attname: f for f in model._meta.concrete_fields}
+    unknown = [name for name in columns if name not in fields]
+    if unknown:
+        raise ValueError(f"{model.__name__} has no field(s) {unknown}")
+    # Columns not supplied take their defaults; an id not supplied, the table's sequence.
+    missing = [f for name, f in fields.items() if name not in columns and not f.primary_key]
+    defaults = tuple(_copy_default(f, now) for f in missing)
+    ordered = [fields[name] for name in columns] + missing
+    quote = connection.ops.quote_name
+    column = {f: quote(f.get_attname_column()[1] or f.attname) for f in ordered}
+    text = [column[f] for f in ordered if f.get_internal_type() in _TEXT_TYPES and not f.null]
+    options = "FORMAT csv" + (f", FORCE_NOT_NULL ({', '.join(text)})" if text else "")
+    # Names from the model's own metadata, quoted; no value is ever formatted into the SQL.
+    names = ", ".join(column[f] for f in ordered)
+    sql = f"COPY {quote(model._meta.db_table)} ({names}) FROM STDIN WITH ({options})"
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerows((row + defaults for row in rows) if defaults else rows)
+    data = buffer.getvalue()
+    if not data:
+        return
+    # The driver's own cursor, so its errors are wrapped as Django's (an IntegrityError here means
+    # the database refused a row: import_lines reports it and the transaction is rolled back).
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        raw = cursor.cursor
+        if hasattr(raw, "copy_expert"):  # psycopg2
+            # One read of the whole buffer: psycopg2 reads 8 kB at a time by default.
+            raw.copy_expert(sql, io.StringIO(data), size=len(data) + 1)
+        else:  # psycopg 3
+            with raw.copy(sql) as copy:
+                copy.write(data)
 
 
 def import_lines(
@@ -781,19 +976,20 @@ def import_lines(
     started = time.perf_counter()
     today = today or timezone.localdate()
     parsed = parse_rows(lines, districts=load_districts(), today=today)
-    with transaction.atomic():
-        plan = check_against_database(parsed.rows, load_existing(parsed.rows))
-        errors = parsed.errors + plan.errors
-        if errors:
-            raise ImportFailed(errors)
-        if not dry_run:
-            try:
+    try:
+        with transaction.atomic():
+            plan = check_against_database(parsed.rows, load_existing(parsed.rows))
+            errors = parsed.errors + plan.errors
+            if errors:
+                raise ImportFailed(errors)
+            if not dry_run:
                 write(plan, source_name=source_name)
-            except IntegrityError as exc:
-                # Only a change made by somebody else since the checks above can get here.
-                raise ImportFailed(
-                    [RowError(0, "", f"the database refused the import ({exc}); nothing was imported, try again")]
-                ) from exc
+    except IntegrityError as exc:
+        # Only a change made by somebody else since the checks above can get here (during the
+        # writes, or at the commit, where PostgreSQL checks the deferred foreign keys).
+        raise ImportFailed(
+            [RowError(0, "", f"the database refused the import ({exc}); nothing was imported, try again")]
+        ) from exc
     return ImportResult(
         source_name=source_name,
         rows_read=parsed.rows_read,

@@ -4,6 +4,8 @@ column, nothing is imported when any row is bad, and a good file goes in once, i
 from __future__ import annotations
 
 import csv
+import dataclasses
+import functools
 import io
 from collections import Counter
 from datetime import date, timedelta
@@ -13,7 +15,7 @@ from typing import Any
 import pytest
 from django.core.management import ManagementUtility, call_command
 from django.core.management.base import CommandError
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from requests_app import importer
@@ -465,8 +467,9 @@ def test_queries_do_not_grow_with_the_number_of_rows(tmp_path: Path) -> None:
     sample = _Generator(seed=5, until=date(2024, 12, 31)).rows(300)
     large = queries(_write(tmp_path, _csv(sample)))
 
-    # Reads: the same handful whatever the size. Writes: INSERT batches (SQLite's parameter
-    # limit splits them into ~30 rows each; PostgreSQL takes 1,000 at a time), never one per row.
+    # Reads: the same handful whatever the size (on PostgreSQL, two of them take the new ids).
+    # Writes: INSERT batches on SQLite (its parameter limit splits them into ~30 rows each),
+    # COPY on PostgreSQL (no INSERT at all); never one per row.
     assert small["SELECT"] <= 6 and large["SELECT"] == small["SELECT"]
     assert large["INSERT"] < 300 / 10
 
@@ -538,3 +541,129 @@ def test_make_import_sample_is_deterministic_and_importable(tmp_path: Path) -> N
     assert first.read_bytes() == second.read_bytes()
     parsed = importer.parse_rows(io.StringIO(first.read_text(encoding="utf-8")), districts=DISTRICTS, today=TODAY)
     assert (parsed.rows_read, parsed.errors) == (500, [])
+
+
+# --- Writing: COPY on PostgreSQL, bulk_create elsewhere -------------------------------------------
+
+postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY needs PostgreSQL")
+
+
+def _with_write(monkeypatch: pytest.MonkeyPatch, *, use_copy: bool) -> None:
+    monkeypatch.setattr(importer, "write", functools.partial(_WRITE, use_copy=use_copy))
+
+
+_WRITE = importer.write
+
+
+def _stored_rows() -> dict[str, list[dict[str, Any]]]:
+    """Everything the import stored, keyed by the file's references instead of the new ids,
+    without the columns that differ between two runs (ids and timestamps)."""
+    varying = {"id", "created_at", "updated_at", "occurred_at", "child_id", "request_id"}
+
+    def columns(model: Any) -> list[str]:
+        return [f.attname for f in model._meta.concrete_fields if f.attname not in varying]
+
+    return {
+        "children": list(Child.objects.order_by("legacy_ref").values(*columns(Child))),
+        "requests": list(
+            AssessmentRequest.objects.order_by("reference").values("child__legacy_ref", *columns(AssessmentRequest))
+        ),
+        "events": list(
+            RequestEvent.objects.order_by("request__reference").values("request__reference", *columns(RequestEvent))
+        ),
+    }
+
+
+def _awkward_sample(tmp_path: Path) -> tuple[Path, Path]:
+    """good.csv and 300 generated rows, with values CSV must quote (quotes, commas, a newline,
+    a backslash) and empty optional ones; and the first 100 rows alone, imported beforehand so
+    that the second file also adds requests for children already in the database."""
+    rows = _good_rows() + _Generator(seed=7, until=date(2024, 12, 31)).rows(300)
+    awkward = {rows[0]["child_ref"], rows[20]["child_ref"]}
+    for row in rows:
+        if row["child_ref"] in awkward:
+            row.update(forename='Anne "Annie"\nMarie', surname="O'Brien, Smith\\", postcode="", upn="")
+    return _write(tmp_path, _csv(rows[:100]), "first.csv"), _write(tmp_path, _csv(rows), "all.csv")
+
+
+@postgres_only
+@pytest.mark.usefixtures("districts")
+def test_copy_and_bulk_create_store_the_same_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first, path = _awkward_sample(tmp_path)
+    stored: dict[bool, dict[str, list[dict[str, Any]]]] = {}
+    inserts: dict[bool, int] = {}
+    for use_copy in (True, False):
+        _with_write(monkeypatch, use_copy=use_copy)
+        with transaction.atomic():
+            importer.import_file(first)
+            with CaptureQueriesContext(connection) as context:
+                result = importer.import_file(path)
+            assert (result.requests_imported, result.skipped) == (210, 100)
+            stored[use_copy] = _stored_rows()
+            inserts[use_copy] = sum(query["sql"].startswith("INSERT") for query in context.captured_queries)
+            transaction.set_rollback(True)  # the second path starts from the same empty tables
+
+    assert stored[True] == stored[False]
+    assert [len(rows) for rows in stored[True].values()] == [len(rows) for rows in stored[False].values()]
+    assert len(stored[True]["requests"]) == len(stored[True]["events"]) == 310
+    names = {(c["forename"], c["surname"], c["postcode"], c["upn"]) for c in stored[True]["children"]}
+    assert ('Anne "Annie"\nMarie', "O'Brien, Smith\\", "", "") in names
+    # The COPY path really is COPY: no INSERT statement at all.
+    assert inserts[True] == 0 and inserts[False] > 0
+
+
+@pytest.mark.usefixtures("districts")
+@pytest.mark.parametrize(
+    "use_copy", [pytest.param(True, marks=postgres_only, id="copy"), pytest.param(False, id="bulk")]
+)
+def test_each_imported_request_takes_its_childs_district(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, use_copy: bool
+) -> None:
+    _with_write(monkeypatch, use_copy=use_copy)
+    rows = _good_rows()
+    importer.import_file(_write(tmp_path, _csv(rows[:4]), "first.csv"))
+    # LC-0001 and LC-0002 are in the database now: LR-1005 is a new request for a known child.
+    importer.import_file(_write(tmp_path, _csv(rows), "all.csv"))
+
+    requests = list(AssessmentRequest.objects.select_related("child", "district"))
+    assert len(requests) == 10
+    assert all(r.district_id is not None and r.district_id == r.child.district_id for r in requests)
+    districts = {r.reference: r.district.name for r in requests if r.district is not None}
+    assert (districts["LR-1001"], districts["LR-1005"]) == ("Maidstone", "Canterbury")
+
+
+@pytest.mark.usefixtures("districts")
+def test_an_error_on_the_last_row_of_a_long_file_writes_nothing(tmp_path: Path) -> None:
+    rows = _Generator(seed=9, until=date(2024, 12, 31)).rows(500)
+    rows[-1]["received_on"] = "2024-02-30"
+    before = _counts()
+
+    with pytest.raises(importer.ImportFailed) as failed:
+        importer.import_file(_write(tmp_path, _csv(rows)))
+
+    assert (501, "received_on") in _where(failed.value.errors)
+    assert {error.row for error in failed.value.errors} == {501}
+    assert _counts() == before
+
+
+@pytest.mark.usefixtures("districts")
+@pytest.mark.parametrize(
+    "use_copy", [pytest.param(True, marks=postgres_only, id="copy"), pytest.param(False, id="bulk")]
+)
+def test_a_write_refused_half_way_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, use_copy: bool
+) -> None:
+    _with_write(monkeypatch, use_copy=use_copy)
+    importer.import_file(_write(tmp_path, _csv(_good_rows()[:1]), "first.csv"))
+    before = _counts()
+    # As if another import stored LR-1001 after this one read the database: the checks pass,
+    # the new children are written, and then the unique index refuses the request.
+    load_existing = importer.load_existing
+    monkeypatch.setattr(importer, "load_existing", lambda rows: dataclasses.replace(load_existing(rows), requests={}))
+
+    with pytest.raises(importer.ImportFailed) as failed:
+        importer.import_file(GOOD)
+
+    assert [(e.row, e.column) for e in failed.value.errors] == [(0, "")]
+    assert "the database refused the import" in str(failed.value.errors[0])
+    assert _counts() == before

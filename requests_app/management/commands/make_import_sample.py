@@ -20,8 +20,8 @@ from requests_app import demo, importer
 from senportal.core.demo import KENT_DISTRICTS
 
 # Outcomes by share (Kent, domain.md §4.2: about a quarter refused; most assessments end in a plan).
-REQUEST_OUTCOMES = {"Y": 68, "N": 27, "W": 5}
-ASSESSMENT_OUTCOMES = {"Y": 85, "N": 10, "W": 5}
+REQUEST_OUTCOMES: dict[str, float] = {"Y": 68, "N": 27, "W": 5}
+ASSESSMENT_OUTCOMES: dict[str, float] = {"Y": 85, "N": 10, "W": 5}
 
 
 def _iso(value: date | None) -> str:
