@@ -115,7 +115,9 @@ def _lock_referral(referral: Referral | int) -> Referral:
     return Referral.objects.select_for_update().get(pk=_pk(referral))
 
 
-def _check_meeting(meeting: PanelMeeting, action: workflow.MeetingAction) -> workflow.Transition:
+def _check_meeting(
+    meeting: PanelMeeting, action: workflow.MeetingAction
+) -> workflow.Transition[workflow.MeetingStatus]:
     try:
         return W.check_meeting_transition(meeting.status, action)
     except W.TransitionError as exc:
@@ -529,7 +531,7 @@ def meeting_circulate_papers(*, actor: Any, meeting: PanelMeeting | int) -> Pane
         if not items:
             raise ValidationFailed("Add at least one item to the agenda before circulating the papers", field="agenda")
         recused = {item.pk: _recuse_automatically(item, item.referral) for item in items}
-        meeting.status = MS(transition.to).value
+        meeting.status = transition.status_after(MS(meeting.status)).value
         meeting.save(update_fields=["status"])
         _event(
             actor=actor,
@@ -635,7 +637,7 @@ def meeting_mark_held(*, actor: Any, meeting: PanelMeeting | int) -> PanelMeetin
         transition = _check_meeting(meeting, MA.MARK_HELD)
         if meeting.held_on > timezone.localdate():
             raise ValidationFailed(f"The meeting is not until {_long(meeting.held_on)}", field="held_on")
-        meeting.status = MS(transition.to).value
+        meeting.status = transition.status_after(MS(meeting.status)).value
         meeting.save(update_fields=["status"])
         _event(actor=actor, action=PanelEventAction.MEETING_HELD, meeting=meeting)
     return meeting
@@ -946,7 +948,7 @@ def minutes_approve(*, actor: Any, meeting: PanelMeeting | int) -> PanelMinutes:
         minutes.approved_by = actor
         minutes.approved_at = timezone.now()
         minutes.save(update_fields=["status", "approved_by", "approved_at"])
-        meeting.status = MS(transition.to).value
+        meeting.status = transition.status_after(MS(meeting.status)).value
         meeting.save(update_fields=["status"])
         _event(
             actor=actor, action=PanelEventAction.MINUTES_APPROVED, meeting=meeting, payload={"minutes_id": minutes.pk}

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -46,11 +47,10 @@ from panels.models import (
     Referral,
 )
 from requests_app.models import AssessmentRequest
-from requests_app.views import requires
 from senportal.core.access import access_log_record_many
 from senportal.core.errors import DomainError, NotPermitted
 from senportal.core.models import AccessAction, NeedType
-from senportal.core.pages import form_add_domain_error
+from senportal.core.pages import form_add_domain_error, requires
 from senportal.core.roles import Capability, user_can
 
 C = Capability
@@ -161,7 +161,18 @@ def meeting_create(request: HttpRequest) -> HttpResponse:
     return _render(request, "panels/meeting_form.html", {"form": form}, error_forms=[form])
 
 
-def _item_rows(items: list[AgendaItem], *, member_id: int | None) -> list[dict[str, Any]]:
+def _contract_url(decision: Any) -> str | None:
+    """Where an approval's placement contract is drafted (the page checks the capability again);
+    None for other outcomes, or when the placement pages are not installed."""
+    if decision is None or decision.outcome not in W.APPROVALS:
+        return None
+    try:
+        return f"{reverse('placements:contract-create')}?{urlencode({'decision': decision.pk})}"
+    except NoReverseMatch:
+        return None
+
+
+def _item_rows(items: list[AgendaItem], *, member_id: int | None, can_contract: bool) -> list[dict[str, Any]]:
     rows = []
     for item in items:
         decision = next(iter(item.decisions.all()), None)
@@ -176,6 +187,7 @@ def _item_rows(items: list[AgendaItem], *, member_id: int | None) -> list[dict[s
                 "requested": pounds(selectors.requested_total(item.referral)),
                 "decision": decision,
                 "decision_tag": OUTCOME_TAGS.get(decision.outcome, "") if decision else "",
+                "contract_url": _contract_url(decision) if can_contract else None,
                 "recused": [d for d in declarations if d.recused],
                 "declared": [d for d in declarations if d.nature != W.DeclarationNature.NONE and not d.recused],
                 "mine": mine,
@@ -196,7 +208,11 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "title": _meeting_title(meeting),
         "status_label": status.label,
         "tag": MEETING_TAGS.get(meeting.status, ""),
-        "rows": _item_rows(items, member_id=member.pk if member else None),
+        "rows": _item_rows(
+            items,
+            member_id=member.pk if member else None,
+            can_contract=user_can(request.user, C.PLACEMENT_MANAGE),
+        ),
         "is_chair": is_chair,
         "member": member,
         "attendance": selectors.attendance_for(meeting),

@@ -24,6 +24,7 @@ from datetime import date
 from typing import Any
 
 from requests_app.clocks import age_on
+from senportal.core import workflow as transitions
 from senportal.core.roles import Capability
 
 __all__ = [
@@ -259,19 +260,8 @@ S39_TESTS: dict[str, str] = {
 # --- Transition tables ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Transition:
-    """``to`` is None when the status does not change."""
-
-    to: Any
-    capability: Capability
-
-
-class TransitionError(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
+Transition = transitions.Transition
+TransitionError = transitions.TransitionError
 
 MS = MeetingStatus
 MA = MeetingAction
@@ -279,7 +269,7 @@ C = Capability
 
 # Members declare before the meeting and may still do so when it opens; after the papers go
 # out the agenda is fixed, except that the chair may withdraw an item (with a reason).
-MEETING_TRANSITIONS: dict[tuple[MeetingStatus, MeetingAction], Transition] = {
+MEETING_TRANSITIONS: dict[tuple[MeetingStatus, MeetingAction], Transition[MeetingStatus]] = {
     (MS.SCHEDULED, MA.ADD_ITEM): Transition(None, C.PANEL_CHAIR),
     (MS.SCHEDULED, MA.WITHDRAW_ITEM): Transition(None, C.PANEL_CHAIR),
     (MS.PAPERS_CIRCULATED, MA.WITHDRAW_ITEM): Transition(None, C.PANEL_CHAIR),
@@ -295,7 +285,7 @@ MEETING_TRANSITIONS: dict[tuple[MeetingStatus, MeetingAction], Transition] = {
 RS = ReferralStatus
 RA = ReferralAction
 
-REFERRAL_TRANSITIONS: dict[tuple[ReferralStatus, ReferralAction], Transition] = {
+REFERRAL_TRANSITIONS: dict[tuple[ReferralStatus, ReferralAction], Transition[ReferralStatus]] = {
     (RS.AWAITING_PANEL, RA.UPDATE): Transition(None, C.PANEL_REFER),
     (RS.AWAITING_PANEL, RA.ADD_TO_AGENDA): Transition(RS.ON_AGENDA, C.PANEL_CHAIR),
     (RS.ON_AGENDA, RA.WITHDRAW_FROM_AGENDA): Transition(RS.AWAITING_PANEL, C.PANEL_CHAIR),
@@ -323,29 +313,28 @@ _REFERRAL_PHRASES: dict[ReferralAction, str] = {
 }
 
 
-def check_meeting_transition(status: MeetingStatus | str, action: MeetingAction | str) -> Transition:
+def _meeting_refusal(status: MeetingStatus, action: MeetingAction) -> str:
+    return f"A meeting that is {status.label.lower()} cannot {_MEETING_PHRASES[action]}."
+
+
+def _referral_refusal(status: ReferralStatus, action: ReferralAction) -> str:
+    return f"A referral that is {status.label.lower()} cannot {_REFERRAL_PHRASES[action]}."
+
+
+def check_meeting_transition(status: MeetingStatus | str, action: MeetingAction | str) -> Transition[MeetingStatus]:
     """The transition for ``action`` on a meeting in ``status``, or :class:`TransitionError`."""
-    status, action = MeetingStatus(status), MeetingAction(action)
-    transition = MEETING_TRANSITIONS.get((status, action))
-    if transition is None:
-        raise TransitionError(f"A meeting that is {status.label.lower()} cannot {_MEETING_PHRASES[action]}.")
-    return transition
+    return transitions.check(MEETING_TRANSITIONS, MeetingStatus(status), MeetingAction(action), _meeting_refusal)
 
 
-def check_referral_transition(status: ReferralStatus | str, action: ReferralAction | str) -> Transition:
+def check_referral_transition(status: ReferralStatus | str, action: ReferralAction | str) -> Transition[ReferralStatus]:
     """The transition for ``action`` on a referral in ``status``, or :class:`TransitionError`."""
-    status, action = ReferralStatus(status), ReferralAction(action)
-    transition = REFERRAL_TRANSITIONS.get((status, action))
-    if transition is None:
-        raise TransitionError(f"A referral that is {status.label.lower()} cannot {_REFERRAL_PHRASES[action]}.")
-    return transition
+    return transitions.check(REFERRAL_TRANSITIONS, ReferralStatus(status), ReferralAction(action), _referral_refusal)
 
 
 def referral_after(outcome: DecisionOutcome | str) -> tuple[ReferralAction, ReferralStatus]:
     """The referral action a decision outcome takes, and the referral's status after it."""
     action = RA.DECIDE if DecisionOutcome(outcome) in FINAL_OUTCOMES else RA.RETURN
-    to = REFERRAL_TRANSITIONS[(RS.ON_AGENDA, action)].to
-    return action, ReferralStatus(to)
+    return action, REFERRAL_TRANSITIONS[(RS.ON_AGENDA, action)].status_after(RS.ON_AGENDA)
 
 
 # --- A complete referral ---------------------------------------------------------------------

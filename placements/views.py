@@ -9,8 +9,6 @@ Reading a contract (a child's placement) leaves an access-log row in the same tr
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -27,7 +25,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.views import View
 
 from panels.models import PanelDecision
 from panels.workflow import APPROVALS
@@ -59,7 +56,7 @@ from senportal.core.access import access_log_record, access_log_record_many
 from senportal.core.errors import DomainError, NotPermitted
 from senportal.core.exports import EXPORT_FORMATS, export_response
 from senportal.core.models import AccessAction, EstablishmentType, NeedType
-from senportal.core.pages import form_add_domain_error
+from senportal.core.pages import ActionPage, form_add_domain_error, requires
 from senportal.core.roles import Capability, user_can
 
 W = workflow
@@ -81,22 +78,7 @@ DEDUCTION_TAGS: dict[str, str] = {
 }
 
 
-# --- Permissions and small helpers ---------------------------------------------------------------
-
-
-def requires(capability: Capability) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """403 for anyone whose roles lack ``capability`` (the sign-in middleware handles anonymous)."""
-
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        @functools.wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not user_can(request.user, capability):
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
+# --- Small helpers -------------------------------------------------------------------------------
 
 
 def status_tag(status: str) -> dict[str, str]:
@@ -535,25 +517,22 @@ def _has_deduction(attendance: AttendanceReturn) -> bool:
 # --- One page per action -------------------------------------------------------------------------
 
 
-class ContractActionView(View):
-    """GET shows the form; POST calls exactly one service. A domain error goes back on the form
-    as a GOV.UK error summary; success returns to the contract with a banner."""
+class ContractActionView(ActionPage):
+    """An action on a contract: the action's capability guards the page, the transition table
+    decides whether it can be taken now; success returns to the contract with a banner."""
 
     action: workflow.Action
     form_class: type[forms.Form] = NoteForm
-    title = ""
-    submit_label = "Continue"
-    success_message = ""
-    intro = ""
     template_name = "placements/form_page.html"
+    invalid_status = 400
 
     contract: PlacementContract
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not user_can(request.user, W.ACTION_CAPABILITY[self.action]):
-            raise PermissionDenied
+    def capability(self) -> Capability:
+        return W.ACTION_CAPABILITY[self.action]
+
+    def load(self, **kwargs: Any) -> None:
         self.contract = self.get_contract(**kwargs)
-        return super().dispatch(request, *args, **kwargs)
 
     def get_contract(self, **kwargs: Any) -> PlacementContract:
         return get_object_or_404(_contracts(self.request.user), pk=kwargs["pk"])
@@ -565,55 +544,14 @@ class ContractActionView(View):
             return exc.message
         return None
 
-    def initial(self) -> dict[str, Any]:
-        return {}
-
-    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
-        problem = self.not_allowed_now()
-        if problem:
-            messages.error(request, problem)
-            return redirect(self.cancel_url())
-        return self.render_form(self.form_class(initial=self.initial()))
-
-    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
-        form = self.form_class(request.POST)
-        if form.is_valid():
-            try:
-                self.perform(form)
-            except NotPermitted as exc:
-                raise PermissionDenied from exc
-            except DomainError as exc:
-                form_add_domain_error(form, exc)
-            else:
-                messages.success(request, self.success_message)
-                return redirect(self.success_url())
-        return self.render_form(form, status=400)
-
-    def perform(self, form: Any) -> Any:
-        raise NotImplementedError
-
     def success_url(self) -> str:
         return reverse("placements:contract-detail", args=[self.contract.pk])
 
-    def cancel_url(self) -> str:
-        return reverse("placements:contract-detail", args=[self.contract.pk])
-
-    def extra_context(self) -> dict[str, Any]:
-        return {}
-
-    def render_form(self, form: forms.Form, *, status: int = 200) -> HttpResponse:
-        context = {
-            "form": form,
+    def page_context(self) -> dict[str, Any]:
+        return {
             "contract": self.contract,
             "caption": f"{self.contract.reference} – {self.contract.child.full_name}",
-            "title": self.title,
-            "intro": self.intro,
-            "submit_label": self.submit_label,
-            "back_url": self.cancel_url(),
-            "cancel_url": self.cancel_url(),
-            **self.extra_context(),
         }
-        return render(self.request, self.template_name, context, status=status)
 
 
 def _totals_summary(contract: PlacementContract) -> list[tuple[str, str]]:

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
+from senportal.core import workflow as transitions
 from senportal.core.roles import Capability
 
 __all__ = [
@@ -252,24 +253,8 @@ DEDUCTION_STATUS_LABELS: dict[DeductionStatus, str] = {
 # --- The transition table --------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Transition:
-    """What an action does from one status: the status after it (``None``: unchanged) and the
-    capability it needs."""
-
-    to: ContractStatus | None
-    capability: Capability
-
-
-class TransitionError(Exception):
-    """The action is not allowed from the contract's current status."""
-
-    def __init__(self, message: str, *, status: ContractStatus, action: Action):
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.action = action
-
+Transition = transitions.Transition[ContractStatus]
+TransitionError = transitions.TransitionError
 
 S = ContractStatus
 A = Action
@@ -297,7 +282,7 @@ TRANSITIONS: dict[tuple[ContractStatus, Action], Transition] = {
     **{(s, A.DECIDE_DEDUCTION): Transition(None, MANAGE) for s in RETURN_STATUSES},
 }
 
-ACTION_CAPABILITY: dict[Action, Capability] = {action: t.capability for (_, action), t in TRANSITIONS.items()}
+ACTION_CAPABILITY: dict[Action, Capability] = transitions.action_capabilities(TRANSITIONS)
 
 # "A contract that is <status> cannot <phrase>."
 _ACTION_PHRASES: dict[Action, str] = {
@@ -313,24 +298,21 @@ _ACTION_PHRASES: dict[Action, str] = {
 }
 
 
+def _refusal(status: ContractStatus, action: Action) -> str:
+    return f"A contract that is {status.label.lower()} cannot {_ACTION_PHRASES[action]}."
+
+
 def check_transition(status: ContractStatus | str, action: Action | str) -> Transition:
     """The transition for ``action`` from ``status``, or :class:`TransitionError`."""
-    status, action = ContractStatus(status), Action(action)
-    transition = TRANSITIONS.get((status, action))
-    if transition is None:
-        message = f"A contract that is {status.label.lower()} cannot {_ACTION_PHRASES[action]}."
-        raise TransitionError(message, status=status, action=action)
-    return transition
+    return transitions.check(TRANSITIONS, ContractStatus(status), Action(action), _refusal)
 
 
 def next_status(status: ContractStatus | str, action: Action | str) -> ContractStatus:
-    transition = check_transition(status, action)
-    return transition.to if transition.to is not None else ContractStatus(status)
+    return check_transition(status, action).status_after(ContractStatus(status))
 
 
 def allowed_actions(status: ContractStatus | str) -> list[Action]:
-    status = ContractStatus(status)
-    return [action for action in Action if (status, action) in TRANSITIONS]
+    return transitions.allowed_actions(TRANSITIONS, ContractStatus(status), Action)
 
 
 # --- Money -------------------------------------------------------------------------------------

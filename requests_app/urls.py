@@ -31,6 +31,5 @@ urlpatterns = [
     ),
     path("<int:pk>/withdraw/", views.WithdrawView.as_view(), name="withdraw"),
     path("<int:pk>/reopen/", views.ReopenView.as_view(), name="reopen"),
-    path("<int:pk>/refer/", views.ReferView.as_view(), name="refer"),
     path("<int:pk>/decisions/<int:decision_pk>/letter/", views.decision_letter, name="decision-letter"),
 ]

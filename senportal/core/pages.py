@@ -1,10 +1,43 @@
-"""Page helpers: turn a service's domain error into a GOV.UK error summary on the form."""
+"""Page plumbing shared by the apps' pages: the capability guard, the one-form-per-action page,
+and turning a service's domain error into a GOV.UK error summary on the form.
+
+Core imports no app (decision 4): each app subclasses :class:`ActionPage` with what is its own
+(the object the page acts on, its transition check and where to go back to).
+"""
 
 from __future__ import annotations
 
-from django import forms
+import functools
+from collections.abc import Callable
+from typing import Any
 
-from senportal.core.errors import DomainError
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
+from django.views import View
+
+from senportal.core.errors import DomainError, NotPermitted
+from senportal.core.roles import Capability, user_can
+
+ViewFunction = Callable[..., HttpResponse]
+
+
+def requires(capability: Capability) -> Callable[[ViewFunction], ViewFunction]:
+    """Refuse (403) anyone whose roles lack ``capability``. Anonymous users never get here:
+    the sign-in middleware sends them to sign in first."""
+
+    def decorator(view: ViewFunction) -> ViewFunction:
+        @functools.wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not user_can(request.user, capability):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
 
 
 def form_add_domain_error(form: forms.BaseForm, error: DomainError) -> None:
@@ -13,8 +46,8 @@ def form_add_domain_error(form: forms.BaseForm, error: DomainError) -> None:
     Errors naming a field the form has go on that field; the rest become non-field errors.
     """
     placed = False
-    for field, messages in (error.errors or {}).items():
-        for message in messages:
+    for field, messages_ in (error.errors or {}).items():
+        for message in messages_:
             if field in form.fields:
                 form.add_error(field, message)
             else:
@@ -22,3 +55,102 @@ def form_add_domain_error(form: forms.BaseForm, error: DomainError) -> None:
             placed = True
     if not placed:
         form.add_error(None, error.message)
+
+
+class ActionPage(View):
+    """One page per workflow action: GET shows the form, POST calls exactly one service.
+
+    The capability is checked before anything is read, so somebody without the role is refused
+    (403) without learning whether the object exists or what state it is in. A domain error goes
+    back on the form (through the form's own ``add_domain_error`` when it has one, to rename a
+    service's keys to its fields); success returns with a banner.
+
+    A subclass provides ``capability``, ``load`` (read the object from the URL's arguments),
+    ``perform`` (the service call), ``success_url`` and ``page_context``; ``not_allowed_now``
+    turns the page away on GET with a banner when the object's status does not allow the action.
+    """
+
+    form_class: type[forms.Form]
+    template_name: str
+    title: str = ""
+    submit_label: str = "Continue"
+    success_message: str = ""
+    intro: str = ""
+    # The status of a page whose form has errors.
+    invalid_status: int = 200
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not user_can(request.user, self.capability()):
+            raise PermissionDenied
+        self.load(**kwargs)
+        return super().dispatch(request, *args, **kwargs)
+
+    def capability(self) -> Capability:
+        raise NotImplementedError
+
+    def load(self, **kwargs: Any) -> None:
+        raise NotImplementedError
+
+    def not_allowed_now(self) -> str | None:
+        return None
+
+    def form_kwargs(self) -> dict[str, Any]:
+        return {}
+
+    def initial(self) -> dict[str, Any]:
+        return {}
+
+    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        problem = self.not_allowed_now()
+        if problem:
+            messages.error(request, problem)
+            return redirect(self.cancel_url())
+        return self.render_form(self.form_class(initial=self.initial(), **self.form_kwargs()))
+
+    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        form = self.form_class(request.POST, **self.form_kwargs())
+        if form.is_valid():
+            try:
+                self.perform(form)
+            except NotPermitted as exc:
+                raise PermissionDenied from exc
+            except DomainError as exc:
+                adder = getattr(form, "add_domain_error", None)
+                if adder is not None:
+                    adder(exc)
+                else:
+                    form_add_domain_error(form, exc)
+            else:
+                messages.success(request, self.success_message)
+                return redirect(self.success_url())
+        return self.render_form(form, status=self.invalid_status)
+
+    def perform(self, form: Any) -> Any:
+        raise NotImplementedError
+
+    def success_url(self) -> str:
+        raise NotImplementedError
+
+    def cancel_url(self) -> str:
+        return self.success_url()
+
+    def page_context(self) -> dict[str, Any]:
+        """What every page of the app's actions shows (the object, its caption)."""
+        return {}
+
+    def extra_context(self) -> dict[str, Any]:
+        """What this one action's page adds."""
+        return {}
+
+    def render_form(self, form: forms.Form, *, status: int = 200) -> HttpResponse:
+        context = {
+            "form": form,
+            "title": self.title,
+            "submit_label": self.submit_label,
+            "intro": self.intro,
+            "cancel_url": self.cancel_url(),
+            "back_url": self.cancel_url(),
+            **self.page_context(),
+            **self.extra_context(),
+        }
+        return render(self.request, self.template_name, context, status=status)

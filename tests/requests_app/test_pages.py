@@ -388,6 +388,17 @@ def test_detail_actions_depend_on_the_role(personas):
     assert "Decide whether to assess" in officer_html and "Start the provision evaluation" not in officer_html
 
 
+def test_refer_action_opens_the_panels_referral_form(personas):
+    # The panel's form makes the referral (and the timeline entry); the request pages have no
+    # referral page of their own.
+    request = AssessingRequestFactory()
+    html = signed_in(personas.officer).get(reverse("requests:detail", args=[request.pk])).content.decode()
+    actions = html[html.index('id="actions"') :]
+    form = f"{reverse('panels:referral-create')}?request={request.pk}"
+    assert f'href="{form}">Refer to the placement panel</a>' in actions
+    assert signed_in(personas.officer).get(f"/requests/{request.pk}/refer/").status_code == 404
+
+
 # --- Action forms --------------------------------------------------------------------------------
 
 
@@ -583,14 +594,6 @@ ACTION_CASES = [
         "reopen",
         {"reason": ""},
         "Enter why the request is being reopened",
-    ),
-    ActionCase(
-        "refer to panel",
-        AssessingRequestFactory,
-        _detail_url("refer"),
-        "officer",
-        lambda o, p: {"note": "Independent placement"},
-        "refer_to_panel",
     ),
 ]
 
