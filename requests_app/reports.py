@@ -29,7 +29,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
-from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When, Window
+from django.db.models import Case, Count, DateField, DateTimeField, F, IntegerField, Q, QuerySet, Value, When, Window
 from django.db.models.functions import ExtractDay, ExtractMonth, ExtractYear, RowNumber
 from django.db.models.lookups import LessThan
 
@@ -119,8 +119,15 @@ class _NativeOnSQLite:
 
     span: tuple[int, int]  # (first character, length) in YYYY-MM-DD
 
+    lhs: Any
+
     def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, Any]:
-        sql, params = compiler.compile(self.lhs)  # type: ignore[attr-defined]
+        field = self.lhs.output_field
+        if isinstance(field, DateTimeField) or not isinstance(field, DateField):
+            # A datetime's part depends on the time zone: leave it to Django.
+            sql, params = self.as_sql(compiler, connection, **extra_context)  # type: ignore[attr-defined]
+            return sql, params
+        sql, params = compiler.compile(self.lhs)
         start, length = self.span
         return f"CAST(SUBSTR({sql}, {start}, {length}) AS INTEGER)", params
 

@@ -71,7 +71,8 @@ def create_search_indexes(apps: Any, schema_editor: Any) -> None:
     if not installed:
         # pg_trgm is a trusted extension (PostgreSQL 13+): a user with CREATE on the database can
         # install it. Where that is not allowed, name search still works, unindexed; the
-        # database owner can run CREATE EXTENSION pg_trgm and this migration again.
+        # database owner can install it and create the two indexes by hand (docs/deployment.md
+        # §5). Do not migrate back to re-run this: reversing 0005 drops the request's district.
         try:
             # A savepoint, so a refusal does not abort the migration's transaction.
             with transaction.atomic(using=schema_editor.connection.alias), schema_editor.connection.cursor() as cursor:

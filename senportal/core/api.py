@@ -75,6 +75,16 @@ class CappedPaginator(Paginator):
                 self._reach(wanted)
         return super().validate_number(number)
 
+    def get_page(self, number: Any) -> Any:
+        """As Django's, except that a number below 1 gives the first page: Django's fallback
+        (the last page) would be the empty page after the cap when the count is capped."""
+        try:
+            if int(number) < 1:
+                number = 1
+        except (TypeError, ValueError):
+            pass
+        return super().get_page(number)
+
     @cached_property
     def count(self) -> int:
         if not hasattr(self.object_list, "order_by"):

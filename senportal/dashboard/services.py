@@ -116,11 +116,6 @@ def _districts() -> list[int]:
     return list(District.objects.order_by("pk").values_list("pk", flat=True))
 
 
-def _scopes() -> list[Scope]:
-    """All districts (None), then each district."""
-    return [None, *_districts()]
-
-
 def first_of_month(value: date) -> date:
     return value.replace(day=1)
 
@@ -302,17 +297,20 @@ def metrics_compute_range(*, from_month: date, to_month: date) -> RangeResult:
     figures of every calendar year the range touches (design.md §5): a corrected month
     changes its year's totals too.
 
-    The request figures of the whole range are read in a handful of grouped queries (ADR
-    0006); the council-wide panel and placement figures a month at a time. The rows are then
-    written at most ``WRITE_BATCH`` months (or years) per transaction, each month whole, so a
-    long backfill that stops half-way keeps what it finished and can simply be rerun."""
+    The request figures of each ``WRITE_BATCH`` months are read in a handful of grouped
+    queries (ADR 0006), the council-wide panel and placement figures a month at a time, and
+    then written in one transaction, each month whole; so a long backfill that stops half-way
+    keeps the batches it finished and can simply be rerun."""
     if from_month > to_month:
         raise ValidationFailed("The first month must be on or before the last month", field="from")
     result = RangeResult(months=months_between(from_month, to_month))
     result.years = sorted({month.year for month in result.months})
     for year in result.years:
         _check_year(year)
-    result.rows += _compute_months(result.months)
+    # Read then write WRITE_BATCH months at a time: a read that fails late (a time limit, a
+    # replica gone) keeps the batches already stored.
+    for months in _batches(result.months, WRITE_BATCH):
+        result.rows += _compute_months(months)
     result.rows += _compute_years(result.years)
     return result
 

@@ -14,7 +14,7 @@ from django.db.models.functions import ExtractDay, ExtractMonth, ExtractYear
 from django.test.utils import CaptureQueriesContext
 
 from requests_app import reports
-from requests_app.models import AdviserType, AssessmentRequest, RequestSource
+from requests_app.models import AdviserType, AssessmentRequest, RequestEvent, RequestSource
 from senportal.core.models import District, NeedType
 from senportal.dashboard import services, sources
 from senportal.dashboard.models import AnnualMetric, MonthlyMetric
@@ -352,3 +352,12 @@ def test_a_leap_day_birthday_turns_a_year_older_on_the_first_of_march(db):
     assert grouped[(date(2013, 2, 1), None)]["requests_received.age.0-4"] == 1  # still 4
     assert grouped[(date(2013, 3, 1), None)]["requests_received.age.5-10"] == 1  # 5 on 1 March
     assert grouped[(date(2013, 3, 1), district.pk)]["requests_received.age.0-4"] == 0
+
+
+def test_the_sqlite_date_part_shortcut_is_only_for_dates() -> None:
+    # A datetime's year depends on the time zone: the ISO-text slice would take UTC's.
+    date_sql = str(AssessmentRequest.objects.annotate(y=reports._Year("received_on")).values("y").query)
+    datetime_sql = str(RequestEvent.objects.annotate(y=reports._Year("occurred_at")).values("y").query)
+    if connection.vendor == "sqlite":
+        assert "SUBSTR" in date_sql
+    assert "SUBSTR" not in datetime_sql

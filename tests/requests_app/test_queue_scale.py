@@ -285,6 +285,21 @@ def test_the_queue_pages_past_the_cap(personas: Personas, monkeypatch: pytest.Mo
     assert "7 requests" in html  # the last page counted to the end
 
 
+@pytest.mark.parametrize("page", ["0", "-3"])
+def test_a_page_number_below_one_shows_the_first_page_when_capped(
+    personas: Personas, monkeypatch: pytest.MonkeyPatch, page: str
+) -> None:
+    # Django's get_page falls back to the last page; capped, that is the empty page past the cap.
+    monkeypatch.setattr("requests_app.views.QUEUE_PAGE_SIZE", 2)
+    _requests(5)
+    client = signed_in(personas.officer)
+    with override_settings(PAGINATION_COUNT_CAP=3):
+        first = table_references(client.get(reverse("requests:queue")).content.decode())
+        html = client.get(reverse("requests:queue"), {"page": page}).content.decode()
+    assert table_references(html) == first and len(first) == 2
+    assert "More than 4 requests" in html
+
+
 # --- Search ---------------------------------------------------------------------------------------
 
 
