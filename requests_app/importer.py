@@ -15,7 +15,8 @@ Three steps, so that every rule can be tested and nothing is half-imported:
    values, built once per row as plain tuples, not model instances. No service is called per
    row: the services take a lock and write an event per call, which at tens of thousands of
    rows would take minutes; the clocks come from the same pure ``clocks.request_clocks`` and
-   ``workflow.next_deadline``, and each request takes its child's district as the services do.
+   ``workflow.next_deadline``, and each request takes its child's district as the services do
+   (a child already recorded is locked first, as ``services.child_change_district`` locks it).
 
 Every error names the row (as in the file: the header is row 1), the column and the reason,
 and all of them are reported. Error messages never repeat a child's personal details.
@@ -27,6 +28,7 @@ import csv
 import functools
 import io
 import json
+import re
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,13 +36,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Field, JSONField, Model
+from django.db import DataError, IntegrityError, connection, transaction
+from django.db.models import Model
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from requests_app import clocks, workflow
 from requests_app.models import AssessmentRequest, Child, RequestEvent, RequestSource, Sen2Outcome, Sex
+from senportal.core import copy
 from senportal.core.models import District, NeedType
 
 Status = workflow.Status
@@ -104,6 +107,10 @@ _OUTCOMES = ("Y", "N", "A", "W")
 _SEXES = tuple(Sex.values)
 _NEEDS = tuple(NeedType.values)
 _SOURCES = tuple(RequestSource.values)
+# C0 control characters and DEL. No column of the file is multi-line free text (names, codes,
+# references, dates), so none may hold one: a tab, line break or NUL in a name is a fault of the
+# export, and PostgreSQL refuses a NUL in text and a bare carriage return in unquoted COPY data.
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 # CoP 1.3: the duties run from birth to 25.
 MAX_AGE_AT_REQUEST = 25
 # Rows per INSERT where COPY is not used (SQLite, which also splits them by its parameter limit).
@@ -272,7 +279,10 @@ class _RowReader:
 
     def text(self, column: str) -> str:
         value = self.values.get(column, "")
-        if not value and column in REQUIRED:
+        if _CONTROL.search(value):
+            # The value is not shown: it may be a child's name, and the character is invisible.
+            self.error(column, "contains a control character (such as a line break, tab or NUL); remove it")
+        elif not value and column in REQUIRED:
             self.error(column, "is empty; a value is required")
         elif column in _MAX_LENGTH and len(value) > _MAX_LENGTH[column]:
             self.error(column, f"is longer than {_MAX_LENGTH[column]} characters")
@@ -281,13 +291,13 @@ class _RowReader:
     def code(self, column: str, allowed: Sequence[str], *, upper: bool = True) -> str:
         value = self.text(column)
         value = value.upper() if upper else value
-        if value and value not in allowed:
+        if value and column not in self.failed and value not in allowed:
             self.error(column, f"'{value}' is not a valid code; use one of {', '.join(allowed)}")
         return value
 
     def date(self, column: str, *, today: date) -> date | None:
         value = self.text(column)
-        if not value:
+        if not value or column in self.failed:
             return None
         # date.fromisoformat also takes 20200131 and week dates; the file promises YYYY-MM-DD.
         parsed: date | None = None
@@ -326,12 +336,12 @@ def _read_row(reader: _RowReader, *, districts: Mapping[str, int], today: date) 
     date_of_birth = reader.date("date_of_birth", today=today)
     sex = reader.code("sex", _SEXES)
     upn = reader.text("upn").upper()
-    if upn and (len(upn) != 13 or not upn.isalnum()):
+    if upn and "upn" not in reader.failed and (len(upn) != 13 or not upn.isalnum()):
         reader.error("upn", "is not a UPN (13 letters and numbers)")
     postcode = " ".join(reader.text("postcode").upper().split())
     district_name = reader.text("district")
     district_id = districts.get(district_name.casefold()) if district_name else None
-    if district_name and district_id is None:
+    if district_name and district_id is None and "district" not in reader.failed:
         reader.error("district", f"'{district_name}' is not a known district")
     primary_need = reader.code("primary_need", _NEEDS)
 
@@ -343,7 +353,9 @@ def _read_row(reader: _RowReader, *, districts: Mapping[str, int], today: date) 
     assessment_outcome = reader.code("assessment_outcome", _OUTCOMES)
     assessment_outcome_on = reader.date("assessment_outcome_on", today=today)
     week20 = reader.values.get("week20_exception", "") or "0"
-    if week20 not in ("0", "1"):
+    if _CONTROL.search(week20):
+        reader.error("week20_exception", "contains a control character (such as a line break, tab or NUL); remove it")
+    elif week20 not in ("0", "1"):
         reader.error("week20_exception", f"'{week20}' is not valid; use 0 or 1")
     draft_issued_on = reader.date("draft_issued_on", today=today)
 
@@ -753,8 +765,6 @@ REQUEST_FIELDS: tuple[str, ...] = (
     "imported",
 )
 EVENT_FIELDS: tuple[str, ...] = ("request_id", "action", "from_status", "to_status", "occurred_at", "payload")
-# Column types written as text: the COPY reads their empty values as '' rather than NULL.
-_TEXT_TYPES = frozenset({"CharField", "TextField", "EmailField", "SlugField", "URLField"})
 
 
 @functools.lru_cache(maxsize=8192)
@@ -777,19 +787,19 @@ def _child_values(details: ChildDetails) -> tuple[Any, ...]:
     )
 
 
-def _request_values(row: RequestRow, child_id: int) -> tuple[Any, ...]:
+def _request_values(row: RequestRow, child_id: int, district_id: int) -> tuple[Any, ...]:
     """The stored request, in REQUEST_FIELDS order: the same values whichever path writes it.
 
     No exception periods come from the old system, so each target equals its statutory date;
     the SEN2 week20 flag is taken from the file, where the old system recorded it. The
-    district is the child's: the checks above make the row's district the stored child's.
+    district is the child's as stored (read under a lock for a child already recorded).
     """
     computed = _clocks(row.received_on)
     status = row.status
     return (
         row.request_ref,
         child_id,
-        row.child.district_id,
+        district_id,
         row.received_on,
         row.source,
         status.value,
@@ -825,23 +835,60 @@ def write(plan: Plan, *, source_name: str, use_copy: bool | None = None) -> None
         use_copy = connection.vendor == "postgresql" and _copy_supported()
     now = timezone.now()
     new_children = list(plan.new_children.values())
+    matched_districts = _lock_matched_children(plan)
     if use_copy:
-        _write_by_copy(plan, new_children, source_name=source_name, now=now)
+        _write_by_copy(plan, new_children, matched_districts, source_name=source_name, now=now)
     else:
-        _write_by_bulk_create(plan, new_children, source_name=source_name, now=now)
+        _write_by_bulk_create(plan, new_children, matched_districts, source_name=source_name, now=now)
 
 
-def _write_by_bulk_create(plan: Plan, new_children: list[ChildDetails], *, source_name: str, now: Any) -> None:
+def _lock_matched_children(plan: Plan) -> dict[int, int]:
+    """Lock the children already recorded that the imported requests name, and return their
+    districts (child pk -> district id) as locked.
+
+    The race this prevents: ``services.child_change_district`` locks a child, then its requests,
+    and moves them all. Without this lock it could commit between ``load_existing`` and the
+    writes, and the imported requests would keep the child's old district. Locking in pk order,
+    as the services do, so two imports cannot deadlock each other. One query per chunk (one on
+    PostgreSQL); a no-op lock on SQLite, which serialises writers anyway.
+    """
+    named = {row.child.child_ref for row in plan.to_import}
+    pks = sorted(pk for ref, pk in plan.matched_children.items() if ref in named)
+    locked: dict[int, int] = {}
+    for chunk in _chunks(pks):
+        locked.update(
+            Child.objects.select_for_update().filter(pk__in=chunk).order_by("pk").values_list("pk", "district_id")
+        )
+    if len(locked) != len(pks):
+        # Deleted by somebody else since the checks: nothing is written (the transaction rolls back).
+        raise ImportFailed(
+            [RowError(0, "", "a child named in the file was removed meanwhile; nothing was imported, try again")]
+        )
+    return locked
+
+
+def _district_id(row: RequestRow, child_id: int, matched_districts: Mapping[int, int]) -> int:
+    """A new child's district is the file's; a recorded child's is the locked row's."""
+    return matched_districts.get(child_id, row.child.district_id)
+
+
+def _write_by_bulk_create(
+    plan: Plan,
+    new_children: list[ChildDetails],
+    matched_districts: Mapping[int, int],
+    *,
+    source_name: str,
+    now: Any,
+) -> None:
     children = [Child(**dict(zip(CHILD_FIELDS, _child_values(d), strict=True))) for d in new_children]
     Child.objects.bulk_create(children, batch_size=BULK_BATCH_SIZE)
     child_ids = {**plan.matched_children, **{child.legacy_ref: child.pk for child in children}}
 
-    requests = [
-        AssessmentRequest(
-            **dict(zip(REQUEST_FIELDS, _request_values(row, child_ids[row.child.child_ref]), strict=True))
-        )
-        for row in plan.to_import
-    ]
+    requests = []
+    for row in plan.to_import:
+        child_id = child_ids[row.child.child_ref]
+        values = _request_values(row, child_id, _district_id(row, child_id, matched_districts))
+        requests.append(AssessmentRequest(**dict(zip(REQUEST_FIELDS, values, strict=True))))
     AssessmentRequest.objects.bulk_create(requests, batch_size=BULK_BATCH_SIZE)
 
     events = [
@@ -860,7 +907,14 @@ def _write_by_bulk_create(plan: Plan, new_children: list[ChildDetails], *, sourc
     RequestEvent.objects.bulk_create(events, batch_size=BULK_BATCH_SIZE)
 
 
-def _write_by_copy(plan: Plan, new_children: list[ChildDetails], *, source_name: str, now: Any) -> None:
+def _write_by_copy(
+    plan: Plan,
+    new_children: list[ChildDetails],
+    matched_districts: Mapping[int, int],
+    *,
+    source_name: str,
+    now: Any,
+) -> None:
     # Ids come from the tables' own sequences first (one query each), so that requests can
     # name their children and events their requests without reading anything back.
     child_pks = _next_ids(Child, len(new_children))
@@ -877,8 +931,9 @@ def _write_by_copy(plan: Plan, new_children: list[ChildDetails], *, source_name:
         AssessmentRequest,
         ("id", *REQUEST_FIELDS),
         [
-            (pk, *_request_values(row, child_ids[row.child.child_ref]))
+            (pk, *_request_values(row, child_id, _district_id(row, child_id, matched_districts)))
             for pk, row in zip(request_pks, plan.to_import, strict=True)
+            for child_id in (child_ids[row.child.child_ref],)
         ],
         now,
     )
@@ -897,10 +952,9 @@ def _write_by_copy(plan: Plan, new_children: list[ChildDetails], *, source_name:
 
 
 def _copy_supported() -> bool:
-    # psycopg2's cursor has copy_expert; psycopg 3's has copy.
+    # psycopg2 (the driver requirements.txt pins) has copy_expert.
     with connection.cursor() as cursor:
-        raw = cursor.cursor
-        return hasattr(raw, "copy_expert") or hasattr(raw, "copy")
+        return hasattr(cursor.cursor, "copy_expert")
 
 
 def _next_ids(model: type[Model], count: int) -> list[int]:
@@ -915,57 +969,19 @@ def _next_ids(model: type[Model], count: int) -> list[int]:
         return [pk for (pk,) in cursor.fetchall()]
 
 
-def _copy_default(f: Field[Any, Any], now: Any) -> Any:
-    """What Django would store in a column the importer does not supply."""
-    if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-        return now
-    if f.has_default():
-        value = f.get_default()
-        return json.dumps(value) if isinstance(f, JSONField) else value
-    if f.null:
-        return None
-    if f.get_internal_type() in _TEXT_TYPES:
-        return ""
-    raise ValueError(f"{f.model.__name__}.{f.name} has no default: the importer must supply it")
-
-
 def _copy(model: type[Model], columns: Sequence[str], rows: Iterable[tuple[Any, ...]], now: Any) -> None:
     """Write ``rows`` (values in ``columns`` order, attnames) with one ``COPY ... FROM STDIN``
-    in the current transaction. The values go as CSV: dates and datetimes as ISO text,
-    booleans as True/False, None as an unquoted empty field, which COPY reads as NULL except
-    in the text columns listed in FORCE_NOT_NULL, where it is '' (Django never stores NULL in
-    a non-null text column)."""
-    fields = {f.attname: f for f in model._meta.concrete_fields}
-    unknown = [name for name in columns if name not in fields]
-    if unknown:
-        raise ValueError(f"{model.__name__} has no field(s) {unknown}")
-    # Columns not supplied take their defaults; an id not supplied, the table's sequence.
-    missing = [f for name, f in fields.items() if name not in columns and not f.primary_key]
-    defaults = tuple(_copy_default(f, now) for f in missing)
-    ordered = [fields[name] for name in columns] + missing
-    quote = connection.ops.quote_name
-    column = {f: quote(f.get_attname_column()[1] or f.attname) for f in ordered}
-    text = [column[f] for f in ordered if f.get_internal_type() in _TEXT_TYPES and not f.null]
-    options = "FORMAT csv" + (f", FORCE_NOT_NULL ({', '.join(text)})" if text else "")
-    # Names from the model's own metadata, quoted; no value is ever formatted into the SQL.
-    names = ", ".join(column[f] for f in ordered)
-    sql = f"COPY {quote(model._meta.db_table)} ({names}) FROM STDIN WITH ({options})"
+    in the current transaction; the other columns take their defaults (``senportal.core.copy``)."""
+    statement = copy.copy_statement(model, columns, now)
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerows((row + defaults for row in rows) if defaults else rows)
-    data = buffer.getvalue()
-    if not data:
+    copy.write_rows(buffer, rows, statement.defaults)
+    if not buffer.tell():
         return
-    # The driver's own cursor, so its errors are wrapped as Django's (an IntegrityError here means
-    # the database refused a row: import_lines reports it and the transaction is rolled back).
+    # The driver's own cursor, so its errors are wrapped as Django's (an IntegrityError or
+    # DataError here means the database refused a row: import_lines reports it and the
+    # transaction is rolled back).
     with connection.cursor() as cursor, connection.wrap_database_errors:
-        raw = cursor.cursor
-        if hasattr(raw, "copy_expert"):  # psycopg2
-            # One read of the whole buffer: psycopg2 reads 8 kB at a time by default.
-            raw.copy_expert(sql, io.StringIO(data), size=len(data) + 1)
-        else:  # psycopg 3
-            with raw.copy(sql) as copy:
-                copy.write(data)
+        copy.send(cursor.cursor, statement.sql, buffer)
 
 
 def import_lines(
@@ -984,12 +1000,11 @@ def import_lines(
                 raise ImportFailed(errors)
             if not dry_run:
                 write(plan, source_name=source_name)
-    except IntegrityError as exc:
+    except (IntegrityError, DataError) as exc:
         # Only a change made by somebody else since the checks above can get here (during the
-        # writes, or at the commit, where PostgreSQL checks the deferred foreign keys).
-        raise ImportFailed(
-            [RowError(0, "", f"the database refused the import ({exc}); nothing was imported, try again")]
-        ) from exc
+        # writes, or at the commit, where PostgreSQL checks the deferred foreign keys), or a
+        # value the checks let through and the database would not take.
+        raise ImportFailed([RowError(0, "", _refused_reason(exc))]) from exc
     return ImportResult(
         source_name=source_name,
         rows_read=parsed.rows_read,
@@ -1000,6 +1015,15 @@ def import_lines(
         seconds=time.perf_counter() - started,
         dry_run=dry_run,
     )
+
+
+def _refused_reason(exc: Exception) -> str:
+    """The message for an import the database refused: fixed words and the constraint's name,
+    never the driver's text, whose DETAIL and CONTEXT quote the row (a UPN, a name, a date of
+    birth)."""
+    constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)
+    named = f" (constraint {constraint})" if constraint else ""
+    return f"the database refused the import{named}; nothing was imported, try again"
 
 
 def import_file(path: Path | str, *, dry_run: bool = False, today: date | None = None) -> ImportResult:

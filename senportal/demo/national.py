@@ -27,7 +27,6 @@ from __future__ import annotations
 import bisect
 import csv
 import io
-import json
 import math
 import queue
 import random
@@ -46,6 +45,7 @@ from django.utils import timezone
 
 from requests_app import clocks, workflow
 from requests_app.models import AdviserType, AssessmentRequest, Child
+from senportal.core import copy
 from senportal.core import demo as core_demo
 from senportal.core.models import Establishment, EstablishmentType, Phase
 from senportal.core.roles import Role
@@ -194,26 +194,6 @@ def data_present(using: str = "default") -> dict[str, int]:
 # --- COPY plumbing -----------------------------------------------------------------------------
 
 
-_TEXT_TYPES = {"CharField", "TextField", "EmailField", "SlugField", "URLField"}
-
-
-def _default_for(f: models.Field[Any, Any], now: datetime) -> Any:
-    if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-        return now
-    if f.has_default():
-        value = f.get_default()
-        if isinstance(f, models.JSONField):
-            return json.dumps(value)
-        if callable(getattr(value, "isoformat", None)) and isinstance(value, datetime):
-            return now
-        return value
-    if f.null:
-        return None
-    if f.get_internal_type() in _TEXT_TYPES and f.blank:
-        return ""
-    raise NationalDataError(f"{f.model.__name__}.{f.name} has no default: the generator must supply it")
-
-
 class _Copier:
     """COPYs CSV chunks on a second thread, so PostgreSQL parses and inserts one chunk while
     Python builds the next (two cores: one for each). Same connection, same transaction."""
@@ -237,9 +217,9 @@ class _Copier:
             sql, buffer = item
             started = time.perf_counter()
             try:
-                # One read of the whole chunk: psycopg2 reads the file 8 kB at a time by
-                # default, taking the GIL back for every read, which starves this thread.
-                cursor.copy_expert(sql, buffer, size=len(buffer.getvalue()) + 1)
+                # One read of the whole chunk (copy.send): psycopg2's default 8 kB reads take
+                # the GIL back for every read, which starves this thread.
+                copy.send(cursor, sql, buffer)
             except BaseException as exc:  # reported to the main thread
                 self.error = exc
             self.seconds += time.perf_counter() - started
@@ -268,20 +248,13 @@ class _Table:
     ):
         self.model = model
         self.copier = copier
-        fields = {f.attname: f for f in model._meta.concrete_fields}
-        supplied = list(columns)
-        unknown = [name for name in supplied if name not in fields]
-        if unknown:
-            raise NationalDataError(f"{model.__name__} has no field(s) {unknown}")
-        missing = [name for name in fields if name not in supplied]
-        self.suffix = tuple(_default_for(fields[name], now) for name in missing)
-        ordered = [fields[name] for name in [*supplied, *missing]]
-        cols = ", ".join(f'"{f.column}"' for f in ordered)
-        text = [f'"{f.column}"' for f in ordered if f.get_internal_type() in _TEXT_TYPES and not f.null]
-        options = "FORMAT csv" + (f", FORCE_NOT_NULL ({', '.join(text)})" if text else "")
-        if freeze:  # rows written frozen and all-visible: the VACUUM after the load has little to do
-            options += ", FREEZE"
-        self.sql = f'COPY "{model._meta.db_table}" ({cols}) FROM STDIN WITH ({options})'
+        try:
+            # freeze: rows written frozen and all-visible, so the VACUUM after the load has little to do.
+            statement = copy.copy_statement(model, list(columns), now, freeze=freeze)
+        except copy.CopyColumnError as exc:
+            raise NationalDataError(str(exc)) from exc
+        self.sql = statement.sql
+        self.suffix = statement.defaults
         # The defaults as CSV text, appended to every pre-formatted line.
         encoded = io.StringIO()
         csv.writer(encoded, lineterminator="").writerow(self.suffix)
@@ -308,11 +281,10 @@ class _Table:
             return
         buffer = io.StringIO()
         if self.rows:
-            writer = csv.writer(buffer, lineterminator="\n")
-            suffix = self.suffix
-            writer.writerows((row + suffix for row in self.rows) if suffix else self.rows)
+            copy.write_rows(buffer, self.rows, self.suffix)
         if self.lines:
-            end = self.line_suffix + "\n"
+            # The same line end as the csv module's rows: one COPY takes only one kind.
+            end = self.line_suffix + copy.LINE_END
             buffer.write(end.join(self.lines))
             buffer.write(end)
         buffer.seek(0)

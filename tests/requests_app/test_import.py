@@ -7,6 +7,7 @@ import csv
 import dataclasses
 import functools
 import io
+import re
 from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
@@ -22,7 +23,9 @@ from requests_app import importer
 from requests_app.management.commands.make_import_sample import _Generator
 from requests_app.models import AssessmentRequest, Child, RequestEvent
 from requests_app.workflow import Status
+from senportal.core import copy
 from senportal.core.demo import KENT_DISTRICTS, seed_districts
+from senportal.core.models import District
 from tests.requests_app.factories import ChildFactory, ReceivedRequestFactory
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -166,6 +169,12 @@ BAD_ROWS = [
     ),
     pytest.param(2, {"week20_exception": "yes"}, (2, "week20_exception"), "use 0 or 1", id="week20 not 0/1"),
     pytest.param(2, {"upn": "123"}, (2, "upn"), "13 letters and numbers", id="bad UPN"),
+    pytest.param(2, {"forename": "A\rB"}, (2, "forename"), "contains a control character", id="carriage return"),
+    pytest.param(2, {"surname": "Smi\x00th"}, (2, "surname"), "contains a control character", id="NUL"),
+    pytest.param(2, {"child_ref": "LC-\n0001"}, (2, "child_ref"), "contains a control character", id="line break"),
+    pytest.param(2, {"request_ref": "LR-\t1001"}, (2, "request_ref"), "contains a control character", id="tab"),
+    pytest.param(2, {"sex": "M\x01"}, (2, "sex"), "contains a control character", id="control in a code"),
+    pytest.param(2, {"received_on": "2022-\x0001-10"}, (2, "received_on"), "control character", id="control in a date"),
     pytest.param(
         3, {"request_ref": "LR-1001"}, (3, "request_ref"), "duplicates the reference on row 2", id="duplicate ref"
     ),
@@ -248,6 +257,16 @@ def test_personal_details_are_not_repeated_in_messages() -> None:
     parsed = _parse(_edited(2, date_of_birth="04/03/2015", surname=""))
 
     assert "04/03/2015" not in "\n".join(str(e) for e in parsed.errors)
+
+
+def test_a_control_character_is_one_error_for_its_column_and_not_echoed() -> None:
+    parsed = _parse(_edited(2, forename="Alf\rie", sex="\x00M", week20_exception="1\x07"))
+
+    # (Row 3, the same child, now differs from row 2: reported there, as any difference is.)
+    assert [str(e) for e in parsed.errors if e.row == 2] == [
+        f"Row 2, column {column}: contains a control character (such as a line break, tab or NUL); remove it"
+        for column in ("forename", "sex", "week20_exception")
+    ]
 
 
 # --- The file against what the database holds (pure, given the prefetched rows) ----------------
@@ -576,19 +595,37 @@ def _stored_rows() -> dict[str, list[dict[str, Any]]]:
 
 def _awkward_sample(tmp_path: Path) -> tuple[Path, Path]:
     """good.csv and 300 generated rows, with values CSV must quote (quotes, commas, a newline,
-    a backslash) and empty optional ones; and the first 100 rows alone, imported beforehand so
-    that the second file also adds requests for children already in the database."""
+    a lone carriage return, a backslash) and empty optional ones; and the first 100 rows alone,
+    imported beforehand so that the second file also adds requests for children already in the
+    database. (The checks refuse the line breaks: a test using this lets them through, to try
+    the writers on their own.)"""
     rows = _good_rows() + _Generator(seed=7, until=date(2024, 12, 31)).rows(300)
     awkward = {rows[0]["child_ref"], rows[20]["child_ref"]}
+    carriage_return = rows[150]["child_ref"]
     for row in rows:
         if row["child_ref"] in awkward:
             row.update(forename='Anne "Annie"\nMarie', surname="O'Brien, Smith\\", postcode="", upn="")
+        elif row["child_ref"] == carriage_return:
+            row.update(forename="A\rB", surname="C\r\nD")
     return _write(tmp_path, _csv(rows[:100]), "first.csv"), _write(tmp_path, _csv(rows), "all.csv")
+
+
+def test_the_copy_writer_quotes_every_line_break_and_carriage_return() -> None:
+    # COPY refuses an unquoted "\r" ("unquoted carriage return found in data").
+    buffer = io.StringIO()
+    copy.write_rows(buffer, [("A\rB", "C\nD", "plain", None)], (True,))
+
+    assert buffer.getvalue() == '"A\rB","C\nD",plain,,True\r\n'
+
+
+def _without_control_character_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(importer, "_CONTROL", re.compile(r"(?!)"))  # matches nothing
 
 
 @postgres_only
 @pytest.mark.usefixtures("districts")
 def test_copy_and_bulk_create_store_the_same_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _without_control_character_check(monkeypatch)
     first, path = _awkward_sample(tmp_path)
     stored: dict[bool, dict[str, list[dict[str, Any]]]] = {}
     inserts: dict[bool, int] = {}
@@ -608,6 +645,7 @@ def test_copy_and_bulk_create_store_the_same_rows(tmp_path: Path, monkeypatch: p
     assert len(stored[True]["requests"]) == len(stored[True]["events"]) == 310
     names = {(c["forename"], c["surname"], c["postcode"], c["upn"]) for c in stored[True]["children"]}
     assert ('Anne "Annie"\nMarie', "O'Brien, Smith\\", "", "") in names
+    assert {("A\rB", "C\r\nD")} < {(forename, surname) for forename, surname, _, _ in names}
     # The COPY path really is COPY: no INSERT statement at all.
     assert inserts[True] == 0 and inserts[False] > 0
 
@@ -667,3 +705,100 @@ def test_a_write_refused_half_way_leaves_nothing_behind(
     assert [(e.row, e.column) for e in failed.value.errors] == [(0, "")]
     assert "the database refused the import" in str(failed.value.errors[0])
     assert _counts() == before
+
+
+@pytest.mark.usefixtures("districts")
+def test_control_characters_in_the_file_are_row_errors_on_either_database(tmp_path: Path) -> None:
+    # A lone carriage return used to reach COPY unquoted and crash the command with a DataError
+    # on PostgreSQL, while SQLite stored it; a NUL is refused by PostgreSQL in any text.
+    rows = _good_rows()
+    rows[0].update(forename="A\rB")
+    rows[4].update(surname="Nul\x00son")
+    before = _counts()
+
+    with pytest.raises(importer.ImportFailed) as failed:
+        importer.import_file(_write(tmp_path, _csv(rows)))
+
+    control = [(e.row, e.column) for e in failed.value.errors if "control character" in e.reason]
+    assert control == [(2, "forename"), (6, "surname")]
+    assert _counts() == before
+
+
+@postgres_only
+@pytest.mark.usefixtures("districts")
+def test_a_value_the_database_refuses_is_a_file_error_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Were a NUL to get past the checks, COPY's DataError is reported like an IntegrityError.
+    _without_control_character_check(monkeypatch)
+    _with_write(monkeypatch, use_copy=True)
+    rows = _good_rows()
+    for row in rows:
+        if row["child_ref"] == rows[0]["child_ref"]:
+            row.update(forename="Nul\x00l")
+
+    with pytest.raises(importer.ImportFailed) as failed:
+        importer.import_lines(io.StringIO(_csv(rows)), source_name="nul.csv")
+
+    assert [str(e) for e in failed.value.errors] == [
+        "File: the database refused the import; nothing was imported, try again"
+    ]
+    assert _counts() == (0, 0, 0)
+
+
+@pytest.mark.usefixtures("districts")
+@pytest.mark.parametrize(
+    "use_copy", [pytest.param(True, marks=postgres_only, id="copy"), pytest.param(False, id="bulk")]
+)
+def test_a_refused_import_repeats_no_value_from_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, use_copy: bool
+) -> None:
+    # As if another import stored a child with this UPN after the checks: PostgreSQL's error
+    # text would quote the UPN ("Key (upn)=(...) already exists"); the message must not.
+    _with_write(monkeypatch, use_copy=use_copy)
+    rows = _good_rows()
+    ChildFactory(upn=rows[0]["upn"])
+    load_existing = importer.load_existing
+    monkeypatch.setattr(importer, "load_existing", lambda rows: dataclasses.replace(load_existing(rows), upn_owners={}))
+
+    with pytest.raises(importer.ImportFailed) as failed:
+        importer.import_file(GOOD)
+
+    message = "\n".join(str(e) for e in failed.value.errors)
+    assert message.startswith("File: the database refused the import")
+    values = {value for row in rows for value in row.values() if len(value) >= 4}
+    assert [value for value in values if value.casefold() in message.casefold()] == []
+    if connection.vendor == "postgresql":
+        assert "(constraint child_upn_unique)" in message
+
+
+@pytest.mark.usefixtures("districts")
+@pytest.mark.parametrize(
+    "use_copy", [pytest.param(True, marks=postgres_only, id="copy"), pytest.param(False, id="bulk")]
+)
+def test_a_district_changed_meanwhile_is_taken_from_the_locked_child(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, use_copy: bool
+) -> None:
+    _with_write(monkeypatch, use_copy=use_copy)
+    rows = _good_rows()
+    importer.import_file(_write(tmp_path, _csv(rows[:4]), "first.csv"))
+    # LC-0002 (Canterbury) is in the database; the file adds LR-1005 for it. The child moves
+    # after the importer read it and before it writes, as child_change_district would.
+    child = Child.objects.get(legacy_ref="LC-0002")
+    moved_to = District.objects.exclude(pk=child.district_id).order_by("pk").first()
+    assert moved_to is not None
+    load_existing = importer.load_existing
+
+    def read_then_move(file_rows: Any) -> importer.Existing:
+        existing = load_existing(file_rows)
+        Child.objects.filter(pk=child.pk).update(district=moved_to)
+        AssessmentRequest.objects.filter(child=child).update(district=moved_to)
+        return existing
+
+    monkeypatch.setattr(importer, "load_existing", read_then_move)
+
+    with CaptureQueriesContext(connection) as context:
+        importer.import_file(_write(tmp_path, _csv(rows), "all.csv"))
+
+    assert AssessmentRequest.objects.get(reference="LR-1005").district_id == moved_to.pk
+    assert set(AssessmentRequest.objects.filter(child=child).values_list("district_id", flat=True)) == {moved_to.pk}
+    locks = [q["sql"] for q in context.captured_queries if "FOR UPDATE" in q["sql"]]
+    assert len(locks) == (1 if connection.vendor == "postgresql" else 0)
