@@ -94,13 +94,18 @@ def meeting_queryset(user: Any) -> QuerySet[PanelMeeting]:
     )
 
 
-def split_meetings(meetings: QuerySet[PanelMeeting], *, today: date) -> tuple[list[PanelMeeting], list[PanelMeeting]]:
-    """Upcoming (not yet held, soonest first) and past (held, latest first) meetings."""
-    upcoming = list(
-        meetings.filter(status__in=OPEN_MEETING_STATUSES, held_on__gte=today).order_by("held_on", "starts_at", "pk")
-    )
-    shown = {m.pk for m in upcoming}
-    past = [m for m in meetings.order_by("-held_on", "-starts_at", "-pk") if m.pk not in shown]
+def split_meetings(
+    meetings: QuerySet[PanelMeeting], *, today: date
+) -> tuple[QuerySet[PanelMeeting], QuerySet[PanelMeeting]]:
+    """Upcoming (not yet held, soonest first) and past (the rest, latest first) meetings.
+
+    Both are querysets: the upcoming ones are few (a meeting a month or so), the past ones
+    grow by a dozen or more a year for as long as the service runs, so the caller pages them.
+    A meeting is in exactly one of the two.
+    """
+    open_ahead = Q(status__in=OPEN_MEETING_STATUSES, held_on__gte=today)
+    upcoming = meetings.filter(open_ahead).order_by("held_on", "starts_at", "pk")
+    past = meetings.exclude(open_ahead).order_by("-held_on", "-starts_at", "-pk")
     return upcoming, past
 
 

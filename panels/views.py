@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -50,7 +51,7 @@ from requests_app.models import AssessmentRequest
 from senportal.core.access import access_log_record_many
 from senportal.core.errors import DomainError, NotPermitted
 from senportal.core.models import AccessAction, NeedType
-from senportal.core.pages import form_add_domain_error, requires
+from senportal.core.pages import form_add_domain_error, pagination, requires
 from senportal.core.roles import Capability, user_can
 
 C = Capability
@@ -63,6 +64,9 @@ MEETING_TAGS: dict[str, str] = {
     MS.HELD: "govuk-tag--yellow",
     MS.MINUTES_APPROVED: "govuk-tag--green",
 }
+# Past meetings a page of the meetings list: ten years of monthly-or-more meetings on one page
+# was 194 kB and the slowest page under load.
+PAST_MEETINGS_PAGE_SIZE = 20
 OUTCOME_TAGS: dict[str, str] = {
     W.DecisionOutcome.APPROVE: "govuk-tag--green",
     W.DecisionOutcome.APPROVE_WITH_CONDITIONS: "govuk-tag--green",
@@ -132,17 +136,39 @@ def _render(
 @requires(C.PANEL_VIEW)
 def meeting_list(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    upcoming, past = selectors.split_meetings(selectors.meeting_queryset(request.user), today=today)
+    upcoming_meetings, past_meetings = selectors.split_meetings(selectors.meeting_queryset(request.user), today=today)
+    paginator = Paginator(past_meetings, PAST_MEETINGS_PAGE_SIZE)
+    page = paginator.get_page(_page_number(request.GET.get("page")))
+    past = list(page.object_list)
+    # Upcoming meetings on the first page only: that is the page a member opens to find the next
+    # meeting and its papers. Later pages are for looking back through the record (an old
+    # decision, its minutes); repeating the upcoming table there would push the page of past
+    # meetings asked for below the fold on every "Next".
+    upcoming = list(upcoming_meetings) if page.number == 1 else []
     for meeting in [*upcoming, *past]:
         meeting.tag = MEETING_TAGS.get(meeting.status, "")
+    paged = paginator.num_pages > 1
     context = {
         "upcoming": upcoming,
         "past": past,
+        "page": page,
+        "past_caption": f"Past meetings, page {page.number} of {paginator.num_pages}" if paged else "Past meetings",
+        "pagination": pagination(page, ""),  # the list has no filters for the links to keep
         "is_chair": user_can(request.user, C.PANEL_CHAIR),
         "can_refer": user_can(request.user, C.PANEL_REFER),
         "is_member": selectors.member_for(request.user) is not None,
     }
     return render(request, "panels/meeting_list.html", context)
+
+
+def _page_number(value: str | None) -> int | str | None:
+    """The page asked for, with 0 and negative numbers read as the first page (Django's
+    ``get_page`` would show the last). Anything else goes to ``get_page`` as it came: it shows the
+    first page for what is not a number and the last for a number past the end."""
+    try:
+        return max(int(value or ""), 1)
+    except ValueError:
+        return value
 
 
 @requires(C.PANEL_CHAIR)

@@ -56,7 +56,7 @@ from senportal.core.access import access_log_record, access_log_record_many
 from senportal.core.errors import DomainError, NotPermitted
 from senportal.core.exports import EXPORT_FORMATS, export_response
 from senportal.core.models import AccessAction, EstablishmentType, NeedType
-from senportal.core.pages import ActionPage, form_add_domain_error, requires
+from senportal.core.pages import ActionPage, form_add_domain_error, pagination, requires
 from senportal.core.roles import Capability, user_can
 
 W = workflow
@@ -87,29 +87,6 @@ def status_tag(status: str) -> dict[str, str]:
 
 def _money(pence: int | None) -> str:
     return "" if pence is None else W.format_pounds(pence)
-
-
-def _pagination(page: Any, query: str) -> dict[str, Any]:
-    """The GOV.UK pagination component's items: first, last, current and its neighbours."""
-
-    def url(number: int) -> str:
-        return "?" + (f"{query}&" if query else "") + urlencode({"page": number})
-
-    last = page.paginator.num_pages
-    wanted = sorted({1, last, page.number - 1, page.number, page.number + 1} & set(range(1, last + 1)))
-    items: list[dict[str, Any]] = []
-    previous = 0
-    for number in wanted:
-        if number - previous > 1:
-            items.append({"ellipsis": True})
-        items.append({"number": number, "url": url(number), "current": number == page.number})
-        previous = number
-    return {
-        "show": last > 1,
-        "items": items,
-        "previous": url(page.previous_page_number()) if page.has_previous() else None,
-        "next": url(page.next_page_number()) if page.has_next() else None,
-    }
 
 
 def _int(value: str | None) -> int | None:
@@ -268,7 +245,7 @@ def contract_list(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "page": page,
         "total": paginator.count,
-        "pagination": _pagination(page, query.urlencode()),
+        "pagination": pagination(page, query.urlencode()),
         "filter_form": filter_form,
         "figure_label": figure_label,
         "can_manage": user_can(request.user, C.PLACEMENT_MANAGE),

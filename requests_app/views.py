@@ -62,7 +62,7 @@ from senportal.core.access import access_log_record
 from senportal.core.api import CappedPaginator, capped_count
 from senportal.core.errors import DomainError, NotPermitted
 from senportal.core.models import AccessAction
-from senportal.core.pages import ActionPage, form_add_domain_error, requires
+from senportal.core.pages import ActionPage, form_add_domain_error, pagination, requires
 from senportal.core.roles import Capability, user_can
 
 Action = workflow.Action
@@ -178,7 +178,7 @@ def queue(
         "total_text": _count_text(paginator.count, paginator.capped),
         "overdue_count": overdue_count,
         "overdue_text": _count_text(overdue_count, overdue_capped).lower(),
-        "pagination": _pagination(page, query_without_page),
+        "pagination": pagination(page, query_without_page),
         "can_assign": can_assign,
         "can_create": user_can(request.user, C.REQUEST_CREATE),
         "bulk_form": bulk_form,
@@ -192,34 +192,6 @@ def queue(
 def _count_text(count: int, capped: bool) -> str:
     """The count as shown: "1,234", or "More than 10,000" when it stopped at the cap."""
     return f"More than {count:,}" if capped else f"{count:,}"
-
-
-def _pagination(page: Any, query: str) -> dict[str, Any]:
-    """The GOV.UK pagination component's items: first, last, current and its neighbours."""
-
-    def url(number: int) -> str:
-        return "?" + (f"{query}&" if query else "") + urlencode({"page": number})
-
-    last = page.paginator.num_pages
-    # A capped count does not know the last page: no link to it, an ellipsis after the neighbours.
-    capped = getattr(page.paginator, "capped", False)
-    ends = {1} if capped else {1, last}
-    wanted = sorted((ends | {page.number - 1, page.number, page.number + 1}) & set(range(1, last + 1)))
-    items: list[dict[str, Any]] = []
-    previous = 0
-    for number in wanted:
-        if number - previous > 1:
-            items.append({"ellipsis": True})
-        items.append({"number": number, "url": url(number), "current": number == page.number})
-        previous = number
-    if capped:
-        items.append({"ellipsis": True})
-    return {
-        "show": last > 1,
-        "items": items,
-        "previous": url(page.previous_page_number()) if page.has_previous() else None,
-        "next": url(page.next_page_number()) if page.has_next() else None,
-    }
 
 
 @require_POST
@@ -917,7 +889,7 @@ def advice_queue(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "page": page,
         "total": paginator.count,
-        "pagination": _pagination(page, query.urlencode()),
+        "pagination": pagination(page, query.urlencode()),
         "filter_form": filter_form,
         "can_view_requests": whole_service,
         "can_record": user_can(request.user, C.ADVICE_RECORD),

@@ -1,5 +1,6 @@
 """Page plumbing shared by the apps' pages: the capability guard, the one-form-per-action page,
-and turning a service's domain error into a GOV.UK error summary on the form.
+turning a service's domain error into a GOV.UK error summary on the form, and the GOV.UK
+pagination component's items (rendered by ``templates/_pagination.html``).
 
 Core imports no app (decision 4): each app subclasses :class:`ActionPage` with what is its own
 (the object the page acts on, its transition check and where to go back to).
@@ -10,6 +11,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
@@ -55,6 +57,41 @@ def form_add_domain_error(form: forms.BaseForm, error: DomainError) -> None:
             placed = True
     if not placed:
         form.add_error(None, error.message)
+
+
+def pagination(page: Any, query: str) -> dict[str, Any]:
+    """The GOV.UK pagination component's items for a Django ``Page``: the first and last pages,
+    the current page and its neighbours, with an ellipsis for each gap.
+
+    ``query`` is the rest of the URL's query string, already encoded and without ``page``; each
+    link keeps it. Pure: reads only the page and its paginator (whose count the caller's
+    paginator has already made), so it needs no database of its own.
+    """
+
+    def url(number: int) -> str:
+        return "?" + (f"{query}&" if query else "") + urlencode({"page": number})
+
+    last = page.paginator.num_pages
+    # A capped count (``senportal.core.api.CappedPaginator``) does not know the last page: no
+    # link to it, an ellipsis after the neighbours.
+    capped = getattr(page.paginator, "capped", False)
+    ends = {1} if capped else {1, last}
+    wanted = sorted((ends | {page.number - 1, page.number, page.number + 1}) & set(range(1, last + 1)))
+    items: list[dict[str, Any]] = []
+    previous = 0
+    for number in wanted:
+        if number - previous > 1:
+            items.append({"ellipsis": True})
+        items.append({"number": number, "url": url(number), "current": number == page.number})
+        previous = number
+    if capped:
+        items.append({"ellipsis": True})
+    return {
+        "show": last > 1,
+        "items": items,
+        "previous": url(page.previous_page_number()) if page.has_previous() else None,
+        "next": url(page.next_page_number()) if page.has_next() else None,
+    }
 
 
 class ActionPage(View):
