@@ -36,6 +36,7 @@ from placements.models import PlacementContract
 from requests_app.models import AdviceRequest, AdviserType, AssessmentRequest
 from requests_app.reports import BACKLOG_AGE_BAND_LABELS, metric_label, percent
 from requests_app.workflow import STATUS_LABELS, Status
+from senportal.core import pages
 from senportal.core.access import access_log_record, access_log_record_many
 from senportal.core.forms import GovukForm
 from senportal.core.models import AccessAction, District
@@ -809,27 +810,6 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboard/home.html", context)
 
 
-def _pagination(page: Any, query: str) -> dict[str, Any]:
-    def url(number: int) -> str:
-        return "?" + (f"{query}&" if query else "") + urlencode({"page": number})
-
-    last = page.paginator.num_pages
-    wanted = sorted({1, last, page.number - 1, page.number, page.number + 1} & set(range(1, last + 1)))
-    items: list[dict[str, Any]] = []
-    previous = 0
-    for number in wanted:
-        if number - previous > 1:
-            items.append({"ellipsis": True})
-        items.append({"number": number, "url": url(number), "current": number == page.number})
-        previous = number
-    return {
-        "show": last > 1,
-        "items": items,
-        "previous": url(page.previous_page_number()) if page.has_previous() else None,
-        "next": url(page.next_page_number()) if page.has_next() else None,
-    }
-
-
 CASE_HEADERS = ["Reference", "Child", "District", "Received", "Stage", "Decision whether to assess", "Plan decision"]
 ADVICE_HEADERS = ["Reference", "Child", "District", "Adviser type", "Requested", "Target", "Received"]
 REFERRAL_HEADERS = ["Referral", "Child", "District", "Referred", "Kind", "Proposed setting", "Status"]
@@ -1113,7 +1093,7 @@ def cases(request: HttpRequest) -> HttpResponse:
         page = paginator.get_page(request.GET.get("page"))  # counts here: the count is cached on the paginator
         objects = list(page.object_list)
         rows = [{"cells": make_row(o), "url": kind.url(o)} for o in objects]
-        pagination = _pagination(page, params.urlencode())
+        pagination = pages.pagination(page, params.urlencode())
     with transaction.atomic():
         access_log_record_many(
             user=request.user,

@@ -93,7 +93,7 @@ def test_a_capped_count_has_no_link_to_a_last_page_it_does_not_know() -> None:
 
 def test_the_shared_template_renders_the_govuk_component() -> None:
     html = render_to_string("_pagination.html", {"pagination": pagination(page_of(10, 5), "q=1")})
-    assert '<nav class="govuk-pagination" aria-label="Pagination">' in html
+    assert '<nav class="govuk-pagination app-print-hidden" aria-label="Pagination">' in html
     assert 'href="?q=1&amp;page=4" rel="prev"' in html
     assert 'href="?q=1&amp;page=6" rel="next"' in html
     assert 'aria-label="Page 5" aria-current="page">5</a>' in html

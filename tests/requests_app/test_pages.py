@@ -166,7 +166,7 @@ def test_queue_is_paginated_25_to_a_page(personas):
 
     assert len(table_references(first)) == 25
     assert len(table_references(second)) == 5
-    assert 'class="govuk-pagination"' in first and 'rel="next"' in first
+    assert 'class="govuk-pagination app-print-hidden"' in first and 'rel="next"' in first
     assert 'aria-current="page">2<' in second
     assert "30 requests" in second
     # The oldest (most urgent) come first.
