@@ -174,7 +174,9 @@ def seed_users() -> list[User]:
             user.set_password(DEMO_PASSWORD)
         user.is_staff = Role.ADMIN in demo.roles
         user.save()
-        user.groups.set([Group.objects.get(name=role.value) for role in demo.roles])
+        # The role groups come from migration core 0002; created here too when missing (a
+        # flushed test database), as the migration does: a group is just the role's name.
+        user.groups.set([Group.objects.get_or_create(name=role.value)[0] for role in demo.roles])
         StaffProfile.objects.update_or_create(user=user, defaults={"job_title": demo.job_title})
         users.append(user)
     return users

@@ -398,7 +398,7 @@ def _ensure_reference(options: Options, using: str, *, with_placements: bool) ->
     districts = core_demo.seed_districts()
     core_demo.seed_establishments(rng, districts)
     core_demo.seed_users()
-    officer_group = Group.objects.get(name=Role.SEN_OFFICER.value)
+    officer_group = Group.objects.get_or_create(name=Role.SEN_OFFICER.value)[0]
     wanted = _officer_count(options.requests)
     existing = set(User.objects.filter(username__startswith=OFFICER_PREFIX).values_list("username", flat=True))
     new_users = [
