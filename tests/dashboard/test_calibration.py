@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from django.db import transaction
+from django.db.models import F
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -159,3 +160,6 @@ def test_history_rows_are_ones_the_services_could_have_written(published: Publis
             assert before.occurred_at <= event.occurred_at
             assert event.to_status == workflow.next_status(event.from_status, event.action), request.reference
     assert RequestEvent.objects.filter(request__in=requests).count() < 4 * requests.count()
+    # The request's district is its child's (ADR 0007): the history writes it as the services do.
+    assert not requests.exclude(district_id=F("child__district_id")).exists()
+    assert not requests.filter(district__isnull=True).exists()
