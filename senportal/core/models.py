@@ -150,3 +150,20 @@ class StaffProfile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.job_title})" if self.job_title else str(self.user)
+
+
+class SignInThrottle(models.Model):
+    """Sign-in attempts counted per account and per client address (senportal.core.signin).
+
+    Kept in the database, not the cache, so a Redis outage does not switch the limit off, and
+    locked row by row so parallel attempts cannot race past it (security.md B2)."""
+
+    key = models.CharField(max_length=200, unique=True)  # "account:<username>" or "address:<ip>"
+    window_started_at = models.DateTimeField()
+    attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(attempts__gte=0), name="signin_attempts_not_negative")]
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.attempts} since {self.window_started_at:%Y-%m-%d %H:%M}"

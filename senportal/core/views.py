@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -18,6 +19,7 @@ from django.utils.module_loading import import_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from senportal.core import signin
 from senportal.core.forms import GovukFormMixin
 from senportal.core.roles import ROLE_LABELS, primary_role, user_roles
 
@@ -34,6 +36,18 @@ class SignInForm(GovukFormMixin, AuthenticationForm):
         super().__init__(*args, **kwargs)
         self.fields["username"].widget.attrs.update({"autocomplete": "username", "spellcheck": "false"})
         self.fields["password"].widget.attrs.update({"autocomplete": "current-password"})
+
+    def clean(self) -> dict[str, Any]:
+        username = self.cleaned_data.get("username")
+        if not username or not self.cleaned_data.get("password"):
+            return super().clean()  # the missing field's own message
+        address = signin.client_address(self.request) if self.request is not None else ""
+        refusal = signin.reserve_attempt(username=username, address=address)
+        if refusal is not None:
+            raise ValidationError(refusal.message, code="throttled")
+        cleaned = super().clean()  # checks the password; raises for a wrong one
+        signin.record_success(username=username, address=address)
+        return cleaned
 
 
 class SignInView(auth_views.LoginView):
