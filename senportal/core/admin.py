@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.http import HttpRequest
 
-from senportal.core.models import AccessLog, District, Establishment, StaffProfile
+from senportal.core.models import AccessLog, District, Establishment, SignInThrottle, StaffProfile
 
 
 @admin.register(District)
@@ -36,4 +36,19 @@ class AccessLogAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(SignInThrottle)
+class SignInThrottleAdmin(admin.ModelAdmin):
+    """Sign-in counters: an administrator unlocks an account or address by deleting its row."""
+
+    list_display = ["key", "attempts", "window_started_at"]
+    search_fields = ["key"]
+    readonly_fields = ["key", "attempts", "window_started_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

@@ -147,3 +147,19 @@ def test_fifty_parallel_guesses_get_at_most_five_password_checks(personas: Perso
             thread.join()
     assert len(checks) <= 5
     assert SignInThrottle.objects.get(key=f"account:{username}").attempts == 50
+
+
+@pytest.mark.django_db
+def test_an_administrator_unlocks_an_account_by_deleting_its_counter(personas: Personas) -> None:
+    officer = personas.officer.username
+    for _ in range(6):
+        _post(Client(), officer, "not-the-password")
+    row = SignInThrottle.objects.get(key=f"account:{officer}")
+    administrator = personas.admin
+    administrator.is_superuser = True  # Django's model permissions, as the demo administrator has
+    administrator.save()
+    admin_client = Client()
+    admin_client.force_login(administrator)
+    url = f"/admin/core/signinthrottle/{row.pk}/delete/"
+    assert admin_client.post(url, {"post": "yes"}).status_code == 302
+    assert _post(Client(), officer, PERSONA_PASSWORD).status_code == 302
