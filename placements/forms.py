@@ -84,6 +84,7 @@ class MoneyField(forms.CharField):
         super().__init__(**kwargs)
         self.error_messages = {**self.error_messages, "required": f"Enter {what}"}
 
+    # CharField.to_python is typed to return str; this field's cleaned value is pence (int).
     def to_python(self, value: Any) -> int | None:  # type: ignore[override]
         text = super().to_python(value)
         if text in self.empty_values:

@@ -56,6 +56,7 @@ import bisect
 import random
 import time as timer
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -300,6 +301,7 @@ def monthly_counts(horizon: date) -> dict[date, int]:
     """Requests to receive each month up to ``horizon``: each year's total spread by the level
     curve and the season, rounded so the year sums to its target (pro rata in a partial year)."""
     counts: dict[date, int] = {}
+    shares: dict[date, float] = {}  # before rounding
     for year in range(START.year, horizon.year + 1):
         weights = {
             month: _lerp(LEVEL, month) * SEASON[month.month] for month in _months(date(year, 1, 1), date(year, 12, 1))
@@ -313,18 +315,24 @@ def monthly_counts(horizon: date) -> dict[date, int]:
             if month.year == horizon.year and month.month == horizon.month:
                 # The current month so far: by working days elapsed.
                 share *= len(_weekdays(month, horizon)) / max(1, len(_weekdays(month, date.max)))
-            counts[month] = share  # type: ignore[assignment]
+            shares[month] = share
         # Largest-remainder rounding within the year keeps the annual total exact.
-        months = [m for m in counts if m.year == year]
-        floors = {m: int(counts[m]) for m in months}
-        left = round(sum(counts[m] for m in months)) - sum(floors.values())
-        for month in sorted(months, key=lambda m: counts[m] - floors[m], reverse=True)[:left]:
+        months = [m for m in shares if m.year == year]
+        floors = {m: int(shares[m]) for m in months}
+        left = round(sum(shares[m] for m in months)) - sum(floors.values())
+        for month in sorted(months, key=lambda m: shares[m] - floors[m], reverse=True)[:left]:
             floors[month] += 1
         counts.update(floors)
     return counts
 
 
-def _quota_pick(rng: random.Random, items: list[int], weights: list[float], k: int) -> set[int]:
+def _outcome_on(case: Case) -> date:
+    """The decision date of a case that has one (the callers only hold decided cases)."""
+    assert case.request_outcome_on is not None
+    return case.request_outcome_on
+
+
+def _quota_pick(rng: random.Random, items: list[int], weights: Mapping[int, float], k: int) -> set[int]:
     """``k`` of ``items`` drawn without replacement in proportion to ``weights`` (exact count)."""
     keyed = sorted(items, key=lambda i: rng.random() ** (1.0 / weights[i]), reverse=True)
     return set(keyed[:k])
@@ -468,7 +476,7 @@ def _assess_queue(rng: random.Random, cases: list[Case]) -> None:
         waiting.sort(key=lambda c: c.received_on)
         room -= min(room, len(quick))
         days = _weekdays(month, month_end)
-        ready = [c for c in waiting if c.request_outcome_on <= month_end][:room]  # type: ignore[operator]
+        ready = [c for c in waiting if _outcome_on(c) <= month_end][:room]
         taken = set(map(id, ready))
         waiting = [c for c in waiting if id(c) not in taken]
         for case in ready:
@@ -488,16 +496,16 @@ def _fix_deck_month(rng: random.Random, cases: list[Case]) -> None:
     first, last = DECK_MONTH, date(2018, 8, 31)
     for outcome, wanted in ((Sen2Outcome.YES, DECK_AGREED), (Sen2Outcome.NO, DECK_REFUSED)):
         mine = [c for c in cases if c.request_outcome == outcome and c.request_outcome_on is not None]
-        inside = [c for c in mine if first <= c.request_outcome_on <= last]  # type: ignore[operator]
+        inside = [c for c in mine if first <= _outcome_on(c) <= last]
         if len(inside) > wanted:
             # The latest in August slip into early September.
-            for case in sorted(inside, key=lambda c: c.request_outcome_on, reverse=True)[: len(inside) - wanted]:
+            for case in sorted(inside, key=_outcome_on, reverse=True)[: len(inside) - wanted]:
                 case.request_outcome_on = last + timedelta(days=rng.randint(1, 7))
         elif len(inside) < wanted:
             # The earliest in September, received by the end of August, are brought forward.
             september = sorted(
-                (c for c in mine if last < c.request_outcome_on <= last + timedelta(days=30) and c.received_on <= last),  # type: ignore[operator]
-                key=lambda c: c.request_outcome_on,
+                (c for c in mine if last < _outcome_on(c) <= last + timedelta(days=30) and c.received_on <= last),
+                key=_outcome_on,
             )
             for case in september[: wanted - len(inside)]:
                 case.request_outcome_on = max(case.received_on, last - timedelta(days=rng.randint(0, 6)))

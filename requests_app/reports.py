@@ -120,12 +120,13 @@ class _NativeOnSQLite:
     span: tuple[int, int]  # (first character, length) in YYYY-MM-DD
 
     lhs: Any
+    as_sql: Any  # Extract's, through the subclasses below
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, Any]:
         field = self.lhs.output_field
         if isinstance(field, DateTimeField) or not isinstance(field, DateField):
             # A datetime's part depends on the time zone: leave it to Django.
-            sql, params = self.as_sql(compiler, connection, **extra_context)  # type: ignore[attr-defined]
+            sql, params = self.as_sql(compiler, connection, **extra_context)
             return sql, params
         sql, params = compiler.compile(self.lhs)
         start, length = self.span

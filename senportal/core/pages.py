@@ -123,9 +123,11 @@ class ActionPage(View):
         return super().dispatch(request, *args, **kwargs)
 
     def capability(self) -> Capability:
+        """Each subclass: the capability the action needs (checked before anything loads)."""
         raise NotImplementedError
 
     def load(self, **kwargs: Any) -> None:
+        """Each subclass: read the object named in the URL (404 when it is not visible)."""
         raise NotImplementedError
 
     def not_allowed_now(self) -> str | None:
@@ -163,9 +165,11 @@ class ActionPage(View):
         return self.render_form(form, status=self.invalid_status)
 
     def perform(self, form: Any) -> Any:
+        """Each subclass: call its one service with the form's cleaned data."""
         raise NotImplementedError
 
     def success_url(self) -> str:
+        """Each subclass: where the person goes after the action succeeds."""
         raise NotImplementedError
 
     def cancel_url(self) -> str:
