@@ -36,10 +36,10 @@ from panels.models import (
     ReferralCostLine,
     ReferralOption,
 )
+from senportal.core.api import MAX_ID
 from senportal.core.models import Establishment, NeedType
 
 W = workflow
-MAX_ID = 2**31 - 1
 MAX_PENCE = 2**31 - 1
 
 

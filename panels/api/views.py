@@ -19,13 +19,12 @@ from typing import Any
 import django_filters
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework import mixins, permissions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -49,6 +48,7 @@ from requests_app.models import AssessmentRequest
 from senportal.core.access import access_log_record_many
 from senportal.core.models import AccessAction, Establishment
 from senportal.core.roles import Capability, user_can
+from senportal.core.viewsets import ServiceViewSet, flatten_errors
 
 C = Capability
 _CONFLICT = OpenApiResponse(description="Not allowed in the meeting's or referral's current status")
@@ -73,22 +73,7 @@ class HasAnyCapability(permissions.BasePermission):
         return any(user_can(request.user, capability) for capability in needed)
 
 
-def _flatten(errors: Any, prefix: str = "") -> dict[str, list[Any]]:
-    """DRF's nested errors as ``{"options.0.establishment_id": [...]}``: one documented shape."""
-    if isinstance(errors, Mapping):
-        flat: dict[str, list[Any]] = {}
-        for key, value in errors.items():
-            flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
-        return flat
-    if isinstance(errors, list) and any(isinstance(item, Mapping | list) for item in errors):
-        flat = {}
-        for index, item in enumerate(errors):
-            flat.update(_flatten(item, f"{prefix}.{index}"))
-        return flat
-    return {prefix or "non_field_errors": list(errors) if isinstance(errors, list) else [errors]}
-
-
-class _PanelApiView(viewsets.GenericViewSet):
+class _PanelApiView(ServiceViewSet):
     permission_classes = [HasAnyCapability]
     read_capabilities: tuple[Capability, ...] = (C.PANEL_VIEW,)
     write_capabilities: tuple[Capability, ...] = (C.PANEL_VIEW,)  # the services check the chair
@@ -96,21 +81,6 @@ class _PanelApiView(viewsets.GenericViewSet):
 
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "today": timezone.localdate()}
-
-    def validated(self, serializer_class: type[serializers.Serializer]) -> dict[str, Any]:
-        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
-        if not serializer.is_valid():
-            raise ValidationError(_flatten(serializer.errors))
-        return dict(serializer.validated_data)
-
-    def get_object(self) -> Any:
-        # Ids are positive integers; anything else is simply not found (never a database error).
-        value = str(self.kwargs[self.lookup_field])
-        if not (value.isascii() and value.isdigit()) or int(value) > s.MAX_ID:
-            raise Http404
-        obj = get_object_or_404(self.get_queryset(), pk=int(value))
-        self.check_object_permissions(self.request, obj)
-        return obj
 
 
 def _establishment(pk: int | None, field: str) -> Establishment | None:
@@ -529,7 +499,7 @@ class FiguresView(APIView):
         raw = {"from_": request.query_params.get("from"), "to": request.query_params.get("to")}
         query = s.FiguresQuerySerializer(data={k: v for k, v in raw.items() if v not in (None, "")})
         if not query.is_valid():
-            errors = _flatten(query.errors)
+            errors = flatten_errors(query.errors)
             if "from_" in errors:
                 errors["from"] = errors.pop("from_")
             raise ValidationError(errors)

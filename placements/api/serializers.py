@@ -26,12 +26,12 @@ from placements.models import (
     Provider,
 )
 from placements.services import CSV_COLUMNS
+from senportal.core.api import MAX_ID
 from senportal.core.models import NeedType
 
 W = workflow
 EARLIEST_DATE = date(1900, 1, 1)
 LATEST_DATE = date(2100, 12, 31)
-MAX_ID = 2**31 - 1
 # The largest amount the API takes (£10,000,000.00): anything above is a typing mistake.
 MAX_PENCE = 1_000_000_000
 MAX_SESSIONS = 100_000

@@ -11,20 +11,18 @@ queries for 1 row or 50. Reads of contracts (children's placements) leave access
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import django_filters
 from django import forms
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
@@ -43,30 +41,16 @@ from placements.models import (
     Provider,
 )
 from senportal.core.access import access_log_record, access_log_record_many
-from senportal.core.api import HasCapability
+from senportal.core.api import MAX_ID, HasCapability
 from senportal.core.models import AccessAction, NeedType
 from senportal.core.roles import Capability
+from senportal.core.viewsets import ServiceViewSet, flatten_errors
 
 C = Capability
 _CONFLICT = OpenApiResponse(description="Not allowed in the contract's current status, or a conflicting change")
 
 
 # --- Plumbing ------------------------------------------------------------------------------------
-
-
-def _flatten(errors: Any, prefix: str = "") -> dict[str, list[Any]]:
-    """DRF's nested errors as ``{"field": [...]}``: the one documented error shape."""
-    if isinstance(errors, Mapping):
-        flat: dict[str, list[Any]] = {}
-        for key, value in errors.items():
-            flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
-        return flat
-    if isinstance(errors, list) and any(isinstance(item, Mapping | list) for item in errors):
-        flat = {}
-        for index, item in enumerate(errors):
-            flat.update(_flatten(item, f"{prefix}.{index}"))
-        return flat
-    return {prefix or "non_field_errors": list(errors) if isinstance(errors, list) else [errors]}
 
 
 def contract_queryset(user: Any, *, detail: bool = False) -> QuerySet[PlacementContract]:
@@ -84,26 +68,11 @@ def contract_queryset(user: Any, *, detail: bool = False) -> QuerySet[PlacementC
     return queryset
 
 
-class _Base(viewsets.GenericViewSet):
+class _Base(ServiceViewSet):
     permission_classes = [HasCapability]
     required_capability: Capability | None = C.PLACEMENT_VIEW
     write_capability: Capability | None = C.PLACEMENT_MANAGE
     filter_backends: list[Any] = []
-
-    def validated(self, serializer_class: type[serializers.Serializer]) -> dict[str, Any]:
-        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
-        if not serializer.is_valid():
-            raise ValidationError(_flatten(serializer.errors))
-        return dict(serializer.validated_data)
-
-    def get_object(self) -> Any:
-        # Ids are positive integers (typed so in the schema); anything else is simply not found.
-        value = str(self.kwargs[self.lookup_field])
-        if not (value.isascii() and value.isdigit()) or int(value) > s.MAX_ID:
-            raise Http404
-        obj = get_object_or_404(self.get_queryset(), pk=int(value))
-        self.check_object_permissions(self.request, obj)
-        return obj
 
     def contract_response(self, pk: int, *, status_code: int = status.HTTP_200_OK) -> Response:
         """The contract as it is now (after a service changed it), in the detail shape."""
@@ -159,7 +128,7 @@ class _PositiveIntFilter(django_filters.Filter):
 
 class ContractFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=CONTRACT_STATUS_CHOICES)
-    provider = _PositiveIntFilter(field_name="provider_id", min_value=1, max_value=s.MAX_ID, label="Provider id")
+    provider = _PositiveIntFilter(field_name="provider_id", min_value=1, max_value=MAX_ID, label="Provider id")
     need = django_filters.ChoiceFilter(field_name="child__primary_need", choices=NeedType.choices, label="Primary need")
     figure = django_filters.ChoiceFilter(
         choices=[(m, m) for m in reports.METRICS],
@@ -462,7 +431,7 @@ class PurchasingPowerView(_ReportView):
     def get(self, request: Request) -> Response:
         query = s.PurchasingPowerQuerySerializer(data=request.query_params)
         if not query.is_valid():
-            raise ValidationError(_flatten(query.errors))
+            raise ValidationError(flatten_errors(query.errors))
         by, order_by = query.validated_data["by"], query.validated_data["order_by"]
         on = timezone.localdate()
         if by == "provider":

@@ -39,6 +39,7 @@ from requests_app.models import (
     Sen2Outcome,
     Sex,
 )
+from senportal.core.api import MAX_ID
 from senportal.core.models import District, Establishment, NeedType
 from senportal.core.roles import user_can
 
@@ -48,7 +49,6 @@ Action = workflow.Action
 # clock arithmetic (received + 20 weeks + exception days) must never overflow date.max.
 EARLIEST_DATE = date(1900, 1, 1)
 LATEST_DATE = date(2100, 12, 31)
-MAX_ID = 2**31 - 1
 
 
 def _date(**kwargs: Any) -> serializers.DateField:

@@ -11,18 +11,16 @@ request opened, one per child in a list response.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import django_filters
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -44,27 +42,9 @@ from senportal.core.api import HasCapability
 from senportal.core.errors import ValidationFailed
 from senportal.core.models import AccessAction
 from senportal.core.roles import Capability
-
-MAX_ID = 2**31 - 1
-
+from senportal.core.viewsets import ServiceViewSet
 
 # --- Helpers -------------------------------------------------------------------------------------
-
-
-def _flatten(errors: Any, prefix: str = "") -> dict[str, list[Any]]:
-    """DRF's nested error structure as ``{"child.forename": [...], "request_ids.0": [...]}``,
-    so every 400 has the one documented shape: field name → list of messages."""
-    if isinstance(errors, Mapping):
-        flat: dict[str, list[Any]] = {}
-        for key, value in errors.items():
-            flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
-        return flat
-    if isinstance(errors, list) and any(isinstance(item, Mapping | list) for item in errors):
-        flat = {}
-        for index, item in enumerate(errors):
-            flat.update(_flatten(item, f"{prefix}.{index}"))
-        return flat
-    return {prefix or "non_field_errors": list(errors) if isinstance(errors, list) else [errors]}
 
 
 def request_queryset(user: Any, *, detail: bool = False) -> QuerySet[AssessmentRequest]:
@@ -90,30 +70,13 @@ def _child_ids(rows: list[Any], child_id: Any) -> list[int]:
     return list(dict.fromkeys(child_id(row) for row in rows))
 
 
-class _ApiView(viewsets.GenericViewSet):
+class _ApiView(ServiceViewSet):
     permission_classes = [HasCapability]
     required_capability: Capability | None = Capability.REQUEST_VIEW
 
     def get_serializer_context(self) -> dict[str, Any]:
         # One "today" for the whole response, so days left and urgency agree across rows.
         return {**super().get_serializer_context(), "today": timezone.localdate()}
-
-    def validated(self, serializer_class: type[serializers.Serializer]) -> dict[str, Any]:
-        """Shape-check the request body; a 400 names every field at fault."""
-        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
-        if not serializer.is_valid():
-            raise ValidationError(_flatten(serializer.errors))
-        return dict(serializer.validated_data)
-
-    def get_object(self) -> Any:
-        # Filters are for lists: an action or a detail read finds its row by id alone. Ids are
-        # positive integers (typed so in the schema); anything else is simply not found.
-        value = str(self.kwargs[self.lookup_field])
-        if not (value.isascii() and value.isdigit()) or int(value) > MAX_ID:
-            raise Http404
-        obj = get_object_or_404(self.get_queryset(), pk=int(value))
-        self.check_object_permissions(self.request, obj)
-        return obj
 
 
 # --- Requests ------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from senportal.core.roles import Capability, user_can
 # national table costs a scan of every row on every page.
 COUNT_CAP = 10_000
 MAX_COUNT = 2**31 - 1  # a LIMIT every database accepts
+MAX_ID = 2**31 - 1  # the largest id a path or body may name (PostgreSQL's integer)
 
 
 def count_cap() -> int:
@@ -118,6 +119,8 @@ class Pagination(PageNumberPagination):
         self._cap = self.count_cap if self.count_cap is not None else count_cap()
         return super().paginate_queryset(queryset, request, view)
 
+    # DRF declares this attribute as a paginator class and only ever calls it; a method that
+    # builds the capped paginator with this pagination's cap is called the same way.
     def django_paginator_class(self, object_list: Any, per_page: int) -> CappedPaginator:  # type: ignore[override]
         return CappedPaginator(object_list, per_page, cap=self._cap)
 
