@@ -31,7 +31,7 @@ import os
 import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "senportal.settings")
 django.setup()
-from senportal.demo.bench import ensure_database
+from demo.bench import ensure_database
 if ensure_database(os.environ["DATABASE_URL"]):
     print("created", os.environ["DATABASE_URL"].rsplit("/", 1)[-1])
 PY
@@ -44,7 +44,7 @@ fi
 # The dashboard reads stored snapshots: compute the ten years and today's backlog.
 first=$($PY -c 'from datetime import date; t = date.today(); print(f"{t.year - 10}-{t.month:02d}")')
 last=$($PY -c 'from datetime import date; t = date.today(); y, m = (t.year, t.month - 1) if t.month > 1 else (t.year - 1, 12); print(f"{y}-{m:02d}")')
-have=$($PY manage.py shell -c "from senportal.dashboard.models import MonthlyMetric; print(MonthlyMetric.objects.filter(month='$last-01').exists())" 2>/dev/null | tail -1)
+have=$($PY manage.py shell -c "from reporting.models import MonthlyMetric; print(MonthlyMetric.objects.filter(month='$last-01').exists())" 2>/dev/null | tail -1)
 if [ "$have" != "True" ] || [ "${RESEED:-0}" = 1 ]; then
   $PY manage.py compute_metrics --from "$first" --to "$last" --backlog | tail -2
 fi

@@ -12,6 +12,8 @@ from typing import Any
 
 from django import forms
 
+from core.forms import GovukDateField, GovukForm
+from core.models import Establishment, EstablishmentType
 from panels import workflow
 from panels.models import (
     ANSWER_CHOICES,
@@ -24,8 +26,6 @@ from panels.models import (
     Referral,
 )
 from requests_app.forms import RemappedErrorsMixin
-from senportal.core.forms import GovukDateField, GovukForm
-from senportal.core.models import Establishment, EstablishmentType
 
 W = workflow
 

@@ -17,10 +17,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from core.models import Establishment
+from core.roles import Capability, Role, user_can, user_has_role
 from panels import workflow
 from requests_app.models import AssessmentRequest
-from senportal.core.models import Establishment
-from senportal.core.roles import Capability, Role, user_can, user_has_role
 
 W = workflow
 

@@ -26,6 +26,10 @@ from django.db import transaction
 from django.db.models import Max, Prefetch, Sum
 from django.utils import timezone
 
+from core.access import access_log_record_many
+from core.errors import Conflict, InvalidTransition, NotPermitted, ValidationFailed
+from core.models import AccessAction, Establishment, EstablishmentType
+from core.roles import Capability, user_can
 from panels import workflow
 from panels.models import (
     AgendaItem,
@@ -45,10 +49,6 @@ from panels.models import (
 )
 from requests_app import services as request_services
 from requests_app.models import AssessmentRequest
-from senportal.core.access import access_log_record_many
-from senportal.core.errors import Conflict, InvalidTransition, NotPermitted, ValidationFailed
-from senportal.core.models import AccessAction, Establishment, EstablishmentType
-from senportal.core.roles import Capability, user_can
 
 W = workflow
 MS = workflow.MeetingStatus

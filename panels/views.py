@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
-from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -23,10 +22,16 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from core.access import access_log_record_many
+from core.errors import DomainError, NotPermitted
+from core.links import cross_layer_url
+from core.models import AccessAction, NeedType
+from core.pages import form_add_domain_error, pagination, requires
+from core.roles import Capability, user_can
 from panels import selectors, services, workflow
 from panels.forms import (
     AttendanceForm,
@@ -48,11 +53,6 @@ from panels.models import (
     Referral,
 )
 from requests_app.models import AssessmentRequest
-from senportal.core.access import access_log_record_many
-from senportal.core.errors import DomainError, NotPermitted
-from senportal.core.models import AccessAction, NeedType
-from senportal.core.pages import form_add_domain_error, pagination, requires
-from senportal.core.roles import Capability, user_can
 
 C = Capability
 W = workflow
@@ -192,10 +192,7 @@ def _contract_url(decision: Any) -> str | None:
     None for other outcomes, or when the placement pages are not installed."""
     if decision is None or decision.outcome not in W.APPROVALS:
         return None
-    try:
-        return f"{reverse('placements:contract-create')}?{urlencode({'decision': decision.pk})}"
-    except NoReverseMatch:
-        return None
+    return cross_layer_url("draft-contract", decision=decision.pk)
 
 
 def _item_rows(items: list[AgendaItem], *, member_id: int | None, can_contract: bool) -> list[dict[str, Any]]:

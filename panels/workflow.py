@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from core import workflow as transitions
+from core.roles import Capability
 from requests_app.clocks import age_on
-from senportal.core import workflow as transitions
-from senportal.core.roles import Capability
 
 __all__ = [
     "DECISION_OUTCOME_LABELS",

@@ -15,10 +15,10 @@ from typing import Any
 
 from django import forms
 
+from core.forms import GovukDateField, GovukForm
+from core.models import Establishment, NeedType
 from placements import workflow
 from placements.models import Provider
-from senportal.core.forms import GovukDateField, GovukForm
-from senportal.core.models import Establishment, NeedType
 
 W = workflow
 

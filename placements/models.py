@@ -25,11 +25,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.models import Establishment
+from core.roles import Capability, user_can
 from panels.models import PanelDecision
 from placements import workflow
 from requests_app.models import Child
-from senportal.core.models import Establishment
-from senportal.core.roles import Capability, user_can
 
 W = workflow
 

@@ -38,6 +38,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from core.errors import Conflict, DomainError, InvalidTransition, NotPermitted, ValidationFailed
+from core.models import Establishment, EstablishmentType
+from core.roles import Capability, user_can
 from panels.models import PanelDecision
 from panels.workflow import APPROVALS
 from placements import workflow
@@ -53,9 +56,6 @@ from placements.models import (
     Provider,
 )
 from requests_app.models import Child
-from senportal.core.errors import Conflict, DomainError, InvalidTransition, NotPermitted, ValidationFailed
-from senportal.core.models import Establishment, EstablishmentType
-from senportal.core.roles import Capability, user_can
 
 W = workflow
 S = workflow.ContractStatus

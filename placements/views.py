@@ -26,6 +26,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from core.access import access_log_record, access_log_record_many
+from core.errors import DomainError, NotPermitted
+from core.exports import EXPORT_FORMATS, export_response
+from core.models import AccessAction, EstablishmentType, NeedType
+from core.pages import ActionPage, form_add_domain_error, pagination, requires
+from core.roles import Capability, user_can
 from panels.models import PanelDecision
 from panels.workflow import APPROVALS
 from placements import reports, services, workflow
@@ -52,12 +58,6 @@ from placements.models import (
     PlacementEvent,
     Provider,
 )
-from senportal.core.access import access_log_record, access_log_record_many
-from senportal.core.errors import DomainError, NotPermitted
-from senportal.core.exports import EXPORT_FORMATS, export_response
-from senportal.core.models import AccessAction, EstablishmentType, NeedType
-from senportal.core.pages import ActionPage, form_add_domain_error, pagination, requires
-from senportal.core.roles import Capability, user_can
 
 W = workflow
 S = workflow.ContractStatus

@@ -25,8 +25,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
-from senportal.core import workflow as transitions
-from senportal.core.roles import Capability
+from core import workflow as transitions
+from core.roles import Capability
 
 __all__ = [
     "ACTION_CAPABILITY",

@@ -15,10 +15,10 @@ from django.utils import timezone
 from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeString, mark_safe
 
+from core.models import District, NeedType
+from core.roles import Role
 from requests_app import workflow
 from requests_app.models import AssessmentRequest, Child, RequestSource, RequestStatus
-from senportal.core.models import District, NeedType
-from senportal.core.roles import Role
 
 AGE_BANDS: dict[str, tuple[int, int | None]] = {
     "0-4": (0, 4),

@@ -14,6 +14,10 @@ from django import forms
 from django.contrib.auth.models import User
 from django.utils import timezone
 
+from core.errors import DomainError
+from core.forms import GovukDateField, GovukForm
+from core.models import District, Establishment, NeedType
+from core.pages import form_add_domain_error
 from requests_app import workflow
 from requests_app.filters import RequestFilter, officers
 from requests_app.models import (
@@ -27,10 +31,6 @@ from requests_app.models import (
     RequestSource,
     Sex,
 )
-from senportal.core.errors import DomainError
-from senportal.core.forms import GovukDateField, GovukForm
-from senportal.core.models import District, Establishment, NeedType
-from senportal.core.pages import form_add_domain_error
 
 
 class OfficerChoiceField(forms.ModelChoiceField):

@@ -41,10 +41,10 @@ from django.db.models import Model
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from core import copy
+from core.models import District, NeedType
 from requests_app import clocks, workflow
 from requests_app.models import AssessmentRequest, Child, RequestEvent, RequestSource, Sen2Outcome, Sex
-from senportal.core import copy
-from senportal.core.models import District, NeedType
 
 Status = workflow.Status
 
@@ -971,7 +971,7 @@ def _next_ids(model: type[Model], count: int) -> list[int]:
 
 def _copy(model: type[Model], columns: Sequence[str], rows: Iterable[tuple[Any, ...]], now: Any) -> None:
     """Write ``rows`` (values in ``columns`` order, attnames) with one ``COPY ... FROM STDIN``
-    in the current transaction; the other columns take their defaults (``senportal.core.copy``)."""
+    in the current transaction; the other columns take their defaults (``core.copy``)."""
     statement = copy.copy_statement(model, columns, now)
     buffer = io.StringIO()
     copy.write_rows(buffer, rows, statement.defaults)

@@ -17,9 +17,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.models import District, Establishment, NeedType
+from core.roles import Capability, user_can
 from requests_app import clocks, workflow
-from senportal.core.models import District, Establishment, NeedType
-from senportal.core.roles import Capability, user_can
 
 # Sorted: a frozenset's order changes between runs, and the migration must not.
 OPEN = sorted(status.value for status in workflow.OPEN_STATUSES)

@@ -8,7 +8,7 @@ files described in domain.md §3.4; the comments give the basis of each.
 
 Figures read the stored current state of each request (its SEN2 outcome codes, the dates they
 were set and the stored statutory due dates), so a request reopened after a decision no longer
-counts that decision. The dashboard stores snapshots (``senportal.dashboard``) so a published
+counts that decision. The dashboard stores snapshots (``reporting``) so a published
 month does not move when a case is later corrected, unless the month is recomputed.
 
 The snapshot jobs compute every scope (all districts and each district) and every month or
@@ -33,6 +33,7 @@ from django.db.models import Case, Count, DateField, DateTimeField, F, IntegerFi
 from django.db.models.functions import ExtractDay, ExtractMonth, ExtractYear, RowNumber
 from django.db.models.lookups import LessThan
 
+from core.models import District, NeedType
 from requests_app import workflow
 from requests_app.models import (
     OPEN,
@@ -42,7 +43,6 @@ from requests_app.models import (
     RequestSource,
     Sen2Outcome,
 )
-from senportal.core.models import District, NeedType
 
 __all__ = [
     "AGE_BANDS",

@@ -25,6 +25,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from core.access import access_log_record
+from core.errors import Conflict, InvalidTransition, NotPermitted, ValidationFailed
+from core.models import AccessLog, District, Establishment, NeedType
+from core.roles import Capability, Role, user_can, user_has_role
 from requests_app import clocks, workflow
 from requests_app.models import (
     AdviceRequest,
@@ -43,10 +47,6 @@ from requests_app.models import (
     Sen2Outcome,
     Sex,
 )
-from senportal.core.access import access_log_record
-from senportal.core.errors import Conflict, InvalidTransition, NotPermitted, ValidationFailed
-from senportal.core.models import AccessLog, District, Establishment, NeedType
-from senportal.core.roles import Capability, Role, user_can, user_has_role
 
 Status = workflow.Status
 Action = workflow.Action

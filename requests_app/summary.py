@@ -13,9 +13,9 @@ from typing import Any
 from django.db.models import Count, Q
 from django.urls import reverse
 
+from core.roles import Role, user_has_role
 from requests_app import workflow
 from requests_app.models import OPEN, AdviceRequest, AssessmentRequest
-from senportal.core.roles import Role, user_has_role
 
 
 def _figure(label: str, count: int, url: str) -> dict[str, Any]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
-from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
@@ -21,10 +20,17 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from core.access import access_log_record
+from core.api import CappedPaginator, capped_count
+from core.errors import DomainError, NotPermitted
+from core.links import cross_layer_url
+from core.models import AccessAction
+from core.pages import ActionPage, form_add_domain_error, pagination, requires
+from core.roles import Capability, user_can
 from requests_app import clocks, services, workflow
 from requests_app.filters import plain_selects
 from requests_app.forms import (
@@ -58,12 +64,6 @@ from requests_app.models import (
     RequestEvent,
     Sen2Outcome,
 )
-from senportal.core.access import access_log_record
-from senportal.core.api import CappedPaginator, capped_count
-from senportal.core.errors import DomainError, NotPermitted
-from senportal.core.models import AccessAction
-from senportal.core.pages import ActionPage, form_add_domain_error, pagination, requires
-from senportal.core.roles import Capability, user_can
 
 Action = workflow.Action
 Status = workflow.Status
@@ -275,8 +275,8 @@ def _created(request: HttpRequest, new: AssessmentRequest) -> HttpResponse:
 
 
 # The panel's referral form makes the referral and records it on this request's timeline; it
-# takes the request as a query, ``?request=<pk>``.
-PANEL_REFERRAL_FORM = "panels:referral-create"
+# takes the request as a query, ``?request=<pk>``. The roof names its URL (core.links).
+PANEL_REFERRAL_FORM = "refer-to-panel"
 
 ACTION_LINKS: tuple[tuple[Action, str, str], ...] = (
     (Action.ASSIGN, "requests:assign-one", "Assign to an officer"),
@@ -299,10 +299,7 @@ ACTION_LINKS: tuple[tuple[Action, str, str], ...] = (
 def _action_url(url_name: str, req: AssessmentRequest) -> str | None:
     if url_name != PANEL_REFERRAL_FORM:
         return reverse(url_name, args=[req.pk])
-    try:
-        return f"{reverse(url_name)}?{urlencode({'request': req.pk})}"
-    except NoReverseMatch:  # the panel pages are not installed
-        return None
+    return cross_layer_url(PANEL_REFERRAL_FORM, request=req.pk)
 
 
 def may(user: Any, req: AssessmentRequest, action: Action) -> bool:

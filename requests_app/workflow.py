@@ -20,8 +20,8 @@ import enum
 from collections.abc import Mapping
 from datetime import date
 
-from senportal.core import workflow as transitions
-from senportal.core.roles import Capability
+from core import workflow as transitions
+from core.roles import Capability
 
 __all__ = [
     "ACTION_CAPABILITY",

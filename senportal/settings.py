@@ -14,7 +14,7 @@ from typing import Any
 
 from celery.schedules import crontab
 
-from senportal.core.config import (
+from core.config import (
     ConfigError,
     env_bool,
     env_int,
@@ -67,12 +67,12 @@ try:
     BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
 except ConfigError as exc:
     _fail(str(exc))
-DATABASE_ROUTERS = ["senportal.db_router.ReportingRouter"]  # report reads to REPORTING_DATABASE_URL, if set
+DATABASE_ROUTERS = ["core.db_router.ReportingRouter"]  # report reads to REPORTING_DATABASE_URL, if set
 
 # --- Applications -------------------------------------------------------------------------
 
 INSTALLED_APPS = [
-    "senportal.core.apps.SenAdminConfig",  # Django admin, for the admin role only
+    "core.apps.SenAdminConfig",  # Django admin, for the admin role only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -87,12 +87,12 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "django_htmx",
-    "senportal.core.apps.CoreConfig",
-    "senportal.demo",
+    "core.apps.CoreConfig",
+    "demo",
     "requests_app",
     "panels",
     "placements",
-    "senportal.dashboard",
+    "reporting",
 ]
 
 MIDDLEWARE = [
@@ -102,11 +102,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "senportal.core.middleware.SignInRequiredMiddleware",
+    "core.middleware.SignInRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "senportal.core.middleware.SecurityHeadersMiddleware",
+    "core.middleware.SecurityHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "senportal.urls"
@@ -122,7 +122,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "senportal.core.context_processors.navigation",
+                "core.context_processors.navigation",
             ],
         },
     },
@@ -174,9 +174,7 @@ STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")) or "")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": (
-            "django.contrib.staticfiles.storage.StaticFilesStorage" if DEBUG else "senportal.core.storage.StaticStorage"
-        )
+        "BACKEND": ("django.contrib.staticfiles.storage.StaticFilesStorage" if DEBUG else "core.storage.StaticStorage")
     },
 }
 MEDIA_ROOT = VAR_DIR / "media"
@@ -219,7 +217,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "senportal.core.api.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
@@ -232,7 +230,7 @@ REST_FRAMEWORK = {
         else ["rest_framework.renderers.JSONRenderer"]
     ),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "senportal.core.api.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
@@ -255,11 +253,11 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RequestStatusEnum": "requests_app.models.RequestStatus",
         "Sen2OutcomeEnum": "requests_app.models.Sen2Outcome",
-        "NeedTypeEnum": "senportal.core.models.NeedType",
+        "NeedTypeEnum": "core.models.NeedType",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "senportal.core.api.add_error_responses",
+        "core.api.add_error_responses",
     ],
 }
 
@@ -338,4 +336,21 @@ HOME_SUMMARIES: dict[str, list[str]] = {
 # Panel quorum: at least this many members present and not recused (besides SEN, EP, finance).
 PANEL_MINIMUM_HEADCOUNT = env_int("PANEL_MINIMUM_HEADCOUNT", 4)
 
-FORM_RENDERER = "senportal.core.forms.GovukRenderer"
+FORM_RENDERER = "core.forms.GovukRenderer"
+
+# The service navigation, in order: (label, URL name, capability or None for everyone signed in).
+# Named here, at the roof, because core may name no app's URL (docs/decisions/0004-layering.md).
+NAVIGATION: list[tuple[str, str, str | None]] = [
+    ("Home", "home", None),
+    ("Requests", "requests:queue", "request.view"),
+    ("Advice", "requests:advice-queue", "advice.view"),
+    ("Panel", "panels:meeting-list", "panel.view"),
+    ("Placements", "placements:contract-list", "placement.view"),
+    ("Dashboard", "dashboard:home", "reports.view"),
+    ("Administration", "admin:index", "admin"),
+]
+# Links from a lower layer's page to a higher layer's page (core.links.cross_layer_url).
+CROSS_LAYER_LINKS: dict[str, str] = {
+    "refer-to-panel": "panels:referral-create",
+    "draft-contract": "placements:contract-create",
+}

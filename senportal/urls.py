@@ -5,12 +5,12 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from senportal.core import views as core_views
-from senportal.core.api import NotFoundView
+from core import views as core_views
+from core.api import NotFoundView
 
 api_patterns = [
     path("", include("requests_app.api.urls")),
-    path("metrics/", include("senportal.dashboard.api_urls")),
+    path("metrics/", include("reporting.api_urls")),
     path("panel/", include("panels.api.urls")),
     path("placements/", include("placements.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -28,12 +28,12 @@ urlpatterns = [
     path("privacy/", core_views.privacy, name="privacy"),
     path("admin/", admin.site.urls),
     path("requests/", include("requests_app.urls")),
-    path("dashboard/", include("senportal.dashboard.urls")),
+    path("dashboard/", include("reporting.urls")),
     path("panel/", include("panels.urls")),
     path("placements/", include("placements.urls")),
     path("api/", include(api_patterns)),
 ]
 
-handler404 = "senportal.core.views.not_found"
-handler403 = "senportal.core.views.forbidden"
-handler500 = "senportal.core.views.server_error"
+handler404 = "core.views.not_found"
+handler403 = "core.views.forbidden"
+handler500 = "core.views.server_error"

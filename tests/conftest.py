@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import Group, User
 
-from senportal.core.roles import Role
+from core.roles import Role
 
 TESTS_DIR = Path(__file__).resolve().parent
 PERSONA_PASSWORD = "correct-horse-battery-staple"

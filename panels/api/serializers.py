@@ -16,6 +16,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api import MAX_ID
+from core.models import Establishment, NeedType
 from panels import selectors, workflow
 from panels.models import (
     ANSWER_CHOICES,
@@ -36,8 +38,6 @@ from panels.models import (
     ReferralCostLine,
     ReferralOption,
 )
-from senportal.core.api import MAX_ID
-from senportal.core.models import Establishment, NeedType
 
 W = workflow
 MAX_PENCE = 2**31 - 1

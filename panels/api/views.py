@@ -3,7 +3,7 @@
 Each action validates the shape of its body with a small serializer, calls one service in
 ``panels.services`` (which checks the role, the transition and the rules, and writes the
 event), then answers with the changed object. Domain errors become 400/403/409 in
-``senportal.core.api.exception_handler``. Every queryset is ``visible_to(user)`` and loads what
+``core.api.exception_handler``. Every queryset is ``visible_to(user)`` and loads what
 its serializer reads up front, so a list costs the same number of queries for 1 row or 100.
 
 No response here carries a child's name, date of birth or UPN: the panel API identifies a child
@@ -31,6 +31,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.access import access_log_record_many
+from core.models import AccessAction, Establishment
+from core.roles import Capability, user_can
+from core.viewsets import ServiceViewSet, flatten_errors
 from panels import reports, selectors, services
 from panels.api import serializers as s
 from panels.models import (
@@ -45,10 +49,6 @@ from panels.models import (
     Referral,
 )
 from requests_app.models import AssessmentRequest
-from senportal.core.access import access_log_record_many
-from senportal.core.models import AccessAction, Establishment
-from senportal.core.roles import Capability, user_can
-from senportal.core.viewsets import ServiceViewSet, flatten_errors
 
 C = Capability
 _CONFLICT = OpenApiResponse(description="Not allowed in the meeting's or referral's current status")

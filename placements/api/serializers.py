@@ -15,6 +15,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api import MAX_ID
+from core.models import NeedType
 from placements import reports, workflow
 from placements.models import (
     AttendanceReturn,
@@ -26,8 +28,6 @@ from placements.models import (
     Provider,
 )
 from placements.services import CSV_COLUMNS
-from senportal.core.api import MAX_ID
-from senportal.core.models import NeedType
 
 W = workflow
 EARLIEST_DATE = date(1900, 1, 1)

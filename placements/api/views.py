@@ -3,7 +3,7 @@
 Each action validates the shape of its body with a small serializer, calls one service in
 ``placements.services`` (which checks the role, the transition and the rules, and writes the
 event), then answers with the contract as it now is. Domain errors become 400/403/409 in
-``senportal.core.api.exception_handler``. Reads need ``PLACEMENT_VIEW``, writes
+``core.api.exception_handler``. Reads need ``PLACEMENT_VIEW``, writes
 ``PLACEMENT_MANAGE`` (checked here up front and again by every service). Every queryset is
 ``visible_to(user)`` and loads what its serializer reads, so a list costs the same number of
 queries for 1 row or 50. Reads of contracts (children's placements) leave access-log rows.
@@ -30,6 +30,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.access import access_log_record, access_log_record_many
+from core.api import MAX_ID, HasCapability
+from core.models import AccessAction, NeedType
+from core.roles import Capability
+from core.viewsets import ServiceViewSet, flatten_errors
 from placements import reports, services
 from placements.api import serializers as s
 from placements.models import (
@@ -40,11 +45,6 @@ from placements.models import (
     PlacementContract,
     Provider,
 )
-from senportal.core.access import access_log_record, access_log_record_many
-from senportal.core.api import MAX_ID, HasCapability
-from senportal.core.models import AccessAction, NeedType
-from senportal.core.roles import Capability
-from senportal.core.viewsets import ServiceViewSet, flatten_errors
 
 C = Capability
 _CONFLICT = OpenApiResponse(description="Not allowed in the contract's current status, or a conflicting change")

@@ -19,6 +19,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api import MAX_ID
+from core.models import District, Establishment, NeedType
+from core.roles import user_can
 from requests_app import clocks, workflow
 from requests_app.filters import officers
 from requests_app.models import (
@@ -39,9 +42,6 @@ from requests_app.models import (
     Sen2Outcome,
     Sex,
 )
-from senportal.core.api import MAX_ID
-from senportal.core.models import District, Establishment, NeedType
-from senportal.core.roles import user_can
 
 Action = workflow.Action
 

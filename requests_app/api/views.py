@@ -3,7 +3,7 @@
 Each action validates the shape of its input with a small serializer, calls one service in
 ``requests_app.services`` (which checks the user's capability, the transition and the rules,
 and writes the event), then answers with the request as the detail serializer shows it. Domain
-errors from the services become 400/403/409 in ``senportal.core.api.exception_handler``.
+errors from the services become 400/403/409 in ``core.api.exception_handler``.
 
 Reads of children's data leave access-log rows in the same transaction as the read: one per
 request opened, one per child in a list response.
@@ -26,6 +26,12 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.access import access_log_record_many
+from core.api import HasCapability
+from core.errors import ValidationFailed
+from core.models import AccessAction
+from core.roles import Capability
+from core.viewsets import ServiceViewSet
 from requests_app import services
 from requests_app.api import serializers as s
 from requests_app.filters import RequestFilter
@@ -37,12 +43,6 @@ from requests_app.models import (
     ClockException,
     RequestEvent,
 )
-from senportal.core.access import access_log_record_many
-from senportal.core.api import HasCapability
-from senportal.core.errors import ValidationFailed
-from senportal.core.models import AccessAction
-from senportal.core.roles import Capability
-from senportal.core.viewsets import ServiceViewSet
 
 # --- Helpers -------------------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ import re
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from senportal.core.roles import Role
+from core.roles import Role
 
 # The only pages open without signing in, and why.
 PUBLIC_PATHS = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from senportal.core.roles import Role
+from core.roles import Role
 
 
 @pytest.mark.browser

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from celery import current_app
 
-from senportal.core.tasks import echo
+from core.tasks import echo
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,4 +1,4 @@
-"""The GOV.UK pagination component's items (``senportal.core.pages.pagination``) and the shared
+"""The GOV.UK pagination component's items (``core.pages.pagination``) and the shared
 template that renders them. Pure: no database (pytest-django would refuse a query here)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 from django.core.paginator import Paginator
 from django.template.loader import render_to_string
 
-from senportal.core.pages import pagination
+from core.pages import pagination
 
 
 def page_of(pages: int, number: int) -> Any:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from senportal.core.roles import (
+from core.roles import (
     ROLE_CAPABILITIES,
     ROLE_HOME,
     ROLE_LABELS,
@@ -42,7 +42,7 @@ def test_the_eight_roles_of_the_design():
 
 
 def test_group_migration_creates_exactly_the_roles():
-    migration = importlib.import_module("senportal.core.migrations.0002_role_groups")
+    migration = importlib.import_module("core.migrations.0002_role_groups")
     assert set(migration.ROLE_NAMES) == {r.value for r in Role}
 
 

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import negative_data_rejection, positive_data_acceptance
 
-from senportal.core.roles import Role
+from core.roles import Role
 from senportal.wsgi import application
 from tests.conftest import make_user
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from senportal.core.config import ConfigError, env_bool, parse_database_url
+from core.config import ConfigError, env_bool, parse_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -14,8 +14,8 @@ from django.test import Client, override_settings
 from django.test.client import RequestFactory
 from django.utils import timezone
 
-from senportal.core import signin
-from senportal.core.models import SignInThrottle
+from core import signin
+from core.models import SignInThrottle
 from tests.conftest import PERSONA_PASSWORD, Personas
 
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -104,7 +104,7 @@ def test_after_five_wrong_passwords_even_the_right_one_is_refused(personas: Pers
     assert "Too many attempts to sign in. Wait 30 minutes and try again" in response.content.decode()
     # Half an hour later the right password works again.
     later = timezone.now() + timedelta(minutes=31)
-    with mock.patch("senportal.core.signin.timezone.now", return_value=later):
+    with mock.patch("core.signin.timezone.now", return_value=later):
         response = _post(client, officer, PERSONA_PASSWORD)
     assert response.status_code == 302 and client.session["_auth_user_id"] == str(personas.officer.pk)
 

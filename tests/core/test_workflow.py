@@ -8,9 +8,9 @@ import inspect
 
 import pytest
 
-from senportal.core import workflow
-from senportal.core.roles import Capability
-from senportal.core.workflow import Transition, TransitionError, action_capabilities, allowed_actions, check
+from core import workflow
+from core.roles import Capability
+from core.workflow import Transition, TransitionError, action_capabilities, allowed_actions, check
 
 
 class Light(enum.StrEnum):

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
+from core.models import District
 from requests_app.models import AdviceRequest, AdviserType, AssessmentRequest, RequestSource
-from senportal.core.models import District
 from tests.requests_app.factories import (
     AdviceRequestFactory,
     AssessingRequestFactory,

@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from senportal.core.roles import Role
-from senportal.dashboard import services
+from core.roles import Role
+from reporting import services
 from tests.dashboard.conftest import BACKLOG_DAY, MARCH
 
 pytestmark = pytest.mark.django_db

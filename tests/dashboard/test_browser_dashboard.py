@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from senportal.dashboard import services
+from reporting import services
 from tests.dashboard.conftest import BACKLOG_DAY
 
 

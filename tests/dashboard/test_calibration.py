@@ -1,6 +1,6 @@
 """The demo history tells Kent's story, measured through the real pipeline.
 
-requests_app.history generates the county history (seeded, on the test database); the
+demo.history generates the county history (seeded, on the test database); the
 dashboard's own jobs store the monthly and annual snapshots; the figures are read back from
 the metrics API as a manager would. Each published figure (domain.md §4.2; the 2018 deck,
 context/kent-2018-deck.txt and domain.md §4.3) must come back within its tolerance.
@@ -20,11 +20,11 @@ from django.db.models import F
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from requests_app import clocks, history, workflow
+from core.roles import Role
+from demo import core_demo, history
+from reporting import services
+from requests_app import clocks, workflow
 from requests_app.models import AssessmentRequest, Child, RequestEvent
-from senportal.core import demo as core_demo
-from senportal.core.roles import Role
-from senportal.dashboard import services
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db

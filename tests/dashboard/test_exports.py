@@ -1,4 +1,4 @@
-"""CSV and XLSX downloads: one helper (``senportal.core.exports``) writes the dashboard's and the
+"""CSV and XLSX downloads: one helper (``core.exports``) writes the dashboard's and the
 placements' files, and neither format lets a cell run as a formula (OWASP "CSV injection")."""
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from senportal.core import exports
-from senportal.core.models import AccessAction, AccessLog
-from senportal.dashboard import services, tables
-from senportal.dashboard.tables import Cell, Table
+from core import exports
+from core.models import AccessAction, AccessLog
+from reporting import services, tables
+from reporting.tables import Cell, Table
 from tests.dashboard.conftest import MARCH
 from tests.requests_app.factories import ChildFactory, DistrictFactory, ReceivedRequestFactory
 

@@ -13,11 +13,11 @@ from django.db import connection
 from django.db.models.functions import ExtractDay, ExtractMonth, ExtractYear
 from django.test.utils import CaptureQueriesContext
 
+from core.models import District, NeedType
+from reporting import services, sources
+from reporting.models import AnnualMetric, MonthlyMetric
 from requests_app import reports
 from requests_app.models import AdviserType, AssessmentRequest, RequestEvent, RequestSource
-from senportal.core.models import District, NeedType
-from senportal.dashboard import services, sources
-from senportal.dashboard.models import AnnualMetric, MonthlyMetric
 from tests.requests_app.factories import (
     AdviceRequestFactory,
     AssessingRequestFactory,

@@ -20,10 +20,10 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from senportal.core.models import AccessAction, AccessLog
-from senportal.dashboard import services
-from senportal.dashboard import sources as roof_sources
-from senportal.dashboard.views import cases_url
+from core.models import AccessAction, AccessLog
+from reporting import services
+from reporting import sources as roof_sources
+from reporting.views import cases_url
 from tests.dashboard.test_panel_placement_figures import (  # noqa: F401 (fixtures)
     AS_AT,
     MARCH,

@@ -14,12 +14,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from core.models import AccessAction, AccessLog
+from core.roles import Role
+from reporting import services
+from reporting.tables import neutralise
+from reporting.views import cases_url
 from requests_app.reports import cases_for
-from senportal.core.models import AccessAction, AccessLog
-from senportal.core.roles import Role
-from senportal.dashboard import services
-from senportal.dashboard.tables import neutralise
-from senportal.dashboard.views import cases_url
 from tests.conftest import PERSONA_PASSWORD
 from tests.dashboard.conftest import BACKLOG_DAY, MARCH
 from tests.requests_app.factories import ChildFactory, RefusedRequestFactory

@@ -50,14 +50,14 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from core.models import AccessAction, AccessLog
 from panels import workflow as panel_workflow
 from panels.models import AgendaItemStatus
 from placements import workflow as placement_workflow
-from senportal.core.models import AccessAction, AccessLog
-from senportal.dashboard import services, sources
-from senportal.dashboard.models import BacklogSnapshot, MonthlyMetric
-from senportal.dashboard.tables import Cell, pounds
-from senportal.dashboard.views import cases_url
+from reporting import services, sources
+from reporting.models import BacklogSnapshot, MonthlyMetric
+from reporting.tables import Cell, pounds
+from reporting.views import cases_url
 from tests.panels.factories import (
     AgendaItemFactory,
     HeldMeetingFactory,

@@ -22,14 +22,14 @@ from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from core.db_router import REPORTING_ALIAS
+from core.models import AccessAction, AccessLog, District
 from panels.models import PanelDecision, Referral
 from placements.models import PlacementContract
+from reporting import services
+from reporting.models import AnnualMetric, BacklogSnapshot, MonthlyMetric
+from reporting.views import cases_url
 from requests_app.models import AdviceRequest, AssessmentRequest
-from senportal.core.models import AccessAction, AccessLog, District
-from senportal.dashboard import services
-from senportal.dashboard.models import AnnualMetric, BacklogSnapshot, MonthlyMetric
-from senportal.dashboard.views import cases_url
-from senportal.db_router import REPORTING_ALIAS
 from tests.dashboard.conftest import BACKLOG_DAY, MARCH
 
 pytestmark = pytest.mark.django_db(transaction=True)

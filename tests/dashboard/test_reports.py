@@ -10,6 +10,12 @@ from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.errors import ValidationFailed
+from core.models import District
+from reporting import services
+from reporting.models import AnnualMetric, BacklogSnapshot, MonthlyMetric
+from reporting.tasks import backlog_snapshot as backlog_task
+from reporting.tasks import compute_range, monthly_metrics
 from requests_app import reports
 from requests_app.reports import (
     ANNUAL_METRICS,
@@ -21,12 +27,6 @@ from requests_app.reports import (
     monthly_request_metrics,
     percent,
 )
-from senportal.core.errors import ValidationFailed
-from senportal.core.models import District
-from senportal.dashboard import services
-from senportal.dashboard.models import AnnualMetric, BacklogSnapshot, MonthlyMetric
-from senportal.dashboard.tasks import backlog_snapshot as backlog_task
-from senportal.dashboard.tasks import compute_range, monthly_metrics
 from tests.dashboard.conftest import BACKLOG_DAY, MARCH
 from tests.requests_app.factories import AssessmentRequestFactory
 

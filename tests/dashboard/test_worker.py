@@ -29,8 +29,8 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from senportal.dashboard.models import BacklogSnapshot, MonthlyMetric
-from senportal.dashboard.services import previous_month
+from reporting.models import BacklogSnapshot, MonthlyMetric
+from reporting.services import previous_month
 from tests.requests_app.factories import AssessmentRequestFactory
 
 ROOT = Path(__file__).resolve().parents[2]

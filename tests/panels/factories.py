@@ -13,6 +13,8 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
+from core.models import EstablishmentType, Phase
+from core.roles import Role
 from panels import workflow
 from panels.models import (
     AgendaItem,
@@ -25,8 +27,6 @@ from panels.models import (
     ReferralCostLine,
     ReferralOption,
 )
-from senportal.core.models import EstablishmentType, Phase
-from senportal.core.roles import Role
 from tests.requests_app.factories import AssessingRequestFactory, EstablishmentFactory, UserFactory, days_ago
 
 MS = workflow.MeetingStatus

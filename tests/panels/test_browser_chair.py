@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from core.roles import Role
 from panels.models import PanelDecision, PanelMeeting, PanelMember, PanelMinutes, Referral
-from senportal.core.roles import Role
 from tests.conftest import make_user
 from tests.panels.factories import IndependentSchoolFactory, ReferralFactory, SpecialSchoolFactory
 from tests.requests_app.factories import AssessingRequestFactory, ChildFactory

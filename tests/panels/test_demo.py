@@ -9,7 +9,8 @@ import time
 import pytest
 from django.contrib.auth.models import User
 
-from panels import demo as panels_demo
+from core.roles import Capability, user_can
+from demo import core_demo, panels_demo, requests_demo
 from panels.models import (
     AgendaItem,
     Declaration,
@@ -20,10 +21,7 @@ from panels.models import (
     PanelMinutes,
     Referral,
 )
-from requests_app import demo as requests_demo
 from requests_app.models import RequestEvent
-from senportal.core import demo as core_demo
-from senportal.core.roles import Capability, user_can
 
 pytestmark = pytest.mark.django_db
 

@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from core.models import AccessLog
 from panels import services
 from panels.models import (
     AgendaItem,
@@ -22,7 +23,6 @@ from panels.models import (
     Referral,
 )
 from requests_app.models import RequestEvent
-from senportal.core.models import AccessLog
 from tests.panels.factories import (
     AgendaItemFactory,
     IndependentSchoolFactory,

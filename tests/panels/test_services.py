@@ -12,6 +12,9 @@ from django.contrib.auth.models import AnonymousUser
 from django.test import override_settings
 from django.utils import timezone
 
+from core.errors import Conflict, InvalidTransition, NotPermitted, ValidationFailed
+from core.models import AccessLog
+from core.roles import Role
 from panels import services
 from panels.models import (
     AgendaItem,
@@ -24,9 +27,6 @@ from panels.models import (
     Referral,
 )
 from requests_app.models import RequestEvent
-from senportal.core.errors import Conflict, InvalidTransition, NotPermitted, ValidationFailed
-from senportal.core.models import AccessLog
-from senportal.core.roles import Role
 from tests.panels.factories import (
     AgendaItemFactory,
     CirculatedMeetingFactory,

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from core.roles import Capability
 from panels import workflow
 from panels.workflow import (
     MEETING_TRANSITIONS,
@@ -35,7 +36,6 @@ from panels.workflow import (
     quorum,
     referral_missing,
 )
-from senportal.core.roles import Capability
 
 WORKFLOW_PY = Path(__file__).resolve().parents[2] / "panels" / "workflow.py"
 

@@ -14,6 +14,8 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
+from core.models import Establishment, EstablishmentType
+from core.roles import Role
 from panels import workflow as panel_workflow
 from panels.models import AgendaItemStatus, PanelDecision
 from placements import services, workflow
@@ -26,8 +28,6 @@ from placements.models import (
     Provider,
 )
 from requests_app.models import OPEN, AssessmentRequest, Child
-from senportal.core.models import Establishment, EstablishmentType
-from senportal.core.roles import Role
 from tests.panels.factories import (
     AgendaItemFactory,
     IndependentSchoolFactory,

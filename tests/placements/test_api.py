@@ -13,9 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from core.models import AccessAction, AccessLog
 from placements import reports
 from placements.models import AttendanceReturn, Deduction, PlacementContract, Provider
-from senportal.core.models import AccessAction, AccessLog
 from tests.panels.factories import IndependentSchoolFactory, SpecialSchoolFactory
 from tests.placements.factories import (
     ActiveContractFactory,

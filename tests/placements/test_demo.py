@@ -9,7 +9,9 @@ from datetime import date
 import pytest
 from django.db.models import Count
 
-from placements import demo, reports, workflow
+from demo import core_demo
+from demo import placements_demo as demo
+from placements import reports, workflow
 from placements.models import (
     AttendanceReturn,
     CostLine,
@@ -19,7 +21,6 @@ from placements.models import (
     PlacementContract,
     Provider,
 )
-from senportal.core import demo as core_demo
 
 pytestmark = pytest.mark.django_db
 

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from core.models import AccessAction, AccessLog
 from placements import reports, services
 from placements.forms import MoneyError, parse_pounds
 from placements.models import (
@@ -28,7 +29,6 @@ from placements.models import (
     PlacementContract,
     Provider,
 )
-from senportal.core.models import AccessAction, AccessLog
 from tests.panels.factories import IndependentSchoolFactory
 from tests.placements.factories import (
     ActiveContractFactory,
@@ -739,7 +739,7 @@ def test_navigation_shows_placements_to_finance_only(client, personas):
 
 
 def test_panel_meeting_page_links_an_approval_to_creating_its_contract(client, personas):
-    from senportal.core.roles import Role
+    from core.roles import Role
     from tests.conftest import make_user
 
     decision = approved_decision(establishment=ProviderFactory().establishment)

@@ -29,9 +29,9 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 
+from core.models import NeedType
 from placements import reports, services
 from placements.models import Deduction, PlacementContract, Provider
-from senportal.core.models import NeedType
 from tests.conftest import Personas
 from tests.panels.factories import IndependentSchoolFactory
 from tests.placements.factories import DraftContractFactory, ProviderFactory, make_active_contract

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 
+from core.errors import Conflict, InvalidTransition, NotPermitted, ValidationFailed
+from core.models import NeedType
 from panels import workflow as panel_workflow
 from placements import reports, services
 from placements.models import (
@@ -21,8 +23,6 @@ from placements.models import (
     PlacementEvent,
     Provider,
 )
-from senportal.core.errors import Conflict, InvalidTransition, NotPermitted, ValidationFailed
-from senportal.core.models import NeedType
 from tests.conftest import Personas
 from tests.panels.factories import IndependentSchoolFactory, SpecialSchoolFactory
 from tests.placements.factories import (

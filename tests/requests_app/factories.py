@@ -16,6 +16,8 @@ from django.contrib.auth.models import Group, User
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
+from core.models import District, Establishment, EstablishmentType, NeedType, Phase
+from core.roles import Role
 from requests_app import services, workflow
 from requests_app.models import (
     AdviceRequest,
@@ -33,8 +35,6 @@ from requests_app.models import (
     RequestSource,
     Sen2Outcome,
 )
-from senportal.core.models import District, Establishment, EstablishmentType, NeedType, Phase
-from senportal.core.roles import Role
 
 S = workflow.Status
 

@@ -16,9 +16,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from core.models import AccessLog
 from requests_app.models import AdviceRequest, AdviserType, AssessmentRequest, Child, ClockException, RequestEvent
 from requests_app.workflow import Status
-from senportal.core.models import AccessLog
 from tests.conftest import Personas
 from tests.requests_app.factories import (
     AdviceRequestFactory,

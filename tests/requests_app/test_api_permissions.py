@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from rest_framework import serializers
 
+from core.models import AccessLog
 from requests_app.api import serializers as api_serializers
 from requests_app.models import AdviserType, AssessmentRequest, RequestEvent
-from senportal.core.models import AccessLog
 from tests.conftest import Personas
 from tests.requests_app.factories import (
     AdviceRequestFactory,

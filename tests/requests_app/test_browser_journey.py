@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from core.models import NeedType
 from requests_app import clocks
 from requests_app.models import AssessmentRequest
-from senportal.core.models import NeedType
 from tests.requests_app.factories import (
     AssessingRequestFactory,
     ChildFactory,

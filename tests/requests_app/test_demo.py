@@ -15,8 +15,8 @@ from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 
+from demo.requests_demo import DEMO_PREFIX, OPEN_BY_STAGE
 from requests_app import clocks, workflow
-from requests_app.demo import DEMO_PREFIX, OPEN_BY_STAGE
 from requests_app.models import (
     AdviceRequest,
     AssessmentDecision,

@@ -19,13 +19,13 @@ from django.core.management.base import CommandError
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from core import copy
+from core.models import District
+from demo.core_demo import KENT_DISTRICTS, seed_districts
+from demo.management.commands.make_import_sample import _Generator
 from requests_app import importer
-from requests_app.management.commands.make_import_sample import _Generator
 from requests_app.models import AssessmentRequest, Child, RequestEvent
 from requests_app.workflow import Status
-from senportal.core import copy
-from senportal.core.demo import KENT_DISTRICTS, seed_districts
-from senportal.core.models import District
 from tests.requests_app.factories import ChildFactory, ReceivedRequestFactory
 
 DATA = Path(__file__).resolve().parent / "data"

@@ -16,11 +16,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from core.models import AccessLog, NeedType
+from core.roles import Role
 from requests_app import clocks
 from requests_app.models import AssessmentRequest, Child, ClockException, RequestEvent, RequestSource
 from requests_app.workflow import Status
-from senportal.core.models import AccessLog, NeedType
-from senportal.core.roles import Role
 from tests.requests_app.factories import (
     AdviceRequestFactory,
     AssessingRequestFactory,

@@ -22,11 +22,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from core.api import CappedPaginator, Pagination
+from core.errors import NotPermitted, ValidationFailed
 from requests_app import services
 from requests_app.filters import PlainSelect
 from requests_app.models import AssessmentRequest, RequestEvent, RequestSource
-from senportal.core.api import CappedPaginator, Pagination
-from senportal.core.errors import NotPermitted, ValidationFailed
 from tests.conftest import Personas
 from tests.requests_app.factories import (
     ChildFactory,
@@ -243,7 +243,7 @@ def test_the_schema_documents_the_capped_count(
 def test_the_project_pagination_is_the_capped_one() -> None:
     from django.conf import settings
 
-    assert settings.REST_FRAMEWORK["DEFAULT_PAGINATION_CLASS"] == "senportal.core.api.Pagination"
+    assert settings.REST_FRAMEWORK["DEFAULT_PAGINATION_CLASS"] == "core.api.Pagination"
     assert Pagination.page_size == 25
 
 

@@ -11,6 +11,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, connections, transaction
 
+from core.errors import Conflict, InvalidTransition, NotPermitted, ValidationFailed
+from core.models import AccessLog
+from core.roles import Role
 from requests_app import clocks, services
 from requests_app.models import (
     AdviceRequest,
@@ -22,9 +25,6 @@ from requests_app.models import (
     RequestEvent,
 )
 from requests_app.workflow import Status
-from senportal.core.errors import Conflict, InvalidTransition, NotPermitted, ValidationFailed
-from senportal.core.models import AccessLog
-from senportal.core.roles import Role
 from tests.requests_app.factories import (
     AdviceRequestFactory,
     AssessingRequestFactory,

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from core.roles import Capability
 from requests_app import workflow
 from requests_app.workflow import (
     CLOSED_STATUSES,
@@ -26,7 +27,6 @@ from requests_app.workflow import (
     next_status,
     stage_label,
 )
-from senportal.core.roles import Capability
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW_PY = ROOT / "requests_app" / "workflow.py"
@@ -256,7 +256,7 @@ def test_workflow_source_has_no_django_import() -> None:
             imported += [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module is not None:
             imported.append(node.module)
-    assert "senportal.core.roles" in imported
+    assert "core.roles" in imported
     assert not [name for name in imported if name.split(".")[0] == "django"]
 
 

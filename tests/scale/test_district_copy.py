@@ -8,8 +8,8 @@ import pytest
 from django.db import connection
 from django.db.models import F
 
+from demo import national
 from requests_app.models import AssessmentRequest
-from senportal.demo import national
 
 pytestmark = pytest.mark.django_db
 

@@ -12,9 +12,9 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import F
 
+from demo import national
 from requests_app import services, workflow
 from requests_app.models import AdviceRequest, AssessmentRequest, Child, RequestEvent
-from senportal.demo import national
 from tests.requests_app.factories import ReceivedRequestFactory
 
 pytestmark = pytest.mark.django_db

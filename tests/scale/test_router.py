@@ -17,11 +17,11 @@ import pytest
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 
+from core.db_router import REPORTING_ALIAS, ReportingRouter, in_reporting_reads, reporting_reads
+from core.models import District
+from reporting import figures, services
+from reporting.models import MonthlyMetric
 from requests_app.models import AssessmentRequest
-from senportal.core.models import District
-from senportal.dashboard import figures, services
-from senportal.dashboard.models import MonthlyMetric
-from senportal.db_router import REPORTING_ALIAS, ReportingRouter, in_reporting_reads, reporting_reads
 from tests.requests_app.factories import ChildFactory, DistrictFactory, ReceivedRequestFactory
 
 

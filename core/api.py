@@ -1,0 +1,250 @@
+"""API plumbing shared by every app: pagination, error bodies, permissions, schema hooks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils.functional import cached_property
+from rest_framework import exceptions, permissions, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from core.errors import DomainError
+from core.roles import Capability, user_can
+
+# Lists count at most this many rows (docs/benchmarks.md finding 1): an exact COUNT(*) of a
+# national table costs a scan of every row on every page.
+COUNT_CAP = 10_000
+MAX_COUNT = 2**31 - 1  # a LIMIT every database accepts
+MAX_ID = 2**31 - 1  # the largest id a path or body may name (PostgreSQL's integer)
+
+
+def count_cap() -> int:
+    """The cap, from the ``PAGINATION_COUNT_CAP`` setting when it is set (tests use a small one)."""
+    return int(getattr(settings, "PAGINATION_COUNT_CAP", COUNT_CAP))
+
+
+def capped_count(queryset: QuerySet[Any], cap: int) -> tuple[int, bool]:
+    """``(count, capped)``: the exact count when it is at most ``cap``; else ``(cap, True)``.
+
+    ``SELECT COUNT(*) FROM (SELECT … LIMIT cap + 1)``: the database stops after cap + 1 rows
+    whatever the table's size.
+    """
+    counted = queryset.order_by()[: cap + 1].count()
+    return (cap, True) if counted > cap else (counted, False)
+
+
+class CappedPaginator(Paginator):
+    """A Django paginator whose count stops at a cap; ``capped`` says when it did.
+
+    The cap is rounded up to whole pages. When capped, ``count`` is a lower bound and there is
+    always one more page than the rows counted fill, so "next" keeps working. Asking for a page
+    past the cap counts as far as that page (the cost of its OFFSET anyway), so every page can
+    be reached one after another.
+    """
+
+    def __init__(self, object_list: Any, per_page: int | str, *, cap: int | None = None, **kwargs: Any):
+        super().__init__(object_list, per_page, **kwargs)
+        self.cap = cap if cap is not None else count_cap()
+        self.capped = False
+        self._reach(1)
+
+    def _reach(self, page: int) -> None:
+        """Count at least as far as the end of ``page``, in whole pages: a capped count never
+        cuts the page shown short."""
+        per_page = int(self.per_page)
+        pages = -(-max(self.cap, page * per_page) // per_page)
+        self.cap = min(pages * per_page, MAX_COUNT)
+
+    def validate_number(self, number: Any) -> int:
+        # Before the first count (page() and get_page() validate first): count far enough to
+        # reach the page asked for.
+        if "count" not in self.__dict__:
+            try:
+                wanted = int(number)
+            except (TypeError, ValueError):
+                wanted = 1
+            if wanted > 1:
+                self._reach(wanted)
+        return super().validate_number(number)
+
+    def get_page(self, number: Any) -> Any:
+        """As Django's, except that a number below 1 gives the first page: Django's fallback
+        (the last page) would be the empty page after the cap when the count is capped."""
+        try:
+            if int(number) < 1:
+                number = 1
+        except (TypeError, ValueError):
+            pass
+        return super().get_page(number)
+
+    @cached_property
+    def count(self) -> int:
+        if not hasattr(self.object_list, "order_by"):
+            return len(self.object_list)
+        counted, self.capped = capped_count(self.object_list, self.cap)
+        return counted
+
+    @cached_property
+    def num_pages(self) -> int:
+        pages = super().num_pages
+        return pages + 1 if self.count and self.capped else pages
+
+    @property
+    def last_counted_page(self) -> int:
+        """The last page the count reached (``num_pages`` when not capped)."""
+        pages = self.num_pages  # counts first: only then is ``capped`` known
+        return pages - 1 if self.capped else pages
+
+
+class Pagination(PageNumberPagination):
+    """25 a page (``page_size`` up to 100); ``count`` exact up to the cap, then
+    ``count_capped: true`` with ``count`` the cap (see ``CappedPaginator``)."""
+
+    page_size = 25
+    page_size_query_param = "page_size"
+    max_page_size = 100
+    # None: the PAGINATION_COUNT_CAP setting, else COUNT_CAP.
+    count_cap: int | None = None
+
+    def paginate_queryset(self, queryset: Any, request: Request, view: APIView | None = None) -> list[Any] | None:
+        self._cap = self.count_cap if self.count_cap is not None else count_cap()
+        return super().paginate_queryset(queryset, request, view)
+
+    # DRF declares this attribute as a paginator class and only ever calls it; a method that
+    # builds the capped paginator with this pagination's cap is called the same way.
+    def django_paginator_class(self, object_list: Any, per_page: int) -> CappedPaginator:  # type: ignore[override]
+        return CappedPaginator(object_list, per_page, cap=self._cap)
+
+    def get_page_number(self, request: Request, paginator: Any) -> Any:
+        page_number = request.query_params.get(self.page_query_param) or 1
+        if page_number in self.last_page_strings:
+            return paginator.last_counted_page  # the last page known; past the cap, "next" goes on
+        return page_number
+
+    def get_paginated_response(self, data: Any) -> Response:
+        paginator = self.page.paginator
+        return Response(
+            {
+                "count": paginator.count,
+                "count_capped": paginator.capped,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        response = super().get_paginated_response_schema(schema)
+        cap = self.count_cap if self.count_cap is not None else COUNT_CAP
+        response["required"] = ["count", "count_capped", "results"]
+        properties = response["properties"]
+        properties["count"]["description"] = (
+            f"The number of matching rows, counted up to {cap:,}. When `count_capped` is true there are "
+            "more than that: `count` is the number counted, and `next` still leads on."
+        )
+        response["properties"] = {
+            "count": properties["count"],
+            "count_capped": {
+                "type": "boolean",
+                "example": False,
+                "description": "True when more rows match than were counted (`count` is then a lower bound).",
+            },
+            **{k: v for k, v in properties.items() if k != "count"},
+        }
+        return response
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Every error as JSON: ``{"detail": ..., "code": ..., "errors": {field: [...]}}``.
+
+    Domain errors raised by services map to 400/403/409 here and nowhere else.
+    """
+    if isinstance(exc, DomainError):
+        body: dict[str, Any] = {"detail": exc.message, "code": exc.code}
+        if exc.errors:
+            body["errors"] = exc.errors
+        return Response(body, status=exc.status_code)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    data = response.data
+    if isinstance(exc, exceptions.ValidationError):
+        errors = data if isinstance(data, dict) else {"non_field_errors": data}
+        response.data = {"detail": "The data sent is not valid.", "code": "invalid", "errors": errors}
+    elif isinstance(data, dict) and "detail" in data:
+        detail = data["detail"]
+        response.data = {"detail": str(detail), "code": getattr(detail, "code", "error")}
+    return response
+
+
+class HasCapability(permissions.BasePermission):
+    """Allow the request when the user's roles grant ``view.required_capability`` (for reads)
+    and ``view.write_capability`` (for unsafe methods, when set)."""
+
+    message = "Your role does not allow this."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        if not (request.user and request.user.is_authenticated):
+            return False
+        capability: Capability | None = getattr(view, "required_capability", None)
+        if request.method not in permissions.SAFE_METHODS:
+            capability = getattr(view, "write_capability", None) or capability
+        return capability is None or user_can(request.user, capability)
+
+
+class NotFoundView(APIView):
+    """A JSON 404 for any unknown path under /api/ (authentication still applies first)."""
+
+    schema = None
+
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return Response({"detail": "Not found.", "code": "not_found"}, status=status.HTTP_404_NOT_FOUND)
+
+    post = put = patch = delete = get
+
+
+_ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+        "errors": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+    },
+    "required": ["detail"],
+}
+
+
+def add_error_responses(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """drf-spectacular post-processing hook: document the error responses DRF really sends.
+
+    drf-spectacular documents only the success response; every operation can also answer
+    400 (bad input or filter), 401/403 (authentication, role), 404 (unknown id or page) and,
+    for actions, 409 (not allowed in the current status).
+    """
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = _ERROR_SCHEMA
+    ref = {"$ref": "#/components/schemas/Error"}
+    for _path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            codes = ["400", "401", "403", "404"]
+            if method in {"post", "put", "patch", "delete"}:
+                codes.append("409")
+            for code in codes:
+                operation["responses"].setdefault(
+                    code, {"description": "Error", "content": {"application/json": {"schema": ref}}}
+                )
+    return result

@@ -1,0 +1,107 @@
+"""Sign-in throttling (security.md B2): at most 5 attempts per account in 30 minutes and 20 per
+client address in an hour; past either, the password is not even checked.
+
+The rule (``Limit.counted``, ``Limit.wait``) is pure. ``reserve_attempt`` counts an attempt
+*before* the password is checked, inside a transaction holding the counters' rows, so that 50
+parallel guesses at one account get at most 5 password checks; ``record_success`` then clears
+the account's count and gives the address its attempt back (a busy office signing in from one
+address is not throttled by its own successful sign-ins). Counters live in the database
+(``SignInThrottle``), not the cache.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from core.models import SignInThrottle
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["ACCOUNT", "ADDRESS", "Limit", "Refusal", "client_address", "record_success", "reserve_attempt"]
+
+
+@dataclass(frozen=True)
+class Limit:
+    attempts: int
+    window: timedelta
+
+    def counted(self, attempts: int, window_started_at: datetime, now: datetime) -> int:
+        """Attempts that still count at ``now``: none once the window has passed."""
+        return attempts if now - window_started_at < self.window else 0
+
+    def wait(self, window_started_at: datetime, now: datetime) -> timedelta:
+        """How long until the window ends."""
+        return max(window_started_at + self.window - now, timedelta(0))
+
+
+ACCOUNT = Limit(attempts=5, window=timedelta(minutes=30))
+ADDRESS = Limit(attempts=20, window=timedelta(hours=1))
+
+
+@dataclass(frozen=True)
+class Refusal:
+    wait: timedelta
+
+    @property
+    def message(self) -> str:
+        minutes = max(1, -(-int(self.wait.total_seconds()) // 60))
+        unit = "minute" if minutes == 1 else "minutes"
+        return f"Too many attempts to sign in. Wait {minutes} {unit} and try again"
+
+
+def client_address(request: Any) -> str:
+    """The client's address: behind the TLS proxy, the last X-Forwarded-For entry (the one the
+    proxy appended; earlier entries are whatever the client sent); else REMOTE_ADDR."""
+    if getattr(settings, "BEHIND_TLS_PROXY", False):
+        forwarded = str(request.META.get("HTTP_X_FORWARDED_FOR", ""))
+        if forwarded.strip():
+            return forwarded.split(",")[-1].strip()[:100]
+    return str(request.META.get("REMOTE_ADDR", ""))[:100]
+
+
+def _keys(username: str, address: str) -> list[tuple[str, Limit]]:
+    keys = [(f"account:{username.strip().casefold()}"[:200], ACCOUNT)]
+    if address:
+        keys.append((f"address:{address}", ADDRESS))
+    return sorted(keys, key=lambda pair: pair[0])  # one lock order for everybody
+
+
+def reserve_attempt(*, username: str, address: str, now: datetime | None = None) -> Refusal | None:
+    """Count one sign-in attempt; ``None`` if the password may be checked, else a refusal."""
+    now = now or timezone.now()
+    refusal: Refusal | None = None
+    with transaction.atomic():
+        for key, limit in _keys(username, address):
+            row, _ = SignInThrottle.objects.select_for_update().get_or_create(
+                key=key, defaults={"window_started_at": now, "attempts": 0}
+            )
+            if limit.counted(row.attempts, row.window_started_at, now) >= limit.attempts:
+                wait = limit.wait(row.window_started_at, now)
+                refusal = Refusal(wait) if refusal is None or wait > refusal.wait else refusal
+                row.attempts += 1  # still counted: the record shows the guessing went on
+            elif now - row.window_started_at >= limit.window:
+                row.window_started_at, row.attempts = now, 1
+            else:
+                row.attempts += 1
+            row.save(update_fields=["window_started_at", "attempts"])
+    if refusal is not None:
+        logger.warning("authn_login_throttled address=%s", address or "-")
+    return refusal
+
+
+def record_success(*, username: str, address: str) -> None:
+    """A correct sign-in: the account starts again; the address gets its attempt back."""
+    for key, _limit in _keys(username, address):
+        rows = SignInThrottle.objects.filter(key=key)
+        if key.startswith("account:"):
+            rows.update(attempts=0)
+        else:
+            rows.filter(attempts__gt=0).update(attempts=F("attempts") - 1)

@@ -1,0 +1,50 @@
+"""The base every app's API viewset shares (kept apart from ``core.api``, which DRF
+imports while it loads its settings: ``rest_framework.viewsets`` cannot be imported there)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from rest_framework import exceptions, serializers, viewsets
+
+from core.api import MAX_ID
+
+
+def flatten_errors(errors: Any, prefix: str = "") -> dict[str, list[Any]]:
+    """DRF's nested error structure as ``{"child.forename": [...], "options.0.establishment_id":
+    [...]}``, so every 400 has the one documented shape: field name → list of messages."""
+    if isinstance(errors, Mapping):
+        flat: dict[str, list[Any]] = {}
+        for key, value in errors.items():
+            flat.update(flatten_errors(value, f"{prefix}.{key}" if prefix else str(key)))
+        return flat
+    if isinstance(errors, list) and any(isinstance(item, Mapping | list) for item in errors):
+        flat = {}
+        for index, item in enumerate(errors):
+            flat.update(flatten_errors(item, f"{prefix}.{index}"))
+        return flat
+    return {prefix or "non_field_errors": list(errors) if isinstance(errors, list) else [errors]}
+
+
+class ServiceViewSet(viewsets.GenericViewSet):
+    """What every app's API base shares: body validation with the flat error shape, and objects
+    found by a positive integer id alone (anything else is simply not found, never a database
+    error; filters are for lists)."""
+
+    def validated(self, serializer_class: type[serializers.Serializer[Any]]) -> dict[str, Any]:
+        """Shape-check the request body; a 400 names every field at fault."""
+        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
+        if not serializer.is_valid():
+            raise exceptions.ValidationError(flatten_errors(serializer.errors))
+        return dict(serializer.validated_data)
+
+    def get_object(self) -> Any:
+        value = str(self.kwargs[self.lookup_field])
+        if not (value.isascii() and value.isdigit()) or int(value) > MAX_ID:
+            raise Http404
+        obj = get_object_or_404(self.get_queryset(), pk=int(value))
+        self.check_object_permissions(self.request, obj)
+        return obj

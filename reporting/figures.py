@@ -1,0 +1,211 @@
+"""Reading the stored snapshots: the figures the API and the pages show, defined once.
+
+Everything here reads ``MonthlyMetric``/``AnnualMetric``/``BacklogSnapshot`` rows (a fixed
+number of queries, whatever the number of requests) and derives rates from their counts.
+A month with no snapshot is left out of the API's list and shown as a gap on the page: the
+figures are never computed on demand, so the page is equally fast at any data size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from core.db_router import reporting_reads
+from core.models import NeedType
+from reporting import sources as roof_sources
+from reporting.models import AnnualMetric, BacklogSnapshot, MonthlyMetric
+from reporting.services import months_between
+from requests_app.models import AdviserType, RequestSource
+from requests_app.reports import AGE_BANDS, BACKLOG_AGE_BANDS, percent
+from requests_app.workflow import Status
+
+# The monthly API's contract (design.md §5): these names never change.
+MONTHLY_COUNTS: tuple[str, ...] = (
+    "requests_received",
+    "requests_from_parents",
+    "decisions_to_assess",
+    "decisions_not_to_assess",
+    "decisions_within_6_weeks",
+    "plans_issued",
+    "plans_issued_within_20_weeks",
+    "plans_issued_excluding_exceptions",
+    "plans_issued_within_20_weeks_excluding_exceptions",
+    "not_issue_decisions",
+    "not_issue_decisions_within_16_weeks",
+    # Beyond the contract: all decisions whether to assess (to + not), the 6-week denominator.
+    "decisions_made",
+)
+ANNUAL_COUNTS: tuple[str, ...] = (
+    "requests_received",
+    "requests_decided_to_assess",
+    "requests_decided_not_to_assess",
+    "requests_decision_not_made",
+    "requests_withdrawn",
+    "requests_decided_within_6_weeks",
+    "plans_issued",
+    "plans_issued_within_20_weeks",
+    "plans_issued_excluding_exceptions",
+    "plans_issued_within_20_weeks_excluding_exceptions",
+    "not_issue_decisions",
+    "not_issue_decisions_within_16_weeks",
+)
+ROLLING_MONTHS = 12
+# Open statuses in the order a request moves through them.
+OPEN_STAGES: list[str] = [status.value for status in Status if status.is_open]
+
+# Plain-English definitions shown beside the figures (and in the API schema).
+DEFINITIONS: dict[str, str] = {
+    "refusal_rate": (
+        "Decision basis (the council's monthly measure): decisions not to assess dated in the month ÷ "
+        "all decisions whether to assess dated in the month × 100. Withdrawals are not decisions."
+    ),
+    "refusal_rate_rolling_12_months": (
+        "The same, over the 12 months ending with the month; shown only when all 12 months are stored."
+    ),
+    "refusal_rate_dfe": (
+        "DfE basis (requests.csv): requests received in the year that were refused ÷ all requests received "
+        "in the year × 100, by each request's outcome now."
+    ),
+    "decisions_within_6_weeks": "Decisions dated in the month made no more than 42 days after the request (reg 5).",
+    "plans_issued_within_20_weeks": "Final plans issued in the month no more than 20 weeks after the request (reg 13).",
+    "excluding_exceptions": (
+        "Excluding exceptions: plans where an exception applied (week20) are left out of both counts."
+    ),
+    "not_issue_decisions_within_16_weeks": (
+        "Decisions not to issue a plan made within 16 weeks of the request (reg 10)."
+    ),
+}
+DEFINITION_TITLES: dict[str, str] = {
+    "refusal_rate": "Refusal rate (decision basis)",
+    "refusal_rate_rolling_12_months": "Refusal rate, rolling 12 months",
+    "refusal_rate_dfe": "Refusal rate (DfE basis)",
+    "decisions_within_6_weeks": "Decisions within 6 weeks",
+    "plans_issued_within_20_weeks": "Plans within 20 weeks",
+    "excluding_exceptions": "Excluding exceptions",
+    "not_issue_decisions_within_16_weeks": "Decisions not to issue within 16 weeks",
+}
+
+
+def refusal_rate(data: dict[str, Any]) -> float | None:
+    """Decision basis: not ÷ (to + not) × 100, one decimal; None when no decisions."""
+    refused = data.get("decisions_not_to_assess", 0)
+    return percent(refused, refused + data.get("decisions_to_assess", 0))
+
+
+def month_label(month: date) -> str:
+    return f"{month:%B %Y}"
+
+
+def add_months(month: date, count: int) -> date:
+    index = month.year * 12 + month.month - 1 + count
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _breakdown(data: dict[str, Any], prefix: str, keys: list[str]) -> dict[str, int]:
+    return {key: data.get(f"{prefix}.{key}", 0) for key in keys}
+
+
+def monthly_figures(month: date, data: dict[str, Any], *, rolling: float | None, computed_at: Any) -> dict[str, Any]:
+    figures: dict[str, Any] = {"month": f"{month:%Y-%m}"}
+    figures.update({name: data.get(name, 0) for name in MONTHLY_COUNTS})
+    figures["refusal_rate"] = refusal_rate(data)
+    figures["refusal_rate_rolling_12_months"] = rolling
+    figures["requests_by_source"] = _breakdown(data, "requests_received.source", RequestSource.values)
+    figures["requests_by_primary_need"] = _breakdown(data, "requests_received.need", NeedType.values)
+    figures["requests_by_age_band"] = _breakdown(data, "requests_received.age", list(AGE_BANDS))
+    figures["advice_returned"] = {
+        adviser: {
+            "returned": data.get(f"advice_returned.{adviser}", 0),
+            "within_6_weeks": data.get(f"advice_returned_within_6_weeks.{adviser}", 0),
+        }
+        for adviser in AdviserType.values
+    }
+    # Beyond the contract: the panel and placement fields (None on a district's row).
+    figures.update(roof_sources.monthly_extras(data))
+    figures["computed_at"] = computed_at
+    return figures
+
+
+@dataclass
+class MonthlySeries:
+    """Every month in a range with its figures, or None where no snapshot is stored."""
+
+    months: list[date]
+    figures: list[dict[str, Any] | None]
+
+    @property
+    def present(self) -> list[dict[str, Any]]:
+        return [f for f in self.figures if f is not None]
+
+
+def monthly_series(*, from_month: date, to_month: date, district_id: int | None) -> MonthlySeries:
+    """One query: the range's snapshots plus the 11 months before (for the rolling rate)."""
+    months = months_between(from_month, to_month)
+    with reporting_reads():  # evaluated here: a queryset picks its database when it runs
+        rows = list(
+            MonthlyMetric.objects.filter(
+                district_id=district_id, month__gte=add_months(from_month, 1 - ROLLING_MONTHS), month__lte=to_month
+            ).only("month", "data", "computed_at")
+        )
+    stored = {row.month: row for row in rows}
+    figures: list[dict[str, Any] | None] = []
+    for month in months:
+        row = stored.get(month)
+        if row is None:
+            figures.append(None)
+            continue
+        window = [stored.get(add_months(month, -i)) for i in range(ROLLING_MONTHS)]
+        rolling = None
+        if all(window):
+            refused = sum(r.data.get("decisions_not_to_assess", 0) for r in window if r)
+            agreed = sum(r.data.get("decisions_to_assess", 0) for r in window if r)
+            rolling = percent(refused, refused + agreed)
+        figures.append(monthly_figures(month, row.data, rolling=rolling, computed_at=row.computed_at))
+    return MonthlySeries(months=months, figures=figures)
+
+
+def annual_figures_for(years: list[int], *, district_id: int | None) -> dict[int, dict[str, Any]]:
+    """One query: the stored annual figures of ``years`` (missing years are absent)."""
+    result: dict[int, dict[str, Any]] = {}
+    with reporting_reads():
+        rows = list(AnnualMetric.objects.filter(district_id=district_id, year__in=years))
+    for row in rows:
+        figures: dict[str, Any] = {"year": row.year}
+        figures.update({name: row.data.get(name, 0) for name in ANNUAL_COUNTS})
+        figures["refusal_rate_dfe"] = percent(figures["requests_decided_not_to_assess"], figures["requests_received"])
+        figures["pc_plans_issued_within_20_weeks"] = percent(
+            figures["plans_issued_within_20_weeks"], figures["plans_issued"]
+        )
+        figures["pc_plans_issued_within_20_weeks_excluding_exceptions"] = percent(
+            figures["plans_issued_within_20_weeks_excluding_exceptions"], figures["plans_issued_excluding_exceptions"]
+        )
+        figures["computed_at"] = row.computed_at
+        result[row.year] = figures
+    return result
+
+
+def backlog_figures(snapshot: BacklogSnapshot, *, district_id: int | None) -> dict[str, Any] | None:
+    """A backlog snapshot for all districts or one (None if the district was not in it)."""
+    data = snapshot.data if district_id is None else snapshot.data.get("districts", {}).get(str(district_id))
+    if data is None:
+        return None
+    return {
+        "date": snapshot.on.isoformat(),
+        "open_requests": data.get("open_requests", 0),
+        "open_by_stage": _breakdown(data, "open_requests.stage", OPEN_STAGES),
+        "open_by_age_band": _breakdown(data, "open_requests.age", list(BACKLOG_AGE_BANDS)),
+        "decisions_overdue": data.get("decisions_overdue", 0),
+        "advice_outstanding": data.get("advice_outstanding", 0),
+        "advice_overdue": data.get("advice_overdue", 0),
+        "advice_by_adviser_type": {
+            adviser: {
+                "outstanding": data.get(f"advice_outstanding.{adviser}", 0),
+                "overdue": data.get(f"advice_overdue.{adviser}", 0),
+            }
+            for adviser in AdviserType.values
+        },
+        "oldest_open_case": data.get("oldest_open_case"),
+        "computed_at": snapshot.computed_at,
+    }

@@ -1,0 +1,48 @@
+"""Thin Celery tasks for the dashboard snapshots (routed to the "reports" queue by name).
+
+They take ISO dates (JSON-safe, no personal data), call one service and return a summary of
+counts and dates. Each is safe to run twice: the services replace each row in place.
+A database hiccup is retried with backoff; a hard time limit stops a runaway backfill.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from celery import shared_task
+from django.db import DatabaseError
+from django.utils import timezone
+
+from reporting import services
+
+_RETRY = {"autoretry_for": (DatabaseError,), "retry_backoff": True, "max_retries": 3}
+
+
+@shared_task(name="reports.monthly_metrics", soft_time_limit=10 * 60, time_limit=12 * 60, **_RETRY)
+def monthly_metrics(month: str | None = None) -> dict[str, Any]:
+    """Store one month's figures and its year's annual figures. ``month`` is "YYYY-MM" or
+    "YYYY-MM-DD"; by default the month just ended (beat runs this on the 1st)."""
+    if month:
+        start = date.fromisoformat(month if len(month) > 7 else f"{month}-01")
+    else:
+        start = services.previous_month(timezone.localdate())
+    result = services.metrics_compute_range(from_month=start, to_month=start)
+    return {"month": f"{start:%Y-%m}", "years": result.years, "rows": result.rows}
+
+
+@shared_task(name="reports.backlog_snapshot", soft_time_limit=5 * 60, time_limit=6 * 60, **_RETRY)
+def backlog_snapshot(on: str | None = None) -> dict[str, Any]:
+    """Store the backlog for ``on`` ("YYYY-MM-DD"); by default today (beat runs it nightly)."""
+    day = date.fromisoformat(on) if on else timezone.localdate()
+    snapshot = services.backlog_snapshot_take(on=day)
+    return {"on": day.isoformat(), "open_requests": snapshot.data.get("open_requests", 0)}
+
+
+@shared_task(name="reports.compute_range", soft_time_limit=25 * 60, time_limit=30 * 60, **_RETRY)
+def compute_range(from_month: str, to_month: str) -> dict[str, Any]:
+    """Recompute the months from ``from_month`` to ``to_month`` ("YYYY-MM") and their years."""
+    result = services.metrics_compute_range(
+        from_month=date.fromisoformat(f"{from_month[:7]}-01"), to_month=date.fromisoformat(f"{to_month[:7]}-01")
+    )
+    return {"months": len(result.months), "years": result.years, "rows": result.rows}

@@ -1,8 +1,0 @@
-from django.apps import AppConfig
-
-
-class DashboardConfig(AppConfig):
-    name = "senportal.dashboard"
-    label = "dashboard"
-    verbose_name = "Dashboard"
-    default_auto_field = "django.db.models.BigAutoField"
