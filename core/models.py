@@ -36,7 +36,7 @@ class District(models.Model):
 
 
 class EstablishmentType(models.TextChoices):
-    """Establishment groups as SEN2 publishes them (domain.md §2.2)."""
+    """Establishment groups as SEN2 publishes them (docs/domain.md §2.2)."""
 
     MAINSTREAM_MAINTAINED = "mainstream_maintained", "Mainstream school – LA maintained"
     MAINSTREAM_ACADEMY = "mainstream_academy", "Mainstream school – academy or free school"
@@ -156,7 +156,7 @@ class SignInThrottle(models.Model):
     """Sign-in attempts counted per account and per client address (core.signin).
 
     Kept in the database, not the cache, so a Redis outage does not switch the limit off, and
-    locked row by row so parallel attempts cannot race past it (security.md B2)."""
+    locked row by row so parallel attempts cannot race past it (docs/architecture.md §8.3)."""
 
     key = models.CharField(max_length=200, unique=True)  # "account:<username>" or "address:<ip>"
     window_started_at = models.DateTimeField()

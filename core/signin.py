@@ -1,4 +1,4 @@
-"""Sign-in throttling (security.md B2): at most 5 attempts per account in 30 minutes and 20 per
+"""Sign-in throttling (docs/architecture.md §8.3): at most 5 attempts per account in 30 minutes and 20 per
 client address in an hour; past either, the password is not even checked.
 
 The rule (``Limit.counted``, ``Limit.wait``) is pure. ``reserve_attempt`` counts an attempt

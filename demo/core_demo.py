@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group, User
 from core.models import District, Establishment, EstablishmentType, Phase, StaffProfile
 from core.roles import Role
 
-# Kent's 12 districts (design.md §3).
+# Kent's 12 districts (docs/architecture.md §3).
 KENT_DISTRICTS = [
     "Ashford",
     "Canterbury",

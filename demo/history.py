@@ -5,14 +5,14 @@ requests are synthetic (names from ``demo.requests_demo``'s lists); their *numbe
 Computed through the dashboard's own definitions (``requests_app.reports``), the history
 reproduces:
 
-- per calendar year (DfE basis, domain.md §3.4/§4.2): requests received, the refusal rate
+- per calendar year (DfE basis, docs/domain.md §3.4/§4.2): requests received, the refusal rate
   (refused ÷ all received) and the share of plans issued within 20 weeks, including and
   excluding exceptions, for every year Kent has published (activity years 2016-2024);
-- the council's 2018 deck (context/kent-2018-deck.txt, domain.md §4.3), on the DECISION basis
+- the council's 2018 deck (docs/domain.md §4.3), on the DECISION basis
   (refusals ÷ all decisions whether to assess dated in the month): about 19% through 2017,
   35% in August 2018 with 170 assessments agreed that month, requests up about 81% in 18 months,
   and 75% of requests from parents;
-- needs, ages at request and sex as domain.md §4.5.
+- needs, ages at request and sex as docs/domain.md §4.5.
 
 **The story the numbers tell** (and the model that produces it): requests doubled in 2017
 (1,634 → 3,251). Refusals were few (11% of 2017's requests), but the service could not keep up:
@@ -22,7 +22,7 @@ were issued within 20 weeks. In 2018 the council tightened the gate (37% of 2018
 refused, rising through the year: 35% of August's decisions). Later years follow the published
 figures: 2023's low point (18% within 20 weeks), 2024's 55% refusal rate.
 
-**"Up 81% in 18 months"** (domain.md §4.3 says the deck's figure fits the calendar-year data
+**"Up 81% in 18 months"** (docs/domain.md §4.3 says the deck's figure fits the calendar-year data
 without defining the comparison). Read here as the monthly request rate over the six months
 ending August 2018 (March-August 2018) against the six months ending February 2017
 (September 2016-February 2017), the window 18 months earlier: ``GROWTH_WINDOWS``.
@@ -123,11 +123,11 @@ class YearTarget:
     published: bool
 
 
-# Kent, LA 886 (domain.md §4.2; activity year = the calendar year before the January caseload).
+# Kent, LA 886 (docs/domain.md §4.2; activity year = the calendar year before the January caseload).
 # Published columns: requests, refusal %, within 20 weeks incl./excl. exceptions, not issued %.
 # Not published, chosen:
 # - decided within 6 weeks: Kent's was poor in 2017-2019 (the EP service's 6-week rate fell
-#   to 2% by 2018/19, domain.md §4.2) and published only for 2023 (69%) and 2024 (90.8%); the
+#   to 2% by 2018/19, docs/domain.md §4.2) and published only for 2023 (69%) and 2024 (90.8%); the
 #   earlier years are a smooth guess (55% in 2016, 25-35% in 2017-2018, recovering after).
 # - exception share: enough to separate 2016's 74.3% (incl.) from 85.8% (excl.); 6% otherwise.
 # Extrapolated (no published figures; marked published=False):
@@ -161,7 +161,7 @@ def target_for(year: int) -> YearTarget:
     return TARGETS[min(max(year, min(TARGETS)), LAST_TARGET_YEAR)]
 
 
-# The 2018 deck (context/kent-2018-deck.txt), decision basis.
+# The 2018 deck (docs/domain.md §4.3), decision basis.
 DECK_MONTH = date(2018, 8, 1)
 DECK_AGREED = 170  # "the lowest number of Statutory Assessments were agreed ... (170)"
 DECK_REFUSAL_PC = 35.0  # "... to 35% in August 2018"
@@ -224,7 +224,7 @@ FAST_SHARE = 0.55
 # Refusals are quicker to make: their late tail is this share of an assessment's.
 REFUSAL_LATE_FACTOR = 0.35
 # Plans issued more than a year after the request, among the late ones (Kent 2024: 14% of all
-# plans, domain.md §4.5); more in the backlog years.
+# plans, docs/domain.md §4.5); more in the backlog years.
 OVER_A_YEAR: dict[int, float] = {2016: 0.05, 2017: 0.08, 2018: 0.2, 2019: 0.25, 2020: 0.2, 2023: 0.25, 2024: 0.2}
 # Districts: rough shares of Kent's 0-19 population.
 DISTRICT_WEIGHTS: dict[str, float] = {

@@ -66,7 +66,7 @@ PROVIDER_URN_BASE = 880_000
 # Rows per COPY statement.
 FLUSH_ROWS = 50_000
 
-# --- Shares (domain.md: about a quarter refused, most assessments end in a plan) ---------------
+# --- Shares (docs/domain.md §4.2: about a quarter refused, most assessments end in a plan) ---------------
 
 SOURCE_WEIGHTS = {"parent": 75, "school": 17, "young_person": 3, "other": 5}
 SEX_WEIGHTS = {"M": 70, "F": 29, "U": 1}

@@ -14,7 +14,7 @@ of periods, totals within the panel's ceiling, deductions from the clause and th
 
 The distribution is skewed as councils find it: a handful of providers take dozens of the
 council's pupils each; most take a few. Independent special places average £49k-£62k a year
-(domain.md §4.6), residential places more; therapies, 1:1 support and transport are extra lines.
+(docs/domain.md §4.6), residential places more; therapies, 1:1 support and transport are extra lines.
 
 Idempotent: when any ``IPADEMO-`` request exists nothing is added. Deterministic for a given
 seed and day.

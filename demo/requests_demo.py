@@ -72,7 +72,7 @@ OPEN_BY_STAGE: dict[workflow.Status, int] = {
     S.DRAFT_ISSUED: 40,
 }
 # Closed requests from the last two years (Kent's mix: many refusals, most assessments end in a
-# plan; domain.md §4.2).
+# plan; docs/domain.md §4.2).
 CLOSED_BY_OUTCOME: dict[workflow.Status, int] = {
     S.REFUSED: 90,
     S.PLAN_ISSUED: 110,
@@ -134,7 +134,7 @@ SURNAMES = _words(
 )
 PARENT_RELATIONSHIPS = (("Mother", 55), ("Father", 30), ("Carer", 8), ("Special guardian", 4), ("Foster carer", 3))
 
-# Primary need: Kent, all plans, January 2025 (domain.md §4.5), with a little DS and OTH.
+# Primary need: Kent, all plans, January 2025 (docs/domain.md §4.5), with a little DS and OTH.
 NEED_WEIGHTS: dict[str, float] = {
     NeedType.ASD: 46.2,
     NeedType.SEMH: 18.6,
@@ -150,7 +150,7 @@ NEED_WEIGHTS: dict[str, float] = {
     NeedType.DS: 0.4,
     NeedType.OTH: 0.3,
 }
-# Age at request: England's new plans by age, 2024 (domain.md §4.5); peaks at school entry and
+# Age at request: England's new plans by age, 2024 (docs/domain.md §4.5); peaks at school entry and
 # the move to secondary school.
 AGE_WEIGHTS: dict[int, float] = {
     2: 203,
@@ -172,7 +172,7 @@ AGE_WEIGHTS: dict[int, float] = {
     18: 900,
     19: 300,
 }
-# 64% of 2024 requests were for boys (domain.md §4.5).
+# 64% of 2024 requests were for boys (docs/domain.md §4.5).
 SEX_WEIGHTS = {"M": 64.0, "F": 35.5, "U": 0.5}
 # About three in four requests come from parents.
 SOURCE_WEIGHTS = {
@@ -206,7 +206,7 @@ ADDRESSEES: dict[str, str] = {
     AdviserType.EDUCATION_SETTING: "Head teacher and SENCo of the current setting",
     AdviserType.PARENT_OR_YOUNG_PERSON: "Parent or young person's views (section A)",
 }
-# (share of requests asking, shortest, longest): the EP service is the long pole (domain.md §4.2).
+# (share of requests asking, shortest, longest): the EP service is the long pole (docs/domain.md §4.2).
 ADVICE_TIMING: dict[str, tuple[float, int, int]] = {
     AdviserType.EDUCATIONAL_PSYCHOLOGY: (1.0, 25, 110),
     AdviserType.HEALTH: (0.95, 18, 60),
@@ -353,7 +353,7 @@ def _places() -> _Places:
     return _Places(districts=districts, schools=schools, by_type=by_type)
 
 
-# Placement named in section I, by Kent's mix (domain.md §4.2: 36% mainstream, 39% special).
+# Placement named in section I, by Kent's mix (docs/domain.md §4.2: 36% mainstream, 39% special).
 PLACEMENT_WEIGHTS: dict[str, float] = {
     PlacementType.MAINSTREAM: 36,
     PlacementType.RESOURCED_PROVISION: 6,

@@ -47,7 +47,7 @@ NATURE_CHOICES = _choices(W.DeclarationNature, W.DECLARATION_NATURE_LABELS)
 OUTCOME_CHOICES = _choices(W.DecisionOutcome, W.DECISION_OUTCOME_LABELS)
 ANSWER_CHOICES = _choices(W.TestAnswer, W.TEST_ANSWER_LABELS)
 APPROVALS = sorted(o.value for o in W.APPROVALS)
-# Once the papers are out, members read the pack (design.md §1).
+# Once the papers are out, members read the pack (docs/architecture.md §1).
 CIRCULATED = [W.MeetingStatus.PAPERS_CIRCULATED, W.MeetingStatus.HELD, W.MeetingStatus.MINUTES_APPROVED]
 
 

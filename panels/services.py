@@ -963,7 +963,7 @@ def pack_for(*, meeting: PanelMeeting | int, user: Any, today: date | None = Non
     """The agenda pack ``user`` may read, as plain data, and one access-log row per child shown.
 
     Head teachers (external members) see only the minimised identity: initials, age, district
-    and primary need, never the name, date of birth or UPN (design.md §1). Others see the
+    and primary need, never the name, date of birth or UPN (docs/architecture.md §1). Others see the
     child's name too. A member recused from an item sees that it is on the agenda and why they
     are recused, not its papers. Each item lists its declarations and recusals.
     """

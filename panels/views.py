@@ -6,7 +6,7 @@ one service in ``panels.services`` and render. Domain errors from the services g
 form as a GOV.UK error summary; a button-only action (circulate, mark held, approve) shows the
 service's message in a banner on the page it came from.
 
-Head teachers on the panel are external (design.md §1): every page they can open shows a child
+Head teachers on the panel are external (docs/architecture.md §1): every page they can open shows a child
 by initials, age, district and need only. The pack comes from ``services.pack_for``, which
 minimises for them; the meeting page shows initials to everyone.
 """
@@ -574,7 +574,7 @@ def minutes(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _minutes_text(request: HttpRequest, meeting: PanelMeeting, record: PanelMinutes) -> HttpResponse:
     """The minutes as a plain-text file. They name children by initials only; the export is
-    still logged against each child on the agenda (style.md item 15)."""
+    still logged against each child on the agenda (docs/style.md item 15)."""
     child_ids = list(
         AgendaItem.objects.filter(meeting=meeting).values_list("referral__request__child_id", flat=True).distinct()
     )

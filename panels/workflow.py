@@ -1,11 +1,11 @@
 """The central placement panel's rules, as data: meetings, referrals, quorum, recusal.
 
-Pure Python (no Django import), so every rule here is tested without a database (style.md
+Pure Python (no Django import), so every rule here is tested without a database (docs/style.md
 item 1). ``panels/services.py`` consults this module before it changes anything; the models
 build their choices from the enums below.
 
 The panel scrutinises every request for an independent or non-maintained special school
-(INMSS) place and other high-cost funding requests (domain.md §2.3, §6.1 step 6), applying the
+(INMSS) place and other high-cost funding requests (docs/domain.md §2.3, §6.1 step 6), applying the
 s.39(4) tests: suitable for the child's age, ability, aptitude and SEN; compatible with the
 efficient education of others; compatible with the efficient use of resources.
 
@@ -125,7 +125,7 @@ class ReferralAction(enum.StrEnum):
 
 
 class ReferralKind(enum.StrEnum):
-    """What the panel is asked to fund (domain.md §2.2: INMSS, and other high-cost requests)."""
+    """What the panel is asked to fund (docs/domain.md §2.2: INMSS, and other high-cost requests)."""
 
     INDEPENDENT_SPECIAL = "independent_special"
     NON_MAINTAINED_SPECIAL = "non_maintained_special"
@@ -188,7 +188,7 @@ MEMBER_TYPE_LABELS: dict[MemberType, str] = {
     MemberType.FINANCE: "Finance officer",
     MemberType.HEAD_TEACHER: "Special school head teacher",
 }
-# Quorum: one of each of these, present and not recused (design.md §3).
+# Quorum: one of each of these, present and not recused (docs/domain.md §2.4).
 REQUIRED_MEMBER_TYPES: tuple[MemberType, ...] = (MemberType.SEN, MemberType.EP, MemberType.FINANCE)
 _QUORUM_MISSING: dict[MemberType, str] = {
     MemberType.SEN: "No SEN member present and not recused",
@@ -498,7 +498,7 @@ class ChildFacts:
 
 
 def minimised_child(child: ChildFacts, today: date) -> dict[str, Any]:
-    """What a head teacher on the panel may know of the child (design.md §1): initials, age,
+    """What a head teacher on the panel may know of the child (docs/architecture.md §1): initials, age,
     district and primary need. Never the name, date of birth or UPN."""
     return {
         "initials": f"{child.forename[:1]}{child.surname[:1]}".upper(),

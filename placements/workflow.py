@@ -1,10 +1,10 @@
 """Independent placements' rules, as data: contract statuses, the money arithmetic, deductions.
 
-Pure Python (no Django import), so every rule here is tested without a database (style.md
+Pure Python (no Django import), so every rule here is tested without a database (docs/style.md
 item 1). ``placements/services.py`` consults this module before it changes anything; the
 models build their choices from the enums below.
 
-A council buys an independent or non-maintained special school place (INMSS, domain.md §2.2)
+A council buys an independent or non-maintained special school place (INMSS, docs/domain.md §2.2)
 under the national contract plus a per-child Individual Placement Agreement (IPA) that sets the
 fees. The IPA follows a panel approval with an agreed annual cost ceiling:
 

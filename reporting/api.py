@@ -140,7 +140,7 @@ class MonthlyMetricSerializer(serializers.Serializer[Any]):
         child=serializers.IntegerField(), help_text="Requests received by age on the day received"
     )
     advice_returned = serializers.DictField(child=AdviceReturnedSerializer(), help_text="By adviser type")
-    # Extra fields: the panel's and independent placements' figures (design §5). Council-wide
+    # Extra fields: the panel's and independent placements' figures (docs/domain.md §5). Council-wide
     # only: null on a district's row, and on a month stored before these figures existed.
     panel_referrals_received = _extra_count(PANEL_DEFS["panel_referrals_received"])
     panel_decided = _extra_count(PANEL_DEFS["panel_decided"])
@@ -247,7 +247,7 @@ class MonthlyMetricsView(_MetricsView):
         summary="Monthly figures",
         description=(
             "Stored monthly figures for each month from `from` to `to` (at most 240). Months with no "
-            "snapshot are left out. Counts per design §5; `refusal_rate` is the only request rate. The "
+            "snapshot are left out. Counts per docs/domain.md §5; `refusal_rate` is the only request rate. The "
             "`panel_…` and `placements_…` fields are council-wide: null for a district, and null for a month "
             "stored before they existed (recompute the month to fill them)."
         ),

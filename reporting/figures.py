@@ -21,7 +21,7 @@ from requests_app.models import AdviserType, RequestSource
 from requests_app.reports import AGE_BANDS, BACKLOG_AGE_BANDS, percent
 from requests_app.workflow import Status
 
-# The monthly API's contract (design.md §5): these names never change.
+# The monthly API's contract (docs/domain.md §5): these names never change.
 MONTHLY_COUNTS: tuple[str, ...] = (
     "requests_received",
     "requests_from_parents",

@@ -30,7 +30,7 @@ def _unique_per_scope(period_field: str, prefix: str) -> list[models.UniqueConst
 
 
 class MonthlyMetric(models.Model):
-    """A calendar month's figures (design.md §5), for all districts or one."""
+    """A calendar month's figures (docs/domain.md §5), for all districts or one."""
 
     month = models.DateField(help_text="The first day of the month")
     district = models.ForeignKey(

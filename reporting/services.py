@@ -294,7 +294,7 @@ class RangeResult:
 
 def metrics_compute_range(*, from_month: date, to_month: date) -> RangeResult:
     """Recompute every month from ``from_month`` to ``to_month`` (inclusive), then the annual
-    figures of every calendar year the range touches (design.md §5): a corrected month
+    figures of every calendar year the range touches (docs/domain.md §5): a corrected month
     changes its year's totals too.
 
     The request figures of each ``WRITE_BATCH`` months are read in a handful of grouped

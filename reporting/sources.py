@@ -1,4 +1,4 @@
-"""Panel and placement figures as the dashboard composes them (design.md §5, ADR 0005).
+"""Panel and placement figures as the dashboard composes them (docs/domain.md §5, ADR 0005).
 
 The apps define the figures (``panels.reports.panel_figures``/``cases_for``,
 ``placements.reports.placement_figures``/``purchasing_power``/``contracts_for``); this module

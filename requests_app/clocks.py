@@ -1,9 +1,9 @@
 """Statutory clocks for EHC needs assessment requests (SEND Regulations 2014).
 
 Pure date arithmetic with no Django import, so the rules can be tested without a database and
-reused by services, querysets, reports and the SEN2 export alike (style.md items 1 and 6).
+reused by services, querysets, reports and the SEN2 export alike (docs/style.md items 1 and 6).
 
-Every period is a calendar period counted from the start event (design.md section 4): the due
+Every period is a calendar period counted from the start event (docs/domain.md §1.9): the due
 date is ``start + period`` and work is "within" the limit when done on or before the due date.
 Only ``datetime.date`` is used, so British Summer Time changes cannot shift a deadline.
 

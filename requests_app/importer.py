@@ -359,7 +359,7 @@ def _read_row(reader: _RowReader, *, districts: Mapping[str, int], today: date) 
         reader.error("week20_exception", f"'{week20}' is not valid; use 0 or 1")
     draft_issued_on = reader.date("draft_issued_on", today=today)
 
-    # What each outcome allows (SEN2 guide, domain.md §3.3).
+    # What each outcome allows (SEN2 guide, docs/domain.md §3.3).
     decided = request_outcome in ("Y", "N", "W")
     reader.needed_when("request_outcome_on", request_outcome_on, decided, f"when request_outcome is {request_outcome}")
     reader.only_when("request_outcome_on", request_outcome_on, request_outcome != "A", "when request_outcome is A")

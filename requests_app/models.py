@@ -50,7 +50,7 @@ class Sex(models.TextChoices):
 
 
 class Sen2Outcome(models.TextChoices):
-    """SEN2 ``requestoutcome`` / ``assessmentoutcome`` codes (domain.md §3.3)."""
+    """SEN2 ``requestoutcome`` / ``assessmentoutcome`` codes (docs/domain.md §3.3)."""
 
     YES = "Y", "Yes"
     NO = "N", "No"
@@ -68,7 +68,7 @@ class RequestSource(models.TextChoices):
 
 
 class PlacementType(models.TextChoices):
-    """The kind of placement named in section I of the final plan (domain.md §2.2)."""
+    """The kind of placement named in section I of the final plan (docs/domain.md §2.2)."""
 
     MAINSTREAM = "mainstream", "Mainstream school"
     RESOURCED_PROVISION = "resourced_provision", "Resourced provision or SEN unit"
@@ -255,7 +255,7 @@ class AssessmentRequest(models.Model):
     week20 = models.BooleanField("20-week exception applies", default=False)
     next_deadline_on = models.DateField(null=True, blank=True)
 
-    # SEN2 outcomes (domain.md §3.3).
+    # SEN2 outcomes (docs/domain.md §3.3).
     request_outcome = models.CharField(max_length=1, choices=Sen2Outcome.choices, default=Sen2Outcome.UNDECIDED)
     request_outcome_on = models.DateField(null=True, blank=True)
     assessment_outcome = models.CharField(max_length=1, choices=Sen2Outcome.choices, blank=True)

@@ -3,8 +3,8 @@
 Each figure is defined once, as a ``Q`` over one model (requests or advice requests) for a
 period or a day. The number is ``Count("pk", filter=q)`` in one aggregate query, and the cases
 behind it are ``.filter(q)`` on the same base queryset (``cases_for``), so a number on the
-dashboard and the list it links to cannot disagree. Definitions follow design.md §5 and the DfE
-files described in domain.md §3.4; the comments give the basis of each.
+dashboard and the list it links to cannot disagree. Definitions follow docs/domain.md §5 and the DfE
+files described in docs/domain.md §3.4; the comments give the basis of each.
 
 Figures read the stored current state of each request (its SEN2 outcome codes, the dates they
 were set and the stored statutory due dates), so a request reopened after a decision no longer
@@ -68,7 +68,7 @@ __all__ = [
 ]
 
 Y, N, A, W = Sen2Outcome.YES, Sen2Outcome.NO, Sen2Outcome.UNDECIDED, Sen2Outcome.WITHDRAWN
-# Withdrawals are not decisions (design.md §5): only Y and N are decisions to assess or not.
+# Withdrawals are not decisions (docs/domain.md §5): only Y and N are decisions to assess or not.
 DECIDED = [Y.value, N.value]
 
 Period = tuple[date, date]  # [start, end): start inclusive, end exclusive
@@ -173,7 +173,7 @@ AGE_BANDS: dict[str, tuple[int, int]] = {
     "20-25": (20, 25),
 }
 
-# Backlog bands: weeks since received_on (design.md §5), as (more than, at most) days open.
+# Backlog bands: weeks since received_on (docs/domain.md §5), as (more than, at most) days open.
 BACKLOG_AGE_BANDS: dict[str, tuple[int | None, int | None]] = {
     "up_to_6_weeks": (None, 6 * 7),
     "6_to_16_weeks": (6 * 7, 16 * 7),
@@ -226,7 +226,7 @@ def _advice(name: str, label: str, condition: Q | None = None) -> PeriodMetric:
 
 
 # reg 5(1): the decision whether to assess within 6 weeks of the request. The statutory due
-# date (received_on + 42 days), not the exception-adjusted target: design.md §5 counts a
+# date (received_on + 42 days), not the exception-adjusted target: docs/domain.md §5 counts a
 # decision "made ≤ 42 days after received_on", as DfE's request_outcome_six_weeks does.
 _WITHIN_6_WEEKS = Q(request_outcome__in=DECIDED, request_outcome_on__lte=F("decision_due_on"))
 # reg 13(2): the final plan within 20 weeks of the request.
@@ -635,7 +635,7 @@ def backlog_snapshot_by_scope(*, on: date, district_ids: Iterable[int] | None = 
 
 
 def monthly_request_metrics(*, month_start: date, district_id: int | None = None) -> dict[str, Any]:
-    """Counts for one calendar month (design.md §5), keyed by metric name (``MONTHLY_METRICS``).
+    """Counts for one calendar month (docs/domain.md §5), keyed by metric name (``MONTHLY_METRICS``).
 
     Requests received (by source, primary need and age band at received_on), decisions to
     assess or not dated in the month, decisions within 6 weeks, plans issued (within 20

@@ -177,7 +177,7 @@ def _event(
 
 def _refresh_clocks(request: AssessmentRequest) -> None:
     """Recompute the stored deadlines from received_on, the live request-level exceptions and
-    the status (design.md §4: stored, indexed, recomputed on change — never counted). The one
+    the status (docs/architecture.md §4: stored, indexed, recomputed on change — never counted). The one
     place they are computed; the caller saves."""
     exceptions: list[clocks.ExceptionPeriod] = []
     if request.pk:

@@ -1,4 +1,4 @@
-"""Create one Django group per role (design.md §1). Permissions live in core/roles.py."""
+"""Create one Django group per role (docs/architecture.md §1). Permissions live in core/roles.py."""
 
 from django.db import migrations
 

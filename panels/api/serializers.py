@@ -86,7 +86,7 @@ class PanelEstablishmentSerializer(serializers.ModelSerializer):
 
 
 class MinimisedChildSerializer(serializers.Serializer):
-    """What a head teacher on the panel may know of a child (design.md §1)."""
+    """What a head teacher on the panel may know of a child (docs/architecture.md §1)."""
 
     initials = serializers.CharField()
     age = serializers.IntegerField()

@@ -1,4 +1,4 @@
-"""The placements API: viewsets for reads, one POST action per change (style.md item 9).
+"""The placements API: viewsets for reads, one POST action per change (docs/style.md item 9).
 
 Each action validates the shape of its body with a small serializer, calls one service in
 ``placements.services`` (which checks the role, the transition and the rules, and writes the

@@ -1,4 +1,4 @@
-"""The requests API: viewsets for reads, one POST action per change (style.md item 9).
+"""The requests API: viewsets for reads, one POST action per change (docs/style.md item 9).
 
 Each action validates the shape of its input with a small serializer, calls one service in
 ``requests_app.services`` (which checks the user's capability, the transition and the rules,

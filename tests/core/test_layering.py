@@ -1,4 +1,4 @@
-"""Dependencies point one way (design.md §2): core ← requests_app ← panels ← placements ← roof.
+"""Dependencies point one way (docs/architecture.md §2): core ← requests_app ← panels ← placements ← roof.
 
 A module may import only from its own layer or below. Checked on the source with ast, so an
 import hidden inside a function counts too. A template may ``{% load %}`` only the tag

@@ -1,4 +1,4 @@
-"""Sign-in throttling (security.md B2): 5 attempts per account in 30 minutes, 20 per address in
+"""Sign-in throttling (docs/architecture.md §8.3): 5 attempts per account in 30 minutes, 20 per address in
 an hour, counted in the database before the password is checked."""
 
 from __future__ import annotations

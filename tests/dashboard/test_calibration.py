@@ -2,8 +2,8 @@
 
 demo.history generates the county history (seeded, on the test database); the
 dashboard's own jobs store the monthly and annual snapshots; the figures are read back from
-the metrics API as a manager would. Each published figure (domain.md §4.2; the 2018 deck,
-context/kent-2018-deck.txt and domain.md §4.3) must come back within its tolerance.
+the metrics API as a manager would. Each published figure (docs/domain.md §4.2; the 2018
+deck, docs/domain.md §4.3) must come back within its tolerance.
 """
 
 from __future__ import annotations
@@ -122,9 +122,9 @@ def test_needs_ages_and_sex_follow_the_published_shapes(published: Published) ->
     received = sum(row["requests_received"] for row in rows)
     need = {k: sum(row["requests_by_primary_need"][k] for row in rows) for k in rows[0]["requests_by_primary_need"]}
     assert max(need, key=need.__getitem__) == "ASD"
-    assert 100 * need["ASD"] / received == pytest.approx(46.2, abs=3.0)  # Kent, domain.md §4.5
+    assert 100 * need["ASD"] / received == pytest.approx(46.2, abs=3.0)  # Kent, docs/domain.md §4.5
     ages = {k: sum(row["requests_by_age_band"][k] for row in rows) for k in rows[0]["requests_by_age_band"]}
-    # England's new plans by age (domain.md §4.5): half at 5-10, the peak at school entry.
+    # England's new plans by age (docs/domain.md §4.5): half at 5-10, the peak at school entry.
     assert 100 * ages["5-10"] / received == pytest.approx(49.7, abs=3.0)
     children = Child.objects.filter(requests__reference__startswith=history.HIST_PREFIX)
     boys = children.filter(sex="M").count()

@@ -1,4 +1,4 @@
-"""The request metrics (design.md §5, DfE definitions of domain.md §3.4) against hand-computed
+"""The request metrics (docs/domain.md §5, DfE definitions of docs/domain.md §3.4) against hand-computed
 data, the snapshots they are stored in, and the drill-down lists behind every number."""
 
 from __future__ import annotations

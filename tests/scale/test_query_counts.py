@@ -1,5 +1,5 @@
 """Constant query counts: every list page and list endpoint costs the same number of queries
-for 1 row as for 50 (design.md §8: "query counts do not grow with page size").
+for 1 row as for 50 (docs/architecture.md §8: "query counts do not grow with page size").
 
 Each test measures the count with one row, adds 49 more, and asserts the same count again
 with ``django_assert_num_queries``, checking that the second response really shows more rows.

@@ -20,7 +20,7 @@ from demo import requests_demo as demo
 from demo.core_demo import KENT_DISTRICTS
 from requests_app import importer
 
-# Outcomes by share (Kent, domain.md §4.2: about a quarter refused; most assessments end in a plan).
+# Outcomes by share (Kent, docs/domain.md §4.2: about a quarter refused; most assessments end in a plan).
 REQUEST_OUTCOMES: dict[str, float] = {"Y": 68, "N": 27, "W": 5}
 ASSESSMENT_OUTCOMES: dict[str, float] = {"Y": 85, "N": 10, "W": 5}
 
