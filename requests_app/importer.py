@@ -16,7 +16,7 @@ Three steps, so that every rule can be tested and nothing is half-imported:
    row: the services take a lock and write an event per call, which at tens of thousands of
    rows would take minutes; the clocks come from the same pure ``clocks.request_clocks`` and
    ``workflow.next_deadline``, and each request takes its child's district as the services do
-   (a child already recorded is locked first, as ``services.child_change_district`` locks it).
+   (a child already recorded is locked first, as ``services.children.child_change_district`` locks it).
 
 Every error names the row (as in the file: the header is row 1), the column and the reason,
 and all of them are reported. Error messages never repeat a child's personal details.
@@ -846,7 +846,7 @@ def _lock_matched_children(plan: Plan) -> dict[int, int]:
     """Lock the children already recorded that the imported requests name, and return their
     districts (child pk -> district id) as locked.
 
-    The race this prevents: ``services.child_change_district`` locks a child, then its requests,
+    The race this prevents: ``services.children.child_change_district`` locks a child, then its requests,
     and moves them all. Without this lock it could commit between ``load_existing`` and the
     writes, and the imported requests would keep the child's old district. Locking in pk order,
     as the services do, so two imports cannot deadlock each other. One query per chunk (one on
