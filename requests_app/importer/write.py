@@ -4,19 +4,17 @@ tables' sequences first, one query per table), with ``bulk_create`` elsewhere (S
 paths store the same values, built once per row as plain tuples, not model instances.
 
 No service is called per row: the services take a lock and write an event per call, which at
-tens of thousands of rows would take minutes; the clocks come from the same pure
-``clocks.request_clocks`` and ``workflow.next_deadline``, and each request takes its child's
-district as the services do (a child already recorded is locked first, as
-``services.children.child_change_district`` locks it).
+tens of thousands of rows would take minutes. The district, status, clocks and event row come
+from ``requests_app.stored``, as the services' do (a child already recorded is locked first, as
+``services.children.child_change_district`` locks it, and its district read under the lock).
 """
 
 from __future__ import annotations
 
-import functools
+import dataclasses
 import io
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date
 from typing import Any
 
 from django.db import connection
@@ -24,7 +22,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from core import copy
-from requests_app import clocks, workflow
+from requests_app import stored, workflow
 from requests_app.importer.check import Plan, chunks
 from requests_app.importer.parse import ChildDetails, ImportFailed, RequestRow, RowError
 from requests_app.models import AssessmentRequest, Child, RequestEvent
@@ -75,12 +73,6 @@ REQUEST_FIELDS: tuple[str, ...] = (
 EVENT_FIELDS: tuple[str, ...] = ("request_id", "action", "from_status", "to_status", "occurred_at", "payload")
 
 
-@functools.lru_cache(maxsize=8192)
-def _clocks(received_on: date) -> clocks.RequestClocks:
-    # Many rows share a day 1; a long history has a few thousand distinct ones.
-    return clocks.request_clocks(received_on)
-
-
 def _child_values(details: ChildDetails) -> tuple[Any, ...]:
     return (
         details.child_ref,
@@ -95,43 +87,55 @@ def _child_values(details: ChildDetails) -> tuple[Any, ...]:
     )
 
 
-def _request_values(row: RequestRow, child_id: int, district_id: int) -> tuple[Any, ...]:
+def _request_values(row: RequestRow, child_id: int, child_district_id: int) -> tuple[Any, ...]:
     """The stored request, in REQUEST_FIELDS order: the same values whichever path writes it.
 
-    No exception periods come from the old system, so each target equals its statutory date;
-    the SEN2 week20 flag is taken from the file, where the old system recorded it. The
-    district is the child's as stored (read under a lock for a child already recorded).
+    District, status and clocks come from ``stored.request_fields``: no exception periods come
+    from the old system, so each target equals its statutory date. The SEN2 week20 flag is then
+    taken from the file, where the old system recorded it. The district is the child's as
+    stored (read under a lock for a child already recorded).
     """
-    computed = _clocks(row.received_on)
-    status = row.status
+    derived = stored.request_fields(child_district_id=child_district_id, received_on=row.received_on, status=row.status)
+    derived["week20"] = row.week20
     return (
         row.request_ref,
         child_id,
-        district_id,
+        derived["district_id"],
         row.received_on,
         row.source,
-        status.value,
-        computed.decision_due_on,
-        computed.not_issue_due_on,
-        computed.final_plan_due_on,
-        computed.decision_target_on,
-        computed.not_issue_target_on,
-        computed.final_plan_target_on,
-        row.week20,
-        workflow.next_deadline(
-            status,
-            decision_target_on=computed.decision_target_on,
-            not_issue_target_on=computed.not_issue_target_on,
-            final_plan_target_on=computed.final_plan_target_on,
-        ),
+        derived["status"],
+        derived["decision_due_on"],
+        derived["not_issue_due_on"],
+        derived["final_plan_due_on"],
+        derived["decision_target_on"],
+        derived["not_issue_target_on"],
+        derived["final_plan_target_on"],
+        derived["week20"],
+        derived["next_deadline_on"],
         row.request_outcome,
         row.request_outcome_on,
         row.assessment_outcome,
         row.assessment_outcome_on,
         row.draft_issued_on,
         # SEN2: assessment outcome Y is dated the day the final plan was issued.
-        row.assessment_outcome_on if status == Status.PLAN_ISSUED else None,
+        row.assessment_outcome_on if row.status == Status.PLAN_ISSUED else None,
         True,
+    )
+
+
+def _clocks(row: RequestRow) -> stored.StoredClocks:
+    """The builder's clocks, with the SEN2 week20 flag the old system recorded."""
+    return dataclasses.replace(stored.request_clocks(row.received_on, row.status), week20=row.week20)
+
+
+def _event(row: RequestRow, child_id: int, source_name: str) -> stored.EventRow:
+    """The "imported" event: where the row came from, nothing more (no personal data)."""
+    return stored.event_row(
+        action=EVENT_ACTION,
+        from_status="",
+        to_status=row.status,
+        clocks_after=_clocks(row),
+        facts={"child_id": child_id, "source": row.source, "file": source_name, "row": row.row},
     )
 
 
@@ -199,19 +203,20 @@ def _write_by_bulk_create(
         requests.append(AssessmentRequest(**dict(zip(REQUEST_FIELDS, values, strict=True))))
     AssessmentRequest.objects.bulk_create(requests, batch_size=BULK_BATCH_SIZE)
 
-    events = [
-        RequestEvent(
-            request_id=request.pk,
-            actor=None,  # the system
-            action=EVENT_ACTION,
-            from_status="",
-            to_status=request.status,
-            occurred_at=now,
-            # Where the row came from, nothing more: no personal data in the trail's payload.
-            payload={"file": source_name, "row": row.row},
+    events = []
+    for row, request in zip(plan.to_import, requests, strict=True):
+        event = _event(row, request.child_id, source_name)
+        events.append(
+            RequestEvent(
+                request_id=request.pk,
+                actor=None,  # the system
+                action=event.action,
+                from_status=event.from_status,
+                to_status=event.to_status,
+                occurred_at=now,
+                payload=event.payload,
+            )
         )
-        for row, request in zip(plan.to_import, requests, strict=True)
-    ]
     RequestEvent.objects.bulk_create(events, batch_size=BULK_BATCH_SIZE)
 
 
@@ -246,17 +251,13 @@ def _write_by_copy(
         now,
     )
 
-    # The payload as bulk_create's JSONField would write it: {"file": ..., "row": n}.
-    payload = '{"file": ' + json.dumps(source_name) + ', "row": '
-    _copy(
-        RequestEvent,
-        EVENT_FIELDS,
-        [
-            (pk, EVENT_ACTION, "", row.status.value, now, f"{payload}{row.row}}}")
-            for pk, row in zip(request_pks, plan.to_import, strict=True)
-        ],
-        now,
-    )
+    events = []
+    for pk, row in zip(request_pks, plan.to_import, strict=True):
+        event = _event(row, child_ids[row.child.child_ref], source_name)
+        # The payload as bulk_create's JSONField would write it.
+        payload = json.dumps(event.payload)
+        events.append((pk, event.action, event.from_status, event.to_status, now, payload))
+    _copy(RequestEvent, EVENT_FIELDS, events, now)
 
 
 def _copy_supported() -> bool:

@@ -192,6 +192,7 @@ def _exception_payload(exception: ClockException) -> dict[str, Any]:
         "start": exception.start.isoformat(),
         "end": exception.end.isoformat(),
         "advice_request_id": exception.advice_request_id,
+        "advice_target_on": None,  # the advice request's new target, for an advice exception
     }
 
 

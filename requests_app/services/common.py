@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from core.errors import InvalidTransition, NotPermitted, ValidationFailed
 from core.roles import Capability, user_can
-from requests_app import clocks, workflow
+from requests_app import clocks, stored, workflow
 from requests_app.models import AssessmentRequest, ClockException, RequestEvent
 
 
@@ -74,18 +74,12 @@ def long_date(value: date) -> str:
     return f"{value.day} {value:%B %Y}"
 
 
-def _iso(value: date | None) -> str | None:
-    return value.isoformat() if value else None
+def clocks_of(request: AssessmentRequest) -> stored.StoredClocks:
+    """The clocks as stored on ``request`` (after ``refresh_clocks``)."""
+    return stored.StoredClocks(**{name: getattr(request, name) for name in _CLOCK_FIELDS})
 
 
-def _clock_snapshot(request: AssessmentRequest) -> dict[str, Any]:
-    return {
-        "next_deadline_on": _iso(request.next_deadline_on),
-        "decision_target_on": _iso(request.decision_target_on),
-        "not_issue_target_on": _iso(request.not_issue_target_on),
-        "final_plan_target_on": _iso(request.final_plan_target_on),
-        "week20": request.week20,
-    }
+_CLOCK_FIELDS = tuple(stored.StoredClocks.__dataclass_fields__)
 
 
 def write_event(
@@ -94,43 +88,40 @@ def write_event(
     actor: Any,
     action: workflow.Action | workflow.EventAction | str,
     from_status: str,
-    payload: dict[str, Any] | None = None,
+    payload: Mapping[str, Any] | None = None,
     note: str = "",
 ) -> RequestEvent:
-    """Write the one event for a change. Payload: ids, codes and dates only, never names."""
+    """Write the one event for a change, as ``stored.event_row`` builds it: ``payload`` holds
+    exactly the action's facts (ids, codes and dates only, never names)."""
+    row = stored.event_row(
+        action=action,
+        from_status=from_status,
+        to_status=request.status,
+        clocks_after=clocks_of(request),
+        facts=payload,
+        note=note,
+    )
     return RequestEvent.objects.create(
         request=request,
         actor=actor if getattr(actor, "is_authenticated", False) else None,
-        action=workflow.EventAction(getattr(action, "value", action)).value,
-        from_status=from_status,
-        to_status=request.status,
+        action=row.action,
+        from_status=row.from_status,
+        to_status=row.to_status,
         occurred_at=timezone.now(),
-        payload={**(payload or {}), "clocks": _clock_snapshot(request)},
-        note=note,
+        payload=row.payload,
+        note=row.note,
     )
 
 
 def refresh_clocks(request: AssessmentRequest) -> None:
     """Recompute the stored deadlines from received_on, the live request-level exceptions and
-    the status (design.md §4: stored, indexed, recomputed on change — never counted). The one
-    place they are computed; the caller saves."""
+    the status (``stored.request_clocks``: stored, indexed, recomputed on change, never
+    counted); the caller saves."""
     exceptions: list[clocks.ExceptionPeriod] = []
     if request.pk:
         exceptions = [e.as_period() for e in ClockException.objects.filter(request=request).active().request_level()]
-    computed = clocks.request_clocks(request.received_on, exceptions)
-    request.decision_due_on = computed.decision_due_on
-    request.not_issue_due_on = computed.not_issue_due_on
-    request.final_plan_due_on = computed.final_plan_due_on
-    request.decision_target_on = computed.decision_target_on
-    request.not_issue_target_on = computed.not_issue_target_on
-    request.final_plan_target_on = computed.final_plan_target_on
-    request.week20 = computed.week20
-    request.next_deadline_on = workflow.next_deadline(
-        request.status,
-        decision_target_on=computed.decision_target_on,
-        not_issue_target_on=computed.not_issue_target_on,
-        final_plan_target_on=computed.final_plan_target_on,
-    )
+    for name, value in stored.request_clocks(request.received_on, request.status, exceptions).fields().items():
+        setattr(request, name, value)
 
 
 def save_request(request: AssessmentRequest) -> None:

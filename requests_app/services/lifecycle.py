@@ -16,7 +16,7 @@ from core.access import access_log_record
 from core.errors import Conflict, InvalidTransition, ValidationFailed
 from core.models import AccessLog, Establishment
 from core.roles import Capability, Role, user_has_role
-from requests_app import clocks, workflow
+from requests_app import clocks, stored, workflow
 from requests_app.models import (
     AssessmentDecision,
     AssessmentRequest,
@@ -106,7 +106,7 @@ def request_create(
                 )
         request = AssessmentRequest(
             child=child,
-            district_id=child.district_id,  # the copy the queue filters on (decision 0007)
+            district_id=stored.request_district(child.district_id),
             received_on=received_on,
             source=source,
             requester_name=requester_name,
@@ -137,7 +137,7 @@ def request_create(
             actor=actor,
             action=workflow.EventAction.IMPORTED if imported else workflow.EventAction.CREATED,
             from_status="",
-            payload={"child_id": child.pk, "source": source},
+            payload={"child_id": child.pk, "source": source, **({"file": None, "row": None} if imported else {})},
         )
     return request
 

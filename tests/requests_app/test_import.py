@@ -369,10 +369,26 @@ def test_good_file_imports_children_requests_clocks_and_events() -> None:
         "Z88612345678A",
         "Maidstone",
     )
-    # One "imported" event per request, by the system, naming only the file and the row.
-    events = list(RequestEvent.objects.order_by("payload__row"))
+    # One "imported" event per request, by the system, naming the child's id, the source, the
+    # file and the row (no personal details), with the clocks as every event carries them.
+    events = list(RequestEvent.objects.select_related("request").order_by("payload__row"))
     assert [(e.action, e.actor_id, e.from_status) for e in events] == [("imported", None, "")] * 10
-    assert [e.payload for e in events] == [{"file": "good.csv", "row": n} for n in range(2, 12)]
+    assert [(e.payload["file"], e.payload["row"]) for e in events] == [("good.csv", n) for n in range(2, 12)]
+    for event in events:
+        request = event.request
+        assert event.payload == {
+            "child_id": request.child_id,
+            "source": request.source,
+            "file": "good.csv",
+            "row": event.payload["row"],
+            "clocks": {
+                "next_deadline_on": request.next_deadline_on.isoformat() if request.next_deadline_on else None,
+                "decision_target_on": request.decision_target_on.isoformat(),
+                "not_issue_target_on": request.not_issue_target_on.isoformat(),
+                "final_plan_target_on": request.final_plan_target_on.isoformat(),
+                "week20": request.week20,  # the file's SEN2 flag, as stored
+            },
+        }
     assert all(e.to_status == e.request.status for e in events)
 
 
