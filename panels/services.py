@@ -10,7 +10,7 @@ Keyword-only functions named ``<thing>_<verb>``, as in ``requests_app.services``
 3. checks the transition tables in ``panels.workflow`` and validates its input
    (``ValidationFailed``, 400, messages keyed by field);
 4. changes the rows and writes exactly one ``PanelEvent``; a referral and a decision also reach
-   the child's request timeline through ``requests_app.services`` (a direct call, not a signal).
+   the child's request timeline through ``requests_app.services.lifecycle`` (a direct call, not a signal).
 
 Views, API actions, admin actions and tasks all call these functions.
 """
@@ -47,8 +47,8 @@ from panels.models import (
     ReferralCostLine,
     ReferralOption,
 )
-from requests_app import services as request_services
 from requests_app.models import AssessmentRequest
+from requests_app.services import lifecycle as request_services
 
 W = workflow
 MS = workflow.MeetingStatus

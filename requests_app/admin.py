@@ -9,7 +9,6 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from requests_app import services
 from requests_app.models import (
     AdviceRequest,
     AssessmentDecision,
@@ -19,6 +18,7 @@ from requests_app.models import (
     ProvisionEvaluation,
     RequestEvent,
 )
+from requests_app.services.children import child_change_district
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -63,7 +63,7 @@ class ChildAdmin(admin.ModelAdmin):
             new_district = obj.district_id
             obj.district_id = form.initial["district"]
             super().save_model(request, obj, form, change)
-            services.child_change_district(actor=request.user, child=obj.pk, district=new_district)
+            child_change_district(actor=request.user, child=obj.pk, district=new_district)
             obj.refresh_from_db()
             return
         super().save_model(request, obj, form, change)

@@ -230,7 +230,7 @@ class AssessmentRequest(models.Model):
     # A copy of the child's district (docs/decisions/0007-district-on-request.md): the queue and
     # the reports filter and group by district at national size without joining children. Set
     # from the child wherever a request is created and updated with the child's district
-    # (services.child_change_district); null only for rows written before the copy existed.
+    # (services.children.child_change_district); null only for rows written before the copy existed.
     district = models.ForeignKey(
         District, on_delete=models.PROTECT, null=True, blank=True, related_name="requests", editable=False
     )

@@ -31,7 +31,7 @@ from core.links import cross_layer_url
 from core.models import AccessAction
 from core.pages import ActionPage, form_add_domain_error, pagination, requires
 from core.roles import Capability, user_can
-from requests_app import clocks, services, workflow
+from requests_app import clocks, workflow
 from requests_app.filters import plain_selects
 from requests_app.forms import (
     AdviceFilterForm,
@@ -63,6 +63,23 @@ from requests_app.models import (
     ProvisionEvaluation,
     RequestEvent,
     Sen2Outcome,
+)
+from requests_app.services.advice import advice_record_received, advice_request_create, exception_add, exception_remove
+from requests_app.services.children import find_duplicates
+from requests_app.services.lifecycle import (
+    assessment_complete,
+    evaluation_record,
+    evaluation_start,
+    plan_issue_draft,
+    plan_issue_final,
+    plan_record_family_comments,
+    request_assign,
+    request_create,
+    request_decide_assessment,
+    request_decide_issue,
+    request_record_view,
+    request_reopen,
+    request_withdraw,
 )
 
 Action = workflow.Action
@@ -202,7 +219,7 @@ def assign_bulk(request: HttpRequest) -> HttpResponse:
     params = QueryDict(return_query, mutable=False)
     if form.is_valid():
         try:
-            assigned = services.request_assign(
+            assigned = request_assign(
                 actor=request.user, requests=list(form.cleaned_data["requests"]), officer=form.cleaned_data["officer"]
             )
         except NotPermitted as exc:
@@ -236,20 +253,20 @@ def create(request: HttpRequest) -> HttpResponse:
         try:
             if existing_child_pk:
                 child = get_object_or_404(Child, pk=existing_child_pk)
-                new = services.request_create(actor=request.user, child=child, **form.request_data())
+                new = request_create(actor=request.user, child=child, **form.request_data())
                 return _created(request, new)
-            duplicates = services.find_duplicates(
+            duplicates = find_duplicates(
                 forename=data["forename"], surname=data["surname"], date_of_birth=data["date_of_birth"], upn=data["upn"]
             )
             if not duplicates or data["confirm_not_duplicate"]:
-                new = services.request_create(actor=request.user, child_data=form.child_data(), **form.request_data())
+                new = request_create(actor=request.user, child_data=form.child_data(), **form.request_data())
                 return _created(request, new)
         except NotPermitted as exc:
             raise PermissionDenied from exc
         except DomainError as exc:
             form.add_domain_error(exc)
             if existing_child_pk:
-                duplicates = services.find_duplicates(
+                duplicates = find_duplicates(
                     forename=data["forename"],
                     surname=data["surname"],
                     date_of_birth=data["date_of_birth"],
@@ -382,7 +399,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     # the page is not shown (fail closed).
     with transaction.atomic():
         req = _visible_request(user, pk)
-        services.request_record_view(user=user, request=req, path=request.path)
+        request_record_view(user=user, request=req, path=request.path)
         evaluation = ProvisionEvaluation.objects.filter(request=req).select_related("completed_by").first()
         decisions = list(req.decisions.select_related("decided_by").order_by("decided_at", "pk"))
         advice = list(req.advice_requests.order_by("requested_on", "pk"))
@@ -503,7 +520,7 @@ class AssignView(ActionView):
     def perform(self, form: Any) -> Any:
         officer = form.cleaned_data["officer"]
         self.success_message = f"Request assigned to {officer.get_full_name() or officer.username}"
-        return services.request_assign(actor=self.request.user, requests=[self.req.pk], officer=officer)
+        return request_assign(actor=self.request.user, requests=[self.req.pk], officer=officer)
 
 
 class StartEvaluationView(ActionView):
@@ -517,7 +534,7 @@ class StartEvaluationView(ActionView):
     success_message = "Provision evaluation started"
 
     def perform(self, form: Any) -> Any:
-        return services.evaluation_start(actor=self.request.user, request=self.req)
+        return evaluation_start(actor=self.request.user, request=self.req)
 
     def success_url(self) -> str:
         return reverse("requests:evaluation", args=[self.req.pk])
@@ -558,9 +575,7 @@ class EvaluationView(ActionView):
         complete = form.cleaned_data["complete"] == "yes"
         if complete:
             self.success_message = "Provision evaluation completed. The request is ready for the decision"
-        return services.evaluation_record(
-            actor=self.request.user, request=self.req, complete=complete, **form.service_fields()
-        )
+        return evaluation_record(actor=self.request.user, request=self.req, complete=complete, **form.service_fields())
 
 
 class DecideAssessmentView(ActionView):
@@ -578,7 +593,7 @@ class DecideAssessmentView(ActionView):
             if kwargs["outcome"] == DecisionOutcome.ASSESS
             else "Decision not to assess recorded. Print the decision letter from the request"
         )
-        return services.request_decide_assessment(actor=self.request.user, request=self.req, **kwargs)
+        return request_decide_assessment(actor=self.request.user, request=self.req, **kwargs)
 
     def extra_context(self) -> dict[str, Any]:
         return {"evaluation": ProvisionEvaluation.objects.filter(request=self.req).first()}
@@ -596,7 +611,7 @@ class RequestAdviceView(ActionView):
         return {"requested_on": timezone.localdate()}
 
     def perform(self, form: Any) -> Any:
-        return services.advice_request_create(actor=self.request.user, request=self.req, **form.cleaned_data)
+        return advice_request_create(actor=self.request.user, request=self.req, **form.cleaned_data)
 
 
 class AdviceRecordView(ActionView):
@@ -627,7 +642,7 @@ class AdviceRecordView(ActionView):
         return {"received_on": timezone.localdate()}
 
     def perform(self, form: Any) -> Any:
-        return services.advice_record_received(actor=self.request.user, advice=self.advice, **form.cleaned_data)
+        return advice_record_received(actor=self.request.user, advice=self.advice, **form.cleaned_data)
 
     def _back(self) -> str:
         if user_can(self.request.user, C.REQUEST_VIEW) and self.request.GET.get("from") != "queue":
@@ -660,7 +675,7 @@ class CompleteAssessmentView(ActionView):
         return {}
 
     def perform(self, form: Any) -> Any:
-        return services.assessment_complete(actor=self.request.user, request=self.req)
+        return assessment_complete(actor=self.request.user, request=self.req)
 
 
 class DecideIssueView(ActionView):
@@ -677,7 +692,7 @@ class DecideIssueView(ActionView):
             if data["outcome"] == DecisionOutcome.ISSUE
             else "Decision not to issue a plan recorded. Print the decision letter from the request"
         )
-        return services.request_decide_issue(
+        return request_decide_issue(
             actor=self.request.user,
             request=self.req,
             outcome=data["outcome"],
@@ -698,7 +713,7 @@ class IssueDraftView(ActionView):
     success_message = "Draft plan recorded as issued"
 
     def perform(self, form: Any) -> Any:
-        return services.plan_issue_draft(actor=self.request.user, request=self.req, **form.cleaned_data)
+        return plan_issue_draft(actor=self.request.user, request=self.req, **form.cleaned_data)
 
 
 class FamilyCommentsView(ActionView):
@@ -709,7 +724,7 @@ class FamilyCommentsView(ActionView):
     success_message = "Family's comments recorded"
 
     def perform(self, form: Any) -> Any:
-        return services.plan_record_family_comments(actor=self.request.user, request=self.req, **form.cleaned_data)
+        return plan_record_family_comments(actor=self.request.user, request=self.req, **form.cleaned_data)
 
 
 class IssueFinalView(ActionView):
@@ -732,7 +747,7 @@ class IssueFinalView(ActionView):
         }
 
     def perform(self, form: Any) -> Any:
-        return services.plan_issue_final(actor=self.request.user, request=self.req, **form.cleaned_data)
+        return plan_issue_final(actor=self.request.user, request=self.req, **form.cleaned_data)
 
 
 class AddExceptionView(ActionView):
@@ -752,7 +767,7 @@ class AddExceptionView(ActionView):
 
     def perform(self, form: Any) -> Any:
         data = form.cleaned_data
-        return services.exception_add(
+        return exception_add(
             actor=self.request.user,
             request=self.req,
             kind=data["kind"],
@@ -793,9 +808,7 @@ class RemoveExceptionView(ActionView):
         return {"exception": self.exception}
 
     def perform(self, form: Any) -> Any:
-        return services.exception_remove(
-            actor=self.request.user, exception=self.exception, reason=form.cleaned_data["reason"]
-        )
+        return exception_remove(actor=self.request.user, exception=self.exception, reason=form.cleaned_data["reason"])
 
 
 class WithdrawView(ActionView):
@@ -810,7 +823,7 @@ class WithdrawView(ActionView):
         return {"withdrawn_on": timezone.localdate()}
 
     def perform(self, form: Any) -> Any:
-        return services.request_withdraw(actor=self.request.user, request=self.req, **form.cleaned_data)
+        return request_withdraw(actor=self.request.user, request=self.req, **form.cleaned_data)
 
 
 class ReopenView(ActionView):
@@ -828,7 +841,7 @@ class ReopenView(ActionView):
         }
 
     def perform(self, form: Any) -> Any:
-        return services.request_reopen(actor=self.request.user, request=self.req, reason=form.cleaned_data["reason"])
+        return request_reopen(actor=self.request.user, request=self.req, reason=form.cleaned_data["reason"])
 
 
 # --- Decision letter ---------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The life of an EHC needs-assessment request, as data: statuses, actions, who may act.
 
 Pure Python (no Django import), so every rule here is tested without a database
-(docs/style.md item 1). Services in ``requests_app/services.py`` consult this module before they
+(docs/style.md item 1). Services in ``requests_app/services/`` consult this module before they
 change a request; models build their choices from the enums below.
 
 The shape follows the statutory process (docs/domain.md §1.2-1.5):

@@ -32,7 +32,6 @@ from core.errors import ValidationFailed
 from core.models import AccessAction
 from core.roles import Capability
 from core.viewsets import ServiceViewSet
-from requests_app import services
 from requests_app.api import serializers as s
 from requests_app.filters import RequestFilter
 from requests_app.models import (
@@ -42,6 +41,24 @@ from requests_app.models import (
     AssessmentRequest,
     ClockException,
     RequestEvent,
+)
+from requests_app.services.advice import advice_record_received, advice_request_create, exception_add, exception_remove
+from requests_app.services.children import find_duplicates
+from requests_app.services.lifecycle import (
+    assessment_complete,
+    evaluation_record,
+    evaluation_start,
+    plan_issue_draft,
+    plan_issue_final,
+    plan_record_family_comments,
+    request_assign,
+    request_create,
+    request_decide_assessment,
+    request_decide_issue,
+    request_record_view,
+    request_refer_to_panel,
+    request_reopen,
+    request_withdraw,
 )
 
 # --- Helpers -------------------------------------------------------------------------------------
@@ -150,7 +167,7 @@ class AssessmentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         with transaction.atomic():
             instance = self.get_object()
-            services.request_record_view(user=request.user, request=instance, path=request.path)
+            request_record_view(user=request.user, request=instance, path=request.path)
             return Response(self.get_serializer(instance).data)
 
     # --- Creating ------------------------------------------------------------------------------
@@ -176,7 +193,7 @@ class AssessmentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         child_data = data.pop("child", None)
         confirmed = data.pop("confirm_not_duplicate")
         if child_data is not None and not confirmed:
-            candidates = services.find_duplicates(
+            candidates = find_duplicates(
                 forename=child_data["forename"],
                 surname=child_data["surname"],
                 date_of_birth=child_data["date_of_birth"],
@@ -191,7 +208,7 @@ class AssessmentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
                 }
                 return Response(body, status=status.HTTP_409_CONFLICT)
         try:
-            created = services.request_create(actor=request.user, child=child, child_data=child_data, **data)
+            created = request_create(actor=request.user, child=child, child_data=child_data, **data)
         except ValidationFailed as exc:
             if child_data is None:
                 raise
@@ -209,7 +226,7 @@ class AssessmentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     @action(detail=False, methods=["post"], url_path="check-duplicates")
     def check_duplicates(self, request: Request) -> Response:
         data = self.validated(s.DuplicateCheckSerializer)
-        candidates = services.find_duplicates(**data)
+        candidates = find_duplicates(**data)
         return Response({"candidates": s.DuplicateCandidateSerializer(candidates, many=True).data})
 
     # --- Assigning -----------------------------------------------------------------------------
@@ -219,7 +236,7 @@ class AssessmentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def assign(self, request: Request, pk: str) -> Response:
         instance = self.get_object()
         data = self.validated(s.AssignSerializer)
-        services.request_assign(actor=request.user, requests=[instance.pk], officer=data["officer_id"])
+        request_assign(actor=request.user, requests=[instance.pk], officer=data["officer_id"])
         return self._detail(instance.pk)
 
     @extend_schema(
@@ -237,7 +254,7 @@ class AssessmentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         missing = sorted(set(ids) - found)
         if missing:
             raise ValidationError({"request_ids": [f"No request with id {', '.join(map(str, missing))}"]})
-        services.request_assign(actor=request.user, requests=ids, officer=data["officer_id"])
+        request_assign(actor=request.user, requests=ids, officer=data["officer_id"])
         assigned = request_queryset(request.user).filter(pk__in=ids).order_by("pk")
         return Response(s.RequestListSerializer(assigned, many=True, context=self.get_serializer_context()).data)
 
@@ -247,7 +264,7 @@ class AssessmentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     @action(detail=True, methods=["post"], url_path="start-evaluation")
     def start_evaluation(self, request: Request, pk: str) -> Response:
         instance = self.get_object()
-        services.evaluation_start(actor=request.user, request=instance.pk)
+        evaluation_start(actor=request.user, request=instance.pk)
         return self._detail(instance.pk)
 
     @_action_schema(s.EvaluationInputSerializer, "Record the evaluation checklist (and with `complete`, finish it)")
@@ -256,7 +273,7 @@ class AssessmentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         instance = self.get_object()
         data = self.validated(s.EvaluationInputSerializer)
         complete = data.pop("complete")
-        services.evaluation_record(actor=request.user, request=instance.pk, complete=complete, **data)
+        evaluation_record(actor=request.user, request=instance.pk, complete=complete, **data)
         return self._detail(instance.pk)
 
     # --- Decisions, advice, the plan -------------------------------------------------------------
@@ -266,7 +283,7 @@ class AssessmentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def decide_assessment(self, request: Request, pk: str) -> Response:
         instance = self.get_object()
         data = self.validated(s.DecideAssessmentSerializer)
-        services.request_decide_assessment(actor=request.user, request=instance.pk, **data)
+        request_decide_assessment(actor=request.user, request=instance.pk, **data)
         return self._detail(instance.pk)
 
     @_action_schema(s.AdviceRequestInputSerializer, "Request advice (reg 6)")
@@ -274,14 +291,14 @@ class AssessmentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def advice_requests(self, request: Request, pk: str) -> Response:
         instance = self.get_object()
         data = self.validated(s.AdviceRequestInputSerializer)
-        services.advice_request_create(actor=request.user, request=instance.pk, **data)
+        advice_request_create(actor=request.user, request=instance.pk, **data)
         return self._detail(instance.pk)
 
     @_action_schema(None, "All advice is in: the request awaits the decision whether to issue")
     @action(detail=True, methods=["post"], url_path="complete-assessment")
     def complete_assessment(self, request: Request, pk: str) -> Response:
         instance = self.get_object()
-        services.assessment_complete(actor=request.user, request=instance.pk)
+        assessment_complete(actor=request.user, request=instance.pk)
         return self._detail(instance.pk)
 
     @_action_schema(s.DecideIssueSerializer, "Decide whether to issue a plan (reg 10)")
@@ -289,7 +306,7 @@ class AssessmentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def decide_issue(self, request: Request, pk: str) -> Response:
         instance = self.get_object()
         data = self.validated(s.DecideIssueSerializer)
-        services.request_decide_issue(actor=request.user, request=instance.pk, **data)
+        request_decide_issue(actor=request.user, request=instance.pk, **data)
         return self._detail(instance.pk)
 
     @_action_schema(s.IssueDraftSerializer, "Issue the draft plan (reg 13(1))")
@@ -297,7 +314,7 @@ class AssessmentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def issue_draft(self, request: Request, pk: str) -> Response:
         instance = self.get_object()
         data = self.validated(s.IssueDraftSerializer)
-        services.plan_issue_draft(actor=request.user, request=instance.pk, **data)
+        plan_issue_draft(actor=request.user, request=instance.pk, **data)
         return self._detail(instance.pk)
 
     @_action_schema(s.FamilyCommentsSerializer, "Record the family's comments on the draft")
@@ -305,7 +322,7 @@ class AssessmentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def family_comments(self, request: Request, pk: str) -> Response:
         instance = self.get_object()
         data = self.validated(s.FamilyCommentsSerializer)
-        services.plan_record_family_comments(actor=request.user, request=instance.pk, **data)
+        plan_record_family_comments(actor=request.user, request=instance.pk, **data)
         return self._detail(instance.pk)
 
     @_action_schema(s.IssueFinalSerializer, "Issue the final plan (reg 13(2))")
@@ -313,7 +330,7 @@ class AssessmentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def issue_final(self, request: Request, pk: str) -> Response:
         instance = self.get_object()
         data = self.validated(s.IssueFinalSerializer)
-        services.plan_issue_final(actor=request.user, request=instance.pk, **data)
+        plan_issue_final(actor=request.user, request=instance.pk, **data)
         return self._detail(instance.pk)
 
     # --- Housekeeping ------------------------------------------------------------------------------
@@ -323,7 +340,7 @@ class AssessmentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def exceptions(self, request: Request, pk: str) -> Response:
         instance = self.get_object()
         data = self.validated(s.ExceptionInputSerializer)
-        services.exception_add(actor=request.user, request=instance.pk, **data)
+        exception_add(actor=request.user, request=instance.pk, **data)
         return self._detail(instance.pk)
 
     @_action_schema(s.WithdrawSerializer, "Close a request withdrawn by the family, or ceased")
@@ -331,7 +348,7 @@ class AssessmentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def withdraw(self, request: Request, pk: str) -> Response:
         instance = self.get_object()
         data = self.validated(s.WithdrawSerializer)
-        services.request_withdraw(actor=request.user, request=instance.pk, **data)
+        request_withdraw(actor=request.user, request=instance.pk, **data)
         return self._detail(instance.pk)
 
     @_action_schema(s.ReopenSerializer, "Reopen a refused, not-issued or withdrawn request")
@@ -339,7 +356,7 @@ class AssessmentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def reopen(self, request: Request, pk: str) -> Response:
         instance = self.get_object()
         data = self.validated(s.ReopenSerializer)
-        services.request_reopen(actor=request.user, request=instance.pk, **data)
+        request_reopen(actor=request.user, request=instance.pk, **data)
         return self._detail(instance.pk)
 
     @_action_schema(s.ReferToPanelSerializer, "Record that the request went to the placement panel")
@@ -347,7 +364,7 @@ class AssessmentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def refer_to_panel(self, request: Request, pk: str) -> Response:
         instance = self.get_object()
         data = self.validated(s.ReferToPanelSerializer)
-        services.request_refer_to_panel(actor=request.user, request=instance.pk, **data)
+        request_refer_to_panel(actor=request.user, request=instance.pk, **data)
         return self._detail(instance.pk)
 
 
@@ -438,7 +455,7 @@ class AdviceRequestViewSet(mixins.ListModelMixin, _ApiView):
     def record_received(self, request: Request, pk: str) -> Response:
         instance = self.get_object()
         data = self.validated(s.AdviceReceivedSerializer)
-        services.advice_record_received(actor=request.user, advice=instance.pk, **data)
+        advice_record_received(actor=request.user, advice=instance.pk, **data)
         advice = get_object_or_404(self.get_queryset(), pk=instance.pk)
         return Response(s.AdviceQueueSerializer(advice, context=self.get_serializer_context()).data)
 
@@ -462,6 +479,6 @@ class ClockExceptionViewSet(_ApiView):
     def remove(self, request: Request, pk: str) -> Response:
         instance = self.get_object()
         data = self.validated(s.ExceptionRemoveSerializer)
-        services.exception_remove(actor=request.user, exception=instance.pk, **data)
+        exception_remove(actor=request.user, exception=instance.pk, **data)
         refreshed = get_object_or_404(request_queryset(request.user, detail=True), pk=instance.request_id)
         return Response(s.RequestDetailSerializer(refreshed, context=self.get_serializer_context()).data)

@@ -18,7 +18,7 @@ from factory.django import DjangoModelFactory
 
 from core.models import District, Establishment, EstablishmentType, NeedType, Phase
 from core.roles import Role
-from requests_app import services, workflow
+from requests_app import workflow
 from requests_app.models import (
     AdviceRequest,
     AdviserType,
@@ -35,6 +35,7 @@ from requests_app.models import (
     RequestSource,
     Sen2Outcome,
 )
+from requests_app.services.common import refresh_clocks
 
 S = workflow.Status
 
@@ -121,7 +122,7 @@ class AssessmentRequestFactory(DjangoModelFactory):
     @classmethod
     def _create(cls, model_class: type[AssessmentRequest], *args: Any, **kwargs: Any) -> AssessmentRequest:
         request = model_class(*args, **kwargs)
-        services._refresh_clocks(request)  # the services' own clock helper, so they agree
+        refresh_clocks(request)  # the services' own clock helper, so they agree
         request.save()
         return request
 

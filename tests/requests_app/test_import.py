@@ -23,7 +23,11 @@ from core import copy
 from core.models import District
 from demo.core_demo import KENT_DISTRICTS, seed_districts
 from demo.management.commands.make_import_sample import _Generator
-from requests_app import importer
+from requests_app.importer import parse, run
+from requests_app.importer.check import Existing, check_against_database, load_existing
+from requests_app.importer.parse import COLUMNS, ImportFailed, Parsed, RequestRow, RowError, derive_status, parse_rows
+from requests_app.importer.run import import_file, import_lines
+from requests_app.importer.write import write_plan
 from requests_app.models import AssessmentRequest, Child, RequestEvent
 from requests_app.workflow import Status
 from tests.requests_app.factories import ChildFactory, ReceivedRequestFactory
@@ -44,7 +48,7 @@ def _good_rows() -> list[dict[str, str]]:
 
 def _csv(rows: list[dict[str, str]], columns: list[str] | None = None) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns or list(importer.COLUMNS), extrasaction="ignore")
+    writer = csv.DictWriter(out, fieldnames=columns or list(COLUMNS), extrasaction="ignore")
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue()
@@ -57,11 +61,11 @@ def _edited(row: int, **changes: str) -> str:
     return _csv(rows)
 
 
-def _parse(text: str) -> importer.Parsed:
-    return importer.parse_rows(io.StringIO(text), districts=DISTRICTS, today=TODAY)
+def _parse(text: str) -> Parsed:
+    return parse_rows(io.StringIO(text), districts=DISTRICTS, today=TODAY)
 
 
-def _where(errors: list[importer.RowError]) -> list[tuple[int, str]]:
+def _where(errors: list[RowError]) -> list[tuple[int, str]]:
     return [(error.row, error.column) for error in errors]
 
 
@@ -104,11 +108,11 @@ def test_good_file_parses_without_errors() -> None:
 def test_status_follows_the_sen2_outcomes(
     request_outcome: str, assessment_outcome: str, draft: date | None, status: Status
 ) -> None:
-    assert importer.derive_status(request_outcome, assessment_outcome, draft) == status
+    assert derive_status(request_outcome, assessment_outcome, draft) == status
 
 
 def test_columns_in_a_different_order_read_the_same() -> None:
-    columns = list(reversed(importer.COLUMNS))
+    columns = list(reversed(COLUMNS))
     reordered = _parse(_csv(_good_rows(), columns))
     original = _parse(GOOD.read_text(encoding="utf-8"))
 
@@ -230,7 +234,7 @@ def test_a_file_with_many_errors_reports_all_of_them() -> None:
 
 
 def test_header_problems_are_reported_on_row_1() -> None:
-    columns = [c for c in importer.COLUMNS if c != "source"] + ["notes"]
+    columns = [c for c in COLUMNS if c != "source"] + ["notes"]
     parsed = _parse(_csv(_good_rows(), columns))
 
     assert _where(parsed.errors) == [(1, "notes"), (1, "source")]
@@ -272,24 +276,24 @@ def test_a_control_character_is_one_error_for_its_column_and_not_echoed() -> Non
 # --- The file against what the database holds (pure, given the prefetched rows) ----------------
 
 
-def _stored(row: importer.RequestRow, **changes: Any) -> dict[str, Any]:
+def _stored(row: RequestRow, **changes: Any) -> dict[str, Any]:
     return {**row.comparable(), "pk": 1, **changes}
 
 
 def test_rows_already_imported_with_the_same_data_are_skipped() -> None:
     rows = _parse(GOOD.read_text(encoding="utf-8")).rows
-    existing = importer.Existing(requests={row.request_ref: _stored(row) for row in rows})
+    existing = Existing(requests={row.request_ref: _stored(row) for row in rows})
 
-    plan = importer.check_against_database(rows, existing)
+    plan = check_against_database(rows, existing)
 
     assert (plan.errors, plan.skipped, plan.to_import) == ([], 10, [])
 
 
 def test_a_reference_already_imported_with_different_data_is_an_error_per_column() -> None:
     rows = _parse(GOOD.read_text(encoding="utf-8")).rows
-    existing = importer.Existing(requests={"LR-1003": _stored(rows[2], received_on=date(2023, 5, 3), source="school")})
+    existing = Existing(requests={"LR-1003": _stored(rows[2], received_on=date(2023, 5, 3), source="school")})
 
-    plan = importer.check_against_database(rows, existing)
+    plan = check_against_database(rows, existing)
 
     assert _where(plan.errors) == [(4, "received_on"), (4, "source")]
     assert "already in the database with a different value" in plan.errors[0].reason
@@ -315,7 +319,7 @@ def _write(tmp_path: Path, text: str, name: str = "legacy.csv") -> Path:
 
 @pytest.mark.usefixtures("districts")
 def test_good_file_imports_children_requests_clocks_and_events() -> None:
-    result = importer.import_file(GOOD)
+    result = import_file(GOOD)
 
     assert (result.rows_read, result.children_created, result.requests_imported, result.skipped) == (10, 5, 10, 0)
     requests = {r.reference: r for r in AssessmentRequest.objects.select_related("child", "child__district")}
@@ -365,19 +369,35 @@ def test_good_file_imports_children_requests_clocks_and_events() -> None:
         "Z88612345678A",
         "Maidstone",
     )
-    # One "imported" event per request, by the system, naming only the file and the row.
-    events = list(RequestEvent.objects.order_by("payload__row"))
+    # One "imported" event per request, by the system, naming the child's id, the source, the
+    # file and the row (no personal details), with the clocks as every event carries them.
+    events = list(RequestEvent.objects.select_related("request").order_by("payload__row"))
     assert [(e.action, e.actor_id, e.from_status) for e in events] == [("imported", None, "")] * 10
-    assert [e.payload for e in events] == [{"file": "good.csv", "row": n} for n in range(2, 12)]
+    assert [(e.payload["file"], e.payload["row"]) for e in events] == [("good.csv", n) for n in range(2, 12)]
+    for event in events:
+        request = event.request
+        assert event.payload == {
+            "child_id": request.child_id,
+            "source": request.source,
+            "file": "good.csv",
+            "row": event.payload["row"],
+            "clocks": {
+                "next_deadline_on": request.next_deadline_on.isoformat() if request.next_deadline_on else None,
+                "decision_target_on": request.decision_target_on.isoformat(),
+                "not_issue_target_on": request.not_issue_target_on.isoformat(),
+                "final_plan_target_on": request.final_plan_target_on.isoformat(),
+                "week20": request.week20,  # the file's SEN2 flag, as stored
+            },
+        }
     assert all(e.to_status == e.request.status for e in events)
 
 
 @pytest.mark.usefixtures("districts")
 def test_importing_the_same_file_twice_adds_nothing() -> None:
-    importer.import_file(GOOD)
+    import_file(GOOD)
     before = _counts()
 
-    again = importer.import_file(GOOD)
+    again = import_file(GOOD)
 
     assert _counts() == before
     assert (again.children_created, again.children_matched, again.requests_imported, again.skipped) == (0, 5, 0, 10)
@@ -386,8 +406,8 @@ def test_importing_the_same_file_twice_adds_nothing() -> None:
 @pytest.mark.usefixtures("districts")
 def test_a_file_with_new_requests_for_known_children_matches_them(tmp_path: Path) -> None:
     rows = _good_rows()
-    importer.import_file(_write(tmp_path, _csv(rows[:4])))
-    result = importer.import_file(_write(tmp_path, _csv(rows)))
+    import_file(_write(tmp_path, _csv(rows[:4])))
+    result = import_file(_write(tmp_path, _csv(rows)))
 
     assert (result.children_created, result.children_matched, result.requests_imported, result.skipped) == (3, 2, 6, 4)
     assert Child.objects.count() == 5
@@ -400,8 +420,8 @@ def test_a_bad_row_imports_nothing(
 ) -> None:
     before = _counts()
 
-    with pytest.raises(importer.ImportFailed) as failed:
-        importer.import_file(_write(tmp_path, _edited(row, **changes)))
+    with pytest.raises(ImportFailed) as failed:
+        import_file(_write(tmp_path, _edited(row, **changes)))
 
     assert any((e.row, e.column) == reported and reason in e.reason for e in failed.value.errors)
     assert _counts() == before
@@ -409,11 +429,11 @@ def test_a_bad_row_imports_nothing(
 
 @pytest.mark.usefixtures("districts")
 def test_a_reference_in_the_database_with_different_data_imports_nothing(tmp_path: Path) -> None:
-    importer.import_file(GOOD)
+    import_file(GOOD)
     before = _counts()
 
-    with pytest.raises(importer.ImportFailed) as failed:
-        importer.import_file(_write(tmp_path, _edited(3, received_on="2023-03-02")))
+    with pytest.raises(ImportFailed) as failed:
+        import_file(_write(tmp_path, _edited(3, received_on="2023-03-02")))
 
     assert _where(failed.value.errors) == [(3, "received_on")]
     assert "LR-1002 is already in the database with a different value" in failed.value.errors[0].reason
@@ -422,15 +442,15 @@ def test_a_reference_in_the_database_with_different_data_imports_nothing(tmp_pat
 
 @pytest.mark.usefixtures("districts")
 def test_a_known_child_ref_with_different_details_is_an_error(tmp_path: Path) -> None:
-    importer.import_file(_write(tmp_path, _csv(_good_rows()[:1])))
+    import_file(_write(tmp_path, _csv(_good_rows()[:1])))
     before = _counts()
 
     rows = _good_rows()
     for row in rows:
         if row["child_ref"] == "LC-0001":
             row["postcode"] = "ME15 6AA"
-    with pytest.raises(importer.ImportFailed) as failed:
-        importer.import_file(_write(tmp_path, _csv(rows)))
+    with pytest.raises(ImportFailed) as failed:
+        import_file(_write(tmp_path, _csv(rows)))
 
     assert _where(failed.value.errors) == [(2, "postcode")]
     assert "differs from the child already recorded" in failed.value.errors[0].reason
@@ -453,8 +473,8 @@ def test_an_open_request_in_the_database_blocks_a_second_one_as_a_row_error(tmp_
     open_request = ReceivedRequestFactory(child=child, reference="REQ-000777")
     before = _counts()
 
-    with pytest.raises(importer.ImportFailed) as failed:
-        importer.import_file(GOOD)
+    with pytest.raises(ImportFailed) as failed:
+        import_file(GOOD)
 
     assert [str(e) for e in failed.value.errors] == [
         "Row 6, column request_outcome: leaves a second request open for this child: REQ-000777 is already open "
@@ -468,8 +488,8 @@ def test_an_open_request_in_the_database_blocks_a_second_one_as_a_row_error(tmp_
 def test_a_upn_held_by_another_child_is_an_error_not_an_integrity_error() -> None:
     ChildFactory(upn="Z88612345679B")
 
-    with pytest.raises(importer.ImportFailed) as failed:
-        importer.import_file(GOOD)
+    with pytest.raises(ImportFailed) as failed:
+        import_file(GOOD)
 
     assert _where(failed.value.errors) == [(7, "upn")]
     assert Child.objects.count() == 1
@@ -479,7 +499,7 @@ def test_a_upn_held_by_another_child_is_an_error_not_an_integrity_error() -> Non
 def test_queries_do_not_grow_with_the_number_of_rows(tmp_path: Path) -> None:
     def queries(path: Path) -> Counter[str]:
         with CaptureQueriesContext(connection) as context:
-            importer.import_file(path)
+            import_file(path)
         return Counter(query["sql"].split()[0].upper() for query in context.captured_queries)
 
     small = queries(GOOD)
@@ -558,7 +578,7 @@ def test_make_import_sample_is_deterministic_and_importable(tmp_path: Path) -> N
     call_command("make_import_sample", "--rows", "500", "--out", str(second), "--seed", "3", stdout=io.StringIO())
 
     assert first.read_bytes() == second.read_bytes()
-    parsed = importer.parse_rows(io.StringIO(first.read_text(encoding="utf-8")), districts=DISTRICTS, today=TODAY)
+    parsed = parse_rows(io.StringIO(first.read_text(encoding="utf-8")), districts=DISTRICTS, today=TODAY)
     assert (parsed.rows_read, parsed.errors) == (500, [])
 
 
@@ -568,10 +588,10 @@ postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="CO
 
 
 def _with_write(monkeypatch: pytest.MonkeyPatch, *, use_copy: bool) -> None:
-    monkeypatch.setattr(importer, "write", functools.partial(_WRITE, use_copy=use_copy))
+    monkeypatch.setattr(run, "write_plan", functools.partial(_WRITE, use_copy=use_copy))
 
 
-_WRITE = importer.write
+_WRITE = write_plan
 
 
 def _stored_rows() -> dict[str, list[dict[str, Any]]]:
@@ -619,7 +639,7 @@ def test_the_copy_writer_quotes_every_line_break_and_carriage_return() -> None:
 
 
 def _without_control_character_check(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(importer, "_CONTROL", re.compile(r"(?!)"))  # matches nothing
+    monkeypatch.setattr(parse, "_CONTROL", re.compile(r"(?!)"))  # matches nothing
 
 
 @postgres_only
@@ -632,9 +652,9 @@ def test_copy_and_bulk_create_store_the_same_rows(tmp_path: Path, monkeypatch: p
     for use_copy in (True, False):
         _with_write(monkeypatch, use_copy=use_copy)
         with transaction.atomic():
-            importer.import_file(first)
+            import_file(first)
             with CaptureQueriesContext(connection) as context:
-                result = importer.import_file(path)
+                result = import_file(path)
             assert (result.requests_imported, result.skipped) == (210, 100)
             stored[use_copy] = _stored_rows()
             inserts[use_copy] = sum(query["sql"].startswith("INSERT") for query in context.captured_queries)
@@ -659,9 +679,9 @@ def test_each_imported_request_takes_its_childs_district(
 ) -> None:
     _with_write(monkeypatch, use_copy=use_copy)
     rows = _good_rows()
-    importer.import_file(_write(tmp_path, _csv(rows[:4]), "first.csv"))
+    import_file(_write(tmp_path, _csv(rows[:4]), "first.csv"))
     # LC-0001 and LC-0002 are in the database now: LR-1005 is a new request for a known child.
-    importer.import_file(_write(tmp_path, _csv(rows), "all.csv"))
+    import_file(_write(tmp_path, _csv(rows), "all.csv"))
 
     requests = list(AssessmentRequest.objects.select_related("child", "district"))
     assert len(requests) == 10
@@ -676,8 +696,8 @@ def test_an_error_on_the_last_row_of_a_long_file_writes_nothing(tmp_path: Path) 
     rows[-1]["received_on"] = "2024-02-30"
     before = _counts()
 
-    with pytest.raises(importer.ImportFailed) as failed:
-        importer.import_file(_write(tmp_path, _csv(rows)))
+    with pytest.raises(ImportFailed) as failed:
+        import_file(_write(tmp_path, _csv(rows)))
 
     assert (501, "received_on") in _where(failed.value.errors)
     assert {error.row for error in failed.value.errors} == {501}
@@ -692,15 +712,14 @@ def test_a_write_refused_half_way_leaves_nothing_behind(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, use_copy: bool
 ) -> None:
     _with_write(monkeypatch, use_copy=use_copy)
-    importer.import_file(_write(tmp_path, _csv(_good_rows()[:1]), "first.csv"))
+    import_file(_write(tmp_path, _csv(_good_rows()[:1]), "first.csv"))
     before = _counts()
     # As if another import stored LR-1001 after this one read the database: the checks pass,
     # the new children are written, and then the unique index refuses the request.
-    load_existing = importer.load_existing
-    monkeypatch.setattr(importer, "load_existing", lambda rows: dataclasses.replace(load_existing(rows), requests={}))
+    monkeypatch.setattr(run, "load_existing", lambda rows: dataclasses.replace(load_existing(rows), requests={}))
 
-    with pytest.raises(importer.ImportFailed) as failed:
-        importer.import_file(GOOD)
+    with pytest.raises(ImportFailed) as failed:
+        import_file(GOOD)
 
     assert [(e.row, e.column) for e in failed.value.errors] == [(0, "")]
     assert "the database refused the import" in str(failed.value.errors[0])
@@ -716,8 +735,8 @@ def test_control_characters_in_the_file_are_row_errors_on_either_database(tmp_pa
     rows[4].update(surname="Nul\x00son")
     before = _counts()
 
-    with pytest.raises(importer.ImportFailed) as failed:
-        importer.import_file(_write(tmp_path, _csv(rows)))
+    with pytest.raises(ImportFailed) as failed:
+        import_file(_write(tmp_path, _csv(rows)))
 
     control = [(e.row, e.column) for e in failed.value.errors if "control character" in e.reason]
     assert control == [(2, "forename"), (6, "surname")]
@@ -735,8 +754,8 @@ def test_a_value_the_database_refuses_is_a_file_error_not_a_crash(monkeypatch: p
         if row["child_ref"] == rows[0]["child_ref"]:
             row.update(forename="Nul\x00l")
 
-    with pytest.raises(importer.ImportFailed) as failed:
-        importer.import_lines(io.StringIO(_csv(rows)), source_name="nul.csv")
+    with pytest.raises(ImportFailed) as failed:
+        import_lines(io.StringIO(_csv(rows)), source_name="nul.csv")
 
     assert [str(e) for e in failed.value.errors] == [
         "File: the database refused the import; nothing was imported, try again"
@@ -756,11 +775,10 @@ def test_a_refused_import_repeats_no_value_from_the_file(
     _with_write(monkeypatch, use_copy=use_copy)
     rows = _good_rows()
     ChildFactory(upn=rows[0]["upn"])
-    load_existing = importer.load_existing
-    monkeypatch.setattr(importer, "load_existing", lambda rows: dataclasses.replace(load_existing(rows), upn_owners={}))
+    monkeypatch.setattr(run, "load_existing", lambda rows: dataclasses.replace(load_existing(rows), upn_owners={}))
 
-    with pytest.raises(importer.ImportFailed) as failed:
-        importer.import_file(GOOD)
+    with pytest.raises(ImportFailed) as failed:
+        import_file(GOOD)
 
     message = "\n".join(str(e) for e in failed.value.errors)
     assert message.startswith("File: the database refused the import")
@@ -779,24 +797,23 @@ def test_a_district_changed_meanwhile_is_taken_from_the_locked_child(
 ) -> None:
     _with_write(monkeypatch, use_copy=use_copy)
     rows = _good_rows()
-    importer.import_file(_write(tmp_path, _csv(rows[:4]), "first.csv"))
+    import_file(_write(tmp_path, _csv(rows[:4]), "first.csv"))
     # LC-0002 (Canterbury) is in the database; the file adds LR-1005 for it. The child moves
     # after the importer read it and before it writes, as child_change_district would.
     child = Child.objects.get(legacy_ref="LC-0002")
     moved_to = District.objects.exclude(pk=child.district_id).order_by("pk").first()
     assert moved_to is not None
-    load_existing = importer.load_existing
 
-    def read_then_move(file_rows: Any) -> importer.Existing:
+    def read_then_move(file_rows: Any) -> Existing:
         existing = load_existing(file_rows)
         Child.objects.filter(pk=child.pk).update(district=moved_to)
         AssessmentRequest.objects.filter(child=child).update(district=moved_to)
         return existing
 
-    monkeypatch.setattr(importer, "load_existing", read_then_move)
+    monkeypatch.setattr(run, "load_existing", read_then_move)
 
     with CaptureQueriesContext(connection) as context:
-        importer.import_file(_write(tmp_path, _csv(rows), "all.csv"))
+        import_file(_write(tmp_path, _csv(rows), "all.csv"))
 
     assert AssessmentRequest.objects.get(reference="LR-1005").district_id == moved_to.pk
     assert set(AssessmentRequest.objects.filter(child=child).values_list("district_id", flat=True)) == {moved_to.pk}

@@ -336,9 +336,9 @@ def test_detail_shows_the_clocks_and_timeline_and_logs_each_view_once(personas):
         request=request, start=request.received_on + timedelta(days=5), end=request.received_on + timedelta(days=9)
     )
     # The stored clocks include the exception, as the services would have left them.
-    from requests_app import services
+    from requests_app.services.common import refresh_clocks
 
-    services._refresh_clocks(request)
+    refresh_clocks(request)
     request.save()
     RequestEvent.objects.create(request=request, action="created", to_status="received", payload={"clocks": {}})
     RequestEvent.objects.create(

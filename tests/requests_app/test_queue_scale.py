@@ -24,9 +24,10 @@ from django.utils import timezone
 
 from core.api import CappedPaginator, Pagination
 from core.errors import NotPermitted, ValidationFailed
-from requests_app import services
 from requests_app.filters import PlainSelect
 from requests_app.models import AssessmentRequest, RequestEvent, RequestSource
+from requests_app.services.children import child_change_district
+from requests_app.services.lifecycle import request_create
 from tests.conftest import Personas
 from tests.requests_app.factories import (
     ChildFactory,
@@ -69,9 +70,7 @@ def table_references(html: str) -> list[str]:
 
 def test_a_new_request_takes_its_childs_district(personas: Personas) -> None:
     child = ChildFactory(district=DistrictFactory(name="Dover"))
-    request = services.request_create(
-        actor=personas.officer, child=child, received_on=days_ago(1), source=RequestSource.PARENT
-    )
+    request = request_create(actor=personas.officer, child=child, received_on=days_ago(1), source=RequestSource.PARENT)
     request.refresh_from_db()
     assert request.district_id == child.district_id
 
@@ -85,7 +84,7 @@ def test_moving_a_child_moves_every_request_of_theirs(personas: Personas) -> Non
     current = ReceivedRequestFactory(child=child)
     someone_else = ReceivedRequestFactory(child=ChildFactory(district=dover))
 
-    services.child_change_district(actor=personas.officer, child=child, district=thanet)
+    child_change_district(actor=personas.officer, child=child, district=thanet)
 
     child.refresh_from_db()
     assert child.district_id == thanet.pk
@@ -128,9 +127,9 @@ def test_an_administrator_changing_the_district_moves_the_requests_too(personas:
 def test_moving_a_child_needs_a_district_and_the_right_role(personas: Personas) -> None:
     child = ChildFactory()
     with pytest.raises(ValidationFailed):
-        services.child_change_district(actor=personas.officer, child=child, district=999_999)
+        child_change_district(actor=personas.officer, child=child, district=999_999)
     with pytest.raises(NotPermitted):
-        services.child_change_district(actor=personas.evaluator, child=child, district=DistrictFactory())
+        child_change_district(actor=personas.evaluator, child=child, district=DistrictFactory())
 
 
 def test_the_migration_fills_the_district_from_the_child() -> None:

@@ -14,7 +14,7 @@ from django.db import IntegrityError, connection, connections, transaction
 from core.errors import Conflict, InvalidTransition, NotPermitted, ValidationFailed
 from core.models import AccessLog
 from core.roles import Role
-from requests_app import clocks, services
+from requests_app import clocks
 from requests_app.models import (
     AdviceRequest,
     AssessmentDecision,
@@ -23,6 +23,25 @@ from requests_app.models import (
     ClockException,
     ProvisionEvaluation,
     RequestEvent,
+)
+from requests_app.services import lifecycle
+from requests_app.services.advice import advice_record_received, advice_request_create, exception_add, exception_remove
+from requests_app.services.children import find_duplicates
+from requests_app.services.lifecycle import (
+    assessment_complete,
+    evaluation_record,
+    evaluation_start,
+    plan_issue_draft,
+    plan_issue_final,
+    plan_record_family_comments,
+    request_assign,
+    request_create,
+    request_decide_assessment,
+    request_decide_issue,
+    request_record_view,
+    request_refer_to_panel,
+    request_reopen,
+    request_withdraw,
 )
 from requests_app.workflow import Status
 from tests.requests_app.factories import (
@@ -107,7 +126,7 @@ def child_data(**overrides: Any) -> dict[str, Any]:
 
 def test_request_create_for_a_new_child(officer: User) -> None:
     received = days_ago(3)
-    request = services.request_create(
+    request = request_create(
         actor=officer,
         child=None,
         child_data=child_data(),
@@ -133,14 +152,12 @@ def test_request_create_for_a_new_child(officer: User) -> None:
 
 def test_request_create_for_an_existing_child(officer: User) -> None:
     child = WithdrawnRequestFactory().child
-    request = services.request_create(
-        actor=officer, child=child, child_data=None, received_on=days_ago(0), source="school"
-    )
+    request = request_create(actor=officer, child=child, child_data=None, received_on=days_ago(0), source="school")
     assert request.child == child and Child.objects.count() == 1
 
 
 def test_imported_request_keeps_its_reference(manager: User) -> None:
-    request = services.request_create(
+    request = request_create(
         actor=manager,
         child=ChildFactory(),
         received_on=days_ago(300),
@@ -173,7 +190,7 @@ def test_request_create_validation(officer: User, kwargs: dict[str, Any], field:
         "source": kwargs.get("source", "parent"),
         "received_on": tomorrow if kwargs.get("received_on") == "future" else days_ago(1),
     }
-    errors = errors_of(lambda: services.request_create(**call))
+    errors = errors_of(lambda: request_create(**call))
     assert message in " ".join(errors[field])
     assert not AssessmentRequest.objects.exists() and not Child.objects.exists()
 
@@ -181,7 +198,7 @@ def test_request_create_validation(officer: User, kwargs: dict[str, Any], field:
 def test_one_open_request_per_child_is_refused_with_a_message(officer: User) -> None:
     existing = AssessingRequestFactory()
     with pytest.raises(Conflict) as caught:
-        services.request_create(actor=officer, child=existing.child, received_on=days_ago(1), source="parent")
+        request_create(actor=officer, child=existing.child, received_on=days_ago(1), source="parent")
     assert caught.value.field == "child"
     assert "already has a request in progress" in caught.value.message
     assert AssessmentRequest.objects.count() == 1
@@ -195,10 +212,10 @@ def test_one_open_request_per_child_is_enforced_by_the_database() -> None:
 
 def test_a_finance_officer_cannot_create_or_decide(finance: User) -> None:
     with pytest.raises(NotPermitted):
-        services.request_create(actor=finance, child=ChildFactory(), received_on=days_ago(1), source="parent")
+        request_create(actor=finance, child=ChildFactory(), received_on=days_ago(1), source="parent")
     request = AwaitingDecisionRequestFactory()
     with pytest.raises(NotPermitted):
-        services.request_decide_assessment(actor=finance, request=request, outcome="assess", notified_on=days_ago(1))
+        request_decide_assessment(actor=finance, request=request, outcome="assess", notified_on=days_ago(1))
     assert events(request) == []
 
 
@@ -214,7 +231,7 @@ def test_find_duplicates_by_upn_or_date_of_birth_and_name() -> None:
     ChildFactory(forename="Oliver", surname="Okafor", date_of_birth=date(2015, 2, 4))  # different DOB
     AssessingRequestFactory(child=same_surname)
 
-    found = services.find_duplicates(forename="Oliver", surname="okafor", date_of_birth=dob, upn="b123456789012")
+    found = find_duplicates(forename="Oliver", surname="okafor", date_of_birth=dob, upn="b123456789012")
     assert {c.pk for c in found} == {by_upn.pk, same_surname.pk, similar_forename.pk}
     open_requests = {c.pk: len(c.open_requests) for c in found}
     assert open_requests == {by_upn.pk: 0, same_surname.pk: 1, similar_forename.pk: 0}
@@ -222,7 +239,7 @@ def test_find_duplicates_by_upn_or_date_of_birth_and_name() -> None:
 
 def test_find_duplicates_with_nothing_to_match() -> None:
     ChildFactory()
-    assert services.find_duplicates(forename="", surname="", date_of_birth=None, upn="") == []
+    assert find_duplicates(forename="", surname="", date_of_birth=None, upn="") == []
 
 
 # --- Assigning -------------------------------------------------------------------------------
@@ -231,7 +248,7 @@ def test_find_duplicates_with_nothing_to_match() -> None:
 def test_request_assign_in_bulk_writes_one_event_each(officer: User) -> None:
     other = make_user(Role.SEN_OFFICER, username="other")
     requests = [ReceivedRequestFactory(), AssessingRequestFactory()]
-    updated = services.request_assign(actor=officer, requests=[r.pk for r in requests], officer=other)
+    updated = request_assign(actor=officer, requests=[r.pk for r in requests], officer=other)
     assert [r.assigned_officer for r in updated] == [other, other]
     for request in requests:
         (event,) = [e for e in events(request) if e.action == "assign"]
@@ -240,13 +257,13 @@ def test_request_assign_in_bulk_writes_one_event_each(officer: User) -> None:
 
 def test_request_assign_needs_an_sen_officer(officer: User, evaluator: User) -> None:
     request = ReceivedRequestFactory()
-    assert "officer" in errors_of(lambda: services.request_assign(actor=officer, requests=[request], officer=evaluator))
+    assert "officer" in errors_of(lambda: request_assign(actor=officer, requests=[request], officer=evaluator))
 
 
 def test_request_assign_is_all_or_nothing(officer: User) -> None:
     open_request, closed = ReceivedRequestFactory(), RefusedRequestFactory()
     with pytest.raises(InvalidTransition):
-        services.request_assign(actor=officer, requests=[open_request.pk, closed.pk], officer=officer)
+        request_assign(actor=officer, requests=[open_request.pk, closed.pk], officer=officer)
     open_request.refresh_from_db()
     assert open_request.assigned_officer is None
 
@@ -256,13 +273,13 @@ def test_request_assign_is_all_or_nothing(officer: User) -> None:
 
 def test_evaluation_start_record_and_complete(evaluator: User) -> None:
     request = ReceivedRequestFactory()
-    request = services.evaluation_start(actor=evaluator, request=request)
+    request = evaluation_start(actor=evaluator, request=request)
     assert request.status == Status.EVALUATING and ProvisionEvaluation.objects.filter(request=request).exists()
 
-    evaluation = services.evaluation_record(actor=evaluator, request=request, apdr_cycles=2, provision_map=True)
+    evaluation = evaluation_record(actor=evaluator, request=request, apdr_cycles=2, provision_map=True)
     assert evaluation.apdr_cycles == 2 and evaluation.request.status == Status.EVALUATING
 
-    evaluation = services.evaluation_record(
+    evaluation = evaluation_record(
         actor=evaluator, request=request, complete=True, recommendation="assess", progress_data=True
     )
     assert evaluation.completed_by == evaluator and evaluation.completed_on is not None
@@ -272,7 +289,7 @@ def test_evaluation_start_record_and_complete(evaluator: User) -> None:
 
 def test_evaluation_cannot_complete_without_a_recommendation(evaluator: User) -> None:
     request = EvaluatingRequestFactory()
-    errors = errors_of(lambda: services.evaluation_record(actor=evaluator, request=request, complete=True))
+    errors = errors_of(lambda: evaluation_record(actor=evaluator, request=request, complete=True))
     assert errors == {"recommendation": ["Select a recommendation"]}
     request.refresh_from_db()
     assert request.status == Status.EVALUATING and events(request) == []
@@ -280,7 +297,7 @@ def test_evaluation_cannot_complete_without_a_recommendation(evaluator: User) ->
 
 def test_an_sen_officer_cannot_evaluate(officer: User) -> None:
     with pytest.raises(NotPermitted):
-        services.evaluation_start(actor=officer, request=ReceivedRequestFactory())
+        evaluation_start(actor=officer, request=ReceivedRequestFactory())
 
 
 # --- Decision whether to assess ----------------------------------------------------------------
@@ -289,7 +306,7 @@ def test_an_sen_officer_cannot_evaluate(officer: User) -> None:
 def test_decide_to_assess(officer: User) -> None:
     request = AwaitingDecisionRequestFactory()
     notified = request.received_on + timedelta(days=30)
-    updated = services.request_decide_assessment(
+    updated = request_decide_assessment(
         actor=officer, request=request, outcome="assess", notified_on=notified, reasons=["has_or_may_have_sen"]
     )
     assert updated.status == Status.ASSESSING
@@ -303,7 +320,7 @@ def test_decide_to_assess(officer: User) -> None:
 def test_refuse_to_assess(officer: User) -> None:
     request = ReceivedRequestFactory()
     notified = days_ago(1)
-    updated = services.request_decide_assessment(
+    updated = request_decide_assessment(
         actor=officer,
         request=request,
         outcome="refuse",
@@ -345,7 +362,7 @@ def test_refusal_validation(officer: User, kwargs: dict[str, Any], field: str) -
         **kwargs,
     }
     call["notified_on"] = dates.get(call["notified_on"], call["notified_on"])
-    errors = errors_of(lambda: services.request_decide_assessment(**call))
+    errors = errors_of(lambda: request_decide_assessment(**call))
     assert field in errors and all(m[0].isupper() for m in errors[field])
     request.refresh_from_db()
     assert request.status == Status.RECEIVED and not AssessmentDecision.objects.exists() and events(request) == []
@@ -354,7 +371,7 @@ def test_refusal_validation(officer: User, kwargs: dict[str, Any], field: str) -
 def test_refused_request_cannot_be_assessed(officer: User) -> None:
     request = RefusedRequestFactory()
     with pytest.raises(InvalidTransition, match="Refused to assess cannot be assessed. Reopen it first."):
-        services.request_decide_assessment(actor=officer, request=request, outcome="assess", notified_on=days_ago(1))
+        request_decide_assessment(actor=officer, request=request, outcome="assess", notified_on=days_ago(1))
 
 
 # --- Advice ----------------------------------------------------------------------------------
@@ -363,7 +380,7 @@ def test_refused_request_cannot_be_assessed(officer: User) -> None:
 def test_advice_request_and_receipt(officer: User, ep: User) -> None:
     request = AssessingRequestFactory()
     requested = request.received_on + timedelta(days=40)
-    advice = services.advice_request_create(
+    advice = advice_request_create(
         actor=officer,
         request=request,
         adviser_type="educational_psychology",
@@ -371,34 +388,32 @@ def test_advice_request_and_receipt(officer: User, ep: User) -> None:
         requested_on=requested,
     )
     assert advice.due_on == advice.target_on == requested + timedelta(weeks=6)
-    advice = services.advice_record_received(actor=ep, advice=advice, received_on=requested + timedelta(days=30))
+    advice = advice_record_received(actor=ep, advice=advice, received_on=requested + timedelta(days=30))
     assert advice.received_recorded_by == ep
     assert [e.action for e in events(request)] == ["request_advice", "record_advice"]
     assert events(request)[-1].payload["on_time"] is True
     with pytest.raises(InvalidTransition, match="already been recorded"):
-        services.advice_record_received(actor=ep, advice=advice, received_on=days_ago(1))
+        advice_record_received(actor=ep, advice=advice, received_on=days_ago(1))
 
 
 def test_advice_validation(officer: User, ep: User) -> None:
     request = AssessingRequestFactory()
     errors = errors_of(
-        lambda: services.advice_request_create(
+        lambda: advice_request_create(
             actor=officer, request=request, adviser_type="astrology", addressee="", requested_on=None
         )
     )
     assert set(errors) == {"adviser_type", "addressee", "requested_on"}
     advice = AdviceRequestFactory(request=request)
     errors = errors_of(
-        lambda: services.advice_record_received(
-            actor=ep, advice=advice, received_on=advice.requested_on - timedelta(days=1)
-        )
+        lambda: advice_record_received(actor=ep, advice=advice, received_on=advice.requested_on - timedelta(days=1))
     )
     assert "on or after the date it was requested" in errors["received_on"][0]
 
 
 def test_advice_cannot_be_requested_before_the_decision_to_assess(officer: User) -> None:
     with pytest.raises(InvalidTransition):
-        services.advice_request_create(
+        advice_request_create(
             actor=officer,
             request=ReceivedRequestFactory(),
             adviser_type="health",
@@ -411,10 +426,10 @@ def test_advice_cannot_be_requested_before_the_decision_to_assess(officer: User)
 
 
 def test_assessment_complete_then_decide_not_to_issue(officer: User) -> None:
-    request = services.assessment_complete(actor=officer, request=AssessingRequestFactory())
+    request = assessment_complete(actor=officer, request=AssessingRequestFactory())
     assert request.status == Status.AWAITING_ISSUE_DECISION
     notified = days_ago(2)
-    request = services.request_decide_issue(
+    request = request_decide_issue(
         actor=officer,
         request=request,
         outcome="not_issue",
@@ -430,16 +445,14 @@ def test_assessment_complete_then_decide_not_to_issue(officer: User) -> None:
 def test_decide_not_to_issue_needs_the_rights_text_and_reasons(officer: User) -> None:
     request = AwaitingIssueDecisionRequestFactory()
     errors = errors_of(
-        lambda: services.request_decide_issue(
-            actor=officer, request=request, outcome="not_issue", notified_on=days_ago(1)
-        )
+        lambda: request_decide_issue(actor=officer, request=request, outcome="not_issue", notified_on=days_ago(1))
     )
     assert set(errors) == {"reasons_text", "rights_text_sent"}
     assert "reg 10(3)" in errors["rights_text_sent"][0]
 
 
 def test_decide_to_issue_leaves_the_outcome_undecided(officer: User) -> None:
-    request = services.request_decide_issue(
+    request = request_decide_issue(
         actor=officer, request=AssessingRequestFactory(), outcome="issue", notified_on=days_ago(10)
     )
     assert request.status == Status.DRAFTING
@@ -450,14 +463,12 @@ def test_decide_to_issue_leaves_the_outcome_undecided(officer: User) -> None:
 def test_draft_comments_and_final_plan(officer: User) -> None:
     request = DraftingRequestFactory(received_on=days_ago(130))
     draft_on = request.received_on + timedelta(days=95)
-    request = services.plan_issue_draft(actor=officer, request=request, issued_on=draft_on)
+    request = plan_issue_draft(actor=officer, request=request, issued_on=draft_on)
     assert request.status == Status.DRAFT_ISSUED and request.draft_issued_on == draft_on
-    request = services.plan_record_family_comments(
-        actor=officer, request=request, received_on=draft_on + timedelta(days=10)
-    )
+    request = plan_record_family_comments(actor=officer, request=request, received_on=draft_on + timedelta(days=10))
     school = EstablishmentFactory()
     final_on = draft_on + timedelta(days=20)
-    request = services.plan_issue_final(
+    request = plan_issue_final(
         actor=officer,
         request=request,
         issued_on=final_on,
@@ -474,7 +485,7 @@ def test_draft_comments_and_final_plan(officer: User) -> None:
 @pytest.mark.parametrize(("days_after_draft", "allowed"), [(14, False), (15, True), (16, True)])
 def test_final_plan_waits_for_the_family_s_15_days(officer: User, days_after_draft: int, allowed: bool) -> None:
     request = DraftIssuedRequestFactory(received_on=days_ago(150), draft_issued_on=days_ago(50))
-    issue = lambda: services.plan_issue_final(  # noqa: E731
+    issue = lambda: plan_issue_final(  # noqa: E731
         actor=officer,
         request=request,
         issued_on=request.draft_issued_on + timedelta(days=days_after_draft),
@@ -490,14 +501,12 @@ def test_final_plan_waits_for_the_family_s_15_days(officer: User, days_after_dra
 
 def test_final_plan_may_follow_early_comments(officer: User) -> None:
     request = DraftIssuedRequestFactory(received_on=days_ago(150), draft_issued_on=days_ago(50))
-    services.plan_record_family_comments(
-        actor=officer, request=request, received_on=request.draft_issued_on + timedelta(days=5)
-    )
+    plan_record_family_comments(actor=officer, request=request, received_on=request.draft_issued_on + timedelta(days=5))
     assert clocks.earliest_final_plan_on(request.draft_issued_on, request.draft_issued_on + timedelta(days=5)) == (
         request.draft_issued_on + timedelta(days=5)
     )
     early = errors_of(
-        lambda: services.plan_issue_final(
+        lambda: plan_issue_final(
             actor=officer,
             request=request,
             issued_on=request.draft_issued_on + timedelta(days=4),
@@ -506,7 +515,7 @@ def test_final_plan_may_follow_early_comments(officer: User) -> None:
         )
     )
     assert "issued_on" in early
-    updated = services.plan_issue_final(
+    updated = plan_issue_final(
         actor=officer,
         request=request,
         issued_on=request.draft_issued_on + timedelta(days=5),
@@ -519,7 +528,7 @@ def test_final_plan_may_follow_early_comments(officer: User) -> None:
 def test_final_plan_needs_a_placement(officer: User) -> None:
     request = DraftIssuedRequestFactory(received_on=days_ago(150), draft_issued_on=days_ago(50))
     errors = errors_of(
-        lambda: services.plan_issue_final(
+        lambda: plan_issue_final(
             actor=officer, request=request, issued_on=days_ago(1), named_establishment=None, placement_type="mainstream"
         )
     )
@@ -533,7 +542,7 @@ def test_adding_and_removing_an_exception_recomputes_the_clocks(officer: User) -
     request = AssessingRequestFactory()
     assert not request.week20
     due = request.not_issue_due_on
-    exception = services.exception_add(
+    exception = exception_add(
         actor=officer,
         request=request,
         kind="absence_from_area",
@@ -548,20 +557,20 @@ def test_adding_and_removing_an_exception_recomputes_the_clocks(officer: User) -
     event = one_new_event(request, 0)
     assert event.payload["exception_id"] == exception.pk and event.payload["clocks"]["week20"] is True
 
-    services.exception_remove(actor=officer, exception=exception, reason="Recorded against the wrong child")
+    exception_remove(actor=officer, exception=exception, reason="Recorded against the wrong child")
     request.refresh_from_db()
     exception.refresh_from_db()
     assert request.week20 is False and request.not_issue_target_on == due
     assert exception.removed_at is not None and exception.removed_by == officer
     assert one_new_event(request, 1).action == "remove_exception"
     with pytest.raises(InvalidTransition, match="already been removed"):
-        services.exception_remove(actor=officer, exception=exception, reason="Again")
+        exception_remove(actor=officer, exception=exception, reason="Again")
 
 
 def test_exception_rules_come_from_the_clocks(officer: User) -> None:
     request = AssessingRequestFactory()
     errors = errors_of(
-        lambda: services.exception_add(
+        lambda: exception_add(
             actor=officer,
             request=request,
             kind="school_closure",
@@ -572,7 +581,7 @@ def test_exception_rules_come_from_the_clocks(officer: User) -> None:
     )
     assert "4 continuous weeks" in errors["end"][0] and "evidence" in errors
     errors = errors_of(
-        lambda: services.exception_add(
+        lambda: exception_add(
             actor=officer,
             request=request,
             kind="missed_appointment",
@@ -589,7 +598,7 @@ def test_an_advice_exception_moves_only_the_advice_target(officer: User) -> None
     request = AssessingRequestFactory()
     advice = AdviceRequestFactory(request=request)
     before = (request.final_plan_target_on, request.week20)
-    services.exception_add(
+    exception_add(
         actor=officer,
         request=request,
         kind="missed_appointment",
@@ -608,7 +617,7 @@ def test_an_advice_exception_moves_only_the_advice_target(officer: User) -> None
 
 
 def test_withdraw_before_the_decision_sets_the_request_outcome(officer: User) -> None:
-    request = services.request_withdraw(
+    request = request_withdraw(
         actor=officer, request=EvaluatingRequestFactory(), reason="Family moved away", withdrawn_on=days_ago(1)
     )
     assert request.status == Status.WITHDRAWN
@@ -618,7 +627,7 @@ def test_withdraw_before_the_decision_sets_the_request_outcome(officer: User) ->
 
 
 def test_withdraw_after_the_decision_sets_the_assessment_outcome(officer: User) -> None:
-    request = services.request_withdraw(
+    request = request_withdraw(
         actor=officer, request=DraftingRequestFactory(), reason="Moved out of England", withdrawn_on=days_ago(1)
     )
     assert (request.request_outcome, request.assessment_outcome) == ("Y", "W")
@@ -626,9 +635,7 @@ def test_withdraw_after_the_decision_sets_the_assessment_outcome(officer: User) 
 
 def test_withdraw_needs_a_reason_and_date(officer: User) -> None:
     errors = errors_of(
-        lambda: services.request_withdraw(
-            actor=officer, request=ReceivedRequestFactory(), reason=" ", withdrawn_on=None
-        )
+        lambda: request_withdraw(actor=officer, request=ReceivedRequestFactory(), reason=" ", withdrawn_on=None)
     )
     assert set(errors) == {"reason", "withdrawn_on"}
 
@@ -645,7 +652,7 @@ def test_reopen_restores_the_previous_status(
     manager: User, factory: Any, restored: Status, outcomes: tuple[str, str]
 ) -> None:
     request = factory()
-    updated = services.request_reopen(actor=manager, request=request, reason="Decision reviewed after mediation")
+    updated = request_reopen(actor=manager, request=request, reason="Decision reviewed after mediation")
     assert updated.status == restored
     assert (updated.request_outcome, updated.assessment_outcome) == outcomes
     assert updated.closed_reason == "" and updated.next_deadline_on is not None
@@ -654,52 +661,50 @@ def test_reopen_restores_the_previous_status(
 
 
 def test_reopened_refusal_can_be_decided_again(manager: User, officer: User) -> None:
-    request = services.request_reopen(actor=manager, request=RefusedRequestFactory(), reason="Overturned")
+    request = request_reopen(actor=manager, request=RefusedRequestFactory(), reason="Overturned")
     assert AssessmentDecision.objects.get(request=request).superseded
-    request = services.request_decide_assessment(
-        actor=officer, request=request, outcome="assess", notified_on=days_ago(1)
-    )
+    request = request_decide_assessment(actor=officer, request=request, outcome="assess", notified_on=days_ago(1))
     assert request.status == Status.ASSESSING
     assert AssessmentDecision.objects.filter(request=request, superseded=False).count() == 1
 
 
 def test_a_request_withdrawn_then_reopened_through_the_services(officer: User, manager: User) -> None:
-    request = services.request_withdraw(
+    request = request_withdraw(
         actor=officer, request=DraftIssuedRequestFactory(), reason="Recorded in error", withdrawn_on=days_ago(1)
     )
-    request = services.request_reopen(actor=manager, request=request, reason="Withdrawal recorded in error")
+    request = request_reopen(actor=manager, request=request, reason="Withdrawal recorded in error")
     assert request.status == Status.DRAFT_ISSUED and request.assessment_outcome == "A"
 
 
 def test_reopen_is_for_senior_officers(officer: User) -> None:
     with pytest.raises(NotPermitted):
-        services.request_reopen(actor=officer, request=RefusedRequestFactory(), reason="Because")
+        request_reopen(actor=officer, request=RefusedRequestFactory(), reason="Because")
 
 
 def test_reopen_refused_while_the_child_has_another_open_request(manager: User) -> None:
     refused = RefusedRequestFactory()
     ReceivedRequestFactory(child=refused.child)
     with pytest.raises(Conflict) as caught:
-        services.request_reopen(actor=manager, request=refused, reason="Overturned")
+        request_reopen(actor=manager, request=refused, reason="Overturned")
     assert caught.value.field == "child"
 
 
 def test_refer_to_panel_writes_an_event_only(officer: User) -> None:
     request = AssessingRequestFactory()
-    updated = services.request_refer_to_panel(actor=officer, request=request, note="Independent placement")
+    updated = request_refer_to_panel(actor=officer, request=request, note="Independent placement")
     assert updated.status == Status.ASSESSING
     event = one_new_event(request, 0)
     assert event.action == "refer_to_panel" and event.note == "Independent placement"
     with pytest.raises(InvalidTransition):
-        services.request_refer_to_panel(actor=officer, request=ReceivedRequestFactory())
+        request_refer_to_panel(actor=officer, request=ReceivedRequestFactory())
 
 
 def test_request_record_view_writes_the_access_log(officer: User, finance: User) -> None:
     request = ReceivedRequestFactory()
-    row = services.request_record_view(user=officer, request=request, path="/requests/1/")
+    row = request_record_view(user=officer, request=request, path="/requests/1/")
     assert (row.child_id, row.object_type, row.object_id) == (request.child_id, "assessment_request", request.pk)
     with pytest.raises(NotPermitted):
-        services.request_record_view(user=finance, request=request)
+        request_record_view(user=finance, request=request)
     assert AccessLog.objects.count() == 1
 
 
@@ -712,9 +717,9 @@ def test_a_failure_half_way_leaves_nothing_behind(officer: User, monkeypatch: py
     def broken_event(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("event table unavailable")
 
-    monkeypatch.setattr(services, "_event", broken_event)
+    monkeypatch.setattr(lifecycle, "write_event", broken_event)
     with pytest.raises(RuntimeError):
-        services.request_decide_assessment(
+        request_decide_assessment(
             actor=officer,
             request=request,
             outcome="refuse",
@@ -762,7 +767,7 @@ def test_two_officers_deciding_at_once_one_wins() -> None:
         try:
             barrier.wait(timeout=10)
             kwargs: dict[str, Any] = {"reasons": ["no_evidence_of_sen"], "rights_text_sent": True}
-            services.request_decide_assessment(
+            request_decide_assessment(
                 actor=actor,
                 request=request.pk,
                 outcome=outcome,

@@ -11,7 +11,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from requests_app import importer
+from requests_app.importer.parse import ImportFailed
+from requests_app.importer.run import import_file
 
 
 class Command(BaseCommand):
@@ -29,8 +30,8 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(f"{path} is not a file.")
         try:
-            result = importer.import_file(path, dry_run=options["dry_run"])
-        except importer.ImportFailed as exc:
+            result = import_file(path, dry_run=options["dry_run"])
+        except ImportFailed as exc:
             for error in exc.errors:
                 self.stderr.write(str(error))
             raise CommandError(
