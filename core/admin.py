@@ -1,7 +1,20 @@
 from django.contrib import admin
 from django.http import HttpRequest
 
-from core.models import AccessLog, District, Establishment, SignInThrottle, StaffProfile
+from core.models import AccessLog, Council, District, Establishment, SignInThrottle, StaffProfile
+
+
+@admin.register(Council)
+class CouncilAdmin(admin.ModelAdmin):
+    """The council's name and LA number: one row (``manage.py set_council`` does the same)."""
+
+    list_display = ["name", "la_number"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return not Council.objects.exists() and super().has_add_permission(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(District)
@@ -11,9 +24,9 @@ class DistrictAdmin(admin.ModelAdmin):
 
 @admin.register(Establishment)
 class EstablishmentAdmin(admin.ModelAdmin):
-    list_display = ["name", "urn", "type_group", "phase", "district", "is_open"]
-    list_filter = ["type_group", "phase", "district", "is_open"]
-    search_fields = ["name", "urn"]
+    list_display = ["name", "urn", "type_group", "phase", "district", "status", "la_code"]
+    list_filter = ["type_group", "phase", "district", "status"]
+    search_fields = ["name", "urn", "ukprn", "postcode"]
 
 
 @admin.register(StaffProfile)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 
 class NeedType(models.TextChoices):
@@ -49,6 +49,9 @@ class EstablishmentType(models.TextChoices):
     FURTHER_EDUCATION = "further_education", "General FE or sixth-form college"
     SPECIALIST_POST16 = "specialist_post16", "Specialist post-16 institution"
     EARLY_YEARS = "early_years", "Early years setting"
+    # Universities, secure units, Welsh and overseas schools, online providers…: loaded from GIAS
+    # so an old record's URN resolves, never a placement type of their own (core/gias.py).
+    OTHER = "other", "Other establishment"
 
     @classmethod
     def independent_or_non_maintained(cls) -> list[str]:
@@ -66,6 +69,37 @@ class Phase(models.TextChoices):
     SECONDARY = "secondary", "Secondary"
     ALL_THROUGH = "all_through", "All-through"
     POST_16 = "post_16", "16 plus"
+    NOT_APPLICABLE = "not_applicable", "Not applicable"  # GIAS phase 0: many special schools
+
+
+class EstablishmentStatus(models.TextChoices):
+    """GIAS ``EstablishmentStatus``. Open and "open, but proposed to close" can take a child."""
+
+    OPEN = "open", "Open"
+    OPEN_CLOSING = "open_closing", "Open, but proposed to close"
+    CLOSED = "closed", "Closed"
+    PROPOSED = "proposed", "Proposed to open"
+
+
+class Council(models.Model):
+    """The council this installation serves: one row, set by an administrator (the admin or
+    ``manage.py set_council``). Its LA number names it in the SEN2 return and picks its own
+    establishments out of the national GIAS file."""
+
+    singleton = models.BooleanField(default=True, unique=True, editable=False)
+    name = models.CharField(max_length=120)
+    la_number = models.CharField(
+        "LA number", max_length=3, help_text="DfE's 3-digit local authority number, for example 886 for Kent"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(singleton=True), name="council_single_row"),
+            models.CheckConstraint(condition=Q(la_number__regex=r"^[0-9]{3}$"), name="council_la_number_3_digits"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.la_number})"
 
 
 class EstablishmentQuerySet(models.QuerySet["Establishment"]):
@@ -87,7 +121,21 @@ class Establishment(models.Model):
         District, on_delete=models.PROTECT, related_name="establishments", null=True, blank=True
     )
     s41_approved = models.BooleanField("on the s.41 approved list", default=False)
+    # Offered for new records only while open; a closed establishment stays on old records.
     is_open = models.BooleanField("open", default=True)
+    # From the GIAS download (core/gias.py); blank for establishments entered by hand.
+    status = models.CharField(max_length=20, choices=EstablishmentStatus.choices, default=EstablishmentStatus.OPEN)
+    la_code = models.CharField("LA code", max_length=3, blank=True)
+    gias_type_code = models.PositiveSmallIntegerField("GIAS type of establishment", null=True, blank=True)
+    ukprn = models.PositiveIntegerField("UKPRN", null=True, blank=True, help_text="UK Provider Reference Number")
+    postcode = models.CharField(max_length=10, blank=True)
+    opened_on = models.DateField(null=True, blank=True)
+    closed_on = models.DateField(null=True, blank=True)
+    sen_provision = models.CharField(
+        "SEN provision types", max_length=80, blank=True, help_text="SEN2 need codes, comma-separated (GIAS SEN1–SEN13)"
+    )
+    has_sen_unit = models.BooleanField("has an SEN unit", default=False)
+    has_resourced_provision = models.BooleanField("has resourced provision", default=False)
 
     objects = EstablishmentQuerySet.as_manager()
 
@@ -98,7 +146,21 @@ class Establishment(models.Model):
                 condition=Q(type_group__in=EstablishmentType.values), name="establishment_type_valid"
             ),
             models.CheckConstraint(condition=Q(phase__in=Phase.values), name="establishment_phase_valid"),
+            models.CheckConstraint(
+                condition=Q(status__in=EstablishmentStatus.values), name="establishment_status_valid"
+            ),
+            # Open for new records exactly when GIAS says it can take a child.
+            models.CheckConstraint(
+                condition=Q(is_open=True, status__in=["open", "open_closing"])
+                | Q(is_open=False, status__in=["closed", "proposed"]),
+                name="establishment_open_matches_status",
+            ),
+            models.CheckConstraint(
+                condition=Q(closed_on__isnull=True) | Q(opened_on__isnull=True) | Q(closed_on__gte=F("opened_on")),
+                name="establishment_closed_after_opened",
+            ),
         ]
+        indexes = [models.Index(fields=["ukprn"], name="establishment_ukprn")]
 
     def __str__(self) -> str:
         return self.name
