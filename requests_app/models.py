@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from core.models import District, Establishment, NeedType
 from core.roles import Capability, user_can
-from requests_app import clocks, workflow
+from requests_app import clocks, disputes, workflow
 
 # Sorted: a frozenset's order changes between runs, and the migration must not.
 OPEN = sorted(status.value for status in workflow.OPEN_STATUSES)
@@ -562,6 +562,179 @@ class ClockException(models.Model):
 
     def as_period(self) -> clocks.ExceptionPeriod:
         return clocks.ExceptionPeriod(kind=clocks.ExceptionType(self.kind), start=self.start, end=self.end)
+
+
+# --- Mediation and appeals (docs/domain.md §1.7; requests_app/disputes.py) ---------------------
+
+
+def _labelled(enum_cls: Any, labels: dict[Any, str]) -> list[tuple[str, str]]:
+    return [(member.value, labels[member]) for member in enum_cls]
+
+
+DISPUTED_CHOICES = _labelled(disputes.Disputed, disputes.DISPUTED_LABELS)
+MEDIATION_OUTCOME_CHOICES = _labelled(disputes.MediationOutcome, disputes.MEDIATION_OUTCOME_LABELS)
+APPEAL_STATUS_CHOICES = [(status.value, status.value.capitalize()) for status in disputes.AppealStatus]
+APPEAL_OUTCOME_CHOICES = _labelled(disputes.AppealOutcome, disputes.APPEAL_OUTCOME_LABELS)
+ORDER_CHOICES = _labelled(disputes.OrderType, disputes.ORDER_LABELS)
+
+
+class Mediation(models.Model):
+    """Mediation about one decision on a request (regs 32-35): the adviser contacted, the
+    certificate, the meeting and its outcome. SEN2 records whether a request, an assessment or
+    another decision went to mediation."""
+
+    request = models.ForeignKey(AssessmentRequest, on_delete=models.CASCADE, related_name="mediations")
+    against = models.CharField("decision disputed", max_length=30, choices=DISPUTED_CHOICES)
+    decision_letter_on = models.DateField("date of the decision letter")
+    adviser_contacted_on = models.DateField("family contacted the mediation adviser on", null=True, blank=True)
+    certificate_issued_on = models.DateField("mediation certificate issued on", null=True, blank=True)
+    held_on = models.DateField("mediation held on", null=True, blank=True)
+    outcome = models.CharField(max_length=20, choices=MEDIATION_OUTCOME_CHOICES, default="pending")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["decision_letter_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=_in("against", [value for value, _ in DISPUTED_CHOICES]), name="mediation_against_valid"
+            ),
+            models.CheckConstraint(
+                condition=_in("outcome", [value for value, _ in MEDIATION_OUTCOME_CHOICES]),
+                name="mediation_outcome_valid",
+            ),
+            models.CheckConstraint(
+                condition=_ordered("adviser_contacted_on", "decision_letter_on"), name="mediation_contact_after_letter"
+            ),
+            models.CheckConstraint(
+                condition=_ordered("certificate_issued_on", "decision_letter_on"),
+                name="mediation_certificate_after_letter",
+            ),
+            models.CheckConstraint(
+                condition=_ordered("held_on", "decision_letter_on"), name="mediation_held_after_letter"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Mediation on request {self.request_id} ({self.against})"
+
+    @property
+    def against_label(self) -> str:
+        return disputes.DISPUTED_LABELS[disputes.Disputed(self.against)]
+
+    @property
+    def outcome_label(self) -> str:
+        return disputes.MEDIATION_OUTCOME_LABELS[disputes.MediationOutcome(self.outcome)]
+
+    @property
+    def appeal_deadline(self) -> date:
+        return disputes.appeal_deadline(self.decision_letter_on, self.certificate_issued_on)
+
+
+class AppealQuerySet(models.QuerySet["Appeal"]):
+    def open(self) -> AppealQuerySet:
+        return self.filter(status__in=[s.value for s in disputes.AppealStatus if s.is_open])
+
+    def awaiting_compliance(self) -> AppealQuerySet:
+        return self.filter(status=disputes.AppealStatus.ORDERED)
+
+    def overdue(self, *, on: date) -> AppealQuerySet:
+        return self.awaiting_compliance().filter(compliance_due_on__lt=on)
+
+    def visible_to(self, user: Any) -> AppealQuerySet:
+        return self.filter(request__in=AssessmentRequest.objects.visible_to(user))
+
+
+class Appeal(models.Model):
+    """An appeal to the SEND Tribunal against a decision on the request, its outcome and, when
+    the Tribunal orders the council to act (or the council concedes), the order and the stored
+    deadline for complying with it (reg 44/45), indexed like every other clock."""
+
+    request = models.ForeignKey(AssessmentRequest, on_delete=models.CASCADE, related_name="appeals")
+    against = models.CharField("decision appealed", max_length=30, choices=DISPUTED_CHOICES)
+    decision_letter_on = models.DateField("date of the decision letter")
+    mediation = models.ForeignKey(Mediation, on_delete=models.PROTECT, null=True, blank=True, related_name="appeals")
+    registered_on = models.DateField("registered by the Tribunal on")
+    hearing_on = models.DateField("hearing date", null=True, blank=True)
+    status = models.CharField(max_length=20, choices=APPEAL_STATUS_CHOICES, default="registered")
+    outcome = models.CharField(max_length=20, choices=APPEAL_OUTCOME_CHOICES, blank=True)
+    decided_on = models.DateField("decided on", null=True, blank=True)
+    order_type = models.CharField("the order", max_length=20, choices=ORDER_CHOICES, blank=True)
+    # reg 44: stored from the order's date by disputes.compliance_due_on, never counted.
+    compliance_due_on = models.DateField(null=True, blank=True)
+    complied_on = models.DateField(null=True, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    objects = AppealQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["registered_on", "pk"]
+        indexes = [
+            # The orders awaiting compliance, soonest deadline first.
+            models.Index(fields=["compliance_due_on"], name="appeal_compliance_due", condition=Q(status="ordered")),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=_in("against", [value for value, _ in DISPUTED_CHOICES]), name="appeal_against_valid"
+            ),
+            models.CheckConstraint(
+                condition=_in("status", [value for value, _ in APPEAL_STATUS_CHOICES]), name="appeal_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=_in("outcome", [value for value, _ in APPEAL_OUTCOME_CHOICES], blank=True),
+                name="appeal_outcome_valid",
+            ),
+            models.CheckConstraint(
+                condition=_in("order_type", [value for value, _ in ORDER_CHOICES], blank=True),
+                name="appeal_order_valid",
+            ),
+            models.CheckConstraint(
+                condition=_ordered("registered_on", "decision_letter_on"), name="appeal_registered_after_letter"
+            ),
+            models.CheckConstraint(
+                condition=_ordered("decided_on", "registered_on"), name="appeal_decided_after_registered"
+            ),
+            models.CheckConstraint(condition=_ordered("complied_on", "decided_on"), name="appeal_complied_after_order"),
+            # An order exists exactly when it has a deadline, and only on a decided appeal.
+            models.CheckConstraint(
+                condition=(Q(order_type="") & Q(compliance_due_on__isnull=True))
+                | (~Q(order_type="") & Q(compliance_due_on__isnull=False) & Q(decided_on__isnull=False)),
+                name="appeal_order_has_deadline",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="ordered") | (~Q(order_type="") & Q(complied_on__isnull=True)),
+                name="appeal_ordered_awaits_compliance",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="registered") | (Q(outcome="") & Q(decided_on__isnull=True)),
+                name="appeal_registered_undecided",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Appeal on request {self.request_id} ({self.against})"
+
+    @property
+    def against_label(self) -> str:
+        return disputes.DISPUTED_LABELS[disputes.Disputed(self.against)]
+
+    @property
+    def outcome_label(self) -> str:
+        return disputes.APPEAL_OUTCOME_LABELS[disputes.AppealOutcome(self.outcome)] if self.outcome else ""
+
+    @property
+    def order_label(self) -> str:
+        return disputes.ORDER_LABELS[disputes.OrderType(self.order_type)] if self.order_type else ""
+
+    @property
+    def is_open(self) -> bool:
+        return disputes.AppealStatus(self.status).is_open
+
+    def steps(self) -> list[disputes.Step]:
+        if not self.order_type or self.decided_on is None:
+            return []
+        return disputes.order_steps(self.order_type, self.decided_on)
 
 
 # --- Events ------------------------------------------------------------------------------------

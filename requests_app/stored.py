@@ -141,6 +141,7 @@ _EVALUATION = ("evaluation_id", "recommendation", "fields")
 # What each kind of event records besides the clocks: ids, codes and dates only, never a
 # child's details. Every writer gives exactly these facts, so a timeline entry reads the same
 # whether an officer, the importer or a generator wrote it (an unknown fact is None).
+_MEDIATION = ("mediation_id", "against", "decision_letter_on", "certificate_issued_on", "held_on", "outcome")
 PAYLOAD_FACTS: Mapping[EventAction, tuple[str, ...]] = {
     EventAction.CREATED: ("child_id", "source"),
     # From the importer: the file and its row (the header is row 1).
@@ -166,6 +167,11 @@ PAYLOAD_FACTS: Mapping[EventAction, tuple[str, ...]] = {
     EventAction.REFER_TO_PANEL: (),
     EventAction.PANEL_DECISION: ("outcome", "meeting_id", "decision_id"),
     EventAction.DISTRICT_CHANGED: ("from_district_id", "to_district_id"),
+    EventAction.MEDIATION_RECORDED: _MEDIATION,
+    EventAction.MEDIATION_UPDATED: _MEDIATION,
+    EventAction.APPEAL_REGISTERED: ("appeal_id", "against", "decision_letter_on", "registered_on", "mediation_id"),
+    EventAction.APPEAL_DECIDED: ("appeal_id", "outcome", "decided_on", "order_type", "compliance_due_on"),
+    EventAction.APPEAL_COMPLIED: ("appeal_id", "complied_on", "compliance_due_on", "on_time"),
 }
 
 

@@ -232,6 +232,12 @@ class EventAction(enum.StrEnum):
     PANEL_DECISION = "panel_decision"
     # The child moved district; the request moves with them (docs/decisions/0007).
     DISTRICT_CHANGED = "district_changed"
+    # Disagreement resolution (docs/domain.md §1.7): the request's status does not change.
+    MEDIATION_RECORDED = "mediation_recorded"
+    MEDIATION_UPDATED = "mediation_updated"
+    APPEAL_REGISTERED = "appeal_registered"
+    APPEAL_DECIDED = "appeal_decided"
+    APPEAL_COMPLIED = "appeal_complied"
 
     @property
     def label(self) -> str:
@@ -263,6 +269,11 @@ EVENT_ACTION_LABELS: dict[str, str] = {
     A.REFER_TO_PANEL.value: "Referred to the placement panel",
     "panel_decision": "Placement panel decision",
     "district_changed": "Child's district changed",
+    "mediation_recorded": "Mediation recorded",
+    "mediation_updated": "Mediation updated",
+    "appeal_registered": "Appeal registered with the SEND Tribunal",
+    "appeal_decided": "Tribunal decision recorded",
+    "appeal_complied": "Tribunal order complied with",
 }
 
 
