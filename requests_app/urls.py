@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from requests_app import views
+from requests_app import dispute_views, views
 
 app_name = "requests"
 
@@ -32,4 +32,22 @@ urlpatterns = [
     path("<int:pk>/withdraw/", views.WithdrawView.as_view(), name="withdraw"),
     path("<int:pk>/reopen/", views.ReopenView.as_view(), name="reopen"),
     path("<int:pk>/decisions/<int:decision_pk>/letter/", views.decision_letter, name="decision-letter"),
+    path("appeals/", dispute_views.appeal_list, name="appeal-list"),
+    path("<int:pk>/mediation/new/", dispute_views.MediationRecordView.as_view(), name="mediation-new"),
+    path(
+        "<int:pk>/mediation/<int:mediation_pk>/",
+        dispute_views.MediationUpdateView.as_view(),
+        name="mediation-update",
+    ),
+    path("<int:pk>/appeals/new/", dispute_views.AppealRegisterView.as_view(), name="appeal-new"),
+    path(
+        "<int:pk>/appeals/<int:appeal_pk>/outcome/",
+        dispute_views.AppealOutcomeView.as_view(),
+        name="appeal-outcome",
+    ),
+    path(
+        "<int:pk>/appeals/<int:appeal_pk>/compliance/",
+        dispute_views.AppealComplianceView.as_view(),
+        name="appeal-compliance",
+    ),
 ]

@@ -254,6 +254,8 @@ SPECTACULAR_SETTINGS = {
         "RequestStatusEnum": "requests_app.models.RequestStatus",
         "Sen2OutcomeEnum": "requests_app.models.Sen2Outcome",
         "NeedTypeEnum": "core.models.NeedType",
+        "MediationOutcomeEnum": "requests_app.models.MEDIATION_OUTCOME_CHOICES",
+        "AppealOutcomeEnum": "requests_app.models.APPEAL_OUTCOME_CHOICES",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -344,6 +346,7 @@ NAVIGATION: list[tuple[str, str, str | None]] = [
     ("Home", "home", None),
     ("Requests", "requests:queue", "request.view"),
     ("Advice", "requests:advice-queue", "advice.view"),
+    ("Appeals", "requests:appeal-list", "request.view"),
     ("Panel", "panels:meeting-list", "panel.view"),
     ("Placements", "placements:contract-list", "placement.view"),
     ("Dashboard", "dashboard:home", "reports.view"),

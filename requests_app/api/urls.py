@@ -7,11 +7,14 @@ action (``assessment-request-bulk-assign`` for ``POST /api/requests/assign/``),
 
 from rest_framework.routers import DefaultRouter
 
+from requests_app.api.disputes import AppealViewSet, MediationViewSet
 from requests_app.api.views import AdviceRequestViewSet, AssessmentRequestViewSet, ClockExceptionViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.register("requests", AssessmentRequestViewSet, basename="assessment-request")
 router.register("advice-requests", AdviceRequestViewSet, basename="advice-request")
 router.register("exceptions", ClockExceptionViewSet, basename="clock-exception")
+router.register("mediations", MediationViewSet, basename="mediation")
+router.register("appeals", AppealViewSet, basename="appeal")
 
 urlpatterns = router.urls
