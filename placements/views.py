@@ -34,7 +34,7 @@ from core.pages import ActionPage, form_add_domain_error, pagination, requires
 from core.roles import Capability, user_can
 from panels.models import PanelDecision
 from panels.workflow import APPROVALS
-from placements import reports, services, workflow
+from placements import reports, workflow
 from placements.forms import (
     ContractCreateForm,
     ContractFilterForm,
@@ -58,6 +58,9 @@ from placements.models import (
     PlacementEvent,
     Provider,
 )
+from placements.services import attendance as attendance_services
+from placements.services import contracts as contract_services
+from placements.services import providers as provider_services
 
 W = workflow
 S = workflow.ContractStatus
@@ -180,7 +183,7 @@ def provider_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     form = ProviderForm(request.POST if request.method == "POST" else None, initial=initial, provider=provider)
     if request.method == "POST" and form.is_valid():
         try:
-            saved = services.provider_upsert(actor=request.user, **form.service_kwargs())
+            saved = provider_services.provider_upsert(actor=request.user, **form.service_kwargs())
         except NotPermitted as exc:
             raise PermissionDenied from exc
         except DomainError as exc:
@@ -334,7 +337,7 @@ def contract_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            contract = services.contract_create(
+            contract = contract_services.contract_create(
                 actor=request.user,
                 panel_decision=decision,
                 provider=provider.pk if provider else 0,
@@ -550,7 +553,7 @@ class StartNegotiationView(ContractActionView):
     success_message = "Negotiation started"
 
     def perform(self, form: Any) -> Any:
-        return services.contract_start_negotiation(
+        return contract_services.contract_start_negotiation(
             actor=self.request.user, contract=self.contract, note=form.cleaned_data["note"]
         )
 
@@ -569,7 +572,9 @@ class AgreeView(ContractActionView):
         return {"summary": _totals_summary(self.contract)}
 
     def perform(self, form: Any) -> Any:
-        return services.contract_agree(actor=self.request.user, contract=self.contract, note=form.cleaned_data["note"])
+        return contract_services.contract_agree(
+            actor=self.request.user, contract=self.contract, note=form.cleaned_data["note"]
+        )
 
 
 class ReopenView(ContractActionView):
@@ -580,7 +585,7 @@ class ReopenView(ContractActionView):
     success_message = "Negotiation reopened for the annual fee review"
 
     def perform(self, form: Any) -> Any:
-        return services.contract_reopen_negotiation(
+        return contract_services.contract_reopen_negotiation(
             actor=self.request.user, contract=self.contract, note=form.cleaned_data["note"]
         )
 
@@ -596,7 +601,7 @@ class EndView(ContractActionView):
         return {"ended_on": timezone.localdate()}
 
     def perform(self, form: Any) -> Any:
-        return services.contract_end(actor=self.request.user, contract=self.contract, **form.cleaned_data)
+        return contract_services.contract_end(actor=self.request.user, contract=self.contract, **form.cleaned_data)
 
 
 class CostLineAddView(ContractActionView):
@@ -611,7 +616,7 @@ class CostLineAddView(ContractActionView):
         return {"period": W.Period.YEAR.value}
 
     def perform(self, form: Any) -> Any:
-        return services.cost_line_add(actor=self.request.user, contract=self.contract, **form.cleaned_data)
+        return contract_services.cost_line_add(actor=self.request.user, contract=self.contract, **form.cleaned_data)
 
 
 class CostLineEditView(ContractActionView):
@@ -640,7 +645,7 @@ class CostLineEditView(ContractActionView):
 
     def perform(self, form: Any) -> Any:
         data = form.cleaned_data
-        return services.cost_line_update(
+        return contract_services.cost_line_update(
             actor=self.request.user,
             line=self.line,
             category=data["category"],
@@ -668,7 +673,9 @@ class RoundView(ContractActionView):
         return {"summary": _totals_summary(self.contract)}
 
     def perform(self, form: Any) -> Any:
-        return services.negotiation_round_record(actor=self.request.user, contract=self.contract, **form.cleaned_data)
+        return contract_services.negotiation_round_record(
+            actor=self.request.user, contract=self.contract, **form.cleaned_data
+        )
 
 
 class PenaltyClauseView(ContractActionView):
@@ -700,7 +707,9 @@ class PenaltyClauseView(ContractActionView):
         }
 
     def perform(self, form: Any) -> Any:
-        return services.penalty_clause_set(actor=self.request.user, contract=self.contract, **form.service_kwargs())
+        return contract_services.penalty_clause_set(
+            actor=self.request.user, contract=self.contract, **form.service_kwargs()
+        )
 
 
 def _percent_text(value: Decimal | None) -> str:
@@ -725,7 +734,7 @@ class ReturnView(ContractActionView):
         return {"period_kind": W.PeriodKind.TERM.value}
 
     def perform(self, form: Any) -> Any:
-        attendance = services.attendance_return_submit(
+        attendance = attendance_services.attendance_return_submit(
             actor=self.request.user, contract=self.contract, **form.service_kwargs()
         )
         deduction = Deduction.objects.filter(attendance_return=attendance).first()
@@ -769,7 +778,7 @@ class DeductionConfirmView(_DeductionView):
     success_message = "Deduction confirmed"
 
     def perform(self, form: Any) -> Any:
-        return services.deduction_confirm(
+        return attendance_services.deduction_confirm(
             actor=self.request.user, deduction=self.deduction, note=form.cleaned_data["note"]
         )
 
@@ -781,7 +790,7 @@ class DeductionWaiveView(_DeductionView):
     success_message = "Deduction waived"
 
     def perform(self, form: Any) -> Any:
-        return services.deduction_waive(
+        return attendance_services.deduction_waive(
             actor=self.request.user, deduction=self.deduction, reason=form.cleaned_data["reason"]
         )
 
@@ -797,7 +806,9 @@ def attendance_upload(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                result = services.attendance_returns_import_csv(actor=request.user, file_text=form.cleaned_data["file"])
+                result = attendance_services.attendance_returns_import_csv(
+                    actor=request.user, file_text=form.cleaned_data["file"]
+                )
             except NotPermitted as exc:
                 raise PermissionDenied from exc
             if result.ok:
@@ -808,7 +819,7 @@ def attendance_upload(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "result": result,
-        "columns": services.CSV_COLUMNS,
+        "columns": attendance_services.CSV_COLUMNS,
         "example": _example_csv(),
     }
     return render(request, "placements/attendance_upload.html", context, status=status)
@@ -816,7 +827,7 @@ def attendance_upload(request: HttpRequest) -> HttpResponse:
 
 def _example_csv() -> list[list[str]]:
     return [
-        list(services.CSV_COLUMNS),
+        list(attendance_services.CSV_COLUMNS),
         ["IPA-000123", "term", "2026-01-05", "2026-03-27", "120", "104", "8", "8"],
     ]
 

@@ -1,7 +1,7 @@
 """Independent placements' rules, as data: contract statuses, the money arithmetic, deductions.
 
 Pure Python (no Django import), so every rule here is tested without a database (docs/style.md
-item 1). ``placements/services.py`` consults this module before it changes anything; the
+item 1). ``placements.services`` consults this module before it changes anything; the
 models build their choices from the enums below.
 
 A council buys an independent or non-maintained special school place (INMSS, docs/domain.md §2.2)

@@ -27,7 +27,7 @@ from placements.models import (
     PlacementContract,
     Provider,
 )
-from placements.services import CSV_COLUMNS
+from placements.services.attendance import CSV_COLUMNS
 
 W = workflow
 EARLIEST_DATE = date(1900, 1, 1)

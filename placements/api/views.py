@@ -35,7 +35,7 @@ from core.api import MAX_ID, HasCapability
 from core.models import AccessAction, NeedType
 from core.roles import Capability
 from core.viewsets import ServiceViewSet, flatten_errors
-from placements import reports, services
+from placements import reports
 from placements.api import serializers as s
 from placements.models import (
     CONTRACT_STATUS_CHOICES,
@@ -45,6 +45,9 @@ from placements.models import (
     PlacementContract,
     Provider,
 )
+from placements.services import attendance as attendance_services
+from placements.services import contracts as contract_services
+from placements.services import providers as provider_services
 
 C = Capability
 _CONFLICT = OpenApiResponse(description="Not allowed in the contract's current status, or a conflicting change")
@@ -114,7 +117,9 @@ class ProviderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Base):
     @action(detail=False, methods=["post"])
     def upsert(self, request: Request) -> Response:
         data = self.validated(s.ProviderUpsertSerializer)
-        provider = services.provider_upsert(actor=request.user, establishment=data.pop("establishment_id"), **data)
+        provider = provider_services.provider_upsert(
+            actor=request.user, establishment=data.pop("establishment_id"), **data
+        )
         provider = Provider.objects.select_related("establishment").get(pk=provider.pk)
         return Response(s.ProviderSerializer(provider).data)
 
@@ -216,7 +221,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Base):
             )
             if provider is None:
                 raise ValidationError({"provider_id": ["The school the panel approved has no provider record yet"]})
-        contract = services.contract_create(
+        contract = contract_services.contract_create(
             actor=request.user,
             panel_decision=data.pop("panel_decision_id"),
             provider=provider,
@@ -230,7 +235,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Base):
     @action(detail=True, methods=["post"], url_path="start-negotiation")
     def start_negotiation(self, request: Request, pk: str) -> Response:
         contract = self.get_object()
-        services.contract_start_negotiation(
+        contract_services.contract_start_negotiation(
             actor=request.user, contract=contract.pk, **self.validated(s.PlacementNoteSerializer)
         )
         return self.contract_response(contract.pk)
@@ -241,21 +246,25 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Base):
     @action(detail=True, methods=["post"])
     def agree(self, request: Request, pk: str) -> Response:
         contract = self.get_object()
-        services.contract_agree(actor=request.user, contract=contract.pk, **self.validated(s.PlacementNoteSerializer))
+        contract_services.contract_agree(
+            actor=request.user, contract=contract.pk, **self.validated(s.PlacementNoteSerializer)
+        )
         return self.contract_response(contract.pk)
 
     @_action_schema(s.PlacementEndSerializer, "End the placement, with the date and the reason")
     @action(detail=True, methods=["post"])
     def end(self, request: Request, pk: str) -> Response:
         contract = self.get_object()
-        services.contract_end(actor=request.user, contract=contract.pk, **self.validated(s.PlacementEndSerializer))
+        contract_services.contract_end(
+            actor=request.user, contract=contract.pk, **self.validated(s.PlacementEndSerializer)
+        )
         return self.contract_response(contract.pk)
 
     @_action_schema(s.PlacementNoteSerializer, "Reopen the negotiation for the annual fee review")
     @action(detail=True, methods=["post"], url_path="reopen-negotiation")
     def reopen_negotiation(self, request: Request, pk: str) -> Response:
         contract = self.get_object()
-        services.contract_reopen_negotiation(
+        contract_services.contract_reopen_negotiation(
             actor=request.user, contract=contract.pk, **self.validated(s.PlacementNoteSerializer)
         )
         return self.contract_response(contract.pk)
@@ -266,7 +275,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Base):
     @action(detail=True, methods=["post"], url_path="cost-lines")
     def cost_lines(self, request: Request, pk: str) -> Response:
         contract = self.get_object()
-        services.cost_line_add(
+        contract_services.cost_line_add(
             actor=request.user, contract=contract.pk, **self.validated(s.PlacementCostLineAddSerializer)
         )
         return self.contract_response(contract.pk)
@@ -275,7 +284,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Base):
     @action(detail=True, methods=["post"], url_path="negotiation-rounds")
     def negotiation_rounds(self, request: Request, pk: str) -> Response:
         contract = self.get_object()
-        services.negotiation_round_record(
+        contract_services.negotiation_round_record(
             actor=request.user, contract=contract.pk, **self.validated(s.PlacementRoundInputSerializer)
         )
         return self.contract_response(contract.pk)
@@ -284,7 +293,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Base):
     @action(detail=True, methods=["post"], url_path="penalty-clause")
     def penalty_clause(self, request: Request, pk: str) -> Response:
         contract = self.get_object()
-        services.penalty_clause_set(
+        contract_services.penalty_clause_set(
             actor=request.user, contract=contract.pk, **self.validated(s.PlacementPenaltyClauseInputSerializer)
         )
         return self.contract_response(contract.pk)
@@ -296,7 +305,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Base):
     def attendance_returns(self, request: Request, pk: str) -> Response:
         contract = self.get_object()
         data = self.validated(s.PlacementReturnInputSerializer)
-        services.attendance_return_submit(
+        attendance_services.attendance_return_submit(
             actor=request.user,
             contract=contract.pk,
             period_kind=data["period_kind"],
@@ -329,7 +338,7 @@ class CostLineViewSet(_Base):
     def update_line(self, request: Request, pk: str) -> Response:
         line = self.get_object()
         data = self.validated(s.PlacementCostLineUpdateSerializer)
-        services.cost_line_update(actor=request.user, line=line.pk, **data)
+        contract_services.cost_line_update(actor=request.user, line=line.pk, **data)
         return self.contract_response(line.contract_id)
 
 
@@ -349,7 +358,7 @@ class DeductionViewSet(_Base):
     @action(detail=True, methods=["post"])
     def confirm(self, request: Request, pk: str) -> Response:
         deduction = self.get_object()
-        services.deduction_confirm(
+        attendance_services.deduction_confirm(
             actor=request.user, deduction=deduction.pk, **self.validated(s.PlacementNoteSerializer)
         )
         return self.contract_response(deduction.attendance_return.contract_id)
@@ -358,7 +367,7 @@ class DeductionViewSet(_Base):
     @action(detail=True, methods=["post"])
     def waive(self, request: Request, pk: str) -> Response:
         deduction = self.get_object()
-        services.deduction_waive(
+        attendance_services.deduction_waive(
             actor=request.user, deduction=deduction.pk, **self.validated(s.PlacementWaiveSerializer)
         )
         return self.contract_response(deduction.attendance_return.contract_id)
@@ -382,7 +391,7 @@ class AttendanceReturnViewSet(_Base):
     @action(detail=False, methods=["post"], url_path="import", url_name="import")
     def import_csv(self, request: Request) -> Response:
         data = self.validated(s.PlacementImportInputSerializer)
-        result = services.attendance_returns_import_csv(actor=request.user, file_text=data["csv"])
+        result = attendance_services.attendance_returns_import_csv(actor=request.user, file_text=data["csv"])
         if not result.ok:
             errors: dict[str, list[str]] = {}
             for error in result.errors:

@@ -18,7 +18,7 @@ from core.models import Establishment, EstablishmentType
 from core.roles import Role
 from panels import workflow as panel_workflow
 from panels.models import AgendaItemStatus, PanelDecision
-from placements import services, workflow
+from placements import workflow
 from placements.models import (
     AttendanceReturn,
     CostLine,
@@ -27,6 +27,7 @@ from placements.models import (
     PlacementContract,
     Provider,
 )
+from placements.services import contracts as contract_services
 from requests_app.models import OPEN, AssessmentRequest, Child
 from tests.panels.factories import (
     AgendaItemFactory,
@@ -116,7 +117,7 @@ class ContractFactory(DjangoModelFactory):
     @classmethod
     def _create(cls, model_class: type[PlacementContract], *args: Any, **kwargs: Any) -> PlacementContract:
         contract = super()._create(model_class, *args, **kwargs)
-        contract.reference = f"{services.REFERENCE_PREFIX}{contract.pk:06d}"
+        contract.reference = f"{contract_services.REFERENCE_PREFIX}{contract.pk:06d}"
         contract.save(update_fields=["reference"])
         return contract
 
@@ -219,7 +220,7 @@ def make_active_contract(
     child = child or ChildFactory()
     provider = provider or ProviderFactory()
     decision = approved_decision(child=child, establishment=provider.establishment, ceiling_pence=ceiling_pence)
-    contract = services.contract_create(
+    contract = contract_services.contract_create(
         actor=actor,
         panel_decision=decision,
         provider=provider,
@@ -227,9 +228,9 @@ def make_active_contract(
         end_on=None,
         annual_review_on=REVIEW,
     )
-    services.contract_start_negotiation(actor=actor, contract=contract)
+    contract_services.contract_start_negotiation(actor=actor, contract=contract)
     for category, quoted, agreed, period, periods in lines:
-        services.cost_line_add(
+        contract_services.cost_line_add(
             actor=actor,
             contract=contract,
             category=category,
@@ -238,4 +239,4 @@ def make_active_contract(
             period=period,
             periods_per_year=periods,
         )
-    return services.contract_agree(actor=actor, contract=contract)
+    return contract_services.contract_agree(actor=actor, contract=contract)

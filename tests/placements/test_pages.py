@@ -18,7 +18,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from core.models import AccessAction, AccessLog
-from placements import reports, services
+from placements import reports
 from placements.forms import MoneyError, parse_pounds
 from placements.models import (
     AttendanceReturn,
@@ -29,6 +29,7 @@ from placements.models import (
     PlacementContract,
     Provider,
 )
+from placements.services import attendance as attendance_services
 from tests.panels.factories import IndependentSchoolFactory
 from tests.placements.factories import (
     ActiveContractFactory,
@@ -483,7 +484,7 @@ def test_return_form_refuses_more_sessions_than_possible(finance):
 
 def test_waiving_a_deduction_needs_a_reason(finance, personas):
     clause = PenaltyClauseFactory()
-    attendance = services.attendance_return_submit(
+    attendance = attendance_services.attendance_return_submit(
         actor=personas.finance,
         contract=clause.contract,
         period_kind="term",
@@ -508,7 +509,7 @@ def test_waiving_a_deduction_needs_a_reason(finance, personas):
 def _csv(rows: list[list[Any]]) -> SimpleUploadedFile:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(services.CSV_COLUMNS)
+    writer.writerow(attendance_services.CSV_COLUMNS)
     writer.writerows(rows)
     return SimpleUploadedFile("returns.csv", buffer.getvalue().encode(), content_type="text/csv")
 

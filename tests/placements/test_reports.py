@@ -30,8 +30,10 @@ import pytest
 from django.contrib.auth.models import User
 
 from core.models import NeedType
-from placements import reports, services
+from placements import reports
 from placements.models import Deduction, PlacementContract, Provider
+from placements.services import attendance as attendance_services
+from placements.services import contracts as contract_services
 from tests.conftest import Personas
 from tests.panels.factories import IndependentSchoolFactory
 from tests.placements.factories import DraftContractFactory, ProviderFactory, make_active_contract
@@ -57,7 +59,7 @@ class World:
 def _return(
     actor: User, contract: PlacementContract, period: dict[str, Any], attended: int, authorised: int = 0
 ) -> Any:
-    return services.attendance_return_submit(
+    return attendance_services.attendance_return_submit(
         actor=actor,
         contract=contract,
         possible=200,
@@ -96,21 +98,21 @@ def world(personas: Personas) -> World:
     c4 = make_active_contract(actor=fo, child=one, provider=beta, lines=(("tuition", 3_100_000, 3_000_000, "year", 1),))
     DraftContractFactory(child=two, provider=beta)
 
-    services.penalty_clause_set(
+    contract_services.penalty_clause_set(
         actor=fo, contract=c1, threshold_percent=90, rule="percent_of_period_fee", deduction_percent=10
     )
-    services.penalty_clause_set(
+    contract_services.penalty_clause_set(
         actor=fo, contract=c3, threshold_percent=90, rule="per_session_missed", per_session_pence=8_500
     )
-    services.penalty_clause_set(
+    contract_services.penalty_clause_set(
         actor=fo, contract=c4, threshold_percent=90, rule="percent_of_period_fee", deduction_percent=10
     )
-    services.deduction_confirm(actor=fo, deduction=_return(fo, c1, AUTUMN, 160).deduction)
+    attendance_services.deduction_confirm(actor=fo, deduction=_return(fo, c1, AUTUMN, 160).deduction)
     _return(fo, c1, SPRING, 170)
-    services.deduction_confirm(actor=fo, deduction=_return(fo, c3, AUTUMN, 170).deduction)
+    attendance_services.deduction_confirm(actor=fo, deduction=_return(fo, c3, AUTUMN, 170).deduction)
     _return(fo, c3, SPRING, 190)
-    services.deduction_confirm(actor=fo, deduction=_return(fo, c4, AUTUMN, 150).deduction)
-    services.contract_end(actor=fo, contract=c4, ended_on=date(2025, 12, 19), reason="Moved to Alpha House")
+    attendance_services.deduction_confirm(actor=fo, deduction=_return(fo, c4, AUTUMN, 150).deduction)
+    contract_services.contract_end(actor=fo, contract=c4, ended_on=date(2025, 12, 19), reason="Moved to Alpha House")
     return World(alpha, beta, c1, c2, c3, c4)
 
 

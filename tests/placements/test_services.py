@@ -12,7 +12,7 @@ from django.contrib.auth.models import User
 from core.errors import Conflict, InvalidTransition, NotPermitted, ValidationFailed
 from core.models import NeedType
 from panels import workflow as panel_workflow
-from placements import reports, services
+from placements import reports
 from placements.models import (
     AttendanceReturn,
     CostLine,
@@ -23,6 +23,9 @@ from placements.models import (
     PlacementEvent,
     Provider,
 )
+from placements.services import attendance as attendance_services
+from placements.services import contracts as contract_services
+from placements.services import providers as provider_services
 from tests.conftest import Personas
 from tests.panels.factories import IndependentSchoolFactory, SpecialSchoolFactory
 from tests.placements.factories import (
@@ -59,7 +62,7 @@ def actions(contract: PlacementContract) -> list[str]:
 def test_only_the_finance_officer_manages_placements(personas: Personas, persona: str) -> None:
     contract = DraftContractFactory()
     with pytest.raises(NotPermitted):
-        services.contract_start_negotiation(actor=getattr(personas, persona), contract=contract)
+        contract_services.contract_start_negotiation(actor=getattr(personas, persona), contract=contract)
     assert PlacementContract.objects.get().status == "draft"
 
 
@@ -68,7 +71,7 @@ def test_only_the_finance_officer_manages_placements(personas: Personas, persona
 
 def test_provider_upsert_creates_then_updates_with_events(finance: User) -> None:
     school = NonMaintainedSchoolFactory()
-    provider = services.provider_upsert(
+    provider = provider_services.provider_upsert(
         actor=finance,
         establishment=school,
         procurement_route="dynamic_purchasing_system",
@@ -77,7 +80,7 @@ def test_provider_upsert_creates_then_updates_with_events(finance: User) -> None
         fee_max_annual_pence=6_000_000,
         contact_email="office@example.org",
     )
-    again = services.provider_upsert(actor=finance, establishment=school.pk, procurement_route="spot_purchase")
+    again = provider_services.provider_upsert(actor=finance, establishment=school.pk, procurement_route="spot_purchase")
     assert again.pk == provider.pk
     assert Provider.objects.get().procurement_route == "spot_purchase"
     assert list(PlacementEvent.objects.values_list("action", flat=True)) == ["provider_created", "provider_updated"]
@@ -85,14 +88,16 @@ def test_provider_upsert_creates_then_updates_with_events(finance: User) -> None
 
 def test_provider_must_be_independent_or_non_maintained(finance: User) -> None:
     with pytest.raises(ValidationFailed) as raised:
-        services.provider_upsert(actor=finance, establishment=SpecialSchoolFactory(), procurement_route="framework")
+        provider_services.provider_upsert(
+            actor=finance, establishment=SpecialSchoolFactory(), procurement_route="framework"
+        )
     assert raised.value.field == "establishment"
     assert not Provider.objects.exists()
 
 
 def test_provider_fee_band_and_route_are_checked(finance: User) -> None:
     with pytest.raises(ValidationFailed) as raised:
-        services.provider_upsert(
+        provider_services.provider_upsert(
             actor=finance,
             establishment=IndependentSchoolFactory(),
             procurement_route="handshake",
@@ -110,7 +115,7 @@ def test_contract_create_from_an_approval(finance: User) -> None:
     provider = ProviderFactory()
     child = ChildFactory()
     decision = approved_decision(child=child, establishment=provider.establishment)
-    contract = services.contract_create(
+    contract = contract_services.contract_create(
         actor=finance,
         panel_decision=decision,
         provider=provider,
@@ -132,7 +137,7 @@ def test_contract_needs_an_approval(finance: User, outcome: str) -> None:
     provider = ProviderFactory()
     decision = approved_decision(establishment=provider.establishment, outcome=outcome)
     with pytest.raises(ValidationFailed, match="must be an approval") as raised:
-        services.contract_create(
+        contract_services.contract_create(
             actor=finance,
             panel_decision=decision,
             provider=provider,
@@ -149,7 +154,7 @@ def test_approval_with_conditions_is_an_approval(finance: User) -> None:
     decision = approved_decision(
         establishment=provider.establishment, outcome=panel_workflow.DecisionOutcome.APPROVE_WITH_CONDITIONS.value
     )
-    contract = services.contract_create(
+    contract = contract_services.contract_create(
         actor=finance,
         panel_decision=decision,
         provider=provider,
@@ -164,7 +169,7 @@ def test_decision_for_another_child_is_refused(finance: User) -> None:
     provider = ProviderFactory()
     decision = approved_decision(establishment=provider.establishment)
     with pytest.raises(ValidationFailed, match="different child"):
-        services.contract_create(
+        contract_services.contract_create(
             actor=finance,
             panel_decision=decision,
             provider=provider,
@@ -178,7 +183,7 @@ def test_decision_for_another_child_is_refused(finance: User) -> None:
 def test_decision_for_another_school_is_refused(finance: User) -> None:
     decision = approved_decision(establishment=IndependentSchoolFactory())
     with pytest.raises(ValidationFailed, match="different school") as raised:
-        services.contract_create(
+        contract_services.contract_create(
             actor=finance,
             panel_decision=decision,
             provider=ProviderFactory(),
@@ -193,7 +198,7 @@ def test_contract_dates_are_ordered(finance: User) -> None:
     provider = ProviderFactory()
     decision = approved_decision(establishment=provider.establishment)
     with pytest.raises(ValidationFailed) as raised:
-        services.contract_create(
+        contract_services.contract_create(
             actor=finance,
             panel_decision=decision,
             provider=provider,
@@ -208,7 +213,7 @@ def test_second_open_contract_for_the_same_child_and_provider_is_a_conflict(fina
     existing = DraftContractFactory()
     decision = approved_decision(child=existing.child, establishment=existing.provider.establishment)
     with pytest.raises(Conflict):
-        services.contract_create(
+        contract_services.contract_create(
             actor=finance,
             panel_decision=decision,
             provider=existing.provider,
@@ -223,10 +228,10 @@ def test_second_open_contract_for_the_same_child_and_provider_is_a_conflict(fina
 
 def test_cost_line_add_stores_the_periods_used_and_recomputes_totals(finance: User) -> None:
     contract = NegotiatingContractFactory()
-    services.cost_line_add(
+    contract_services.cost_line_add(
         actor=finance, contract=contract, category="tuition", quoted_amount_pence=1_500_000, period="term"
     )
-    line = services.cost_line_add(
+    line = contract_services.cost_line_add(
         actor=finance,
         contract=contract,
         category="residential",
@@ -246,7 +251,7 @@ def test_cost_line_add_stores_the_periods_used_and_recomputes_totals(finance: Us
 def test_cost_line_amounts_must_be_whole_pence_and_not_negative(finance: User) -> None:
     contract = NegotiatingContractFactory()
     with pytest.raises(ValidationFailed) as raised:
-        services.cost_line_add(
+        contract_services.cost_line_add(
             actor=finance,
             contract=contract,
             category="therapy",
@@ -260,11 +265,11 @@ def test_cost_line_amounts_must_be_whole_pence_and_not_negative(finance: User) -
 
 def test_agreeing_a_line_above_the_ceiling_is_refused_and_nothing_is_kept(finance: User) -> None:
     contract = NegotiatingContractFactory()  # ceiling £55,000
-    line = services.cost_line_add(
+    line = contract_services.cost_line_add(
         actor=finance, contract=contract, category="tuition", quoted_amount_pence=6_000_000, period="year"
     )
     with pytest.raises(ValidationFailed) as raised:
-        services.cost_line_update(actor=finance, line=line, agreed_amount_pence=5_500_001)
+        contract_services.cost_line_update(actor=finance, line=line, agreed_amount_pence=5_500_001)
     assert raised.value.field == "agreed"
     assert raised.value.message == (
         "The agreed annual cost £55,000.01 exceeds the panel's ceiling of £55,000.00. A new panel decision is needed."
@@ -278,7 +283,7 @@ def test_agreeing_a_line_above_the_ceiling_is_refused_and_nothing_is_kept(financ
 
 def test_contract_agree_at_the_ceiling_is_allowed(finance: User) -> None:
     contract = NegotiatingContractFactory()
-    services.cost_line_add(
+    contract_services.cost_line_add(
         actor=finance,
         contract=contract,
         category="tuition",
@@ -286,7 +291,7 @@ def test_contract_agree_at_the_ceiling_is_allowed(finance: User) -> None:
         agreed_amount_pence=1_500_000,
         period="term",
     )
-    services.cost_line_add(
+    contract_services.cost_line_add(
         actor=finance,
         contract=contract,
         category="therapy_speech_language",
@@ -295,7 +300,7 @@ def test_contract_agree_at_the_ceiling_is_allowed(finance: User) -> None:
         period="week",
         periods_per_year=40,
     )
-    agreed = services.contract_agree(actor=finance, contract=contract)
+    agreed = contract_services.contract_agree(actor=finance, contract=contract)
     assert agreed.status == "active"
     assert agreed.agreed_annual_cost_pence == 5_500_000  # 4,500,000 + 1,000,000: the ceiling exactly
     assert agreed.saving_pence == 5_700_000 + 1_200_000 - 5_500_000
@@ -309,7 +314,7 @@ def test_contract_agree_above_the_ceiling_is_refused_with_the_message(finance: U
     # In draft the ceiling does not bind yet; the line goes in, then negotiation must face it.
     CostLineFactory(contract=contract, quoted_amount_pence=6_000_000, agreed_amount_pence=5_600_000)
     with pytest.raises(ValidationFailed) as raised:
-        services.contract_agree(actor=finance, contract=contract)
+        contract_services.contract_agree(actor=finance, contract=contract)
     assert raised.value.field == "agreed"
     assert raised.value.message == (
         "The agreed annual cost £56,000.00 exceeds the panel's ceiling of £55,000.00. A new panel decision is needed."
@@ -323,19 +328,19 @@ def test_contract_agree_needs_every_line_agreed(finance: User) -> None:
     CostLineFactory(contract=contract, agreed_amount_pence=5_000_000)
     CostLineFactory(contract=contract, category="transport", quoted_amount_pence=300_000)
     with pytest.raises(ValidationFailed, match="1 cost line has no agreed amount") as raised:
-        services.contract_agree(actor=finance, contract=contract)
+        contract_services.contract_agree(actor=finance, contract=contract)
     assert raised.value.field == "cost_lines"
 
 
 def test_contract_agree_needs_cost_lines(finance: User) -> None:
     with pytest.raises(ValidationFailed, match="Add the cost lines"):
-        services.contract_agree(actor=finance, contract=NegotiatingContractFactory())
+        contract_services.contract_agree(actor=finance, contract=NegotiatingContractFactory())
 
 
 def test_line_on_an_active_contract_keeps_the_ceiling(finance: User) -> None:
     contract = make_active_contract(actor=finance)  # £50,000 agreed, ceiling £55,000
     with pytest.raises(ValidationFailed, match="exceeds the panel's ceiling"):
-        services.cost_line_add(
+        contract_services.cost_line_add(
             actor=finance,
             contract=contract,
             category="transport",
@@ -344,10 +349,10 @@ def test_line_on_an_active_contract_keeps_the_ceiling(finance: User) -> None:
             period="year",
         )
     with pytest.raises(ValidationFailed, match="must have an agreed amount"):
-        services.cost_line_add(
+        contract_services.cost_line_add(
             actor=finance, contract=contract, category="transport", quoted_amount_pence=1, period="year"
         )
-    line = services.cost_line_add(
+    line = contract_services.cost_line_add(
         actor=finance,
         contract=contract,
         category="transport",
@@ -357,15 +362,15 @@ def test_line_on_an_active_contract_keeps_the_ceiling(finance: User) -> None:
     )
     assert PlacementContract.objects.get().agreed_annual_cost_pence == 5_500_000
     with pytest.raises(ValidationFailed, match="must keep an agreed amount"):
-        services.cost_line_update(actor=finance, line=line, agreed_amount_pence=None)
+        contract_services.cost_line_update(actor=finance, line=line, agreed_amount_pence=None)
 
 
 def test_cost_line_update_changes_period_with_its_default(finance: User) -> None:
     contract = NegotiatingContractFactory()
-    line = services.cost_line_add(
+    line = contract_services.cost_line_add(
         actor=finance, contract=contract, category="tuition", quoted_amount_pence=5_000_000, period="year"
     )
-    updated = services.cost_line_update(
+    updated = contract_services.cost_line_update(
         actor=finance, line=line, period="term", quoted_amount_pence=1_700_000, agreed_amount_pence=1_600_000
     )
     assert (updated.period, updated.periods_per_year) == ("term", 3)
@@ -378,7 +383,7 @@ def test_cost_line_update_changes_period_with_its_default(finance: User) -> None
 def test_cost_lines_cannot_change_once_ended(finance: User) -> None:
     contract = EndedContractFactory()
     with pytest.raises(InvalidTransition, match="A contract that is ended cannot have its cost lines changed."):
-        services.cost_line_add(
+        contract_services.cost_line_add(
             actor=finance, contract=contract, category="tuition", quoted_amount_pence=1, period="year"
         )
 
@@ -388,8 +393,8 @@ def test_cost_lines_cannot_change_once_ended(finance: User) -> None:
 
 def test_negotiation_rounds_are_numbered_and_kept(finance: User) -> None:
     contract = DraftContractFactory()
-    services.contract_start_negotiation(actor=finance, contract=contract)
-    first = services.negotiation_round_record(
+    contract_services.contract_start_negotiation(actor=finance, contract=contract)
+    first = contract_services.negotiation_round_record(
         actor=finance,
         contract=contract,
         on=date(2025, 7, 1),
@@ -397,7 +402,7 @@ def test_negotiation_rounds_are_numbered_and_kept(finance: User) -> None:
         council_counter_offer_pence=5_000_000,
         notes="Opening offer",
     )
-    second = services.negotiation_round_record(
+    second = contract_services.negotiation_round_record(
         actor=finance, contract=contract, on=date(2025, 7, 8), provider_offer_pence=5_400_000
     )
     assert (first.round_no, second.round_no) == (1, 2)
@@ -410,7 +415,7 @@ def test_negotiation_rounds_are_numbered_and_kept(finance: User) -> None:
 
 def test_rounds_only_while_negotiating(finance: User) -> None:
     with pytest.raises(InvalidTransition):
-        services.negotiation_round_record(
+        contract_services.negotiation_round_record(
             actor=finance, contract=DraftContractFactory(), on=date(2025, 7, 1), provider_offer_pence=1
         )
     assert not NegotiationRound.objects.exists()
@@ -418,7 +423,7 @@ def test_rounds_only_while_negotiating(finance: User) -> None:
 
 def test_round_date_cannot_be_in_the_future(finance: User) -> None:
     with pytest.raises(ValidationFailed) as raised:
-        services.negotiation_round_record(
+        contract_services.negotiation_round_record(
             actor=finance, contract=NegotiatingContractFactory(), on=date(2999, 1, 1), provider_offer_pence=1
         )
     assert raised.value.field == "on"
@@ -427,9 +432,9 @@ def test_round_date_cannot_be_in_the_future(finance: User) -> None:
 def test_contract_end_needs_a_reason_and_an_ordered_date(finance: User) -> None:
     contract = ActiveContractFactory()
     with pytest.raises(ValidationFailed) as raised:
-        services.contract_end(actor=finance, contract=contract, ended_on=date(2025, 1, 1), reason=" ")
+        contract_services.contract_end(actor=finance, contract=contract, ended_on=date(2025, 1, 1), reason=" ")
     assert set(raised.value.errors) == {"reason", "ended_on"}
-    ended = services.contract_end(
+    ended = contract_services.contract_end(
         actor=finance, contract=contract, ended_on=date(2026, 7, 22), reason="Family moved to Essex"
     )
     assert (ended.status, ended.ended_on, ended.status_reason) == ("ended", date(2026, 7, 22), "Family moved to Essex")
@@ -444,9 +449,9 @@ def test_contract_end_needs_a_reason_and_an_ordered_date(finance: User) -> None:
 
 def test_reopen_negotiation_for_the_annual_review(finance: User) -> None:
     contract = make_active_contract(actor=finance)
-    reopened = services.contract_reopen_negotiation(actor=finance, contract=contract, note="Annual fee review")
+    reopened = contract_services.contract_reopen_negotiation(actor=finance, contract=contract, note="Annual fee review")
     assert reopened.status == "negotiating"
-    again = services.contract_agree(actor=finance, contract=contract)
+    again = contract_services.contract_agree(actor=finance, contract=contract)
     assert again.status == "active"
 
 
@@ -465,20 +470,22 @@ def test_reopen_negotiation_for_the_annual_review(finance: User) -> None:
 def test_disallowed_status_changes_are_refused(finance: User, factory: Any, service: str) -> None:
     contract = factory()
     with pytest.raises(InvalidTransition):
-        getattr(services, service)(actor=finance, contract=contract)
+        getattr(contract_services, service)(actor=finance, contract=contract)
     assert PlacementContract.objects.get().status == contract.status
     assert not PlacementEvent.objects.filter(contract=contract).exists()
 
 
 def test_ending_a_draft_is_refused(finance: User) -> None:
     with pytest.raises(InvalidTransition, match="A contract that is draft cannot be ended."):
-        services.contract_end(actor=finance, contract=DraftContractFactory(), ended_on=date(2026, 1, 1), reason="x")
+        contract_services.contract_end(
+            actor=finance, contract=DraftContractFactory(), ended_on=date(2026, 1, 1), reason="x"
+        )
 
 
 def test_a_new_contract_may_follow_an_ended_one(finance: User) -> None:
     ended = EndedContractFactory()
     decision = approved_decision(child=ended.child, establishment=ended.provider.establishment)
-    contract = services.contract_create(
+    contract = contract_services.contract_create(
         actor=finance,
         panel_decision=decision,
         provider=ended.provider,
@@ -494,11 +501,11 @@ def test_a_new_contract_may_follow_an_ended_one(finance: User) -> None:
 
 def test_penalty_clause_set_and_replace(finance: User) -> None:
     contract = ActiveContractFactory()
-    clause = services.penalty_clause_set(
+    clause = contract_services.penalty_clause_set(
         actor=finance, contract=contract, threshold_percent="90", rule="percent_of_period_fee", deduction_percent=10
     )
     assert (clause.threshold_percent, clause.deduction_percent) == (Decimal("90.00"), Decimal("10.00"))
-    replaced = services.penalty_clause_set(
+    replaced = contract_services.penalty_clause_set(
         actor=finance,
         contract=contract,
         threshold_percent=Decimal("92.5"),
@@ -534,7 +541,7 @@ def test_penalty_clause_set_and_replace(finance: User) -> None:
 )
 def test_penalty_clause_validation(finance: User, values: dict[str, Any], fields: set[str]) -> None:
     with pytest.raises(ValidationFailed) as raised:
-        services.penalty_clause_set(actor=finance, contract=ActiveContractFactory(), **values)
+        contract_services.penalty_clause_set(actor=finance, contract=ActiveContractFactory(), **values)
     assert set(raised.value.errors) == fields
     assert not PenaltyClause.objects.exists()
 
@@ -546,7 +553,7 @@ def test_penalty_clause_validation(finance: User, values: dict[str, Any], fields
 def clause_contract(finance: User) -> PlacementContract:
     """Active at £50,000 a year (a term's fee £16,666.67), 90% threshold, 10% deduction."""
     contract = make_active_contract(actor=finance)
-    services.penalty_clause_set(
+    contract_services.penalty_clause_set(
         actor=finance, contract=contract, threshold_percent=90, rule="percent_of_period_fee", deduction_percent=10
     )
     return contract
@@ -554,7 +561,7 @@ def clause_contract(finance: User) -> PlacementContract:
 
 def submit(actor: User, contract: PlacementContract, attended: int, authorised: int = 0, **extra: Any) -> Any:
     values = {**TERM, **extra}
-    return services.attendance_return_submit(
+    return attendance_services.attendance_return_submit(
         actor=actor,
         contract=contract,
         possible=200,
@@ -588,7 +595,7 @@ def test_return_at_the_threshold_has_no_deduction(finance: User, clause_contract
 def test_resubmitted_return_recomputes_without_duplicating(finance: User, clause_contract: PlacementContract) -> None:
     first = submit(finance, clause_contract, 160)
     deduction = Deduction.objects.get()
-    services.deduction_confirm(actor=finance, deduction=deduction)
+    attendance_services.deduction_confirm(actor=finance, deduction=deduction)
     corrected = submit(finance, clause_contract, 170)  # 85%: still below, same deduction (10%)
     assert corrected.pk == first.pk
     assert corrected.version == 2
@@ -642,7 +649,7 @@ def test_return_period_is_checked(
 
 def test_return_counts_cannot_exceed_possible(finance: User, clause_contract: PlacementContract) -> None:
     with pytest.raises(ValidationFailed) as raised:
-        services.attendance_return_submit(
+        attendance_services.attendance_return_submit(
             actor=finance, contract=clause_contract, possible=10, attended=9, authorised=1, unauthorised=1, **TERM
         )
     assert raised.value.field == "sessions_possible"
@@ -657,22 +664,26 @@ def test_deduction_confirm_and_waive(finance: User, clause_contract: PlacementCo
     submit(finance, clause_contract, 160)
     spring = submit(finance, clause_contract, 150, period_start=date(2026, 1, 5), period_end=date(2026, 3, 27))
     autumn = Deduction.objects.get(attendance_return__period_start=date(2025, 9, 1))
-    confirmed = services.deduction_confirm(actor=finance, deduction=autumn)
+    confirmed = attendance_services.deduction_confirm(actor=finance, deduction=autumn)
     assert (confirmed.status, confirmed.decided_by) == ("confirmed", finance)
     with pytest.raises(InvalidTransition, match="already been confirmed"):
-        services.deduction_waive(actor=finance, deduction=autumn, reason="x")
+        attendance_services.deduction_waive(actor=finance, deduction=autumn, reason="x")
     with pytest.raises(ValidationFailed) as raised:
-        services.deduction_waive(actor=finance, deduction=spring.deduction, reason="  ")
+        attendance_services.deduction_waive(actor=finance, deduction=spring.deduction, reason="  ")
     assert raised.value.field == "reason"
-    waived = services.deduction_waive(actor=finance, deduction=spring.deduction, reason="Hospital stay agreed")
+    waived = attendance_services.deduction_waive(
+        actor=finance, deduction=spring.deduction, reason="Hospital stay agreed"
+    )
     assert (waived.status, waived.waived_reason) == ("waived", "Hospital stay agreed")
     assert actions(clause_contract)[-2:] == ["deduction_confirmed", "deduction_waived"]
 
 
 def test_deductions_can_be_decided_after_the_placement_ends(finance: User, clause_contract: PlacementContract) -> None:
     submit(finance, clause_contract, 160)
-    services.contract_end(actor=finance, contract=clause_contract, ended_on=date(2025, 12, 19), reason="Moved away")
-    assert services.deduction_confirm(actor=finance, deduction=Deduction.objects.get()).status == "confirmed"
+    contract_services.contract_end(
+        actor=finance, contract=clause_contract, ended_on=date(2025, 12, 19), reason="Moved away"
+    )
+    assert attendance_services.deduction_confirm(actor=finance, deduction=Deduction.objects.get()).status == "confirmed"
 
 
 # --- CSV import -------------------------------------------------------------------------------------
@@ -692,13 +703,13 @@ def test_csv_import_good_file(finance: User, clause_contract: PlacementContract)
         + f"{ref},term,05/01/2026,27/03/2026,120,118,2,0\n"
         + f"{other_ref},month,2025-09-01,2025-09-30,40,30,0,10\n"
     )
-    result = services.attendance_returns_import_csv(actor=finance, file_text=text)
+    result = attendance_services.attendance_returns_import_csv(actor=finance, file_text=text)
     assert result.ok
     assert (result.rows_read, result.created, result.corrected, result.deductions_pending) == (3, 3, 0, 1)
     assert AttendanceReturn.objects.count() == 3
     assert Deduction.objects.get().amount_pence == 166_667
     # The same file again is three corrections, not three more returns.
-    again = services.attendance_returns_import_csv(actor=finance, file_text=text)
+    again = attendance_services.attendance_returns_import_csv(actor=finance, file_text=text)
     assert (again.created, again.corrected) == (0, 3)
     assert AttendanceReturn.objects.count() == 3
     assert Deduction.objects.count() == 1
@@ -718,7 +729,7 @@ def test_csv_import_bad_file_reports_every_error_and_imports_nothing(
         + f"{ref},term,2025-09-01,2025-12-19,200,190,0,10\n"  # row 6: duplicate of row 2
         + f"{draft.reference},term,2025-09-01,2025-12-19,200,190,0,10\n"  # row 7: contract not active
     )
-    result = services.attendance_returns_import_csv(actor=finance, file_text=text)
+    result = attendance_services.attendance_returns_import_csv(actor=finance, file_text=text)
     assert not result.ok
     found = {(e.row, e.column) for e in result.errors}
     assert found == {
@@ -739,14 +750,16 @@ def test_csv_import_bad_file_reports_every_error_and_imports_nothing(
 
 
 def test_csv_import_missing_columns(finance: User) -> None:
-    result = services.attendance_returns_import_csv(actor=finance, file_text="contract_ref,period_kind\nIPA-1,term\n")
-    assert {e.column for e in result.errors} == set(services.CSV_COLUMNS) - {"contract_ref", "period_kind"}
+    result = attendance_services.attendance_returns_import_csv(
+        actor=finance, file_text="contract_ref,period_kind\nIPA-1,term\n"
+    )
+    assert {e.column for e in result.errors} == set(attendance_services.CSV_COLUMNS) - {"contract_ref", "period_kind"}
     assert all(e.row == 1 for e in result.errors)
 
 
 def test_csv_import_needs_permission(personas: Personas) -> None:
     with pytest.raises(NotPermitted):
-        services.attendance_returns_import_csv(actor=personas.manager, file_text=HEADER)
+        attendance_services.attendance_returns_import_csv(actor=personas.manager, file_text=HEADER)
 
 
 # --- Benchmarks -------------------------------------------------------------------------------------
