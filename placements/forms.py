@@ -20,8 +20,6 @@ from core.models import Establishment, NeedType
 from placements import workflow
 from placements.models import Provider
 
-W = workflow
-
 # The largest amount a form accepts: a typing mistake above this (and the column holds less
 # than £21.4m).
 MAX_PENCE = 1_000_000_000  # £10,000,000.00
@@ -132,7 +130,7 @@ class ProviderForm(GovukForm):
     )
     procurement_route = forms.ChoiceField(
         label="Procurement route",
-        choices=[(r.value, r.label) for r in W.ProcurementRoute],
+        choices=[(r.value, r.label) for r in workflow.ProcurementRoute],
         widget=forms.RadioSelect,
         error_messages={"required": "Select the procurement route"},
     )
@@ -188,7 +186,7 @@ class ContractFilterForm(GovukForm):
 
     def __init__(self, *args: Any, providers: list[tuple[int, str]], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [("", "Any status"), *((s.value, s.label) for s in W.ContractStatus)]
+        self.fields["status"].choices = [("", "Any status"), *((s.value, s.label) for s in workflow.ContractStatus)]
         self.fields["provider"].choices = [("", "Any provider"), *providers]
         self.fields["need"].choices = [("", "Any need"), *NeedType.choices]
 
@@ -223,7 +221,7 @@ class EndForm(GovukForm):
 class CostLineForm(GovukForm):
     category = forms.ChoiceField(
         label="Kind of cost",
-        choices=[("", "Select the kind of cost"), *((c.value, c.label) for c in W.CostCategory)],
+        choices=[("", "Select the kind of cost"), *((c.value, c.label) for c in workflow.CostCategory)],
         error_messages={"required": "Select the kind of cost"},
     )
     description = forms.CharField(label="Description", required=False, max_length=200)
@@ -236,7 +234,7 @@ class CostLineForm(GovukForm):
     )
     period = forms.ChoiceField(
         label="Charged",
-        choices=[(p.value, p.label) for p in W.Period],
+        choices=[(p.value, p.label) for p in workflow.Period],
         widget=forms.RadioSelect,
         error_messages={"required": "Select what the amount is charged per"},
     )
@@ -289,7 +287,7 @@ class PenaltyClauseForm(GovukForm):
     )
     rule = forms.ChoiceField(
         label="How is the deduction worked out?",
-        choices=[(r.value, r.label) for r in W.PenaltyRule],
+        choices=[(r.value, r.label) for r in workflow.PenaltyRule],
         widget=forms.RadioSelect,
         error_messages={"required": "Select how the deduction is worked out"},
     )
@@ -322,7 +320,7 @@ class PenaltyClauseForm(GovukForm):
 
     def service_kwargs(self) -> dict[str, Any]:
         data = self.cleaned_data
-        percent_rule = data["rule"] == W.PenaltyRule.PERCENT_OF_PERIOD_FEE
+        percent_rule = data["rule"] == workflow.PenaltyRule.PERCENT_OF_PERIOD_FEE
         return {
             "threshold_percent": data["threshold_percent"].strip(),
             "rule": data["rule"],
@@ -336,7 +334,7 @@ class PenaltyClauseForm(GovukForm):
 class ReturnForm(GovukForm):
     period_kind = forms.ChoiceField(
         label="Period",
-        choices=[(k.value, k.label) for k in W.PeriodKind],
+        choices=[(k.value, k.label) for k in workflow.PeriodKind],
         widget=forms.RadioSelect,
         error_messages={"required": "Select term or month"},
     )

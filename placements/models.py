@@ -31,8 +31,6 @@ from panels.models import PanelDecision
 from placements import workflow
 from requests_app.models import Child
 
-W = workflow
-
 
 def _choices(enum_cls: type[enum.StrEnum], labels: dict[Any, str]) -> list[tuple[str, str]]:
     return [(member.value, labels[member]) for member in enum_cls]
@@ -57,15 +55,15 @@ def _ordered(later: str, earlier: str) -> Q:
     )
 
 
-CONTRACT_STATUS_CHOICES = _choices(W.ContractStatus, W.CONTRACT_STATUS_LABELS)
-ROUTE_CHOICES = _choices(W.ProcurementRoute, W.PROCUREMENT_ROUTE_LABELS)
-CATEGORY_CHOICES = _choices(W.CostCategory, W.COST_CATEGORY_LABELS)
-PERIOD_CHOICES = _choices(W.Period, W.PERIOD_LABELS)
-PERIOD_KIND_CHOICES = _choices(W.PeriodKind, W.PERIOD_KIND_LABELS)
-RULE_CHOICES = _choices(W.PenaltyRule, W.PENALTY_RULE_LABELS)
-DEDUCTION_STATUS_CHOICES = _choices(W.DeductionStatus, W.DEDUCTION_STATUS_LABELS)
+CONTRACT_STATUS_CHOICES = _choices(workflow.ContractStatus, workflow.CONTRACT_STATUS_LABELS)
+ROUTE_CHOICES = _choices(workflow.ProcurementRoute, workflow.PROCUREMENT_ROUTE_LABELS)
+CATEGORY_CHOICES = _choices(workflow.CostCategory, workflow.COST_CATEGORY_LABELS)
+PERIOD_CHOICES = _choices(workflow.Period, workflow.PERIOD_LABELS)
+PERIOD_KIND_CHOICES = _choices(workflow.PeriodKind, workflow.PERIOD_KIND_LABELS)
+RULE_CHOICES = _choices(workflow.PenaltyRule, workflow.PENALTY_RULE_LABELS)
+DEDUCTION_STATUS_CHOICES = _choices(workflow.DeductionStatus, workflow.DEDUCTION_STATUS_LABELS)
 # Statuses in which the fees have been agreed: the placement is (or was) running.
-PLACED = [W.ContractStatus.ACTIVE.value, W.ContractStatus.ENDED.value]
+PLACED = [workflow.ContractStatus.ACTIVE.value, workflow.ContractStatus.ENDED.value]
 
 
 # --- Providers ---------------------------------------------------------------------------------
@@ -99,7 +97,9 @@ class Provider(models.Model):
     class Meta:
         ordering = ["establishment__name", "pk"]
         constraints = [
-            models.CheckConstraint(condition=_in("procurement_route", W.ProcurementRoute), name="provider_route_valid"),
+            models.CheckConstraint(
+                condition=_in("procurement_route", workflow.ProcurementRoute), name="provider_route_valid"
+            ),
             models.CheckConstraint(
                 condition=_not_negative("fee_min_annual_pence", "fee_max_annual_pence"),
                 name="provider_fees_not_negative",
@@ -121,17 +121,17 @@ class PlacementContractQuerySet(models.QuerySet["PlacementContract"]):
         # One council team: finance officers and managers see every placement.
         return self.all() if user_can(user, Capability.PLACEMENT_VIEW) else self.none()
 
-    def in_status(self, *statuses: W.ContractStatus | str) -> PlacementContractQuerySet:
-        return self.filter(status__in=[W.ContractStatus(s).value for s in statuses])
+    def in_status(self, *statuses: workflow.ContractStatus | str) -> PlacementContractQuerySet:
+        return self.filter(status__in=[workflow.ContractStatus(s).value for s in statuses])
 
     def in_place_on(self, on: date) -> PlacementContractQuerySet:
         """Placements running on ``on``: fees agreed (active, or since ended), started on or
         before ``on``, and not finished before it (the actual end for an ended contract, the
         planned end otherwise; no planned end means open-ended)."""
         return self.filter(status__in=PLACED, start_on__lte=on).filter(
-            Q(status=W.ContractStatus.ENDED.value, ended_on__gte=on)
-            | Q(status=W.ContractStatus.ACTIVE.value, end_on__isnull=True)
-            | Q(status=W.ContractStatus.ACTIVE.value, end_on__gte=on)
+            Q(status=workflow.ContractStatus.ENDED.value, ended_on__gte=on)
+            | Q(status=workflow.ContractStatus.ACTIVE.value, end_on__isnull=True)
+            | Q(status=workflow.ContractStatus.ACTIVE.value, end_on__gte=on)
         )
 
     def with_related(self) -> PlacementContractQuerySet:
@@ -146,7 +146,9 @@ class PlacementContract(models.Model):
     child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="placement_contracts")
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="contracts")
     panel_decision = models.ForeignKey(PanelDecision, on_delete=models.PROTECT, related_name="placement_contracts")
-    status = models.CharField(max_length=20, choices=CONTRACT_STATUS_CHOICES, default=W.ContractStatus.DRAFT.value)
+    status = models.CharField(
+        max_length=20, choices=CONTRACT_STATUS_CHOICES, default=workflow.ContractStatus.DRAFT.value
+    )
     status_reason = models.TextField(blank=True, help_text="Why the placement ended")
     start_on = models.DateField()
     end_on = models.DateField(null=True, blank=True, help_text="The planned end; empty if open-ended")
@@ -172,11 +174,11 @@ class PlacementContract(models.Model):
             models.Index(fields=["annual_review_on"], name="placement_annual_review"),
         ]
         constraints = [
-            models.CheckConstraint(condition=_in("status", W.ContractStatus), name="placement_status_valid"),
+            models.CheckConstraint(condition=_in("status", workflow.ContractStatus), name="placement_status_valid"),
             # One open agreement per child and provider; a new one may follow an ended one.
             models.UniqueConstraint(
                 fields=["child", "provider"],
-                condition=~Q(status=W.ContractStatus.ENDED.value),
+                condition=~Q(status=workflow.ContractStatus.ENDED.value),
                 name="one_open_contract_per_child_provider",
             ),
             models.UniqueConstraint(
@@ -189,8 +191,10 @@ class PlacementContract(models.Model):
             ),
             # An ended contract says when and why; nothing else has an end date or reason.
             models.CheckConstraint(
-                condition=(Q(status=W.ContractStatus.ENDED.value) & Q(ended_on__isnull=False) & ~Q(status_reason=""))
-                | (~Q(status=W.ContractStatus.ENDED.value) & Q(ended_on__isnull=True)),
+                condition=(
+                    Q(status=workflow.ContractStatus.ENDED.value) & Q(ended_on__isnull=False) & ~Q(status_reason="")
+                )
+                | (~Q(status=workflow.ContractStatus.ENDED.value) & Q(ended_on__isnull=True)),
                 name="placement_ended_has_reason_and_date",
             ),
             models.CheckConstraint(
@@ -207,8 +211,8 @@ class PlacementContract(models.Model):
         """Quoted minus agreed annual cost: what negotiation saved (negative if more was agreed)."""
         return self.quoted_annual_cost_pence - self.agreed_annual_cost_pence
 
-    def allowed_actions(self) -> list[W.Action]:
-        return W.allowed_actions(self.status)
+    def allowed_actions(self) -> list[workflow.Action]:
+        return workflow.allowed_actions(self.status)
 
 
 class CostLine(models.Model):
@@ -229,8 +233,8 @@ class CostLine(models.Model):
         ordering = ["contract", "pk"]
         indexes = [models.Index(fields=["category"], name="cost_line_category")]
         constraints = [
-            models.CheckConstraint(condition=_in("category", W.CostCategory), name="cost_line_category_valid"),
-            models.CheckConstraint(condition=_in("period", W.Period), name="cost_line_period_valid"),
+            models.CheckConstraint(condition=_in("category", workflow.CostCategory), name="cost_line_category_valid"),
+            models.CheckConstraint(condition=_in("period", workflow.Period), name="cost_line_period_valid"),
             models.CheckConstraint(
                 condition=Q(quoted_amount_pence__gte=0) & _not_negative("agreed_amount_pence"),
                 name="cost_line_amounts_not_negative",
@@ -240,7 +244,7 @@ class CostLine(models.Model):
                 condition=Q(
                     *[
                         ~Q(period=period.value) | Q(periods_per_year__lte=most)
-                        for period, most in W.MAX_PERIODS_PER_YEAR.items()
+                        for period, most in workflow.MAX_PERIODS_PER_YEAR.items()
                     ]
                 ),
                 name="cost_line_periods_within_year",
@@ -252,16 +256,18 @@ class CostLine(models.Model):
 
     @property
     def quoted_annual_pence(self) -> int:
-        return W.annualise(self.quoted_amount_pence, self.period, self.periods_per_year)
+        return workflow.annualise(self.quoted_amount_pence, self.period, self.periods_per_year)
 
     @property
     def agreed_annual_pence(self) -> int | None:
         if self.agreed_amount_pence is None:
             return None
-        return W.annualise(self.agreed_amount_pence, self.period, self.periods_per_year)
+        return workflow.annualise(self.agreed_amount_pence, self.period, self.periods_per_year)
 
-    def facts(self) -> W.LineFacts:
-        return W.LineFacts(quoted_annual_pence=self.quoted_annual_pence, agreed_annual_pence=self.agreed_annual_pence)
+    def facts(self) -> workflow.LineFacts:
+        return workflow.LineFacts(
+            quoted_annual_pence=self.quoted_annual_pence, agreed_annual_pence=self.agreed_annual_pence
+        )
 
 
 class _AppendOnly(models.Model):
@@ -322,15 +328,15 @@ class PenaltyClause(models.Model):
             models.CheckConstraint(
                 condition=Q(threshold_percent__gt=0, threshold_percent__lte=100), name="penalty_threshold_in_range"
             ),
-            models.CheckConstraint(condition=_in("rule", W.PenaltyRule), name="penalty_rule_valid"),
+            models.CheckConstraint(condition=_in("rule", workflow.PenaltyRule), name="penalty_rule_valid"),
             # Each rule has exactly its own parameter (an unknown rule is penalty_rule_valid's).
             models.CheckConstraint(
                 condition=(
-                    ~Q(rule=W.PenaltyRule.PERCENT_OF_PERIOD_FEE.value)
+                    ~Q(rule=workflow.PenaltyRule.PERCENT_OF_PERIOD_FEE.value)
                     | Q(deduction_percent__gt=0, deduction_percent__lte=100, per_session_pence__isnull=True)
                 )
                 & (
-                    ~Q(rule=W.PenaltyRule.PER_SESSION_MISSED.value)
+                    ~Q(rule=workflow.PenaltyRule.PER_SESSION_MISSED.value)
                     | Q(per_session_pence__gte=0, deduction_percent__isnull=True)
                 ),
                 name="penalty_rule_parameters",
@@ -340,8 +346,8 @@ class PenaltyClause(models.Model):
     def __str__(self) -> str:
         return f"Penalty clause (contract {self.contract_id})"
 
-    def facts(self) -> W.ClauseFacts:
-        return W.ClauseFacts(
+    def facts(self) -> workflow.ClauseFacts:
+        return workflow.ClauseFacts(
             threshold_percent=self.threshold_percent,
             rule=self.rule,
             deduction_percent=self.deduction_percent,
@@ -373,7 +379,9 @@ class AttendanceReturn(models.Model):
             models.UniqueConstraint(
                 fields=["contract", "period_start", "period_end"], name="one_attendance_return_per_period"
             ),
-            models.CheckConstraint(condition=_in("period_kind", W.PeriodKind), name="attendance_period_kind_valid"),
+            models.CheckConstraint(
+                condition=_in("period_kind", workflow.PeriodKind), name="attendance_period_kind_valid"
+            ),
             models.CheckConstraint(
                 condition=Q(period_end__gte=models.F("period_start")), name="attendance_period_ordered"
             ),
@@ -400,8 +408,8 @@ class AttendanceReturn(models.Model):
     def __str__(self) -> str:
         return f"Attendance return {self.pk} (contract {self.contract_id}, v{self.version})"
 
-    def facts(self) -> W.ReturnFacts:
-        return W.ReturnFacts(
+    def facts(self) -> workflow.ReturnFacts:
+        return workflow.ReturnFacts(
             period_kind=self.period_kind,
             sessions_possible=self.sessions_possible,
             sessions_attended=self.sessions_attended,
@@ -418,7 +426,9 @@ class Deduction(models.Model):
     amount_pence = models.PositiveIntegerField()
     period_fee_pence = models.PositiveIntegerField(help_text="The period's fee the deduction was computed from")
     working = models.JSONField(default=list, help_text="The calculation, one line a step")
-    status = models.CharField(max_length=10, choices=DEDUCTION_STATUS_CHOICES, default=W.DeductionStatus.PENDING.value)
+    status = models.CharField(
+        max_length=10, choices=DEDUCTION_STATUS_CHOICES, default=workflow.DeductionStatus.PENDING.value
+    )
     waived_reason = models.TextField(blank=True)
     computed_at = models.DateTimeField(default=timezone.now)
     decided_by = models.ForeignKey(
@@ -430,18 +440,23 @@ class Deduction(models.Model):
         ordering = ["attendance_return", "pk"]
         indexes = [models.Index(fields=["status"], name="deduction_status")]
         constraints = [
-            models.CheckConstraint(condition=_in("status", W.DeductionStatus), name="deduction_status_valid"),
+            models.CheckConstraint(condition=_in("status", workflow.DeductionStatus), name="deduction_status_valid"),
             models.CheckConstraint(
                 condition=Q(amount_pence__gte=0, period_fee_pence__gte=0), name="deduction_amounts_not_negative"
             ),
             models.CheckConstraint(
-                condition=~Q(status=W.DeductionStatus.WAIVED.value) | ~Q(waived_reason=""),
+                condition=~Q(status=workflow.DeductionStatus.WAIVED.value) | ~Q(waived_reason=""),
                 name="deduction_waiver_has_reason",
             ),
             # A pending deduction is undecided; a decided one records who and when.
             models.CheckConstraint(
-                condition=Q(status=W.DeductionStatus.PENDING.value, decided_by__isnull=True, decided_at__isnull=True)
-                | (~Q(status=W.DeductionStatus.PENDING.value) & Q(decided_by__isnull=False, decided_at__isnull=False)),
+                condition=Q(
+                    status=workflow.DeductionStatus.PENDING.value, decided_by__isnull=True, decided_at__isnull=True
+                )
+                | (
+                    ~Q(status=workflow.DeductionStatus.PENDING.value)
+                    & Q(decided_by__isnull=False, decided_at__isnull=False)
+                ),
                 name="deduction_decision_recorded",
             ),
         ]
@@ -457,10 +472,10 @@ class PlacementEventAction(models.TextChoices):
     PROVIDER_CREATED = "provider_created", "Provider added"
     PROVIDER_UPDATED = "provider_updated", "Provider updated"
     CONTRACT_CREATED = "contract_created", "Contract drafted"
-    START_NEGOTIATION = W.Action.START_NEGOTIATION.value, W.Action.START_NEGOTIATION.label
-    AGREE = W.Action.AGREE.value, W.Action.AGREE.label
-    END = W.Action.END.value, W.Action.END.label
-    REOPEN_NEGOTIATION = W.Action.REOPEN_NEGOTIATION.value, W.Action.REOPEN_NEGOTIATION.label
+    START_NEGOTIATION = workflow.Action.START_NEGOTIATION.value, workflow.Action.START_NEGOTIATION.label
+    AGREE = workflow.Action.AGREE.value, workflow.Action.AGREE.label
+    END = workflow.Action.END.value, workflow.Action.END.label
+    REOPEN_NEGOTIATION = workflow.Action.REOPEN_NEGOTIATION.value, workflow.Action.REOPEN_NEGOTIATION.label
     COST_LINE_ADDED = "cost_line_added", "Cost line added"
     COST_LINE_UPDATED = "cost_line_updated", "Cost line updated"
     ROUND_RECORDED = "round_recorded", "Negotiation round recorded"
@@ -498,8 +513,8 @@ class PlacementEvent(_AppendOnly):
                 condition=Q(action__in=PlacementEventAction.values), name="placement_event_action_valid"
             ),
             models.CheckConstraint(
-                condition=_in("from_status", W.ContractStatus, blank=True)
-                & _in("to_status", W.ContractStatus, blank=True),
+                condition=_in("from_status", workflow.ContractStatus, blank=True)
+                & _in("to_status", workflow.ContractStatus, blank=True),
                 name="placement_event_statuses_valid",
             ),
             models.CheckConstraint(

@@ -48,9 +48,7 @@ from django.utils import timezone
 
 from placements import workflow
 from placements.models import CostLine, Deduction, PlacementContract, Provider
-
-W = workflow
-DS = workflow.DeductionStatus
+from placements.workflow import DeductionStatus
 
 __all__ = [
     "METRICS",
@@ -77,7 +75,7 @@ def _pence(value: Any) -> int | None:
     """An average or median from the database (float or Decimal) to whole pence, half up."""
     if value is None:
         return None
-    return W.round_half_up(Decimal(str(value)))
+    return workflow.round_half_up(Decimal(str(value)))
 
 
 # --- Benchmarks for one contract's lines ---------------------------------------------------------
@@ -103,7 +101,7 @@ def line_benchmarks(*, contract: PlacementContract) -> dict[str, dict[str, int |
     comparable = CostLine.objects.filter(
         category__in=categories,
         agreed_amount_pence__isnull=False,
-        contract__status=W.ContractStatus.ACTIVE,
+        contract__status=workflow.ContractStatus.ACTIVE,
         contract__child__primary_need=contract.child.primary_need,
     ).exclude(contract__provider_id=contract.provider_id)
     aggregates: dict[str, Any] = {
@@ -150,11 +148,15 @@ NEED_COLUMNS = ("provider_name", "primary_need", *PROVIDER_COLUMNS[1:])
 
 def _in_place_q(on: date, prefix: str = "") -> Q:
     """``PlacementContractQuerySet.in_place_on`` as a Q reaching the contract through ``prefix``."""
-    p = prefix
-    return Q(**{f"{p}status__in": [W.ContractStatus.ACTIVE, W.ContractStatus.ENDED], f"{p}start_on__lte": on}) & (
-        Q(**{f"{p}status": W.ContractStatus.ENDED, f"{p}ended_on__gte": on})
-        | Q(**{f"{p}status": W.ContractStatus.ACTIVE, f"{p}end_on__isnull": True})
-        | Q(**{f"{p}status": W.ContractStatus.ACTIVE, f"{p}end_on__gte": on})
+    return Q(
+        **{
+            f"{prefix}status__in": [workflow.ContractStatus.ACTIVE, workflow.ContractStatus.ENDED],
+            f"{prefix}start_on__lte": on,
+        }
+    ) & (
+        Q(**{f"{prefix}status": workflow.ContractStatus.ENDED, f"{prefix}ended_on__gte": on})
+        | Q(**{f"{prefix}status": workflow.ContractStatus.ACTIVE, f"{prefix}end_on__isnull": True})
+        | Q(**{f"{prefix}status": workflow.ContractStatus.ACTIVE, f"{prefix}end_on__gte": on})
     )
 
 
@@ -189,7 +191,7 @@ def _deduction_subquery(date_from: date | None, date_to: date | None, *, by_need
         outer["attendance_return__contract__child__primary_need"] = OuterRef("child__primary_need")
     rows = Deduction.objects.filter(**outer).filter(_window(date_from, date_to, "attendance_return__"))
     if total:
-        rows = rows.filter(status=DS.CONFIRMED)
+        rows = rows.filter(status=DeductionStatus.CONFIRMED)
         value = Sum("amount_pence")
     else:
         value = Count("pk")
@@ -296,9 +298,9 @@ def placement_figures(*, on: date | None = None) -> PlacementFigures:
         committed=Sum("agreed_annual_cost_pence"),
         savings=Sum(F("quoted_annual_cost_pence") - F("agreed_annual_cost_pence")),
     )
-    deductions = Deduction.objects.filter(status=DS.CONFIRMED, attendance_return__period_end__lte=on).aggregate(
-        total=Sum("amount_pence")
-    )["total"]
+    deductions = Deduction.objects.filter(
+        status=DeductionStatus.CONFIRMED, attendance_return__period_end__lte=on
+    ).aggregate(total=Sum("amount_pence"))["total"]
     return PlacementFigures(
         on=on,
         active_placements=row["n"],
@@ -334,7 +336,7 @@ def contracts_for(
     else:
         deductions = Deduction.objects.filter(_window(date_from, date_to, "attendance_return__"))
         if metric == "deductions":
-            deductions = deductions.filter(status=DS.CONFIRMED)
+            deductions = deductions.filter(status=DeductionStatus.CONFIRMED)
         contracts = contracts.filter(pk__in=deductions.values("attendance_return__contract_id"))
     if provider_id is not None:
         contracts = contracts.filter(provider_id=provider_id)

@@ -61,23 +61,20 @@ from placements.models import (
 from placements.services import attendance as attendance_services
 from placements.services import contracts as contract_services
 from placements.services import providers as provider_services
+from placements.workflow import Action, ContractStatus
 
-W = workflow
-S = workflow.ContractStatus
-A = workflow.Action
-C = Capability
 PAGE_SIZE = 25
 
 STATUS_TAGS: dict[str, str] = {
-    S.DRAFT: "govuk-tag--grey",
-    S.NEGOTIATING: "govuk-tag--yellow",
-    S.ACTIVE: "govuk-tag--green",
-    S.ENDED: "govuk-tag--blue",
+    ContractStatus.DRAFT: "govuk-tag--grey",
+    ContractStatus.NEGOTIATING: "govuk-tag--yellow",
+    ContractStatus.ACTIVE: "govuk-tag--green",
+    ContractStatus.ENDED: "govuk-tag--blue",
 }
 DEDUCTION_TAGS: dict[str, str] = {
-    W.DeductionStatus.PENDING: "govuk-tag--yellow",
-    W.DeductionStatus.CONFIRMED: "govuk-tag--red",
-    W.DeductionStatus.WAIVED: "govuk-tag--grey",
+    workflow.DeductionStatus.PENDING: "govuk-tag--yellow",
+    workflow.DeductionStatus.CONFIRMED: "govuk-tag--red",
+    workflow.DeductionStatus.WAIVED: "govuk-tag--grey",
 }
 
 
@@ -85,11 +82,11 @@ DEDUCTION_TAGS: dict[str, str] = {
 
 
 def status_tag(status: str) -> dict[str, str]:
-    return {"label": S(status).label, "css": STATUS_TAGS.get(status, "")}
+    return {"label": ContractStatus(status).label, "css": STATUS_TAGS.get(status, "")}
 
 
 def _money(pence: int | None) -> str:
-    return "" if pence is None else W.format_pounds(pence)
+    return "" if pence is None else workflow.format_pounds(pence)
 
 
 def _int(value: str | None) -> int | None:
@@ -111,7 +108,7 @@ def _panel_meeting_url(meeting_id: int) -> str | None:
 # --- Providers -----------------------------------------------------------------------------------
 
 
-@requires(C.PLACEMENT_VIEW)
+@requires(Capability.PLACEMENT_VIEW)
 def provider_list(request: HttpRequest) -> HttpResponse:
     on = timezone.localdate()
     providers = list(
@@ -126,11 +123,11 @@ def provider_list(request: HttpRequest) -> HttpResponse:
         row = figures.get(provider.pk, {})
         provider.placed = row.get("pupils", 0)
         provider.committed = row.get("committed_pence", 0)
-    context = {"providers": providers, "can_manage": user_can(request.user, C.PLACEMENT_MANAGE), "on": on}
+    context = {"providers": providers, "can_manage": user_can(request.user, Capability.PLACEMENT_MANAGE), "on": on}
     return render(request, "placements/provider_list.html", context)
 
 
-@requires(C.PLACEMENT_VIEW)
+@requires(Capability.PLACEMENT_VIEW)
 def provider_detail(request: HttpRequest, pk: int) -> HttpResponse:
     provider = get_object_or_404(Provider.objects.visible_to(request.user).select_related("establishment"), pk=pk)
     on = timezone.localdate()
@@ -156,12 +153,12 @@ def provider_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "figures": figures,
         "figure_links": _figure_links(provider_id=provider.pk, need=None) if figures else {},
         "on": on,
-        "can_manage": user_can(request.user, C.PLACEMENT_MANAGE),
+        "can_manage": user_can(request.user, Capability.PLACEMENT_MANAGE),
     }
     return render(request, "placements/provider_detail.html", context)
 
 
-@requires(C.PLACEMENT_MANAGE)
+@requires(Capability.PLACEMENT_MANAGE)
 def provider_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     provider = get_object_or_404(Provider.objects.select_related("establishment"), pk=pk) if pk else None
     initial: dict[str, Any] = {}
@@ -208,7 +205,7 @@ def provider_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 # --- Contract list -------------------------------------------------------------------------------
 
 
-@requires(C.PLACEMENT_VIEW)
+@requires(Capability.PLACEMENT_VIEW)
 def contract_list(request: HttpRequest) -> HttpResponse:
     params = request.GET
     figure = params.get("figure") if params.get("figure") in reports.METRICS else None
@@ -251,7 +248,7 @@ def contract_list(request: HttpRequest) -> HttpResponse:
         "pagination": pagination(page, query.urlencode()),
         "filter_form": filter_form,
         "figure_label": figure_label,
-        "can_manage": user_can(request.user, C.PLACEMENT_MANAGE),
+        "can_manage": user_can(request.user, Capability.PLACEMENT_MANAGE),
         "filtered": bool(figure) or any(params.get(n) for n in ("status", "provider", "need")),
     }
     return render(request, "placements/contract_list.html", context)
@@ -303,7 +300,7 @@ def _provider_of(establishment: Any) -> Provider | None:
         return None
 
 
-@requires(C.PLACEMENT_MANAGE)
+@requires(Capability.PLACEMENT_MANAGE)
 def contract_create(request: HttpRequest) -> HttpResponse:
     decision_id = _int(request.GET.get("decision") or request.POST.get("decision"))
     if decision_id is None:
@@ -392,8 +389,8 @@ def _line_rows(lines: list[CostLine], benchmarks: dict[str, dict[str, int | None
     return [
         LineRow(
             line=line,
-            category=W.CostCategory(line.category).label,
-            period=W.Period(line.period).label,
+            category=workflow.CostCategory(line.category).label,
+            period=workflow.Period(line.period).label,
             quoted_annual=line.quoted_annual_pence,
             agreed_annual=line.agreed_annual_pence,
             benchmark=benchmarks.get(line.category, {"median": None, "min": None, "max": None, "n": 0}),
@@ -403,10 +400,10 @@ def _line_rows(lines: list[CostLine], benchmarks: dict[str, dict[str, int | None
 
 
 ACTION_LINKS: tuple[tuple[workflow.Action, str, str], ...] = (
-    (A.START_NEGOTIATION, "placements:contract-start-negotiation", "Start negotiation"),
-    (A.AGREE, "placements:contract-agree", "Agree the fees"),
-    (A.REOPEN_NEGOTIATION, "placements:contract-reopen", "Reopen negotiation for the fee review"),
-    (A.END, "placements:contract-end", "End the placement"),
+    (Action.START_NEGOTIATION, "placements:contract-start-negotiation", "Start negotiation"),
+    (Action.AGREE, "placements:contract-agree", "Agree the fees"),
+    (Action.REOPEN_NEGOTIATION, "placements:contract-reopen", "Reopen negotiation for the fee review"),
+    (Action.END, "placements:contract-end", "End the placement"),
 )
 
 
@@ -416,7 +413,7 @@ def _contract_detail_qs(user: Any) -> QuerySet[PlacementContract]:
     )
 
 
-@requires(C.PLACEMENT_VIEW)
+@requires(Capability.PLACEMENT_VIEW)
 def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     with transaction.atomic():
@@ -438,12 +435,12 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
         events = list(PlacementEvent.objects.filter(contract=contract).select_related("actor").order_by("occurred_at"))
         benchmarks = reports.line_benchmarks(contract=contract) if lines else {}
-    manage = user_can(user, C.PLACEMENT_MANAGE)
-    status = S(contract.status)
-    allowed = set(W.allowed_actions(status)) if manage else set()
+    manage = user_can(user, Capability.PLACEMENT_MANAGE)
+    status = ContractStatus(contract.status)
+    allowed = set(workflow.allowed_actions(status)) if manage else set()
     for attendance in returns:
         attendance.deduction_row = getattr(attendance, "deduction", None) if _has_deduction(attendance) else None
-        attendance.rate = W.attendance_rate(
+        attendance.rate = workflow.attendance_rate(
             attendance.sessions_possible,
             attendance.sessions_attended,
             attendance.authorised_absence,
@@ -453,8 +450,8 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
             attendance.deduction_tag = DEDUCTION_TAGS.get(attendance.deduction_row.status, "")
     for event in events:
         event.label = event.get_action_display()
-        event.from_label = S(event.from_status).label if event.from_status else ""
-        event.to_label = S(event.to_status).label if event.to_status else ""
+        event.from_label = ContractStatus(event.from_status).label if event.from_status else ""
+        event.to_label = ContractStatus(event.to_status).label if event.to_status else ""
     decision = contract.panel_decision
     ceiling = decision.agreed_annual_ceiling_pence or 0
     context = {
@@ -468,7 +465,7 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "line_rows": _line_rows(lines, benchmarks),
         "rounds": rounds,
         "clause": clause,
-        "clause_rule": W.PenaltyRule(clause.rule).label if clause else "",
+        "clause_rule": workflow.PenaltyRule(clause.rule).label if clause else "",
         "returns": returns,
         "events": events,
         "actions": [
@@ -476,11 +473,11 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
             for action, name, label in ACTION_LINKS
             if action in allowed
         ],
-        "can_change_lines": A.CHANGE_COST_LINES in allowed,
-        "can_record_round": A.RECORD_ROUND in allowed,
-        "can_set_clause": A.SET_PENALTY_CLAUSE in allowed,
-        "can_submit_return": A.SUBMIT_RETURN in allowed,
-        "can_decide": A.DECIDE_DEDUCTION in allowed,
+        "can_change_lines": Action.CHANGE_COST_LINES in allowed,
+        "can_record_round": Action.RECORD_ROUND in allowed,
+        "can_set_clause": Action.SET_PENALTY_CLAUSE in allowed,
+        "can_submit_return": Action.SUBMIT_RETURN in allowed,
+        "can_decide": Action.DECIDE_DEDUCTION in allowed,
         "can_manage": manage,
     }
     return render(request, "placements/contract_detail.html", context)
@@ -509,7 +506,7 @@ class ContractActionView(ActionPage):
     contract: PlacementContract
 
     def capability(self) -> Capability:
-        return W.ACTION_CAPABILITY[self.action]
+        return workflow.ACTION_CAPABILITY[self.action]
 
     def load(self, **kwargs: Any) -> None:
         self.contract = self.get_contract(**kwargs)
@@ -519,8 +516,8 @@ class ContractActionView(ActionPage):
 
     def not_allowed_now(self) -> str | None:
         try:
-            W.check_transition(self.contract.status, self.action)
-        except W.TransitionError as exc:
+            workflow.check_transition(self.contract.status, self.action)
+        except workflow.TransitionError as exc:
             return exc.message
         return None
 
@@ -546,7 +543,7 @@ def _totals_summary(contract: PlacementContract) -> list[tuple[str, str]]:
 
 
 class StartNegotiationView(ContractActionView):
-    action = A.START_NEGOTIATION
+    action = Action.START_NEGOTIATION
     title = "Start negotiation"
     intro = "Record the provider's quote as cost lines, then the rounds of offers until the fees are agreed."
     submit_label = "Start negotiation"
@@ -559,7 +556,7 @@ class StartNegotiationView(ContractActionView):
 
 
 class AgreeView(ContractActionView):
-    action = A.AGREE
+    action = Action.AGREE
     title = "Agree the fees"
     intro = (
         "Every cost line needs an agreed amount, and the agreed annual cost must be within the panel's ceiling. "
@@ -578,7 +575,7 @@ class AgreeView(ContractActionView):
 
 
 class ReopenView(ContractActionView):
-    action = A.REOPEN_NEGOTIATION
+    action = Action.REOPEN_NEGOTIATION
     title = "Reopen negotiation for the fee review"
     intro = "The placement carries on at the agreed fees while the negotiation runs."
     submit_label = "Reopen negotiation"
@@ -591,7 +588,7 @@ class ReopenView(ContractActionView):
 
 
 class EndView(ContractActionView):
-    action = A.END
+    action = Action.END
     form_class = EndForm
     title = "End the placement"
     submit_label = "End the placement"
@@ -605,7 +602,7 @@ class EndView(ContractActionView):
 
 
 class CostLineAddView(ContractActionView):
-    action = A.CHANGE_COST_LINES
+    action = Action.CHANGE_COST_LINES
     form_class = CostLineForm
     title = "Add a cost line"
     intro = "Enter the amount as the provider charges it; the annual cost is worked out from the period."
@@ -613,14 +610,14 @@ class CostLineAddView(ContractActionView):
     success_message = "Cost line added"
 
     def initial(self) -> dict[str, Any]:
-        return {"period": W.Period.YEAR.value}
+        return {"period": workflow.Period.YEAR.value}
 
     def perform(self, form: Any) -> Any:
         return contract_services.cost_line_add(actor=self.request.user, contract=self.contract, **form.cleaned_data)
 
 
 class CostLineEditView(ContractActionView):
-    action = A.CHANGE_COST_LINES
+    action = Action.CHANGE_COST_LINES
     form_class = CostLineForm
     title = "Change a cost line"
     submit_label = "Save the cost line"
@@ -659,7 +656,7 @@ class CostLineEditView(ContractActionView):
 
 
 class RoundView(ContractActionView):
-    action = A.RECORD_ROUND
+    action = Action.RECORD_ROUND
     form_class = RoundForm
     title = "Record a negotiation round"
     intro = "Annual amounts: the provider's offer and the council's counter-offer. Rounds cannot be changed later."
@@ -679,7 +676,7 @@ class RoundView(ContractActionView):
 
 
 class PenaltyClauseView(ContractActionView):
-    action = A.SET_PENALTY_CLAUSE
+    action = Action.SET_PENALTY_CLAUSE
     form_class = PenaltyClauseForm
     title = "Attendance penalty clause"
     intro = (
@@ -694,7 +691,7 @@ class PenaltyClauseView(ContractActionView):
         if clause is None:
             return {
                 "threshold_percent": "90",
-                "rule": W.PenaltyRule.PERCENT_OF_PERIOD_FEE.value,
+                "rule": workflow.PenaltyRule.PERCENT_OF_PERIOD_FEE.value,
                 "deduction_percent": "10",
                 "authorised_counts_as_attended": "yes",
             }
@@ -720,7 +717,7 @@ def _percent_text(value: Decimal | None) -> str:
 
 
 class ReturnView(ContractActionView):
-    action = A.SUBMIT_RETURN
+    action = Action.SUBMIT_RETURN
     form_class = ReturnForm
     title = "Enter an attendance return"
     intro = (
@@ -731,7 +728,7 @@ class ReturnView(ContractActionView):
     success_message = "Attendance return saved"
 
     def initial(self) -> dict[str, Any]:
-        return {"period_kind": W.PeriodKind.TERM.value}
+        return {"period_kind": workflow.PeriodKind.TERM.value}
 
     def perform(self, form: Any) -> Any:
         attendance = attendance_services.attendance_return_submit(
@@ -747,7 +744,7 @@ class ReturnView(ContractActionView):
 
 
 class _DeductionView(ContractActionView):
-    action = A.DECIDE_DEDUCTION
+    action = Action.DECIDE_DEDUCTION
     deduction: Deduction
 
     def get_contract(self, **kwargs: Any) -> PlacementContract:
@@ -755,7 +752,7 @@ class _DeductionView(ContractActionView):
         return get_object_or_404(_contracts(self.request.user), pk=self.deduction.attendance_return.contract_id)
 
     def not_allowed_now(self) -> str | None:
-        if self.deduction.status != W.DeductionStatus.PENDING:
+        if self.deduction.status != workflow.DeductionStatus.PENDING:
             return f"This deduction has already been {self.deduction.status}."
         return super().not_allowed_now()
 
@@ -798,7 +795,7 @@ class DeductionWaiveView(_DeductionView):
 # --- Attendance upload ---------------------------------------------------------------------------
 
 
-@requires(C.PLACEMENT_MANAGE)
+@requires(Capability.PLACEMENT_MANAGE)
 def attendance_upload(request: HttpRequest) -> HttpResponse:
     form = UploadForm(request.POST, request.FILES) if request.method == "POST" else UploadForm()
     result = None
@@ -954,7 +951,7 @@ def _export_rows(rows: list[dict[str, Any]], spec: tuple[tuple[str, str, bool], 
     return out
 
 
-@requires(C.PLACEMENT_VIEW)
+@requires(Capability.PLACEMENT_VIEW)
 def purchasing_power(request: HttpRequest) -> HttpResponse:
     on = timezone.localdate()
     sort = _sort_param(request.GET.get("sort"), reports.PROVIDER_COLUMNS)
@@ -964,7 +961,7 @@ def purchasing_power(request: HttpRequest) -> HttpResponse:
 
     export, fmt = request.GET.get("export"), request.GET.get("format")
     if export is not None or fmt is not None:
-        if not user_can(request.user, C.EXPORT):
+        if not user_can(request.user, Capability.EXPORT):
             raise PermissionDenied
         if export not in EXPORTS or fmt not in EXPORT_FORMATS:
             return render(
@@ -999,7 +996,7 @@ def purchasing_power(request: HttpRequest) -> HttpResponse:
     figures = reports.placement_figures(on=on)
     params = request.GET.copy()
     exports = {}
-    if user_can(request.user, C.EXPORT):
+    if user_can(request.user, Capability.EXPORT):
         for key in EXPORTS:
             for f in EXPORT_FORMATS:
                 params["export"], params["format"] = key, f
@@ -1016,6 +1013,6 @@ def purchasing_power(request: HttpRequest) -> HttpResponse:
         "providers_without_pupils": sum(
             1 for row in rows if not (row["pupils"] or row["deductions_pence"] or row["returns_below"])
         ),
-        "can_manage": user_can(request.user, C.PLACEMENT_MANAGE),
+        "can_manage": user_can(request.user, Capability.PLACEMENT_MANAGE),
     }
     return render(request, "placements/purchasing_power.html", context)

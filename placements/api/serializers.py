@@ -29,7 +29,6 @@ from placements.models import (
 )
 from placements.services.attendance import CSV_COLUMNS
 
-W = workflow
 EARLIEST_DATE = date(1900, 1, 1)
 LATEST_DATE = date(2100, 12, 31)
 # The largest amount the API takes (£10,000,000.00): anything above is a typing mistake.
@@ -83,7 +82,7 @@ class PlacementEstablishmentSerializer(serializers.Serializer[Any]):
 
 class ProviderSerializer(serializers.ModelSerializer[Provider]):
     establishment = PlacementEstablishmentSerializer(read_only=True)
-    procurement_route = choice(_choices(W.ProcurementRoute), read_only=True)
+    procurement_route = choice(_choices(workflow.ProcurementRoute), read_only=True)
 
     class Meta:
         model = Provider
@@ -116,7 +115,7 @@ class PlacementChildRefSerializer(serializers.Serializer[Any]):
 
 
 class PlacementContractListSerializer(serializers.ModelSerializer[PlacementContract]):
-    status = choice(_choices(W.ContractStatus), read_only=True)
+    status = choice(_choices(workflow.ContractStatus), read_only=True)
     child = PlacementChildRefSerializer(read_only=True)
     provider = PlacementProviderRefSerializer(read_only=True)
     panel_decision_id = serializers.IntegerField(read_only=True)
@@ -145,8 +144,8 @@ class PlacementContractListSerializer(serializers.ModelSerializer[PlacementContr
 
 
 class PlacementCostLineSerializer(serializers.ModelSerializer[CostLine]):
-    category = choice(_choices(W.CostCategory), read_only=True)
-    period = choice(_choices(W.Period), read_only=True)
+    category = choice(_choices(workflow.CostCategory), read_only=True)
+    period = choice(_choices(workflow.Period), read_only=True)
     quoted_annual_pence = serializers.IntegerField(read_only=True)
     agreed_annual_pence = serializers.IntegerField(read_only=True, allow_null=True)
 
@@ -174,7 +173,7 @@ class PlacementNegotiationRoundSerializer(serializers.ModelSerializer[Negotiatio
 
 
 class PlacementPenaltyClauseSerializer(serializers.ModelSerializer[PenaltyClause]):
-    rule = choice(_choices(W.PenaltyRule), read_only=True)
+    rule = choice(_choices(workflow.PenaltyRule), read_only=True)
 
     class Meta:
         model = PenaltyClause
@@ -189,7 +188,7 @@ class PlacementPenaltyClauseSerializer(serializers.ModelSerializer[PenaltyClause
 
 
 class PlacementDeductionSerializer(serializers.ModelSerializer[Deduction]):
-    status = choice(_choices(W.DeductionStatus), read_only=True)
+    status = choice(_choices(workflow.DeductionStatus), read_only=True)
     working = serializers.ListField(child=serializers.CharField(), read_only=True)
 
     class Meta:
@@ -199,7 +198,7 @@ class PlacementDeductionSerializer(serializers.ModelSerializer[Deduction]):
 
 
 class PlacementAttendanceReturnSerializer(serializers.ModelSerializer[AttendanceReturn]):
-    period_kind = choice(_choices(W.PeriodKind), read_only=True)
+    period_kind = choice(_choices(workflow.PeriodKind), read_only=True)
     deduction = serializers.SerializerMethodField()
 
     class Meta:
@@ -247,10 +246,10 @@ class PlacementContractDetailSerializer(PlacementContractListSerializer):
         read_only_fields = fields
 
     @extend_schema_field(
-        {"type": "array", "items": {"allOf": [{"type": "string", "enum": [a.value for a in W.Action]}]}}
+        {"type": "array", "items": {"allOf": [{"type": "string", "enum": [a.value for a in workflow.Action]}]}}
     )
     def get_allowed_actions(self, obj: PlacementContract) -> list[str]:
-        return [action.value for action in W.allowed_actions(obj.status)]
+        return [action.value for action in workflow.allowed_actions(obj.status)]
 
     @extend_schema_field(PlacementPenaltyClauseSerializer(allow_null=True))
     def get_penalty_clause(self, obj: PlacementContract) -> dict[str, Any] | None:
@@ -317,7 +316,7 @@ class PlacementFiguresSerializer(serializers.Serializer[Any]):
 
 class ProviderUpsertSerializer(serializers.Serializer[Any]):
     establishment_id = _id(help_text="An independent special, non-maintained special or specialist post-16 school")
-    procurement_route = choice(_choices(W.ProcurementRoute))
+    procurement_route = choice(_choices(workflow.ProcurementRoute))
     framework_lot = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     fee_bands = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
     fee_min_annual_pence = _pence(required=False, allow_null=True, default=None)
@@ -347,11 +346,11 @@ class PlacementEndSerializer(serializers.Serializer[Any]):
 
 
 class PlacementCostLineAddSerializer(serializers.Serializer[Any]):
-    category = choice(_choices(W.CostCategory))
+    category = choice(_choices(workflow.CostCategory))
     description = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     quoted_amount_pence = _pence()
     agreed_amount_pence = _pence(required=False, allow_null=True, default=None)
-    period = choice(_choices(W.Period))
+    period = choice(_choices(workflow.Period))
     periods_per_year = serializers.IntegerField(
         min_value=1, max_value=366, required=False, allow_null=True, default=None
     )
@@ -361,11 +360,11 @@ class PlacementCostLineAddSerializer(serializers.Serializer[Any]):
 class PlacementCostLineUpdateSerializer(serializers.Serializer[Any]):
     """Only the fields sent change; ``agreed_amount_pence: null`` clears the agreed amount."""
 
-    category = choice(_choices(W.CostCategory), required=False)
+    category = choice(_choices(workflow.CostCategory), required=False)
     description = serializers.CharField(max_length=200, required=False, allow_blank=True)
     quoted_amount_pence = _pence(required=False)
     agreed_amount_pence = _pence(required=False, allow_null=True)
-    period = choice(_choices(W.Period), required=False)
+    period = choice(_choices(workflow.Period), required=False)
     periods_per_year = serializers.IntegerField(min_value=1, max_value=366, required=False, allow_null=True)
     fifty_two_week = serializers.BooleanField(required=False, default=False)
 
@@ -379,7 +378,7 @@ class PlacementRoundInputSerializer(serializers.Serializer[Any]):
 
 class PlacementPenaltyClauseInputSerializer(serializers.Serializer[Any]):
     threshold_percent = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=0, max_value=100)
-    rule = choice(_choices(W.PenaltyRule))
+    rule = choice(_choices(workflow.PenaltyRule))
     deduction_percent = serializers.DecimalField(
         max_digits=5, decimal_places=2, min_value=0, max_value=100, required=False, allow_null=True, default=None
     )
@@ -392,7 +391,7 @@ def _sessions() -> serializers.IntegerField:
 
 
 class PlacementReturnInputSerializer(serializers.Serializer[Any]):
-    period_kind = choice(_choices(W.PeriodKind))
+    period_kind = choice(_choices(workflow.PeriodKind))
     period_start = _date()
     period_end = _date()
     sessions_possible = _sessions()

@@ -36,7 +36,7 @@ from core.models import AccessAction, NeedType
 from core.roles import Capability
 from core.viewsets import ServiceViewSet, flatten_errors
 from placements import reports
-from placements.api import serializers as s
+from placements.api import serializers as placement_serializers
 from placements.models import (
     CONTRACT_STATUS_CHOICES,
     AttendanceReturn,
@@ -49,7 +49,6 @@ from placements.services import attendance as attendance_services
 from placements.services import contracts as contract_services
 from placements.services import providers as provider_services
 
-C = Capability
 _CONFLICT = OpenApiResponse(description="Not allowed in the contract's current status, or a conflicting change")
 
 
@@ -73,19 +72,24 @@ def contract_queryset(user: Any, *, detail: bool = False) -> QuerySet[PlacementC
 
 class _Base(ServiceViewSet):
     permission_classes = [HasCapability]
-    required_capability: Capability | None = C.PLACEMENT_VIEW
-    write_capability: Capability | None = C.PLACEMENT_MANAGE
+    required_capability: Capability | None = Capability.PLACEMENT_VIEW
+    write_capability: Capability | None = Capability.PLACEMENT_MANAGE
     filter_backends: list[Any] = []
 
     def contract_response(self, pk: int, *, status_code: int = status.HTTP_200_OK) -> Response:
         """The contract as it is now (after a service changed it), in the detail shape."""
         contract = get_object_or_404(contract_queryset(self.request.user, detail=True), pk=pk)
         return Response(
-            s.PlacementContractDetailSerializer(contract, context=self.get_serializer_context()).data, status_code
+            placement_serializers.PlacementContractDetailSerializer(
+                contract, context=self.get_serializer_context()
+            ).data,
+            status_code,
         )
 
 
-def _action_schema(request: Any, summary: str, *, response: Any = s.PlacementContractDetailSerializer) -> Any:
+def _action_schema(
+    request: Any, summary: str, *, response: Any = placement_serializers.PlacementContractDetailSerializer
+) -> Any:
     return extend_schema(request=request, responses={200: response, 409: _CONFLICT}, summary=summary)
 
 
@@ -98,7 +102,7 @@ def _action_schema(request: Any, summary: str, *, response: Any = s.PlacementCon
 )
 class ProviderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Base):
     queryset = Provider.objects.all()
-    serializer_class = s.ProviderSerializer
+    serializer_class = placement_serializers.ProviderSerializer
 
     def get_queryset(self) -> QuerySet[Provider]:
         if getattr(self, "swagger_fake_view", False):
@@ -111,17 +115,17 @@ class ProviderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Base):
 
     @extend_schema(
         summary="Add a provider's commissioning record, or replace an existing one's details",
-        request=s.ProviderUpsertSerializer,
-        responses={200: s.ProviderSerializer},
+        request=placement_serializers.ProviderUpsertSerializer,
+        responses={200: placement_serializers.ProviderSerializer},
     )
     @action(detail=False, methods=["post"])
     def upsert(self, request: Request) -> Response:
-        data = self.validated(s.ProviderUpsertSerializer)
+        data = self.validated(placement_serializers.ProviderUpsertSerializer)
         provider = provider_services.provider_upsert(
             actor=request.user, establishment=data.pop("establishment_id"), **data
         )
         provider = Provider.objects.select_related("establishment").get(pk=provider.pk)
-        return Response(s.ProviderSerializer(provider).data)
+        return Response(placement_serializers.ProviderSerializer(provider).data)
 
 
 # --- Contracts -----------------------------------------------------------------------------------
@@ -163,7 +167,7 @@ class ContractFilter(django_filters.FilterSet):
 )
 class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Base):
     queryset = PlacementContract.objects.all()
-    serializer_class = s.PlacementContractListSerializer
+    serializer_class = placement_serializers.PlacementContractListSerializer
     filter_backends = [DjangoFilterBackend, OrderingFilter]
     filterset_class = ContractFilter
     ordering_fields = ["start_on", "reference", "agreed_annual_cost_pence", "annual_review_on"]
@@ -175,7 +179,11 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Base):
         return contract_queryset(self.request.user, detail=self.action != "list")
 
     def get_serializer_class(self) -> type[serializers.Serializer]:
-        return s.PlacementContractListSerializer if self.action == "list" else s.PlacementContractDetailSerializer
+        return (
+            placement_serializers.PlacementContractListSerializer
+            if self.action == "list"
+            else placement_serializers.PlacementContractDetailSerializer
+        )
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         with transaction.atomic():  # the access-log rows are written with the read, or neither
@@ -204,11 +212,11 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Base):
 
     @extend_schema(
         summary="Draft a contract from a panel approval",
-        request=s.PlacementContractCreateSerializer,
-        responses={201: s.PlacementContractDetailSerializer, 409: _CONFLICT},
+        request=placement_serializers.PlacementContractCreateSerializer,
+        responses={201: placement_serializers.PlacementContractDetailSerializer, 409: _CONFLICT},
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = self.validated(s.PlacementContractCreateSerializer)
+        data = self.validated(placement_serializers.PlacementContractCreateSerializer)
         provider = data.pop("provider_id", None)
         if provider is None:
             # The provider of the school the panel approved (the service checks it matches).
@@ -231,80 +239,93 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Base):
 
     # --- Status changes ------------------------------------------------------------------------
 
-    @_action_schema(s.PlacementNoteSerializer, "Start negotiating the fees")
+    @_action_schema(placement_serializers.PlacementNoteSerializer, "Start negotiating the fees")
     @action(detail=True, methods=["post"], url_path="start-negotiation")
     def start_negotiation(self, request: Request, pk: str) -> Response:
         contract = self.get_object()
         contract_services.contract_start_negotiation(
-            actor=request.user, contract=contract.pk, **self.validated(s.PlacementNoteSerializer)
+            actor=request.user, contract=contract.pk, **self.validated(placement_serializers.PlacementNoteSerializer)
         )
         return self.contract_response(contract.pk)
 
     @_action_schema(
-        s.PlacementNoteSerializer, "Agree the fees: every line agreed, the total within the panel's ceiling; active"
+        placement_serializers.PlacementNoteSerializer,
+        "Agree the fees: every line agreed, the total within the panel's ceiling; active",
     )
     @action(detail=True, methods=["post"])
     def agree(self, request: Request, pk: str) -> Response:
         contract = self.get_object()
         contract_services.contract_agree(
-            actor=request.user, contract=contract.pk, **self.validated(s.PlacementNoteSerializer)
+            actor=request.user, contract=contract.pk, **self.validated(placement_serializers.PlacementNoteSerializer)
         )
         return self.contract_response(contract.pk)
 
-    @_action_schema(s.PlacementEndSerializer, "End the placement, with the date and the reason")
+    @_action_schema(placement_serializers.PlacementEndSerializer, "End the placement, with the date and the reason")
     @action(detail=True, methods=["post"])
     def end(self, request: Request, pk: str) -> Response:
         contract = self.get_object()
         contract_services.contract_end(
-            actor=request.user, contract=contract.pk, **self.validated(s.PlacementEndSerializer)
+            actor=request.user, contract=contract.pk, **self.validated(placement_serializers.PlacementEndSerializer)
         )
         return self.contract_response(contract.pk)
 
-    @_action_schema(s.PlacementNoteSerializer, "Reopen the negotiation for the annual fee review")
+    @_action_schema(placement_serializers.PlacementNoteSerializer, "Reopen the negotiation for the annual fee review")
     @action(detail=True, methods=["post"], url_path="reopen-negotiation")
     def reopen_negotiation(self, request: Request, pk: str) -> Response:
         contract = self.get_object()
         contract_services.contract_reopen_negotiation(
-            actor=request.user, contract=contract.pk, **self.validated(s.PlacementNoteSerializer)
+            actor=request.user, contract=contract.pk, **self.validated(placement_serializers.PlacementNoteSerializer)
         )
         return self.contract_response(contract.pk)
 
     # --- Costs, negotiation, clause, returns ------------------------------------------------------
 
-    @_action_schema(s.PlacementCostLineAddSerializer, "Add a cost line (amount per period; annualised and stored)")
+    @_action_schema(
+        placement_serializers.PlacementCostLineAddSerializer,
+        "Add a cost line (amount per period; annualised and stored)",
+    )
     @action(detail=True, methods=["post"], url_path="cost-lines")
     def cost_lines(self, request: Request, pk: str) -> Response:
         contract = self.get_object()
         contract_services.cost_line_add(
-            actor=request.user, contract=contract.pk, **self.validated(s.PlacementCostLineAddSerializer)
+            actor=request.user,
+            contract=contract.pk,
+            **self.validated(placement_serializers.PlacementCostLineAddSerializer),
         )
         return self.contract_response(contract.pk)
 
-    @_action_schema(s.PlacementRoundInputSerializer, "Record a negotiation round (annual offers)")
+    @_action_schema(placement_serializers.PlacementRoundInputSerializer, "Record a negotiation round (annual offers)")
     @action(detail=True, methods=["post"], url_path="negotiation-rounds")
     def negotiation_rounds(self, request: Request, pk: str) -> Response:
         contract = self.get_object()
         contract_services.negotiation_round_record(
-            actor=request.user, contract=contract.pk, **self.validated(s.PlacementRoundInputSerializer)
-        )
-        return self.contract_response(contract.pk)
-
-    @_action_schema(s.PlacementPenaltyClauseInputSerializer, "Set or replace the attendance penalty clause")
-    @action(detail=True, methods=["post"], url_path="penalty-clause")
-    def penalty_clause(self, request: Request, pk: str) -> Response:
-        contract = self.get_object()
-        contract_services.penalty_clause_set(
-            actor=request.user, contract=contract.pk, **self.validated(s.PlacementPenaltyClauseInputSerializer)
+            actor=request.user,
+            contract=contract.pk,
+            **self.validated(placement_serializers.PlacementRoundInputSerializer),
         )
         return self.contract_response(contract.pk)
 
     @_action_schema(
-        s.PlacementReturnInputSerializer, "Submit (or correct) an attendance return; below threshold, a deduction"
+        placement_serializers.PlacementPenaltyClauseInputSerializer, "Set or replace the attendance penalty clause"
+    )
+    @action(detail=True, methods=["post"], url_path="penalty-clause")
+    def penalty_clause(self, request: Request, pk: str) -> Response:
+        contract = self.get_object()
+        contract_services.penalty_clause_set(
+            actor=request.user,
+            contract=contract.pk,
+            **self.validated(placement_serializers.PlacementPenaltyClauseInputSerializer),
+        )
+        return self.contract_response(contract.pk)
+
+    @_action_schema(
+        placement_serializers.PlacementReturnInputSerializer,
+        "Submit (or correct) an attendance return; below threshold, a deduction",
     )
     @action(detail=True, methods=["post"], url_path="attendance-returns")
     def attendance_returns(self, request: Request, pk: str) -> Response:
         contract = self.get_object()
-        data = self.validated(s.PlacementReturnInputSerializer)
+        data = self.validated(placement_serializers.PlacementReturnInputSerializer)
         attendance_services.attendance_return_submit(
             actor=request.user,
             contract=contract.pk,
@@ -326,18 +347,20 @@ class CostLineViewSet(_Base):
     """Cost lines are added through the contract's ``cost-lines`` action and changed here."""
 
     queryset = CostLine.objects.all()
-    serializer_class = s.PlacementCostLineUpdateSerializer
+    serializer_class = placement_serializers.PlacementCostLineUpdateSerializer
 
     def get_queryset(self) -> QuerySet[CostLine]:
         if getattr(self, "swagger_fake_view", False):
             return CostLine.objects.none()
         return CostLine.objects.filter(contract__in=PlacementContract.objects.visible_to(self.request.user))
 
-    @_action_schema(s.PlacementCostLineUpdateSerializer, "Change a cost line: only the fields sent change")
+    @_action_schema(
+        placement_serializers.PlacementCostLineUpdateSerializer, "Change a cost line: only the fields sent change"
+    )
     @action(detail=True, methods=["post"], url_path="update", url_name="update")
     def update_line(self, request: Request, pk: str) -> Response:
         line = self.get_object()
-        data = self.validated(s.PlacementCostLineUpdateSerializer)
+        data = self.validated(placement_serializers.PlacementCostLineUpdateSerializer)
         contract_services.cost_line_update(actor=request.user, line=line.pk, **data)
         return self.contract_response(line.contract_id)
 
@@ -346,7 +369,7 @@ class DeductionViewSet(_Base):
     """Deductions arise from attendance returns below the clause's threshold; decided here."""
 
     queryset = Deduction.objects.all()
-    serializer_class = s.PlacementWaiveSerializer
+    serializer_class = placement_serializers.PlacementWaiveSerializer
 
     def get_queryset(self) -> QuerySet[Deduction]:
         if getattr(self, "swagger_fake_view", False):
@@ -354,21 +377,24 @@ class DeductionViewSet(_Base):
         visible = PlacementContract.objects.visible_to(self.request.user)
         return Deduction.objects.filter(attendance_return__contract__in=visible).select_related("attendance_return")
 
-    @_action_schema(s.PlacementNoteSerializer, "Confirm a pending deduction: it comes off the provider's invoice")
+    @_action_schema(
+        placement_serializers.PlacementNoteSerializer,
+        "Confirm a pending deduction: it comes off the provider's invoice",
+    )
     @action(detail=True, methods=["post"])
     def confirm(self, request: Request, pk: str) -> Response:
         deduction = self.get_object()
         attendance_services.deduction_confirm(
-            actor=request.user, deduction=deduction.pk, **self.validated(s.PlacementNoteSerializer)
+            actor=request.user, deduction=deduction.pk, **self.validated(placement_serializers.PlacementNoteSerializer)
         )
         return self.contract_response(deduction.attendance_return.contract_id)
 
-    @_action_schema(s.PlacementWaiveSerializer, "Waive a pending deduction, with the reason")
+    @_action_schema(placement_serializers.PlacementWaiveSerializer, "Waive a pending deduction, with the reason")
     @action(detail=True, methods=["post"])
     def waive(self, request: Request, pk: str) -> Response:
         deduction = self.get_object()
         attendance_services.deduction_waive(
-            actor=request.user, deduction=deduction.pk, **self.validated(s.PlacementWaiveSerializer)
+            actor=request.user, deduction=deduction.pk, **self.validated(placement_serializers.PlacementWaiveSerializer)
         )
         return self.contract_response(deduction.attendance_return.contract_id)
 
@@ -377,7 +403,7 @@ class AttendanceReturnViewSet(_Base):
     """Attendance returns for many contracts at once, from a provider's CSV file."""
 
     queryset = AttendanceReturn.objects.none()
-    serializer_class = s.PlacementImportInputSerializer
+    serializer_class = placement_serializers.PlacementImportInputSerializer
 
     @extend_schema(
         summary="Import a CSV of attendance returns: all rows, or none",
@@ -385,12 +411,15 @@ class AttendanceReturnViewSet(_Base):
             "The whole file is checked first. Any problem: 400, every problem listed by row and column in "
             "`row_errors` (and in `errors`, keyed `row N: column`), and nothing imported."
         ),
-        request=s.PlacementImportInputSerializer,
-        responses={200: s.PlacementImportResultSerializer, 400: s.PlacementImportErrorSerializer},
+        request=placement_serializers.PlacementImportInputSerializer,
+        responses={
+            200: placement_serializers.PlacementImportResultSerializer,
+            400: placement_serializers.PlacementImportErrorSerializer,
+        },
     )
     @action(detail=False, methods=["post"], url_path="import", url_name="import")
     def import_csv(self, request: Request) -> Response:
-        data = self.validated(s.PlacementImportInputSerializer)
+        data = self.validated(placement_serializers.PlacementImportInputSerializer)
         result = attendance_services.attendance_returns_import_csv(actor=request.user, file_text=data["csv"])
         if not result.ok:
             errors: dict[str, list[str]] = {}
@@ -420,7 +449,7 @@ class AttendanceReturnViewSet(_Base):
 
 class _ReportView(APIView):
     permission_classes = [HasCapability]
-    required_capability = C.PLACEMENT_VIEW
+    required_capability = Capability.PLACEMENT_VIEW
 
 
 class PurchasingPowerView(_ReportView):
@@ -435,10 +464,10 @@ class PurchasingPowerView(_ReportView):
                 description="A column, `-` for descending (primary_need only with by=need). Default provider_name",
             ),
         ],
-        responses={200: s.PurchasingPowerSerializer},
+        responses={200: placement_serializers.PurchasingPowerSerializer},
     )
     def get(self, request: Request) -> Response:
-        query = s.PurchasingPowerQuerySerializer(data=request.query_params)
+        query = placement_serializers.PurchasingPowerQuerySerializer(data=request.query_params)
         if not query.is_valid():
             raise ValidationError(flatten_errors(query.errors))
         by, order_by = query.validated_data["by"], query.validated_data["order_by"]
@@ -448,14 +477,14 @@ class PurchasingPowerView(_ReportView):
         else:
             rows = reports.purchasing_power_by_need(on=on, order_by=order_by)
         data = {"on": on, "by": by, "order_by": order_by, "rows": rows}
-        return Response(s.PurchasingPowerSerializer(data).data)
+        return Response(placement_serializers.PurchasingPowerSerializer(data).data)
 
 
 class FiguresView(_ReportView):
     @extend_schema(
         summary="Placements in place today, committed spend, savings, deductions applied",
-        responses={200: s.PlacementFiguresSerializer},
+        responses={200: placement_serializers.PlacementFiguresSerializer},
     )
     def get(self, request: Request) -> Response:
         figures = reports.placement_figures(on=timezone.localdate())
-        return Response(s.PlacementFiguresSerializer(figures.__dict__).data)
+        return Response(placement_serializers.PlacementFiguresSerializer(figures.__dict__).data)

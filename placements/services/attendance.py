@@ -32,12 +32,7 @@ from placements.services.common import (
     require_manage,
     write_event,
 )
-
-W = workflow
-S = workflow.ContractStatus
-A = workflow.Action
-DS = workflow.DeductionStatus
-EA = PlacementEventAction
+from placements.workflow import Action, ContractStatus, DeductionStatus
 
 __all__ = [
     "CSV_COLUMNS",
@@ -62,7 +57,7 @@ CSV_COLUMNS = (
 )
 # Sanity limits on a return's period: longer ones are typing mistakes, and the period fee
 # (a third or a twelfth of the year) would be wrong for them.
-MAX_PERIOD_DAYS: dict[workflow.PeriodKind, int] = {W.PeriodKind.TERM: 140, W.PeriodKind.MONTH: 31}
+MAX_PERIOD_DAYS: dict[workflow.PeriodKind, int] = {workflow.PeriodKind.TERM: 140, workflow.PeriodKind.MONTH: 31}
 
 
 # --- Attendance returns and deductions -----------------------------------------------------------
@@ -78,9 +73,9 @@ def _return_errors(
 ) -> Errors:
     """Everything wrong with a return for ``contract``, keyed by field (= CSV column) name."""
     errors: Errors = {}
-    if S(contract.status) not in W.RETURN_STATUSES:
-        add_error(errors, "contract_ref", _transition_message(contract, A.SUBMIT_RETURN))
-    kind = parse_choice(errors, "period_kind", period_kind, W.PeriodKind, "Select term or month")
+    if ContractStatus(contract.status) not in workflow.RETURN_STATUSES:
+        add_error(errors, "contract_ref", _transition_message(contract, Action.SUBMIT_RETURN))
+    kind = parse_choice(errors, "period_kind", period_kind, workflow.PeriodKind, "Select term or month")
     if period_start is None:
         add_error(errors, "period_start", "Enter the first day of the period")
     if period_end is None:
@@ -88,8 +83,8 @@ def _return_errors(
     if period_start is not None and period_end is not None:
         if period_end < period_start:
             add_error(errors, "period_end", "The end of the period must be on or after its start")
-        elif kind and (period_end - period_start).days + 1 > MAX_PERIOD_DAYS[W.PeriodKind(kind)]:
-            most = MAX_PERIOD_DAYS[W.PeriodKind(kind)]
+        elif kind and (period_end - period_start).days + 1 > MAX_PERIOD_DAYS[workflow.PeriodKind(kind)]:
+            most = MAX_PERIOD_DAYS[workflow.PeriodKind(kind)]
             add_error(errors, "period_end", f"A {kind} lasts at most {most} days")
         if period_end < contract.start_on:
             add_error(
@@ -99,15 +94,15 @@ def _return_errors(
         if finish is not None and period_start > finish:
             add_error(errors, "period_start", f"The period starts after the placement ended on {long_date(finish)}")
     if facts is not None:
-        for name, message in W.return_problems(facts):
+        for name, message in workflow.return_problems(facts):
             add_error(errors, name, message)
     return errors
 
 
 def _transition_message(contract: PlacementContract, action: workflow.Action) -> str:
     try:
-        W.check_transition(contract.status, action)
-    except W.TransitionError as exc:
+        workflow.check_transition(contract.status, action)
+    except workflow.TransitionError as exc:
         return exc.message
     return ""  # pragma: no cover - only called when the transition is refused
 
@@ -154,14 +149,14 @@ def _apply_return(
     outcome = "no_clause"
     reset = False
     if clause is not None:
-        fee = W.period_fee(contract.agreed_annual_cost_pence, period_kind)
-        result = W.compute_deduction(clause.facts(), attendance.facts(), fee)
+        fee = workflow.period_fee(contract.agreed_annual_cost_pence, period_kind)
+        result = workflow.compute_deduction(clause.facts(), attendance.facts(), fee)
         if result.applies:
             values = {
                 "amount_pence": result.amount_pence,
                 "period_fee_pence": fee,
                 "working": list(result.working),
-                "status": DS.PENDING.value,
+                "status": DeductionStatus.PENDING.value,
                 "waived_reason": "",
                 "decided_by": None,
                 "decided_at": None,
@@ -171,7 +166,7 @@ def _apply_return(
                 deduction = Deduction.objects.create(attendance_return=attendance, **values)
                 outcome = "created"
             else:
-                reset = deduction.status != DS.PENDING
+                reset = deduction.status != DeductionStatus.PENDING
                 for name, value in values.items():
                     setattr(deduction, name, value)
                 deduction.save()
@@ -197,7 +192,7 @@ def _apply_return(
     }
     write_event(
         actor=actor,
-        action=EA.RETURN_SUBMITTED if existing is None else EA.RETURN_CORRECTED,
+        action=PlacementEventAction.RETURN_SUBMITTED if existing is None else PlacementEventAction.RETURN_CORRECTED,
         contract=contract,
         payload=payload,
     )
@@ -205,7 +200,7 @@ def _apply_return(
         assert deduction is not None and previous is not None
         write_event(
             actor=actor,
-            action=EA.DEDUCTION_RESET,
+            action=PlacementEventAction.DEDUCTION_RESET,
             contract=contract,
             payload={
                 "contract_id": contract.pk,
@@ -240,7 +235,7 @@ def attendance_return_submit(
     deduction is recomputed (a decided one goes back to pending; one no longer due is removed).
     Below the clause's threshold a pending deduction is created with its working."""
     require_manage(actor)
-    facts = W.ReturnFacts(
+    facts = workflow.ReturnFacts(
         period_kind=period_kind,
         sessions_possible=possible,
         sessions_attended=attended,
@@ -249,7 +244,7 @@ def attendance_return_submit(
     )
     with transaction.atomic():
         locked = lock_contract(contract)
-        check_action(locked, A.SUBMIT_RETURN)
+        check_action(locked, Action.SUBMIT_RETURN)
         fail(
             _return_errors(
                 locked, period_kind=period_kind, period_start=period_start, period_end=period_end, facts=facts
@@ -352,7 +347,7 @@ def _validate_csv(file_text: str) -> tuple[int, list[_Row], list[RowError]]:
         if contract is not None:
             facts = None
             if all(v is not None for v in counts.values()):
-                facts = W.ReturnFacts(
+                facts = workflow.ReturnFacts(
                     period_kind=kind,
                     sessions_possible=counts["sessions_possible"] or 0,
                     sessions_attended=counts["sessions_attended"] or 0,
@@ -376,13 +371,15 @@ def _validate_csv(file_text: str) -> tuple[int, list[_Row], list[RowError]]:
                 rows.append(_Row(number, contract, kind, start, end, facts))
         else:
             # No contract to check the period against; the file's own figures can still be.
-            if kind not in {k.value for k in W.PeriodKind}:
+            if kind not in {k.value for k in workflow.PeriodKind}:
                 row_errors.append(RowError(number, "period_kind", "Select term or month"))
             if start is not None and end is not None and end < start:
                 row_errors.append(RowError(number, "period_end", "The end of the period must be on or after its start"))
             if all(v is not None for v in counts.values()):
-                only = W.ReturnFacts(kind, *(int(v or 0) for v in counts.values()))
-                row_errors.extend(RowError(number, column, message) for column, message in W.return_problems(only))
+                only = workflow.ReturnFacts(kind, *(int(v or 0) for v in counts.values()))
+                row_errors.extend(
+                    RowError(number, column, message) for column, message in workflow.return_problems(only)
+                )
         errors.extend(row_errors)
     return len(raw_rows), rows, errors
 
@@ -440,7 +437,7 @@ def attendance_returns_import_csv(*, actor: Any, file_text: str) -> ImportResult
                     created += 1
                 else:
                     corrected += 1
-                if Deduction.objects.filter(attendance_return=attendance, status=DS.PENDING).exists():
+                if Deduction.objects.filter(attendance_return=attendance, status=DeductionStatus.PENDING).exists():
                     pending += 1
     except _RowFailed as failed:
         return ImportResult(rows_read=rows_read, errors=[failed.error])
@@ -454,9 +451,9 @@ def _lock_deduction(deduction: Deduction | int) -> tuple[PlacementContract, Dedu
     if contract_id is None:
         raise ValidationFailed("Select a deduction", field="deduction")
     contract = lock_contract(contract_id)
-    check_action(contract, A.DECIDE_DEDUCTION)
+    check_action(contract, Action.DECIDE_DEDUCTION)
     found = Deduction.objects.select_for_update().select_related("attendance_return").get(pk=pk_of(deduction))
-    if found.status != DS.PENDING:
+    if found.status != DeductionStatus.PENDING:
         raise InvalidTransition(f"This deduction has already been {found.status}.", field="deduction")
     return contract, found
 
@@ -466,13 +463,13 @@ def deduction_confirm(*, actor: Any, deduction: Deduction | int, note: str = "")
     require_manage(actor)
     with transaction.atomic():
         contract, found = _lock_deduction(deduction)
-        found.status = DS.CONFIRMED.value
+        found.status = DeductionStatus.CONFIRMED.value
         found.decided_by = actor
         found.decided_at = timezone.now()
         found.save(update_fields=["status", "decided_by", "decided_at"])
         write_event(
             actor=actor,
-            action=EA.DEDUCTION_CONFIRMED,
+            action=PlacementEventAction.DEDUCTION_CONFIRMED,
             contract=contract,
             payload={
                 "contract_id": contract.pk,
@@ -492,14 +489,14 @@ def deduction_waive(*, actor: Any, deduction: Deduction | int, reason: str) -> D
         contract, found = _lock_deduction(deduction)
         if not reason.strip():
             raise ValidationFailed("Enter the reason for waiving the deduction", field="reason")
-        found.status = DS.WAIVED.value
+        found.status = DeductionStatus.WAIVED.value
         found.waived_reason = reason.strip()
         found.decided_by = actor
         found.decided_at = timezone.now()
         found.save(update_fields=["status", "waived_reason", "decided_by", "decided_at"])
         write_event(
             actor=actor,
-            action=EA.DEDUCTION_WAIVED,
+            action=PlacementEventAction.DEDUCTION_WAIVED,
             contract=contract,
             payload={
                 "contract_id": contract.pk,

@@ -22,12 +22,7 @@ from placements.models import (
     PlacementEventAction,
     Provider,
 )
-
-W = workflow
-S = workflow.ContractStatus
-A = workflow.Action
-DS = workflow.DeductionStatus
-EA = PlacementEventAction
+from placements.workflow import ContractStatus
 
 __all__ = [
     "add_error",
@@ -52,7 +47,7 @@ __all__ = [
 # The largest annual total the contract's columns hold (PositiveIntegerField on PostgreSQL).
 MAX_ANNUAL_PENCE = 2_147_483_647
 # Statuses in which the agreed total is bound by the panel's ceiling.
-CEILING_STATUSES = frozenset({S.NEGOTIATING, S.ACTIVE})
+CEILING_STATUSES = frozenset({ContractStatus.NEGOTIATING, ContractStatus.ACTIVE})
 
 Errors = dict[str, list[str]]
 
@@ -87,8 +82,8 @@ def lock_contract(contract: PlacementContract | int) -> PlacementContract:
 
 def check_action(contract: PlacementContract, action: workflow.Action) -> workflow.Transition:
     try:
-        return W.check_transition(contract.status, action)
-    except W.TransitionError as exc:
+        return workflow.check_transition(contract.status, action)
+    except workflow.TransitionError as exc:
         raise InvalidTransition(exc.message) from exc
 
 
@@ -173,7 +168,7 @@ def panel_ceiling(contract: PlacementContract) -> int:
 def refresh_totals(contract: PlacementContract) -> None:
     """Recompute the stored quoted and agreed annual totals from the cost lines, and hold the
     agreed total to the panel's ceiling while the contract is negotiating or active."""
-    quoted, agreed = W.totals(line.facts() for line in CostLine.objects.filter(contract=contract))
+    quoted, agreed = workflow.totals(line.facts() for line in CostLine.objects.filter(contract=contract))
     if max(quoted, agreed) > MAX_ANNUAL_PENCE:
         # The stored totals are 32-bit integers on PostgreSQL: refuse, do not crash.
         raise ValidationFailed(
@@ -182,11 +177,11 @@ def refresh_totals(contract: PlacementContract) -> None:
     contract.quoted_annual_cost_pence = quoted
     contract.agreed_annual_cost_pence = agreed
     contract.save(update_fields=["quoted_annual_cost_pence", "agreed_annual_cost_pence", "updated_at"])
-    if S(contract.status) in CEILING_STATUSES:
+    if ContractStatus(contract.status) in CEILING_STATUSES:
         ceiling = panel_ceiling(contract)
         if agreed > ceiling:
             # Raised inside the caller's transaction: the line change is rolled back.
-            raise ValidationFailed(W.ceiling_message(agreed, ceiling), field="agreed")
+            raise ValidationFailed(workflow.ceiling_message(agreed, ceiling), field="agreed")
 
 
 def contract_payload(contract: PlacementContract, **extra: Any) -> dict[str, Any]:

@@ -41,13 +41,8 @@ from placements.services.common import (
     require_manage,
     write_event,
 )
+from placements.workflow import Action, ContractStatus
 from requests_app.models import Child
-
-W = workflow
-S = workflow.ContractStatus
-A = workflow.Action
-DS = workflow.DeductionStatus
-EA = PlacementEventAction
 
 __all__ = [
     "REFERENCE_PREFIX",
@@ -126,7 +121,7 @@ def contract_create(
         fail(errors)
         if (
             PlacementContract.objects.filter(child_id=child_id, provider=found_provider)
-            .exclude(status=S.ENDED)
+            .exclude(status=ContractStatus.ENDED)
             .exists()
         ):
             raise Conflict(
@@ -151,10 +146,10 @@ def contract_create(
         contract.save(update_fields=["reference"])
         write_event(
             actor=actor,
-            action=EA.CONTRACT_CREATED,
+            action=PlacementEventAction.CONTRACT_CREATED,
             contract=contract,
             provider=found_provider,
-            to_status=S.DRAFT.value,
+            to_status=ContractStatus.DRAFT.value,
             payload=contract_payload(
                 contract, panel_decision_id=decision.pk, provider_id=found_provider.pk, child_id=child_id
             ),
@@ -168,7 +163,7 @@ def _move(*, contract: PlacementContract | int, action: workflow.Action) -> tupl
     locked = lock_contract(contract)
     transition = check_action(locked, action)
     before = locked.status
-    locked.status = W.ContractStatus(transition.to or before).value
+    locked.status = workflow.ContractStatus(transition.to or before).value
     return locked, before
 
 
@@ -182,12 +177,17 @@ def contract_start_negotiation(*, actor: Any, contract: PlacementContract | int,
     """Open negotiation of the fees with the provider."""
     require_manage(actor)
     with transaction.atomic():
-        locked, before = _move(contract=contract, action=A.START_NEGOTIATION)
+        locked, before = _move(contract=contract, action=Action.START_NEGOTIATION)
         locked.save(update_fields=["status", "updated_at"])
         # Agreed lines from the draft now count against the ceiling.
         refresh_totals(locked)
         _moved_event(
-            locked, before, actor=actor, action=EA.START_NEGOTIATION, payload=contract_payload(locked), note=note
+            locked,
+            before,
+            actor=actor,
+            action=PlacementEventAction.START_NEGOTIATION,
+            payload=contract_payload(locked),
+            note=note,
         )
     return locked
 
@@ -197,9 +197,9 @@ def contract_agree(*, actor: Any, contract: PlacementContract | int, note: str =
     ceiling. The placement becomes active."""
     require_manage(actor)
     with transaction.atomic():
-        locked, before = _move(contract=contract, action=A.AGREE)
+        locked, before = _move(contract=contract, action=Action.AGREE)
         lines = [line.facts() for line in CostLine.objects.filter(contract=locked)]
-        problems = W.agree_problems(lines, ceiling_pence=panel_ceiling(locked))
+        problems = workflow.agree_problems(lines, ceiling_pence=panel_ceiling(locked))
         if problems:
             errors: Errors = {}
             for name, message in problems:
@@ -214,7 +214,7 @@ def contract_agree(*, actor: Any, contract: PlacementContract | int, note: str =
             locked,
             before,
             actor=actor,
-            action=EA.AGREE,
+            action=PlacementEventAction.AGREE,
             payload=contract_payload(locked, ceiling_pence=panel_ceiling(locked)),
             note=note,
         )
@@ -226,7 +226,7 @@ def contract_end(*, actor: Any, contract: PlacementContract | int, ended_on: dat
     given), with the reason."""
     require_manage(actor)
     with transaction.atomic():
-        locked, before = _move(contract=contract, action=A.END)
+        locked, before = _move(contract=contract, action=Action.END)
         errors: Errors = {}
         if not reason.strip():
             add_error(errors, "reason", "Enter the reason the placement ended")
@@ -244,7 +244,7 @@ def contract_end(*, actor: Any, contract: PlacementContract | int, ended_on: dat
             locked,
             before,
             actor=actor,
-            action=EA.END,
+            action=PlacementEventAction.END,
             payload=contract_payload(locked, ended_on=ended_on.isoformat()),
             note=reason.strip(),
         )
@@ -256,10 +256,15 @@ def contract_reopen_negotiation(*, actor: Any, contract: PlacementContract | int
     the negotiation runs; the agreed total stays bound by the panel's ceiling."""
     require_manage(actor)
     with transaction.atomic():
-        locked, before = _move(contract=contract, action=A.REOPEN_NEGOTIATION)
+        locked, before = _move(contract=contract, action=Action.REOPEN_NEGOTIATION)
         locked.save(update_fields=["status", "updated_at"])
         _moved_event(
-            locked, before, actor=actor, action=EA.REOPEN_NEGOTIATION, payload=contract_payload(locked), note=note
+            locked,
+            before,
+            actor=actor,
+            action=PlacementEventAction.REOPEN_NEGOTIATION,
+            payload=contract_payload(locked),
+            note=note,
         )
     return locked
 
@@ -271,8 +276,8 @@ def _periods(errors: Errors, period: str, periods_per_year: int | None, *, fifty
     if not period:
         return 0
     if periods_per_year is None:
-        return W.default_periods_per_year(period, fifty_two_week=fifty_two_week)
-    problem = W.periods_problem(period, periods_per_year)
+        return workflow.default_periods_per_year(period, fifty_two_week=fifty_two_week)
+    problem = workflow.periods_problem(period, periods_per_year)
     if problem:
         add_error(errors, "periods_per_year", problem)
     return periods_per_year
@@ -296,14 +301,14 @@ def cost_line_add(
     require_manage(actor)
     with transaction.atomic():
         locked = lock_contract(contract)
-        check_action(locked, A.CHANGE_COST_LINES)
+        check_action(locked, Action.CHANGE_COST_LINES)
         errors: Errors = {}
-        parse_choice(errors, "category", category, W.CostCategory, "Select the kind of cost")
+        parse_choice(errors, "category", category, workflow.CostCategory, "Select the kind of cost")
         quoted = parse_amount(errors, "quoted_amount_pence", quoted_amount_pence, required=True)
         agreed = parse_amount(errors, "agreed_amount_pence", agreed_amount_pence)
-        period = parse_choice(errors, "period", period, W.Period, "Select what the amount is charged per")
+        period = parse_choice(errors, "period", period, workflow.Period, "Select what the amount is charged per")
         periods = _periods(errors, period, periods_per_year, fifty_two_week=fifty_two_week)
-        if locked.status == S.ACTIVE and agreed is None and "agreed_amount_pence" not in errors:
+        if locked.status == ContractStatus.ACTIVE and agreed is None and "agreed_amount_pence" not in errors:
             add_error(errors, "agreed_amount_pence", "A line added to an active placement must have an agreed amount")
         fail(errors)
         assert quoted is not None
@@ -319,7 +324,7 @@ def cost_line_add(
         refresh_totals(locked)
         write_event(
             actor=actor,
-            action=EA.COST_LINE_ADDED,
+            action=PlacementEventAction.COST_LINE_ADDED,
             contract=locked,
             payload=contract_payload(locked, **_line_payload(line)),
         )
@@ -358,12 +363,14 @@ def cost_line_update(
         if contract_id is None:
             raise ValidationFailed("Select a cost line", field="line")
         locked = lock_contract(contract_id)
-        check_action(locked, A.CHANGE_COST_LINES)
+        check_action(locked, Action.CHANGE_COST_LINES)
         found = CostLine.objects.select_for_update().get(pk=pk_of(line))
         before = _line_payload(found)
         errors: Errors = {}
         if category is not UNSET:
-            found.category = parse_choice(errors, "category", category, W.CostCategory, "Select the kind of cost")
+            found.category = parse_choice(
+                errors, "category", category, workflow.CostCategory, "Select the kind of cost"
+            )
         if description is not UNSET:
             found.description = description.strip()
         if quoted_amount_pence is not UNSET:
@@ -373,12 +380,18 @@ def cost_line_update(
         if agreed_amount_pence is not UNSET:
             found.agreed_amount_pence = parse_amount(errors, "agreed_amount_pence", agreed_amount_pence)
         if period is not UNSET:
-            found.period = parse_choice(errors, "period", period, W.Period, "Select what the amount is charged per")
+            found.period = parse_choice(
+                errors, "period", period, workflow.Period, "Select what the amount is charged per"
+            )
             if periods_per_year is UNSET:
                 periods_per_year = None
         if periods_per_year is not UNSET:
             found.periods_per_year = _periods(errors, found.period, periods_per_year, fifty_two_week=fifty_two_week)
-        if locked.status == S.ACTIVE and found.agreed_amount_pence is None and "agreed_amount_pence" not in errors:
+        if (
+            locked.status == ContractStatus.ACTIVE
+            and found.agreed_amount_pence is None
+            and "agreed_amount_pence" not in errors
+        ):
             add_error(
                 errors,
                 "agreed_amount_pence",
@@ -389,7 +402,7 @@ def cost_line_update(
         refresh_totals(locked)
         write_event(
             actor=actor,
-            action=EA.COST_LINE_UPDATED,
+            action=PlacementEventAction.COST_LINE_UPDATED,
             contract=locked,
             payload=contract_payload(locked, **_line_payload(found), before=before),
         )
@@ -412,7 +425,7 @@ def negotiation_round_record(
     require_manage(actor)
     with transaction.atomic():
         locked = lock_contract(contract)
-        check_action(locked, A.RECORD_ROUND)
+        check_action(locked, Action.RECORD_ROUND)
         errors: Errors = {}
         offer = parse_amount(errors, "provider_offer_pence", provider_offer_pence, required=True)
         counter = parse_amount(errors, "council_counter_offer_pence", council_counter_offer_pence)
@@ -435,7 +448,7 @@ def negotiation_round_record(
         )
         write_event(
             actor=actor,
-            action=EA.ROUND_RECORDED,
+            action=PlacementEventAction.ROUND_RECORDED,
             contract=locked,
             payload={
                 "contract_id": locked.pk,
@@ -466,17 +479,17 @@ def penalty_clause_set(
     require_manage(actor)
     with transaction.atomic():
         locked = lock_contract(contract)
-        check_action(locked, A.SET_PENALTY_CLAUSE)
+        check_action(locked, Action.SET_PENALTY_CLAUSE)
         errors: Errors = {}
         threshold = parse_percent(errors, "threshold_percent", threshold_percent, what="attendance threshold")
-        rule = parse_choice(errors, "rule", rule, W.PenaltyRule, "Select how the deduction is worked out")
+        rule = parse_choice(errors, "rule", rule, workflow.PenaltyRule, "Select how the deduction is worked out")
         percent: Decimal | None = None
         per_session: int | None = None
-        if rule == W.PenaltyRule.PERCENT_OF_PERIOD_FEE:
+        if rule == workflow.PenaltyRule.PERCENT_OF_PERIOD_FEE:
             percent = parse_percent(errors, "deduction_percent", deduction_percent, what="deduction percentage")
             if per_session_pence is not None:
                 add_error(errors, "per_session_pence", "A percentage deduction has no amount per session")
-        elif rule == W.PenaltyRule.PER_SESSION_MISSED:
+        elif rule == workflow.PenaltyRule.PER_SESSION_MISSED:
             per_session = parse_amount(errors, "per_session_pence", per_session_pence, required=True)
             if deduction_percent not in (None, ""):
                 add_error(errors, "deduction_percent", "A per-session deduction has no percentage")
@@ -494,7 +507,7 @@ def penalty_clause_set(
         )
         write_event(
             actor=actor,
-            action=EA.PENALTY_CLAUSE_SET,
+            action=PlacementEventAction.PENALTY_CLAUSE_SET,
             contract=locked,
             payload={
                 "contract_id": locked.pk,

@@ -25,12 +25,6 @@ from placements.services.common import (
     write_event,
 )
 
-W = workflow
-S = workflow.ContractStatus
-A = workflow.Action
-DS = workflow.DeductionStatus
-EA = PlacementEventAction
-
 __all__ = [
     "provider_upsert",
 ]
@@ -67,7 +61,9 @@ def provider_upsert(
                 "Only an independent special school, non-maintained special school or specialist post-16 "
                 "institution can be a provider",
             )
-        parse_choice(errors, "procurement_route", procurement_route, W.ProcurementRoute, "Select the procurement route")
+        parse_choice(
+            errors, "procurement_route", procurement_route, workflow.ProcurementRoute, "Select the procurement route"
+        )
         low = parse_amount(errors, "fee_min_annual_pence", fee_min_annual_pence)
         high = parse_amount(errors, "fee_max_annual_pence", fee_max_annual_pence)
         if low is not None and high is not None and high < low:
@@ -102,7 +98,7 @@ def provider_upsert(
             provider.save()
         write_event(
             actor=actor,
-            action=EA.PROVIDER_CREATED if created else EA.PROVIDER_UPDATED,
+            action=PlacementEventAction.PROVIDER_CREATED if created else PlacementEventAction.PROVIDER_UPDATED,
             provider=provider,
             payload={"provider_id": provider.pk, "establishment_id": found.pk, "procurement_route": procurement_route},
         )

@@ -28,6 +28,7 @@ from placements.models import (
     Provider,
 )
 from placements.services import contracts as contract_services
+from placements.workflow import ContractStatus
 from requests_app.models import OPEN, AssessmentRequest, Child
 from tests.panels.factories import (
     AgendaItemFactory,
@@ -38,7 +39,6 @@ from tests.panels.factories import (
 )
 from tests.requests_app.factories import AssessingRequestFactory, ChildFactory, UserFactory
 
-S = workflow.ContractStatus
 START = date(2025, 9, 1)  # the placements begin with the autumn term
 REVIEW = date(2026, 9, 1)
 
@@ -109,7 +109,7 @@ class ContractFactory(DjangoModelFactory):
     panel_decision = factory.LazyAttribute(
         lambda o: approved_decision(child=o.child, establishment=o.provider.establishment)
     )
-    status = S.DRAFT.value
+    status = ContractStatus.DRAFT.value
     start_on = START
     annual_review_on = REVIEW
     created_by = factory.LazyFunction(finance_user)
@@ -126,13 +126,13 @@ DraftContractFactory = ContractFactory
 
 
 class NegotiatingContractFactory(ContractFactory):
-    status = S.NEGOTIATING.value
+    status = ContractStatus.NEGOTIATING.value
 
 
 class ActiveContractFactory(ContractFactory):
     """Active at £50,000 a year agreed (quoted £52,000) under a £55,000 ceiling: one tuition line."""
 
-    status = S.ACTIVE.value
+    status = ContractStatus.ACTIVE.value
     quoted_annual_cost_pence = 5_200_000
     agreed_annual_cost_pence = 5_000_000
 
@@ -143,7 +143,7 @@ class ActiveContractFactory(ContractFactory):
 
 
 class EndedContractFactory(ActiveContractFactory):
-    status = S.ENDED.value
+    status = ContractStatus.ENDED.value
     ended_on = date(2026, 7, 22)
     status_reason = "Moved to a maintained special school after the annual review"
 

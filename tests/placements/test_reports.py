@@ -72,7 +72,7 @@ def _return(
 
 @pytest.fixture
 def world(personas: Personas) -> World:
-    fo = personas.finance
+    finance = personas.finance
     alpha = ProviderFactory(establishment=IndependentSchoolFactory(name="Alpha House School"))
     beta = ProviderFactory(establishment=IndependentSchoolFactory(name="Beta Grange College"))
     one = ChildFactory(primary_need=NeedType.ASD)
@@ -80,10 +80,10 @@ def world(personas: Personas) -> World:
     three = ChildFactory(primary_need=NeedType.ASD)
 
     c1 = make_active_contract(
-        actor=fo, child=one, provider=alpha, lines=(("tuition", 5_200_000, 5_000_000, "year", 1),)
+        actor=finance, child=one, provider=alpha, lines=(("tuition", 5_200_000, 5_000_000, "year", 1),)
     )
     c2 = make_active_contract(
-        actor=fo,
+        actor=finance,
         child=two,
         provider=alpha,
         ceiling_pence=6_500_000,
@@ -93,26 +93,30 @@ def world(personas: Personas) -> World:
         ),
     )
     c3 = make_active_contract(
-        actor=fo, child=three, provider=beta, lines=(("tuition", 4_800_000, 4_600_000, "year", 1),)
+        actor=finance, child=three, provider=beta, lines=(("tuition", 4_800_000, 4_600_000, "year", 1),)
     )
-    c4 = make_active_contract(actor=fo, child=one, provider=beta, lines=(("tuition", 3_100_000, 3_000_000, "year", 1),))
+    c4 = make_active_contract(
+        actor=finance, child=one, provider=beta, lines=(("tuition", 3_100_000, 3_000_000, "year", 1),)
+    )
     DraftContractFactory(child=two, provider=beta)
 
     contract_services.penalty_clause_set(
-        actor=fo, contract=c1, threshold_percent=90, rule="percent_of_period_fee", deduction_percent=10
+        actor=finance, contract=c1, threshold_percent=90, rule="percent_of_period_fee", deduction_percent=10
     )
     contract_services.penalty_clause_set(
-        actor=fo, contract=c3, threshold_percent=90, rule="per_session_missed", per_session_pence=8_500
+        actor=finance, contract=c3, threshold_percent=90, rule="per_session_missed", per_session_pence=8_500
     )
     contract_services.penalty_clause_set(
-        actor=fo, contract=c4, threshold_percent=90, rule="percent_of_period_fee", deduction_percent=10
+        actor=finance, contract=c4, threshold_percent=90, rule="percent_of_period_fee", deduction_percent=10
     )
-    attendance_services.deduction_confirm(actor=fo, deduction=_return(fo, c1, AUTUMN, 160).deduction)
-    _return(fo, c1, SPRING, 170)
-    attendance_services.deduction_confirm(actor=fo, deduction=_return(fo, c3, AUTUMN, 170).deduction)
-    _return(fo, c3, SPRING, 190)
-    attendance_services.deduction_confirm(actor=fo, deduction=_return(fo, c4, AUTUMN, 150).deduction)
-    contract_services.contract_end(actor=fo, contract=c4, ended_on=date(2025, 12, 19), reason="Moved to Alpha House")
+    attendance_services.deduction_confirm(actor=finance, deduction=_return(finance, c1, AUTUMN, 160).deduction)
+    _return(finance, c1, SPRING, 170)
+    attendance_services.deduction_confirm(actor=finance, deduction=_return(finance, c3, AUTUMN, 170).deduction)
+    _return(finance, c3, SPRING, 190)
+    attendance_services.deduction_confirm(actor=finance, deduction=_return(finance, c4, AUTUMN, 150).deduction)
+    contract_services.contract_end(
+        actor=finance, contract=c4, ended_on=date(2025, 12, 19), reason="Moved to Alpha House"
+    )
     return World(alpha, beta, c1, c2, c3, c4)
 
 
@@ -228,12 +232,11 @@ def test_contracts_behind_each_figure(world: World) -> None:
     def refs(metric: str, **kw: Any) -> set[str]:
         return {c.reference for c in reports.contracts_for(metric, on=ON, **kw)}
 
-    w = world
-    assert refs("pupils") == {w.c1.reference, w.c2.reference, w.c3.reference}
-    assert refs("pupils", provider_id=w.alpha.pk) == {w.c1.reference, w.c2.reference}
-    assert refs("committed", need="ASD") == {w.c1.reference, w.c3.reference}
-    assert refs("savings", provider_id=w.beta.pk, need="ASD") == {w.c3.reference}
-    assert refs("deductions", provider_id=w.beta.pk) == {w.c3.reference, w.c4.reference}
-    assert refs("returns_below") == {w.c1.reference, w.c3.reference, w.c4.reference}
+    assert refs("pupils") == {world.c1.reference, world.c2.reference, world.c3.reference}
+    assert refs("pupils", provider_id=world.alpha.pk) == {world.c1.reference, world.c2.reference}
+    assert refs("committed", need="ASD") == {world.c1.reference, world.c3.reference}
+    assert refs("savings", provider_id=world.beta.pk, need="ASD") == {world.c3.reference}
+    assert refs("deductions", provider_id=world.beta.pk) == {world.c3.reference, world.c4.reference}
+    assert refs("returns_below") == {world.c1.reference, world.c3.reference, world.c4.reference}
     with pytest.raises(ValueError, match="Unknown figure"):
         reports.contracts_for("happiness")

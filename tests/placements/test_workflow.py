@@ -8,11 +8,12 @@ from decimal import Decimal
 
 import pytest
 
-from placements import workflow as W
+from placements import workflow
 from placements.workflow import (
     Action,
     ClauseFacts,
     ContractStatus,
+    LineFacts,
     PenaltyRule,
     Period,
     PeriodKind,
@@ -20,12 +21,9 @@ from placements.workflow import (
     TransitionError,
 )
 
-S = ContractStatus
-A = Action
-
 
 def test_module_imports_no_django() -> None:
-    tree = ast.parse(inspect.getsource(W))
+    tree = ast.parse(inspect.getsource(workflow))
     imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names} | {
         node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
     }
@@ -49,23 +47,23 @@ def test_module_imports_no_django() -> None:
 def test_annualise_multiplies_by_the_stored_number_of_periods(
     amount: int, period: Period, periods: int, annual: int
 ) -> None:
-    assert W.annualise(amount, period, periods) == annual
+    assert workflow.annualise(amount, period, periods) == annual
 
 
 def test_annualise_a_yearly_amount_is_the_amount_whatever_the_periods() -> None:
-    assert W.annualise(5_000_000, "year", 3) == 5_000_000
+    assert workflow.annualise(5_000_000, "year", 3) == 5_000_000
 
 
 def test_annualise_fractional_periods_round_half_up_to_the_penny() -> None:
-    assert W.annualise(1, Period.WEEK, Decimal("38.5")) == 39  # 38.5 -> 39
-    assert W.annualise(3, Period.WEEK, Decimal("0.5")) == 2  # 1.5 -> 2
+    assert workflow.annualise(1, Period.WEEK, Decimal("38.5")) == 39  # 38.5 -> 39
+    assert workflow.annualise(3, Period.WEEK, Decimal("0.5")) == 2  # 1.5 -> 2
 
 
 def test_annualise_refuses_negative_amounts_and_periods() -> None:
     with pytest.raises(ValueError):
-        W.annualise(-1, Period.TERM, 3)
+        workflow.annualise(-1, Period.TERM, 3)
     with pytest.raises(ValueError):
-        W.annualise(100, Period.TERM, 0)
+        workflow.annualise(100, Period.TERM, 0)
 
 
 @pytest.mark.parametrize(
@@ -73,7 +71,7 @@ def test_annualise_refuses_negative_amounts_and_periods() -> None:
     [("year", False, 1), ("term", False, 3), ("week", False, 39), ("week", True, 52), ("day", False, 190)],
 )
 def test_default_periods_per_year(period: str, fifty_two: bool, expected: int) -> None:
-    assert W.default_periods_per_year(period, fifty_two_week=fifty_two) == expected
+    assert workflow.default_periods_per_year(period, fifty_two_week=fifty_two) == expected
 
 
 @pytest.mark.parametrize(
@@ -88,7 +86,7 @@ def test_default_periods_per_year(period: str, fifty_two: bool, expected: int) -
     ],
 )
 def test_periods_problem(period: str, periods: int, problem: str | None) -> None:
-    assert W.periods_problem(period, periods) == problem
+    assert workflow.periods_problem(period, periods) == problem
 
 
 # --- Period fee and money -------------------------------------------------------------------------
@@ -107,27 +105,30 @@ def test_periods_problem(period: str, periods: int, problem: str | None) -> None
     ],
 )
 def test_period_fee_is_a_third_or_a_twelfth_rounded_half_up(annual: int, kind: PeriodKind, fee: int) -> None:
-    assert W.period_fee(annual, kind) == fee
+    assert workflow.period_fee(annual, kind) == fee
 
 
 def test_format_pounds() -> None:
-    assert W.format_pounds(1_666_667) == "£16,666.67"
-    assert W.format_pounds(5) == "£0.05"
-    assert W.format_pounds(-150) == "-£1.50"
+    assert workflow.format_pounds(1_666_667) == "£16,666.67"
+    assert workflow.format_pounds(5) == "£0.05"
+    assert workflow.format_pounds(-150) == "-£1.50"
 
 
 def test_ceiling_message() -> None:
-    assert W.ceiling_message(5_600_000, 5_500_000) == (
+    assert workflow.ceiling_message(5_600_000, 5_500_000) == (
         "The agreed annual cost £56,000.00 exceeds the panel's ceiling of £55,000.00. A new panel decision is needed."
     )
 
 
 def test_agree_problems() -> None:
-    lf = W.LineFacts
-    assert W.agree_problems([], ceiling_pence=1) == [("cost_lines", "Add the cost lines before agreeing the fees")]
-    assert W.agree_problems([lf(100, 100)], ceiling_pence=100) == []  # at the ceiling: allowed
-    assert W.agree_problems([lf(100, 60), lf(50, 41)], ceiling_pence=100) == [("agreed", W.ceiling_message(101, 100))]
-    assert W.agree_problems([lf(100, 60), lf(50, None)], ceiling_pence=100) == [
+    assert workflow.agree_problems([], ceiling_pence=1) == [
+        ("cost_lines", "Add the cost lines before agreeing the fees")
+    ]
+    assert workflow.agree_problems([LineFacts(100, 100)], ceiling_pence=100) == []  # at the ceiling: allowed
+    assert workflow.agree_problems([LineFacts(100, 60), LineFacts(50, 41)], ceiling_pence=100) == [
+        ("agreed", workflow.ceiling_message(101, 100))
+    ]
+    assert workflow.agree_problems([LineFacts(100, 60), LineFacts(50, None)], ceiling_pence=100) == [
         ("cost_lines", "1 cost line has no agreed amount; agree every line first")
     ]
 
@@ -136,17 +137,17 @@ def test_agree_problems() -> None:
 
 
 def test_attendance_rate_counts_authorised_absence_with_the_grace_rule() -> None:
-    assert W.attendance_rate(200, 160, 8, authorised_counts_as_attended=True) == Decimal("84.00")
-    assert W.attendance_rate(200, 160, 8, authorised_counts_as_attended=False) == Decimal("80.00")
+    assert workflow.attendance_rate(200, 160, 8, authorised_counts_as_attended=True) == Decimal("84.00")
+    assert workflow.attendance_rate(200, 160, 8, authorised_counts_as_attended=False) == Decimal("80.00")
 
 
 def test_attendance_rate_truncates_so_the_comparison_with_a_threshold_is_exact() -> None:
     # 8999 of 10000 = 89.99%; 17999 of 20000 = 89.995% -> 89.99, still below 90.
-    assert W.attendance_rate(20_000, 17_999, 0, authorised_counts_as_attended=True) == Decimal("89.99")
+    assert workflow.attendance_rate(20_000, 17_999, 0, authorised_counts_as_attended=True) == Decimal("89.99")
 
 
 def test_attendance_rate_with_no_possible_sessions_is_full() -> None:
-    assert W.attendance_rate(0, 0, 0, authorised_counts_as_attended=True) == Decimal("100.00")
+    assert workflow.attendance_rate(0, 0, 0, authorised_counts_as_attended=True) == Decimal("100.00")
 
 
 # --- Deductions --------------------------------------------------------------------------------
@@ -173,7 +174,7 @@ def facts(attended: int, authorised: int = 0, unauthorised: int | None = None, p
 
 
 def test_percentage_rule_working_in_words() -> None:
-    result = W.compute_deduction(PERCENT, facts(160, authorised=8), TERM_FEE)
+    result = workflow.compute_deduction(PERCENT, facts(160, authorised=8), TERM_FEE)
     assert result.applies
     assert result.amount_pence == 166_667
     assert result.working == [
@@ -190,37 +191,37 @@ def test_percentage_rule_working_in_words() -> None:
     ids=["at", "just_below", "just_above"],
 )
 def test_threshold_at_just_below_and_just_above(clause: ClauseFacts, attended: int, applies: bool) -> None:
-    result = W.compute_deduction(clause, facts(attended), TERM_FEE)
+    result = workflow.compute_deduction(clause, facts(attended), TERM_FEE)
     assert result.applies is applies
     assert (result.amount_pence > 0) is applies
 
 
 def test_at_the_threshold_the_working_says_no_deduction() -> None:
-    result = W.compute_deduction(PERCENT, facts(180), TERM_FEE)
-    assert result == W.DeductionResult(
+    result = workflow.compute_deduction(PERCENT, facts(180), TERM_FEE)
+    assert result == workflow.DeductionResult(
         False, 0, ["Attendance 90.0% (180 of 200 possible sessions) is at or above the 90% threshold; no deduction"]
     )
 
 
 def test_a_fraction_below_the_threshold_counts_as_below() -> None:
     # 17,999 of 20,000 is 89.995%: below 90% although it would round to 90.0%.
-    result = W.compute_deduction(PERCENT, facts(17_999, possible=20_000), TERM_FEE)
+    result = workflow.compute_deduction(PERCENT, facts(17_999, possible=20_000), TERM_FEE)
     assert result.applies
     assert result.working[0].startswith("Attendance 89.99% ")
 
 
 def test_per_session_rule_charges_each_unauthorised_session() -> None:
-    result = W.compute_deduction(PER_SESSION, facts(170, authorised=10, unauthorised=20), TERM_FEE)
+    result = workflow.compute_deduction(PER_SESSION, facts(170, authorised=10, unauthorised=20), TERM_FEE)
     # 180 of 200 with the grace rule: 90% -> at the threshold, no deduction.
     assert not result.applies
-    result = W.compute_deduction(PER_SESSION, facts(160, authorised=10, unauthorised=30), TERM_FEE)
+    result = workflow.compute_deduction(PER_SESSION, facts(160, authorised=10, unauthorised=30), TERM_FEE)
     assert result.applies
     assert result.amount_pence == 30 * 8_500
     assert result.working[1] == "30 unauthorised sessions missed × £85.00 = £2,550.00"
 
 
 def test_per_session_deduction_is_capped_at_the_period_fee() -> None:
-    result = W.compute_deduction(PER_SESSION, facts(0, unauthorised=200), 100_000)
+    result = workflow.compute_deduction(PER_SESSION, facts(0, unauthorised=200), 100_000)
     assert result.amount_pence == 100_000
     assert result.working[-1] == "Capped at the term's fee of £1,000.00"
 
@@ -232,8 +233,8 @@ def test_grace_rule_off_counts_authorised_absence_against_attendance() -> None:
         deduction_percent=Decimal("10"),
         authorised_counts_as_attended=False,
     )
-    on = W.compute_deduction(PERCENT, facts(170, authorised=10), TERM_FEE)
-    off = W.compute_deduction(strict, facts(170, authorised=10), TERM_FEE)
+    on = workflow.compute_deduction(PERCENT, facts(170, authorised=10), TERM_FEE)
+    off = workflow.compute_deduction(strict, facts(170, authorised=10), TERM_FEE)
     assert not on.applies  # 180 of 200 = 90%
     assert off.applies  # 170 of 200 = 85%
     assert off.working[0] == (
@@ -247,7 +248,7 @@ def test_month_fee_wording_and_fractional_threshold() -> None:
         threshold_percent=Decimal("92.50"), rule=PenaltyRule.PERCENT_OF_PERIOD_FEE, deduction_percent=Decimal("12.5")
     )
     monthly = ReturnFacts(PeriodKind.MONTH, 40, 36, 0, 4)
-    result = W.compute_deduction(clause, monthly, 416_667)
+    result = workflow.compute_deduction(clause, monthly, 416_667)
     assert result.working == [
         "Attendance 90.0% (36 of 40 possible sessions) is below the 92.5% threshold",
         "12.5% of the month's fee of £4,166.67 = £520.83",  # 52,083.375 -> 52,083
@@ -255,17 +256,17 @@ def test_month_fee_wording_and_fractional_threshold() -> None:
 
 
 def test_no_possible_sessions_means_no_deduction() -> None:
-    result = W.compute_deduction(PERCENT, facts(0, possible=0, unauthorised=0), TERM_FEE)
+    result = workflow.compute_deduction(PERCENT, facts(0, possible=0, unauthorised=0), TERM_FEE)
     assert not result.applies
     assert result.amount_pence == 0
 
 
 def test_return_problems() -> None:
-    assert W.return_problems(facts(180)) == []
-    assert W.return_problems(ReturnFacts("term", 10, 8, 2, 1)) == [
+    assert workflow.return_problems(facts(180)) == []
+    assert workflow.return_problems(ReturnFacts("term", 10, 8, 2, 1)) == [
         ("sessions_possible", "Sessions attended and absences (11) cannot be more than the sessions possible (10)")
     ]
-    assert W.return_problems(ReturnFacts("term", 10, -1, 0, 0)) == [
+    assert workflow.return_problems(ReturnFacts("term", 10, -1, 0, 0)) == [
         ("sessions_attended", "The number of sessions cannot be negative")
     ]
 
@@ -273,21 +274,27 @@ def test_return_problems() -> None:
 # --- Transitions -------------------------------------------------------------------------------
 
 ALLOWED = {
-    (S.DRAFT, A.START_NEGOTIATION): S.NEGOTIATING,
-    (S.NEGOTIATING, A.AGREE): S.ACTIVE,
-    (S.ACTIVE, A.END): S.ENDED,
-    (S.ACTIVE, A.REOPEN_NEGOTIATION): S.NEGOTIATING,
-    **{(s, A.CHANGE_COST_LINES): s for s in (S.DRAFT, S.NEGOTIATING, S.ACTIVE)},
-    (S.NEGOTIATING, A.RECORD_ROUND): S.NEGOTIATING,
-    **{(s, A.SET_PENALTY_CLAUSE): s for s in (S.DRAFT, S.NEGOTIATING, S.ACTIVE)},
-    **{(s, A.SUBMIT_RETURN): s for s in (S.ACTIVE, S.ENDED)},
-    **{(s, A.DECIDE_DEDUCTION): s for s in (S.ACTIVE, S.ENDED)},
+    (ContractStatus.DRAFT, Action.START_NEGOTIATION): ContractStatus.NEGOTIATING,
+    (ContractStatus.NEGOTIATING, Action.AGREE): ContractStatus.ACTIVE,
+    (ContractStatus.ACTIVE, Action.END): ContractStatus.ENDED,
+    (ContractStatus.ACTIVE, Action.REOPEN_NEGOTIATION): ContractStatus.NEGOTIATING,
+    **{
+        (s, Action.CHANGE_COST_LINES): s
+        for s in (ContractStatus.DRAFT, ContractStatus.NEGOTIATING, ContractStatus.ACTIVE)
+    },
+    (ContractStatus.NEGOTIATING, Action.RECORD_ROUND): ContractStatus.NEGOTIATING,
+    **{
+        (s, Action.SET_PENALTY_CLAUSE): s
+        for s in (ContractStatus.DRAFT, ContractStatus.NEGOTIATING, ContractStatus.ACTIVE)
+    },
+    **{(s, Action.SUBMIT_RETURN): s for s in (ContractStatus.ACTIVE, ContractStatus.ENDED)},
+    **{(s, Action.DECIDE_DEDUCTION): s for s in (ContractStatus.ACTIVE, ContractStatus.ENDED)},
 }
 
 
 @pytest.mark.parametrize(("status", "action"), list(ALLOWED), ids=lambda v: str(v))
 def test_allowed_transitions(status: ContractStatus, action: Action) -> None:
-    assert W.next_status(status, action) is ALLOWED[(status, action)]
+    assert workflow.next_status(status, action) is ALLOWED[(status, action)]
 
 
 DISALLOWED = [(s, a) for s in ContractStatus for a in Action if (s, a) not in ALLOWED]
@@ -296,15 +303,15 @@ DISALLOWED = [(s, a) for s in ContractStatus for a in Action if (s, a) not in AL
 @pytest.mark.parametrize(("status", "action"), DISALLOWED, ids=lambda v: str(v))
 def test_every_disallowed_transition_is_refused(status: ContractStatus, action: Action) -> None:
     with pytest.raises(TransitionError) as raised:
-        W.check_transition(status, action)
+        workflow.check_transition(status, action)
     assert raised.value.message.startswith(f"A contract that is {status.label.lower()} cannot ")
 
 
 def test_the_table_matches_the_expected_allowed_set() -> None:
-    assert set(W.TRANSITIONS) == set(ALLOWED)
-    assert W.allowed_actions(S.ENDED) == [A.SUBMIT_RETURN, A.DECIDE_DEDUCTION]
+    assert set(workflow.TRANSITIONS) == set(ALLOWED)
+    assert workflow.allowed_actions(ContractStatus.ENDED) == [Action.SUBMIT_RETURN, Action.DECIDE_DEDUCTION]
 
 
 def test_ended_is_final() -> None:
     with pytest.raises(TransitionError, match="A contract that is ended cannot be agreed."):
-        W.check_transition(S.ENDED, A.AGREE)
+        workflow.check_transition(ContractStatus.ENDED, Action.AGREE)
