@@ -556,12 +556,13 @@ def _contracts(rng: random.Random, cases: list[_Case], today: date, finance: Use
                 NegotiationRound(
                     contract=contract,
                     round_no=number,
-                    on=min(today, case.start - timedelta(days=28 - number * 6)),
+                    # After the panel's decision (at least 21 days before the start) and not in the future.
+                    on=min(today, case.start - timedelta(days=21 - number * 5)),
                     provider_offer_pence=offer,
                     council_counter_offer_pence=counter,
                     notes="Agreed on the phone; confirmed by email" if number == n_rounds and agreed else "",
                     recorded_by=finance,
-                    recorded_at=_at(case.start - timedelta(days=28 - number * 6), 14),
+                    recorded_at=_at(case.start - timedelta(days=21 - number * 5), 14),
                 )
             )
         events.append(
@@ -654,7 +655,8 @@ def _attendance(
         finish = min(contract.ended_on or today, today)
         monthly = rng.random() < 0.4
         for kind, first, last, possible in _periods(max(contract.start_on, window), finish, monthly):
-            if last >= today or last < contract.start_on:
+            # A return covers days that have passed, within the placement (return_period_problems).
+            if last >= today or first < contract.start_on or last > (contract.ended_on or contract.end_on or last):
                 continue
             # Most pupils attend well; about one return in ten is a struggling term or month.
             struggling = rng.random() < 0.1

@@ -275,6 +275,16 @@ class RoundForm(GovukForm):
     notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
 
 
+class RoundCorrectForm(RoundForm):
+    reason = forms.CharField(
+        label="Reason for the correction",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text="For example, the offer was typed with the wrong amount",
+        error_messages={"required": "Enter the reason for the correction"},
+    )
+
+
 YES_NO = [("yes", "Yes"), ("no", "No")]
 
 

@@ -207,9 +207,10 @@ class PlacementContract(models.Model):
         return self.reference or f"Contract {self.pk}"
 
     @property
-    def saving_pence(self) -> int:
-        """Quoted minus agreed annual cost: what negotiation saved (negative if more was agreed)."""
-        return self.quoted_annual_cost_pence - self.agreed_annual_cost_pence
+    def saving_pence(self) -> int | None:
+        """Quoted minus agreed annual cost once the fees are agreed (negative if more was agreed);
+        ``None`` while the contract is a draft or negotiating."""
+        return workflow.saving(self.status, self.quoted_annual_cost_pence, self.agreed_annual_cost_pence)
 
     def allowed_actions(self) -> list[workflow.Action]:
         return workflow.allowed_actions(self.status)
@@ -281,8 +282,9 @@ class _AppendOnly(models.Model):
         super().save(*args, **kwargs)
 
 
-class NegotiationRound(_AppendOnly):
-    """One exchange in the fee negotiation (annual amounts). Append-only: the history is kept."""
+class NegotiationRound(models.Model):
+    """One exchange in the fee negotiation (annual amounts). Changed only by a correction with a
+    reason (``negotiation_round_correct``), whose event keeps the figures before and after."""
 
     contract = models.ForeignKey(PlacementContract, on_delete=models.CASCADE, related_name="negotiation_rounds")
     round_no = models.PositiveSmallIntegerField()
@@ -294,9 +296,11 @@ class NegotiationRound(_AppendOnly):
     notes = models.TextField(blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
+    version = models.PositiveSmallIntegerField(default=1, help_text="1, then one more for each correction")
 
     class Meta:
-        ordering = ["contract", "round_no"]
+        # In the order the rounds happened (``round_no`` is the order they were entered in).
+        ordering = ["contract", "on", "round_no"]
         constraints = [
             models.UniqueConstraint(fields=["contract", "round_no"], name="negotiation_round_unique"),
             models.CheckConstraint(condition=Q(round_no__gte=1), name="negotiation_round_from_one"),
@@ -479,6 +483,7 @@ class PlacementEventAction(models.TextChoices):
     COST_LINE_ADDED = "cost_line_added", "Cost line added"
     COST_LINE_UPDATED = "cost_line_updated", "Cost line updated"
     ROUND_RECORDED = "round_recorded", "Negotiation round recorded"
+    ROUND_CORRECTED = "round_corrected", "Negotiation round corrected"
     PENALTY_CLAUSE_SET = "penalty_clause_set", "Attendance penalty clause set"
     RETURN_SUBMITTED = "return_submitted", "Attendance return submitted"
     RETURN_CORRECTED = "return_corrected", "Corrected attendance return submitted"

@@ -23,6 +23,7 @@ urlpatterns = [
     path("contracts/<int:pk>/penalty-clause/", views.PenaltyClauseView.as_view(), name="penalty-clause"),
     path("contracts/<int:pk>/returns/new/", views.ReturnView.as_view(), name="return-add"),
     path("cost-lines/<int:pk>/", views.CostLineEditView.as_view(), name="cost-line-edit"),
+    path("rounds/<int:pk>/correct/", views.RoundCorrectView.as_view(), name="round-correct"),
     path("deductions/<int:pk>/confirm/", views.DeductionConfirmView.as_view(), name="deduction-confirm"),
     path("deductions/<int:pk>/waive/", views.DeductionWaiveView.as_view(), name="deduction-waive"),
     path("attendance/upload/", views.attendance_upload, name="attendance-upload"),

@@ -44,6 +44,7 @@ from placements.forms import (
     PenaltyClauseForm,
     ProviderForm,
     ReturnForm,
+    RoundCorrectForm,
     RoundForm,
     UploadForm,
     WaiveForm,
@@ -53,9 +54,11 @@ from placements.models import (
     AttendanceReturn,
     CostLine,
     Deduction,
+    NegotiationRound,
     PenaltyClause,
     PlacementContract,
     PlacementEvent,
+    PlacementEventAction,
     Provider,
 )
 from placements.services import attendance as attendance_services
@@ -399,6 +402,71 @@ def _line_rows(lines: list[CostLine], benchmarks: dict[str, dict[str, int | None
     ]
 
 
+def _amount_text(pence: Any, *, empty: str = "none") -> str:
+    return empty if pence is None else workflow.format_pounds(int(pence))
+
+
+def _category_text(code: Any) -> str:
+    return workflow.COST_CATEGORY_LABELS.get(workflow.CostCategory(code), str(code)) if code else "none"
+
+
+def _period_text(code: Any) -> str:
+    return workflow.Period(code).label.lower() if code else "none"
+
+
+def _date_text(value: Any) -> str:
+    return workflow.long_date(date.fromisoformat(value)) if value else "none"
+
+
+# What the timeline shows of a cost line or a round: (payload key, label, how to show a value).
+LINE_FIELDS: tuple[tuple[str, str, Any], ...] = (
+    ("category", "Kind of cost", _category_text),
+    ("quoted_amount_pence", "Quoted amount", _amount_text),
+    ("agreed_amount_pence", "Agreed amount", lambda v: _amount_text(v, empty="not agreed")),
+    ("period", "Charged", _period_text),
+    ("periods_per_year", "Periods a year", lambda v: "none" if v is None else str(v)),
+)
+ROUND_FIELDS: tuple[tuple[str, str, Any], ...] = (
+    ("on", "Date", _date_text),
+    ("provider_offer_pence", "Provider's offer a year", _amount_text),
+    ("council_counter_offer_pence", "Council's counter-offer a year", lambda v: _amount_text(v, empty="none made")),
+)
+
+
+def _changes(payload: dict[str, Any], fields: tuple[tuple[str, str, Any], ...]) -> list[str]:
+    """ "Label: before → after" for every field that changed (``payload["before"]`` against the
+    payload's own values)."""
+    before = payload.get("before") or {}
+    return [
+        f"{label}: {show(before.get(key))} → {show(payload.get(key))}"
+        for key, label, show in fields
+        if key in before and before.get(key) != payload.get(key)
+    ]
+
+
+def _event_details(action: str, payload: dict[str, Any]) -> list[str]:
+    """The figures behind a timeline entry, so a reader sees what changed without the database."""
+    if action == PlacementEventAction.COST_LINE_UPDATED:
+        details = _changes(payload, LINE_FIELDS)
+        if payload.get("description_changed"):
+            details.append("Description changed")
+        return details or ["No figures changed"]
+    if action == PlacementEventAction.COST_LINE_ADDED:
+        return [f"{label}: {show(payload.get(key))}" for key, label, show in LINE_FIELDS if key in payload]
+    if action == PlacementEventAction.ROUND_RECORDED:
+        return [f"{label}: {show(payload.get(key))}" for key, label, show in ROUND_FIELDS if key in payload]
+    if action == PlacementEventAction.ROUND_CORRECTED:
+        return [f"Round {payload.get('round_no')}", *_changes(payload, ROUND_FIELDS)]
+    return []
+
+
+def _position(contract: PlacementContract, rounds: list[NegotiationRound]) -> str:
+    return workflow.position(
+        [(r.on, r.provider_offer_pence, r.council_counter_offer_pence) for r in rounds],
+        contract.quoted_annual_cost_pence,
+    )
+
+
 ACTION_LINKS: tuple[tuple[workflow.Action, str, str], ...] = (
     (Action.START_NEGOTIATION, "placements:contract-start-negotiation", "Start negotiation"),
     (Action.AGREE, "placements:contract-agree", "Agree the fees"),
@@ -426,7 +494,8 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
             path=request.path,
         )
         lines = list(contract.cost_lines.order_by("pk"))
-        rounds = list(contract.negotiation_rounds.select_related("recorded_by").order_by("round_no"))
+        # In the order they happened; the same day in the order they were entered.
+        rounds = list(contract.negotiation_rounds.select_related("recorded_by").order_by("on", "round_no"))
         clause = PenaltyClause.objects.filter(contract=contract).first()
         returns = list(
             AttendanceReturn.objects.filter(contract=contract)
@@ -450,6 +519,7 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
             attendance.deduction_tag = DEDUCTION_TAGS.get(attendance.deduction_row.status, "")
     for event in events:
         event.label = event.get_action_display()
+        event.details = _event_details(event.action, event.payload)
         event.from_label = ContractStatus(event.from_status).label if event.from_status else ""
         event.to_label = ContractStatus(event.to_status).label if event.to_status else ""
     decision = contract.panel_decision
@@ -464,6 +534,9 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "meeting_url": _panel_meeting_url(decision.item.meeting_id),
         "line_rows": _line_rows(lines, benchmarks),
         "rounds": rounds,
+        "agreed": status in workflow.AGREED_STATUSES,
+        "position": _position(contract, rounds),
+        "lines_agreed": sum(1 for line in lines if line.agreed_amount_pence is not None),
         "clause": clause,
         "clause_rule": workflow.PenaltyRule(clause.rule).label if clause else "",
         "returns": returns,
@@ -659,7 +732,10 @@ class RoundView(ContractActionView):
     action = Action.RECORD_ROUND
     form_class = RoundForm
     title = "Record a negotiation round"
-    intro = "Annual amounts: the provider's offer and the council's counter-offer. Rounds cannot be changed later."
+    intro = (
+        "Annual amounts: the provider's offer (no more than the quote) and the council's counter-offer "
+        "(no more than the offer or the panel's ceiling). A round entered wrongly can be corrected, with a reason."
+    )
     submit_label = "Record the round"
     success_message = "Negotiation round recorded"
 
@@ -672,6 +748,40 @@ class RoundView(ContractActionView):
     def perform(self, form: Any) -> Any:
         return contract_services.negotiation_round_record(
             actor=self.request.user, contract=self.contract, **form.cleaned_data
+        )
+
+
+class RoundCorrectView(ContractActionView):
+    action = Action.RECORD_ROUND
+    form_class = RoundCorrectForm
+    title = "Correct a negotiation round"
+    intro = (
+        "Put right a date or figure entered wrongly. The history keeps the figures before and after, with your reason."
+    )
+    submit_label = "Save the correction"
+    success_message = "Negotiation round corrected"
+
+    negotiation_round: NegotiationRound
+
+    def get_contract(self, **kwargs: Any) -> PlacementContract:
+        self.negotiation_round = get_object_or_404(NegotiationRound, pk=kwargs["pk"])
+        return get_object_or_404(_contracts(self.request.user), pk=self.negotiation_round.contract_id)
+
+    def initial(self) -> dict[str, Any]:
+        found = self.negotiation_round
+        return {
+            "on": found.on,
+            "provider_offer_pence": found.provider_offer_pence,
+            "council_counter_offer_pence": found.council_counter_offer_pence,
+            "notes": found.notes,
+        }
+
+    def extra_context(self) -> dict[str, Any]:
+        return {"summary": _totals_summary(self.contract)}
+
+    def perform(self, form: Any) -> Any:
+        return contract_services.negotiation_round_correct(
+            actor=self.request.user, negotiation_round=self.negotiation_round, **form.cleaned_data
         )
 
 

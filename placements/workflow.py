@@ -23,6 +23,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from core import workflow as transitions
@@ -30,6 +31,7 @@ from core.roles import Capability
 
 __all__ = [
     "ACTION_CAPABILITY",
+    "AGREED_STATUSES",
     "CLAUSE_STATUSES",
     "COST_LINE_STATUSES",
     "DEFAULT_PERIODS_PER_YEAR",
@@ -62,8 +64,13 @@ __all__ = [
     "format_pounds",
     "next_status",
     "period_fee",
+    "long_date",
     "periods_problem",
+    "position",
+    "return_period_problems",
     "return_problems",
+    "round_problems",
+    "saving",
     "round_half_up",
     "totals",
 ]
@@ -256,45 +263,45 @@ DEDUCTION_STATUS_LABELS: dict[DeductionStatus, str] = {
 Transition = transitions.Transition[ContractStatus]
 TransitionError = transitions.TransitionError
 
-S = ContractStatus
-A = Action
 MANAGE = Capability.PLACEMENT_MANAGE
 
 # Where each non-status action is allowed.
-COST_LINE_STATUSES = frozenset({S.DRAFT, S.NEGOTIATING, S.ACTIVE})  # active: a variation
-ROUND_STATUSES = frozenset({S.NEGOTIATING})
-CLAUSE_STATUSES = frozenset({S.DRAFT, S.NEGOTIATING, S.ACTIVE})
+COST_LINE_STATUSES = frozenset(
+    {ContractStatus.DRAFT, ContractStatus.NEGOTIATING, ContractStatus.ACTIVE}
+)  # active: a variation
+ROUND_STATUSES = frozenset({ContractStatus.NEGOTIATING})
+CLAUSE_STATUSES = frozenset({ContractStatus.DRAFT, ContractStatus.NEGOTIATING, ContractStatus.ACTIVE})
 # Returns (and the deductions they raise) arrive during the placement and, for its last term,
 # after it has ended.
-RETURN_STATUSES = frozenset({S.ACTIVE, S.ENDED})
+RETURN_STATUSES = frozenset({ContractStatus.ACTIVE, ContractStatus.ENDED})
 
 TRANSITIONS: dict[tuple[ContractStatus, Action], Transition] = {
-    (S.DRAFT, A.START_NEGOTIATION): Transition(S.NEGOTIATING, MANAGE),
+    (ContractStatus.DRAFT, Action.START_NEGOTIATION): Transition(ContractStatus.NEGOTIATING, MANAGE),
     # Checked further by agree_problems: every line agreed, the total within the ceiling.
-    (S.NEGOTIATING, A.AGREE): Transition(S.ACTIVE, MANAGE),
-    (S.ACTIVE, A.END): Transition(S.ENDED, MANAGE),
+    (ContractStatus.NEGOTIATING, Action.AGREE): Transition(ContractStatus.ACTIVE, MANAGE),
+    (ContractStatus.ACTIVE, Action.END): Transition(ContractStatus.ENDED, MANAGE),
     # The annual review of fees reopens the negotiation; the placement itself carries on.
-    (S.ACTIVE, A.REOPEN_NEGOTIATION): Transition(S.NEGOTIATING, MANAGE),
-    **{(s, A.CHANGE_COST_LINES): Transition(None, MANAGE) for s in COST_LINE_STATUSES},
-    **{(s, A.RECORD_ROUND): Transition(None, MANAGE) for s in ROUND_STATUSES},
-    **{(s, A.SET_PENALTY_CLAUSE): Transition(None, MANAGE) for s in CLAUSE_STATUSES},
-    **{(s, A.SUBMIT_RETURN): Transition(None, MANAGE) for s in RETURN_STATUSES},
-    **{(s, A.DECIDE_DEDUCTION): Transition(None, MANAGE) for s in RETURN_STATUSES},
+    (ContractStatus.ACTIVE, Action.REOPEN_NEGOTIATION): Transition(ContractStatus.NEGOTIATING, MANAGE),
+    **{(s, Action.CHANGE_COST_LINES): Transition(None, MANAGE) for s in COST_LINE_STATUSES},
+    **{(s, Action.RECORD_ROUND): Transition(None, MANAGE) for s in ROUND_STATUSES},
+    **{(s, Action.SET_PENALTY_CLAUSE): Transition(None, MANAGE) for s in CLAUSE_STATUSES},
+    **{(s, Action.SUBMIT_RETURN): Transition(None, MANAGE) for s in RETURN_STATUSES},
+    **{(s, Action.DECIDE_DEDUCTION): Transition(None, MANAGE) for s in RETURN_STATUSES},
 }
 
 ACTION_CAPABILITY: dict[Action, Capability] = transitions.action_capabilities(TRANSITIONS)
 
 # "A contract that is <status> cannot <phrase>."
 _ACTION_PHRASES: dict[Action, str] = {
-    A.START_NEGOTIATION: "start negotiation",
-    A.AGREE: "be agreed",
-    A.END: "be ended",
-    A.REOPEN_NEGOTIATION: "have its negotiation reopened",
-    A.CHANGE_COST_LINES: "have its cost lines changed",
-    A.RECORD_ROUND: "have a negotiation round recorded",
-    A.SET_PENALTY_CLAUSE: "have its penalty clause changed",
-    A.SUBMIT_RETURN: "take attendance returns",
-    A.DECIDE_DEDUCTION: "have deductions confirmed or waived",
+    Action.START_NEGOTIATION: "start negotiation",
+    Action.AGREE: "be agreed",
+    Action.END: "be ended",
+    Action.REOPEN_NEGOTIATION: "have its negotiation reopened",
+    Action.CHANGE_COST_LINES: "have its cost lines changed",
+    Action.RECORD_ROUND: "have a negotiation round recorded",
+    Action.SET_PENALTY_CLAUSE: "have its penalty clause changed",
+    Action.SUBMIT_RETURN: "take attendance returns",
+    Action.DECIDE_DEDUCTION: "have deductions confirmed or waived",
 }
 
 
@@ -484,15 +491,67 @@ def return_problems(facts: ReturnFacts) -> list[tuple[str, str]]:
             problems.append((name, "The number of sessions cannot be negative"))
     if problems:
         return problems
+    # Every possible session is either attended or an absence, authorised or not (the same
+    # accounting as the school census: possible = present + authorised + unauthorised). A
+    # session left out of all three would escape a per-session deduction, so the sums must agree.
     recorded = facts.sessions_attended + facts.authorised_absence + facts.unauthorised_absence
-    if recorded > facts.sessions_possible:
+    if recorded != facts.sessions_possible:
         problems.append(
             (
                 "sessions_possible",
-                f"Sessions attended and absences ({recorded}) cannot be more than the sessions possible "
-                f"({facts.sessions_possible})",
+                f"The sessions do not add up: {facts.sessions_possible} possible ≠ {facts.sessions_attended} attended "
+                f"+ {facts.authorised_absence} authorised + {facts.unauthorised_absence} unauthorised = {recorded}",
             )
         )
+    return problems
+
+
+def long_date(value: date) -> str:
+    """``date(2026, 1, 5)`` -> ``"5 January 2026"``."""
+    return f"{value.day} {value:%B %Y}"
+
+
+def return_period_problems(
+    period_start: date,
+    period_end: date,
+    *,
+    today: date,
+    placement_start: date,
+    placement_finish: date | None,
+    others: Iterable[tuple[date, date]],
+) -> list[tuple[str, str]]:
+    """What is wrong with a return's period, as (field, message) pairs.
+
+    A return reports days that have happened, within the placement: it may not end after
+    ``today``, start before the placement started, or end after it finished (``ended_on``, or
+    the planned ``end_on``). Nor may it share a day with another return of the same contract
+    (``others``; the same period exactly is a correction, and the caller leaves it out): each
+    would take a deduction for the same days. Periods are inclusive of both ends.
+    """
+    problems: list[tuple[str, str]] = []
+    if period_end > today:
+        problems.append(
+            (
+                "period_end",
+                f"The period ends on {long_date(period_end)}, after today; enter the return once the period has ended",
+            )
+        )
+    if period_start < placement_start:
+        problems.append(
+            ("period_start", f"The period starts before the placement started on {long_date(placement_start)}")
+        )
+    if placement_finish is not None and period_end > placement_finish:
+        problems.append(("period_end", f"The period ends after the placement ended on {long_date(placement_finish)}"))
+    for other_start, other_end in sorted(others):
+        if other_start <= period_end and period_start <= other_end:
+            problems.append(
+                (
+                    "period_start",
+                    f"The period overlaps the return already entered for {long_date(other_start)} to "
+                    f"{long_date(other_end)}; a day can be in only one return (to correct that return, enter "
+                    "exactly its period)",
+                )
+            )
     return problems
 
 
@@ -548,6 +607,105 @@ def compute_deduction(clause: ClauseFacts, facts: ReturnFacts, period_fee_pence:
         amount = period_fee_pence
         working.append(f"Capped at {fee_text}")
     return DeductionResult(True, amount, working)
+
+
+# --- Negotiation -------------------------------------------------------------------------------
+
+# Fees are agreed, and a saving exists, only once the contract is active (or has ended).
+AGREED_STATUSES = frozenset({ContractStatus.ACTIVE, ContractStatus.ENDED})
+
+
+def saving(status: ContractStatus | str, quoted_pence: int, agreed_pence: int) -> int | None:
+    """Quoted minus agreed annual cost once the fees are agreed; ``None`` before that, when the
+    agreed total is only the lines settled so far and a "saving" would be a partial sum."""
+    if ContractStatus(status) not in AGREED_STATUSES:
+        return None
+    return quoted_pence - agreed_pence
+
+
+def position(rounds: Sequence[tuple[date, int, int | None]], quoted_pence: int) -> str:
+    """Where a negotiation stands, in words: the quote and the latest round's offers.
+    ``rounds`` are (date, provider's offer, council's counter-offer or ``None``) in the order
+    they were entered."""
+    quote = f"Quoted {format_pounds(quoted_pence)} a year"
+    if not rounds:
+        return f"{quote}; no negotiation rounds recorded yet"
+    # The latest by date; on the same day, the one given last (callers pass entry order).
+    on, offer, counter = sorted(rounds, key=lambda item: item[0])[-1]
+    text = f"{quote}; latest offer from the provider {format_pounds(offer)} ({long_date(on)})"
+    if counter is not None:
+        text += f", council's counter-offer {format_pounds(counter)}"
+    return text
+
+
+def round_problems(
+    *,
+    on: date,
+    today: date,
+    decided_on: date,
+    provider_offer_pence: int,
+    council_counter_offer_pence: int | None,
+    quoted_annual_pence: int,
+    ceiling_pence: int,
+) -> list[tuple[str, str]]:
+    """What is wrong with a negotiation round (annual amounts, in pence), as (field, message).
+
+    The rules, so that the record of a negotiation can be relied on:
+
+    - a round happens after the panel approved the placement (``decided_on``, the meeting's
+      date) and not in the future;
+    - the provider's offer is more than £0; it may not be more than the quoted annual cost
+      when there is one (a higher price is a new quote: change the cost lines first);
+    - a counter-offer, when made, is more than £0, no more than the provider's offer (the
+      council does not offer more than it is asked), and within the panel's ceiling (the
+      council cannot offer what the panel did not approve).
+    """
+    problems: list[tuple[str, str]] = []
+    if on > today:
+        problems.append(("on", "The date of the round must be today or in the past"))
+    if on < decided_on:
+        problems.append(
+            (
+                "on",
+                f"The date of the round cannot be before the panel approved the placement on {long_date(decided_on)}",
+            )
+        )
+    if provider_offer_pence <= 0:
+        problems.append(("provider_offer_pence", "The provider's offer must be more than £0.00"))
+    elif 0 < quoted_annual_pence < provider_offer_pence:
+        problems.append(
+            (
+                "provider_offer_pence",
+                f"The provider's offer of {format_pounds(provider_offer_pence)} is more than the quoted annual cost "
+                f"of {format_pounds(quoted_annual_pence)}; record the new quote on the cost lines first",
+            )
+        )
+    counter = council_counter_offer_pence
+    if counter is not None:
+        if counter <= 0:
+            problems.append(
+                (
+                    "council_counter_offer_pence",
+                    "A counter-offer must be more than £0.00; leave it empty if none was made",
+                )
+            )
+        elif counter > provider_offer_pence > 0:
+            problems.append(
+                (
+                    "council_counter_offer_pence",
+                    f"The council's counter-offer of {format_pounds(counter)} is more than the provider's offer of "
+                    f"{format_pounds(provider_offer_pence)}",
+                )
+            )
+        elif counter > ceiling_pence:
+            problems.append(
+                (
+                    "council_counter_offer_pence",
+                    f"The council's counter-offer of {format_pounds(counter)} is above the panel's ceiling of "
+                    f"{format_pounds(ceiling_pence)}",
+                )
+            )
+    return problems
 
 
 def totals(lines: Iterable[LineFacts]) -> tuple[int, int]:

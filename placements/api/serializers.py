@@ -120,7 +120,11 @@ class PlacementContractListSerializer(serializers.ModelSerializer[PlacementContr
     provider = PlacementProviderRefSerializer(read_only=True)
     panel_decision_id = serializers.IntegerField(read_only=True)
     ceiling_pence = serializers.IntegerField(source="panel_decision.agreed_annual_ceiling_pence", read_only=True)
-    saving_pence = serializers.IntegerField(read_only=True)
+    saving_pence = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        help_text="Quoted minus agreed annual cost once the fees are agreed (active or ended); null before that",
+    )
 
     class Meta:
         model = PlacementContract
@@ -168,7 +172,7 @@ class PlacementCostLineSerializer(serializers.ModelSerializer[CostLine]):
 class PlacementNegotiationRoundSerializer(serializers.ModelSerializer[NegotiationRound]):
     class Meta:
         model = NegotiationRound
-        fields = ["id", "round_no", "on", "provider_offer_pence", "council_counter_offer_pence", "notes"]
+        fields = ["id", "round_no", "on", "provider_offer_pence", "council_counter_offer_pence", "notes", "version"]
         read_only_fields = fields
 
 
@@ -229,7 +233,10 @@ class PlacementAttendanceReturnSerializer(serializers.ModelSerializer[Attendance
 class PlacementContractDetailSerializer(PlacementContractListSerializer):
     allowed_actions = serializers.SerializerMethodField()
     cost_lines = PlacementCostLineSerializer(many=True, read_only=True)
-    negotiation_rounds = PlacementNegotiationRoundSerializer(many=True, read_only=True)
+    negotiation_rounds = PlacementNegotiationRoundSerializer(
+        many=True, read_only=True, help_text="In date order (round_no is the order they were entered in)"
+    )
+    negotiation_position = serializers.SerializerMethodField()
     penalty_clause = serializers.SerializerMethodField()
     attendance_returns = PlacementAttendanceReturnSerializer(many=True, read_only=True)
 
@@ -240,10 +247,19 @@ class PlacementContractDetailSerializer(PlacementContractListSerializer):
             "allowed_actions",
             "cost_lines",
             "negotiation_rounds",
+            "negotiation_position",
             "penalty_clause",
             "attendance_returns",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_negotiation_position(self, obj: PlacementContract) -> str | None:
+        """Before the fees are agreed: the quote and the latest round, in words; null once agreed."""
+        if workflow.ContractStatus(obj.status) in workflow.AGREED_STATUSES:
+            return None
+        rounds = [(r.on, r.provider_offer_pence, r.council_counter_offer_pence) for r in obj.negotiation_rounds.all()]
+        return workflow.position(rounds, obj.quoted_annual_cost_pence)
 
     @extend_schema_field(
         {"type": "array", "items": {"allOf": [{"type": "string", "enum": [a.value for a in workflow.Action]}]}}
@@ -374,6 +390,10 @@ class PlacementRoundInputSerializer(serializers.Serializer[Any]):
     provider_offer_pence = _pence()
     council_counter_offer_pence = _pence(required=False, allow_null=True, default=None)
     notes = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+
+class PlacementRoundCorrectSerializer(PlacementRoundInputSerializer):
+    reason = serializers.CharField(max_length=2000)
 
 
 class PlacementPenaltyClauseInputSerializer(serializers.Serializer[Any]):

@@ -2,8 +2,8 @@
 
 URL names: ``placement-provider-list``/``-detail``/``-upsert``, ``placement-contract-list``/
 ``-detail`` and ``placement-contract-<action>`` for each action, ``placement-cost-line-update``,
-``placement-deduction-confirm``/``-waive``, ``placement-attendance-return-import``,
-``placement-purchasing-power`` and ``placement-figures``.
+``placement-negotiation-round-correct``, ``placement-deduction-confirm``/``-waive``,
+``placement-attendance-return-import``, ``placement-purchasing-power`` and ``placement-figures``.
 """
 
 from django.urls import path
@@ -16,6 +16,7 @@ router.include_root_view = False
 router.register("providers", views.ProviderViewSet, basename="placement-provider")
 router.register("contracts", views.ContractViewSet, basename="placement-contract")
 router.register("cost-lines", views.CostLineViewSet, basename="placement-cost-line")
+router.register("negotiation-rounds", views.NegotiationRoundViewSet, basename="placement-negotiation-round")
 router.register("deductions", views.DeductionViewSet, basename="placement-deduction")
 router.register("attendance-returns", views.AttendanceReturnViewSet, basename="placement-attendance-return")
 

@@ -42,6 +42,7 @@ from placements.models import (
     AttendanceReturn,
     CostLine,
     Deduction,
+    NegotiationRound,
     PlacementContract,
     Provider,
 )
@@ -61,7 +62,7 @@ def contract_queryset(user: Any, *, detail: bool = False) -> QuerySet[PlacementC
     if detail:
         queryset = queryset.select_related("penalty_clause").prefetch_related(
             Prefetch("cost_lines", queryset=CostLine.objects.order_by("pk")),
-            "negotiation_rounds",
+            Prefetch("negotiation_rounds", queryset=NegotiationRound.objects.order_by("on", "round_no")),
             Prefetch(
                 "attendance_returns",
                 queryset=AttendanceReturn.objects.select_related("deduction").order_by("period_start", "pk"),
@@ -363,6 +364,29 @@ class CostLineViewSet(_Base):
         data = self.validated(placement_serializers.PlacementCostLineUpdateSerializer)
         contract_services.cost_line_update(actor=request.user, line=line.pk, **data)
         return self.contract_response(line.contract_id)
+
+
+class NegotiationRoundViewSet(_Base):
+    """Rounds are recorded through the contract's ``negotiation-rounds`` action and corrected here."""
+
+    queryset = NegotiationRound.objects.all()
+    serializer_class = placement_serializers.PlacementRoundCorrectSerializer
+
+    def get_queryset(self) -> QuerySet[NegotiationRound]:
+        if getattr(self, "swagger_fake_view", False):
+            return NegotiationRound.objects.none()
+        return NegotiationRound.objects.filter(contract__in=PlacementContract.objects.visible_to(self.request.user))
+
+    @_action_schema(
+        placement_serializers.PlacementRoundCorrectSerializer,
+        "Correct a negotiation round, with the reason (the history keeps before and after)",
+    )
+    @action(detail=True, methods=["post"])
+    def correct(self, request: Request, pk: str) -> Response:
+        found = self.get_object()
+        data = self.validated(placement_serializers.PlacementRoundCorrectSerializer)
+        contract_services.negotiation_round_correct(actor=request.user, negotiation_round=found.pk, **data)
+        return self.contract_response(found.contract_id)
 
 
 class DeductionViewSet(_Base):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -26,7 +28,6 @@ from placements.services.common import (
     check_action,
     fail,
     lock_contract,
-    long_date,
     parse_choice,
     pk_of,
     require_manage,
@@ -70,8 +71,10 @@ def _return_errors(
     period_start: date | None,
     period_end: date | None,
     facts: workflow.ReturnFacts | None,
+    existing: Iterable[tuple[date, date]],
 ) -> Errors:
-    """Everything wrong with a return for ``contract``, keyed by field (= CSV column) name."""
+    """Everything wrong with a return for ``contract``, keyed by field (= CSV column) name.
+    ``existing``: the periods of the contract's returns already on file."""
     errors: Errors = {}
     if ContractStatus(contract.status) not in workflow.RETURN_STATUSES:
         add_error(errors, "contract_ref", _transition_message(contract, Action.SUBMIT_RETURN))
@@ -86,17 +89,32 @@ def _return_errors(
         elif kind and (period_end - period_start).days + 1 > MAX_PERIOD_DAYS[workflow.PeriodKind(kind)]:
             most = MAX_PERIOD_DAYS[workflow.PeriodKind(kind)]
             add_error(errors, "period_end", f"A {kind} lasts at most {most} days")
-        if period_end < contract.start_on:
-            add_error(
-                errors, "period_end", f"The period ends before the placement started on {long_date(contract.start_on)}"
-            )
-        finish = contract.ended_on or contract.end_on
-        if finish is not None and period_start > finish:
-            add_error(errors, "period_start", f"The period starts after the placement ended on {long_date(finish)}")
+        problems = workflow.return_period_problems(
+            period_start,
+            period_end,
+            today=timezone.localdate(),
+            placement_start=contract.start_on,
+            placement_finish=contract.ended_on or contract.end_on,
+            # The same period exactly is a correction of that return, not a clash.
+            others=[period for period in existing if period != (period_start, period_end)],
+        )
+        for name, message in problems:
+            add_error(errors, name, message)
     if facts is not None:
         for name, message in workflow.return_problems(facts):
             add_error(errors, name, message)
     return errors
+
+
+def _periods_on_file(contract_ids: Iterable[int]) -> dict[int, list[tuple[date, date]]]:
+    """The periods of the returns on file for each contract, in one query."""
+    periods: dict[int, list[tuple[date, date]]] = defaultdict(list)
+    rows = AttendanceReturn.objects.filter(contract_id__in=list(contract_ids)).values_list(
+        "contract_id", "period_start", "period_end"
+    )
+    for contract_id, start, end in rows:
+        periods[contract_id].append((start, end))
+    return periods
 
 
 def _transition_message(contract: PlacementContract, action: workflow.Action) -> str:
@@ -247,7 +265,12 @@ def attendance_return_submit(
         check_action(locked, Action.SUBMIT_RETURN)
         fail(
             _return_errors(
-                locked, period_kind=period_kind, period_start=period_start, period_end=period_end, facts=facts
+                locked,
+                period_kind=period_kind,
+                period_start=period_start,
+                period_end=period_end,
+                facts=facts,
+                existing=_periods_on_file([locked.pk])[locked.pk],
             )
         )
         return _apply_return(
@@ -324,9 +347,12 @@ def _validate_csv(file_text: str) -> tuple[int, list[_Row], list[RowError]]:
     refs = {record["contract_ref"].strip() for record in raw_rows}
     # One query for every contract the file names (not one per row).
     contracts = {c.reference: c for c in PlacementContract.objects.filter(reference__in=refs)}
+    on_file = _periods_on_file(c.pk for c in contracts.values())
     rows: list[_Row] = []
     errors: list[RowError] = []
     seen: dict[tuple[int, date, date], int] = {}
+    # The file's own periods, per contract, so that two rows cannot cover the same days.
+    in_file: dict[int, list[tuple[date, date, int]]] = defaultdict(list)
     for number, record in enumerate(raw_rows, start=2):
         row_errors: list[RowError] = []
         ref = record["contract_ref"].strip()
@@ -354,7 +380,14 @@ def _validate_csv(file_text: str) -> tuple[int, list[_Row], list[RowError]]:
                     authorised_absence=counts["authorised_absence"] or 0,
                     unauthorised_absence=counts["unauthorised_absence"] or 0,
                 )
-            found = _return_errors(contract, period_kind=kind, period_start=start, period_end=end, facts=facts)
+            found = _return_errors(
+                contract,
+                period_kind=kind,
+                period_start=start,
+                period_end=end,
+                facts=facts,
+                existing=on_file[contract.pk],
+            )
             for column, messages in found.items():
                 for message in messages:
                     # Missing dates were reported above in the CSV's own words.
@@ -367,6 +400,17 @@ def _validate_csv(file_text: str) -> tuple[int, list[_Row], list[RowError]]:
                     row_errors.append(RowError(number, "period_start", f"This period is already in row {seen[key]}"))
                 else:
                     seen[key] = number
+                    for other_start, other_end, other_row in in_file[contract.pk]:
+                        if other_start <= end and start <= other_end:
+                            row_errors.append(
+                                RowError(
+                                    number,
+                                    "period_start",
+                                    f"The period overlaps row {other_row} ({workflow.long_date(other_start)} to "
+                                    f"{workflow.long_date(other_end)}); a day can be in only one return",
+                                )
+                            )
+                    in_file[contract.pk].append((start, end, number))
             if not row_errors and facts is not None and start is not None and end is not None:
                 rows.append(_Row(number, contract, kind, start, end, facts))
         else:
@@ -418,6 +462,7 @@ def attendance_returns_import_csv(*, actor: Any, file_text: str) -> ImportResult
                     period_start=row.period_start,
                     period_end=row.period_end,
                     facts=row.facts,
+                    existing=_periods_on_file([contract.pk])[contract.pk],
                 )
                 if late:
                     column, messages = next(iter(late.items()))

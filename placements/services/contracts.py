@@ -54,6 +54,7 @@ __all__ = [
     "contract_start_negotiation",
     "cost_line_add",
     "cost_line_update",
+    "negotiation_round_correct",
     "negotiation_round_record",
     "penalty_clause_set",
 ]
@@ -366,6 +367,7 @@ def cost_line_update(
         check_action(locked, Action.CHANGE_COST_LINES)
         found = CostLine.objects.select_for_update().get(pk=pk_of(line))
         before = _line_payload(found)
+        description_before = found.description
         errors: Errors = {}
         if category is not UNSET:
             found.category = parse_choice(
@@ -404,12 +406,60 @@ def cost_line_update(
             actor=actor,
             action=PlacementEventAction.COST_LINE_UPDATED,
             contract=locked,
-            payload=contract_payload(locked, **_line_payload(found), before=before),
+            # Before and after for every field the timeline shows; the description is free text,
+            # so only whether it changed.
+            payload=contract_payload(
+                locked,
+                **_line_payload(found),
+                before=before,
+                description_changed=found.description != description_before,
+            ),
         )
     return found
 
 
 # --- Negotiation ---------------------------------------------------------------------------------
+
+
+def _round_errors(
+    contract: PlacementContract,
+    *,
+    on: date | None,
+    provider_offer_pence: Any,
+    council_counter_offer_pence: Any,
+) -> tuple[Errors, int | None, int | None]:
+    """The round's figures checked (``workflow.round_problems``): errors, offer, counter-offer."""
+    errors: Errors = {}
+    offer = parse_amount(errors, "provider_offer_pence", provider_offer_pence, required=True)
+    counter = parse_amount(errors, "council_counter_offer_pence", council_counter_offer_pence)
+    if on is None:
+        add_error(errors, "on", "Enter the date of the round")
+    if errors:
+        return errors, offer, counter
+    assert on is not None and offer is not None
+    ceiling, decided_on = PanelDecision.objects.values_list(
+        "agreed_annual_ceiling_pence", "item__meeting__held_on"
+    ).get(pk=contract.panel_decision_id)
+    problems = workflow.round_problems(
+        on=on,
+        today=timezone.localdate(),
+        decided_on=decided_on,
+        provider_offer_pence=offer,
+        council_counter_offer_pence=counter,
+        quoted_annual_pence=contract.quoted_annual_cost_pence,
+        ceiling_pence=int(ceiling or 0),
+    )
+    for name, message in problems:
+        add_error(errors, name, message)
+    return errors, offer, counter
+
+
+def _round_payload(round_: NegotiationRound) -> dict[str, Any]:
+    return {
+        "on": round_.on.isoformat(),
+        "provider_offer_pence": round_.provider_offer_pence,
+        "council_counter_offer_pence": round_.council_counter_offer_pence,
+    }
 
 
 def negotiation_round_record(
@@ -421,18 +471,19 @@ def negotiation_round_record(
     council_counter_offer_pence: int | None = None,
     notes: str = "",
 ) -> NegotiationRound:
-    """Record one exchange of annual offers. Rounds are numbered 1, 2, 3… and never changed."""
+    """Record one exchange of annual offers. Rounds are numbered 1, 2, 3… in the order they are
+    entered and listed by date; the rules are ``workflow.round_problems``. A mistake is put
+    right with :func:`negotiation_round_correct`."""
     require_manage(actor)
     with transaction.atomic():
         locked = lock_contract(contract)
         check_action(locked, Action.RECORD_ROUND)
-        errors: Errors = {}
-        offer = parse_amount(errors, "provider_offer_pence", provider_offer_pence, required=True)
-        counter = parse_amount(errors, "council_counter_offer_pence", council_counter_offer_pence)
-        if on is None:
-            add_error(errors, "on", "Enter the date of the round")
-        elif on > timezone.localdate():
-            add_error(errors, "on", "The date must be today or in the past")
+        errors, offer, counter = _round_errors(
+            locked,
+            on=on,
+            provider_offer_pence=provider_offer_pence,
+            council_counter_offer_pence=council_counter_offer_pence,
+        )
         fail(errors)
         assert offer is not None
         # Safe under the contract lock: no other round for this contract can be numbered meanwhile.
@@ -454,11 +505,71 @@ def negotiation_round_record(
                 "contract_id": locked.pk,
                 "round_id": round_.pk,
                 "round_no": round_.round_no,
-                "provider_offer_pence": offer,
-                "council_counter_offer_pence": counter,
+                **_round_payload(round_),
             },
         )
     return round_
+
+
+def negotiation_round_correct(
+    *,
+    actor: Any,
+    negotiation_round: NegotiationRound | int,
+    on: date,
+    provider_offer_pence: int,
+    council_counter_offer_pence: int | None = None,
+    notes: str = "",
+    reason: str,
+) -> NegotiationRound:
+    """Correct a round entered wrongly (a date or a figure mistyped), with the reason. The same
+    rules as recording one apply; the event keeps the figures before and after, so the record of
+    the negotiation shows what was changed, when, by whom and why. Only while negotiating."""
+    require_manage(actor)
+    with transaction.atomic():
+        contract_id = (
+            NegotiationRound.objects.filter(pk=pk_of(negotiation_round)).values_list("contract_id", flat=True).first()
+        )
+        if contract_id is None:
+            raise ValidationFailed("Select a negotiation round", field="round")
+        locked = lock_contract(contract_id)
+        check_action(locked, Action.RECORD_ROUND)
+        found = NegotiationRound.objects.select_for_update().get(pk=pk_of(negotiation_round))
+        errors, offer, counter = _round_errors(
+            locked,
+            on=on,
+            provider_offer_pence=provider_offer_pence,
+            council_counter_offer_pence=council_counter_offer_pence,
+        )
+        if not reason.strip():
+            add_error(errors, "reason", "Enter the reason for the correction")
+        fail(errors)
+        assert offer is not None
+        before = _round_payload(found)
+        notes_before = found.notes
+        found.on = on
+        found.provider_offer_pence = offer
+        found.council_counter_offer_pence = counter
+        found.notes = notes.strip()
+        after = _round_payload(found)
+        if after == before and found.notes == notes_before:
+            raise ValidationFailed("Nothing has changed; change the date, a figure or the notes", field="on")
+        found.version += 1
+        found.save()
+        write_event(
+            actor=actor,
+            action=PlacementEventAction.ROUND_CORRECTED,
+            contract=locked,
+            payload={
+                "contract_id": locked.pk,
+                "round_id": found.pk,
+                "round_no": found.round_no,
+                "version": found.version,
+                "before": before,
+                **after,
+            },
+            note=reason.strip(),
+        )
+    return found
 
 
 # --- Penalty clause ------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from drf_spectacular.generators import SchemaGenerator
 
 from core.models import AccessAction, AccessLog
 from placements import reports
@@ -423,3 +424,81 @@ def test_start_before_review_date_rules_come_from_the_service(finance_api):
     assert response.json()["errors"] == {
         "annual_review_on": ["The annual review of fees must be on or after the start date"]
     }
+
+
+# --- Issue 12: returns that clash or do not add up, savings only when agreed, rounds ----------------
+
+
+def test_api_refuses_an_overlapping_return_naming_the_clash(finance_api, personas):
+    contract = make_active_contract(actor=personas.finance)
+    url = f"{BASE}/contracts/{contract.pk}/attendance-returns/"
+    body = {
+        "period_kind": "term",
+        "period_start": "2025-09-01",
+        "period_end": "2025-12-19",
+        "sessions_possible": 140,
+        "sessions_attended": 140,
+        "authorised_absence": 0,
+        "unauthorised_absence": 0,
+    }
+    assert finance_api.post(url, body, format="json").status_code == 200
+    clash = {**body, "period_kind": "month", "period_start": "2025-12-01", "period_end": "2025-12-31"}
+    response = finance_api.post(url, clash, format="json")
+    assert response.status_code == 400
+    assert "1 September 2025 to 19 December 2025" in str(response.json())
+    short = {**body, "period_start": "2026-01-06", "period_end": "2026-03-27", "sessions_possible": 8}
+    short.update(sessions_attended=2)
+    response = finance_api.post(url, short, format="json")
+    assert response.status_code == 400
+    assert "8 possible ≠ 2 attended + 0 authorised + 0 unauthorised = 2" in str(response.json())
+    assert AttendanceReturn.objects.count() == 1
+
+
+def test_saving_is_null_until_the_fees_are_agreed(finance_api, personas):
+    negotiating = NegotiatingContractFactory()
+    CostLineFactory(contract=negotiating, quoted_amount_pence=7_408_282, agreed_amount_pence=None)
+    listed = {row["id"]: row for row in finance_api.get(f"{BASE}/contracts/").json()["results"]}
+    assert listed[negotiating.pk]["saving_pence"] is None
+    detail = finance_api.get(f"{BASE}/contracts/{negotiating.pk}/").json()
+    assert detail["saving_pence"] is None
+    assert detail["negotiation_position"].startswith("Quoted ")
+    active = make_active_contract(actor=personas.finance)
+    assert finance_api.get(f"{BASE}/contracts/{active.pk}/").json()["saving_pence"] == 200_000
+
+
+def test_the_schema_declares_saving_nullable():
+    document = SchemaGenerator().get_schema(request=None, public=True)
+    field = document["components"]["schemas"]["PlacementContractList"]["properties"]["saving_pence"]
+    assert field.get("nullable") is True
+
+
+def test_api_corrects_a_round_with_a_reason_and_refuses_others(finance_api, manager_api, personas):
+    contract = NegotiatingContractFactory()
+    on = contract.panel_decision.item.meeting.held_on.isoformat()
+    response = finance_api.post(
+        f"{BASE}/contracts/{contract.pk}/negotiation-rounds/",
+        {"on": on, "provider_offer_pence": 5_800_000},
+        format="json",
+    )
+    assert response.status_code == 200
+    round_id = response.json()["negotiation_rounds"][0]["id"]
+    url = reverse("placement-negotiation-round-correct", args=[round_id])
+    body = {"on": on, "provider_offer_pence": 5_700_000, "reason": "Mistyped"}
+    assert manager_api.post(url, body, format="json").status_code == 403
+    assert finance_api.post(url, {**body, "reason": ""}, format="json").status_code == 400
+    response = finance_api.post(url, body, format="json")
+    assert response.status_code == 200
+    corrected = response.json()["negotiation_rounds"][0]
+    assert (corrected["provider_offer_pence"], corrected["version"]) == (5_700_000, 2)
+
+
+def test_api_refuses_a_round_before_the_panel_decision(finance_api):
+    contract = NegotiatingContractFactory()
+    before = contract.panel_decision.item.meeting.held_on - timedelta(days=1)
+    response = finance_api.post(
+        f"{BASE}/contracts/{contract.pk}/negotiation-rounds/",
+        {"on": before.isoformat(), "provider_offer_pence": 5_000_000},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "before the panel approved the placement" in str(response.json())

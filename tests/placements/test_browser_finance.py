@@ -2,12 +2,14 @@
 purchasing-power report.
 
 They open the approved panel decision, create the contract, enter the provider's costs, record
-two negotiation rounds, agree the fees, set the attendance clause, upload a term's attendance
-CSV in which one pupil is below the threshold, confirm the deduction, and see it in the
-purchasing-power report. Every page visited passes an axe-core scan. Screenshots go to /tmp."""
+two negotiation rounds (seeing the position, not a saving, and correcting a round), agree the
+fees, set the attendance clause, upload a term's attendance CSV in which one pupil is below the
+threshold, confirm the deduction, and see it in the purchasing-power report. Every page visited
+passes an axe-core scan. Screenshots go to /tmp."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -96,6 +98,17 @@ def test_finance_officer_takes_an_approval_to_the_purchasing_power_report(
         page.get_by_role("button", name="Record the round").click()
         visit_ok()
     assert page.locator("#rounds tbody tr").count() == 2
+    # Before the fees are agreed the page shows where the negotiation stands, not a saving.
+    assert "latest offer from the provider £59,500.00" in page.locator("#position").inner_text()
+    assert page.locator("#saving").inner_text() == "Shown once the fees are agreed"
+    # A round entered wrongly is corrected with a reason; the history shows before and after.
+    page.get_by_role("link", name=re.compile(r"^Correct round 2 ")).click()
+    visit_ok("round_correct")
+    page.get_by_label("Provider's offer (a year)").fill("59400")
+    page.get_by_label("Reason for the correction").fill("Offer mistyped")
+    page.get_by_role("button", name="Save the correction").click()
+    visit_ok()
+    assert "Provider's offer a year: £59,500.00 → £59,400.00" in page.locator(".app-timeline").inner_text()
 
     for index, agreed in enumerate(("15833.33", "1400", "42.50")):
         page.locator("#cost-lines tbody tr").nth(index).get_by_role("link", name="Change").click()

@@ -112,3 +112,39 @@ def test_deductions_exist_in_every_status_and_match_the_clause(seeded):
     clauses = PenaltyClause.objects.count()
     assert PenaltyClause.objects.filter(threshold_percent=90).count() > clauses / 2
     assert NegotiationRound.objects.values("contract").annotate(n=Count("pk")).filter(n=3).exists()
+
+
+def test_demo_returns_and_rounds_pass_the_rules_the_services_apply(seeded):
+    """The demo writes rows directly, so it must keep the services' rules (issue 12, items 10,
+    11 and 13): returns that add up, inside the placement and the past, never overlapping;
+    rounds on or after the panel's decision and with sensible figures."""
+    returns = list(AttendanceReturn.objects.select_related("contract").order_by("contract_id", "period_start"))
+    assert returns
+    by_contract: dict[int, list[tuple[date, date]]] = {}
+    for attendance in returns:
+        contract = attendance.contract
+        assert workflow.return_problems(attendance.facts()) == []
+        others = by_contract.setdefault(contract.pk, [])
+        problems = workflow.return_period_problems(
+            attendance.period_start,
+            attendance.period_end,
+            today=TODAY,
+            placement_start=contract.start_on,
+            placement_finish=contract.ended_on or contract.end_on,
+            others=list(others),
+        )
+        assert problems == [], (contract.reference, attendance.period_start, problems)
+        others.append((attendance.period_start, attendance.period_end))
+    rounds = NegotiationRound.objects.select_related("contract__panel_decision__item__meeting")
+    for found in rounds:
+        decision = found.contract.panel_decision
+        problems = workflow.round_problems(
+            on=found.on,
+            today=TODAY,
+            decided_on=decision.item.meeting.held_on,
+            provider_offer_pence=found.provider_offer_pence,
+            council_counter_offer_pence=found.council_counter_offer_pence,
+            quoted_annual_pence=found.contract.quoted_annual_cost_pence,
+            ceiling_pence=decision.agreed_annual_ceiling_pence or 0,
+        )
+        assert problems == [], (found.contract.reference, found.round_no, problems)

@@ -362,7 +362,7 @@ def test_round_form_refuses_a_future_date_and_a_missing_offer(finance):
     response = finance.post(
         url, {**_date("on", timezone.localdate() + timedelta(days=3)), "provider_offer_pence": "58000"}
     )
-    assert _errors(response) == ["The date must be today or in the past"]
+    assert _errors(response) == ["The date of the round must be today or in the past"]
     assert not NegotiationRound.objects.exists()
 
 
@@ -478,7 +478,9 @@ def test_return_form_refuses_more_sessions_than_possible(finance):
             "unauthorised_absence": "0",
         },
     )
-    assert _errors(response) == ["Sessions attended and absences (42) cannot be more than the sessions possible (40)"]
+    assert _errors(response) == [
+        "The sessions do not add up: 40 possible ≠ 40 attended + 2 authorised + 0 unauthorised = 42"
+    ]
     assert not AttendanceReturn.objects.exists()
 
 
@@ -752,3 +754,111 @@ def test_panel_meeting_page_links_an_approval_to_creating_its_contract(client, p
     page = client.get(url)
     assert page.status_code == 200
     assert link not in page.content.decode()
+
+
+# --- Issue 12: what a contract page shows before and after agreement; rounds; the timeline ----------
+
+
+def test_a_negotiating_contract_shows_its_position_not_a_saving(finance):
+    contract = NegotiatingContractFactory()
+    CostLineFactory(contract=contract, quoted_amount_pence=7_408_282, agreed_amount_pence=None)
+    contract.quoted_annual_cost_pence = 7_408_282
+    contract.save()
+    html = finance.get(reverse("placements:contract-detail", args=[contract.pk])).content.decode()
+    saving = html.split('id="saving">', 1)[1].split("</dd>", 1)[0]
+    assert saving == "Shown once the fees are agreed"
+    position = html.split('id="position">', 1)[1].split("</dd>", 1)[0]
+    assert position == "Quoted £74,082.82 a year; no negotiation rounds recorded yet"
+    listed = finance.get(reverse("placements:contract-list")).content.decode()
+    assert "Not agreed (quoted £74,082.82)" in listed and "Not agreed yet" in listed
+
+
+def test_an_active_contract_shows_its_saving(finance, personas):
+    contract = make_active_contract(actor=personas.finance)
+    html = finance.get(reverse("placements:contract-detail", args=[contract.pk])).content.decode()
+    assert html.split('id="saving">', 1)[1].split("</dd>", 1)[0] == "£2,000.00"
+
+
+def test_finance_corrects_a_round_with_a_reason_and_the_history_shows_before_and_after(finance, personas):
+    contract = NegotiatingContractFactory()
+    on = contract.panel_decision.item.meeting.held_on
+    found = NegotiationRound.objects.create(
+        contract=contract, round_no=1, on=on, provider_offer_pence=5_800_000, recorded_by=personas.finance
+    )
+    url = reverse("placements:round-correct", args=[found.pk])
+    assert finance.get(url).status_code == 200
+    body = {**_date("on", on), "provider_offer_pence": "57000"}
+    response = finance.post(url, body)
+    assert _errors(response) == ["Enter the reason for the correction"]
+    response = finance.post(url, {**body, "reason": "Offer mistyped"}, follow=True)
+    assert response.status_code == 200
+    html = html_lib.unescape(response.content.decode())
+    assert "Negotiation round corrected" in html
+    assert "Provider's offer a year: £58,000.00 → £57,000.00" in html
+    assert "Note: Offer mistyped" in html
+
+
+@pytest.mark.parametrize("persona", ["manager", "officer"])
+def test_only_finance_opens_the_round_correction_page(client, personas, persona):
+    contract = NegotiatingContractFactory()
+    found = NegotiationRound.objects.create(
+        contract=contract,
+        round_no=1,
+        on=timezone.localdate(),
+        provider_offer_pence=5_800_000,
+        recorded_by=personas.finance,
+    )
+    client.force_login(getattr(personas, persona))
+    assert client.get(reverse("placements:round-correct", args=[found.pk])).status_code in (403, 404)
+
+
+def test_a_cost_line_change_shows_before_and_after_amounts_on_the_timeline(finance):
+    contract = NegotiatingContractFactory()
+    line = CostLineFactory(contract=contract, quoted_amount_pence=5_200_000, agreed_amount_pence=None)
+    response = finance.post(
+        reverse("placements:cost-line-edit", args=[line.pk]),
+        {
+            "category": line.category,
+            "description": line.description,
+            "quoted_amount_pence": "50000",
+            "agreed_amount_pence": "49000",
+            "period": line.period,
+            "periods_per_year": str(line.periods_per_year),
+        },
+        follow=True,
+    )
+    html = html_lib.unescape(response.content.decode())
+    assert "Quoted amount: £52,000.00 → £50,000.00" in html
+    assert "Agreed amount: not agreed → £49,000.00" in html
+
+
+def test_the_return_form_refuses_a_period_overlapping_one_on_file(finance, personas):
+    contract = make_active_contract(actor=personas.finance)
+    attendance_services.attendance_return_submit(
+        actor=personas.finance,
+        contract=contract,
+        period_kind="term",
+        period_start=date(2025, 9, 1),
+        period_end=date(2025, 12, 19),
+        possible=140,
+        attended=140,
+        authorised=0,
+        unauthorised=0,
+    )
+    response = finance.post(
+        reverse("placements:return-add", args=[contract.pk]),
+        {
+            "period_kind": "month",
+            **_date("period_start", date(2025, 12, 1)),
+            **_date("period_end", date(2025, 12, 31)),
+            "sessions_possible": "30",
+            "sessions_attended": "30",
+            "authorised_absence": "0",
+            "unauthorised_absence": "0",
+        },
+    )
+    assert _errors(response) == [
+        "The period overlaps the return already entered for 1 September 2025 to 19 December 2025; a day can be in "
+        "only one return (to correct that return, enter exactly its period)"
+    ]
+    assert AttendanceReturn.objects.count() == 1

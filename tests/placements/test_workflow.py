@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import ast
 import inspect
+from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -264,7 +266,10 @@ def test_no_possible_sessions_means_no_deduction() -> None:
 def test_return_problems() -> None:
     assert workflow.return_problems(facts(180)) == []
     assert workflow.return_problems(ReturnFacts("term", 10, 8, 2, 1)) == [
-        ("sessions_possible", "Sessions attended and absences (11) cannot be more than the sessions possible (10)")
+        (
+            "sessions_possible",
+            "The sessions do not add up: 10 possible ≠ 8 attended + 2 authorised + 1 unauthorised = 11",
+        )
     ]
     assert workflow.return_problems(ReturnFacts("term", 10, -1, 0, 0)) == [
         ("sessions_attended", "The number of sessions cannot be negative")
@@ -315,3 +320,123 @@ def test_the_table_matches_the_expected_allowed_set() -> None:
 def test_ended_is_final() -> None:
     with pytest.raises(TransitionError, match="A contract that is ended cannot be agreed."):
         workflow.check_transition(ContractStatus.ENDED, Action.AGREE)
+
+
+# --- Issue 12: returns that add up, periods that do not clash, savings only when agreed, rounds ----
+
+TODAY = date(2026, 3, 1)
+PLACED = date(2025, 9, 1)
+
+
+def _period(start: date, end: date, **overrides: Any) -> list[tuple[str, str]]:
+    arguments: dict[str, Any] = {"today": TODAY, "placement_start": PLACED, "placement_finish": None, "others": []}
+    return workflow.return_period_problems(start, end, **{**arguments, **overrides})
+
+
+def test_possible_sessions_must_equal_attended_plus_absences_with_the_arithmetic_shown() -> None:
+    assert workflow.return_problems(ReturnFacts("term", 8, 2, 0, 0)) == [
+        ("sessions_possible", "The sessions do not add up: 8 possible ≠ 2 attended + 0 authorised + 0 unauthorised = 2")
+    ]
+    assert workflow.return_problems(ReturnFacts("term", 8, 2, 3, 3)) == []
+    assert workflow.return_problems(ReturnFacts("month", 0, 0, 0, 0)) == []
+
+
+def test_a_return_period_inside_the_placement_and_in_the_past_is_allowed() -> None:
+    assert _period(date(2025, 9, 1), date(2025, 12, 19)) == []
+    assert _period(date(2026, 1, 6), TODAY, placement_finish=TODAY) == []
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "overrides", "field", "message"),
+    [
+        (date(2026, 2, 1), date(2026, 3, 2), {}, "period_end", "The period ends on 2 March 2026, after today"),
+        (date(2026, 4, 1), date(2026, 4, 30), {}, "period_end", "after today"),
+        (date(2025, 8, 25), date(2025, 9, 30), {}, "period_start", "before the placement started on 1 September 2025"),
+        (
+            date(2025, 11, 1),
+            date(2025, 11, 30),
+            {"placement_finish": date(2025, 11, 14)},
+            "period_end",
+            "after the placement ended on 14 November 2025",
+        ),
+        (
+            date(2025, 12, 1),
+            date(2025, 12, 31),
+            {"others": [(date(2025, 9, 1), date(2025, 12, 19))]},
+            "period_start",
+            "overlaps the return already entered for 1 September 2025 to 19 December 2025",
+        ),
+        (
+            date(2025, 12, 19),
+            date(2025, 12, 19),
+            {"others": [(date(2025, 9, 1), date(2025, 12, 19))]},
+            "period_start",
+            "overlaps",
+        ),
+    ],
+)
+def test_return_periods_in_the_future_outside_the_placement_or_overlapping_are_refused(
+    start: date, end: date, overrides: dict[str, Any], field: str, message: str
+) -> None:
+    problems = _period(start, end, **overrides)
+    assert [name for name, _ in problems] == [field]
+    assert message in problems[0][1]
+
+
+def test_adjacent_return_periods_do_not_clash() -> None:
+    assert _period(date(2025, 12, 20), date(2025, 12, 31), others=[(date(2025, 9, 1), date(2025, 12, 19))]) == []
+
+
+@pytest.mark.parametrize("status", ["draft", "negotiating"])
+def test_no_saving_before_the_fees_are_agreed(status: str) -> None:
+    assert workflow.saving(status, 7_408_282, 0) is None
+
+
+@pytest.mark.parametrize("status", ["active", "ended"])
+def test_a_saving_once_the_fees_are_agreed(status: str) -> None:
+    assert workflow.saving(status, 6_000_000, 5_600_000) == 400_000
+
+
+def test_a_negotiating_position_is_the_quote_and_the_latest_round_by_date() -> None:
+    assert workflow.position([], 7_408_282) == "Quoted £74,082.82 a year; no negotiation rounds recorded yet"
+    rounds = [(date(2026, 2, 10), 7_000_000, 6_500_000), (date(2026, 1, 5), 7_200_000, None)]
+    assert workflow.position(rounds, 7_408_282) == (
+        "Quoted £74,082.82 a year; latest offer from the provider £70,000.00 (10 February 2026), "
+        "council's counter-offer £65,000.00"
+    )
+    same_day = [(date(2026, 2, 10), 7_200_000, 6_500_000), (date(2026, 2, 10), 7_000_000, None)]
+    assert workflow.position(same_day, 7_408_282).endswith("£70,000.00 (10 February 2026)")
+
+
+ROUND = {
+    "on": date(2026, 2, 1),
+    "today": TODAY,
+    "decided_on": date(2026, 1, 13),
+    "provider_offer_pence": 5_800_000,
+    "council_counter_offer_pence": 5_400_000,
+    "quoted_annual_pence": 6_000_000,
+    "ceiling_pence": 5_500_000,
+}
+
+
+def test_a_sensible_round_is_allowed() -> None:
+    assert workflow.round_problems(**ROUND) == []
+    assert workflow.round_problems(**{**ROUND, "council_counter_offer_pence": None, "quoted_annual_pence": 0}) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"on": date(2026, 1, 12)}, "on", "cannot be before the panel approved the placement on 13 January 2026"),
+        ({"on": date(2026, 3, 2)}, "on", "today or in the past"),
+        ({"provider_offer_pence": 0}, "provider_offer_pence", "must be more than £0.00"),
+        ({"provider_offer_pence": 6_000_001}, "provider_offer_pence", "more than the quoted annual cost of £60,000.00"),
+        ({"council_counter_offer_pence": 0}, "council_counter_offer_pence", "more than £0.00"),
+        ({"council_counter_offer_pence": 5_800_001}, "council_counter_offer_pence", "more than the provider's offer"),
+        ({"council_counter_offer_pence": 5_500_001}, "council_counter_offer_pence", "above the panel's ceiling"),
+    ],
+)
+def test_rounds_that_make_no_sense_are_refused(change: dict[str, Any], field: str, message: str) -> None:
+    problems = workflow.round_problems(**{**ROUND, **change})
+    assert [name for name, _ in problems] == [field]
+    assert message in problems[0][1]
