@@ -71,7 +71,7 @@ class PlacementContractAdmin(ReadOnlyAdmin):
 
 @admin.register(NegotiationRound)
 class NegotiationRoundAdmin(ReadOnlyAdmin):
-    list_display = ("contract", "round_no", "on", "provider_offer_pence", "council_counter_offer_pence")
+    list_display = ("contract", "round_no", "on", "provider_offer_pence", "council_counter_offer_pence", "version")
 
 
 @admin.register(PenaltyClause)

@@ -4,8 +4,9 @@ lines, negotiation, the attendance penalty clause, attendance returns and deduct
 Data and constraints only. Every change goes through ``placements.services``; statuses and the
 money arithmetic come from ``placements.workflow`` (pure). The database enforces what must
 never be wrong whatever door a row came through: valid codes, amounts in pence and never
-negative, dates in order, one open contract per child and provider, one return per period, a
-reason for ending a contract and for waiving a deduction.
+negative, dates in order, one open contract per child and provider, one return per period (and,
+on PostgreSQL, no two returns of a contract sharing a day: an exclusion constraint added by
+migration 0002), a reason for ending a contract and for waiving a deduction.
 
 Two rules span tables and so cannot be CHECK constraints (a CHECK sees one row; Django has no
 portable trigger): a provider's establishment must be independent special, non-maintained

@@ -248,9 +248,12 @@ def attendance_return_submit(
     authorised: int,
     unauthorised: int,
 ) -> AttendanceReturn:
-    """Record the provider's attendance return for a term or month. A return for a period
-    already on file is a correction: the figures are replaced, the version goes up and the
-    deduction is recomputed (a decided one goes back to pending; one no longer due is removed).
+    """Record the provider's attendance return for a term or month: a period that has ended,
+    within the placement, sharing no day with another return of the contract, and with every
+    possible session attended or absent (``workflow.return_period_problems`` and
+    ``return_problems``). A return for a period already on file is a correction: the figures
+    are replaced, the version goes up and the deduction is recomputed (a decided one goes back
+    to pending; one no longer due is removed).
     Below the clause's threshold a pending deduction is created with its working."""
     require_manage(actor)
     facts = workflow.ReturnFacts(
