@@ -446,7 +446,7 @@ def _changes(payload: dict[str, Any], fields: tuple[tuple[str, str, Any], ...]) 
 
 def _event_details(action: str, payload: dict[str, Any]) -> list[str]:
     """The figures behind a timeline entry, so a reader sees what changed without the database."""
-    if action == PlacementEventAction.COST_LINE_UPDATED:
+    if action == PlacementEventAction.COST_LINE_UPDATED and "before" in payload:
         details = _changes(payload, LINE_FIELDS)
         if payload.get("description_changed"):
             details.append("Description changed")

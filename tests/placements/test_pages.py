@@ -809,7 +809,10 @@ def test_only_finance_opens_the_round_correction_page(client, personas, persona)
         recorded_by=personas.finance,
     )
     client.force_login(getattr(personas, persona))
-    assert client.get(reverse("placements:round-correct", args=[found.pk])).status_code in (403, 404)
+    url = reverse("placements:round-correct", args=[found.pk])
+    assert client.get(url).status_code == 403
+    assert client.post(url, {**_date("on", found.on), "provider_offer_pence": "1", "reason": "x"}).status_code == 403
+    assert NegotiationRound.objects.get().provider_offer_pence == 5_800_000
 
 
 def test_a_cost_line_change_shows_before_and_after_amounts_on_the_timeline(finance):
