@@ -865,3 +865,20 @@ def test_the_return_form_refuses_a_period_overlapping_one_on_file(finance, perso
         "only one return (to correct that return, enter exactly its period)"
     ]
     assert AttendanceReturn.objects.count() == 1
+
+
+def test_upload_with_overlapping_or_unbalanced_rows_lists_each_clash_and_imports_nothing(finance):
+    contract = PenaltyClauseFactory().contract
+    file = _csv(
+        [
+            [contract.reference, "term", "2025-09-01", "2025-12-19", "140", "130", "6", "4"],
+            [contract.reference, "month", "2025-12-01", "2025-12-31", "30", "30", "0", "0"],
+            [contract.reference, "month", "2026-01-01", "2026-01-31", "8", "2", "0", "0"],
+        ]
+    )
+    response = finance.post(reverse("placements:attendance-upload"), {"file": file})
+    assert response.status_code == 400
+    table = html_lib.unescape(response.content.decode().split('id="upload-errors"', 1)[1].split("</table>", 1)[0])
+    assert "The period overlaps row 2 (1 September 2025 to 19 December 2025)" in table
+    assert "8 possible ≠ 2 attended + 0 authorised + 0 unauthorised = 2" in table
+    assert not AttendanceReturn.objects.exists()
