@@ -229,3 +229,22 @@ class SignInThrottle(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.attempts} since {self.window_started_at:%Y-%m-%d %H:%M}"
+
+
+class JobLock(models.Model):
+    """A running job's claim (core/joblock.py): one row per job name while it runs, so a second
+    copy of a scheduled report job never runs alongside the first. ``expires_at`` frees the
+    claim of a worker killed mid-job once the job's own time limit has passed."""
+
+    name = models.CharField(max_length=100, primary_key=True)
+    holder = models.CharField(max_length=64)
+    acquired_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(expires_at__gt=F("acquired_at")), name="joblock_expires_after_acquired")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (until {self.expires_at:%Y-%m-%d %H:%M})"

@@ -14,12 +14,23 @@ from celery import shared_task
 from django.db import DatabaseError
 from django.utils import timezone
 
+from core.joblock import JobRunning, job_lock
 from reporting import services
 
 _RETRY = {"autoretry_for": (DatabaseError,), "retry_backoff": True, "max_retries": 3}
+# The monthly job and a range recompute write the same snapshot rows: one claim for both, so
+# they never run alongside each other (a second copy of a scheduled job exits; an asked-for
+# range waits its turn). Each claim lasts the job's hard time limit, so a killed worker's claim
+# frees itself.
+METRICS_LOCK = "reports.metrics"
+BACKLOG_LOCK = "reports.backlog"
+MONTHLY_LIMIT = 12 * 60
+BACKLOG_LIMIT = 6 * 60
+RANGE_LIMIT = 30 * 60
+RANGE_WAIT_SECONDS = 120
 
 
-@shared_task(name="reports.monthly_metrics", soft_time_limit=10 * 60, time_limit=12 * 60, **_RETRY)
+@shared_task(name="reports.monthly_metrics", soft_time_limit=10 * 60, time_limit=MONTHLY_LIMIT, **_RETRY)
 def monthly_metrics(month: str | None = None) -> dict[str, Any]:
     """Store one month's figures and its year's annual figures. ``month`` is "YYYY-MM" or
     "YYYY-MM-DD"; by default the month just ended (beat runs this on the 1st)."""
@@ -27,22 +38,44 @@ def monthly_metrics(month: str | None = None) -> dict[str, Any]:
         start = date.fromisoformat(month if len(month) > 7 else f"{month}-01")
     else:
         start = services.previous_month(timezone.localdate())
-    result = services.metrics_compute_range(from_month=start, to_month=start)
+    try:
+        with job_lock(METRICS_LOCK, seconds=MONTHLY_LIMIT):
+            result = services.metrics_compute_range(from_month=start, to_month=start)
+    except JobRunning:
+        return {"month": f"{start:%Y-%m}", "skipped": "another metrics job is running"}
     return {"month": f"{start:%Y-%m}", "years": result.years, "rows": result.rows}
 
 
-@shared_task(name="reports.backlog_snapshot", soft_time_limit=5 * 60, time_limit=6 * 60, **_RETRY)
+@shared_task(name="reports.backlog_snapshot", soft_time_limit=5 * 60, time_limit=BACKLOG_LIMIT, **_RETRY)
 def backlog_snapshot(on: str | None = None) -> dict[str, Any]:
     """Store the backlog for ``on`` ("YYYY-MM-DD"); by default today (beat runs it nightly)."""
     day = date.fromisoformat(on) if on else timezone.localdate()
-    snapshot = services.backlog_snapshot_take(on=day)
+    try:
+        with job_lock(BACKLOG_LOCK, seconds=BACKLOG_LIMIT):
+            snapshot = services.backlog_snapshot_take(on=day)
+    except JobRunning:
+        return {"on": day.isoformat(), "skipped": "another backlog job is running"}
     return {"on": day.isoformat(), "open_requests": snapshot.data.get("open_requests", 0)}
 
 
-@shared_task(name="reports.compute_range", soft_time_limit=25 * 60, time_limit=30 * 60, **_RETRY)
-def compute_range(from_month: str, to_month: str) -> dict[str, Any]:
-    """Recompute the months from ``from_month`` to ``to_month`` ("YYYY-MM") and their years."""
-    result = services.metrics_compute_range(
-        from_month=date.fromisoformat(f"{from_month[:7]}-01"), to_month=date.fromisoformat(f"{to_month[:7]}-01")
-    )
+@shared_task(
+    bind=True,
+    name="reports.compute_range",
+    soft_time_limit=25 * 60,
+    time_limit=RANGE_LIMIT,
+    autoretry_for=(DatabaseError,),
+    retry_backoff=True,
+    max_retries=RANGE_LIMIT // RANGE_WAIT_SECONDS,
+)
+def compute_range(self: Any, from_month: str, to_month: str) -> dict[str, Any]:
+    """Recompute the months from ``from_month`` to ``to_month`` ("YYYY-MM") and their years;
+    while another metrics job runs, wait for it (retry every 2 minutes, up to its time limit)."""
+    try:
+        with job_lock(METRICS_LOCK, seconds=RANGE_LIMIT):
+            result = services.metrics_compute_range(
+                from_month=date.fromisoformat(f"{from_month[:7]}-01"),
+                to_month=date.fromisoformat(f"{to_month[:7]}-01"),
+            )
+    except JobRunning as running:
+        raise self.retry(exc=running, countdown=RANGE_WAIT_SECONDS) from running
     return {"months": len(result.months), "years": result.years, "rows": result.rows}

@@ -265,6 +265,15 @@ SPECTACULAR_SETTINGS = {
 
 # --- Celery -------------------------------------------------------------------------------
 
+# The longest any task may run (the report range job); no task declares more (tested). With
+# acks_late a message taken by a worker that dies is redelivered after the broker's visibility
+# timeout, so the timeout is this limit plus a margin: long enough that a job still running is
+# never handed to a second worker, short enough that a killed job is retried within minutes of
+# its limit rather than after Redis's default hour.
+CELERY_TASK_TIME_LIMIT = 30 * 60
+CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
+CELERY_VISIBILITY_TIMEOUT = CELERY_TASK_TIME_LIMIT + 5 * 60
+
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # Embedded default: a folder queue, no broker server (one host only; Redis in production).
     _broker_dir = VAR_DIR / "celery-broker"
@@ -281,9 +290,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         (VAR_DIR / "celery-results").mkdir(parents=True, exist_ok=True)
         CELERY_RESULT_BACKEND = f"file://{VAR_DIR / 'celery-results'}"
 else:
-    # Redis: a task not acknowledged within this time is redelivered (acks_late), so it must
-    # exceed the longest task's hard time limit.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
     if not CELERY_RESULT_BACKEND:
         CELERY_RESULT_BACKEND = CELERY_BROKER_URL
 
@@ -294,8 +301,6 @@ CELERY_RESULT_EXPIRES = 24 * 60 * 60
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = 30 * 60
-CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_DEFAULT_QUEUE = "interactive"
 # Long report jobs get their own queue so a backfill never delays interactive work.
