@@ -43,6 +43,8 @@ __all__ = [
     "days_left",
     "earliest_final_plan_on",
     "exception_days",
+    "exception_days_added",
+    "exception_outside_window",
     "is_overdue",
     "request_clocks",
     "urgency",
@@ -228,6 +230,32 @@ def exception_days(exceptions: Iterable[ExceptionPeriod], *, start: date, due: d
         if widened == days:
             return days
         days = widened
+
+
+def exception_days_added(
+    exception: ExceptionPeriod, others: Iterable[ExceptionPeriod], *, start: date, due: date
+) -> int:
+    """The days ``exception`` adds to the target on top of ``others``: what the target would lose
+    if it were removed. Overlapping days are credited to whichever exception came first in
+    ``others``, so the days shown for a request's exceptions never add up to more than the total."""
+    rest = list(others)
+    return exception_days([*rest, exception], start=start, due=due) - exception_days(rest, start=start, due=due)
+
+
+def exception_outside_window(start: date, end: date, *, window_start: date, window_end: date) -> str | None:
+    """An exception wholly before day 1 or wholly after the current target cannot relax the time
+    limit (regs 5(4), 8(2), 10(4), 13(3) apply while the clock runs): it would add 0 days, so
+    it is refused with the window it must overlap."""
+    if end >= window_start and start <= window_end:
+        return None
+    return (
+        f"The exception must overlap the time the clock runs, {_long(window_start)} to {_long(window_end)}. "
+        "Dates wholly outside it add no days"
+    )
+
+
+def _long(value: date) -> str:
+    return f"{value.day} {value:%B %Y}"
 
 
 def adjusted_due(due: date, exceptions: Iterable[ExceptionPeriod], *, start: date) -> date:

@@ -17,7 +17,7 @@ The shape follows the statutory process (docs/domain.md §1.2-1.5):
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
 
 from core import workflow as transitions
@@ -105,6 +105,7 @@ class Action(enum.StrEnum):
     DECIDE_NOT_TO_ASSESS = "decide_not_to_assess"
     REQUEST_ADVICE = "request_advice"
     RECORD_ADVICE = "record_advice"
+    CANCEL_ADVICE = "cancel_advice"
     COMPLETE_ASSESSMENT = "complete_assessment"
     DECIDE_NOT_TO_ISSUE = "decide_not_to_issue"
     DECIDE_TO_ISSUE = "decide_to_issue"
@@ -143,6 +144,9 @@ TRANSITIONS: dict[tuple[Status, Action], Transition] = {
     # reg 6: advice is sought (and may still arrive) while the assessment is under way.
     **{(s, A.REQUEST_ADVICE): Transition(None, C.REQUEST_DECIDE) for s in ASSESSING_STATUSES},
     **{(s, A.RECORD_ADVICE): Transition(None, C.ADVICE_RECORD) for s in ASSESSING_STATUSES},
+    # Advice asked of the wrong service, or no longer needed, is cancelled with a reason; it
+    # leaves the advice queue and no longer counts as awaited.
+    **{(s, A.CANCEL_ADVICE): Transition(None, C.REQUEST_DECIDE) for s in ASSESSING_STATUSES},
     (S.ASSESSING, A.COMPLETE_ASSESSMENT): Transition(S.AWAITING_ISSUE_DECISION, C.REQUEST_DECIDE),
     # reg 10(1): decision not to issue; or the decision to issue, which starts the draft.
     **{(s, A.DECIDE_NOT_TO_ISSUE): Transition(S.NOT_ISSUED, C.REQUEST_DECIDE) for s in ASSESSING_STATUSES},
@@ -189,6 +193,7 @@ _ACTION_PHRASES: dict[Action, str] = {
     A.DECIDE_NOT_TO_ASSESS: "be refused an assessment",
     A.REQUEST_ADVICE: "have advice requested",
     A.RECORD_ADVICE: "have advice recorded",
+    A.CANCEL_ADVICE: "have a request for advice cancelled",
     A.COMPLETE_ASSESSMENT: "have its assessment completed",
     A.DECIDE_NOT_TO_ISSUE: "have a decision not to issue a plan",
     A.DECIDE_TO_ISSUE: "have a decision to issue a plan",
@@ -216,6 +221,7 @@ class EventAction(enum.StrEnum):
     DECIDE_NOT_TO_ASSESS = A.DECIDE_NOT_TO_ASSESS.value
     REQUEST_ADVICE = A.REQUEST_ADVICE.value
     RECORD_ADVICE = A.RECORD_ADVICE.value
+    CANCEL_ADVICE = A.CANCEL_ADVICE.value
     COMPLETE_ASSESSMENT = A.COMPLETE_ASSESSMENT.value
     DECIDE_NOT_TO_ISSUE = A.DECIDE_NOT_TO_ISSUE.value
     DECIDE_TO_ISSUE = A.DECIDE_TO_ISSUE.value
@@ -255,6 +261,7 @@ EVENT_ACTION_LABELS: dict[str, str] = {
     A.DECIDE_NOT_TO_ASSESS.value: "Decided not to assess",
     A.REQUEST_ADVICE.value: "Advice requested",
     A.RECORD_ADVICE.value: "Advice received",
+    A.CANCEL_ADVICE.value: "Request for advice cancelled",
     A.COMPLETE_ASSESSMENT.value: "Assessment completed",
     A.DECIDE_NOT_TO_ISSUE.value: "Decided not to issue a plan",
     A.DECIDE_TO_ISSUE.value: "Decided to issue a plan",
@@ -309,9 +316,26 @@ def next_status(status: Status | str, action: Action | str, *, previous_status: 
     return transition.status_after(status)
 
 
-def allowed_actions(status: Status | str) -> list[Action]:
-    """The actions the table allows from ``status``, in the order of :class:`Action`."""
-    return transitions.allowed_actions(TRANSITIONS, Status(status), Action)
+# Actions that act on one record of the request (an exception, an advice request): offered only
+# when there is such a record to act on.
+_NEEDS_ACTIVE_EXCEPTION: frozenset[Action] = frozenset({Action.REMOVE_EXCEPTION})
+_NEEDS_AWAITED_ADVICE: frozenset[Action] = frozenset({Action.RECORD_ADVICE, Action.CANCEL_ADVICE})
+
+
+def allowed_actions(
+    status: Status | str, *, has_active_exception: bool = True, has_awaited_advice: bool = True
+) -> list[Action]:
+    """The actions the table allows from ``status``, in the order of :class:`Action`.
+
+    ``has_active_exception`` / ``has_awaited_advice`` say whether the request has a clock
+    exception still counting / advice still awaited: without one, the actions on it (remove an
+    exception; record or cancel advice) are not offered."""
+    allowed = transitions.allowed_actions(TRANSITIONS, Status(status), Action)
+    if not has_active_exception:
+        allowed = [action for action in allowed if action not in _NEEDS_ACTIVE_EXCEPTION]
+    if not has_awaited_advice:
+        allowed = [action for action in allowed if action not in _NEEDS_AWAITED_ADVICE]
+    return allowed
 
 
 def next_deadline(
@@ -396,6 +420,7 @@ REQUIRED_FOR: dict[Action, dict[str, str]] = {
         "requested_on": "Enter the date the advice was requested",
     },
     A.RECORD_ADVICE: {"received_on": "Enter the date the advice was received"},
+    A.CANCEL_ADVICE: {"reason": "Enter why the request for advice is being cancelled"},
     A.ISSUE_DRAFT: {"issued_on": "Enter the date the draft plan was issued"},
     A.RECORD_FAMILY_COMMENTS: {"received_on": "Enter the date the family's comments were received"},
     A.ISSUE_FINAL: {
@@ -421,3 +446,107 @@ def missing_fields(action: Action | str, values: Mapping[str, object]) -> dict[s
     """Errors for the fields ``action`` requires that are empty (None, "", [], False)."""
     rules = REQUIRED_FOR.get(Action(action), {})
     return {field: [message] for field, message in rules.items() if not values.get(field)}
+
+
+# --- Decision rules (regs 5, 6-8 and 10) ---------------------------------------------------------
+
+
+def decision_reason_errors(
+    outcome: str, *, assess_reasons: Iterable[str], refusal_reasons: Iterable[str]
+) -> dict[str, str]:
+    """Reasons that contradict the decision whether to assess, by the field that holds them.
+
+    A decision to assess gives s.36(8) reasons the test is met; a refusal, reasons it is not.
+    Reasons of the other kind are refused with a message rather than dropped, so what the
+    officer ticked is never silently lost from the record (or from the letter)."""
+    errors: dict[str, str] = {}
+    wrong_refusals = [code for code in refusal_reasons if code != "other" and code in S36_REFUSAL_REASONS]
+    wrong_assess = [code for code in assess_reasons if code != "other" and code in S36_ASSESS_REASONS]
+    if outcome == "assess" and wrong_refusals:
+        errors["refusal_reasons"] = (
+            "You chose to assess but selected reasons for refusing. Untick the refusal reasons, or choose "
+            "Refuse to assess"
+        )
+    if outcome == "refuse" and wrong_assess:
+        errors["assess_reasons"] = (
+            "You chose to refuse but selected reasons for assessing. Untick the reasons for assessing, or choose Assess"
+        )
+    return errors
+
+
+# reg 6(4): the council need not seek advice under reg 6(1)(b)-(e) and (g)-(j) where advice has
+# already been provided (for any purpose) and the person who gave it, the council and the
+# parent or young person are satisfied it is sufficient for the assessment. A decision not to
+# issue made without seeking advice (regs 6-8) records which of these applied.
+ADVICE_NOT_SOUGHT_REASONS: dict[str, str] = {
+    "existing_advice_agreed_sufficient": (
+        "Advice already provided is sufficient: the adviser, the council and the family agree (reg 6(4))"
+    ),
+}
+
+
+def not_issue_advice_error(*, advice_sought: bool, advice_not_sought_reason: str) -> str | None:
+    """regs 6-8: a decision not to issue follows an assessment, which seeks advice. Without any
+    advice sought the decision needs the statutory reason the advice was not needed."""
+    if advice_sought:
+        return None
+    if advice_not_sought_reason in ADVICE_NOT_SOUGHT_REASONS:
+        return None
+    return (
+        "No advice has been requested for this assessment (regs 6 to 8). Request advice first, or record "
+        "that advice already provided was agreed to be sufficient (reg 6(4))"
+    )
+
+
+def duplicate_advice_error(adviser_type: str, *, awaited_types: Iterable[str], adviser_label: str) -> str | None:
+    """One open request for advice to each service: a second one would sit in that service's
+    queue twice and hold up the assessment (cancel the first if it went to the wrong place)."""
+    if adviser_type in set(awaited_types):
+        return (
+            f"{adviser_label} advice has already been requested and is still awaited. Record it as received, "
+            "or cancel that request first"
+        )
+    return None
+
+
+# --- The placement named in the plan (section I) -------------------------------------------------
+
+# The placement types an establishment of each GIAS type group can be named as (domain.md §2.2).
+# The first is the one it is named as unless the officer says otherwise: a mainstream school
+# can be named for its resourced provision or SEN unit; a special school only as what it is.
+PLACEMENT_TYPES_BY_ESTABLISHMENT_TYPE: dict[str, tuple[str, ...]] = {
+    "mainstream_maintained": ("mainstream", "resourced_provision"),
+    "mainstream_academy": ("mainstream", "resourced_provision"),
+    "mainstream_independent": ("mainstream",),
+    "special_maintained": ("special_maintained",),
+    "special_academy": ("special_academy",),
+    "non_maintained_special": ("non_maintained_special",),
+    "independent_special": ("independent_special",),
+    "alternative_provision": ("other",),
+    "further_education": ("further_education",),
+    "specialist_post16": ("specialist_post16",),
+    "early_years": ("other",),
+}
+
+
+def placement_type_for(establishment_type: str) -> str:
+    """The placement type an establishment is named as by default ('' for an unknown type)."""
+    return PLACEMENT_TYPES_BY_ESTABLISHMENT_TYPE.get(establishment_type, ("",))[0]
+
+
+def placement_mismatch(
+    establishment_type: str,
+    placement_type: str,
+    *,
+    establishment_name: str,
+    establishment_type_label: str,
+    placement_type_label: str,
+) -> str | None:
+    """The message when ``placement_type`` cannot describe an establishment of this type, naming both."""
+    allowed = PLACEMENT_TYPES_BY_ESTABLISHMENT_TYPE.get(establishment_type)
+    if allowed is None or placement_type in allowed:
+        return None
+    return (
+        f"{establishment_name} is a {establishment_type_label.lower()}: it cannot be named as "
+        f"{placement_type_label.lower()}. Choose the placement type that matches the school, or leave it blank"
+    )
