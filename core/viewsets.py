@@ -29,16 +29,41 @@ def flatten_errors(errors: Any, prefix: str = "") -> dict[str, list[Any]]:
     return {prefix or "non_field_errors": list(errors) if isinstance(errors, list) else [errors]}
 
 
+def unknown_fields(serializer: serializers.Serializer[Any], data: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Fields in ``data`` that ``serializer`` does not take (read-only ones included), nested
+    serializers too, keyed as flatten_errors keys them; each message lists what it does take."""
+    if not isinstance(data, Mapping):
+        return {}
+    fields = {name: field for name, field in serializer.fields.items() if not field.read_only}
+    found: dict[str, list[str]] = {}
+    for key in data:
+        name = f"{prefix}{key}"
+        if key == "csrfmiddlewaretoken" and not prefix:
+            continue  # the browsable API's HTML forms post it with the body
+        if key not in fields:
+            found[name] = [f"Unknown field {key!r}. This endpoint takes: {', '.join(sorted(fields)) or 'no fields'}"]
+        elif isinstance(fields[key], serializers.Serializer):
+            found.update(unknown_fields(fields[key], data[key], f"{name}."))
+        elif isinstance(fields[key], serializers.ListSerializer) and isinstance(data[key], list):
+            for index, item in enumerate(data[key]):
+                found.update(unknown_fields(fields[key].child, item, f"{name}.{index}."))
+    return found
+
+
 class ServiceViewSet(viewsets.GenericViewSet):
     """What every app's API base shares: body validation with the flat error shape, and objects
     found by a positive integer id alone (anything else is simply not found, never a database
     error; filters are for lists)."""
 
     def validated(self, serializer_class: type[serializers.Serializer[Any]]) -> dict[str, Any]:
-        """Shape-check the request body; a 400 names every field at fault."""
+        """Shape-check the request body; a 400 names every field at fault, including any field
+        the endpoint does not take (a misspelt or renamed field is never silently ignored)."""
         serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
-        if not serializer.is_valid():
-            raise exceptions.ValidationError(flatten_errors(serializer.errors))
+        unknown = unknown_fields(serializer, self.request.data)
+        if not serializer.is_valid() or unknown:
+            raise exceptions.ValidationError(
+                {**flatten_errors(serializer.errors if serializer.errors else {}), **unknown}
+            )
         return dict(serializer.validated_data)
 
     def get_object(self) -> Any:

@@ -82,8 +82,12 @@ class QueueFilterForm(GovukForm):
         fields["assigned_officer"].empty_label = "Any officer"
         fields["district"].empty_label = "Any district"
         fields["district"].label = "District"
+        # django-filter's choice fields add their own blank option ("---------") whenever their
+        # choices are read: turn that off, then give the one blank option its name.
         for name, empty in (("source", "Anyone"), ("need", "Any need"), ("age", "Any age")):
-            fields[name].choices = [("", empty), *list(fields[name].choices)[1:]]
+            choices = [choice for choice in fields[name].choices if choice[0] != ""]
+            fields[name].empty_label = None
+            fields[name].choices = [("", empty), *choices]
         fields["due_within"].widget.attrs["class"] = "govuk-input govuk-input--width-3"
         fields["due_within"].widget.attrs["inputmode"] = "numeric"
         fields["due_within"].error_messages["invalid"] = "Enter a whole number of days, for example 7"
@@ -249,8 +253,13 @@ EVIDENCE_CHOICES = [
 
 
 class EvaluationForm(GovukForm):
+    # The recommendation is needed to complete the evaluation though a draft can be saved
+    # without it: marking it "(optional)" would mislead, so the optional fields say so in
+    # their own labels instead.
+    show_optional = False
+
     evidence = forms.MultipleChoiceField(
-        label="Which evidence has been received?",
+        label="Which evidence has been received? (optional)",
         help_text="Select all that apply",
         choices=EVIDENCE_CHOICES,
         widget=forms.CheckboxSelectMultiple,
@@ -267,12 +276,19 @@ class EvaluationForm(GovukForm):
             "min_value": "Enter the number of assess-plan-do-review cycles as 0 or more",
         },
     )
-    attainment_summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
-    other_agencies = forms.CharField(
-        label="Other agencies involved", widget=forms.Textarea(attrs={"rows": 3}), required=False
+    attainment_summary = forms.CharField(
+        label="Attainment summary (optional)", widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
-    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
-    recommendation = forms.ChoiceField(choices=Recommendation.choices, widget=forms.RadioSelect, required=False)
+    other_agencies = forms.CharField(
+        label="Other agencies involved (optional)", widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    notes = forms.CharField(label="Notes (optional)", widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    recommendation = forms.ChoiceField(
+        choices=Recommendation.choices,
+        widget=forms.RadioSelect,
+        required=False,
+        help_text="Needed to complete the evaluation. You can save the checklist without it",
+    )
     complete = forms.ChoiceField(
         label="Is the evaluation finished?",
         choices=[("no", "No, save it and come back later"), ("yes", "Yes, complete the evaluation")],
@@ -285,6 +301,13 @@ class EvaluationForm(GovukForm):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.fields["apdr_cycles"].widget.attrs["class"] = "govuk-input govuk-input--width-3"
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("complete") == "yes" and not data.get("recommendation"):
+            required = workflow.REQUIRED_FOR[workflow.Action.COMPLETE_EVALUATION]
+            self.add_error("recommendation", required["recommendation"])
+        return data
 
     def service_fields(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -523,6 +546,9 @@ class WithdrawForm(GovukForm):
 
 
 class AdviceFilterForm(GovukForm):
+    show_optional = False  # a filter: every field is optional
+
     adviser_type = forms.ChoiceField(
         label="Adviser type", choices=_select_choices(AdviserType.choices, "All adviser types"), required=False
     )
+    overdue = forms.BooleanField(label="Past the 6-week deadline only", required=False)

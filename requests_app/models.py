@@ -267,6 +267,9 @@ class AssessmentRequest(models.Model):
         Establishment, on_delete=models.PROTECT, null=True, blank=True, related_name="named_in_requests"
     )
     placement_type = models.CharField(max_length=30, choices=PlacementType.choices, blank=True)
+    # Set by services.request_create: the child already had an EHC plan when this request came,
+    # so it asks for a reassessment (s.44), not a first assessment.
+    is_reassessment = models.BooleanField("reassessment request", default=False, editable=False)
     closed_reason = models.TextField(blank=True)
     imported = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -357,7 +360,11 @@ class AssessmentRequest(models.Model):
         return workflow.stage_label(self.status)
 
     def allowed_actions(self) -> list[workflow.Action]:
-        return workflow.allowed_actions(self.status)
+        return workflow.allowed_actions(
+            self.status,
+            has_active_exception=self.clock_exceptions.active().exists(),
+            has_awaited_advice=self.advice_requests.awaited().exists(),
+        )
 
 
 # --- Provision evaluation ------------------------------------------------------------------------
@@ -418,6 +425,9 @@ class AssessmentDecision(models.Model):
     decided_at = models.DateTimeField(default=timezone.now)
     # Set when the request is reopened: the decision stays on file but no longer stands.
     superseded = models.BooleanField(default=False)
+    # A decision not to issue made without any advice sought (regs 6-8) records why the advice
+    # was not needed: a code of workflow.ADVICE_NOT_SOUGHT_REASONS (reg 6(4)).
+    advice_not_sought_reason = models.CharField(max_length=40, blank=True)
 
     class Meta:
         ordering = ["decided_at", "pk"]
@@ -449,9 +459,13 @@ class AssessmentDecision(models.Model):
 
 
 class AdviceRequestQuerySet(models.QuerySet["AdviceRequest"]):
+    def awaited(self) -> AdviceRequestQuerySet:
+        """Advice neither received nor cancelled (whatever the request's status)."""
+        return self.filter(received_on__isnull=True, cancelled_at__isnull=True)
+
     def outstanding(self) -> AdviceRequestQuerySet:
-        """Advice not yet received, on requests still in progress."""
-        return self.filter(received_on__isnull=True, request__status__in=OPEN)
+        """Advice awaited on requests still in progress (a cancelled request is not awaited)."""
+        return self.awaited().filter(request__status__in=OPEN)
 
     def overdue(self, *, on: date) -> AdviceRequestQuerySet:
         return self.outstanding().filter(target_on__lt=on)
@@ -483,6 +497,12 @@ class AdviceRequest(models.Model):
     received_recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # Cancelled (asked of the wrong service, or no longer needed): kept on file, no longer awaited.
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    cancelled_reason = models.TextField(blank=True)
 
     objects = AdviceRequestQuerySet.as_manager()
 
@@ -500,10 +520,21 @@ class AdviceRequest(models.Model):
                 condition=_ordered("received_on", "requested_on"), name="advice_received_after_requested"
             ),
             models.CheckConstraint(condition=Q(target_on__gte=models.F("due_on")), name="advice_target_after_due"),
+            models.CheckConstraint(
+                condition=Q(cancelled_at__isnull=True) | ~Q(cancelled_reason=""), name="advice_cancel_has_reason"
+            ),
+            models.CheckConstraint(
+                condition=Q(cancelled_at__isnull=True) | Q(received_on__isnull=True),
+                name="advice_cancelled_not_received",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_adviser_type_display()} advice (request {self.request_id})"
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.cancelled_at is not None
 
 
 # --- Clock exceptions --------------------------------------------------------------------------

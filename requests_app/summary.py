@@ -47,7 +47,7 @@ def officer_summary(user: Any, today: date) -> list[dict[str, Any]]:
         figures.append(_figure("Assigned to you", counts["mine"], f"{queue}?assigned_officer={user.pk}"))
     figures += [
         _figure("Open requests", counts["open"], queue),
-        _figure("Advice overdue (all services)", advice_overdue, reverse("requests:advice-queue")),
+        _figure("Advice overdue (all services)", advice_overdue, f"{reverse('requests:advice-queue')}?overdue=true"),
     ]
     return figures
 
@@ -74,5 +74,5 @@ def ep_summary(user: Any, today: date) -> list[dict[str, Any]]:
     url = reverse("requests:advice-queue")
     return [
         _figure("Advice requests outstanding", counts["outstanding"], url),
-        _figure("Past the 6-week deadline (reg 8)", counts["overdue"], url),
+        _figure("Past the 6-week deadline (reg 8)", counts["overdue"], f"{url}?overdue=true"),
     ]

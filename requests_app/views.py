@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from django import forms
 from django.contrib import messages
@@ -387,6 +388,22 @@ def _reason_labels(decision: AssessmentDecision) -> list[str]:
     return [codes.get(code, code) for code in decision.reasons]
 
 
+# The queue's own parameters: the only ones a back link carries (RequestFilter's and the page).
+QUEUE_PARAMS = frozenset(QueueFilter.base_filters) | {"page"}
+
+
+def queue_back_url(request: HttpRequest) -> str:
+    """The queue as the officer left it (filters and page), read from the Referer when it is this
+    site's queue, else the queue's first page. Only the queue's path and known parameters are
+    kept, so a crafted Referer cannot make the back link point anywhere else."""
+    queue_url = reverse("requests:queue")
+    referer = urlsplit(request.META.get("HTTP_REFERER", ""))
+    if referer.netloc != request.get_host() or referer.path != queue_url or not referer.query:
+        return queue_url
+    kept = [(key, value) for key, value in parse_qsl(referer.query) if key in QUEUE_PARAMS][:50]
+    return f"{queue_url}?{urlencode(kept)}" if kept else queue_url
+
+
 def _status_label(value: str) -> str:
     return Status(value).label if value else ""
 
@@ -447,6 +464,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "earliest_final": earliest_final,
         "events": events,
         "actions": actions,
+        "back_url": queue_back_url(request),
     }
     return render(request, "requests_app/detail.html", context)
 
@@ -885,9 +903,17 @@ def advice_queue(request: HttpRequest) -> HttpResponse:
         .select_related("request", "request__child")
         .order_by("requested_on", "pk")
     )
-    filter_form = AdviceFilterForm(request.GET or None) if whole_service else None
-    if filter_form is not None and filter_form.is_valid() and filter_form.cleaned_data["adviser_type"]:
-        queryset = queryset.filter(adviser_type=filter_form.cleaned_data["adviser_type"])
+    filter_form = AdviceFilterForm(request.GET or None)
+    if not whole_service:
+        del filter_form.fields["adviser_type"]  # the EP service sees its own advice only
+    overdue_only = False
+    if filter_form.is_bound and filter_form.is_valid():
+        if filter_form.cleaned_data.get("adviser_type"):
+            queryset = queryset.filter(adviser_type=filter_form.cleaned_data["adviser_type"])
+        if filter_form.cleaned_data["overdue"]:
+            # The home page's "Advice overdue" figure: awaited advice past its target only.
+            queryset = queryset.filter(target_on__lt=today)
+            overdue_only = True
     paginator = Paginator(queryset, 50)
     page = paginator.get_page(request.GET.get("page"))
     rows = list(page.object_list)
@@ -901,6 +927,7 @@ def advice_queue(request: HttpRequest) -> HttpResponse:
         "total": paginator.count,
         "pagination": pagination(page, query.urlencode()),
         "filter_form": filter_form,
+        "overdue_only": overdue_only,
         "can_view_requests": whole_service,
         "can_record": user_can(request.user, C.ADVICE_RECORD),
     }

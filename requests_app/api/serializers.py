@@ -217,9 +217,18 @@ class RequestListSerializer(serializers.ModelSerializer[AssessmentRequest]):
     def get_allowed_actions(self, obj: AssessmentRequest) -> list[str]:
         """The workflow's next steps from this status that this user's roles allow."""
         user = self.context["request"].user
+        # Annotated by the API's queryset (one subquery each, not a query per row).
+        has_exception = getattr(obj, "has_active_exception", None)
+        has_advice = getattr(obj, "has_awaited_advice", None)
+        if has_exception is None:
+            has_exception = obj.clock_exceptions.active().exists()
+        if has_advice is None:
+            has_advice = obj.advice_requests.awaited().exists()
         return [
             action.value
-            for action in workflow.allowed_actions(obj.status)
+            for action in workflow.allowed_actions(
+                obj.status, has_active_exception=has_exception, has_awaited_advice=has_advice
+            )
             if user_can(user, workflow.ACTION_CAPABILITY[action])
         ]
 
@@ -501,9 +510,14 @@ class ChildInputSerializer(serializers.Serializer[dict[str, Any]]):
         validators=[RegexValidator(r"^[A-Za-z0-9]{13}$", "Enter a UPN of 13 letters and numbers, or leave it blank")],
     )
     postcode = serializers.CharField(max_length=10, required=False, allow_blank=True, default="")
-    district = serializers.PrimaryKeyRelatedField(queryset=District.objects.all())
-    current_establishment = serializers.PrimaryKeyRelatedField(
-        queryset=Establishment.objects.all(), required=False, allow_null=True, default=None
+    # Ids are named ``<thing>_id`` in every request body; the service takes the objects.
+    district_id = serializers.PrimaryKeyRelatedField(source="district", queryset=District.objects.all())
+    current_establishment_id = serializers.PrimaryKeyRelatedField(
+        source="current_establishment",
+        queryset=Establishment.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
     )
     primary_need = serializers.ChoiceField(choices=NeedType.choices)
     secondary_need = _inline_choice(NeedType.choices, required=False, allow_blank=True, default="")
@@ -617,11 +631,20 @@ class FamilyCommentsSerializer(serializers.Serializer[dict[str, Any]]):
 
 class IssueFinalSerializer(serializers.Serializer[dict[str, Any]]):
     issued_on = _date(error_messages=_required(Action.ISSUE_FINAL, "issued_on"))
-    named_establishment = serializers.PrimaryKeyRelatedField(
-        queryset=Establishment.objects.all(), required=False, allow_null=True, default=None
+    named_establishment_id = serializers.PrimaryKeyRelatedField(
+        source="named_establishment",
+        queryset=Establishment.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
     )
     placement_type = serializers.ChoiceField(
-        choices=PlacementType.choices, error_messages=_required(Action.ISSUE_FINAL, "placement_type")
+        choices=PlacementType.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Leave out to name the placement as the establishment's type (a special academy as a special "
+        "academy); a type that does not match the establishment is refused",
     )
 
 
@@ -632,7 +655,8 @@ class ExceptionInputSerializer(serializers.Serializer[dict[str, Any]]):
     start = _date(error_messages=_required(Action.ADD_EXCEPTION, "start"))
     end = _date(error_messages=_required(Action.ADD_EXCEPTION, "end"))
     evidence = serializers.CharField(error_messages=_required(Action.ADD_EXCEPTION, "evidence"))
-    advice_request = serializers.PrimaryKeyRelatedField(
+    advice_request_id = serializers.PrimaryKeyRelatedField(
+        source="advice_request",
         queryset=AdviceRequest.objects.all(),
         required=False,
         allow_null=True,

@@ -11,11 +11,13 @@ request opened, one per child in a list response.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import django_filters
 from django.db import transaction
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
@@ -71,6 +73,10 @@ def request_queryset(user: Any, *, detail: bool = False) -> QuerySet[AssessmentR
         AssessmentRequest.objects.visible_to(user)
         .with_queue_related()
         .select_related("child__current_establishment", "named_establishment")
+        .annotate(
+            has_active_exception=Exists(ClockException.objects.filter(request=OuterRef("pk")).active()),
+            has_awaited_advice=Exists(AdviceRequest.objects.filter(request=OuterRef("pk")).awaited()),
+        )
     )
     if detail:
         queryset = queryset.select_related("evaluation__completed_by").prefetch_related(
@@ -80,6 +86,33 @@ def request_queryset(user: Any, *, detail: bool = False) -> QuerySet[AssessmentR
             Prefetch("events", queryset=RequestEvent.objects.select_related("actor")),
         )
     return queryset
+
+
+# The services name objects ("named_establishment"); request bodies name their ids
+# ("named_establishment_id"). A service's error is reported under the name the client sent.
+API_FIELD_NAMES = {
+    "district": "district_id",
+    "current_establishment": "current_establishment_id",
+    "named_establishment": "named_establishment_id",
+    "advice_request": "advice_request_id",
+    "officer": "officer_id",
+    "child": "child_id",
+}
+
+
+@contextmanager
+def api_field_names(prefix: str = "", fields: Iterable[str] = ()) -> Iterator[None]:
+    """Re-raise a service's ValidationFailed with its fields under the API's names; ``fields``
+    (the nested child's) are also put under ``prefix``."""
+    try:
+        yield
+    except ValidationFailed as exc:
+        nested = set(fields)
+        errors: dict[str, list[str]] = {}
+        for key, messages in exc.errors.items():
+            name = API_FIELD_NAMES.get(key, key)
+            errors.setdefault(f"{prefix}{name}" if key in nested else name, []).extend(messages)
+        raise ValidationFailed(exc.message, errors=errors) from exc
 
 
 def _child_ids(rows: list[Any], child_id: Any) -> list[int]:
@@ -207,15 +240,10 @@ class AssessmentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
                     "candidates": s.DuplicateCandidateSerializer(candidates, many=True).data,
                 }
                 return Response(body, status=status.HTTP_409_CONFLICT)
-        try:
+        # The service names the new child's fields bare; the API nests them under "child".
+        child_fields = {field.source for field in s.ChildInputSerializer().fields.values()} if child_data else set()
+        with api_field_names("child.", child_fields):
             created = request_create(actor=request.user, child=child, child_data=child_data, **data)
-        except ValidationFailed as exc:
-            if child_data is None:
-                raise
-            # The service names the new child's fields bare; the API nests them under "child".
-            child_fields = set(s.ChildInputSerializer().fields)
-            errors = {(f"child.{key}" if key in child_fields else key): value for key, value in exc.errors.items()}
-            raise ValidationFailed(exc.message, errors=errors) from exc
         return self._detail(created.pk, status_code=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -330,7 +358,8 @@ class AssessmentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def issue_final(self, request: Request, pk: str) -> Response:
         instance = self.get_object()
         data = self.validated(s.IssueFinalSerializer)
-        plan_issue_final(actor=request.user, request=instance.pk, **data)
+        with api_field_names():
+            plan_issue_final(actor=request.user, request=instance.pk, **data)
         return self._detail(instance.pk)
 
     # --- Housekeeping ------------------------------------------------------------------------------
@@ -340,7 +369,8 @@ class AssessmentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def exceptions(self, request: Request, pk: str) -> Response:
         instance = self.get_object()
         data = self.validated(s.ExceptionInputSerializer)
-        exception_add(actor=request.user, request=instance.pk, **data)
+        with api_field_names():
+            exception_add(actor=request.user, request=instance.pk, **data)
         return self._detail(instance.pk)
 
     @_action_schema(s.WithdrawSerializer, "Close a request withdrawn by the family, or ceased")

@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from core.models import AccessLog
+from core.models import AccessLog, EstablishmentType
 from requests_app.models import AdviceRequest, AdviserType, AssessmentRequest, Child, ClockException, RequestEvent
 from requests_app.workflow import Status
 from tests.conftest import Personas
@@ -117,11 +117,11 @@ def test_list_row_carries_the_child_the_clocks_and_the_users_next_steps(officer_
     assert row["days_left"] == 2
     assert row["urgency"] == "due_soon"
     assert row["assigned_officer"] is None
+    # No exception recorded: removing one is not offered (issue 12 item 20).
     assert set(row["allowed_actions"]) == {
         "decide_to_assess",
         "decide_not_to_assess",
         "add_exception",
-        "remove_exception",
         "assign",
         "withdraw",
     }
@@ -323,7 +323,7 @@ def new_child(**overrides: Any) -> dict[str, Any]:
         "date_of_birth": "2016-05-04",
         "sex": "F",
         "upn": "",
-        "district": DistrictFactory(name="Maidstone").pk,
+        "district_id": DistrictFactory(name="Maidstone").pk,
         "primary_need": "SLCN",
         **overrides,
     }
@@ -699,12 +699,12 @@ def test_record_the_familys_comments(officer_api: Any) -> None:
 
 def test_issue_the_final_plan(officer_api: Any) -> None:
     request = DraftIssuedRequestFactory(draft_issued_on=days_ago(20))
-    school = EstablishmentFactory(name="Beech Special School")
+    school = EstablishmentFactory(name="Beech Special School", type_group=EstablishmentType.SPECIAL_MAINTAINED)
     body = post(
         officer_api,
         request,
         "issue-final",
-        {"issued_on": iso(days_ago(1)), "named_establishment": school.pk, "placement_type": "special_maintained"},
+        {"issued_on": iso(days_ago(1)), "named_establishment_id": school.pk, "placement_type": "special_maintained"},
     )
     assert body["status"] == "plan_issued"
     assert body["final_plan_issued_on"] == iso(days_ago(1))
@@ -719,7 +719,7 @@ def test_the_final_plan_waits_for_the_familys_15_days(officer_api: Any) -> None:
         url(request, "issue-final"),
         {
             "issued_on": iso(days_ago(1)),
-            "named_establishment": EstablishmentFactory().pk,
+            "named_establishment_id": EstablishmentFactory().pk,
             "placement_type": "mainstream",
         },
         format="json",

@@ -230,7 +230,7 @@ def test_who_can_record_a_new_request(client_as: Any, persona: str | None) -> No
             "forename": "Robin",
             "surname": "Permtest",
             "date_of_birth": "2015-02-03",
-            "district": district.pk,
+            "district_id": district.pk,
             "primary_need": "ASD",
         },
         "received_on": TODAY_MINUS_1,
