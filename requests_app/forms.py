@@ -178,6 +178,13 @@ class NewRequestForm(RemappedErrorsMixin, GovukForm):
     confirm_not_duplicate = forms.BooleanField(
         label="This is a different child", required=False, help_text="None of the children listed is this child"
     )
+    not_duplicate_reason = forms.CharField(
+        label="How do you know this is a different child?",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="For example, a different school and parents. This is recorded on the request's timeline",
+    )
 
     CHILD_FIELDS = (
         "forename",
@@ -210,6 +217,13 @@ class NewRequestForm(RemappedErrorsMixin, GovukForm):
         self.fields["postcode"].widget.attrs.update({"class": "govuk-input govuk-input--width-10"})
         self.fields["requester_email"].widget.attrs.update({"autocomplete": "off", "spellcheck": "false"})
         self.fields["requester_phone"].widget.attrs.update({"class": "govuk-input govuk-input--width-20"})
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        # Telling two children apart is a judgement someone may have to explain: ask for the why.
+        if data.get("confirm_not_duplicate") and not (data.get("not_duplicate_reason") or "").strip():
+            self.add_error("not_duplicate_reason", "Enter how you know this is a different child")
+        return data
 
     def clean_received_on(self) -> Any:
         value = self.cleaned_data.get("received_on")
@@ -363,6 +377,17 @@ class DecideAssessmentForm(RemappedErrorsMixin, GovukForm):
         required=False,
     )
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        # Reasons of the other kind are an error, never silently dropped (issue 12 item 18).
+        for field, message in workflow.decision_reason_errors(
+            data.get("outcome", ""),
+            assess_reasons=data.get("assess_reasons") or [],
+            refusal_reasons=data.get("refusal_reasons") or [],
+        ).items():
+            self.add_error(field, message)
+        return data
+
     def service_kwargs(self) -> dict[str, Any]:
         data = self.cleaned_data
         refusing = data["outcome"] == DecisionOutcome.REFUSE
@@ -398,6 +423,15 @@ class DecideIssueForm(GovukForm):
         label="Appeal, mediation and SENDIAS information sent",
         required=False,
         help_text="Needed for a decision not to issue (reg 10(3))",
+    )
+    advice_not_sought_reason = forms.ChoiceField(
+        label="If no advice was requested: why it was not needed",
+        choices=_select_choices(list(workflow.ADVICE_NOT_SOUGHT_REASONS.items()), "Advice was requested"),
+        required=False,
+        help_text=(
+            "A decision not to issue follows the advice sought under regs 6 to 8. Without any, record that "
+            "advice already provided was agreed to be sufficient (reg 6(4))"
+        ),
     )
 
 
@@ -453,8 +487,12 @@ class FinalPlanForm(GovukForm):
     )
     placement_type = forms.ChoiceField(
         label="Type of placement",
-        choices=_select_choices(PlacementType.choices, "Select the type of placement"),
-        error_messages={"required": "Select the type of placement named in the plan"},
+        choices=_select_choices(PlacementType.choices, "The school's or setting's own type"),
+        required=False,
+        help_text=(
+            "Leave as it is to use the type of the school or setting named. Choose resourced provision for a "
+            "mainstream school's unit, or Other arrangement when no school is named"
+        ),
     )
 
 
@@ -505,9 +543,7 @@ class ExceptionForm(GovukForm):
     def __init__(self, *args: Any, request_obj: AssessmentRequest | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         if request_obj is not None:
-            self.fields["advice_request"].queryset = AdviceRequest.objects.filter(
-                request=request_obj, received_on__isnull=True
-            )
+            self.fields["advice_request"].queryset = AdviceRequest.objects.filter(request=request_obj).awaited()
 
     @property
     def kind_options(self) -> list[dict[str, Any]]:

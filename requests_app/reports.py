@@ -348,8 +348,10 @@ def _band(on: date, band: str) -> Q:
 
 
 def _advice_outstanding(on: date) -> Q:
-    # AdviceRequestQuerySet.outstanding(): not yet received, on a request still in progress.
-    return Q(received_on__isnull=True, request__status__in=OPEN, requested_on__lte=on)
+    # AdviceRequestQuerySet.outstanding(): not yet received, on a request still in progress, and
+    # not cancelled by then (a cancelled request for advice is no longer awaited).
+    not_cancelled = Q(cancelled_at__isnull=True) | Q(cancelled_at__date__gt=on)
+    return Q(received_on__isnull=True, request__status__in=OPEN, requested_on__lte=on) & not_cancelled
 
 
 def _advice_overdue(on: date) -> Q:

@@ -154,6 +154,7 @@ PAYLOAD_FACTS: Mapping[EventAction, tuple[str, ...]] = {
     EventAction.DECIDE_NOT_TO_ASSESS: (*_DECISION, "reasons"),
     EventAction.REQUEST_ADVICE: ("advice_request_id", "adviser_type", "requested_on", "due_on"),
     EventAction.RECORD_ADVICE: ("advice_request_id", "adviser_type", "received_on", "on_time"),
+    EventAction.CANCEL_ADVICE: ("advice_request_id", "adviser_type"),
     EventAction.COMPLETE_ASSESSMENT: (),
     EventAction.DECIDE_TO_ISSUE: _DECISION,
     EventAction.DECIDE_NOT_TO_ISSUE: _DECISION,

@@ -18,6 +18,7 @@ urlpatterns = [
     path("<int:pk>/evaluation/", views.EvaluationView.as_view(), name="evaluation"),
     path("<int:pk>/decide-assessment/", views.DecideAssessmentView.as_view(), name="decide-assessment"),
     path("<int:pk>/advice/new/", views.RequestAdviceView.as_view(), name="advice-new"),
+    path("<int:pk>/advice/<int:advice_pk>/cancel/", views.CancelAdviceView.as_view(), name="advice-cancel"),
     path("<int:pk>/complete-assessment/", views.CompleteAssessmentView.as_view(), name="complete-assessment"),
     path("<int:pk>/decide-issue/", views.DecideIssueView.as_view(), name="decide-issue"),
     path("<int:pk>/draft/", views.IssueDraftView.as_view(), name="issue-draft"),

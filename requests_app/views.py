@@ -65,7 +65,13 @@ from requests_app.models import (
     RequestEvent,
     Sen2Outcome,
 )
-from requests_app.services.advice import advice_record_received, advice_request_create, exception_add, exception_remove
+from requests_app.services.advice import (
+    advice_cancel,
+    advice_record_received,
+    advice_request_create,
+    exception_add,
+    exception_remove,
+)
 from requests_app.services.children import find_duplicates
 from requests_app.services.lifecycle import (
     assessment_complete,
@@ -260,7 +266,12 @@ def create(request: HttpRequest) -> HttpResponse:
                 forename=data["forename"], surname=data["surname"], date_of_birth=data["date_of_birth"], upn=data["upn"]
             )
             if not duplicates or data["confirm_not_duplicate"]:
-                new = request_create(actor=request.user, child_data=form.child_data(), **form.request_data())
+                new = request_create(
+                    actor=request.user,
+                    child_data=form.child_data(),
+                    not_duplicate_reason=data["not_duplicate_reason"] if duplicates else "",
+                    **form.request_data(),
+                )
                 return _created(request, new)
         except NotPermitted as exc:
             raise PermissionDenied from exc
@@ -273,12 +284,24 @@ def create(request: HttpRequest) -> HttpResponse:
                     date_of_birth=data["date_of_birth"],
                     upn=data["upn"],
                 )
+    cleaned = getattr(form, "cleaned_data", {})
+    if not form.is_valid() and cleaned.get("confirm_not_duplicate") and "date_of_birth" in cleaned:
+        # Ticked "a different child" without the reason: show the children again with the error.
+        duplicates = find_duplicates(
+            forename=cleaned.get("forename", ""),
+            surname=cleaned.get("surname", ""),
+            date_of_birth=cleaned["date_of_birth"],
+            upn=cleaned.get("upn", ""),
+        )
     for child in duplicates:
         child.open_request = child.open_requests[0] if child.open_requests else None
+        # Every earlier request and plan, not only one in progress (issue 12 item 17).
+        child.history = child_history(child.pk)
     context = {
         "form": form,
         "duplicates": duplicates,
         "reusable": [child for child in duplicates if child.open_request is None],
+        "any_plan": any(row.final_plan_issued_on for child in duplicates for row in child.history),
         "can_view": user_can(request.user, C.REQUEST_VIEW),
     }
     return render(request, "requests_app/create.html", context)
@@ -424,14 +447,19 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             req.clock_exceptions.select_related("recorded_by", "removed_by", "advice_request").order_by("start", "pk")
         )
         events = list(RequestEvent.objects.filter(request=req).select_related("actor").order_by("occurred_at", "pk"))
+        history = child_history(req.child_id, exclude=req.pk)
 
     for item in advice:
-        item.state = (
-            _done_state(item.received_on, item.target_on, "Received")
-            if item.received_on
-            else (deadline_state(item.target_on, today=today) if req.is_open else Deadline("Not received"))
-        )
-        item.can_record = item.received_on is None and may(user, req, Action.RECORD_ADVICE)
+        if item.cancelled_at is not None:
+            item.state = Deadline(f"Cancelled {item.cancelled_at:%-d %B %Y}: {item.cancelled_reason}")
+        elif item.received_on:
+            item.state = _done_state(item.received_on, item.target_on, "Received")
+        else:
+            item.state = deadline_state(item.target_on, today=today) if req.is_open else Deadline("Not received")
+        awaited = item.received_on is None and item.cancelled_at is None
+        item.can_record = awaited and may(user, req, Action.RECORD_ADVICE)
+        item.can_cancel = awaited and may(user, req, Action.CANCEL_ADVICE)
+    _exception_days(req, exceptions)
     for decision in decisions:
         decision.reason_labels = _reason_labels(decision)
     can_remove_exception = may(user, req, Action.REMOVE_EXCEPTION)
@@ -465,8 +493,43 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "events": events,
         "actions": actions,
         "back_url": queue_back_url(request),
+        "history": history,
     }
     return render(request, "requests_app/detail.html", context)
+
+
+def _exception_days(req: AssessmentRequest, exceptions: list[ClockException]) -> None:
+    """Set ``days_added`` on each exception still counting: the days it adds to its clock's
+    target (the 20-week target, or its advice request's 6 weeks), days it shares with an earlier
+    exception counted once, on the earlier one (clocks.exception_days_added)."""
+    counted: dict[int | None, list[clocks.ExceptionPeriod]] = {}
+    for exception in exceptions:
+        if not exception.is_active:
+            exception.days_added = None
+            continue
+        advice = exception.advice_request
+        if advice is None:
+            start, due = req.received_on, req.final_plan_due_on
+        else:
+            start, due = advice.requested_on, advice.requested_on + clocks.ADVICE_PERIOD
+        earlier = counted.setdefault(exception.advice_request_id, [])
+        period = exception.as_period()
+        exception.days_added = clocks.exception_days_added(period, earlier, start=start, due=due)
+        earlier.append(period)
+
+
+def child_history(child_id: int, *, exclude: int | None = None) -> list[AssessmentRequest]:
+    """The child's requests, oldest first, each with ``tag`` (status) set: what intake and the
+    request page show so that a repeat request or a reassessment is seen for what it is."""
+    rows = list(
+        AssessmentRequest.objects.filter(child_id=child_id)
+        .exclude(pk=exclude)
+        .select_related("named_establishment")
+        .order_by("received_on", "pk")
+    )
+    for row in rows:
+        row.tag = status_tag(row.status)
+    return rows
 
 
 def _evaluation_evidence(evaluation: ProvisionEvaluation | None) -> list[str]:
@@ -679,6 +742,44 @@ class AdviceRecordView(ActionView):
         return {"advice": self.advice, "from_queue": self.request.GET.get("from") or self.request.POST.get("from")}
 
 
+class CancelAdviceView(ActionView):
+    """Cancel a request for advice sent to the wrong service or no longer needed: it leaves the
+    advice queue and no longer holds up the assessment."""
+
+    action = Action.CANCEL_ADVICE
+    form_class = ReasonForm
+    title = "Cancel a request for advice"
+    intro = "The request for advice stays on file but is no longer awaited. Tell the service it was sent to."
+    submit_label = "Cancel the request for advice"
+    success_message = "Request for advice cancelled"
+
+    advice: AdviceRequest
+
+    def get_request_object(self, **kwargs: Any) -> AssessmentRequest:
+        req = super().get_request_object(**kwargs)
+        self.advice = get_object_or_404(AdviceRequest, pk=kwargs["advice_pk"], request=req)
+        return req
+
+    def form_kwargs(self) -> dict[str, Any]:
+        return {
+            "reason_label": "Why is the request for advice being cancelled?",
+            "reason_required": workflow.REQUIRED_FOR[Action.CANCEL_ADVICE]["reason"],
+        }
+
+    def not_allowed_now(self) -> str | None:
+        if self.advice.received_on is not None:
+            return "This advice has already been received."
+        if self.advice.cancelled_at is not None:
+            return "This request for advice has already been cancelled."
+        return super().not_allowed_now()
+
+    def extra_context(self) -> dict[str, Any]:
+        return {"advice": self.advice}
+
+    def perform(self, form: Any) -> Any:
+        return advice_cancel(actor=self.request.user, advice=self.advice, reason=form.cleaned_data["reason"])
+
+
 class CompleteAssessmentView(ActionView):
     action = Action.COMPLETE_ASSESSMENT
     title = "Complete the assessment"
@@ -687,7 +788,7 @@ class CompleteAssessmentView(ActionView):
     success_message = "Assessment completed"
 
     def extra_context(self) -> dict[str, Any]:
-        outstanding = self.req.advice_requests.filter(received_on__isnull=True).count()
+        outstanding = self.req.advice_requests.awaited().count()  # a cancelled request is not awaited
         if outstanding:
             return {"warning": f"{_days(outstanding).replace('day', 'advice request')} not yet received."}
         return {}
@@ -717,6 +818,7 @@ class DecideIssueView(ActionView):
             notified_on=data["notified_on"],
             reasons_text=data["reasons_text"].strip(),
             rights_text_sent=data["rights_text_sent"],
+            advice_not_sought_reason=data["advice_not_sought_reason"],
         )
 
 

@@ -197,6 +197,7 @@ class RequestListSerializer(serializers.ModelSerializer[AssessmentRequest]):
             "named_establishment",
             "placement_type",
             "imported",
+            "is_reassessment",
             "allowed_actions",
         ]
         read_only_fields = fields
@@ -279,13 +280,15 @@ class DecisionSerializer(serializers.ModelSerializer[AssessmentDecision]):
             "decided_by",
             "decided_at",
             "superseded",
+            "advice_not_sought_reason",
         ]
         read_only_fields = fields
 
 
 def _advice_overdue(advice: AdviceRequest, today: date) -> bool:
     """Still awaited on a request in progress, and past its (exception-adjusted) target."""
-    return advice.received_on is None and advice.request.is_open and clocks.is_overdue(advice.target_on, today=today)
+    awaited = advice.received_on is None and advice.cancelled_at is None
+    return awaited and advice.request.is_open and clocks.is_overdue(advice.target_on, today=today)
 
 
 class AdviceRequestSerializer(serializers.ModelSerializer[AdviceRequest]):
@@ -305,6 +308,8 @@ class AdviceRequestSerializer(serializers.ModelSerializer[AdviceRequest]):
             "received_on",
             "overdue",
             "notes",
+            "cancelled_at",
+            "cancelled_reason",
         ]
         read_only_fields = fields
 
@@ -450,6 +455,7 @@ class AdviceQueueSerializer(serializers.ModelSerializer[AdviceRequest]):
             "overdue",
             "days_left",
             "notes",
+            "cancelled_at",
         ]
         read_only_fields = fields
 
@@ -457,8 +463,8 @@ class AdviceQueueSerializer(serializers.ModelSerializer[AdviceRequest]):
         return _advice_overdue(obj, _today(self.context))
 
     def get_days_left(self, obj: AdviceRequest) -> int | None:
-        """Days to the target while the advice is awaited; null once it has arrived."""
-        if obj.received_on is not None:
+        """Days to the target while the advice is awaited; null once it has arrived or was cancelled."""
+        if obj.received_on is not None or obj.cancelled_at is not None:
             return None
         return clocks.days_left(obj.target_on, today=_today(self.context))
 
@@ -545,11 +551,22 @@ class RequestCreateSerializer(serializers.Serializer[dict[str, Any]]):
     confirm_not_duplicate = serializers.BooleanField(
         default=False, help_text="Set after checking the possible duplicates a 409 listed"
     )
+    not_duplicate_reason = serializers.CharField(
+        max_length=500,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="With `confirm_not_duplicate`: how you know this is a different child (recorded on the timeline)",
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if ("child" in attrs) == ("child_id" in attrs):
             raise serializers.ValidationError(
                 {"child": ["Enter the child's details or give the id of a child already recorded, not both"]}
+            )
+        if attrs.get("confirm_not_duplicate") and not attrs.get("not_duplicate_reason", "").strip():
+            raise serializers.ValidationError(
+                {"not_duplicate_reason": ["Enter how you know this is a different child"]}
             )
         return attrs
 
@@ -605,6 +622,15 @@ class DecideAssessmentSerializer(serializers.Serializer[dict[str, Any]]):
     rights_text_sent = serializers.BooleanField(default=False)
     sen_support_advice = serializers.CharField(required=False, allow_blank=True, default="")
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # One list holds the reasons of either kind: those of the other kind are an error, named.
+        reasons = attrs.get("reasons", [])
+        errors = workflow.decision_reason_errors(attrs["outcome"], assess_reasons=reasons, refusal_reasons=reasons)
+        wrong = errors.get("refusal_reasons" if attrs["outcome"] == DecisionOutcome.ASSESS else "assess_reasons")
+        if wrong:
+            raise serializers.ValidationError({"reasons": [wrong.replace("Untick", "Remove")]})
+        return attrs
+
 
 class AdviceRequestInputSerializer(serializers.Serializer[dict[str, Any]]):
     adviser_type = serializers.ChoiceField(
@@ -619,6 +645,13 @@ class DecideIssueSerializer(serializers.Serializer[dict[str, Any]]):
     notified_on = _date(error_messages=_required(Action.DECIDE_TO_ISSUE, "notified_on"))
     reasons_text = serializers.CharField(required=False, allow_blank=True, default="")
     rights_text_sent = serializers.BooleanField(default=False)
+    advice_not_sought_reason = serializers.ChoiceField(
+        choices=list(workflow.ADVICE_NOT_SOUGHT_REASONS.items()),
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="For a decision not to issue with no advice requested: why none was needed (reg 6(4))",
+    )
 
 
 class IssueDraftSerializer(serializers.Serializer[dict[str, Any]]):
@@ -685,3 +718,7 @@ class ReferToPanelSerializer(serializers.Serializer[dict[str, Any]]):
 class AdviceReceivedSerializer(serializers.Serializer[dict[str, Any]]):
     received_on = _date(error_messages=_required(Action.RECORD_ADVICE, "received_on"))
     notes = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class AdviceCancelSerializer(serializers.Serializer[dict[str, Any]]):
+    reason = serializers.CharField(error_messages=_required(Action.CANCEL_ADVICE, "reason"))

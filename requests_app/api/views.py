@@ -44,7 +44,13 @@ from requests_app.models import (
     ClockException,
     RequestEvent,
 )
-from requests_app.services.advice import advice_record_received, advice_request_create, exception_add, exception_remove
+from requests_app.services.advice import (
+    advice_cancel,
+    advice_record_received,
+    advice_request_create,
+    exception_add,
+    exception_remove,
+)
 from requests_app.services.children import find_duplicates
 from requests_app.services.lifecycle import (
     assessment_complete,
@@ -486,6 +492,19 @@ class AdviceRequestViewSet(mixins.ListModelMixin, _ApiView):
         instance = self.get_object()
         data = self.validated(s.AdviceReceivedSerializer)
         advice_record_received(actor=request.user, advice=instance.pk, **data)
+        advice = get_object_or_404(self.get_queryset(), pk=instance.pk)
+        return Response(s.AdviceQueueSerializer(advice, context=self.get_serializer_context()).data)
+
+    @_action_schema(
+        s.AdviceCancelSerializer,
+        "Cancel a request for advice (kept on file, no longer awaited)",
+        response=s.AdviceQueueSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str) -> Response:
+        instance = self.get_object()
+        data = self.validated(s.AdviceCancelSerializer)
+        advice_cancel(actor=request.user, advice=instance.pk, **data)
         advice = get_object_or_404(self.get_queryset(), pk=instance.pk)
         return Response(s.AdviceQueueSerializer(advice, context=self.get_serializer_context()).data)
 

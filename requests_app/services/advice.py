@@ -1,5 +1,6 @@
-"""Advice requested during the assessment (regs 6 and 8), and the clock exceptions that move a
-statutory deadline (regs 5(4), 8(2), 10(4), 13(3)) for the request or for one advice request."""
+"""Advice requested during the assessment (regs 6 and 8) and its cancellation, and the clock
+exceptions that move a statutory deadline (regs 5(4), 8(2), 10(4), 13(3)) for the request or for
+one advice request."""
 
 from __future__ import annotations
 
@@ -59,6 +60,15 @@ def advice_request_create(
             not_before=request.received_on,
             not_before_message="The date advice was requested must be on or after the date the request was received",
         )
+        if adviser_type in AdviserType.values:
+            # One awaited request per service: a second would sit in its queue twice (the request
+            # row is locked, so two officers cannot both pass this check).
+            awaited = AdviceRequest.objects.filter(request=request).awaited().values_list("adviser_type", flat=True)
+            duplicate = workflow.duplicate_advice_error(
+                adviser_type, awaited_types=awaited, adviser_label=AdviserType(adviser_type).label
+            )
+            if duplicate:
+                add_error(errors, "adviser_type", duplicate)
         fail(errors)
         assert requested_on is not None
         computed = clocks.advice_clocks(requested_on)
@@ -135,6 +145,36 @@ def advice_record_received(
     return advice
 
 
+def advice_cancel(*, actor: Any, advice: AdviceRequest | int, reason: str) -> AdviceRequest:
+    """Cancel a request for advice that went to the wrong service or is no longer needed: kept
+    on file with the reason, it leaves the advice queue and no longer counts as awaited."""
+    require_action(actor, Action.CANCEL_ADVICE)
+    advice_pk = advice.pk if isinstance(advice, AdviceRequest) else advice
+    with transaction.atomic():
+        request_id = AdviceRequest.objects.values_list("request_id", flat=True).get(pk=advice_pk)
+        request = lock_request(request_id)
+        check_action(request, Action.CANCEL_ADVICE)
+        advice = AdviceRequest.objects.select_for_update().get(pk=advice_pk)
+        if advice.received_on is not None:
+            raise InvalidTransition("This advice has already been received.")
+        if advice.cancelled_at is not None:
+            raise InvalidTransition("This request for advice has already been cancelled.")
+        fail(workflow.missing_fields(Action.CANCEL_ADVICE, {"reason": reason.strip()}))
+        advice.cancelled_at = timezone.now()
+        advice.cancelled_by = actor
+        advice.cancelled_reason = reason.strip()
+        advice.save(update_fields=["cancelled_at", "cancelled_by", "cancelled_reason"])
+        write_event(
+            request,
+            actor=actor,
+            action=Action.CANCEL_ADVICE,
+            from_status=request.status,
+            payload={"advice_request_id": advice.pk, "adviser_type": advice.adviser_type},
+            note=reason.strip(),
+        )
+    return advice
+
+
 # --- Clock exceptions --------------------------------------------------------------------------
 
 
@@ -163,6 +203,15 @@ def exception_add(
             clock: clocks.ClockKind = "advice" if advice_request is not None else "request"
             for field, message in clocks.validate_exception(kind, start, end, clock=clock):
                 add_error(errors, field, message)
+            # The window the clock runs in now: day 1 to the current (exception-adjusted) target.
+            # An exception wholly outside it would add no days, so it is refused, naming it.
+            if advice_request is not None:
+                window = (advice_request.requested_on, advice_request.target_on)
+            else:
+                window = (request.received_on, request.final_plan_target_on)
+            outside = clocks.exception_outside_window(start, end, window_start=window[0], window_end=window[1])
+            if outside:
+                add_error(errors, "start", outside)
         fail(errors)
         assert start is not None and end is not None
         exception = ClockException.objects.create(

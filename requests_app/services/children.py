@@ -14,26 +14,53 @@ from django.db.models import Prefetch, Q
 from core.errors import NotPermitted, ValidationFailed
 from core.models import District, Establishment, NeedType
 from core.roles import Capability, user_can
-from requests_app import workflow
+from requests_app import matching, workflow
 from requests_app.models import AssessmentRequest, Child, Sex
 from requests_app.services.common import add_error, fail, write_event
 
 
 def find_duplicates(*, forename: str, surname: str, date_of_birth: date | None, upn: str = "") -> list[Child]:
-    """Children who may be the one being entered: the same UPN, or the same date of birth and
-    a similar name (same surname, or first names starting with the same three letters).
-    Each comes with ``open_requests`` prefetched."""
-    match = Q(pk__in=[])
+    """Children who may be the one being entered: the same UPN, or a date of birth from
+    ``matching.birth_date_variants`` (itself, day and month transposed, a year either side) and
+    names that ``matching.is_possible_match`` finds alike (familiar forms, hyphenated parts,
+    Soundex, surname first); on the same date of birth, also the same surname or first names
+    starting with the same three letters, as before. Each comes with ``open_requests`` prefetched.
+
+    The database narrows by the indexed UPN and date of birth; the names are compared in Python
+    by one pure matcher, so PostgreSQL and SQLite find the same children."""
     upn = (upn or "").strip().upper()
+    match = Q(pk__in=[])
     if upn:
         match |= Q(upn=upn)
     if date_of_birth is not None:
-        name = Q(surname__iexact=surname.strip())
-        if forename.strip():
-            name |= Q(forename__istartswith=forename.strip()[:3])
-        match |= Q(date_of_birth=date_of_birth) & name
+        match |= Q(date_of_birth__in=matching.birth_date_variants(date_of_birth))
+    entered = matching.Candidate(forename.strip(), surname.strip(), date_of_birth)
+    wanted = [
+        pk
+        for pk, child_upn, child_forename, child_surname, child_dob in Child.objects.filter(match)
+        .order_by()
+        .values_list("pk", "upn", "forename", "surname", "date_of_birth")
+        if (upn and child_upn == upn)
+        or _same_day_similar_name(entered, child_forename, child_surname, child_dob)
+        or matching.is_possible_match(entered, matching.Candidate(child_forename, child_surname, child_dob))
+    ]
     open_requests = Prefetch("requests", queryset=AssessmentRequest.objects.open(), to_attr="open_requests")
-    return list(Child.objects.filter(match).select_related("district").prefetch_related(open_requests))
+    return list(
+        Child.objects.filter(pk__in=wanted)
+        .select_related("district")
+        .prefetch_related(open_requests)
+        .order_by("surname", "forename", "pk")
+    )
+
+
+def _same_day_similar_name(entered: matching.Candidate, forename: str, surname: str, dob: date) -> bool:
+    """The earlier rule, kept: the same date of birth and the same surname, or first names that
+    start with the same three letters."""
+    if entered.date_of_birth != dob:
+        return False
+    if entered.surname and surname.lower() == entered.surname.lower():
+        return True
+    return bool(entered.forename) and forename.lower().startswith(entered.forename[:3].lower())
 
 
 _CHILD_FIELDS = {

@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from core.access import access_log_record
 from core.errors import Conflict, InvalidTransition, ValidationFailed
@@ -18,6 +18,7 @@ from core.models import AccessLog, Establishment
 from core.roles import Capability, Role, user_has_role
 from requests_app import clocks, stored, workflow
 from requests_app.models import (
+    AdviceRequest,
     AssessmentDecision,
     AssessmentRequest,
     Child,
@@ -69,12 +70,16 @@ def request_create(
     assigned_officer: Any = None,
     reference: str = "",
     imported: bool = False,
+    not_duplicate_reason: str = "",
     today: date | None = None,
 ) -> AssessmentRequest:
     """Record a new request (day 1 = ``received_on``) for an existing child or a new one.
 
     ``imported=True`` (the importer) needs the import capability, keeps ``reference`` and
-    writes an "imported" event instead of "created".
+    writes an "imported" event instead of "created". ``not_duplicate_reason``: why the officer
+    judged the new child different from the possible duplicates shown; it goes on the timeline.
+    A request for a child who already has an EHC plan is marked as a reassessment request
+    (s.44 Children and Families Act 2014).
     """
     require(actor, Capability.REQUEST_IMPORT if imported else Capability.REQUEST_CREATE)
     today = resolve_today(today)
@@ -104,8 +109,15 @@ def request_create(
                     "This child already has a request in progress. Withdraw or close it before recording a new one.",
                     field="child",
                 )
+        # s.44: a child with an EHC plan is reassessed, not assessed for the first time.
+        has_plan = (
+            AssessmentRequest.objects.filter(child=child)
+            .filter(Q(final_plan_issued_on__isnull=False) | Q(status=Status.PLAN_ISSUED.value))
+            .exists()
+        )
         request = AssessmentRequest(
             child=child,
+            is_reassessment=has_plan,
             district_id=stored.request_district(child.district_id),
             received_on=received_on,
             source=source,
@@ -138,6 +150,8 @@ def request_create(
             action=workflow.EventAction.IMPORTED if imported else workflow.EventAction.CREATED,
             from_status="",
             payload={"child_id": child.pk, "source": source, **({"file": None, "row": None} if imported else {})},
+            # The officer's judgement that the possible duplicates shown are other children.
+            note=f"Not a duplicate: {not_duplicate_reason.strip()}" if not_duplicate_reason.strip() else "",
         )
     return request
 
@@ -294,7 +308,12 @@ def request_decide_assessment(
             not_before_message="The date the family was told must be on or after the date the request was received",
         )
         allowed = workflow.S36_ASSESS_REASONS if outcome == DecisionOutcome.ASSESS else workflow.S36_REFUSAL_REASONS
-        if any(code not in allowed for code in reasons):
+        # A reason of the other kind is refused with a message that says so, never dropped.
+        contradictions = workflow.decision_reason_errors(outcome, assess_reasons=reasons, refusal_reasons=reasons)
+        wrong_kind = contradictions.get("refusal_reasons" if outcome == DecisionOutcome.ASSESS else "assess_reasons")
+        if wrong_kind:
+            add_error(errors, "reasons", wrong_kind)
+        elif any(code not in allowed for code in reasons):
             add_error(errors, "reasons", "Select reasons from the list")
         if "other" in reasons and not reasons_text.strip():
             add_error(errors, "reasons_text", "Explain the other reason")
@@ -372,10 +391,15 @@ def request_decide_issue(
     notified_on: date | None,
     reasons_text: str = "",
     rights_text_sent: bool = False,
+    advice_not_sought_reason: str = "",
     today: date | None = None,
 ) -> AssessmentRequest:
     """Decide whether to issue a plan: "issue" starts the draft; "not_issue" closes the request
-    (reg 10(1): notified within 16 weeks, with the reg 10(3) rights text)."""
+    (reg 10(1): notified within 16 weeks, with the reg 10(3) rights text).
+
+    A decision not to issue concludes an assessment, for which advice is sought (regs 6-8): it
+    needs at least one request for advice (not cancelled), or ``advice_not_sought_reason``, a
+    code of ``workflow.ADVICE_NOT_SOUGHT_REASONS`` (reg 6(4)), recorded on the decision."""
     if outcome not in (DecisionOutcome.ISSUE, DecisionOutcome.NOT_ISSUE):
         raise ValidationFailed("Select whether to issue a plan", field="outcome")
     action = Action.DECIDE_TO_ISSUE if outcome == DecisionOutcome.ISSUE else Action.DECIDE_NOT_TO_ISSUE
@@ -396,6 +420,15 @@ def request_decide_issue(
             not_before=request.request_outcome_on or request.received_on,
             not_before_message="The date the family was told must be on or after the decision to assess",
         )
+        if advice_not_sought_reason and advice_not_sought_reason not in workflow.ADVICE_NOT_SOUGHT_REASONS:
+            add_error(errors, "advice_not_sought_reason", "Select why advice was not needed from the list")
+        elif outcome == DecisionOutcome.NOT_ISSUE:
+            advice_sought = AdviceRequest.objects.filter(request=request, cancelled_at__isnull=True).exists()
+            message = workflow.not_issue_advice_error(
+                advice_sought=advice_sought, advice_not_sought_reason=advice_not_sought_reason
+            )
+            if message:
+                add_error(errors, "advice_not_sought_reason", message)
         fail(errors)
         assert notified_on is not None
         decision = AssessmentDecision.objects.create(
@@ -405,6 +438,7 @@ def request_decide_issue(
             notified_on=notified_on,
             reasons_text=reasons_text,
             rights_text_sent=rights_text_sent,
+            advice_not_sought_reason=advice_not_sought_reason if outcome == DecisionOutcome.NOT_ISSUE else "",
             decided_by=actor,
         )
         from_status = request.status
@@ -514,16 +548,30 @@ def plan_issue_final(
     """Issue the final plan (reg 13(2): within 20 weeks), naming the school or setting.
 
     Not before the family's 15 days on the draft have run, unless they have already
-    commented (reg 13(1); ``clocks.earliest_final_plan_on``).
+    commented (reg 13(1); ``clocks.earliest_final_plan_on``). The placement type follows from
+    the establishment's type when left blank, and one that cannot describe it (a special academy
+    as a mainstream school) is refused naming both (``workflow.placement_mismatch``).
     """
     require_action(actor, Action.ISSUE_FINAL)
     today = resolve_today(today)
+    if named_establishment is not None and not placement_type:
+        placement_type = workflow.placement_type_for(named_establishment.type_group)
     with transaction.atomic():
         request = lock_request(request)
         check_action(request, Action.ISSUE_FINAL)
         errors = workflow.missing_fields(Action.ISSUE_FINAL, {"issued_on": issued_on, "placement_type": placement_type})
         if placement_type and placement_type not in PlacementType.values:
             add_error(errors, "placement_type", "Select the type of placement named in the plan")
+        elif placement_type and named_establishment is not None:
+            mismatch = workflow.placement_mismatch(
+                named_establishment.type_group,
+                placement_type,
+                establishment_name=named_establishment.name,
+                establishment_type_label=named_establishment.get_type_group_display(),
+                placement_type_label=PlacementType(placement_type).label,
+            )
+            if mismatch:
+                add_error(errors, "placement_type", mismatch)
         if named_establishment is None and placement_type and placement_type != PlacementType.OTHER:
             add_error(errors, "named_establishment", "Select the school or setting named in the plan")
         check_date(errors, "issued_on", issued_on, today=today)

@@ -381,7 +381,8 @@ def test_a_possible_duplicate_is_409_then_created_once_confirmed(officer_api: An
     assert "forename" not in body["candidates"][0]  # initials only until the user opens a record
     assert Child.objects.count() == 1
 
-    response = officer_api.post(LIST_URL, {**payload, "confirm_not_duplicate": True}, format="json")
+    body = {**payload, "confirm_not_duplicate": True, "not_duplicate_reason": "Different parents"}
+    response = officer_api.post(LIST_URL, body, format="json")
 
     assert response.status_code == 201, response.json()
     assert Child.objects.count() == 2
@@ -434,6 +435,7 @@ def test_a_known_upn_confirmed_as_new_is_a_400_on_the_childs_upn(officer_api: An
             "received_on": iso(days_ago(1)),
             "source": "parent",
             "confirm_not_duplicate": True,
+            "not_duplicate_reason": "Different school",
         },
         format="json",
     )
@@ -674,10 +676,13 @@ def test_decide_not_to_issue(officer_api: Any) -> None:
             "notified_on": iso(days_ago(2)),
             "reasons_text": "Needs can be met at SEN support",
             "rights_text_sent": True,
+            # No advice was requested on this request: the reg 6(4) reason (issue 12 item 18).
+            "advice_not_sought_reason": "existing_advice_agreed_sufficient",
         },
     )
     assert body["status"] == "not_issued"
     assert body["assessment_outcome"] == "N"
+    assert body["decisions"][-1]["advice_not_sought_reason"] == "existing_advice_agreed_sufficient"
     assert last_event(request).action == "decide_not_to_issue"
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.db import IntegrityError, models, transaction
+from django.utils import timezone
 
 from requests_app.models import (
     AdviceRequest,
@@ -151,6 +152,15 @@ CASES: dict[str, Callable[[], None]] = {
     "advice_type_valid": _update(AdviceRequestFactory, adviser_type="astrology"),
     "advice_received_after_requested": _update(AdviceRequestFactory, received_on=lambda a: a.requested_on - DAY),
     "advice_target_after_due": _update(AdviceRequestFactory, target_on=lambda a: a.due_on - DAY),
+    "advice_cancel_has_reason": _update(
+        AdviceRequestFactory, cancelled_at=lambda a: timezone.now(), cancelled_reason=""
+    ),
+    "advice_cancelled_not_received": _update(
+        AdviceRequestFactory,
+        cancelled_at=lambda a: timezone.now(),
+        cancelled_reason="Wrong service",
+        received_on=lambda a: a.requested_on,
+    ),
     # Exceptions
     "exception_kind_valid": _update(ClockExceptionFactory, kind="holiday"),
     "exception_end_after_start": _update(ClockExceptionFactory, end=lambda e: e.start - DAY),

@@ -283,7 +283,10 @@ def test_new_request_warns_of_a_likely_duplicate_then_creates_once_confirmed(per
     assert 'name="confirm_not_duplicate"' in html
     assert Child.objects.count() == 1
 
-    confirmed = client.post(reverse("requests:create"), new_request_data(confirm_not_duplicate="on"))
+    confirmed = client.post(
+        reverse("requests:create"),
+        new_request_data(confirm_not_duplicate="on", not_duplicate_reason="Different school and parents"),
+    )
 
     assert confirmed.status_code == 302
     assert Child.objects.count() == 2

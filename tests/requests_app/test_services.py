@@ -426,7 +426,8 @@ def test_advice_cannot_be_requested_before_the_decision_to_assess(officer: User)
 
 
 def test_assessment_complete_then_decide_not_to_issue(officer: User) -> None:
-    request = assessment_complete(actor=officer, request=AssessingRequestFactory())
+    # regs 6-8: the assessment sought advice before the decision not to issue.
+    request = assessment_complete(actor=officer, request=AdviceRequestFactory(received_on=days_ago(5)).request)
     assert request.status == Status.AWAITING_ISSUE_DECISION
     notified = days_ago(2)
     request = request_decide_issue(
@@ -447,7 +448,8 @@ def test_decide_not_to_issue_needs_the_rights_text_and_reasons(officer: User) ->
     errors = errors_of(
         lambda: request_decide_issue(actor=officer, request=request, outcome="not_issue", notified_on=days_ago(1))
     )
-    assert set(errors) == {"reasons_text", "rights_text_sent"}
+    # No advice was sought either (regs 6-8; issue 12 item 18).
+    assert set(errors) == {"reasons_text", "rights_text_sent", "advice_not_sought_reason"}
     assert "reg 10(3)" in errors["rights_text_sent"][0]
 
 
@@ -490,7 +492,7 @@ def test_final_plan_waits_for_the_family_s_15_days(officer: User, days_after_dra
         request=request,
         issued_on=request.draft_issued_on + timedelta(days=days_after_draft),
         named_establishment=EstablishmentFactory(),
-        placement_type="special_maintained",
+        placement_type="mainstream",  # the factory's school is a mainstream academy (issue 12 item 14)
     )
     if allowed:
         assert issue().status == Status.PLAN_ISSUED
