@@ -140,8 +140,10 @@ _SOUNDEX_CODES = {
 
 
 def soundex(word: str) -> str:
-    """American Soundex (as PostgreSQL's fuzzystrmatch computes it): the first letter and three
-    digits for the consonant sounds that follow ("Robert" and "Rupert" -> R163)."""
+    """Soundex as PostgreSQL's fuzzystrmatch computes it: the first letter and three digits for
+    the consonant sounds that follow ("Robert" and "Rupert" -> R163). Like fuzzystrmatch, and
+    unlike the US census rule, h and w separate letters as vowels do ("Ashcraft" -> A226), so a
+    name codes the same here and in the database (tested on PostgreSQL)."""
     letters = [ch for ch in normalise(word) if ch.isalpha() and ch.isascii()]
     if not letters:
         return ""
@@ -152,8 +154,7 @@ def soundex(word: str) -> str:
         code = _SOUNDEX_CODES.get(ch, "")
         if code and code != previous:
             digits.append(code)
-        if ch not in "hw":  # h and w do not separate two letters with the same code
-            previous = code
+        previous = code
     return (first.upper() + "".join(digits) + "000")[:4]
 
 

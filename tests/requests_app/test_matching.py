@@ -51,12 +51,13 @@ def test_weak_links_do_not_match(entered: Candidate) -> None:
 
 
 def test_soundex_agrees_with_the_standard_examples() -> None:
-    # The examples PostgreSQL's fuzzystrmatch and the US National Archives give.
+    # The US National Archives' examples, as PostgreSQL's fuzzystrmatch codes them: Ashcraft is
+    # A226 there (h separates the s and the c), not the census rule's A261.
     assert [soundex(w) for w in ("Robert", "Rupert", "Rubin", "Ashcraft", "Tymczak", "Pfister")] == [
         "R163",
         "R163",
         "R150",
-        "A261",
+        "A226",
         "T522",
         "P236",
     ]
