@@ -722,3 +722,7 @@ class AdviceReceivedSerializer(serializers.Serializer[dict[str, Any]]):
 
 class AdviceCancelSerializer(serializers.Serializer[dict[str, Any]]):
     reason = serializers.CharField(error_messages=_required(Action.CANCEL_ADVICE, "reason"))
+
+
+class NoBodySerializer(serializers.Serializer[dict[str, Any]]):
+    """An action that takes no input: any field sent is reported as unknown (core.viewsets)."""

@@ -298,6 +298,7 @@ class AssessmentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     @action(detail=True, methods=["post"], url_path="start-evaluation")
     def start_evaluation(self, request: Request, pk: str) -> Response:
         instance = self.get_object()
+        self.validated(s.NoBodySerializer)  # a field sent here is a 400 naming it, not ignored
         evaluation_start(actor=request.user, request=instance.pk)
         return self._detail(instance.pk)
 
@@ -332,6 +333,7 @@ class AssessmentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     @action(detail=True, methods=["post"], url_path="complete-assessment")
     def complete_assessment(self, request: Request, pk: str) -> Response:
         instance = self.get_object()
+        self.validated(s.NoBodySerializer)  # a field sent here is a 400 naming it, not ignored
         assessment_complete(actor=request.user, request=instance.pk)
         return self._detail(instance.pk)
 

@@ -209,3 +209,16 @@ def test_unknown_fields_are_found_in_nested_bodies_too() -> None:
         Outer(), {"title": "x", "inner": {"name": "a", "nmae": "b"}, "items": [{"name": "a"}, {"x": 1}], "z": 0}
     )
     assert set(found) == {"inner.nmae", "items.1.x", "z"}
+
+
+def test_a_field_sent_to_an_action_that_takes_none_is_a_400_naming_it(
+    api_client_for: Callable[[User | None], Any], personas: Personas
+) -> None:
+    request = ReceivedRequestFactory()
+    response = api_client_for(personas.evaluator).post(
+        f"/api/requests/{request.pk}/start-evaluation/", {"note": "x"}, format="json"
+    )
+    assert response.status_code == 400
+    assert "note" in response.json()["errors"]
+    ok = api_client_for(personas.evaluator).post(f"/api/requests/{request.pk}/start-evaluation/", {}, format="json")
+    assert ok.status_code == 200
