@@ -45,15 +45,18 @@ from panels.models import AgendaItem, AgendaItemStatus, PanelMeeting, PanelMembe
 from requests_app import workflow as request_workflow
 from requests_app.models import AssessmentRequest
 
-W = workflow
-MT = workflow.MemberType
-RS = request_workflow.Status
 DEMO_PREFIX = "DEMO-"
 LOCATION = "Council Chamber, Sessions House, Maidstone"
 PAST_MEETINGS = 25
 FORTNIGHT = timedelta(days=14)
 # Requests in these statuses can be referred (the requests workflow's REFER_TO_PANEL rows).
-REFERABLE = [RS.ASSESSING, RS.AWAITING_ISSUE_DECISION, RS.DRAFTING, RS.DRAFT_ISSUED, RS.PLAN_ISSUED]
+REFERABLE = [
+    request_workflow.Status.ASSESSING,
+    request_workflow.Status.AWAITING_ISSUE_DECISION,
+    request_workflow.Status.DRAFTING,
+    request_workflow.Status.DRAFT_ISSUED,
+    request_workflow.Status.PLAN_ISSUED,
+]
 
 
 @dataclass(frozen=True)
@@ -61,30 +64,30 @@ class _Synthetic:
     username: str
     first_name: str
     last_name: str
-    member_type: MT
+    member_type: workflow.MemberType
 
 
 # Members who cannot sign in: they make the panel quorate and realistic.
 SYNTHETIC_MEMBERS = (
-    _Synthetic("panel_sen_manager", "Nadia", "Hussain", MT.SEN),
-    _Synthetic("panel_ep2", "Owen", "Pritchard", MT.EP),
-    _Synthetic("panel_head2", "Gareth", "Lowe", MT.HEAD_TEACHER),
+    _Synthetic("panel_sen_manager", "Nadia", "Hussain", workflow.MemberType.SEN),
+    _Synthetic("panel_ep2", "Owen", "Pritchard", workflow.MemberType.EP),
+    _Synthetic("panel_head2", "Gareth", "Lowe", workflow.MemberType.HEAD_TEACHER),
 )
 
 OUTCOME_WEIGHTS = {
-    W.DecisionOutcome.APPROVE: 40,
-    W.DecisionOutcome.APPROVE_WITH_CONDITIONS: 20,
-    W.DecisionOutcome.DECLINE: 22,
-    W.DecisionOutcome.DEFER: 8,
-    W.DecisionOutcome.MORE_INFORMATION: 10,
+    workflow.DecisionOutcome.APPROVE: 40,
+    workflow.DecisionOutcome.APPROVE_WITH_CONDITIONS: 20,
+    workflow.DecisionOutcome.DECLINE: 22,
+    workflow.DecisionOutcome.DEFER: 8,
+    workflow.DecisionOutcome.MORE_INFORMATION: 10,
 }
 KIND_WEIGHTS = {
-    W.ReferralKind.INDEPENDENT_SPECIAL: 60,
-    W.ReferralKind.NON_MAINTAINED_SPECIAL: 10,
-    W.ReferralKind.ONE_TO_ONE: 10,
-    W.ReferralKind.THERAPY: 8,
-    W.ReferralKind.TRANSPORT: 6,
-    W.ReferralKind.EXCEPTIONAL_TOP_UP: 6,
+    workflow.ReferralKind.INDEPENDENT_SPECIAL: 60,
+    workflow.ReferralKind.NON_MAINTAINED_SPECIAL: 10,
+    workflow.ReferralKind.ONE_TO_ONE: 10,
+    workflow.ReferralKind.THERAPY: 8,
+    workflow.ReferralKind.TRANSPORT: 6,
+    workflow.ReferralKind.EXCEPTIONAL_TOP_UP: 6,
 }
 # Free text never names a child or family: it goes into every member's pack.
 NEEDS: dict[str, str] = {
@@ -148,7 +151,7 @@ class _Cast:
     head: PanelMember  # the demo head teacher who signs in
     users: dict[str, User] = field(default_factory=dict)
 
-    def member(self, member_type: MT) -> list[PanelMember]:
+    def member(self, member_type: workflow.MemberType) -> list[PanelMember]:
         return [m for m in self.members if m.member_type == member_type]
 
 
@@ -185,15 +188,19 @@ def _cast() -> _Cast | None:
     chair = users["chair"]
     # The EP service's demo sign-in also sits on the panel (seed_users resets roles each run).
     users["ep"].groups.add(Group.objects.get_or_create(name=Role.PANEL_MEMBER.value)[0])
-    wanted: list[tuple[User, MT, Establishment | None]] = [
-        (chair, MT.SEN, None),
-        (users["panel"], MT.FINANCE, None),
-        (users["ep"], MT.EP, None),
-        (users["headteacher"], MT.HEAD_TEACHER, schools[0]),
+    wanted: list[tuple[User, workflow.MemberType, Establishment | None]] = [
+        (chair, workflow.MemberType.SEN, None),
+        (users["panel"], workflow.MemberType.FINANCE, None),
+        (users["ep"], workflow.MemberType.EP, None),
+        (users["headteacher"], workflow.MemberType.HEAD_TEACHER, schools[0]),
     ]
     for spec in SYNTHETIC_MEMBERS:
         wanted.append(
-            (_synthetic_user(spec), spec.member_type, schools[-1] if spec.member_type == MT.HEAD_TEACHER else None)
+            (
+                _synthetic_user(spec),
+                spec.member_type,
+                schools[-1] if spec.member_type == workflow.MemberType.HEAD_TEACHER else None,
+            )
         )
     existing = {m.user_id: m for m in PanelMember.objects.all()}
     members = []
@@ -271,12 +278,12 @@ def _referral_data(
 ) -> dict[str, Any]:
     kind = rng.choices(list(KIND_WEIGHTS), weights=list(KIND_WEIGHTS.values()))[0]
     proposed = None
-    if kind == W.ReferralKind.INDEPENDENT_SPECIAL and places.independent:
+    if kind == workflow.ReferralKind.INDEPENDENT_SPECIAL and places.independent:
         proposed = rng.choice(places.independent)
-    elif kind == W.ReferralKind.NON_MAINTAINED_SPECIAL and places.non_maintained:
+    elif kind == workflow.ReferralKind.NON_MAINTAINED_SPECIAL and places.non_maintained:
         proposed = rng.choice(places.non_maintained)
     elif kind.is_placement:
-        kind = W.ReferralKind.ONE_TO_ONE
+        kind = workflow.ReferralKind.ONE_TO_ONE
     options = rng.sample(places.maintained, k=min(len(places.maintained), rng.randint(1, 3)))
     if option is not None:
         options = [option, *[o for o in options if o != option]][:3]
@@ -300,9 +307,9 @@ def _referral_data(
             costs.append({"category": "transport", "annual_amount_pence": _pounds(rng, 6000, 18000)})
     else:
         category = {
-            W.ReferralKind.ONE_TO_ONE: "one_to_one",
-            W.ReferralKind.THERAPY: "therapies",
-            W.ReferralKind.TRANSPORT: "transport",
+            workflow.ReferralKind.ONE_TO_ONE: "one_to_one",
+            workflow.ReferralKind.THERAPY: "therapies",
+            workflow.ReferralKind.TRANSPORT: "transport",
         }.get(kind, "other")
         costs = [
             {
@@ -387,8 +394,8 @@ def _decide(
     rng: random.Random, cast: _Cast, meeting: PanelMeeting, item: AgendaItem, later: PanelMeeting | None
 ) -> str:
     outcome = rng.choices(list(OUTCOME_WEIGHTS), weights=list(OUTCOME_WEIGHTS.values()))[0]
-    if outcome is W.DecisionOutcome.DEFER and later is None:
-        outcome = W.DecisionOutcome.MORE_INFORMATION
+    if outcome is workflow.DecisionOutcome.DEFER and later is None:
+        outcome = workflow.DecisionOutcome.MORE_INFORMATION
     referral = item.referral
     requested = sum(c.annual_amount_pence for c in referral.cost_lines.all())
     alternative = min((o.annual_cost_pence or 0 for o in referral.options.all()), default=0) or None
@@ -399,16 +406,16 @@ def _decide(
         "resources_answer": "yes",
         "maintained_alternative_cost_pence": alternative,
     }
-    if outcome in W.APPROVALS:
+    if outcome in workflow.APPROVALS:
         values["agreed_annual_ceiling_pence"] = requested - requested % 100_000 if requested > 100_000 else requested
         values["resources_text"] = "No suitable maintained place; the cost is proportionate to the provision"
         values["reasons_text"] = "The panel agreed that no maintained or academy school can meet need."
-        if outcome is W.DecisionOutcome.APPROVE_WITH_CONDITIONS:
+        if outcome is workflow.DecisionOutcome.APPROVE_WITH_CONDITIONS:
             values["conditions"] = (
                 f"Review by {(meeting.held_on + timedelta(days=182)):%-d %B %Y}. "
                 "Attendance of at least 90% each term, reported to the council."
             )
-    elif outcome is W.DecisionOutcome.DECLINE:
+    elif outcome is workflow.DecisionOutcome.DECLINE:
         values["resources_answer"] = "no"
         values["resources_text"] = "A suitable maintained place is available at much lower cost"
         values["reasons_text"] = "Need can be met at the maintained option considered; the request is declined."
@@ -416,10 +423,10 @@ def _decide(
         values.update(suitable_answer="not_assessed", compatible_answer="not_assessed", resources_answer="not_assessed")
         values["reasons_text"] = (
             "Deferred for the updated EP report."
-            if outcome is W.DecisionOutcome.DEFER
+            if outcome is workflow.DecisionOutcome.DEFER
             else "More information needed: the consultation responses from maintained schools."
         )
-        if outcome is W.DecisionOutcome.DEFER:
+        if outcome is workflow.DecisionOutcome.DEFER:
             values["deferred_to"] = later
     services.decision_record(actor=cast.chair, item=item, **values)
     return outcome.value
@@ -430,7 +437,7 @@ def _hold(
 ) -> list[Referral]:
     """Attendance, held, a decision on every item, minutes drafted and approved. Returns the
     referrals sent back for more information."""
-    absent = {m.pk for m in cast.members if m.member_type == MT.HEAD_TEACHER and rng.random() < 0.2}
+    absent = {m.pk for m in cast.members if m.member_type == workflow.MemberType.HEAD_TEACHER and rng.random() < 0.2}
     with _clock(_at(meeting.held_on, 10, 5)):
         services.attendance_record(
             actor=cast.chair, meeting=meeting, present_member_ids=[m.pk for m in cast.members if m.pk not in absent]
@@ -440,7 +447,7 @@ def _hold(
         items = AgendaItem.objects.filter(meeting=meeting, status=AgendaItemStatus.LISTED).select_related("referral")
         returned = []
         for item in items.prefetch_related("referral__options", "referral__cost_lines").order_by("position"):
-            if _decide(rng, cast, meeting, item, later) == W.DecisionOutcome.MORE_INFORMATION:
+            if _decide(rng, cast, meeting, item, later) == workflow.DecisionOutcome.MORE_INFORMATION:
                 returned.append(item.referral)
     with _clock(_at(meeting.held_on + timedelta(days=1), 15)):
         services.minutes_generate(actor=cast.chair, meeting=meeting)
@@ -505,7 +512,7 @@ def seed(rng: random.Random, today: date | None = None) -> PanelDemoSummary:
             )
             if r is not None
         ]
-        again = [r for r in waiting if r.status == W.ReferralStatus.AWAITING_PANEL]
+        again = [r for r in waiting if r.status == workflow.ReferralStatus.AWAITING_PANEL]
         waiting = []
         _list(cast, meeting, [*again, *fresh], on=list_on)
         if not AgendaItem.objects.filter(meeting=meeting).exists():
@@ -522,10 +529,10 @@ def seed(rng: random.Random, today: date | None = None) -> PanelDemoSummary:
     recent = today - timedelta(days=14)
     fresh = [_refer(rng, cast, places, requests, recent, option=cast.head.establishment)]
     fresh += [_refer(rng, cast, places, requests, recent - timedelta(days=rng.randint(1, 20))) for _ in range(3)]
-    again = [r for r in waiting if r.status == W.ReferralStatus.AWAITING_PANEL]
+    again = [r for r in waiting if r.status == workflow.ReferralStatus.AWAITING_PANEL]
     _list(cast, upcoming, [*again, *[r for r in fresh if r is not None]], on=today - timedelta(days=6))
     upcoming.refresh_from_db()
-    if AgendaItem.objects.filter(meeting=upcoming).exists() and upcoming.status == W.MeetingStatus.SCHEDULED:
+    if AgendaItem.objects.filter(meeting=upcoming).exists() and upcoming.status == workflow.MeetingStatus.SCHEDULED:
         _circulate_and_declare(rng, cast, upcoming, on=today - timedelta(days=4))
     # The one after: an agenda being built. And referrals waiting, complete and not.
     later_fresh = [_refer(rng, cast, places, requests, today - timedelta(days=rng.randint(2, 10))) for _ in range(2)]
@@ -539,7 +546,7 @@ def seed(rng: random.Random, today: date | None = None) -> PanelDemoSummary:
                 services.referral_create(
                     actor=cast.officers[0],
                     request=request,
-                    kind=W.ReferralKind.INDEPENDENT_SPECIAL.value,
+                    kind=workflow.ReferralKind.INDEPENDENT_SPECIAL.value,
                     needs_summary=NEEDS.get(request.child.primary_need, DEFAULT_NEED),
                 )
 

@@ -27,8 +27,6 @@ from panels.models import (
 )
 from requests_app.forms import RemappedErrorsMixin
 
-W = workflow
-
 # Free text in a referral goes into every member's agenda pack, head teachers' included.
 PACK_TEXT_WARNING = (
     "This appears in the agenda pack that panel members, including head teachers from other schools, "
@@ -174,7 +172,7 @@ class ReferralForm(RemappedErrorsMixin, GovukForm):
     cost_other_description = forms.CharField(label="What the other cost is for", max_length=200, required=False)
 
     # The service's error keys, renamed to this form's fields (the rest go in the summary).
-    error_field_map = {"cost_lines": COST_FIELDS[W.CostCategory.TUITION.value]}
+    error_field_map = {"cost_lines": COST_FIELDS[workflow.CostCategory.TUITION.value]}
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -208,15 +206,16 @@ class ReferralForm(RemappedErrorsMixin, GovukForm):
             amount = self.cleaned_data.get(name)
             if amount is None:
                 continue
-            description = self.cleaned_data["cost_other_description"] if category == W.CostCategory.OTHER else ""
+            description = self.cleaned_data["cost_other_description"] if category == workflow.CostCategory.OTHER else ""
             lines.append({"category": category, "annual_amount_pence": amount, "description": description})
         return lines
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        if data.get("cost_other_description") and data.get(COST_FIELDS[W.CostCategory.OTHER.value]) is None:
+        if data.get("cost_other_description") and data.get(COST_FIELDS[workflow.CostCategory.OTHER.value]) is None:
             self.add_error(
-                COST_FIELDS[W.CostCategory.OTHER.value], "Enter the other cost per year, or remove its description"
+                COST_FIELDS[workflow.CostCategory.OTHER.value],
+                "Enter the other cost per year, or remove its description",
             )
         return data
 
@@ -234,7 +233,7 @@ class ReferralForm(RemappedErrorsMixin, GovukForm):
         for line in referral.cost_lines.all():
             name = COST_FIELDS[line.category]
             initial[name] = initial.get(name, 0) + line.annual_amount_pence
-            if line.category == W.CostCategory.OTHER and line.description:
+            if line.category == workflow.CostCategory.OTHER and line.description:
                 initial["cost_other_description"] = line.description
         return initial
 
@@ -407,15 +406,15 @@ class DecisionForm(RemappedErrorsMixin, GovukForm):
         help_text="Only when the decision is deferred. The item goes onto that meeting's agenda.",
     )
     suitable_answer = forms.ChoiceField(
-        label=W.S39_TESTS["suitable"], choices=ANSWER_CHOICES, widget=forms.RadioSelect, required=False
+        label=workflow.S39_TESTS["suitable"], choices=ANSWER_CHOICES, widget=forms.RadioSelect, required=False
     )
     suitable_text = forms.CharField(label="Reasoning on suitability", widget=_text(3), required=False)
     compatible_answer = forms.ChoiceField(
-        label=W.S39_TESTS["compatible"], choices=ANSWER_CHOICES, widget=forms.RadioSelect, required=False
+        label=workflow.S39_TESTS["compatible"], choices=ANSWER_CHOICES, widget=forms.RadioSelect, required=False
     )
     compatible_text = forms.CharField(label="Reasoning on the education of others", widget=_text(3), required=False)
     resources_answer = forms.ChoiceField(
-        label=W.S39_TESTS["resources"], choices=ANSWER_CHOICES, widget=forms.RadioSelect, required=False
+        label=workflow.S39_TESTS["resources"], choices=ANSWER_CHOICES, widget=forms.RadioSelect, required=False
     )
     resources_text = forms.CharField(label="Reasoning on the use of resources", widget=_text(3), required=False)
     maintained_alternative_cost = PoundsField(

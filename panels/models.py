@@ -22,8 +22,6 @@ from core.roles import Capability, Role, user_can, user_has_role
 from panels import workflow
 from requests_app.models import AssessmentRequest
 
-W = workflow
-
 
 def _choices(enum_cls: type[enum.StrEnum], labels: dict[Any, str]) -> list[tuple[str, str]]:
     return [(member.value, labels[member]) for member in enum_cls]
@@ -38,17 +36,21 @@ def _not_negative(field: str) -> Q:
     return Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gte": 0})
 
 
-MEETING_STATUS_CHOICES = _choices(W.MeetingStatus, W.MEETING_STATUS_LABELS)
-REFERRAL_STATUS_CHOICES = _choices(W.ReferralStatus, W.REFERRAL_STATUS_LABELS)
-REFERRAL_KIND_CHOICES = _choices(W.ReferralKind, W.REFERRAL_KIND_LABELS)
-COST_CATEGORY_CHOICES = _choices(W.CostCategory, W.COST_CATEGORY_LABELS)
-MEMBER_TYPE_CHOICES = _choices(W.MemberType, W.MEMBER_TYPE_LABELS)
-NATURE_CHOICES = _choices(W.DeclarationNature, W.DECLARATION_NATURE_LABELS)
-OUTCOME_CHOICES = _choices(W.DecisionOutcome, W.DECISION_OUTCOME_LABELS)
-ANSWER_CHOICES = _choices(W.TestAnswer, W.TEST_ANSWER_LABELS)
-APPROVALS = sorted(o.value for o in W.APPROVALS)
+MEETING_STATUS_CHOICES = _choices(workflow.MeetingStatus, workflow.MEETING_STATUS_LABELS)
+REFERRAL_STATUS_CHOICES = _choices(workflow.ReferralStatus, workflow.REFERRAL_STATUS_LABELS)
+REFERRAL_KIND_CHOICES = _choices(workflow.ReferralKind, workflow.REFERRAL_KIND_LABELS)
+COST_CATEGORY_CHOICES = _choices(workflow.CostCategory, workflow.COST_CATEGORY_LABELS)
+MEMBER_TYPE_CHOICES = _choices(workflow.MemberType, workflow.MEMBER_TYPE_LABELS)
+NATURE_CHOICES = _choices(workflow.DeclarationNature, workflow.DECLARATION_NATURE_LABELS)
+OUTCOME_CHOICES = _choices(workflow.DecisionOutcome, workflow.DECISION_OUTCOME_LABELS)
+ANSWER_CHOICES = _choices(workflow.TestAnswer, workflow.TEST_ANSWER_LABELS)
+APPROVALS = sorted(o.value for o in workflow.APPROVALS)
 # Once the papers are out, members read the pack (docs/architecture.md §1).
-CIRCULATED = [W.MeetingStatus.PAPERS_CIRCULATED, W.MeetingStatus.HELD, W.MeetingStatus.MINUTES_APPROVED]
+CIRCULATED = [
+    workflow.MeetingStatus.PAPERS_CIRCULATED,
+    workflow.MeetingStatus.HELD,
+    workflow.MeetingStatus.MINUTES_APPROVED,
+]
 
 
 def _sees_all_panel_business(user: Any) -> bool:
@@ -79,9 +81,9 @@ class PanelMember(models.Model):
     class Meta:
         ordering = ["member_type", "pk"]
         constraints = [
-            models.CheckConstraint(condition=_in("member_type", W.MemberType), name="panel_member_type_valid"),
+            models.CheckConstraint(condition=_in("member_type", workflow.MemberType), name="panel_member_type_valid"),
             models.CheckConstraint(
-                condition=~Q(member_type=W.MemberType.HEAD_TEACHER) | Q(establishment__isnull=False),
+                condition=~Q(member_type=workflow.MemberType.HEAD_TEACHER) | Q(establishment__isnull=False),
                 name="panel_head_teacher_has_establishment",
             ),
         ]
@@ -91,7 +93,7 @@ class PanelMember(models.Model):
 
     @property
     def is_head_teacher(self) -> bool:
-        return self.member_type == W.MemberType.HEAD_TEACHER
+        return self.member_type == workflow.MemberType.HEAD_TEACHER
 
     def facts(self) -> workflow.MemberFacts:
         return workflow.MemberFacts(
@@ -113,14 +115,14 @@ class PanelMeetingQuerySet(models.QuerySet["PanelMeeting"]):
         return self.none()
 
     def upcoming(self, *, on: Any) -> PanelMeetingQuerySet:
-        return self.filter(held_on__gte=on, status=W.MeetingStatus.SCHEDULED)
+        return self.filter(held_on__gte=on, status=workflow.MeetingStatus.SCHEDULED)
 
 
 class PanelMeeting(models.Model):
     held_on = models.DateField()
     starts_at = models.TimeField()
     location = models.CharField(max_length=200)
-    status = models.CharField(max_length=20, choices=MEETING_STATUS_CHOICES, default=W.MeetingStatus.SCHEDULED)
+    status = models.CharField(max_length=20, choices=MEETING_STATUS_CHOICES, default=workflow.MeetingStatus.SCHEDULED)
     chair = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -130,7 +132,7 @@ class PanelMeeting(models.Model):
         ordering = ["-held_on", "-starts_at", "-pk"]
         indexes = [models.Index(fields=["held_on", "status"], name="panel_meeting_held_on")]
         constraints = [
-            models.CheckConstraint(condition=_in("status", W.MeetingStatus), name="panel_meeting_status_valid"),
+            models.CheckConstraint(condition=_in("status", workflow.MeetingStatus), name="panel_meeting_status_valid"),
         ]
 
     def __str__(self) -> str:
@@ -154,7 +156,7 @@ class ReferralQuerySet(models.QuerySet["Referral"]):
         )
 
     def awaiting_panel(self) -> ReferralQuerySet:
-        return self.filter(status=W.ReferralStatus.AWAITING_PANEL)
+        return self.filter(status=workflow.ReferralStatus.AWAITING_PANEL)
 
 
 class Referral(models.Model):
@@ -163,7 +165,9 @@ class Referral(models.Model):
 
     request = models.ForeignKey(AssessmentRequest, on_delete=models.PROTECT, related_name="panel_referrals")
     kind = models.CharField(max_length=30, choices=REFERRAL_KIND_CHOICES)
-    status = models.CharField(max_length=20, choices=REFERRAL_STATUS_CHOICES, default=W.ReferralStatus.AWAITING_PANEL)
+    status = models.CharField(
+        max_length=20, choices=REFERRAL_STATUS_CHOICES, default=workflow.ReferralStatus.AWAITING_PANEL
+    )
     proposed_establishment = models.ForeignKey(
         Establishment, on_delete=models.PROTECT, null=True, blank=True, related_name="proposed_in_referrals"
     )
@@ -188,8 +192,8 @@ class Referral(models.Model):
             models.Index(fields=["referred_on"], name="referral_referred_on"),
         ]
         constraints = [
-            models.CheckConstraint(condition=_in("kind", W.ReferralKind), name="referral_kind_valid"),
-            models.CheckConstraint(condition=_in("status", W.ReferralStatus), name="referral_status_valid"),
+            models.CheckConstraint(condition=_in("kind", workflow.ReferralKind), name="referral_kind_valid"),
+            models.CheckConstraint(condition=_in("status", workflow.ReferralStatus), name="referral_status_valid"),
         ]
 
     def __str__(self) -> str:
@@ -243,7 +247,9 @@ class ReferralCostLine(models.Model):
     class Meta:
         ordering = ["pk"]
         constraints = [
-            models.CheckConstraint(condition=_in("category", W.CostCategory), name="referral_cost_category_valid"),
+            models.CheckConstraint(
+                condition=_in("category", workflow.CostCategory), name="referral_cost_category_valid"
+            ),
             models.CheckConstraint(condition=Q(annual_amount_pence__gte=0), name="referral_cost_amount_positive"),
         ]
 
@@ -305,14 +311,17 @@ class Declaration(models.Model):
     class Meta:
         ordering = ["item", "member"]
         constraints = [
-            models.CheckConstraint(condition=_in("nature", W.DeclarationNature), name="declaration_nature_valid"),
+            models.CheckConstraint(
+                condition=_in("nature", workflow.DeclarationNature), name="declaration_nature_valid"
+            ),
             models.UniqueConstraint(fields=["member", "item"], name="one_declaration_per_member_item"),
             models.CheckConstraint(
-                condition=Q(nature=W.DeclarationNature.NONE) | ~Q(interest=""), name="declaration_interest_described"
+                condition=Q(nature=workflow.DeclarationNature.NONE) | ~Q(interest=""),
+                name="declaration_interest_described",
             ),
             # A prejudicial interest, and any detected conflict, takes the member out of the item.
             models.CheckConstraint(
-                condition=~Q(nature=W.DeclarationNature.PREJUDICIAL) | Q(recused=True),
+                condition=~Q(nature=workflow.DeclarationNature.PREJUDICIAL) | Q(recused=True),
                 name="declaration_prejudicial_recuses",
             ),
             models.CheckConstraint(
@@ -342,7 +351,7 @@ class Attendance(models.Model):
 
 class PanelDecisionQuerySet(models.QuerySet["PanelDecision"]):
     def final(self) -> PanelDecisionQuerySet:
-        return self.filter(outcome__in=[o.value for o in W.FINAL_OUTCOMES])
+        return self.filter(outcome__in=[o.value for o in workflow.FINAL_OUTCOMES])
 
     def decided_between(self, date_from: Any, date_to: Any) -> PanelDecisionQuerySet:
         """Decisions taken at meetings held in the period (the meeting day is the decision day)."""
@@ -394,14 +403,17 @@ class PanelDecision(models.Model):
         ordering = ["recorded_at", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["item"], name="one_decision_per_item"),
-            models.CheckConstraint(condition=_in("outcome", W.DecisionOutcome), name="panel_decision_outcome_valid"),
             models.CheckConstraint(
-                condition=Q(meeting_status_at_decision=W.MeetingStatus.HELD), name="panel_decision_at_held_meeting"
+                condition=_in("outcome", workflow.DecisionOutcome), name="panel_decision_outcome_valid"
             ),
             models.CheckConstraint(
-                condition=_in("suitable_answer", W.TestAnswer)
-                & _in("compatible_answer", W.TestAnswer)
-                & _in("resources_answer", W.TestAnswer),
+                condition=Q(meeting_status_at_decision=workflow.MeetingStatus.HELD),
+                name="panel_decision_at_held_meeting",
+            ),
+            models.CheckConstraint(
+                condition=_in("suitable_answer", workflow.TestAnswer)
+                & _in("compatible_answer", workflow.TestAnswer)
+                & _in("resources_answer", workflow.TestAnswer),
                 name="panel_decision_answers_valid",
             ),
             models.CheckConstraint(
@@ -417,12 +429,12 @@ class PanelDecision(models.Model):
                 name="panel_decision_ceiling_iff_approved",
             ),
             models.CheckConstraint(
-                condition=Q(outcome=W.DecisionOutcome.DEFER, deferred_to__isnull=False)
-                | (~Q(outcome=W.DecisionOutcome.DEFER) & Q(deferred_to__isnull=True)),
+                condition=Q(outcome=workflow.DecisionOutcome.DEFER, deferred_to__isnull=False)
+                | (~Q(outcome=workflow.DecisionOutcome.DEFER) & Q(deferred_to__isnull=True)),
                 name="panel_decision_deferred_to_iff_deferred",
             ),
             models.CheckConstraint(
-                condition=~Q(outcome=W.DecisionOutcome.APPROVE_WITH_CONDITIONS) | ~Q(conditions=""),
+                condition=~Q(outcome=workflow.DecisionOutcome.APPROVE_WITH_CONDITIONS) | ~Q(conditions=""),
                 name="panel_decision_conditions_stated",
             ),
         ]

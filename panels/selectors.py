@@ -26,9 +26,7 @@ from panels.models import (
     ReferralOption,
 )
 
-W = workflow
-MS = workflow.MeetingStatus
-OPEN_MEETING_STATUSES = [MS.SCHEDULED.value, MS.PAPERS_CIRCULATED.value]
+OPEN_MEETING_STATUSES = [workflow.MeetingStatus.SCHEDULED.value, workflow.MeetingStatus.PAPERS_CIRCULATED.value]
 
 
 # --- Referrals -----------------------------------------------------------------------------------
@@ -59,7 +57,7 @@ def requested_total(referral: Referral) -> int:
 
 def missing_for(referral: Referral) -> list[tuple[str, str]]:
     """What stops the referral going on an agenda (reads the prefetched options and costs)."""
-    return W.referral_missing(referral.facts())
+    return workflow.referral_missing(referral.facts())
 
 
 @dataclass(frozen=True)
@@ -134,7 +132,9 @@ def active_members() -> list[PanelMember]:
 
 def later_meetings(meeting: PanelMeeting) -> QuerySet[PanelMeeting]:
     """Meetings an item can be deferred to: later, and papers not yet out."""
-    return PanelMeeting.objects.filter(held_on__gt=meeting.held_on, status=MS.SCHEDULED).order_by("held_on", "pk")
+    return PanelMeeting.objects.filter(held_on__gt=meeting.held_on, status=workflow.MeetingStatus.SCHEDULED).order_by(
+        "held_on", "pk"
+    )
 
 
 def member_for(user: Any) -> PanelMember | None:
@@ -168,7 +168,7 @@ def item_quorum(item: AgendaItem) -> ItemQuorum:
     recusals = {
         d.member_id: d for d in Declaration.objects.filter(item=item, recused=True).select_related("member__user")
     }
-    result = W.quorum(
+    result = workflow.quorum(
         [(m.pk, m.member_type) for m in present],
         set(recusals),
         minimum_headcount=settings.PANEL_MINIMUM_HEADCOUNT,

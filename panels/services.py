@@ -50,10 +50,6 @@ from panels.models import (
 from requests_app.models import AssessmentRequest
 from requests_app.services import lifecycle as request_services
 
-W = workflow
-MS = workflow.MeetingStatus
-MA = workflow.MeetingAction
-RA = workflow.ReferralAction
 PACK_OBJECT_TYPE = "panel_pack"
 
 __all__ = [
@@ -119,18 +115,18 @@ def _check_meeting(
     meeting: PanelMeeting, action: workflow.MeetingAction
 ) -> workflow.Transition[workflow.MeetingStatus]:
     try:
-        return W.check_meeting_transition(meeting.status, action)
-    except W.TransitionError as exc:
+        return workflow.check_meeting_transition(meeting.status, action)
+    except workflow.TransitionError as exc:
         raise InvalidTransition(exc.message) from exc
 
 
 def _move_referral(referral: Referral, action: workflow.ReferralAction) -> None:
     try:
-        transition = W.check_referral_transition(referral.status, action)
-    except W.TransitionError as exc:
+        transition = workflow.check_referral_transition(referral.status, action)
+    except workflow.TransitionError as exc:
         raise InvalidTransition(exc.message, field="referral") from exc
     if transition.to is not None:
-        referral.status = W.ReferralStatus(transition.to).value
+        referral.status = workflow.ReferralStatus(transition.to).value
         referral.save(update_fields=["status", "updated_at"])
 
 
@@ -201,10 +197,10 @@ def _validate_referral(
     options: Sequence[Mapping[str, Any]],
     cost_lines: Sequence[Mapping[str, Any]],
 ) -> None:
-    if kind not in set(W.ReferralKind):
+    if kind not in set(workflow.ReferralKind):
         _add(errors, "kind", "Select the type of referral")
     elif (
-        W.ReferralKind(kind).is_placement
+        workflow.ReferralKind(kind).is_placement
         and proposed_establishment is not None
         and proposed_establishment.type_group not in EstablishmentType.independent_or_non_maintained()
     ):
@@ -224,7 +220,7 @@ def _validate_referral(
             _add(errors, "options", f"Say whether {establishment.name} meets need")
         _amount(errors, "options", option.get("annual_cost_pence"))
     for line in cost_lines:
-        if line.get("category") not in set(W.CostCategory):
+        if line.get("category") not in set(workflow.CostCategory):
             _add(errors, "cost_lines", "Select the category of each cost")
         _amount(errors, "cost_lines", line.get("annual_amount_pence"), required=True)
 
@@ -329,7 +325,7 @@ def referral_update(
         raise ValidationFailed(f"These fields cannot be changed: {', '.join(unknown)}", field=unknown[0])
     with transaction.atomic():
         referral = _lock_referral(referral)
-        _move_referral(referral, RA.UPDATE)
+        _move_referral(referral, workflow.ReferralAction.UPDATE)
         for name, value in changes.items():
             if name == "evidence":
                 value = _clean_evidence(value)
@@ -366,7 +362,7 @@ def referral_update(
 
 def referral_missing_for(referral: Referral) -> list[tuple[str, str]]:
     """What stops this referral going on an agenda (``workflow.referral_missing``)."""
-    return W.referral_missing(referral.facts())
+    return workflow.referral_missing(referral.facts())
 
 
 # --- Members and meetings ------------------------------------------------------------------------
@@ -378,9 +374,9 @@ def panel_member_add(
     """Put a person on the panel (or change their type or school, or bring them back)."""
     _require(actor, Capability.PANEL_CHAIR)
     errors: Errors = {}
-    if member_type not in set(W.MemberType):
+    if member_type not in set(workflow.MemberType):
         _add(errors, "member_type", "Select the type of member")
-    elif member_type == W.MemberType.HEAD_TEACHER and establishment is None:
+    elif member_type == workflow.MemberType.HEAD_TEACHER and establishment is None:
         _add(errors, "establishment", "Select the school the head teacher leads")
     if not user_can(user, Capability.PANEL_VIEW):
         _add(errors, "user", "Give this person the panel member role first")
@@ -430,7 +426,7 @@ def _recuse_automatically(item: AgendaItem, referral: Referral) -> list[int]:
     recused: list[int] = []
     now = timezone.now()
     for member in PanelMember.objects.active():
-        reasons = W.conflicts_for(member.facts(), facts)
+        reasons = workflow.conflicts_for(member.facts(), facts)
         if not reasons:
             continue
         interest = "; ".join(reasons)
@@ -440,7 +436,7 @@ def _recuse_automatically(item: AgendaItem, referral: Referral) -> list[int]:
                 member=member,
                 item=item,
                 interest=interest,
-                nature=W.DeclarationNature.PREJUDICIAL,
+                nature=workflow.DeclarationNature.PREJUDICIAL,
                 recused=True,
                 automatic=True,
                 declared_at=now,
@@ -448,7 +444,7 @@ def _recuse_automatically(item: AgendaItem, referral: Referral) -> list[int]:
         elif not declaration.automatic:
             # The member's own declaration stays on file; the detected conflict overrides it.
             declaration.interest = f"{interest}; {declaration.interest}".rstrip("; ")
-            declaration.nature = W.DeclarationNature.PREJUDICIAL
+            declaration.nature = workflow.DeclarationNature.PREJUDICIAL
             declaration.recused = declaration.automatic = True
             declaration.save(update_fields=["interest", "nature", "recused", "automatic"])
         else:
@@ -459,12 +455,12 @@ def _recuse_automatically(item: AgendaItem, referral: Referral) -> list[int]:
 
 def _list_item(meeting: PanelMeeting, referral: Referral, *, actor: Any) -> tuple[AgendaItem, list[int]]:
     """Put a locked, complete referral on a locked meeting's agenda, next in order."""
-    missing = W.referral_missing(referral.facts())
+    missing = workflow.referral_missing(referral.facts())
     if missing:
         errors: Errors = {}
         _add_pairs(errors, missing)
         _fail(errors)
-    _move_referral(referral, RA.ADD_TO_AGENDA)
+    _move_referral(referral, workflow.ReferralAction.ADD_TO_AGENDA)
     last = AgendaItem.objects.filter(meeting=meeting).aggregate(last=Max("position"))["last"] or 0
     item = AgendaItem.objects.create(meeting=meeting, referral=referral, position=last + 1, added_by=actor)
     return item, _recuse_automatically(item, referral)
@@ -476,7 +472,7 @@ def agenda_add_item(*, actor: Any, meeting: PanelMeeting | int, referral: Referr
     _require(actor, Capability.PANEL_CHAIR)
     with transaction.atomic():
         meeting = _lock_meeting(meeting)
-        _check_meeting(meeting, MA.ADD_ITEM)
+        _check_meeting(meeting, workflow.MeetingAction.ADD_ITEM)
         referral = _lock_referral(referral)
         item, recused = _list_item(meeting, referral, actor=actor)
         _event(
@@ -497,13 +493,13 @@ def agenda_withdraw_item(*, actor: Any, item: AgendaItem | int, reason: str) -> 
         item = AgendaItem.objects.get(pk=_pk(item))
         meeting = _lock_meeting(item.meeting_id)
         item = AgendaItem.objects.select_for_update().get(pk=item.pk)
-        _check_meeting(meeting, MA.WITHDRAW_ITEM)
+        _check_meeting(meeting, workflow.MeetingAction.WITHDRAW_ITEM)
         if item.status != AgendaItemStatus.LISTED:
             raise InvalidTransition(f"This item is {item.get_status_display().lower()} and cannot be withdrawn.")
         if not reason.strip():
             raise ValidationFailed("Enter why the item is being withdrawn", field="reason")
         referral = _lock_referral(item.referral_id)
-        _move_referral(referral, RA.WITHDRAW_FROM_AGENDA)
+        _move_referral(referral, workflow.ReferralAction.WITHDRAW_FROM_AGENDA)
         item.status = AgendaItemStatus.WITHDRAWN
         item.withdrawn_reason = reason.strip()
         item.save(update_fields=["status", "withdrawn_reason"])
@@ -524,14 +520,14 @@ def meeting_circulate_papers(*, actor: Any, meeting: PanelMeeting | int) -> Pane
     _require(actor, Capability.PANEL_CHAIR)
     with transaction.atomic():
         meeting = _lock_meeting(meeting)
-        transition = _check_meeting(meeting, MA.CIRCULATE_PAPERS)
+        transition = _check_meeting(meeting, workflow.MeetingAction.CIRCULATE_PAPERS)
         items = list(
             AgendaItem.objects.filter(meeting=meeting, status=AgendaItemStatus.LISTED).select_related("referral")
         )
         if not items:
             raise ValidationFailed("Add at least one item to the agenda before circulating the papers", field="agenda")
         recused = {item.pk: _recuse_automatically(item, item.referral) for item in items}
-        meeting.status = transition.status_after(MS(meeting.status)).value
+        meeting.status = transition.status_after(workflow.MeetingStatus(meeting.status)).value
         meeting.save(update_fields=["status"])
         _event(
             actor=actor,
@@ -558,16 +554,16 @@ def declaration_record(
         item = AgendaItem.objects.get(pk=_pk(item))
         meeting = _lock_meeting(item.meeting_id)
         item = AgendaItem.objects.get(pk=item.pk)
-        _check_meeting(meeting, MA.DECLARE_INTEREST)
+        _check_meeting(meeting, workflow.MeetingAction.DECLARE_INTEREST)
         if item.status != AgendaItemStatus.LISTED:
             raise InvalidTransition(f"This item is {item.get_status_display().lower()}: declarations are closed.")
         errors: Errors = {}
-        if nature not in set(W.DeclarationNature):
+        if nature not in set(workflow.DeclarationNature):
             _add(errors, "nature", "Select the nature of the interest")
-        elif nature != W.DeclarationNature.NONE and not interest.strip():
+        elif nature != workflow.DeclarationNature.NONE and not interest.strip():
             _add(errors, "interest", "Describe the interest")
         _fail(errors)
-        recused = recused or nature == W.DeclarationNature.PREJUDICIAL
+        recused = recused or nature == workflow.DeclarationNature.PREJUDICIAL
         declaration = Declaration.objects.select_for_update().filter(member=member, item=item).first()
         if declaration is not None and declaration.automatic:
             if interest.strip():
@@ -610,7 +606,7 @@ def attendance_record(
     present = {int(pk) for pk in present_member_ids}
     with transaction.atomic():
         meeting = _lock_meeting(meeting)
-        _check_meeting(meeting, MA.RECORD_ATTENDANCE)
+        _check_meeting(meeting, workflow.MeetingAction.RECORD_ATTENDANCE)
         members = {m.pk: m for m in PanelMember.objects.active()}
         recorded_ids = set(Attendance.objects.filter(meeting=meeting).values_list("member_id", flat=True))
         unknown = present - set(members)
@@ -634,10 +630,10 @@ def meeting_mark_held(*, actor: Any, meeting: PanelMeeting | int) -> PanelMeetin
     _require(actor, Capability.PANEL_CHAIR)
     with transaction.atomic():
         meeting = _lock_meeting(meeting)
-        transition = _check_meeting(meeting, MA.MARK_HELD)
+        transition = _check_meeting(meeting, workflow.MeetingAction.MARK_HELD)
         if meeting.held_on > timezone.localdate():
             raise ValidationFailed(f"The meeting is not until {_long(meeting.held_on)}", field="held_on")
-        meeting.status = transition.status_after(MS(meeting.status)).value
+        meeting.status = transition.status_after(workflow.MeetingStatus(meeting.status)).value
         meeting.save(update_fields=["status"])
         _event(actor=actor, action=PanelEventAction.MEETING_HELD, meeting=meeting)
     return meeting
@@ -648,7 +644,7 @@ def meeting_mark_held(*, actor: Any, meeting: PanelMeeting | int) -> PanelMeetin
 
 def _quorum_snapshot(
     meeting: PanelMeeting, item: AgendaItem, participant_ids: Collection[int] | None
-) -> tuple[W.QuorumResult, dict[str, Any], list[int]]:
+) -> tuple[workflow.QuorumResult, dict[str, Any], list[int]]:
     """The quorum for this item from the attendance and the recusals, the snapshot stored with
     the decision, and the members who take part."""
     present = list(
@@ -671,7 +667,7 @@ def _quorum_snapshot(
                 _add(errors, "participants", f"{names.get(pk, pk)} was not recorded as present")
         _fail(errors)
         participants = sorted(set(participant_ids))
-    result = W.quorum(
+    result = workflow.quorum(
         [(pk, kind) for pk, kind in present if pk in set(participants)],
         recused_ids,
         minimum_headcount=settings.PANEL_MINIMUM_HEADCOUNT,
@@ -722,14 +718,14 @@ def decision_record(
             )
         meeting = _lock_meeting(item.meeting_id)
         item = AgendaItem.objects.select_for_update().get(pk=item.pk)
-        _check_meeting(meeting, MA.RECORD_DECISION)
+        _check_meeting(meeting, workflow.MeetingAction.RECORD_DECISION)
         if item.status == AgendaItemStatus.DECIDED:
             raise Conflict("A decision has already been recorded on this item.")
         if item.status != AgendaItemStatus.LISTED:
             raise InvalidTransition("This item was withdrawn from the agenda and cannot be decided.")
 
         errors: Errors = {}
-        if outcome not in set(W.DecisionOutcome):
+        if outcome not in set(workflow.DecisionOutcome):
             _fail({"outcome": ["Select the panel's decision"]})
         values = {
             "suitable_answer": suitable_answer,
@@ -743,13 +739,13 @@ def decision_record(
             "deferred_to": deferred_to,
             "reasons_text": reasons_text,
         }
-        _add_pairs(errors, W.decision_missing(outcome, values))
+        _add_pairs(errors, workflow.decision_missing(outcome, values))
         _amount(errors, "agreed_annual_ceiling_pence", agreed_annual_ceiling_pence)
         _amount(errors, "maintained_alternative_cost_pence", maintained_alternative_cost_pence)
         later: PanelMeeting | None = None
-        if deferred_to is not None and outcome == W.DecisionOutcome.DEFER:
+        if deferred_to is not None and outcome == workflow.DecisionOutcome.DEFER:
             later = PanelMeeting.objects.select_for_update().filter(pk=_pk(deferred_to)).first()
-            if later is None or later.held_on <= meeting.held_on or later.status != MS.SCHEDULED:
+            if later is None or later.held_on <= meeting.held_on or later.status != workflow.MeetingStatus.SCHEDULED:
                 _add(errors, "deferred_to", "Select a later meeting whose papers have not yet gone out")
         _fail(errors)
 
@@ -782,7 +778,7 @@ def decision_record(
         decision.participants.set(participants)
         item.status = AgendaItemStatus.DECIDED
         item.save(update_fields=["status"])
-        referral_action, _ = W.referral_after(outcome)
+        referral_action, _ = workflow.referral_after(outcome)
         _move_referral(referral, referral_action)
         next_item_id: int | None = None
         if later is not None:
@@ -820,7 +816,7 @@ def _person(user: Any) -> str:
     return str(user.get_full_name() or user.get_username())
 
 
-def _minutes_facts(meeting: PanelMeeting) -> W.MinutesFacts:
+def _minutes_facts(meeting: PanelMeeting) -> workflow.MinutesFacts:
     attendance = [
         {
             "member_id": a.member_id,
@@ -880,7 +876,7 @@ def _minutes_facts(meeting: PanelMeeting) -> W.MinutesFacts:
                 },
             }
         )
-    return W.MinutesFacts(
+    return workflow.MinutesFacts(
         meeting_id=meeting.pk,
         held_on=meeting.held_on,
         location=meeting.location,
@@ -896,12 +892,12 @@ def minutes_generate(*, actor: Any, meeting: PanelMeeting | int) -> PanelMinutes
     _require(actor, Capability.PANEL_CHAIR)
     with transaction.atomic():
         meeting = _lock_meeting(meeting)
-        _check_meeting(meeting, MA.DRAFT_MINUTES)
+        _check_meeting(meeting, workflow.MeetingAction.DRAFT_MINUTES)
         if AgendaItem.objects.filter(meeting=meeting, status=AgendaItemStatus.LISTED).exists():
             raise ValidationFailed(
                 "Record a decision on every item, or withdraw it, before drafting the minutes", field="agenda"
             )
-        body, content = W.minutes_body(_minutes_facts(meeting))
+        body, content = workflow.minutes_body(_minutes_facts(meeting))
         minutes, created = PanelMinutes.objects.update_or_create(
             meeting=meeting, defaults={"body": body, "content": content, "generated_at": timezone.now()}
         )
@@ -938,7 +934,7 @@ def minutes_approve(*, actor: Any, meeting: PanelMeeting | int) -> PanelMinutes:
     _require(actor, Capability.PANEL_CHAIR)
     with transaction.atomic():
         meeting = _lock_meeting(meeting)
-        transition = _check_meeting(meeting, MA.APPROVE_MINUTES)
+        transition = _check_meeting(meeting, workflow.MeetingAction.APPROVE_MINUTES)
         minutes = PanelMinutes.objects.select_for_update().filter(meeting=meeting).first()
         if minutes is None:
             raise ValidationFailed("Draft the minutes before approving them", field="minutes")
@@ -948,7 +944,7 @@ def minutes_approve(*, actor: Any, meeting: PanelMeeting | int) -> PanelMinutes:
         minutes.approved_by = actor
         minutes.approved_at = timezone.now()
         minutes.save(update_fields=["status", "approved_by", "approved_at"])
-        meeting.status = transition.status_after(MS(meeting.status)).value
+        meeting.status = transition.status_after(workflow.MeetingStatus(meeting.status)).value
         meeting.save(update_fields=["status"])
         _event(
             actor=actor, action=PanelEventAction.MINUTES_APPROVED, meeting=meeting, payload={"minutes_id": minutes.pk}
@@ -1013,7 +1009,7 @@ def pack_for(*, meeting: PanelMeeting | int, user: Any, today: date | None = Non
             "status": item.status,
             "referral_id": referral.pk,
             "kind": referral.kind,
-            "kind_label": W.ReferralKind(referral.kind).label,
+            "kind_label": workflow.ReferralKind(referral.kind).label,
             "declarations": declarations,
             "recused_member_ids": recused_ids,
             "you_are_recused": member is not None and member.pk in recused_ids,
@@ -1023,8 +1019,8 @@ def pack_for(*, meeting: PanelMeeting | int, user: Any, today: date | None = Non
             pack_items.append(entry)
             continue
         child = referral.request.child
-        identity = W.minimised_child(
-            W.ChildFacts(
+        identity = workflow.minimised_child(
+            workflow.ChildFacts(
                 forename=child.forename,
                 surname=child.surname,
                 date_of_birth=child.date_of_birth,

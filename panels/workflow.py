@@ -263,53 +263,64 @@ S39_TESTS: dict[str, str] = {
 Transition = transitions.Transition
 TransitionError = transitions.TransitionError
 
-MS = MeetingStatus
-MA = MeetingAction
-C = Capability
 
 # Members declare before the meeting and may still do so when it opens; after the papers go
 # out the agenda is fixed, except that the chair may withdraw an item (with a reason).
 MEETING_TRANSITIONS: dict[tuple[MeetingStatus, MeetingAction], Transition[MeetingStatus]] = {
-    (MS.SCHEDULED, MA.ADD_ITEM): Transition(None, C.PANEL_CHAIR),
-    (MS.SCHEDULED, MA.WITHDRAW_ITEM): Transition(None, C.PANEL_CHAIR),
-    (MS.PAPERS_CIRCULATED, MA.WITHDRAW_ITEM): Transition(None, C.PANEL_CHAIR),
-    (MS.SCHEDULED, MA.CIRCULATE_PAPERS): Transition(MS.PAPERS_CIRCULATED, C.PANEL_CHAIR),
-    **{(s, MA.DECLARE_INTEREST): Transition(None, C.PANEL_VIEW) for s in (MS.SCHEDULED, MS.PAPERS_CIRCULATED, MS.HELD)},
-    **{(s, MA.RECORD_ATTENDANCE): Transition(None, C.PANEL_CHAIR) for s in (MS.PAPERS_CIRCULATED, MS.HELD)},
-    (MS.PAPERS_CIRCULATED, MA.MARK_HELD): Transition(MS.HELD, C.PANEL_CHAIR),
-    (MS.HELD, MA.RECORD_DECISION): Transition(None, C.PANEL_CHAIR),
-    (MS.HELD, MA.DRAFT_MINUTES): Transition(None, C.PANEL_CHAIR),
-    (MS.HELD, MA.APPROVE_MINUTES): Transition(MS.MINUTES_APPROVED, C.PANEL_CHAIR),
+    (MeetingStatus.SCHEDULED, MeetingAction.ADD_ITEM): Transition(None, Capability.PANEL_CHAIR),
+    (MeetingStatus.SCHEDULED, MeetingAction.WITHDRAW_ITEM): Transition(None, Capability.PANEL_CHAIR),
+    (MeetingStatus.PAPERS_CIRCULATED, MeetingAction.WITHDRAW_ITEM): Transition(None, Capability.PANEL_CHAIR),
+    (MeetingStatus.SCHEDULED, MeetingAction.CIRCULATE_PAPERS): Transition(
+        MeetingStatus.PAPERS_CIRCULATED, Capability.PANEL_CHAIR
+    ),
+    **{
+        (s, MeetingAction.DECLARE_INTEREST): Transition(None, Capability.PANEL_VIEW)
+        for s in (MeetingStatus.SCHEDULED, MeetingStatus.PAPERS_CIRCULATED, MeetingStatus.HELD)
+    },
+    **{
+        (s, MeetingAction.RECORD_ATTENDANCE): Transition(None, Capability.PANEL_CHAIR)
+        for s in (MeetingStatus.PAPERS_CIRCULATED, MeetingStatus.HELD)
+    },
+    (MeetingStatus.PAPERS_CIRCULATED, MeetingAction.MARK_HELD): Transition(MeetingStatus.HELD, Capability.PANEL_CHAIR),
+    (MeetingStatus.HELD, MeetingAction.RECORD_DECISION): Transition(None, Capability.PANEL_CHAIR),
+    (MeetingStatus.HELD, MeetingAction.DRAFT_MINUTES): Transition(None, Capability.PANEL_CHAIR),
+    (MeetingStatus.HELD, MeetingAction.APPROVE_MINUTES): Transition(
+        MeetingStatus.MINUTES_APPROVED, Capability.PANEL_CHAIR
+    ),
 }
 
-RS = ReferralStatus
-RA = ReferralAction
 
 REFERRAL_TRANSITIONS: dict[tuple[ReferralStatus, ReferralAction], Transition[ReferralStatus]] = {
-    (RS.AWAITING_PANEL, RA.UPDATE): Transition(None, C.PANEL_REFER),
-    (RS.AWAITING_PANEL, RA.ADD_TO_AGENDA): Transition(RS.ON_AGENDA, C.PANEL_CHAIR),
-    (RS.ON_AGENDA, RA.WITHDRAW_FROM_AGENDA): Transition(RS.AWAITING_PANEL, C.PANEL_CHAIR),
-    (RS.ON_AGENDA, RA.DECIDE): Transition(RS.DECIDED, C.PANEL_CHAIR),
-    (RS.ON_AGENDA, RA.RETURN): Transition(RS.AWAITING_PANEL, C.PANEL_CHAIR),
+    (ReferralStatus.AWAITING_PANEL, ReferralAction.UPDATE): Transition(None, Capability.PANEL_REFER),
+    (ReferralStatus.AWAITING_PANEL, ReferralAction.ADD_TO_AGENDA): Transition(
+        ReferralStatus.ON_AGENDA, Capability.PANEL_CHAIR
+    ),
+    (ReferralStatus.ON_AGENDA, ReferralAction.WITHDRAW_FROM_AGENDA): Transition(
+        ReferralStatus.AWAITING_PANEL, Capability.PANEL_CHAIR
+    ),
+    (ReferralStatus.ON_AGENDA, ReferralAction.DECIDE): Transition(ReferralStatus.DECIDED, Capability.PANEL_CHAIR),
+    (ReferralStatus.ON_AGENDA, ReferralAction.RETURN): Transition(
+        ReferralStatus.AWAITING_PANEL, Capability.PANEL_CHAIR
+    ),
 }
 
 _MEETING_PHRASES: dict[MeetingAction, str] = {
-    MA.ADD_ITEM: "have items added to its agenda",
-    MA.WITHDRAW_ITEM: "have items withdrawn from its agenda",
-    MA.CIRCULATE_PAPERS: "have its papers circulated",
-    MA.DECLARE_INTEREST: "take declarations of interest",
-    MA.RECORD_ATTENDANCE: "have its attendance recorded",
-    MA.MARK_HELD: "be marked as held",
-    MA.RECORD_DECISION: "have decisions recorded",
-    MA.DRAFT_MINUTES: "have its minutes drafted",
-    MA.APPROVE_MINUTES: "have its minutes approved",
+    MeetingAction.ADD_ITEM: "have items added to its agenda",
+    MeetingAction.WITHDRAW_ITEM: "have items withdrawn from its agenda",
+    MeetingAction.CIRCULATE_PAPERS: "have its papers circulated",
+    MeetingAction.DECLARE_INTEREST: "take declarations of interest",
+    MeetingAction.RECORD_ATTENDANCE: "have its attendance recorded",
+    MeetingAction.MARK_HELD: "be marked as held",
+    MeetingAction.RECORD_DECISION: "have decisions recorded",
+    MeetingAction.DRAFT_MINUTES: "have its minutes drafted",
+    MeetingAction.APPROVE_MINUTES: "have its minutes approved",
 }
 _REFERRAL_PHRASES: dict[ReferralAction, str] = {
-    RA.UPDATE: "be changed",
-    RA.ADD_TO_AGENDA: "be added to an agenda",
-    RA.WITHDRAW_FROM_AGENDA: "be withdrawn from an agenda",
-    RA.DECIDE: "be decided",
-    RA.RETURN: "be deferred or sent back for more information",
+    ReferralAction.UPDATE: "be changed",
+    ReferralAction.ADD_TO_AGENDA: "be added to an agenda",
+    ReferralAction.WITHDRAW_FROM_AGENDA: "be withdrawn from an agenda",
+    ReferralAction.DECIDE: "be decided",
+    ReferralAction.RETURN: "be deferred or sent back for more information",
 }
 
 
@@ -333,8 +344,8 @@ def check_referral_transition(status: ReferralStatus | str, action: ReferralActi
 
 def referral_after(outcome: DecisionOutcome | str) -> tuple[ReferralAction, ReferralStatus]:
     """The referral action a decision outcome takes, and the referral's status after it."""
-    action = RA.DECIDE if DecisionOutcome(outcome) in FINAL_OUTCOMES else RA.RETURN
-    return action, REFERRAL_TRANSITIONS[(RS.ON_AGENDA, action)].status_after(RS.ON_AGENDA)
+    action = ReferralAction.DECIDE if DecisionOutcome(outcome) in FINAL_OUTCOMES else ReferralAction.RETURN
+    return action, REFERRAL_TRANSITIONS[(ReferralStatus.ON_AGENDA, action)].status_after(ReferralStatus.ON_AGENDA)
 
 
 # --- A complete referral ---------------------------------------------------------------------

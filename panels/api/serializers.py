@@ -39,7 +39,6 @@ from panels.models import (
     ReferralOption,
 )
 
-W = workflow
 MAX_PENCE = 2**31 - 1
 
 
@@ -149,21 +148,21 @@ class ReferralListSerializer(serializers.ModelSerializer):
     @extend_schema_field(MinimisedChildSerializer)
     def get_child(self, obj: Referral) -> dict[str, Any]:
         child = obj.request.child
-        facts = W.ChildFacts(
+        facts = workflow.ChildFacts(
             forename=child.forename,
             surname=child.surname,
             date_of_birth=child.date_of_birth,
             district=child.district.name,
             primary_need=child.primary_need,
         )
-        return W.minimised_child(facts, self.context.get("today") or timezone.localdate())
+        return workflow.minimised_child(facts, self.context.get("today") or timezone.localdate())
 
     def get_requested_annual_cost_pence(self, obj: Referral) -> int:
         return selectors.requested_total(obj)
 
     @extend_schema_field(MissingSerializer(many=True))
     def get_missing(self, obj: Referral) -> list[dict[str, str]]:
-        if obj.status != W.ReferralStatus.AWAITING_PANEL:
+        if obj.status != workflow.ReferralStatus.AWAITING_PANEL:
             return []
         return [{"field": field, "message": message} for field, message in selectors.missing_for(obj)]
 
