@@ -3,10 +3,11 @@
 Called by ``seed_demo`` with its seeded ``random.Random`` after the demo requests exist. Every
 change goes through ``panels.services``, so the rows, the panel events and the entries on the
 children's request timelines are exactly what the service would write. Past meetings are
-replayed at a simulated clock (:func:`_clock`): the services read the time from
-``django.utils.timezone.now``, so a meeting held last March was scheduled, circulated, decided and
-minuted on dates in March, and the same rules (no meeting scheduled in the past, none marked
-held before its day) hold on the simulated day.
+replayed on the days they happened: every panel service takes the moment it acts as ``at``, so
+a meeting held last March was scheduled, circulated, decided and minuted on dates in March, and
+the same rules (no meeting scheduled in the past, none marked held before its day) hold on that
+day. (The entries the panel writes on a child's request timeline are dated when the demo runs:
+the request services take no date.)
 
 What it makes, when the demo users exist (DEBUG on):
 
@@ -15,7 +16,9 @@ What it makes, when the demo users exist (DEBUG on):
   members who cannot sign in (an SEN manager, a second EP and a second head teacher);
 - about 25 past meetings, fortnightly, each with referrals on demo requests, declarations,
   attendance, a decision on every item (approvals, conditions, declines, deferrals, requests for
-  more information) and approved minutes;
+  more information) and approved minutes; among them a referral the chair made, which the chair
+  defers (the vice-chair, Nadia Hussain, sent apologies) and which the vice-chair takes at the
+  next meeting in the chair's place;
 - the next meeting with its papers circulated, including an item from which the demo head
   teacher is recused (their school is one of the options considered), and the one after,
   scheduled with an agenda; and referrals waiting, some complete, some not.
@@ -28,12 +31,9 @@ from __future__ import annotations
 
 import random
 import time as timer
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from unittest import mock
 
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
@@ -48,6 +48,8 @@ from requests_app.models import AssessmentRequest
 DEMO_PREFIX = "DEMO-"
 LOCATION = "Council Chamber, Sessions House, Maidstone"
 PAST_MEETINGS = 25
+# The past meeting (by index) at which the chair's own referral is deferred.
+CHAIR_REFERRAL_AT = PAST_MEETINGS - 4
 FORTNIGHT = timedelta(days=14)
 # Requests in these statuses can be referred (the requests workflow's REFER_TO_PANEL rows).
 REFERABLE = [
@@ -65,11 +67,12 @@ class _Synthetic:
     first_name: str
     last_name: str
     member_type: workflow.MemberType
+    vice_chair: bool = False
 
 
 # Members who cannot sign in: they make the panel quorate and realistic.
 SYNTHETIC_MEMBERS = (
-    _Synthetic("panel_sen_manager", "Nadia", "Hussain", workflow.MemberType.SEN),
+    _Synthetic("panel_sen_manager", "Nadia", "Hussain", workflow.MemberType.SEN, vice_chair=True),
     _Synthetic("panel_ep2", "Owen", "Pritchard", workflow.MemberType.EP),
     _Synthetic("panel_head2", "Gareth", "Lowe", workflow.MemberType.HEAD_TEACHER),
 )
@@ -126,14 +129,7 @@ EVIDENCE = (
 )
 
 
-# --- The simulated clock -------------------------------------------------------------------------
-
-
-@contextmanager
-def _clock(at: datetime) -> Iterator[None]:
-    """Run service calls as if it were ``at`` (the services read ``timezone.now``)."""
-    with mock.patch.object(timezone, "now", return_value=at):
-        yield
+# --- The days things happened ----------------------------------------------------------------
 
 
 def _at(day: date, hour: int = 10, minute: int = 0) -> datetime:
@@ -149,6 +145,7 @@ class _Cast:
     officers: list[User]
     members: list[PanelMember]
     head: PanelMember  # the demo head teacher who signs in
+    vice: PanelMember  # the vice-chair (a synthetic SEN manager with the chair's role)
     users: dict[str, User] = field(default_factory=dict)
 
     def member(self, member_type: workflow.MemberType) -> list[PanelMember]:
@@ -171,6 +168,8 @@ def _synthetic_user(spec: _Synthetic) -> User:
         user.set_unusable_password()
         user.save(update_fields=["password"])
     user.groups.add(Group.objects.get_or_create(name=Role.PANEL_MEMBER.value)[0])
+    if spec.vice_chair:
+        user.groups.add(Group.objects.get_or_create(name=Role.PANEL_CHAIR.value)[0])
     return user
 
 
@@ -210,7 +209,8 @@ def _cast() -> _Cast | None:
             member = services.panel_member_add(actor=chair, user=user, member_type=member_type, establishment=school)
         members.append(member)
     officers = [users[name] for name in ("officer", "officer2") if name in users]
-    return _Cast(chair=chair, officers=officers, members=members, head=members[3], users=users)
+    vice = members[4]
+    return _Cast(chair=chair, officers=officers, members=members, head=members[3], vice=vice, users=users)
 
 
 # --- Referrals -----------------------------------------------------------------------------------
@@ -337,18 +337,25 @@ def _referral_data(
 
 
 def _refer(
-    rng: random.Random, cast: _Cast, places: _Places, requests: _Requests, on: date, **kwargs: Any
+    rng: random.Random,
+    cast: _Cast,
+    places: _Places,
+    requests: _Requests,
+    on: date,
+    actor: User | None = None,
+    **kwargs: Any,
 ) -> Referral | None:
     request = requests.take(rng, on)
     if request is None:
         return None
-    with _clock(_at(on, 14, rng.randrange(0, 60))):
-        return services.referral_create(
-            actor=rng.choice(cast.officers),
-            request=request,
-            referred_on=on,
-            **_referral_data(rng, places, request, **kwargs),
-        )
+    at = _at(on, 14, rng.randrange(0, 60))
+    return services.referral_create(
+        actor=actor or rng.choice(cast.officers),
+        request=request,
+        referred_on=on,
+        at=at,
+        **_referral_data(rng, places, request, **kwargs),
+    )
 
 
 # --- Meetings ------------------------------------------------------------------------------------
@@ -359,39 +366,46 @@ def _tuesday_on_or_before(day: date) -> date:
 
 
 def _schedule(cast: _Cast, held_on: date, *, on: date) -> PanelMeeting:
-    with _clock(_at(on, 9)):
-        return services.meeting_schedule(actor=cast.chair, held_on=held_on, starts_at=time(10), location=LOCATION)
+    return services.meeting_schedule(
+        actor=cast.chair, held_on=held_on, starts_at=time(10), location=LOCATION, at=_at(on, 9)
+    )
 
 
 def _list(cast: _Cast, meeting: PanelMeeting, referrals: list[Referral], *, on: date) -> None:
-    with _clock(_at(on, 11)):
-        for referral in referrals:
-            services.agenda_add_item(actor=cast.chair, meeting=meeting, referral=referral)
+    for referral in referrals:
+        services.agenda_add_item(actor=cast.chair, meeting=meeting, referral=referral, at=_at(on, 11))
 
 
 def _circulate_and_declare(rng: random.Random, cast: _Cast, meeting: PanelMeeting, *, on: date) -> None:
-    with _clock(_at(on, 16)):
-        services.meeting_circulate_papers(actor=cast.chair, meeting=meeting)
+    services.meeting_circulate_papers(actor=cast.chair, meeting=meeting, at=_at(on, 16))
     items = list(AgendaItem.objects.filter(meeting=meeting, status=AgendaItemStatus.LISTED).order_by("position"))
     declared_on = min(on + timedelta(days=3), meeting.held_on)
     # A few declarations a meeting (each is a service call with its own event): most members
     # declare nothing; now and then somebody has a personal interest to note.
-    with _clock(_at(declared_on, 9, 30)):
-        for item in rng.sample(items, k=min(len(items), 2)):
-            member = rng.choice(cast.members)
-            if rng.random() < 0.25:
-                services.declaration_record(
-                    actor=member.user,
-                    item=item,
-                    nature="personal",
-                    interest="Has previously worked with the proposed school on outreach",
-                )
-            else:
-                services.declaration_record(actor=member.user, item=item, nature="none")
+    at = _at(declared_on, 9, 30)
+    for item in rng.sample(items, k=min(len(items), 2)):
+        member = rng.choice(cast.members)
+        if rng.random() < 0.25:
+            services.declaration_record(
+                actor=member.user,
+                item=item,
+                nature="personal",
+                interest="Has previously worked with the proposed school on outreach",
+                at=at,
+            )
+        else:
+            services.declaration_record(actor=member.user, item=item, nature="none", at=at)
 
 
 def _decide(
-    rng: random.Random, cast: _Cast, meeting: PanelMeeting, item: AgendaItem, later: PanelMeeting | None
+    rng: random.Random,
+    cast: _Cast,
+    meeting: PanelMeeting,
+    item: AgendaItem,
+    later: PanelMeeting | None,
+    *,
+    chair: User,
+    at: datetime,
 ) -> str:
     outcome = rng.choices(list(OUTCOME_WEIGHTS), weights=list(OUTCOME_WEIGHTS.values()))[0]
     if outcome is workflow.DecisionOutcome.DEFER and later is None:
@@ -407,7 +421,12 @@ def _decide(
         "maintained_alternative_cost_pence": alternative,
     }
     if outcome in workflow.APPROVALS:
-        values["agreed_annual_ceiling_pence"] = requested - requested % 100_000 if requested > 100_000 else requested
+        ceiling = requested - requested % 100_000 if requested > 100_000 else requested
+        values["agreed_annual_ceiling_pence"] = ceiling
+        if workflow.ceiling_needs_reason(ceiling, requested_pence=requested, lowest_option_pence=alternative):
+            values["ceiling_reason"] = (
+                "Support in the current setting: the options' costs are for a change of school, not this request."
+            )
         values["resources_text"] = "No suitable maintained place; the cost is proportionate to the provision"
         values["reasons_text"] = "The panel agreed that no maintained or academy school can meet need."
         if outcome is workflow.DecisionOutcome.APPROVE_WITH_CONDITIONS:
@@ -428,31 +447,54 @@ def _decide(
         )
         if outcome is workflow.DecisionOutcome.DEFER:
             values["deferred_to"] = later
-    services.decision_record(actor=cast.chair, item=item, **values)
+    services.decision_record(actor=chair, item=item, at=at, **values)
     return outcome.value
 
 
 def _hold(
-    rng: random.Random, cast: _Cast, meeting: PanelMeeting, later: PanelMeeting | None, *, approve_on: date
+    rng: random.Random,
+    cast: _Cast,
+    meeting: PanelMeeting,
+    later: PanelMeeting | None,
+    *,
+    approve_on: date,
+    vice_absent: bool = False,
 ) -> list[Referral]:
     """Attendance, held, a decision on every item, minutes drafted and approved. Returns the
-    referrals sent back for more information."""
+    referrals sent back for more information.
+
+    An item the chair referred is taken by the vice-chair in the chair's place when present,
+    and otherwise deferred by the chair to the next meeting (the panel's terms of reference)."""
     absent = {m.pk for m in cast.members if m.member_type == workflow.MemberType.HEAD_TEACHER and rng.random() < 0.2}
-    with _clock(_at(meeting.held_on, 10, 5)):
-        services.attendance_record(
-            actor=cast.chair, meeting=meeting, present_member_ids=[m.pk for m in cast.members if m.pk not in absent]
-        )
-    with _clock(_at(meeting.held_on, 12, 30)):
-        services.meeting_mark_held(actor=cast.chair, meeting=meeting)
-        items = AgendaItem.objects.filter(meeting=meeting, status=AgendaItemStatus.LISTED).select_related("referral")
-        returned = []
-        for item in items.prefetch_related("referral__options", "referral__cost_lines").order_by("position"):
-            if _decide(rng, cast, meeting, item, later) == workflow.DecisionOutcome.MORE_INFORMATION:
-                returned.append(item.referral)
-    with _clock(_at(meeting.held_on + timedelta(days=1), 15)):
-        services.minutes_generate(actor=cast.chair, meeting=meeting)
-    with _clock(_at(approve_on, 17)):
-        services.minutes_approve(actor=cast.chair, meeting=meeting)
+    if vice_absent:
+        absent.add(cast.vice.pk)
+    services.attendance_record(
+        actor=cast.chair,
+        meeting=meeting,
+        present_member_ids=[m.pk for m in cast.members if m.pk not in absent],
+        at=_at(meeting.held_on, 10, 5),
+    )
+    at = _at(meeting.held_on, 12, 30)
+    services.meeting_mark_held(actor=cast.chair, meeting=meeting, at=at)
+    items = AgendaItem.objects.filter(meeting=meeting, status=AgendaItemStatus.LISTED).select_related("referral")
+    returned = []
+    for item in items.prefetch_related("referral__options", "referral__cost_lines").order_by("position"):
+        chair = cast.chair
+        if item.referral.referred_by_id == cast.chair.pk:
+            if cast.vice.pk in absent and later is not None:
+                services.agenda_defer_item(
+                    actor=cast.chair,
+                    item=item,
+                    deferred_to=later,
+                    reason="The chair made this referral and the vice-chair sent apologies.",
+                    at=at,
+                )
+                continue
+            chair = cast.vice.user
+        if _decide(rng, cast, meeting, item, later, chair=chair, at=at) == workflow.DecisionOutcome.MORE_INFORMATION:
+            returned.append(item.referral)
+    services.minutes_generate(actor=cast.chair, meeting=meeting, at=_at(meeting.held_on + timedelta(days=1), 15))
+    services.minutes_approve(actor=cast.chair, meeting=meeting, at=_at(approve_on, 17))
     return returned
 
 
@@ -512,6 +554,11 @@ def seed(rng: random.Random, today: date | None = None) -> PanelDemoSummary:
             )
             if r is not None
         ]
+        if index == CHAIR_REFERRAL_AT:
+            # The chair refers a case: deferred at this meeting (the vice-chair is away) and
+            # taken by the vice-chair at the next. Its own random stream keeps the rest as it was.
+            own = _refer(random.Random(index), cast, places, requests, list_on - timedelta(days=5), actor=cast.chair)
+            fresh += [own] if own is not None else []
         again = [r for r in waiting if r.status == workflow.ReferralStatus.AWAITING_PANEL]
         waiting = []
         _list(cast, meeting, [*again, *fresh], on=list_on)
@@ -519,7 +566,7 @@ def seed(rng: random.Random, today: date | None = None) -> PanelDemoSummary:
             continue
         _circulate_and_declare(rng, cast, meeting, on=meeting.held_on - timedelta(days=7))
         approve_on = min(meeting.held_on + timedelta(days=7), today)
-        for referral in _hold(rng, cast, meeting, later, approve_on=approve_on):
+        for referral in _hold(rng, cast, meeting, later, approve_on=approve_on, vice_absent=index == CHAIR_REFERRAL_AT):
             referral.refresh_from_db()
             waiting.append(referral)
 
@@ -542,13 +589,13 @@ def seed(rng: random.Random, today: date | None = None) -> PanelDemoSummary:
     for _ in range(2):
         request = requests.take(rng, today)
         if request is not None:
-            with _clock(_at(today, 9)):
-                services.referral_create(
-                    actor=cast.officers[0],
-                    request=request,
-                    kind=workflow.ReferralKind.INDEPENDENT_SPECIAL.value,
-                    needs_summary=NEEDS.get(request.child.primary_need, DEFAULT_NEED),
-                )
+            services.referral_create(
+                actor=cast.officers[0],
+                request=request,
+                kind=workflow.ReferralKind.INDEPENDENT_SPECIAL.value,
+                needs_summary=NEEDS.get(request.child.primary_need, DEFAULT_NEED),
+                at=_at(today, 9),
+            )
 
     return PanelDemoSummary(
         members=len(cast.members),

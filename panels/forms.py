@@ -341,6 +341,72 @@ class ReasonForm(GovukForm):
     )
 
 
+class DeferForm(GovukForm):
+    deferred_to = forms.ModelChoiceField(
+        label="Meeting the item is deferred to",
+        queryset=PanelMeeting.objects.none(),
+        empty_label="Select a later meeting",
+        error_messages={"required": "Select the meeting the item is deferred to"},
+        help_text="A later meeting whose papers have not gone out. The item goes onto its agenda.",
+    )
+    reason = forms.CharField(
+        label="Why is the item being deferred?",
+        widget=_text(),
+        error_messages={"required": "Enter why the item is being deferred"},
+        help_text="For example, the chair made this referral and no vice-chair is present. Recorded in the minutes.",
+    )
+
+    def __init__(self, *args: Any, later: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["deferred_to"].queryset = later
+        self.fields["deferred_to"].label_from_instance = _meeting_label
+
+
+class AttendanceCorrectForm(RemappedErrorsMixin, GovukForm):
+    member = forms.ModelChoiceField(
+        label="Member",
+        queryset=PanelMember.objects.none(),
+        empty_label="Select a member",
+        error_messages={"required": "Select the member whose attendance is being corrected"},
+    )
+    present = forms.TypedChoiceField(
+        label="Were they present?",
+        choices=[("yes", "Present"), ("no", "Absent (apologies)")],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select whether the member was present"},
+    )
+    reason = forms.CharField(
+        label="Why is the attendance being corrected?",
+        widget=_text(3),
+        error_messages={"required": "Enter why the attendance is being corrected"},
+        help_text="Recorded in the minutes. Decisions already recorded keep the quorum they were taken with.",
+    )
+    error_field_map = {"member_id": "member"}
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["member"].queryset = PanelMember.objects.active().select_related("user")
+        self.fields["member"].label_from_instance = str
+
+
+class DeclarationCorrectForm(GovukForm):
+    nature = forms.ChoiceField(
+        label="What is the member's interest?",
+        choices=NATURE_CHOICES,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select the nature of the interest"},
+    )
+    interest = forms.CharField(label="Describe the interest", widget=_text(3), required=False)
+    recused = forms.BooleanField(label="The member leaves the item (recused)", required=False)
+    reason = forms.CharField(
+        label="Why is the declaration being corrected?",
+        widget=_text(3),
+        error_messages={"required": "Enter why the declaration is being corrected"},
+        help_text="Recorded in the minutes.",
+    )
+
+
 class AttendanceForm(RemappedErrorsMixin, GovukForm):
     present = MemberChoiceField(
         label="Who attended?",
@@ -424,6 +490,13 @@ class DecisionForm(RemappedErrorsMixin, GovukForm):
     agreed_annual_ceiling = PoundsField(
         label="Agreed annual cost ceiling", help_text="Only for an approval: the most the council will pay a year."
     )
+    ceiling_reason = forms.CharField(
+        label="Reason for the ceiling",
+        widget=_text(2),
+        required=False,
+        help_text="Needed when the ceiling is below the lowest costed option or more than "
+        f"{workflow.CEILING_MARGIN_ABOVE_REQUEST_PERCENT}% above the requested cost.",
+    )
     review_on = GovukDateField(label="Review date", required=False, help_text="For an approval with conditions")
     attendance_expectation = forms.CharField(
         label="Attendance expectation",
@@ -438,7 +511,7 @@ class DecisionForm(RemappedErrorsMixin, GovukForm):
         queryset=PanelMember.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        help_text="Members recorded as present and not recused.",
+        help_text="Members recorded as present and not recused, other than the member who made the referral.",
     )
 
     error_field_map = {
@@ -477,6 +550,7 @@ class DecisionForm(RemappedErrorsMixin, GovukForm):
             "resources_text": data["resources_text"],
             "maintained_alternative_cost_pence": data["maintained_alternative_cost"],
             "agreed_annual_ceiling_pence": data["agreed_annual_ceiling"],
+            "ceiling_reason": data["ceiling_reason"],
             "conditions": "\n".join(conditions),
             "deferred_to": data["deferred_to"],
             "reasons_text": data["reasons_text"],

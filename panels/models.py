@@ -53,6 +53,10 @@ CIRCULATED = [
 ]
 
 
+# A head teacher reads the papers of a meeting circulated to them until its minutes are approved.
+HEAD_TEACHER_OPEN = [workflow.MeetingStatus.PAPERS_CIRCULATED, workflow.MeetingStatus.HELD]
+
+
 def _sees_all_panel_business(user: Any) -> bool:
     return user_can(user, Capability.PANEL_CHAIR) or user_has_role(user, Role.MANAGER)
 
@@ -107,12 +111,21 @@ class PanelMember(models.Model):
 class PanelMeetingQuerySet(models.QuerySet["PanelMeeting"]):
     def visible_to(self, user: Any) -> PanelMeetingQuerySet:
         """The chair and managers see every meeting; an active member sees a meeting once its
-        papers are circulated (every active member sits on every meeting)."""
+        papers are circulated (every active member sits on every meeting).
+
+        A head teacher is an external member (docs/architecture.md §1; the panel's terms of reference):
+        they see only the meetings whose papers were circulated to them, and only until the
+        minutes are approved. After that the papers are no longer theirs to read."""
         if _sees_all_panel_business(user):
             return self.all()
-        if user_can(user, Capability.PANEL_VIEW) and PanelMember.objects.active().filter(user=user).exists():
-            return self.filter(status__in=CIRCULATED)
-        return self.none()
+        if not user_can(user, Capability.PANEL_VIEW):
+            return self.none()
+        member = PanelMember.objects.active().filter(user=user).first()
+        if member is None:
+            return self.none()
+        if member.is_head_teacher:
+            return self.filter(circulated_to=member, status__in=HEAD_TEACHER_OPEN)
+        return self.filter(status__in=CIRCULATED)
 
     def upcoming(self, *, on: Any) -> PanelMeetingQuerySet:
         return self.filter(held_on__gte=on, status=workflow.MeetingStatus.SCHEDULED)
@@ -124,6 +137,9 @@ class PanelMeeting(models.Model):
     location = models.CharField(max_length=200)
     status = models.CharField(max_length=20, choices=MEETING_STATUS_CHOICES, default=workflow.MeetingStatus.SCHEDULED)
     chair = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # The members the papers went to (the active members when they were circulated): the
+    # meeting's membership, which limits what a head teacher may read.
+    circulated_to = models.ManyToManyField("PanelMember", blank=True, related_name="meetings_circulated")
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = PanelMeetingQuerySet.as_manager()
@@ -264,6 +280,7 @@ class AgendaItemStatus(models.TextChoices):
     LISTED = "listed", "On the agenda"
     DECIDED = "decided", "Decided"
     WITHDRAWN = "withdrawn", "Withdrawn"
+    DEFERRED = "deferred", "Deferred by the chair"
 
 
 class AgendaItem(models.Model):
@@ -271,7 +288,12 @@ class AgendaItem(models.Model):
     referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="agenda_items")
     position = models.PositiveSmallIntegerField()
     status = models.CharField(max_length=10, choices=AgendaItemStatus.choices, default=AgendaItemStatus.LISTED)
+    # Why the item was withdrawn, or deferred by the chair.
     withdrawn_reason = models.TextField(blank=True)
+    # The later meeting a chair's deferral moved the referral to.
+    deferred_to = models.ForeignKey(
+        PanelMeeting, on_delete=models.PROTECT, null=True, blank=True, related_name="items_deferred_here"
+    )
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     added_at = models.DateTimeField(auto_now_add=True)
 
@@ -288,6 +310,11 @@ class AgendaItem(models.Model):
             models.CheckConstraint(
                 condition=~Q(status=AgendaItemStatus.WITHDRAWN) | ~Q(withdrawn_reason=""),
                 name="agenda_item_withdrawal_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=(Q(status=AgendaItemStatus.DEFERRED) & ~Q(withdrawn_reason="") & Q(deferred_to__isnull=False))
+                | (~Q(status=AgendaItemStatus.DEFERRED) & Q(deferred_to__isnull=True)),
+                name="agenda_item_deferral_has_reason_and_meeting",
             ),
         ]
 
@@ -350,6 +377,18 @@ class Attendance(models.Model):
 
 
 class PanelDecisionQuerySet(models.QuerySet["PanelDecision"]):
+    def visible_to(self, user: Any) -> PanelDecisionQuerySet:
+        """Decisions ``user`` may read: everything the panel rule lets them see of its meetings,
+        and for the placements team (finance) the approvals a contract is made against: the
+        council's scheme of delegation lets finance commit money only within a panel approval,
+        so it must be able to read that approval (its tests, reasons, ceiling and conditions)."""
+        if _sees_all_panel_business(user) or user_can(user, Capability.PANEL_REFER):
+            return self.all()
+        visible = Q(item__meeting__in=PanelMeeting.objects.visible_to(user))
+        if user_can(user, Capability.PLACEMENT_VIEW):
+            visible |= Q(outcome__in=APPROVALS)
+        return self.filter(visible)
+
     def final(self) -> PanelDecisionQuerySet:
         return self.filter(outcome__in=[o.value for o in workflow.FINAL_OUTCOMES])
 
@@ -388,6 +427,9 @@ class PanelDecision(models.Model):
 
     reasons_text = models.TextField()
     agreed_annual_ceiling_pence = models.PositiveIntegerField(null=True, blank=True)
+    # Why a ceiling below the lowest costed option or far above the request was agreed
+    # (workflow.ceiling_needs_reason).
+    ceiling_reason = models.TextField(blank=True)
     conditions = models.TextField(blank=True, help_text="Review date, attendance expectations")
     deferred_to = models.ForeignKey(
         PanelMeeting, on_delete=models.PROTECT, null=True, blank=True, related_name="deferred_decisions"
@@ -395,6 +437,11 @@ class PanelDecision(models.Model):
     quorum = models.JSONField(help_text="Who was present, who was recused, the counts")
     participants = models.ManyToManyField(PanelMember, related_name="decisions_taken", blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Who took the item: the meeting's chair, or a vice-chair in their place
+    # (workflow.item_chair_refusal). Empty on decisions recorded before this was kept.
+    chaired_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     recorded_at = models.DateTimeField()
 
     objects = PanelDecisionQuerySet.as_manager()
@@ -492,6 +539,9 @@ class PanelEventAction(models.TextChoices):
     ATTENDANCE_RECORDED = "attendance_recorded", "Attendance recorded"
     MEETING_HELD = "meeting_held", "Meeting held"
     DECISION_RECORDED = "decision_recorded", "Decision recorded"
+    ITEM_DEFERRED = "item_deferred", "Deferred by the chair"
+    DECLARATION_CORRECTED = "declaration_corrected", "Declaration corrected by the chair"
+    ATTENDANCE_CORRECTED = "attendance_corrected", "Attendance corrected"
     MINUTES_DRAFTED = "minutes_drafted", "Minutes drafted"
     MINUTES_UPDATED = "minutes_updated", "Minutes edited"
     MINUTES_APPROVED = "minutes_approved", "Minutes approved"

@@ -34,9 +34,12 @@ from core.pages import form_add_domain_error, pagination, requires
 from core.roles import Capability, user_can
 from panels import selectors, services, workflow
 from panels.forms import (
+    AttendanceCorrectForm,
     AttendanceForm,
     DecisionForm,
+    DeclarationCorrectForm,
     DeclarationForm,
+    DeferForm,
     MeetingForm,
     MinutesForm,
     OptionForm,
@@ -47,7 +50,9 @@ from panels.forms import (
 from panels.models import (
     AgendaItem,
     AgendaItemStatus,
+    Declaration,
     MinutesStatus,
+    PanelDecision,
     PanelMeeting,
     PanelMinutes,
     Referral,
@@ -191,19 +196,26 @@ def _contract_url(decision: Any) -> str | None:
     return cross_layer_url("draft-contract", decision=decision.pk)
 
 
-def _item_rows(items: list[AgendaItem], *, member_id: int | None, can_contract: bool) -> list[dict[str, Any]]:
+def _item_rows(
+    items: list[AgendaItem], *, member_id: int | None, can_contract: bool, withheld: Any
+) -> list[dict[str, Any]]:
+    """The agenda table. A member recused from an item sees it as the pack shows it: the item,
+    the kind of referral and the recusals, not the child or the cost (``withheld``: the
+    referral ids whose papers are withheld, ``selectors.withheld_papers``)."""
     rows = []
     for item in items:
         decision = next(iter(item.decisions.all()), None)
         declarations = list(item.declarations.all())
         mine = next((d for d in declarations if d.member_id == member_id), None)
+        hidden = item.referral_id in withheld
         rows.append(
             {
                 "item": item,
                 "referral": item.referral,
-                "initials": item.referral.request.child.initials,
+                "withheld": hidden,
+                "initials": "Withheld" if hidden else item.referral.request.child.initials,
                 "kind": workflow.ReferralKind(item.referral.kind).label,
-                "requested": pounds(selectors.requested_total(item.referral)),
+                "requested": "Withheld" if hidden else pounds(selectors.requested_total(item.referral)),
                 "decision": decision,
                 "decision_tag": OUTCOME_TAGS.get(decision.outcome, "") if decision else "",
                 "contract_url": _contract_url(decision) if can_contract else None,
@@ -231,6 +243,7 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
             items,
             member_id=member.pk if member else None,
             can_contract=user_can(request.user, Capability.PLACEMENT_MANAGE),
+            withheld=selectors.withheld_papers(request.user),
         ),
         "is_chair": is_chair,
         "member": member,
@@ -240,8 +253,12 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_circulate": is_chair and status is workflow.MeetingStatus.SCHEDULED,
         "can_withdraw": is_chair
         and status in (workflow.MeetingStatus.SCHEDULED, workflow.MeetingStatus.PAPERS_CIRCULATED),
+        "can_defer": is_chair and status in (workflow.MeetingStatus.PAPERS_CIRCULATED, workflow.MeetingStatus.HELD),
+        "can_correct_attendance": is_chair and status is workflow.MeetingStatus.HELD,
+        # Attendance is fixed by the first decision (workflow.attendance_refusal); then it is corrected.
         "can_record_attendance": is_chair
-        and status in (workflow.MeetingStatus.PAPERS_CIRCULATED, workflow.MeetingStatus.HELD),
+        and status in (workflow.MeetingStatus.PAPERS_CIRCULATED, workflow.MeetingStatus.HELD)
+        and not any(item.decisions.all() for item in items),
         "can_mark_held": is_chair and status is workflow.MeetingStatus.PAPERS_CIRCULATED,
         "can_decide": is_chair and status is workflow.MeetingStatus.HELD,
         "can_declare": member is not None
@@ -350,6 +367,107 @@ def item_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
         "title": "Withdraw the item from the agenda",
         "intro": "The referral goes back to wait for a later meeting. The item keeps its number in the minutes.",
         "submit_label": "Withdraw the item",
+        "cancel_url": reverse("panels:meeting-detail", args=[item.meeting_id]),
+    }
+    return _render(request, "panels/action.html", context, error_forms=[form])
+
+
+@requires(Capability.PANEL_CHAIR)
+def item_defer(request: HttpRequest, pk: int) -> HttpResponse:
+    """The chair defers an item the panel cannot take today (e.g. the chair made the referral
+    and no vice-chair is present) to a later meeting, with a reason (services.agenda_defer_item)."""
+    item = _visible_item(request.user, pk)
+    form = DeferForm(_posted(request), later=selectors.later_meetings(item.meeting))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.agenda_defer_item(
+                actor=request.user,
+                item=item,
+                deferred_to=form.cleaned_data["deferred_to"],
+                reason=form.cleaned_data["reason"],
+            )
+        except NotPermitted as exc:
+            raise PermissionDenied from exc
+        except DomainError as exc:
+            form_add_domain_error(form, exc)
+        else:
+            later = form.cleaned_data["deferred_to"]
+            messages.success(request, f"Item {item.position} deferred to the meeting of {long_date(later.held_on)}")
+            return redirect("panels:meeting-detail", pk=item.meeting_id)
+    context = {
+        "form": form,
+        "caption": f"{_meeting_title(item.meeting)} – item {item.position}",
+        "title": "Defer the item to a later meeting",
+        "intro": "The panel takes no decision on the item today. The referral goes onto the later meeting's "
+        "agenda and the minutes record the reason.",
+        "submit_label": "Defer the item",
+        "cancel_url": reverse("panels:meeting-detail", args=[item.meeting_id]),
+    }
+    return _render(request, "panels/action.html", context, error_forms=[form])
+
+
+@requires(Capability.PANEL_CHAIR)
+def attendance_correct(request: HttpRequest, pk: int) -> HttpResponse:
+    """Correct one member's attendance once it is fixed, with a reason (shown in the minutes)."""
+    meeting = _visible_meeting(request.user, pk)
+    form = AttendanceCorrectForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.attendance_correct(
+                actor=request.user,
+                meeting=meeting,
+                member_id=form.cleaned_data["member"].pk,
+                present=form.cleaned_data["present"],
+                reason=form.cleaned_data["reason"],
+            )
+        except NotPermitted as exc:
+            raise PermissionDenied from exc
+        except DomainError as exc:
+            form.add_domain_error(exc)
+        else:
+            messages.success(request, "Attendance corrected. The correction and its reason are in the minutes")
+            return redirect("panels:meeting-detail", pk=meeting.pk)
+    context = {
+        "form": form,
+        "caption": _meeting_title(meeting),
+        "title": "Correct the attendance",
+        "intro": "Attendance was fixed when the first decision was recorded. A correction is recorded in "
+        "the minutes with its reason.",
+        "submit_label": "Save the correction",
+        "cancel_url": reverse("panels:meeting-detail", args=[meeting.pk]),
+    }
+    return _render(request, "panels/action.html", context, error_forms=[form])
+
+
+@requires(Capability.PANEL_CHAIR)
+def declaration_correct(request: HttpRequest, pk: int) -> HttpResponse:
+    """The chair corrects a member's declaration after the papers are out, with a reason."""
+    declaration = get_object_or_404(
+        Declaration.objects.filter(item__meeting__in=PanelMeeting.objects.visible_to(request.user)).select_related(
+            "item__meeting", "member__user"
+        ),
+        pk=pk,
+    )
+    item = declaration.item
+    initial = {"nature": declaration.nature, "interest": declaration.interest, "recused": declaration.recused}
+    form = DeclarationCorrectForm(_posted(request), initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.declaration_correct(actor=request.user, declaration=declaration, **form.cleaned_data)
+        except NotPermitted as exc:
+            raise PermissionDenied from exc
+        except DomainError as exc:
+            form_add_domain_error(form, exc)
+        else:
+            messages.success(request, f"Declaration on item {item.position} corrected")
+            return redirect("panels:meeting-detail", pk=item.meeting_id)
+    context = {
+        "form": form,
+        "caption": f"{_meeting_title(item.meeting)} – item {item.position}",
+        "title": f"Correct {declaration.member.user.get_full_name() or declaration.member.user.username}'s declaration",
+        "intro": "The papers have gone out, so only the chair can withdraw or weaken a declaration. "
+        "The minutes record the correction and its reason.",
+        "submit_label": "Save the correction",
         "cancel_url": reverse("panels:meeting-detail", args=[item.meeting_id]),
     }
     return _render(request, "panels/action.html", context, error_forms=[form])
@@ -754,10 +872,74 @@ def referral_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _reads_decisions(user: Any) -> bool:
+    return any(
+        user_can(user, capability)
+        for capability in (Capability.PANEL_VIEW, Capability.PANEL_REFER, Capability.PLACEMENT_VIEW)
+    )
+
+
+def decision_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One panel decision: the s.39(4) tests, the reasons, the costs and the ceiling. Finance
+    reads here the approval a placement contract is made against (``PanelDecision.visible_to``)."""
+    if not _reads_decisions(request.user):
+        raise PermissionDenied
+    decision = get_object_or_404(
+        PanelDecision.objects.visible_to(request.user).select_related(
+            "item__meeting__chair", "item__referral__request__child", "chaired_by", "deferred_to"
+        ),
+        pk=pk,
+    )
+    item = decision.item
+    if item.referral_id in selectors.withheld_papers(request.user):
+        raise PermissionDenied
+    with transaction.atomic():
+        access_log_record_many(
+            user=request.user,
+            child_ids=[item.referral.request.child_id],
+            object_type="panel_decision",
+            action=AccessAction.VIEW,
+            path=request.path,
+        )
+    meeting_visible = PanelMeeting.objects.visible_to(request.user).filter(pk=item.meeting_id).exists()
+    context = {
+        "decision": decision,
+        "item": item,
+        "meeting": item.meeting,
+        "title": f"Panel decision on referral {item.referral_id}",
+        "meeting_url": reverse("panels:meeting-detail", args=[item.meeting_id]) if meeting_visible else None,
+        "referral_url": reverse("panels:referral-detail", args=[item.referral_id])
+        if user_can(request.user, Capability.PANEL_REFER)
+        else None,
+        "initials": item.referral.request.child.initials,
+        "kind": workflow.ReferralKind(item.referral.kind).label,
+        "tag": OUTCOME_TAGS.get(decision.outcome, ""),
+        "tests": [
+            {
+                "label": label,
+                "answer": workflow.TEST_ANSWER_LABELS[workflow.TestAnswer(getattr(decision, f"{test}_answer"))],
+                "text": getattr(decision, f"{test}_text"),
+            }
+            for test, label in workflow.S39_TESTS.items()
+        ],
+        "requested": pounds(decision.requested_annual_cost_pence),
+        "alternative": pounds(decision.maintained_alternative_cost_pence) or "Not given",
+        "ceiling": pounds(decision.agreed_annual_ceiling_pence),
+        "chaired_by": decision.chaired_by.get_full_name() or decision.chaired_by.username
+        if decision.chaired_by
+        else "",
+    }
+    return render(request, "panels/decision_detail.html", context)
+
+
 @requires(Capability.PANEL_REFER)
 def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    referral = _visible_referral(request.user, pk)
+    if selectors.papers_access_for(request.user, [referral.pk])[referral.pk] is not workflow.PapersAccess.FULL:
+        # A chair or officer who is also a recused member reads what the pack gives them.
+        context = {"referral": referral, "kind": workflow.ReferralKind(referral.kind).label, "withheld": True}
+        return render(request, "panels/referral_detail.html", context)
     with transaction.atomic():
-        referral = _visible_referral(request.user, pk)
         access_log_record_many(
             user=request.user,
             child_ids=[referral.request.child_id],

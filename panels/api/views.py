@@ -35,7 +35,7 @@ from core.access import access_log_record_many
 from core.models import AccessAction, Establishment
 from core.roles import Capability, user_can
 from core.viewsets import ServiceViewSet, flatten_errors
-from panels import reports, selectors, services
+from panels import reports, selectors, services, workflow
 from panels.api import serializers as panel_serializers
 from panels.models import (
     MEETING_STATUS_CHOICES,
@@ -79,7 +79,10 @@ class _PanelApiView(ServiceViewSet):
     filter_backends: list[Any] = []
 
     def get_serializer_context(self) -> dict[str, Any]:
-        return {**super().get_serializer_context(), "today": timezone.localdate()}
+        context = {**super().get_serializer_context(), "today": timezone.localdate()}
+        if getattr(self, "request", None) is not None and not getattr(self, "swagger_fake_view", False):
+            context["papers_access"] = selectors.withheld_papers(self.request.user)
+        return context
 
 
 def _establishment(pk: int | None, field: str) -> Establishment | None:
@@ -155,37 +158,49 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _PanelAp
             else panel_serializers.ReferralDetailSerializer
         )
 
+    def _context(self, referrals: Sequence[Referral]) -> dict[str, Any]:
+        """The serializer context with what the user may see of each referral's papers."""
+        access = selectors.papers_access_for(self.request.user, [r.pk for r in referrals])
+        return {**self.get_serializer_context(), "papers_access": access}
+
+    @staticmethod
+    def _shown_children(referrals: Sequence[Referral], context: Mapping[str, Any]) -> list[int]:
+        """The children whose papers the answer shows (not those withheld from a recused member)."""
+        withheld = workflow.PapersAccess.WITHHELD
+        return list(dict.fromkeys(r.request.child_id for r in referrals if context["papers_access"][r.pk] != withheld))
+
     def _detail(self, pk: int, status_code: int = status.HTTP_200_OK) -> Response:
         referral = get_object_or_404(self.get_queryset(), pk=pk)
-        return Response(
-            panel_serializers.ReferralDetailSerializer(referral, context=self.get_serializer_context()).data,
-            status_code,
-        )
+        context = self._context([referral])
+        return Response(panel_serializers.ReferralDetailSerializer(referral, context=context).data, status_code)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         with transaction.atomic():
             page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
             assert page is not None
+            context = self._context(page)
             access_log_record_many(
                 user=request.user,
-                child_ids=list(dict.fromkeys(r.request.child_id for r in page)),
+                child_ids=self._shown_children(page, context),
                 object_type="panel_referral",
                 action=AccessAction.LIST,
                 path=request.path,
             )
-            return self.get_paginated_response(self.get_serializer(page, many=True).data)
+            data = panel_serializers.ReferralListSerializer(page, many=True, context=context).data
+            return self.get_paginated_response(data)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         with transaction.atomic():
             referral = self.get_object()
+            context = self._context([referral])
             access_log_record_many(
                 user=request.user,
-                child_ids=[referral.request.child_id],
+                child_ids=self._shown_children([referral], context),
                 object_type="panel_referral",
                 action=AccessAction.VIEW,
                 path=request.path,
             )
-            return Response(self.get_serializer(referral).data)
+            return Response(panel_serializers.ReferralDetailSerializer(referral, context=context).data)
 
     @extend_schema(
         summary="Refer a request to the panel (may be saved incomplete)",
@@ -377,6 +392,20 @@ class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _PanelApi
         return self._detail(meeting.pk)
 
     @extend_schema(
+        summary="Correct one member's attendance (the chair, with a reason shown in the minutes)",
+        description="Attendance is fixed once the first decision is recorded; this is the only way to "
+        "change it then. Decisions already recorded keep the quorum they were taken with.",
+        request=panel_serializers.AttendanceCorrectSerializer,
+        responses={200: panel_serializers.MeetingDetailSerializer, 409: _CONFLICT},
+    )
+    @action(detail=True, methods=["post"], url_path="attendance/correct", url_name="attendance-correct")
+    def attendance_correct(self, request: Request, pk: str) -> Response:
+        meeting = self.get_object()
+        data = self.validated(panel_serializers.AttendanceCorrectSerializer)
+        services.attendance_correct(actor=request.user, meeting=meeting.pk, **data)
+        return self._detail(meeting.pk)
+
+    @extend_schema(
         summary="Mark the meeting as held",
         request=None,
         responses={200: panel_serializers.MeetingDetailSerializer, 409: _CONFLICT},
@@ -417,10 +446,23 @@ class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _PanelApi
         responses={200: panel_serializers.PackSerializer},
     )
     @action(detail=True, methods=["get"])
-    def pack(self, request: Request, pk: str) -> Response:
+    def pack(self, request: Request, pk: str, format: str | None = None) -> Response:
         meeting = self.get_object()
         data = services.pack_for(meeting=meeting.pk, user=request.user, path=request.path)
         return Response(panel_serializers.PackSerializer(data, context=self.get_serializer_context()).data)
+
+
+def _declaration_body(declaration: Declaration) -> dict[str, Any]:
+    return {
+        "id": declaration.pk,
+        "item_id": declaration.item_id,
+        "member_id": declaration.member_id,
+        "nature": declaration.nature,
+        "interest": declaration.interest,
+        "recused": declaration.recused,
+        "automatic": declaration.automatic,
+        "declared_at": declaration.declared_at,
+    }
 
 
 # --- Agenda items --------------------------------------------------------------------------------
@@ -459,6 +501,22 @@ class AgendaItemViewSet(mixins.RetrieveModelMixin, _PanelApiView):
         return self._item(item.pk)
 
     @extend_schema(
+        summary="Defer the item to a later meeting (the chair, with a reason shown in the minutes)",
+        description="For an item the panel cannot take today, e.g. the chair made the referral and no "
+        "vice-chair is present. Needs no quorum; the referral goes onto the later meeting's agenda.",
+        request=panel_serializers.AgendaDeferSerializer,
+        responses={200: panel_serializers.AgendaItemSerializer, 409: _CONFLICT},
+    )
+    @action(detail=True, methods=["post"])
+    def defer(self, request: Request, pk: str) -> Response:
+        item = self.get_object()
+        data = self.validated(panel_serializers.AgendaDeferSerializer)
+        services.agenda_defer_item(
+            actor=request.user, item=item.pk, deferred_to=data["deferred_to_id"], reason=data["reason"]
+        )
+        return self._item(item.pk)
+
+    @extend_schema(
         summary="Declare the signed-in member's interest in the item",
         description="A prejudicial interest recuses the member. A conflict detected by the system "
         "(a head teacher's own school) cannot be withdrawn.",
@@ -470,23 +528,33 @@ class AgendaItemViewSet(mixins.RetrieveModelMixin, _PanelApiView):
         item = self.get_object()
         data = self.validated(panel_serializers.DeclarationInputSerializer)
         declaration = services.declaration_record(actor=request.user, item=item.pk, **data)
-        body = {
-            "id": declaration.pk,
-            "item_id": declaration.item_id,
-            "member_id": declaration.member_id,
-            "nature": declaration.nature,
-            "interest": declaration.interest,
-            "recused": declaration.recused,
-            "automatic": declaration.automatic,
-            "declared_at": declaration.declared_at,
-        }
-        return Response(panel_serializers.DeclarationSerializer(body).data)
+        return Response(panel_serializers.DeclarationSerializer(_declaration_body(declaration)).data)
+
+    @extend_schema(
+        summary="Correct a member's declaration on the item (the chair, with a reason)",
+        description="Once the papers are out a member cannot withdraw or weaken their own declaration; "
+        "the chair corrects it, and the minutes record the correction and its reason.",
+        request=panel_serializers.DeclarationCorrectSerializer,
+        responses={200: panel_serializers.DeclarationSerializer, 409: _CONFLICT},
+    )
+    @action(detail=True, methods=["post"], url_path="declarations/correct", url_name="declarations-correct")
+    def declarations_correct(self, request: Request, pk: str) -> Response:
+        item = self.get_object()
+        data = self.validated(panel_serializers.DeclarationCorrectSerializer)
+        found = Declaration.objects.filter(item=item, member_id=data.pop("member_id")).first()
+        if found is None:
+            raise ValidationError({"member_id": ["That member has made no declaration on this item"]})
+        declaration = services.declaration_correct(actor=request.user, declaration=found.pk, **data)
+        return Response(panel_serializers.DeclarationSerializer(_declaration_body(declaration)).data)
 
     @extend_schema(
         summary="Record the panel's decision on the item",
-        description="At a held, quorate meeting, by a chair who did not make the referral. The "
-        "s.39(4) tests are answered; a decline says which fails; an approval has a cost ceiling; "
-        "a deferral names a later scheduled meeting.",
+        description="At a held, quorate meeting, by the meeting's chair or a vice-chair present in "
+        "their place, neither the member who made the referral nor recused from it. Every s.39(4) test "
+        "is answered (an approval assesses all three); a decline says which fails; an approval has a "
+        "cost ceiling (with a reason when below the lowest costed option or more than "
+        f"{workflow.CEILING_MARGIN_ABOVE_REQUEST_PERCENT}% above the request); a deferral names a later "
+        "scheduled meeting.",
         request=panel_serializers.DecisionInputSerializer,
         responses={201: panel_serializers.PanelDecisionSerializer, 409: _CONFLICT},
     )
