@@ -104,7 +104,7 @@ def test_chair_takes_a_referral_from_the_request_page_to_approved_minutes(
 
     # 2. The chair schedules a meeting for today and builds the agenda.
     chair_page = person(chair)
-    chair_page.get_by_role("navigation", name="Menu").get_by_role("link", name="Panel").click()
+    chair_page.get_by_role("navigation", name="Menu").get_by_role("link", name="Panel", exact=True).click()
     check(chair_page)
     chair_page.get_by_role("button", name="Schedule a meeting").click()
     check(chair_page)
