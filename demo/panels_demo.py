@@ -3,10 +3,11 @@
 Called by ``seed_demo`` with its seeded ``random.Random`` after the demo requests exist. Every
 change goes through ``panels.services``, so the rows, the panel events and the entries on the
 children's request timelines are exactly what the service would write. Past meetings are
-replayed at a simulated clock (:func:`_clock`): the services read the time from
-``django.utils.timezone.now``, so a meeting held last March was scheduled, circulated, decided and
-minuted on dates in March, and the same rules (no meeting scheduled in the past, none marked
-held before its day) hold on the simulated day.
+replayed on the days they happened: every panel service takes the moment it acts as ``at``, so
+a meeting held last March was scheduled, circulated, decided and minuted on dates in March, and
+the same rules (no meeting scheduled in the past, none marked held before its day) hold on that
+day. (The entries the panel writes on a child's request timeline are dated when the demo runs:
+the request services take no date.)
 
 What it makes, when the demo users exist (DEBUG on):
 
@@ -15,7 +16,9 @@ What it makes, when the demo users exist (DEBUG on):
   members who cannot sign in (an SEN manager, a second EP and a second head teacher);
 - about 25 past meetings, fortnightly, each with referrals on demo requests, declarations,
   attendance, a decision on every item (approvals, conditions, declines, deferrals, requests for
-  more information) and approved minutes;
+  more information) and approved minutes; among them a referral the chair made, which the chair
+  defers (the vice-chair, Nadia Hussain, sent apologies) and which the vice-chair takes at the
+  next meeting in the chair's place;
 - the next meeting with its papers circulated, including an item from which the demo head
   teacher is recused (their school is one of the options considered), and the one after,
   scheduled with an agenda; and referrals waiting, some complete, some not.
@@ -28,12 +31,9 @@ from __future__ import annotations
 
 import random
 import time as timer
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from unittest import mock
 
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
@@ -45,15 +45,20 @@ from panels.models import AgendaItem, AgendaItemStatus, PanelMeeting, PanelMembe
 from requests_app import workflow as request_workflow
 from requests_app.models import AssessmentRequest
 
-W = workflow
-MT = workflow.MemberType
-RS = request_workflow.Status
 DEMO_PREFIX = "DEMO-"
 LOCATION = "Council Chamber, Sessions House, Maidstone"
 PAST_MEETINGS = 25
+# The past meeting (by index) at which the chair's own referral is deferred.
+CHAIR_REFERRAL_AT = PAST_MEETINGS - 4
 FORTNIGHT = timedelta(days=14)
 # Requests in these statuses can be referred (the requests workflow's REFER_TO_PANEL rows).
-REFERABLE = [RS.ASSESSING, RS.AWAITING_ISSUE_DECISION, RS.DRAFTING, RS.DRAFT_ISSUED, RS.PLAN_ISSUED]
+REFERABLE = [
+    request_workflow.Status.ASSESSING,
+    request_workflow.Status.AWAITING_ISSUE_DECISION,
+    request_workflow.Status.DRAFTING,
+    request_workflow.Status.DRAFT_ISSUED,
+    request_workflow.Status.PLAN_ISSUED,
+]
 
 
 @dataclass(frozen=True)
@@ -61,30 +66,31 @@ class _Synthetic:
     username: str
     first_name: str
     last_name: str
-    member_type: MT
+    member_type: workflow.MemberType
+    vice_chair: bool = False
 
 
 # Members who cannot sign in: they make the panel quorate and realistic.
 SYNTHETIC_MEMBERS = (
-    _Synthetic("panel_sen_manager", "Nadia", "Hussain", MT.SEN),
-    _Synthetic("panel_ep2", "Owen", "Pritchard", MT.EP),
-    _Synthetic("panel_head2", "Gareth", "Lowe", MT.HEAD_TEACHER),
+    _Synthetic("panel_sen_manager", "Nadia", "Hussain", workflow.MemberType.SEN, vice_chair=True),
+    _Synthetic("panel_ep2", "Owen", "Pritchard", workflow.MemberType.EP),
+    _Synthetic("panel_head2", "Gareth", "Lowe", workflow.MemberType.HEAD_TEACHER),
 )
 
 OUTCOME_WEIGHTS = {
-    W.DecisionOutcome.APPROVE: 40,
-    W.DecisionOutcome.APPROVE_WITH_CONDITIONS: 20,
-    W.DecisionOutcome.DECLINE: 22,
-    W.DecisionOutcome.DEFER: 8,
-    W.DecisionOutcome.MORE_INFORMATION: 10,
+    workflow.DecisionOutcome.APPROVE: 40,
+    workflow.DecisionOutcome.APPROVE_WITH_CONDITIONS: 20,
+    workflow.DecisionOutcome.DECLINE: 22,
+    workflow.DecisionOutcome.DEFER: 8,
+    workflow.DecisionOutcome.MORE_INFORMATION: 10,
 }
 KIND_WEIGHTS = {
-    W.ReferralKind.INDEPENDENT_SPECIAL: 60,
-    W.ReferralKind.NON_MAINTAINED_SPECIAL: 10,
-    W.ReferralKind.ONE_TO_ONE: 10,
-    W.ReferralKind.THERAPY: 8,
-    W.ReferralKind.TRANSPORT: 6,
-    W.ReferralKind.EXCEPTIONAL_TOP_UP: 6,
+    workflow.ReferralKind.INDEPENDENT_SPECIAL: 60,
+    workflow.ReferralKind.NON_MAINTAINED_SPECIAL: 10,
+    workflow.ReferralKind.ONE_TO_ONE: 10,
+    workflow.ReferralKind.THERAPY: 8,
+    workflow.ReferralKind.TRANSPORT: 6,
+    workflow.ReferralKind.EXCEPTIONAL_TOP_UP: 6,
 }
 # Free text never names a child or family: it goes into every member's pack.
 NEEDS: dict[str, str] = {
@@ -123,14 +129,7 @@ EVIDENCE = (
 )
 
 
-# --- The simulated clock -------------------------------------------------------------------------
-
-
-@contextmanager
-def _clock(at: datetime) -> Iterator[None]:
-    """Run service calls as if it were ``at`` (the services read ``timezone.now``)."""
-    with mock.patch.object(timezone, "now", return_value=at):
-        yield
+# --- The days things happened ----------------------------------------------------------------
 
 
 def _at(day: date, hour: int = 10, minute: int = 0) -> datetime:
@@ -146,9 +145,10 @@ class _Cast:
     officers: list[User]
     members: list[PanelMember]
     head: PanelMember  # the demo head teacher who signs in
+    vice: PanelMember  # the vice-chair (a synthetic SEN manager with the chair's role)
     users: dict[str, User] = field(default_factory=dict)
 
-    def member(self, member_type: MT) -> list[PanelMember]:
+    def member(self, member_type: workflow.MemberType) -> list[PanelMember]:
         return [m for m in self.members if m.member_type == member_type]
 
 
@@ -168,6 +168,8 @@ def _synthetic_user(spec: _Synthetic) -> User:
         user.set_unusable_password()
         user.save(update_fields=["password"])
     user.groups.add(Group.objects.get_or_create(name=Role.PANEL_MEMBER.value)[0])
+    if spec.vice_chair:
+        user.groups.add(Group.objects.get_or_create(name=Role.PANEL_CHAIR.value)[0])
     return user
 
 
@@ -185,15 +187,19 @@ def _cast() -> _Cast | None:
     chair = users["chair"]
     # The EP service's demo sign-in also sits on the panel (seed_users resets roles each run).
     users["ep"].groups.add(Group.objects.get_or_create(name=Role.PANEL_MEMBER.value)[0])
-    wanted: list[tuple[User, MT, Establishment | None]] = [
-        (chair, MT.SEN, None),
-        (users["panel"], MT.FINANCE, None),
-        (users["ep"], MT.EP, None),
-        (users["headteacher"], MT.HEAD_TEACHER, schools[0]),
+    wanted: list[tuple[User, workflow.MemberType, Establishment | None]] = [
+        (chair, workflow.MemberType.SEN, None),
+        (users["panel"], workflow.MemberType.FINANCE, None),
+        (users["ep"], workflow.MemberType.EP, None),
+        (users["headteacher"], workflow.MemberType.HEAD_TEACHER, schools[0]),
     ]
     for spec in SYNTHETIC_MEMBERS:
         wanted.append(
-            (_synthetic_user(spec), spec.member_type, schools[-1] if spec.member_type == MT.HEAD_TEACHER else None)
+            (
+                _synthetic_user(spec),
+                spec.member_type,
+                schools[-1] if spec.member_type == workflow.MemberType.HEAD_TEACHER else None,
+            )
         )
     existing = {m.user_id: m for m in PanelMember.objects.all()}
     members = []
@@ -203,7 +209,8 @@ def _cast() -> _Cast | None:
             member = services.panel_member_add(actor=chair, user=user, member_type=member_type, establishment=school)
         members.append(member)
     officers = [users[name] for name in ("officer", "officer2") if name in users]
-    return _Cast(chair=chair, officers=officers, members=members, head=members[3], users=users)
+    vice = members[4]
+    return _Cast(chair=chair, officers=officers, members=members, head=members[3], vice=vice, users=users)
 
 
 # --- Referrals -----------------------------------------------------------------------------------
@@ -271,12 +278,12 @@ def _referral_data(
 ) -> dict[str, Any]:
     kind = rng.choices(list(KIND_WEIGHTS), weights=list(KIND_WEIGHTS.values()))[0]
     proposed = None
-    if kind == W.ReferralKind.INDEPENDENT_SPECIAL and places.independent:
+    if kind == workflow.ReferralKind.INDEPENDENT_SPECIAL and places.independent:
         proposed = rng.choice(places.independent)
-    elif kind == W.ReferralKind.NON_MAINTAINED_SPECIAL and places.non_maintained:
+    elif kind == workflow.ReferralKind.NON_MAINTAINED_SPECIAL and places.non_maintained:
         proposed = rng.choice(places.non_maintained)
     elif kind.is_placement:
-        kind = W.ReferralKind.ONE_TO_ONE
+        kind = workflow.ReferralKind.ONE_TO_ONE
     options = rng.sample(places.maintained, k=min(len(places.maintained), rng.randint(1, 3)))
     if option is not None:
         options = [option, *[o for o in options if o != option]][:3]
@@ -300,9 +307,9 @@ def _referral_data(
             costs.append({"category": "transport", "annual_amount_pence": _pounds(rng, 6000, 18000)})
     else:
         category = {
-            W.ReferralKind.ONE_TO_ONE: "one_to_one",
-            W.ReferralKind.THERAPY: "therapies",
-            W.ReferralKind.TRANSPORT: "transport",
+            workflow.ReferralKind.ONE_TO_ONE: "one_to_one",
+            workflow.ReferralKind.THERAPY: "therapies",
+            workflow.ReferralKind.TRANSPORT: "transport",
         }.get(kind, "other")
         costs = [
             {
@@ -330,18 +337,25 @@ def _referral_data(
 
 
 def _refer(
-    rng: random.Random, cast: _Cast, places: _Places, requests: _Requests, on: date, **kwargs: Any
+    rng: random.Random,
+    cast: _Cast,
+    places: _Places,
+    requests: _Requests,
+    on: date,
+    actor: User | None = None,
+    **kwargs: Any,
 ) -> Referral | None:
     request = requests.take(rng, on)
     if request is None:
         return None
-    with _clock(_at(on, 14, rng.randrange(0, 60))):
-        return services.referral_create(
-            actor=rng.choice(cast.officers),
-            request=request,
-            referred_on=on,
-            **_referral_data(rng, places, request, **kwargs),
-        )
+    at = _at(on, 14, rng.randrange(0, 60))
+    return services.referral_create(
+        actor=actor or rng.choice(cast.officers),
+        request=request,
+        referred_on=on,
+        at=at,
+        **_referral_data(rng, places, request, **kwargs),
+    )
 
 
 # --- Meetings ------------------------------------------------------------------------------------
@@ -352,43 +366,50 @@ def _tuesday_on_or_before(day: date) -> date:
 
 
 def _schedule(cast: _Cast, held_on: date, *, on: date) -> PanelMeeting:
-    with _clock(_at(on, 9)):
-        return services.meeting_schedule(actor=cast.chair, held_on=held_on, starts_at=time(10), location=LOCATION)
+    return services.meeting_schedule(
+        actor=cast.chair, held_on=held_on, starts_at=time(10), location=LOCATION, at=_at(on, 9)
+    )
 
 
 def _list(cast: _Cast, meeting: PanelMeeting, referrals: list[Referral], *, on: date) -> None:
-    with _clock(_at(on, 11)):
-        for referral in referrals:
-            services.agenda_add_item(actor=cast.chair, meeting=meeting, referral=referral)
+    for referral in referrals:
+        services.agenda_add_item(actor=cast.chair, meeting=meeting, referral=referral, at=_at(on, 11))
 
 
 def _circulate_and_declare(rng: random.Random, cast: _Cast, meeting: PanelMeeting, *, on: date) -> None:
-    with _clock(_at(on, 16)):
-        services.meeting_circulate_papers(actor=cast.chair, meeting=meeting)
+    services.meeting_circulate_papers(actor=cast.chair, meeting=meeting, at=_at(on, 16))
     items = list(AgendaItem.objects.filter(meeting=meeting, status=AgendaItemStatus.LISTED).order_by("position"))
     declared_on = min(on + timedelta(days=3), meeting.held_on)
     # A few declarations a meeting (each is a service call with its own event): most members
     # declare nothing; now and then somebody has a personal interest to note.
-    with _clock(_at(declared_on, 9, 30)):
-        for item in rng.sample(items, k=min(len(items), 2)):
-            member = rng.choice(cast.members)
-            if rng.random() < 0.25:
-                services.declaration_record(
-                    actor=member.user,
-                    item=item,
-                    nature="personal",
-                    interest="Has previously worked with the proposed school on outreach",
-                )
-            else:
-                services.declaration_record(actor=member.user, item=item, nature="none")
+    at = _at(declared_on, 9, 30)
+    for item in rng.sample(items, k=min(len(items), 2)):
+        member = rng.choice(cast.members)
+        if rng.random() < 0.25:
+            services.declaration_record(
+                actor=member.user,
+                item=item,
+                nature="personal",
+                interest="Has previously worked with the proposed school on outreach",
+                at=at,
+            )
+        else:
+            services.declaration_record(actor=member.user, item=item, nature="none", at=at)
 
 
 def _decide(
-    rng: random.Random, cast: _Cast, meeting: PanelMeeting, item: AgendaItem, later: PanelMeeting | None
+    rng: random.Random,
+    cast: _Cast,
+    meeting: PanelMeeting,
+    item: AgendaItem,
+    later: PanelMeeting | None,
+    *,
+    chair: User,
+    at: datetime,
 ) -> str:
     outcome = rng.choices(list(OUTCOME_WEIGHTS), weights=list(OUTCOME_WEIGHTS.values()))[0]
-    if outcome is W.DecisionOutcome.DEFER and later is None:
-        outcome = W.DecisionOutcome.MORE_INFORMATION
+    if outcome is workflow.DecisionOutcome.DEFER and later is None:
+        outcome = workflow.DecisionOutcome.MORE_INFORMATION
     referral = item.referral
     requested = sum(c.annual_amount_pence for c in referral.cost_lines.all())
     alternative = min((o.annual_cost_pence or 0 for o in referral.options.all()), default=0) or None
@@ -399,16 +420,21 @@ def _decide(
         "resources_answer": "yes",
         "maintained_alternative_cost_pence": alternative,
     }
-    if outcome in W.APPROVALS:
-        values["agreed_annual_ceiling_pence"] = requested - requested % 100_000 if requested > 100_000 else requested
+    if outcome in workflow.APPROVALS:
+        ceiling = requested - requested % 100_000 if requested > 100_000 else requested
+        values["agreed_annual_ceiling_pence"] = ceiling
+        if workflow.ceiling_needs_reason(ceiling, requested_pence=requested, lowest_option_pence=alternative):
+            values["ceiling_reason"] = (
+                "Support in the current setting: the options' costs are for a change of school, not this request."
+            )
         values["resources_text"] = "No suitable maintained place; the cost is proportionate to the provision"
         values["reasons_text"] = "The panel agreed that no maintained or academy school can meet need."
-        if outcome is W.DecisionOutcome.APPROVE_WITH_CONDITIONS:
+        if outcome is workflow.DecisionOutcome.APPROVE_WITH_CONDITIONS:
             values["conditions"] = (
                 f"Review by {(meeting.held_on + timedelta(days=182)):%-d %B %Y}. "
                 "Attendance of at least 90% each term, reported to the council."
             )
-    elif outcome is W.DecisionOutcome.DECLINE:
+    elif outcome is workflow.DecisionOutcome.DECLINE:
         values["resources_answer"] = "no"
         values["resources_text"] = "A suitable maintained place is available at much lower cost"
         values["reasons_text"] = "Need can be met at the maintained option considered; the request is declined."
@@ -416,36 +442,59 @@ def _decide(
         values.update(suitable_answer="not_assessed", compatible_answer="not_assessed", resources_answer="not_assessed")
         values["reasons_text"] = (
             "Deferred for the updated EP report."
-            if outcome is W.DecisionOutcome.DEFER
+            if outcome is workflow.DecisionOutcome.DEFER
             else "More information needed: the consultation responses from maintained schools."
         )
-        if outcome is W.DecisionOutcome.DEFER:
+        if outcome is workflow.DecisionOutcome.DEFER:
             values["deferred_to"] = later
-    services.decision_record(actor=cast.chair, item=item, **values)
+    services.decision_record(actor=chair, item=item, at=at, **values)
     return outcome.value
 
 
 def _hold(
-    rng: random.Random, cast: _Cast, meeting: PanelMeeting, later: PanelMeeting | None, *, approve_on: date
+    rng: random.Random,
+    cast: _Cast,
+    meeting: PanelMeeting,
+    later: PanelMeeting | None,
+    *,
+    approve_on: date,
+    vice_absent: bool = False,
 ) -> list[Referral]:
     """Attendance, held, a decision on every item, minutes drafted and approved. Returns the
-    referrals sent back for more information."""
-    absent = {m.pk for m in cast.members if m.member_type == MT.HEAD_TEACHER and rng.random() < 0.2}
-    with _clock(_at(meeting.held_on, 10, 5)):
-        services.attendance_record(
-            actor=cast.chair, meeting=meeting, present_member_ids=[m.pk for m in cast.members if m.pk not in absent]
-        )
-    with _clock(_at(meeting.held_on, 12, 30)):
-        services.meeting_mark_held(actor=cast.chair, meeting=meeting)
-        items = AgendaItem.objects.filter(meeting=meeting, status=AgendaItemStatus.LISTED).select_related("referral")
-        returned = []
-        for item in items.prefetch_related("referral__options", "referral__cost_lines").order_by("position"):
-            if _decide(rng, cast, meeting, item, later) == W.DecisionOutcome.MORE_INFORMATION:
-                returned.append(item.referral)
-    with _clock(_at(meeting.held_on + timedelta(days=1), 15)):
-        services.minutes_generate(actor=cast.chair, meeting=meeting)
-    with _clock(_at(approve_on, 17)):
-        services.minutes_approve(actor=cast.chair, meeting=meeting)
+    referrals sent back for more information.
+
+    An item the chair referred is taken by the vice-chair in the chair's place when present,
+    and otherwise deferred by the chair to the next meeting (the panel's terms of reference)."""
+    absent = {m.pk for m in cast.members if m.member_type == workflow.MemberType.HEAD_TEACHER and rng.random() < 0.2}
+    if vice_absent:
+        absent.add(cast.vice.pk)
+    services.attendance_record(
+        actor=cast.chair,
+        meeting=meeting,
+        present_member_ids=[m.pk for m in cast.members if m.pk not in absent],
+        at=_at(meeting.held_on, 10, 5),
+    )
+    at = _at(meeting.held_on, 12, 30)
+    services.meeting_mark_held(actor=cast.chair, meeting=meeting, at=at)
+    items = AgendaItem.objects.filter(meeting=meeting, status=AgendaItemStatus.LISTED).select_related("referral")
+    returned = []
+    for item in items.prefetch_related("referral__options", "referral__cost_lines").order_by("position"):
+        chair = cast.chair
+        if item.referral.referred_by_id == cast.chair.pk:
+            if cast.vice.pk in absent and later is not None:
+                services.agenda_defer_item(
+                    actor=cast.chair,
+                    item=item,
+                    deferred_to=later,
+                    reason="The chair made this referral and the vice-chair sent apologies.",
+                    at=at,
+                )
+                continue
+            chair = cast.vice.user
+        if _decide(rng, cast, meeting, item, later, chair=chair, at=at) == workflow.DecisionOutcome.MORE_INFORMATION:
+            returned.append(item.referral)
+    services.minutes_generate(actor=cast.chair, meeting=meeting, at=_at(meeting.held_on + timedelta(days=1), 15))
+    services.minutes_approve(actor=cast.chair, meeting=meeting, at=_at(approve_on, 17))
     return returned
 
 
@@ -505,14 +554,19 @@ def seed(rng: random.Random, today: date | None = None) -> PanelDemoSummary:
             )
             if r is not None
         ]
-        again = [r for r in waiting if r.status == W.ReferralStatus.AWAITING_PANEL]
+        if index == CHAIR_REFERRAL_AT:
+            # The chair refers a case: deferred at this meeting (the vice-chair is away) and
+            # taken by the vice-chair at the next. Its own random stream keeps the rest as it was.
+            own = _refer(random.Random(index), cast, places, requests, list_on - timedelta(days=5), actor=cast.chair)
+            fresh += [own] if own is not None else []
+        again = [r for r in waiting if r.status == workflow.ReferralStatus.AWAITING_PANEL]
         waiting = []
         _list(cast, meeting, [*again, *fresh], on=list_on)
         if not AgendaItem.objects.filter(meeting=meeting).exists():
             continue
         _circulate_and_declare(rng, cast, meeting, on=meeting.held_on - timedelta(days=7))
         approve_on = min(meeting.held_on + timedelta(days=7), today)
-        for referral in _hold(rng, cast, meeting, later, approve_on=approve_on):
+        for referral in _hold(rng, cast, meeting, later, approve_on=approve_on, vice_absent=index == CHAIR_REFERRAL_AT):
             referral.refresh_from_db()
             waiting.append(referral)
 
@@ -522,10 +576,10 @@ def seed(rng: random.Random, today: date | None = None) -> PanelDemoSummary:
     recent = today - timedelta(days=14)
     fresh = [_refer(rng, cast, places, requests, recent, option=cast.head.establishment)]
     fresh += [_refer(rng, cast, places, requests, recent - timedelta(days=rng.randint(1, 20))) for _ in range(3)]
-    again = [r for r in waiting if r.status == W.ReferralStatus.AWAITING_PANEL]
+    again = [r for r in waiting if r.status == workflow.ReferralStatus.AWAITING_PANEL]
     _list(cast, upcoming, [*again, *[r for r in fresh if r is not None]], on=today - timedelta(days=6))
     upcoming.refresh_from_db()
-    if AgendaItem.objects.filter(meeting=upcoming).exists() and upcoming.status == W.MeetingStatus.SCHEDULED:
+    if AgendaItem.objects.filter(meeting=upcoming).exists() and upcoming.status == workflow.MeetingStatus.SCHEDULED:
         _circulate_and_declare(rng, cast, upcoming, on=today - timedelta(days=4))
     # The one after: an agenda being built. And referrals waiting, complete and not.
     later_fresh = [_refer(rng, cast, places, requests, today - timedelta(days=rng.randint(2, 10))) for _ in range(2)]
@@ -535,13 +589,13 @@ def seed(rng: random.Random, today: date | None = None) -> PanelDemoSummary:
     for _ in range(2):
         request = requests.take(rng, today)
         if request is not None:
-            with _clock(_at(today, 9)):
-                services.referral_create(
-                    actor=cast.officers[0],
-                    request=request,
-                    kind=W.ReferralKind.INDEPENDENT_SPECIAL.value,
-                    needs_summary=NEEDS.get(request.child.primary_need, DEFAULT_NEED),
-                )
+            services.referral_create(
+                actor=cast.officers[0],
+                request=request,
+                kind=workflow.ReferralKind.INDEPENDENT_SPECIAL.value,
+                needs_summary=NEEDS.get(request.child.primary_need, DEFAULT_NEED),
+                at=_at(today, 9),
+            )
 
     return PanelDemoSummary(
         members=len(cast.members),

@@ -82,7 +82,7 @@ class ReferralAdmin(ReadOnlyAdmin):
 class AgendaItemInline(ReadOnlyInline):
     model = AgendaItem
     fk_name = "meeting"
-    fields = ["position", "referral", "status", "withdrawn_reason"]
+    fields = ["position", "referral", "status", "withdrawn_reason", "deferred_to"]
     readonly_fields = fields
 
 

@@ -27,8 +27,6 @@ from panels.models import (
 )
 from requests_app.forms import RemappedErrorsMixin
 
-W = workflow
-
 # Free text in a referral goes into every member's agenda pack, head teachers' included.
 PACK_TEXT_WARNING = (
     "This appears in the agenda pack that panel members, including head teachers from other schools, "
@@ -174,7 +172,7 @@ class ReferralForm(RemappedErrorsMixin, GovukForm):
     cost_other_description = forms.CharField(label="What the other cost is for", max_length=200, required=False)
 
     # The service's error keys, renamed to this form's fields (the rest go in the summary).
-    error_field_map = {"cost_lines": COST_FIELDS[W.CostCategory.TUITION.value]}
+    error_field_map = {"cost_lines": COST_FIELDS[workflow.CostCategory.TUITION.value]}
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -208,15 +206,16 @@ class ReferralForm(RemappedErrorsMixin, GovukForm):
             amount = self.cleaned_data.get(name)
             if amount is None:
                 continue
-            description = self.cleaned_data["cost_other_description"] if category == W.CostCategory.OTHER else ""
+            description = self.cleaned_data["cost_other_description"] if category == workflow.CostCategory.OTHER else ""
             lines.append({"category": category, "annual_amount_pence": amount, "description": description})
         return lines
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        if data.get("cost_other_description") and data.get(COST_FIELDS[W.CostCategory.OTHER.value]) is None:
+        if data.get("cost_other_description") and data.get(COST_FIELDS[workflow.CostCategory.OTHER.value]) is None:
             self.add_error(
-                COST_FIELDS[W.CostCategory.OTHER.value], "Enter the other cost per year, or remove its description"
+                COST_FIELDS[workflow.CostCategory.OTHER.value],
+                "Enter the other cost per year, or remove its description",
             )
         return data
 
@@ -234,7 +233,7 @@ class ReferralForm(RemappedErrorsMixin, GovukForm):
         for line in referral.cost_lines.all():
             name = COST_FIELDS[line.category]
             initial[name] = initial.get(name, 0) + line.annual_amount_pence
-            if line.category == W.CostCategory.OTHER and line.description:
+            if line.category == workflow.CostCategory.OTHER and line.description:
                 initial["cost_other_description"] = line.description
         return initial
 
@@ -342,6 +341,72 @@ class ReasonForm(GovukForm):
     )
 
 
+class DeferForm(GovukForm):
+    deferred_to = forms.ModelChoiceField(
+        label="Meeting the item is deferred to",
+        queryset=PanelMeeting.objects.none(),
+        empty_label="Select a later meeting",
+        error_messages={"required": "Select the meeting the item is deferred to"},
+        help_text="A later meeting whose papers have not gone out. The item goes onto its agenda.",
+    )
+    reason = forms.CharField(
+        label="Why is the item being deferred?",
+        widget=_text(),
+        error_messages={"required": "Enter why the item is being deferred"},
+        help_text="For example, the chair made this referral and no vice-chair is present. Recorded in the minutes.",
+    )
+
+    def __init__(self, *args: Any, later: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["deferred_to"].queryset = later
+        self.fields["deferred_to"].label_from_instance = _meeting_label
+
+
+class AttendanceCorrectForm(RemappedErrorsMixin, GovukForm):
+    member = forms.ModelChoiceField(
+        label="Member",
+        queryset=PanelMember.objects.none(),
+        empty_label="Select a member",
+        error_messages={"required": "Select the member whose attendance is being corrected"},
+    )
+    present = forms.TypedChoiceField(
+        label="Were they present?",
+        choices=[("yes", "Present"), ("no", "Absent (apologies)")],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select whether the member was present"},
+    )
+    reason = forms.CharField(
+        label="Why is the attendance being corrected?",
+        widget=_text(3),
+        error_messages={"required": "Enter why the attendance is being corrected"},
+        help_text="Recorded in the minutes. Decisions already recorded keep the quorum they were taken with.",
+    )
+    error_field_map = {"member_id": "member"}
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["member"].queryset = PanelMember.objects.active().select_related("user")
+        self.fields["member"].label_from_instance = str
+
+
+class DeclarationCorrectForm(GovukForm):
+    nature = forms.ChoiceField(
+        label="What is the member's interest?",
+        choices=NATURE_CHOICES,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select the nature of the interest"},
+    )
+    interest = forms.CharField(label="Describe the interest", widget=_text(3), required=False)
+    recused = forms.BooleanField(label="The member leaves the item (recused)", required=False)
+    reason = forms.CharField(
+        label="Why is the declaration being corrected?",
+        widget=_text(3),
+        error_messages={"required": "Enter why the declaration is being corrected"},
+        help_text="Recorded in the minutes.",
+    )
+
+
 class AttendanceForm(RemappedErrorsMixin, GovukForm):
     present = MemberChoiceField(
         label="Who attended?",
@@ -407,15 +472,15 @@ class DecisionForm(RemappedErrorsMixin, GovukForm):
         help_text="Only when the decision is deferred. The item goes onto that meeting's agenda.",
     )
     suitable_answer = forms.ChoiceField(
-        label=W.S39_TESTS["suitable"], choices=ANSWER_CHOICES, widget=forms.RadioSelect, required=False
+        label=workflow.S39_TESTS["suitable"], choices=ANSWER_CHOICES, widget=forms.RadioSelect, required=False
     )
     suitable_text = forms.CharField(label="Reasoning on suitability", widget=_text(3), required=False)
     compatible_answer = forms.ChoiceField(
-        label=W.S39_TESTS["compatible"], choices=ANSWER_CHOICES, widget=forms.RadioSelect, required=False
+        label=workflow.S39_TESTS["compatible"], choices=ANSWER_CHOICES, widget=forms.RadioSelect, required=False
     )
     compatible_text = forms.CharField(label="Reasoning on the education of others", widget=_text(3), required=False)
     resources_answer = forms.ChoiceField(
-        label=W.S39_TESTS["resources"], choices=ANSWER_CHOICES, widget=forms.RadioSelect, required=False
+        label=workflow.S39_TESTS["resources"], choices=ANSWER_CHOICES, widget=forms.RadioSelect, required=False
     )
     resources_text = forms.CharField(label="Reasoning on the use of resources", widget=_text(3), required=False)
     maintained_alternative_cost = PoundsField(
@@ -424,6 +489,13 @@ class DecisionForm(RemappedErrorsMixin, GovukForm):
     )
     agreed_annual_ceiling = PoundsField(
         label="Agreed annual cost ceiling", help_text="Only for an approval: the most the council will pay a year."
+    )
+    ceiling_reason = forms.CharField(
+        label="Reason for the ceiling",
+        widget=_text(2),
+        required=False,
+        help_text="Needed when the ceiling is below the lowest costed option or more than "
+        f"{workflow.CEILING_MARGIN_ABOVE_REQUEST_PERCENT}% above the requested cost.",
     )
     review_on = GovukDateField(label="Review date", required=False, help_text="For an approval with conditions")
     attendance_expectation = forms.CharField(
@@ -439,7 +511,7 @@ class DecisionForm(RemappedErrorsMixin, GovukForm):
         queryset=PanelMember.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        help_text="Members recorded as present and not recused.",
+        help_text="Members recorded as present and not recused, other than the member who made the referral.",
     )
 
     error_field_map = {
@@ -478,6 +550,7 @@ class DecisionForm(RemappedErrorsMixin, GovukForm):
             "resources_text": data["resources_text"],
             "maintained_alternative_cost_pence": data["maintained_alternative_cost"],
             "agreed_annual_ceiling_pence": data["agreed_annual_ceiling"],
+            "ceiling_reason": data["ceiling_reason"],
             "conditions": "\n".join(conditions),
             "deferred_to": data["deferred_to"],
             "reasons_text": data["reasons_text"],

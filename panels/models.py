@@ -22,8 +22,6 @@ from core.roles import Capability, Role, user_can, user_has_role
 from panels import workflow
 from requests_app.models import AssessmentRequest
 
-W = workflow
-
 
 def _choices(enum_cls: type[enum.StrEnum], labels: dict[Any, str]) -> list[tuple[str, str]]:
     return [(member.value, labels[member]) for member in enum_cls]
@@ -38,17 +36,25 @@ def _not_negative(field: str) -> Q:
     return Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gte": 0})
 
 
-MEETING_STATUS_CHOICES = _choices(W.MeetingStatus, W.MEETING_STATUS_LABELS)
-REFERRAL_STATUS_CHOICES = _choices(W.ReferralStatus, W.REFERRAL_STATUS_LABELS)
-REFERRAL_KIND_CHOICES = _choices(W.ReferralKind, W.REFERRAL_KIND_LABELS)
-COST_CATEGORY_CHOICES = _choices(W.CostCategory, W.COST_CATEGORY_LABELS)
-MEMBER_TYPE_CHOICES = _choices(W.MemberType, W.MEMBER_TYPE_LABELS)
-NATURE_CHOICES = _choices(W.DeclarationNature, W.DECLARATION_NATURE_LABELS)
-OUTCOME_CHOICES = _choices(W.DecisionOutcome, W.DECISION_OUTCOME_LABELS)
-ANSWER_CHOICES = _choices(W.TestAnswer, W.TEST_ANSWER_LABELS)
-APPROVALS = sorted(o.value for o in W.APPROVALS)
+MEETING_STATUS_CHOICES = _choices(workflow.MeetingStatus, workflow.MEETING_STATUS_LABELS)
+REFERRAL_STATUS_CHOICES = _choices(workflow.ReferralStatus, workflow.REFERRAL_STATUS_LABELS)
+REFERRAL_KIND_CHOICES = _choices(workflow.ReferralKind, workflow.REFERRAL_KIND_LABELS)
+COST_CATEGORY_CHOICES = _choices(workflow.CostCategory, workflow.COST_CATEGORY_LABELS)
+MEMBER_TYPE_CHOICES = _choices(workflow.MemberType, workflow.MEMBER_TYPE_LABELS)
+NATURE_CHOICES = _choices(workflow.DeclarationNature, workflow.DECLARATION_NATURE_LABELS)
+OUTCOME_CHOICES = _choices(workflow.DecisionOutcome, workflow.DECISION_OUTCOME_LABELS)
+ANSWER_CHOICES = _choices(workflow.TestAnswer, workflow.TEST_ANSWER_LABELS)
+APPROVALS = sorted(o.value for o in workflow.APPROVALS)
 # Once the papers are out, members read the pack (docs/architecture.md §1).
-CIRCULATED = [W.MeetingStatus.PAPERS_CIRCULATED, W.MeetingStatus.HELD, W.MeetingStatus.MINUTES_APPROVED]
+CIRCULATED = [
+    workflow.MeetingStatus.PAPERS_CIRCULATED,
+    workflow.MeetingStatus.HELD,
+    workflow.MeetingStatus.MINUTES_APPROVED,
+]
+
+
+# A head teacher reads the papers of a meeting circulated to them until its minutes are approved.
+HEAD_TEACHER_OPEN = [workflow.MeetingStatus.PAPERS_CIRCULATED, workflow.MeetingStatus.HELD]
 
 
 def _sees_all_panel_business(user: Any) -> bool:
@@ -79,9 +85,9 @@ class PanelMember(models.Model):
     class Meta:
         ordering = ["member_type", "pk"]
         constraints = [
-            models.CheckConstraint(condition=_in("member_type", W.MemberType), name="panel_member_type_valid"),
+            models.CheckConstraint(condition=_in("member_type", workflow.MemberType), name="panel_member_type_valid"),
             models.CheckConstraint(
-                condition=~Q(member_type=W.MemberType.HEAD_TEACHER) | Q(establishment__isnull=False),
+                condition=~Q(member_type=workflow.MemberType.HEAD_TEACHER) | Q(establishment__isnull=False),
                 name="panel_head_teacher_has_establishment",
             ),
         ]
@@ -91,7 +97,7 @@ class PanelMember(models.Model):
 
     @property
     def is_head_teacher(self) -> bool:
-        return self.member_type == W.MemberType.HEAD_TEACHER
+        return self.member_type == workflow.MemberType.HEAD_TEACHER
 
     def facts(self) -> workflow.MemberFacts:
         return workflow.MemberFacts(
@@ -105,23 +111,35 @@ class PanelMember(models.Model):
 class PanelMeetingQuerySet(models.QuerySet["PanelMeeting"]):
     def visible_to(self, user: Any) -> PanelMeetingQuerySet:
         """The chair and managers see every meeting; an active member sees a meeting once its
-        papers are circulated (every active member sits on every meeting)."""
+        papers are circulated (every active member sits on every meeting).
+
+        A head teacher is an external member (docs/architecture.md §1; the panel's terms of reference):
+        they see only the meetings whose papers were circulated to them, and only until the
+        minutes are approved. After that the papers are no longer theirs to read."""
         if _sees_all_panel_business(user):
             return self.all()
-        if user_can(user, Capability.PANEL_VIEW) and PanelMember.objects.active().filter(user=user).exists():
-            return self.filter(status__in=CIRCULATED)
-        return self.none()
+        if not user_can(user, Capability.PANEL_VIEW):
+            return self.none()
+        member = PanelMember.objects.active().filter(user=user).first()
+        if member is None:
+            return self.none()
+        if member.is_head_teacher:
+            return self.filter(circulated_to=member, status__in=HEAD_TEACHER_OPEN)
+        return self.filter(status__in=CIRCULATED)
 
     def upcoming(self, *, on: Any) -> PanelMeetingQuerySet:
-        return self.filter(held_on__gte=on, status=W.MeetingStatus.SCHEDULED)
+        return self.filter(held_on__gte=on, status=workflow.MeetingStatus.SCHEDULED)
 
 
 class PanelMeeting(models.Model):
     held_on = models.DateField()
     starts_at = models.TimeField()
     location = models.CharField(max_length=200)
-    status = models.CharField(max_length=20, choices=MEETING_STATUS_CHOICES, default=W.MeetingStatus.SCHEDULED)
+    status = models.CharField(max_length=20, choices=MEETING_STATUS_CHOICES, default=workflow.MeetingStatus.SCHEDULED)
     chair = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # The members the papers went to (the active members when they were circulated): the
+    # meeting's membership, which limits what a head teacher may read.
+    circulated_to = models.ManyToManyField("PanelMember", blank=True, related_name="meetings_circulated")
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = PanelMeetingQuerySet.as_manager()
@@ -130,7 +148,7 @@ class PanelMeeting(models.Model):
         ordering = ["-held_on", "-starts_at", "-pk"]
         indexes = [models.Index(fields=["held_on", "status"], name="panel_meeting_held_on")]
         constraints = [
-            models.CheckConstraint(condition=_in("status", W.MeetingStatus), name="panel_meeting_status_valid"),
+            models.CheckConstraint(condition=_in("status", workflow.MeetingStatus), name="panel_meeting_status_valid"),
         ]
 
     def __str__(self) -> str:
@@ -154,7 +172,7 @@ class ReferralQuerySet(models.QuerySet["Referral"]):
         )
 
     def awaiting_panel(self) -> ReferralQuerySet:
-        return self.filter(status=W.ReferralStatus.AWAITING_PANEL)
+        return self.filter(status=workflow.ReferralStatus.AWAITING_PANEL)
 
 
 class Referral(models.Model):
@@ -163,7 +181,9 @@ class Referral(models.Model):
 
     request = models.ForeignKey(AssessmentRequest, on_delete=models.PROTECT, related_name="panel_referrals")
     kind = models.CharField(max_length=30, choices=REFERRAL_KIND_CHOICES)
-    status = models.CharField(max_length=20, choices=REFERRAL_STATUS_CHOICES, default=W.ReferralStatus.AWAITING_PANEL)
+    status = models.CharField(
+        max_length=20, choices=REFERRAL_STATUS_CHOICES, default=workflow.ReferralStatus.AWAITING_PANEL
+    )
     proposed_establishment = models.ForeignKey(
         Establishment, on_delete=models.PROTECT, null=True, blank=True, related_name="proposed_in_referrals"
     )
@@ -188,8 +208,8 @@ class Referral(models.Model):
             models.Index(fields=["referred_on"], name="referral_referred_on"),
         ]
         constraints = [
-            models.CheckConstraint(condition=_in("kind", W.ReferralKind), name="referral_kind_valid"),
-            models.CheckConstraint(condition=_in("status", W.ReferralStatus), name="referral_status_valid"),
+            models.CheckConstraint(condition=_in("kind", workflow.ReferralKind), name="referral_kind_valid"),
+            models.CheckConstraint(condition=_in("status", workflow.ReferralStatus), name="referral_status_valid"),
         ]
 
     def __str__(self) -> str:
@@ -243,7 +263,9 @@ class ReferralCostLine(models.Model):
     class Meta:
         ordering = ["pk"]
         constraints = [
-            models.CheckConstraint(condition=_in("category", W.CostCategory), name="referral_cost_category_valid"),
+            models.CheckConstraint(
+                condition=_in("category", workflow.CostCategory), name="referral_cost_category_valid"
+            ),
             models.CheckConstraint(condition=Q(annual_amount_pence__gte=0), name="referral_cost_amount_positive"),
         ]
 
@@ -258,6 +280,7 @@ class AgendaItemStatus(models.TextChoices):
     LISTED = "listed", "On the agenda"
     DECIDED = "decided", "Decided"
     WITHDRAWN = "withdrawn", "Withdrawn"
+    DEFERRED = "deferred", "Deferred by the chair"
 
 
 class AgendaItem(models.Model):
@@ -265,7 +288,12 @@ class AgendaItem(models.Model):
     referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="agenda_items")
     position = models.PositiveSmallIntegerField()
     status = models.CharField(max_length=10, choices=AgendaItemStatus.choices, default=AgendaItemStatus.LISTED)
+    # Why the item was withdrawn, or deferred by the chair.
     withdrawn_reason = models.TextField(blank=True)
+    # The later meeting a chair's deferral moved the referral to.
+    deferred_to = models.ForeignKey(
+        PanelMeeting, on_delete=models.PROTECT, null=True, blank=True, related_name="items_deferred_here"
+    )
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     added_at = models.DateTimeField(auto_now_add=True)
 
@@ -282,6 +310,11 @@ class AgendaItem(models.Model):
             models.CheckConstraint(
                 condition=~Q(status=AgendaItemStatus.WITHDRAWN) | ~Q(withdrawn_reason=""),
                 name="agenda_item_withdrawal_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=(Q(status=AgendaItemStatus.DEFERRED) & ~Q(withdrawn_reason="") & Q(deferred_to__isnull=False))
+                | (~Q(status=AgendaItemStatus.DEFERRED) & Q(deferred_to__isnull=True)),
+                name="agenda_item_deferral_has_reason_and_meeting",
             ),
         ]
 
@@ -305,14 +338,17 @@ class Declaration(models.Model):
     class Meta:
         ordering = ["item", "member"]
         constraints = [
-            models.CheckConstraint(condition=_in("nature", W.DeclarationNature), name="declaration_nature_valid"),
+            models.CheckConstraint(
+                condition=_in("nature", workflow.DeclarationNature), name="declaration_nature_valid"
+            ),
             models.UniqueConstraint(fields=["member", "item"], name="one_declaration_per_member_item"),
             models.CheckConstraint(
-                condition=Q(nature=W.DeclarationNature.NONE) | ~Q(interest=""), name="declaration_interest_described"
+                condition=Q(nature=workflow.DeclarationNature.NONE) | ~Q(interest=""),
+                name="declaration_interest_described",
             ),
             # A prejudicial interest, and any detected conflict, takes the member out of the item.
             models.CheckConstraint(
-                condition=~Q(nature=W.DeclarationNature.PREJUDICIAL) | Q(recused=True),
+                condition=~Q(nature=workflow.DeclarationNature.PREJUDICIAL) | Q(recused=True),
                 name="declaration_prejudicial_recuses",
             ),
             models.CheckConstraint(
@@ -341,8 +377,20 @@ class Attendance(models.Model):
 
 
 class PanelDecisionQuerySet(models.QuerySet["PanelDecision"]):
+    def visible_to(self, user: Any) -> PanelDecisionQuerySet:
+        """Decisions ``user`` may read: everything the panel rule lets them see of its meetings,
+        and for the placements team (finance) the approvals a contract is made against: the
+        council's scheme of delegation lets finance commit money only within a panel approval,
+        so it must be able to read that approval (its tests, reasons, ceiling and conditions)."""
+        if _sees_all_panel_business(user) or user_can(user, Capability.PANEL_REFER):
+            return self.all()
+        visible = Q(item__meeting__in=PanelMeeting.objects.visible_to(user))
+        if user_can(user, Capability.PLACEMENT_VIEW):
+            visible |= Q(outcome__in=APPROVALS)
+        return self.filter(visible)
+
     def final(self) -> PanelDecisionQuerySet:
-        return self.filter(outcome__in=[o.value for o in W.FINAL_OUTCOMES])
+        return self.filter(outcome__in=[o.value for o in workflow.FINAL_OUTCOMES])
 
     def decided_between(self, date_from: Any, date_to: Any) -> PanelDecisionQuerySet:
         """Decisions taken at meetings held in the period (the meeting day is the decision day)."""
@@ -379,6 +427,9 @@ class PanelDecision(models.Model):
 
     reasons_text = models.TextField()
     agreed_annual_ceiling_pence = models.PositiveIntegerField(null=True, blank=True)
+    # Why a ceiling below the lowest costed option or far above the request was agreed
+    # (workflow.ceiling_needs_reason).
+    ceiling_reason = models.TextField(blank=True)
     conditions = models.TextField(blank=True, help_text="Review date, attendance expectations")
     deferred_to = models.ForeignKey(
         PanelMeeting, on_delete=models.PROTECT, null=True, blank=True, related_name="deferred_decisions"
@@ -386,6 +437,11 @@ class PanelDecision(models.Model):
     quorum = models.JSONField(help_text="Who was present, who was recused, the counts")
     participants = models.ManyToManyField(PanelMember, related_name="decisions_taken", blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Who took the item: the meeting's chair, or a vice-chair in their place
+    # (workflow.item_chair_refusal). Empty on decisions recorded before this was kept.
+    chaired_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     recorded_at = models.DateTimeField()
 
     objects = PanelDecisionQuerySet.as_manager()
@@ -394,14 +450,17 @@ class PanelDecision(models.Model):
         ordering = ["recorded_at", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["item"], name="one_decision_per_item"),
-            models.CheckConstraint(condition=_in("outcome", W.DecisionOutcome), name="panel_decision_outcome_valid"),
             models.CheckConstraint(
-                condition=Q(meeting_status_at_decision=W.MeetingStatus.HELD), name="panel_decision_at_held_meeting"
+                condition=_in("outcome", workflow.DecisionOutcome), name="panel_decision_outcome_valid"
             ),
             models.CheckConstraint(
-                condition=_in("suitable_answer", W.TestAnswer)
-                & _in("compatible_answer", W.TestAnswer)
-                & _in("resources_answer", W.TestAnswer),
+                condition=Q(meeting_status_at_decision=workflow.MeetingStatus.HELD),
+                name="panel_decision_at_held_meeting",
+            ),
+            models.CheckConstraint(
+                condition=_in("suitable_answer", workflow.TestAnswer)
+                & _in("compatible_answer", workflow.TestAnswer)
+                & _in("resources_answer", workflow.TestAnswer),
                 name="panel_decision_answers_valid",
             ),
             models.CheckConstraint(
@@ -417,12 +476,12 @@ class PanelDecision(models.Model):
                 name="panel_decision_ceiling_iff_approved",
             ),
             models.CheckConstraint(
-                condition=Q(outcome=W.DecisionOutcome.DEFER, deferred_to__isnull=False)
-                | (~Q(outcome=W.DecisionOutcome.DEFER) & Q(deferred_to__isnull=True)),
+                condition=Q(outcome=workflow.DecisionOutcome.DEFER, deferred_to__isnull=False)
+                | (~Q(outcome=workflow.DecisionOutcome.DEFER) & Q(deferred_to__isnull=True)),
                 name="panel_decision_deferred_to_iff_deferred",
             ),
             models.CheckConstraint(
-                condition=~Q(outcome=W.DecisionOutcome.APPROVE_WITH_CONDITIONS) | ~Q(conditions=""),
+                condition=~Q(outcome=workflow.DecisionOutcome.APPROVE_WITH_CONDITIONS) | ~Q(conditions=""),
                 name="panel_decision_conditions_stated",
             ),
         ]
@@ -480,6 +539,9 @@ class PanelEventAction(models.TextChoices):
     ATTENDANCE_RECORDED = "attendance_recorded", "Attendance recorded"
     MEETING_HELD = "meeting_held", "Meeting held"
     DECISION_RECORDED = "decision_recorded", "Decision recorded"
+    ITEM_DEFERRED = "item_deferred", "Deferred by the chair"
+    DECLARATION_CORRECTED = "declaration_corrected", "Declaration corrected by the chair"
+    ATTENDANCE_CORRECTED = "attendance_corrected", "Attendance corrected"
     MINUTES_DRAFTED = "minutes_drafted", "Minutes drafted"
     MINUTES_UPDATED = "minutes_updated", "Minutes edited"
     MINUTES_APPROVED = "minutes_approved", "Minutes approved"

@@ -6,6 +6,7 @@ queries does not grow with the number of rows.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet
 
+from core.models import Establishment
 from panels import workflow
 from panels.models import (
     AgendaItem,
@@ -26,9 +28,7 @@ from panels.models import (
     ReferralOption,
 )
 
-W = workflow
-MS = workflow.MeetingStatus
-OPEN_MEETING_STATUSES = [MS.SCHEDULED.value, MS.PAPERS_CIRCULATED.value]
+OPEN_MEETING_STATUSES = [workflow.MeetingStatus.SCHEDULED.value, workflow.MeetingStatus.PAPERS_CIRCULATED.value]
 
 
 # --- Referrals -----------------------------------------------------------------------------------
@@ -59,7 +59,7 @@ def requested_total(referral: Referral) -> int:
 
 def missing_for(referral: Referral) -> list[tuple[str, str]]:
     """What stops the referral going on an agenda (reads the prefetched options and costs)."""
-    return W.referral_missing(referral.facts())
+    return workflow.referral_missing(referral.facts())
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,110 @@ def referrals_for_agenda(user: Any) -> ReadyReferrals:
         else:
             ready.append(referral)
     return ReadyReferrals(ready=ready, incomplete=incomplete)
+
+
+# --- What a viewer may see of a referral's papers ------------------------------------------------
+
+
+def papers_access_for(user: Any, referral_ids: Iterable[int]) -> dict[int, workflow.PapersAccess]:
+    """How much of each referral's papers ``user`` gets (``workflow.papers_access``): withheld
+    where they are recused from any agenda item of it, minimised for a head teacher, else all.
+    One query whatever the number of referrals."""
+    ids = list(referral_ids)
+    member = member_for(user)
+    recused: set[int] = set()
+    if member is not None and ids:
+        recused = set(
+            Declaration.objects.filter(member=member, recused=True, item__referral_id__in=ids).values_list(
+                "item__referral_id", flat=True
+            )
+        )
+    minimised = member is not None and member.is_head_teacher
+    return {pk: workflow.papers_access(recused=pk in recused, minimised=minimised) for pk in ids}
+
+
+def withheld_papers(user: Any) -> dict[int, workflow.PapersAccess]:
+    """The referrals whose papers are withheld from ``user`` (those they are recused from), for
+    doors that show an item but not its papers (an agenda item's decision)."""
+    member = member_for(user)
+    if member is None:
+        return {}
+    ids = Declaration.objects.filter(member=member, recused=True).values_list("item__referral_id", flat=True)
+    return dict.fromkeys(ids, workflow.PapersAccess.WITHHELD)
+
+
+def child_identifiers(referral: Referral) -> workflow.ChildIdentifiers:
+    child = referral.request.child
+    return workflow.ChildIdentifiers(
+        forename=child.forename, surname=child.surname, date_of_birth=child.date_of_birth, upn=child.upn
+    )
+
+
+def _establishment(establishment: Establishment | None) -> dict[str, Any] | None:
+    if establishment is None:
+        return None
+    return {"id": establishment.pk, "urn": establishment.urn, "name": establishment.name}
+
+
+def referral_papers(referral: Referral, *, access: workflow.PapersAccess, today: date) -> dict[str, Any]:
+    """A referral's papers as ``access`` allows, built once for every door that shows them (the
+    pack, its page and API, the referral API list and detail).
+
+    Withheld: the referral's id and kind only. Minimised (head teachers, docs/architecture.md §1): the
+    child by initials, age, district and need, and every free-text field with the child's
+    identifiers redacted (``workflow.redact_identifiers``), whatever was typed. Full: the child's
+    name as well, and the text as written. Reads the prefetched options and cost lines.
+    """
+    papers: dict[str, Any] = {
+        "referral_id": referral.pk,
+        "kind": referral.kind,
+        "kind_label": workflow.ReferralKind(referral.kind).label,
+        "papers_access": access.value,
+        "papers_withheld": access is workflow.PapersAccess.WITHHELD,
+    }
+    if access is workflow.PapersAccess.WITHHELD:
+        return papers
+    child = referral.request.child
+    identity = workflow.minimised_child(
+        workflow.ChildFacts(
+            forename=child.forename,
+            surname=child.surname,
+            date_of_birth=child.date_of_birth,
+            district=child.district.name,
+            primary_need=child.primary_need,
+        ),
+        today,
+    )
+    minimised = access is workflow.PapersAccess.MINIMISED
+    identifiers = child_identifiers(referral)
+
+    def clean(text: str) -> str:
+        return workflow.redact_identifiers(text, identifiers) if minimised else text
+
+    papers["child"] = identity if minimised else {"name": child.full_name, **identity}
+    cost_lines = list(referral.cost_lines.all())
+    papers.update(
+        needs_summary=clean(referral.needs_summary),
+        proposed_establishment=_establishment(referral.proposed_establishment),
+        parental_preference=clean(referral.parental_preference),
+        parental_preference_establishment=_establishment(referral.parental_preference_establishment),
+        options=[
+            {
+                "establishment": _establishment(o.establishment),
+                "meets_need": o.meets_need,
+                "reason": clean(o.reason),
+                "annual_cost_pence": o.annual_cost_pence,
+            }
+            for o in referral.options.all()
+        ],
+        cost_lines=[
+            {"category": c.category, "annual_amount_pence": c.annual_amount_pence, "description": clean(c.description)}
+            for c in cost_lines
+        ],
+        requested_annual_cost_pence=sum(c.annual_amount_pence for c in cost_lines),
+        evidence=[clean(line) for line in referral.evidence],
+    )
+    return papers
 
 
 # --- Meetings ------------------------------------------------------------------------------------
@@ -114,7 +218,7 @@ def agenda_items(meeting: PanelMeeting) -> list[AgendaItem]:
     declarations and the decision loaded."""
     return list(
         AgendaItem.objects.filter(meeting=meeting)
-        .select_related("referral__request__child", "referral__proposed_establishment")
+        .select_related("referral__request__child", "referral__proposed_establishment", "deferred_to")
         .prefetch_related(
             "referral__cost_lines",
             Prefetch("declarations", queryset=Declaration.objects.select_related("member__user")),
@@ -134,7 +238,9 @@ def active_members() -> list[PanelMember]:
 
 def later_meetings(meeting: PanelMeeting) -> QuerySet[PanelMeeting]:
     """Meetings an item can be deferred to: later, and papers not yet out."""
-    return PanelMeeting.objects.filter(held_on__gt=meeting.held_on, status=MS.SCHEDULED).order_by("held_on", "pk")
+    return PanelMeeting.objects.filter(held_on__gt=meeting.held_on, status=workflow.MeetingStatus.SCHEDULED).order_by(
+        "held_on", "pk"
+    )
 
 
 def member_for(user: Any) -> PanelMember | None:
@@ -152,13 +258,20 @@ class ItemQuorum:
 
     result: workflow.QuorumResult
     present: list[PanelMember]
-    sitting: list[PanelMember]  # present and not recused
+    sitting: list[PanelMember]  # present, not recused, not the proposer
     recused: list[tuple[PanelMember, str]]  # with the interest recorded
+    proposer: PanelMember | None = None  # the member who made the referral, when present
+
+
+def proposer_member_id(item: AgendaItem) -> int | None:
+    """The panel member who made the item's referral, if they are a member."""
+    return PanelMember.objects.filter(user_id=item.referral.referred_by_id).values_list("pk", flat=True).first()
 
 
 def item_quorum(item: AgendaItem) -> ItemQuorum:
-    """The quorum for ``item`` from the attendance recorded and the recusals (the same rule
-    ``services.decision_record`` applies: ``workflow.quorum``)."""
+    """The quorum for ``item`` from the attendance recorded, the recusals and the proposer (the
+    same rule ``services.decision_record`` applies: ``workflow.sitting_ids`` and
+    ``workflow.quorum``)."""
     present = [
         a.member
         for a in Attendance.objects.filter(meeting_id=item.meeting_id, present=True)
@@ -168,14 +281,17 @@ def item_quorum(item: AgendaItem) -> ItemQuorum:
     recusals = {
         d.member_id: d for d in Declaration.objects.filter(item=item, recused=True).select_related("member__user")
     }
-    result = W.quorum(
-        [(m.pk, m.member_type) for m in present],
+    proposer_id = proposer_member_id(item)
+    sitting = set(workflow.sitting_ids([m.pk for m in present], set(recusals), proposer_id))
+    result = workflow.quorum(
+        [(m.pk, m.member_type) for m in present if m.pk in sitting],
         set(recusals),
         minimum_headcount=settings.PANEL_MINIMUM_HEADCOUNT,
     )
     return ItemQuorum(
         result=result,
         present=present,
-        sitting=[m for m in present if m.pk not in recusals],
+        sitting=[m for m in present if m.pk in sitting],
         recused=[(d.member, d.interest) for d in recusals.values()],
+        proposer=next((m for m in present if m.pk == proposer_id), None),
     )

@@ -34,9 +34,12 @@ from core.pages import form_add_domain_error, pagination, requires
 from core.roles import Capability, user_can
 from panels import selectors, services, workflow
 from panels.forms import (
+    AttendanceCorrectForm,
     AttendanceForm,
     DecisionForm,
+    DeclarationCorrectForm,
     DeclarationForm,
+    DeferForm,
     MeetingForm,
     MinutesForm,
     OptionForm,
@@ -47,32 +50,30 @@ from panels.forms import (
 from panels.models import (
     AgendaItem,
     AgendaItemStatus,
+    Declaration,
     MinutesStatus,
+    PanelDecision,
     PanelMeeting,
     PanelMinutes,
     Referral,
 )
 from requests_app.models import AssessmentRequest
 
-C = Capability
-W = workflow
-MS = workflow.MeetingStatus
-
 MEETING_TAGS: dict[str, str] = {
-    MS.SCHEDULED: "govuk-tag--blue",
-    MS.PAPERS_CIRCULATED: "govuk-tag--purple",
-    MS.HELD: "govuk-tag--yellow",
-    MS.MINUTES_APPROVED: "govuk-tag--green",
+    workflow.MeetingStatus.SCHEDULED: "govuk-tag--blue",
+    workflow.MeetingStatus.PAPERS_CIRCULATED: "govuk-tag--purple",
+    workflow.MeetingStatus.HELD: "govuk-tag--yellow",
+    workflow.MeetingStatus.MINUTES_APPROVED: "govuk-tag--green",
 }
 # Past meetings a page of the meetings list: ten years of monthly-or-more meetings on one page
 # was 194 kB and the slowest page under load.
 PAST_MEETINGS_PAGE_SIZE = 20
 OUTCOME_TAGS: dict[str, str] = {
-    W.DecisionOutcome.APPROVE: "govuk-tag--green",
-    W.DecisionOutcome.APPROVE_WITH_CONDITIONS: "govuk-tag--green",
-    W.DecisionOutcome.DECLINE: "govuk-tag--red",
-    W.DecisionOutcome.DEFER: "govuk-tag--orange",
-    W.DecisionOutcome.MORE_INFORMATION: "govuk-tag--orange",
+    workflow.DecisionOutcome.APPROVE: "govuk-tag--green",
+    workflow.DecisionOutcome.APPROVE_WITH_CONDITIONS: "govuk-tag--green",
+    workflow.DecisionOutcome.DECLINE: "govuk-tag--red",
+    workflow.DecisionOutcome.DEFER: "govuk-tag--orange",
+    workflow.DecisionOutcome.MORE_INFORMATION: "govuk-tag--orange",
 }
 # How a detected conflict (workflow.conflicts_for) reads to the member it recuses.
 RECUSAL_PHRASES: dict[str, str] = {
@@ -133,7 +134,7 @@ def _render(
 # --- Meetings ------------------------------------------------------------------------------------
 
 
-@requires(C.PANEL_VIEW)
+@requires(Capability.PANEL_VIEW)
 def meeting_list(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     upcoming_meetings, past_meetings = selectors.split_meetings(selectors.meeting_queryset(request.user), today=today)
@@ -154,8 +155,8 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "past_caption": f"Past meetings, page {page.number} of {paginator.num_pages}" if paged else "Past meetings",
         "pagination": pagination(page, ""),  # the list has no filters for the links to keep
-        "is_chair": user_can(request.user, C.PANEL_CHAIR),
-        "can_refer": user_can(request.user, C.PANEL_REFER),
+        "is_chair": user_can(request.user, Capability.PANEL_CHAIR),
+        "can_refer": user_can(request.user, Capability.PANEL_REFER),
         "is_member": selectors.member_for(request.user) is not None,
     }
     return render(request, "panels/meeting_list.html", context)
@@ -171,7 +172,7 @@ def _page_number(value: str | None) -> int | str | None:
         return value
 
 
-@requires(C.PANEL_CHAIR)
+@requires(Capability.PANEL_CHAIR)
 def meeting_create(request: HttpRequest) -> HttpResponse:
     form = MeetingForm(_posted(request), initial={"starts_at": "10:00"})
     if request.method == "POST" and form.is_valid():
@@ -190,42 +191,49 @@ def meeting_create(request: HttpRequest) -> HttpResponse:
 def _contract_url(decision: Any) -> str | None:
     """Where an approval's placement contract is drafted (the page checks the capability again);
     None for other outcomes, or when the placement pages are not installed."""
-    if decision is None or decision.outcome not in W.APPROVALS:
+    if decision is None or decision.outcome not in workflow.APPROVALS:
         return None
     return cross_layer_url("draft-contract", decision=decision.pk)
 
 
-def _item_rows(items: list[AgendaItem], *, member_id: int | None, can_contract: bool) -> list[dict[str, Any]]:
+def _item_rows(
+    items: list[AgendaItem], *, member_id: int | None, can_contract: bool, withheld: Any
+) -> list[dict[str, Any]]:
+    """The agenda table. A member recused from an item sees it as the pack shows it: the item,
+    the kind of referral and the recusals, not the child or the cost (``withheld``: the
+    referral ids whose papers are withheld, ``selectors.withheld_papers``)."""
     rows = []
     for item in items:
         decision = next(iter(item.decisions.all()), None)
         declarations = list(item.declarations.all())
         mine = next((d for d in declarations if d.member_id == member_id), None)
+        hidden = item.referral_id in withheld
         rows.append(
             {
                 "item": item,
                 "referral": item.referral,
-                "initials": item.referral.request.child.initials,
-                "kind": W.ReferralKind(item.referral.kind).label,
-                "requested": pounds(selectors.requested_total(item.referral)),
+                "withheld": hidden,
+                "initials": "Withheld" if hidden else item.referral.request.child.initials,
+                "kind": workflow.ReferralKind(item.referral.kind).label,
+                "requested": "Withheld" if hidden else pounds(selectors.requested_total(item.referral)),
                 "decision": decision,
                 "decision_tag": OUTCOME_TAGS.get(decision.outcome, "") if decision else "",
                 "contract_url": _contract_url(decision) if can_contract else None,
                 "recused": [d for d in declarations if d.recused],
-                "declared": [d for d in declarations if d.nature != W.DeclarationNature.NONE and not d.recused],
+                "declared": [d for d in declarations if d.nature != workflow.DeclarationNature.NONE and not d.recused],
                 "mine": mine,
             }
         )
     return rows
 
 
-@requires(C.PANEL_VIEW)
+@requires(Capability.PANEL_VIEW)
 def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _visible_meeting(request.user, pk)
-    is_chair = user_can(request.user, C.PANEL_CHAIR)
+    is_chair = user_can(request.user, Capability.PANEL_CHAIR)
     member = selectors.member_for(request.user)
     items = selectors.agenda_items(meeting)
-    status = MS(meeting.status)
+    status = workflow.MeetingStatus(meeting.status)
     context: dict[str, Any] = {
         "meeting": meeting,
         "title": _meeting_title(meeting),
@@ -234,19 +242,28 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "rows": _item_rows(
             items,
             member_id=member.pk if member else None,
-            can_contract=user_can(request.user, C.PLACEMENT_MANAGE),
+            can_contract=user_can(request.user, Capability.PLACEMENT_MANAGE),
+            withheld=selectors.withheld_papers(request.user),
         ),
         "is_chair": is_chair,
         "member": member,
         "attendance": selectors.attendance_for(meeting),
         "minutes": PanelMinutes.objects.filter(meeting=meeting).first(),
-        "can_add": is_chair and status is MS.SCHEDULED,
-        "can_circulate": is_chair and status is MS.SCHEDULED,
-        "can_withdraw": is_chair and status in (MS.SCHEDULED, MS.PAPERS_CIRCULATED),
-        "can_record_attendance": is_chair and status in (MS.PAPERS_CIRCULATED, MS.HELD),
-        "can_mark_held": is_chair and status is MS.PAPERS_CIRCULATED,
-        "can_decide": is_chair and status is MS.HELD,
-        "can_declare": member is not None and status in (MS.SCHEDULED, MS.PAPERS_CIRCULATED, MS.HELD),
+        "can_add": is_chair and status is workflow.MeetingStatus.SCHEDULED,
+        "can_circulate": is_chair and status is workflow.MeetingStatus.SCHEDULED,
+        "can_withdraw": is_chair
+        and status in (workflow.MeetingStatus.SCHEDULED, workflow.MeetingStatus.PAPERS_CIRCULATED),
+        "can_defer": is_chair and status in (workflow.MeetingStatus.PAPERS_CIRCULATED, workflow.MeetingStatus.HELD),
+        "can_correct_attendance": is_chair and status is workflow.MeetingStatus.HELD,
+        # Attendance is fixed by the first decision (workflow.attendance_refusal); then it is corrected.
+        "can_record_attendance": is_chair
+        and status in (workflow.MeetingStatus.PAPERS_CIRCULATED, workflow.MeetingStatus.HELD)
+        and not any(item.decisions.all() for item in items),
+        "can_mark_held": is_chair and status is workflow.MeetingStatus.PAPERS_CIRCULATED,
+        "can_decide": is_chair and status is workflow.MeetingStatus.HELD,
+        "can_declare": member is not None
+        and status
+        in (workflow.MeetingStatus.SCHEDULED, workflow.MeetingStatus.PAPERS_CIRCULATED, workflow.MeetingStatus.HELD),
         "held_today_or_before": meeting.held_on <= timezone.localdate(),
     }
     if context["can_add"]:
@@ -266,7 +283,7 @@ def _meeting_action(request: HttpRequest, pk: int, perform: Any, success: str) -
 
 
 @require_POST
-@requires(C.PANEL_CHAIR)
+@requires(Capability.PANEL_CHAIR)
 def agenda_add(request: HttpRequest, pk: int) -> HttpResponse:
     referral_id = request.POST.get("referral", "")
     if not referral_id.isdigit():
@@ -281,7 +298,7 @@ def agenda_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@requires(C.PANEL_CHAIR)
+@requires(Capability.PANEL_CHAIR)
 def circulate(request: HttpRequest, pk: int) -> HttpResponse:
     return _meeting_action(
         request,
@@ -292,7 +309,7 @@ def circulate(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@requires(C.PANEL_CHAIR)
+@requires(Capability.PANEL_CHAIR)
 def mark_held(request: HttpRequest, pk: int) -> HttpResponse:
     return _meeting_action(
         request,
@@ -302,7 +319,7 @@ def mark_held(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@requires(C.PANEL_CHAIR)
+@requires(Capability.PANEL_CHAIR)
 def attendance(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _visible_meeting(request.user, pk)
     recorded = [a.member_id for a in selectors.attendance_for(meeting) if a.present]
@@ -330,7 +347,7 @@ def attendance(request: HttpRequest, pk: int) -> HttpResponse:
     return _render(request, "panels/action.html", context, error_forms=[form])
 
 
-@requires(C.PANEL_CHAIR)
+@requires(Capability.PANEL_CHAIR)
 def item_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     item = _visible_item(request.user, pk)
     form = ReasonForm(_posted(request))
@@ -355,10 +372,111 @@ def item_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     return _render(request, "panels/action.html", context, error_forms=[form])
 
 
+@requires(Capability.PANEL_CHAIR)
+def item_defer(request: HttpRequest, pk: int) -> HttpResponse:
+    """The chair defers an item the panel cannot take today (e.g. the chair made the referral
+    and no vice-chair is present) to a later meeting, with a reason (services.agenda_defer_item)."""
+    item = _visible_item(request.user, pk)
+    form = DeferForm(_posted(request), later=selectors.later_meetings(item.meeting))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.agenda_defer_item(
+                actor=request.user,
+                item=item,
+                deferred_to=form.cleaned_data["deferred_to"],
+                reason=form.cleaned_data["reason"],
+            )
+        except NotPermitted as exc:
+            raise PermissionDenied from exc
+        except DomainError as exc:
+            form_add_domain_error(form, exc)
+        else:
+            later = form.cleaned_data["deferred_to"]
+            messages.success(request, f"Item {item.position} deferred to the meeting of {long_date(later.held_on)}")
+            return redirect("panels:meeting-detail", pk=item.meeting_id)
+    context = {
+        "form": form,
+        "caption": f"{_meeting_title(item.meeting)} – item {item.position}",
+        "title": "Defer the item to a later meeting",
+        "intro": "The panel takes no decision on the item today. The referral goes onto the later meeting's "
+        "agenda and the minutes record the reason.",
+        "submit_label": "Defer the item",
+        "cancel_url": reverse("panels:meeting-detail", args=[item.meeting_id]),
+    }
+    return _render(request, "panels/action.html", context, error_forms=[form])
+
+
+@requires(Capability.PANEL_CHAIR)
+def attendance_correct(request: HttpRequest, pk: int) -> HttpResponse:
+    """Correct one member's attendance once it is fixed, with a reason (shown in the minutes)."""
+    meeting = _visible_meeting(request.user, pk)
+    form = AttendanceCorrectForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.attendance_correct(
+                actor=request.user,
+                meeting=meeting,
+                member_id=form.cleaned_data["member"].pk,
+                present=form.cleaned_data["present"],
+                reason=form.cleaned_data["reason"],
+            )
+        except NotPermitted as exc:
+            raise PermissionDenied from exc
+        except DomainError as exc:
+            form.add_domain_error(exc)
+        else:
+            messages.success(request, "Attendance corrected. The correction and its reason are in the minutes")
+            return redirect("panels:meeting-detail", pk=meeting.pk)
+    context = {
+        "form": form,
+        "caption": _meeting_title(meeting),
+        "title": "Correct the attendance",
+        "intro": "Attendance was fixed when the first decision was recorded. A correction is recorded in "
+        "the minutes with its reason.",
+        "submit_label": "Save the correction",
+        "cancel_url": reverse("panels:meeting-detail", args=[meeting.pk]),
+    }
+    return _render(request, "panels/action.html", context, error_forms=[form])
+
+
+@requires(Capability.PANEL_CHAIR)
+def declaration_correct(request: HttpRequest, pk: int) -> HttpResponse:
+    """The chair corrects a member's declaration after the papers are out, with a reason."""
+    declaration = get_object_or_404(
+        Declaration.objects.filter(item__meeting__in=PanelMeeting.objects.visible_to(request.user)).select_related(
+            "item__meeting", "member__user"
+        ),
+        pk=pk,
+    )
+    item = declaration.item
+    initial = {"nature": declaration.nature, "interest": declaration.interest, "recused": declaration.recused}
+    form = DeclarationCorrectForm(_posted(request), initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.declaration_correct(actor=request.user, declaration=declaration, **form.cleaned_data)
+        except NotPermitted as exc:
+            raise PermissionDenied from exc
+        except DomainError as exc:
+            form_add_domain_error(form, exc)
+        else:
+            messages.success(request, f"Declaration on item {item.position} corrected")
+            return redirect("panels:meeting-detail", pk=item.meeting_id)
+    context = {
+        "form": form,
+        "caption": f"{_meeting_title(item.meeting)} – item {item.position}",
+        "title": f"Correct {declaration.member.user.get_full_name() or declaration.member.user.username}'s declaration",
+        "intro": "The papers have gone out, so only the chair can withdraw or weaken a declaration. "
+        "The minutes record the correction and its reason.",
+        "submit_label": "Save the correction",
+        "cancel_url": reverse("panels:meeting-detail", args=[item.meeting_id]),
+    }
+    return _render(request, "panels/action.html", context, error_forms=[form])
+
+
 # --- Declarations --------------------------------------------------------------------------------
 
 
-@requires(C.PANEL_VIEW)
+@requires(Capability.PANEL_VIEW)
 def declare(request: HttpRequest, pk: int) -> HttpResponse:
     item = _visible_item(request.user, pk)
     member = selectors.member_for(request.user)
@@ -384,7 +502,7 @@ def declare(request: HttpRequest, pk: int) -> HttpResponse:
         "form": form,
         "caption": f"{_meeting_title(item.meeting)} – item {item.position}",
         "title": f"Declare an interest in item {item.position}",
-        "intro": f"{W.ReferralKind(item.referral.kind).label} for child {item.referral.request.child.initials}.",
+        "intro": f"{workflow.ReferralKind(item.referral.kind).label} for child {item.referral.request.child.initials}.",
         "warning": (
             f"You are already recused from this item: {existing.interest}. Anything you add is recorded with it."
             if existing and existing.automatic
@@ -406,7 +524,7 @@ def _recusal_text(interest: str, school: str) -> str:
     return f"You are recused from this item: {interest}."
 
 
-@requires(C.PANEL_VIEW)
+@requires(Capability.PANEL_VIEW)
 def pack(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         data = services.pack_for(meeting=pk, user=request.user, path=request.path)
@@ -417,34 +535,35 @@ def pack(request: HttpRequest, pk: int) -> HttpResponse:
     member = selectors.member_for(request.user)
     school = member.establishment.name if member and member.establishment else ""
     member_id = data["viewer"]["member_id"]
-    meeting_status = MS(data["meeting"]["status"])
+    meeting_status = workflow.MeetingStatus(data["meeting"]["status"])
     for entry in data["items"]:
-        entry["kind_label"] = W.ReferralKind(entry["kind"]).label
+        entry["kind_label"] = workflow.ReferralKind(entry["kind"]).label
         mine = next((d for d in entry["declarations"] if d["member_id"] == member_id), None)
         if mine is not None:
-            mine["nature_label"] = W.DECLARATION_NATURE_LABELS[W.DeclarationNature(mine["nature"])]
+            mine["nature_label"] = workflow.DECLARATION_NATURE_LABELS[workflow.DeclarationNature(mine["nature"])]
         entry["my_declaration"] = mine
         if entry["you_are_recused"]:
             entry["recusal_text"] = _recusal_text(mine["interest"] if mine else "", school)
         entry["others"] = [
             {
                 **d,
-                "nature_label": W.DECLARATION_NATURE_LABELS[W.DeclarationNature(d["nature"])],
-                "type_label": W.MEMBER_TYPE_LABELS[W.MemberType(d["member_type"])],
+                "nature_label": workflow.DECLARATION_NATURE_LABELS[workflow.DeclarationNature(d["nature"])],
+                "type_label": workflow.MEMBER_TYPE_LABELS[workflow.MemberType(d["member_type"])],
             }
             for d in entry["declarations"]
-            if d["member_id"] != member_id and (d["recused"] or d["nature"] != W.DeclarationNature.NONE)
+            if d["member_id"] != member_id and (d["recused"] or d["nature"] != workflow.DeclarationNature.NONE)
         ]
         entry["can_declare"] = (
             member is not None
             and entry["status"] == AgendaItemStatus.LISTED
-            and meeting_status in (MS.SCHEDULED, MS.PAPERS_CIRCULATED, MS.HELD)
+            and meeting_status
+            in (workflow.MeetingStatus.SCHEDULED, workflow.MeetingStatus.PAPERS_CIRCULATED, workflow.MeetingStatus.HELD)
         )
         if not entry.get("papers_withheld"):
             child = entry["child"]
             child["need_label"] = NeedType(child["primary_need"]).label
             for line in entry["cost_lines"]:
-                line["label"] = W.COST_CATEGORY_LABELS[W.CostCategory(line["category"])]
+                line["label"] = workflow.COST_CATEGORY_LABELS[workflow.CostCategory(line["category"])]
                 line["amount"] = pounds(line["annual_amount_pence"])
             for option in entry["options"]:
                 option["cost"] = pounds(option["annual_cost_pence"]) or "Not given"
@@ -465,7 +584,7 @@ def pack(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Decisions -----------------------------------------------------------------------------------
 
 
-@requires(C.PANEL_CHAIR)
+@requires(Capability.PANEL_CHAIR)
 def decide(request: HttpRequest, pk: int) -> HttpResponse:
     item = _visible_item(request.user, pk)
     meeting = item.meeting
@@ -486,12 +605,10 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
             # (the chair made the referral), which belongs in the error summary.
             form.add_domain_error(exc)
         else:
-            messages.success(
-                request,
-                f"Decision recorded on item {item.position}: {W.DecisionOutcome(decision.outcome).label.lower()}",
-            )
+            outcome_label = workflow.DecisionOutcome(decision.outcome).label.lower()
+            messages.success(request, f"Decision recorded on item {item.position}: {outcome_label}")
             return redirect("panels:meeting-detail", pk=meeting.pk)
-    if item.status != AgendaItemStatus.LISTED or meeting.status != MS.HELD:
+    if item.status != AgendaItemStatus.LISTED or meeting.status != workflow.MeetingStatus.HELD:
         problem = (
             "This item has already been decided or withdrawn."
             if item.status != AgendaItemStatus.LISTED
@@ -502,7 +619,10 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("panels:meeting-detail", pk=meeting.pk)
     sitting_ids = {str(m.pk) for m in quorum.sitting}
     cost_lines = [
-        {"label": W.COST_CATEGORY_LABELS[W.CostCategory(c.category)], "amount": pounds(c.annual_amount_pence)}
+        {
+            "label": workflow.COST_CATEGORY_LABELS[workflow.CostCategory(c.category)],
+            "amount": pounds(c.annual_amount_pence),
+        }
         for c in referral.cost_lines.all()
     ]
     context = {
@@ -512,7 +632,7 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
         "referral": referral,
         "caption": f"{_meeting_title(meeting)} – item {item.position}",
         "title": f"Record the decision on item {item.position}",
-        "kind": W.ReferralKind(referral.kind).label,
+        "kind": workflow.ReferralKind(referral.kind).label,
         "initials": item.referral.request.child.initials,
         "requested": pounds(selectors.requested_total(referral)),
         "cost_lines": cost_lines,
@@ -526,7 +646,7 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
         ],
         "quorum": quorum,
         "sitting_boxes": [box for box in form["participants"] if str(box.data["value"]) in sitting_ids],
-        "tests": [(form[f"{test}_answer"], form[f"{test}_text"]) for test in W.S39_TESTS],
+        "tests": [(form[f"{test}_answer"], form[f"{test}_text"]) for test in workflow.S39_TESTS],
     }
     return _render(request, "panels/decide.html", context, error_forms=[form])
 
@@ -534,11 +654,11 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Minutes -------------------------------------------------------------------------------------
 
 
-@requires(C.PANEL_VIEW)
+@requires(Capability.PANEL_VIEW)
 def minutes(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _visible_meeting(request.user, pk)
     record = PanelMinutes.objects.filter(meeting=meeting).select_related("approved_by").first()
-    is_chair = user_can(request.user, C.PANEL_CHAIR)
+    is_chair = user_can(request.user, Capability.PANEL_CHAIR)
     if request.GET.get("format") == "txt":
         if record is None:
             raise Http404
@@ -566,8 +686,8 @@ def minutes(request: HttpRequest, pk: int) -> HttpResponse:
         "paragraphs": [block.strip("\n") for block in record.body.split("\n\n")] if record else [],
         "form": form,
         "is_chair": is_chair,
-        "can_generate": is_chair and meeting.status == MS.HELD,
-        "can_approve": is_chair and meeting.status == MS.HELD and record is not None,
+        "can_generate": is_chair and meeting.status == workflow.MeetingStatus.HELD,
+        "can_approve": is_chair and meeting.status == workflow.MeetingStatus.HELD and record is not None,
     }
     return _render(request, "panels/minutes.html", context, error_forms=[form])
 
@@ -594,7 +714,7 @@ def _minutes_text(request: HttpRequest, meeting: PanelMeeting, record: PanelMinu
 
 
 @require_POST
-@requires(C.PANEL_CHAIR)
+@requires(Capability.PANEL_CHAIR)
 def minutes_generate(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _visible_meeting(request.user, pk)
     try:
@@ -607,7 +727,7 @@ def minutes_generate(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@requires(C.PANEL_CHAIR)
+@requires(Capability.PANEL_CHAIR)
 def minutes_approve(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _visible_meeting(request.user, pk)
     try:
@@ -622,7 +742,7 @@ def minutes_approve(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Referrals -----------------------------------------------------------------------------------
 
 
-@requires(C.PANEL_REFER)
+@requires(Capability.PANEL_REFER)
 def referral_list(request: HttpRequest) -> HttpResponse:
     referrals = list(selectors.referral_queryset(request.user).order_by("-referred_on", "-pk"))
     with transaction.atomic():
@@ -636,16 +756,16 @@ def referral_list(request: HttpRequest) -> HttpResponse:
     rows = [
         {
             "referral": r,
-            "kind": W.ReferralKind(r.kind).label,
-            "status": W.ReferralStatus(r.status).label,
+            "kind": workflow.ReferralKind(r.kind).label,
+            "status": workflow.ReferralStatus(r.status).label,
             "requested": pounds(selectors.requested_total(r)) or "Not given",
-            "missing": len(selectors.missing_for(r)) if r.status == W.ReferralStatus.AWAITING_PANEL else 0,
+            "missing": len(selectors.missing_for(r)) if r.status == workflow.ReferralStatus.AWAITING_PANEL else 0,
         }
         for r in referrals
     ]
     context = {
-        "waiting": [row for row in rows if row["referral"].status != W.ReferralStatus.DECIDED],
-        "decided": [row for row in rows if row["referral"].status == W.ReferralStatus.DECIDED],
+        "waiting": [row for row in rows if row["referral"].status != workflow.ReferralStatus.DECIDED],
+        "decided": [row for row in rows if row["referral"].status == workflow.ReferralStatus.DECIDED],
     }
     return render(request, "panels/referral_list.html", context)
 
@@ -678,7 +798,7 @@ def _referral_page(
     return _render(request, "panels/referral_form.html", context, error_forms=[form, *options])
 
 
-@requires(C.PANEL_REFER)
+@requires(Capability.PANEL_REFER)
 def referral_create(request: HttpRequest) -> HttpResponse:
     request_id = request.GET.get("request", "")
     if not request_id.isdigit():
@@ -686,7 +806,7 @@ def referral_create(request: HttpRequest) -> HttpResponse:
     assessment = get_object_or_404(
         AssessmentRequest.objects.visible_to(request.user).select_related("child"), pk=request_id
     )
-    form, options = _referral_forms(request, None, {"kind": W.ReferralKind.INDEPENDENT_SPECIAL.value})
+    form, options = _referral_forms(request, None, {"kind": workflow.ReferralKind.INDEPENDENT_SPECIAL.value})
     if request.method == "POST" and form.is_valid() & all([o.is_valid() for o in options]):
         try:
             referral = services.referral_create(
@@ -718,10 +838,10 @@ def _visible_referral(user: Any, pk: int) -> Referral:
     return get_object_or_404(selectors.referral_queryset(user), pk=pk)
 
 
-@requires(C.PANEL_REFER)
+@requires(Capability.PANEL_REFER)
 def referral_edit(request: HttpRequest, pk: int) -> HttpResponse:
     referral = _visible_referral(request.user, pk)
-    if referral.status != W.ReferralStatus.AWAITING_PANEL:
+    if referral.status != workflow.ReferralStatus.AWAITING_PANEL:
         messages.error(request, "Only a referral awaiting the panel can be changed.")
         return redirect("panels:referral-detail", pk=referral.pk)
     form, options = _referral_forms(request, referral, ReferralForm.initial_for(referral))
@@ -752,10 +872,74 @@ def referral_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@requires(C.PANEL_REFER)
-def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def _reads_decisions(user: Any) -> bool:
+    return any(
+        user_can(user, capability)
+        for capability in (Capability.PANEL_VIEW, Capability.PANEL_REFER, Capability.PLACEMENT_VIEW)
+    )
+
+
+def decision_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One panel decision: the s.39(4) tests, the reasons, the costs and the ceiling. Finance
+    reads here the approval a placement contract is made against (``PanelDecision.visible_to``)."""
+    if not _reads_decisions(request.user):
+        raise PermissionDenied
+    decision = get_object_or_404(
+        PanelDecision.objects.visible_to(request.user).select_related(
+            "item__meeting__chair", "item__referral__request__child", "chaired_by", "deferred_to"
+        ),
+        pk=pk,
+    )
+    item = decision.item
+    if item.referral_id in selectors.withheld_papers(request.user):
+        raise PermissionDenied
     with transaction.atomic():
-        referral = _visible_referral(request.user, pk)
+        access_log_record_many(
+            user=request.user,
+            child_ids=[item.referral.request.child_id],
+            object_type="panel_decision",
+            action=AccessAction.VIEW,
+            path=request.path,
+        )
+    meeting_visible = PanelMeeting.objects.visible_to(request.user).filter(pk=item.meeting_id).exists()
+    context = {
+        "decision": decision,
+        "item": item,
+        "meeting": item.meeting,
+        "title": f"Panel decision on referral {item.referral_id}",
+        "meeting_url": reverse("panels:meeting-detail", args=[item.meeting_id]) if meeting_visible else None,
+        "referral_url": reverse("panels:referral-detail", args=[item.referral_id])
+        if user_can(request.user, Capability.PANEL_REFER)
+        else None,
+        "initials": item.referral.request.child.initials,
+        "kind": workflow.ReferralKind(item.referral.kind).label,
+        "tag": OUTCOME_TAGS.get(decision.outcome, ""),
+        "tests": [
+            {
+                "label": label,
+                "answer": workflow.TEST_ANSWER_LABELS[workflow.TestAnswer(getattr(decision, f"{test}_answer"))],
+                "text": getattr(decision, f"{test}_text"),
+            }
+            for test, label in workflow.S39_TESTS.items()
+        ],
+        "requested": pounds(decision.requested_annual_cost_pence),
+        "alternative": pounds(decision.maintained_alternative_cost_pence) or "Not given",
+        "ceiling": pounds(decision.agreed_annual_ceiling_pence),
+        "chaired_by": decision.chaired_by.get_full_name() or decision.chaired_by.username
+        if decision.chaired_by
+        else "",
+    }
+    return render(request, "panels/decision_detail.html", context)
+
+
+@requires(Capability.PANEL_REFER)
+def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    referral = _visible_referral(request.user, pk)
+    if selectors.papers_access_for(request.user, [referral.pk])[referral.pk] is not workflow.PapersAccess.FULL:
+        # A chair or officer who is also a recused member reads what the pack gives them.
+        context = {"referral": referral, "kind": workflow.ReferralKind(referral.kind).label, "withheld": True}
+        return render(request, "panels/referral_detail.html", context)
+    with transaction.atomic():
         access_log_record_many(
             user=request.user,
             child_ids=[referral.request.child_id],
@@ -766,17 +950,17 @@ def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
     items = list(
         referral.agenda_items.select_related("meeting").prefetch_related("decisions").order_by("meeting__held_on", "pk")
     )
-    missing = selectors.missing_for(referral) if referral.status == W.ReferralStatus.AWAITING_PANEL else []
+    missing = selectors.missing_for(referral) if referral.status == workflow.ReferralStatus.AWAITING_PANEL else []
     context = {
         "referral": referral,
         "req": referral.request,
         "child": referral.request.child,
-        "kind": W.ReferralKind(referral.kind).label,
-        "status": W.ReferralStatus(referral.status).label,
+        "kind": workflow.ReferralKind(referral.kind).label,
+        "status": workflow.ReferralStatus(referral.status).label,
         "missing": [message for _, message in missing],
         "cost_lines": [
             {
-                "label": W.COST_CATEGORY_LABELS[W.CostCategory(c.category)],
+                "label": workflow.COST_CATEGORY_LABELS[workflow.CostCategory(c.category)],
                 "amount": pounds(c.annual_amount_pence),
                 "description": c.description,
             }
@@ -793,6 +977,6 @@ def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
             for o in referral.options.all()
         ],
         "items": [{"item": i, "decision": next(iter(i.decisions.all()), None)} for i in items],
-        "can_edit": referral.status == W.ReferralStatus.AWAITING_PANEL,
+        "can_edit": referral.status == workflow.ReferralStatus.AWAITING_PANEL,
     }
     return render(request, "panels/referral_detail.html", context)

@@ -18,6 +18,7 @@ efficient education of others; compatible with the efficient use of resources.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -28,6 +29,20 @@ from core.roles import Capability
 from requests_app.clocks import age_on
 
 __all__ = [
+    "CEILING_MARGIN_ABOVE_REQUEST_PERCENT",
+    "REDACTED",
+    "ChildIdentifiers",
+    "DeclarationState",
+    "PapersAccess",
+    "attendance_refusal",
+    "ceiling_needs_reason",
+    "identifier_message",
+    "identifiers_in",
+    "item_chair_refusal",
+    "member_declaration_refusal",
+    "papers_access",
+    "redact_identifiers",
+    "sitting_ids",
     "DECISION_OUTCOME_LABELS",
     "FINAL_OUTCOMES",
     "MEETING_STATUS_LABELS",
@@ -95,6 +110,9 @@ class MeetingAction(enum.StrEnum):
     RECORD_ATTENDANCE = "record_attendance"
     MARK_HELD = "mark_held"
     RECORD_DECISION = "record_decision"
+    DEFER_ITEM = "defer_item"  # the chair moves an item to a later meeting, with a reason
+    CORRECT_DECLARATION = "correct_declaration"  # the chair, with a reason, after circulation
+    CORRECT_ATTENDANCE = "correct_attendance"  # the chair, with a reason, once attendance is fixed
     DRAFT_MINUTES = "draft_minutes"
     APPROVE_MINUTES = "approve_minutes"
 
@@ -263,53 +281,79 @@ S39_TESTS: dict[str, str] = {
 Transition = transitions.Transition
 TransitionError = transitions.TransitionError
 
-MS = MeetingStatus
-MA = MeetingAction
-C = Capability
 
 # Members declare before the meeting and may still do so when it opens; after the papers go
 # out the agenda is fixed, except that the chair may withdraw an item (with a reason).
 MEETING_TRANSITIONS: dict[tuple[MeetingStatus, MeetingAction], Transition[MeetingStatus]] = {
-    (MS.SCHEDULED, MA.ADD_ITEM): Transition(None, C.PANEL_CHAIR),
-    (MS.SCHEDULED, MA.WITHDRAW_ITEM): Transition(None, C.PANEL_CHAIR),
-    (MS.PAPERS_CIRCULATED, MA.WITHDRAW_ITEM): Transition(None, C.PANEL_CHAIR),
-    (MS.SCHEDULED, MA.CIRCULATE_PAPERS): Transition(MS.PAPERS_CIRCULATED, C.PANEL_CHAIR),
-    **{(s, MA.DECLARE_INTEREST): Transition(None, C.PANEL_VIEW) for s in (MS.SCHEDULED, MS.PAPERS_CIRCULATED, MS.HELD)},
-    **{(s, MA.RECORD_ATTENDANCE): Transition(None, C.PANEL_CHAIR) for s in (MS.PAPERS_CIRCULATED, MS.HELD)},
-    (MS.PAPERS_CIRCULATED, MA.MARK_HELD): Transition(MS.HELD, C.PANEL_CHAIR),
-    (MS.HELD, MA.RECORD_DECISION): Transition(None, C.PANEL_CHAIR),
-    (MS.HELD, MA.DRAFT_MINUTES): Transition(None, C.PANEL_CHAIR),
-    (MS.HELD, MA.APPROVE_MINUTES): Transition(MS.MINUTES_APPROVED, C.PANEL_CHAIR),
+    (MeetingStatus.SCHEDULED, MeetingAction.ADD_ITEM): Transition(None, Capability.PANEL_CHAIR),
+    (MeetingStatus.SCHEDULED, MeetingAction.WITHDRAW_ITEM): Transition(None, Capability.PANEL_CHAIR),
+    (MeetingStatus.PAPERS_CIRCULATED, MeetingAction.WITHDRAW_ITEM): Transition(None, Capability.PANEL_CHAIR),
+    (MeetingStatus.SCHEDULED, MeetingAction.CIRCULATE_PAPERS): Transition(
+        MeetingStatus.PAPERS_CIRCULATED, Capability.PANEL_CHAIR
+    ),
+    **{
+        (s, MeetingAction.DECLARE_INTEREST): Transition(None, Capability.PANEL_VIEW)
+        for s in (MeetingStatus.SCHEDULED, MeetingStatus.PAPERS_CIRCULATED, MeetingStatus.HELD)
+    },
+    **{
+        (s, MeetingAction.RECORD_ATTENDANCE): Transition(None, Capability.PANEL_CHAIR)
+        for s in (MeetingStatus.PAPERS_CIRCULATED, MeetingStatus.HELD)
+    },
+    (MeetingStatus.PAPERS_CIRCULATED, MeetingAction.MARK_HELD): Transition(MeetingStatus.HELD, Capability.PANEL_CHAIR),
+    (MeetingStatus.HELD, MeetingAction.RECORD_DECISION): Transition(None, Capability.PANEL_CHAIR),
+    # The panel's terms of reference: an item the panel cannot take (the chair referred it and
+    # no vice-chair is present, papers late, quorum lost) is deferred by the chair to a later
+    # meeting with the reason minuted; it is not withdrawn.
+    **{
+        (s, MeetingAction.DEFER_ITEM): Transition(None, Capability.PANEL_CHAIR)
+        for s in (MeetingStatus.PAPERS_CIRCULATED, MeetingStatus.HELD)
+    },
+    **{
+        (s, MeetingAction.CORRECT_DECLARATION): Transition(None, Capability.PANEL_CHAIR)
+        for s in (MeetingStatus.PAPERS_CIRCULATED, MeetingStatus.HELD)
+    },
+    (MeetingStatus.HELD, MeetingAction.CORRECT_ATTENDANCE): Transition(None, Capability.PANEL_CHAIR),
+    (MeetingStatus.HELD, MeetingAction.DRAFT_MINUTES): Transition(None, Capability.PANEL_CHAIR),
+    (MeetingStatus.HELD, MeetingAction.APPROVE_MINUTES): Transition(
+        MeetingStatus.MINUTES_APPROVED, Capability.PANEL_CHAIR
+    ),
 }
 
-RS = ReferralStatus
-RA = ReferralAction
 
 REFERRAL_TRANSITIONS: dict[tuple[ReferralStatus, ReferralAction], Transition[ReferralStatus]] = {
-    (RS.AWAITING_PANEL, RA.UPDATE): Transition(None, C.PANEL_REFER),
-    (RS.AWAITING_PANEL, RA.ADD_TO_AGENDA): Transition(RS.ON_AGENDA, C.PANEL_CHAIR),
-    (RS.ON_AGENDA, RA.WITHDRAW_FROM_AGENDA): Transition(RS.AWAITING_PANEL, C.PANEL_CHAIR),
-    (RS.ON_AGENDA, RA.DECIDE): Transition(RS.DECIDED, C.PANEL_CHAIR),
-    (RS.ON_AGENDA, RA.RETURN): Transition(RS.AWAITING_PANEL, C.PANEL_CHAIR),
+    (ReferralStatus.AWAITING_PANEL, ReferralAction.UPDATE): Transition(None, Capability.PANEL_REFER),
+    (ReferralStatus.AWAITING_PANEL, ReferralAction.ADD_TO_AGENDA): Transition(
+        ReferralStatus.ON_AGENDA, Capability.PANEL_CHAIR
+    ),
+    (ReferralStatus.ON_AGENDA, ReferralAction.WITHDRAW_FROM_AGENDA): Transition(
+        ReferralStatus.AWAITING_PANEL, Capability.PANEL_CHAIR
+    ),
+    (ReferralStatus.ON_AGENDA, ReferralAction.DECIDE): Transition(ReferralStatus.DECIDED, Capability.PANEL_CHAIR),
+    (ReferralStatus.ON_AGENDA, ReferralAction.RETURN): Transition(
+        ReferralStatus.AWAITING_PANEL, Capability.PANEL_CHAIR
+    ),
 }
 
 _MEETING_PHRASES: dict[MeetingAction, str] = {
-    MA.ADD_ITEM: "have items added to its agenda",
-    MA.WITHDRAW_ITEM: "have items withdrawn from its agenda",
-    MA.CIRCULATE_PAPERS: "have its papers circulated",
-    MA.DECLARE_INTEREST: "take declarations of interest",
-    MA.RECORD_ATTENDANCE: "have its attendance recorded",
-    MA.MARK_HELD: "be marked as held",
-    MA.RECORD_DECISION: "have decisions recorded",
-    MA.DRAFT_MINUTES: "have its minutes drafted",
-    MA.APPROVE_MINUTES: "have its minutes approved",
+    MeetingAction.ADD_ITEM: "have items added to its agenda",
+    MeetingAction.WITHDRAW_ITEM: "have items withdrawn from its agenda",
+    MeetingAction.CIRCULATE_PAPERS: "have its papers circulated",
+    MeetingAction.DECLARE_INTEREST: "take declarations of interest",
+    MeetingAction.RECORD_ATTENDANCE: "have its attendance recorded",
+    MeetingAction.MARK_HELD: "be marked as held",
+    MeetingAction.RECORD_DECISION: "have decisions recorded",
+    MeetingAction.DEFER_ITEM: "have items deferred by the chair",
+    MeetingAction.CORRECT_DECLARATION: "have declarations corrected by the chair",
+    MeetingAction.CORRECT_ATTENDANCE: "have its attendance corrected",
+    MeetingAction.DRAFT_MINUTES: "have its minutes drafted",
+    MeetingAction.APPROVE_MINUTES: "have its minutes approved",
 }
 _REFERRAL_PHRASES: dict[ReferralAction, str] = {
-    RA.UPDATE: "be changed",
-    RA.ADD_TO_AGENDA: "be added to an agenda",
-    RA.WITHDRAW_FROM_AGENDA: "be withdrawn from an agenda",
-    RA.DECIDE: "be decided",
-    RA.RETURN: "be deferred or sent back for more information",
+    ReferralAction.UPDATE: "be changed",
+    ReferralAction.ADD_TO_AGENDA: "be added to an agenda",
+    ReferralAction.WITHDRAW_FROM_AGENDA: "be withdrawn from an agenda",
+    ReferralAction.DECIDE: "be decided",
+    ReferralAction.RETURN: "be deferred or sent back for more information",
 }
 
 
@@ -333,8 +377,8 @@ def check_referral_transition(status: ReferralStatus | str, action: ReferralActi
 
 def referral_after(outcome: DecisionOutcome | str) -> tuple[ReferralAction, ReferralStatus]:
     """The referral action a decision outcome takes, and the referral's status after it."""
-    action = RA.DECIDE if DecisionOutcome(outcome) in FINAL_OUTCOMES else RA.RETURN
-    return action, REFERRAL_TRANSITIONS[(RS.ON_AGENDA, action)].status_after(RS.ON_AGENDA)
+    action = ReferralAction.DECIDE if DecisionOutcome(outcome) in FINAL_OUTCOMES else ReferralAction.RETURN
+    return action, REFERRAL_TRANSITIONS[(ReferralStatus.ON_AGENDA, action)].status_after(ReferralStatus.ON_AGENDA)
 
 
 # --- A complete referral ---------------------------------------------------------------------
@@ -448,13 +492,44 @@ def quorum(
 # --- Decisions -----------------------------------------------------------------------------------
 
 
+# A ceiling more than this many per cent above the requested annual cost needs a recorded
+# reason. The panel agrees a ceiling against the costed request it has scrutinised under the
+# efficient-use-of-resources test (s.39(4)(b)(ii) Children and Families Act 2014); 10% leaves
+# room for the annual fee uplift and a small negotiation margin between referral and contract,
+# and anything beyond it is no longer a decision on the request in front of the panel.
+CEILING_MARGIN_ABOVE_REQUEST_PERCENT = 10
+
+
+def ceiling_needs_reason(ceiling_pence: int, *, requested_pence: int, lowest_option_pence: int | None) -> str | None:
+    """Why an approval's cost ceiling needs a recorded reason, or None when it does not.
+
+    A ceiling below the lowest costed option (or, when no option was costed, below the
+    requested cost) funds less than any setting considered could provide; a ceiling more than
+    :data:`CEILING_MARGIN_ABOVE_REQUEST_PERCENT` above the requested cost commits money the
+    panel was not asked for. Either may be right, but the minutes must say why.
+    """
+    floor = lowest_option_pence if lowest_option_pence is not None else requested_pence
+    if ceiling_pence < floor:
+        what = "the lowest costed option" if lowest_option_pence is not None else "the requested cost"
+        return f"The ceiling is below {what} ({_pounds(floor)}): give the reason"
+    if ceiling_pence * 100 > requested_pence * (100 + CEILING_MARGIN_ABOVE_REQUEST_PERCENT):
+        return (
+            f"The ceiling is more than {CEILING_MARGIN_ABOVE_REQUEST_PERCENT}% above the requested cost "
+            f"({_pounds(requested_pence)}): give the reason"
+        )
+    return None
+
+
 def decision_missing(outcome: DecisionOutcome | str, values: Mapping[str, Any]) -> list[tuple[str, str]]:
     """What a decision with ``outcome`` lacks, as (field, message) pairs.
 
     ``values`` holds ``suitable_answer``, ``compatible_answer``, ``resources_answer`` (and their
     ``_text``), ``agreed_annual_ceiling_pence``, ``conditions``, ``deferred_to`` and
-    ``reasons_text``. A decline must say which s.39(4) test fails; an approval cannot stand
-    with a test answered "no"; either way the panel gives its reasons.
+    ``reasons_text``, and for an approval ``requested_annual_cost_pence``,
+    ``lowest_option_cost_pence`` and ``ceiling_reason``. A decline must say which s.39(4) test
+    fails; an approval must have assessed every test and answered none "no" (s.39(4) Children
+    and Families Act 2014: the council names the setting unless a test fails, so naming it
+    needs all three tested); either way the panel gives its reasons.
     """
     outcome = DecisionOutcome(outcome)
     missing: list[tuple[str, str]] = []
@@ -464,14 +539,28 @@ def decision_missing(outcome: DecisionOutcome | str, values: Mapping[str, Any]) 
             missing.append((f"{test}_answer", f"Answer the test: {S39_TESTS[test]}"))
         elif answer == TestAnswer.NO and not str(values.get(f"{test}_text") or "").strip():
             missing.append((f"{test}_text", f"Explain why the setting is not: {S39_TESTS[test].lower()}"))
+        elif outcome in APPROVALS and answer == TestAnswer.NOT_ASSESSED:
+            missing.append((f"{test}_answer", f"An approval must assess the test: {S39_TESTS[test]}"))
     ceiling = values.get("agreed_annual_ceiling_pence")
     if outcome in APPROVALS:
         if ceiling is None:
             missing.append(("agreed_annual_ceiling_pence", "Enter the agreed annual cost ceiling"))
+        elif ceiling == 0:
+            missing.append(("agreed_annual_ceiling_pence", "The agreed annual cost ceiling must be more than £0"))
+        elif isinstance(ceiling, int) and ceiling > 0 and not str(values.get("ceiling_reason") or "").strip():
+            problem = ceiling_needs_reason(
+                ceiling,
+                requested_pence=int(values.get("requested_annual_cost_pence") or 0),
+                lowest_option_pence=values.get("lowest_option_cost_pence"),
+            )
+            if problem:
+                missing.append(("ceiling_reason", problem))
         if any(answer == TestAnswer.NO for answer in answers.values()):
             missing.append(("outcome", "A placement cannot be approved when a s.39(4) test is answered no"))
     elif ceiling is not None:
         missing.append(("agreed_annual_ceiling_pence", "Only an approval has an agreed cost ceiling"))
+    if outcome not in APPROVALS and str(values.get("ceiling_reason") or "").strip():
+        missing.append(("ceiling_reason", "Only an approval has a cost ceiling to give a reason for"))
     if outcome is DecisionOutcome.APPROVE_WITH_CONDITIONS and not str(values.get("conditions") or "").strip():
         missing.append(("conditions", "Enter the conditions of the approval"))
     if outcome is DecisionOutcome.DECLINE and TestAnswer.NO not in answers.values():
@@ -483,6 +572,232 @@ def decision_missing(outcome: DecisionOutcome | str, values: Mapping[str, Any]) 
     if not str(values.get("reasons_text") or "").strip():
         missing.append(("reasons_text", "Enter the panel's reasons"))
     return missing
+
+
+# --- Who takes an item --------------------------------------------------------------------------
+
+
+def item_chair_refusal(
+    *,
+    actor_id: int,
+    meeting_chair_id: int,
+    proposer_id: int,
+    recused_user_ids: Collection[int],
+    present_user_ids: Collection[int],
+) -> str | None:
+    """Why ``actor_id`` (who holds the chair's capability) may not take an item and record the
+    panel's decision on it, or None.
+
+    The panel's terms of reference, following the common-law rule against bias: nobody is a
+    judge in their own cause. The member who proposed the referral takes no part in its
+    decision, and a member with a prejudicial interest leaves the item. When the chair is
+    either, a vice-chair (any member with the chair's role who is present and not conflicted)
+    takes the item; otherwise the chair defers it to a later meeting with a reason.
+    """
+    way_through = (
+        "A vice-chair present at the meeting can take the item, or the chair can defer it to a "
+        "later meeting with a reason."
+    )
+    if actor_id == proposer_id:
+        return f"You made this referral, so you take no part in the panel's decision on it. {way_through}"
+    if actor_id in set(recused_user_ids):
+        return f"You are recused from this item, so you cannot take it. {way_through}"
+    if actor_id != meeting_chair_id and actor_id not in set(present_user_ids):
+        return (
+            "Only the meeting's chair, or a member with the chair's role recorded as present, can take "
+            "an item and record the panel's decision."
+        )
+    return None
+
+
+def sitting_ids(present_ids: Iterable[int], recused_ids: Collection[int], proposer_member_id: int | None) -> list[int]:
+    """The members who may take part in an item: present, not recused, and not the member who
+    proposed the referral (who takes no part in its decision and does not count for its quorum)."""
+    out = set(recused_ids) | ({proposer_member_id} if proposer_member_id is not None else set())
+    return [pk for pk in present_ids if pk not in out]
+
+
+# --- Declarations and attendance after the papers are out -------------------------------------
+
+_NATURE_RANK: dict[DeclarationNature, int] = {
+    DeclarationNature.NONE: 0,
+    DeclarationNature.PERSONAL: 1,
+    DeclarationNature.PREJUDICIAL: 2,
+}
+
+
+@dataclass(frozen=True)
+class DeclarationState:
+    nature: str
+    recused: bool
+
+
+def member_declaration_refusal(
+    *, meeting_status: MeetingStatus | str, before: DeclarationState | None, after: DeclarationState
+) -> str | None:
+    """Why a member may not change their own declaration themselves, or None.
+
+    Before the papers go out a member may change their declaration freely. Once they are out
+    (the panel's terms of reference: members read the papers on the basis of what they have
+    declared) a member may add a declaration or make it stronger (declare an interest, recuse
+    themselves), but only the chair, with a reason, may withdraw or weaken one: otherwise
+    re-declaring "no interest" would silently un-recuse a member who has read nothing.
+    """
+    if MeetingStatus(meeting_status) is MeetingStatus.SCHEDULED or before is None:
+        return None
+    weaker = _NATURE_RANK[DeclarationNature(after.nature)] < _NATURE_RANK[DeclarationNature(before.nature)]
+    if weaker or (before.recused and not after.recused):
+        return (
+            "The papers have gone out: you can add to your declaration but not withdraw or weaken it. "
+            "Ask the chair to correct it, with a reason."
+        )
+    return None
+
+
+def attendance_refusal(*, decisions_recorded: int) -> str | None:
+    """Why attendance can no longer be recorded in the ordinary way, or None.
+
+    Attendance is fixed once the first decision on the meeting is recorded: each decision's
+    quorum rests on it, so changing it afterwards would make the minutes contradict
+    themselves. A correction is then the chair's explicit action, with a reason, shown in the
+    minutes.
+    """
+    if decisions_recorded:
+        return "Attendance was fixed when the first decision was recorded. Use 'Correct attendance' and give a reason."
+    return None
+
+
+# --- What a member may see of a referral -------------------------------------------------------
+
+
+class PapersAccess(enum.StrEnum):
+    FULL = "full"  # council officers and internal members
+    MINIMISED = "minimised"  # head teachers: initials, age, district, need; free text redacted
+    WITHHELD = "withheld"  # recused: that the item is on the agenda, and why they are recused
+
+
+def papers_access(*, recused: bool, minimised: bool) -> PapersAccess:
+    """How much of a referral's papers a viewer gets (docs/architecture.md §1 and the panel's terms of
+    reference): a member recused from it gets none of them, whatever their role; a head teacher
+    (external) gets the minimised papers; everyone else who can see the referral gets it all."""
+    if recused:
+        return PapersAccess.WITHHELD
+    if minimised:
+        return PapersAccess.MINIMISED
+    return PapersAccess.FULL
+
+
+# --- A child's identifiers in free text --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChildIdentifiers:
+    forename: str
+    surname: str
+    date_of_birth: date | None = None
+    upn: str = ""
+
+
+REDACTED = "[redacted]"
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+_ORDINAL = r"(?:st|nd|rd|th)?"
+
+
+def _name_pattern(name: str, *, any_case: bool) -> str:
+    words = [w for w in re.split(r"\s+", name.strip()) if w]
+    body = r"[\s\-]+".join(re.escape(w) for w in words)
+    if any_case:
+        return rf"(?i:\b{body}\b)"
+    # A single name counts when written as a name (capitalised or in capitals): "the school
+    # will" is not the forename Will, "Will" and "WILL" are.
+    upper = r"[\s\-]+".join(re.escape(w.upper()) for w in words)
+    return rf"\b(?:{body}|{upper})\b"
+
+
+def _date_patterns(born: date) -> list[str]:
+    day, month, year = born.day, born.month, born.year
+    d, m = rf"0?{day}", rf"0?{month}"
+    yy = rf"(?:{year}|{year % 100:02d})"
+    name = _MONTHS[month - 1]
+    month_word = rf"(?:{name}|{name[:3]}\.?)"
+    return [
+        rf"(?<!\d){d}\s*[/.\-]\s*{m}\s*[/.\-]\s*{yy}(?!\d)",  # 03/04/2015, 3-4-15, 03.04.2015
+        rf"(?<!\d){m}\s*/\s*{d}\s*/\s*{year}(?!\d)",  # 04/03/2015 (month first)
+        rf"(?<!\d){year}\s*[/.\-]\s*{m}\s*[/.\-]\s*{d}(?!\d)",  # 2015-04-03
+        rf"(?i:(?<!\d){d}{_ORDINAL}(?:\s+of)?\s+{month_word},?\s+{yy}(?!\d))",  # 3rd April 2015
+        rf"(?i:\b{month_word}\s+{d}{_ORDINAL},?\s+{year}(?!\d))",  # April 3, 2015
+    ]
+
+
+def _identifier_patterns(child: ChildIdentifiers) -> list[tuple[str, str]]:
+    """(what it is, regular expression) for each identifier, the longest first."""
+    found: list[tuple[str, str]] = []
+    forename, surname = child.forename.strip(), child.surname.strip()
+    if forename and surname:
+        found.append(("full name", _name_pattern(f"{forename} {surname}", any_case=True)))
+        found.append(("full name", _name_pattern(f"{surname} {forename}", any_case=True)))
+    if surname:
+        found.append(("surname", _name_pattern(surname, any_case=False)))
+        # Each part of a double-barrelled surname ("Taylor" of "Taylor-Smith").
+        parts = [p for p in re.split(r"[\s\-]+", surname) if len(p) >= 3]
+        if len(parts) > 1:
+            found.extend(("surname", _name_pattern(p, any_case=False)) for p in parts)
+    if len(forename) >= 2:
+        found.append(("forename", _name_pattern(forename, any_case=False)))
+    if child.date_of_birth is not None:
+        found.extend(("date of birth", pattern) for pattern in _date_patterns(child.date_of_birth))
+    upn = re.sub(r"\s", "", child.upn)
+    if upn:
+        spaced = r"[\s\-]?".join(re.escape(ch) for ch in upn)
+        found.append(("UPN", rf"(?i:(?<![A-Za-z0-9]){spaced}(?![A-Za-z0-9]))"))
+    return found
+
+
+def identifiers_in(text: str, child: ChildIdentifiers) -> list[str]:
+    """Which of the child's identifiers (full name, surname, forename, date of birth in the
+    usual written forms, UPN) appear in ``text``, each once, in that order.
+
+    Free text in a referral goes into every member's pack, including the head teachers', who
+    may know the child only by initials, age, district and need (docs/architecture.md §1; UK GDPR
+    Art. 5(1)(c), data minimisation). So the text must not identify the child.
+    """
+    kinds: list[str] = []
+    for kind, pattern in _identifier_patterns(child):
+        # Each match is struck out before the next pattern, so a full name is not also
+        # reported as a surname and a forename.
+        text, found = re.subn(pattern, REDACTED, text)
+        if found and kind not in kinds:
+            kinds.append(kind)
+    return kinds
+
+
+def redact_identifiers(text: str, child: ChildIdentifiers) -> str:
+    """``text`` with each of the child's identifiers replaced by :data:`REDACTED`."""
+    for _, pattern in _identifier_patterns(child):
+        text = re.sub(pattern, REDACTED, text)
+    return text
+
+
+def identifier_message(label: str, kinds: Sequence[str], initials: str) -> str:
+    """The refusal for free text that identifies the child, naming the field."""
+    return (
+        f"{label} contains the child's {' and '.join(kinds)}. "
+        f"Refer to the child as 'the child' or by initials ({initials}): the papers go to members "
+        "who may not know who the child is."
+    )
 
 
 # --- Minimised identity --------------------------------------------------------------------
@@ -522,12 +837,87 @@ class MinutesFacts:
     chair: str
     attendance: Sequence[Mapping[str, Any]]  # name, member_type, present
     items: Sequence[Mapping[str, Any]] = field(default_factory=list)
-    # each item: position, referral_id, kind, initials, status, withdrawn_reason,
-    # declarations [{name, nature, interest, recused, automatic}], decision {...} or None
+    # each item: position, referral_id, kind, initials, status, withdrawn_reason, referred_by
+    # (name), proposer_is_member, deferred_to_held_on (a chair's deferral),
+    # declarations [{name, nature, interest, recused, automatic}],
+    # declaration_corrections [{name, before_nature, after_nature, recused, reason, by}],
+    # decision {..., chaired_by, participants [names], quorum {...}, ceiling_reason} or None
+    attendance_corrections: Sequence[Mapping[str, Any]] = field(default_factory=list)
+    # each: name, present, reason, by
 
 
 def _pounds(pence: int | None) -> str:
     return "—" if pence is None else f"£{pence / 100:,.2f}"
+
+
+def _nature(code: str) -> str:
+    return DECLARATION_NATURE_LABELS[DeclarationNature(code)].lower()
+
+
+def _quorum_line(quorum: Mapping[str, Any]) -> str:
+    counts = quorum.get("counts") or {}
+    state = "quorate" if quorum.get("quorate") else "not quorate"
+    parts = ", ".join(
+        f"{counts.get(kind.value, 0)} {MEMBER_TYPE_LABELS[kind].lower()}" for kind in REQUIRED_MEMBER_TYPES
+    )
+    minimum = quorum.get("minimum_headcount")
+    tail = f" (at least {minimum} needed)" if minimum else ""
+    return f"  Quorum: {state} – {parts}; {counts.get('total', 0)} taking part in all{tail}"
+
+
+def _item_lines(item: Mapping[str, Any]) -> list[str]:
+    """The minutes of one agenda item (the panel's terms of reference: who declared what, who
+    left the item, who took part, the quorum, the costs and the reasons are all minuted)."""
+    lines = [
+        f"Item {item['position']}: referral {item['referral_id']} "
+        f"({REFERRAL_KIND_LABELS[ReferralKind(item['kind'])]}, child {item['initials']})"
+    ]
+    if item.get("referred_by"):
+        took_part = (
+            " (a member of the panel, who took no part in the decision)" if item.get("proposer_is_member") else ""
+        )
+        lines.append(f"  Referred by {item['referred_by']}{took_part}")
+    for d in item["declarations"]:
+        how = "recused automatically" if d["automatic"] else ("recused" if d["recused"] else "took part")
+        interest = f" – {d['interest']}" if d["interest"] else ""
+        lines.append(f"  Declaration: {d['name']}, {_nature(d['nature'])}{interest} ({how})")
+    for c in item.get("declaration_corrections") or ():
+        recused = "recused" if c["recused"] else "not recused"
+        lines.append(
+            f"  Declaration corrected by {c['by']}: {c['name']}, {_nature(c['before_nature'])} -> "
+            f"{_nature(c['after_nature'])} ({recused}) – {c['reason']}"
+        )
+    if item.get("status") == "deferred":
+        lines.append(
+            f"  Deferred by the chair to the meeting of {item['deferred_to_held_on']}: {item['withdrawn_reason']}"
+        )
+    elif item.get("withdrawn_reason"):
+        lines.append(f"  Withdrawn from the agenda: {item['withdrawn_reason']}")
+    decision = item.get("decision")
+    if decision:
+        if decision.get("chaired_by") and decision["chaired_by"] != decision.get("meeting_chair"):
+            lines.append(f"  Item taken by {decision['chaired_by']} in the chair's place")
+        if decision.get("participants") is not None:
+            lines.append("  Members taking part: " + (", ".join(decision["participants"]) or "none"))
+        if decision.get("quorum"):
+            lines.append(_quorum_line(decision["quorum"]))
+        lines.append(f"  Outcome: {DECISION_OUTCOME_LABELS[DecisionOutcome(decision['outcome'])]}")
+        for test, label in S39_TESTS.items():
+            answer = TEST_ANSWER_LABELS[TestAnswer(decision[f"{test}_answer"])]
+            text = decision.get(f"{test}_text") or ""
+            lines.append(f"  {label}: {answer}" + (f" – {text}" if text else ""))
+        lines.append(f"  Reasons: {decision['reasons_text']}")
+        if decision.get("requested_annual_cost_pence") is not None:
+            lines.append(f"  Requested annual cost: {_pounds(decision['requested_annual_cost_pence'])}")
+        if decision.get("agreed_annual_ceiling_pence") is not None:
+            lines.append(f"  Agreed annual cost ceiling: {_pounds(decision['agreed_annual_ceiling_pence'])}")
+        if decision.get("ceiling_reason"):
+            lines.append(f"  Reason for the ceiling: {decision['ceiling_reason']}")
+        if decision.get("conditions"):
+            lines.append(f"  Conditions: {decision['conditions']}")
+        if decision.get("deferred_to_id"):
+            lines.append(f"  Deferred to meeting {decision['deferred_to_id']}")
+    return lines
 
 
 def minutes_body(facts: MinutesFacts) -> tuple[str, dict[str, Any]]:
@@ -539,37 +929,13 @@ def minutes_body(facts: MinutesFacts) -> tuple[str, dict[str, Any]]:
         f"Chair: {facts.chair}",
         "Present: " + (", ".join(f"{a['name']} ({MEMBER_TYPE_LABELS[MemberType(a['member_type'])]})" for a in present)),
         "Apologies: " + (", ".join(a["name"] for a in apologies) or "none"),
-        "",
     ]
+    for c in facts.attendance_corrections:
+        state = "present" if c["present"] else "absent"
+        lines.append(f"Attendance corrected by {c['by']}: {c['name']} recorded as {state} – {c['reason']}")
+    lines.append("")
     for item in facts.items:
-        lines.append(
-            f"Item {item['position']}: referral {item['referral_id']} "
-            f"({REFERRAL_KIND_LABELS[ReferralKind(item['kind'])]}, child {item['initials']})"
-        )
-        for d in item["declarations"]:
-            if d["nature"] == DeclarationNature.NONE and not d["recused"]:
-                continue
-            how = "recused automatically" if d["automatic"] else ("recused" if d["recused"] else "took part")
-            lines.append(
-                f"  Declaration: {d['name']}, {DECLARATION_NATURE_LABELS[DeclarationNature(d['nature'])].lower()}"
-                f" – {d['interest']} ({how})"
-            )
-        if item.get("withdrawn_reason"):
-            lines.append(f"  Withdrawn from the agenda: {item['withdrawn_reason']}")
-        decision = item.get("decision")
-        if decision:
-            lines.append(f"  Outcome: {DECISION_OUTCOME_LABELS[DecisionOutcome(decision['outcome'])]}")
-            for test, label in S39_TESTS.items():
-                answer = TEST_ANSWER_LABELS[TestAnswer(decision[f"{test}_answer"])]
-                text = decision.get(f"{test}_text") or ""
-                lines.append(f"  {label}: {answer}" + (f" – {text}" if text else ""))
-            lines.append(f"  Reasons: {decision['reasons_text']}")
-            if decision.get("agreed_annual_ceiling_pence") is not None:
-                lines.append(f"  Agreed annual cost ceiling: {_pounds(decision['agreed_annual_ceiling_pence'])}")
-            if decision.get("conditions"):
-                lines.append(f"  Conditions: {decision['conditions']}")
-            if decision.get("deferred_to_id"):
-                lines.append(f"  Deferred to meeting {decision['deferred_to_id']}")
+        lines.extend(_item_lines(item))
         lines.append("")
     structured = {
         "meeting_id": facts.meeting_id,
@@ -577,6 +943,7 @@ def minutes_body(facts: MinutesFacts) -> tuple[str, dict[str, Any]]:
         "location": facts.location,
         "chair": facts.chair,
         "attendance": [dict(a) for a in facts.attendance],
+        "attendance_corrections": [dict(c) for c in facts.attendance_corrections],
         "items": [dict(i) for i in facts.items],
     }
     return "\n".join(lines).rstrip() + "\n", structured

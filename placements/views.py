@@ -101,9 +101,11 @@ def _contracts(user: Any) -> QuerySet[PlacementContract]:
     return PlacementContract.objects.visible_to(user).with_related()
 
 
-def _panel_meeting_url(meeting_id: int) -> str | None:
+def _panel_decision_url(decision_id: int) -> str | None:
+    """The panel decision a contract is made against; finance may read it
+    (``PanelDecision.objects.visible_to``), unlike the meeting's papers."""
     try:
-        return reverse("panels:meeting-detail", args=[meeting_id])
+        return reverse("panels:decision-detail", args=[decision_id])
     except NoReverseMatch:  # the panel pages are not installed
         return None
 
@@ -370,7 +372,7 @@ def contract_create(request: HttpRequest) -> HttpResponse:
         "provider": provider,
         "existing": existing,
         "approved": decision.outcome in {o.value for o in APPROVALS},
-        "meeting_url": _panel_meeting_url(decision.item.meeting_id),
+        "meeting_url": _panel_decision_url(decision.pk),
     }
     return render(request, "placements/contract_create.html", context)
 
@@ -531,7 +533,7 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "decision": decision,
         "ceiling": ceiling,
         "over_ceiling": contract.agreed_annual_cost_pence > ceiling,
-        "meeting_url": _panel_meeting_url(decision.item.meeting_id),
+        "meeting_url": _panel_decision_url(decision.pk),
         "line_rows": _line_rows(lines, benchmarks),
         "rounds": rounds,
         "agreed": status in workflow.AGREED_STATUSES,

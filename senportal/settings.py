@@ -353,6 +353,8 @@ NAVIGATION: list[tuple[str, str, str | None]] = [
     ("Advice", "requests:advice-queue", "advice.view"),
     ("Appeals", "requests:appeal-list", "request.view"),
     ("Panel", "panels:meeting-list", "panel.view"),
+    # Officers who refer (and find a referral sent back for more information) start here.
+    ("Panel referrals", "panels:referral-list", "panel.refer"),
     ("Placements", "placements:contract-list", "placement.view"),
     ("Dashboard", "dashboard:home", "reports.view"),
     ("Administration", "admin:index", "admin"),

@@ -39,7 +39,6 @@ from panels.models import (
     ReferralOption,
 )
 
-W = workflow
 MAX_PENCE = 2**31 - 1
 
 
@@ -129,11 +128,17 @@ class ReferralListSerializer(serializers.ModelSerializer):
     proposed_establishment = PanelEstablishmentSerializer(read_only=True, allow_null=True)
     requested_annual_cost_pence = serializers.SerializerMethodField()
     missing = serializers.SerializerMethodField()
+    papers_access = serializers.SerializerMethodField(
+        help_text="`full`; or, for a panel member, `minimised` (a head teacher: the child by initials, age, "
+        "district and need, free text redacted) or `withheld` (recused: id and kind only). A member who is "
+        "not given the full papers gets the same fields as the agenda pack, not these."
+    )
 
     class Meta:
         model = Referral
         fields = [
             "id",
+            "papers_access",
             "request_id",
             "request_reference",
             "child",
@@ -146,24 +151,39 @@ class ReferralListSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    def to_representation(self, instance: Referral) -> dict[str, Any]:
+        """The full fields, or what the pack gives a minimised or recused member: the one
+        builder, ``selectors.referral_papers`` (the API shows no child's name in any case)."""
+        access = self.context.get("papers_access", {}).get(instance.pk, workflow.PapersAccess.FULL)
+        if access is workflow.PapersAccess.FULL:
+            return dict(super().to_representation(instance))
+        papers = selectors.referral_papers(
+            instance, access=access, today=self.context.get("today") or timezone.localdate()
+        )
+        papers.pop("referral_id")
+        return {"id": instance.pk, "status": instance.status, **papers}
+
+    def get_papers_access(self, obj: Referral) -> str:
+        return workflow.PapersAccess.FULL.value
+
     @extend_schema_field(MinimisedChildSerializer)
     def get_child(self, obj: Referral) -> dict[str, Any]:
         child = obj.request.child
-        facts = W.ChildFacts(
+        facts = workflow.ChildFacts(
             forename=child.forename,
             surname=child.surname,
             date_of_birth=child.date_of_birth,
             district=child.district.name,
             primary_need=child.primary_need,
         )
-        return W.minimised_child(facts, self.context.get("today") or timezone.localdate())
+        return workflow.minimised_child(facts, self.context.get("today") or timezone.localdate())
 
     def get_requested_annual_cost_pence(self, obj: Referral) -> int:
         return selectors.requested_total(obj)
 
     @extend_schema_field(MissingSerializer(many=True))
     def get_missing(self, obj: Referral) -> list[dict[str, str]]:
-        if obj.status != W.ReferralStatus.AWAITING_PANEL:
+        if obj.status != workflow.ReferralStatus.AWAITING_PANEL:
             return []
         return [{"field": field, "message": message} for field, message in selectors.missing_for(obj)]
 
@@ -250,6 +270,9 @@ class PanelDecisionSerializer(serializers.ModelSerializer):
     resources_answer = CodeField(choices=ANSWER_CHOICES, read_only=True)
     item_id = serializers.IntegerField(read_only=True)
     deferred_to_id = serializers.IntegerField(read_only=True, allow_null=True)
+    chaired_by_id = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text="Who took the item: the chair, or a vice-chair in their place"
+    )
     participant_ids = serializers.SerializerMethodField()
 
     class Meta:
@@ -267,10 +290,12 @@ class PanelDecisionSerializer(serializers.ModelSerializer):
             "requested_annual_cost_pence",
             "maintained_alternative_cost_pence",
             "agreed_annual_ceiling_pence",
+            "ceiling_reason",
             "conditions",
             "reasons_text",
             "deferred_to_id",
             "participant_ids",
+            "chaired_by_id",
             "recorded_at",
         ]
         read_only_fields = fields
@@ -284,8 +309,11 @@ class AgendaItemSerializer(serializers.ModelSerializer):
     meeting_id = serializers.IntegerField(read_only=True)
     referral_id = serializers.IntegerField(read_only=True)
     kind = CodeField(source="referral.kind", choices=REFERRAL_KIND_CHOICES, read_only=True)
+    deferred_to_id = serializers.IntegerField(read_only=True, allow_null=True)
     recused_member_ids = serializers.SerializerMethodField()
-    decision = serializers.SerializerMethodField()
+    decision = serializers.SerializerMethodField(
+        help_text="Null until decided, and for a member recused from the item (its papers are withheld)"
+    )
 
     class Meta:
         model = AgendaItem
@@ -297,6 +325,7 @@ class AgendaItemSerializer(serializers.ModelSerializer):
             "referral_id",
             "kind",
             "withdrawn_reason",
+            "deferred_to_id",
             "recused_member_ids",
             "decision",
         ]
@@ -307,6 +336,9 @@ class AgendaItemSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(PanelDecisionSerializer(allow_null=True))
     def get_decision(self, obj: AgendaItem) -> dict[str, Any] | None:
+        access = self.context.get("papers_access", {}).get(obj.referral_id, workflow.PapersAccess.FULL)
+        if access is workflow.PapersAccess.WITHHELD:
+            return None
         decision = next(iter(obj.decisions.all()), None)
         return None if decision is None else PanelDecisionSerializer(decision, context=self.context).data
 
@@ -389,6 +421,25 @@ class AttendanceInputSerializer(serializers.Serializer):
     present_member_ids = serializers.ListField(child=_id_field(), allow_empty=True)
 
 
+class AttendanceCorrectSerializer(serializers.Serializer):
+    member_id = _id_field()
+    present = serializers.BooleanField()
+    reason = serializers.CharField(allow_blank=True)
+
+
+class DeclarationCorrectSerializer(serializers.Serializer):
+    member_id = _id_field(help_text="The member whose declaration on this item the chair corrects")
+    nature = CodeField(choices=NATURE_CHOICES)
+    interest = serializers.CharField(allow_blank=True, required=False, default="")
+    recused = serializers.BooleanField(required=False, default=False)
+    reason = serializers.CharField(allow_blank=True)
+
+
+class AgendaDeferSerializer(serializers.Serializer):
+    deferred_to_id = _id_field(allow_null=True)
+    reason = serializers.CharField(allow_blank=True)
+
+
 class DecisionInputSerializer(serializers.Serializer):
     outcome = CodeField(choices=OUTCOME_CHOICES)
     suitable_answer = CodeField(choices=ANSWER_CHOICES)
@@ -400,6 +451,13 @@ class DecisionInputSerializer(serializers.Serializer):
     reasons_text = serializers.CharField(allow_blank=True)
     maintained_alternative_cost_pence = _pence_field(allow_null=True, required=False, default=None)
     agreed_annual_ceiling_pence = _pence_field(allow_null=True, required=False, default=None)
+    ceiling_reason = serializers.CharField(
+        allow_blank=True,
+        required=False,
+        default="",
+        help_text="Required when the ceiling is below the lowest costed option or more than "
+        f"{workflow.CEILING_MARGIN_ABOVE_REQUEST_PERCENT}% above the requested cost",
+    )
     conditions = serializers.CharField(allow_blank=True, required=False, default="")
     deferred_to_id = _id_field(allow_null=True, required=False, default=None)
     participant_ids = serializers.ListField(
@@ -468,6 +526,7 @@ class PackItemSerializer(serializers.Serializer):
     declarations = PackDeclarationSerializer(many=True)
     recused_member_ids = serializers.ListField(child=serializers.IntegerField())
     you_are_recused = serializers.BooleanField()
+    papers_access = serializers.CharField(help_text="`full`, `minimised` or `withheld`")
     papers_withheld = serializers.BooleanField()
     child = PackChildSerializer(required=False)
     needs_summary = serializers.CharField(required=False, allow_blank=True)

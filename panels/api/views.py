@@ -35,8 +35,8 @@ from core.access import access_log_record_many
 from core.models import AccessAction, Establishment
 from core.roles import Capability, user_can
 from core.viewsets import ServiceViewSet, flatten_errors
-from panels import reports, selectors, services
-from panels.api import serializers as s
+from panels import reports, selectors, services, workflow
+from panels.api import serializers as panel_serializers
 from panels.models import (
     MEETING_STATUS_CHOICES,
     REFERRAL_KIND_CHOICES,
@@ -50,7 +50,6 @@ from panels.models import (
 )
 from requests_app.models import AssessmentRequest
 
-C = Capability
 _CONFLICT = OpenApiResponse(description="Not allowed in the meeting's or referral's current status")
 
 
@@ -75,12 +74,15 @@ class HasAnyCapability(permissions.BasePermission):
 
 class _PanelApiView(ServiceViewSet):
     permission_classes = [HasAnyCapability]
-    read_capabilities: tuple[Capability, ...] = (C.PANEL_VIEW,)
-    write_capabilities: tuple[Capability, ...] = (C.PANEL_VIEW,)  # the services check the chair
+    read_capabilities: tuple[Capability, ...] = (Capability.PANEL_VIEW,)
+    write_capabilities: tuple[Capability, ...] = (Capability.PANEL_VIEW,)  # the services check the chair
     filter_backends: list[Any] = []
 
     def get_serializer_context(self) -> dict[str, Any]:
-        return {**super().get_serializer_context(), "today": timezone.localdate()}
+        context = {**super().get_serializer_context(), "today": timezone.localdate()}
+        if getattr(self, "request", None) is not None and not getattr(self, "swagger_fake_view", False):
+            context["papers_access"] = selectors.withheld_papers(self.request.user)
+        return context
 
 
 def _establishment(pk: int | None, field: str) -> Establishment | None:
@@ -138,9 +140,9 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _PanelAp
     """A child's case put to the panel: the setting asked for, the maintained options and the cost."""
 
     queryset = Referral.objects.all()
-    serializer_class = s.ReferralListSerializer
-    read_capabilities = (C.PANEL_VIEW, C.PANEL_REFER)
-    write_capabilities = (C.PANEL_REFER,)
+    serializer_class = panel_serializers.ReferralListSerializer
+    read_capabilities = (Capability.PANEL_VIEW, Capability.PANEL_REFER)
+    write_capabilities = (Capability.PANEL_REFER,)
     filter_backends = [DjangoFilterBackend]
     filterset_class = ReferralFilter
 
@@ -150,44 +152,63 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _PanelAp
         return selectors.referral_queryset(self.request.user).order_by("-referred_on", "-pk")
 
     def get_serializer_class(self) -> type[serializers.Serializer]:
-        return s.ReferralListSerializer if self.action == "list" else s.ReferralDetailSerializer
+        return (
+            panel_serializers.ReferralListSerializer
+            if self.action == "list"
+            else panel_serializers.ReferralDetailSerializer
+        )
+
+    def _context(self, referrals: Sequence[Referral]) -> dict[str, Any]:
+        """The serializer context with what the user may see of each referral's papers."""
+        access = selectors.papers_access_for(self.request.user, [r.pk for r in referrals])
+        return {**self.get_serializer_context(), "papers_access": access}
+
+    @staticmethod
+    def _shown_children(referrals: Sequence[Referral], context: Mapping[str, Any]) -> list[int]:
+        """The children whose papers the answer shows (not those withheld from a recused member)."""
+        withheld = workflow.PapersAccess.WITHHELD
+        return list(dict.fromkeys(r.request.child_id for r in referrals if context["papers_access"][r.pk] != withheld))
 
     def _detail(self, pk: int, status_code: int = status.HTTP_200_OK) -> Response:
         referral = get_object_or_404(self.get_queryset(), pk=pk)
-        return Response(s.ReferralDetailSerializer(referral, context=self.get_serializer_context()).data, status_code)
+        context = self._context([referral])
+        return Response(panel_serializers.ReferralDetailSerializer(referral, context=context).data, status_code)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         with transaction.atomic():
             page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
             assert page is not None
+            context = self._context(page)
             access_log_record_many(
                 user=request.user,
-                child_ids=list(dict.fromkeys(r.request.child_id for r in page)),
+                child_ids=self._shown_children(page, context),
                 object_type="panel_referral",
                 action=AccessAction.LIST,
                 path=request.path,
             )
-            return self.get_paginated_response(self.get_serializer(page, many=True).data)
+            data = panel_serializers.ReferralListSerializer(page, many=True, context=context).data
+            return self.get_paginated_response(data)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         with transaction.atomic():
             referral = self.get_object()
+            context = self._context([referral])
             access_log_record_many(
                 user=request.user,
-                child_ids=[referral.request.child_id],
+                child_ids=self._shown_children([referral], context),
                 object_type="panel_referral",
                 action=AccessAction.VIEW,
                 path=request.path,
             )
-            return Response(self.get_serializer(referral).data)
+            return Response(panel_serializers.ReferralDetailSerializer(referral, context=context).data)
 
     @extend_schema(
         summary="Refer a request to the panel (may be saved incomplete)",
-        request=s.ReferralCreateSerializer,
-        responses={201: s.ReferralDetailSerializer, 409: _CONFLICT},
+        request=panel_serializers.ReferralCreateSerializer,
+        responses={201: panel_serializers.ReferralDetailSerializer, 409: _CONFLICT},
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = self.validated(s.ReferralCreateSerializer)
+        data = self.validated(panel_serializers.ReferralCreateSerializer)
         assessment = AssessmentRequest.objects.visible_to(request.user).filter(pk=data["request_id"]).first()
         if assessment is None:
             raise ValidationError({"request_id": [f"No request with id {data['request_id']}"]})
@@ -210,13 +231,13 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _PanelAp
 
     @extend_schema(
         summary="Change a referral awaiting the panel",
-        request=s.ReferralUpdateSerializer,
-        responses={200: s.ReferralDetailSerializer, 409: _CONFLICT},
+        request=panel_serializers.ReferralUpdateSerializer,
+        responses={200: panel_serializers.ReferralDetailSerializer, 409: _CONFLICT},
     )
     @action(detail=True, methods=["post"], url_path="update", url_name="update")
     def change(self, request: Request, pk: str) -> Response:
         referral = self.get_object()
-        data = self.validated(s.ReferralUpdateSerializer)
+        data = self.validated(panel_serializers.ReferralUpdateSerializer)
         changes: dict[str, Any] = {}
         for name in ("kind", "parental_preference", "needs_summary", "evidence", "notes"):
             if name in data:
@@ -277,7 +298,7 @@ class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _PanelApi
     """Meetings of the central placement panel and every step from scheduling to the minutes."""
 
     queryset = PanelMeeting.objects.all()
-    serializer_class = s.MeetingListSerializer
+    serializer_class = panel_serializers.MeetingListSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = MeetingFilter
 
@@ -303,19 +324,25 @@ class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _PanelApi
         return queryset
 
     def get_serializer_class(self) -> type[serializers.Serializer]:
-        return s.MeetingListSerializer if self.action == "list" else s.MeetingDetailSerializer
+        return (
+            panel_serializers.MeetingListSerializer
+            if self.action == "list"
+            else panel_serializers.MeetingDetailSerializer
+        )
 
     def _detail(self, pk: int, status_code: int = status.HTTP_200_OK) -> Response:
         meeting = get_object_or_404(self._meetings(detail=True), pk=pk)
-        return Response(s.MeetingDetailSerializer(meeting, context=self.get_serializer_context()).data, status_code)
+        return Response(
+            panel_serializers.MeetingDetailSerializer(meeting, context=self.get_serializer_context()).data, status_code
+        )
 
     @extend_schema(
         summary="Schedule a meeting (the chair chairs it)",
-        request=s.MeetingCreateSerializer,
-        responses={201: s.MeetingDetailSerializer},
+        request=panel_serializers.MeetingCreateSerializer,
+        responses={201: panel_serializers.MeetingDetailSerializer},
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = self.validated(s.MeetingCreateSerializer)
+        data = self.validated(panel_serializers.MeetingCreateSerializer)
         meeting = services.meeting_schedule(actor=request.user, **data)
         return self._detail(meeting.pk, status.HTTP_201_CREATED)
 
@@ -323,13 +350,13 @@ class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _PanelApi
         summary="Put a complete referral on the agenda",
         description="Head teachers whose school is the proposed setting, the parents' preference or an "
         "option considered are recused automatically.",
-        request=s.AgendaAddSerializer,
-        responses={201: s.AgendaItemSerializer, 409: _CONFLICT},
+        request=panel_serializers.AgendaAddSerializer,
+        responses={201: panel_serializers.AgendaItemSerializer, 409: _CONFLICT},
     )
     @action(detail=True, methods=["post"], url_path="agenda-items", url_name="agenda-items")
     def agenda_items(self, request: Request, pk: str) -> Response:
         meeting = self.get_object()
-        data = self.validated(s.AgendaAddSerializer)
+        data = self.validated(panel_serializers.AgendaAddSerializer)
         if not Referral.objects.visible_to(request.user).filter(pk=data["referral_id"]).exists():
             raise ValidationError({"referral_id": [f"No referral with id {data['referral_id']}"]})
         item = services.agenda_add_item(actor=request.user, meeting=meeting.pk, referral=data["referral_id"])
@@ -337,10 +364,14 @@ class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _PanelApi
 
     def _item(self, pk: int, status_code: int = status.HTTP_200_OK) -> Response:
         item = AgendaItem.objects.select_related("referral").prefetch_related(*_item_prefetches()).get(pk=pk)
-        return Response(s.AgendaItemSerializer(item, context=self.get_serializer_context()).data, status_code)
+        return Response(
+            panel_serializers.AgendaItemSerializer(item, context=self.get_serializer_context()).data, status_code
+        )
 
     @extend_schema(
-        summary="Circulate the papers", request=None, responses={200: s.MeetingDetailSerializer, 409: _CONFLICT}
+        summary="Circulate the papers",
+        request=None,
+        responses={200: panel_serializers.MeetingDetailSerializer, 409: _CONFLICT},
     )
     @action(detail=True, methods=["post"])
     def circulate(self, request: Request, pk: str) -> Response:
@@ -350,18 +381,34 @@ class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _PanelApi
 
     @extend_schema(
         summary="Record who attended (the rest send apologies)",
-        request=s.AttendanceInputSerializer,
-        responses={200: s.MeetingDetailSerializer, 409: _CONFLICT},
+        request=panel_serializers.AttendanceInputSerializer,
+        responses={200: panel_serializers.MeetingDetailSerializer, 409: _CONFLICT},
     )
     @action(detail=True, methods=["post"])
     def attendance(self, request: Request, pk: str) -> Response:
         meeting = self.get_object()
-        data = self.validated(s.AttendanceInputSerializer)
+        data = self.validated(panel_serializers.AttendanceInputSerializer)
         services.attendance_record(actor=request.user, meeting=meeting.pk, **data)
         return self._detail(meeting.pk)
 
     @extend_schema(
-        summary="Mark the meeting as held", request=None, responses={200: s.MeetingDetailSerializer, 409: _CONFLICT}
+        summary="Correct one member's attendance (the chair, with a reason shown in the minutes)",
+        description="Attendance is fixed once the first decision is recorded; this is the only way to "
+        "change it then. Decisions already recorded keep the quorum they were taken with.",
+        request=panel_serializers.AttendanceCorrectSerializer,
+        responses={200: panel_serializers.MeetingDetailSerializer, 409: _CONFLICT},
+    )
+    @action(detail=True, methods=["post"], url_path="attendance/correct", url_name="attendance-correct")
+    def attendance_correct(self, request: Request, pk: str) -> Response:
+        meeting = self.get_object()
+        data = self.validated(panel_serializers.AttendanceCorrectSerializer)
+        services.attendance_correct(actor=request.user, meeting=meeting.pk, **data)
+        return self._detail(meeting.pk)
+
+    @extend_schema(
+        summary="Mark the meeting as held",
+        request=None,
+        responses={200: panel_serializers.MeetingDetailSerializer, 409: _CONFLICT},
     )
     @action(detail=True, methods=["post"], url_path="mark-held", url_name="mark-held")
     def mark_held(self, request: Request, pk: str) -> Response:
@@ -370,33 +417,52 @@ class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _PanelApi
         return self._detail(meeting.pk)
 
     @extend_schema(
-        summary="Draft (or redraft) the minutes", request=None, responses={200: s.MinutesSerializer, 409: _CONFLICT}
+        summary="Draft (or redraft) the minutes",
+        request=None,
+        responses={200: panel_serializers.MinutesSerializer, 409: _CONFLICT},
     )
     @action(detail=True, methods=["post"], url_path="minutes/generate", url_name="minutes-generate")
     def minutes_generate(self, request: Request, pk: str) -> Response:
         meeting = self.get_object()
         minutes = services.minutes_generate(actor=request.user, meeting=meeting.pk)
-        return Response(s.MinutesSerializer(minutes, context=self.get_serializer_context()).data)
+        return Response(panel_serializers.MinutesSerializer(minutes, context=self.get_serializer_context()).data)
 
-    @extend_schema(summary="Approve the minutes", request=None, responses={200: s.MinutesSerializer, 409: _CONFLICT})
+    @extend_schema(
+        summary="Approve the minutes",
+        request=None,
+        responses={200: panel_serializers.MinutesSerializer, 409: _CONFLICT},
+    )
     @action(detail=True, methods=["post"], url_path="minutes/approve", url_name="minutes-approve")
     def minutes_approve(self, request: Request, pk: str) -> Response:
         meeting = self.get_object()
         minutes = services.minutes_approve(actor=request.user, meeting=meeting.pk)
-        return Response(s.MinutesSerializer(minutes, context=self.get_serializer_context()).data)
+        return Response(panel_serializers.MinutesSerializer(minutes, context=self.get_serializer_context()).data)
 
     @extend_schema(
         summary="The agenda pack for the signed-in member",
         description="Head teachers get the child's initials, age, district and need only; a member "
         "recused from an item sees that it is on the agenda and why, not its papers. Each child "
         "shown is recorded in the access log.",
-        responses={200: s.PackSerializer},
+        responses={200: panel_serializers.PackSerializer},
     )
     @action(detail=True, methods=["get"])
-    def pack(self, request: Request, pk: str) -> Response:
+    def pack(self, request: Request, pk: str, format: str | None = None) -> Response:
         meeting = self.get_object()
         data = services.pack_for(meeting=meeting.pk, user=request.user, path=request.path)
-        return Response(s.PackSerializer(data, context=self.get_serializer_context()).data)
+        return Response(panel_serializers.PackSerializer(data, context=self.get_serializer_context()).data)
+
+
+def _declaration_body(declaration: Declaration) -> dict[str, Any]:
+    return {
+        "id": declaration.pk,
+        "item_id": declaration.item_id,
+        "member_id": declaration.member_id,
+        "nature": declaration.nature,
+        "interest": declaration.interest,
+        "recused": declaration.recused,
+        "automatic": declaration.automatic,
+        "declared_at": declaration.declared_at,
+    }
 
 
 # --- Agenda items --------------------------------------------------------------------------------
@@ -407,7 +473,7 @@ class AgendaItemViewSet(mixins.RetrieveModelMixin, _PanelApiView):
     """Items on meetings' agendas: withdraw, declare an interest, record the decision."""
 
     queryset = AgendaItem.objects.all()
-    serializer_class = s.AgendaItemSerializer
+    serializer_class = panel_serializers.AgendaItemSerializer
 
     def get_queryset(self) -> QuerySet[AgendaItem]:
         if getattr(self, "swagger_fake_view", False):
@@ -420,60 +486,86 @@ class AgendaItemViewSet(mixins.RetrieveModelMixin, _PanelApiView):
 
     def _item(self, pk: int) -> Response:
         item = get_object_or_404(self.get_queryset(), pk=pk)
-        return Response(s.AgendaItemSerializer(item, context=self.get_serializer_context()).data)
+        return Response(panel_serializers.AgendaItemSerializer(item, context=self.get_serializer_context()).data)
 
     @extend_schema(
         summary="Withdraw the item (with a reason); the referral waits for a later meeting",
-        request=s.AgendaWithdrawSerializer,
-        responses={200: s.AgendaItemSerializer, 409: _CONFLICT},
+        request=panel_serializers.AgendaWithdrawSerializer,
+        responses={200: panel_serializers.AgendaItemSerializer, 409: _CONFLICT},
     )
     @action(detail=True, methods=["post"])
     def withdraw(self, request: Request, pk: str) -> Response:
         item = self.get_object()
-        data = self.validated(s.AgendaWithdrawSerializer)
+        data = self.validated(panel_serializers.AgendaWithdrawSerializer)
         services.agenda_withdraw_item(actor=request.user, item=item.pk, reason=data["reason"])
+        return self._item(item.pk)
+
+    @extend_schema(
+        summary="Defer the item to a later meeting (the chair, with a reason shown in the minutes)",
+        description="For an item the panel cannot take today, e.g. the chair made the referral and no "
+        "vice-chair is present. Needs no quorum; the referral goes onto the later meeting's agenda.",
+        request=panel_serializers.AgendaDeferSerializer,
+        responses={200: panel_serializers.AgendaItemSerializer, 409: _CONFLICT},
+    )
+    @action(detail=True, methods=["post"])
+    def defer(self, request: Request, pk: str) -> Response:
+        item = self.get_object()
+        data = self.validated(panel_serializers.AgendaDeferSerializer)
+        services.agenda_defer_item(
+            actor=request.user, item=item.pk, deferred_to=data["deferred_to_id"], reason=data["reason"]
+        )
         return self._item(item.pk)
 
     @extend_schema(
         summary="Declare the signed-in member's interest in the item",
         description="A prejudicial interest recuses the member. A conflict detected by the system "
         "(a head teacher's own school) cannot be withdrawn.",
-        request=s.DeclarationInputSerializer,
-        responses={200: s.DeclarationSerializer, 409: _CONFLICT},
+        request=panel_serializers.DeclarationInputSerializer,
+        responses={200: panel_serializers.DeclarationSerializer, 409: _CONFLICT},
     )
     @action(detail=True, methods=["post"])
     def declarations(self, request: Request, pk: str) -> Response:
         item = self.get_object()
-        data = self.validated(s.DeclarationInputSerializer)
+        data = self.validated(panel_serializers.DeclarationInputSerializer)
         declaration = services.declaration_record(actor=request.user, item=item.pk, **data)
-        body = {
-            "id": declaration.pk,
-            "item_id": declaration.item_id,
-            "member_id": declaration.member_id,
-            "nature": declaration.nature,
-            "interest": declaration.interest,
-            "recused": declaration.recused,
-            "automatic": declaration.automatic,
-            "declared_at": declaration.declared_at,
-        }
-        return Response(s.DeclarationSerializer(body).data)
+        return Response(panel_serializers.DeclarationSerializer(_declaration_body(declaration)).data)
+
+    @extend_schema(
+        summary="Correct a member's declaration on the item (the chair, with a reason)",
+        description="Once the papers are out a member cannot withdraw or weaken their own declaration; "
+        "the chair corrects it, and the minutes record the correction and its reason.",
+        request=panel_serializers.DeclarationCorrectSerializer,
+        responses={200: panel_serializers.DeclarationSerializer, 409: _CONFLICT},
+    )
+    @action(detail=True, methods=["post"], url_path="declarations/correct", url_name="declarations-correct")
+    def declarations_correct(self, request: Request, pk: str) -> Response:
+        item = self.get_object()
+        data = self.validated(panel_serializers.DeclarationCorrectSerializer)
+        found = Declaration.objects.filter(item=item, member_id=data.pop("member_id")).first()
+        if found is None:
+            raise ValidationError({"member_id": ["That member has made no declaration on this item"]})
+        declaration = services.declaration_correct(actor=request.user, declaration=found.pk, **data)
+        return Response(panel_serializers.DeclarationSerializer(_declaration_body(declaration)).data)
 
     @extend_schema(
         summary="Record the panel's decision on the item",
-        description="At a held, quorate meeting, by a chair who did not make the referral. The "
-        "s.39(4) tests are answered; a decline says which fails; an approval has a cost ceiling; "
-        "a deferral names a later scheduled meeting.",
-        request=s.DecisionInputSerializer,
-        responses={201: s.PanelDecisionSerializer, 409: _CONFLICT},
+        description="At a held, quorate meeting, by the meeting's chair or a vice-chair present in "
+        "their place, neither the member who made the referral nor recused from it. Every s.39(4) test "
+        "is answered (an approval assesses all three); a decline says which fails; an approval has a "
+        "cost ceiling (with a reason when below the lowest costed option or more than "
+        f"{workflow.CEILING_MARGIN_ABOVE_REQUEST_PERCENT}% above the request); a deferral names a later "
+        "scheduled meeting.",
+        request=panel_serializers.DecisionInputSerializer,
+        responses={201: panel_serializers.PanelDecisionSerializer, 409: _CONFLICT},
     )
     @action(detail=True, methods=["post"])
     def decision(self, request: Request, pk: str) -> Response:
         item = self.get_object()
-        data = self.validated(s.DecisionInputSerializer)
+        data = self.validated(panel_serializers.DecisionInputSerializer)
         data["deferred_to"] = data.pop("deferred_to_id")
         decision = services.decision_record(actor=request.user, item=item.pk, **data)
         decision = PanelDecision.objects.prefetch_related("participants").get(pk=decision.pk)
-        return Response(s.PanelDecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
+        return Response(panel_serializers.PanelDecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
 
 
 # --- Figures -------------------------------------------------------------------------------------
@@ -483,7 +575,7 @@ class FiguresView(APIView):
     """The panel's figures for a period (``panels.reports.panel_figures``; definitions there)."""
 
     permission_classes = [HasAnyCapability]
-    read_capabilities = (C.REPORTS_VIEW, C.PANEL_CHAIR)
+    read_capabilities = (Capability.REPORTS_VIEW, Capability.PANEL_CHAIR)
 
     @extend_schema(
         summary="Panel figures for a period",
@@ -493,15 +585,15 @@ class FiguresView(APIView):
             OpenApiParameter("from", OpenApiTypes.DATE, description="First day (default: 365 days before `to`)"),
             OpenApiParameter("to", OpenApiTypes.DATE, description="Last day, inclusive (default: today)"),
         ],
-        responses={200: s.FiguresSerializer},
+        responses={200: panel_serializers.FiguresSerializer},
     )
     def get(self, request: Request) -> Response:
         raw = {"from_": request.query_params.get("from"), "to": request.query_params.get("to")}
-        query = s.FiguresQuerySerializer(data={k: v for k, v in raw.items() if v not in (None, "")})
+        query = panel_serializers.FiguresQuerySerializer(data={k: v for k, v in raw.items() if v not in (None, "")})
         if not query.is_valid():
             errors = flatten_errors(query.errors)
             if "from_" in errors:
                 errors["from"] = errors.pop("from_")
             raise ValidationError(errors)
         figures = reports.panel_figures(**query.validated_data)
-        return Response(s.FiguresSerializer(figures.as_dict()).data)
+        return Response(panel_serializers.FiguresSerializer(figures.as_dict()).data)

@@ -118,11 +118,22 @@ ScheduledMeetingFactory = MeetingFactory
 
 
 class CirculatedMeetingFactory(MeetingFactory):
+    """Papers out: circulated to the members active when it is made (as the service does),
+    unless ``circulated_to=[...]`` names them."""
+
+    class Meta:
+        skip_postgeneration_save = True
+
     held_on = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=3))
     status = MS.PAPERS_CIRCULATED.value
 
+    @factory.post_generation
+    def circulated_to(self, create: bool, extracted: Any, **kwargs: Any) -> None:
+        if create:
+            self.circulated_to.set(extracted if extracted is not None else PanelMember.objects.active())
 
-class HeldMeetingFactory(MeetingFactory):
+
+class HeldMeetingFactory(CirculatedMeetingFactory):
     held_on = factory.LazyFunction(timezone.localdate)
     status = MS.HELD.value
 

@@ -8,14 +8,15 @@ passes an axe-core scan. Screenshots go to /tmp."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time, timedelta
 from typing import Any
 
 import pytest
 from django.utils import timezone
 
 from core.roles import Role
-from panels.models import PanelDecision, PanelMeeting, PanelMember, PanelMinutes, Referral
+from panels import services
+from panels.models import AgendaItem, PanelDecision, PanelMeeting, PanelMember, PanelMinutes, Referral
 from tests.conftest import make_user
 from tests.panels.factories import IndependentSchoolFactory, ReferralFactory, SpecialSchoolFactory
 from tests.requests_app.factories import AssessingRequestFactory, ChildFactory
@@ -103,7 +104,7 @@ def test_chair_takes_a_referral_from_the_request_page_to_approved_minutes(
 
     # 2. The chair schedules a meeting for today and builds the agenda.
     chair_page = person(chair)
-    chair_page.get_by_role("navigation", name="Menu").get_by_role("link", name="Panel").click()
+    chair_page.get_by_role("navigation", name="Menu").get_by_role("link", name="Panel", exact=True).click()
     check(chair_page)
     chair_page.get_by_role("button", name="Schedule a meeting").click()
     check(chair_page)
@@ -146,6 +147,11 @@ def test_chair_takes_a_referral_from_the_request_page_to_approved_minutes(
         in html
     )
     head_page.screenshot(path=f"{SCREENSHOTS}/panel_pack_head_teacher.png", full_page=True)
+    # The meeting page gives the recused head teacher what the pack gives them: no child, no cost.
+    head_page.goto(f"{base}/panel/meetings/{meeting.pk}/")
+    check(head_page)
+    recused_row = head_page.locator("#item-2").inner_text()
+    assert "Withheld" in recused_row and other.request.child.initials not in recused_row
     head_page.context.close()
 
     # 5. The meeting: attendance, held, a decision on each item.
@@ -198,3 +204,108 @@ def test_chair_takes_a_referral_from_the_request_page_to_approved_minutes(
     chair_page.emulate_media(media="print")
     assert not chair_page.locator(".govuk-header").is_visible()
     assert len(checked) >= 20
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_vice_chair_takes_the_chairs_referral_and_the_chair_defers_another(
+    page, browser, live_server, personas, sign_in, assert_accessible
+):
+    """The chair referred two cases on today's agenda. They cannot decide either (their own
+    referral); the vice-chair, present, takes item 1; the chair defers item 2 to the next
+    meeting with a reason. The minutes say both; every page passes the axe scan."""
+    base = live_server.url
+    chair = personas.chair
+    chair.first_name, chair.last_name = "Amara", "Blake"
+    chair.save()
+    vice = PanelMember.objects.create(
+        user=make_user("vice_member", Role.PANEL_MEMBER, Role.PANEL_CHAIR, first_name="Val", last_name="Vice"),
+        member_type="sen",
+    )
+    members = [
+        vice,
+        PanelMember.objects.create(user=make_user("sen_m", Role.PANEL_MEMBER, first_name="Nadia"), member_type="sen"),
+        PanelMember.objects.create(user=make_user("ep_m", Role.PANEL_MEMBER, first_name="Owen"), member_type="ep"),
+        PanelMember.objects.create(
+            user=make_user("fin_m", Role.PANEL_MEMBER, first_name="Helen"), member_type="finance"
+        ),
+        PanelMember.objects.create(
+            user=make_user("head_m", Role.PANEL_MEMBER, first_name="Samuel"),
+            member_type="head_teacher",
+            establishment=SpecialSchoolFactory(name="Hazelwood Special School"),
+        ),
+    ]
+    today = timezone.localdate()
+    meeting = services.meeting_schedule(actor=chair, held_on=today, starts_at=time(10), location="Council Chamber")
+    later = services.meeting_schedule(
+        actor=chair, held_on=today + timedelta(days=14), starts_at=time(10), location="Council Chamber"
+    )
+    for _ in range(2):
+        services.agenda_add_item(actor=chair, meeting=meeting, referral=ReferralFactory(referred_by=chair))
+    services.meeting_circulate_papers(actor=chair, meeting=meeting)
+    services.attendance_record(actor=chair, meeting=meeting, present_member_ids=[m.pk for m in members])
+    services.meeting_mark_held(actor=chair, meeting=meeting)
+
+    def check(p: Any) -> None:
+        p.wait_for_load_state("domcontentloaded")
+        assert_accessible(p)
+
+    def approve_item_1(p: Any) -> None:
+        p.get_by_role("link", name="Record decision on item 1").click()
+        check(p)
+        p.get_by_label("Approved", exact=True).check()
+        for test in ("suitable", "compatible", "resources"):
+            p.locator(f"#id_{test}_answer_0").check()  # Yes
+        p.locator('[name="agreed_annual_ceiling"]').fill("60,000")
+        p.get_by_label("The panel's reasons").fill("Only a small therapeutic setting can meet need.")
+        p.get_by_role("button", name="Record the decision", exact=True).click()
+        check(p)
+
+    # 1. The chair cannot take their own referral: the error says what a real panel does.
+    sign_in(page, chair)
+    page.goto(f"{base}/panel/meetings/{meeting.pk}/")
+    check(page)
+    approve_item_1(page)
+    summary = page.locator(".govuk-error-summary").inner_text()
+    assert "You made this referral" in summary and "vice-chair" in summary
+    assert not PanelDecision.objects.exists()
+
+    # 2. The chair defers item 2 to the next meeting, with a reason.
+    page.goto(f"{base}/panel/meetings/{meeting.pk}/")
+    page.get_by_role("link", name="Defer to a later meeting (item 2)").click()
+    check(page)
+    page.get_by_label("Meeting the item is deferred to").select_option(str(later.pk))
+    page.get_by_label("Why is the item being deferred?").fill("The chair made this referral; no vice-chair for it.")
+    page.get_by_role("button", name="Defer the item", exact=True).click()
+    check(page)
+    assert "Deferred by the chair" in page.locator("#item-2").inner_text()
+    assert AgendaItem.objects.filter(meeting=later).count() == 1
+
+    # 3. The vice-chair, present, takes item 1 in the chair's place.
+    vice_page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    sign_in(vice_page, vice.user)
+    vice_page.goto(f"{base}/panel/meetings/{meeting.pk}/")
+    check(vice_page)
+    approve_item_1(vice_page)
+    assert vice_page.locator(".govuk-error-summary").count() == 0
+    decision = PanelDecision.objects.get()
+    assert decision.chaired_by == vice.user
+    vice_page.context.close()
+
+    # 4. Attendance is fixed now; the chair corrects it with a reason; the minutes say it all.
+    page.goto(f"{base}/panel/meetings/{meeting.pk}/")
+    check(page)
+    page.get_by_role("link", name="Correct attendance").click()
+    check(page)
+    page.get_by_label("Member").select_option(str(members[4].pk))
+    page.get_by_label("Absent (apologies)").check()
+    page.get_by_label("Why is the attendance being corrected?").fill("Left before the items were taken.")
+    page.get_by_role("button", name="Save the correction", exact=True).click()
+    check(page)
+    page.get_by_role("button", name="Generate the minutes", exact=True).click()
+    check(page)
+    body = page.locator("textarea").input_value()
+    assert "Item taken by Val Vice in the chair's place" in body
+    assert "Deferred by the chair to the meeting of" in body
+    assert "Attendance corrected by Amara Blake" in body
+    page.screenshot(path=f"{SCREENSHOTS}/panel_vice_chair_minutes.png", full_page=True)

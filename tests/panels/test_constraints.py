@@ -144,6 +144,8 @@ CASES: dict[str, Callable[[], None]] = {
     "agenda_item_position_unique": lambda: _same_position(),
     "one_undecided_item_per_referral": lambda: _listed_twice(),
     "agenda_item_withdrawal_has_reason": _update(AgendaItemFactory, status="withdrawn", withdrawn_reason=""),
+    # A chair's deferral names its later meeting and its reason (and nothing else names one).
+    "agenda_item_deferral_has_reason_and_meeting": _update(AgendaItemFactory, status="deferred", withdrawn_reason="x"),
     # Declarations and attendance
     "declaration_nature_valid": _declaration(nature="vague"),
     "one_declaration_per_member_item": _second_declaration,

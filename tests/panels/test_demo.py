@@ -65,6 +65,15 @@ def test_demo_panel_business_is_complete_and_idempotent():
     assert {"approve", "approve_with_conditions", "decline", "more_information"} <= outcomes
     assert all(d.quorum["quorate"] for d in PanelDecision.objects.all())
 
+    # The chair's own referral: deferred by the chair (vice-chair away), then taken by the
+    # vice-chair in the chair's place at the next meeting.
+    deferred = AgendaItem.objects.get(status="deferred")
+    assert deferred.referral.referred_by.username == "chair" and deferred.withdrawn_reason
+    taken = PanelDecision.objects.get(item__referral=deferred.referral)
+    assert taken.chaired_by.username == "panel_sen_manager" and taken.item.meeting == deferred.deferred_to
+    assert "Item taken by Nadia Hussain in the chair's place" in taken.item.meeting.minutes.body
+    assert "Deferred by the chair to the meeting of" in deferred.meeting.minutes.body
+
     # The next meeting has its papers out, with an item the demo head teacher sits out.
     upcoming = PanelMeeting.objects.get(status="papers_circulated")
     head = PanelMember.objects.get(user__username="headteacher")

@@ -59,6 +59,11 @@ MEETING_EXPECTED: dict[tuple[MeetingStatus, MeetingAction], tuple[MeetingStatus 
     (MS.HELD, MA.RECORD_ATTENDANCE): (STAY, C.PANEL_CHAIR),
     (MS.PAPERS_CIRCULATED, MA.MARK_HELD): (MS.HELD, C.PANEL_CHAIR),
     (MS.HELD, MA.RECORD_DECISION): (STAY, C.PANEL_CHAIR),
+    (MS.PAPERS_CIRCULATED, MA.DEFER_ITEM): (STAY, C.PANEL_CHAIR),
+    (MS.HELD, MA.DEFER_ITEM): (STAY, C.PANEL_CHAIR),
+    (MS.PAPERS_CIRCULATED, MA.CORRECT_DECLARATION): (STAY, C.PANEL_CHAIR),
+    (MS.HELD, MA.CORRECT_DECLARATION): (STAY, C.PANEL_CHAIR),
+    (MS.HELD, MA.CORRECT_ATTENDANCE): (STAY, C.PANEL_CHAIR),
     (MS.HELD, MA.DRAFT_MINUTES): (STAY, C.PANEL_CHAIR),
     (MS.HELD, MA.APPROVE_MINUTES): (MS.MINUTES_APPROVED, C.PANEL_CHAIR),
 }
@@ -290,21 +295,27 @@ def test_an_empty_referral_lists_everything_in_form_order() -> None:
 
 # --- Decisions -----------------------------------------------------------------------------------
 
-YES = {"suitable_answer": "yes", "compatible_answer": "yes", "resources_answer": "yes", "reasons_text": "Because"}
+YES = {
+    "suitable_answer": "yes",
+    "compatible_answer": "yes",
+    "resources_answer": "yes",
+    "reasons_text": "Because",
+    "requested_annual_cost_pence": 100,
+}
 
 
 def test_an_approval_with_a_ceiling_is_complete() -> None:
-    assert decision_missing("approve", {**YES, "agreed_annual_ceiling_pence": 0}) == []
+    assert decision_missing("approve", {**YES, "agreed_annual_ceiling_pence": 100}) == []
 
 
 @pytest.mark.parametrize(
     ("outcome", "values", "field"),
     [
         ("approve", YES, "agreed_annual_ceiling_pence"),
-        ("approve_with_conditions", {**YES, "agreed_annual_ceiling_pence": 1}, "conditions"),
+        ("approve_with_conditions", {**YES, "agreed_annual_ceiling_pence": 100}, "conditions"),
         (
             "approve",
-            {**YES, "agreed_annual_ceiling_pence": 1, "resources_answer": "no", "resources_text": "x"},
+            {**YES, "agreed_annual_ceiling_pence": 100, "resources_answer": "no", "resources_text": "x"},
             "outcome",
         ),
         ("decline", YES, "outcome"),
@@ -408,7 +419,7 @@ def test_minutes_record_attendance_declarations_and_decisions() -> None:
     assert "Present: Sam Sen (SEN officer), Hana Head (Special school head teacher)" in body
     assert "Apologies: Fin Finance" in body
     assert "Hana Head, prejudicial interest – Head teacher of the proposed school (recused automatically)" in body
-    assert "Sam Sen, no interest" not in body
+    assert "Sam Sen, no interest (took part)" in body  # every declaration is minuted
     assert "Outcome: Approved with conditions" in body
     assert "Compatible with the efficient use of resources: Not assessed" in body
     assert "Agreed annual cost ceiling: £55,000.00" in body
