@@ -242,7 +242,7 @@ def _council_wide_sections(request: HttpRequest, found: dict[str, Any], month: d
                 layout,
                 found,
                 caption=caption,
-                context=month_context(month),
+                context=f", {label}",
                 link=may_link(links, layout.service),
                 month=month,
             )
