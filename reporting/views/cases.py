@@ -150,7 +150,8 @@ def _contract_row(contract: PlacementContract) -> list[Any]:
         f"{contract.get_status_display()}: {dates}",
         pounds(contract.quoted_annual_cost_pence),
         pounds(contract.agreed_annual_cost_pence),
-        pounds(contract.saving_pence),
+        # No saving until the fees are agreed (placements: saving_pence is null before then).
+        pounds(contract.saving_pence) if contract.saving_pence is not None else None,
     ]
 
 
