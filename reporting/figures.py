@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Literal
+
+from django.db.models import Q
 
 from core.db_router import reporting_reads
 from core.models import NeedType
@@ -18,8 +20,8 @@ from reporting import sources as roof_sources
 from reporting.models import AnnualMetric, BacklogSnapshot, MonthlyMetric
 from reporting.services import months_between
 from requests_app.models import AdviserType, RequestSource
-from requests_app.reports import AGE_BANDS, BACKLOG_AGE_BANDS, percent
-from requests_app.workflow import Status
+from requests_app.reports import AGE_BANDS, BACKLOG_AGE_BAND_LABELS, BACKLOG_AGE_BANDS, metric_label, percent
+from requests_app.workflow import STATUS_LABELS, Status
 
 # The monthly API's contract (docs/domain.md §5): these names never change.
 MONTHLY_COUNTS: tuple[str, ...] = (
@@ -77,14 +79,166 @@ DEFINITIONS: dict[str, str] = {
         "Decisions not to issue a plan made within 16 weeks of the request (reg 10)."
     ),
 }
+# --- How each figure is shown --------------------------------------------------------------------
+#
+# One entry per figure a page, a table, a chart or an export shows: its label (a column header,
+# a row title or a chart legend), its unit, and what a linked number counts (read by screen
+# readers after the number: "3 requests received in March 2025"). A request figure's label is the
+# one its definition carries (``requests_app.reports``) unless a shorter one is given here; the
+# panel's and placements' labels are written here. The table and chart layouts in
+# ``reporting/layouts.py`` name figures by key, so each label is written once.
+
+Unit = Literal["count", "percent", "money", "decimal"]
+
+
+@dataclass(frozen=True)
+class Figure:
+    key: str  # the stored (or derived) field, and the metric name its case list is asked for by
+    title: str = ""  # "" for the label of the figure's definition (requests_app.reports)
+    unit: Unit = "count"
+    says: str = ""  # what a linked number counts, where that is not the label in lower case
+    # A rate derived from a period's counts: (numerator, denominators summed), × 100, one decimal.
+    share_of: tuple[str, tuple[str, ...]] | None = None
+
+    @property
+    def label(self) -> str:
+        return self.title or metric_label(self.key)
+
+    @property
+    def header(self) -> str:
+        """The label as a column or row header: money says it is in pounds."""
+        return f"{self.label} (£)" if self.unit == "money" else self.label
+
+    @property
+    def linked(self) -> bool:
+        """Counts and sums of money link to the cases behind them; rates and means do not."""
+        return self.unit in ("count", "money")
+
+    @property
+    def counts(self) -> str:
+        return self.says or self.label.lower()
+
+    def value(self, found: dict[str, Any] | None) -> Any:
+        """The figure in one period's figures; None where nothing is stored."""
+        if found is None:
+            return None
+        if self.key.startswith(OUTCOME_PREFIX):
+            by_outcome = found.get("panel_decisions_by_outcome")
+            return None if by_outcome is None else by_outcome.get(self.key.removeprefix(OUTCOME_PREFIX), 0)
+        if self.key not in found and self.share_of is not None:
+            numerator, denominators = self.share_of
+            return percent(found.get(numerator, 0), sum(found.get(name, 0) for name in denominators))
+        return found.get(self.key)
+
+
+OUTCOME_PREFIX = "panel_decisions.outcome."
+_DECISIONS = ("decisions_to_assess", "decisions_not_to_assess")
+
+
+def _figures(*entries: Figure) -> dict[str, Figure]:
+    return {entry.key: entry for entry in entries}
+
+
+def _share(key: str, title: str, numerator: str, *denominators: str) -> Figure:
+    return Figure(key, title, "percent", share_of=(numerator, denominators))
+
+
+FIGURES: dict[str, Figure] = _figures(
+    # Requests, decisions and plans, by month (MonthlyMetric) or calendar year (AnnualMetric).
+    Figure("requests_received"),
+    Figure("requests_from_parents"),
+    _share("pc_requests_from_parents", "Parents' share", "requests_from_parents", "requests_received"),
+    Figure("decisions_made"),
+    Figure("decisions_to_assess"),
+    Figure("decisions_not_to_assess"),
+    _share("refusal_rate", "Refusal rate (decision basis)", "decisions_not_to_assess", *_DECISIONS),
+    Figure("refusal_rate_rolling_12_months", "Refusal rate, rolling 12 months", "percent"),
+    Figure("decisions_within_6_weeks"),
+    _share("pc_decisions_within_6_weeks", "Share of decisions within 6 weeks", "decisions_within_6_weeks", *_DECISIONS),
+    Figure("not_issue_decisions"),
+    Figure("not_issue_decisions_within_16_weeks"),
+    _share(
+        "pc_not_issue_decisions_within_16_weeks",
+        "Share of decisions not to issue within 16 weeks",
+        "not_issue_decisions_within_16_weeks",
+        "not_issue_decisions",
+    ),
+    Figure("plans_issued"),
+    Figure("plans_issued_within_20_weeks"),
+    _share(
+        "pc_plans_issued_within_20_weeks",
+        "Share of plans within 20 weeks",
+        "plans_issued_within_20_weeks",
+        "plans_issued",
+    ),
+    Figure("plans_issued_excluding_exceptions"),
+    Figure("plans_issued_within_20_weeks_excluding_exceptions"),
+    _share(
+        "pc_plans_issued_within_20_weeks_excluding_exceptions",
+        "Share of plans within 20 weeks, excluding exceptions",
+        "plans_issued_within_20_weeks_excluding_exceptions",
+        "plans_issued_excluding_exceptions",
+    ),
+    # Of the requests received in a calendar year, by their outcome now (a column of its own table).
+    Figure("requests_decided_to_assess", "Decided to assess"),
+    Figure("requests_decided_not_to_assess", "Refused to assess"),
+    Figure("requests_decision_not_made", "No decision yet"),
+    Figure("requests_withdrawn", "Withdrawn"),
+    Figure("refusal_rate_dfe", "Refusal rate (DfE basis)", "percent"),
+    # The backlog on a day (BacklogSnapshot); a band or a stage is a row of its own table.
+    Figure("open_requests"),
+    *(
+        Figure(f"open_requests.age.{band}", label, says=metric_label(f"open_requests.age.{band}").lower())
+        for band, label in BACKLOG_AGE_BAND_LABELS.items()
+    ),
+    *(
+        Figure(
+            f"open_requests.stage.{stage}",
+            STATUS_LABELS[Status(stage)],
+            says=metric_label(f"open_requests.stage.{stage}").lower(),
+        )
+        for stage in OPEN_STAGES
+    ),
+    Figure("decisions_overdue"),
+    Figure("advice_outstanding"),
+    Figure("advice_overdue"),
+    *(Figure(f"advice_{state}.{value}") for value in AdviserType.values for state in ("outstanding", "overdue")),
+    # The placement panel (council-wide; sources.py).
+    Figure("panel_referrals_received", "Referrals received", says="referrals to the panel"),
+    Figure("panel_decided", "Final decisions", says="panel decisions"),
+    Figure("panel_approved", "Approved", says="panel approvals"),
+    Figure("panel_approval_rate", "Approval rate", "percent"),
+    Figure("panel_mean_days_to_decision", "Mean days from referral to decision", "decimal"),
+    *(
+        Figure(f"{OUTCOME_PREFIX}{code}", label, says=f"panel decisions: {label.lower()}")
+        for code, label in roof_sources.OUTCOME_LABELS.items()
+    ),
+    Figure(
+        "panel_cost_requested_pence",
+        "Requested, all final decisions",
+        "money",
+        says="annual cost requested, all panel decisions",
+    ),
+    Figure(
+        "panel_cost_requested_approved_pence",
+        "Requested, approvals",
+        "money",
+        says="annual cost requested, panel approvals",
+    ),
+    Figure(
+        "panel_cost_agreed_pence", "Agreed ceilings, approvals", "money", says="agreed annual ceilings, panel approvals"
+    ),
+    # Independent placements (council-wide; sources.py).
+    Figure("placements_active", "Placements in place", says="independent placements in place"),
+    Figure("placements_committed_annual_pence", "Committed annual spend", "money"),
+    Figure("placements_savings_pence", "Savings from negotiation", "money"),
+    Figure("placements_deductions_applied_pence", "Deductions applied", "money", says="attendance deductions applied"),
+    Figure("placements_returns_below_threshold", "Returns below threshold", says="attendance returns below threshold"),
+)
+
+# The printed report's definitions, each titled by its figure's label.
 DEFINITION_TITLES: dict[str, str] = {
-    "refusal_rate": "Refusal rate (decision basis)",
-    "refusal_rate_rolling_12_months": "Refusal rate, rolling 12 months",
-    "refusal_rate_dfe": "Refusal rate (DfE basis)",
-    "decisions_within_6_weeks": "Decisions within 6 weeks",
-    "plans_issued_within_20_weeks": "Plans within 20 weeks",
-    "excluding_exceptions": "Excluding exceptions",
-    "not_issue_decisions_within_16_weeks": "Decisions not to issue within 16 weeks",
+    key: FIGURES[key].label if key in FIGURES else "Excluding exceptions" for key in DEFINITIONS
 }
 
 
@@ -140,13 +294,18 @@ class MonthlySeries:
         return [f for f in self.figures if f is not None]
 
 
+def _scope(district_id: int | None) -> Q:
+    """The rows of one district, or the all-districts rows (district null) for None."""
+    return Q(district__isnull=True) if district_id is None else Q(district_id=district_id)
+
+
 def monthly_series(*, from_month: date, to_month: date, district_id: int | None) -> MonthlySeries:
     """One query: the range's snapshots plus the 11 months before (for the rolling rate)."""
     months = months_between(from_month, to_month)
     with reporting_reads():  # evaluated here: a queryset picks its database when it runs
         rows = list(
             MonthlyMetric.objects.filter(
-                district_id=district_id, month__gte=add_months(from_month, 1 - ROLLING_MONTHS), month__lte=to_month
+                _scope(district_id), month__gte=add_months(from_month, 1 - ROLLING_MONTHS), month__lte=to_month
             ).only("month", "data", "computed_at")
         )
     stored = {row.month: row for row in rows}
@@ -170,7 +329,7 @@ def annual_figures_for(years: list[int], *, district_id: int | None) -> dict[int
     """One query: the stored annual figures of ``years`` (missing years are absent)."""
     result: dict[int, dict[str, Any]] = {}
     with reporting_reads():
-        rows = list(AnnualMetric.objects.filter(district_id=district_id, year__in=years))
+        rows = list(AnnualMetric.objects.filter(_scope(district_id), year__in=years))
     for row in rows:
         figures: dict[str, Any] = {"year": row.year}
         figures.update({name: row.data.get(name, 0) for name in ANNUAL_COUNTS})
@@ -184,6 +343,22 @@ def annual_figures_for(years: list[int], *, district_id: int | None) -> dict[int
         figures["computed_at"] = row.computed_at
         result[row.year] = figures
     return result
+
+
+def backlog_values(backlog: dict[str, Any]) -> dict[str, Any]:
+    """A backlog's figures by metric name (``FIGURES`` keys), from ``backlog_figures``'s shape."""
+    values: dict[str, Any] = {
+        "open_requests": backlog["open_requests"],
+        "decisions_overdue": backlog["decisions_overdue"],
+        "advice_outstanding": backlog["advice_outstanding"],
+        "advice_overdue": backlog["advice_overdue"],
+    }
+    values.update({f"open_requests.age.{band}": n for band, n in backlog["open_by_age_band"].items()})
+    values.update({f"open_requests.stage.{stage}": n for stage, n in backlog["open_by_stage"].items()})
+    for adviser, counts in backlog["advice_by_adviser_type"].items():
+        values[f"advice_outstanding.{adviser}"] = counts["outstanding"]
+        values[f"advice_overdue.{adviser}"] = counts["overdue"]
+    return values
 
 
 def backlog_figures(snapshot: BacklogSnapshot, *, district_id: int | None) -> dict[str, Any] | None:

@@ -511,7 +511,7 @@ def duplicate_advice_error(adviser_type: str, *, awaited_types: Iterable[str], a
 
 # --- The placement named in the plan (section I) -------------------------------------------------
 
-# The placement types an establishment of each GIAS type group can be named as (domain.md §2.2).
+# The placement types an establishment of each GIAS type group can be named as (docs/domain.md §2.2).
 # The first is the one it is named as unless the officer says otherwise: a mainstream school
 # can be named for its resourced provision or SEN unit; a special school only as what it is.
 PLACEMENT_TYPES_BY_ESTABLISHMENT_TYPE: dict[str, tuple[str, ...]] = {

@@ -97,7 +97,7 @@ def worker_on_test_database(isolated_broker: dict[str, str]) -> Iterator[subproc
             "the test database is in-memory SQLite, which a worker process cannot open; run "
             "tests/dashboard on its own (file-backed test database) or on PostgreSQL"
         )
-        print(f"SKIPPED real-worker test: {reason}")  # noqa: T201 - the brief asks for a printed reason
+        print(f"SKIPPED real-worker test: {reason}")  # noqa: T201 - a skip says why in the output
         pytest.skip(reason)
     env = {**os.environ, "DATABASE_URL": url, **isolated_broker}
     log_path = ROOT / "var" / "test-dashboard-worker.log"

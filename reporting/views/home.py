@@ -1,0 +1,288 @@
+"""The dashboard (``dashboard:home``): the figures month by month for a range of months and a
+district, the calendar years they touch, the latest backlog, and the panel's and independent
+placements' figures (council-wide). Each number links to its cases; each table has a chart
+beside it (or under it) and exports to CSV and XLSX.
+
+Numbers come from the stored snapshots (``reporting.figures``), so the page costs the same few
+queries at any data size. The tables and charts are the layouts of ``reporting.layouts``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, cast
+from urllib.parse import urlencode
+
+from django import forms
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from core.db_router import reporting_reads
+from core.forms import GovukForm
+from core.models import District
+from core.pages import requires
+from core.roles import Capability
+from reporting import figures, layouts
+from reporting import sources as roof_sources
+from reporting.figures import FIGURES
+from reporting.layouts import Chart, GridTable, SeriesTable, Service
+from reporting.models import BacklogSnapshot
+from reporting.services import months_between, previous_month
+from reporting.tables import Cell, Table, pounds
+from reporting.views.common import (
+    bad_request,
+    cases_url,
+    figure_cell,
+    may_link,
+    month_context,
+    parse_month,
+    request_detail_url,
+    service_links,
+    text_cell,
+)
+from reporting.views.exports import UnknownExport, attach_exports, table_export
+
+DEFAULT_MONTHS = 12
+MAX_MONTHS = 240
+
+
+# --- The filter form -------------------------------------------------------------------------
+
+
+class PeriodForm(GovukForm):
+    from_month = forms.CharField(label="From", help_text="Month as YYYY-MM, for example 2025-01", max_length=7)
+    to_month = forms.CharField(label="To", help_text="Month as YYYY-MM, for example 2025-12", max_length=7)
+    district = forms.TypedChoiceField(label="District", required=False, coerce=int, empty_value=None)
+
+    def __init__(self, *args: Any, districts: list[District], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        district = cast(forms.TypedChoiceField, self.fields["district"])
+        district.choices = [("", "All districts"), *((d.pk, d.name) for d in districts)]
+        for name in ("from_month", "to_month"):
+            self.fields[name].widget.attrs.update({"class": "govuk-input govuk-input--width-5", "spellcheck": "false"})
+
+    def _month(self, name: str) -> date:
+        value = parse_month(self.cleaned_data.get(name, ""))
+        if value is None:
+            raise forms.ValidationError(f"Enter the month as YYYY-MM, for example 2025-01 ({self.fields[name].label})")
+        return value
+
+    def clean_from_month(self) -> date:
+        return self._month("from_month")
+
+    def clean_to_month(self) -> date:
+        return self._month("to_month")
+
+    def clean(self) -> dict[str, Any]:
+        data = cast(dict[str, Any], super().clean())
+        start, end = data.get("from_month"), data.get("to_month")
+        if start and end:
+            if end < start:
+                self.add_error("to_month", "The last month must be the same as the first month or later")
+            elif len(months_between(start, end)) > MAX_MONTHS:
+                self.add_error("to_month", f"Choose at most {MAX_MONTHS} months")
+        return data
+
+
+@dataclass
+class Period:
+    from_month: date
+    to_month: date
+    district: District | None
+
+    @property
+    def district_id(self) -> int | None:
+        return self.district.pk if self.district else None
+
+
+def _period(request: HttpRequest, districts: list[District]) -> tuple[PeriodForm, Period]:
+    last = previous_month(timezone.localdate())
+    default = Period(figures.add_months(last, 1 - DEFAULT_MONTHS), last, None)
+    bound = any(name in request.GET for name in ("from_month", "to_month", "district"))
+    initial = {"from_month": f"{default.from_month:%Y-%m}", "to_month": f"{default.to_month:%Y-%m}"}
+    form = PeriodForm(request.GET if bound else None, initial=initial, districts=districts)
+    if bound and form.is_valid():
+        by_id = {d.pk: d for d in districts}
+        chosen = form.cleaned_data["district"]
+        return form, Period(form.cleaned_data["from_month"], form.cleaned_data["to_month"], by_id.get(chosen))
+    return form, default
+
+
+# --- Filling the layouts -----------------------------------------------------------------------
+
+
+def monthly_table(
+    layout: SeriesTable, series: figures.MonthlySeries, *, district_id: int | None = None, link: bool = True
+) -> Table:
+    """One row per month of the range; a month with no snapshot reads "No data"."""
+    rows: list[list[Cell]] = []
+    for month, found in zip(series.months, series.figures, strict=True):
+        where: dict[str, Any] = {"month": month}
+        if district_id is not None:
+            where["district_id"] = district_id
+        row = [text_cell(figures.month_label(month))]
+        for key in layout.columns:
+            value = FIGURES[key].value(found)
+            row.append(figure_cell(key, value, context=month_context(month), link=link, **where))
+        rows.append(row)
+    return Table(layout.key, layout.caption, layout.headers, rows, description=layout.description)
+
+
+def annual_table(annual: dict[int, dict[str, Any]], *, district_id: int | None) -> Table:
+    layout = layouts.ANNUAL_TABLE
+    rows = [
+        [
+            text_cell(str(year)),
+            *(
+                figure_cell(key, FIGURES[key].value(found), context=f", {year}", year=year, district_id=district_id)
+                for key in layout.columns
+            ),
+        ]
+        for year, found in sorted(annual.items())
+    ]
+    return Table(layout.key, layout.caption, layout.headers, rows, description=layout.description)
+
+
+def grid_table(layout: GridTable, values: dict[str, Any], **where: Any) -> Table:
+    rows = [
+        [text_cell(row.header), *(figure_cell(key, values[key], **where) for key in row.figures)] for row in layout.rows
+    ]
+    return Table(layout.key, layout.caption, layout.headers, rows)
+
+
+def _chart(chart: Chart, labels: list[str], columns: list[tuple[str, list[Any]]]) -> dict[str, Any]:
+    return {
+        "id": chart.id,
+        "kind": chart.kind,
+        "unit": chart.unit,
+        "labels": labels,
+        "series": [{"label": label, "data": data} for label, data in columns],
+    }
+
+
+def series_chart(chart: Chart, series: figures.MonthlySeries) -> dict[str, Any]:
+    """A chart's data (JSON for charts.js): each series is a column of a table on the page."""
+    labels = [f"{m:%b %Y}" for m in series.months]
+    columns = []
+    for key in chart.series:
+        values = [FIGURES[key].value(found) for found in series.figures]
+        if chart.unit == "money":  # pence to pounds
+            values = [v / 100 if v is not None else None for v in values]
+        columns.append((FIGURES[key].label, values))
+    return _chart(chart, labels, columns)
+
+
+def grid_chart(chart_id: str, layout: GridTable, values: dict[str, Any]) -> dict[str, Any]:
+    """A bar chart of a backlog table: its rows (the total left out), one series per column."""
+    rows = [row for row in layout.rows if not row.total]
+    columns = [(FIGURES[key].label, [values[row.figures[i]] for row in rows]) for i, key in enumerate(layout.columns)]
+    return _chart(Chart(chart_id, "bar", "count", layout.columns), [row.header for row in rows], columns)
+
+
+def extras_in_use(series: figures.MonthlySeries, backlog_data: dict[str, Any] | None) -> bool:
+    """Whether the range (or the latest snapshot) has any panel or placement activity."""
+    months = any(f and any(f.get(k) for k in layouts.IN_USE) for f in series.figures)
+    return months or bool(backlog_data and backlog_data.get("placements_active"))
+
+
+def _summary_list(
+    keys: tuple[str, ...], data: dict[str, Any], *, url: Any, to_date: frozenset[str] = frozenset()
+) -> list[dict[str, Any]]:
+    """Rows of a GOV.UK summary list: each figure's label, value in its unit and link."""
+    rows = []
+    for key in keys:
+        figure, value = FIGURES[key], data.get(key, 0)
+        suffix = " to date" if key in to_date else ""
+        rows.append(
+            {
+                "title": figure.label + suffix,
+                "display": pounds(value) if figure.unit == "money" else str(value),
+                "url": url(key),
+                "hidden": f" {figure.counts}{suffix}",
+            }
+        )
+    return rows
+
+
+# --- The page ----------------------------------------------------------------------------------
+
+
+@requires(Capability.REPORTS_VIEW)
+def home(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    with reporting_reads():
+        districts = list(District.objects.order_by("name"))
+        form, period = _period(request, districts)
+        series = figures.monthly_series(
+            from_month=period.from_month, to_month=period.to_month, district_id=period.district_id
+        )
+        years = sorted({m.year for m in series.months})
+        annual = figures.annual_figures_for(years, district_id=period.district_id)
+        snapshot = BacklogSnapshot.objects.filter(on__lte=today).order_by("-on").first()
+    backlog = figures.backlog_figures(snapshot, district_id=period.district_id) if snapshot else None
+    tables = [monthly_table(layout, series, district_id=period.district_id) for layout in layouts.MONTHLY_TABLES]
+    tables.insert(2, annual_table(annual, district_id=period.district_id))
+    charts = [series_chart(chart, series) for chart in layouts.MONTHLY_CHARTS]
+    backlog_summary: list[dict[str, Any]] = []
+    if backlog is not None and snapshot is not None:
+        values = figures.backlog_values(backlog)
+        where: dict[str, Any] = {"on": snapshot.on, "district_id": period.district_id}
+        tables += [grid_table(layout, values, **where) for layout in layouts.BACKLOG_TABLES]
+        by_key = {layout.key: layout for layout in layouts.BACKLOG_TABLES}
+        charts += [grid_chart(chart_id, by_key[table_key], values) for chart_id, table_key in layouts.BACKLOG_CHARTS]
+        backlog_summary = _summary_list(layouts.BACKLOG_SUMMARY, values, url=lambda key: cases_url(key, **where))
+
+    # Panel and placement figures are stored for the whole council only.
+    council_wide = period.district is None
+    links: dict[Service, bool] = service_links(request)
+    if council_wide:
+        tables += [
+            monthly_table(layout, series, link=may_link(links, layout.service))
+            for layout in layouts.COUNCIL_WIDE_TABLES
+        ]
+    in_use = council_wide and extras_in_use(series, snapshot.data if snapshot else None)
+    if in_use:
+        charts += [series_chart(chart, series) for chart in layouts.COUNCIL_WIDE_CHARTS]
+    placements_today: list[dict[str, Any]] = []
+    if in_use and snapshot is not None and "placements_active" in snapshot.data:
+        on = snapshot.on
+        placements_today = _summary_list(
+            layouts.PLACEMENTS_TODAY,
+            snapshot.data,
+            url=lambda key: cases_url(key, on=on) if links["placements"] else None,
+            to_date=layouts.TO_DATE,
+        )
+
+    try:
+        exported = table_export(request, tables, stem="dashboard")
+    except UnknownExport:
+        return bad_request(request, "Choose a table on this page and a format, CSV or XLSX.")
+    if exported is not None:
+        return exported
+    attach_exports(request, tables)
+    oldest = backlog["oldest_open_case"] if backlog else None
+    context = {
+        "form": form,
+        "period": period,
+        "period_label": f"{figures.month_label(period.from_month)} to {figures.month_label(period.to_month)}",
+        "tables": {t.key: t for t in tables},
+        "charts": charts,
+        "missing_months": [figures.month_label(m) for m, f in zip(series.months, series.figures, strict=True) if not f],
+        "annual": [annual[y] for y in sorted(annual)],
+        "backlog": backlog,
+        "backlog_on": snapshot.on if snapshot else None,
+        "backlog_summary": backlog_summary,
+        "oldest": oldest,
+        "oldest_url": request_detail_url(oldest["request_id"]) if oldest else None,
+        "definitions": figures.DEFINITIONS,
+        "council_wide": council_wide,
+        "extras_in_use": in_use,
+        "placements_today": placements_today,
+        "extra_definitions": roof_sources.DEFINITIONS,
+        "report_query": urlencode(
+            {"month": f"{period.to_month:%Y-%m}", **({"district": period.district_id} if period.district else {})}
+        ),
+    }
+    return render(request, "dashboard/home.html", context)

@@ -1,0 +1,264 @@
+"""The printable monthly report (``dashboard:report``): one month's figures for all districts
+(or one) and by district, the calendar year's DfE-basis figures as stored, the backlog at the
+end of the month, and the panel's and independent placements' figures of the month
+(council-wide only). Laid out for A4; every table exports like the dashboard's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+
+from core.db_router import reporting_reads
+from core.models import District
+from core.pages import requires
+from core.roles import Capability
+from reporting import figures, layouts
+from reporting import sources as roof_sources
+from reporting.figures import FIGURES
+from reporting.layouts import FigureTable
+from reporting.models import BacklogSnapshot, MonthlyMetric
+from reporting.services import previous_month
+from reporting.tables import Cell, Table
+from reporting.views.common import (
+    bad_request,
+    figure_cell,
+    may_link,
+    month_context,
+    parse_month,
+    service_links,
+    text_cell,
+)
+from reporting.views.exports import UnknownExport, attach_exports, table_export
+from reporting.views.home import extras_in_use
+
+
+@dataclass
+class ReportSection:
+    """A titled part of the printable report: an introduction, its tables, or a note in their place."""
+
+    key: str
+    heading: str
+    tables: list[Table]
+    intro: str = ""
+    note: str = ""
+
+
+def figure_table(
+    layout: FigureTable,
+    values: dict[str, Any] | None,
+    *,
+    context: str = "",
+    link: bool = True,
+    caption: dict[str, str],
+    **where: Any,
+) -> Table:
+    """One row per figure of the layout: its label, and its value in its unit (linked to its cases)."""
+    rows: list[list[Cell]] = [
+        [
+            text_cell(FIGURES[key].header),
+            figure_cell(key, FIGURES[key].value(values), context=context, link=link, **where),
+        ]
+        for key in layout.rows
+    ]
+    return Table(
+        layout.key, layout.caption.format(**caption), list(layout.headers), rows, description=layout.description
+    )
+
+
+def _district_rows(
+    districts: list[District], by_district: dict[int | None, MonthlyMetric], month: date
+) -> list[list[Cell]]:
+    label = figures.month_label(month)
+    rows: list[list[Cell]] = []
+    for each in districts:
+        row = by_district.get(each.pk)
+        data = row.data if row else None
+        cells = [text_cell(each.name)]
+        for key in layouts.REPORT_DISTRICTS.columns:
+            value = FIGURES[key].value(data)
+            if data is not None and value is None and FIGURES[key].unit == "count":
+                value = 0  # a count added since the month was stored
+            cells.append(figure_cell(key, value, context=f", {each.name}, {label}", month=month, district_id=each.pk))
+        rows.append(cells)
+    return rows
+
+
+def _report_district(request: HttpRequest, districts: list[District]) -> District | None | str:
+    """The district asked for (``?district=ID``), None for all districts, or what is wrong."""
+    raw = request.GET.get("district", "")
+    if not raw:
+        return None
+    found = next((d for d in districts if raw.isdigit() and d.pk == int(raw)), None)
+    return found if found is not None else "That district is not known."
+
+
+@requires(Capability.REPORTS_VIEW)
+def report(request: HttpRequest) -> HttpResponse:
+    if "month" in request.GET:
+        month = parse_month(request.GET["month"])
+        if month is None:
+            return bad_request(request, "The month must be given as YYYY-MM, for example 2025-01.")
+    else:
+        month = previous_month(timezone.localdate())
+    month_end = figures.add_months(month, 1)
+    with reporting_reads():
+        districts = list(District.objects.order_by("name"))
+        district = _report_district(request, districts)
+        if isinstance(district, str):
+            return bad_request(request, district)
+        district_id = district.pk if district else None
+        series = figures.monthly_series(from_month=month, to_month=month, district_id=district_id)
+        by_district = {
+            row.district_id: row
+            for row in MonthlyMetric.objects.filter(month=month, district__isnull=False).only("district_id", "data")
+        }
+        annual = figures.annual_figures_for([month.year], district_id=district_id).get(month.year)
+        snapshot = BacklogSnapshot.objects.filter(on__lt=month_end).order_by("-on").first()
+    found = series.figures[0]
+    label = figures.month_label(month)
+    scope = district.name if district else "all districts"
+    in_month: dict[str, Any] = {"context": month_context(month), "month": month, "district_id": district_id}
+    caption = {"period": label, "scope": scope}
+
+    summary = figure_table(layouts.REPORT_SUMMARY, found, caption=caption, **in_month)
+    if not found:
+        summary.rows = []
+    districts_layout = layouts.REPORT_DISTRICTS
+    sections = [
+        ReportSection(
+            "requests",
+            "Requests, decisions and plans",
+            [summary],
+            note="" if found else f"No figures are stored for {label}, {scope}, yet.",
+        ),
+        ReportSection(
+            "districts",
+            "By district",
+            [
+                Table(
+                    districts_layout.key,
+                    districts_layout.caption.format(period=label),
+                    districts_layout.headers,
+                    _district_rows(districts, by_district, month),
+                )
+            ],
+        ),
+    ]
+    if annual:
+        sections.append(
+            ReportSection(
+                "year",
+                f"Calendar year {month.year}",
+                [
+                    figure_table(
+                        layouts.REPORT_YEAR,
+                        annual,
+                        caption={"period": str(month.year), "scope": scope},
+                        context=f" in {month.year}",
+                        year=month.year,
+                        district_id=district_id,
+                    )
+                ],
+            )
+        )
+    backlog = figures.backlog_figures(snapshot, district_id=district_id) if snapshot else None
+    if not (backlog and snapshot):
+        sections.append(
+            ReportSection("backlog", "Backlog", [], note=f"No backlog snapshot was taken in or before {label}.")
+        )
+    else:
+        sections.append(
+            ReportSection(
+                "backlog",
+                "Backlog",
+                [
+                    figure_table(
+                        layouts.REPORT_BACKLOG,
+                        figures.backlog_values(backlog),
+                        caption={"day": f"{snapshot.on:%-d %B %Y}", "scope": scope},
+                        on=snapshot.on,
+                        district_id=district_id,
+                    )
+                ],
+                intro="Open work on the last nightly snapshot taken in or before the month.",
+            )
+        )
+
+    # Panel and placement figures are stored on the all-districts rows only (sources.py).
+    council_wide_note = ""
+    if district is not None:
+        council_wide_note = roof_sources.DEFINITIONS["council_wide"] + " They are in the report for all districts."
+    elif found is None:
+        pass  # the page says no figures are stored for the month
+    elif found.get("panel_decided") is None:
+        council_wide_note = f"Panel and placement figures were not stored for {label}: recompute the month to add them."
+    elif not extras_in_use(series, snapshot.data if snapshot else None):
+        council_wide_note = "Panel and placement figures appear here once those services are in use."
+    else:
+        sections += _council_wide_sections(request, found, month)
+    tables = [table for section in sections for table in section.tables]
+    try:
+        exported = table_export(
+            request, tables, stem=f"report-{month:%Y-%m}" + (f"-{district.name}" if district else "")
+        )
+    except UnknownExport:
+        return bad_request(request, "Choose a table on this page and a format, CSV or XLSX.")
+    if exported is not None:
+        return exported
+    attach_exports(request, tables)
+    return render(
+        request,
+        "dashboard/report.html",
+        {
+            "month_label": label,
+            "scope": district.name if district else "All districts",
+            "district": district,
+            "all_districts_url": f"{reverse('dashboard:report')}?{urlencode({'month': f'{month:%Y-%m}'})}",
+            "found": found,
+            "sections": sections,
+            "council_wide_note": council_wide_note,
+            "definitions": [(figures.DEFINITION_TITLES[k], text) for k, text in figures.DEFINITIONS.items()],
+        },
+    )
+
+
+def _council_wide_sections(request: HttpRequest, found: dict[str, Any], month: date) -> list[ReportSection]:
+    """The month's panel and placement figures as the dashboard defines them (council-wide)."""
+    links = service_links(request)
+    label = figures.month_label(month)
+    caption = {"period": label, "day": f"{roof_sources.month_end(month):%-d %B %Y}"}
+
+    def tables(group: tuple[FigureTable, ...]) -> list[Table]:
+        return [
+            figure_table(
+                layout,
+                found,
+                caption=caption,
+                context=f", {label}",
+                link=may_link(links, layout.service),
+                month=month,
+            )
+            for layout in group
+        ]
+
+    council_wide = roof_sources.DEFINITIONS["council_wide"]
+    return [
+        ReportSection(
+            "panel",
+            "Placement panel",
+            tables(layouts.REPORT_PANEL),
+            intro=(
+                "Referrals to the central placement panel and the decisions taken at meetings held in the month. "
+                + council_wide
+            ),
+        ),
+        ReportSection("placements", "Independent placements", tables(layouts.REPORT_PLACEMENTS), intro=council_wide),
+    ]
