@@ -30,11 +30,13 @@ COPY . .
 
 # Static files are collected at build time with production storage (hashed, compressed).
 # The variables below exist only for this RUN line: settings refuse to load with DEBUG off and
-# no SECRET_KEY/ALLOWED_HOSTS. Nothing connects to the database; the scratch folder is removed.
+# no SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL or CELERY_BROKER_URL. Nothing connects to the
+# database or a broker; the scratch folder is removed.
 RUN DEBUG=0 \
     SECRET_KEY=build-only-not-secret \
     ALLOWED_HOSTS=localhost \
     DATABASE_URL=sqlite:////tmp/build.sqlite3 \
+    CELERY_BROKER_URL=filesystem:// \
     VAR_DIR=/tmp/build-var \
     python manage.py collectstatic --noinput \
  && rm -rf /tmp/build-var /tmp/build.sqlite3 \
