@@ -32,7 +32,8 @@ bench-venv: $(VENV)/.bench-installed
 LOCK_ARGS ?=
 PIP_COMPILE := $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 	--no-emit-index-url --no-emit-find-links --no-emit-trusted-host $(LOCK_ARGS)
-lock: venv
+lock:
+	@test -x $(VENV)/bin/pip-compile || { echo "pip-compile is missing: run make venv first"; exit 1; }
 	$(PIP_COMPILE) -o requirements.lock requirements.txt
 	$(PIP_COMPILE) -o requirements-dev.lock requirements-dev.txt
 	$(PIP_COMPILE) -o requirements-bench.lock requirements-bench.txt
