@@ -23,7 +23,9 @@ from tests.conftest import make_user
 
 @pytest.fixture
 def api_token(db) -> str:
-    user = make_user("schemathesis_manager", Role.MANAGER, Role.SEN_OFFICER, Role.PANEL_CHAIR, Role.FINANCE_OFFICER)
+    user = make_user(
+        Role.MANAGER, Role.SEN_OFFICER, Role.PANEL_CHAIR, Role.FINANCE_OFFICER, username="schemathesis_manager"
+    )
     return Token.objects.create(user=user).key
 
 

@@ -10,6 +10,7 @@ import pytest
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from core.roles import Role
 from panels.models import (
     AgendaItem,
     Attendance,
@@ -23,6 +24,7 @@ from panels.models import (
     ReferralCostLine,
     ReferralOption,
 )
+from tests.conftest import make_user
 from tests.panels.factories import (
     AgendaItemFactory,
     HeadTeacherMemberFactory,
@@ -32,7 +34,6 @@ from tests.panels.factories import (
     ReferralFactory,
     ScheduledMeetingFactory,
 )
-from tests.requests_app.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -244,7 +245,7 @@ def test_approved_minutes_record_who_and_when() -> None:
         body="Minutes",
         generated_at=timezone.now(),
         status="approved",
-        approved_by=UserFactory(),
+        approved_by=make_user(Role.SEN_OFFICER),
         approved_at=timezone.now(),
     )
 

@@ -10,6 +10,7 @@ import pytest
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from core.roles import Role
 from requests_app.models import (
     AdviceRequest,
     AssessmentDecision,
@@ -19,6 +20,7 @@ from requests_app.models import (
     ProvisionEvaluation,
     RequestEvent,
 )
+from tests.conftest import make_user
 from tests.requests_app.factories import (
     AdviceRequestFactory,
     AssessingRequestFactory,
@@ -27,7 +29,6 @@ from tests.requests_app.factories import (
     DraftIssuedRequestFactory,
     ReceivedRequestFactory,
     RefusedRequestFactory,
-    UserFactory,
     days_ago,
 )
 
@@ -78,7 +79,7 @@ def _second_standing_decision() -> None:
             stage="assess",
             outcome="assess",
             notified_on=request.received_on,
-            decided_by=UserFactory(),
+            decided_by=make_user(Role.SEN_OFFICER),
         )
 
 
@@ -89,7 +90,7 @@ def _decision(**fields: Any) -> Callable[[], None]:
             AssessmentDecision.objects.create(
                 request=request,
                 notified_on=request.received_on,
-                decided_by=UserFactory(),
+                decided_by=make_user(Role.SEN_OFFICER),
                 **{"stage": "assess", "outcome": "assess", **fields},
             )
 
@@ -202,7 +203,11 @@ def test_superseded_decisions_do_not_block_a_new_one() -> None:
     request = RefusedRequestFactory()
     AssessmentDecision.objects.filter(request=request).update(superseded=True)
     AssessmentDecision.objects.create(
-        request=request, stage="assess", outcome="assess", notified_on=request.received_on, decided_by=UserFactory()
+        request=request,
+        stage="assess",
+        outcome="assess",
+        notified_on=request.received_on,
+        decided_by=make_user(Role.SEN_OFFICER),
     )
     assert AssessmentDecision.objects.filter(request=request).count() == 2
 

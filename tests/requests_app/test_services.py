@@ -44,6 +44,7 @@ from requests_app.services.lifecycle import (
     request_withdraw,
 )
 from requests_app.workflow import Status
+from tests.conftest import make_user
 from tests.requests_app.factories import (
     AdviceRequestFactory,
     AssessingRequestFactory,
@@ -60,7 +61,6 @@ from tests.requests_app.factories import (
     RefusedRequestFactory,
     WithdrawnRequestFactory,
     days_ago,
-    make_user,
 )
 
 pytestmark = pytest.mark.django_db
