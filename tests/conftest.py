@@ -4,6 +4,7 @@ and API clients, the PostgreSQL-only marker, the browser and the accessibility s
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,22 @@ def signed_in(user: User) -> Client:
 def page_client_for(db: None) -> Callable[[User], Client]:
     """A page client signed in as the given user (``signed_in`` as a fixture)."""
     return signed_in
+
+
+# --- The test database ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings: None) -> None:
+    """On SQLite, give the test database a file (under var/, one per test process), so a real
+    Celery worker started by a test can open the same database; an in-memory one lives only
+    inside this process. PostgreSQL test databases are reachable already (pytest-xdist gives
+    each process its own)."""
+    from django.conf import settings
+
+    default = settings.DATABASES["default"]
+    if default["ENGINE"].endswith("sqlite3"):
+        default.setdefault("TEST", {})["NAME"] = str(TESTS_DIR.parent / "var" / f"test-{os.getpid()}.sqlite3")
 
 
 # --- Markers ------------------------------------------------------------------------------

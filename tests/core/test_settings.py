@@ -11,6 +11,9 @@ from core.config import ConfigError, env_bool, parse_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
+# In the representative set CI runs on the embedded default (SQLite, filesystem broker) too.
+pytestmark = pytest.mark.embedded
+
 
 PRODUCTION_ENV = {
     "DEBUG": "0",

@@ -38,7 +38,8 @@ from tests.requests_app.factories import (
     days_ago,
 )
 
-pytestmark = pytest.mark.django_db
+# In the representative set CI runs on the embedded default (SQLite, filesystem broker) too.
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 
 def date_fields(name: str, value: date) -> dict[str, str]:
