@@ -2,7 +2,9 @@
 # SEN Portal production image: one image for web (gunicorn), worker and beat (Celery).
 # Build:  docker build -t senportal .
 # Run:    see docker-compose.yml and docs/deployment.md (configuration is all environment).
-FROM python:3.11-slim-bookworm
+# An exact tag, never a floating one: the same Python patch release the CI machine tests on
+# (3.11.7). Move it deliberately, together with CI, and rebuild.
+FROM python:3.11.7-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -17,29 +19,28 @@ RUN groupadd --system --gid 10001 senportal \
 
 WORKDIR /app
 
-# Dependencies first, so a code change does not reinstall them. Every requirement is pinned;
-# requirements.lock (transitive pins), when present, constrains the rest. All runtime
-# dependencies ship manylinux wheels (psycopg2-binary, argon2-cffi), so no compiler is needed.
-COPY requirements.txt requirements.lock* ./
-RUN if [ -f requirements.lock ]; then \
-        pip install --no-cache-dir -r requirements.txt -c requirements.lock; \
-    else \
-        pip install --no-cache-dir -r requirements.txt; \
-    fi
+# Dependencies first, so a code change does not reinstall them. requirements.lock pins every
+# runtime package, direct and transitive, with its hashes: pip installs exactly those files and
+# refuses anything else. All of them ship manylinux wheels (psycopg2-binary, argon2-cffi), so no
+# compiler is needed.
+COPY requirements.lock ./
+RUN pip install --no-cache-dir --require-hashes -r requirements.lock
 
 COPY . .
 
 # Static files are collected at build time with production storage (hashed, compressed).
 # The variables below exist only for this RUN line: settings refuse to load with DEBUG off and
-# no SECRET_KEY/ALLOWED_HOSTS. Nothing connects to the database; the scratch folder is removed.
+# no SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL or CELERY_BROKER_URL. Nothing connects to the
+# database or a broker; the scratch folder is removed.
 RUN DEBUG=0 \
     SECRET_KEY=build-only-not-secret \
     ALLOWED_HOSTS=localhost \
     DATABASE_URL=sqlite:////tmp/build.sqlite3 \
+    CELERY_BROKER_URL=filesystem:// \
     VAR_DIR=/tmp/build-var \
     python manage.py collectstatic --noinput \
  && rm -rf /tmp/build-var /tmp/build.sqlite3 \
- && python -m compileall -q -j 0 manage.py senportal requests_app panels placements \
+ && python -m compileall -q -j 0 manage.py core requests_app panels placements reporting demo senportal \
  && chmod 0755 deploy/entrypoint.sh \
  && mkdir -p /app/var \
  && chown senportal:senportal /app/var

@@ -8,16 +8,35 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test venv chromium lint format typecheck static bench clean
+.PHONY: run test venv bench-venv lock sbom chromium lint format typecheck static bench clean
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
-	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "SEN Portal needs Python 3.11 (Django 5.2 LTS); found " + sys.version.split()[0]' 
+# Installs exactly the locks: every package pinned with its hashes (pip refuses anything else).
+# requirements*.txt name the direct dependencies; `make lock` compiles them into the locks.
+$(VENV)/.installed: requirements.lock requirements-dev.lock
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "SEN Portal needs Python 3.11 (Django 5.2 LTS); found " + sys.version.split()[0]'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -r requirements-dev.txt
+	$(PIP) install --quiet --require-hashes -r requirements-dev.lock
 	touch $@
 
 venv: $(VENV)/.installed
+
+## The load-test tool (locust) for `make bench` and bench/load.sh only.
+$(VENV)/.bench-installed: $(VENV)/.installed requirements-bench.lock
+	$(PIP) install --quiet --require-hashes -r requirements-bench.lock
+	touch $@
+
+bench-venv: $(VENV)/.bench-installed
+
+## Recompile the locks after editing requirements*.txt (needs the package index). Existing pins
+## are kept unless a requirement changed; `make lock LOCK_ARGS=--upgrade` moves everything.
+LOCK_ARGS ?=
+PIP_COMPILE := $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links --no-emit-trusted-host $(LOCK_ARGS)
+lock:
+	@test -x $(VENV)/bin/pip-compile || { echo "pip-compile is missing: run make venv first"; exit 1; }
+	$(PIP_COMPILE) -o requirements.lock requirements.txt
+	$(PIP_COMPILE) -o requirements-dev.lock requirements-dev.txt
+	$(PIP_COMPILE) -o requirements-bench.lock requirements-bench.txt
 
 ## Debian's Chromium for the browser tests: installed when missing (as root), else explained.
 chromium:
@@ -56,8 +75,11 @@ static:
 
 ## Benchmarks at national size (docs/benchmarks.md): creates, migrates and loads the database in
 ## BENCH_DATABASE_URL if needed (seed_national, about 10 minutes), then times every operation.
-bench: venv
+## DEBUG is off, so the database and the broker are named (settings refuse to guess them); no
+## worker runs, so tasks queued after commit wait in the embedded folder broker under var/.
+bench: bench-venv
 	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/senportal_bench} \
+	CELERY_BROKER_URL=$${BENCH_CELERY_BROKER_URL:-filesystem://} \
 	DEBUG=0 SECRET_KEY=benchmark-only-not-a-secret ALLOWED_HOSTS=testserver,127.0.0.1 SECURE_SSL_REDIRECT=0 \
 	LOG_LEVEL=WARNING $(PY) manage.py benchmark --prepare $(BENCH_ARGS)
 

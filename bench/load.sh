@@ -18,9 +18,11 @@ COUNTY_DATABASE_URL=${COUNTY_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/se
 OUT=bench/out
 mkdir -p "$OUT" var
 
-[ -x "$LOCUST" ] || { echo "locust is missing: run make venv (requirements-dev.txt pins it)"; exit 1; }
+[ -x "$LOCUST" ] || { echo "locust is missing: run make bench-venv (requirements-bench.lock pins it)"; exit 1; }
 
 export DATABASE_URL=$COUNTY_DATABASE_URL
+# DEBUG is off, so the broker is named; no worker runs here (tasks wait in the folder broker).
+export CELERY_BROKER_URL=${CELERY_BROKER_URL:-filesystem://}
 export DEBUG=0 SECRET_KEY=load-test-only-not-a-secret ALLOWED_HOSTS=127.0.0.1 SECURE_SSL_REDIRECT=0
 export STATIC_ROOT="$PWD/var/load-static" LOG_LEVEL=WARNING
 unset REPORTING_DATABASE_URL

@@ -1,9 +1,10 @@
 """SEN Portal settings: one module, read from the environment.
 
-With no configuration at all it runs on an embedded default (a SQLite file and Celery's
-filesystem broker under ``var/``) so that ``make run`` works on a fresh machine. Production sets
-``DATABASE_URL``, ``CELERY_BROKER_URL``, ``SECRET_KEY`` and ``ALLOWED_HOSTS``; with ``DEBUG`` off a
-missing secret or host list stops start-up with a one-line message.
+With ``DEBUG=1`` and no other configuration it runs on an embedded default (a SQLite file and
+Celery's filesystem broker under ``var/``) so that ``make run`` works on a fresh machine
+(docs/decisions/0002-embedded-default-sqlite-and-filesystem-broker.md). Production sets ``DATABASE_URL``,
+``CELERY_BROKER_URL``, ``SECRET_KEY`` and ``ALLOWED_HOSTS``; with ``DEBUG`` off a missing one stops
+start-up with a one-line message, so production never falls back to the embedded default.
 """
 
 from __future__ import annotations
@@ -51,15 +52,26 @@ try:
     CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
     VAR_DIR.mkdir(parents=True, exist_ok=True)
-    # VAR_DIR is absolute, so this is sqlite:////abs/path (four slashes).
-    DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'senportal.sqlite3'}") or ""
+    DATABASE_URL = env_str("DATABASE_URL") or ""
+    if not DATABASE_URL:
+        if not DEBUG:
+            _fail("DATABASE_URL is not set. Set DATABASE_URL to the PostgreSQL database (or DEBUG=1 for development).")
+        # Development only: the embedded SQLite file. VAR_DIR is absolute: sqlite:////abs/path.
+        DATABASE_URL = f"sqlite:///{VAR_DIR / 'senportal.sqlite3'}"
     DATABASES: dict[str, dict[str, Any]] = {"default": parse_database_url(DATABASE_URL, base_dir=BASE_DIR)}
     REPORTING_DATABASE_URL = env_str("REPORTING_DATABASE_URL")
     if REPORTING_DATABASE_URL:
         DATABASES["reporting"] = parse_database_url(REPORTING_DATABASE_URL, base_dir=BASE_DIR)
         DATABASES["reporting"]["TEST"] = {"MIRROR": "default"}
 
-    CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://") or ""
+    CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or ""
+    if not CELERY_BROKER_URL:
+        if not DEBUG:
+            _fail(
+                "CELERY_BROKER_URL is not set. Set CELERY_BROKER_URL to the Redis broker (or DEBUG=1 for development)."
+            )
+        # Development only: the embedded folder broker under VAR_DIR (one host).
+        CELERY_BROKER_URL = "filesystem://"
     CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND")
     EMAIL_PORT = env_int("EMAIL_PORT", 25)
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
@@ -86,7 +98,6 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
-    "django_htmx",
     "core.apps.CoreConfig",
     "demo",
     "requests_app",
@@ -105,7 +116,6 @@ MIDDLEWARE = [
     "core.middleware.SignInRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
     "core.middleware.SecurityHeadersMiddleware",
 ]
 

@@ -1,33 +1,91 @@
-"""Shared test rails: personas (one user per role), the browser, the accessibility scan."""
+"""Shared test rails: the one way to make a user, personas (one user per role), signed-in page
+and API clients, the PostgreSQL-only marker, the browser and the accessibility scan."""
 
 from __future__ import annotations
 
+import itertools
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.db import connection
+from django.test import Client
 
 from core.roles import Role
 
 TESTS_DIR = Path(__file__).resolve().parent
 PERSONA_PASSWORD = "correct-horse-battery-staple"
+_usernames = itertools.count(1)
 
-# --- Personas -----------------------------------------------------------------------------
+# --- Users --------------------------------------------------------------------------------
 
 
-def make_user(username: str, *roles: Role, first_name: str = "", last_name: str = "") -> User:
-    """A user holding the given roles (groups come from the migration)."""
-    user = User.objects.create_user(
-        username=username, password=PERSONA_PASSWORD, first_name=first_name or username.title(), last_name=last_name
-    )
+def make_user(*roles: Role, username: str | None = None, **fields: Any) -> User:
+    """THE way to make a user in tests: one holding ``roles`` (none is allowed), signing in with
+    ``PERSONA_PASSWORD``. The same ``username`` gives the same user (a role asked for again is
+    added), so factories can name a shared actor. ``fields`` are other User fields
+    (``first_name`` defaults to the username in title case)."""
+    if username is None:
+        username = f"{roles[0].value if roles else 'norole'}_{next(_usernames)}"
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        fields.setdefault("first_name", username.replace("_", " ").title())
+        user = User.objects.create_user(username=username, password=PERSONA_PASSWORD, **fields)
     # get_or_create: transactional tests flush the groups the migration made.
-    user.groups.set([Group.objects.get_or_create(name=role.value)[0] for role in roles])
-    if Role.ADMIN in roles:
+    user.groups.add(*[Group.objects.get_or_create(name=role.value)[0] for role in roles])
+    if Role.ADMIN in roles and not user.is_staff:
         user.is_staff = True
         user.save(update_fields=["is_staff"])
     return user
+
+
+def signed_in(user: User) -> Client:
+    """A page client (Django's test client) signed in as ``user``."""
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def page_client_for(db: None) -> Callable[[User], Client]:
+    """A page client signed in as the given user (``signed_in`` as a fixture)."""
+    return signed_in
+
+
+# --- The test database ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings: None) -> None:
+    """On SQLite, give the test database a file (under var/, one per test process), so a real
+    Celery worker started by a test can open the same database; an in-memory one lives only
+    inside this process. PostgreSQL test databases are reachable already (pytest-xdist gives
+    each process its own)."""
+    from django.conf import settings
+
+    default = settings.DATABASES["default"]
+    if default["ENGINE"].endswith("sqlite3"):
+        default.setdefault("TEST", {})["NAME"] = str(TESTS_DIR.parent / "var" / f"test-{os.getpid()}.sqlite3")
+
+
+# --- Markers ------------------------------------------------------------------------------
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``@pytest.mark.postgres_only``, the one PostgreSQL-only marker: elsewhere the test skips
+    and says why (CI's main run is on PostgreSQL, where it runs)."""
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(reason=f"needs PostgreSQL (this run is on {connection.vendor})")
+    for item in items:
+        if item.get_closest_marker("postgres_only"):
+            item.add_marker(skip)
+
+
+# --- Personas -----------------------------------------------------------------------------
 
 
 class Personas:
@@ -39,7 +97,7 @@ class Personas:
 
     def _get(self, key: str, *roles: Role) -> User:
         if key not in self._cache:
-            self._cache[key] = make_user(key, *roles)
+            self._cache[key] = make_user(*roles, username=key)
         return self._cache[key]
 
     def for_role(self, role: Role) -> User:

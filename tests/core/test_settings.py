@@ -11,13 +11,23 @@ from core.config import ConfigError, env_bool, parse_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
+# In the representative set CI runs on the embedded default (SQLite, filesystem broker) too.
+pytestmark = pytest.mark.embedded
 
-def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    base = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "SECURE_SSL_REDIRECT", "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    }
+
+PRODUCTION_ENV = {
+    "DEBUG": "0",
+    "SECRET_KEY": "x" * 60,
+    "ALLOWED_HOSTS": "sen.example.org",
+    "DATABASE_URL": "postgres://senportal@db.example:5432/senportal",
+    "CELERY_BROKER_URL": "redis://broker.example:6379/0",
+}
+
+
+def _manage(*args: str, env: dict[str, str], unset: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+    """``manage.py`` in a fresh process with only ``env`` deciding the settings under test."""
+    dropped = {"SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "SECURE_SSL_REDIRECT", "DJANGO_ALLOW_ASYNC_UNSAFE", *unset}
+    base = {k: v for k, v in os.environ.items() if k not in dropped}
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env={**base, **env}, capture_output=True, text=True, timeout=120
     )
@@ -35,6 +45,31 @@ def test_missing_allowed_hosts_stops_start_up_with_one_line():
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "ALLOWED_HOSTS" in lines[0]
+
+
+@pytest.mark.parametrize("variable", ["DATABASE_URL", "CELERY_BROKER_URL"])
+def test_production_without_its_database_or_broker_stops_start_up_with_one_line(variable):
+    """DEBUG off never falls back to the embedded SQLite file or folder broker (ADR 0002)."""
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != variable}
+    result = _manage("check", env=env, unset=(variable, "CELERY_RESULT_BACKEND", "REPORTING_DATABASE_URL"))
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("SEN Portal configuration error: ") and f"{variable} is not set" in lines[0]
+
+
+def test_development_without_database_or_broker_uses_the_embedded_default():
+    show = "from django.conf import settings as s; print(s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL)"
+    result = _manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        show,
+        env={"DEBUG": "1"},
+        unset=("DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND"),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.db.backends.sqlite3", "filesystem://"]
 
 
 def test_production_settings_pass_check_deploy_with_no_warnings():

@@ -118,10 +118,10 @@ def test_successful_sign_ins_from_one_office_are_not_throttled(personas: Persona
 # --- Parallel guessing (row locks: PostgreSQL) -------------------------------------------------------
 
 
+@pytest.mark.postgres_only  # row locks (select_for_update); SQLite serialises whole-database writes
+@pytest.mark.serial  # threads racing each other, not other test processes
 @pytest.mark.django_db(transaction=True)
 def test_fifty_parallel_guesses_get_at_most_five_password_checks(personas: Personas) -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("Row locks (select_for_update) need PostgreSQL; SQLite serialises whole-database writes")
     username = personas.officer.username
     checks: list[str] = []
     lock = threading.Lock()

@@ -6,9 +6,7 @@ comments on each row); the same rows feed the definitions, the API and the pages
 
 from __future__ import annotations
 
-import os
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,20 +29,6 @@ from tests.requests_app.factories import (
 
 MARCH = date(2025, 3, 1)
 BACKLOG_DAY = date(2025, 6, 30)
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="session")
-def django_db_modify_db_settings(django_db_modify_db_settings: None) -> None:
-    """On SQLite, give the test database a file so a Celery worker subprocess can open the same
-    database (an in-memory one lives only inside this process). Takes effect when the
-    dashboard tests start the session (run alone, as CI's dashboard job does); otherwise the
-    worker test skips on in-memory SQLite with its reason."""
-    from django.conf import settings
-
-    default = settings.DATABASES["default"]
-    if default["ENGINE"].endswith("sqlite3") and not os.environ.get("PYTEST_XDIST_WORKER"):
-        default.setdefault("TEST", {})["NAME"] = str(ROOT / "var" / "test-dashboard.sqlite3")
 
 
 def _child(district: District, **kwargs: Any) -> Any:

@@ -55,7 +55,7 @@ def published(django_db_setup: None, django_db_blocker: Any) -> Iterator[Publish
         for year in PUBLISHED_YEARS:
             if year not in (2016, 2017, 2018):
                 services.metrics_compute_year(year=year)
-        manager = make_user("calibration_manager", Role.MANAGER)
+        manager = make_user(Role.MANAGER, username="calibration_manager")
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=manager).key}")
         annual = {}

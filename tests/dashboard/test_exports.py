@@ -20,6 +20,9 @@ from reporting.tables import Cell, Table
 from tests.dashboard.conftest import MARCH
 from tests.requests_app.factories import ChildFactory, DistrictFactory, ReceivedRequestFactory
 
+# In the representative set CI runs on the embedded default (SQLite, filesystem broker) too.
+pytestmark = pytest.mark.embedded
+
 TRIGGERS = ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", '=HYPERLINK("http://x.example","click")']
 SAFE = ["Smith", "O'Brien", "1+1=2", " =padded", ""]
 
@@ -36,10 +39,17 @@ def _sheet(response: Any) -> Any:
     return load_workbook(io.BytesIO(response.content)).active
 
 
-def test_the_dashboard_writes_its_files_with_the_core_helper() -> None:
-    assert tables.export_response is exports.export_response
-    assert tables.neutralise is exports.neutralise
-    assert tables.EXPORT_FORMATS == exports.EXPORT_FORMATS == ("csv", "xlsx")
+@pytest.mark.django_db
+@pytest.mark.parametrize("fmt", ["pdf", "html", "CSV", ""])
+def test_a_format_the_dashboard_does_not_write_is_refused_and_nothing_is_logged(
+    client: Any, personas: Any, fmt: str
+) -> None:
+    services.metrics_compute_month(month_start=MARCH)
+    client.force_login(personas.manager)
+    response = client.get(reverse("dashboard:report"), {"month": "2025-03", "table": "report_districts", "format": fmt})
+    assert response.status_code == 400
+    assert "a format, CSV or XLSX" in response.content.decode()
+    assert not AccessLog.objects.filter(action=AccessAction.EXPORT).exists()
 
 
 @pytest.mark.parametrize("value", TRIGGERS)

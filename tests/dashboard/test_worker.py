@@ -2,9 +2,9 @@
 
 The worker is a separate process, so it must open the database this test writes to: the
 test database pytest-django created (``DATABASE_URL`` in the worker's environment points at
-it). That works on PostgreSQL (CI) and on a file-backed SQLite test database (see
-``django_db_modify_db_settings`` in this folder's conftest); an in-memory SQLite database
-lives only inside this process, so there the test skips and says why.
+it). That works on PostgreSQL and on SQLite, whose test database is a file in every run
+(``django_db_modify_db_settings`` in tests/conftest.py), so the test runs in the full suite.
+The worker has a unique name and the test waits for that worker, not for any that answers.
 
 On the filesystem broker (the embedded default) the worker gets its own broker folder, so a
 developer's running worker, or another test run's, cannot take this test's task.
@@ -13,9 +13,11 @@ developer's running worker, or another test run's, cannot take this test's task.
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -93,14 +95,10 @@ def isolated_broker(tmp_path: Path) -> Iterator[dict[str, str]]:
 def worker_on_test_database(isolated_broker: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
     url = _test_database_url()
     if url is None:
-        reason = (
-            "the test database is in-memory SQLite, which a worker process cannot open; run "
-            "tests/dashboard on its own (file-backed test database) or on PostgreSQL"
-        )
-        print(f"SKIPPED real-worker test: {reason}")  # noqa: T201 - a skip says why in the output
-        pytest.skip(reason)
+        pytest.fail("the test database is in-memory SQLite, which a worker process cannot open")
     env = {**os.environ, "DATABASE_URL": url, **isolated_broker}
-    log_path = ROOT / "var" / "test-dashboard-worker.log"
+    hostname = f"test-dashboard-worker-{uuid.uuid4().hex[:12]}@{socket.gethostname()}"
+    log_path = ROOT / "var" / f"test-dashboard-worker-{os.getpid()}.log"
     log = open(log_path, "wb")  # noqa: SIM115 - closed below
     process = subprocess.Popen(
         [
@@ -118,7 +116,7 @@ def worker_on_test_database(isolated_broker: dict[str, str]) -> Iterator[subproc
             "--without-mingle",
             "--loglevel=INFO",
             "-n",
-            f"test-dashboard-worker-{os.getpid()}@%h",
+            hostname,
         ],
         cwd=ROOT,
         env=env,
@@ -130,7 +128,8 @@ def worker_on_test_database(isolated_broker: dict[str, str]) -> Iterator[subproc
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 pytest.fail(f"the Celery worker exited early; see {log_path}")
-            if current_app.control.ping(timeout=1.0):
+            replies = current_app.control.ping(destination=[hostname], timeout=1.0)
+            if any(hostname in reply for reply in replies):
                 break
         else:
             pytest.fail(f"the Celery worker did not answer within 60 s; see {log_path}")
@@ -162,6 +161,8 @@ def test_beat_schedule_runs_monthly_on_the_first_at_two_and_backlog_nightly():
 
 
 @pytest.mark.worker
+@pytest.mark.serial
+@pytest.mark.embedded
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_runs_the_monthly_job_sent_from_the_beat_schedule(worker_on_test_database):
     month = previous_month(timezone.localdate())

@@ -27,7 +27,8 @@ from panels.models import (
     ReferralCostLine,
     ReferralOption,
 )
-from tests.requests_app.factories import AssessingRequestFactory, EstablishmentFactory, UserFactory, days_ago
+from tests.conftest import make_user
+from tests.requests_app.factories import AssessingRequestFactory, EstablishmentFactory, days_ago
 
 MS = workflow.MeetingStatus
 MT = workflow.MemberType
@@ -49,7 +50,7 @@ class PanelMemberFactory(DjangoModelFactory):
     class Meta:
         model = PanelMember
 
-    user = factory.SubFactory(UserFactory, username=factory.Sequence(lambda n: f"member{n}"), roles=[Role.PANEL_MEMBER])
+    user = factory.Sequence(lambda n: make_user(Role.PANEL_MEMBER, username=f"member{n}"))
     member_type = MT.SEN.value
     active = True
 
@@ -74,7 +75,7 @@ class ReferralFactory(DjangoModelFactory):
     parental_preference = "The family prefer the proposed school for its small classes"
     needs_summary = "Severe anxiety; needs a small, low-arousal setting with on-site therapy"
     evidence = factory.LazyFunction(lambda: ["EP report", "Annual review"])
-    referred_by = factory.SubFactory(UserFactory, roles=[Role.SEN_OFFICER])
+    referred_by = factory.LazyFunction(lambda: make_user(Role.SEN_OFFICER))
     referred_on = factory.LazyFunction(lambda: days_ago(30))
 
     @factory.post_generation
@@ -111,7 +112,7 @@ class MeetingFactory(DjangoModelFactory):
     starts_at = time(10, 0)
     location = "Room 2, Sessions House, Maidstone"
     status = MS.SCHEDULED.value
-    chair = factory.SubFactory(UserFactory, roles=[Role.PANEL_CHAIR])
+    chair = factory.LazyFunction(lambda: make_user(Role.PANEL_CHAIR))
 
 
 ScheduledMeetingFactory = MeetingFactory
@@ -199,6 +200,6 @@ def make_panel() -> Panel:
         ep=PanelMemberFactory(member_type=MT.EP.value),
         finance=PanelMemberFactory(member_type=MT.FINANCE.value),
         head=HeadTeacherMemberFactory(),
-        chair=UserFactory(username="chair", roles=[Role.PANEL_CHAIR]),
-        officer=UserFactory(username="referring_officer", roles=[Role.SEN_OFFICER]),
+        chair=make_user(Role.PANEL_CHAIR, username="chair"),
+        officer=make_user(Role.SEN_OFFICER, username="referring_officer"),
     )

@@ -41,20 +41,22 @@ def test_chair_takes_a_referral_from_the_request_page_to_approved_minutes(
     chair.save()
     # The panel: every persona below can sign in.
     sen = PanelMember.objects.create(
-        user=make_user("sen_member", Role.PANEL_MEMBER, first_name="Nadia"), member_type="sen"
+        user=make_user(Role.PANEL_MEMBER, username="sen_member", first_name="Nadia"), member_type="sen"
     )
-    ep = PanelMember.objects.create(user=make_user("ep_member", Role.PANEL_MEMBER, first_name="Owen"), member_type="ep")
+    ep = PanelMember.objects.create(
+        user=make_user(Role.PANEL_MEMBER, username="ep_member", first_name="Owen"), member_type="ep"
+    )
     finance = PanelMember.objects.create(
-        user=make_user("finance_member", Role.PANEL_MEMBER, first_name="Helen"), member_type="finance"
+        user=make_user(Role.PANEL_MEMBER, username="finance_member", first_name="Helen"), member_type="finance"
     )
     head_school = SpecialSchoolFactory(name="Hazelwood Special School")
     head = PanelMember.objects.create(
-        user=make_user("head_member", Role.PANEL_MEMBER, first_name="Samuel"),
+        user=make_user(Role.PANEL_MEMBER, username="head_member", first_name="Samuel"),
         member_type="head_teacher",
         establishment=head_school,
     )
     sen2 = PanelMember.objects.create(
-        user=make_user("sen2_member", Role.PANEL_MEMBER, first_name="Priya"), member_type="sen"
+        user=make_user(Role.PANEL_MEMBER, username="sen2_member", first_name="Priya"), member_type="sen"
     )
     members = [sen, sen2, ep, finance, head]
     child = ChildFactory(forename="Zebedee", surname="Quintrell", upn="A123456789012", date_of_birth=date(2012, 5, 17))

@@ -10,6 +10,7 @@ import pytest
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from core.roles import Role
 from panels.models import (
     AgendaItem,
     Attendance,
@@ -23,6 +24,7 @@ from panels.models import (
     ReferralCostLine,
     ReferralOption,
 )
+from tests.conftest import make_user
 from tests.panels.factories import (
     AgendaItemFactory,
     HeadTeacherMemberFactory,
@@ -32,9 +34,9 @@ from tests.panels.factories import (
     ReferralFactory,
     ScheduledMeetingFactory,
 )
-from tests.requests_app.factories import UserFactory
 
-pytestmark = pytest.mark.django_db
+# In the representative set CI runs on the embedded default (SQLite, filesystem broker) too.
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 
 def _update(factory: Callable[[], models.Model], **changes: Any) -> Callable[[], None]:
@@ -190,10 +192,42 @@ def _listed_twice() -> None:
         AgendaItemFactory(referral=item.referral, meeting=ScheduledMeetingFactory())
 
 
+# A value no rule allows breaks two constraints at once, and the database reports whichever it
+# checks first (PostgreSQL and SQLite differ): an unknown nature has no interest to describe, an
+# unknown outcome cannot be "approved" for the ceiling rule, an unknown minutes status none for
+# the approval rule. Either name is the right refusal; any other is not.
+ALSO_BROKEN = {
+    "declaration_nature_valid": "declaration_interest_described",
+    "panel_decision_outcome_valid": "panel_decision_ceiling_iff_approved",
+    "panel_minutes_status_valid": "panel_minutes_approval_recorded",
+}
+# A negative amount in a Positive*Field column trips the column's own CHECK first, named after
+# the column (SQLite: "check constraint failed: <column>"; PostgreSQL: "<table>_<column>_check");
+# the named constraint is the belt to that pair of braces.
+COLUMN_CHECKS = {
+    "panel_decision_amounts_not_negative": "maintained_alternative_cost_pence",
+    "referral_cost_amount_positive": "annual_amount_pence",
+    "referral_option_cost_positive": "annual_cost_pence",
+}
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_constraint_rejects_a_bad_row(name: str) -> None:
-    with pytest.raises(IntegrityError):
+    with pytest.raises(IntegrityError) as raised:
         CASES[name]()
+    # The named constraint is the one that fired, not some other rule the bad row breaks. For a
+    # unique index SQLite names the columns instead.
+    message = str(raised.value).lower()
+    assert (
+        name in message
+        or "unique constraint failed" in message
+        or (name in ALSO_BROKEN and f'"{ALSO_BROKEN[name]}"' in message)
+        or (name in COLUMN_CHECKS and _names_the_column_check(message, COLUMN_CHECKS[name]))
+    ), message
+
+
+def _names_the_column_check(message: str, column: str) -> bool:
+    return message == f"check constraint failed: {column}" or f"_{column}_check" in message
 
 
 def test_every_constraint_has_a_case() -> None:
@@ -239,14 +273,17 @@ def test_other_members_need_no_establishment() -> None:
 
 
 def test_approved_minutes_record_who_and_when() -> None:
-    PanelMinutes.objects.create(
+    approver, approved_at = make_user(Role.SEN_OFFICER), timezone.now()
+    minutes = PanelMinutes.objects.create(
         meeting=MeetingFactory(),
         body="Minutes",
         generated_at=timezone.now(),
         status="approved",
-        approved_by=UserFactory(),
-        approved_at=timezone.now(),
+        approved_by=approver,
+        approved_at=approved_at,
     )
+    stored = PanelMinutes.objects.get(pk=minutes.pk)
+    assert (stored.status, stored.approved_by, stored.approved_at) == ("approved", approver, approved_at)
 
 
 def test_panel_events_are_append_only() -> None:

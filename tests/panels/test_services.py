@@ -27,6 +27,7 @@ from panels.models import (
     Referral,
 )
 from requests_app.models import RequestEvent
+from tests.conftest import make_user
 from tests.panels.factories import (
     AgendaItemFactory,
     CirculatedMeetingFactory,
@@ -45,8 +46,6 @@ from tests.requests_app.factories import (
     ChildFactory,
     EstablishmentFactory,
     ReceivedRequestFactory,
-    UserFactory,
-    make_user,
 )
 
 pytestmark = pytest.mark.django_db
@@ -396,7 +395,7 @@ def test_decision_record_approves_with_a_quorum_snapshot_and_reaches_the_timelin
 
 
 def test_the_officer_who_referred_cannot_record_the_decision(panel: Panel) -> None:
-    chair_who_referred = UserFactory(username="chair_and_referrer", roles=[Role.PANEL_CHAIR])
+    chair_who_referred = make_user(Role.PANEL_CHAIR, username="chair_and_referrer")
     item = held_item(panel, referral=ReferralFactory(referred_by=chair_who_referred, status="on_agenda"))
     with pytest.raises(NotPermitted, match="You made this referral"):
         services.decision_record(

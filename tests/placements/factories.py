@@ -30,6 +30,7 @@ from placements.models import (
 from placements.services import contracts as contract_services
 from placements.workflow import ContractStatus
 from requests_app.models import OPEN, AssessmentRequest, Child
+from tests.conftest import make_user
 from tests.panels.factories import (
     AgendaItemFactory,
     IndependentSchoolFactory,
@@ -37,7 +38,7 @@ from tests.panels.factories import (
     PanelDecisionFactory,
     ReferralFactory,
 )
-from tests.requests_app.factories import AssessingRequestFactory, ChildFactory, UserFactory
+from tests.requests_app.factories import AssessingRequestFactory, ChildFactory
 
 START = date(2025, 9, 1)  # the placements begin with the autumn term
 REVIEW = date(2026, 9, 1)
@@ -49,7 +50,7 @@ class NonMaintainedSchoolFactory(IndependentSchoolFactory):
 
 
 def finance_user() -> User:
-    return UserFactory(username="placement_finance", roles=[Role.FINANCE_OFFICER])
+    return make_user(Role.FINANCE_OFFICER, username="placement_finance")
 
 
 def approved_decision(

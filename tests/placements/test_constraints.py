@@ -35,7 +35,8 @@ from tests.placements.factories import (
     finance_user,
 )
 
-pytestmark = pytest.mark.django_db
+# In the representative set CI runs on the embedded default (SQLite, filesystem broker) too.
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 
 def _update(factory: Callable[[], models.Model], **changes: Any) -> Callable[[], None]:
@@ -193,8 +194,16 @@ def test_every_constraint_has_a_case() -> None:
 
 
 def test_a_waiver_with_its_reason_and_decision_is_allowed() -> None:
-    DeductionFactory(
-        status="waived", waived_reason="Agreed absence", decided_by=finance_user(), decided_at=timezone.now()
+    finance, decided_at = finance_user(), timezone.now()
+    deduction = DeductionFactory(
+        status="waived", waived_reason="Agreed absence", decided_by=finance, decided_at=decided_at
+    )
+    stored = Deduction.objects.get(pk=deduction.pk)
+    assert (stored.status, stored.waived_reason, stored.decided_by, stored.decided_at) == (
+        "waived",
+        "Agreed absence",
+        finance,
+        decided_at,
     )
 
 
@@ -215,7 +224,12 @@ def test_an_ended_contract_frees_the_child_and_provider_for_a_new_one() -> None:
 
 
 def test_a_return_with_every_session_accounted_for() -> None:
-    AttendanceReturnFactory(sessions_possible=140, sessions_attended=130, authorised_absence=6, unauthorised_absence=4)
+    made = AttendanceReturnFactory(
+        sessions_possible=140, sessions_attended=130, authorised_absence=6, unauthorised_absence=4
+    )
+    stored = AttendanceReturn.objects.get(pk=made.pk)
+    assert (stored.sessions_possible, stored.sessions_attended, stored.authorised_absence) == (140, 130, 6)
+    assert stored.unauthorised_absence == 4
 
 
 def test_placement_events_and_rounds_are_append_only() -> None:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Iterator
 from datetime import date
+from typing import Any
 
 import pytest
+from django.db import transaction
 from django.db.models import Count
 
 from demo import core_demo
@@ -42,13 +45,17 @@ def _counts() -> dict[str, int]:
     }
 
 
-@pytest.fixture
-def seeded():
-    rng = random.Random(2018)
-    core_demo.seed_establishments(rng, core_demo.seed_districts())
-    started = time.monotonic()
-    summary = demo.seed(rng, TODAY)
-    return summary, time.monotonic() - started
+@pytest.fixture(scope="module")
+def seeded(django_db_setup: None, django_db_blocker: Any) -> Iterator[tuple[Any, float]]:
+    """The placements demo, built once for the module (each test's changes roll back to it);
+    rolled back at the end."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        rng = random.Random(2018)
+        core_demo.seed_establishments(rng, core_demo.seed_districts())
+        started = time.monotonic()
+        summary = demo.seed(rng, TODAY)
+        yield summary, time.monotonic() - started
+        transaction.set_rollback(True)
 
 
 def test_seed_twice_adds_nothing_the_second_time(seeded):

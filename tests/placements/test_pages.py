@@ -748,7 +748,7 @@ def test_panel_meeting_page_links_an_approval_to_creating_its_contract(client, p
     decision = approved_decision(establishment=ProviderFactory().establishment)
     url = reverse("panels:meeting-detail", args=[decision.item.meeting_id])
     link = f"{reverse('placements:contract-create')}?decision={decision.pk}"
-    client.force_login(make_user("chair_and_finance", Role.PANEL_CHAIR, Role.FINANCE_OFFICER))
+    client.force_login(make_user(Role.PANEL_CHAIR, Role.FINANCE_OFFICER, username="chair_and_finance"))
     assert link in client.get(url).content.decode()
     client.force_login(personas.manager)  # sees the meeting, cannot create contracts
     page = client.get(url)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.errors import Conflict, InvalidTransition, NotPermitted, ValidationFailed
@@ -894,10 +894,7 @@ def test_csv_rows_that_overlap_each_other_or_a_return_on_file_fail_the_whole_fil
     assert AttendanceReturn.objects.count() == 1
 
 
-@pytest.mark.postgres_only
-@pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="an exclusion constraint is PostgreSQL's; the service guards SQLite"
-)
+@pytest.mark.postgres_only  # an exclusion constraint is PostgreSQL's; the service guards SQLite
 def test_the_database_refuses_overlapping_returns_of_a_contract(finance: User) -> None:
     contract = make_active_contract(actor=finance)
     submit(finance, contract, 200)

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import factory
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
@@ -36,37 +36,17 @@ from requests_app.models import (
     Sen2Outcome,
 )
 from requests_app.services.common import refresh_clocks
+from tests.conftest import make_user
 
 S = workflow.Status
-
-
-def make_user(role: Role | None, username: str | None = None, **extra: Any) -> User:
-    """A user holding ``role`` (the Django group named ``role.value``), or no role at all."""
-    username = username or f"{role.value if role else 'norole'}_{User.objects.count() + 1}"
-    user = User.objects.create_user(username=username, password="not-used-in-these-tests", **extra)
-    if role is not None:
-        group, _ = Group.objects.get_or_create(name=role.value)
-        user.groups.add(group)
-    return user
 
 
 def days_ago(days: int) -> date:
     return timezone.localdate() - timedelta(days=days)
 
 
-class UserFactory(DjangoModelFactory):
-    class Meta:
-        model = User
-        django_get_or_create = ("username",)
-        skip_postgeneration_save = True
-
-    username = factory.Sequence(lambda n: f"officer{n}")
-
-    @factory.post_generation
-    def roles(self, create: bool, extracted: Any, **kwargs: Any) -> None:
-        for role in extracted if extracted is not None else [Role.SEN_OFFICER]:
-            group, _ = Group.objects.get_or_create(name=role.value)
-            self.groups.add(group)
+def _officer() -> User:
+    return make_user(Role.SEN_OFFICER)
 
 
 class DistrictFactory(DjangoModelFactory):
@@ -162,7 +142,7 @@ def _decision(request: AssessmentRequest, stage: str, outcome: str, notified_on:
         notified_on=notified_on,
         reasons=["needs_met_by_sen_support"] if outcome == DecisionOutcome.REFUSE else ["has_or_may_have_sen"],
         rights_text_sent=outcome in (DecisionOutcome.REFUSE, DecisionOutcome.NOT_ISSUE),
-        decided_by=UserFactory(),
+        decided_by=_officer(),
     )
 
 
@@ -268,7 +248,7 @@ class AdviceRequestFactory(DjangoModelFactory):
     requested_on = factory.LazyAttribute(lambda o: o.request.received_on + timedelta(days=40))
     due_on = factory.LazyAttribute(lambda o: o.requested_on + timedelta(weeks=6))
     target_on = factory.LazyAttribute(lambda o: o.due_on)
-    requested_by = factory.SubFactory(UserFactory)
+    requested_by = factory.LazyFunction(_officer)
 
 
 class ClockExceptionFactory(DjangoModelFactory):
@@ -280,4 +260,4 @@ class ClockExceptionFactory(DjangoModelFactory):
     start = factory.LazyAttribute(lambda o: o.request.received_on + timedelta(days=10))
     end = factory.LazyAttribute(lambda o: o.start + timedelta(days=13))
     evidence = "Letter from the family's GP"
-    recorded_by = factory.SubFactory(UserFactory)
+    recorded_by = factory.LazyFunction(_officer)

@@ -584,7 +584,7 @@ def test_make_import_sample_is_deterministic_and_importable(tmp_path: Path) -> N
 
 # --- Writing: COPY on PostgreSQL, bulk_create elsewhere -------------------------------------------
 
-postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY needs PostgreSQL")
+postgres_only = pytest.mark.postgres_only  # COPY needs PostgreSQL
 
 
 def _with_write(monkeypatch: pytest.MonkeyPatch, *, use_copy: bool) -> None:

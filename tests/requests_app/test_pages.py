@@ -10,7 +10,6 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -21,6 +20,7 @@ from core.roles import Role
 from requests_app import clocks
 from requests_app.models import AssessmentRequest, Child, ClockException, RequestEvent, RequestSource
 from requests_app.workflow import Status
+from tests.conftest import make_user, signed_in
 from tests.requests_app.factories import (
     AdviceRequestFactory,
     AssessingRequestFactory,
@@ -36,16 +36,10 @@ from tests.requests_app.factories import (
     ReceivedRequestFactory,
     RefusedRequestFactory,
     days_ago,
-    make_user,
 )
 
-pytestmark = pytest.mark.django_db
-
-
-def signed_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+# In the representative set CI runs on the embedded default (SQLite, filesystem broker) too.
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 
 def date_fields(name: str, value: date) -> dict[str, str]:
@@ -784,6 +778,6 @@ def test_an_officer_cannot_reopen_only_senior_officers_can(personas):
 
 
 def test_no_role_user_is_refused(db):
-    user = make_user(None, username="norole")
+    user = make_user(username="norole")
     assert signed_in(user).get(reverse("requests:queue")).status_code == 403
     assert Role.SEN_OFFICER  # roles are the only way in

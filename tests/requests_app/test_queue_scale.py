@@ -28,7 +28,7 @@ from requests_app.filters import PlainSelect
 from requests_app.models import AssessmentRequest, RequestEvent, RequestSource
 from requests_app.services.children import child_change_district
 from requests_app.services.lifecycle import request_create
-from tests.conftest import Personas
+from tests.conftest import Personas, signed_in
 from tests.requests_app.factories import (
     ChildFactory,
     DistrictFactory,
@@ -53,12 +53,6 @@ def drifted() -> list[int]:
 @pytest.fixture
 def officer_api(api_client_for: Callable[[User | None], Any], personas: Personas) -> Any:
     return api_client_for(personas.officer)
-
-
-def signed_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def table_references(html: str) -> list[str]:
@@ -327,7 +321,7 @@ def test_search_is_a_union_of_single_table_conditions(officer_api: Any) -> None:
     assert "requests_app_child" in rows
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the search indexes are PostgreSQL's")
+@pytest.mark.postgres_only  # the search indexes are PostgreSQL's
 def test_postgresql_has_the_search_indexes() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexname FROM pg_indexes WHERE indexname LIKE ANY (ARRAY['child_%', 'request_%'])")

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import IntegrityError, connections, transaction
 
 from core.errors import Conflict, InvalidTransition, NotPermitted, ValidationFailed
 from core.models import AccessLog
@@ -44,6 +44,7 @@ from requests_app.services.lifecycle import (
     request_withdraw,
 )
 from requests_app.workflow import Status
+from tests.conftest import make_user
 from tests.requests_app.factories import (
     AdviceRequestFactory,
     AssessingRequestFactory,
@@ -60,10 +61,10 @@ from tests.requests_app.factories import (
     RefusedRequestFactory,
     WithdrawnRequestFactory,
     days_ago,
-    make_user,
 )
 
-pytestmark = pytest.mark.django_db
+# In the representative set CI runs on the embedded default (SQLite, filesystem broker) too.
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 
 @pytest.fixture
@@ -755,11 +756,10 @@ def test_visible_to_follows_the_view_capability(officer: User, finance: User) ->
 # --- Concurrency (PostgreSQL row locks) ----------------------------------------------------------
 
 
-@pytest.mark.postgres_only
+@pytest.mark.postgres_only  # row locks (select_for_update); SQLite serialises whole-database writes
+@pytest.mark.serial  # threads racing each other, not other test processes
 @pytest.mark.django_db(transaction=True)
 def test_two_officers_deciding_at_once_one_wins() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("Row locks (select_for_update) need PostgreSQL; SQLite serialises whole-database writes")
     first, second = make_user(Role.SEN_OFFICER, username="first"), make_user(Role.SEN_OFFICER, username="second")
     request = AwaitingDecisionRequestFactory()
     barrier = threading.Barrier(2)

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.db import connection
-from django.test import Client
 from django.urls import reverse
 
 from core.errors import InvalidTransition, ValidationFailed
@@ -22,7 +21,7 @@ from requests_app.services import advice as advice_services
 from requests_app.services import children as children_services
 from requests_app.services import lifecycle
 from requests_app.workflow import Action, Status
-from tests.conftest import Personas
+from tests.conftest import Personas, signed_in
 from tests.requests_app.factories import (
     AdviceRequestFactory,
     AssessingRequestFactory,
@@ -38,12 +37,6 @@ from tests.requests_app.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -330,7 +323,7 @@ def test_different_child_reason_is_asked_and_recorded_on_the_timeline(personas: 
     assert "Twin at another school" in event.note
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="fuzzystrmatch is PostgreSQL's")
+@pytest.mark.postgres_only  # fuzzystrmatch is PostgreSQL's
 def test_python_soundex_agrees_with_postgresql_fuzzystrmatch() -> None:
     names = ["Taylor", "Tailor", "Robert", "Rupert", "Ashcraft", "Tymczak", "Pfister", "Okafor", "Nowak", "Hughes"]
     with connection.cursor() as cursor:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from django.db import connection
 from django.db.models import F
 
 from demo import national
@@ -14,7 +13,7 @@ from requests_app.models import AssessmentRequest
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY needs PostgreSQL")
+@pytest.mark.postgres_only  # COPY needs PostgreSQL
 def test_a_national_load_copies_the_childs_district_onto_every_request() -> None:
     national.load(national.Options(requests=300, seed=3, until=date(2026, 6, 30), placements=4), vacuum=False)
 

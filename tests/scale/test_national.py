@@ -19,7 +19,7 @@ from requests_app.services.common import refresh_clocks
 from tests.requests_app.factories import ReceivedRequestFactory
 
 pytestmark = pytest.mark.django_db
-postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY needs PostgreSQL")
+postgres_only = pytest.mark.postgres_only  # COPY needs PostgreSQL
 UNTIL = date(2026, 6, 30)
 
 
