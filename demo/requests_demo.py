@@ -13,7 +13,7 @@ How a request is made, so that a later, calibrated county history can reuse the 
 3. :class:`_Builder` turns the schedule into rows (the request, its evaluation, decisions,
    advice, clock exceptions) and the timeline events, stage by stage.
 4. Everything is written with ``bulk_create``; the stored clocks come from
-   ``clocks.request_clocks`` and ``workflow.next_deadline`` exactly as the services compute them.
+   ``requests_app.stored``, as the services' do, and so do the district and the event rows.
 
 Idempotent: demo requests have references starting ``DEMO-``; when any exists nothing is added.
 """
@@ -31,7 +31,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from core.models import District, Establishment, EstablishmentType, NeedType, Phase
-from requests_app import clocks, workflow
+from requests_app import clocks, stored, workflow
 from requests_app.models import (
     AdviceRequest,
     AdviserType,
@@ -652,7 +652,7 @@ class _Builder:
             requester = f"{rng.choice(BOYS_NAMES + GIRLS_NAMES)} {rng.choice(SURNAMES)}"
         return AssessmentRequest(
             child=child,
-            district_id=child.district_id,
+            district_id=stored.request_district(child.district_id),
             received_on=self.received_on,
             source=source,
             requester_name=requester,
@@ -978,6 +978,7 @@ def _exception_payload(exception: ClockException) -> dict[str, Any]:
         "start": exception.start.isoformat(),
         "end": exception.end.isoformat(),
         "advice_request_id": exception.advice_request.pk if exception.advice_request else None,
+        "advice_target_on": None,
     }
 
 
@@ -992,39 +993,11 @@ def _periods(exceptions: Sequence[ClockException]) -> list[clocks.ExceptionPerio
     ]
 
 
-def _apply_clocks(request: AssessmentRequest, exceptions: Sequence[ClockException]) -> clocks.RequestClocks:
-    """Store the deadlines as the services do (services._refresh_clocks)."""
-    computed = clocks.request_clocks(request.received_on, _periods(exceptions))
-    request.decision_due_on = computed.decision_due_on
-    request.not_issue_due_on = computed.not_issue_due_on
-    request.final_plan_due_on = computed.final_plan_due_on
-    request.decision_target_on = computed.decision_target_on
-    request.not_issue_target_on = computed.not_issue_target_on
-    request.final_plan_target_on = computed.final_plan_target_on
-    request.week20 = computed.week20
-    request.next_deadline_on = _next_deadline(request.status, computed)
-    return computed
-
-
-def _next_deadline(status: str, computed: clocks.RequestClocks) -> date | None:
-    return workflow.next_deadline(
-        status,
-        decision_target_on=computed.decision_target_on,
-        not_issue_target_on=computed.not_issue_target_on,
-        final_plan_target_on=computed.final_plan_target_on,
-    )
-
-
-def _snapshot(received_on: date, exceptions: Sequence[ClockException], status: str) -> dict[str, Any]:
-    computed = clocks.request_clocks(received_on, _periods(exceptions))
-    next_on = _next_deadline(status, computed)
-    return {
-        "next_deadline_on": next_on.isoformat() if next_on else None,
-        "decision_target_on": computed.decision_target_on.isoformat(),
-        "not_issue_target_on": computed.not_issue_target_on.isoformat(),
-        "final_plan_target_on": computed.final_plan_target_on.isoformat(),
-        "week20": computed.week20,
-    }
+def _apply_clocks(request: AssessmentRequest, exceptions: Sequence[ClockException]) -> None:
+    """Store the deadlines and the queue key as the services do (``stored.request_clocks``)."""
+    computed = stored.request_clocks(request.received_on, request.status, _periods(exceptions))
+    for name, value in computed.fields().items():
+        setattr(request, name, value)
 
 
 def _timestamps(rng: random.Random, steps: list[_Step], *, now: datetime) -> list[datetime]:
@@ -1047,16 +1020,22 @@ def _timestamps(rng: random.Random, steps: list[_Step], *, now: datetime) -> lis
     return stamps
 
 
-def _events(
-    rng: random.Random, built: _Built, *, now: datetime
-) -> list[tuple[RequestEvent, Callable[[], dict[str, Any]]]]:
-    """The timeline, in order, each event with the function that makes its payload once the
-    rows it names have their ids. Stamps the decisions and exceptions with their event's time."""
-    request = built.request
+@dataclass
+class _Entry:
+    """One timeline entry before its payload can be made (the rows it names need their ids)."""
+
+    step: _Step
+    at: datetime
+    from_status: str
+    to_status: str
+
+
+def _entries(rng: random.Random, built: _Built, *, now: datetime) -> list[_Entry]:
+    """The timeline, in order. Stamps the decisions and exceptions with their event's time."""
     steps = sorted(built.steps, key=lambda st: st.on)  # stable: same-day steps keep their order
     stamps = _timestamps(rng, steps, now=now)
     status = ""
-    events = []
+    entries = []
     for step, at in zip(steps, stamps, strict=True):
         if isinstance(step.stamp, ClockException):
             step.stamp.recorded_at = at
@@ -1067,17 +1046,33 @@ def _events(
             status = step.to_status.value
         if step.action == E.CREATED:
             from_status = ""
-        event = RequestEvent(
-            request=request,
-            actor=step.actor,
-            action=step.action.value,
-            from_status=from_status,
-            to_status=status,
-            occurred_at=at,
-            note=step.note,
-        )
-        events.append((event, step.payload))
-    return events
+        entries.append(_Entry(step=step, at=at, from_status=from_status, to_status=status))
+    return entries
+
+
+def _event(built: _Built, entry: _Entry) -> RequestEvent:
+    """The stored event, as the services write it (``stored.event_row``): the step's facts and
+    the clocks after the change, counting the request-level exceptions recorded by then."""
+    request = built.request
+    recorded = [e for e in built.exceptions if e.advice_request is None and e.recorded_at <= entry.at]
+    row = stored.event_row(
+        action=entry.step.action,
+        from_status=entry.from_status,
+        to_status=entry.to_status,
+        clocks_after=stored.request_clocks(request.received_on, entry.to_status, _periods(recorded)),
+        facts=entry.step.payload(),
+        note=entry.step.note,
+    )
+    return RequestEvent(
+        request=request,
+        actor=entry.step.actor,
+        action=row.action,
+        from_status=row.from_status,
+        to_status=row.to_status,
+        occurred_at=entry.at,
+        payload=row.payload,
+        note=row.note,
+    )
 
 
 # --- Putting it together ---------------------------------------------------------------------------
@@ -1162,20 +1157,13 @@ def seed_requests(rng: random.Random, *, today: date | None = None) -> DemoSumma
     AssessmentRequest.objects.bulk_create([b.request for b in built], batch_size=500)
 
     # The rows below point at the saved requests (and advice) objects, which now have their ids.
-    events_by_request = [_events(rng, item, now=now) for item in built]
+    entries_by_request = [_entries(rng, item, now=now) for item in built]
     ProvisionEvaluation.objects.bulk_create([b.evaluation for b in built if b.evaluation is not None], batch_size=500)
     AssessmentDecision.objects.bulk_create([d for b in built for d in b.decisions], batch_size=500)
     AdviceRequest.objects.bulk_create([a for b in built for a in b.advice], batch_size=500)
     ClockException.objects.bulk_create([e for b in built for e in b.exceptions], batch_size=500)
 
-    events: list[RequestEvent] = []
-    for item, item_events in zip(built, events_by_request, strict=True):
-        request_level = [e for e in item.exceptions if e.advice_request is None]
-        for event, payload in item_events:
-            # As the services write it: the event's own data and the clocks after the change.
-            recorded = [e for e in request_level if e.recorded_at <= event.occurred_at]
-            event.payload = {**payload(), "clocks": _snapshot(item.request.received_on, recorded, event.to_status)}
-            events.append(event)
+    events = [_event(item, entry) for item, entries in zip(built, entries_by_request, strict=True) for entry in entries]
     RequestEvent.objects.bulk_create(events, batch_size=500)
 
     return DemoSummary(
