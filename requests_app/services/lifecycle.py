@@ -31,7 +31,7 @@ from requests_app.models import (
     RequestSource,
     Sen2Outcome,
 )
-from requests_app.services.children import child_build
+from requests_app.services.children import check_not_duplicate, child_build
 from requests_app.services.common import (
     add_error,
     check_action,
@@ -71,9 +71,14 @@ def request_create(
     reference: str = "",
     imported: bool = False,
     not_duplicate_reason: str = "",
+    confirmed_different_child: bool = False,
     today: date | None = None,
 ) -> AssessmentRequest:
     """Record a new request (day 1 = ``received_on``) for an existing child or a new one.
+
+    A new child (``child_data``) who may already be recorded raises ``PossibleDuplicate`` with
+    the candidates, before anything else is checked, unless the caller confirms, after showing
+    them, that this is a different child (``confirmed_different_child=True``).
 
     ``imported=True`` (the importer) needs the import capability, keeps ``reference`` and
     writes an "imported" event instead of "created". ``not_duplicate_reason``: why the officer
@@ -82,6 +87,8 @@ def request_create(
     (s.44 Children and Families Act 2014).
     """
     require(actor, Capability.REQUEST_IMPORT if imported else Capability.REQUEST_CREATE)
+    if child_data is not None and child is None and not confirmed_different_child:
+        check_not_duplicate(child_data)
     today = resolve_today(today)
     errors: dict[str, list[str]] = {}
     if (child is None) == (child_data is None):
