@@ -100,8 +100,8 @@ from requests_app.models import (
     Sen2Outcome,
 )
 
-S = workflow.Status
-E = workflow.EventAction
+Status = workflow.Status
+EventAction = workflow.EventAction
 
 HIST_PREFIX = "HIST-"
 START = date(2016, 1, 1)
@@ -619,28 +619,28 @@ class _Step:
 
 def _steps(case: Case) -> list[_Step]:
     """The request's legal path through the workflow, in order (before any horizon cut)."""
-    steps = [_Step(case.received_on, E.CREATED, S.RECEIVED)]
+    steps = [_Step(case.received_on, EventAction.CREATED, Status.RECEIVED)]
     decided = case.request_outcome_on
     assert decided is not None
     if case.request_outcome == Sen2Outcome.NO:
-        steps.append(_Step(decided, E.DECIDE_NOT_TO_ASSESS, S.REFUSED))
+        steps.append(_Step(decided, EventAction.DECIDE_NOT_TO_ASSESS, Status.REFUSED))
     elif case.request_outcome == Sen2Outcome.WITHDRAWN:
-        steps.append(_Step(decided, E.WITHDRAW, S.WITHDRAWN))
+        steps.append(_Step(decided, EventAction.WITHDRAW, Status.WITHDRAWN))
     else:
-        steps.append(_Step(decided, E.DECIDE_TO_ASSESS, S.ASSESSING))
+        steps.append(_Step(decided, EventAction.DECIDE_TO_ASSESS, Status.ASSESSING))
         outcome_on = case.assessment_outcome_on
         assert outcome_on is not None
         if case.assessment_outcome == Sen2Outcome.NO:
-            steps.append(_Step(outcome_on, E.DECIDE_NOT_TO_ISSUE, S.NOT_ISSUED))
+            steps.append(_Step(outcome_on, EventAction.DECIDE_NOT_TO_ISSUE, Status.NOT_ISSUED))
         elif case.assessment_outcome == Sen2Outcome.WITHDRAWN:
-            steps.append(_Step(outcome_on, E.WITHDRAW, S.WITHDRAWN))
+            steps.append(_Step(outcome_on, EventAction.WITHDRAW, Status.WITHDRAWN))
         else:
             assert case.decide_issue_on is not None and case.draft_on is not None
-            steps.append(_Step(case.decide_issue_on, E.DECIDE_TO_ISSUE, S.DRAFTING))
-            steps.append(_Step(case.draft_on, E.ISSUE_DRAFT, S.DRAFT_ISSUED))
-            steps.append(_Step(outcome_on, E.ISSUE_FINAL, S.PLAN_ISSUED))
+            steps.append(_Step(case.decide_issue_on, EventAction.DECIDE_TO_ISSUE, Status.DRAFTING))
+            steps.append(_Step(case.draft_on, EventAction.ISSUE_DRAFT, Status.DRAFT_ISSUED))
+            steps.append(_Step(outcome_on, EventAction.ISSUE_FINAL, Status.PLAN_ISSUED))
     if case.exception is not None:
-        steps.append(_Step(case.exception[1], E.ADD_EXCEPTION, None))
+        steps.append(_Step(case.exception[1], EventAction.ADD_EXCEPTION, None))
     # Stable: same-day steps keep the workflow's order; the exception goes after them.
     steps.sort(key=lambda step: step.on)
     return steps
@@ -683,7 +683,7 @@ def seed_history(rng: random.Random, *, today: date | None = None) -> HistorySum
     next_request = _next_id(AssessmentRequest)
     for number, (case, child) in enumerate(zip(cases, children, strict=True), start=1):
         steps = [step for step in _steps(case) if step.on <= horizon]
-        status = S.RECEIVED.value
+        status = Status.RECEIVED.value
         for step in steps:
             if step.to_status is not None:
                 status = str(step.to_status)
@@ -793,24 +793,24 @@ def _request(
         status=status,
         request_outcome=Sen2Outcome.UNDECIDED,
     )
-    closed = status in (S.REFUSED, S.WITHDRAWN, S.NOT_ISSUED, S.PLAN_ISSUED)
+    closed = status in (Status.REFUSED, Status.WITHDRAWN, Status.NOT_ISSUED, Status.PLAN_ISSUED)
     # What has happened by the horizon: a request still "received" has no decision yet.
-    if status != S.RECEIVED:
+    if status != Status.RECEIVED:
         request.request_outcome = case.request_outcome
         request.request_outcome_on = case.request_outcome_on
-    if case.request_outcome == Sen2Outcome.YES and status != S.RECEIVED:
+    if case.request_outcome == Sen2Outcome.YES and status != Status.RECEIVED:
         request.assessment_outcome = Sen2Outcome.UNDECIDED
         if closed:
             request.assessment_outcome = case.assessment_outcome
             request.assessment_outcome_on = case.assessment_outcome_on
-    if status in (S.DRAFT_ISSUED, S.PLAN_ISSUED):
+    if status in (Status.DRAFT_ISSUED, Status.PLAN_ISSUED):
         request.draft_issued_on = case.draft_on
-    if status == S.PLAN_ISSUED:
+    if status == Status.PLAN_ISSUED:
         request.final_plan_issued_on = case.assessment_outcome_on
         assert case.assessment_outcome_on is not None
         age = clocks.age_on(child.date_of_birth, case.assessment_outcome_on)
         request.placement_type, request.named_establishment = _placement(rng, places, age)
-    if status == S.WITHDRAWN:
+    if status == Status.WITHDRAWN:
         request.closed_reason = rng.choice(WITHDRAWAL_REASONS)
     return request
 
@@ -845,7 +845,10 @@ def _decisions(rng: random.Random, request: AssessmentRequest, case: Case, recor
             (request.pk, DecisionStage.ISSUE, DecisionOutcome.NOT_ISSUE, outcome_on, [], text, True, "", recorder_id)
             + (_at(outcome_on, 1), False)
         )
-    elif request.status in (S.DRAFTING, S.DRAFT_ISSUED, S.PLAN_ISSUED) and case.decide_issue_on is not None:
+    elif (
+        request.status in (Status.DRAFTING, Status.DRAFT_ISSUED, Status.PLAN_ISSUED)
+        and case.decide_issue_on is not None
+    ):
         text = "The assessment shows provision is needed through an EHC plan."
         on = case.decide_issue_on
         rows.append(
@@ -944,31 +947,36 @@ def _facts(
 ) -> dict[str, Any]:
     """The step's payload facts (``stored.PAYLOAD_FACTS``), as the services record them."""
     on = step.on
-    if step.action == E.CREATED:
+    if step.action == EventAction.CREATED:
         return {"child_id": request.child_id, "source": request.source}
-    if step.action in (E.DECIDE_TO_ASSESS, E.DECIDE_NOT_TO_ASSESS, E.DECIDE_TO_ISSUE, E.DECIDE_NOT_TO_ISSUE):
-        stage = "assess" if step.action in (E.DECIDE_TO_ASSESS, E.DECIDE_NOT_TO_ASSESS) else "issue"
+    if step.action in (
+        EventAction.DECIDE_TO_ASSESS,
+        EventAction.DECIDE_NOT_TO_ASSESS,
+        EventAction.DECIDE_TO_ISSUE,
+        EventAction.DECIDE_NOT_TO_ISSUE,
+    ):
+        stage = "assess" if step.action in (EventAction.DECIDE_TO_ASSESS, EventAction.DECIDE_NOT_TO_ASSESS) else "issue"
         row = dict(zip(DECISION_FIELDS, decisions[stage], strict=True))
         facts = {"decision_id": row["id"], "outcome": row["outcome"], "notified_on": on}
         if stage == "assess":
             facts["reasons"] = row["reasons"]
         return facts
-    if step.action == E.WITHDRAW:
+    if step.action == EventAction.WITHDRAW:
         withdrawn_before_decision = request.request_outcome == Sen2Outcome.WITHDRAWN
         return {
             "withdrawn_on": on,
             "outcome_field": "request_outcome" if withdrawn_before_decision else "assessment_outcome",
         }
-    if step.action == E.ISSUE_DRAFT:
+    if step.action == EventAction.ISSUE_DRAFT:
         return {"issued_on": on, "earliest_final_on": clocks.earliest_final_plan_on(on)}
-    if step.action == E.ISSUE_FINAL:
+    if step.action == EventAction.ISSUE_FINAL:
         return {
             "issued_on": on,
             "named_establishment_id": request.named_establishment_id,
             "placement_type": request.placement_type,
             "within_20_weeks": clocks.within(clocks.FINAL_PLAN_PERIOD, request.received_on, on),
         }
-    if step.action == E.ADD_EXCEPTION:
+    if step.action == EventAction.ADD_EXCEPTION:
         assert exception is not None
         return {
             "exception_id": exception.pk,
@@ -1007,7 +1015,7 @@ def _events(
             from_status = status
             if step.to_status is not None:
                 status = str(step.to_status)
-            if step.action == E.ADD_EXCEPTION and exception is not None:
+            if step.action == EventAction.ADD_EXCEPTION and exception is not None:
                 periods = [exception.as_period()]
             row = stored.event_row(
                 action=step.action,
@@ -1019,7 +1027,7 @@ def _events(
             events.append(
                 (
                     request.pk,
-                    None if step.action == E.CREATED or actor is None else actor.pk,
+                    None if step.action == EventAction.CREATED or actor is None else actor.pk,
                     row.action,
                     row.from_status,
                     row.to_status,

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Prefetch, Q
@@ -154,7 +155,7 @@ def child_build(data: Mapping[str, Any], *, today: date) -> Child:
     return child
 
 
-def child_change_district(*, actor: Any, child: Child | int, district: District | int) -> Child:
+def child_change_district(*, actor: User, child: Child | int, district: District | int) -> Child:
     """Record that the child now lives in ``district``, and move every request of theirs with
     them, in one transaction: ``AssessmentRequest.district`` is a copy of the child's district
     (docs/decisions/0007-district-on-request.md) and must never disagree with it.
