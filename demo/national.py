@@ -821,9 +821,9 @@ class _Generator:
             planned.steps.append((issue_day, _A_DECIDE_NOT_TO_ISSUE, None))
         else:
             planned.steps.append((issue_day, _A_DECIDE_TO_ISSUE, None))
-            self._plan_plan(planned, issue_day)
+            self._plan_ehc_plan(planned, issue_day)
 
-    def _plan_plan(self, planned: _Planned, issue_day: date) -> None:
+    def _plan_ehc_plan(self, planned: _Planned, issue_day: date) -> None:
         """The draft, the family's comments, the final plan and, for a share of plans, an
         independent placement agreed by the panel before the draft."""
         rng, ri, child_id = self.rng, self.ri, planned.child_id
@@ -1127,7 +1127,7 @@ class _Generator:
             status=walk.status,
             exceptions=walk.periods,
         )
-        f = walk.fields
+        fields = walk.fields
         self.tables["request"].add_line(
             f"{planned.rid},{REFERENCE_PREFIX}{planned.rid:07d},{planned.child_id},{derived['district_id']},"
             f"{_d(planned.received)},{planned.source},,,,,"
@@ -1136,10 +1136,10 @@ class _Generator:
             f"{_d(derived['decision_target_on'])},{_d(derived['not_issue_target_on'])},"
             f"{_d(derived['final_plan_target_on'])},{'t' if derived['week20'] else 'f'},"
             f"{_d(derived['next_deadline_on'])},"
-            f"{f['request_outcome']},{_d(f['request_outcome_on'])},{f['assessment_outcome']},"
-            f"{_d(f['assessment_outcome_on'])},{_d(f['draft_issued_on'])},{_d(f['family_comments_received_on'])},"
-            f"{_d(f['final_plan_issued_on'])},{_n(f['named_establishment'])},{f['placement_type']},"
-            f"{f['closed_reason']},f,{_at(planned.received, 1)},{_at(walk.last_day, 479)}"
+            f"{fields['request_outcome']},{_d(fields['request_outcome_on'])},{fields['assessment_outcome']},"
+            f"{_d(fields['assessment_outcome_on'])},{_d(fields['draft_issued_on'])},{_d(fields['family_comments_received_on'])},"
+            f"{_d(fields['final_plan_issued_on'])},{_n(fields['named_establishment'])},{fields['placement_type']},"
+            f"{fields['closed_reason']},f,{_at(planned.received, 1)},{_at(walk.last_day, 479)}"
         )
 
     def _named(self, kind: str) -> int | None:
