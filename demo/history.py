@@ -38,8 +38,9 @@ How it is built (fast: ~35,000 requests in a few seconds on SQLite):
 2. :func:`seed_history` writes children, requests, standing decisions, clock exceptions and a
    short, legal timeline per request (``created``, then the decisions:
    2 events for a refusal or withdrawal, 5 for a plan) with ``bulk_create`` in large batches.
-   Stored clocks come from ``clocks.request_clocks`` over the stored exceptions, so they are
-   exactly what the services would compute; ``week20`` follows from the exception rows.
+   Stored clocks, district and event rows come from ``requests_app.stored`` over the stored
+   exceptions, so they are exactly what the services would store; ``week20`` follows from the
+   exception rows.
 
 A request whose next step falls after yesterday is left open at the stage it has reached
 (received, assessing, drafting or draft issued), as a real backlog would be: about 1,000 of the
@@ -86,7 +87,7 @@ from demo.requests_demo import (
     _places,
     weighted_choice,
 )
-from requests_app import clocks, workflow
+from requests_app import clocks, stored, workflow
 from requests_app.models import (
     AssessmentDecision,
     AssessmentRequest,
@@ -99,8 +100,8 @@ from requests_app.models import (
     Sen2Outcome,
 )
 
-S = workflow.Status
-E = workflow.EventAction
+Status = workflow.Status
+EventAction = workflow.EventAction
 
 HIST_PREFIX = "HIST-"
 START = date(2016, 1, 1)
@@ -614,35 +615,32 @@ class _Step:
     on: date
     action: str
     to_status: str | None  # None: status unchanged
-    payload: dict[str, Any] = field(default_factory=dict)
 
 
 def _steps(case: Case) -> list[_Step]:
     """The request's legal path through the workflow, in order (before any horizon cut)."""
-    steps = [_Step(case.received_on, E.CREATED, S.RECEIVED)]
+    steps = [_Step(case.received_on, EventAction.CREATED, Status.RECEIVED)]
     decided = case.request_outcome_on
     assert decided is not None
     if case.request_outcome == Sen2Outcome.NO:
-        steps.append(_Step(decided, E.DECIDE_NOT_TO_ASSESS, S.REFUSED))
+        steps.append(_Step(decided, EventAction.DECIDE_NOT_TO_ASSESS, Status.REFUSED))
     elif case.request_outcome == Sen2Outcome.WITHDRAWN:
-        steps.append(_Step(decided, E.WITHDRAW, S.WITHDRAWN))
+        steps.append(_Step(decided, EventAction.WITHDRAW, Status.WITHDRAWN))
     else:
-        steps.append(_Step(decided, E.DECIDE_TO_ASSESS, S.ASSESSING))
+        steps.append(_Step(decided, EventAction.DECIDE_TO_ASSESS, Status.ASSESSING))
         outcome_on = case.assessment_outcome_on
         assert outcome_on is not None
         if case.assessment_outcome == Sen2Outcome.NO:
-            steps.append(_Step(outcome_on, E.DECIDE_NOT_TO_ISSUE, S.NOT_ISSUED))
+            steps.append(_Step(outcome_on, EventAction.DECIDE_NOT_TO_ISSUE, Status.NOT_ISSUED))
         elif case.assessment_outcome == Sen2Outcome.WITHDRAWN:
-            steps.append(_Step(outcome_on, E.WITHDRAW, S.WITHDRAWN))
+            steps.append(_Step(outcome_on, EventAction.WITHDRAW, Status.WITHDRAWN))
         else:
             assert case.decide_issue_on is not None and case.draft_on is not None
-            steps.append(_Step(case.decide_issue_on, E.DECIDE_TO_ISSUE, S.DRAFTING))
-            steps.append(_Step(case.draft_on, E.ISSUE_DRAFT, S.DRAFT_ISSUED))
-            steps.append(_Step(outcome_on, E.ISSUE_FINAL, S.PLAN_ISSUED))
+            steps.append(_Step(case.decide_issue_on, EventAction.DECIDE_TO_ISSUE, Status.DRAFTING))
+            steps.append(_Step(case.draft_on, EventAction.ISSUE_DRAFT, Status.DRAFT_ISSUED))
+            steps.append(_Step(outcome_on, EventAction.ISSUE_FINAL, Status.PLAN_ISSUED))
     if case.exception is not None:
-        kind, start, end = case.exception
-        payload = {"kind": kind, "start": start.isoformat(), "end": end.isoformat()}
-        steps.append(_Step(start, E.ADD_EXCEPTION, None, payload))
+        steps.append(_Step(case.exception[1], EventAction.ADD_EXCEPTION, None))
     # Stable: same-day steps keep the workflow's order; the exception goes after them.
     steps.sort(key=lambda step: step.on)
     return steps
@@ -685,7 +683,7 @@ def seed_history(rng: random.Random, *, today: date | None = None) -> HistorySum
     next_request = _next_id(AssessmentRequest)
     for number, (case, child) in enumerate(zip(cases, children, strict=True), start=1):
         steps = [step for step in _steps(case) if step.on <= horizon]
-        status = S.RECEIVED.value
+        status = Status.RECEIVED.value
         for step in steps:
             if step.to_status is not None:
                 status = str(step.to_status)
@@ -708,10 +706,13 @@ def seed_history(rng: random.Random, *, today: date | None = None) -> HistorySum
         decisions.extend(_decisions(rng, request, case, cast.records.pk))
         step_lists.append(steps)
     _insert_objects(AssessmentRequest, requests)
+    next_decision = _next_id(AssessmentDecision)
+    decisions = [(next_decision + offset, *row) for offset, row in enumerate(decisions)]
     _reset_sequences([Child, AssessmentRequest])
     _insert(AssessmentDecision, DECISION_FIELDS, decisions)
+    _reset_sequences([AssessmentDecision])
     ClockException.objects.bulk_create(exceptions, batch_size=BATCH)
-    events = _events(rng, requests, step_lists)
+    events = _events(rng, requests, step_lists, decisions=decisions, exceptions=exceptions)
     _insert(RequestEvent, EVENT_FIELDS, events)
     return HistorySummary(
         children=len(children),
@@ -783,7 +784,7 @@ def _request(
     request = AssessmentRequest(
         reference=f"{HIST_PREFIX}{number:06d}",
         child=child,
-        district_id=child.district_id,
+        district_id=stored.request_district(child.district_id),
         received_on=case.received_on,
         source=source,
         requester_name=requester,
@@ -792,48 +793,38 @@ def _request(
         status=status,
         request_outcome=Sen2Outcome.UNDECIDED,
     )
-    closed = status in (S.REFUSED, S.WITHDRAWN, S.NOT_ISSUED, S.PLAN_ISSUED)
+    closed = status in (Status.REFUSED, Status.WITHDRAWN, Status.NOT_ISSUED, Status.PLAN_ISSUED)
     # What has happened by the horizon: a request still "received" has no decision yet.
-    if status != S.RECEIVED:
+    if status != Status.RECEIVED:
         request.request_outcome = case.request_outcome
         request.request_outcome_on = case.request_outcome_on
-    if case.request_outcome == Sen2Outcome.YES and status != S.RECEIVED:
+    if case.request_outcome == Sen2Outcome.YES and status != Status.RECEIVED:
         request.assessment_outcome = Sen2Outcome.UNDECIDED
         if closed:
             request.assessment_outcome = case.assessment_outcome
             request.assessment_outcome_on = case.assessment_outcome_on
-    if status in (S.DRAFT_ISSUED, S.PLAN_ISSUED):
+    if status in (Status.DRAFT_ISSUED, Status.PLAN_ISSUED):
         request.draft_issued_on = case.draft_on
-    if status == S.PLAN_ISSUED:
+    if status == Status.PLAN_ISSUED:
         request.final_plan_issued_on = case.assessment_outcome_on
         assert case.assessment_outcome_on is not None
         age = clocks.age_on(child.date_of_birth, case.assessment_outcome_on)
         request.placement_type, request.named_establishment = _placement(rng, places, age)
-    if status == S.WITHDRAWN:
+    if status == Status.WITHDRAWN:
         request.closed_reason = rng.choice(WITHDRAWAL_REASONS)
     return request
 
 
 def _store_clocks(request: AssessmentRequest, exception: ClockException | None) -> None:
+    """The deadlines and the queue key, as the services store them (``stored.request_clocks``)."""
     periods = [exception.as_period()] if exception is not None else []
-    computed = clocks.request_clocks(request.received_on, periods)
-    request.decision_due_on = computed.decision_due_on
-    request.not_issue_due_on = computed.not_issue_due_on
-    request.final_plan_due_on = computed.final_plan_due_on
-    request.decision_target_on = computed.decision_target_on
-    request.not_issue_target_on = computed.not_issue_target_on
-    request.final_plan_target_on = computed.final_plan_target_on
-    request.week20 = computed.week20
-    request.next_deadline_on = workflow.next_deadline(
-        request.status,
-        decision_target_on=computed.decision_target_on,
-        not_issue_target_on=computed.not_issue_target_on,
-        final_plan_target_on=computed.final_plan_target_on,
-    )
+    for name, value in stored.request_clocks(request.received_on, request.status, periods).fields().items():
+        setattr(request, name, value)
 
 
 def _decisions(rng: random.Random, request: AssessmentRequest, case: Case, recorder_id: int) -> list[tuple[Any, ...]]:
-    """Rows (``DECISION_FIELDS``) for the standing decisions the stored outcomes imply."""
+    """Rows (``DECISION_FIELDS`` without the id) for the standing decisions the stored outcomes
+    imply."""
     rows: list[tuple[Any, ...]] = []
     decided = request.request_outcome_on
     if request.request_outcome in (Sen2Outcome.YES, Sen2Outcome.NO) and decided is not None:
@@ -854,7 +845,10 @@ def _decisions(rng: random.Random, request: AssessmentRequest, case: Case, recor
             (request.pk, DecisionStage.ISSUE, DecisionOutcome.NOT_ISSUE, outcome_on, [], text, True, "", recorder_id)
             + (_at(outcome_on, 1), False)
         )
-    elif request.status in (S.DRAFTING, S.DRAFT_ISSUED, S.PLAN_ISSUED) and case.decide_issue_on is not None:
+    elif (
+        request.status in (Status.DRAFTING, Status.DRAFT_ISSUED, Status.PLAN_ISSUED)
+        and case.decide_issue_on is not None
+    ):
         text = "The assessment shows provision is needed through an EHC plan."
         on = case.decide_issue_on
         rows.append(
@@ -878,6 +872,7 @@ def _at(on: date, minutes: int) -> datetime:
 # preparation cost more than everything else together. Values are adapted as the ORM would.
 EVENT_FIELDS = ("request", "actor", "action", "from_status", "to_status", "occurred_at", "payload", "note")
 DECISION_FIELDS = (
+    "id",
     "request",
     "stage",
     "outcome",
@@ -944,33 +939,101 @@ def _reset_sequences(models: list[type[Any]]) -> None:
             cursor.execute(statement)
 
 
+def _facts(
+    request: AssessmentRequest,
+    step: _Step,
+    decisions: Mapping[str, tuple[Any, ...]],
+    exception: ClockException | None,
+) -> dict[str, Any]:
+    """The step's payload facts (``stored.PAYLOAD_FACTS``), as the services record them."""
+    on = step.on
+    if step.action == EventAction.CREATED:
+        return {"child_id": request.child_id, "source": request.source}
+    if step.action in (
+        EventAction.DECIDE_TO_ASSESS,
+        EventAction.DECIDE_NOT_TO_ASSESS,
+        EventAction.DECIDE_TO_ISSUE,
+        EventAction.DECIDE_NOT_TO_ISSUE,
+    ):
+        stage = "assess" if step.action in (EventAction.DECIDE_TO_ASSESS, EventAction.DECIDE_NOT_TO_ASSESS) else "issue"
+        row = dict(zip(DECISION_FIELDS, decisions[stage], strict=True))
+        facts = {"decision_id": row["id"], "outcome": row["outcome"], "notified_on": on}
+        if stage == "assess":
+            facts["reasons"] = row["reasons"]
+        return facts
+    if step.action == EventAction.WITHDRAW:
+        withdrawn_before_decision = request.request_outcome == Sen2Outcome.WITHDRAWN
+        return {
+            "withdrawn_on": on,
+            "outcome_field": "request_outcome" if withdrawn_before_decision else "assessment_outcome",
+        }
+    if step.action == EventAction.ISSUE_DRAFT:
+        return {"issued_on": on, "earliest_final_on": clocks.earliest_final_plan_on(on)}
+    if step.action == EventAction.ISSUE_FINAL:
+        return {
+            "issued_on": on,
+            "named_establishment_id": request.named_establishment_id,
+            "placement_type": request.placement_type,
+            "within_20_weeks": clocks.within(clocks.FINAL_PLAN_PERIOD, request.received_on, on),
+        }
+    if step.action == EventAction.ADD_EXCEPTION:
+        assert exception is not None
+        return {
+            "exception_id": exception.pk,
+            "kind": exception.kind,
+            "start": exception.start,
+            "end": exception.end,
+            "advice_request_id": None,
+            "advice_target_on": None,
+        }
+    raise ValueError(f"The history has no {step.action} step")
+
+
 def _events(
-    rng: random.Random, requests: list[AssessmentRequest], step_lists: list[list[_Step]]
+    rng: random.Random,
+    requests: list[AssessmentRequest],
+    step_lists: list[list[_Step]],
+    *,
+    decisions: list[tuple[Any, ...]],
+    exceptions: list[ClockException],
 ) -> list[tuple[Any, ...]]:
-    """Event rows (``EVENT_FIELDS``) for each request's steps, at office hours, in order."""
+    """Event rows (``EVENT_FIELDS``) for each request's steps, at office hours, in order, each
+    built by ``stored.event_row`` with the clocks after the step."""
+    request_column = DECISION_FIELDS.index("request")
+    stage_column = DECISION_FIELDS.index("stage")
+    decisions_of: dict[int, dict[str, tuple[Any, ...]]] = {}
+    for decision in decisions:
+        decisions_of.setdefault(decision[request_column], {})[decision[stage_column]] = decision
+    exception_of = {exception.request_id: exception for exception in exceptions}
     events = []
     for request, steps in zip(requests, step_lists, strict=True):
         status = ""
         actor = request.assigned_officer
+        exception = exception_of.get(request.pk)
+        periods: list[clocks.ExceptionPeriod] = []
         for position, step in enumerate(steps):
             from_status = status
             if step.to_status is not None:
                 status = str(step.to_status)
-            payload: dict[str, Any] = {"history": True, **step.payload}
-            if step.action == E.CREATED:
-                payload.update(child_id=request.child_id, source=request.source)
-            elif step.action != E.ADD_EXCEPTION:
-                payload["on"] = step.on.isoformat()
+            if step.action == EventAction.ADD_EXCEPTION and exception is not None:
+                periods = [exception.as_period()]
+            row = stored.event_row(
+                action=step.action,
+                from_status=from_status,
+                to_status=status,
+                clocks_after=stored.request_clocks(request.received_on, status, periods),
+                facts=_facts(request, step, decisions_of.get(request.pk, {}), exception),
+            )
             events.append(
                 (
                     request.pk,
-                    None if step.action == E.CREATED or actor is None else actor.pk,
-                    str(step.action),
-                    from_status,
-                    status,
+                    None if step.action == EventAction.CREATED or actor is None else actor.pk,
+                    row.action,
+                    row.from_status,
+                    row.to_status,
                     _at(step.on, 20 * position + rng.randint(0, 19)),
-                    payload,
-                    "",
+                    row.payload,
+                    row.note,
                 )
             )
     return events

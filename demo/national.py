@@ -6,10 +6,10 @@ their children, decisions, advice requests, clock exceptions and timeline events
 independent placements with the panel referral, meeting, agenda item and decision each needs,
 straight into PostgreSQL with ``COPY`` (CSV streamed from memory). No service is called per
 row: at this size the services' locks and per-row events would take hours. The stored values
-come from the same pure rules the services use: ``clocks.request_clocks`` and
-``clocks.advice_clocks`` for every due date and target, ``workflow.next_deadline`` for the
-queue's sort key, ``workflow.next_status`` for every status change, so the rows are the ones the
-services would have written.
+come from the same pure rules the services use: ``requests_app.stored`` for each request's due
+dates, targets, queue key and district and for every event row, ``clocks.advice_clocks`` for
+advice, ``workflow.next_status`` for every status change, so the rows are the ones the services
+would have written.
 
 How it stays fast and safe: the whole load is one transaction. Inside it the secondary indexes,
 unique constraints and foreign keys of the tables being loaded are dropped, the rows are copied
@@ -27,6 +27,7 @@ from __future__ import annotations
 import bisect
 import csv
 import io
+import json
 import math
 import queue
 import random
@@ -47,7 +48,7 @@ from core import copy
 from core.models import Establishment, EstablishmentType, Phase
 from core.roles import Role
 from demo import core_demo
-from requests_app import clocks, workflow
+from requests_app import clocks, stored, workflow
 from requests_app.models import AdviserType, AssessmentRequest, Child
 
 Status = workflow.Status
@@ -523,11 +524,6 @@ def _n(value: int | None) -> str:
     return "" if value is None else str(value)
 
 
-def _iso(day: date | None) -> str:
-    """A date inside a JSON payload."""
-    return f'"{_d(day)}"' if day else "null"
-
-
 # Plain strings for the enum members the generator compares and writes millions of times
 # (an Enum attribute lookup costs more than the comparison).
 _A_ADD_EXCEPTION = Action.ADD_EXCEPTION.value
@@ -548,6 +544,55 @@ _A_WITHDRAW = Action.WITHDRAW.value
 _S_RECEIVED = Status.RECEIVED.value
 _CLOSING = frozenset({_A_WITHDRAW, _A_DECIDE_NOT_TO_ASSESS, _A_DECIDE_NOT_TO_ISSUE, _A_ISSUE_FINAL})
 _OPEN = frozenset(status.value for status in workflow.OPEN_STATUSES)
+_E_CREATED = workflow.EventAction.CREATED.value
+_E_PANEL_DECISION = workflow.EventAction.PANEL_DECISION.value
+
+
+@dataclass
+class _Planned:
+    """One request's timeline as planned: (day, action, extra) steps, before ``until`` cuts it."""
+
+    rid: int
+    child_id: int
+    district_id: int
+    received: date
+    source: str
+    officer: int
+    # The stage it stalls at (1-6; 99: it does not), for the long tail of the backlog.
+    stuck_at: int
+    steps: list[tuple[date, str, Any]] = field(default_factory=list)
+    exception: tuple[str, date, date] | None = None
+    placement: bool = False
+
+
+def _fields_at_receipt() -> dict[str, Any]:
+    return {
+        "request_outcome": "A",
+        "request_outcome_on": None,
+        "assessment_outcome": "",
+        "assessment_outcome_on": None,
+        "draft_issued_on": None,
+        "family_comments_received_on": None,
+        "final_plan_issued_on": None,
+        "named_establishment": None,
+        "placement_type": "",
+        "closed_reason": "",
+    }
+
+
+@dataclass
+class _Walk:
+    """Where walking a request's timeline has got to: its status, the exception periods in
+    force, the request's own fields, and the ids later steps refer to."""
+
+    last_day: date
+    status: str = _S_RECEIVED
+    periods: list[clocks.ExceptionPeriod] = field(default_factory=list)
+    fields: dict[str, Any] = field(default_factory=_fields_at_receipt)
+    closed_on: date | None = None
+    referral: tuple[date, int] | None = None  # (referred on, referral id)
+    panel: tuple[int, int] | None = None  # (meeting id, panel decision id)
+    minute: int = 0  # of the office day, for the events' times
 
 
 class _Generator:
@@ -564,17 +609,7 @@ class _Generator:
 
         self.ri = ri
         self._status_after: dict[tuple[str, str], str] = {}
-        self._request_clocks: dict[date, clocks.RequestClocks] = {}
         self._advice_clocks: dict[date, clocks.AdviceClocks] = {}
-        # Which stored target workflow.next_deadline picks in each status (asked once).
-        probe = (date(2001, 1, 1), date(2001, 1, 2), date(2001, 1, 3))
-        fields = ("decision_target_on", "not_issue_target_on", "final_plan_target_on")
-        self.deadline_field: dict[str, str | None] = {}
-        for status in Status:
-            picked = workflow.next_deadline(
-                status, decision_target_on=probe[0], not_issue_target_on=probe[1], final_plan_target_on=probe[2]
-            )
-            self.deadline_field[status.value] = fields[probe.index(picked)] if picked else None
         self.until = options.until
         self.first_day = options.first_day
         self.span = (self.until - self.first_day).days
@@ -609,12 +644,6 @@ class _Generator:
         if after is None:
             after = self._status_after[key] = workflow.next_status(status, action).value
         return after
-
-    def request_clocks(self, received: date) -> clocks.RequestClocks:
-        computed = self._request_clocks.get(received)
-        if computed is None:
-            computed = self._request_clocks[received] = clocks.request_clocks(received)
-        return computed
 
     def advice_clocks(self, requested: date) -> clocks.AdviceClocks:
         computed = self._advice_clocks.get(requested)
@@ -693,292 +722,425 @@ class _Generator:
             received = closed_on + _days(ri(60, 900))
 
     def _request(self, child_id: int, district_id: int, received: date, age: int) -> date | None:
-        """Write one request and everything hanging off it; return the day it closed (None: open)."""
+        """Write one request and everything hanging off it; return the day it closed (None: open).
+
+        Three steps: plan the timeline (days after ``received``), walk it up to ``until``
+        writing the rows each step makes, then write the request as the walk left it."""
+        planned = self._plan(child_id, district_id, received, age)
+        walk = self._walk(planned)
+        self._write_request(planned, walk)
+        closed_on = walk.closed_on
+        if closed_on is not None and closed_on > self.until:
+            closed_on = None
+        if walk.status in _OPEN:
+            closed_on = None
+        return closed_on
+
+    # --- step 1: the timeline as planned ---
+
+    def _plan(self, child_id: int, district_id: int, received: date, age: int) -> _Planned:
+        """Who asked, who handles it, how far it gets and when each step happens."""
         rng = self.rng
-        until = self.until
         rid = self._next("request")
-        ri = self.ri
         source = self._pick(self.sources)
         if source == "young_person" and age < 16:
             source = "parent"
         officer = rng.choice(self.ref.officers)
-        stuck_at = rng.randrange(1, 7) if rng.random() < STUCK_SHARE else 99
+        planned = _Planned(
+            rid=rid,
+            child_id=child_id,
+            district_id=district_id,
+            received=received,
+            source=source,
+            officer=officer,
+            stuck_at=rng.randrange(1, 7) if rng.random() < STUCK_SHARE else 99,
+        )
+        decided = self._plan_evaluation(planned)
+        self._plan_decision(planned, decided)
+        self._plan_exception(planned)
+        planned.steps.sort(key=lambda s: s[0])
+        return planned
 
-        # The timeline as planned (days after received), cut at ``until`` below.
-        steps: list[tuple[date, str, Any]] = []  # (day, action, extra)
-        late = rng.random() < 0.2
+    def _plan_evaluation(self, planned: _Planned) -> date:
+        """The evaluation starts within a week and ends by the decision (late in one in five);
+        returns the day of the decision whether to assess."""
+        ri, received = self.ri, planned.received
+        late = self.rng.random() < 0.2
         decided = received + _days(ri(43, 110) if late else ri(18, 42))
         start_eval = received + _days(ri(1, 6))
         complete_eval = start_eval + _days(ri(3, max(4, (decided - start_eval).days - 1)))
         complete_eval = min(complete_eval, decided)
-        steps.append((start_eval, _A_START_EVALUATION, None))
-        if stuck_at > 1:
-            steps.append((complete_eval, _A_COMPLETE_EVALUATION, None))
-        roll = rng.random()
-        placement = False
-        if stuck_at <= 2:
-            pass
-        elif roll < 0.04:
-            steps.append((decided, _A_WITHDRAW, "request"))
-        elif roll < 0.31:
-            steps.append((decided, _A_DECIDE_NOT_TO_ASSESS, None))
-        else:
-            steps.append((decided, _A_DECIDE_TO_ASSESS, None))
-            advice_types = ["educational_psychology"]
-            if rng.random() < 0.7:
-                advice_types.append("health")
-            if rng.random() < 0.4:
-                advice_types.append("social_care")
-            last_advice = decided
-            for adviser in advice_types:
-                requested = decided + _days(ri(1, 7))
-                back = requested + _days(ri(20, 45) if rng.random() < 0.7 else ri(46, 90))
-                if stuck_at <= 3 and adviser == "educational_psychology":
-                    back = date.max  # the EP backlog: never arrives
-                steps.append((requested, _A_REQUEST_ADVICE, [adviser, requested, back]))
-                last_advice = max(last_advice, back)
-            if stuck_at > 3 and last_advice < date.max:
-                completed = last_advice + _days(ri(1, 10))
-                steps.append((completed, _A_COMPLETE_ASSESSMENT, None))
-                issue_day = completed + _days(ri(1, 14))
-                roll = rng.random()
-                if stuck_at <= 4:
-                    pass
-                elif roll < 0.02:
-                    steps.append((issue_day, _A_WITHDRAW, "assessment"))
-                elif roll < 0.10:
-                    steps.append((issue_day, _A_DECIDE_NOT_TO_ISSUE, None))
-                else:
-                    steps.append((issue_day, _A_DECIDE_TO_ISSUE, None))
-                    draft = issue_day + _days(ri(3, 20))
-                    panel: list[tuple[date, str, Any]] = []
-                    if (
-                        self.placements_made < self.placement_target
-                        and child_id not in self.placed_children
-                        and rng.random() < self.placement_share
-                    ):
-                        referred = issue_day + _days(ri(0, 5))
-                        meeting = self._meeting_on_or_after(referred + _days(3))
-                        if meeting is not None:
-                            panel = [(referred, _A_REFER_TO_PANEL, None), (meeting, "panel_decision", None)]
-                            draft = max(draft, meeting + _days(1))
-                    if stuck_at > 5:
-                        steps.append((draft, _A_ISSUE_DRAFT, None))
-                        earliest = draft + clocks.REPRESENTATION_PERIOD
-                        if rng.random() < 0.6:
-                            comments = draft + _days(ri(3, 14))
-                            steps.append((comments, _A_RECORD_FAMILY_COMMENTS, None))
-                            earliest = clocks.earliest_final_plan_on(draft, comments)
-                        final = max(earliest, draft + _days(ri(14, 45)))
-                        if stuck_at > 6:
-                            steps.append((final, _A_ISSUE_FINAL, None))
-                            # Only a placement in place by ``until`` goes to the panel here.
-                            if panel and final <= until:
-                                placement = True
-                                steps.extend(panel)
+        planned.steps.append((start_eval, _A_START_EVALUATION, None))
+        if planned.stuck_at > 1:
+            planned.steps.append((complete_eval, _A_COMPLETE_EVALUATION, None))
+        return decided
 
-        # A clock exception on about one request in sixteen, while it is open.
-        planned_close = next((day for day, action, _ in steps if action in _CLOSING), None)
-        exception: tuple[str, date, date] | None = None
+    def _plan_decision(self, planned: _Planned, decided: date) -> None:
+        """Withdrawn before a decision, refused, or an assessment."""
+        roll = self.rng.random()
+        if planned.stuck_at <= 2:
+            return
+        if roll < 0.04:
+            planned.steps.append((decided, _A_WITHDRAW, "request"))
+        elif roll < 0.31:
+            planned.steps.append((decided, _A_DECIDE_NOT_TO_ASSESS, None))
+        else:
+            planned.steps.append((decided, _A_DECIDE_TO_ASSESS, None))
+            self._plan_assessment(planned, decided)
+
+    def _plan_assessment(self, planned: _Planned, decided: date) -> None:
+        """Advice from the EP (always), health and social care; then the decision whether to issue."""
+        rng, ri = self.rng, self.ri
+        advice_types = ["educational_psychology"]
+        if rng.random() < 0.7:
+            advice_types.append("health")
+        if rng.random() < 0.4:
+            advice_types.append("social_care")
+        last_advice = decided
+        for adviser in advice_types:
+            requested = decided + _days(ri(1, 7))
+            back = requested + _days(ri(20, 45) if rng.random() < 0.7 else ri(46, 90))
+            if planned.stuck_at <= 3 and adviser == "educational_psychology":
+                back = date.max  # the EP backlog: never arrives
+            planned.steps.append((requested, _A_REQUEST_ADVICE, [adviser, requested, back]))
+            last_advice = max(last_advice, back)
+        if planned.stuck_at > 3 and last_advice < date.max:
+            completed = last_advice + _days(ri(1, 10))
+            planned.steps.append((completed, _A_COMPLETE_ASSESSMENT, None))
+            self._plan_issue_decision(planned, completed)
+
+    def _plan_issue_decision(self, planned: _Planned, completed: date) -> None:
+        """Withdrawn after the assessment, not issued, or a plan."""
+        issue_day = completed + _days(self.ri(1, 14))
+        roll = self.rng.random()
+        if planned.stuck_at <= 4:
+            return
+        if roll < 0.02:
+            planned.steps.append((issue_day, _A_WITHDRAW, "assessment"))
+        elif roll < 0.10:
+            planned.steps.append((issue_day, _A_DECIDE_NOT_TO_ISSUE, None))
+        else:
+            planned.steps.append((issue_day, _A_DECIDE_TO_ISSUE, None))
+            self._plan_ehc_plan(planned, issue_day)
+
+    def _plan_ehc_plan(self, planned: _Planned, issue_day: date) -> None:
+        """The draft, the family's comments, the final plan and, for a share of plans, an
+        independent placement agreed by the panel before the draft."""
+        rng, ri, child_id = self.rng, self.ri, planned.child_id
+        draft = issue_day + _days(ri(3, 20))
+        panel: list[tuple[date, str, Any]] = []
+        if (
+            self.placements_made < self.placement_target
+            and child_id not in self.placed_children
+            and rng.random() < self.placement_share
+        ):
+            referred = issue_day + _days(ri(0, 5))
+            meeting = self._meeting_on_or_after(referred + _days(3))
+            if meeting is not None:
+                panel = [(referred, _A_REFER_TO_PANEL, None), (meeting, _E_PANEL_DECISION, None)]
+                draft = max(draft, meeting + _days(1))
+        if planned.stuck_at <= 5:
+            return
+        planned.steps.append((draft, _A_ISSUE_DRAFT, None))
+        earliest = draft + clocks.REPRESENTATION_PERIOD
+        if rng.random() < 0.6:
+            comments = draft + _days(ri(3, 14))
+            planned.steps.append((comments, _A_RECORD_FAMILY_COMMENTS, None))
+            earliest = clocks.earliest_final_plan_on(draft, comments)
+        final = max(earliest, draft + _days(ri(14, 45)))
+        if planned.stuck_at > 6:
+            planned.steps.append((final, _A_ISSUE_FINAL, None))
+            # Only a placement in place by ``until`` goes to the panel here.
+            if panel and final <= self.until:
+                planned.placement = True
+                planned.steps.extend(panel)
+
+    def _plan_exception(self, planned: _Planned) -> None:
+        """A clock exception on about one request in sixteen, while it is open."""
+        rng, ri = self.rng, self.ri
+        planned_close = next((day for day, action, _ in planned.steps if action in _CLOSING), None)
         if rng.random() < 0.06:
             kind = rng.choice(("school_closure", "personal_circumstances", "absence_from_area"))
-            start = received + _days(ri(5, 110))
+            start = planned.received + _days(ri(5, 110))
             end = start + _days(ri(28, 56))
-            if start <= until and (planned_close is None or start < planned_close):
-                exception = (kind, start, end)
-                steps.append((start, _A_ADD_EXCEPTION, None))
-        steps.sort(key=lambda s: s[0])
+            if start <= self.until and (planned_close is None or start < planned_close):
+                planned.exception = (kind, start, end)
+                planned.steps.append((start, _A_ADD_EXCEPTION, None))
 
-        plain = self.request_clocks(received)
-        if exception is not None:
-            period = clocks.ExceptionPeriod(
-                kind=clocks.ExceptionType(exception[0]), start=exception[1], end=exception[2]
-            )
-            final_clocks = clocks.request_clocks(received, [period])
-        else:
-            final_clocks = plain
+    # --- step 2: walking the timeline up to ``until`` ---
 
-        # Walk the timeline up to ``until``.
-        events = self.tables["event"]
-        ids = self.ids
-        decisions = self.tables["decision"]
-        status = _S_RECEIVED
-        current = plain
-        minute = 0
-        fields: dict[str, Any] = {
-            "request_outcome": "A",
-            "request_outcome_on": None,
-            "assessment_outcome": "",
-            "assessment_outcome_on": None,
-            "draft_issued_on": None,
-            "family_comments_received_on": None,
-            "final_plan_issued_on": None,
-            "named_establishment": None,
-            "placement_type": "",
-            "closed_reason": "",
-        }
-
-        deadline_field = self.deadline_field
-
-        def deadline(for_status: str) -> date | None:
-            name = deadline_field[for_status]
-            return getattr(current, name) if name else None
-
-        def event(day: date, action: str, before: str, after: Any, payload: str, actor: int | None) -> None:
-            nonlocal minute
-            minute += 7
-            event_id = ids["event"]
-            ids["event"] = event_id + 1
-            clock = _iso(deadline(after) if after else None)
-            body = f'{{{payload}"clocks": {{"next_deadline_on": {clock}}}}}'.replace('"', '""')
-            events.add_line(
-                f'{event_id},{rid},{_n(actor)},{action},{before},{after},{_at(day, minute % 480)},"{body}",'
-            )
-
-        event(received, "created", "", _S_RECEIVED, f'"child_id": {child_id}, "source": "{source}", ', officer)
-        last_day = received
-        closed_on: date | None = None
-        referral: tuple[date, int] | None = None
-        for day, action, extra in steps:
-            if day > until:
-                break
-            last_day = day
-            before = status
-            if action == _A_ADD_EXCEPTION:
-                assert exception is not None
-                current = final_clocks
-                exception_id = self._next("exception")
-                self.tables["exception"].add(
-                    (
-                        exception_id,
-                        rid,
-                        None,
-                        exception[0],
-                        exception[1],
-                        exception[2],
-                        "Letter from the family and the school, on file",
-                        officer,
-                        _at(day, 60),
-                        None,
-                        None,
-                        "",
-                    )
-                )
-                payload = (
-                    f'"exception_id": {exception_id}, "kind": "{exception[0]}", "start": {_iso(exception[1])}, '
-                    f'"end": {_iso(exception[2])}, "advice_request_id": null, '
-                )
-                event(day, _A_ADD_EXCEPTION, before, before, payload, officer)
-                continue
-            if action == _A_REQUEST_ADVICE:
-                adviser, requested, back = extra
-                advice_id = self._next("advice")
-                computed = self.advice_clocks(requested)
-                received_on = back if back <= until else None
-                recorder = (
-                    (self.ref.ep_user if adviser == "educational_psychology" else officer) if received_on else None
-                )
-                self.tables["advice"].add_line(
-                    f"{advice_id},{rid},{adviser},{ADDRESSEES_CSV[adviser]},{_d(requested)},{_d(computed.due_on)},"
-                    f"{_d(computed.target_on)},{_d(received_on)},,{officer},{_n(recorder)}"
-                )
-                payload = f'"advice_request_id": {advice_id}, "adviser_type": "{adviser}", '
-                event(day, _A_REQUEST_ADVICE, before, before, payload, officer)
-                if received_on is not None:
-                    # Recorded in order with the rest of the timeline (the sort above does not
-                    # know the receipt day), so written now with its own day.
-                    on_time = "true" if received_on <= computed.target_on else "false"
-                    event(
-                        received_on,
-                        _A_RECORD_ADVICE,
-                        before,
-                        before,
-                        f'"advice_request_id": {advice_id}, "on_time": {on_time}, ',
-                        officer,
-                    )
-                continue
-            if action == "panel_decision":
-                assert referral is not None
-                event(day, "panel_decision", before, before, f'"referral_id": {referral[1]}, ', self.ref.chair_user)
-                continue
-            if action == _A_REFER_TO_PANEL:
-                referral = (day, self._next("referral"))
-                event(day, _A_REFER_TO_PANEL, before, before, f'"referral_id": {referral[1]}, ', officer)
-                continue
-            if action == _A_WITHDRAW:
-                status = self.next_status(status, _A_WITHDRAW)
-                if extra == "request":
-                    fields["request_outcome"], fields["request_outcome_on"] = "W", day
-                else:
-                    fields["assessment_outcome"], fields["assessment_outcome_on"] = "W", day
-                fields["closed_reason"] = "The family withdrew the request"
-                closed_on = day
-                event(day, _A_WITHDRAW, before, status, "", officer)
-                continue
-            status = self.next_status(status, action)
-            payload = ""
-            if action in (_A_DECIDE_TO_ASSESS, _A_DECIDE_NOT_TO_ASSESS):
-                refuse = action == _A_DECIDE_NOT_TO_ASSESS
-                decision_id = self._next("decision")
-                decisions.add_line(
-                    f"{decision_id},{rid},assess,{'refuse,' if refuse else 'assess,'}{_d(day)},"
-                    f"{REFUSE_REASONS_CSV if refuse else ASSESS_REASONS_CSV},,{'t' if refuse else 'f'},"
-                    f"{SUPPORT_ADVICE if refuse else ''},{officer},{_at(day, 120)},f"
-                )
-                fields["request_outcome"], fields["request_outcome_on"] = ("N" if refuse else "Y"), day
-                if refuse:
-                    closed_on = day
-                else:
-                    fields["assessment_outcome"] = "A"
-                payload = f'"decision_id": {decision_id}, "outcome": "{"refuse" if refuse else "assess"}", '
-            elif action in (_A_DECIDE_TO_ISSUE, _A_DECIDE_NOT_TO_ISSUE):
-                not_issue = action == _A_DECIDE_NOT_TO_ISSUE
-                decision_id = self._next("decision")
-                decisions.add_line(
-                    f"{decision_id},{rid},issue,{'not_issue' if not_issue else 'issue'},{_d(day)},[],"
-                    f"{NOT_ISSUE_REASONS if not_issue else ''},{'t' if not_issue else 'f'},,{officer},"
-                    f"{_at(day, 120)},f"
-                )
-                if not_issue:
-                    fields["assessment_outcome"], fields["assessment_outcome_on"] = "N", day
-                    closed_on = day
-                payload = f'"decision_id": {decision_id}, "outcome": "{"not_issue" if not_issue else "issue"}", '
-            elif action == _A_ISSUE_DRAFT:
-                fields["draft_issued_on"] = day
-            elif action == _A_RECORD_FAMILY_COMMENTS:
-                fields["family_comments_received_on"] = day
-            elif action == _A_ISSUE_FINAL:
-                fields["final_plan_issued_on"] = day
-                fields["assessment_outcome"], fields["assessment_outcome_on"] = "Y", day
-                closed_on = day
-                if placement and referral is not None:
-                    provider_id, establishment_id = rng.choice(self.ref.providers)
-                    fields["placement_type"], fields["named_establishment"] = "independent_special", establishment_id
-                    self._placement(rid, child_id, referral, provider_id, establishment_id, officer, day)
-                else:
-                    kind = self._pick(self.plan_types)
-                    fields["placement_type"] = kind
-                    fields["named_establishment"] = self._named(kind)
-            event(day, action, before, status, payload, officer)
-
-        if closed_on is not None and closed_on > until:
-            closed_on = None
-        if status in _OPEN:
-            closed_on = None
-        c = current
-        f = fields
-        self.tables["request"].add_line(
-            f"{rid},{REFERENCE_PREFIX}{rid:07d},{child_id},{district_id},{_d(received)},{source},,,,,"
-            f"{officer if rng.random() < 0.9 else ''},{status},"
-            f"{_d(c.decision_due_on)},{_d(c.not_issue_due_on)},{_d(c.final_plan_due_on)},"
-            f"{_d(c.decision_target_on)},{_d(c.not_issue_target_on)},{_d(c.final_plan_target_on)},"
-            f"{'t' if c.week20 else 'f'},{_d(deadline(status))},"
-            f"{f['request_outcome']},{_d(f['request_outcome_on'])},{f['assessment_outcome']},"
-            f"{_d(f['assessment_outcome_on'])},{_d(f['draft_issued_on'])},{_d(f['family_comments_received_on'])},"
-            f"{_d(f['final_plan_issued_on'])},{_n(f['named_establishment'])},{f['placement_type']},"
-            f"{f['closed_reason']},f,{_at(received, 1)},{_at(last_day, 479)}"
+    def _walk(self, planned: _Planned) -> _Walk:
+        walk = _Walk(last_day=planned.received)
+        self._event(
+            planned,
+            walk,
+            planned.received,
+            _E_CREATED,
+            _S_RECEIVED,
+            planned.officer,
+            child_id=planned.child_id,
+            source=planned.source,
         )
-        return closed_on
+        handlers: dict[str, Callable[[_Planned, _Walk, date, str, Any], None]] = {
+            _A_ADD_EXCEPTION: self._walk_exception,
+            _A_REQUEST_ADVICE: self._walk_advice,
+            _E_PANEL_DECISION: self._walk_panel_decision,
+            _A_REFER_TO_PANEL: self._walk_referral,
+            _A_WITHDRAW: self._walk_withdrawal,
+            _A_DECIDE_TO_ASSESS: self._walk_assessment_decision,
+            _A_DECIDE_NOT_TO_ASSESS: self._walk_assessment_decision,
+            _A_DECIDE_TO_ISSUE: self._walk_issue_decision,
+            _A_DECIDE_NOT_TO_ISSUE: self._walk_issue_decision,
+            _A_ISSUE_DRAFT: self._walk_draft,
+            _A_RECORD_FAMILY_COMMENTS: self._walk_family_comments,
+            _A_ISSUE_FINAL: self._walk_final_plan,
+            _A_COMPLETE_EVALUATION: self._walk_evaluation_complete,
+        }
+        for day, action, extra in planned.steps:
+            if day > self.until:
+                break
+            walk.last_day = day
+            handler = handlers.get(action)
+            if handler is None:  # a step with nothing to record but the status change
+                self._move(planned, walk, day, action)
+            else:
+                handler(planned, walk, day, action, extra)
+        return walk
+
+    def _event(
+        self, planned: _Planned, walk: _Walk, day: date, action: str, after: str, actor: int | None, **facts: Any
+    ) -> None:
+        """One timeline row, built by ``stored.event_row`` with the clocks after the change."""
+        walk.minute += 7
+        event_id = self.ids["event"]
+        self.ids["event"] = event_id + 1
+        row = stored.event_row(
+            action=action,
+            from_status="" if action == _E_CREATED else walk.status,
+            to_status=after,
+            clocks_after=stored.request_clocks(planned.received, after, walk.periods),
+            facts=facts,
+        )
+        body = json.dumps(row.payload).replace('"', '""')
+        self.tables["event"].add_line(
+            f"{event_id},{planned.rid},{_n(actor)},{row.action},{row.from_status},{row.to_status},"
+            f'{_at(day, walk.minute % 480)},"{body}",'
+        )
+
+    def _move(self, planned: _Planned, walk: _Walk, day: date, action: str, **facts: Any) -> None:
+        """A status change with its event."""
+        after = self.next_status(walk.status, action)
+        self._event(planned, walk, day, action, after, planned.officer, **facts)
+        walk.status = after
+
+    def _walk_exception(self, planned: _Planned, walk: _Walk, day: date, action: str, extra: Any) -> None:
+        assert planned.exception is not None
+        kind, start, end = planned.exception
+        walk.periods = [clocks.ExceptionPeriod(kind=clocks.ExceptionType(kind), start=start, end=end)]
+        exception_id = self._next("exception")
+        self.tables["exception"].add(
+            (
+                exception_id,
+                planned.rid,
+                None,
+                kind,
+                start,
+                end,
+                "Letter from the family and the school, on file",
+                planned.officer,
+                _at(day, 60),
+                None,
+                None,
+                "",
+            )
+        )
+        self._event(
+            planned,
+            walk,
+            day,
+            _A_ADD_EXCEPTION,
+            walk.status,
+            planned.officer,
+            exception_id=exception_id,
+            kind=kind,
+            start=start,
+            end=end,
+            advice_request_id=None,
+            advice_target_on=None,
+        )
+
+    def _walk_advice(self, planned: _Planned, walk: _Walk, day: date, action: str, extra: Any) -> None:
+        adviser, requested, back = extra
+        officer = planned.officer
+        advice_id = self._next("advice")
+        computed = self.advice_clocks(requested)
+        received_on = back if back <= self.until else None
+        recorder = (self.ref.ep_user if adviser == "educational_psychology" else officer) if received_on else None
+        self.tables["advice"].add_line(
+            f"{advice_id},{planned.rid},{adviser},{ADDRESSEES_CSV[adviser]},{_d(requested)},{_d(computed.due_on)},"
+            f"{_d(computed.target_on)},{_d(received_on)},,{officer},{_n(recorder)}"
+        )
+        self._event(
+            planned,
+            walk,
+            day,
+            _A_REQUEST_ADVICE,
+            walk.status,
+            officer,
+            advice_request_id=advice_id,
+            adviser_type=adviser,
+            requested_on=requested,
+            due_on=computed.due_on,
+        )
+        if received_on is not None:
+            # Recorded in order with the rest of the timeline (the sort above does not know
+            # the receipt day), so written now with its own day.
+            self._event(
+                planned,
+                walk,
+                received_on,
+                _A_RECORD_ADVICE,
+                walk.status,
+                officer,
+                advice_request_id=advice_id,
+                adviser_type=adviser,
+                received_on=received_on,
+                on_time=received_on <= computed.target_on,
+            )
+
+    def _walk_referral(self, planned: _Planned, walk: _Walk, day: date, action: str, extra: Any) -> None:
+        walk.referral = (day, self._next("referral"))
+        self._event(planned, walk, day, _A_REFER_TO_PANEL, walk.status, planned.officer)
+
+    def _walk_panel_decision(self, planned: _Planned, walk: _Walk, day: date, action: str, extra: Any) -> None:
+        assert walk.referral is not None
+        walk.panel = (self._meeting_id(day), self._next("panel_decision"))
+        meeting_id, decision_id = walk.panel
+        self._event(
+            planned,
+            walk,
+            day,
+            _E_PANEL_DECISION,
+            walk.status,
+            self.ref.chair_user,
+            outcome="approve",
+            meeting_id=meeting_id,
+            decision_id=decision_id,
+        )
+
+    def _walk_withdrawal(self, planned: _Planned, walk: _Walk, day: date, action: str, extra: Any) -> None:
+        outcome_field = "request_outcome" if extra == "request" else "assessment_outcome"
+        walk.fields[outcome_field], walk.fields[f"{outcome_field}_on"] = "W", day
+        walk.fields["closed_reason"] = "The family withdrew the request"
+        walk.closed_on = day
+        self._move(planned, walk, day, _A_WITHDRAW, withdrawn_on=day, outcome_field=outcome_field)
+
+    def _walk_assessment_decision(self, planned: _Planned, walk: _Walk, day: date, action: str, extra: Any) -> None:
+        refuse = action == _A_DECIDE_NOT_TO_ASSESS
+        decision_id = self._next("decision")
+        self.tables["decision"].add_line(
+            f"{decision_id},{planned.rid},assess,{'refuse,' if refuse else 'assess,'}{_d(day)},"
+            f"{REFUSE_REASONS_CSV if refuse else ASSESS_REASONS_CSV},,{'t' if refuse else 'f'},"
+            f"{SUPPORT_ADVICE if refuse else ''},{planned.officer},{_at(day, 120)},f"
+        )
+        walk.fields["request_outcome"], walk.fields["request_outcome_on"] = ("N" if refuse else "Y"), day
+        if refuse:
+            walk.closed_on = day
+        else:
+            walk.fields["assessment_outcome"] = "A"
+        self._move(
+            planned,
+            walk,
+            day,
+            _A_DECIDE_NOT_TO_ASSESS if refuse else _A_DECIDE_TO_ASSESS,
+            decision_id=decision_id,
+            outcome="refuse" if refuse else "assess",
+            notified_on=day,
+            reasons=list(REFUSE_REASONS if refuse else ASSESS_REASONS),
+        )
+
+    def _walk_issue_decision(self, planned: _Planned, walk: _Walk, day: date, action: str, extra: Any) -> None:
+        not_issue = action == _A_DECIDE_NOT_TO_ISSUE
+        decision_id = self._next("decision")
+        self.tables["decision"].add_line(
+            f"{decision_id},{planned.rid},issue,{'not_issue' if not_issue else 'issue'},{_d(day)},[],"
+            f"{NOT_ISSUE_REASONS if not_issue else ''},{'t' if not_issue else 'f'},,{planned.officer},"
+            f"{_at(day, 120)},f"
+        )
+        if not_issue:
+            walk.fields["assessment_outcome"], walk.fields["assessment_outcome_on"] = "N", day
+            walk.closed_on = day
+        self._move(
+            planned,
+            walk,
+            day,
+            _A_DECIDE_NOT_TO_ISSUE if not_issue else _A_DECIDE_TO_ISSUE,
+            decision_id=decision_id,
+            outcome="not_issue" if not_issue else "issue",
+            notified_on=day,
+        )
+
+    def _walk_evaluation_complete(self, planned: _Planned, walk: _Walk, day: date, action: str, extra: Any) -> None:
+        # No evaluation row at this size: the event names none.
+        self._move(planned, walk, day, action, evaluation_id=None, recommendation=None, fields=None)
+
+    def _walk_draft(self, planned: _Planned, walk: _Walk, day: date, action: str, extra: Any) -> None:
+        walk.fields["draft_issued_on"] = day
+        self._move(
+            planned, walk, day, _A_ISSUE_DRAFT, issued_on=day, earliest_final_on=clocks.earliest_final_plan_on(day)
+        )
+
+    def _walk_family_comments(self, planned: _Planned, walk: _Walk, day: date, action: str, extra: Any) -> None:
+        walk.fields["family_comments_received_on"] = day
+        self._move(planned, walk, day, _A_RECORD_FAMILY_COMMENTS, received_on=day)
+
+    def _walk_final_plan(self, planned: _Planned, walk: _Walk, day: date, action: str, extra: Any) -> None:
+        fields = walk.fields
+        fields["final_plan_issued_on"] = day
+        fields["assessment_outcome"], fields["assessment_outcome_on"] = "Y", day
+        walk.closed_on = day
+        if planned.placement and walk.referral is not None and walk.panel is not None:
+            provider_id, establishment_id = self.rng.choice(self.ref.providers)
+            fields["placement_type"], fields["named_establishment"] = "independent_special", establishment_id
+            self._placement(planned, walk, provider_id, establishment_id, day)
+        else:
+            kind = self._pick(self.plan_types)
+            fields["placement_type"] = kind
+            fields["named_establishment"] = self._named(kind)
+        self._move(
+            planned,
+            walk,
+            day,
+            _A_ISSUE_FINAL,
+            issued_on=day,
+            named_establishment_id=fields["named_establishment"],
+            placement_type=fields["placement_type"],
+            within_20_weeks=clocks.within(clocks.FINAL_PLAN_PERIOD, planned.received, day),
+        )
+
+    # --- step 3: the request as the walk left it ---
+
+    def _write_request(self, planned: _Planned, walk: _Walk) -> None:
+        derived = stored.request_fields(
+            child_district_id=planned.district_id,
+            received_on=planned.received,
+            status=walk.status,
+            exceptions=walk.periods,
+        )
+        fields = walk.fields
+        self.tables["request"].add_line(
+            f"{planned.rid},{REFERENCE_PREFIX}{planned.rid:07d},{planned.child_id},{derived['district_id']},"
+            f"{_d(planned.received)},{planned.source},,,,,"
+            f"{planned.officer if self.rng.random() < 0.9 else ''},{derived['status']},"
+            f"{_d(derived['decision_due_on'])},{_d(derived['not_issue_due_on'])},{_d(derived['final_plan_due_on'])},"
+            f"{_d(derived['decision_target_on'])},{_d(derived['not_issue_target_on'])},"
+            f"{_d(derived['final_plan_target_on'])},{'t' if derived['week20'] else 'f'},"
+            f"{_d(derived['next_deadline_on'])},"
+            f"{fields['request_outcome']},{_d(fields['request_outcome_on'])},{fields['assessment_outcome']},"
+            f"{_d(fields['assessment_outcome_on'])},{_d(fields['draft_issued_on'])},{_d(fields['family_comments_received_on'])},"
+            f"{_d(fields['final_plan_issued_on'])},{_n(fields['named_establishment'])},{fields['placement_type']},"
+            f"{fields['closed_reason']},f,{_at(planned.received, 1)},{_at(walk.last_day, 479)}"
+        )
 
     def _named(self, kind: str) -> int | None:
         ref, rng = self.ref, self.rng
@@ -997,24 +1159,24 @@ class _Generator:
         index = bisect.bisect_left(self.meetings, day)
         return self.meetings[index] if index < len(self.meetings) else None
 
-    def _placement(
-        self,
-        rid: int,
-        child_id: int,
-        referral: tuple[date, int],
-        provider_id: int,
-        establishment_id: int,
-        officer: int,
-        final_day: date,
-    ) -> None:
-        rng, ref = self.rng, self.ref
-        referred_on, referral_id = referral
-        ri = self.ri
-        meeting_day = self._meeting_on_or_after(referred_on + _days(3))
-        assert meeting_day is not None and meeting_day <= final_day
+    def _meeting_id(self, meeting_day: date) -> int:
         meeting_id = self.meeting_ids.get(meeting_day)
         if meeting_id is None:
             meeting_id = self.meeting_ids[meeting_day] = self._next("meeting")
+        return meeting_id
+
+    def _placement(
+        self, planned: _Planned, walk: _Walk, provider_id: int, establishment_id: int, final_day: date
+    ) -> None:
+        """The referral, agenda item, panel decision and contract of an independent placement."""
+        assert walk.referral is not None and walk.panel is not None
+        rng, ref = self.rng, self.ref
+        rid, child_id, officer = planned.rid, planned.child_id, planned.officer
+        referred_on, referral_id = walk.referral
+        meeting_id, panel_decision_id = walk.panel
+        ri = self.ri
+        meeting_day = self._meeting_on_or_after(referred_on + _days(3))
+        assert meeting_day is not None and meeting_day <= final_day
         position = self.meeting_positions.get(meeting_day, 0) + 1
         self.meeting_positions[meeting_day] = position
         quoted = ri(45_000, 120_000) * 100
@@ -1043,7 +1205,7 @@ class _Generator:
         self.tables["item"].add((item_id, meeting_id, referral_id, position, "decided", "", ref.chair_user, created))
         self.tables["panel_decision"].add(
             (
-                self._next("panel_decision"),
+                panel_decision_id,
                 item_id,
                 "approve",
                 "held",
@@ -1076,7 +1238,7 @@ class _Generator:
                 f"NAT-IPA-{contract_id:07d}",
                 child_id,
                 provider_id,
-                self.ids["panel_decision"] - 1,
+                panel_decision_id,
                 "ended" if ended else "active",
                 "The placement ran to the end of the agreement" if ended else "",
                 start,
@@ -1119,8 +1281,10 @@ ADDRESSEES = {
 }
 ADDRESSEES_CSV = {key: _quoted(value) for key, value in ADDRESSEES.items()}
 # Pre-formatted CSV fields (texts with commas or quotes are quoted once, here).
-REFUSE_REASONS_CSV = _quoted('["needs_met_by_sen_support"]')
-ASSESS_REASONS_CSV = _quoted('["has_or_may_have_sen", "may_need_ehc_plan_provision"]')
+REFUSE_REASONS = ("needs_met_by_sen_support",)
+ASSESS_REASONS = ("has_or_may_have_sen", "may_need_ehc_plan_provision")
+REFUSE_REASONS_CSV = _quoted(json.dumps(list(REFUSE_REASONS)))
+ASSESS_REASONS_CSV = _quoted(json.dumps(list(ASSESS_REASONS)))
 SUPPORT_ADVICE = _quoted("Continue the SEN support plan and review each term")
 NOT_ISSUE_REASONS = _quoted("The assessment found the needs can be met from resources normally available")
 

@@ -13,7 +13,7 @@ How a request is made, so that a later, calibrated county history can reuse the 
 3. :class:`_Builder` turns the schedule into rows (the request, its evaluation, decisions,
    advice, clock exceptions) and the timeline events, stage by stage.
 4. Everything is written with ``bulk_create``; the stored clocks come from
-   ``clocks.request_clocks`` and ``workflow.next_deadline`` exactly as the services compute them.
+   ``requests_app.stored``, as the services' do, and so do the district and the event rows.
 
 Idempotent: demo requests have references starting ``DEMO-``; when any exists nothing is added.
 """
@@ -31,7 +31,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from core.models import District, Establishment, EstablishmentType, NeedType, Phase
-from requests_app import clocks, workflow
+from requests_app import clocks, stored, workflow
 from requests_app.models import (
     AdviceRequest,
     AdviserType,
@@ -49,8 +49,8 @@ from requests_app.models import (
     Sen2Outcome,
 )
 
-S = workflow.Status
-E = workflow.EventAction
+Status = workflow.Status
+EventAction = workflow.EventAction
 
 DEMO_PREFIX = "DEMO-"
 # The demo officers made by demo.core_demo when DEBUG is on.
@@ -63,44 +63,44 @@ RECORDS_USERNAME = "demo_records"
 
 # Open requests by stage: a busy queue with work at every point of the 20 weeks.
 OPEN_BY_STAGE: dict[workflow.Status, int] = {
-    S.RECEIVED: 40,
-    S.EVALUATING: 45,
-    S.AWAITING_DECISION: 35,
-    S.ASSESSING: 85,
-    S.AWAITING_ISSUE_DECISION: 25,
-    S.DRAFTING: 30,
-    S.DRAFT_ISSUED: 40,
+    Status.RECEIVED: 40,
+    Status.EVALUATING: 45,
+    Status.AWAITING_DECISION: 35,
+    Status.ASSESSING: 85,
+    Status.AWAITING_ISSUE_DECISION: 25,
+    Status.DRAFTING: 30,
+    Status.DRAFT_ISSUED: 40,
 }
 # Closed requests from the last two years (Kent's mix: many refusals, most assessments end in a
 # plan; docs/domain.md §4.2).
 CLOSED_BY_OUTCOME: dict[workflow.Status, int] = {
-    S.REFUSED: 90,
-    S.PLAN_ISSUED: 110,
-    S.NOT_ISSUED: 20,
-    S.WITHDRAWN: 45,
+    Status.REFUSED: 90,
+    Status.PLAN_ISSUED: 110,
+    Status.NOT_ISSUED: 20,
+    Status.WITHDRAWN: 45,
 }
 # Children with only closed requests, on top of one child per open request.
 CLOSED_ONLY_CHILDREN = 70
 HISTORY_DAYS = 730
 # How long an open request has sat in its stage since its last step (days, inclusive range).
 WAIT_IN_STAGE: dict[workflow.Status, tuple[int, int]] = {
-    S.RECEIVED: (0, 16),
-    S.EVALUATING: (0, 22),
-    S.AWAITING_DECISION: (0, 30),
-    S.ASSESSING: (0, 75),
-    S.AWAITING_ISSUE_DECISION: (0, 30),
-    S.DRAFTING: (0, 40),
-    S.DRAFT_ISSUED: (0, 35),
+    Status.RECEIVED: (0, 16),
+    Status.EVALUATING: (0, 22),
+    Status.AWAITING_DECISION: (0, 30),
+    Status.ASSESSING: (0, 75),
+    Status.AWAITING_ISSUE_DECISION: (0, 30),
+    Status.DRAFTING: (0, 40),
+    Status.DRAFT_ISSUED: (0, 35),
 }
 # The order the process runs in: an open request has passed every stage before its own.
 PROGRESS: tuple[workflow.Status, ...] = (
-    S.RECEIVED,
-    S.EVALUATING,
-    S.AWAITING_DECISION,
-    S.ASSESSING,
-    S.AWAITING_ISSUE_DECISION,
-    S.DRAFTING,
-    S.DRAFT_ISSUED,
+    Status.RECEIVED,
+    Status.EVALUATING,
+    Status.AWAITING_DECISION,
+    Status.ASSESSING,
+    Status.AWAITING_ISSUE_DECISION,
+    Status.DRAFTING,
+    Status.DRAFT_ISSUED,
 )
 
 # --- Synthetic people (common English names; never real records) --------------------------------
@@ -476,15 +476,15 @@ class _Schedule:
 
 
 def _schedule_evaluation(rng: random.Random, s: _Schedule) -> None:
-    if s.reached(S.EVALUATING):
+    if s.reached(Status.EVALUATING):
         s.start_evaluation = rng.randint(1, 8)
-    if s.reached(S.AWAITING_DECISION):
+    if s.reached(Status.AWAITING_DECISION):
         assert s.start_evaluation is not None
         s.complete_evaluation = s.start_evaluation + rng.randint(8, 24)
 
 
 def _schedule_assessment(rng: random.Random, s: _Schedule) -> None:
-    if not s.reached(S.ASSESSING):
+    if not s.reached(Status.ASSESSING):
         return
     assert s.complete_evaluation is not None
     s.decide_assessment = s.complete_evaluation + rng.randint(2, 16)
@@ -494,15 +494,15 @@ def _schedule_assessment(rng: random.Random, s: _Schedule) -> None:
             # Skewed towards the short end; the long tail is the EP backlog.
             duration = shortest + int((longest - shortest) * rng.random() ** 1.6)
             s.advice.append(_Advice(adviser_type, requested, requested + duration))
-    if s.reached(S.AWAITING_ISSUE_DECISION):
+    if s.reached(Status.AWAITING_ISSUE_DECISION):
         s.complete_assessment = max(a.received for a in s.advice) + rng.randint(2, 10)
 
 
 def _schedule_plan(rng: random.Random, s: _Schedule) -> None:
-    if s.reached(S.DRAFTING):
+    if s.reached(Status.DRAFTING):
         assert s.complete_assessment is not None
         s.decide_issue = s.complete_assessment + rng.randint(1, 10)
-    if s.reached(S.DRAFT_ISSUED):
+    if s.reached(Status.DRAFT_ISSUED):
         assert s.decide_issue is not None
         s.draft = s.decide_issue + rng.randint(5, 21)
         if rng.random() < 0.8:
@@ -510,19 +510,19 @@ def _schedule_plan(rng: random.Random, s: _Schedule) -> None:
 
 
 def _schedule_closing(rng: random.Random, s: _Schedule) -> None:
-    if s.closing == S.REFUSED:
+    if s.closing == Status.REFUSED:
         assert s.complete_evaluation is not None
         s.close = s.complete_evaluation + rng.randint(2, 16)
-    elif s.closing == S.NOT_ISSUED:
+    elif s.closing == Status.NOT_ISSUED:
         assert s.complete_assessment is not None
         s.close = s.complete_assessment + rng.randint(1, 10)
-    elif s.closing == S.PLAN_ISSUED:
+    elif s.closing == Status.PLAN_ISSUED:
         assert s.draft is not None
         earliest = s.draft + clocks.REPRESENTATION_PERIOD.days
         if s.comments is not None:
             earliest = min(earliest, max(s.draft, s.comments))
         s.close = earliest + rng.randint(0, 20)
-    elif s.closing == S.WITHDRAWN:
+    elif s.closing == Status.WITHDRAWN:
         s.close = s.last_step + rng.randint(1, 30)
 
 
@@ -530,14 +530,14 @@ def _schedule(rng: random.Random, target: workflow.Status) -> _Schedule:
     """Days of each step for a request that ends up in ``target``."""
     if target in PROGRESS:
         s = _Schedule(progress=target)
-    elif target == S.REFUSED:
-        s = _Schedule(progress=S.AWAITING_DECISION, closing=target)
-    elif target == S.NOT_ISSUED:
-        s = _Schedule(progress=S.AWAITING_ISSUE_DECISION, closing=target)
-    elif target == S.PLAN_ISSUED:
-        s = _Schedule(progress=S.DRAFT_ISSUED, closing=target)
+    elif target == Status.REFUSED:
+        s = _Schedule(progress=Status.AWAITING_DECISION, closing=target)
+    elif target == Status.NOT_ISSUED:
+        s = _Schedule(progress=Status.AWAITING_ISSUE_DECISION, closing=target)
+    elif target == Status.PLAN_ISSUED:
+        s = _Schedule(progress=Status.DRAFT_ISSUED, closing=target)
     else:
-        s = _Schedule(progress=rng.choice(PROGRESS), closing=S.WITHDRAWN)
+        s = _Schedule(progress=rng.choice(PROGRESS), closing=Status.WITHDRAWN)
     s.assign = rng.randint(0, 3)
     _schedule_evaluation(rng, s)
     _schedule_assessment(rng, s)
@@ -652,7 +652,7 @@ class _Builder:
             requester = f"{rng.choice(BOYS_NAMES + GIRLS_NAMES)} {rng.choice(SURNAMES)}"
         return AssessmentRequest(
             child=child,
-            district_id=child.district_id,
+            district_id=stored.request_district(child.district_id),
             received_on=self.received_on,
             source=source,
             requester_name=requester,
@@ -661,7 +661,7 @@ class _Builder:
             requester_phone=f"07700 900{rng.randint(0, 999):03d}",
             requester_relationship=relationship,
             assigned_officer=self.assigned,
-            status=S.RECEIVED.value,
+            status=Status.RECEIVED.value,
             request_outcome=Sen2Outcome.UNDECIDED,
         )
 
@@ -669,15 +669,15 @@ class _Builder:
         request = self.built.request
         self.step(
             self.received_on,
-            E.CREATED,
-            S.RECEIVED,
+            EventAction.CREATED,
+            Status.RECEIVED,
             payload=lambda: {"child_id": request.child_id, "source": request.source},
         )
         if self.assigned is not None and self.s.assign is not None:
             officer = self.assigned
             self.step(
                 self.day(self.s.assign),
-                E.ASSIGN,
+                EventAction.ASSIGN,
                 payload=lambda: {"officer_id": officer.pk, "previous_officer_id": None},
             )
 
@@ -695,10 +695,12 @@ class _Builder:
             progress_data=rng.random() < 0.7,
         )
         self.built.evaluation = evaluation
-        self.step(self.day(s.start_evaluation), E.START_EVALUATION, S.EVALUATING, actor=self.cast.evaluator)
+        self.step(
+            self.day(s.start_evaluation), EventAction.START_EVALUATION, Status.EVALUATING, actor=self.cast.evaluator
+        )
         if s.complete_evaluation is None:
             return
-        if s.closing == S.REFUSED:
+        if s.closing == Status.REFUSED:
             recommendation = Recommendation.DO_NOT_ASSESS if rng.random() < 0.85 else Recommendation.MORE_INFORMATION
         else:
             # Now and then the decision goes against the evaluation's recommendation.
@@ -709,8 +711,8 @@ class _Builder:
         evaluation.attainment_summary = "Working below age-related expectations in reading, writing and maths."
         self.step(
             evaluation.completed_on,
-            E.COMPLETE_EVALUATION,
-            S.AWAITING_DECISION,
+            EventAction.COMPLETE_EVALUATION,
+            Status.AWAITING_DECISION,
             actor=self.cast.evaluator,
             payload=lambda: {
                 "evaluation_id": evaluation.pk,
@@ -734,7 +736,7 @@ class _Builder:
 
     def decide_assessment(self) -> None:
         s, request = self.s, self.built.request
-        refusing = s.closing == S.REFUSED
+        refusing = s.closing == Status.REFUSED
         day = s.close if refusing else s.decide_assessment
         if day is None:
             return
@@ -749,13 +751,13 @@ class _Builder:
                 sen_support_advice=self.rng.choice(SEN_SUPPORT_ADVICE),
             )
             request.request_outcome, request.request_outcome_on = Sen2Outcome.NO, on
-            action, to_status = E.DECIDE_NOT_TO_ASSESS, S.REFUSED
+            action, to_status = EventAction.DECIDE_NOT_TO_ASSESS, Status.REFUSED
         else:
             reasons = list(ASSESS_REASONS)
             decision = self._decision(DecisionStage.ASSESS, DecisionOutcome.ASSESS, on, reasons=reasons)
             request.request_outcome, request.request_outcome_on = Sen2Outcome.YES, on
             request.assessment_outcome = Sen2Outcome.UNDECIDED
-            action, to_status = E.DECIDE_TO_ASSESS, S.ASSESSING
+            action, to_status = EventAction.DECIDE_TO_ASSESS, Status.ASSESSING
         self.step(
             on,
             action,
@@ -788,7 +790,7 @@ class _Builder:
             self.built.advice.append(advice)
             self.step(
                 requested_on,
-                E.REQUEST_ADVICE,
+                EventAction.REQUEST_ADVICE,
                 payload=lambda a=advice: {
                     "advice_request_id": a.pk,
                     "adviser_type": a.adviser_type,
@@ -805,7 +807,7 @@ class _Builder:
                 advice.received_recorded_by = actor or self.recorder
                 self.step(
                     received_on,
-                    E.RECORD_ADVICE,
+                    EventAction.RECORD_ADVICE,
                     actor=actor,
                     payload=lambda a=advice: {
                         "advice_request_id": a.pk,
@@ -839,18 +841,20 @@ class _Builder:
         self.built.exceptions.append(exception)
         self.step(
             min(appointment + timedelta(days=1), self.horizon),
-            E.ADD_EXCEPTION,
+            EventAction.ADD_EXCEPTION,
             stamp=exception,
             payload=lambda: {**_exception_payload(exception), "advice_target_on": advice.target_on.isoformat()},
         )
 
     def complete_assessment(self) -> None:
         if self.s.complete_assessment is not None:
-            self.step(self.day(self.s.complete_assessment), E.COMPLETE_ASSESSMENT, S.AWAITING_ISSUE_DECISION)
+            self.step(
+                self.day(self.s.complete_assessment), EventAction.COMPLETE_ASSESSMENT, Status.AWAITING_ISSUE_DECISION
+            )
 
     def decide_issue(self) -> None:
         s, request = self.s, self.built.request
-        not_issuing = s.closing == S.NOT_ISSUED
+        not_issuing = s.closing == Status.NOT_ISSUED
         day = s.close if not_issuing else s.decide_issue
         if day is None:
             return
@@ -860,12 +864,12 @@ class _Builder:
                 DecisionStage.ISSUE, DecisionOutcome.NOT_ISSUE, on, reasons_text=self.rng.choice(NOT_ISSUE_REASONS)
             )
             request.assessment_outcome, request.assessment_outcome_on = Sen2Outcome.NO, on
-            action, to_status = E.DECIDE_NOT_TO_ISSUE, S.NOT_ISSUED
+            action, to_status = EventAction.DECIDE_NOT_TO_ISSUE, Status.NOT_ISSUED
         else:
             decision = self._decision(
                 DecisionStage.ISSUE, DecisionOutcome.ISSUE, on, reasons_text=self.rng.choice(ISSUE_REASONS)
             )
-            action, to_status = E.DECIDE_TO_ISSUE, S.DRAFTING
+            action, to_status = EventAction.DECIDE_TO_ISSUE, Status.DRAFTING
         self.step(
             on,
             action,
@@ -886,8 +890,8 @@ class _Builder:
         request.draft_issued_on = issued_on
         self.step(
             issued_on,
-            E.ISSUE_DRAFT,
-            S.DRAFT_ISSUED,
+            EventAction.ISSUE_DRAFT,
+            Status.DRAFT_ISSUED,
             payload=lambda: {
                 "issued_on": issued_on.isoformat(),
                 "earliest_final_on": clocks.earliest_final_plan_on(issued_on).isoformat(),
@@ -896,14 +900,18 @@ class _Builder:
         if s.comments is not None and self.day(s.comments) <= self.horizon:
             comments_on = self.day(s.comments)
             request.family_comments_received_on = comments_on
-            self.step(comments_on, E.RECORD_FAMILY_COMMENTS, payload=lambda: {"received_on": comments_on.isoformat()})
+            self.step(
+                comments_on,
+                EventAction.RECORD_FAMILY_COMMENTS,
+                payload=lambda: {"received_on": comments_on.isoformat()},
+            )
 
     def close(self) -> None:
         s, request = self.s, self.built.request
-        if s.close is None or s.closing in (S.REFUSED, S.NOT_ISSUED):
+        if s.close is None or s.closing in (Status.REFUSED, Status.NOT_ISSUED):
             return  # the decisions above closed it
         on = self.day(s.close)
-        if s.closing == S.PLAN_ISSUED:
+        if s.closing == Status.PLAN_ISSUED:
             placement, school = _placement(self.rng, self.places, clocks.age_on(self.child.date_of_birth, on))
             request.final_plan_issued_on = on
             request.named_establishment = school
@@ -912,8 +920,8 @@ class _Builder:
             received_on = request.received_on
             self.step(
                 on,
-                E.ISSUE_FINAL,
-                S.PLAN_ISSUED,
+                EventAction.ISSUE_FINAL,
+                Status.PLAN_ISSUED,
                 payload=lambda: {
                     "issued_on": on.isoformat(),
                     "named_establishment_id": school.pk if school else None,
@@ -933,8 +941,8 @@ class _Builder:
             outcome_field = "assessment_outcome"
         self.step(
             on,
-            E.WITHDRAW,
-            S.WITHDRAWN,
+            EventAction.WITHDRAW,
+            Status.WITHDRAWN,
             note=reason,
             payload=lambda: {"withdrawn_on": on.isoformat(), "outcome_field": outcome_field},
         )
@@ -968,7 +976,9 @@ class _Builder:
             recorded_by=self.recorder,
         )
         self.built.exceptions.append(exception)
-        self.step(recorded_on, E.ADD_EXCEPTION, stamp=exception, payload=lambda: _exception_payload(exception))
+        self.step(
+            recorded_on, EventAction.ADD_EXCEPTION, stamp=exception, payload=lambda: _exception_payload(exception)
+        )
 
 
 def _exception_payload(exception: ClockException) -> dict[str, Any]:
@@ -978,6 +988,7 @@ def _exception_payload(exception: ClockException) -> dict[str, Any]:
         "start": exception.start.isoformat(),
         "end": exception.end.isoformat(),
         "advice_request_id": exception.advice_request.pk if exception.advice_request else None,
+        "advice_target_on": None,
     }
 
 
@@ -992,39 +1003,11 @@ def _periods(exceptions: Sequence[ClockException]) -> list[clocks.ExceptionPerio
     ]
 
 
-def _apply_clocks(request: AssessmentRequest, exceptions: Sequence[ClockException]) -> clocks.RequestClocks:
-    """Store the deadlines as the services do (services._refresh_clocks)."""
-    computed = clocks.request_clocks(request.received_on, _periods(exceptions))
-    request.decision_due_on = computed.decision_due_on
-    request.not_issue_due_on = computed.not_issue_due_on
-    request.final_plan_due_on = computed.final_plan_due_on
-    request.decision_target_on = computed.decision_target_on
-    request.not_issue_target_on = computed.not_issue_target_on
-    request.final_plan_target_on = computed.final_plan_target_on
-    request.week20 = computed.week20
-    request.next_deadline_on = _next_deadline(request.status, computed)
-    return computed
-
-
-def _next_deadline(status: str, computed: clocks.RequestClocks) -> date | None:
-    return workflow.next_deadline(
-        status,
-        decision_target_on=computed.decision_target_on,
-        not_issue_target_on=computed.not_issue_target_on,
-        final_plan_target_on=computed.final_plan_target_on,
-    )
-
-
-def _snapshot(received_on: date, exceptions: Sequence[ClockException], status: str) -> dict[str, Any]:
-    computed = clocks.request_clocks(received_on, _periods(exceptions))
-    next_on = _next_deadline(status, computed)
-    return {
-        "next_deadline_on": next_on.isoformat() if next_on else None,
-        "decision_target_on": computed.decision_target_on.isoformat(),
-        "not_issue_target_on": computed.not_issue_target_on.isoformat(),
-        "final_plan_target_on": computed.final_plan_target_on.isoformat(),
-        "week20": computed.week20,
-    }
+def _apply_clocks(request: AssessmentRequest, exceptions: Sequence[ClockException]) -> None:
+    """Store the deadlines and the queue key as the services do (``stored.request_clocks``)."""
+    computed = stored.request_clocks(request.received_on, request.status, _periods(exceptions))
+    for name, value in computed.fields().items():
+        setattr(request, name, value)
 
 
 def _timestamps(rng: random.Random, steps: list[_Step], *, now: datetime) -> list[datetime]:
@@ -1047,16 +1030,22 @@ def _timestamps(rng: random.Random, steps: list[_Step], *, now: datetime) -> lis
     return stamps
 
 
-def _events(
-    rng: random.Random, built: _Built, *, now: datetime
-) -> list[tuple[RequestEvent, Callable[[], dict[str, Any]]]]:
-    """The timeline, in order, each event with the function that makes its payload once the
-    rows it names have their ids. Stamps the decisions and exceptions with their event's time."""
-    request = built.request
+@dataclass
+class _Entry:
+    """One timeline entry before its payload can be made (the rows it names need their ids)."""
+
+    step: _Step
+    at: datetime
+    from_status: str
+    to_status: str
+
+
+def _entries(rng: random.Random, built: _Built, *, now: datetime) -> list[_Entry]:
+    """The timeline, in order. Stamps the decisions and exceptions with their event's time."""
     steps = sorted(built.steps, key=lambda st: st.on)  # stable: same-day steps keep their order
     stamps = _timestamps(rng, steps, now=now)
     status = ""
-    events = []
+    entries = []
     for step, at in zip(steps, stamps, strict=True):
         if isinstance(step.stamp, ClockException):
             step.stamp.recorded_at = at
@@ -1065,19 +1054,35 @@ def _events(
         from_status = status
         if step.to_status is not None:
             status = step.to_status.value
-        if step.action == E.CREATED:
+        if step.action == EventAction.CREATED:
             from_status = ""
-        event = RequestEvent(
-            request=request,
-            actor=step.actor,
-            action=step.action.value,
-            from_status=from_status,
-            to_status=status,
-            occurred_at=at,
-            note=step.note,
-        )
-        events.append((event, step.payload))
-    return events
+        entries.append(_Entry(step=step, at=at, from_status=from_status, to_status=status))
+    return entries
+
+
+def _event(built: _Built, entry: _Entry) -> RequestEvent:
+    """The stored event, as the services write it (``stored.event_row``): the step's facts and
+    the clocks after the change, counting the request-level exceptions recorded by then."""
+    request = built.request
+    recorded = [e for e in built.exceptions if e.advice_request is None and e.recorded_at <= entry.at]
+    row = stored.event_row(
+        action=entry.step.action,
+        from_status=entry.from_status,
+        to_status=entry.to_status,
+        clocks_after=stored.request_clocks(request.received_on, entry.to_status, _periods(recorded)),
+        facts=entry.step.payload(),
+        note=entry.step.note,
+    )
+    return RequestEvent(
+        request=request,
+        actor=entry.step.actor,
+        action=row.action,
+        from_status=row.from_status,
+        to_status=row.to_status,
+        occurred_at=entry.at,
+        payload=row.payload,
+        note=row.note,
+    )
 
 
 # --- Putting it together ---------------------------------------------------------------------------
@@ -1087,7 +1092,7 @@ def _assignee(rng: random.Random, cast: _Cast, status: workflow.Status) -> User 
     if not cast.officers:
         return None
     # New requests wait for triage; a few later ones have lost their officer (leave, turnover).
-    unassigned_share = 0.65 if status == S.RECEIVED else 0.1 if status.is_open else 0.0
+    unassigned_share = 0.65 if status == Status.RECEIVED else 0.1 if status.is_open else 0.0
     return None if rng.random() < unassigned_share else rng.choice(cast.officers)
 
 
@@ -1162,20 +1167,13 @@ def seed_requests(rng: random.Random, *, today: date | None = None) -> DemoSumma
     AssessmentRequest.objects.bulk_create([b.request for b in built], batch_size=500)
 
     # The rows below point at the saved requests (and advice) objects, which now have their ids.
-    events_by_request = [_events(rng, item, now=now) for item in built]
+    entries_by_request = [_entries(rng, item, now=now) for item in built]
     ProvisionEvaluation.objects.bulk_create([b.evaluation for b in built if b.evaluation is not None], batch_size=500)
     AssessmentDecision.objects.bulk_create([d for b in built for d in b.decisions], batch_size=500)
     AdviceRequest.objects.bulk_create([a for b in built for a in b.advice], batch_size=500)
     ClockException.objects.bulk_create([e for b in built for e in b.exceptions], batch_size=500)
 
-    events: list[RequestEvent] = []
-    for item, item_events in zip(built, events_by_request, strict=True):
-        request_level = [e for e in item.exceptions if e.advice_request is None]
-        for event, payload in item_events:
-            # As the services write it: the event's own data and the clocks after the change.
-            recorded = [e for e in request_level if e.recorded_at <= event.occurred_at]
-            event.payload = {**payload(), "clocks": _snapshot(item.request.received_on, recorded, event.to_status)}
-            events.append(event)
+    events = [_event(item, entry) for item, entries in zip(built, entries_by_request, strict=True) for entry in entries]
     RequestEvent.objects.bulk_create(events, batch_size=500)
 
     return DemoSummary(
@@ -1188,7 +1186,7 @@ def seed_requests(rng: random.Random, *, today: date | None = None) -> DemoSumma
 
 
 def _final_status(item: _Built) -> str:
-    status = S.RECEIVED.value
+    status = Status.RECEIVED.value
     for step in sorted(item.steps, key=lambda st: st.on):
         if step.to_status is not None:
             status = step.to_status.value

@@ -64,13 +64,19 @@ class StoredClocks:
 
     def snapshot(self) -> dict[str, Any]:
         """The clocks after a change, as every event payload carries them (``"clocks"``)."""
-        return {
-            "next_deadline_on": _iso(self.next_deadline_on),
-            "decision_target_on": _iso(self.decision_target_on),
-            "not_issue_target_on": _iso(self.not_issue_target_on),
-            "final_plan_target_on": _iso(self.final_plan_target_on),
-            "week20": self.week20,
-        }
+        return dict(_snapshot(self))
+
+
+@functools.lru_cache(maxsize=65536)
+def _snapshot(stored_clocks: StoredClocks) -> dict[str, Any]:
+    # Built once per distinct set of clocks: a bulk writer asks for the same ones many times.
+    return {
+        "next_deadline_on": _iso(stored_clocks.next_deadline_on),
+        "decision_target_on": _iso(stored_clocks.decision_target_on),
+        "not_issue_target_on": _iso(stored_clocks.not_issue_target_on),
+        "final_plan_target_on": _iso(stored_clocks.final_plan_target_on),
+        "week20": stored_clocks.week20,
+    }
 
 
 @functools.lru_cache(maxsize=65536)
@@ -104,7 +110,7 @@ def request_clocks(
     the live exception periods ``exceptions`` (regs 5(4), 10(4), 13(3); advice-only kinds do
     not count): stored, indexed and recomputed on every change, never counted at read time."""
     periods = list(exceptions)
-    status = Status(status).value
+    status = _status(status)
     if not periods:
         return _without_exceptions(received_on, status)
     return _build(clocks.request_clocks(received_on, periods), status)
@@ -127,7 +133,7 @@ def request_fields(
     """The derived columns of a request (district, status and clocks), column name -> value."""
     return {
         "district_id": request_district(child_district_id),
-        "status": Status(status).value,
+        "status": _status(status),
         **request_clocks(received_on, status, exceptions).fields(),
     }
 
@@ -200,22 +206,40 @@ def event_row(
     """The one event row for a change: ``facts`` are exactly the action's ``PAYLOAD_FACTS``
     (dates written as ISO dates), and ``clocks_after`` the request's clocks after the change.
     A missing or extra fact is a programming error (ValueError), not something to store."""
-    kind = EventAction(getattr(action, "value", action))
-    given = dict(facts or {})
+    kind = _EVENT_ACTIONS.get(action)
+    if kind is None:
+        raise ValueError(f"{action!r} is not an event action")
+    given = facts or {}
     expected = PAYLOAD_FACTS[kind]
-    if set(given) != set(expected):
+    if given.keys() != _FACT_SETS[kind]:
         missing = sorted(set(expected) - set(given))
         extra = sorted(set(given) - set(expected))
         raise ValueError(f"{kind.value} event facts: missing {missing}, unexpected {extra}")
-    payload = {name: _iso(given[name]) if isinstance(given[name], date) else given[name] for name in expected}
-    payload["clocks"] = clocks_after.snapshot()
+    payload = {}
+    for name in expected:
+        value = given[name]
+        payload[name] = value.isoformat() if isinstance(value, date) else value
+    payload["clocks"] = dict(_snapshot(clocks_after))
     return EventRow(
         action=kind.value,
-        from_status=Status(from_status).value if from_status else "",
-        to_status=Status(to_status).value,
+        from_status=_status(from_status) if from_status else "",
+        to_status=_status(to_status),
         payload=payload,
         note=note,
     )
+
+
+# Plain lookups: an enum's constructor costs more than the rest of a row at bulk sizes.
+_EVENT_ACTIONS: dict[str, EventAction] = {kind.value: kind for kind in EventAction}
+_FACT_SETS: dict[EventAction, frozenset[str]] = {kind: frozenset(names) for kind, names in PAYLOAD_FACTS.items()}
+_STATUSES: dict[str, str] = {status.value: status.value for status in Status}
+
+
+def _status(status: Status | str) -> str:
+    try:
+        return _STATUSES[status]
+    except KeyError:
+        raise ValueError(f"{status!r} is not a status") from None
 
 
 def _iso(value: date | None) -> str | None:

@@ -72,7 +72,7 @@ from requests_app.services.advice import (
     exception_add,
     exception_remove,
 )
-from requests_app.services.children import find_duplicates
+from requests_app.services.children import PossibleDuplicate, find_duplicates
 from requests_app.services.lifecycle import (
     assessment_complete,
     evaluation_record,
@@ -261,23 +261,23 @@ def create(request: HttpRequest) -> HttpResponse:
             if existing_child_pk:
                 child = get_object_or_404(Child, pk=existing_child_pk)
                 new = request_create(actor=request.user, child=child, **form.request_data())
-                return _created(request, new)
-            duplicates = find_duplicates(
-                forename=data["forename"], surname=data["surname"], date_of_birth=data["date_of_birth"], upn=data["upn"]
-            )
-            if not duplicates or data["confirm_not_duplicate"]:
+            else:
                 new = request_create(
                     actor=request.user,
                     child_data=form.child_data(),
-                    not_duplicate_reason=data["not_duplicate_reason"] if duplicates else "",
+                    confirmed_different_child=data["confirm_not_duplicate"],
+                    not_duplicate_reason=data["not_duplicate_reason"] if data["confirm_not_duplicate"] else "",
                     **form.request_data(),
                 )
-                return _created(request, new)
+            return _created(request, new)
         except NotPermitted as exc:
             raise PermissionDenied from exc
+        except PossibleDuplicate as exc:
+            duplicates = exc.candidates
         except DomainError as exc:
             form.add_domain_error(exc)
-            if existing_child_pk:
+            if existing_child_pk or data["confirm_not_duplicate"]:
+                # The possible matches stay on the page while the error is put right.
                 duplicates = find_duplicates(
                     forename=data["forename"],
                     surname=data["surname"],

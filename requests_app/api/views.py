@@ -51,7 +51,7 @@ from requests_app.services.advice import (
     exception_add,
     exception_remove,
 )
-from requests_app.services.children import find_duplicates
+from requests_app.services.children import PossibleDuplicate, find_duplicates
 from requests_app.services.lifecycle import (
     assessment_complete,
     evaluation_record,
@@ -231,25 +231,24 @@ class AssessmentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         child = data.pop("child_id", None)
         child_data = data.pop("child", None)
         confirmed = data.pop("confirm_not_duplicate")
-        if child_data is not None and not confirmed:
-            candidates = find_duplicates(
-                forename=child_data["forename"],
-                surname=child_data["surname"],
-                date_of_birth=child_data["date_of_birth"],
-                upn=child_data["upn"],
-            )
-            if candidates:
-                body = {
-                    "detail": "This child may already be recorded. Check the possible matches, then select "
-                    "the child or confirm this is a different child.",
-                    "code": "possible_duplicate",
-                    "candidates": s.DuplicateCandidateSerializer(candidates, many=True).data,
-                }
-                return Response(body, status=status.HTTP_409_CONFLICT)
         # The service names the new child's fields bare; the API nests them under "child".
         child_fields = {field.source for field in s.ChildInputSerializer().fields.values()} if child_data else set()
-        with api_field_names("child.", child_fields):
-            created = request_create(actor=request.user, child=child, child_data=child_data, **data)
+        try:
+            with api_field_names("child.", child_fields):
+                created = request_create(
+                    actor=request.user,
+                    child=child,
+                    child_data=child_data,
+                    confirmed_different_child=confirmed,
+                    **data,
+                )
+        except PossibleDuplicate as exc:
+            body = {
+                "detail": exc.message,
+                "code": exc.code,
+                "candidates": s.DuplicateCandidateSerializer(exc.candidates, many=True).data,
+            }
+            return Response(body, status=status.HTTP_409_CONFLICT)
         return self._detail(created.pk, status_code=status.HTTP_201_CREATED)
 
     @extend_schema(

@@ -12,9 +12,11 @@ from ``requests_app.stored``, as the services' do (a child already recorded is l
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from django.db import connection
@@ -125,7 +127,13 @@ def _request_values(row: RequestRow, child_id: int, child_district_id: int) -> t
 
 def _clocks(row: RequestRow) -> stored.StoredClocks:
     """The builder's clocks, with the SEN2 week20 flag the old system recorded."""
-    return dataclasses.replace(stored.request_clocks(row.received_on, row.status), week20=row.week20)
+    return _clocks_with_week20(row.received_on, row.status, row.week20)
+
+
+@functools.lru_cache(maxsize=65536)
+def _clocks_with_week20(received_on: date, status: str, week20: bool) -> stored.StoredClocks:
+    # Many rows share a day 1 and a status.
+    return dataclasses.replace(stored.request_clocks(received_on, status), week20=week20)
 
 
 def _event(row: RequestRow, child_id: int, source_name: str) -> stored.EventRow:

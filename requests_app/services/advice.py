@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -33,7 +34,7 @@ Action = workflow.Action
 
 def advice_request_create(
     *,
-    actor: Any,
+    actor: User,
     request: AssessmentRequest | int,
     adviser_type: str,
     addressee: str,
@@ -98,7 +99,7 @@ def advice_request_create(
 
 def advice_record_received(
     *,
-    actor: Any,
+    actor: User,
     advice: AdviceRequest | int,
     received_on: date | None,
     notes: str = "",
@@ -145,7 +146,7 @@ def advice_record_received(
     return advice
 
 
-def advice_cancel(*, actor: Any, advice: AdviceRequest | int, reason: str) -> AdviceRequest:
+def advice_cancel(*, actor: User, advice: AdviceRequest | int, reason: str) -> AdviceRequest:
     """Cancel a request for advice that went to the wrong service or is no longer needed: kept
     on file with the reason, it leaves the advice queue and no longer counts as awaited."""
     require_action(actor, Action.CANCEL_ADVICE)
@@ -180,7 +181,7 @@ def advice_cancel(*, actor: Any, advice: AdviceRequest | int, reason: str) -> Ad
 
 def exception_add(
     *,
-    actor: Any,
+    actor: User,
     request: AssessmentRequest | int,
     kind: str,
     start: date | None,
@@ -245,7 +246,7 @@ def _exception_payload(exception: ClockException) -> dict[str, Any]:
     }
 
 
-def exception_remove(*, actor: Any, exception: ClockException | int, reason: str) -> ClockException:
+def exception_remove(*, actor: User, exception: ClockException | int, reason: str) -> ClockException:
     """Withdraw a recorded exception (kept on file, no longer counted) and recompute."""
     require_action(actor, Action.REMOVE_EXCEPTION)
     exception_pk = exception.pk if isinstance(exception, ClockException) else exception

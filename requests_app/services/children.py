@@ -7,16 +7,47 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Prefetch, Q
 
-from core.errors import NotPermitted, ValidationFailed
+from core.errors import Conflict, NotPermitted, ValidationFailed
 from core.models import District, Establishment, NeedType
 from core.roles import Capability, user_can
 from requests_app import matching, workflow
 from requests_app.models import AssessmentRequest, Child, Sex
 from requests_app.services.common import add_error, fail, write_event
+
+
+class PossibleDuplicate(Conflict):
+    """The child being entered may already be recorded (409): ``candidates`` are the children
+    it may be, each with ``open_requests``. The caller shows them, then records the request for
+    one of them, or again with ``confirmed_different_child=True``."""
+
+    code = "possible_duplicate"
+
+    def __init__(self, candidates: list[Child]):
+        super().__init__(
+            "This child may already be recorded. Check the possible matches, then select the child or "
+            "confirm this is a different child.",
+            field="child",
+        )
+        self.candidates = candidates
+
+
+def check_not_duplicate(child_data: Mapping[str, Any]) -> None:
+    """Raise :class:`PossibleDuplicate` if a recorded child may be the one ``child_data``
+    describes (``find_duplicates``' rules)."""
+    date_of_birth = child_data.get("date_of_birth")
+    candidates = find_duplicates(
+        forename=str(child_data.get("forename") or ""),
+        surname=str(child_data.get("surname") or ""),
+        date_of_birth=date_of_birth if isinstance(date_of_birth, date) else None,
+        upn=str(child_data.get("upn") or ""),
+    )
+    if candidates:
+        raise PossibleDuplicate(candidates)
 
 
 def find_duplicates(*, forename: str, surname: str, date_of_birth: date | None, upn: str = "") -> list[Child]:
@@ -124,7 +155,7 @@ def child_build(data: Mapping[str, Any], *, today: date) -> Child:
     return child
 
 
-def child_change_district(*, actor: Any, child: Child | int, district: District | int) -> Child:
+def child_change_district(*, actor: User, child: Child | int, district: District | int) -> Child:
     """Record that the child now lives in ``district``, and move every request of theirs with
     them, in one transaction: ``AssessmentRequest.district`` is a copy of the child's district
     (docs/decisions/0007-district-on-request.md) and must never disagree with it.

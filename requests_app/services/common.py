@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from core.errors import InvalidTransition, NotPermitted, ValidationFailed
@@ -15,12 +16,12 @@ from requests_app import clocks, stored, workflow
 from requests_app.models import AssessmentRequest, ClockException, RequestEvent
 
 
-def require(actor: Any, capability: Capability) -> None:
+def require(actor: User, capability: Capability) -> None:
     if not user_can(actor, capability):
         raise NotPermitted("You do not have permission to do this.")
 
 
-def require_action(actor: Any, action: workflow.Action) -> None:
+def require_action(actor: User, action: workflow.Action) -> None:
     require(actor, workflow.ACTION_CAPABILITY[action])
 
 
@@ -85,7 +86,7 @@ _CLOCK_FIELDS = tuple(stored.StoredClocks.__dataclass_fields__)
 def write_event(
     request: AssessmentRequest,
     *,
-    actor: Any,
+    actor: User,
     action: workflow.Action | workflow.EventAction | str,
     from_status: str,
     payload: Mapping[str, Any] | None = None,

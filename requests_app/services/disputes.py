@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from core.errors import InvalidTransition
@@ -44,7 +45,7 @@ def _mediation_facts(mediation: Mediation) -> dict[str, Any]:
 
 def mediation_record(
     *,
-    actor: Any,
+    actor: User,
     request: AssessmentRequest | int,
     against: str,
     decision_letter_on: date | None,
@@ -93,7 +94,7 @@ def mediation_record(
 
 def mediation_update(
     *,
-    actor: Any,
+    actor: User,
     mediation: Mediation | int,
     certificate_issued_on: date | None,
     held_on: date | None,
@@ -138,7 +139,7 @@ def mediation_update(
 
 def appeal_register(
     *,
-    actor: Any,
+    actor: User,
     request: AssessmentRequest | int,
     against: str,
     decision_letter_on: date | None,
@@ -198,7 +199,7 @@ def _lock_appeal(appeal: Appeal | int) -> tuple[AssessmentRequest, Appeal]:
 
 def appeal_record_outcome(
     *,
-    actor: Any,
+    actor: User,
     appeal: Appeal | int,
     outcome: str,
     decided_on: date | None,
@@ -255,7 +256,7 @@ def appeal_record_outcome(
 
 
 def appeal_record_compliance(
-    *, actor: Any, appeal: Appeal | int, complied_on: date | None, today: date | None = None
+    *, actor: User, appeal: Appeal | int, complied_on: date | None, today: date | None = None
 ) -> Appeal:
     """Record the day the council complied with the Tribunal's order in full."""
     require(actor, RECORD)

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 
@@ -31,7 +32,7 @@ from requests_app.models import (
     RequestSource,
     Sen2Outcome,
 )
-from requests_app.services.children import child_build
+from requests_app.services.children import check_not_duplicate, child_build
 from requests_app.services.common import (
     add_error,
     check_action,
@@ -58,7 +59,7 @@ REFERENCE_PREFIX = "REQ-"
 
 def request_create(
     *,
-    actor: Any,
+    actor: User,
     child: Child | None = None,
     child_data: Mapping[str, Any] | None = None,
     received_on: date,
@@ -67,13 +68,18 @@ def request_create(
     requester_email: str = "",
     requester_phone: str = "",
     requester_relationship: str = "",
-    assigned_officer: Any = None,
+    assigned_officer: User | None = None,
     reference: str = "",
     imported: bool = False,
     not_duplicate_reason: str = "",
+    confirmed_different_child: bool = False,
     today: date | None = None,
 ) -> AssessmentRequest:
     """Record a new request (day 1 = ``received_on``) for an existing child or a new one.
+
+    A new child (``child_data``) who may already be recorded raises ``PossibleDuplicate`` with
+    the candidates, before anything else is checked, unless the caller confirms, after showing
+    them, that this is a different child (``confirmed_different_child=True``).
 
     ``imported=True`` (the importer) needs the import capability, keeps ``reference`` and
     writes an "imported" event instead of "created". ``not_duplicate_reason``: why the officer
@@ -82,6 +88,8 @@ def request_create(
     (s.44 Children and Families Act 2014).
     """
     require(actor, Capability.REQUEST_IMPORT if imported else Capability.REQUEST_CREATE)
+    if child_data is not None and child is None and not confirmed_different_child:
+        check_not_duplicate(child_data)
     today = resolve_today(today)
     errors: dict[str, list[str]] = {}
     if (child is None) == (child_data is None):
@@ -157,7 +165,7 @@ def request_create(
 
 
 def request_assign(
-    *, actor: Any, requests: Iterable[int | AssessmentRequest] | QuerySet[AssessmentRequest], officer: Any
+    *, actor: User, requests: Iterable[int | AssessmentRequest] | QuerySet[AssessmentRequest], officer: User | None
 ) -> list[AssessmentRequest]:
     """Assign one or many open requests to an SEN officer; one event per request."""
     require_action(actor, Action.ASSIGN)
@@ -202,7 +210,7 @@ _EVALUATION_FIELDS = {
 }
 
 
-def evaluation_start(*, actor: Any, request: AssessmentRequest | int) -> AssessmentRequest:
+def evaluation_start(*, actor: User, request: AssessmentRequest | int) -> AssessmentRequest:
     """The evaluation officer starts checking the evidence (received → evaluating)."""
     require_action(actor, Action.START_EVALUATION)
     with transaction.atomic():
@@ -218,7 +226,7 @@ def evaluation_start(*, actor: Any, request: AssessmentRequest | int) -> Assessm
 
 def evaluation_record(
     *,
-    actor: Any,
+    actor: User,
     request: AssessmentRequest | int,
     complete: bool = False,
     today: date | None = None,
@@ -273,7 +281,7 @@ def evaluation_record(
 
 def request_decide_assessment(
     *,
-    actor: Any,
+    actor: User,
     request: AssessmentRequest | int,
     outcome: str,
     notified_on: date | None,
@@ -356,14 +364,14 @@ def request_decide_assessment(
 # --- The assessment ------------------------------------------------------------------------------
 
 
-def assessment_complete(*, actor: Any, request: AssessmentRequest | int) -> AssessmentRequest:
+def assessment_complete(*, actor: User, request: AssessmentRequest | int) -> AssessmentRequest:
     """All advice is in: the request waits for the decision whether to issue a plan."""
     return _simple_transition(actor=actor, request=request, action=Action.COMPLETE_ASSESSMENT)
 
 
 def _simple_transition(
     *,
-    actor: Any,
+    actor: User,
     request: AssessmentRequest | int,
     action: workflow.Action,
     payload: dict[str, Any] | None = None,
@@ -385,7 +393,7 @@ def _simple_transition(
 
 def request_decide_issue(
     *,
-    actor: Any,
+    actor: User,
     request: AssessmentRequest | int,
     outcome: str,
     notified_on: date | None,
@@ -467,7 +475,7 @@ def _standing_decision(request: AssessmentRequest, stage: str) -> AssessmentDeci
 
 
 def plan_issue_draft(
-    *, actor: Any, request: AssessmentRequest | int, issued_on: date | None, today: date | None = None
+    *, actor: User, request: AssessmentRequest | int, issued_on: date | None, today: date | None = None
 ) -> AssessmentRequest:
     """The draft plan is served; the family's 15 days (reg 13(1)) start that day."""
     require_action(actor, Action.ISSUE_DRAFT)
@@ -505,7 +513,7 @@ def plan_issue_draft(
 
 
 def plan_record_family_comments(
-    *, actor: Any, request: AssessmentRequest | int, received_on: date | None, today: date | None = None
+    *, actor: User, request: AssessmentRequest | int, received_on: date | None, today: date | None = None
 ) -> AssessmentRequest:
     """The family's representations on the draft arrived (reg 13(1))."""
     require_action(actor, Action.RECORD_FAMILY_COMMENTS)
@@ -538,7 +546,7 @@ def plan_record_family_comments(
 
 def plan_issue_final(
     *,
-    actor: Any,
+    actor: User,
     request: AssessmentRequest | int,
     issued_on: date | None,
     named_establishment: Establishment | None,
@@ -614,7 +622,7 @@ def plan_issue_final(
 
 def request_withdraw(
     *,
-    actor: Any,
+    actor: User,
     request: AssessmentRequest | int,
     reason: str,
     withdrawn_on: date | None,
@@ -684,7 +692,7 @@ def _status_before_closing(request: AssessmentRequest) -> Status:
     return Status.RECEIVED if request.request_outcome == Sen2Outcome.WITHDRAWN else Status.ASSESSING
 
 
-def request_reopen(*, actor: Any, request: AssessmentRequest | int, reason: str) -> AssessmentRequest:
+def request_reopen(*, actor: User, request: AssessmentRequest | int, reason: str) -> AssessmentRequest:
     """Reopen a refused, not-issued or withdrawn request (senior officers): it goes back to the
     status it had before it closed and the closing outcome is cleared. A decision it had
     reached is kept on file but marked superseded, so a new one can be recorded."""
@@ -735,14 +743,14 @@ def _supersede(request: AssessmentRequest, stage: str) -> list[int]:
     return ids
 
 
-def request_refer_to_panel(*, actor: Any, request: AssessmentRequest | int, note: str = "") -> AssessmentRequest:
+def request_refer_to_panel(*, actor: User, request: AssessmentRequest | int, note: str = "") -> AssessmentRequest:
     """Record on the timeline that the request went to the placement panel (the panels app
     calls this when it creates a referral)."""
     return _simple_transition(actor=actor, request=request, action=Action.REFER_TO_PANEL, note=note.strip())
 
 
 def request_record_panel_outcome(
-    *, request: AssessmentRequest | int, actor: Any, outcome: str, meeting_id: int, decision_id: int, note: str = ""
+    *, request: AssessmentRequest | int, actor: User, outcome: str, meeting_id: int, decision_id: int, note: str = ""
 ) -> RequestEvent:
     """Put the placement panel's decision on the request's timeline (the panels app calls this
     in the decision's transaction). The status does not change, and a closed request (a plan
@@ -764,7 +772,7 @@ def request_record_panel_outcome(
 # --- Reads ----------------------------------------------------------------------------------
 
 
-def request_record_view(*, user: Any, request: AssessmentRequest, path: str = "") -> AccessLog:
+def request_record_view(*, user: User, request: AssessmentRequest, path: str = "") -> AccessLog:
     """Log that ``user`` opened this request (call it in the same transaction as the read)."""
     require(user, Capability.REQUEST_VIEW)
     return access_log_record(

@@ -26,6 +26,7 @@ from reporting import services
 from requests_app import clocks, workflow
 from requests_app.models import AssessmentRequest, Child, RequestEvent
 from tests.conftest import make_user
+from tests.requests_app.stored_checks import assert_stored_as_built
 
 pytestmark = pytest.mark.django_db
 
@@ -163,3 +164,16 @@ def test_history_rows_are_ones_the_services_could_have_written(published: Publis
     # The request's district is its child's (ADR 0007): the history writes it as the services do.
     assert not requests.exclude(district_id=F("child__district_id")).exists()
     assert not requests.filter(district__isnull=True).exists()
+
+
+def test_history_rows_are_the_stored_builders(published: Published) -> None:
+    """Each request's district, status and clocks, and its events' payloads, are the ones
+    ``requests_app.stored`` builds (a sample of every status, with and without exceptions)."""
+    requests = AssessmentRequest.objects.filter(reference__startswith=history.HIST_PREFIX)
+    sample = []
+    for status in workflow.Status:
+        of_status = requests.filter(status=status).order_by("pk")
+        sample += list(of_status.filter(week20=True)[:5]) + list(of_status.filter(week20=False)[:5])
+    assert {r.status for r in sample} >= {"received", "refused", "withdrawn", "not_issued", "plan_issued"}
+    assert any(r.week20 for r in sample)
+    assert assert_stored_as_built(sample) == len(sample)

@@ -602,14 +602,18 @@ def _stored_rows() -> dict[str, list[dict[str, Any]]]:
     def columns(model: Any) -> list[str]:
         return [f.attname for f in model._meta.concrete_fields if f.attname not in varying]
 
+    legacy_refs = dict(Child.objects.values_list("pk", "legacy_ref"))
+    events = list(
+        RequestEvent.objects.order_by("request__reference").values("request__reference", *columns(RequestEvent))
+    )
+    for event in events:  # the payload names the child by id: compare the child's reference
+        event["payload"]["child_id"] = legacy_refs[event["payload"]["child_id"]]
     return {
         "children": list(Child.objects.order_by("legacy_ref").values(*columns(Child))),
         "requests": list(
             AssessmentRequest.objects.order_by("reference").values("child__legacy_ref", *columns(AssessmentRequest))
         ),
-        "events": list(
-            RequestEvent.objects.order_by("request__reference").values("request__reference", *columns(RequestEvent))
-        ),
+        "events": events,
     }
 
 

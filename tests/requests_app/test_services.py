@@ -11,7 +11,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connections, transaction
 
-from core.errors import Conflict, InvalidTransition, NotPermitted, ValidationFailed
+from core.errors import Conflict, DomainError, InvalidTransition, NotPermitted, ValidationFailed
 from core.models import AccessLog
 from core.roles import Role
 from requests_app import clocks
@@ -26,7 +26,7 @@ from requests_app.models import (
 )
 from requests_app.services import lifecycle
 from requests_app.services.advice import advice_record_received, advice_request_create, exception_add, exception_remove
-from requests_app.services.children import find_duplicates
+from requests_app.services.children import PossibleDuplicate, find_duplicates
 from requests_app.services.lifecycle import (
     assessment_complete,
     evaluation_record,
@@ -241,6 +241,43 @@ def test_find_duplicates_by_upn_or_date_of_birth_and_name() -> None:
 def test_find_duplicates_with_nothing_to_match() -> None:
     ChildFactory()
     assert find_duplicates(forename="", surname="", date_of_birth=None, upn="") == []
+
+
+def test_a_new_child_who_may_be_recorded_is_refused_with_the_candidates_until_confirmed(officer: User) -> None:
+    recorded = ChildFactory(forename="Amelia", surname="Testperson", date_of_birth=date(2016, 5, 4))
+    AssessingRequestFactory(child=recorded)
+    with pytest.raises(PossibleDuplicate) as caught:
+        request_create(actor=officer, child_data=child_data(), received_on=days_ago(1), source="parent")
+    assert isinstance(caught.value, DomainError) and caught.value.status_code == 409
+    assert caught.value.code == "possible_duplicate"
+    assert [c.pk for c in caught.value.candidates] == [recorded.pk]
+    assert len(caught.value.candidates[0].open_requests) == 1
+    assert Child.objects.count() == 1 and AssessmentRequest.objects.count() == 1
+
+    request = request_create(
+        actor=officer,
+        child_data=child_data(),
+        received_on=days_ago(1),
+        source="parent",
+        confirmed_different_child=True,
+    )
+    assert request.child_id != recorded.pk and Child.objects.count() == 2
+
+
+def test_the_duplicate_check_comes_before_the_other_rules_and_after_the_permission(
+    officer: User, finance: User
+) -> None:
+    ChildFactory(upn="A123456789012")
+    with pytest.raises(PossibleDuplicate):
+        request_create(actor=officer, child_data=child_data(), received_on=days_ago(-1), source="neighbour")
+    with pytest.raises(NotPermitted):
+        request_create(actor=finance, child_data=child_data(), received_on=days_ago(1), source="parent")
+
+
+def test_an_existing_child_is_not_checked_for_duplicates(officer: User) -> None:
+    child = ChildFactory(forename="Amelia", surname="Testperson", date_of_birth=date(2016, 5, 4))
+    ChildFactory(forename="Amelia", surname="Testperson", date_of_birth=date(2016, 5, 4))
+    assert request_create(actor=officer, child=child, received_on=days_ago(1), source="parent").child == child
 
 
 # --- Assigning -------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from requests_app import workflow
 from requests_app.models import AdviceRequest, AssessmentRequest, Child, RequestEvent
 from requests_app.services.common import refresh_clocks
 from tests.requests_app.factories import ReceivedRequestFactory
+from tests.requests_app.stored_checks import assert_stored_as_built
 
 pytestmark = pytest.mark.django_db
 postgres_only = pytest.mark.postgres_only  # COPY needs PostgreSQL
@@ -62,6 +63,8 @@ def test_a_small_load_is_consistent() -> None:
         for name in ("decision_target_on", "final_plan_target_on", "week20", "next_deadline_on"):
             assert getattr(recomputed, name) == getattr(request, name), (request.pk, name)
         request.full_clean(validate_unique=False)
+    # Every request's derived columns and events are the ones requests_app.stored builds.
+    assert assert_stored_as_built(AssessmentRequest.objects.select_related("child").order_by("pk")) == 400
     # Statuses agree with outcomes.
     assert not AssessmentRequest.objects.filter(status="refused").exclude(request_outcome="N").exists()
     assert not AssessmentRequest.objects.filter(status="plan_issued").exclude(assessment_outcome="Y").exists()
