@@ -1,10 +1,56 @@
-"""Reference data shared by every app, and the access log."""
+"""Reference data shared by every app, the access log, and the base of append-only records."""
 
 from __future__ import annotations
+
+from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+
+# --- Append-only records ---------------------------------------------------------------------------
+
+
+class AppendOnlyError(ValueError):
+    """An attempt to change or delete a row of an append-only record."""
+
+
+def _refuse(model: type[models.Model]) -> NoReturn:
+    raise AppendOnlyError(f"{str(model._meta.verbose_name_plural).capitalize()} are append-only and cannot be changed")
+
+
+class AppendOnlyQuerySet(models.QuerySet[Any]):
+    """Refuses bulk changes: ``update()`` and ``delete()`` would rewrite the evidence. (Deleting
+    the record a trail belongs to still takes its rows with it: Django's cascade deletes in SQL,
+    not through this method.)"""
+
+    def update(self, **kwargs: Any) -> NoReturn:
+        _refuse(self.model)
+
+    def delete(self) -> NoReturn:
+        _refuse(self.model)
+
+
+class AppendOnlyModel(models.Model):
+    """The base of every event trail (requests, panels, placements) and of other records kept
+    as evidence (negotiation rounds): a row is written once and never changed or deleted, one
+    at a time or in bulk. A correction is a new row."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            _refuse(type(self))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        _refuse(type(self))
+
+
+# --- Reference data --------------------------------------------------------------------------------
 
 
 class NeedType(models.TextChoices):

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from core.models import Establishment
+from core.models import AppendOnlyModel, Establishment
 from core.roles import Capability, Role, user_can, user_has_role
 from panels import workflow
 from requests_app.models import AssessmentRequest
@@ -547,7 +547,7 @@ class PanelEventAction(models.TextChoices):
     MINUTES_APPROVED = "minutes_approved", "Minutes approved"
 
 
-class PanelEvent(models.Model):
+class PanelEvent(AppendOnlyModel):
     """Append-only: one row per change to panel business, written in the change's transaction.
     ``payload`` holds ids and codes, never a child's details."""
 
@@ -573,8 +573,3 @@ class PanelEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} at {self.occurred_at:%Y-%m-%d %H:%M}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise ValueError("Panel events are append-only and cannot be changed")
-        super().save(*args, **kwargs)

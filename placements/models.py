@@ -26,7 +26,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from core.models import Establishment
+from core.models import AppendOnlyModel, Establishment
 from core.roles import Capability, user_can
 from panels.models import PanelDecision
 from placements import workflow
@@ -272,17 +272,6 @@ class CostLine(models.Model):
         )
 
 
-class _AppendOnly(models.Model):
-    class Meta:
-        abstract = True
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        # The record is evidence: rows are written once and never changed.
-        if not self._state.adding:
-            raise ValueError(f"{type(self).__name__} rows are append-only and cannot be changed")
-        super().save(*args, **kwargs)
-
-
 class NegotiationRound(models.Model):
     """One exchange in the fee negotiation (annual amounts). Changed only by a correction with a
     reason (``negotiation_round_correct``), whose event keeps the figures before and after."""
@@ -493,7 +482,7 @@ class PlacementEventAction(models.TextChoices):
     DEDUCTION_WAIVED = "deduction_waived", "Deduction waived"
 
 
-class PlacementEvent(_AppendOnly):
+class PlacementEvent(AppendOnlyModel):
     """Append-only: one row per change, written in the change's transaction. The audit trail and
     the contract's timeline. ``payload`` holds ids, codes and amounts, never a child's details."""
 

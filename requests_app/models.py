@@ -17,7 +17,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from core.models import District, Establishment, NeedType
+from core.models import AppendOnlyModel, District, Establishment, NeedType
 from core.roles import Capability, user_can
 from requests_app import clocks, disputes, workflow
 
@@ -771,7 +771,7 @@ class Appeal(models.Model):
 # --- Events ------------------------------------------------------------------------------------
 
 
-class RequestEvent(models.Model):
+class RequestEvent(AppendOnlyModel):
     """Append-only: one row per change to a request, written in the change's transaction.
 
     The audit trail, the timeline officers read, and the source for statistics. ``payload``
@@ -806,12 +806,6 @@ class RequestEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} (request {self.request_id}) at {self.occurred_at:%Y-%m-%d %H:%M}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        # The trail is evidence: rows are written once and never changed.
-        if not self._state.adding:
-            raise ValueError("Request events are append-only and cannot be changed")
-        super().save(*args, **kwargs)
 
     @property
     def action_label(self) -> str:
