@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.utils import timezone
@@ -32,11 +33,29 @@ def access_log_record(
 
 
 def access_log_record_many(
-    *, user: Any, child_ids: list[int], object_type: str, action: str = AccessAction.LIST, path: str = ""
+    *,
+    user: Any,
+    child_ids: Iterable[int | None],
+    object_type: str,
+    action: str = AccessAction.LIST,
+    path: str = "",
+    object_id: int | None = None,
 ) -> None:
-    """One row per child shown on a list page or in a list response."""
+    """One row per child id given (a caller passes each child once for "one row per child per
+    response", or one per row shown), written in one INSERT whatever the number. Call it inside
+    the read's transaction, like ``access_log_record``."""
     now = timezone.now()
-    AccessLog.objects.bulk_create(
-        AccessLog(user=user, at=now, action=action, child_id=cid, object_type=object_type, path=path[:300])
+    rows = [
+        AccessLog(
+            user=user,
+            at=now,
+            action=action,
+            child_id=cid,
+            object_type=object_type,
+            object_id=object_id,
+            path=path[:300],
+        )
         for cid in child_ids
-    )
+    ]
+    if rows:
+        AccessLog.objects.bulk_create(rows)

@@ -18,13 +18,13 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.errors import DomainError
+from core.ids import MAX_ID as MAX_ID  # re-exported: the apps' serializers name it from here
 from core.roles import Capability, user_can
 
 # Lists count at most this many rows (docs/benchmarks.md finding 1): an exact COUNT(*) of a
 # national table costs a scan of every row on every page.
 COUNT_CAP = 10_000
 MAX_COUNT = 2**31 - 1  # a LIMIT every database accepts
-MAX_ID = 2**31 - 1  # the largest id a path or body may name (PostgreSQL's integer)
 
 
 def count_cap() -> int:

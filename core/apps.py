@@ -1,11 +1,18 @@
 from django.apps import AppConfig
 from django.contrib.admin.apps import AdminConfig
+from django.urls import register_converter
+
+from core.ids import IdConverter
 
 
 class CoreConfig(AppConfig):
     name = "core"
     label = "core"
     verbose_name = "SEN Portal core"
+
+    def ready(self) -> None:
+        # ``<id:pk>`` in every app's URLs: one reading of an id in a path (core.ids).
+        register_converter(IdConverter, "id")
 
 
 class SenAdminConfig(AdminConfig):

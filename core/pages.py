@@ -2,6 +2,12 @@
 turning a service's domain error into a GOV.UK error summary on the form, and the GOV.UK
 pagination component's items (rendered by ``templates/_pagination.html``).
 
+Domain errors are mapped to pages here and nowhere else (the API's twin is
+``core.api.exception_handler``): ``NotPermitted`` is a 403 wherever a page meets it (also when a
+view hands it to ``form_add_domain_error``); any other domain error a view does not put on a form
+(an id in the query string that is not one, a status that changed) is an error page with the
+error's status (400 or 409) and its message.
+
 Core imports no app (decision 4): each app subclasses :class:`ActionPage` with what is its own
 (the object the page acts on, its transition check and where to go back to).
 """
@@ -26,16 +32,46 @@ from core.roles import Capability, user_can
 ViewFunction = Callable[..., HttpResponse]
 
 
+def domain_error_page(request: HttpRequest, error: DomainError) -> HttpResponse:
+    """The page for a domain error no form showed: 403 for ``NotPermitted`` (through Django's
+    403 handler), else the error page with the error's status and message."""
+    if isinstance(error, NotPermitted):
+        raise PermissionDenied(error.message) from error
+    messages_ = [message for field_messages in (error.errors or {}).values() for message in field_messages]
+    context = {
+        "title": "There is a problem" if error.status_code == 400 else "This cannot be done now",
+        "message": error.message,
+        "details": [message for message in messages_ if message != error.message],
+    }
+    return render(request, "core/error.html", context, status=error.status_code)
+
+
+def answering_domain_errors(view: ViewFunction) -> ViewFunction:
+    """Wrap a page view so a domain error it raises becomes its page (``domain_error_page``)."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except DomainError as error:
+            return domain_error_page(request, error)
+
+    return wrapped
+
+
 def requires(capability: Capability) -> Callable[[ViewFunction], ViewFunction]:
-    """Refuse (403) anyone whose roles lack ``capability``. Anonymous users never get here:
-    the sign-in middleware sends them to sign in first."""
+    """Refuse (403) anyone whose roles lack ``capability``; answer the view's domain errors
+    (``answering_domain_errors``). Anonymous users never get here: the sign-in middleware sends
+    them to sign in first."""
 
     def decorator(view: ViewFunction) -> ViewFunction:
+        answered = answering_domain_errors(view)
+
         @functools.wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not user_can(request.user, capability):
                 raise PermissionDenied
-            return view(request, *args, **kwargs)
+            return answered(request, *args, **kwargs)
 
         return wrapped
 
@@ -46,7 +82,10 @@ def form_add_domain_error(form: forms.BaseForm, error: DomainError) -> None:
     """Attach a service's errors to the form so the error summary and the fields show them.
 
     Errors naming a field the form has go on that field; the rest become non-field errors.
+    ``NotPermitted`` is not the form's to show: it is raised on, and the page helper answers 403.
     """
+    if isinstance(error, NotPermitted):
+        raise error
     placed = False
     for field, messages_ in (error.errors or {}).items():
         for message in messages_:
@@ -119,8 +158,11 @@ class ActionPage(View):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not user_can(request.user, self.capability()):
             raise PermissionDenied
-        self.load(**kwargs)
-        return super().dispatch(request, *args, **kwargs)
+        try:
+            self.load(**kwargs)
+            return super().dispatch(request, *args, **kwargs)
+        except DomainError as error:
+            return domain_error_page(request, error)
 
     def capability(self) -> Capability:
         """Each subclass: the capability the action needs (checked before anything loads)."""
@@ -151,8 +193,6 @@ class ActionPage(View):
         if form.is_valid():
             try:
                 self.perform(form)
-            except NotPermitted as exc:
-                raise PermissionDenied from exc
             except DomainError as exc:
                 adder = getattr(form, "add_domain_error", None)
                 if adder is not None:

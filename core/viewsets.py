@@ -6,11 +6,46 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django.http import Http404
+from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from rest_framework import exceptions, serializers, viewsets
+from rest_framework.response import Response
 
-from core.api import MAX_ID
+from core.ids import MAX_ID, id_or_404, parse_id
+
+ID_MESSAGE = f"Enter an id: a whole number from 1 to {MAX_ID}."
+
+
+class IdField(serializers.IntegerField):
+    """An id in a request body, read by ``core.ids.parse_id``: a whole number from 1 to
+    ``MAX_ID``. A float (``1.0``, ``1e309``), a boolean or text such as "²" is a 400 naming the
+    field, never a server error."""
+
+    default_error_messages = {"invalid": ID_MESSAGE}
+
+    def __init__(self, **kwargs: Any):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> int:
+        parsed = parse_id(data)
+        if parsed is None:
+            self.fail("invalid")
+        return parsed  # type: ignore[return-value]  # fail() raises
+
+
+class RelatedIdField(serializers.PrimaryKeyRelatedField):  # type: ignore[type-arg]
+    """A record named by its id in a request body: the id read as ``IdField`` reads it, then
+    looked up (an id that is not one is "invalid", an unknown one "does not exist")."""
+
+    default_error_messages = {"incorrect_type": ID_MESSAGE}
+
+    def to_internal_value(self, data: Any) -> Any:
+        parsed = parse_id(data)
+        if parsed is None:
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(parsed)
 
 
 def flatten_errors(errors: Any, prefix: str = "") -> dict[str, list[Any]]:
@@ -51,9 +86,21 @@ def unknown_fields(serializer: serializers.Serializer[Any], data: Any, prefix: s
 
 
 class ServiceViewSet(viewsets.GenericViewSet):
-    """What every app's API base shares: body validation with the flat error shape, and objects
-    found by a positive integer id alone (anything else is simply not found, never a database
-    error; filters are for lists)."""
+    """What every app's API base shares: body validation with the flat error shape, objects
+    found by an id alone (``core.ids``: anything else is simply not found, never a database
+    error; filters are for lists), and the routers' format suffix (``.../pack.json``) read here
+    rather than passed on to actions that do not take it."""
+
+    _format_suffix: str | None = None
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Response:
+        # DRF passes the URL's ``format`` to the handler as well as reading it for content
+        # negotiation; an ``@action`` taking only ``pk`` would fail with a TypeError (a 500).
+        self._format_suffix = kwargs.pop("format", None)
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[no-any-return]
+
+    def get_format_suffix(self, **kwargs: Any) -> str | None:
+        return self._format_suffix
 
     def validated(self, serializer_class: type[serializers.Serializer[Any]]) -> dict[str, Any]:
         """Shape-check the request body; a 400 names every field at fault, including any field
@@ -67,9 +114,6 @@ class ServiceViewSet(viewsets.GenericViewSet):
         return dict(serializer.validated_data)
 
     def get_object(self) -> Any:
-        value = str(self.kwargs[self.lookup_field])
-        if not (value.isascii() and value.isdigit()) or int(value) > MAX_ID:
-            raise Http404
-        obj = get_object_or_404(self.get_queryset(), pk=int(value))
+        obj = get_object_or_404(self.get_queryset(), pk=id_or_404(self.kwargs[self.lookup_field]))
         self.check_object_permissions(self.request, obj)
         return obj

@@ -28,6 +28,7 @@ from django.views.decorators.http import require_POST
 
 from core.access import access_log_record_many
 from core.errors import DomainError, NotPermitted
+from core.ids import query_id
 from core.links import cross_layer_url
 from core.models import AccessAction, NeedType
 from core.pages import form_add_domain_error, pagination, requires
@@ -110,7 +111,7 @@ def _visible_item(user: Any, pk: int) -> AgendaItem:
 
 def _domain_error_banner(request: HttpRequest, exc: DomainError) -> None:
     if isinstance(exc, NotPermitted):
-        raise PermissionDenied from exc
+        raise exc  # the page helper answers 403 (core.pages)
     for messages_ in (exc.errors or {"": [exc.message]}).values():
         for message in messages_:
             messages.error(request, message)
@@ -178,8 +179,6 @@ def meeting_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             meeting = services.meeting_schedule(actor=request.user, **form.cleaned_data)
-        except NotPermitted as exc:
-            raise PermissionDenied from exc
         except DomainError as exc:
             form.add_domain_error(exc)
         else:
@@ -285,14 +284,14 @@ def _meeting_action(request: HttpRequest, pk: int, perform: Any, success: str) -
 @require_POST
 @requires(Capability.PANEL_CHAIR)
 def agenda_add(request: HttpRequest, pk: int) -> HttpResponse:
-    referral_id = request.POST.get("referral", "")
-    if not referral_id.isdigit():
+    referral_id = query_id(request.POST, "referral")
+    if referral_id is None:
         messages.error(request, "Select a referral to add to the agenda")
         return redirect("panels:meeting-detail", pk=pk)
     return _meeting_action(
         request,
         pk,
-        lambda meeting: services.agenda_add_item(actor=request.user, meeting=meeting, referral=int(referral_id)),
+        lambda meeting: services.agenda_add_item(actor=request.user, meeting=meeting, referral=referral_id),
         f"Referral {referral_id} added to the agenda",
     )
 
@@ -329,8 +328,6 @@ def attendance(request: HttpRequest, pk: int) -> HttpResponse:
             services.attendance_record(
                 actor=request.user, meeting=meeting, present_member_ids=[m.pk for m in form.cleaned_data["present"]]
             )
-        except NotPermitted as exc:
-            raise PermissionDenied from exc
         except DomainError as exc:
             form.add_domain_error(exc)
         else:
@@ -354,8 +351,6 @@ def item_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.agenda_withdraw_item(actor=request.user, item=item, reason=form.cleaned_data["reason"])
-        except NotPermitted as exc:
-            raise PermissionDenied from exc
         except DomainError as exc:
             form_add_domain_error(form, exc)
         else:
@@ -488,8 +483,6 @@ def declare(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             declaration = services.declaration_record(actor=request.user, item=item, **form.cleaned_data)
-        except NotPermitted as exc:
-            raise PermissionDenied from exc
         except DomainError as exc:
             form_add_domain_error(form, exc)
         else:
@@ -526,12 +519,9 @@ def _recusal_text(interest: str, school: str) -> str:
 
 @requires(Capability.PANEL_VIEW)
 def pack(request: HttpRequest, pk: int) -> HttpResponse:
-    try:
-        data = services.pack_for(meeting=pk, user=request.user, path=request.path)
-    except NotPermitted as exc:
-        if PanelMeeting.objects.filter(pk=pk).exists():
-            raise PermissionDenied from exc
-        raise Http404 from exc
+    if not PanelMeeting.objects.filter(pk=pk).exists():
+        raise Http404
+    data = services.pack_for(meeting=pk, user=request.user, path=request.path)  # NotPermitted: 403
     member = selectors.member_for(request.user)
     school = member.establishment.name if member and member.establishment else ""
     member_id = data["viewer"]["member_id"]
@@ -600,9 +590,11 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             decision = services.decision_record(actor=request.user, item=item, **form.decision_values())
-        except DomainError as exc:
+        except NotPermitted as exc:
             # The capability was checked above: a refusal here is a rule about this item
-            # (the chair made the referral), which belongs in the error summary.
+            # (the chair made the referral), which belongs in the error summary, not a 403.
+            form.add_error(None, exc.message)
+        except DomainError as exc:
             form.add_domain_error(exc)
         else:
             outcome_label = workflow.DecisionOutcome(decision.outcome).label.lower()
@@ -671,8 +663,6 @@ def minutes(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             try:
                 services.minutes_update(actor=request.user, minutes=record, body=form.cleaned_data["body"])
-            except NotPermitted as exc:
-                raise PermissionDenied from exc
             except DomainError as exc:
                 form_add_domain_error(form, exc)
             else:
@@ -800,9 +790,7 @@ def _referral_page(
 
 @requires(Capability.PANEL_REFER)
 def referral_create(request: HttpRequest) -> HttpResponse:
-    request_id = request.GET.get("request", "")
-    if not request_id.isdigit():
-        raise Http404
+    request_id = query_id(request.GET, "request", required=True)
     assessment = get_object_or_404(
         AssessmentRequest.objects.visible_to(request.user).select_related("child"), pk=request_id
     )
@@ -816,8 +804,6 @@ def referral_create(request: HttpRequest) -> HttpResponse:
                 cost_lines=form.cost_lines(),
                 **form.referral_values(),
             )
-        except NotPermitted as exc:
-            raise PermissionDenied from exc
         except DomainError as exc:
             form.add_domain_error(exc)
         else:
@@ -854,8 +840,6 @@ def referral_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 options=[o for o in (f.option() for f in options) if o is not None],
                 cost_lines=form.cost_lines(),
             )
-        except NotPermitted as exc:
-            raise PermissionDenied from exc
         except DomainError as exc:
             form.add_domain_error(exc)
         else:

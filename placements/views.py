@@ -27,8 +27,9 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from core.access import access_log_record, access_log_record_many
-from core.errors import DomainError, NotPermitted
+from core.errors import DomainError
 from core.exports import EXPORT_FORMATS, export_response
+from core.ids import query_id
 from core.models import AccessAction, EstablishmentType, NeedType
 from core.pages import ActionPage, form_add_domain_error, pagination, requires
 from core.roles import Capability, user_can
@@ -90,11 +91,6 @@ def status_tag(status: str) -> dict[str, str]:
 
 def _money(pence: int | None) -> str:
     return "" if pence is None else workflow.format_pounds(pence)
-
-
-def _int(value: str | None) -> int | None:
-    value = (value or "").strip()
-    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
 
 
 def _contracts(user: Any) -> QuerySet[PlacementContract]:
@@ -180,14 +176,12 @@ def provider_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             "contact_phone": provider.contact_phone,
             "notes": provider.notes,
         }
-    elif _int(request.GET.get("establishment")):
-        initial["establishment"] = _int(request.GET.get("establishment"))
+    elif establishment_id := query_id(request.GET, "establishment"):
+        initial["establishment"] = establishment_id
     form = ProviderForm(request.POST if request.method == "POST" else None, initial=initial, provider=provider)
     if request.method == "POST" and form.is_valid():
         try:
             saved = provider_services.provider_upsert(actor=request.user, **form.service_kwargs())
-        except NotPermitted as exc:
-            raise PermissionDenied from exc
         except DomainError as exc:
             form_add_domain_error(form, exc)
         else:
@@ -214,7 +208,7 @@ def provider_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 def contract_list(request: HttpRequest) -> HttpResponse:
     params = request.GET
     figure = params.get("figure") if params.get("figure") in reports.METRICS else None
-    provider_id = _int(params.get("provider"))
+    provider_id = query_id(params, "provider")
     need = params.get("need") if params.get("need") in NeedType.values else None
     filter_form = ContractFilterForm(params or None, providers=provider_choices())
     if figure:
@@ -307,7 +301,7 @@ def _provider_of(establishment: Any) -> Provider | None:
 
 @requires(Capability.PLACEMENT_MANAGE)
 def contract_create(request: HttpRequest) -> HttpResponse:
-    decision_id = _int(request.GET.get("decision") or request.POST.get("decision"))
+    decision_id = query_id(request.GET, "decision") or query_id(request.POST, "decision")
     if decision_id is None:
         with transaction.atomic():
             decisions = list(_approvals_without_contract()[:200])
@@ -348,8 +342,6 @@ def contract_create(request: HttpRequest) -> HttpResponse:
                 annual_review_on=data["annual_review_on"],
                 note=data["note"],
             )
-        except NotPermitted as exc:
-            raise PermissionDenied from exc
         except DomainError as exc:
             form_add_domain_error(form, exc)
         else:
@@ -914,12 +906,9 @@ def attendance_upload(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if form.is_valid():
-            try:
-                result = attendance_services.attendance_returns_import_csv(
-                    actor=request.user, file_text=form.cleaned_data["file"]
-                )
-            except NotPermitted as exc:
-                raise PermissionDenied from exc
+            result = attendance_services.attendance_returns_import_csv(
+                actor=request.user, file_text=form.cleaned_data["file"]
+            )
             if result.ok:
                 messages.success(request, result.summary())
                 return redirect("placements:attendance-upload")

@@ -16,7 +16,6 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
@@ -25,9 +24,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from core.access import access_log_record
+from core.access import access_log_record, access_log_record_many
 from core.api import CappedPaginator, capped_count
-from core.errors import DomainError, NotPermitted
+from core.errors import DomainError
+from core.ids import query_id
 from core.links import cross_layer_url
 from core.models import AccessAction
 from core.pages import ActionPage, form_add_domain_error, pagination, requires
@@ -177,7 +177,14 @@ def queue(
     # Counts stop at the cap (docs/benchmarks.md finding 1): "More than 10,000" past it.
     paginator = CappedPaginator(results, QUEUE_PAGE_SIZE)
     page = paginator.get_page(params.get("page"))
-    rows = list(page.object_list)
+    with transaction.atomic():  # the rows shown and their access-log rows, or neither
+        rows = list(page.object_list)
+        access_log_record_many(
+            user=request.user,
+            child_ids=list(dict.fromkeys(row.child_id for row in rows)),
+            object_type="assessment_request",
+            path=request.path,
+        )
     for row in rows:
         row.deadline = deadline_state(row.next_deadline_on, today=today)
         row.tag = status_tag(row.status)
@@ -229,8 +236,6 @@ def assign_bulk(request: HttpRequest) -> HttpResponse:
             assigned = request_assign(
                 actor=request.user, requests=list(form.cleaned_data["requests"]), officer=form.cleaned_data["officer"]
             )
-        except NotPermitted as exc:
-            raise PermissionDenied from exc
         except DomainError as exc:
             form_add_domain_error(form, exc)
         else:
@@ -256,7 +261,7 @@ def create(request: HttpRequest) -> HttpResponse:
     form = NewRequestForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
-        existing_child_pk = request.POST.get("use_child")
+        existing_child_pk = query_id(request.POST, "use_child")  # not an id: 400
         try:
             if existing_child_pk:
                 child = get_object_or_404(Child, pk=existing_child_pk)
@@ -270,8 +275,6 @@ def create(request: HttpRequest) -> HttpResponse:
                     **form.request_data(),
                 )
             return _created(request, new)
-        except NotPermitted as exc:
-            raise PermissionDenied from exc
         except PossibleDuplicate as exc:
             duplicates = exc.candidates
         except DomainError as exc:
@@ -297,6 +300,13 @@ def create(request: HttpRequest) -> HttpResponse:
         child.open_request = child.open_requests[0] if child.open_requests else None
         # Every earlier request and plan, not only one in progress (issue 12 item 17).
         child.history = child_history(child.pk)
+    # The banner shows other children's names, dates of birth and UPNs.
+    access_log_record_many(
+        user=request.user,
+        child_ids=[child.pk for child in duplicates],
+        object_type="duplicate_candidate",
+        path=request.path,
+    )
     context = {
         "form": form,
         "duplicates": duplicates,
@@ -559,6 +569,7 @@ class ActionView(ActionPage):
     form_class: type[forms.Form] = ConfirmForm
     warning: str = ""
     template_name = "requests_app/action.html"
+    logged_as = "assessment_request"  # the access log's object type for the page
 
     req: AssessmentRequest
 
@@ -586,6 +597,22 @@ class ActionView(ActionPage):
 
     def page_context(self) -> dict[str, Any]:
         return {"req": self.req, "warning": self.warning, "fields_template": getattr(self, "fields_template", "")}
+
+    def render_form(self, form: forms.Form, *, status: int = 200) -> HttpResponse:
+        # Every action page names the child (its caption): the page and its access-log row go
+        # together (fail closed).
+        with transaction.atomic():
+            access_log_record(
+                user=self.request.user,
+                child_id=self.req.child_id,
+                object_type=self.logged_as,
+                object_id=self.logged_id(),
+                path=self.request.path,
+            )
+            return super().render_form(form, status=status)
+
+    def logged_id(self) -> int:
+        return self.req.pk
 
 
 class AssignView(ActionView):
@@ -706,6 +733,10 @@ class AdviceRecordView(ActionView):
     fields_template = ""
 
     advice: AdviceRequest
+    logged_as = "advice_request"
+
+    def logged_id(self) -> int:
+        return self.advice.pk
 
     def get_request_object(self, **kwargs: Any) -> AssessmentRequest:
         queryset = AdviceRequest.objects.visible_to(self.request.user).select_related(
@@ -1018,7 +1049,14 @@ def advice_queue(request: HttpRequest) -> HttpResponse:
             overdue_only = True
     paginator = Paginator(queryset, 50)
     page = paginator.get_page(request.GET.get("page"))
-    rows = list(page.object_list)
+    with transaction.atomic():
+        rows = list(page.object_list)
+        access_log_record_many(
+            user=request.user,
+            child_ids=list(dict.fromkeys(row.request.child_id for row in rows)),
+            object_type="advice_request",
+            path=request.path,
+        )
     for row in rows:
         row.state = deadline_state(row.target_on, today=today)
     query = request.GET.copy()

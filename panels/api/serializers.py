@@ -16,8 +16,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.api import MAX_ID
 from core.models import Establishment, NeedType
+from core.viewsets import IdField
 from panels import selectors, workflow
 from panels.models import (
     ANSWER_CHOICES,
@@ -43,7 +43,7 @@ MAX_PENCE = 2**31 - 1
 
 
 def _id_field(**kwargs: Any) -> serializers.IntegerField:
-    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+    return IdField(**kwargs)
 
 
 def _pence_field(**kwargs: Any) -> serializers.IntegerField:

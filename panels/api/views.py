@@ -170,9 +170,19 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _PanelAp
         return list(dict.fromkeys(r.request.child_id for r in referrals if context["papers_access"][r.pk] != withheld))
 
     def _detail(self, pk: int, status_code: int = status.HTTP_200_OK) -> Response:
-        referral = get_object_or_404(self.get_queryset(), pk=pk)
-        context = self._context([referral])
-        return Response(panel_serializers.ReferralDetailSerializer(referral, context=context).data, status_code)
+        # A write's answer names the child: logged with the read.
+        with transaction.atomic():
+            referral = get_object_or_404(self.get_queryset(), pk=pk)
+            access_log_record_many(
+                user=self.request.user,
+                child_ids=[referral.request.child_id],
+                object_type="panel_referral",
+                action=AccessAction.VIEW,
+                object_id=referral.pk,
+                path=self.request.path,
+            )
+            context = self._context([referral])
+            return Response(panel_serializers.ReferralDetailSerializer(referral, context=context).data, status_code)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         with transaction.atomic():

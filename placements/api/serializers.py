@@ -15,8 +15,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.api import MAX_ID
 from core.models import NeedType
+from core.viewsets import IdField
 from placements import reports, workflow
 from placements.models import (
     AttendanceReturn,
@@ -67,7 +67,7 @@ def _pence(**kwargs: Any) -> serializers.IntegerField:
 
 
 def _id(**kwargs: Any) -> serializers.IntegerField:
-    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+    return IdField(**kwargs)
 
 
 # --- Output --------------------------------------------------------------------------------------

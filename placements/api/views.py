@@ -78,14 +78,23 @@ class _Base(ServiceViewSet):
     filter_backends: list[Any] = []
 
     def contract_response(self, pk: int, *, status_code: int = status.HTTP_200_OK) -> Response:
-        """The contract as it is now (after a service changed it), in the detail shape."""
-        contract = get_object_or_404(contract_queryset(self.request.user, detail=True), pk=pk)
-        return Response(
-            placement_serializers.PlacementContractDetailSerializer(
-                contract, context=self.get_serializer_context()
-            ).data,
-            status_code,
-        )
+        """The contract as it is now (after a service changed it), in the detail shape; it names
+        the child, so it is logged with the read."""
+        with transaction.atomic():
+            contract = get_object_or_404(contract_queryset(self.request.user, detail=True), pk=pk)
+            access_log_record(
+                user=self.request.user,
+                child_id=contract.child_id,
+                object_type="placement_contract",
+                object_id=contract.pk,
+                path=self.request.path,
+            )
+            return Response(
+                placement_serializers.PlacementContractDetailSerializer(
+                    contract, context=self.get_serializer_context()
+                ).data,
+                status_code,
+            )
 
 
 def _action_schema(

@@ -27,6 +27,7 @@ from django.urls import reverse
 from core import pages
 from core.access import access_log_record_many
 from core.db_router import reporting_reads
+from core.ids import parse_id
 from core.models import AccessAction, District
 from core.pages import requires
 from core.roles import Capability, user_can
@@ -261,7 +262,8 @@ def _case_query(request: HttpRequest) -> CaseQuery | str:
     district = None
     if request.GET.get("district"):
         raw = request.GET["district"]
-        district = District.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
+        district_id = parse_id(raw)
+        district = District.objects.filter(pk=district_id).first() if district_id else None
         if district is None:
             return "That district is not known."
         where["district_id"] = district.pk

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.db_router import reporting_reads
+from core.ids import parse_id
 from core.models import District
 from core.pages import requires
 from core.roles import Capability
@@ -96,7 +97,8 @@ def _report_district(request: HttpRequest, districts: list[District]) -> Distric
     raw = request.GET.get("district", "")
     if not raw:
         return None
-    found = next((d for d in districts if raw.isdigit() and d.pk == int(raw)), None)
+    district_id = parse_id(raw)
+    found = next((d for d in districts if d.pk == district_id), None)
     return found if found is not None else "That district is not known."
 
 

@@ -19,9 +19,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.api import MAX_ID
 from core.models import District, Establishment, NeedType
 from core.roles import user_can
+from core.viewsets import IdField, RelatedIdField
 from requests_app import clocks, workflow
 from requests_app.filters import officers
 from requests_app.models import (
@@ -517,8 +517,8 @@ class ChildInputSerializer(serializers.Serializer[dict[str, Any]]):
     )
     postcode = serializers.CharField(max_length=10, required=False, allow_blank=True, default="")
     # Ids are named ``<thing>_id`` in every request body; the service takes the objects.
-    district_id = serializers.PrimaryKeyRelatedField(source="district", queryset=District.objects.all())
-    current_establishment_id = serializers.PrimaryKeyRelatedField(
+    district_id = RelatedIdField(source="district", queryset=District.objects.all())
+    current_establishment_id = RelatedIdField(
         source="current_establishment",
         queryset=Establishment.objects.all(),
         required=False,
@@ -541,7 +541,7 @@ class RequestCreateSerializer(serializers.Serializer[dict[str, Any]]):
     """A new request for a new child (``child``) or for a child already recorded (``child_id``)."""
 
     child = ChildInputSerializer(required=False)
-    child_id = serializers.PrimaryKeyRelatedField(queryset=Child.objects.all(), required=False)
+    child_id = RelatedIdField(queryset=Child.objects.all(), required=False)
     received_on = _date(error_messages={"required": "Enter the date the request was received"})
     source = serializers.ChoiceField(choices=RequestSource.choices)
     requester_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
@@ -579,14 +579,12 @@ class DuplicateCheckSerializer(serializers.Serializer[dict[str, Any]]):
 
 
 class AssignSerializer(serializers.Serializer[dict[str, Any]]):
-    officer_id = serializers.PrimaryKeyRelatedField(
-        queryset=officers(), error_messages={"does_not_exist": "Select an SEN officer"}
-    )
+    officer_id = RelatedIdField(queryset=officers(), error_messages={"does_not_exist": "Select an SEN officer"})
 
 
 class BulkAssignSerializer(AssignSerializer):
     request_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        child=IdField(),
         min_length=1,
         max_length=100,
         error_messages={"empty": "Select at least one request"},
@@ -664,7 +662,7 @@ class FamilyCommentsSerializer(serializers.Serializer[dict[str, Any]]):
 
 class IssueFinalSerializer(serializers.Serializer[dict[str, Any]]):
     issued_on = _date(error_messages=_required(Action.ISSUE_FINAL, "issued_on"))
-    named_establishment_id = serializers.PrimaryKeyRelatedField(
+    named_establishment_id = RelatedIdField(
         source="named_establishment",
         queryset=Establishment.objects.all(),
         required=False,
@@ -688,7 +686,7 @@ class ExceptionInputSerializer(serializers.Serializer[dict[str, Any]]):
     start = _date(error_messages=_required(Action.ADD_EXCEPTION, "start"))
     end = _date(error_messages=_required(Action.ADD_EXCEPTION, "end"))
     evidence = serializers.CharField(error_messages=_required(Action.ADD_EXCEPTION, "evidence"))
-    advice_request_id = serializers.PrimaryKeyRelatedField(
+    advice_request_id = RelatedIdField(
         source="advice_request",
         queryset=AdviceRequest.objects.all(),
         required=False,

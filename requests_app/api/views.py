@@ -28,7 +28,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.access import access_log_record_many
+from core.access import access_log_record, access_log_record_many
 from core.api import HasCapability
 from core.errors import ValidationFailed
 from core.models import AccessAction
@@ -126,6 +126,35 @@ def _child_ids(rows: list[Any], child_id: Any) -> list[int]:
     return list(dict.fromkeys(child_id(row) for row in rows))
 
 
+def _case_response(
+    request: Request, pk: int, context: dict[str, Any], *, status_code: int = status.HTTP_200_OK
+) -> Response:
+    """A write action's answer: the case as it is now, read and logged in one transaction."""
+    with transaction.atomic():
+        instance = get_object_or_404(request_queryset(request.user, detail=True), pk=pk)
+        access_log_record(
+            user=request.user,
+            child_id=instance.child_id,
+            object_type="assessment_request",
+            object_id=instance.pk,
+            path=request.path,
+        )
+        return Response(s.RequestDetailSerializer(instance, context=context).data, status_code)
+
+
+def _candidates_response(request: Request, candidates: list[Any], body: dict[str, Any], status_code: int) -> Response:
+    """Possible duplicates shown to the user: other children's names, dates of birth and UPNs."""
+    with transaction.atomic():
+        access_log_record_many(
+            user=request.user,
+            child_ids=[child.pk for child in candidates],
+            object_type="duplicate_candidate",
+            path=request.path,
+        )
+        body["candidates"] = s.DuplicateCandidateSerializer(candidates, many=True).data
+        return Response(body, status=status_code)
+
+
 class _ApiView(ServiceViewSet):
     permission_classes = [HasCapability]
     required_capability: Capability | None = Capability.REQUEST_VIEW
@@ -184,9 +213,9 @@ class AssessmentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         return s.RequestListSerializer if self.action in ("list", "bulk_assign") else s.RequestDetailSerializer
 
     def _detail(self, pk: int, *, status_code: int = status.HTTP_200_OK) -> Response:
-        """The request as it is now (after a service changed it), in the detail shape."""
-        instance = get_object_or_404(request_queryset(self.request.user, detail=True), pk=pk)
-        return Response(s.RequestDetailSerializer(instance, context=self.get_serializer_context()).data, status_code)
+        """The request as it is now (after a service changed it), in the detail shape; the
+        response shows the child, so it is logged with the read."""
+        return _case_response(self.request, pk, self.get_serializer_context(), status_code=status_code)
 
     # --- Reads --------------------------------------------------------------------------------
 
@@ -243,12 +272,8 @@ class AssessmentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
                     **data,
                 )
         except PossibleDuplicate as exc:
-            body = {
-                "detail": exc.message,
-                "code": exc.code,
-                "candidates": s.DuplicateCandidateSerializer(exc.candidates, many=True).data,
-            }
-            return Response(body, status=status.HTTP_409_CONFLICT)
+            body = {"detail": exc.message, "code": exc.code}
+            return _candidates_response(request, exc.candidates, body, status.HTTP_409_CONFLICT)
         return self._detail(created.pk, status_code=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -260,7 +285,7 @@ class AssessmentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def check_duplicates(self, request: Request) -> Response:
         data = self.validated(s.DuplicateCheckSerializer)
         candidates = find_duplicates(**data)
-        return Response({"candidates": s.DuplicateCandidateSerializer(candidates, many=True).data})
+        return _candidates_response(request, candidates, {}, status.HTTP_200_OK)
 
     # --- Assigning -----------------------------------------------------------------------------
 
@@ -288,8 +313,15 @@ class AssessmentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         if missing:
             raise ValidationError({"request_ids": [f"No request with id {', '.join(map(str, missing))}"]})
         request_assign(actor=request.user, requests=ids, officer=data["officer_id"])
-        assigned = request_queryset(request.user).filter(pk__in=ids).order_by("pk")
-        return Response(s.RequestListSerializer(assigned, many=True, context=self.get_serializer_context()).data)
+        with transaction.atomic():
+            assigned = list(request_queryset(request.user).filter(pk__in=ids).order_by("pk"))
+            access_log_record_many(
+                user=request.user,
+                child_ids=_child_ids(assigned, lambda row: row.child_id),
+                object_type="assessment_request",
+                path=request.path,
+            )
+            return Response(s.RequestListSerializer(assigned, many=True, context=self.get_serializer_context()).data)
 
     # --- Provision evaluation --------------------------------------------------------------------
 
@@ -493,8 +525,16 @@ class AdviceRequestViewSet(mixins.ListModelMixin, _ApiView):
         instance = self.get_object()
         data = self.validated(s.AdviceReceivedSerializer)
         advice_record_received(actor=request.user, advice=instance.pk, **data)
-        advice = get_object_or_404(self.get_queryset(), pk=instance.pk)
-        return Response(s.AdviceQueueSerializer(advice, context=self.get_serializer_context()).data)
+        with transaction.atomic():
+            advice = get_object_or_404(self.get_queryset(), pk=instance.pk)
+            access_log_record(
+                user=request.user,
+                child_id=advice.request.child_id,
+                object_type="advice_request",
+                object_id=advice.pk,
+                path=request.path,
+            )
+            return Response(s.AdviceQueueSerializer(advice, context=self.get_serializer_context()).data)
 
     @_action_schema(
         s.AdviceCancelSerializer,
@@ -530,5 +570,4 @@ class ClockExceptionViewSet(_ApiView):
         instance = self.get_object()
         data = self.validated(s.ExceptionRemoveSerializer)
         exception_remove(actor=request.user, exception=instance.pk, **data)
-        refreshed = get_object_or_404(request_queryset(request.user, detail=True), pk=instance.request_id)
-        return Response(s.RequestDetailSerializer(refreshed, context=self.get_serializer_context()).data)
+        return _case_response(request, instance.request_id, self.get_serializer_context())
