@@ -20,6 +20,7 @@ class Role(enum.StrEnum):
     PANEL_CHAIR = "panel_chair"
     FINANCE_OFFICER = "finance_officer"
     MANAGER = "manager"
+    DATA_PROTECTION_OFFICER = "data_protection_officer"
     ADMIN = "admin"
 
     @property
@@ -35,6 +36,7 @@ ROLE_LABELS: dict[Role, str] = {
     Role.PANEL_CHAIR: "Panel chair",
     Role.FINANCE_OFFICER: "Finance officer",
     Role.MANAGER: "Head of service",
+    Role.DATA_PROTECTION_OFFICER: "Data protection officer",
     Role.ADMIN: "System administrator",
 }
 
@@ -48,6 +50,7 @@ ROLE_PRIORITY: tuple[Role, ...] = (
     Role.EDUCATIONAL_PSYCHOLOGIST,
     Role.FINANCE_OFFICER,
     Role.PANEL_MEMBER,
+    Role.DATA_PROTECTION_OFFICER,
 )
 
 
@@ -72,6 +75,8 @@ class Capability(enum.StrEnum):
     # Reports
     REPORTS_VIEW = "reports.view"
     EXPORT = "export"
+    # Data protection: who viewed which child's record (the access log), and its export
+    DATA_PROTECTION = "data_protection"
     # System
     ADMIN = "admin"
 
@@ -110,8 +115,12 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             C.PLACEMENT_VIEW,
             C.REPORTS_VIEW,
             C.EXPORT,
+            C.DATA_PROTECTION,
         }
     ),
+    # UK GDPR Art. 5(1)(f) and 32 (integrity and confidentiality): the DPO investigates who
+    # consulted a child's record; they read the access log and nothing else.
+    R.DATA_PROTECTION_OFFICER: frozenset({C.DATA_PROTECTION}),
     R.ADMIN: frozenset({C.ADMIN, C.REQUEST_IMPORT}),
 }
 
@@ -124,6 +133,7 @@ ROLE_HOME: dict[Role, str] = {
     R.PANEL_CHAIR: "home",
     R.FINANCE_OFFICER: "home",
     R.MANAGER: "home",
+    R.DATA_PROTECTION_OFFICER: "home",
     R.ADMIN: "home",
 }
 

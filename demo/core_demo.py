@@ -51,6 +51,7 @@ DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("chair", "Amara", "Blake", (Role.PANEL_CHAIR,), "SEN manager"),
     DemoUser("finance", "Oliver", "Wyatt", (Role.FINANCE_OFFICER,), "Commissioning officer"),
     DemoUser("manager", "Fiona", "Castell", (Role.MANAGER,), "Head of SEN service"),
+    DemoUser("dpo", "Nadia", "Osei", (Role.DATA_PROTECTION_OFFICER,), "Data protection officer"),
     DemoUser("admin", "Ravi", "Sandhu", (Role.ADMIN,), "System administrator"),
 )
 

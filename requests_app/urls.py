@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from requests_app import dispute_views, views
+from requests_app import access_views, dispute_views, views
 
 app_name = "requests"
 
@@ -11,6 +11,8 @@ urlpatterns = [
     path("new/", views.create, name="create"),
     path("assign/", views.assign_bulk, name="assign"),
     path("advice/", views.advice_queue, name="advice-queue"),
+    path("access-log/", access_views.access_log_search, name="access-log"),
+    path("access-log/children/<id:child_pk>/", access_views.access_log_child, name="access-log-child"),
     path("advice/<id:advice_pk>/received/", views.AdviceRecordView.as_view(), name="advice-record"),
     path("<id:pk>/", views.detail, name="detail"),
     path("<id:pk>/assign/", views.AssignView.as_view(), name="assign-one"),

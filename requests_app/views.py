@@ -504,6 +504,9 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "actions": actions,
         "back_url": queue_back_url(request),
         "history": history,
+        "access_log_url": (
+            reverse("requests:access-log-child", args=[req.child_id]) if user_can(user, C.DATA_PROTECTION) else None
+        ),
     }
     return render(request, "requests_app/detail.html", context)
 

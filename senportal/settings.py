@@ -367,6 +367,7 @@ NAVIGATION: list[tuple[str, str, str | None]] = [
     ("Panel referrals", "panels:referral-list", "panel.refer"),
     ("Placements", "placements:contract-list", "placement.view"),
     ("Dashboard", "dashboard:home", "reports.view"),
+    ("Access log", "requests:access-log", "data_protection"),
     ("Administration", "admin:index", "admin"),
 ]
 # Links from a lower layer's page to a higher layer's page (core.links.cross_layer_url).

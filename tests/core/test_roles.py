@@ -28,8 +28,9 @@ def test_every_role_has_a_label_a_home_a_priority_and_capabilities():
         assert role in ROLE_CAPABILITIES
 
 
-def test_the_eight_roles_of_the_design():
+def test_the_eight_roles_of_the_design_and_the_data_protection_officer():
     assert {r.value for r in Role} == {
+        "data_protection_officer",  # reads the access log (issue 12 item 23)
         "sen_officer",
         "provision_evaluator",
         "educational_psychologist",
@@ -42,8 +43,9 @@ def test_the_eight_roles_of_the_design():
 
 
 def test_group_migration_creates_exactly_the_roles():
-    migration = importlib.import_module("core.migrations.0002_role_groups")
-    assert set(migration.ROLE_NAMES) == {r.value for r in Role}
+    first = importlib.import_module("core.migrations.0002_role_groups")
+    later = importlib.import_module("core.migrations.0006_data_protection_officer_and_admin_permissions")
+    assert set(first.ROLE_NAMES) | set(later.ROLE_NAMES) == {r.value for r in Role}
 
 
 @pytest.mark.parametrize(
@@ -63,6 +65,11 @@ def test_group_migration_creates_exactly_the_roles():
         (Role.MANAGER, Capability.REQUEST_DECIDE, False),
         (Role.ADMIN, Capability.ADMIN, True),
         (Role.ADMIN, Capability.REQUEST_VIEW, False),
+        (Role.MANAGER, Capability.DATA_PROTECTION, True),
+        (Role.DATA_PROTECTION_OFFICER, Capability.DATA_PROTECTION, True),
+        (Role.DATA_PROTECTION_OFFICER, Capability.REQUEST_VIEW, False),
+        (Role.SEN_OFFICER, Capability.DATA_PROTECTION, False),
+        (Role.ADMIN, Capability.DATA_PROTECTION, False),
     ],
 )
 def test_role_capabilities(role, capability, allowed):
