@@ -381,8 +381,6 @@ def item_defer(request: HttpRequest, pk: int) -> HttpResponse:
                 deferred_to=form.cleaned_data["deferred_to"],
                 reason=form.cleaned_data["reason"],
             )
-        except NotPermitted as exc:
-            raise PermissionDenied from exc
         except DomainError as exc:
             form_add_domain_error(form, exc)
         else:
@@ -415,8 +413,6 @@ def attendance_correct(request: HttpRequest, pk: int) -> HttpResponse:
                 present=form.cleaned_data["present"],
                 reason=form.cleaned_data["reason"],
             )
-        except NotPermitted as exc:
-            raise PermissionDenied from exc
         except DomainError as exc:
             form.add_domain_error(exc)
         else:
@@ -449,8 +445,6 @@ def declaration_correct(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.declaration_correct(actor=request.user, declaration=declaration, **form.cleaned_data)
-        except NotPermitted as exc:
-            raise PermissionDenied from exc
         except DomainError as exc:
             form_add_domain_error(form, exc)
         else:
