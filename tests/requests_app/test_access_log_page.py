@@ -95,7 +95,7 @@ def test_the_dpo_lands_on_a_home_page_leading_to_the_log(client, personas) -> No
 
 
 def test_admin_role_sees_the_models_it_manages_in_the_admin(client) -> None:
-    admin = make_user("admin_not_superuser", Role.ADMIN)
+    admin = make_user(Role.ADMIN, username="admin_not_superuser")
     assert not admin.is_superuser
     client.force_login(admin)
     body = client.get("/admin/").content.decode()
@@ -105,7 +105,7 @@ def test_admin_role_sees_the_models_it_manages_in_the_admin(client) -> None:
 
 
 def test_admin_role_reads_the_access_log_but_cannot_change_it(client, personas, viewed) -> None:
-    admin = make_user("admin_reader", Role.ADMIN)
+    admin = make_user(Role.ADMIN, username="admin_reader")
     client.force_login(admin)
     assert client.get("/admin/core/accesslog/").status_code == 200
     entry = AccessLog.objects.filter(child_id=viewed.child_id).first()
