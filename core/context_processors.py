@@ -9,6 +9,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
+from core import session
 from core.roles import Capability, primary_role, user_can
 
 C = Capability
@@ -49,4 +50,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_items": items,
         "primary_role": role,
         "council_name": settings.COUNCIL_NAME,
+        # The timeout warning (static/app/timeout.js) and a form kept over a sign-out (core/session.py).
+        "session_timeout_seconds": settings.SESSION_COOKIE_AGE,
+        "session_timeout_minutes": settings.SESSION_COOKIE_AGE // 60,
+        "kept_form": session.take_kept_form(request) if user is not None else None,
     }

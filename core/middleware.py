@@ -8,6 +8,8 @@ from typing import Any
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.http import HttpRequest, HttpResponse
 
+from core import session
+
 
 class SignInRequiredMiddleware(LoginRequiredMiddleware):
     """Send anyone not signed in to the sign-in page, from every page.
@@ -22,6 +24,11 @@ class SignInRequiredMiddleware(LoginRequiredMiddleware):
         if request.path.startswith("/api/"):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
+
+    def handle_no_permission(self, request: HttpRequest, view_func: Callable[..., Any]) -> HttpResponse:
+        if request.method == "POST":
+            return session.redirect_lost_post(request)  # keep what was typed (core/session.py)
+        return super().handle_no_permission(request, view_func)  # type: ignore[no-any-return]
 
 
 CONTENT_SECURITY_POLICY = "; ".join(

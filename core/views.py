@@ -35,7 +35,11 @@ class SignInForm(GovukFormMixin, AuthenticationForm):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.fields["username"].widget.attrs.update({"autocomplete": "username", "spellcheck": "false"})
+        # No autofocus: it would move focus past the skip link and the page's heading.
+        self.fields["username"].widget.attrs.pop("autofocus", None)
         self.fields["password"].widget.attrs.update({"autocomplete": "current-password"})
+        self.fields["username"].error_messages["required"] = "Enter your username"
+        self.fields["password"].error_messages["required"] = "Enter your password"
 
     def clean(self) -> dict[str, Any]:
         username = self.cleaned_data.get("username")

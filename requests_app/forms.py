@@ -65,6 +65,8 @@ class RemappedErrorsMixin:
 class QueueFilterForm(GovukForm):
     """The queue's GET form: the FilterSet's fields with GOV.UK widgets."""
 
+    show_optional = False  # every filter is optional; "(optional)" on each label is noise
+
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         fields = self.fields
@@ -139,14 +141,23 @@ def _not_in_future(value: Any) -> None:
 
 
 class NewRequestForm(RemappedErrorsMixin, GovukForm):
-    forename = forms.CharField(label="First name", max_length=100)
-    surname = forms.CharField(label="Last name", max_length=100)
+    forename = forms.CharField(
+        label="First name", max_length=100, error_messages={"required": "Enter the child's first name"}
+    )
+    surname = forms.CharField(
+        label="Last name", max_length=100, error_messages={"required": "Enter the child's last name"}
+    )
     date_of_birth = GovukDateField(
         label="Date of birth",
         help_text="For example, 27 3 2014",
         error_messages={"required": "Enter the child's date of birth"},
     )
-    sex = forms.ChoiceField(choices=Sex.choices, widget=forms.RadioSelect, initial=Sex.UNKNOWN)
+    sex = forms.ChoiceField(
+        choices=Sex.choices,
+        widget=forms.RadioSelect,
+        initial=Sex.UNKNOWN,
+        error_messages={"required": "Select the child's sex, or “Not known”"},
+    )
     upn = forms.CharField(
         label="UPN",
         max_length=13,
@@ -154,14 +165,21 @@ class NewRequestForm(RemappedErrorsMixin, GovukForm):
         help_text="Unique pupil number: 13 letters and numbers. Leave blank if the child has none",
     )
     postcode = forms.CharField(max_length=10, required=False)
-    district = forms.ModelChoiceField(queryset=District.objects.all(), empty_label="Select a district")
+    district = forms.ModelChoiceField(
+        queryset=District.objects.all(),
+        empty_label="Select a district",
+        error_messages={"required": "Select the district the child lives in"},
+    )
     current_establishment = forms.ModelChoiceField(
         queryset=Establishment.objects.open(),
         required=False,
         label="Current school or setting",
         empty_label="None or not known",
     )
-    primary_need = forms.ChoiceField(choices=_select_choices(NeedType.choices, "Select the primary need"))
+    primary_need = forms.ChoiceField(
+        choices=_select_choices(NeedType.choices, "Select the primary need"),
+        error_messages={"required": "Select the child's primary need"},
+    )
     secondary_need = forms.ChoiceField(choices=_select_choices(NeedType.choices, "None"), required=False)
     received_on = GovukDateField(
         label="Date the request was received",

@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from core import session
 from core import views as core_views
 from core.api import NotFoundView
 
@@ -23,6 +24,8 @@ urlpatterns = [
     path("", core_views.home, name="home"),
     path("sign-in/", core_views.SignInView.as_view(), name="login"),
     path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
+    path("session/extend/", session.session_extend, name="session-extend"),
+    path("session/keep/", session.session_keep, name="session-keep"),
     path("healthz", core_views.healthz, name="healthz"),
     path("accessibility/", core_views.accessibility, name="accessibility"),
     path("privacy/", core_views.privacy, name="privacy"),
