@@ -4,9 +4,18 @@
 // is kept. Every chart repeats a table on the page, which is the accessible version.
 //
 // Readable without colour: each series has its own line dash and point shape, bar series get
-// different fill patterns, and each line's name is written at its last point.
+// different fill patterns, and each line's name is written at its last point when the chart is
+// wide enough; on a narrow screen (WCAG 1.4.10 Reflow) the names are only in the legend below
+// the plot, so the plot keeps the whole width.
 
 const Chart = window.Chart;
+
+// Lines are labelled at their ends only when the names take at most this share of the width
+// (the legend below the plot names them anyway).
+const DIRECT_LABEL_MAX_SHARE = 0.3;
+const LABEL_FONT = "14px arial, sans-serif";
+const LABEL_GAP = 10;
+const LABEL_LINE_HEIGHT = 18;
 
 const SERIES_STYLES = [
   { colour: "#1d70b8", dash: [], point: "circle", pattern: "solid" },
@@ -41,17 +50,33 @@ function fillPattern(colour, kind) {
   return ctx.createPattern(canvas, "repeat");
 }
 
-// Write each line's name beside its last data point (direct labelling).
+// The width the line names need to the right of the plot, or 0 when they are not drawn.
+function directLabelSpace(chart) {
+  if (chart.config.type !== "line") {
+    return 0;
+  }
+  const { ctx } = chart;
+  ctx.save();
+  ctx.font = LABEL_FONT;
+  const widest = Math.max(0, ...chart.data.datasets.map((dataset) => ctx.measureText(dataset.label).width));
+  ctx.restore();
+  const space = Math.ceil(widest) + 2 * LABEL_GAP;
+  return space <= chart.width * DIRECT_LABEL_MAX_SHARE ? space : 0;
+}
+
+function directlyLabelled(chart) {
+  return directLabelSpace(chart) > 0;
+}
+
+// Write each line's name beside its last data point (direct labelling), moving names apart
+// when the lines end close together so no two overlap.
 const directLabels = {
   id: "appDirectLabels",
   afterDatasetsDraw(chart) {
-    if (chart.config.type !== "line") {
+    if (!directlyLabelled(chart)) {
       return;
     }
-    const { ctx } = chart;
-    ctx.save();
-    ctx.font = "14px arial, sans-serif";
-    ctx.textBaseline = "middle";
+    const labels = [];
     chart.data.datasets.forEach((dataset, index) => {
       const meta = chart.getDatasetMeta(index);
       if (meta.hidden) {
@@ -60,12 +85,23 @@ const directLabels = {
       for (let i = dataset.data.length - 1; i >= 0; i -= 1) {
         if (dataset.data[i] !== null && dataset.data[i] !== undefined) {
           const point = meta.data[i];
-          ctx.fillStyle = "#0b0c0c";
-          ctx.fillText(dataset.label, point.x + 8, point.y);
+          labels.push({ text: dataset.label, y: point.y });
           break;
         }
       }
     });
+    labels.sort((a, b) => a.y - b.y);
+    for (let i = 1; i < labels.length; i += 1) {
+      labels[i].y = Math.max(labels[i].y, labels[i - 1].y + LABEL_LINE_HEIGHT);
+    }
+    // Names line up just right of the plot, at the height of each line's last point.
+    const x = chart.chartArea.right + LABEL_GAP;
+    const { ctx } = chart;
+    ctx.save();
+    ctx.font = LABEL_FONT;
+    ctx.textBaseline = "middle";
+    ctx.fillStyle = "#0b0c0c";
+    labels.forEach((label) => ctx.fillText(label.text, x, label.y));
     ctx.restore();
   },
 };
@@ -119,7 +155,7 @@ function buildChart(canvas, spec) {
       animation: false,
       responsive: true,
       maintainAspectRatio: false,
-      layout: { padding: { right: spec.kind === "line" ? 180 : 0 } },
+      layout: { padding: (context) => ({ right: directLabelSpace(context.chart) }) },
       plugins: {
         legend: { position: "bottom", labels: { usePointStyle: spec.kind === "line", font: { size: 14 } } },
         tooltip: {
