@@ -117,6 +117,8 @@ def _django_defaults(field: forms.Field) -> dict[str, str]:
 def field_error_messages(field: forms.Field, name: str) -> dict[str, str]:
     """GOV.UK-style messages for a field, from its label and widget."""
     label = str(field.label or pretty_name(name)).strip()
+    # For messages Django fills in with "%" formatting ("Attendance threshold (%)").
+    escaped = label.replace("%", "%%")
     question = label.endswith("?")
     phrase = field_phrase(label)
     widget = field.widget
@@ -141,14 +143,14 @@ def field_error_messages(field: forms.Field, name: str) -> dict[str, str]:
         "invalid_choice": choose,
         "invalid_list": choose,
         "invalid_pk_value": choose,
-        "max_length": f"{label} must be %(limit_value)d characters or fewer",
-        "min_length": f"{label} must be %(limit_value)d characters or more",
-        "max_value": f"{label} must be %(limit_value)s or less",
-        "min_value": f"{label} must be %(limit_value)s or more",
-        "step_size": f"{label} must be a multiple of %(limit_value)s",
-        "max_digits": f"{label} must have no more than %(max)s digits",
-        "max_decimal_places": f"{label} must have no more than %(max)s decimal places",
-        "max_whole_digits": f"{label} must have no more than %(max)s digits before the decimal point",
+        "max_length": f"{escaped} must be %(limit_value)d characters or fewer",
+        "min_length": f"{escaped} must be %(limit_value)d characters or more",
+        "max_value": f"{escaped} must be %(limit_value)s or less",
+        "min_value": f"{escaped} must be %(limit_value)s or more",
+        "step_size": f"{escaped} must be a multiple of %(limit_value)s",
+        "max_digits": f"{escaped} must have no more than %(max)s digits",
+        "max_decimal_places": f"{escaped} must have no more than %(max)s decimal places",
+        "max_whole_digits": f"{escaped} must have no more than %(max)s digits before the decimal point",
         "unique": f"{label} is already used by another record – enter a different one",
         "empty": f"The file selected for {phrase} is empty – select a file with something in it",
         "missing": f"Select a file for {phrase}",
