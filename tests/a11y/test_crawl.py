@@ -1,0 +1,363 @@
+"""The accessibility crawl: every page of the product, as every role that may open it, scanned
+with axe-core in headless Chromium (0 critical, 0 serious), and each form's empty-submission
+error state where sending it empty changes nothing.
+
+* Every URL pattern is discovered from the URLconf. Each is either crawled (``PAGE_OBJECTS``
+  says which objects may fill its parameters) or listed in ``NOT_PAGES`` with the reason; a new
+  pattern in neither list fails the test.
+* Which roles may open a page is found, not listed: each role's GET through Django's test client;
+  every role answered 200 is scanned in the browser. A crawled pattern no role can open fails.
+* An empty POST is sent inside a transaction that is rolled back, so nothing changes; where it
+  gives an error state, its error summary must name distinct fields in GOV.UK words, and that
+  page is scanned too.
+* One small data set (a request at each stage, a panel, a contract), made once; one browser
+  page per role.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import pytest
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from core.roles import Role
+from panels.models import AgendaItem, PanelMeeting, PanelMember, Referral
+from placements.models import CostLine, Deduction, PlacementContract, Provider
+from requests_app.models import AdviceRequest, AssessmentDecision, AssessmentRequest, ClockException
+from tests.a11y.test_error_messages import DJANGO_GENERIC
+from tests.conftest import AXE_SOURCE
+from tests.panels import factories as panel_factories
+from tests.placements import factories as placement_factories
+from tests.requests_app import factories as request_factories
+
+# URL patterns that are not pages, and why (each is tested elsewhere).
+NOT_PAGES: dict[str, str] = {
+    "api/": "the JSON API: no HTML (its schema and Swagger UI are for integrators, not staff)",
+    "admin/": "Django's own admin, used by system administrators only (see the accessibility statement)",
+    "healthz": "a JSON health check for the load balancer",
+    "sign-out/": "POST only: signs out and redirects",
+    "session/extend/": "POST only: the timeout warning's 'Stay signed in' (tests/a11y/test_timeout.py)",
+    "session/keep/": "POST only: keeps a form's text when time runs out (tests/a11y/test_timeout.py)",
+}
+
+Objects = Callable[[], Iterable[dict[str, Any]]]
+
+
+def _each(queryset: Any, **names: str) -> Objects:
+    """Candidate URL arguments from a queryset: ``pk`` and any other parameter from a field."""
+
+    def candidates() -> Iterator[dict[str, Any]]:
+        for obj in queryset.all().order_by("pk"):
+            yield {"pk": obj.pk} | {param: getattr(obj, attribute) for param, attribute in names.items()}
+
+    return candidates
+
+
+def _pairs(queryset: Any, parent: str, child_param: str) -> Objects:
+    def candidates() -> Iterator[dict[str, Any]]:
+        for obj in queryset.all().order_by("pk"):
+            yield {"pk": getattr(obj, f"{parent}_id"), child_param: obj.pk}
+
+    return candidates
+
+
+REQUESTS = _each(AssessmentRequest.objects)
+MEETINGS = _each(PanelMeeting.objects)
+ITEMS = _each(AgendaItem.objects)
+REFERRALS = _each(Referral.objects)
+CONTRACTS = _each(PlacementContract.objects)
+NO_ARGUMENTS: Objects = lambda: [{}]  # noqa: E731
+
+# URL name -> the objects that may fill its parameters (tried in turn until one opens).
+PAGE_OBJECTS: dict[str, Objects] = {
+    "home": NO_ARGUMENTS,
+    "login": NO_ARGUMENTS,
+    "accessibility": NO_ARGUMENTS,
+    "privacy": NO_ARGUMENTS,
+    "requests:queue": NO_ARGUMENTS,
+    "requests:create": NO_ARGUMENTS,
+    "requests:assign": NO_ARGUMENTS,
+    "requests:advice-queue": NO_ARGUMENTS,
+    "requests:advice-record": lambda: ({"advice_pk": a.pk} for a in AdviceRequest.objects.order_by("pk")),
+    "requests:exception-remove": _pairs(ClockException.objects, "request", "exception_pk"),
+    "requests:decision-letter": _pairs(AssessmentDecision.objects, "request", "decision_pk"),
+    "dashboard:home": NO_ARGUMENTS,
+    "dashboard:cases": lambda: [{"query": f"metric=requests_received&month={date.today():%Y-%m}"}],
+    "dashboard:report": NO_ARGUMENTS,
+    "panels:meeting-list": NO_ARGUMENTS,
+    "panels:meeting-create": NO_ARGUMENTS,
+    "panels:referral-list": NO_ARGUMENTS,
+    "panels:referral-create": lambda: (
+        {"query": f"request={r.pk}"} for r in AssessmentRequest.objects.filter(status="assessing").order_by("pk")
+    ),
+    "panels:item-withdraw": ITEMS,
+    "panels:declare": ITEMS,
+    "panels:decide": ITEMS,
+    "panels:referral-detail": REFERRALS,
+    "panels:referral-edit": REFERRALS,
+    "placements:contract-list": NO_ARGUMENTS,
+    "placements:contract-create": NO_ARGUMENTS,
+    "placements:attendance-upload": NO_ARGUMENTS,
+    "placements:provider-list": NO_ARGUMENTS,
+    "placements:provider-create": NO_ARGUMENTS,
+    "placements:purchasing-power": NO_ARGUMENTS,
+    "placements:cost-line-edit": _each(CostLine.objects),
+    "placements:deduction-confirm": _each(Deduction.objects),
+    "placements:deduction-waive": _each(Deduction.objects),
+    "placements:provider-detail": _each(Provider.objects),
+    "placements:provider-edit": _each(Provider.objects),
+}
+# The rest of each app's pages take the app's main object.
+PAGE_OBJECTS_BY_PREFIX: dict[str, Objects] = {
+    "requests:": REQUESTS,
+    "panels:meeting-": MEETINGS,
+    "panels:agenda-add": MEETINGS,
+    "panels:circulate": MEETINGS,
+    "panels:attendance": MEETINGS,
+    "panels:mark-held": MEETINGS,
+    "panels:pack": MEETINGS,
+    "panels:minutes": MEETINGS,
+    "placements:contract-": CONTRACTS,
+    "placements:cost-line-add": CONTRACTS,
+    "placements:round-add": CONTRACTS,
+    "placements:penalty-clause": CONTRACTS,
+    "placements:return-add": CONTRACTS,
+}
+
+
+@dataclass
+class Pattern:
+    route: str
+    name: str | None
+
+    def objects(self) -> Objects | None:
+        if self.name in PAGE_OBJECTS:
+            return PAGE_OBJECTS[self.name]
+        for prefix, objects in sorted(PAGE_OBJECTS_BY_PREFIX.items(), key=lambda item: -len(item[0])):
+            if self.name and self.name.startswith(prefix):
+                return objects
+        return None
+
+    def excluded(self) -> bool:
+        return any(self.route == prefix or self.route.startswith(prefix) for prefix in NOT_PAGES)
+
+
+def url_patterns(resolver: Any = None, prefix: str = "", namespace: str = "") -> Iterator[Pattern]:
+    for entry in (resolver or get_resolver()).url_patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from url_patterns(entry, prefix + str(entry.pattern), inner)
+        elif isinstance(entry, URLPattern):
+            yield Pattern(prefix + str(entry.pattern), f"{namespace}{entry.name}" if entry.name else None)
+
+
+@dataclass
+class Visit:
+    pattern: Pattern
+    path: str
+    roles: list[Role] = field(default_factory=list)
+
+
+def seed(personas: Any) -> None:
+    """A small, fixed data set: a request at every stage, a panel with a meeting at each stage,
+    a contract with a deduction."""
+    officer, chair, finance = personas.officer, personas.chair, personas.finance
+    factories = request_factories
+    for maker in (
+        factories.AssessmentRequestFactory,
+        factories.EvaluatingRequestFactory,
+        factories.AwaitingDecisionRequestFactory,
+        factories.AssessingRequestFactory,
+        factories.AwaitingIssueDecisionRequestFactory,
+        factories.RefusedRequestFactory,
+        factories.DraftingRequestFactory,
+        factories.DraftIssuedRequestFactory,
+        factories.PlanIssuedRequestFactory,
+        factories.NotIssuedRequestFactory,
+        factories.WithdrawnRequestFactory,
+    ):
+        maker(assigned_officer=officer)
+    assessing = AssessmentRequest.objects.filter(status="assessing").first()
+    factories.AdviceRequestFactory(request=assessing, requested_by=officer)
+    factories.ClockExceptionFactory(request=assessing, recorded_by=officer)
+    PanelMember.objects.create(user=personas.panel_member, member_type="sen")
+    PanelMember.objects.create(user=personas.ep, member_type="ep")
+    panel_factories.PanelMemberFactory(member_type="finance")
+    panel_factories.HeadTeacherMemberFactory()
+    panel_factories.ScheduledMeetingFactory(chair=chair)
+    circulated = panel_factories.CirculatedMeetingFactory(chair=chair)
+    held = panel_factories.HeldMeetingFactory(chair=chair)
+    panel_factories.AgendaItemFactory(meeting=circulated, added_by=chair)
+    panel_factories.AgendaItemFactory(meeting=held, added_by=chair)
+    panel_factories.ReferralFactory(referred_by=officer)
+    contract = placement_factories.make_active_contract(actor=finance)
+    placement_factories.DeductionFactory(
+        attendance_return=placement_factories.AttendanceReturnFactory(contract=contract, submitted_by=finance)
+    )
+    placement_factories.NegotiatingContractFactory()
+
+
+def _path(pattern: Pattern, arguments: dict[str, Any]) -> str | None:
+    needed = set(re.findall(r"<(?:\w+:)?(\w+)>", pattern.route))
+    if not needed <= set(arguments):
+        return None
+    assert pattern.name is not None
+    path = reverse(pattern.name, kwargs={name: arguments[name] for name in needed})
+    return f"{path}?{arguments['query']}" if "query" in arguments else path
+
+
+def find_visits(clients: dict[Role, Client], anonymous: Client) -> tuple[list[Visit], list[str]]:
+    """Each page pattern with a path some role opens, and the roles that open it. A pattern every
+    role answers 405 (Method Not Allowed) is an action: its form is on a page that is crawled."""
+    visits, problems = [], []
+    for pattern in url_patterns():
+        if pattern.excluded():
+            continue
+        objects = pattern.objects()
+        if objects is None:
+            problems.append(f"{pattern.route} ({pattern.name}): not crawled; add it to PAGE_OBJECTS or NOT_PAGES")
+            continue
+        found = None
+        for arguments in list(objects())[:20]:
+            path = _path(pattern, arguments)
+            if path is None:
+                continue
+            if pattern.name in {"login", "accessibility", "privacy"}:
+                found = Visit(pattern, path, [])  # public: scanned signed out
+                break
+            statuses = {role: client.get(path).status_code for role, client in clients.items()}
+            roles = [role for role, status in statuses.items() if status == 200]
+            if roles or (405 in statuses.values() and set(statuses.values()) <= {302, 403, 405}):
+                found = Visit(pattern, path, roles)
+                break
+        if found is None:
+            problems.append(f"{pattern.route} ({pattern.name}): no role could open it with the crawl's data")
+        elif found.roles or pattern.name in {"login", "accessibility", "privacy"}:
+            visits.append(found)
+    return visits, problems
+
+
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+FAILING_IMPACTS = {"serious", "critical"}
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """tests/conftest.py's scan, asking axe for violations only (much faster on a busy machine)."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE_SOURCE)
+    result = page.evaluate(
+        "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
+        AXE_TAGS,
+    )
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:3]}
+        for v in result["violations"]
+        if v["impact"] in FAILING_IMPACTS
+    ]
+
+
+_LINK = re.compile(r'<li><a href="[^"]*">(.*?)</a></li>', re.S)
+
+
+def empty_submission(client: Client, path: str) -> str | None:
+    """The page an empty POST gives, if it is an error state; nothing is kept either way."""
+    with transaction.atomic():
+        response = client.post(path, {})
+        transaction.set_rollback(True)
+    if response.status_code != 200:
+        return None
+    html = response.content.decode()
+    return html if "govuk-error-summary" in html else None
+
+
+def error_summary_problems(path: str, html: str) -> list[str]:
+    summary = html.split('class="govuk-error-summary"', 1)[1].split("</ul>", 1)[0]
+    links = [re.sub(r"<[^>]+>", "", link).strip() for link in _LINK.findall(summary)]
+    problems = [f"{path}: generic message {link!r}" for link in links if any(g in link for g in DJANGO_GENERIC)]
+    if len(links) != len(set(links)):
+        problems.append(f"{path}: error summary links repeat: {links}")
+    if "<title>Error: " not in html:
+        problems.append(f"{path}: the error page's title does not start with 'Error: '")
+    return problems
+
+
+def _has_post_form(html: str) -> bool:
+    main = html.split('id="main-content"', 1)[-1].split("</main>", 1)[0]
+    return bool(re.search(r'<form method="post"', main, re.I))
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_every_page_as_every_role_that_may_open_it_passes_axe(browser, live_server, personas):
+    seed(personas)
+    # Make sure every role has a user, then a signed-in test client and browser page for each.
+    clients: dict[Role, Client] = {}
+    for role in Role:
+        client = Client()
+        client.force_login(personas.for_role(role))
+        clients[role] = client
+    quiet = logging.getLogger("django.request")
+    level = quiet.level
+    quiet.setLevel(logging.CRITICAL)  # the many 403s and 405s of finding who may open what
+    try:
+        visits, problems = find_visits(clients, Client())
+    finally:
+        quiet.setLevel(level)
+
+    pages: dict[Role | None, Any] = {}
+
+    def page_for(role: Role | None) -> Any:
+        if role not in pages:
+            context = browser.new_context()
+            if role is not None:
+                session = clients[role].cookies["sessionid"].value
+                context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
+            pages[role] = context.new_page()
+        return pages[role]
+
+    scanned = 0
+    for visit in visits:
+        for role in visit.roles or [None]:
+            page = page_for(role)
+            response = page.goto(f"{live_server.url}{visit.path}")
+            if response is None or response.status != 200:
+                problems.append(f"{visit.path} as {role}: the browser got {response and response.status}")
+                continue
+            violations = axe_violations(page)
+            scanned += 1
+            if violations:
+                problems.append(f"{visit.path} as {role}: {violations}")
+        # The empty-submission error state, once per page (it is the same for each role).
+        role = visit.roles[0] if visit.roles else None
+        client = clients[role] if role is not None else Client()
+        page = page_for(role)
+        if role is None or not _has_post_form(page.content()):
+            continue
+        html = empty_submission(client, visit.path)
+        if html is None:
+            continue
+        problems.extend(error_summary_problems(visit.path, html))
+        page.set_content(html)  # same origin: the page's styles and scripts load as on the site
+        violations = axe_violations(page)
+        scanned += 1
+        if violations:
+            problems.append(f"{visit.path} (empty submission) as {role}: {violations}")
+    for page in pages.values():
+        page.context.close()
+    assert problems == []
+    assert scanned > len(visits)
+
+
+def test_every_url_pattern_is_crawled_or_says_why_not():
+    """Without a database: each pattern is in the crawl's map or in NOT_PAGES."""
+    missing = [p.route for p in url_patterns() if not p.excluded() and p.objects() is None]
+    assert missing == []
+    assert {p.name for p in url_patterns() if not p.excluded()} >= {"home", "requests:queue", "dashboard:home"}
