@@ -340,7 +340,7 @@ def test_attendance_form_refuses_an_unknown_member(client, panel):
     response = as_user(client, panel.chair).post(
         reverse("panels:attendance", args=[meeting.pk]), {"present": ["999999"]}
     )
-    assert "Select a valid choice" in error_summary(response)
+    assert "Select an answer to “Who attended?” from the list" in error_summary(response)
     assert Attendance.objects.count() == 0
 
 
