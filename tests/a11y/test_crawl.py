@@ -203,6 +203,7 @@ def seed(personas: Any) -> None:
         attendance_return=placement_factories.AttendanceReturnFactory(contract=contract, submitted_by=finance)
     )
     placement_factories.NegotiatingContractFactory()
+    placement_factories.DraftContractFactory()
 
 
 def _path(pattern: Pattern, arguments: dict[str, Any]) -> str | None:
