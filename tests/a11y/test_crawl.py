@@ -20,18 +20,27 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from core.roles import Role
 from panels.models import AgendaItem, PanelMeeting, PanelMember, Referral
-from placements.models import CostLine, Deduction, PlacementContract, Provider
-from requests_app.models import AdviceRequest, AssessmentDecision, AssessmentRequest, ClockException
+from placements.models import CostLine, Deduction, NegotiationRound, PlacementContract, Provider
+from requests_app.models import (
+    AdviceRequest,
+    Appeal,
+    AssessmentDecision,
+    AssessmentRequest,
+    ClockException,
+    Mediation,
+)
+from requests_app.services.disputes import appeal_record_outcome, appeal_register, mediation_record
 from tests.a11y.test_error_messages import DJANGO_GENERIC
 from tests.conftest import AXE_SOURCE
 from tests.panels import factories as panel_factories
@@ -89,6 +98,10 @@ PAGE_OBJECTS: dict[str, Objects] = {
     "requests:advice-record": lambda: ({"advice_pk": a.pk} for a in AdviceRequest.objects.order_by("pk")),
     "requests:exception-remove": _pairs(ClockException.objects, "request", "exception_pk"),
     "requests:decision-letter": _pairs(AssessmentDecision.objects, "request", "decision_pk"),
+    "requests:appeal-list": NO_ARGUMENTS,
+    "requests:mediation-update": _pairs(Mediation.objects, "request", "mediation_pk"),
+    "requests:appeal-outcome": _pairs(Appeal.objects, "request", "appeal_pk"),
+    "requests:appeal-compliance": _pairs(Appeal.objects, "request", "appeal_pk"),
     "dashboard:home": NO_ARGUMENTS,
     "dashboard:cases": lambda: [{"query": f"metric=requests_received&month={date.today():%Y-%m}"}],
     "dashboard:report": NO_ARGUMENTS,
@@ -110,6 +123,7 @@ PAGE_OBJECTS: dict[str, Objects] = {
     "placements:provider-create": NO_ARGUMENTS,
     "placements:purchasing-power": NO_ARGUMENTS,
     "placements:cost-line-edit": _each(CostLine.objects),
+    "placements:round-correct": _each(NegotiationRound.objects),
     "placements:deduction-confirm": _each(Deduction.objects),
     "placements:deduction-waive": _each(Deduction.objects),
     "placements:provider-detail": _each(Provider.objects),
@@ -185,6 +199,22 @@ def seed(personas: Any) -> None:
         factories.WithdrawnRequestFactory,
     ):
         maker(assigned_officer=officer)
+    # Disputes: a refusal with mediation sought, and an appeal (registered, and one ordered).
+    today = timezone.localdate()
+    for request in AssessmentRequest.objects.filter(status="refused"):
+        mediation_record(
+            actor=officer, request=request, against="refusal_to_assess", decision_letter_on=today - timedelta(days=20)
+        )
+        appeal = appeal_register(
+            actor=officer,
+            request=request,
+            against="refusal_to_assess",
+            decision_letter_on=today - timedelta(days=170),
+            registered_on=today - timedelta(days=160),
+        )
+    appeal_record_outcome(
+        actor=officer, appeal=appeal, outcome="upheld", decided_on=today - timedelta(weeks=20), order_type="assess"
+    )
     assessing = AssessmentRequest.objects.filter(status="assessing").first()
     factories.AdviceRequestFactory(request=assessing, requested_by=officer)
     factories.ClockExceptionFactory(request=assessing, recorded_by=officer)
