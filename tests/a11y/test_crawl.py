@@ -95,6 +95,7 @@ PAGE_OBJECTS: dict[str, Objects] = {
     "requests:create": NO_ARGUMENTS,
     "requests:assign": NO_ARGUMENTS,
     "requests:advice-queue": NO_ARGUMENTS,
+    "requests:advice-cancel": _pairs(AdviceRequest.objects, "request", "advice_pk"),
     "requests:advice-record": lambda: ({"advice_pk": a.pk} for a in AdviceRequest.objects.order_by("pk")),
     "requests:exception-remove": _pairs(ClockException.objects, "request", "exception_pk"),
     "requests:decision-letter": _pairs(AssessmentDecision.objects, "request", "decision_pk"),
@@ -383,7 +384,7 @@ def test_every_page_as_every_role_that_may_open_it_passes_axe(browser, live_serv
             problems.append(f"{visit.path} (empty submission) as {role}: {violations}")
     for page in pages.values():
         page.context.close()
-    assert problems == []
+    assert problems == [], "\n".join(problems)
     assert scanned > len(visits)
 
 
@@ -391,4 +392,7 @@ def test_every_url_pattern_is_crawled_or_says_why_not():
     """Without a database: each pattern is in the crawl's map or in NOT_PAGES."""
     missing = [p.route for p in url_patterns() if not p.excluded() and p.objects() is None]
     assert missing == []
+    # A pattern filled from an app's main object takes only its ``pk``.
+    by_prefix = [p for p in url_patterns() if not p.excluded() and p.name not in PAGE_OBJECTS]
+    assert [p.route for p in by_prefix if set(re.findall(r"<(?:\w+:)?(\w+)>", p.route)) - {"pk"}] == []
     assert {p.name for p in url_patterns() if not p.excluded()} >= {"home", "requests:queue", "dashboard:home"}
