@@ -193,6 +193,7 @@ def seed(personas: Any) -> None:
         factories.AssessingRequestFactory,
         factories.AwaitingIssueDecisionRequestFactory,
         factories.RefusedRequestFactory,
+        factories.RefusedRequestFactory,  # two: one appeal ordered, one awaiting its outcome
         factories.DraftingRequestFactory,
         factories.DraftIssuedRequestFactory,
         factories.PlanIssuedRequestFactory,
@@ -233,7 +234,10 @@ def seed(personas: Any) -> None:
     placement_factories.DeductionFactory(
         attendance_return=placement_factories.AttendanceReturnFactory(contract=contract, submitted_by=finance)
     )
-    placement_factories.NegotiatingContractFactory()
+    negotiating = placement_factories.NegotiatingContractFactory()
+    NegotiationRound.objects.create(
+        contract=negotiating, round_no=1, on=today, provider_offer_pence=5_000_000, recorded_by=finance
+    )
     placement_factories.DraftContractFactory()
 
 
