@@ -30,7 +30,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from core.roles import Role
-from panels.models import AgendaItem, PanelMeeting, PanelMember, Referral
+from panels import workflow as panel_workflow
+from panels.models import AgendaItem, Declaration, PanelDecision, PanelMeeting, PanelMember, Referral
 from placements.models import CostLine, Deduction, NegotiationRound, PlacementContract, Provider
 from requests_app.models import (
     AdviceRequest,
@@ -113,6 +114,9 @@ PAGE_OBJECTS: dict[str, Objects] = {
         {"query": f"request={r.pk}"} for r in AssessmentRequest.objects.filter(status="assessing").order_by("pk")
     ),
     "panels:item-withdraw": ITEMS,
+    "panels:item-defer": ITEMS,
+    "panels:declaration-correct": _each(Declaration.objects),
+    "panels:decision-detail": _each(PanelDecision.objects),
     "panels:declare": ITEMS,
     "panels:decide": ITEMS,
     "panels:referral-detail": REFERRALS,
@@ -227,7 +231,13 @@ def seed(personas: Any) -> None:
     panel_factories.ScheduledMeetingFactory(chair=chair)
     circulated = panel_factories.CirculatedMeetingFactory(chair=chair)
     held = panel_factories.HeldMeetingFactory(chair=chair)
-    panel_factories.AgendaItemFactory(meeting=circulated, added_by=chair)
+    listed = panel_factories.AgendaItemFactory(meeting=circulated, added_by=chair)
+    Declaration.objects.create(
+        member=PanelMember.objects.get(user=personas.panel_member),
+        item=listed,
+        nature=next(iter(panel_workflow.DeclarationNature)).value,
+        declared_at=timezone.now(),
+    )
     panel_factories.AgendaItemFactory(meeting=held, added_by=chair)
     panel_factories.ReferralFactory(referred_by=officer)
     contract = placement_factories.make_active_contract(actor=finance)
