@@ -101,6 +101,8 @@ PAGE_OBJECTS: dict[str, Objects] = {
     "requests:exception-remove": _pairs(ClockException.objects, "request", "exception_pk"),
     "requests:decision-letter": _pairs(AssessmentDecision.objects, "request", "decision_pk"),
     "requests:appeal-list": NO_ARGUMENTS,
+    "requests:access-log": NO_ARGUMENTS,
+    "requests:access-log-child": lambda: ({"child_pk": r.child_id} for r in AssessmentRequest.objects.order_by("pk")),
     "requests:mediation-update": _pairs(Mediation.objects, "request", "mediation_pk"),
     "requests:appeal-outcome": _pairs(Appeal.objects, "request", "appeal_pk"),
     "requests:appeal-compliance": _pairs(Appeal.objects, "request", "appeal_pk"),
