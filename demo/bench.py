@@ -407,7 +407,7 @@ def import_throughput(rows: int, *, log: Callable[[str], None]) -> tuple[float, 
     try:
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "requests.csv"
-            sample = BASE_DIR / "requests_app" / "management" / "commands" / "make_import_sample.py"
+            sample = BASE_DIR / "demo" / "management" / "commands" / "make_import_sample.py"
             if not sample.exists():
                 raise RuntimeError("make_import_sample is missing: the importer's sample generator is needed")
             _manage(
