@@ -12,8 +12,6 @@ from django.urls import NoReverseMatch, reverse
 from core import session
 from core.roles import Capability, primary_role, user_can
 
-C = Capability
-
 
 @dataclass(frozen=True)
 class NavItem:

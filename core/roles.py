@@ -81,60 +81,65 @@ class Capability(enum.StrEnum):
     ADMIN = "admin"
 
 
-C = Capability
-R = Role
-
 # The table: each role and the capabilities it holds. Change access here and nowhere else.
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
-    R.SEN_OFFICER: frozenset(
+    Role.SEN_OFFICER: frozenset(
         {
-            C.REQUEST_VIEW,
-            C.REQUEST_CREATE,
-            C.REQUEST_ASSIGN,
-            C.REQUEST_DECIDE,
-            C.ADVICE_VIEW,
-            C.ADVICE_RECORD,
-            C.PANEL_REFER,
-            C.EXPORT,
+            Capability.REQUEST_VIEW,
+            Capability.REQUEST_CREATE,
+            Capability.REQUEST_ASSIGN,
+            Capability.REQUEST_DECIDE,
+            Capability.ADVICE_VIEW,
+            Capability.ADVICE_RECORD,
+            Capability.PANEL_REFER,
+            Capability.EXPORT,
         }
     ),
-    R.PROVISION_EVALUATOR: frozenset({C.REQUEST_VIEW, C.REQUEST_EVALUATE}),
-    R.EDUCATIONAL_PSYCHOLOGIST: frozenset({C.ADVICE_VIEW, C.ADVICE_RECORD}),
-    R.PANEL_MEMBER: frozenset({C.PANEL_VIEW}),
-    R.PANEL_CHAIR: frozenset(
-        {C.PANEL_VIEW, C.PANEL_CHAIR, C.PANEL_REFER, C.REQUEST_VIEW, C.REQUEST_REOPEN, C.REPORTS_VIEW, C.EXPORT}
-    ),
-    R.FINANCE_OFFICER: frozenset({C.PLACEMENT_VIEW, C.PLACEMENT_MANAGE, C.EXPORT}),
-    R.MANAGER: frozenset(
+    Role.PROVISION_EVALUATOR: frozenset({Capability.REQUEST_VIEW, Capability.REQUEST_EVALUATE}),
+    Role.EDUCATIONAL_PSYCHOLOGIST: frozenset({Capability.ADVICE_VIEW, Capability.ADVICE_RECORD}),
+    Role.PANEL_MEMBER: frozenset({Capability.PANEL_VIEW}),
+    Role.PANEL_CHAIR: frozenset(
         {
-            C.REQUEST_VIEW,
-            C.REQUEST_REOPEN,
-            C.REQUEST_IMPORT,
-            C.ADVICE_VIEW,
-            C.PANEL_VIEW,
-            C.PLACEMENT_VIEW,
-            C.REPORTS_VIEW,
-            C.EXPORT,
-            C.DATA_PROTECTION,
+            Capability.PANEL_VIEW,
+            Capability.PANEL_CHAIR,
+            Capability.PANEL_REFER,
+            Capability.REQUEST_VIEW,
+            Capability.REQUEST_REOPEN,
+            Capability.REPORTS_VIEW,
+            Capability.EXPORT,
+        }
+    ),
+    Role.FINANCE_OFFICER: frozenset({Capability.PLACEMENT_VIEW, Capability.PLACEMENT_MANAGE, Capability.EXPORT}),
+    Role.MANAGER: frozenset(
+        {
+            Capability.REQUEST_VIEW,
+            Capability.REQUEST_REOPEN,
+            Capability.REQUEST_IMPORT,
+            Capability.ADVICE_VIEW,
+            Capability.PANEL_VIEW,
+            Capability.PLACEMENT_VIEW,
+            Capability.REPORTS_VIEW,
+            Capability.EXPORT,
+            Capability.DATA_PROTECTION,
         }
     ),
     # UK GDPR Art. 5(1)(f) and 32 (integrity and confidentiality): the DPO investigates who
     # consulted a child's record; they read the access log and nothing else.
-    R.DATA_PROTECTION_OFFICER: frozenset({C.DATA_PROTECTION}),
-    R.ADMIN: frozenset({C.ADMIN, C.REQUEST_IMPORT}),
+    Role.DATA_PROTECTION_OFFICER: frozenset({Capability.DATA_PROTECTION}),
+    Role.ADMIN: frozenset({Capability.ADMIN, Capability.REQUEST_IMPORT}),
 }
 
 # The page each role lands on after signing in (URL names).
 ROLE_HOME: dict[Role, str] = {
-    R.SEN_OFFICER: "home",
-    R.PROVISION_EVALUATOR: "home",
-    R.EDUCATIONAL_PSYCHOLOGIST: "home",
-    R.PANEL_MEMBER: "home",
-    R.PANEL_CHAIR: "home",
-    R.FINANCE_OFFICER: "home",
-    R.MANAGER: "home",
-    R.DATA_PROTECTION_OFFICER: "home",
-    R.ADMIN: "home",
+    Role.SEN_OFFICER: "home",
+    Role.PROVISION_EVALUATOR: "home",
+    Role.EDUCATIONAL_PSYCHOLOGIST: "home",
+    Role.PANEL_MEMBER: "home",
+    Role.PANEL_CHAIR: "home",
+    Role.FINANCE_OFFICER: "home",
+    Role.MANAGER: "home",
+    Role.DATA_PROTECTION_OFFICER: "home",
+    Role.ADMIN: "home",
 }
 
 

@@ -91,7 +91,6 @@ from requests_app.services.lifecycle import (
 
 Action = workflow.Action
 Status = workflow.Status
-C = Capability
 
 QUEUE_PAGE_SIZE = 25
 
@@ -164,7 +163,7 @@ def _queue_data(params: QueryDict) -> QueryDict:
     return data
 
 
-@requires(C.REQUEST_VIEW)
+@requires(Capability.REQUEST_VIEW)
 def queue(
     request: HttpRequest, bulk_form: BulkAssignForm | None = None, params: QueryDict | None = None
 ) -> HttpResponse:
@@ -190,7 +189,7 @@ def queue(
         row.tag = status_tag(row.status)
         row.child_age = row.child.age(today)
     overdue_count, overdue_capped = capped_count(results.overdue(on=today), paginator.cap) if rows else (0, False)
-    can_assign = user_can(request.user, C.REQUEST_ASSIGN)
+    can_assign = user_can(request.user, Capability.REQUEST_ASSIGN)
     if can_assign and bulk_form is None:
         bulk_form = BulkAssignForm(initial={"return_query": data.urlencode()})
     active_filters = any(
@@ -211,7 +210,7 @@ def queue(
         "overdue_text": _count_text(overdue_count, overdue_capped).lower(),
         "pagination": pagination(page, query_without_page),
         "can_assign": can_assign,
-        "can_create": user_can(request.user, C.REQUEST_CREATE),
+        "can_create": user_can(request.user, Capability.REQUEST_CREATE),
         "bulk_form": bulk_form,
         "form": bulk_form,  # the error summary reads ``form``
         "filters_open": active_filters,
@@ -226,7 +225,7 @@ def _count_text(count: int, capped: bool) -> str:
 
 
 @require_POST
-@requires(C.REQUEST_ASSIGN)
+@requires(Capability.REQUEST_ASSIGN)
 def assign_bulk(request: HttpRequest) -> HttpResponse:
     form = BulkAssignForm(request.POST)
     return_query = request.POST.get("return_query", "")
@@ -252,7 +251,7 @@ def assign_bulk(request: HttpRequest) -> HttpResponse:
 # --- New request -------------------------------------------------------------------------------
 
 
-@requires(C.REQUEST_CREATE)
+@requires(Capability.REQUEST_CREATE)
 def create(request: HttpRequest) -> HttpResponse:
     duplicates: list[Child] = []
     if request.method != "POST":
@@ -312,7 +311,7 @@ def create(request: HttpRequest) -> HttpResponse:
         "duplicates": duplicates,
         "reusable": [child for child in duplicates if child.open_request is None],
         "any_plan": any(row.final_plan_issued_on for child in duplicates for row in child.history),
-        "can_view": user_can(request.user, C.REQUEST_VIEW),
+        "can_view": user_can(request.user, Capability.REQUEST_VIEW),
     }
     return render(request, "requests_app/create.html", context)
 
@@ -441,7 +440,7 @@ def _status_label(value: str) -> str:
     return Status(value).label if value else ""
 
 
-@requires(C.REQUEST_VIEW)
+@requires(Capability.REQUEST_VIEW)
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     today = timezone.localdate()
     user = request.user
@@ -505,7 +504,9 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "back_url": queue_back_url(request),
         "history": history,
         "access_log_url": (
-            reverse("requests:access-log-child", args=[req.child_id]) if user_can(user, C.DATA_PROTECTION) else None
+            reverse("requests:access-log-child", args=[req.child_id])
+            if user_can(user, Capability.DATA_PROTECTION)
+            else None
         ),
     }
     return render(request, "requests_app/detail.html", context)
@@ -760,12 +761,12 @@ class AdviceRecordView(ActionView):
         return advice_record_received(actor=self.request.user, advice=self.advice, **form.cleaned_data)
 
     def _back(self) -> str:
-        if user_can(self.request.user, C.REQUEST_VIEW) and self.request.GET.get("from") != "queue":
+        if user_can(self.request.user, Capability.REQUEST_VIEW) and self.request.GET.get("from") != "queue":
             return reverse("requests:detail", args=[self.req.pk])
         return reverse("requests:advice-queue")
 
     def success_url(self) -> str:
-        if user_can(self.request.user, C.REQUEST_VIEW) and self.request.POST.get("from") != "queue":
+        if user_can(self.request.user, Capability.REQUEST_VIEW) and self.request.POST.get("from") != "queue":
             return reverse("requests:detail", args=[self.req.pk])
         return reverse("requests:advice-queue")
 
@@ -1001,7 +1002,7 @@ class ReopenView(ActionView):
 # --- Decision letter ---------------------------------------------------------------------------
 
 
-@requires(C.REQUEST_VIEW)
+@requires(Capability.REQUEST_VIEW)
 def decision_letter(request: HttpRequest, pk: int, decision_pk: int) -> HttpResponse:
     with transaction.atomic():
         req = _visible_request(request.user, pk)
@@ -1029,10 +1030,10 @@ def decision_letter(request: HttpRequest, pk: int, decision_pk: int) -> HttpResp
 # --- Advice queue ------------------------------------------------------------------------------
 
 
-@requires(C.ADVICE_VIEW)
+@requires(Capability.ADVICE_VIEW)
 def advice_queue(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    whole_service = user_can(request.user, C.REQUEST_VIEW)
+    whole_service = user_can(request.user, Capability.REQUEST_VIEW)
     queryset = (
         AdviceRequest.objects.visible_to(request.user)
         .outstanding()
@@ -1072,6 +1073,6 @@ def advice_queue(request: HttpRequest) -> HttpResponse:
         "filter_form": filter_form,
         "overdue_only": overdue_only,
         "can_view_requests": whole_service,
-        "can_record": user_can(request.user, C.ADVICE_RECORD),
+        "can_record": user_can(request.user, Capability.ADVICE_RECORD),
     }
     return render(request, "requests_app/advice_queue.html", context)

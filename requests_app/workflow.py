@@ -129,47 +129,61 @@ class Action(enum.StrEnum):
 Transition = transitions.Transition[Status]
 TransitionError = transitions.TransitionError
 
-S = Status
-A = Action
-C = Capability
 
 TRANSITIONS: dict[tuple[Status, Action], Transition] = {
     # Provision evaluation (the Kent evaluation officer's checklist, CoP 9.14).
-    (S.RECEIVED, A.START_EVALUATION): Transition(S.EVALUATING, C.REQUEST_EVALUATE),
-    (S.EVALUATING, A.RECORD_EVALUATION): Transition(None, C.REQUEST_EVALUATE),
-    (S.EVALUATING, A.COMPLETE_EVALUATION): Transition(S.AWAITING_DECISION, C.REQUEST_EVALUATE),
+    (Status.RECEIVED, Action.START_EVALUATION): Transition(Status.EVALUATING, Capability.REQUEST_EVALUATE),
+    (Status.EVALUATING, Action.RECORD_EVALUATION): Transition(None, Capability.REQUEST_EVALUATE),
+    (Status.EVALUATING, Action.COMPLETE_EVALUATION): Transition(Status.AWAITING_DECISION, Capability.REQUEST_EVALUATE),
     # reg 5(1): the decision whether to assess; it can be made at any point before assessment.
-    **{(s, A.DECIDE_TO_ASSESS): Transition(S.ASSESSING, C.REQUEST_DECIDE) for s in DECIDING_STATUSES},
-    **{(s, A.DECIDE_NOT_TO_ASSESS): Transition(S.REFUSED, C.REQUEST_DECIDE) for s in DECIDING_STATUSES},
+    **{
+        (s, Action.DECIDE_TO_ASSESS): Transition(Status.ASSESSING, Capability.REQUEST_DECIDE) for s in DECIDING_STATUSES
+    },
+    **{
+        (s, Action.DECIDE_NOT_TO_ASSESS): Transition(Status.REFUSED, Capability.REQUEST_DECIDE)
+        for s in DECIDING_STATUSES
+    },
     # reg 6: advice is sought (and may still arrive) while the assessment is under way.
-    **{(s, A.REQUEST_ADVICE): Transition(None, C.REQUEST_DECIDE) for s in ASSESSING_STATUSES},
-    **{(s, A.RECORD_ADVICE): Transition(None, C.ADVICE_RECORD) for s in ASSESSING_STATUSES},
+    **{(s, Action.REQUEST_ADVICE): Transition(None, Capability.REQUEST_DECIDE) for s in ASSESSING_STATUSES},
+    **{(s, Action.RECORD_ADVICE): Transition(None, Capability.ADVICE_RECORD) for s in ASSESSING_STATUSES},
     # Advice asked of the wrong service, or no longer needed, is cancelled with a reason; it
     # leaves the advice queue and no longer counts as awaited.
-    **{(s, A.CANCEL_ADVICE): Transition(None, C.REQUEST_DECIDE) for s in ASSESSING_STATUSES},
-    (S.ASSESSING, A.COMPLETE_ASSESSMENT): Transition(S.AWAITING_ISSUE_DECISION, C.REQUEST_DECIDE),
+    **{(s, Action.CANCEL_ADVICE): Transition(None, Capability.REQUEST_DECIDE) for s in ASSESSING_STATUSES},
+    (Status.ASSESSING, Action.COMPLETE_ASSESSMENT): Transition(
+        Status.AWAITING_ISSUE_DECISION, Capability.REQUEST_DECIDE
+    ),
     # reg 10(1): decision not to issue; or the decision to issue, which starts the draft.
-    **{(s, A.DECIDE_NOT_TO_ISSUE): Transition(S.NOT_ISSUED, C.REQUEST_DECIDE) for s in ASSESSING_STATUSES},
-    **{(s, A.DECIDE_TO_ISSUE): Transition(S.DRAFTING, C.REQUEST_DECIDE) for s in ASSESSING_STATUSES},
+    **{
+        (s, Action.DECIDE_NOT_TO_ISSUE): Transition(Status.NOT_ISSUED, Capability.REQUEST_DECIDE)
+        for s in ASSESSING_STATUSES
+    },
+    **{(s, Action.DECIDE_TO_ISSUE): Transition(Status.DRAFTING, Capability.REQUEST_DECIDE) for s in ASSESSING_STATUSES},
     # reg 13: draft, the family's 15 days, final plan.
-    (S.DRAFTING, A.ISSUE_DRAFT): Transition(S.DRAFT_ISSUED, C.REQUEST_DECIDE),
-    (S.DRAFT_ISSUED, A.RECORD_FAMILY_COMMENTS): Transition(None, C.REQUEST_DECIDE),
-    (S.DRAFT_ISSUED, A.ISSUE_FINAL): Transition(S.PLAN_ISSUED, C.REQUEST_DECIDE),
+    (Status.DRAFTING, Action.ISSUE_DRAFT): Transition(Status.DRAFT_ISSUED, Capability.REQUEST_DECIDE),
+    (Status.DRAFT_ISSUED, Action.RECORD_FAMILY_COMMENTS): Transition(None, Capability.REQUEST_DECIDE),
+    (Status.DRAFT_ISSUED, Action.ISSUE_FINAL): Transition(Status.PLAN_ISSUED, Capability.REQUEST_DECIDE),
     # Housekeeping on any open request.
-    **{(s, A.ADD_EXCEPTION): Transition(None, C.REQUEST_DECIDE) for s in OPEN_STATUSES},
-    **{(s, A.REMOVE_EXCEPTION): Transition(None, C.REQUEST_DECIDE) for s in OPEN_STATUSES},
-    **{(s, A.ASSIGN): Transition(None, C.REQUEST_ASSIGN) for s in OPEN_STATUSES},
-    **{(s, A.WITHDRAW): Transition(S.WITHDRAWN, C.REQUEST_DECIDE) for s in OPEN_STATUSES},
+    **{(s, Action.ADD_EXCEPTION): Transition(None, Capability.REQUEST_DECIDE) for s in OPEN_STATUSES},
+    **{(s, Action.REMOVE_EXCEPTION): Transition(None, Capability.REQUEST_DECIDE) for s in OPEN_STATUSES},
+    **{(s, Action.ASSIGN): Transition(None, Capability.REQUEST_ASSIGN) for s in OPEN_STATUSES},
+    **{(s, Action.WITHDRAW): Transition(Status.WITHDRAWN, Capability.REQUEST_DECIDE) for s in OPEN_STATUSES},
     # A closed request (other than one whose plan was issued) can be reopened by a senior
     # officer, e.g. after mediation or when a withdrawal was recorded in error.
     **{
-        (s, A.REOPEN): Transition(None, C.REQUEST_REOPEN, restores=True) for s in (S.REFUSED, S.NOT_ISSUED, S.WITHDRAWN)
+        (s, Action.REOPEN): Transition(None, Capability.REQUEST_REOPEN, restores=True)
+        for s in (Status.REFUSED, Status.NOT_ISSUED, Status.WITHDRAWN)
     },
     # The placement panel sees requests once an assessment is under way (and after the plan,
     # for a change of placement).
     **{
-        (s, A.REFER_TO_PANEL): Transition(None, C.PANEL_REFER)
-        for s in (S.ASSESSING, S.AWAITING_ISSUE_DECISION, S.DRAFTING, S.DRAFT_ISSUED, S.PLAN_ISSUED)
+        (s, Action.REFER_TO_PANEL): Transition(None, Capability.PANEL_REFER)
+        for s in (
+            Status.ASSESSING,
+            Status.AWAITING_ISSUE_DECISION,
+            Status.DRAFTING,
+            Status.DRAFT_ISSUED,
+            Status.PLAN_ISSUED,
+        )
     },
 }
 
@@ -179,33 +193,33 @@ ACTION_CAPABILITY: dict[Action, Capability] = transitions.action_capabilities(TR
 
 # Where a reopened request may go back to: the statuses from which each closing action leads.
 REOPEN_SOURCES: dict[Status, frozenset[Status]] = {
-    S.REFUSED: DECIDING_STATUSES,
-    S.NOT_ISSUED: ASSESSING_STATUSES,
-    S.WITHDRAWN: OPEN_STATUSES,
+    Status.REFUSED: DECIDING_STATUSES,
+    Status.NOT_ISSUED: ASSESSING_STATUSES,
+    Status.WITHDRAWN: OPEN_STATUSES,
 }
 
 # "A request that is <status> cannot <phrase>."
 _ACTION_PHRASES: dict[Action, str] = {
-    A.START_EVALUATION: "have a provision evaluation started",
-    A.RECORD_EVALUATION: "have its provision evaluation updated",
-    A.COMPLETE_EVALUATION: "have its provision evaluation completed",
-    A.DECIDE_TO_ASSESS: "be assessed",
-    A.DECIDE_NOT_TO_ASSESS: "be refused an assessment",
-    A.REQUEST_ADVICE: "have advice requested",
-    A.RECORD_ADVICE: "have advice recorded",
-    A.CANCEL_ADVICE: "have a request for advice cancelled",
-    A.COMPLETE_ASSESSMENT: "have its assessment completed",
-    A.DECIDE_NOT_TO_ISSUE: "have a decision not to issue a plan",
-    A.DECIDE_TO_ISSUE: "have a decision to issue a plan",
-    A.ISSUE_DRAFT: "have a draft plan issued",
-    A.RECORD_FAMILY_COMMENTS: "have the family's comments on the draft recorded",
-    A.ISSUE_FINAL: "have a final plan issued",
-    A.ADD_EXCEPTION: "have a clock exception added",
-    A.REMOVE_EXCEPTION: "have a clock exception removed",
-    A.ASSIGN: "be assigned to an officer",
-    A.WITHDRAW: "be withdrawn",
-    A.REOPEN: "be reopened",
-    A.REFER_TO_PANEL: "be referred to the placement panel",
+    Action.START_EVALUATION: "have a provision evaluation started",
+    Action.RECORD_EVALUATION: "have its provision evaluation updated",
+    Action.COMPLETE_EVALUATION: "have its provision evaluation completed",
+    Action.DECIDE_TO_ASSESS: "be assessed",
+    Action.DECIDE_NOT_TO_ASSESS: "be refused an assessment",
+    Action.REQUEST_ADVICE: "have advice requested",
+    Action.RECORD_ADVICE: "have advice recorded",
+    Action.CANCEL_ADVICE: "have a request for advice cancelled",
+    Action.COMPLETE_ASSESSMENT: "have its assessment completed",
+    Action.DECIDE_NOT_TO_ISSUE: "have a decision not to issue a plan",
+    Action.DECIDE_TO_ISSUE: "have a decision to issue a plan",
+    Action.ISSUE_DRAFT: "have a draft plan issued",
+    Action.RECORD_FAMILY_COMMENTS: "have the family's comments on the draft recorded",
+    Action.ISSUE_FINAL: "have a final plan issued",
+    Action.ADD_EXCEPTION: "have a clock exception added",
+    Action.REMOVE_EXCEPTION: "have a clock exception removed",
+    Action.ASSIGN: "be assigned to an officer",
+    Action.WITHDRAW: "be withdrawn",
+    Action.REOPEN: "be reopened",
+    Action.REFER_TO_PANEL: "be referred to the placement panel",
 }
 
 
@@ -214,26 +228,26 @@ class EventAction(enum.StrEnum):
 
     CREATED = "created"
     IMPORTED = "imported"
-    START_EVALUATION = A.START_EVALUATION.value
-    RECORD_EVALUATION = A.RECORD_EVALUATION.value
-    COMPLETE_EVALUATION = A.COMPLETE_EVALUATION.value
-    DECIDE_TO_ASSESS = A.DECIDE_TO_ASSESS.value
-    DECIDE_NOT_TO_ASSESS = A.DECIDE_NOT_TO_ASSESS.value
-    REQUEST_ADVICE = A.REQUEST_ADVICE.value
-    RECORD_ADVICE = A.RECORD_ADVICE.value
-    CANCEL_ADVICE = A.CANCEL_ADVICE.value
-    COMPLETE_ASSESSMENT = A.COMPLETE_ASSESSMENT.value
-    DECIDE_NOT_TO_ISSUE = A.DECIDE_NOT_TO_ISSUE.value
-    DECIDE_TO_ISSUE = A.DECIDE_TO_ISSUE.value
-    ISSUE_DRAFT = A.ISSUE_DRAFT.value
-    RECORD_FAMILY_COMMENTS = A.RECORD_FAMILY_COMMENTS.value
-    ISSUE_FINAL = A.ISSUE_FINAL.value
-    ADD_EXCEPTION = A.ADD_EXCEPTION.value
-    REMOVE_EXCEPTION = A.REMOVE_EXCEPTION.value
-    ASSIGN = A.ASSIGN.value
-    WITHDRAW = A.WITHDRAW.value
-    REOPEN = A.REOPEN.value
-    REFER_TO_PANEL = A.REFER_TO_PANEL.value
+    START_EVALUATION = Action.START_EVALUATION.value
+    RECORD_EVALUATION = Action.RECORD_EVALUATION.value
+    COMPLETE_EVALUATION = Action.COMPLETE_EVALUATION.value
+    DECIDE_TO_ASSESS = Action.DECIDE_TO_ASSESS.value
+    DECIDE_NOT_TO_ASSESS = Action.DECIDE_NOT_TO_ASSESS.value
+    REQUEST_ADVICE = Action.REQUEST_ADVICE.value
+    RECORD_ADVICE = Action.RECORD_ADVICE.value
+    CANCEL_ADVICE = Action.CANCEL_ADVICE.value
+    COMPLETE_ASSESSMENT = Action.COMPLETE_ASSESSMENT.value
+    DECIDE_NOT_TO_ISSUE = Action.DECIDE_NOT_TO_ISSUE.value
+    DECIDE_TO_ISSUE = Action.DECIDE_TO_ISSUE.value
+    ISSUE_DRAFT = Action.ISSUE_DRAFT.value
+    RECORD_FAMILY_COMMENTS = Action.RECORD_FAMILY_COMMENTS.value
+    ISSUE_FINAL = Action.ISSUE_FINAL.value
+    ADD_EXCEPTION = Action.ADD_EXCEPTION.value
+    REMOVE_EXCEPTION = Action.REMOVE_EXCEPTION.value
+    ASSIGN = Action.ASSIGN.value
+    WITHDRAW = Action.WITHDRAW.value
+    REOPEN = Action.REOPEN.value
+    REFER_TO_PANEL = Action.REFER_TO_PANEL.value
     # Written by the panels app; the request's status does not change.
     PANEL_DECISION = "panel_decision"
     # The child moved district; the request moves with them (docs/decisions/0007).
@@ -254,26 +268,26 @@ class EventAction(enum.StrEnum):
 EVENT_ACTION_LABELS: dict[str, str] = {
     "created": "Request received",
     "imported": "Imported from the previous system",
-    A.START_EVALUATION.value: "Provision evaluation started",
-    A.RECORD_EVALUATION.value: "Provision evaluation updated",
-    A.COMPLETE_EVALUATION.value: "Provision evaluation completed",
-    A.DECIDE_TO_ASSESS.value: "Decided to assess",
-    A.DECIDE_NOT_TO_ASSESS.value: "Decided not to assess",
-    A.REQUEST_ADVICE.value: "Advice requested",
-    A.RECORD_ADVICE.value: "Advice received",
-    A.CANCEL_ADVICE.value: "Request for advice cancelled",
-    A.COMPLETE_ASSESSMENT.value: "Assessment completed",
-    A.DECIDE_NOT_TO_ISSUE.value: "Decided not to issue a plan",
-    A.DECIDE_TO_ISSUE.value: "Decided to issue a plan",
-    A.ISSUE_DRAFT.value: "Draft plan issued",
-    A.RECORD_FAMILY_COMMENTS.value: "Family's comments on the draft received",
-    A.ISSUE_FINAL.value: "Final plan issued",
-    A.ADD_EXCEPTION.value: "Clock exception added",
-    A.REMOVE_EXCEPTION.value: "Clock exception removed",
-    A.ASSIGN.value: "Assigned to an officer",
-    A.WITHDRAW.value: "Withdrawn",
-    A.REOPEN.value: "Reopened",
-    A.REFER_TO_PANEL.value: "Referred to the placement panel",
+    Action.START_EVALUATION.value: "Provision evaluation started",
+    Action.RECORD_EVALUATION.value: "Provision evaluation updated",
+    Action.COMPLETE_EVALUATION.value: "Provision evaluation completed",
+    Action.DECIDE_TO_ASSESS.value: "Decided to assess",
+    Action.DECIDE_NOT_TO_ASSESS.value: "Decided not to assess",
+    Action.REQUEST_ADVICE.value: "Advice requested",
+    Action.RECORD_ADVICE.value: "Advice received",
+    Action.CANCEL_ADVICE.value: "Request for advice cancelled",
+    Action.COMPLETE_ASSESSMENT.value: "Assessment completed",
+    Action.DECIDE_NOT_TO_ISSUE.value: "Decided not to issue a plan",
+    Action.DECIDE_TO_ISSUE.value: "Decided to issue a plan",
+    Action.ISSUE_DRAFT.value: "Draft plan issued",
+    Action.RECORD_FAMILY_COMMENTS.value: "Family's comments on the draft received",
+    Action.ISSUE_FINAL.value: "Final plan issued",
+    Action.ADD_EXCEPTION.value: "Clock exception added",
+    Action.REMOVE_EXCEPTION.value: "Clock exception removed",
+    Action.ASSIGN.value: "Assigned to an officer",
+    Action.WITHDRAW.value: "Withdrawn",
+    Action.REOPEN.value: "Reopened",
+    Action.REFER_TO_PANEL.value: "Referred to the placement panel",
     "panel_decision": "Placement panel decision",
     "district_changed": "Child's district changed",
     "mediation_recorded": "Mediation recorded",
@@ -391,11 +405,11 @@ S36_ASSESS_REASONS: dict[str, str] = {
 # --- Stage rules as data (data-hub-api's validate.py): what each action needs ---------------------
 
 REQUIRED_FOR: dict[Action, dict[str, str]] = {
-    A.COMPLETE_EVALUATION: {"recommendation": "Select a recommendation"},
-    A.DECIDE_TO_ASSESS: {
+    Action.COMPLETE_EVALUATION: {"recommendation": "Select a recommendation"},
+    Action.DECIDE_TO_ASSESS: {
         "notified_on": "Enter the date the family was told of the decision",
     },
-    A.DECIDE_NOT_TO_ASSESS: {
+    Action.DECIDE_NOT_TO_ASSESS: {
         "notified_on": "Enter the date the family was told of the decision",
         "reasons": "Select at least one reason the s.36(8) test is not met",
         # reg 5(3): a refusal must set out appeal and mediation rights and SENDIAS support.
@@ -403,10 +417,10 @@ REQUIRED_FOR: dict[Action, dict[str, str]] = {
             "Confirm the letter set out the right of appeal, mediation and where to get advice and support (reg 5(3))"
         ),
     },
-    A.DECIDE_TO_ISSUE: {
+    Action.DECIDE_TO_ISSUE: {
         "notified_on": "Enter the date the family was told of the decision",
     },
-    A.DECIDE_NOT_TO_ISSUE: {
+    Action.DECIDE_NOT_TO_ISSUE: {
         "notified_on": "Enter the date the family was told of the decision",
         "reasons_text": "Enter the reasons a plan is not necessary",
         # reg 10(3): same content as a refusal notice.
@@ -414,31 +428,31 @@ REQUIRED_FOR: dict[Action, dict[str, str]] = {
             "Confirm the letter set out the right of appeal, mediation and where to get advice and support (reg 10(3))"
         ),
     },
-    A.REQUEST_ADVICE: {
+    Action.REQUEST_ADVICE: {
         "adviser_type": "Select who the advice is requested from",
         "addressee": "Enter the service or person asked for advice",
         "requested_on": "Enter the date the advice was requested",
     },
-    A.RECORD_ADVICE: {"received_on": "Enter the date the advice was received"},
-    A.CANCEL_ADVICE: {"reason": "Enter why the request for advice is being cancelled"},
-    A.ISSUE_DRAFT: {"issued_on": "Enter the date the draft plan was issued"},
-    A.RECORD_FAMILY_COMMENTS: {"received_on": "Enter the date the family's comments were received"},
-    A.ISSUE_FINAL: {
+    Action.RECORD_ADVICE: {"received_on": "Enter the date the advice was received"},
+    Action.CANCEL_ADVICE: {"reason": "Enter why the request for advice is being cancelled"},
+    Action.ISSUE_DRAFT: {"issued_on": "Enter the date the draft plan was issued"},
+    Action.RECORD_FAMILY_COMMENTS: {"received_on": "Enter the date the family's comments were received"},
+    Action.ISSUE_FINAL: {
         "issued_on": "Enter the date the final plan was issued",
         "placement_type": "Select the type of placement named in the plan",
     },
-    A.ADD_EXCEPTION: {
+    Action.ADD_EXCEPTION: {
         "kind": "Select the type of exception",
         "start": "Enter the date the exception started",
         "end": "Enter the date the exception ended",
         "evidence": "Enter the evidence for the exception",
     },
-    A.REMOVE_EXCEPTION: {"reason": "Enter why the exception is being removed"},
-    A.WITHDRAW: {
+    Action.REMOVE_EXCEPTION: {"reason": "Enter why the exception is being removed"},
+    Action.WITHDRAW: {
         "reason": "Enter why the request was withdrawn",
         "withdrawn_on": "Enter the date the request was withdrawn",
     },
-    A.REOPEN: {"reason": "Enter why the request is being reopened"},
+    Action.REOPEN: {"reason": "Enter why the request is being reopened"},
 }
 
 

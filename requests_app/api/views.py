@@ -34,7 +34,7 @@ from core.errors import ValidationFailed
 from core.models import AccessAction
 from core.roles import Capability
 from core.viewsets import ServiceViewSet
-from requests_app.api import serializers as s
+from requests_app.api import serializers as request_serializers
 from requests_app.filters import RequestFilter
 from requests_app.models import (
     AdviceRequest,
@@ -139,7 +139,7 @@ def _case_response(
             object_id=instance.pk,
             path=request.path,
         )
-        return Response(s.RequestDetailSerializer(instance, context=context).data, status_code)
+        return Response(request_serializers.RequestDetailSerializer(instance, context=context).data, status_code)
 
 
 def _candidates_response(request: Request, candidates: list[Any], body: dict[str, Any], status_code: int) -> Response:
@@ -151,7 +151,7 @@ def _candidates_response(request: Request, candidates: list[Any], body: dict[str
             object_type="duplicate_candidate",
             path=request.path,
         )
-        body["candidates"] = s.DuplicateCandidateSerializer(candidates, many=True).data
+        body["candidates"] = request_serializers.DuplicateCandidateSerializer(candidates, many=True).data
         return Response(body, status=status_code)
 
 
@@ -167,7 +167,7 @@ class _ApiView(ServiceViewSet):
 # --- Requests ------------------------------------------------------------------------------------
 
 
-_DETAIL = s.RequestDetailSerializer
+_DETAIL = request_serializers.RequestDetailSerializer
 _CONFLICT = OpenApiResponse(description="Not allowed in the request's current status, or a conflicting change")
 
 
@@ -193,7 +193,7 @@ class AssessmentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     """EHC needs-assessment requests: the queue, the case file and every step of the process."""
 
     queryset = AssessmentRequest.objects.all()  # the model, for the schema; get_queryset narrows it
-    serializer_class = s.RequestListSerializer
+    serializer_class = request_serializers.RequestListSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = RequestFilter
 
@@ -210,7 +210,11 @@ class AssessmentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         return request_queryset(self.request.user, detail=self.action != "list")
 
     def get_serializer_class(self) -> type[serializers.Serializer]:
-        return s.RequestListSerializer if self.action in ("list", "bulk_assign") else s.RequestDetailSerializer
+        return (
+            request_serializers.RequestListSerializer
+            if self.action in ("list", "bulk_assign")
+            else request_serializers.RequestDetailSerializer
+        )
 
     def _detail(self, pk: int, *, status_code: int = status.HTTP_200_OK) -> Response:
         """The request as it is now (after a service changed it), in the detail shape; the
@@ -242,11 +246,11 @@ class AssessmentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
 
     @extend_schema(
         summary="Record a new request",
-        request=s.RequestCreateSerializer,
+        request=request_serializers.RequestCreateSerializer,
         responses={
             201: _DETAIL,
             409: OpenApiResponse(
-                s.PossibleDuplicateSerializer,
+                request_serializers.PossibleDuplicateSerializer,
                 description=(
                     "`possible_duplicate`: the child may already be recorded; check the candidates and "
                     "send again with `child_id`, or with `confirm_not_duplicate`. `conflict`: the child "
@@ -256,12 +260,16 @@ class AssessmentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         },
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = self.validated(s.RequestCreateSerializer)
+        data = self.validated(request_serializers.RequestCreateSerializer)
         child = data.pop("child_id", None)
         child_data = data.pop("child", None)
         confirmed = data.pop("confirm_not_duplicate")
         # The service names the new child's fields bare; the API nests them under "child".
-        child_fields = {field.source for field in s.ChildInputSerializer().fields.values()} if child_data else set()
+        child_fields = (
+            {field.source for field in request_serializers.ChildInputSerializer().fields.values()}
+            if child_data
+            else set()
+        )
         try:
             with api_field_names("child.", child_fields):
                 created = request_create(
@@ -278,22 +286,22 @@ class AssessmentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
 
     @extend_schema(
         summary="Children who may be the one being entered",
-        request=s.DuplicateCheckSerializer,
-        responses={200: s.DuplicateCandidatesSerializer},
+        request=request_serializers.DuplicateCheckSerializer,
+        responses={200: request_serializers.DuplicateCandidatesSerializer},
     )
     @action(detail=False, methods=["post"], url_path="check-duplicates")
     def check_duplicates(self, request: Request) -> Response:
-        data = self.validated(s.DuplicateCheckSerializer)
+        data = self.validated(request_serializers.DuplicateCheckSerializer)
         candidates = find_duplicates(**data)
         return _candidates_response(request, candidates, {}, status.HTTP_200_OK)
 
     # --- Assigning -----------------------------------------------------------------------------
 
-    @_action_schema(s.AssignSerializer, "Assign the request to an SEN officer")
+    @_action_schema(request_serializers.AssignSerializer, "Assign the request to an SEN officer")
     @action(detail=True, methods=["post"])
     def assign(self, request: Request, pk: str) -> Response:
         instance = self.get_object()
-        data = self.validated(s.AssignSerializer)
+        data = self.validated(request_serializers.AssignSerializer)
         request_assign(actor=request.user, requests=[instance.pk], officer=data["officer_id"])
         return self._detail(instance.pk)
 
@@ -301,12 +309,12 @@ class AssessmentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         summary="Assign several requests to one SEN officer",
         operation_id="requests_bulk_assign",
         filters=False,
-        request=s.BulkAssignSerializer,
-        responses={200: s.RequestListSerializer(many=True), 409: _CONFLICT},
+        request=request_serializers.BulkAssignSerializer,
+        responses={200: request_serializers.RequestListSerializer(many=True), 409: _CONFLICT},
     )
     @action(detail=False, methods=["post"], url_path="assign", url_name="bulk-assign")
     def bulk_assign(self, request: Request) -> Response:
-        data = self.validated(s.BulkAssignSerializer)
+        data = self.validated(request_serializers.BulkAssignSerializer)
         ids = data["request_ids"]
         found = set(self.get_queryset().filter(pk__in=ids).values_list("pk", flat=True))
         missing = sorted(set(ids) - found)
@@ -321,7 +329,11 @@ class AssessmentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
                 object_type="assessment_request",
                 path=request.path,
             )
-            return Response(s.RequestListSerializer(assigned, many=True, context=self.get_serializer_context()).data)
+            return Response(
+                request_serializers.RequestListSerializer(
+                    assigned, many=True, context=self.get_serializer_context()
+                ).data
+            )
 
     # --- Provision evaluation --------------------------------------------------------------------
 
@@ -329,34 +341,37 @@ class AssessmentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     @action(detail=True, methods=["post"], url_path="start-evaluation")
     def start_evaluation(self, request: Request, pk: str) -> Response:
         instance = self.get_object()
-        self.validated(s.NoBodySerializer)  # a field sent here is a 400 naming it, not ignored
+        self.validated(request_serializers.NoBodySerializer)  # a field sent here is a 400 naming it, not ignored
         evaluation_start(actor=request.user, request=instance.pk)
         return self._detail(instance.pk)
 
-    @_action_schema(s.EvaluationInputSerializer, "Record the evaluation checklist (and with `complete`, finish it)")
+    @_action_schema(
+        request_serializers.EvaluationInputSerializer,
+        "Record the evaluation checklist (and with `complete`, finish it)",
+    )
     @action(detail=True, methods=["post"])
     def evaluation(self, request: Request, pk: str) -> Response:
         instance = self.get_object()
-        data = self.validated(s.EvaluationInputSerializer)
+        data = self.validated(request_serializers.EvaluationInputSerializer)
         complete = data.pop("complete")
         evaluation_record(actor=request.user, request=instance.pk, complete=complete, **data)
         return self._detail(instance.pk)
 
     # --- Decisions, advice, the plan -------------------------------------------------------------
 
-    @_action_schema(s.DecideAssessmentSerializer, "Decide whether to assess (reg 5)")
+    @_action_schema(request_serializers.DecideAssessmentSerializer, "Decide whether to assess (reg 5)")
     @action(detail=True, methods=["post"], url_path="decide-assessment")
     def decide_assessment(self, request: Request, pk: str) -> Response:
         instance = self.get_object()
-        data = self.validated(s.DecideAssessmentSerializer)
+        data = self.validated(request_serializers.DecideAssessmentSerializer)
         request_decide_assessment(actor=request.user, request=instance.pk, **data)
         return self._detail(instance.pk)
 
-    @_action_schema(s.AdviceRequestInputSerializer, "Request advice (reg 6)")
+    @_action_schema(request_serializers.AdviceRequestInputSerializer, "Request advice (reg 6)")
     @action(detail=True, methods=["post"], url_path="advice-requests")
     def advice_requests(self, request: Request, pk: str) -> Response:
         instance = self.get_object()
-        data = self.validated(s.AdviceRequestInputSerializer)
+        data = self.validated(request_serializers.AdviceRequestInputSerializer)
         advice_request_create(actor=request.user, request=instance.pk, **data)
         return self._detail(instance.pk)
 
@@ -364,75 +379,77 @@ class AssessmentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     @action(detail=True, methods=["post"], url_path="complete-assessment")
     def complete_assessment(self, request: Request, pk: str) -> Response:
         instance = self.get_object()
-        self.validated(s.NoBodySerializer)  # a field sent here is a 400 naming it, not ignored
+        self.validated(request_serializers.NoBodySerializer)  # a field sent here is a 400 naming it, not ignored
         assessment_complete(actor=request.user, request=instance.pk)
         return self._detail(instance.pk)
 
-    @_action_schema(s.DecideIssueSerializer, "Decide whether to issue a plan (reg 10)")
+    @_action_schema(request_serializers.DecideIssueSerializer, "Decide whether to issue a plan (reg 10)")
     @action(detail=True, methods=["post"], url_path="decide-issue")
     def decide_issue(self, request: Request, pk: str) -> Response:
         instance = self.get_object()
-        data = self.validated(s.DecideIssueSerializer)
+        data = self.validated(request_serializers.DecideIssueSerializer)
         request_decide_issue(actor=request.user, request=instance.pk, **data)
         return self._detail(instance.pk)
 
-    @_action_schema(s.IssueDraftSerializer, "Issue the draft plan (reg 13(1))")
+    @_action_schema(request_serializers.IssueDraftSerializer, "Issue the draft plan (reg 13(1))")
     @action(detail=True, methods=["post"], url_path="issue-draft")
     def issue_draft(self, request: Request, pk: str) -> Response:
         instance = self.get_object()
-        data = self.validated(s.IssueDraftSerializer)
+        data = self.validated(request_serializers.IssueDraftSerializer)
         plan_issue_draft(actor=request.user, request=instance.pk, **data)
         return self._detail(instance.pk)
 
-    @_action_schema(s.FamilyCommentsSerializer, "Record the family's comments on the draft")
+    @_action_schema(request_serializers.FamilyCommentsSerializer, "Record the family's comments on the draft")
     @action(detail=True, methods=["post"], url_path="family-comments")
     def family_comments(self, request: Request, pk: str) -> Response:
         instance = self.get_object()
-        data = self.validated(s.FamilyCommentsSerializer)
+        data = self.validated(request_serializers.FamilyCommentsSerializer)
         plan_record_family_comments(actor=request.user, request=instance.pk, **data)
         return self._detail(instance.pk)
 
-    @_action_schema(s.IssueFinalSerializer, "Issue the final plan (reg 13(2))")
+    @_action_schema(request_serializers.IssueFinalSerializer, "Issue the final plan (reg 13(2))")
     @action(detail=True, methods=["post"], url_path="issue-final")
     def issue_final(self, request: Request, pk: str) -> Response:
         instance = self.get_object()
-        data = self.validated(s.IssueFinalSerializer)
+        data = self.validated(request_serializers.IssueFinalSerializer)
         with api_field_names():
             plan_issue_final(actor=request.user, request=instance.pk, **data)
         return self._detail(instance.pk)
 
     # --- Housekeeping ------------------------------------------------------------------------------
 
-    @_action_schema(s.ExceptionInputSerializer, "Record a clock exception (regs 5(4), 8(2), 10(4), 13(3))")
+    @_action_schema(
+        request_serializers.ExceptionInputSerializer, "Record a clock exception (regs 5(4), 8(2), 10(4), 13(3))"
+    )
     @action(detail=True, methods=["post"])
     def exceptions(self, request: Request, pk: str) -> Response:
         instance = self.get_object()
-        data = self.validated(s.ExceptionInputSerializer)
+        data = self.validated(request_serializers.ExceptionInputSerializer)
         with api_field_names():
             exception_add(actor=request.user, request=instance.pk, **data)
         return self._detail(instance.pk)
 
-    @_action_schema(s.WithdrawSerializer, "Close a request withdrawn by the family, or ceased")
+    @_action_schema(request_serializers.WithdrawSerializer, "Close a request withdrawn by the family, or ceased")
     @action(detail=True, methods=["post"])
     def withdraw(self, request: Request, pk: str) -> Response:
         instance = self.get_object()
-        data = self.validated(s.WithdrawSerializer)
+        data = self.validated(request_serializers.WithdrawSerializer)
         request_withdraw(actor=request.user, request=instance.pk, **data)
         return self._detail(instance.pk)
 
-    @_action_schema(s.ReopenSerializer, "Reopen a refused, not-issued or withdrawn request")
+    @_action_schema(request_serializers.ReopenSerializer, "Reopen a refused, not-issued or withdrawn request")
     @action(detail=True, methods=["post"])
     def reopen(self, request: Request, pk: str) -> Response:
         instance = self.get_object()
-        data = self.validated(s.ReopenSerializer)
+        data = self.validated(request_serializers.ReopenSerializer)
         request_reopen(actor=request.user, request=instance.pk, **data)
         return self._detail(instance.pk)
 
-    @_action_schema(s.ReferToPanelSerializer, "Record that the request went to the placement panel")
+    @_action_schema(request_serializers.ReferToPanelSerializer, "Record that the request went to the placement panel")
     @action(detail=True, methods=["post"], url_path="refer-to-panel")
     def refer_to_panel(self, request: Request, pk: str) -> Response:
         instance = self.get_object()
-        data = self.validated(s.ReferToPanelSerializer)
+        data = self.validated(request_serializers.ReferToPanelSerializer)
         request_refer_to_panel(actor=request.user, request=instance.pk, **data)
         return self._detail(instance.pk)
 
@@ -490,7 +507,7 @@ class AdviceRequestViewSet(mixins.ListModelMixin, _ApiView):
     """Advice sought under reg 6: the advice services' queue, and recording advice received."""
 
     queryset = AdviceRequest.objects.all()
-    serializer_class = s.AdviceQueueSerializer
+    serializer_class = request_serializers.AdviceQueueSerializer
     required_capability = Capability.ADVICE_VIEW
     filter_backends = [DjangoFilterBackend]
     filterset_class = AdviceRequestFilter
@@ -519,11 +536,15 @@ class AdviceRequestViewSet(mixins.ListModelMixin, _ApiView):
             )
             return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    @_action_schema(s.AdviceReceivedSerializer, "Record that the advice has arrived", response=s.AdviceQueueSerializer)
+    @_action_schema(
+        request_serializers.AdviceReceivedSerializer,
+        "Record that the advice has arrived",
+        response=request_serializers.AdviceQueueSerializer,
+    )
     @action(detail=True, methods=["post"], url_path="record-received")
     def record_received(self, request: Request, pk: str) -> Response:
         instance = self.get_object()
-        data = self.validated(s.AdviceReceivedSerializer)
+        data = self.validated(request_serializers.AdviceReceivedSerializer)
         advice_record_received(actor=request.user, advice=instance.pk, **data)
         with transaction.atomic():
             advice = get_object_or_404(self.get_queryset(), pk=instance.pk)
@@ -534,20 +555,22 @@ class AdviceRequestViewSet(mixins.ListModelMixin, _ApiView):
                 object_id=advice.pk,
                 path=request.path,
             )
-            return Response(s.AdviceQueueSerializer(advice, context=self.get_serializer_context()).data)
+            return Response(
+                request_serializers.AdviceQueueSerializer(advice, context=self.get_serializer_context()).data
+            )
 
     @_action_schema(
-        s.AdviceCancelSerializer,
+        request_serializers.AdviceCancelSerializer,
         "Cancel a request for advice (kept on file, no longer awaited)",
-        response=s.AdviceQueueSerializer,
+        response=request_serializers.AdviceQueueSerializer,
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str) -> Response:
         instance = self.get_object()
-        data = self.validated(s.AdviceCancelSerializer)
+        data = self.validated(request_serializers.AdviceCancelSerializer)
         advice_cancel(actor=request.user, advice=instance.pk, **data)
         advice = get_object_or_404(self.get_queryset(), pk=instance.pk)
-        return Response(s.AdviceQueueSerializer(advice, context=self.get_serializer_context()).data)
+        return Response(request_serializers.AdviceQueueSerializer(advice, context=self.get_serializer_context()).data)
 
 
 # --- Clock exceptions ------------------------------------------------------------------------------
@@ -557,17 +580,19 @@ class ClockExceptionViewSet(_ApiView):
     """Recorded clock exceptions; they are added through the request's ``exceptions`` action."""
 
     queryset = ClockException.objects.all()
-    serializer_class = s.ExceptionRemoveSerializer
+    serializer_class = request_serializers.ExceptionRemoveSerializer
 
     def get_queryset(self) -> QuerySet[ClockException]:
         if getattr(self, "swagger_fake_view", False):
             return ClockException.objects.none()
         return ClockException.objects.filter(request__in=AssessmentRequest.objects.visible_to(self.request.user))
 
-    @_action_schema(s.ExceptionRemoveSerializer, "Remove a clock exception (kept on file, no longer counted)")
+    @_action_schema(
+        request_serializers.ExceptionRemoveSerializer, "Remove a clock exception (kept on file, no longer counted)"
+    )
     @action(detail=True, methods=["post"])
     def remove(self, request: Request, pk: str) -> Response:
         instance = self.get_object()
-        data = self.validated(s.ExceptionRemoveSerializer)
+        data = self.validated(request_serializers.ExceptionRemoveSerializer)
         exception_remove(actor=request.user, exception=instance.pk, **data)
         return _case_response(request, instance.request_id, self.get_serializer_context())
