@@ -297,10 +297,10 @@ def parse_gias(data: bytes, *, la_code: str | None = None, max_problems: int = 2
     seen: dict[int, int] = {}
     problems: list[Problem] = []
     for line, record in enumerate(reader, start=2):
-        if None in record:  # more fields than the header has
-            problems.append(
-                Problem(line, "row", f"has {len(header) + len(record[None])} fields; the header has {len(header)}")
-            )  # type: ignore[index]
+        surplus = record.get(None) or []  # DictReader keeps extra fields under None
+        if isinstance(surplus, list) and surplus:
+            total = len(header) + len(surplus)
+            problems.append(Problem(line, "row", f"has {total} fields; the header has {len(header)}"))
             continue
         row = parse_record(record, line, problems)
         if row is None:

@@ -26,6 +26,7 @@ from panels.models import (
     PanelMember,
     Referral,
     ReferralOption,
+    ReferralQuerySet,
 )
 
 OPEN_MEETING_STATUSES = [workflow.MeetingStatus.SCHEDULED.value, workflow.MeetingStatus.PAPERS_CIRCULATED.value]
@@ -34,7 +35,7 @@ OPEN_MEETING_STATUSES = [workflow.MeetingStatus.SCHEDULED.value, workflow.Meetin
 # --- Referrals -----------------------------------------------------------------------------------
 
 
-def referral_queryset(user: Any) -> QuerySet[Referral]:
+def referral_queryset(user: Any) -> ReferralQuerySet:
     """The referrals ``user`` may see, with the rows a list or a page shows (children, options,
     cost lines): a fixed number of queries whatever the number of referrals."""
     return (
