@@ -221,18 +221,22 @@ def test_vice_chair_takes_the_chairs_referral_and_the_chair_defers_another(
     chair.first_name, chair.last_name = "Amara", "Blake"
     chair.save()
     vice = PanelMember.objects.create(
-        user=make_user("vice_member", Role.PANEL_MEMBER, Role.PANEL_CHAIR, first_name="Val", last_name="Vice"),
+        user=make_user(Role.PANEL_MEMBER, Role.PANEL_CHAIR, username="vice_member", first_name="Val", last_name="Vice"),
         member_type="sen",
     )
     members = [
         vice,
-        PanelMember.objects.create(user=make_user("sen_m", Role.PANEL_MEMBER, first_name="Nadia"), member_type="sen"),
-        PanelMember.objects.create(user=make_user("ep_m", Role.PANEL_MEMBER, first_name="Owen"), member_type="ep"),
         PanelMember.objects.create(
-            user=make_user("fin_m", Role.PANEL_MEMBER, first_name="Helen"), member_type="finance"
+            user=make_user(Role.PANEL_MEMBER, username="sen_m", first_name="Nadia"), member_type="sen"
         ),
         PanelMember.objects.create(
-            user=make_user("head_m", Role.PANEL_MEMBER, first_name="Samuel"),
+            user=make_user(Role.PANEL_MEMBER, username="ep_m", first_name="Owen"), member_type="ep"
+        ),
+        PanelMember.objects.create(
+            user=make_user(Role.PANEL_MEMBER, username="fin_m", first_name="Helen"), member_type="finance"
+        ),
+        PanelMember.objects.create(
+            user=make_user(Role.PANEL_MEMBER, username="head_m", first_name="Samuel"),
             member_type="head_teacher",
             establishment=SpecialSchoolFactory(name="Hazelwood Special School"),
         ),

@@ -161,7 +161,7 @@ def test_item1_recused_member_sees_no_child_or_cost_on_the_meeting_page(panel: P
 
 
 def test_item1_recused_chair_gets_withheld_referral_page(panel: Panel, client: Any) -> None:
-    chair_member = PanelMemberFactory(user=make_user("chair_member", Role.PANEL_CHAIR))
+    chair_member = PanelMemberFactory(user=make_user(Role.PANEL_CHAIR, username="chair_member"))
     item = AgendaItemFactory(meeting=CirculatedMeetingFactory(chair=panel.chair))
     Declaration.objects.create(
         member=chair_member,
@@ -213,7 +213,9 @@ def test_item2_decision_page_does_not_offer_the_proposer(panel: Panel, client: A
 
 
 def _vice_chair(panel: Panel, meeting: PanelMeeting, *, present: bool = True) -> Any:
-    vice = PanelMemberFactory(user=make_user("vice_chair", Role.PANEL_CHAIR, first_name="Val", last_name="Vice"))
+    vice = PanelMemberFactory(
+        user=make_user(Role.PANEL_CHAIR, username="vice_chair", first_name="Val", last_name="Vice")
+    )
     meeting.attendance.create(member=vice, present=present)
     return vice
 
@@ -456,7 +458,9 @@ def test_item6_minutes_list_who_took_part_the_quorum_the_cost_and_the_ceiling(pa
     body = services.minutes_generate(actor=panel.chair, meeting=item.meeting).body
     assert "Members taking part: " in body
     for member in panel.members:
-        assert member.user.username in body.split("Members taking part: ")[1].split("\n")[0]
+        assert (member.user.get_full_name() or member.user.username) in body.split("Members taking part: ")[1].split(
+            "\n"
+        )[0]
     assert "Quorum: quorate" in body and "5 taking part in all" in body
     assert "Requested annual cost: £60,000.00" in body
     assert "Agreed annual cost ceiling: £59,000.00" in body
@@ -589,7 +593,7 @@ def test_item9_sen_officer_finds_the_referrals_from_the_navigation_and_home_page
 
 def test_item9_finance_reads_the_panel_decision_a_contract_links_to(db: None, client: Any) -> None:
     contract = ContractFactory()
-    finance = make_user("finance_reader", Role.FINANCE_OFFICER)
+    finance = make_user(Role.FINANCE_OFFICER, username="finance_reader")
     client.force_login(finance)
     page = client.get(reverse("placements:contract-detail", args=[contract.pk])).content.decode()
     link = reverse("panels:decision-detail", args=[contract.panel_decision_id])
@@ -602,7 +606,7 @@ def test_item9_finance_reads_the_panel_decision_a_contract_links_to(db: None, cl
 def test_item9_finance_reads_approvals_only_through_the_decision_visibility_rule(db: None) -> None:
     approval = PanelDecisionFactory()
     decline = PanelDecisionFactory(outcome="decline", agreed_annual_ceiling_pence=None, resources_answer="no")
-    finance = make_user("finance_only", Role.FINANCE_OFFICER)
+    finance = make_user(Role.FINANCE_OFFICER, username="finance_only")
     assert set(PanelDecision.objects.visible_to(finance)) == {approval}
     assert decline not in PanelDecision.objects.visible_to(finance)
-    assert not PanelDecision.objects.visible_to(make_user("evaluator", Role.PROVISION_EVALUATOR)).exists()
+    assert not PanelDecision.objects.visible_to(make_user(Role.PROVISION_EVALUATOR, username="evaluator")).exists()
