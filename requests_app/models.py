@@ -269,7 +269,7 @@ class AssessmentRequest(models.Model):
     placement_type = models.CharField(max_length=30, choices=PlacementType.choices, blank=True)
     # Set by services.request_create: the child already had an EHC plan when this request came,
     # so it asks for a reassessment (s.44), not a first assessment.
-    is_reassessment = models.BooleanField("reassessment request", default=False, editable=False)
+    is_reassessment = models.BooleanField("reassessment request", default=False, db_default=False, editable=False)
     closed_reason = models.TextField(blank=True)
     imported = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -427,7 +427,7 @@ class AssessmentDecision(models.Model):
     superseded = models.BooleanField(default=False)
     # A decision not to issue made without any advice sought (regs 6-8) records why the advice
     # was not needed: a code of workflow.ADVICE_NOT_SOUGHT_REASONS (reg 6(4)).
-    advice_not_sought_reason = models.CharField(max_length=40, blank=True)
+    advice_not_sought_reason = models.CharField(max_length=40, blank=True, db_default="")
 
     class Meta:
         ordering = ["decided_at", "pk"]
@@ -502,7 +502,7 @@ class AdviceRequest(models.Model):
     cancelled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    cancelled_reason = models.TextField(blank=True)
+    cancelled_reason = models.TextField(blank=True, db_default="")
 
     objects = AdviceRequestQuerySet.as_manager()
 

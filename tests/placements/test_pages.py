@@ -204,7 +204,7 @@ def test_contract_form_shows_the_date_problems_and_saves_nothing(finance):
     decision = approved_decision(establishment=provider.establishment)
     url = f"{reverse('placements:contract-create')}?decision={decision.pk}"
     response = finance.post(url, {"decision": decision.pk, **_date("annual_review_on", date(2026, 7, 1))})
-    assert _errors(response) == ["Enter start date"]
+    assert _errors(response) == ["Enter the start date"]
     response = finance.post(
         url,
         {
