@@ -52,8 +52,19 @@ MAX_MONTHS = 240
 
 
 class PeriodForm(GovukForm):
-    from_month = forms.CharField(label="From", help_text="Month as YYYY-MM, for example 2025-01", max_length=7)
-    to_month = forms.CharField(label="To", help_text="Month as YYYY-MM, for example 2025-12", max_length=7)
+    show_optional = False  # a filter: "All districts" says what an empty choice means
+    from_month = forms.CharField(
+        label="From",
+        help_text="Month as YYYY-MM, for example 2025-01",
+        max_length=7,
+        error_messages={"required": "Enter the first month of the period, for example 2025-01"},
+    )
+    to_month = forms.CharField(
+        label="To",
+        help_text="Month as YYYY-MM, for example 2025-12",
+        max_length=7,
+        error_messages={"required": "Enter the last month of the period, for example 2025-12"},
+    )
     district = forms.TypedChoiceField(label="District", required=False, coerce=int, empty_value=None)
 
     def __init__(self, *args: Any, districts: list[District], **kwargs: Any):
