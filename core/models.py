@@ -294,3 +294,22 @@ class JobLock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} (until {self.expires_at:%Y-%m-%d %H:%M})"
+
+
+class StaleMonth(models.Model):
+    """A calendar month whose stored figures no longer match the case data (core/staleness.py).
+
+    Any service that changes a dated fact (a decision, a plan, an exception, a correction, an
+    import) marks the months the old and new dates fall in; the reporting jobs recompute them and
+    clear the mark only if nothing marked the month again while they ran."""
+
+    month = models.DateField(unique=True, help_text="The first day of the month")
+    marked_at = models.DateTimeField(help_text="When the month was last marked stale")
+    reason = models.CharField(max_length=200, help_text="The latest change that marked it")
+
+    class Meta:
+        ordering = ["month"]
+        constraints = [models.CheckConstraint(condition=Q(month__day=1), name="stalemonth_first_of_month")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} stale since {self.marked_at:%Y-%m-%d %H:%M} ({self.reason})"
