@@ -5,18 +5,15 @@ national generator in tests/scale/test_national.py (on PostgreSQL)."""
 
 from __future__ import annotations
 
-import random
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
-from django.test import override_settings
 
 from core.models import District
 from core.roles import Role
 from demo import core_demo
-from demo.requests_demo import DEMO_PREFIX, seed_requests
 from requests_app import clocks, stored, workflow
 from requests_app.importer.run import import_file
 from requests_app.models import AssessmentRequest
@@ -156,17 +153,6 @@ def test_the_importers_rows_are_the_builders() -> None:
     core_demo.seed_districts()
     import_file(Path(__file__).parent / "data" / "good.csv")
     assert assert_stored_as_built(AssessmentRequest.objects.order_by("pk"), week20_from_file=True) == 10
-
-
-@pytest.mark.django_db
-def test_the_demos_rows_are_the_builders() -> None:
-    districts = core_demo.seed_districts()
-    core_demo.seed_establishments(random.Random(3), districts)
-    with override_settings(DEBUG=True):
-        core_demo.seed_users()
-    seed_requests(random.Random(3))
-    demo = AssessmentRequest.objects.filter(reference__startswith=DEMO_PREFIX).order_by("pk")
-    assert assert_stored_as_built(demo) == demo.count() > 100
 
 
 # The calibrated history's rows: tests/dashboard/test_calibration.py, which seeds it once.

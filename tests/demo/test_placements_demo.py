@@ -1,18 +1,15 @@
-"""The placements demo: deterministic, idempotent, skewed, every deduction status, quick."""
+"""The placements demo: deterministic, idempotent, skewed, every deduction status (the demo is built
+once, tests/demo/conftest.py)."""
 
 from __future__ import annotations
 
 import random
-import time
-from collections.abc import Iterator
 from datetime import date
-from typing import Any
 
 import pytest
-from django.db import transaction
 from django.db.models import Count
+from django.utils import timezone
 
-from demo import core_demo
 from demo import placements_demo as demo
 from placements import reports, workflow
 from placements.models import (
@@ -24,10 +21,12 @@ from placements.models import (
     PlacementContract,
     Provider,
 )
+from tests.demo.conftest import SeededDemo
 
 pytestmark = pytest.mark.django_db
 
-TODAY = date(2026, 3, 16)
+# The demo is seeded as make run seeds it: on today's date.
+TODAY = timezone.localdate()
 
 
 def _counts() -> dict[str, int]:
@@ -45,23 +44,14 @@ def _counts() -> dict[str, int]:
     }
 
 
-@pytest.fixture(scope="module")
-def seeded(django_db_setup: None, django_db_blocker: Any) -> Iterator[tuple[Any, float]]:
-    """The placements demo, built once for the module (each test's changes roll back to it);
-    rolled back at the end."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        rng = random.Random(2018)
-        core_demo.seed_establishments(rng, core_demo.seed_districts())
-        started = time.monotonic()
-        summary = demo.seed(rng, TODAY)
-        yield summary, time.monotonic() - started
-        transaction.set_rollback(True)
+@pytest.fixture
+def seeded(demo_state: SeededDemo) -> SeededDemo:
+    """The demo built once for this folder (tests/demo/conftest.py)."""
+    return demo_state
 
 
 def test_seed_twice_adds_nothing_the_second_time(seeded):
-    summary, seconds = seeded
-    assert not summary.skipped
-    assert seconds < 15
+    assert seeded.after_second_run == seeded.after_first_run
     first = _counts()
     again = demo.seed(random.Random(2018), TODAY)
     assert again.skipped

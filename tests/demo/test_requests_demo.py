@@ -1,18 +1,11 @@
-"""seed_demo's requests: a busy, plausible queue, built fast and only once."""
+"""seed_demo's requests: a busy, plausible queue (the demo is built once, tests/demo/conftest.py)."""
 
 from __future__ import annotations
 
-import io
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 import pytest
-from django.core.management import call_command
-from django.db import transaction
-from django.test import override_settings
 from django.utils import timezone
 
 from demo.requests_demo import DEMO_PREFIX, OPEN_BY_STAGE
@@ -26,6 +19,7 @@ from requests_app.models import (
     ProvisionEvaluation,
     RequestEvent,
 )
+from tests.demo.conftest import SeededDemo
 
 pytestmark = pytest.mark.django_db
 
@@ -40,38 +34,18 @@ MODELS = (
 )
 
 
-def _counts() -> dict[str, int]:
-    return {model.__name__: model.objects.count() for model in MODELS}
+@pytest.fixture
+def seeded(demo_state: SeededDemo) -> SeededDemo:
+    """The demo built once for this folder (tests/demo/conftest.py)."""
+    return demo_state
 
 
-@dataclass(frozen=True)
-class Seeded:
-    output: str
-    after_first_run: dict[str, int]
-    after_second_run: dict[str, int]
-
-
-@pytest.fixture(scope="module")
-def seeded(django_db_setup: None, django_db_blocker: Any) -> Iterator[Seeded]:
-    """seed_demo run twice with DEBUG on (so the demo officers exist), once for the module: the
-    tests only read. A constraint broken on the way would raise here. Rolled back at the end."""
-    out = io.StringIO()
-    with django_db_blocker.unblock(), transaction.atomic():
-        with override_settings(DEBUG=True):
-            # The calibrated 2016-today history has its own test (tests/dashboard/test_calibration.py).
-            call_command("seed_demo", "--no-history", stdout=out)
-            first = _counts()
-            call_command("seed_demo", "--no-history", stdout=io.StringIO())
-        yield Seeded(out.getvalue(), first, _counts())
-        transaction.set_rollback(True)
-
-
-def test_a_second_run_adds_nothing(seeded: Seeded) -> None:
+def test_a_second_run_adds_nothing(seeded: SeededDemo) -> None:
     assert seeded.after_second_run == seeded.after_first_run
     assert seeded.after_first_run["AssessmentRequest"] > 500
 
 
-def test_the_queue_is_busy_at_every_stage_with_live_deadlines(seeded: Seeded) -> None:
+def test_the_queue_is_busy_at_every_stage_with_live_deadlines(seeded: SeededDemo) -> None:
     today = timezone.localdate()
     requests = AssessmentRequest.objects.filter(reference__startswith=DEMO_PREFIX)  # this demo's own cases
 
@@ -89,7 +63,7 @@ def test_the_queue_is_busy_at_every_stage_with_live_deadlines(seeded: Seeded) ->
     assert "requests (300 open)" in seeded.output and " s" in seeded.output
 
 
-def test_advice_decisions_exceptions_and_drafts_are_present(seeded: Seeded) -> None:
+def test_advice_decisions_exceptions_and_drafts_are_present(seeded: SeededDemo) -> None:
     today = timezone.localdate()
     advice = AdviceRequest.objects.all()
 
@@ -108,7 +82,7 @@ def test_advice_decisions_exceptions_and_drafts_are_present(seeded: Seeded) -> N
     assert ProvisionEvaluation.objects.filter(completed_on__isnull=False).exists()
 
 
-def test_stored_clocks_are_those_the_clock_module_computes(seeded: Seeded) -> None:
+def test_stored_clocks_are_those_the_clock_module_computes(seeded: SeededDemo) -> None:
     requests = AssessmentRequest.objects.prefetch_related("clock_exceptions")
     for request in requests:
         periods = [e.as_period() for e in request.clock_exceptions.all() if e.is_active and e.advice_request_id is None]
@@ -156,7 +130,7 @@ BESIDE_STATUS = (
 )
 
 
-def test_every_timeline_follows_the_transition_table(seeded: Seeded) -> None:
+def test_every_timeline_follows_the_transition_table(seeded: SeededDemo) -> None:
     now = timezone.now()
     actors: Counter[str | None] = Counter()
     # The requests demo's own cases; the panels and placements demos' cases are judged by theirs.
