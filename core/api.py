@@ -163,6 +163,13 @@ class Pagination(PageNumberPagination):
         return response
 
 
+def _note_refusal(context: dict[str, Any], code: str) -> None:
+    """The reason code for the ``authz_fail`` security event that ``core.middleware`` writes."""
+    django_request = getattr(context.get("request"), "_request", None)
+    if django_request is not None:
+        django_request.authz_reason = code[:40]
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Every error as JSON: ``{"detail": ..., "code": ..., "errors": {field: [...]}}``.
 
@@ -172,6 +179,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         body: dict[str, Any] = {"detail": exc.message, "code": exc.code}
         if exc.errors:
             body["errors"] = exc.errors
+        if exc.status_code == 403:
+            _note_refusal(context, exc.code)
         return Response(body, status=exc.status_code)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
@@ -180,6 +189,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
+    if response.status_code == 403:
+        _note_refusal(context, str(getattr(exc, "default_code", "") or "permission_denied"))
     data = response.data
     if isinstance(exc, exceptions.ValidationError):
         errors = data if isinstance(data, dict) else {"non_field_errors": data}

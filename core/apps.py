@@ -13,6 +13,8 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         # ``<id:pk>`` in every app's URLs: one reading of an id in a path (core.ids).
         register_converter(IdConverter, "id")
+        # Sign-in success and failure written to the access log (signal receivers).
+        from core import signin  # noqa: F401
 
 
 class SenAdminConfig(AdminConfig):

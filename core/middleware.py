@@ -8,7 +8,8 @@ from typing import Any
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.http import HttpRequest, HttpResponse
 
-from core import session
+from core import access, session
+from core.models import AccessAction
 
 
 class SignInRequiredMiddleware(LoginRequiredMiddleware):
@@ -68,3 +69,27 @@ class SecurityHeadersMiddleware:
         if not request.path.startswith("/static/"):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+class RequestIdMiddleware:
+    """First in the chain: gives each request an id (``request.request_id``, the
+    ``X-Request-ID`` response header, every log line and access-log row), and records every
+    refusal (a 403 from a page or the API, whatever raised it) as an ``authz_fail`` security
+    event. The API's exception handler and ``core.pages`` may set ``request.authz_reason`` to
+    say why; the row is written after the view, outside its transaction, so it survives a
+    rollback."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        token = access.begin_request(request)
+        try:
+            response = self.get_response(request)
+            if response.status_code == 403 and not getattr(request, "security_event_logged", False):
+                reason = getattr(request, "authz_reason", "") or "forbidden"
+                access.log_security_event(request, AccessAction.AUTHZ_FAILURE, reason=reason)
+            response.headers[access.REQUEST_ID_HEADER] = request.request_id  # type: ignore[attr-defined]
+            return response
+        finally:
+            access.end_request(token)

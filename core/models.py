@@ -217,22 +217,63 @@ class AccessAction(models.TextChoices):
     LIST = "list", "Listed"
     EXPORT = "export", "Exported"
     PRINT = "print", "Printed"
+    DOWNLOAD = "download", "Downloaded"
+    ERASE = "erase", "Erased under the retention schedule"
+    # Security events, named after the OWASP logging vocabulary (authn_*, authz_*).
+    SIGNIN_SUCCESS = "authn_login_success", "Signed in"
+    SIGNIN_FAILURE = "authn_login_fail", "Sign-in refused"
+    SIGNOUT = "authn_logout", "Signed out"
+    REAUTH_SUCCESS = "authn_reauth_success", "Confirmed their password again"
+    MFA_SUCCESS = "authn_mfa_success", "Second factor accepted"
+    MFA_FAILURE = "authn_mfa_fail", "Second factor refused"
+    MFA_RESET = "authn_mfa_reset", "Second factor reset"
+    TOKEN_CREATED = "authn_token_created", "API token issued"
+    TOKEN_REVOKED = "authn_token_revoked", "API token revoked"
+    AUTHZ_FAILURE = "authz_fail", "Refused: not permitted"
+
+
+# Actions that are security events rather than reads of a child's record.
+SECURITY_ACTIONS: frozenset[str] = frozenset(
+    action.value for action in AccessAction if action.value.startswith(("authn_", "authz_"))
+)
+
+
+class AccessLogQuerySet(models.QuerySet["AccessLog"]):
+    def reads(self) -> AccessLogQuerySet:
+        """Rows recording somebody reading (viewing, listing, exporting) a child's data."""
+        return self.exclude(action__in=SECURITY_ACTIONS)
+
+    def security_events(self) -> AccessLogQuerySet:
+        return self.filter(action__in=SECURITY_ACTIONS)
 
 
 class AccessLog(models.Model):
     """Who viewed which child's record, when: written in the same transaction as the read.
+    Security events (sign-in, second factor, refusals) are rows here too (``SECURITY_ACTIONS``).
 
     ``child_id`` is a plain number (core sits below the apps and cannot point at their models);
     ``object_type``/``object_id`` name the record opened (a request, a panel pack, a contract).
+    ``address``, ``roles`` and ``request_id`` are copied from the request when the row is written
+    (``core.access``), so the row still says what the person was at the time; ``reason`` is a
+    short code (``throttled``, ``bad_password``, ``permission_denied``...). ``user`` is empty only
+    for a failed sign-in to an account that does not exist.
     """
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
     at = models.DateTimeField(db_index=False)
-    action = models.CharField(max_length=10, choices=AccessAction.choices)
+    action = models.CharField(max_length=30, choices=AccessAction.choices)
     child_id = models.BigIntegerField(null=True, blank=True)
-    object_type = models.CharField(max_length=40)
+    object_type = models.CharField(max_length=40, blank=True)
     object_id = models.BigIntegerField(null=True, blank=True)
     path = models.CharField(max_length=300, blank=True)
+    address = models.CharField(max_length=100, blank=True, default="", db_default="")
+    roles = models.CharField(max_length=300, blank=True, default="", db_default="")
+    request_id = models.CharField(max_length=64, blank=True, default="", db_default="")
+    reason = models.CharField(max_length=40, blank=True, default="", db_default="")
+
+    objects = AccessLogQuerySet.as_manager()
 
     class Meta:
         ordering = ["-at"]

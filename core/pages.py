@@ -70,6 +70,7 @@ def requires(capability: Capability) -> Callable[[ViewFunction], ViewFunction]:
         @functools.wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not user_can(request.user, capability):
+                request.authz_reason = f"needs:{capability.value}"[:40]  # type: ignore[attr-defined]
                 raise PermissionDenied
             return answered(request, *args, **kwargs)
 

@@ -17,11 +17,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.db import transaction
 from django.db.models import F
+from django.dispatch import receiver
 from django.utils import timezone
 
-from core.models import SignInThrottle
+from core.access import log_security_event
+from core.models import AccessAction, SignInThrottle
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +98,7 @@ def reserve_attempt(*, username: str, address: str, now: datetime | None = None)
             row.save(update_fields=["window_started_at", "attempts"])
     if refusal is not None:
         logger.warning("authn_login_throttled address=%s", address or "-")
+        log_security_event(None, AccessAction.SIGNIN_FAILURE, user=_account(username), reason="throttled")
     return refusal
 
 
@@ -105,3 +110,41 @@ def record_success(*, username: str, address: str) -> None:
             rows.update(attempts=0)
         else:
             rows.filter(attempts__gt=0).update(attempts=F("attempts") - 1)
+
+
+# --- Sign-in events in the access log (issue 14) -------------------------------------------------
+
+
+def _account(username: str | None) -> Any:
+    """The account a username names, if any (the typed text itself is never stored)."""
+    if not username:
+        return None
+    model = get_user_model()
+    return model._default_manager.filter(**{model.USERNAME_FIELD: username}).first()
+
+
+def _is_a_real_request(request: Any) -> bool:
+    # Client.force_login()/login() in tests and scripts sign in with a bare HttpRequest that
+    # has no client address: that is not a person signing in.
+    return request is not None and "REMOTE_ADDR" in getattr(request, "META", {})
+
+
+@receiver(user_logged_in, dispatch_uid="core.signin.logged_in")
+def _signed_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    if _is_a_real_request(request):
+        log_security_event(request, AccessAction.SIGNIN_SUCCESS, user=user)
+
+
+@receiver(user_login_failed, dispatch_uid="core.signin.login_failed")
+def _sign_in_refused(sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any) -> None:
+    if not _is_a_real_request(request):
+        return
+    model = get_user_model()
+    account = _account(credentials.get(model.USERNAME_FIELD))
+    if account is None:
+        reason = "unknown_account"
+    elif not account.is_active:
+        reason = "inactive_account"
+    else:
+        reason = "bad_password"
+    log_security_event(request, AccessAction.SIGNIN_FAILURE, user=account, reason=reason)

@@ -107,6 +107,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Request id (X-Request-ID, logs, access log) and refusals logged as security events: first.
+    "core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -337,6 +339,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Request ids in every log line (core.requestid, issue 14) ----------------------------------------
+LOGGING["filters"] = {"request_id": {"()": "core.requestid.RequestIdLogFilter"}}
+LOGGING["handlers"]["console"]["filters"] = ["request_id"]
+LOGGING["formatters"]["plain"]["format"] = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 
 # --- Service settings ---------------------------------------------------------------------
 
