@@ -335,8 +335,10 @@ def _parse_date(value: str) -> date | None:
 
 
 def _parse_count(value: str) -> int | None:
+    """A whole number of sessions in ASCII digits. ``str.isdigit`` alone accepts "²" and other
+    digits ``int`` refuses, which would fail the import with a 500 instead of naming the cell."""
     text = value.strip()
-    return int(text) if text.isdigit() else None
+    return int(text) if text.isascii() and text.isdigit() else None
 
 
 def _validate_csv(file_text: str) -> tuple[int, list[_Row], list[RowError]]:

@@ -1022,3 +1022,14 @@ def test_a_cost_line_change_records_before_and_after_for_every_field(finance: Us
     assert payload["before"]["quoted_amount_pence"] == 5_200_000 and payload["quoted_amount_pence"] == 5_000_000
     assert payload["before"]["agreed_amount_pence"] is None and payload["agreed_amount_pence"] == 4_900_000
     assert payload["description_changed"] is True
+
+
+def test_csv_import_names_a_count_in_non_ascii_digits_instead_of_failing(
+    finance: User, clause_contract: PlacementContract
+) -> None:
+    """"²" passes ``str.isdigit`` but ``int`` refuses it: the cell is named, nothing is imported."""
+    text = HEADER + f"{clause_contract.reference},term,2025-09-01,2025-12-19,200,16\u00b2,8,32\n"
+    result = attendance_services.attendance_returns_import_csv(actor=finance, file_text=text)
+    assert not result.ok
+    assert {(e.row, e.column) for e in result.errors} == {(2, "sessions_attended")}
+    assert not AttendanceReturn.objects.exists()
