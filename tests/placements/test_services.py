@@ -1027,7 +1027,7 @@ def test_a_cost_line_change_records_before_and_after_for_every_field(finance: Us
 def test_csv_import_names_a_count_in_non_ascii_digits_instead_of_failing(
     finance: User, clause_contract: PlacementContract
 ) -> None:
-    """"²" passes ``str.isdigit`` but ``int`` refuses it: the cell is named, nothing is imported."""
+    """A count of "16²" passes ``str.isdigit`` but ``int`` refuses it: the cell is named, nothing is imported."""
     text = HEADER + f"{clause_contract.reference},term,2025-09-01,2025-12-19,200,16\u00b2,8,32\n"
     result = attendance_services.attendance_returns_import_csv(actor=finance, file_text=text)
     assert not result.ok
