@@ -32,4 +32,6 @@ urlpatterns = [
     path("providers/<id:pk>/", views.provider_detail, name="provider-detail"),
     path("providers/<id:pk>/edit/", views.provider_form, name="provider-edit"),
     path("purchasing-power/", views.purchasing_power, name="purchasing-power"),
+    path("queues/", views.queue_list, name="queue-list"),
+    path("queues/<slug:queue>/", views.queue_detail, name="queue-detail"),
 ]

@@ -21,7 +21,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -35,7 +35,7 @@ from core.pages import ActionPage, form_add_domain_error, pagination, requires
 from core.roles import Capability, user_can
 from panels.models import PanelDecision
 from panels.workflow import APPROVALS
-from placements import reports, workflow
+from placements import queues, reports, workflow
 from placements.forms import (
     ContractCreateForm,
     ContractFilterForm,
@@ -249,6 +249,7 @@ def contract_list(request: HttpRequest) -> HttpResponse:
         "figure_label": figure_label,
         "can_manage": user_can(request.user, Capability.PLACEMENT_MANAGE),
         "filtered": bool(figure) or any(params.get(n) for n in ("status", "provider", "need")),
+        "queue_summary": _queue_summary(request.user, timezone.localdate()),
     }
     return render(request, "placements/contract_list.html", context)
 
@@ -1117,3 +1118,48 @@ def purchasing_power(request: HttpRequest) -> HttpResponse:
         "can_manage": user_can(request.user, Capability.PLACEMENT_MANAGE),
     }
     return render(request, "placements/purchasing_power.html", context)
+
+
+# --- Finance work queues -------------------------------------------------------------------------
+
+
+def _queue_summary(user: Any, today: date) -> list[dict[str, Any]]:
+    counts = queues.queue_counts(user, today)
+    return [{"queue": q, "title": q.heading, "description": q.explanation, "count": counts[q]} for q in workflow.Queue]
+
+
+@requires(Capability.PLACEMENT_VIEW)
+def queue_list(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    context = {"summary": _queue_summary(request.user, today), "today": today}
+    return render(request, "placements/queue_list.html", context)
+
+
+@requires(Capability.PLACEMENT_VIEW)
+def queue_detail(request: HttpRequest, queue: str) -> HttpResponse:
+    try:
+        chosen = workflow.Queue(queue)
+    except ValueError as unknown:
+        raise Http404("No such work queue") from unknown
+    today = timezone.localdate()
+    items = queues.queue_items(chosen, request.user, today)
+    paginator = Paginator(items, PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    with transaction.atomic():
+        access_log_record_many(
+            user=request.user,
+            child_ids=list(dict.fromkeys(item.contract.child_id for item in rows)),
+            object_type=f"placement_queue:{chosen.value}",
+            path=request.path,
+        )
+    context = {
+        "queue": chosen,
+        "rows": rows,
+        "page": page,
+        "total": paginator.count,
+        "pagination": pagination(page, ""),
+        "can_manage": user_can(request.user, Capability.PLACEMENT_MANAGE),
+        "by_provider": chosen is workflow.Queue.RETURNS_MISSING,
+    }
+    return render(request, "placements/queue_detail.html", context)

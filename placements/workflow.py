@@ -23,7 +23,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from core import workflow as transitions
@@ -715,3 +715,84 @@ def totals(lines: Iterable[LineFacts]) -> tuple[int, int]:
         quoted += line.quoted_annual_pence
         agreed += line.agreed_annual_pence or 0
     return quoted, agreed
+
+
+# --- Finance work queues ---------------------------------------------------------------------------
+# What a finance officer must act on (placements/queues.py lists each; docs/domain.md §2.5). The
+# windows are the council's working practice, not statute: a contract's planned end shows this
+# long before it (enough for a notice period of a term), an annual fee review this long before it
+# falls due, and an attendance return is chased once the calendar month it covers has closed.
+
+ENDING_SOON_DAYS = 90
+REVIEW_DUE_DAYS = 30
+
+
+class Queue(enum.StrEnum):
+    DEDUCTIONS = "deductions"
+    RETURNS_MISSING = "returns-missing"
+    REVIEWS_DUE = "reviews-due"
+    ENDING = "ending"
+
+    @property
+    def heading(self) -> str:
+        return QUEUE_TITLES[self][0]
+
+    @property
+    def explanation(self) -> str:
+        return QUEUE_TITLES[self][1]
+
+
+QUEUE_TITLES: dict[Queue, tuple[str, str]] = {
+    Queue.DEDUCTIONS: (
+        "Deductions awaiting confirmation",
+        "Attendance below the penalty clause's threshold: confirm or waive each deduction.",
+    ),
+    Queue.RETURNS_MISSING: (
+        "Attendance returns not received",
+        "Placements running last month with no attendance return covering any of it: chase the provider.",
+    ),
+    Queue.REVIEWS_DUE: (
+        "Annual fee reviews due",
+        f"Active contracts whose annual fee review is overdue or falls due within {REVIEW_DUE_DAYS} days.",
+    ),
+    Queue.ENDING: (
+        "Contracts ending soon",
+        f"Active contracts whose planned end is within {ENDING_SOON_DAYS} days: plan the move or the extension.",
+    ),
+}
+
+
+def last_closed_month(today: date) -> tuple[date, date]:
+    """The calendar month before ``today``'s: the latest period a return can be chased for."""
+    first_of_this = today.replace(day=1)
+    last = first_of_this - timedelta(days=1)
+    return last.replace(day=1), last
+
+
+def overlaps(a_start: date, a_end: date, b_start: date, b_end: date) -> bool:
+    return a_start <= b_end and b_start <= a_end
+
+
+def return_missing(
+    period: tuple[date, date],
+    *,
+    placement_start: date,
+    placement_finish: date | None,
+    returns: Iterable[tuple[date, date]],
+) -> bool:
+    """True when the placement ran on some day of ``period`` and no return covers any of it."""
+    start, end = period
+    if not overlaps(placement_start, placement_finish or date.max, start, end):
+        return False
+    return not any(overlaps(r_start, r_end, start, end) for r_start, r_end in returns)
+
+
+def review_due(annual_review_on: date, today: date) -> bool:
+    """An annual fee review overdue or within ``REVIEW_DUE_DAYS``."""
+    return annual_review_on <= today + timedelta(days=REVIEW_DUE_DAYS)
+
+
+def ending_soon(end_on: date | None, today: date) -> bool:
+    """A planned end from today to ``ENDING_SOON_DAYS`` ahead (a past planned end of a contract
+    still active is shown too: it has run past its end)."""
+    return end_on is not None and end_on <= today + timedelta(days=ENDING_SOON_DAYS)

@@ -443,3 +443,36 @@ class PurchasingPowerQuerySerializer(serializers.Serializer[Any]):
         if order_by.lstrip("-") not in columns:
             raise serializers.ValidationError({"order_by": [f"Sort by one of: {', '.join(columns)}"]})
         return {"by": by, "order_by": order_by}
+
+
+# --- Finance work queues ---------------------------------------------------------------------------
+
+
+class PlacementQueueCountSerializer(serializers.Serializer[Any]):
+    queue = serializers.ChoiceField(choices=[(q.value, q.heading) for q in workflow.Queue], read_only=True)
+    title = serializers.CharField(read_only=True)
+    description = serializers.CharField(read_only=True)
+    count = serializers.IntegerField(read_only=True, min_value=0)
+
+
+class PlacementQueueCountsSerializer(serializers.Serializer[Any]):
+    on = serializers.DateField(read_only=True)
+    queues = PlacementQueueCountSerializer(many=True, read_only=True)
+
+
+class PlacementQueueItemSerializer(serializers.Serializer[Any]):
+    contract = PlacementContractListSerializer(read_only=True)
+    due_on = serializers.DateField(read_only=True, help_text="The date the item turns on (period end, review, end)")
+    detail = serializers.CharField(read_only=True, help_text="What is due, in words")
+    deduction_id = serializers.IntegerField(source="deduction.pk", read_only=True, allow_null=True, default=None)
+    deduction_amount_pence = serializers.IntegerField(
+        source="deduction.amount_pence", read_only=True, allow_null=True, default=None
+    )
+
+
+class PlacementQueueSerializer(serializers.Serializer[Any]):
+    on = serializers.DateField(read_only=True)
+    queue = serializers.ChoiceField(choices=[(q.value, q.heading) for q in workflow.Queue], read_only=True)
+    title = serializers.CharField(read_only=True)
+    count = serializers.IntegerField(read_only=True, min_value=0)
+    items = PlacementQueueItemSerializer(many=True, read_only=True)

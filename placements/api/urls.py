@@ -3,7 +3,8 @@
 URL names: ``placement-provider-list``/``-detail``/``-upsert``, ``placement-contract-list``/
 ``-detail`` and ``placement-contract-<action>`` for each action, ``placement-cost-line-update``,
 ``placement-negotiation-round-correct``, ``placement-deduction-confirm``/``-waive``,
-``placement-attendance-return-import``, ``placement-purchasing-power`` and ``placement-figures``.
+``placement-attendance-return-import``, ``placement-purchasing-power``, ``placement-figures`` and
+``placement-queue-list``/``-detail`` (the finance work queues).
 """
 
 from django.urls import path
@@ -23,5 +24,7 @@ router.register("attendance-returns", views.AttendanceReturnViewSet, basename="p
 urlpatterns = [
     path("purchasing-power/", views.PurchasingPowerView.as_view(), name="placement-purchasing-power"),
     path("figures/", views.FiguresView.as_view(), name="placement-figures"),
+    path("queues/", views.QueueCountsView.as_view(), name="placement-queue-list"),
+    path("queues/<slug:queue>/", views.QueueDetailView.as_view(), name="placement-queue-detail"),
     *router.urls,
 ]

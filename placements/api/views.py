@@ -24,7 +24,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -35,7 +35,7 @@ from core.api import MAX_ID, HasCapability
 from core.models import AccessAction, NeedType
 from core.roles import Capability
 from core.viewsets import ServiceViewSet, flatten_errors
-from placements import reports
+from placements import queues, reports
 from placements.api import serializers as placement_serializers
 from placements.models import (
     CONTRACT_STATUS_CHOICES,
@@ -49,6 +49,7 @@ from placements.models import (
 from placements.services import attendance as attendance_services
 from placements.services import contracts as contract_services
 from placements.services import providers as provider_services
+from placements.workflow import Queue
 
 _CONFLICT = OpenApiResponse(description="Not allowed in the contract's current status, or a conflicting change")
 
@@ -521,3 +522,44 @@ class FiguresView(_ReportView):
     def get(self, request: Request) -> Response:
         figures = reports.placement_figures(on=timezone.localdate())
         return Response(placement_serializers.PlacementFiguresSerializer(figures.__dict__).data)
+
+
+# --- Finance work queues ---------------------------------------------------------------------------
+
+
+class QueueCountsView(_ReportView):
+    @extend_schema(
+        summary="Finance work queues: how many items each holds today",
+        responses={200: placement_serializers.PlacementQueueCountsSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        on = timezone.localdate()
+        counts = queues.queue_counts(request.user, on)
+        rows = [{"queue": q.value, "title": q.heading, "description": q.explanation, "count": counts[q]} for q in Queue]
+        return Response(placement_serializers.PlacementQueueCountsSerializer({"on": on, "queues": rows}).data)
+
+
+class QueueDetailView(_ReportView):
+    @extend_schema(
+        summary="One finance work queue's items today (each names its contract and child)",
+        parameters=[
+            OpenApiParameter("queue", OpenApiTypes.STR, OpenApiParameter.PATH, enum=[q.value for q in Queue]),
+        ],
+        responses={200: placement_serializers.PlacementQueueSerializer},
+    )
+    def get(self, request: Request, queue: str) -> Response:
+        try:
+            chosen = Queue(queue)
+        except ValueError as unknown:
+            raise NotFound("No such work queue.") from unknown
+        on = timezone.localdate()
+        items = queues.queue_items(chosen, request.user, on)
+        with transaction.atomic():
+            access_log_record_many(
+                user=request.user,
+                child_ids=list(dict.fromkeys(item.contract.child_id for item in items)),
+                object_type=f"placement_queue:{chosen.value}",
+                path=request.path,
+            )
+        data = {"on": on, "queue": chosen.value, "title": chosen.heading, "count": len(items), "items": items}
+        return Response(placement_serializers.PlacementQueueSerializer(data).data)
