@@ -1,0 +1,81 @@
+"""API tokens (django-rest-knox): they expire (``REST_KNOX["TOKEN_TTL"]``, 8 hours), only a
+SHA-512 digest is stored, and they can be revoked; each person lists their own, administrators
+list everyone's. The header is ``Authorization: Bearer <token>``.
+
+A token is shown once, when it is made (from a signed-in, second-factor-verified session in
+sudo mode). Its public identifier, used to list and revoke it, is the start of its digest: it
+says nothing about the token itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from knox.models import AuthToken
+from knox.settings import knox_settings
+
+NEW_TOKEN_SESSION_KEY = "core.new_api_token"
+ID_LENGTH = 16
+
+__all__ = ["TokenInfo", "all_tokens", "create", "revoke", "tokens_of", "ttl_hours"]
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    id: str
+    owner: str
+    owner_id: int
+    starts: str
+    created: datetime
+    expiry: datetime | None
+
+
+def ttl_hours() -> int:
+    ttl = knox_settings.TOKEN_TTL
+    return int(ttl.total_seconds() // 3600) if ttl else 0
+
+
+def create(user: Any) -> tuple[AuthToken, str]:
+    """A new token for ``user``: (the stored row, the token to show once)."""
+    instance, token = AuthToken.objects.create(user=user)
+    return instance, token
+
+
+def _live() -> QuerySet[AuthToken]:
+    now = timezone.now()
+    return AuthToken.objects.filter(expiry__gt=now).select_related("user").order_by("-created")
+
+
+def _info(row: AuthToken) -> TokenInfo:
+    return TokenInfo(
+        id=row.digest[:ID_LENGTH],
+        owner=row.user.get_username(),
+        owner_id=row.user_id,
+        starts=row.token_key[:6],
+        created=row.created,
+        expiry=row.expiry,
+    )
+
+
+def tokens_of(user: Any) -> list[TokenInfo]:
+    return [_info(row) for row in _live().filter(user=user)]
+
+
+def all_tokens() -> list[TokenInfo]:
+    return [_info(row) for row in _live()]
+
+
+def revoke(token_id: str, *, by: Any, any_owner: bool = False) -> bool:
+    """Revoke the token whose identifier is ``token_id`` (one's own, or anyone's for an
+    administrator). True if one was revoked."""
+    if len(token_id) != ID_LENGTH or not all(c in "0123456789abcdef" for c in token_id):
+        return False
+    rows = AuthToken.objects.filter(digest__startswith=token_id)
+    if not any_owner:
+        rows = rows.filter(user=by)
+    deleted, _ = rows.delete()
+    return deleted > 0
