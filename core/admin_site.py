@@ -2,6 +2,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
@@ -24,6 +25,7 @@ class SenAdminSite(admin.AdminSite):
             and mfa.session_satisfies_mfa(user)
         )
 
+    @login_not_required
     def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         """No sign-in of its own: the admin uses the service's throttled sign-in and its
         security-code step (issue 14), then comes back."""

@@ -79,11 +79,11 @@ def session_satisfies_mfa(user: Any) -> bool:
 
 
 def has_authenticator(user: Any) -> bool:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return bool(TOTPDevice.objects.filter(user=user, confirmed=True).exists())
 
 
 def recovery_codes_left(user: Any) -> int:
-    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+    return int(StaticToken.objects.filter(device__user=user, device__confirmed=True).count())
 
 
 # --- Verifying a code ---------------------------------------------------------------------

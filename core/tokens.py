@@ -45,9 +45,10 @@ def create(user: Any) -> tuple[AuthToken, str]:
     return instance, token
 
 
-def _live() -> QuerySet[AuthToken]:
+def _live() -> QuerySet[Any]:
     now = timezone.now()
-    return AuthToken.objects.filter(expiry__gt=now).select_related("user").order_by("-created")
+    live: QuerySet[Any] = AuthToken.objects.filter(expiry__gt=now).select_related("user").order_by("-created")
+    return live
 
 
 def _info(row: AuthToken) -> TokenInfo:
@@ -78,4 +79,4 @@ def revoke(token_id: str, *, by: Any, any_owner: bool = False) -> bool:
     if not any_owner:
         rows = rows.filter(user=by)
     deleted, _ = rows.delete()
-    return deleted > 0
+    return bool(deleted > 0)
