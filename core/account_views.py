@@ -19,6 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core import mfa, security_events, signin, sudo, tokens
+from core.errors import Conflict
 from core.forms import GovukFormMixin
 from core.roles import Capability, user_can
 
@@ -244,7 +245,11 @@ def recovery_codes(request: HttpRequest) -> HttpResponse:
 @sudo.sudo_required
 def token_create(request: HttpRequest) -> HttpResponse:
     """A new API token; shown once on the account page (kept in the session for one view)."""
-    _, token = tokens.create(request.user)
+    try:
+        _, token = tokens.create(request.user)
+    except Conflict as error:
+        messages.error(request, error.message)
+        return HttpResponseRedirect(f"{reverse('account')}#tokens")
     security_events.record("authn_token_created", user=request.user, request=request)
     request.session[tokens.NEW_TOKEN_SESSION_KEY] = token
     return HttpResponseRedirect(f"{reverse('account')}#new-token")

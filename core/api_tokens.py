@@ -53,7 +53,7 @@ class TokenListView(APIView):
     @extend_schema(
         summary="Make an API token (shown once; needs a recent sign-in in a browser session)",
         request=None,
-        responses={201: NewTokenSerializer},
+        responses={201: NewTokenSerializer, 409: OpenApiResponse(description="Too many live tokens")},
     )
     def post(self, request: Request) -> Response:
         row, token = tokens.create(request.user)

@@ -13,10 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from knox.models import AuthToken
 from knox.settings import knox_settings
+
+from core.errors import Conflict
 
 NEW_TOKEN_SESSION_KEY = "core.new_api_token"
 ID_LENGTH = 16
@@ -40,8 +44,14 @@ def ttl_hours() -> int:
 
 
 def create(user: Any) -> tuple[AuthToken, str]:
-    """A new token for ``user``: (the stored row, the token to show once)."""
-    instance, token = AuthToken.objects.create(user=user)
+    """A new token for ``user``: (the stored row, the token to show once). Refused (409) when
+    they already hold ``REST_KNOX["TOKEN_LIMIT_PER_USER"]`` live tokens."""
+    limit = knox_settings.TOKEN_LIMIT_PER_USER
+    with transaction.atomic():
+        get_user_model().objects.select_for_update().filter(pk=user.pk).first()  # one at a time per person
+        if limit is not None and _live().filter(user=user).count() >= limit:
+            raise Conflict(f"You already have {limit} live API tokens. Revoke one you no longer use first.")
+        instance, token = AuthToken.objects.create(user=user)
     return instance, token
 
 

@@ -128,3 +128,14 @@ def test_administrators_see_every_token_on_the_security_page():
     tokens.create(other)
     page = signed_in(make_user(Role.ADMIN)).get("/security/").content.decode()
     assert "Live API tokens" in page and other.username in page
+
+
+def test_at_most_ten_live_tokens_per_person():
+    user = make_user(Role.SEN_OFFICER)
+    for _ in range(10):
+        tokens.create(user)
+    client = signed_in(user)
+    response = client.post("/api/tokens/")
+    assert response.status_code == 409
+    assert "Revoke one" in response.json()["detail"]
+    assert AuthToken.objects.filter(user=user).count() == 10

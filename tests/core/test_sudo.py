@@ -88,3 +88,44 @@ def test_api_token_is_never_fresh(api_client_for):
     response = api_client_for(make_user(Role.SEN_OFFICER)).post("/api/tokens/")
     assert response.status_code == 403
     assert response.json()["code"] == "reauth_required"
+
+
+# --- Role changes in the admin ----------------------------------------------------------------
+
+
+def _admin_change(client: Client, user_id: int, group_ids: list[int]):
+    from django.contrib.auth.models import User
+
+    person = User.objects.get(pk=user_id)
+    data = {
+        "username": person.username,
+        "first_name": person.first_name,
+        "last_name": "",
+        "email": "",
+        "is_active": "on",
+        "groups": [str(g) for g in group_ids],
+        "date_joined_0": person.date_joined.strftime("%Y-%m-%d"),
+        "date_joined_1": person.date_joined.strftime("%H:%M:%S"),
+        "initial-date_joined_0": person.date_joined.strftime("%Y-%m-%d"),
+        "initial-date_joined_1": person.date_joined.strftime("%H:%M:%S"),
+    }
+    return client.post(f"/admin/auth/user/{user_id}/change/", data)
+
+
+@pytest.mark.django_db
+def test_a_role_change_in_the_admin_needs_a_fresh_sign_in():
+    from django.contrib.auth.models import Group
+
+    person = make_user(Role.PANEL_MEMBER)
+    manager_group = Group.objects.get_or_create(name=Role.MANAGER.value)[0]
+    admin_client = signed_in(make_user(Role.ADMIN))
+    _age_session(admin_client, 16 * 60)
+    refused = _admin_change(admin_client, person.pk, [manager_group.pk])
+    assert refused.status_code == 302 and refused["Location"].startswith("/account/confirm/")
+    assert not person.groups.filter(pk=manager_group.pk).exists()
+    assert admin_client.get(f"/admin/auth/user/{person.pk}/change/").status_code == 200  # reading is fine
+
+    fresh = signed_in(make_user(Role.ADMIN))
+    saved = _admin_change(fresh, person.pk, [manager_group.pk])
+    assert saved.status_code == 302 and saved["Location"].startswith("/admin/auth/user/"), saved.content[:2000]
+    assert list(person.groups.values_list("name", flat=True)) == [Role.MANAGER.value]
