@@ -7,6 +7,9 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# The demo signs in without the second step (development only; refused with DEBUG off).
+# `make run SENPORTAL_DEV_SKIP_MFA=0` to try two-step sign-in with an authenticator app.
+SENPORTAL_DEV_SKIP_MFA ?= 1
 
 .PHONY: run test venv bench-venv lock sbom chromium lint format typecheck static bench clean
 
@@ -53,7 +56,7 @@ chromium:
 run: venv
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py seed_demo
-	DEBUG=1 HOST=$(HOST) PORT=$(PORT) bash scripts/run-dev.sh
+	DEBUG=1 SENPORTAL_DEV_SKIP_MFA=$(SENPORTAL_DEV_SKIP_MFA) HOST=$(HOST) PORT=$(PORT) bash scripts/run-dev.sh
 
 lint: venv
 	$(PY) -m ruff check .

@@ -65,3 +65,52 @@ class SignInThrottleAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+# --- Sudo mode for role and account changes (issue 14) ---------------------------------------
+# Roles are groups: changing a person's groups, their account or password, or a group's
+# permissions needs a sign-in within the last 15 minutes (core.sudo). A stale session's POST
+# goes to "confirm it is you" and back to the form; nothing is saved until then.
+
+from typing import Any  # noqa: E402
+
+from django.contrib.auth.admin import GroupAdmin, UserAdmin  # noqa: E402
+from django.contrib.auth.models import Group, User  # noqa: E402
+from django.http import HttpResponse  # noqa: E402
+
+from core import security_events, sudo  # noqa: E402
+
+
+class _SudoForChanges:
+    def changeform_view(
+        self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        if request.method == "POST":
+            refused = sudo.require_sudo(request)
+            if refused is not None:
+                return refused
+        response: HttpResponse = super().changeform_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
+        if request.method == "POST" and response.status_code == 302:
+            security_events.record(
+                "authz_role_or_account_change", user=request.user, request=request, object_id=object_id
+            )
+        return response
+
+
+admin.site.unregister(User)
+admin.site.unregister(Group)
+
+
+@admin.register(User)
+class SudoUserAdmin(_SudoForChanges, UserAdmin):  # type: ignore[type-arg]
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
+        if request.method == "POST":
+            refused = sudo.require_sudo(request)
+            if refused is not None:
+                return refused
+        return super().user_change_password(request, id, form_url)
+
+
+@admin.register(Group)
+class SudoGroupAdmin(_SudoForChanges, GroupAdmin):
+    pass

@@ -15,6 +15,8 @@ class CoreConfig(AppConfig):
         register_converter(IdConverter, "id")
         # Sign-in success and failure written to the access log (signal receivers).
         from core import signin  # noqa: F401
+        # Signal receivers: sign-in times and MFA state (issue 14).
+        from core import mfa, session  # noqa: F401, PLC0415
 
 
 class SenAdminConfig(AdminConfig):

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
-from core import session
+from core import mfa, session
 from core.roles import Capability, primary_role, user_can
 
 
@@ -33,7 +33,8 @@ def _navigation() -> tuple[NavItem, ...]:
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     items: list[dict[str, Any]] = []
-    if user is not None and user.is_authenticated:
+    # A password-only session (second step not done) gets no navigation: only "Sign out".
+    if user is not None and user.is_authenticated and mfa.session_satisfies_mfa(user):
         for item in _navigation():
             if item.capability is not None and not user_can(user, item.capability):
                 continue

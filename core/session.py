@@ -21,12 +21,15 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse, QueryDict
 from django.shortcuts import resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -124,3 +127,42 @@ def session_keep(request: HttpRequest) -> HttpResponse:
     had_files = request.GET.get("files") == "1"
     token = keep_form(request, page=page, action=action, data=request.POST, had_files=had_files)
     return HttpResponseRedirect(sign_in_url(request, page=page, token=token, timed_out=True))
+
+
+# --- Absolute session lifetime (issue 14): 12 hours from sign-in, however active ------------
+
+SIGNED_IN_AT_KEY = "core.signed_in_at"
+
+
+@receiver(user_logged_in)
+def _note_sign_in_time(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    if request is not None and hasattr(request, "session"):
+        request.session[SIGNED_IN_AT_KEY] = int(time.time())
+
+
+def session_expired(started: Any, now: float) -> bool:
+    """Pure rule: a session signed in at ``started`` has passed the absolute limit at ``now``
+    (a session with no start recorded is treated as just started)."""
+    if not isinstance(started, int | float):
+        return False
+    return now - started >= int(getattr(settings, "SESSION_ABSOLUTE_SECONDS", 12 * 60 * 60))
+
+
+class SessionLifetimeMiddleware:
+    """Sign out a session 12 hours (``SESSION_ABSOLUTE_SECONDS``) after its sign-in, however
+    active it has been; the idle limit is ``SESSION_COOKIE_AGE``. The next middleware sees a
+    signed-out person: pages go to sign-in, the API answers 401/403."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            now = time.time()
+            started = request.session.get(SIGNED_IN_AT_KEY)
+            if started is None:
+                request.session[SIGNED_IN_AT_KEY] = int(now)  # a session from before this rule
+            elif session_expired(started, now):
+                logout(request)
+        return self.get_response(request)

@@ -29,7 +29,18 @@ from core.models import AccessAction, SignInThrottle
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ACCOUNT", "ADDRESS", "Limit", "Refusal", "client_address", "record_success", "reserve_attempt"]
+__all__ = [
+    "ACCOUNT",
+    "ADDRESS",
+    "MFA",
+    "Limit",
+    "Refusal",
+    "clear_key",
+    "client_address",
+    "record_success",
+    "reserve_attempt",
+    "reserve_key",
+]
 
 
 @dataclass(frozen=True)
@@ -48,6 +59,8 @@ class Limit:
 
 ACCOUNT = Limit(attempts=5, window=timedelta(minutes=30))
 ADDRESS = Limit(attempts=20, window=timedelta(hours=1))
+# Security codes (TOTP or recovery): at most 10 wrong in 30 minutes per account, then a wait.
+MFA = Limit(attempts=10, window=timedelta(minutes=30))
 
 
 @dataclass(frozen=True)
@@ -78,28 +91,48 @@ def _keys(username: str, address: str) -> list[tuple[str, Limit]]:
     return sorted(keys, key=lambda pair: pair[0])  # one lock order for everybody
 
 
+def _count(key: str, limit: Limit, now: datetime) -> Refusal | None:
+    """Count one attempt under ``key`` (call inside a transaction); a refusal if over the limit."""
+    row, _ = SignInThrottle.objects.select_for_update().get_or_create(
+        key=key, defaults={"window_started_at": now, "attempts": 0}
+    )
+    refusal = None
+    if limit.counted(row.attempts, row.window_started_at, now) >= limit.attempts:
+        refusal = Refusal(limit.wait(row.window_started_at, now))
+        row.attempts += 1  # still counted: the record shows the guessing went on
+    elif now - row.window_started_at >= limit.window:
+        row.window_started_at, row.attempts = now, 1
+    else:
+        row.attempts += 1
+    row.save(update_fields=["window_started_at", "attempts"])
+    return refusal
+
+
 def reserve_attempt(*, username: str, address: str, now: datetime | None = None) -> Refusal | None:
     """Count one sign-in attempt; ``None`` if the password may be checked, else a refusal."""
     now = now or timezone.now()
     refusal: Refusal | None = None
     with transaction.atomic():
         for key, limit in _keys(username, address):
-            row, _ = SignInThrottle.objects.select_for_update().get_or_create(
-                key=key, defaults={"window_started_at": now, "attempts": 0}
-            )
-            if limit.counted(row.attempts, row.window_started_at, now) >= limit.attempts:
-                wait = limit.wait(row.window_started_at, now)
-                refusal = Refusal(wait) if refusal is None or wait > refusal.wait else refusal
-                row.attempts += 1  # still counted: the record shows the guessing went on
-            elif now - row.window_started_at >= limit.window:
-                row.window_started_at, row.attempts = now, 1
-            else:
-                row.attempts += 1
-            row.save(update_fields=["window_started_at", "attempts"])
+            refused = _count(key, limit, now)
+            if refused is not None and (refusal is None or refused.wait > refusal.wait):
+                refusal = refused
     if refusal is not None:
         logger.warning("authn_login_throttled address=%s", address or "-")
         log_security_event(None, AccessAction.SIGNIN_FAILURE, user=_account(username), reason="throttled")
     return refusal
+
+
+def reserve_key(key: str, limit: Limit, *, now: datetime | None = None) -> Refusal | None:
+    """Count one attempt at something else throttled the same way (a security code:
+    ``mfa:<user id>`` with ``MFA``); ``None`` if it may be checked."""
+    with transaction.atomic():
+        return _count(key[:200], limit, now or timezone.now())
+
+
+def clear_key(key: str) -> None:
+    """A correct answer: the key's count starts again."""
+    SignInThrottle.objects.filter(key=key[:200]).update(attempts=0)
 
 
 def record_success(*, username: str, address: str) -> None:

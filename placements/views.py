@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from core.access import access_log_record, access_log_record_many
 from core.errors import DomainError
-from core.exports import EXPORT_FORMATS, export_response
+from core.exports import EXPORT_FORMATS, export_gate, export_response
 from core.ids import query_id
 from core.models import AccessAction, EstablishmentType, NeedType
 from core.pages import ActionPage, form_add_domain_error, pagination, requires
@@ -1069,6 +1069,9 @@ def purchasing_power(request: HttpRequest) -> HttpResponse:
             return render(
                 request, "placements/bad_request.html", {"message": "Choose a table and CSV or XLSX."}, status=400
             )
+        gate, _purpose = export_gate(request)  # a fresh sign-in and a purpose first (in the logged path)
+        if gate is not None:
+            return gate
         with transaction.atomic():
             # Aggregate figures name no child; the row records who took which table.
             access_log_record(

@@ -19,7 +19,7 @@ from django.urls import reverse
 
 from core.access import access_log_record
 from core.api import CappedPaginator
-from core.exports import export_response
+from core.exports import export_gate, export_response
 from core.models import AccessAction, AccessLog
 from core.pages import pagination, requires
 from core.roles import ROLE_LABELS, Capability, Role
@@ -124,7 +124,11 @@ def access_log_child(request: HttpRequest, child_pk: int) -> HttpResponse:
 
 def _export(request: HttpRequest, child: Child) -> HttpResponse:
     """The child's whole log as CSV (text neutralised against formula injection by
-    ``core.exports``); the export is logged before it is read, in the same transaction."""
+    ``core.exports``); the export is logged before it is read, in the same transaction. A fresh
+    sign-in and a purpose first (the purpose is in the logged path)."""
+    gate, _purpose = export_gate(request)
+    if gate is not None:
+        return gate
     with transaction.atomic():
         access_log_record(
             user=request.user,

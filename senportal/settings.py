@@ -10,10 +10,12 @@ start-up with a one-line message, so production never falls back to the embedded
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 from core.config import (
     ConfigError,
@@ -93,7 +95,6 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.forms",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -224,9 +225,11 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        # Token first, so an unauthenticated request gets 401 with WWW-Authenticate.
-        "rest_framework.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        # Token first, so an unauthenticated request gets 401 with WWW-Authenticate. Expiring,
+        # hashed, revocable tokens (django-rest-knox, ``Authorization: Bearer``); a session
+        # counts only once its second factor is verified (core.mfa).
+        "knox.auth.TokenAuthentication",
+        "core.mfa.MfaSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
@@ -382,3 +385,52 @@ CROSS_LAYER_LINKS: dict[str, str] = {
     "refer-to-panel": "panels:referral-create",
     "draft-contract": "placements:contract-create",
 }
+
+# --- Security: MFA, API tokens, session lifetime, sudo mode (issue 14; docs/security.md) -----
+
+INSTALLED_APPS += [
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "knox",
+]
+# After AuthenticationMiddleware: the session's verified device (django-otp), the 12-hour
+# absolute session limit, then "a password-only session gets nothing" (core.mfa).
+_after_auth = MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1
+MIDDLEWARE[_after_auth:_after_auth] = [
+    "django_otp.middleware.OTPMiddleware",
+    "core.session.SessionLifetimeMiddleware",
+    "core.mfa.MfaRequiredMiddleware",
+]
+
+# Development and the demo only: no second factor at sign-in. Refused with DEBUG off.
+SENPORTAL_DEV_SKIP_MFA = env_bool("SENPORTAL_DEV_SKIP_MFA", False)
+if SENPORTAL_DEV_SKIP_MFA and not DEBUG:
+    raise ImproperlyConfigured(
+        "SENPORTAL_DEV_SKIP_MFA is for development only: unset it (production needs DEBUG off and MFA on)."
+    )
+OTP_TOTP_ISSUER = "SEN Portal"
+OTP_TOTP_THROTTLE_FACTOR = 1  # django-otp's own back-off per device, besides core.signin.MFA
+
+# API tokens: expire after API_TOKEN_TTL_HOURS (8), at most 10 live per person.
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=env_int("API_TOKEN_TTL_HOURS", 8)),
+    "AUTH_HEADER_PREFIX": "Bearer",
+    "AUTO_REFRESH": False,
+    "TOKEN_LIMIT_PER_USER": 10,
+}
+
+# Sessions: 30 minutes idle (SESSION_COOKIE_AGE above), 12 hours at most from sign-in.
+SESSION_ABSOLUTE_SECONDS = env_int("SESSION_ABSOLUTE_SECONDS", 12 * 60 * 60)
+# Sudo mode: bulk exports, SEN2 and subject access downloads, role changes and MFA resets need a
+# sign-in (password and code) within this many seconds (core.sudo).
+SUDO_MODE_SECONDS = env_int("SUDO_MODE_SECONDS", 15 * 60)
+if not DEBUG:
+    # __Host- cookies: Secure, Path=/, no Domain (browsers enforce it). Development over plain
+    # http keeps the usual names, as browsers refuse __Host- cookies without Secure.
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+    SESSION_COOKIE_PATH = "/"
+    CSRF_COOKIE_PATH = "/"
+    SESSION_COOKIE_DOMAIN = None
+    CSRF_COOKIE_DOMAIN = None

@@ -40,3 +40,21 @@ urlpatterns = [
 handler404 = "core.views.not_found"
 handler403 = "core.views.forbidden"
 handler500 = "core.views.server_error"
+
+
+# --- Security: the sign-in's second step, account security, sudo mode, API tokens (issue 14) ---
+from core import account_views, api_tokens  # noqa: E402
+
+urlpatterns += [
+    path("sign-in/code/", account_views.verify, name="mfa-verify"),
+    path("account/", account_views.account, name="account"),
+    path("account/two-step/set-up/", account_views.setup, name="mfa-setup"),
+    path("account/two-step/recovery-codes/", account_views.recovery_codes, name="mfa-recovery-codes"),
+    path("account/confirm/", account_views.confirm_identity, name="sudo-confirm"),
+    path("account/tokens/new/", account_views.token_create, name="token-create"),
+    path("account/tokens/revoke/", account_views.token_revoke, name="token-revoke"),
+    path("security/", account_views.security_admin, name="security-admin"),
+    path("security/users/<id:pk>/reset-two-step/", account_views.mfa_reset, name="mfa-reset"),
+]
+# Before the API's catch-all 404 (include() keeps this same list).
+api_patterns.insert(0, path("tokens/", include(api_tokens.urlpatterns)))

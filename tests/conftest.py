@@ -42,6 +42,29 @@ def make_user(*roles: Role, username: str | None = None, **fields: Any) -> User:
     return user
 
 
+_api_tokens: dict[int, str] = {}
+
+
+def api_token_for(user: User) -> str:
+    """An API token for ``user`` (django-rest-knox), one per user per test."""
+    from knox.models import AuthToken
+
+    token = _api_tokens.get(user.pk)
+    if token is None or not AuthToken.objects.filter(user=user, token_key=token[:15]).exists():
+        _, token = AuthToken.objects.create(user=user)
+        _api_tokens[user.pk] = token
+    return token
+
+
+@pytest.fixture(autouse=True)
+def _mfa_off_unless_asked(settings: Any) -> None:
+    """Tests sign in with ``force_login`` (the password step only). Like the demo, they run with
+    the development switch that turns the second step off; tests of MFA itself set
+    ``settings.SENPORTAL_DEV_SKIP_MFA = False``. (Settings refuse the switch from the
+    environment with DEBUG off; this sets it after start-up, for tests only.)"""
+    settings.SENPORTAL_DEV_SKIP_MFA = True
+
+
 def signed_in(user: User) -> Client:
     """A page client (Django's test client) signed in as ``user``."""
     client = Client()
@@ -151,15 +174,13 @@ def personas(db: None) -> Personas:
 
 @pytest.fixture
 def api_client_for(db: None) -> Callable[[User | None], Any]:
-    """An API client signed in as the given user (token authentication), or anonymous."""
-    from rest_framework.authtoken.models import Token
+    """An API client signed in as the given user (an expiring API token, ``Bearer``), or anonymous."""
     from rest_framework.test import APIClient
 
     def _client(user: User | None) -> APIClient:
         client = APIClient()
         if user is not None:
-            token, _ = Token.objects.get_or_create(user=user)
-            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+            client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token_for(user)}")
         return client
 
     return _client

@@ -2,8 +2,9 @@
 and the list of cases behind a number (``?format=xlsx`` on the case list).
 
 Files are written by ``core.exports`` (which neutralises spreadsheet formulas). An export needs
-the export capability and leaves an access-log row, written in its own transaction before the
-file is returned: no log row, no file.
+the export capability, a fresh sign-in and a purpose (``core.exports.export_gate``), and leaves
+an access-log row, written in its own transaction before the file is returned: no log row, no
+file.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.http import HttpRequest, HttpResponse
 
 from core.access import access_log_record, access_log_record_many
 from core.db_router import reporting_reads
+from core.exports import export_gate
 from core.models import AccessAction
 from core.roles import Capability, user_can
 from reporting.tables import EXPORT_FORMATS, Table, export_response
@@ -37,6 +39,9 @@ def table_export(request: HttpRequest, tables: list[Table], *, stem: str) -> Htt
     table = next((t for t in tables if t.key == key), None)
     if fmt not in EXPORT_FORMATS or table is None:
         raise UnknownExport
+    gate, _purpose = export_gate(request)  # a fresh sign-in and a purpose first (in the logged path)
+    if gate is not None:
+        return gate
     with transaction.atomic():
         # Aggregate figures name no child; the row records who took which table.
         access_log_record(
@@ -83,6 +88,9 @@ def cases_export(
     """Every case behind a number as a file (the caller has checked the format), logged per child."""
     if not user_can(request.user, Capability.EXPORT):
         raise PermissionDenied
+    gate, _purpose = export_gate(request)  # a fresh sign-in and a purpose first (in the logged path)
+    if gate is not None:
+        return gate
     with reporting_reads():
         objects = list(objects_in)
         rows = [make_row(o) for o in objects]

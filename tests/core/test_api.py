@@ -40,5 +40,5 @@ def test_session_authentication_opens_the_browsable_docs(client, personas):
 
 @pytest.mark.django_db
 def test_invalid_token_is_refused(client):
-    response = client.get("/api/schema/", HTTP_AUTHORIZATION="Token not-a-real-token")
+    response = client.get("/api/schema/", HTTP_AUTHORIZATION="Bearer not-a-real-token")
     assert response.status_code == 401

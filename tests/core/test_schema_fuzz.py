@@ -16,7 +16,6 @@ import pytest
 import schemathesis
 from drf_spectacular.generators import EndpointEnumerator, SchemaGenerator
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import load_all_checks, negative_data_rejection, positive_data_acceptance
 from schemathesis.generation.feedback import FeedbackSources
 from schemathesis.pytest._test_builder import build_operation_test
@@ -25,7 +24,7 @@ from schemathesis.schemas import APIOperation, BaseSchema
 
 from core.roles import Role
 from senportal.wsgi import application
-from tests.conftest import make_user
+from tests.conftest import api_token_for, make_user
 
 
 @pytest.fixture
@@ -33,7 +32,7 @@ def api_token(db) -> str:
     user = make_user(
         Role.MANAGER, Role.SEN_OFFICER, Role.PANEL_CHAIR, Role.FINANCE_OFFICER, username="schemathesis_manager"
     )
-    return Token.objects.create(user=user).key
+    return api_token_for(user)
 
 
 def _normalised(path: str) -> str:
@@ -111,7 +110,7 @@ def test_api_conforms_to_its_schema(method, path, api_token):
     def check(case):
         calls.append(case)
         case.call_and_validate(
-            headers={"Authorization": f"Token {api_token}"},
+            headers={"Authorization": f"Bearer {api_token}"},
             excluded_checks=[negative_data_rejection, positive_data_acceptance],
         )
 

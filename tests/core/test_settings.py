@@ -108,3 +108,19 @@ def test_boolean_env_refuses_nonsense(monkeypatch):
     monkeypatch.setenv("SOME_FLAG", "perhaps")
     with pytest.raises(ConfigError, match="SOME_FLAG"):
         env_bool("SOME_FLAG")
+
+
+# --- Issue 14: the development switch for MFA is refused in production ----------------------
+
+
+def test_production_refuses_to_start_with_mfa_turned_off():
+    result = _manage("check", env={**PRODUCTION_ENV, "SENPORTAL_DEV_SKIP_MFA": "1"})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and "SENPORTAL_DEV_SKIP_MFA" in result.stderr
+
+
+def test_development_may_turn_mfa_off_for_the_demo():
+    env = {"DEBUG": "1", "SENPORTAL_DEV_SKIP_MFA": "1"}
+    result = _manage("shell", "-c", "from django.conf import settings; print(settings.SENPORTAL_DEV_SKIP_MFA)", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("True")

@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 from django.db import transaction
 from django.db.models import F
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from core.roles import Role
@@ -25,7 +24,7 @@ from demo import core_demo, history
 from reporting import services
 from requests_app import clocks, workflow
 from requests_app.models import AssessmentRequest, Child, RequestEvent
-from tests.conftest import make_user
+from tests.conftest import api_token_for, make_user
 from tests.requests_app.stored_checks import assert_stored_as_built
 
 pytestmark = pytest.mark.django_db
@@ -58,7 +57,7 @@ def published(django_db_setup: None, django_db_blocker: Any) -> Iterator[Publish
                 services.metrics_compute_year(year=year)
         manager = make_user(Role.MANAGER, username="calibration_manager")
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=manager).key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token_for(manager)}")
         annual = {}
         for year in PUBLISHED_YEARS:
             response = client.get("/api/metrics/annual/", {"year": str(year)})

@@ -46,7 +46,10 @@ def test_a_format_the_dashboard_does_not_write_is_refused_and_nothing_is_logged(
 ) -> None:
     services.metrics_compute_month(month_start=MARCH)
     client.force_login(personas.manager)
-    response = client.get(reverse("dashboard:report"), {"month": "2025-03", "table": "report_districts", "format": fmt})
+    response = client.get(
+        reverse("dashboard:report"),
+        {"month": "2025-03", "table": "report_districts", "format": fmt, "purpose": "service_planning"},
+    )
     assert response.status_code == 400
     assert "a format, CSV or XLSX" in response.content.decode()
     assert not AccessLog.objects.filter(action=AccessAction.EXPORT).exists()
@@ -135,7 +138,10 @@ def test_a_district_name_in_the_report_export_is_neutralised_and_the_export_logg
     ReceivedRequestFactory(received_on=date(2025, 3, 3), child=ChildFactory(district=district))
     services.metrics_compute_month(month_start=MARCH)
     client.force_login(personas.manager)
-    response = client.get(reverse("dashboard:report"), {"month": "2025-03", "table": "report_districts", "format": fmt})
+    response = client.get(
+        reverse("dashboard:report"),
+        {"month": "2025-03", "table": "report_districts", "format": fmt, "purpose": "service_planning"},
+    )
     assert response.status_code == 200
     expected = ["'" + district.name, 1, 0, 0, 0, None]
     if fmt == "csv":

@@ -134,7 +134,7 @@ def injected(districts):
 
 
 def test_csv_export_neutralises_formulas_and_logs_an_export_per_child(injected, manager_client):
-    response = manager_client.get(cases_url("decisions_not_to_assess", month=MARCH) + "&format=csv")
+    response = manager_client.get(cases_url("decisions_not_to_assess", month=MARCH) + "&format=csv&purpose=casework")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
@@ -146,7 +146,7 @@ def test_csv_export_neutralises_formulas_and_logs_an_export_per_child(injected, 
 
 
 def test_xlsx_export_stores_the_payload_as_text_not_a_formula(injected, manager_client):
-    response = manager_client.get(cases_url("decisions_not_to_assess", month=MARCH) + "&format=xlsx")
+    response = manager_client.get(cases_url("decisions_not_to_assess", month=MARCH) + "&format=xlsx&purpose=casework")
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.content)).active
     cell = sheet.cell(row=2, column=2)
@@ -169,7 +169,9 @@ def test_every_dashboard_table_exports(stored, manager_client, fmt):
         keys
     )
     for key in keys:
-        response = manager_client.get(reverse("dashboard:home"), {**PERIOD, "table": key, "format": fmt})
+        response = manager_client.get(
+            reverse("dashboard:home"), {**PERIOD, "table": key, "format": fmt, "purpose": "service_planning"}
+        )
         assert response.status_code == 200, key
         assert "attachment" in response["Content-Disposition"]
     assert AccessLog.objects.filter(action=AccessAction.EXPORT).count() == len(keys)
@@ -188,7 +190,8 @@ def test_printable_report_for_a_month(stored, manager_client):
     html = response.content.decode()
     assert "March 2025" in html and "Canterbury" in html
     csv_response = manager_client.get(
-        reverse("dashboard:report"), {"month": "2025-03", "table": "report_districts", "format": "csv"}
+        reverse("dashboard:report"),
+        {"month": "2025-03", "table": "report_districts", "format": "csv", "purpose": "service_planning"},
     )
     assert csv_response.status_code == 200
     assert manager_client.get(reverse("dashboard:report"), {"month": "March"}).status_code == 400

@@ -393,19 +393,19 @@ def test_no_activity_keeps_the_placeholder_and_a_district_says_council_wide(db, 
 
 
 def test_new_tables_export_money_as_pounds(stored, manager_client):
-    response = _home(manager_client, table="placements", format="csv")
+    response = _home(manager_client, table="placements", format="csv", purpose="service_planning")
     assert response.status_code == 200
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0][:3] == ["Month", "Placements in place", "Committed annual spend (£)"]
     october = next(r for r in rows if r[0] == "October 2025")
     assert october[1:] == ["3", "145000", "7000"]
-    response = _home(manager_client, table="placements_deductions", format="xlsx")
+    response = _home(manager_client, table="placements_deductions", format="xlsx", purpose="service_planning")
     sheet = load_workbook(io.BytesIO(response.content)).active
     october = next(r for r in sheet.iter_rows(values_only=True) if r[0] == "October 2025")
     assert october == ("October 2025", 500, 2)
     for key in ("panel", "panel_outcomes", "panel_cost"):
         for fmt in ("csv", "xlsx"):
-            assert _home(manager_client, table=key, format=fmt).status_code == 200
+            assert _home(manager_client, table=key, format=fmt, purpose="service_planning").status_code == 200
     assert AccessLog.objects.filter(action=AccessAction.EXPORT).count() == 8
 
 
@@ -438,7 +438,7 @@ def test_placement_case_list_links_contracts(stored, manager_client):
     url = reverse("placements:contract-detail", args=[contracts["c1"].pk])
     assert f'href="{url}"' in html
     assert AccessLog.objects.filter(action=AccessAction.LIST, object_type="placement_contract").count() == 3
-    export = manager_client.get(cases_url("placements_active", month=OCTOBER) + "&format=csv")
+    export = manager_client.get(cases_url("placements_active", month=OCTOBER) + "&format=csv&purpose=casework")
     rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))
     assert rows[0][0] == "Contract" and len(rows) == 4
 

@@ -134,7 +134,9 @@ def test_a_dashboard_table_export_reads_the_replica_and_logs_on_the_primary(
     stored: None, manager_client: Any, capture: Any
 ) -> None:
     response, sql = capture(
-        lambda: manager_client.get(reverse("dashboard:home"), {**PERIOD, "table": "requests", "format": "csv"})
+        lambda: manager_client.get(
+            reverse("dashboard:home"), {**PERIOD, "table": "requests", "format": "csv", "purpose": "service_planning"}
+        )
     )
     assert response.status_code == 200
     assert sql.replica_read(MONTHLY)
@@ -145,7 +147,11 @@ def test_a_dashboard_table_export_reads_the_replica_and_logs_on_the_primary(
 
 
 @pytest.mark.parametrize(
-    "params", [{"month": "2025-03"}, {"month": "2025-03", "table": "report_year", "format": "xlsx"}]
+    "params",
+    [
+        {"month": "2025-03"},
+        {"month": "2025-03", "table": "report_year", "format": "xlsx", "purpose": "service_planning"},
+    ],
 )
 def test_the_printable_report_reads_the_replica(
     stored: None, manager_client: Any, capture: Any, params: dict[str, str]
@@ -189,7 +195,7 @@ def test_a_case_list_reads_the_replica_and_writes_the_access_log_on_the_primary(
     fmt: str | None,
 ) -> None:
     request.getfixturevalue(world)
-    target = url() + (f"&format={fmt}" if fmt else "")
+    target = url() + (f"&format={fmt}&purpose=casework" if fmt else "")
     response, sql = capture(lambda: manager_client.get(target))
     assert response.status_code == 200
     assert sql.replica_read(table)

@@ -661,7 +661,7 @@ def test_each_figure_links_to_its_contracts(finance, personas):
 def test_export_neutralises_formulas_and_logs_the_export(finance, personas):
     _report_setup(personas.finance)
     url = reverse("placements:purchasing-power")
-    response = finance.get(url, {"export": "providers", "format": "csv"})
+    response = finance.get(url, {"export": "providers", "format": "csv", "purpose": "service_planning"})
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0][:3] == ["Provider", "Pupils placed", "Committed annual spend (£)"]
@@ -670,7 +670,7 @@ def test_export_neutralises_formulas_and_logs_the_export(finance, personas):
     assert '\'=HYPERLINK("http://x")' in by_name
     assert AccessLog.objects.filter(action=AccessAction.EXPORT, object_type="placement_report:providers").count() == 1
 
-    response = finance.get(url, {"export": "needs", "format": "xlsx"})
+    response = finance.get(url, {"export": "needs", "format": "xlsx", "purpose": "service_planning"})
     sheet = load_workbook(io.BytesIO(response.content)).active
     values = [[cell.value for cell in row] for row in sheet.iter_rows()]
     assert values[0][:2] == ["Provider", "Primary need"]
