@@ -13,7 +13,7 @@ DROP_DRF_TOKENS = "DROP TABLE IF EXISTS authtoken_token"
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("core", "0007_stale_month"),
+        ("core", "0008_access_log_security_events"),
     ]
 
     operations = [migrations.RunSQL(DROP_DRF_TOKENS, reverse_sql=migrations.RunSQL.noop)]
