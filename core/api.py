@@ -12,6 +12,7 @@ from django.http import Http404
 from django.utils.functional import cached_property
 from rest_framework import exceptions, permissions, status
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -214,6 +215,24 @@ class HasCapability(permissions.BasePermission):
         if request.method not in permissions.SAFE_METHODS:
             capability = getattr(view, "write_capability", None) or capability
         return capability is None or user_can(request.user, capability)
+
+
+class CanReadApiSchema(permissions.BasePermission):
+    """The OpenAPI schema and its Swagger UI: for the roles that integrate with the API
+    (``Capability.API_INTEGRATE``: administrators). Anyone else, signed in or not, is told
+    there is nothing there (404), as for any other unknown path: the schema is a map of every
+    endpoint and its rules, and no caseworker needs it to do their work. Without credentials
+    the answer is 401, as for any path under /api/."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        if not (request.user and request.user.is_authenticated):
+            return False  # 401, as for every path under /api/ (core.api.NotFoundView too)
+        if user_can(request.user, Capability.API_INTEGRATE):
+            return True
+        # The API's JSON 404, whichever renderer (YAML, Swagger's HTML) the view would have used.
+        request.accepted_renderer = JSONRenderer()
+        request.accepted_media_type = JSONRenderer.media_type
+        raise exceptions.NotFound()
 
 
 class NotFoundView(APIView):

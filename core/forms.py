@@ -6,8 +6,11 @@ import datetime
 from typing import Any
 
 from django import forms
+from django.core import validators
 from django.forms.renderers import TemplatesSetting
 from django.forms.utils import pretty_name
+
+from core import limits
 
 
 class GovukRenderer(TemplatesSetting):
@@ -207,6 +210,21 @@ _ERROR_CLASSES = {
 }
 
 
+def cap_text_field(field: forms.Field) -> None:
+    """Give a text field with no length cap of its own the default from ``core.limits``: a
+    line ``FORM_LINE_DEFAULT``, a text area ``FORM_TEXTAREA_DEFAULT``. No ``maxlength``
+    attribute (a browser would cut the text silently): the error names the field instead."""
+    if type(field) is not forms.CharField or field.max_length is not None:
+        return
+    if isinstance(field.widget, forms.Textarea):
+        field.max_length = limits.FORM_TEXTAREA_DEFAULT
+    elif isinstance(field.widget, forms.HiddenInput):
+        field.max_length = limits.REASON_TEXT  # a return address with its filters
+    else:
+        field.max_length = limits.FORM_LINE_DEFAULT
+    field.validators.append(validators.MaxLengthValidator(field.max_length))
+
+
 class GovukFormMixin(forms.BaseForm):
     """Give every widget its GOV.UK class and tie error messages to inputs for screen readers."""
 
@@ -221,6 +239,7 @@ class GovukFormMixin(forms.BaseForm):
             css = _WIDGET_CLASSES.get(widget.__class__.__name__.lower())
             if css and "class" not in widget.attrs:
                 widget.attrs["class"] = css
+            cap_text_field(field)
             apply_error_messages(field, name)
 
     def full_clean(self) -> None:

@@ -79,6 +79,9 @@ class Capability(enum.StrEnum):
     DATA_PROTECTION = "data_protection"
     # System
     ADMIN = "admin"
+    # Integrating another system with the API: read the OpenAPI schema and its Swagger UI
+    # (docs/security.md). Administrators hold it; give it to any future integration role here.
+    API_INTEGRATE = "api.integrate"
 
 
 # The table: each role and the capabilities it holds. Change access here and nowhere else.
@@ -126,7 +129,7 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
     # UK GDPR Art. 5(1)(f) and 32 (integrity and confidentiality): the DPO investigates who
     # consulted a child's record; they read the access log and nothing else.
     Role.DATA_PROTECTION_OFFICER: frozenset({Capability.DATA_PROTECTION}),
-    Role.ADMIN: frozenset({Capability.ADMIN, Capability.REQUEST_IMPORT}),
+    Role.ADMIN: frozenset({Capability.ADMIN, Capability.REQUEST_IMPORT, Capability.API_INTEGRATE}),
 }
 
 # The page each role lands on after signing in (URL names).

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import AuthenticationForm
-from django.core.exceptions import ValidationError
+from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -120,6 +120,28 @@ def _error_page(request: HttpRequest, status: int, title: str, message: str) -> 
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": title, "code": str(status)}, status=status)
     return render(request, "core/error.html", {"title": title, "message": message}, status=status)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Django's 400s (a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE``, too many fields, a bad Host),
+    which happen before DRF's own error handling: under /api/ in the API's JSON shape
+    (``core.api.exception_handler``), a body too large as 413; pages get the service's error page."""
+    if isinstance(exception, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        detail = f"The data sent is too large: at most {limit:,} bytes, or a file sent as an upload."
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": detail, "code": "too_large"}, status=413)
+        return render(
+            request, "core/error.html", {"title": "The data sent is too large", "message": detail}, status=413
+        )
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "The request could not be read.", "code": "bad_request"}, status=400)
+    return render(
+        request,
+        "core/error.html",
+        {"title": "The request could not be read", "message": "Go back and try again."},
+        status=400,
+    )
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -4,14 +4,16 @@ imports while it loads its settings: ``rest_framework.viewsets`` cannot be impor
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from rest_framework import exceptions, serializers, viewsets
+from rest_framework import exceptions, permissions, serializers, viewsets
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.ids import MAX_ID, id_or_404, parse_id
+from core.roles import Capability, user_can
 
 ID_MESSAGE = f"Enter an id: a whole number from 1 to {MAX_ID}."
 
@@ -92,6 +94,22 @@ class ServiceViewSet(viewsets.GenericViewSet):
     rather than passed on to actions that do not take it."""
 
     _format_suffix: str | None = None
+
+    # The role check for every change, made before the body is read (docs/security.md, "The
+    # role check comes first"): each write action (``create``, ``@action`` names) → the
+    # capability it needs. A role without it gets 403 and learns nothing of the body's rules;
+    # a write action missing from the table is refused (fail closed), and
+    # ``tests/security/test_role_before_body.py`` fails the build if one is missing. Object rules
+    # (a recused member, a meeting one does not sit on) stay in the services and ``get_queryset``.
+    action_capabilities: ClassVar[Mapping[str, Capability]] = {}
+
+    def check_permissions(self, request: Request) -> None:
+        super().check_permissions(request)
+        if request.method in permissions.SAFE_METHODS or self.action is None:
+            return  # reads: the view's permission classes; no action: DRF answers 405
+        needed = self.action_capabilities.get(self.action)
+        if needed is None or not user_can(request.user, needed):
+            self.permission_denied(request, message="Your role does not allow this.", code="permission_denied")
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Response:
         # DRF passes the URL's ``format`` to the handler as well as reading it for content

@@ -12,6 +12,7 @@ from typing import Any
 
 from django import forms
 
+from core import limits
 from core.forms import GovukDateField, GovukForm
 from core.models import Establishment, EstablishmentType
 from panels import workflow
@@ -444,6 +445,7 @@ class DeclarationForm(GovukForm):
 class MinutesForm(GovukForm):
     body = forms.CharField(
         label="Minutes",
+        max_length=limits.DOCUMENT_TEXT,
         widget=forms.Textarea(attrs={"rows": 24, "spellcheck": "true"}),
         error_messages={"required": "Enter the minutes"},
         help_text="Refer to children by their initials only.",

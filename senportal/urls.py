@@ -37,6 +37,7 @@ urlpatterns = [
     path("api/", include(api_patterns)),
 ]
 
+handler400 = "core.views.bad_request"  # JSON under /api/; a body over the limit is a 413
 handler404 = "core.views.not_found"
 handler403 = "core.views.forbidden"
 handler500 = "core.views.server_error"

@@ -8,14 +8,16 @@ the request id for officers who need the full file (the requests API, with its o
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core import limits
 from core.models import Establishment, NeedType
 from core.viewsets import IdField
 from panels import selectors, workflow
@@ -50,7 +52,6 @@ def _pence_field(**kwargs: Any) -> serializers.IntegerField:
     return serializers.IntegerField(min_value=0, max_value=MAX_PENCE, **kwargs)
 
 
-@extend_schema_field(OpenApiTypes.STR)
 class CodeField(serializers.ChoiceField):
     """A code from a fixed list, documented as a string listing the codes. (Not an OpenAPI enum:
     several of these share field names with other apps' choice sets, and naming shared enums is
@@ -59,6 +60,22 @@ class CodeField(serializers.ChoiceField):
     def __init__(self, choices: Any, **kwargs: Any):
         kwargs.setdefault("help_text", "One of: " + ", ".join(f"`{value}`" for value, _ in choices))
         super().__init__(choices=choices, **kwargs)
+
+
+class CodeFieldExtension(OpenApiSerializerFieldExtension):
+    """A ``CodeField`` in a request body declares its codes as a pattern, so a client (and
+    schemathesis) knows what is accepted without a named enum; in a response it is a string."""
+
+    target_class = "panels.api.serializers.CodeField"
+
+    def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        schema: dict[str, Any] = {"type": "string"}
+        if direction == "request":
+            codes = [re.escape(str(value)) for value in self.target.choices]
+            if getattr(self.target, "allow_blank", False):
+                codes.append("")
+            schema["pattern"] = "^(" + "|".join(codes) + ")$"
+        return schema
 
 
 @extend_schema_field({"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$", "example": "10:00"})
@@ -211,7 +228,7 @@ class ReferralDetailSerializer(ReferralListSerializer):
 class OptionInputSerializer(serializers.Serializer):
     establishment_id = _id_field()
     meets_need = serializers.BooleanField()
-    reason = serializers.CharField(allow_blank=True, required=False, default="")
+    reason = serializers.CharField(max_length=limits.REASON_TEXT, allow_blank=True, required=False, default="")
     annual_cost_pence = _pence_field(allow_null=True, required=False, default=None)
 
 
@@ -223,13 +240,17 @@ class CostLineInputSerializer(serializers.Serializer):
 
 class _ReferralFieldsSerializer(serializers.Serializer):
     proposed_establishment_id = _id_field(allow_null=True, required=False)
-    parental_preference = serializers.CharField(allow_blank=True, required=False)
+    parental_preference = serializers.CharField(max_length=limits.LONG_TEXT, allow_blank=True, required=False)
     parental_preference_establishment_id = _id_field(allow_null=True, required=False)
-    needs_summary = serializers.CharField(allow_blank=True, required=False)
-    options = OptionInputSerializer(many=True, required=False)
-    cost_lines = CostLineInputSerializer(many=True, required=False)
-    evidence = serializers.ListField(child=serializers.CharField(allow_blank=True), required=False)
-    notes = serializers.CharField(allow_blank=True, required=False)
+    needs_summary = serializers.CharField(max_length=limits.LONG_TEXT, allow_blank=True, required=False)
+    options = OptionInputSerializer(many=True, required=False, max_length=limits.LIST_ITEMS)
+    cost_lines = CostLineInputSerializer(many=True, required=False, max_length=limits.LIST_ITEMS)
+    evidence = serializers.ListField(
+        child=serializers.CharField(max_length=limits.REASON_TEXT, allow_blank=True),
+        required=False,
+        max_length=limits.LIST_ITEMS,
+    )
+    notes = serializers.CharField(max_length=limits.LONG_TEXT, allow_blank=True, required=False)
 
 
 class ReferralCreateSerializer(_ReferralFieldsSerializer):
@@ -397,12 +418,12 @@ class AgendaAddSerializer(serializers.Serializer):
 
 
 class AgendaWithdrawSerializer(serializers.Serializer):
-    reason = serializers.CharField()
+    reason = serializers.CharField(max_length=limits.REASON_TEXT)
 
 
 class DeclarationInputSerializer(serializers.Serializer):
     nature = CodeField(choices=NATURE_CHOICES)
-    interest = serializers.CharField(allow_blank=True, required=False, default="")
+    interest = serializers.CharField(max_length=limits.REASON_TEXT, allow_blank=True, required=False, default="")
     recused = serializers.BooleanField(required=False, default=False)
 
 
@@ -424,41 +445,42 @@ class AttendanceInputSerializer(serializers.Serializer):
 class AttendanceCorrectSerializer(serializers.Serializer):
     member_id = _id_field()
     present = serializers.BooleanField()
-    reason = serializers.CharField(allow_blank=True)
+    reason = serializers.CharField(max_length=limits.REASON_TEXT, allow_blank=True)
 
 
 class DeclarationCorrectSerializer(serializers.Serializer):
     member_id = _id_field(help_text="The member whose declaration on this item the chair corrects")
     nature = CodeField(choices=NATURE_CHOICES)
-    interest = serializers.CharField(allow_blank=True, required=False, default="")
+    interest = serializers.CharField(max_length=limits.REASON_TEXT, allow_blank=True, required=False, default="")
     recused = serializers.BooleanField(required=False, default=False)
-    reason = serializers.CharField(allow_blank=True)
+    reason = serializers.CharField(max_length=limits.REASON_TEXT, allow_blank=True)
 
 
 class AgendaDeferSerializer(serializers.Serializer):
     deferred_to_id = _id_field(allow_null=True)
-    reason = serializers.CharField(allow_blank=True)
+    reason = serializers.CharField(max_length=limits.REASON_TEXT, allow_blank=True)
 
 
 class DecisionInputSerializer(serializers.Serializer):
     outcome = CodeField(choices=OUTCOME_CHOICES)
     suitable_answer = CodeField(choices=ANSWER_CHOICES)
-    suitable_text = serializers.CharField(allow_blank=True, required=False, default="")
+    suitable_text = serializers.CharField(max_length=limits.LONG_TEXT, allow_blank=True, required=False, default="")
     compatible_answer = CodeField(choices=ANSWER_CHOICES)
-    compatible_text = serializers.CharField(allow_blank=True, required=False, default="")
+    compatible_text = serializers.CharField(max_length=limits.LONG_TEXT, allow_blank=True, required=False, default="")
     resources_answer = CodeField(choices=ANSWER_CHOICES)
-    resources_text = serializers.CharField(allow_blank=True, required=False, default="")
-    reasons_text = serializers.CharField(allow_blank=True)
+    resources_text = serializers.CharField(max_length=limits.LONG_TEXT, allow_blank=True, required=False, default="")
+    reasons_text = serializers.CharField(max_length=limits.LONG_TEXT, allow_blank=True)
     maintained_alternative_cost_pence = _pence_field(allow_null=True, required=False, default=None)
     agreed_annual_ceiling_pence = _pence_field(allow_null=True, required=False, default=None)
     ceiling_reason = serializers.CharField(
+        max_length=limits.REASON_TEXT,
         allow_blank=True,
         required=False,
         default="",
         help_text="Required when the ceiling is below the lowest costed option or more than "
         f"{workflow.CEILING_MARGIN_ABOVE_REQUEST_PERCENT}% above the requested cost",
     )
-    conditions = serializers.CharField(allow_blank=True, required=False, default="")
+    conditions = serializers.CharField(max_length=limits.REASON_TEXT, allow_blank=True, required=False, default="")
     deferred_to_id = _id_field(allow_null=True, required=False, default=None)
     participant_ids = serializers.ListField(
         child=_id_field(),
@@ -467,7 +489,7 @@ class DecisionInputSerializer(serializers.Serializer):
         default=None,
         help_text="Members taking part; leave out for everyone present and not recused",
     )
-    note = serializers.CharField(allow_blank=True, required=False, default="")
+    note = serializers.CharField(max_length=limits.REASON_TEXT, allow_blank=True, required=False, default="")
 
 
 # --- The pack ------------------------------------------------------------------------------------

@@ -76,6 +76,27 @@ class _PanelApiView(ServiceViewSet):
     permission_classes = [HasAnyCapability]
     read_capabilities: tuple[Capability, ...] = (Capability.PANEL_VIEW,)
     write_capabilities: tuple[Capability, ...] = (Capability.PANEL_VIEW,)  # the services check the chair
+    # Each change and the capability it needs, checked before the body is read (core.viewsets).
+    # A member may declare an interest; everything else that changes a meeting is the chair's.
+    action_capabilities = {
+        **dict.fromkeys(
+            [
+                "agenda_items",
+                "circulate",
+                "attendance",
+                "attendance_correct",
+                "mark_held",
+                "minutes_generate",
+                "minutes_approve",
+                "withdraw",
+                "defer",
+                "declarations_correct",
+                "decision",
+            ],
+            Capability.PANEL_CHAIR,
+        ),
+        "declarations": Capability.PANEL_VIEW,
+    }
     filter_backends: list[Any] = []
 
     def get_serializer_context(self) -> dict[str, Any]:
@@ -143,6 +164,7 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _PanelAp
     serializer_class = panel_serializers.ReferralListSerializer
     read_capabilities = (Capability.PANEL_VIEW, Capability.PANEL_REFER)
     write_capabilities = (Capability.PANEL_REFER,)
+    action_capabilities = {"create": Capability.PANEL_REFER, "change": Capability.PANEL_REFER}
     filter_backends = [DjangoFilterBackend]
     filterset_class = ReferralFilter
 
@@ -309,6 +331,7 @@ class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _PanelApi
 
     queryset = PanelMeeting.objects.all()
     serializer_class = panel_serializers.MeetingListSerializer
+    action_capabilities = {**_PanelApiView.action_capabilities, "create": Capability.PANEL_CHAIR}
     filter_backends = [DjangoFilterBackend]
     filterset_class = MeetingFilter
 

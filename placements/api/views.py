@@ -76,6 +76,27 @@ class _Base(ServiceViewSet):
     permission_classes = [HasCapability]
     required_capability: Capability | None = Capability.PLACEMENT_VIEW
     write_capability: Capability | None = Capability.PLACEMENT_MANAGE
+    # Every change to providers, contracts and attendance needs the one capability (core.viewsets).
+    action_capabilities = dict.fromkeys(
+        [
+            "upsert",
+            "create",
+            "start_negotiation",
+            "agree",
+            "end",
+            "reopen_negotiation",
+            "cost_lines",
+            "negotiation_rounds",
+            "penalty_clause",
+            "attendance_returns",
+            "update_line",
+            "correct",
+            "confirm",
+            "waive",
+            "import_csv",
+        ],
+        Capability.PLACEMENT_MANAGE,
+    )
     filter_backends: list[Any] = []
 
     def contract_response(self, pk: int, *, status_code: int = status.HTTP_200_OK) -> Response:

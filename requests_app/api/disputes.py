@@ -150,6 +150,12 @@ class ComplianceSerializer(serializers.Serializer[Any]):
 class _DisputeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceViewSet):
     permission_classes = [HasCapability]
     required_capability = Capability.REQUEST_VIEW
+    # Recording a mediation or an appeal, or their outcomes (core.viewsets: checked first).
+    action_capabilities = {
+        "create": Capability.REQUEST_DECIDE,
+        "record_outcome": Capability.REQUEST_DECIDE,
+        "record_compliance": Capability.REQUEST_DECIDE,
+    }
     filter_backends = [DjangoFilterBackend]
     object_type = ""
 

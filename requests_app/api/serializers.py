@@ -19,6 +19,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core import limits
 from core.models import District, Establishment, NeedType
 from core.roles import user_can
 from core.viewsets import IdField, RelatedIdField
@@ -600,9 +601,9 @@ class EvaluationInputSerializer(serializers.Serializer[dict[str, Any]]):
     provision_map = serializers.BooleanField(required=False)
     costed_provision = serializers.BooleanField(required=False)
     progress_data = serializers.BooleanField(required=False)
-    attainment_summary = serializers.CharField(required=False, allow_blank=True)
-    other_agencies = serializers.CharField(required=False, allow_blank=True)
-    notes = serializers.CharField(required=False, allow_blank=True)
+    attainment_summary = serializers.CharField(max_length=limits.LONG_TEXT, required=False, allow_blank=True)
+    other_agencies = serializers.CharField(max_length=limits.REASON_TEXT, required=False, allow_blank=True)
+    notes = serializers.CharField(max_length=limits.REASON_TEXT, required=False, allow_blank=True)
     recommendation = serializers.ChoiceField(choices=Recommendation.choices, required=False, allow_blank=True)
     complete = serializers.BooleanField(default=False)
 
@@ -616,9 +617,11 @@ class DecideAssessmentSerializer(serializers.Serializer[dict[str, Any]]):
     reasons = serializers.ListField(
         child=serializers.ChoiceField(choices=_REASON_CODES), required=False, default=list, max_length=10
     )
-    reasons_text = serializers.CharField(required=False, allow_blank=True, default="")
+    reasons_text = serializers.CharField(max_length=limits.LONG_TEXT, required=False, allow_blank=True, default="")
     rights_text_sent = serializers.BooleanField(default=False)
-    sen_support_advice = serializers.CharField(required=False, allow_blank=True, default="")
+    sen_support_advice = serializers.CharField(
+        max_length=limits.LONG_TEXT, required=False, allow_blank=True, default=""
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         # One list holds the reasons of either kind: those of the other kind are an error, named.
@@ -641,7 +644,7 @@ class AdviceRequestInputSerializer(serializers.Serializer[dict[str, Any]]):
 class DecideIssueSerializer(serializers.Serializer[dict[str, Any]]):
     outcome = serializers.ChoiceField(choices=[DecisionOutcome.ISSUE.value, DecisionOutcome.NOT_ISSUE.value])
     notified_on = _date(error_messages=_required(Action.DECIDE_TO_ISSUE, "notified_on"))
-    reasons_text = serializers.CharField(required=False, allow_blank=True, default="")
+    reasons_text = serializers.CharField(max_length=limits.LONG_TEXT, required=False, allow_blank=True, default="")
     rights_text_sent = serializers.BooleanField(default=False)
     advice_not_sought_reason = serializers.ChoiceField(
         choices=list(workflow.ADVICE_NOT_SOUGHT_REASONS.items()),
@@ -685,7 +688,9 @@ class ExceptionInputSerializer(serializers.Serializer[dict[str, Any]]):
     )
     start = _date(error_messages=_required(Action.ADD_EXCEPTION, "start"))
     end = _date(error_messages=_required(Action.ADD_EXCEPTION, "end"))
-    evidence = serializers.CharField(error_messages=_required(Action.ADD_EXCEPTION, "evidence"))
+    evidence = serializers.CharField(
+        max_length=limits.REASON_TEXT, error_messages=_required(Action.ADD_EXCEPTION, "evidence")
+    )
     advice_request_id = RelatedIdField(
         source="advice_request",
         queryset=AdviceRequest.objects.all(),
@@ -697,29 +702,33 @@ class ExceptionInputSerializer(serializers.Serializer[dict[str, Any]]):
 
 
 class ExceptionRemoveSerializer(serializers.Serializer[dict[str, Any]]):
-    reason = serializers.CharField(error_messages=_required(Action.REMOVE_EXCEPTION, "reason"))
+    reason = serializers.CharField(
+        max_length=limits.REASON_TEXT, error_messages=_required(Action.REMOVE_EXCEPTION, "reason")
+    )
 
 
 class WithdrawSerializer(serializers.Serializer[dict[str, Any]]):
-    reason = serializers.CharField(error_messages=_required(Action.WITHDRAW, "reason"))
+    reason = serializers.CharField(max_length=limits.REASON_TEXT, error_messages=_required(Action.WITHDRAW, "reason"))
     withdrawn_on = _date(error_messages=_required(Action.WITHDRAW, "withdrawn_on"))
 
 
 class ReopenSerializer(serializers.Serializer[dict[str, Any]]):
-    reason = serializers.CharField(error_messages=_required(Action.REOPEN, "reason"))
+    reason = serializers.CharField(max_length=limits.REASON_TEXT, error_messages=_required(Action.REOPEN, "reason"))
 
 
 class ReferToPanelSerializer(serializers.Serializer[dict[str, Any]]):
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = serializers.CharField(max_length=limits.REASON_TEXT, required=False, allow_blank=True, default="")
 
 
 class AdviceReceivedSerializer(serializers.Serializer[dict[str, Any]]):
     received_on = _date(error_messages=_required(Action.RECORD_ADVICE, "received_on"))
-    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    notes = serializers.CharField(max_length=limits.REASON_TEXT, required=False, allow_blank=True, default="")
 
 
 class AdviceCancelSerializer(serializers.Serializer[dict[str, Any]]):
-    reason = serializers.CharField(error_messages=_required(Action.CANCEL_ADVICE, "reason"))
+    reason = serializers.CharField(
+        max_length=limits.REASON_TEXT, error_messages=_required(Action.CANCEL_ADVICE, "reason")
+    )
 
 
 class NoBodySerializer(serializers.Serializer[dict[str, Any]]):

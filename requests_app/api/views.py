@@ -197,12 +197,27 @@ class AssessmentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     filter_backends = [DjangoFilterBackend]
     filterset_class = RequestFilter
 
-    # Endpoints that call no capability-checking service before they read: checked up front.
-    _WRITE_CAPABILITY = {"create": Capability.REQUEST_CREATE, "check_duplicates": Capability.REQUEST_CREATE}
-
-    @property
-    def write_capability(self) -> Capability | None:
-        return self._WRITE_CAPABILITY.get(self.action or "")
+    # Each change and the capability it needs, checked before the body is read (core.viewsets);
+    # the services check the same capability again, with the transition and the object rules.
+    action_capabilities = {
+        "create": Capability.REQUEST_CREATE,
+        "check_duplicates": Capability.REQUEST_CREATE,
+        "assign": Capability.REQUEST_ASSIGN,
+        "bulk_assign": Capability.REQUEST_ASSIGN,
+        "start_evaluation": Capability.REQUEST_EVALUATE,
+        "evaluation": Capability.REQUEST_EVALUATE,
+        "decide_assessment": Capability.REQUEST_DECIDE,
+        "advice_requests": Capability.REQUEST_DECIDE,
+        "complete_assessment": Capability.REQUEST_DECIDE,
+        "decide_issue": Capability.REQUEST_DECIDE,
+        "issue_draft": Capability.REQUEST_DECIDE,
+        "family_comments": Capability.REQUEST_DECIDE,
+        "issue_final": Capability.REQUEST_DECIDE,
+        "exceptions": Capability.REQUEST_DECIDE,
+        "withdraw": Capability.REQUEST_DECIDE,
+        "reopen": Capability.REQUEST_REOPEN,
+        "refer_to_panel": Capability.PANEL_REFER,
+    }
 
     def get_queryset(self) -> QuerySet[AssessmentRequest]:
         if getattr(self, "swagger_fake_view", False):  # schema generation
@@ -509,6 +524,7 @@ class AdviceRequestViewSet(mixins.ListModelMixin, _ApiView):
     queryset = AdviceRequest.objects.all()
     serializer_class = request_serializers.AdviceQueueSerializer
     required_capability = Capability.ADVICE_VIEW
+    action_capabilities = {"record_received": Capability.ADVICE_RECORD, "cancel": Capability.REQUEST_DECIDE}
     filter_backends = [DjangoFilterBackend]
     filterset_class = AdviceRequestFilter
 
@@ -581,6 +597,7 @@ class ClockExceptionViewSet(_ApiView):
 
     queryset = ClockException.objects.all()
     serializer_class = request_serializers.ExceptionRemoveSerializer
+    action_capabilities = {"remove": Capability.REQUEST_DECIDE}
 
     def get_queryset(self) -> QuerySet[ClockException]:
         if getattr(self, "swagger_fake_view", False):
