@@ -178,3 +178,13 @@ def erase_access_log_before(cutoff: datetime) -> int:
         expired = AccessLog.objects.filter(at__lt=cutoff)
         deleted, _ = models.QuerySet.delete(expired)
     return deleted
+
+
+def subject_sections(child_id: int) -> list[Any]:
+    """The access log's subject data section (core/subject_data.py): who read the child's
+    record and when. Staff addresses and request ids are left out (they are about the staff)."""
+    from core.subject_data import Section, rows
+
+    entries = AccessLog.objects.filter(child_id=child_id)
+    omit = ("address", "request_id")
+    return [Section("access_log", "Who viewed the child's record", rows(entries, omit=omit), ("core.AccessLog",))]
