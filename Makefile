@@ -42,6 +42,14 @@ lock:
 	$(PIP_COMPILE) -o requirements-bench.lock requirements-bench.txt
 
 ## Debian's Chromium for the browser tests: installed when missing (as root), else explained.
+## A CycloneDX 1.6 SBOM (JSON) of every runtime package in requirements.lock, with versions,
+## purls and hashes: var/sbom.cdx.json (not committed; build it per release). Works offline.
+## The vulnerability audit of the same lock (pip-audit) runs in the council's pipeline: docs/security.md.
+sbom: venv
+	mkdir -p var
+	$(VENV)/bin/cyclonedx-py requirements --of JSON --output-reproducible -o var/sbom.cdx.json requirements.lock
+	@echo "SBOM written to var/sbom.cdx.json"
+
 chromium:
 	@if [ ! -x /usr/bin/chromium ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from core.models import AccessAction, AccessLog
@@ -26,6 +28,7 @@ __all__ = [
     "access_log_record_many",
     "begin_request",
     "end_request",
+    "erase_access_log_before",
     "log_security_event",
 ]
 
@@ -161,3 +164,27 @@ def log_security_event(
         _one_line(path),
     )
     return row
+
+
+def erase_access_log_before(cutoff: datetime) -> int:
+    """Delete the access-log rows written before ``cutoff``: the retention job's erasure, and
+    the only way rows leave the log. In PostgreSQL the append-only trigger lets the DELETE
+    through only with ``senportal.access_log_erase`` set for this transaction, and never for a
+    row less than a year old (core/migrations/0009). Returns the number of rows deleted."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('senportal.access_log_erase', 'on', true)")
+        expired = AccessLog.objects.filter(at__lt=cutoff)
+        deleted, _ = models.QuerySet.delete(expired)
+    return deleted
+
+
+def subject_sections(child_id: int) -> list[Any]:
+    """The access log's subject data section (core/subject_data.py): who read the child's
+    record and when. Staff addresses and request ids are left out (they are about the staff)."""
+    from core.subject_data import Section, rows
+
+    entries = AccessLog.objects.filter(child_id=child_id)
+    omit = ("address", "request_id")
+    return [Section("access_log", "Who viewed the child's record", rows(entries, omit=omit), ("core.AccessLog",))]

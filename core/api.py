@@ -191,7 +191,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if response is None:
         return None
     if response.status_code == 403:
-        _note_refusal(context, str(getattr(exc, "default_code", "") or "permission_denied"))
+        code = getattr(getattr(exc, "detail", None), "code", None) or getattr(exc, "default_code", "")
+        _note_refusal(context, str(code or "permission_denied"))
     data = response.data
     if isinstance(exc, exceptions.ValidationError):
         errors = data if isinstance(data, dict) else {"non_field_errors": data}

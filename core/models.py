@@ -238,7 +238,10 @@ SECURITY_ACTIONS: frozenset[str] = frozenset(
 )
 
 
-class AccessLogQuerySet(models.QuerySet["AccessLog"]):
+class AccessLogQuerySet(AppendOnlyQuerySet):
+    """Append-only (``update()``/``delete()`` refused here, and by a trigger in PostgreSQL);
+    only ``core.access.erase_access_log_before`` removes rows past their retention."""
+
     def reads(self) -> AccessLogQuerySet:
         """Rows recording somebody reading (viewing, listing, exporting) a child's data."""
         return self.exclude(action__in=SECURITY_ACTIONS)
@@ -288,6 +291,14 @@ class AccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.action} {self.object_type} {self.object_id} at {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            _refuse(type(self))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        _refuse(type(self))
 
 
 class StaffProfile(models.Model):

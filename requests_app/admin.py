@@ -17,6 +17,10 @@ from requests_app.models import (
     ClockException,
     ProvisionEvaluation,
     RequestEvent,
+    RetentionItem,
+    RetentionRun,
+    RetentionRunStatus,
+    SubjectAccessRequest,
 )
 from requests_app.services.children import child_change_district
 
@@ -52,9 +56,10 @@ class ChildAdmin(admin.ModelAdmin):
     # Children's details are corrected here by an administrator (a typo in a name); the
     # requests they hold are not.
     list_display = ["pk", "initials", "date_of_birth", "district", "primary_need", "legacy_ref"]
-    list_filter = ["district", "primary_need"]
+    list_filter = ["district", "primary_need", "legal_hold"]
     search_fields = ["surname", "upn", "legacy_ref"]
     raw_id_fields = ["current_establishment"]
+    readonly_fields = ["anonymised_at"]  # set only by the retention schedule
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         # A change of district moves the child's requests with them and writes their timeline
@@ -113,3 +118,39 @@ class RequestEventAdmin(ReadOnlyAdmin):
     list_filter = ["action"]
     search_fields = ["request__reference"]
     list_select_related = ["request", "actor"]
+
+
+# --- Data protection (issue 14) ---------------------------------------------------------------------
+
+
+@admin.register(SubjectAccessRequest)
+class SubjectAccessRequestAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "child_id", "received_on", "due_on", "status", "requested_by"]
+    list_filter = ["status"]
+
+
+class RetentionItemInline(admin.TabularInline):
+    model = RetentionItem
+    fields = ["child", "record_class", "due_on", "action", "held", "done_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.action(description="Approve and apply the selected retention lists")
+def approve_runs(modeladmin: Any, request: HttpRequest, queryset: Any) -> None:
+    from requests_app.services.retention import retention_approve
+
+    for run in queryset.filter(status=RetentionRunStatus.AWAITING_APPROVAL):
+        retention_approve(actor=request.user, run=run)  # type: ignore[arg-type]
+
+
+@admin.register(RetentionRun)
+class RetentionRunAdmin(ReadOnlyAdmin):
+    list_display = ["as_of", "status", "approved_by", "approved_at", "access_log_due", "access_log_erased"]
+    list_filter = ["status"]
+    inlines = [RetentionItemInline]
+    actions = [approve_runs]

@@ -156,6 +156,11 @@ class Child(models.Model):
     # The previous system's child reference, kept so a re-run import finds the same child.
     legacy_ref = models.CharField(max_length=40, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Data protection (issue 14): a legal hold stops the retention schedule; anonymised_at is set
+    # when the schedule has removed what identifies the child (requests_app/services/retention.py).
+    legal_hold = models.BooleanField(default=False, db_default=False)
+    legal_hold_reason = models.CharField(max_length=200, blank=True, default="", db_default="")
+    anonymised_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "children"
@@ -240,6 +245,8 @@ class AssessmentRequest(models.Model):
     requester_email = models.EmailField(blank=True)
     requester_phone = models.CharField(max_length=30, blank=True)
     requester_relationship = models.CharField(max_length=100, blank=True)
+    # A legal hold on one request holds the whole child's case file (retention, issue 14).
+    legal_hold = models.BooleanField(default=False, db_default=False)
     assigned_officer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="assigned_requests"
     )
@@ -810,3 +817,109 @@ class RequestEvent(AppendOnlyModel):
     @property
     def action_label(self) -> str:
         return workflow.EVENT_ACTION_LABELS.get(self.action, self.action)
+
+
+# --- Data protection: subject access requests and the retention schedule (issue 14) ---------------
+
+
+class SubjectAccessStatus(models.TextChoices):
+    QUEUED = "queued", "Waiting to start"
+    RUNNING = "running", "Being prepared"
+    READY = "ready", "Ready to download"
+    FAILED = "failed", "Failed"
+
+
+class SubjectAccessRequest(models.Model):
+    """One subject access request (UK GDPR Art. 15) for a child: the ZIP of everything held,
+    built by a Celery job (requests_app/services/subject_access.py). The law gives one calendar
+    month from the day it is received (day 1), extendable by two months for complex requests."""
+
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="subject_access_requests")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    received_on = models.DateField()
+    due_on = models.DateField()
+    status = models.CharField(max_length=10, choices=SubjectAccessStatus.choices, default=SubjectAccessStatus.QUEUED)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    archive = models.CharField(max_length=200, blank=True)  # name in the default storage
+    archive_bytes = models.BigIntegerField(null=True, blank=True)
+    archive_sha256 = models.CharField(max_length=64, blank=True)
+    manifest = models.JSONField(default=dict, blank=True)
+    error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=_in("status", SubjectAccessStatus.values), name="sar_status_valid"),
+            models.CheckConstraint(
+                condition=~Q(status=SubjectAccessStatus.READY) | ~Q(archive=""), name="sar_ready_has_archive"
+            ),
+            models.CheckConstraint(condition=Q(due_on__gte=models.F("received_on")), name="sar_due_after_received"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Subject access request {self.pk} (child {self.child_id})"
+
+
+class RetentionRunStatus(models.TextChoices):
+    AWAITING_APPROVAL = "awaiting", "Awaiting approval"
+    APPROVED = "approved", "Approved, being applied"
+    DONE = "done", "Applied"
+    SUPERSEDED = "superseded", "Replaced by a later list"
+
+
+class RetentionRun(models.Model):
+    """What the retention schedule says is due on one day (the nightly job's list). Nothing is
+    removed until an administrator approves it; applying it re-checks every legal hold."""
+
+    as_of = models.DateField(unique=True)
+    listed_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(
+        max_length=10, choices=RetentionRunStatus.choices, default=RetentionRunStatus.AWAITING_APPROVAL
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    access_log_cutoff = models.DateTimeField()
+    access_log_due = models.PositiveIntegerField(default=0)
+    access_log_erased = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-as_of"]
+        constraints = [
+            models.CheckConstraint(condition=_in("status", RetentionRunStatus.values), name="retention_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status=RetentionRunStatus.AWAITING_APPROVAL)
+                | Q(status=RetentionRunStatus.SUPERSEDED)
+                | Q(approved_by__isnull=False, approved_at__isnull=False),
+                name="retention_approved_has_approver",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Retention list for {self.as_of:%Y-%m-%d}"
+
+
+class RetentionItem(models.Model):
+    """One child's case file on a retention list."""
+
+    run = models.ForeignKey(RetentionRun, on_delete=models.CASCADE, related_name="items")
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="+")
+    record_class = models.CharField(max_length=30)  # a key of settings.RETENTION_SCHEDULE
+    due_on = models.DateField()
+    action = models.CharField(max_length=10)  # "anonymise"
+    held = models.BooleanField(default=False)  # under legal hold when listed (or when applied)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "child", "record_class"], name="retention_item_unique"),
+            models.CheckConstraint(condition=Q(done_at__isnull=True) | Q(held=False), name="retention_held_not_done"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.record_class} of child {self.child_id} due {self.due_on:%Y-%m-%d}"

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from requests_app import access_views, dispute_views, views
+from requests_app import access_views, data_protection_views, dispute_views, views
 
 app_name = "requests"
 
@@ -13,6 +13,23 @@ urlpatterns = [
     path("advice/", views.advice_queue, name="advice-queue"),
     path("access-log/", access_views.access_log_search, name="access-log"),
     path("access-log/children/<id:child_pk>/", access_views.access_log_child, name="access-log-child"),
+    # Data protection (issue 14): subject access requests and the retention schedule.
+    path("subject-access/", data_protection_views.subject_access_list, name="subject-access"),
+    path(
+        "subject-access/children/<id:child_pk>/",
+        data_protection_views.subject_access_new,
+        name="subject-access-new",
+    ),
+    path("subject-access/<id:pk>/", data_protection_views.subject_access_detail, name="subject-access-detail"),
+    path("subject-access/<id:pk>/retry/", data_protection_views.subject_access_retry, name="subject-access-retry"),
+    path(
+        "subject-access/<id:pk>/download/",
+        data_protection_views.subject_access_download,
+        name="subject-access-download",
+    ),
+    path("retention/", data_protection_views.retention_list, name="retention"),
+    path("retention/review/", data_protection_views.retention_review_now, name="retention-review"),
+    path("retention/<id:pk>/", data_protection_views.retention_detail, name="retention-detail"),
     path("advice/<id:advice_pk>/received/", views.AdviceRecordView.as_view(), name="advice-record"),
     path("<id:pk>/", views.detail, name="detail"),
     path("<id:pk>/assign/", views.AssignView.as_view(), name="assign-one"),

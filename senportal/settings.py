@@ -435,3 +435,34 @@ if not DEBUG:
     CSRF_COOKIE_PATH = "/"
     SESSION_COOKIE_DOMAIN = None
     CSRF_COOKIE_DOMAIN = None
+# --- Data protection: subject access and retention (issue 14; docs/retention.md) -----------------
+
+# Everything held about a child, app by app (core/subject_data.py): each path is a function
+# (child_id) -> list[Section]. An app that stores data about a child adds its own line here.
+SUBJECT_DATA_SECTIONS: list[str] = [
+    "requests_app.subject_data.sections",
+    "panels.subject_data.sections",
+    "placements.subject_data.sections",
+    "core.access.subject_sections",
+]
+# The retention schedule (requests_app/retention.py). Defaults: IRMS Toolkit for Schools, SEN
+# files kept to date of birth + 31 years; the access log six years from each row. Council
+# decisions: set them from the council's own schedule.
+RETENTION_SCHEDULE: dict[str, dict[str, object]] = {
+    "sen_case_file": {
+        "basis": "date_of_birth",
+        "years": env_int("RETENTION_SEN_CASE_FILE_YEARS", 31),
+        "action": "anonymise",
+    },
+    "access_log": {"basis": "written", "years": env_int("RETENTION_ACCESS_LOG_YEARS", 6), "action": "delete"},
+}
+# The nightly list of what the schedule says is due; nothing is removed until an administrator
+# approves the list (requests_app/services/retention.py).
+CELERY_BEAT_SCHEDULE["retention-review"] = {
+    "task": "data_protection.retention_review",
+    "schedule": crontab(minute=15, hour=3),
+}
+NAVIGATION += [
+    ("Subject access", "requests:subject-access", "data_protection"),
+    ("Retention", "requests:retention", "admin"),
+]

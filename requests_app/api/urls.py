@@ -7,6 +7,7 @@ action (``assessment-request-bulk-assign`` for ``POST /api/requests/assign/``),
 
 from rest_framework.routers import DefaultRouter
 
+from requests_app.api.data_protection import SubjectAccessViewSet
 from requests_app.api.disputes import AppealViewSet, MediationViewSet
 from requests_app.api.views import AdviceRequestViewSet, AssessmentRequestViewSet, ClockExceptionViewSet
 
@@ -16,5 +17,6 @@ router.register("advice-requests", AdviceRequestViewSet, basename="advice-reques
 router.register("exceptions", ClockExceptionViewSet, basename="clock-exception")
 router.register("mediations", MediationViewSet, basename="mediation")
 router.register("appeals", AppealViewSet, basename="appeal")
+router.register("subject-access", SubjectAccessViewSet, basename="subject-access")  # issue 14
 
 urlpatterns = router.urls

@@ -20,7 +20,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from demo import core_demo, disputes_demo, panels_demo, placements_demo, requests_demo
+from demo import core_demo, data_protection_demo, disputes_demo, panels_demo, placements_demo, requests_demo
 from demo import history as requests_history
 from reporting import services as dashboard_services
 from reporting.models import MonthlyMetric
@@ -69,6 +69,8 @@ class Command(BaseCommand):
                 history = requests_history.seed_history(random.Random(options["seed"]))
                 self.stdout.write(f"History: {history.message()}")
                 added = added or not history.skipped
+            # After the history: today's retention list includes its oldest children.
+            self.stdout.write(f"Data protection: {data_protection_demo.seed().message()}")
         if options["no_history"]:
             self.stdout.write("Dashboard figures not computed (--no-history): see manage.py compute_metrics.")
         else:

@@ -13,7 +13,7 @@ DROP_DRF_TOKENS = "DROP TABLE IF EXISTS authtoken_token"
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("core", "0008_access_log_security_events"),
+        ("core", "0009_access_log_append_only"),
     ]
 
     operations = [migrations.RunSQL(DROP_DRF_TOKENS, reverse_sql=migrations.RunSQL.noop)]

@@ -1,0 +1,48 @@
+"""Placements' subject data sections (core/subject_data.py): the child's placement contracts,
+their costs, negotiation, penalty clauses, attendance returns and deductions."""
+
+from __future__ import annotations
+
+from core.subject_data import Section, rows
+from placements.models import (
+    AttendanceReturn,
+    CostLine,
+    Deduction,
+    NegotiationRound,
+    PenaltyClause,
+    PlacementContract,
+    PlacementEvent,
+)
+
+
+def sections(child_id: int) -> list[Section]:
+    contract = {"contract__child_id": child_id}
+    return [
+        Section(
+            "placement_contracts",
+            "Placement contracts",
+            rows(PlacementContract.objects.filter(child_id=child_id)),
+            ("placements.PlacementContract",),
+        ),
+        Section(
+            "placement_costs",
+            "Contract costs, negotiation and penalty clauses",
+            rows(CostLine.objects.filter(**contract))
+            + rows(NegotiationRound.objects.filter(**contract))
+            + rows(PenaltyClause.objects.filter(**contract)),
+            ("placements.CostLine", "placements.NegotiationRound", "placements.PenaltyClause"),
+        ),
+        Section(
+            "placement_attendance",
+            "Attendance returns and deductions",
+            rows(AttendanceReturn.objects.filter(**contract))
+            + rows(Deduction.objects.filter(attendance_return__contract__child_id=child_id)),
+            ("placements.AttendanceReturn", "placements.Deduction"),
+        ),
+        Section(
+            "placement_timeline",
+            "Placement timeline",
+            rows(PlacementEvent.objects.filter(**contract)),
+            ("placements.PlacementEvent",),
+        ),
+    ]

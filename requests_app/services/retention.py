@@ -1,0 +1,165 @@
+"""The retention schedule applied (docs/retention.md): the nightly job lists what is due; an
+administrator approves the list; applying it anonymises each child's case file that is not
+under legal hold and erases access-log rows past their retention.
+
+Anonymising keeps every row (so stored figures, counts and the statutory returns built from
+them stay as they were) and removes what identifies the child: names, UPN, postcode, the
+previous system's reference, the day and month of birth, the requester's contact details and
+the free text officers wrote on the requests. Stored aggregate figures (MonthlyMetric,
+AnnualMetric) are never recomputed by it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from core.access import access_log_record, erase_access_log_before
+from core.errors import InvalidTransition
+from core.models import AccessAction, AccessLog
+from core.roles import Capability
+from requests_app import retention
+from requests_app.models import (
+    AdviceRequest,
+    AssessmentDecision,
+    AssessmentRequest,
+    Child,
+    ProvisionEvaluation,
+    RetentionItem,
+    RetentionRun,
+    RetentionRunStatus,
+)
+from requests_app.services.common import require
+
+CASE_FILE = "sen_case_file"
+ACCESS_LOG = "access_log"
+
+
+def _rules() -> dict[str, retention.Rule]:
+    return retention.schedule(settings.RETENTION_SCHEDULE)
+
+
+def _born_on_or_before(rule: retention.Rule, today: date) -> date:
+    """Children born on or before this date are past the rule today."""
+    try:
+        return today.replace(year=today.year - rule.years)
+    except ValueError:  # 29 February today: born on 28 February or before
+        return today.replace(year=today.year - rule.years, day=28)
+
+
+def _on_hold() -> Q:
+    held_request = AssessmentRequest.objects.filter(child_id=OuterRef("pk"), legal_hold=True)
+    return Q(legal_hold=True) | Q(Exists(held_request))
+
+
+def retention_review(*, today: date | None = None, now: datetime | None = None) -> RetentionRun:
+    """The dry run: list what is due today. Changes nothing but the list (one per day; running
+    it again the same day returns the same list). Earlier lists still awaiting approval are
+    superseded."""
+    rules = _rules()
+    now = now or timezone.now()
+    today = today or timezone.localdate(now)
+    case_rule, log_rule = rules[CASE_FILE], rules[ACCESS_LOG]
+    with transaction.atomic():
+        existing = RetentionRun.objects.select_for_update().filter(as_of=today).first()
+        if existing is not None:
+            return existing
+        RetentionRun.objects.filter(status=RetentionRunStatus.AWAITING_APPROVAL).update(
+            status=RetentionRunStatus.SUPERSEDED
+        )
+        cutoff = log_rule.cutoff(now)
+        run = RetentionRun.objects.create(
+            as_of=today,
+            listed_at=now,
+            access_log_cutoff=cutoff,
+            access_log_due=AccessLog.objects.filter(at__lt=cutoff).count(),
+        )
+        due = (
+            Child.objects.filter(anonymised_at__isnull=True, date_of_birth__lte=_born_on_or_before(case_rule, today))
+            .annotate(held=_on_hold())
+            .order_by("date_of_birth", "pk")
+        )
+        RetentionItem.objects.bulk_create(
+            RetentionItem(
+                run=run,
+                child=child,
+                record_class=CASE_FILE,
+                due_on=case_rule.due_on(child.date_of_birth),
+                action=case_rule.action,
+                held=bool(child.held),
+            )
+            for child in due
+        )
+    return run
+
+
+def retention_approve(*, actor: User, run: RetentionRun) -> RetentionRun:
+    """An administrator approves the list; the job that applies it is queued."""
+    require(actor, Capability.ADMIN)
+    with transaction.atomic():
+        run = RetentionRun.objects.select_for_update().get(pk=run.pk)
+        if run.status != RetentionRunStatus.AWAITING_APPROVAL:
+            raise InvalidTransition("Only a list awaiting approval can be approved")
+        run.status, run.approved_by, run.approved_at = RetentionRunStatus.APPROVED, actor, timezone.now()
+        run.save(update_fields=["status", "approved_by", "approved_at"])
+        from requests_app.tasks import retention_apply_task
+
+        transaction.on_commit(lambda: retention_apply_task.delay(run.pk))
+    return run
+
+
+def anonymise_child(child: Child, *, now: datetime) -> None:
+    """Remove what identifies the child; keep every row and every date the figures use."""
+    Child.objects.filter(pk=child.pk).update(
+        forename="Anonymised",
+        surname=f"Child {child.pk}",
+        upn="",
+        postcode="",
+        legacy_ref="",
+        date_of_birth=child.date_of_birth.replace(month=1, day=1),
+        anonymised_at=now,
+    )
+    requests = AssessmentRequest.objects.filter(child_id=child.pk)
+    requests.update(
+        requester_name="", requester_email="", requester_phone="", requester_relationship="", closed_reason=""
+    )
+    by_request = {"request__child_id": child.pk}
+    ProvisionEvaluation.objects.filter(**by_request).update(attainment_summary="", other_agencies="", notes="")
+    AssessmentDecision.objects.filter(**by_request).update(reasons_text="", sen_support_advice="")
+    AdviceRequest.objects.filter(**by_request).update(notes="", cancelled_reason="")
+
+
+def retention_apply(run_id: int) -> RetentionRun:
+    """Apply an approved list: each item re-checked for a legal hold at this moment."""
+    now = timezone.now()
+    with transaction.atomic():
+        run = RetentionRun.objects.select_for_update().get(pk=run_id)
+        if run.status == RetentionRunStatus.DONE:
+            return run
+        if run.status != RetentionRunStatus.APPROVED:
+            raise InvalidTransition("The list has not been approved")
+        held_now = set(Child.objects.filter(_on_hold()).values_list("pk", flat=True))
+        for item in run.items.select_related("child").filter(done_at__isnull=True, held=False):
+            if item.child_id in held_now:
+                RetentionItem.objects.filter(pk=item.pk).update(held=True)
+                continue
+            anonymise_child(item.child, now=now)
+            RetentionItem.objects.filter(pk=item.pk).update(done_at=now)
+            # The erasure is recorded as metadata only: which child id, when, by whose approval.
+            access_log_record(
+                user=run.approved_by,
+                child_id=item.child_id,
+                object_type=CASE_FILE,
+                object_id=run.pk,
+                action=AccessAction.ERASE,
+                reason="retention",
+            )
+        run.access_log_erased = erase_access_log_before(run.access_log_cutoff)
+        run.status, run.finished_at = RetentionRunStatus.DONE, timezone.now()
+        run.save(update_fields=["access_log_erased", "status", "finished_at"])
+    return run
