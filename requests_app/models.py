@@ -810,3 +810,14 @@ class RequestEvent(AppendOnlyModel):
     @property
     def action_label(self) -> str:
         return workflow.EVENT_ACTION_LABELS.get(self.action, self.action)
+
+
+# --- The case file: people, letters and messages (issue 13) --------------------------------------
+# Defined in their own module so this file stays readable; imported here to register them.
+from requests_app.people_models import (  # noqa: E402, F401
+    Contact,
+    Letter,
+    LetterTemplate,
+    OfficerDigest,
+    OutboundMessage,
+)

@@ -324,6 +324,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "monthly-metrics": {"task": "reports.monthly_metrics", "schedule": crontab(minute=0, hour=2, day_of_month=1)},
     "backlog-snapshot": {"task": "reports.backlog_snapshot", "schedule": crontab(minute=30, hour=1)},
 }
+# --- Case file: letters and reminders (issue 13) ---
+CELERY_BEAT_SCHEDULE["officer-digests"] = {"task": "requests_app.officer_digests", "schedule": crontab(minute=0, hour=7)}
+CELERY_BEAT_SCHEDULE["sweep-messages"] = {"task": "requests_app.sweep_messages", "schedule": 300.0}
 
 # --- Caching and logging ------------------------------------------------------------------
 
@@ -375,3 +378,14 @@ CROSS_LAYER_LINKS: dict[str, str] = {
     "refer-to-panel": "panels:referral-create",
     "draft-contract": "placements:contract-create",
 }
+
+# --- Case file: outbound messages (issue 13) ----------------------------------------------
+# "outbox" keeps messages in the database (the Outbox page); "notify" sends through GOV.UK
+# Notify. Notify needs an API key ("<key name>-<service id>-<secret>") and one email template
+# whose subject is ((subject)) and body ((body)) (docs/domain.md, "Letters and notices").
+MESSAGE_BACKEND = env_str("MESSAGE_BACKEND", "outbox") or "outbox"
+NOTIFY_API_KEY = env_str("NOTIFY_API_KEY", "") or ""
+NOTIFY_EMAIL_TEMPLATE_ID = env_str("NOTIFY_EMAIL_TEMPLATE_ID", "") or ""
+NOTIFY_BASE_URL = env_str("NOTIFY_BASE_URL", "") or ""
+if MESSAGE_BACKEND == "notify" and not (NOTIFY_API_KEY and NOTIFY_EMAIL_TEMPLATE_ID):
+    _fail("MESSAGE_BACKEND=notify needs NOTIFY_API_KEY and NOTIFY_EMAIL_TEMPLATE_ID to be set.")

@@ -33,6 +33,7 @@ from requests_app.models import (
     Sen2Outcome,
 )
 from requests_app.services.children import check_not_duplicate, child_build
+from requests_app.services.letters import decision_letters_issue
 from requests_app.services.common import (
     add_error,
     check_action,
@@ -358,6 +359,9 @@ def request_decide_assessment(
                 "notified_on": notified_on.isoformat(),
             },
         )
+        # reg 5(1): the letter to the parent or young person (not the requester); reg 5(2): the
+        # bodies notified under reg 4(2). Same transaction; messages are queued after commit.
+        decision_letters_issue(request=request, outcome=outcome, notified_on=notified_on, actor=actor)
     return request
 
 
