@@ -76,7 +76,9 @@ class Contact(models.Model):
     postcode = models.CharField(max_length=10, blank=True)
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=30, blank=True)
-    preferred_contact = models.CharField(max_length=10, choices=PreferredContact.choices, default=PreferredContact.EMAIL)
+    preferred_contact = models.CharField(
+        max_length=10, choices=PreferredContact.choices, default=PreferredContact.EMAIL
+    )
     language = models.CharField(max_length=50, blank=True, default="English")
     interpreter_needed = models.BooleanField(default=False)
     accessible_format = models.CharField(max_length=20, choices=AccessibleFormat.choices, blank=True)

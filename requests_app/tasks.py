@@ -12,7 +12,9 @@ from requests_app.messaging import SendFailed
 from requests_app.services import letters
 
 
-@shared_task(bind=True, name="requests_app.send_message", max_retries=letters.MAX_ATTEMPTS, soft_time_limit=60, time_limit=90)
+@shared_task(
+    bind=True, name="requests_app.send_message", max_retries=letters.MAX_ATTEMPTS, soft_time_limit=60, time_limit=90
+)
 def send_message(self: Any, message_id: int) -> str:
     """Send one outbound message; a temporary failure is retried with exponential backoff."""
     try:

@@ -325,7 +325,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "backlog-snapshot": {"task": "reports.backlog_snapshot", "schedule": crontab(minute=30, hour=1)},
 }
 # --- Case file: letters and reminders (issue 13) ---
-CELERY_BEAT_SCHEDULE["officer-digests"] = {"task": "requests_app.officer_digests", "schedule": crontab(minute=0, hour=7)}
+CELERY_BEAT_SCHEDULE["officer-digests"] = {
+    "task": "requests_app.officer_digests",
+    "schedule": crontab(minute=0, hour=7),
+}
 CELERY_BEAT_SCHEDULE["sweep-messages"] = {"task": "requests_app.sweep_messages", "schedule": 300.0}
 
 # --- Caching and logging ------------------------------------------------------------------
@@ -389,3 +392,5 @@ NOTIFY_EMAIL_TEMPLATE_ID = env_str("NOTIFY_EMAIL_TEMPLATE_ID", "") or ""
 NOTIFY_BASE_URL = env_str("NOTIFY_BASE_URL", "") or ""
 if MESSAGE_BACKEND == "notify" and not (NOTIFY_API_KEY and NOTIFY_EMAIL_TEMPLATE_ID):
     _fail("MESSAGE_BACKEND=notify needs NOTIFY_API_KEY and NOTIFY_EMAIL_TEMPLATE_ID to be set.")
+# WeasyPrint logs every rendering step at INFO; letters are rendered often.
+LOGGING["loggers"].update({"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}})  # type: ignore[index, union-attr]

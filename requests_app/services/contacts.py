@@ -103,7 +103,8 @@ def _save(contact: Contact) -> None:
         with transaction.atomic():
             contact.save()
     except IntegrityError as exc:
-        if "contact_one_young_person" in str(exc):
+        # The only unique rule on a contact (contact_one_young_person).
+        if contact.kind == rules.ContactKind.YOUNG_PERSON:
             raise ValidationFailed("The young person is already recorded on this child's file", field="kind") from exc
         raise
 

@@ -172,9 +172,7 @@ def letters_produce(
         letter.pdf.save("letter.pdf", ContentFile(pdf), save=False)
         letter.save()
         if not contact.by_post:
-            message = OutboundMessage.objects.create(
-                letter=letter, to_email=contact.email, subject=subject, body=body
-            )
+            message = OutboundMessage.objects.create(letter=letter, to_email=contact.email, subject=subject, body=body)
             message_enqueue_on_commit(message.pk)
         made.append(letter)
     return made
@@ -227,7 +225,9 @@ class DecisionLetters:
     problem: str
 
 
-def decision_letters_issue(*, request: AssessmentRequest, outcome: str, notified_on: date, actor: User) -> DecisionLetters:
+def decision_letters_issue(
+    *, request: AssessmentRequest, outcome: str, notified_on: date, actor: User
+) -> DecisionLetters:
     """The decision whether to assess, told to the parent or young person (reg 5(1)) and to
     those notified under reg 4(2) (reg 5(2)); a reg 4(2) notification not yet recorded for one
     of them is recorded first. Runs inside ``request_decide_assessment``'s transaction."""
@@ -290,7 +290,7 @@ def message_send(*, message_id: int) -> OutboundMessage:
     when a retry is worth it; the message then shows "retrying" (or "failed" at the last try)."""
     failed: SendFailed | None = None
     with transaction.atomic():
-        message = OutboundMessage.objects.select_for_update().select_related("letter").get(pk=message_id)
+        message = OutboundMessage.objects.select_for_update(of=("self",)).select_related("letter").get(pk=message_id)
         if message.state in (MessageState.SENT, MessageState.FAILED):
             return message
         backend = get_backend()

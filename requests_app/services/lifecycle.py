@@ -33,7 +33,6 @@ from requests_app.models import (
     Sen2Outcome,
 )
 from requests_app.services.children import check_not_duplicate, child_build
-from requests_app.services.letters import decision_letters_issue
 from requests_app.services.common import (
     add_error,
     check_action,
@@ -48,6 +47,7 @@ from requests_app.services.common import (
     save_request,
     write_event,
 )
+from requests_app.services.letters import decision_letters_issue
 
 Status = workflow.Status
 Action = workflow.Action
