@@ -394,3 +394,19 @@ if MESSAGE_BACKEND == "notify" and not (NOTIFY_API_KEY and NOTIFY_EMAIL_TEMPLATE
     _fail("MESSAGE_BACKEND=notify needs NOTIFY_API_KEY and NOTIFY_EMAIL_TEMPLATE_ID to be set.")
 # WeasyPrint logs every rendering step at INFO; letters are rendered often.
 LOGGING["loggers"].update({"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}})  # type: ignore[index, union-attr]
+# The case file's pages in the navigation (issue 13), after "Appeals".
+_AFTER_APPEALS = [label for label, _url, _cap in NAVIGATION].index("Appeals") + 1
+NAVIGATION[_AFTER_APPEALS:_AFTER_APPEALS] = [
+    ("Your deadlines", "requests:digest", "request.decide"),
+    ("Outbox", "requests:outbox", "request.view"),
+]
+# OpenAPI enum names for the case file's choice sets (issue 13).
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(  # type: ignore[index]
+    {
+        "ContactKindEnum": "requests_app.people_models.CONTACT_KIND_CHOICES",
+        "LetterKindEnum": "requests_app.people_models.LETTER_KIND_CHOICES",
+        "ProfessionalRoleEnum": "requests_app.people_models.PROFESSIONAL_ROLE_CHOICES",
+        # The clock exception kind keeps the name it had before these joined the schema.
+        "KindEnum": "requests_app.models.ExceptionKind",
+    }
+)

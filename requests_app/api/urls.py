@@ -8,6 +8,7 @@ action (``assessment-request-bulk-assign`` for ``POST /api/requests/assign/``),
 from rest_framework.routers import DefaultRouter
 
 from requests_app.api.disputes import AppealViewSet, MediationViewSet
+from requests_app.api.people import ContactViewSet, LetterViewSet, MessageViewSet
 from requests_app.api.views import AdviceRequestViewSet, AssessmentRequestViewSet, ClockExceptionViewSet
 
 router = DefaultRouter(trailing_slash=True)
@@ -16,5 +17,9 @@ router.register("advice-requests", AdviceRequestViewSet, basename="advice-reques
 router.register("exceptions", ClockExceptionViewSet, basename="clock-exception")
 router.register("mediations", MediationViewSet, basename="mediation")
 router.register("appeals", AppealViewSet, basename="appeal")
+# The case file: people, letters and messages (issue 13).
+router.register("contacts", ContactViewSet, basename="contact")
+router.register("letters", LetterViewSet, basename="letter")
+router.register("messages", MessageViewSet, basename="message")
 
 urlpatterns = router.urls
