@@ -98,6 +98,7 @@ def test_every_default_template_is_valid_and_cites_its_regulation() -> None:
 
 def test_the_rules_modules_do_not_touch_the_database() -> None:
     for module in (people, letters):
-        source = open(module.__file__ or "").read()
+        with open(module.__file__ or "") as handle:
+            source = handle.read()
         assert "django" not in source
     assert "requests_app.contacts" in sys.modules

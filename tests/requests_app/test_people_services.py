@@ -195,11 +195,13 @@ def test_deciding_to_assess_writes_letters_to_the_parents_not_the_school_request
 ) -> None:
     request = AwaitingDecisionRequestFactory(source="school", requester_name="Mrs Ng (SENCO)")
     people = family(personas, request)
-    with mock.patch.object(letter_services, "message_enqueue", return_value=True) as enqueue:
-        with django_capture_on_commit_callbacks(execute=True):
-            lifecycle.request_decide_assessment(
-                actor=personas.officer, request=request, outcome="assess", notified_on=days_ago(1)
-            )
+    with (
+        mock.patch.object(letter_services, "message_enqueue", return_value=True) as enqueue,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        lifecycle.request_decide_assessment(
+            actor=personas.officer, request=request, outcome="assess", notified_on=days_ago(1)
+        )
     family_letters = Letter.objects.filter(request=request, kind="decision_to_assess")
     assert {letter.contact_id for letter in family_letters} == {people["mum"].pk, people["dad"].pk}
     assert all("Mrs Ng" not in letter.body for letter in family_letters)
@@ -224,11 +226,13 @@ def test_deciding_to_assess_writes_letters_to_the_parents_not_the_school_request
 def test_a_failing_decision_leaves_no_letter_or_message(personas: Personas) -> None:
     request = AwaitingDecisionRequestFactory()
     family(personas, request)
-    with mock.patch.object(letter_services, "render_pdf", side_effect=RuntimeError("boom")):
-        with pytest.raises(RuntimeError):
-            lifecycle.request_decide_assessment(
-                actor=personas.officer, request=request, outcome="assess", notified_on=days_ago(1)
-            )
+    with (
+        mock.patch.object(letter_services, "render_pdf", side_effect=RuntimeError("boom")),
+        pytest.raises(RuntimeError),
+    ):
+        lifecycle.request_decide_assessment(
+            actor=personas.officer, request=request, outcome="assess", notified_on=days_ago(1)
+        )
     request.refresh_from_db()
     assert request.status == "awaiting_decision"
     assert not Letter.objects.exists() and not OutboundMessage.objects.exists()
@@ -331,9 +335,11 @@ def test_notify_receives_the_email_signed_with_the_service_key(personas: Persona
 def test_a_failed_notify_send_is_retried_with_backoff_then_sent(personas: Personas, fake_notify: Any) -> None:
     message = _queued_message(personas)
     fake_notify.statuses = [500]
-    with mock.patch.object(send_message, "retry", side_effect=RuntimeError("retry scheduled")) as retry:
-        with pytest.raises(RuntimeError, match="retry scheduled"):
-            send_message.run(message.pk)
+    with (
+        mock.patch.object(send_message, "retry", side_effect=RuntimeError("retry scheduled")) as retry,
+        pytest.raises(RuntimeError, match="retry scheduled"),
+    ):
+        send_message.run(message.pk)
     assert retry.call_args.kwargs["countdown"] == 60
     message.refresh_from_db()
     assert message.state == MessageState.RETRYING and message.attempts == 1 and "500" in message.last_error
@@ -349,9 +355,11 @@ def test_a_message_notify_refuses_is_marked_failed_and_not_retried(personas: Per
 
 
 def test_a_broker_outage_loses_no_message(personas: Personas, django_capture_on_commit_callbacks: Any) -> None:
-    with mock.patch("requests_app.services.letters.current_app.send_task", side_effect=OSError("broker down")):
-        with django_capture_on_commit_callbacks(execute=True):
-            message = _queued_message(personas)
+    with (
+        mock.patch("requests_app.services.letters.current_app.send_task", side_effect=OSError("broker down")),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        message = _queued_message(personas)
     message.refresh_from_db()
     assert message.state == MessageState.QUEUED
     # Ten minutes later the sweeper hands it to the broker again, which is back.
