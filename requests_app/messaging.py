@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from django.conf import settings
-from notifications_python_client import prepare_upload
 from notifications_python_client.errors import APIError
 from notifications_python_client.notifications import NotificationsAPIClient
+from notifications_python_client.utils import prepare_upload
 
 __all__ = ["MessageBackend", "OutgoingEmail", "SendFailed", "SendRejected", "get_backend"]
 
@@ -63,17 +63,18 @@ class NotifyBackend:
     name = "notify"
 
     def __init__(self, *, api_key: str, template_id: str, base_url: str | None = None) -> None:
-        # The client checks the key's shape: "<name>-<service id>-<secret>" (docs/domain.md §10).
+        # The client checks the key's shape: "<name>-<service id>-<secret>" (docs/domain.md, "Letters and notices").
         kwargs: dict[str, Any] = {"base_url": base_url} if base_url else {}
-        self.client = NotificationsAPIClient(api_key, **kwargs)
+        self.client = NotificationsAPIClient(api_key, **kwargs)  # type: ignore[no-untyped-call]
         self.template_id = template_id
 
     def send_email(self, email: OutgoingEmail) -> str:
         personalisation: dict[str, object] = {"subject": email.subject, "body": email.body}
         if email.attachment is not None:
-            personalisation["link_to_file"] = prepare_upload(io.BytesIO(email.attachment), filename="letter.pdf")
+            upload = io.BytesIO(email.attachment)
+            personalisation["link_to_file"] = prepare_upload(upload, filename="letter.pdf")  # type: ignore[no-untyped-call]
         try:
-            response = self.client.send_email_notification(
+            response = self.client.send_email_notification(  # type: ignore[no-untyped-call]
                 email_address=email.to_email,
                 template_id=self.template_id,
                 personalisation=personalisation,

@@ -17,8 +17,8 @@ from django.utils import timezone
 from core.errors import ValidationFailed
 from core.roles import Capability
 from requests_app import contacts as rules
-from requests_app.models import AssessmentRequest, Contact
-from requests_app.people_models import AccessibleFormat, PreferredContact
+from requests_app.models import AssessmentRequest
+from requests_app.people_models import AccessibleFormat, Contact, PreferredContact
 from requests_app.services.common import add_error, fail, lock_request, require, write_event
 
 CONTACT_FIELDS = (

@@ -26,7 +26,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
-from weasyprint import HTML
+from weasyprint import HTML  # type: ignore[import-untyped]
 
 from core.errors import NotPermitted, ValidationFailed
 from core.roles import Capability, user_can
@@ -34,8 +34,8 @@ from requests_app import contacts as people_rules
 from requests_app import letters as rules
 from requests_app import workflow
 from requests_app.messaging import OutgoingEmail, SendFailed, SendRejected, get_backend
-from requests_app.models import AdviceRequest, AssessmentDecision, AssessmentRequest, Contact
-from requests_app.people_models import Letter, LetterTemplate, MessageState, OfficerDigest, OutboundMessage
+from requests_app.models import AdviceRequest, AssessmentDecision, AssessmentRequest
+from requests_app.people_models import Contact, Letter, LetterTemplate, MessageState, OfficerDigest, OutboundMessage
 from requests_app.services.common import long_date, require, write_event
 
 logger = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ def _case_values(request: AssessmentRequest, *, dated_on: date, actor: User | No
         "decision_date": long_date(decision.notified_on) if decision else "",
         "reasons": reasons or "(see the enclosed decision)",
         "officer_name": officer or "The SEN team",
-        "council_name": settings.COUNCIL_NAME,
+        "council_name": str(settings.COUNCIL_NAME),
         "establishment_name": child.current_establishment.name if child.current_establishment else "their setting",
     }
 
@@ -359,6 +359,7 @@ def digest_items(*, officer: User, day: date) -> list[dict[str, Any]]:
     )
     for row in requests:
         due = row["next_deadline_on"]
+        assert due is not None  # filtered on it above
         items.append(
             {
                 "kind": "request",
@@ -375,16 +376,16 @@ def digest_items(*, officer: User, day: date) -> list[dict[str, Any]]:
         .order_by("target_on", "pk")
         .values("pk", "request_id", "request__reference", "target_on", "adviser_type")
     )
-    for row in advice:
-        due = row["target_on"]
+    for advice_row in advice:
+        advice_due: date = advice_row["target_on"]
         items.append(
             {
                 "kind": "advice",
-                "request_id": row["request_id"],
-                "reference": row["request__reference"],
-                "due_on": due.isoformat(),
-                "overdue": due < day,
-                "what": f"Advice due back ({row['adviser_type'].replace('_', ' ')})",
+                "request_id": advice_row["request_id"],
+                "reference": advice_row["request__reference"],
+                "due_on": advice_due.isoformat(),
+                "overdue": advice_due < day,
+                "what": f"Advice due back ({advice_row['adviser_type'].replace('_', ' ')})",
             }
         )
     return items
