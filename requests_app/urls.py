@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from requests_app import access_views, data_protection_views, dispute_views, views
+from requests_app import access_views, data_protection_views, dispute_views, people_views, views
 
 app_name = "requests"
 
@@ -53,6 +53,21 @@ urlpatterns = [
     path("<id:pk>/reopen/", views.ReopenView.as_view(), name="reopen"),
     path("<id:pk>/decisions/<id:decision_pk>/letter/", views.decision_letter, name="decision-letter"),
     path("appeals/", dispute_views.appeal_list, name="appeal-list"),
+    # --- The case file: people, letters, outbox, digest (issue 13) ---
+    path("outbox/", people_views.outbox, name="outbox"),
+    path("digest/", people_views.digest, name="digest"),
+    path("letter-templates/", people_views.letter_templates, name="letter-templates"),
+    path(
+        "letter-templates/<slug:kind>/",
+        people_views.LetterTemplateEditView.as_view(),
+        name="letter-template-edit",
+    ),
+    path("<id:pk>/people/", people_views.people, name="people"),
+    path("<id:pk>/people/new/", people_views.ContactAddView.as_view(), name="contact-add"),
+    path("<id:pk>/people/<id:contact_pk>/", people_views.ContactEditView.as_view(), name="contact-edit"),
+    path("<id:pk>/people/<id:contact_pk>/remove/", people_views.ContactRemoveView.as_view(), name="contact-remove"),
+    path("<id:pk>/letters/new/", people_views.LetterIssueView.as_view(), name="letter-new"),
+    path("<id:pk>/letters/<id:letter_pk>/download/", people_views.letter_download, name="letter-download"),
     path("<id:pk>/mediation/new/", dispute_views.MediationRecordView.as_view(), name="mediation-new"),
     path(
         "<id:pk>/mediation/<id:mediation_pk>/",

@@ -258,6 +258,9 @@ class EventAction(enum.StrEnum):
     APPEAL_REGISTERED = "appeal_registered"
     APPEAL_DECIDED = "appeal_decided"
     APPEAL_COMPLIED = "appeal_complied"
+    # The case file's people and letters (docs/domain.md, "Letters and notices").
+    CONTACT_CHANGED = "contact_changed"
+    LETTER_ISSUED = "letter_issued"
 
     @property
     def label(self) -> str:
@@ -295,6 +298,8 @@ EVENT_ACTION_LABELS: dict[str, str] = {
     "appeal_registered": "Appeal registered with the SEND Tribunal",
     "appeal_decided": "Tribunal decision recorded",
     "appeal_complied": "Tribunal order complied with",
+    "contact_changed": "Family or professional contacts changed",
+    "letter_issued": "Letter or notice issued",
 }
 
 

@@ -330,6 +330,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "monthly-metrics": {"task": "reports.monthly_metrics", "schedule": crontab(minute=0, hour=2, day_of_month=1)},
     "backlog-snapshot": {"task": "reports.backlog_snapshot", "schedule": crontab(minute=30, hour=1)},
 }
+# --- Case file: letters and reminders (issue 13) ---
+CELERY_BEAT_SCHEDULE["officer-digests"] = {
+    "task": "requests_app.officer_digests",
+    "schedule": crontab(minute=0, hour=7),
+}
+CELERY_BEAT_SCHEDULE["sweep-messages"] = {"task": "requests_app.sweep_messages", "schedule": 300.0}
 
 # --- Caching and logging ------------------------------------------------------------------
 
@@ -466,3 +472,31 @@ NAVIGATION += [
     ("Subject access", "requests:subject-access", "data_protection"),
     ("Retention", "requests:retention", "admin"),
 ]
+# --- Case file: outbound messages (issue 13) ----------------------------------------------
+# "outbox" keeps messages in the database (the Outbox page); "notify" sends through GOV.UK
+# Notify. Notify needs an API key ("<key name>-<service id>-<secret>") and one email template
+# whose subject is ((subject)) and body ((body)) (docs/domain.md, "Letters and notices").
+MESSAGE_BACKEND = env_str("MESSAGE_BACKEND", "outbox") or "outbox"
+NOTIFY_API_KEY = env_str("NOTIFY_API_KEY", "") or ""
+NOTIFY_EMAIL_TEMPLATE_ID = env_str("NOTIFY_EMAIL_TEMPLATE_ID", "") or ""
+NOTIFY_BASE_URL = env_str("NOTIFY_BASE_URL", "") or ""
+if MESSAGE_BACKEND == "notify" and not (NOTIFY_API_KEY and NOTIFY_EMAIL_TEMPLATE_ID):
+    _fail("MESSAGE_BACKEND=notify needs NOTIFY_API_KEY and NOTIFY_EMAIL_TEMPLATE_ID to be set.")
+# WeasyPrint logs every rendering step at INFO; letters are rendered often.
+LOGGING["loggers"].update({"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}})  # type: ignore[index, union-attr]
+# The case file's pages in the navigation (issue 13), after "Appeals".
+_AFTER_APPEALS = [label for label, _url, _cap in NAVIGATION].index("Appeals") + 1
+NAVIGATION[_AFTER_APPEALS:_AFTER_APPEALS] = [
+    ("Your deadlines", "requests:digest", "request.decide"),
+    ("Outbox", "requests:outbox", "request.view"),
+]
+# OpenAPI enum names for the case file's choice sets (issue 13).
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(  # type: ignore[index]
+    {
+        "ContactKindEnum": "requests_app.people_models.CONTACT_KIND_CHOICES",
+        "LetterKindEnum": "requests_app.people_models.LETTER_KIND_CHOICES",
+        "ProfessionalRoleEnum": "requests_app.people_models.PROFESSIONAL_ROLE_CHOICES",
+        # The clock exception kind keeps the name it had before these joined the schema.
+        "KindEnum": "requests_app.models.ExceptionKind",
+    }
+)

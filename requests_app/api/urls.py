@@ -9,6 +9,7 @@ from rest_framework.routers import DefaultRouter
 
 from requests_app.api.data_protection import SubjectAccessViewSet
 from requests_app.api.disputes import AppealViewSet, MediationViewSet
+from requests_app.api.people import ContactViewSet, LetterViewSet, MessageViewSet
 from requests_app.api.views import AdviceRequestViewSet, AssessmentRequestViewSet, ClockExceptionViewSet
 
 router = DefaultRouter(trailing_slash=True)
@@ -18,5 +19,9 @@ router.register("exceptions", ClockExceptionViewSet, basename="clock-exception")
 router.register("mediations", MediationViewSet, basename="mediation")
 router.register("appeals", AppealViewSet, basename="appeal")
 router.register("subject-access", SubjectAccessViewSet, basename="subject-access")  # issue 14
+# The case file: people, letters and messages (issue 13).
+router.register("contacts", ContactViewSet, basename="contact")
+router.register("letters", LetterViewSet, basename="letter")
+router.register("messages", MessageViewSet, basename="message")
 
 urlpatterns = router.urls

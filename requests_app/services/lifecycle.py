@@ -47,6 +47,7 @@ from requests_app.services.common import (
     save_request,
     write_event,
 )
+from requests_app.services.letters import decision_letters_issue
 
 Status = workflow.Status
 Action = workflow.Action
@@ -358,6 +359,9 @@ def request_decide_assessment(
                 "notified_on": notified_on.isoformat(),
             },
         )
+        # reg 5(1): the letter to the parent or young person (not the requester); reg 5(2): the
+        # bodies notified under reg 4(2). Same transaction; messages are queued after commit.
+        decision_letters_issue(request=request, outcome=outcome, notified_on=notified_on, actor=actor)
     return request
 
 

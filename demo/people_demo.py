@@ -1,0 +1,146 @@
+"""Demo families, professionals, letters and digests on the live demo requests (issue 13),
+recorded through the services so the rows look as the service writes them: two parents on
+most files, one young person over compulsory school age deciding for themselves, the school's
+head teacher and SENCO, the health body and social care; decision letters and reg 4(2)/5(2)
+notices as PDFs, sent through the local outbox (one father asked for post); and this
+morning's digest for each officer. All names are synthetic."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date
+
+from django.contrib.auth.models import User
+
+from demo.requests_demo import DEMO_PREFIX
+from requests_app import contacts as people_rules
+from requests_app.models import AssessmentRequest, Contact
+from requests_app.people_models import MessageState, OutboundMessage
+from requests_app.services import contacts as contact_services
+from requests_app.services import letters as letter_services
+from requests_app.workflow import Status
+
+DEMO_OFFICER = "officer"
+FAMILIES = 24  # open demo requests given a family
+LETTERED = 6  # of which, decided ones given their letters
+
+_PARENT_NAMES = ["Alex", "Sam", "Jordan", "Morgan", "Robin", "Casey", "Jamie", "Taylor", "Charlie", "Drew"]
+_LANGUAGES = [("English", False)] * 8 + [("Polish", True), ("Nepali", True)]
+
+
+@dataclass(frozen=True)
+class PeopleSummary:
+    contacts: int = 0
+    letters: int = 0
+    digests: int = 0
+    skipped: bool = False
+
+    def message(self) -> str:
+        if self.skipped:
+            return "already there, or no demo officer to record them"
+        return f"{self.contacts} contacts, {self.letters} letters, {self.digests} digests"
+
+
+def _family(rng: random.Random, officer: User, request: AssessmentRequest, *, posted: bool) -> int:
+    child = request.child
+    surname = child.surname
+    language, interpreter = rng.choice(_LANGUAGES)
+    first = rng.choice(_PARENT_NAMES)
+    slug = f"{first}.{surname}".lower()
+    contact_services.contact_add(
+        actor=officer,
+        request=request,
+        kind="parent",
+        name=f"{first} {surname}",
+        relationship="Mother",
+        parental_responsibility=True,
+        email=f"{slug}@example.invalid",
+        phone="01632 960000",
+        address=f"{rng.randint(1, 90)} Demo Lane\nMaidstone",
+        postcode=child.postcode or "ME14 1XX",
+        language=language,
+        interpreter_needed=interpreter,
+        preferred_contact="email",
+    )
+    made = 1
+    if rng.random() < 0.7 or posted:
+        second = rng.choice([n for n in _PARENT_NAMES if n != first])
+        contact_services.contact_add(
+            actor=officer,
+            request=request,
+            kind="parent",
+            name=f"{second} {surname}",
+            relationship="Father",
+            parental_responsibility=True,
+            address=f"{rng.randint(1, 90)} Sample Road\nAshford",
+            postcode="TN23 1AA",
+            preferred_contact="post" if posted else "phone",
+            phone="01632 960001",
+            accessible_format="large_print" if posted else "",
+        )
+        made += 1
+    school = child.current_establishment.name if child.current_establishment else "Demo Nursery"
+    for role, name, organisation in (
+        ("head_teacher", "Head Teacher (demo)", school),
+        ("senco", "SENCO (demo)", school),
+        ("health", "Designated Clinical Officer (demo)", "Kent and Medway ICB (demo)"),
+        ("social_care", "Children's Social Care SEN Lead (demo)", "Kent County Council Children's Services (demo)"),
+    ):
+        if role == "head_teacher" and child.current_establishment is None:
+            continue
+        contact_services.contact_add(
+            actor=officer,
+            request=request,
+            kind="professional",
+            name=name,
+            professional_role=role,
+            organisation=organisation,
+            email=f"{role}@example.invalid",
+            preferred_contact="email",
+        )
+        made += 1
+    return made
+
+
+def seed(rng: random.Random, *, today: date) -> PeopleSummary:
+    officer = User.objects.filter(username=DEMO_OFFICER).first()
+    demo = AssessmentRequest.objects.filter(reference__startswith=DEMO_PREFIX).select_related(
+        "child", "child__current_establishment"
+    )
+    if officer is None or Contact.objects.filter(child__requests__in=demo).exists():
+        return PeopleSummary(skipped=True)
+    contacts = 0
+    chosen = list(demo.open().order_by("pk")[:FAMILIES])
+    # Decided requests first, so the letters have decisions to report.
+    decided = [r for r in chosen if r.status != Status.RECEIVED and r.request_outcome_on is not None]
+    for index, request in enumerate(chosen):
+        contacts += _family(rng, officer, request, posted=index == 0)
+    # One young person over compulsory school age, deciding for themselves (CFA 2014 s.80).
+    for request in demo.open().order_by("pk")[FAMILIES:]:
+        if people_rules.is_young_person(request.child.date_of_birth, today):
+            contact_services.contact_add(
+                actor=officer,
+                request=request,
+                kind="young_person",
+                name=request.child.full_name,
+                email=f"{request.child.forename.lower()}.yp@example.invalid",
+                preferred_contact="email",
+            )
+            contacts += _family(rng, officer, request, posted=False)
+            if request.request_outcome_on is not None:
+                decided.insert(0, request)
+            break
+    letters = 0
+    for request in decided[:LETTERED]:
+        outcome = "assess" if request.request_outcome == "Y" else "refuse"
+        assert request.request_outcome_on is not None
+        made = letter_services.decision_letters_issue(
+            request=request, outcome=outcome, notified_on=request.request_outcome_on, actor=officer
+        )
+        letters += len(made.family) + len(made.reg_4_2) + len(made.reg_5_2)
+    digests = letter_services.digests_build(day=today)
+    # Send what was queued through the local outbox, as the worker would.
+    for message_id in OutboundMessage.objects.filter(state=MessageState.QUEUED).values_list("pk", flat=True):
+        letter_services.message_send(message_id=message_id)
+    return PeopleSummary(contacts=contacts, letters=letters, digests=digests)

@@ -1,0 +1,355 @@
+"""API for the case file's people and letters (``/api/contacts/``, ``/api/letters/``,
+``/api/messages/``).
+
+Reads need ``REQUEST_VIEW`` (a head teacher on the panel has none: no contact detail ever
+reaches them) and show only rows of requests the user may see; every child in a response is
+written to the access log. Changes need ``REQUEST_DECIDE``, checked before the body is read,
+and each calls one service in ``requests_app.services.contacts`` or ``.letters``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import exceptions, mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from core.access import access_log_record, access_log_record_many
+from core.api import MAX_ID, HasCapability
+from core.models import AccessAction
+from core.roles import Capability, user_can
+from core.viewsets import IdField, ServiceViewSet
+from requests_app.models import AssessmentRequest
+from requests_app.people_models import (
+    CONTACT_KIND_CHOICES,
+    LETTER_KIND_CHOICES,
+    PROFESSIONAL_ROLE_CHOICES,
+    AccessibleFormat,
+    Contact,
+    Letter,
+    MessageState,
+    OutboundMessage,
+    PreferredContact,
+)
+from requests_app.services import contacts as contact_services
+from requests_app.services import letters as letter_services
+
+
+class ContactSerializer(serializers.ModelSerializer[Contact]):
+    child_id = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Contact
+        fields = [
+            "id",
+            "child_id",
+            "kind",
+            "name",
+            "relationship",
+            "parental_responsibility",
+            "lacks_capacity",
+            "professional_role",
+            "organisation",
+            "address",
+            "postcode",
+            "email",
+            "phone",
+            "preferred_contact",
+            "language",
+            "interpreter_needed",
+            "accessible_format",
+        ]
+        read_only_fields = fields
+
+
+class ContactWriteSerializer(serializers.Serializer[Any]):
+    kind = serializers.ChoiceField(choices=CONTACT_KIND_CHOICES)
+    name = serializers.CharField(max_length=200)
+    relationship = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    parental_responsibility = serializers.BooleanField(required=False, default=False)
+    lacks_capacity = serializers.BooleanField(required=False, default=False)
+    professional_role = serializers.ChoiceField(choices=PROFESSIONAL_ROLE_CHOICES, required=False, allow_blank=True)
+    organisation = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    address = serializers.CharField(required=False, allow_blank=True)
+    postcode = serializers.CharField(max_length=10, required=False, allow_blank=True)
+    email = serializers.CharField(max_length=254, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    preferred_contact = serializers.ChoiceField(choices=PreferredContact.choices, required=False)
+    language = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    interpreter_needed = serializers.BooleanField(required=False, default=False)
+    accessible_format = serializers.ChoiceField(choices=AccessibleFormat.choices, required=False, allow_blank=True)
+
+
+class ContactCreateSerializer(ContactWriteSerializer):
+    request_id = IdField(help_text="The request the change is made from (its timeline records it)")
+
+
+class ContactRemoveSerializer(serializers.Serializer[Any]):
+    request_id = IdField()
+
+
+class MessageSerializer(serializers.ModelSerializer[OutboundMessage]):
+    class Meta:
+        model = OutboundMessage
+        fields = [
+            "id",
+            "letter",
+            "to_email",
+            "subject",
+            "state",
+            "attempts",
+            "backend",
+            "last_error",
+            "created_at",
+            "sent_at",
+        ]
+        read_only_fields = fields
+
+
+class LetterSerializer(serializers.ModelSerializer[Letter]):
+    request_id = serializers.IntegerField(read_only=True)
+    contact_id = serializers.IntegerField(read_only=True)
+    delivery = serializers.SerializerMethodField(help_text="The email's state, or 'print' for a posted letter")
+
+    class Meta:
+        model = Letter
+        fields = [
+            "id",
+            "request_id",
+            "kind",
+            "regulation",
+            "contact_id",
+            "addressee_name",
+            "subject",
+            "dated_on",
+            "for_print",
+            "delivery",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_delivery(self, letter: Letter) -> str:
+        if letter.for_print:
+            return "print"
+        messages = list(letter.messages.all())
+        return messages[0].state if messages else ""
+
+
+class LetterIssueSerializer(serializers.Serializer[Any]):
+    request_id = IdField()
+    kind = serializers.ChoiceField(choices=LETTER_KIND_CHOICES)
+    contact_ids = serializers.ListField(child=IdField(), allow_empty=False)
+
+
+def _require_decide(user: Any) -> None:
+    if not user_can(user, Capability.REQUEST_DECIDE):
+        raise exceptions.PermissionDenied("You do not have permission to do this.")
+
+
+def _visible_request(user: Any, pk: int) -> AssessmentRequest:
+    found = AssessmentRequest.objects.visible_to(user).filter(pk=pk).first()
+    if found is None:
+        raise exceptions.ValidationError({"request_id": ["No request with this id that you may see"]})
+    return found
+
+
+class ContactFilter(django_filters.FilterSet):
+    child = django_filters.NumberFilter(field_name="child_id", min_value=1, max_value=MAX_ID)
+    kind = django_filters.ChoiceFilter(choices=CONTACT_KIND_CHOICES)
+
+    class Meta:
+        model = Contact
+        fields = ["child", "kind"]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="People on the case files you may see (children listed are access-logged)"),
+    retrieve=extend_schema(summary="One contact"),
+)
+class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceViewSet):
+    permission_classes = [HasCapability]
+    required_capability = Capability.REQUEST_VIEW
+    serializer_class = ContactSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ContactFilter
+
+    def get_queryset(self) -> QuerySet[Contact]:
+        if getattr(self, "swagger_fake_view", False):
+            return Contact.objects.none()
+        return Contact.objects.visible_to(self.request.user).current().order_by("pk")
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        with transaction.atomic():
+            page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+            assert page is not None
+            access_log_record_many(
+                user=request.user,
+                child_ids=list(dict.fromkeys(row.child_id for row in page)),
+                object_type="contacts",
+                action=AccessAction.LIST,
+                path=request.path,
+            )
+            return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        with transaction.atomic():
+            instance = self.get_object()
+            access_log_record(
+                user=request.user,
+                child_id=instance.child_id,
+                object_type="contact",
+                object_id=instance.pk,
+                path=request.path,
+            )
+            return Response(self.get_serializer(instance).data)
+
+    @extend_schema(request=ContactCreateSerializer, responses={201: ContactSerializer}, summary="Add a contact")
+    def create(self, request: Request) -> Response:
+        _require_decide(request.user)
+        data = self.validated(ContactCreateSerializer)
+        target = _visible_request(request.user, data.pop("request_id"))
+        contact = contact_services.contact_add(actor=request.user, request=target, **data)
+        return Response(ContactSerializer(contact).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ContactCreateSerializer, responses={200: ContactSerializer}, summary="Change a contact")
+    @action(detail=True, methods=["post"], url_path="update")
+    def change(self, request: Request, pk: str) -> Response:
+        _require_decide(request.user)
+        instance = self.get_object()
+        data = self.validated(ContactCreateSerializer)
+        target = _visible_request(request.user, data.pop("request_id"))
+        contact = contact_services.contact_update(actor=request.user, request=target, contact=instance, **data)
+        return Response(ContactSerializer(contact).data)
+
+    @extend_schema(request=ContactRemoveSerializer, responses={204: None}, summary="Remove a contact from the file")
+    @action(detail=True, methods=["post"], url_path="remove")
+    def remove(self, request: Request, pk: str) -> Response:
+        _require_decide(request.user)
+        instance = self.get_object()
+        data = self.validated(ContactRemoveSerializer)
+        target = _visible_request(request.user, data["request_id"])
+        contact_services.contact_remove(actor=request.user, request=target, contact=instance)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LetterFilter(django_filters.FilterSet):
+    request = django_filters.NumberFilter(field_name="request_id", min_value=1, max_value=MAX_ID)
+    kind = django_filters.ChoiceFilter(choices=LETTER_KIND_CHOICES)
+
+    class Meta:
+        model = Letter
+        fields = ["request", "kind", "for_print"]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Letters and notices, with their dates and delivery state"),
+    retrieve=extend_schema(summary="One letter"),
+)
+class LetterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceViewSet):
+    permission_classes = [HasCapability]
+    required_capability = Capability.REQUEST_VIEW
+    serializer_class = LetterSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = LetterFilter
+
+    def get_queryset(self) -> QuerySet[Letter]:
+        if getattr(self, "swagger_fake_view", False):
+            return Letter.objects.none()
+        return (
+            Letter.objects.visible_to(self.request.user)
+            .select_related("request")
+            .prefetch_related("messages")
+            .order_by("-dated_on", "-pk")
+        )
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        with transaction.atomic():
+            page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+            assert page is not None
+            access_log_record_many(
+                user=request.user,
+                child_ids=list(dict.fromkeys(row.request.child_id for row in page)),
+                object_type="letter",
+                action=AccessAction.LIST,
+                path=request.path,
+            )
+            return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        with transaction.atomic():
+            instance = self.get_object()
+            access_log_record(
+                user=request.user,
+                child_id=instance.request.child_id,
+                object_type="letter",
+                object_id=instance.pk,
+                path=request.path,
+            )
+            return Response(self.get_serializer(instance).data)
+
+    @extend_schema(request=LetterIssueSerializer, responses={201: LetterSerializer(many=True)}, summary="Send a letter")
+    def create(self, request: Request) -> Response:
+        _require_decide(request.user)
+        data = self.validated(LetterIssueSerializer)
+        target = _visible_request(request.user, data["request_id"])
+        made = letter_services.letter_issue(
+            actor=request.user, request=target, kind=data["kind"], contact_ids=data["contact_ids"]
+        )
+        fresh = self.get_queryset().filter(pk__in=[letter.pk for letter in made])
+        return Response(LetterSerializer(fresh, many=True).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY, 404: OpenApiResponse(description="Not found")},
+        summary="Download the letter's PDF (access-logged)",
+    )
+    @action(detail=True, methods=["get"], url_path="download")
+    def download(self, request: Request, pk: str) -> FileResponse:
+        with transaction.atomic():
+            letter = self.get_object()
+            access_log_record(
+                user=request.user,
+                child_id=letter.request.child_id,
+                object_type="letter",
+                object_id=letter.pk,
+                action=AccessAction.EXPORT,
+                path=request.path,
+            )
+        try:
+            handle = letter.pdf.open("rb")
+        except FileNotFoundError as exc:
+            raise Http404 from exc
+        return FileResponse(handle, as_attachment=True, filename=letter.filename, content_type="application/pdf")
+
+
+class MessageFilter(django_filters.FilterSet):
+    state = django_filters.ChoiceFilter(choices=MessageState.choices)
+
+    class Meta:
+        model = OutboundMessage
+        fields = ["state", "letter"]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Outbound messages and their delivery state"),
+    retrieve=extend_schema(summary="One outbound message"),
+)
+class MessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceViewSet):
+    permission_classes = [HasCapability]
+    required_capability = Capability.REQUEST_VIEW
+    serializer_class = MessageSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = MessageFilter
+
+    def get_queryset(self) -> QuerySet[OutboundMessage]:
+        if getattr(self, "swagger_fake_view", False):
+            return OutboundMessage.objects.none()
+        return OutboundMessage.objects.visible_to(self.request.user).order_by("-created_at", "-pk")

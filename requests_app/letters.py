@@ -1,0 +1,177 @@
+"""Letters and notices: the kinds, their regulations, the default wording and the one safe way
+of filling a template. Pure Python, no database.
+
+A council edits a template's subject and body as plain text with placeholders written
+``{child_name}``. Filling one is string substitution of known names only: no template
+language, no attribute access, no code from the person who wrote the template. Unknown
+placeholders are refused when the template is saved (``template_errors``) and never reach a
+letter. The values are plain text; the HTML the PDF is drawn from escapes them.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+__all__ = [
+    "DEFAULT_TEMPLATES",
+    "LETTER_KIND_LABELS",
+    "PLACEHOLDERS",
+    "LetterKind",
+    "fill",
+    "template_errors",
+]
+
+
+class LetterKind(enum.StrEnum):
+    DECISION_TO_ASSESS = "decision_to_assess"
+    DECISION_NOT_TO_ASSESS = "decision_not_to_assess"
+    ADVICE_REQUEST = "advice_request"
+    DECISION_NOT_TO_ISSUE = "decision_not_to_issue"
+    DRAFT_PLAN_COVER = "draft_plan_cover"
+    FINAL_PLAN_COVER = "final_plan_cover"
+    REG_4_2_NOTIFICATION = "reg_4_2_notification"
+    # The decision whether to assess, told to those notified under reg 4(2).
+    REG_5_2_DECISION_NOTICE = "reg_5_2_decision_notice"
+
+
+LETTER_KIND_LABELS: dict[LetterKind, str] = {
+    LetterKind.DECISION_TO_ASSESS: "Decision to assess",
+    LetterKind.DECISION_NOT_TO_ASSESS: "Decision not to assess",
+    LetterKind.ADVICE_REQUEST: "Request for advice",
+    LetterKind.DECISION_NOT_TO_ISSUE: "Decision not to issue a plan",
+    LetterKind.DRAFT_PLAN_COVER: "Draft plan cover letter",
+    LetterKind.FINAL_PLAN_COVER: "Final plan cover letter",
+    LetterKind.REG_4_2_NOTIFICATION: "Notification that a request is being considered",
+    LetterKind.REG_5_2_DECISION_NOTICE: "Notice of the decision whether to assess",
+}
+
+# The regulation each notice satisfies (SEND Regulations 2014), recorded with the letter's date.
+REGULATION: dict[LetterKind, str] = {
+    LetterKind.DECISION_TO_ASSESS: "reg 5(1)",
+    LetterKind.DECISION_NOT_TO_ASSESS: "reg 5(1) and 5(3)",
+    LetterKind.ADVICE_REQUEST: "reg 6(1)",
+    LetterKind.DECISION_NOT_TO_ISSUE: "reg 10(1) and 10(3)",
+    LetterKind.DRAFT_PLAN_COVER: "reg 13(1)",
+    LetterKind.FINAL_PLAN_COVER: "reg 13(2)",
+    LetterKind.REG_4_2_NOTIFICATION: "reg 4(2)",
+    LetterKind.REG_5_2_DECISION_NOTICE: "reg 5(2)",
+}
+
+# Every placeholder a template may use, with what it is (shown on the edit page).
+PLACEHOLDERS: dict[str, str] = {
+    "addressee_name": "The person the letter is addressed to",
+    "addressee_address": "Their postal address",
+    "child_name": "The child or young person's full name",
+    "child_first_name": "Their first name",
+    "child_date_of_birth": "Their date of birth",
+    "request_reference": "The request's reference",
+    "received_on": "The date the request was received (day 1)",
+    "letter_date": "The date of the letter",
+    "decision_date": "The date of the decision",
+    "reasons": "The reasons recorded with the decision",
+    "officer_name": "The officer signing the letter",
+    "council_name": "The council's name",
+    "establishment_name": "The child's school or setting",
+}
+
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+_ANY_BRACE = re.compile(r"[{}]")
+
+_RIGHTS = (
+    "You may appeal against this decision to the First-tier Tribunal (Special Educational Needs and "
+    "Disability). Before appealing you must contact the mediation adviser within 2 months of the date of "
+    "this letter (regulation 32). The SEND Information, Advice and Support Service gives free, impartial "
+    "advice about this decision."
+)
+
+
+@dataclass(frozen=True)
+class TemplateText:
+    subject: str
+    body: str
+
+
+DEFAULT_TEMPLATES: dict[LetterKind, TemplateText] = {
+    LetterKind.DECISION_TO_ASSESS: TemplateText(
+        "Decision to carry out an EHC needs assessment for {child_name}",
+        "Dear {addressee_name},\n\n"
+        "We received a request for an education, health and care (EHC) needs assessment for {child_name} "
+        "(born {child_date_of_birth}) on {received_on}. On {decision_date} we decided to carry out the "
+        "assessment.\n\nWe will ask for advice about {child_first_name}'s needs, including your own views, "
+        "and will keep you informed.\n\nYours sincerely,\n{officer_name}\nSpecial Educational Needs Service, "
+        "{council_name}",
+    ),
+    LetterKind.DECISION_NOT_TO_ASSESS: TemplateText(
+        "Decision not to carry out an EHC needs assessment for {child_name}",
+        "Dear {addressee_name},\n\n"
+        "We received a request for an EHC needs assessment for {child_name} on {received_on}. On "
+        "{decision_date} we decided not to carry out an assessment at this time.\n\nOur reasons:\n{reasons}\n\n"
+        + _RIGHTS
+        + "\n\nYours sincerely,\n{officer_name}\nSpecial Educational Needs Service, {council_name}",
+    ),
+    LetterKind.ADVICE_REQUEST: TemplateText(
+        "Request for advice: EHC needs assessment for {child_name}",
+        "Dear {addressee_name},\n\nWe are carrying out an EHC needs assessment for {child_name} (born "
+        "{child_date_of_birth}), reference {request_reference}. Please send us your advice and information "
+        "within 6 weeks of the date of this letter.\n\nYours sincerely,\n{officer_name}\n{council_name}",
+    ),
+    LetterKind.DECISION_NOT_TO_ISSUE: TemplateText(
+        "Decision not to issue an EHC plan for {child_name}",
+        "Dear {addressee_name},\n\nFollowing the EHC needs assessment for {child_name}, on {decision_date} we "
+        "decided that an EHC plan is not necessary.\n\nOur reasons:\n{reasons}\n\n"
+        + _RIGHTS
+        + "\n\nYours sincerely,\n{officer_name}\nSpecial Educational Needs Service, {council_name}",
+    ),
+    LetterKind.DRAFT_PLAN_COVER: TemplateText(
+        "Draft EHC plan for {child_name}",
+        "Dear {addressee_name},\n\nWith this letter is the draft EHC plan for {child_name}. You have at least "
+        "15 days to comment on it and to ask for a particular school or setting to be named.\n\nYours "
+        "sincerely,\n{officer_name}\n{council_name}",
+    ),
+    LetterKind.FINAL_PLAN_COVER: TemplateText(
+        "Final EHC plan for {child_name}",
+        "Dear {addressee_name},\n\nWith this letter is the final EHC plan for {child_name}.\n\n"
+        + _RIGHTS
+        + "\n\nYours sincerely,\n{officer_name}\n{council_name}",
+    ),
+    LetterKind.REG_4_2_NOTIFICATION: TemplateText(
+        "EHC needs assessment request being considered: {request_reference}",
+        "Dear {addressee_name},\n\nWe are considering a request, received on {received_on}, for an EHC needs "
+        "assessment for {child_name} (born {child_date_of_birth}), who attends {establishment_name}. We tell "
+        "you under regulation 4(2) of the SEND Regulations 2014.\n\nYours sincerely,\n{officer_name}\n"
+        "{council_name}",
+    ),
+    LetterKind.REG_5_2_DECISION_NOTICE: TemplateText(
+        "Decision on the EHC needs assessment request {request_reference}",
+        "Dear {addressee_name},\n\nWe told you under regulation 4(2) that we were considering a request for "
+        "an EHC needs assessment for {child_name}. On {decision_date} we made our decision; the family has "
+        "been told. We tell you under regulation 5(2).\n\nYours sincerely,\n{officer_name}\n{council_name}",
+    ),
+}
+
+
+def template_errors(text: str) -> list[str]:
+    """What is wrong with a template's text: unknown placeholders or stray braces."""
+    errors = [
+        f"“{{{name}}}” is not a placeholder you can use"
+        for name in dict.fromkeys(_PLACEHOLDER.findall(text))
+        if name not in PLACEHOLDERS
+    ]
+    if _ANY_BRACE.search(_PLACEHOLDER.sub("", text)):
+        errors.append("Use braces only around a placeholder name, like {child_name}")
+    return errors
+
+
+def fill(text: str, values: Mapping[str, str]) -> str:
+    """Replace each known placeholder by its value (plain text, not interpreted further)."""
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in PLACEHOLDERS:
+            raise ValueError(f"unknown placeholder {name!r}")
+        return values.get(name, "")
+
+    return _PLACEHOLDER.sub(replace, text)
