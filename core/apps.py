@@ -13,10 +13,9 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         # ``<id:pk>`` in every app's URLs: one reading of an id in a path (core.ids).
         register_converter(IdConverter, "id")
-        # Sign-in success and failure written to the access log (signal receivers).
-        from core import signin  # noqa: F401
-        # Signal receivers: sign-in times and MFA state (issue 14).
-        from core import mfa, session  # noqa: F401, PLC0415
+        # Signal receivers: sign-in success and failure written to the access log; sign-in times
+        # and MFA state (issue 14).
+        from core import mfa, session, signin  # noqa: F401, PLC0415
 
 
 class SenAdminConfig(AdminConfig):

@@ -923,6 +923,8 @@ class RetentionItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.record_class} of child {self.child_id} due {self.due_on:%Y-%m-%d}"
+
+
 # --- The case file: people, letters and messages (issue 13) --------------------------------------
 # Defined in their own module so this file stays readable; imported here to register them.
 from requests_app.people_models import (  # noqa: E402, F401

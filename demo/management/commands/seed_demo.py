@@ -20,7 +20,15 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from demo import core_demo, data_protection_demo, disputes_demo, panels_demo, people_demo, placements_demo, requests_demo
+from demo import (
+    core_demo,
+    data_protection_demo,
+    disputes_demo,
+    panels_demo,
+    people_demo,
+    placements_demo,
+    requests_demo,
+)
 from demo import history as requests_history
 from reporting import services as dashboard_services
 from reporting.models import MonthlyMetric
