@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.contrib.admin.apps import AdminConfig
+from django.core import checks
 from django.urls import register_converter
 
 from core.ids import IdConverter
@@ -13,6 +14,10 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         # ``<id:pk>`` in every app's URLs: one reading of an id in a path (core.ids).
         register_converter(IdConverter, "id")
+        # Documents: production requires a virus scanner (docs/decisions/0008-documents.md).
+        from core.documents import check_scanner_for_production
+
+        checks.register(check_scanner_for_production, checks.Tags.security, deploy=True)
 
 
 class SenAdminConfig(AdminConfig):

@@ -147,6 +147,7 @@ _EVALUATION = ("evaluation_id", "recommendation", "fields")
 # What each kind of event records besides the clocks: ids, codes and dates only, never a
 # child's details. Every writer gives exactly these facts, so a timeline entry reads the same
 # whether an officer, the importer or a generator wrote it (an unknown fact is None).
+_DOCUMENT = ("document_id", "doc_type", "owner_kind", "owner_id", "document_date")
 _MEDIATION = ("mediation_id", "against", "decision_letter_on", "certificate_issued_on", "held_on", "outcome")
 PAYLOAD_FACTS: Mapping[EventAction, tuple[str, ...]] = {
     EventAction.CREATED: ("child_id", "source"),
@@ -179,6 +180,8 @@ PAYLOAD_FACTS: Mapping[EventAction, tuple[str, ...]] = {
     EventAction.APPEAL_REGISTERED: ("appeal_id", "against", "decision_letter_on", "registered_on", "mediation_id"),
     EventAction.APPEAL_DECIDED: ("appeal_id", "outcome", "decided_on", "order_type", "compliance_due_on"),
     EventAction.APPEAL_COMPLIED: ("appeal_id", "complied_on", "compliance_due_on", "on_time"),
+    EventAction.DOCUMENT_UPLOADED: _DOCUMENT,
+    EventAction.DOCUMENT_QUARANTINED: _DOCUMENT,
 }
 
 

@@ -258,6 +258,9 @@ class EventAction(enum.StrEnum):
     APPEAL_REGISTERED = "appeal_registered"
     APPEAL_DECIDED = "appeal_decided"
     APPEAL_COMPLIED = "appeal_complied"
+    # Documents on the case (core/documents.py): the request's status does not change.
+    DOCUMENT_UPLOADED = "document_uploaded"
+    DOCUMENT_QUARANTINED = "document_quarantined"
 
     @property
     def label(self) -> str:
@@ -295,6 +298,8 @@ EVENT_ACTION_LABELS: dict[str, str] = {
     "appeal_registered": "Appeal registered with the SEND Tribunal",
     "appeal_decided": "Tribunal decision recorded",
     "appeal_complied": "Tribunal order complied with",
+    "document_uploaded": "Document added",
+    "document_quarantined": "Document quarantined: a virus was found",
 }
 
 

@@ -20,7 +20,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from demo import core_demo, disputes_demo, panels_demo, placements_demo, requests_demo
+from demo import core_demo, disputes_demo, documents_demo, panels_demo, placements_demo, requests_demo
 from demo import history as requests_history
 from reporting import services as dashboard_services
 from reporting.models import MonthlyMetric
@@ -60,6 +60,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Panel: {panel.message()}")
             self.stdout.write(f"Placements: {placements_demo.seed(rng, timezone.localdate()).message()}")
             self.stdout.write(f"Appeals: {disputes_demo.seed(rng, today=timezone.localdate()).message()}")
+            # Documents on the case file (issue 13): small generated PDFs of each type.
+            self.stdout.write(f"Documents: {documents_demo.seed(rng, today=timezone.localdate()).message()}")
             added = not (live.skipped and panel.skipped)
             if not options["no_history"]:
                 # Its own generator, so the history is the same whatever the live demo drew.
