@@ -1,5 +1,4 @@
-"""Sample files for the document tests, built in memory, and the fixture that keeps the
-documents storage in a temporary folder with no scanner configured."""
+"""Sample files for the document tests, built in memory."""
 
 from __future__ import annotations
 
@@ -7,8 +6,6 @@ import io
 import struct
 import zipfile
 import zlib
-
-import pytest
 
 from demo.documents_demo import demo_pdf
 
@@ -42,20 +39,3 @@ def docx(*, with_word: bool = True, macros: bool = False) -> bytes:
         if macros:
             archive.writestr("word/vbaProject.bin", b"\x00")
     return buffer.getvalue()
-
-
-@pytest.fixture
-def documents_storage(settings, tmp_path):
-    """Files under a temporary folder; no scanner; scanning not required (each test that needs
-    otherwise says so)."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "documents": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "documents")},
-        },
-    }
-    settings.CLAMAV_SOCKET = ""
-    settings.CLAMAV_HOST = ""
-    settings.DOCUMENTS_REQUIRE_SCAN = False
-    return tmp_path / "documents"

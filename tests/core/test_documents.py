@@ -19,7 +19,7 @@ from core.scanning import ScannerUnavailable, ScanOutcome
 from placements.models import PlacementEvent
 from requests_app.models import AdviserType, RequestEvent
 from tests.conftest import make_user
-from tests.core.document_files import documents_storage, docx, pdf, png  # noqa: F401 (fixture)
+from tests.core.document_files import docx, pdf, png
 from tests.panels.factories import ReferralFactory, make_panel
 from tests.panels.test_api import circulated
 from tests.placements.factories import ContractFactory
