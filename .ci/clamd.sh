@@ -3,7 +3,8 @@
 #   .ci/clamd.sh install      Debian's clamav + clamav-daemon if missing (non-interactive,
 #                             freshclam's automatic updates off: its mirrors are not reachable
 #                             from CI, and the tests need only the EICAR signature)
-#   .ci/clamd.sh start DIR    an EICAR-only signature database and a clamd listening on the
+#   .ci/clamd.sh start DIR    an EICAR-only signature database (the file's hash, and the string
+#                             anywhere in a file) and a clamd listening on the
 #                             unix socket DIR/clamd.sock (no TCP port, so parallel runs never
 #                             clash); prints the socket path
 #   .ci/clamd.sh stop DIR     stops the clamd started in DIR, by its process id
@@ -34,7 +35,11 @@ start_clamd() {
   [ -n "$bin" ] || { echo "clamd: not installed (run: .ci/clamd.sh install)" >&2; exit 1; }
   mkdir -p "$dir/db"
   printf '%s' "$EICAR" >"$dir/eicar.com"
+  # The whole-file hash (the 68-byte EICAR file itself) ...
   (cd "$dir" && sigtool --md5 eicar.com) | sed 's/:eicar.com$/:Eicar-Test-Signature/' >"$dir/db/eicar.hdb"
+  # ... and the EICAR string anywhere in a file, so a PDF carrying it is found too (uploads are
+  # PDFs, DOCX, JPEGs and PNGs: the bare EICAR file never gets past the type check).
+  printf 'Eicar-Test-Signature-Embedded:0:*:%s\n' "$(printf '%s' "$EICAR" | od -An -tx1 | tr -d ' \n')" >"$dir/db/eicar.ndb"
   cat >"$dir/clamd.conf" <<CONF
 DatabaseDirectory $dir/db
 LocalSocket $dir/clamd.sock

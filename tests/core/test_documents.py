@@ -12,7 +12,7 @@ import pytest
 from django.core.files.storage import storages
 from django.urls import reverse
 
-from core.documents import document_scan, document_upload
+from core.documents import document_scan, document_upload, pending_document_ids
 from core.models import AccessLog, Document, DocumentType, ScanState
 from core.roles import Role
 from core.scanning import ScannerUnavailable, ScanOutcome
@@ -174,6 +174,30 @@ def test_a_document_cannot_be_downloaded_before_it_is_scanned(personas, page_cli
     api = api_client_for(personas.officer).get(f"/api/documents/{document.pk}/download/")
     assert api.status_code == 409
     assert not AccessLog.objects.filter(action="download").exists()
+
+
+def test_the_scan_is_queued_only_once_the_upload_commits_and_a_broker_outage_loses_nothing(
+    personas, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    _scanner_on(settings)
+    sent = []
+    monkeypatch.setattr("core.documents.current_app.send_task", lambda name, args: sent.append((name, args)))
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        document = _file(personas.officer, "request", AssessingRequestFactory())
+    assert sent == []  # nothing before the commit
+    for callback in callbacks:
+        callback()
+    assert sent == [("core.scan_document", [document.pk])]
+
+    def broker_down(name, args):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr("core.documents.current_app.send_task", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        second = _file(personas.officer, "request", AssessingRequestFactory())
+    second.refresh_from_db()
+    assert second.scan_state == ScanState.PENDING  # kept; the periodic sweep queues it again
+    assert second.pk in pending_document_ids(older_than_seconds=-60)
 
 
 def test_clamd_unreachable_leaves_the_document_pending_for_a_retry(personas, settings):
