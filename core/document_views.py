@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
@@ -28,7 +28,7 @@ from core.documents import (
 from core.errors import DomainError
 from core.forms import GovukDateField, GovukForm
 from core.models import Document, DocumentType
-from core.pages import answering_domain_errors, form_add_domain_error
+from core.pages import answering_domain_errors, domain_error_page, form_add_domain_error
 from core.uploads import ALLOWED_TEXT
 
 
@@ -53,7 +53,9 @@ class DocumentUploadForm(GovukForm):
     def __init__(self, *args: Any, policy: OwnerPolicy, **kwargs: Any):
         super().__init__(*args, **kwargs)
         labels = dict(DocumentType.choices)
-        self.fields["doc_type"].choices = [("", "Select a type")] + [(t, labels[t]) for t in policy.doc_types]
+        doc_type = self.fields["doc_type"]
+        assert isinstance(doc_type, forms.ChoiceField)
+        doc_type.choices = [("", "Select a type")] + [(t, labels[t]) for t in policy.doc_types]
         limit = max_upload_bytes() // (1024 * 1024)
         self.fields["file"].help_text = f"{ALLOWED_TEXT[0].upper()}{ALLOWED_TEXT[1:]}, smaller than {limit} MB"
         self.fields["file"].widget.attrs["accept"] = ".pdf,.docx,.jpg,.jpeg,.png"
@@ -140,7 +142,9 @@ def attachment_response(document: Document, handle: Any) -> FileResponse:
 
 
 @require_GET
-@answering_domain_errors
-def document_download(request: HttpRequest, pk: int) -> HttpResponse:
-    document, handle = document_for_download(user=request.user, document_id=pk, path=request.path)
+def document_download(request: HttpRequest, pk: int) -> HttpResponseBase:
+    try:
+        document, handle = document_for_download(user=request.user, document_id=pk, path=request.path)
+    except DomainError as error:  # still being scanned, or quarantined: 409 with the reason
+        return domain_error_page(request, error)
     return attachment_response(document, handle)

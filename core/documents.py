@@ -15,7 +15,7 @@ import logging
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, BinaryIO
 
 from celery import current_app
@@ -250,7 +250,7 @@ def document_scan(*, document_id: int, scan: Callable[[bytes], ScanOutcome] = sc
 
 
 def pending_document_ids(*, older_than_seconds: int = 300) -> list[int]:
-    cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     return list(
         Document.objects.filter(scan_state=ScanState.PENDING, uploaded_at__lt=cutoff).values_list("pk", flat=True)[:500]
     )

@@ -34,7 +34,7 @@ def _client() -> ClamdNetworkSocket:
     if socket_path:
         return ClamdUnixSocket(path=socket_path, timeout=int(timeout))
     return ClamdNetworkSocket(
-        host=settings.CLAMAV_HOST, port=int(getattr(settings, "CLAMAV_PORT", 3310)), timeout=timeout
+        host=str(settings.CLAMAV_HOST), port=int(getattr(settings, "CLAMAV_PORT", 3310)), timeout=timeout
     )
 
 
