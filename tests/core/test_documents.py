@@ -457,3 +457,12 @@ def test_the_schema_describes_the_document_endpoints(personas, api_client_for):
     assert "/api/documents/" in schema["paths"] and "post" in schema["paths"]["/api/documents/"]
     assert "multipart/form-data" in schema["paths"]["/api/documents/"]["post"]["requestBody"]["content"]
     assert "/api/documents/{id}/download/" in schema["paths"]
+
+
+def test_check_deploy_reports_required_scanning_without_a_scanner(settings):
+    from core.documents import check_scanner_for_production
+
+    settings.DOCUMENTS_REQUIRE_SCAN = True
+    assert [m.id for m in check_scanner_for_production()] == ["senportal.E101"]
+    settings.CLAMAV_HOST = "clamav.internal"
+    assert check_scanner_for_production() == []
