@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.contrib.admin.apps import AdminConfig
+from django.core import checks
 from django.urls import register_converter
 
 from core.ids import IdConverter
@@ -16,6 +17,11 @@ class CoreConfig(AppConfig):
         # Signal receivers: sign-in success and failure written to the access log; sign-in times
         # and MFA state (issue 14).
         from core import mfa, session, signin  # noqa: F401, PLC0415
+
+        # Documents: production requires a virus scanner (docs/decisions/0008-documents.md).
+        from core.documents import check_scanner_for_production
+
+        checks.register(check_scanner_for_production, checks.Tags.security, deploy=True)
 
 
 class SenAdminConfig(AdminConfig):

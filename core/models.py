@@ -365,3 +365,79 @@ class StaleMonth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} stale since {self.marked_at:%Y-%m-%d %H:%M} ({self.reason})"
+
+
+# --- Documents (issue 13: the case file; docs/decisions/0008-documents.md) --------------------------
+
+
+class DocumentType(models.TextChoices):
+    """The kinds of paper an SEN team files on a case."""
+
+    REQUEST_LETTER = "request_letter", "Request letter (parent, young person or school)"
+    SCHOOL_EVIDENCE = "school_evidence", "School or setting evidence"
+    EP_ADVICE = "ep_advice", "Educational psychology advice"
+    HEALTH_ADVICE = "health_advice", "Health advice"
+    SOCIAL_CARE_ADVICE = "social_care_advice", "Social care advice"
+    PARENT_VIEWS = "parent_views", "Parent or young person's views"
+    OTHER_ADVICE = "other_advice", "Other advice"
+    DRAFT_PLAN = "draft_plan", "Draft EHC plan"
+    FINAL_PLAN = "final_plan", "Final EHC plan"
+    ANNUAL_REVIEW = "annual_review", "Annual review"
+    PANEL_PAPER = "panel_paper", "Panel paper"
+    CONTRACT = "contract", "Contract or placement agreement"
+    PROVIDER_QUOTE = "provider_quote", "Provider's quote or invoice"
+    CORRESPONDENCE = "correspondence", "Correspondence"
+    OTHER = "other", "Other"
+
+
+class ScanState(models.TextChoices):
+    """pending -> clean | infected, or not_scanned when no scanner is configured."""
+
+    PENDING = "pending", "Being checked for viruses"
+    CLEAN = "clean", "Checked: no virus found"
+    INFECTED = "infected", "Quarantined: a virus was found"
+    NOT_SCANNED = "not_scanned", "Not scanned (no virus scanner configured)"
+
+
+class Document(models.Model):
+    """A file on a case, owned by exactly one record named by ``owner_kind`` and ``owner_id``.
+
+    Core sits below the apps and cannot point at their tables, so the owner is an explicit kind
+    (registered by its app with a policy: who may list, upload and download) and an id, not a
+    generic relation; ``child_id`` is copied from the owner for the access log. The file itself
+    is in the documents storage under ``storage_key`` (random, never the uploaded name)."""
+
+    owner_kind = models.CharField(max_length=30)
+    owner_id = models.BigIntegerField()
+    child_id = models.BigIntegerField(null=True, blank=True)
+    doc_type = models.CharField("type", max_length=30, choices=DocumentType.choices)
+    document_date = models.DateField(help_text="The date on the document (or when it was received)")
+    supplied_by = models.CharField(max_length=200, help_text="Who supplied it: a person, a service or a school")
+    description = models.CharField(max_length=200, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField()
+    original_filename = models.CharField(max_length=120, help_text="The uploaded name, made safe")
+    content_type = models.CharField(max_length=100, help_text="From the file's content, not the browser's word")
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    storage_key = models.CharField(max_length=100, unique=True)
+    scan_state = models.CharField(max_length=20, choices=ScanState.choices, default=ScanState.PENDING)
+    scanned_at = models.DateTimeField(null=True, blank=True)
+    scan_result = models.CharField(max_length=200, blank=True, help_text="The signature found, if any")
+
+    class Meta:
+        ordering = ["-document_date", "-pk"]
+        indexes = [models.Index(fields=["owner_kind", "owner_id"], name="document_owner")]
+        constraints = [
+            models.CheckConstraint(condition=Q(doc_type__in=DocumentType.values), name="document_type_valid"),
+            models.CheckConstraint(condition=Q(scan_state__in=ScanState.values), name="document_scan_state_valid"),
+            models.CheckConstraint(condition=Q(size__gt=0), name="document_size_positive"),
+            models.CheckConstraint(condition=Q(sha256__regex=r"^[0-9a-f]{64}$"), name="document_sha256_hex"),
+            models.CheckConstraint(
+                condition=Q(scan_state__in=["pending", "not_scanned"]) | Q(scanned_at__isnull=False),
+                name="document_scanned_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_doc_type_display()} ({self.owner_kind} {self.owner_id})"

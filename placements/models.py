@@ -480,6 +480,9 @@ class PlacementEventAction(models.TextChoices):
     DEDUCTION_RESET = "deduction_reset", "Decided deduction recomputed and reset to pending"
     DEDUCTION_CONFIRMED = "deduction_confirmed", "Deduction confirmed"
     DEDUCTION_WAIVED = "deduction_waived", "Deduction waived"
+    # Documents on the contract (core/documents.py)
+    DOCUMENT_UPLOADED = "document_uploaded", "Document added"
+    DOCUMENT_QUARANTINED = "document_quarantined", "Document quarantined: a virus was found"
 
 
 class PlacementEvent(AppendOnlyModel):

@@ -147,6 +147,7 @@ _EVALUATION = ("evaluation_id", "recommendation", "fields")
 # What each kind of event records besides the clocks: ids, codes and dates only, never a
 # child's details. Every writer gives exactly these facts, so a timeline entry reads the same
 # whether an officer, the importer or a generator wrote it (an unknown fact is None).
+_DOCUMENT = ("document_id", "doc_type", "owner_kind", "owner_id", "document_date")
 _MEDIATION = ("mediation_id", "against", "decision_letter_on", "certificate_issued_on", "held_on", "outcome")
 PAYLOAD_FACTS: Mapping[EventAction, tuple[str, ...]] = {
     EventAction.CREATED: ("child_id", "source"),
@@ -182,6 +183,8 @@ PAYLOAD_FACTS: Mapping[EventAction, tuple[str, ...]] = {
     # change: "added", "updated" or "removed"; never the person's name or details.
     EventAction.CONTACT_CHANGED: ("contact_id", "kind", "change"),
     EventAction.LETTER_ISSUED: ("letter_ids", "kind", "regulation", "dated_on"),
+    EventAction.DOCUMENT_UPLOADED: _DOCUMENT,
+    EventAction.DOCUMENT_QUARANTINED: _DOCUMENT,
 }
 
 

@@ -261,6 +261,9 @@ class EventAction(enum.StrEnum):
     # The case file's people and letters (docs/domain.md, "Letters and notices").
     CONTACT_CHANGED = "contact_changed"
     LETTER_ISSUED = "letter_issued"
+    # Documents on the case (core/documents.py): the request's status does not change.
+    DOCUMENT_UPLOADED = "document_uploaded"
+    DOCUMENT_QUARANTINED = "document_quarantined"
 
     @property
     def label(self) -> str:
@@ -300,6 +303,8 @@ EVENT_ACTION_LABELS: dict[str, str] = {
     "appeal_complied": "Tribunal order complied with",
     "contact_changed": "Family or professional contacts changed",
     "letter_issued": "Letter or notice issued",
+    "document_uploaded": "Document added",
+    "document_quarantined": "Document quarantined: a virus was found",
 }
 
 

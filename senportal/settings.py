@@ -500,3 +500,44 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(  # type: ignore[index]
         "KindEnum": "requests_app.models.ExceptionKind",
     }
 )
+# --- Documents on a case (issue 13; docs/decisions/0008-documents.md, docs/deployment.md) --------
+
+# Largest file accepted, in MB (checked before the content is read).
+DOCUMENTS_MAX_UPLOAD_BYTES = env_int("DOCUMENTS_MAX_UPLOAD_MB", 20) * 1024 * 1024
+# Where files are kept: "filesystem" (VAR_DIR/documents, outside any served folder) or "s3"
+# (an S3-compatible bucket through django-storages: private objects, never a public URL).
+DOCUMENTS_STORAGE = env_str("DOCUMENTS_STORAGE", "filesystem")
+if DOCUMENTS_STORAGE == "s3":
+    STORAGES["documents"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("DOCUMENTS_S3_BUCKET", ""),
+            "region_name": env_str("DOCUMENTS_S3_REGION", "") or None,
+            "endpoint_url": env_str("DOCUMENTS_S3_ENDPOINT_URL", "") or None,
+            "location": env_str("DOCUMENTS_S3_PREFIX", "documents"),
+            "default_acl": "private",
+            "file_overwrite": False,
+            "querystring_auth": True,
+            "object_parameters": {"ServerSideEncryption": env_str("DOCUMENTS_S3_SSE", "AES256")},
+        },
+    }
+    if not STORAGES["documents"]["OPTIONS"]["bucket_name"]:
+        _fail("DOCUMENTS_STORAGE is s3 but DOCUMENTS_S3_BUCKET is not set. Set the bucket's name.")
+elif DOCUMENTS_STORAGE == "filesystem":
+    STORAGES["documents"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(VAR_DIR / "documents"), "file_permissions_mode": 0o600},
+    }
+else:
+    _fail(f"DOCUMENTS_STORAGE must be filesystem or s3, not {DOCUMENTS_STORAGE!r}.")
+# The virus scanner (clamd): a unix socket, or a host and port. Neither: documents are stored
+# as "not scanned".
+CLAMAV_SOCKET = env_str("CLAMAV_SOCKET", "")
+CLAMAV_HOST = env_str("CLAMAV_HOST", "")
+CLAMAV_PORT = env_int("CLAMAV_PORT", 3310)
+CLAMAV_TIMEOUT = env_int("CLAMAV_TIMEOUT", 30)
+# On (the production default): only a document the scanner passed can be downloaded, and with no
+# scanner configured uploads are refused (`check --deploy` reports it). Off (development): a
+# "not scanned" document can be downloaded, marked as such.
+DOCUMENTS_REQUIRE_SCAN = env_bool("DOCUMENTS_REQUIRE_SCAN", not DEBUG)
+CELERY_BEAT_SCHEDULE["scan-pending-documents"] = {"task": "core.scan_pending_documents", "schedule": 600.0}

@@ -19,6 +19,9 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("DATABASE_URL", f"sqlite:///{_VAR_DIR / 'senportal.sqlite3'}")
 os.environ.setdefault("CELERY_BROKER_URL", "filesystem://")
 os.environ["DEBUG"] = os.environ.get("TEST_DEBUG", "0")
+# Documents: no virus scanner in most tests, so "not scanned" files may be downloaded (the
+# development setting); the tests of scanning turn it on themselves (tests/core/test_documents*.py).
+os.environ.setdefault("DOCUMENTS_REQUIRE_SCAN", "0")
 # Playwright's sync API runs an event loop in the test thread; the ORM calls in the same
 # test are still synchronous and safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

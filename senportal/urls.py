@@ -14,6 +14,8 @@ api_patterns = [
     path("metrics/", include("reporting.api_urls")),
     path("panel/", include("panels.api.urls")),
     path("placements/", include("placements.api.urls")),
+    # Documents on a case (issue 13; docs/decisions/0008-documents.md)
+    path("documents/", include("core.document_api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     # Keep last: a JSON 404 for any other path under /api/.
@@ -34,6 +36,8 @@ urlpatterns = [
     path("dashboard/", include("reporting.urls")),
     path("panel/", include("panels.urls")),
     path("placements/", include("placements.urls")),
+    # Documents on a case (issue 13; docs/decisions/0008-documents.md)
+    path("documents/", include("core.document_urls")),
     path("api/", include(api_patterns)),
 ]
 

@@ -58,6 +58,7 @@ NOT_PAGES: dict[str, str] = {
     "sign-out/": "POST only: signs out and redirects",
     "session/extend/": "POST only: the timeout warning's 'Stay signed in' (tests/a11y/test_timeout.py)",
     "session/keep/": "POST only: keeps a form's text when time runs out (tests/a11y/test_timeout.py)",
+    "documents/<id:pk>/download/": "a file download, not a page (tests/core/test_documents.py)",
 }
 
 Objects = Callable[[], Iterable[dict[str, Any]]]
@@ -87,6 +88,19 @@ ITEMS = _each(AgendaItem.objects)
 REFERRALS = _each(Referral.objects)
 CONTRACTS = _each(PlacementContract.objects)
 NO_ARGUMENTS: Objects = lambda: [{}]  # noqa: E731
+
+
+def _document_owners() -> Iterator[dict[str, Any]]:
+    """Each kind of record documents are filed on (a few of each), for the documents pages."""
+    for kind, queryset in (
+        ("request", AssessmentRequest.objects),
+        ("advice_request", AdviceRequest.objects),
+        ("referral", Referral.objects),
+        ("contract", PlacementContract.objects),
+    ):
+        for obj in queryset.order_by("pk")[:3]:
+            yield {"kind": kind, "owner_pk": obj.pk}
+
 
 # URL name -> the objects that may fill its parameters (tried in turn until one opens).
 PAGE_OBJECTS: dict[str, Objects] = {
@@ -137,6 +151,8 @@ PAGE_OBJECTS: dict[str, Objects] = {
     "placements:deduction-waive": _each(Deduction.objects),
     "placements:provider-detail": _each(Provider.objects),
     "placements:provider-edit": _each(Provider.objects),
+    "documents:owner": _document_owners,
+    "documents:upload": _document_owners,
 }
 # The rest of each app's pages take the app's main object.
 PAGE_OBJECTS_BY_PREFIX: dict[str, Objects] = {

@@ -79,7 +79,8 @@ def test_production_settings_pass_check_deploy_with_no_warnings():
         "--deploy",
         "--fail-level",
         "WARNING",
-        env={"DEBUG": "0", "SECRET_KEY": secret, "ALLOWED_HOSTS": "sen.example.org"},
+        # Production scans uploads (DOCUMENTS_REQUIRE_SCAN): a scanner is part of its settings.
+        env={"DEBUG": "0", "SECRET_KEY": secret, "ALLOWED_HOSTS": "sen.example.org", "CLAMAV_HOST": "clamav.internal"},
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout

@@ -145,3 +145,15 @@ def test_every_timeline_follows_the_transition_table(seeded: SeededDemo) -> None
             assert event.to_status == expected, (request.reference, event.action)
         actors.update(e.actor.username if e.actor else None for e in events)
     assert actors["officer"] and actors["officer2"] and actors["evaluator"]
+
+
+def test_the_live_demo_cases_carry_documents_of_several_kinds(seeded: SeededDemo) -> None:
+    """Small generated PDFs on requests, EP advice requests, referrals and contracts (issue 13)."""
+    from core.models import Document
+
+    documents = Document.objects.all()
+    assert {"request", "advice_request"} <= set(documents.values_list("owner_kind", flat=True))
+    assert documents.filter(owner_kind="advice_request", doc_type="ep_advice").exists()
+    assert len(set(documents.values_list("doc_type", flat=True))) >= 5
+    assert set(documents.values_list("content_type", flat=True)) == {"application/pdf"}
+    assert "Documents:" in seeded.output

@@ -24,6 +24,7 @@ from demo import (
     core_demo,
     data_protection_demo,
     disputes_demo,
+    documents_demo,
     panels_demo,
     people_demo,
     placements_demo,
@@ -73,6 +74,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Appeals: {disputes_demo.seed(rng, today=timezone.localdate()).message()}")
             # The case file: families, professionals, letters in the outbox, digests (issue 13).
             self.stdout.write(f"People and letters: {people_demo.seed(rng, today=timezone.localdate()).message()}")
+            # Documents on the case file (issue 13): small generated PDFs of each type.
+            self.stdout.write(f"Documents: {documents_demo.seed(rng, today=timezone.localdate()).message()}")
             added = not (live.skipped and panel.skipped)
             if not options["no_history"]:
                 # Its own generator, so the history is the same whatever the live demo drew.
