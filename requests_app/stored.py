@@ -179,6 +179,12 @@ PAYLOAD_FACTS: Mapping[EventAction, tuple[str, ...]] = {
     EventAction.APPEAL_REGISTERED: ("appeal_id", "against", "decision_letter_on", "registered_on", "mediation_id"),
     EventAction.APPEAL_DECIDED: ("appeal_id", "outcome", "decided_on", "order_type", "compliance_due_on"),
     EventAction.APPEAL_COMPLIED: ("appeal_id", "complied_on", "compliance_due_on", "on_time"),
+    # --- Case notes and corrections (issue 13, notes) ---
+    # A contact-log entry: its id, codes and the day it happened (the summary stays on the note).
+    EventAction.NOTE_ADDED: ("note_id", "kind", "party", "direction", "happened_on"),
+    # A correction (UK GDPR art. 16): the fact, its value before and after, and how each reads.
+    # The one event that may hold a child's former details: the rectification history.
+    EventAction.CORRECTED: ("fact", "before", "after", "before_label", "after_label"),
 }
 
 

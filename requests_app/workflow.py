@@ -258,6 +258,9 @@ class EventAction(enum.StrEnum):
     APPEAL_REGISTERED = "appeal_registered"
     APPEAL_DECIDED = "appeal_decided"
     APPEAL_COMPLIED = "appeal_complied"
+    # --- Case notes and corrections (issue 13, notes): the status does not change. ---
+    NOTE_ADDED = "note_added"
+    CORRECTED = "corrected"
 
     @property
     def label(self) -> str:
@@ -295,6 +298,9 @@ EVENT_ACTION_LABELS: dict[str, str] = {
     "appeal_registered": "Appeal registered with the SEND Tribunal",
     "appeal_decided": "Tribunal decision recorded",
     "appeal_complied": "Tribunal order complied with",
+    # --- Case notes and corrections (issue 13, notes) ---
+    "note_added": "Contact or note logged",
+    "corrected": "Record corrected",
 }
 
 
