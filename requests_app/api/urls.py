@@ -8,6 +8,7 @@ action (``assessment-request-bulk-assign`` for ``POST /api/requests/assign/``),
 from rest_framework.routers import DefaultRouter
 
 from requests_app.api.disputes import AppealViewSet, MediationViewSet
+from requests_app.api.notes import CaseNoteViewSet
 from requests_app.api.views import AdviceRequestViewSet, AssessmentRequestViewSet, ClockExceptionViewSet
 
 router = DefaultRouter(trailing_slash=True)
@@ -16,5 +17,7 @@ router.register("advice-requests", AdviceRequestViewSet, basename="advice-reques
 router.register("exceptions", ClockExceptionViewSet, basename="clock-exception")
 router.register("mediations", MediationViewSet, basename="mediation")
 router.register("appeals", AppealViewSet, basename="appeal")
+# --- Case notes and corrections (issue 13, notes) ---
+router.register("case-notes", CaseNoteViewSet, basename="case-note")
 
 urlpatterns = router.urls
