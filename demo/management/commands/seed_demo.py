@@ -20,7 +20,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from demo import core_demo, disputes_demo, panels_demo, placements_demo, requests_demo
+from demo import core_demo, disputes_demo, notes_demo, panels_demo, placements_demo, requests_demo
 from demo import history as requests_history
 from reporting import services as dashboard_services
 from reporting.models import MonthlyMetric
@@ -63,6 +63,8 @@ class Command(BaseCommand):
             placements = placements_demo.seed(random.Random(options["seed"]), timezone.localdate())
             self.stdout.write(f"Placements: {placements.message()}")
             self.stdout.write(f"Appeals: {disputes_demo.seed(rng, today=timezone.localdate()).message()}")
+            # Case notes and corrections (issue 13, notes).
+            self.stdout.write(f"Contact log: {notes_demo.seed(rng, today=timezone.localdate()).message()}")
             added = not (live.skipped and panel.skipped)
             if not options["no_history"]:
                 # Its own generator, so the history is the same whatever the live demo drew.
