@@ -84,12 +84,10 @@ def timeline_entries(req: AssessmentRequest, events: list[RequestEvent]) -> list
     refs = payload_refs([event.payload or {} for event in events])
     for event in events:
         payload = event.payload or {}
+        note_id = payload.get("note_id")
+        body = summaries.get(note_id, "") if event.action == "note_added" and isinstance(note_id, int) else ""
+        # Set on the instance for the template, as the page sets its other display attributes.
         event.entry = timeline.present(
-            event.action,
-            payload,
-            labels=labels,
-            refs=refs,
-            day_one=req.received_on,
-            body=summaries.get(payload.get("note_id"), "") if event.action == "note_added" else "",
+            event.action, payload, labels=labels, refs=refs, day_one=req.received_on, body=body
         )
     return events
