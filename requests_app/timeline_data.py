@@ -86,8 +86,7 @@ def timeline_entries(req: AssessmentRequest, events: list[RequestEvent]) -> list
         payload = event.payload or {}
         note_id = payload.get("note_id")
         body = summaries.get(note_id, "") if event.action == "note_added" and isinstance(note_id, int) else ""
+        entry = timeline.present(event.action, payload, labels=labels, refs=refs, day_one=req.received_on, body=body)
         # Set on the instance for the template, as the page sets its other display attributes.
-        event.entry = timeline.present(
-            event.action, payload, labels=labels, refs=refs, day_one=req.received_on, body=body
-        )
+        event.entry = entry  # type: ignore[attr-defined]
     return events
