@@ -137,6 +137,7 @@ HIDDEN_KEYS = frozenset(
         "after",
         "before_label",
         "after_label",
+        "happened_on",  # a note's day: shown as the entry's effective date
     }
 )
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

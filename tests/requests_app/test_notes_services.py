@@ -3,11 +3,14 @@ marks every service that changes a dated fact writes in its own transaction."""
 
 from __future__ import annotations
 
+import threading
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.db import connections
 
 from core.errors import NotPermitted, ValidationFailed
 from core.models import StaleMonth
@@ -435,3 +438,45 @@ def test_a_new_request_marks_the_month_it_was_received(personas: Personas) -> No
     child = ChildFactory()
     lifecycle.request_create(actor=personas.officer, child=child, received_on=days_ago(45), source="parent")
     assert marked() == months(days_ago(45))
+
+
+# --- Races ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.postgres_only  # row locks (select_for_update); SQLite serialises whole-database writes
+@pytest.mark.serial  # threads racing each other, not other test processes
+@pytest.mark.django_db(transaction=True)
+def test_two_officers_correcting_day_one_at_once_are_serialised() -> None:
+    first = make_user(Role.SEN_OFFICER, username="first_corrector")
+    second = make_user(Role.SEN_OFFICER, username="second_corrector")
+    request = AssessingRequestFactory(received_on=days_ago(100))
+    barrier = threading.Barrier(2)
+    results: dict[str, object] = {}
+
+    def correct(actor: User, value: date) -> None:
+        try:
+            barrier.wait(timeout=10)
+            request_correct_date(actor=actor, request=request.pk, fact="received_on", value=value, reason="Stamp")
+            results[actor.username] = "ok"
+        except Exception as exc:  # noqa: BLE001 - recorded and asserted below
+            results[actor.username] = exc
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=correct, args=(first, days_ago(101))),
+        threading.Thread(target=correct, args=(second, days_ago(103))),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert results == {"first_corrector": "ok", "second_corrector": "ok"}
+    events = list(RequestEvent.objects.filter(request_id=request.pk, action="corrected").order_by("occurred_at", "pk"))
+    # Each correction saw the other's result: the history is one chain, nothing lost.
+    assert events[0].payload["before"] == days_ago(100).isoformat()
+    assert events[1].payload["before"] == events[0].payload["after"]
+    stored_request = AssessmentRequest.objects.get(pk=request.pk)
+    assert stored_request.received_on.isoformat() == events[1].payload["after"]
+    assert stored_request.decision_due_on == stored_request.received_on + timedelta(weeks=6)
