@@ -152,7 +152,7 @@ def test_every_timeline_follows_the_transition_table(seeded: SeededDemo) -> None
 # --- Case notes and corrections (issue 13, notes) ---
 
 
-def test_live_cases_have_contact_logs_and_one_corrected_record(seeded: Seeded) -> None:
+def test_live_cases_have_contact_logs_and_one_corrected_record(seeded: SeededDemo) -> None:
     notes = CaseNote.objects.filter(request__reference__startswith=DEMO_PREFIX)
     assert notes.count() >= 12 and notes.values("request").distinct().count() >= 6
     assert {"phone_call", "email", "meeting"} <= set(notes.values_list("kind", flat=True))
