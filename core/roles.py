@@ -82,6 +82,9 @@ class Capability(enum.StrEnum):
     # Integrating another system with the API: read the OpenAPI schema and its Swagger UI
     # (docs/security.md). Administrators hold it; give it to any future integration role here.
     API_INTEGRATE = "api.integrate"
+    # --- Case notes and corrections (issue 13, notes) ---
+    CASE_NOTE_ADD = "case_note.add"  # log a call, meeting, email or letter on a request
+    RECORD_CORRECT = "record.correct"  # correct a child's details or a request's dates, with a reason
 
 
 # The table: each role and the capabilities it holds. Change access here and nowhere else.
@@ -96,9 +99,13 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.ADVICE_RECORD,
             Capability.PANEL_REFER,
             Capability.EXPORT,
+            Capability.CASE_NOTE_ADD,
+            Capability.RECORD_CORRECT,
         }
     ),
-    Role.PROVISION_EVALUATOR: frozenset({Capability.REQUEST_VIEW, Capability.REQUEST_EVALUATE}),
+    Role.PROVISION_EVALUATOR: frozenset(
+        {Capability.REQUEST_VIEW, Capability.REQUEST_EVALUATE, Capability.CASE_NOTE_ADD}
+    ),
     Role.EDUCATIONAL_PSYCHOLOGIST: frozenset({Capability.ADVICE_VIEW, Capability.ADVICE_RECORD}),
     Role.PANEL_MEMBER: frozenset({Capability.PANEL_VIEW}),
     Role.PANEL_CHAIR: frozenset(
@@ -124,6 +131,8 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.REPORTS_VIEW,
             Capability.EXPORT,
             Capability.DATA_PROTECTION,
+            Capability.CASE_NOTE_ADD,
+            Capability.RECORD_CORRECT,
         }
     ),
     # UK GDPR Art. 5(1)(f) and 32 (integrity and confidentiality): the DPO investigates who

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from core.models import AppendOnlyModel, District, Establishment, NeedType
 from core.roles import Capability, user_can
-from requests_app import clocks, disputes, workflow
+from requests_app import clocks, contact_log, disputes, workflow
 
 # Sorted: a frozenset's order changes between runs, and the migration must not.
 OPEN = sorted(status.value for status in workflow.OPEN_STATUSES)
@@ -934,3 +934,61 @@ from requests_app.people_models import (  # noqa: E402, F401
     OfficerDigest,
     OutboundMessage,
 )
+
+# --- Case notes and contact log (issue 13, notes; rules in requests_app/contact_log.py) --------
+
+NOTE_KIND_CHOICES = _labelled(contact_log.Kind, contact_log.KIND_LABELS)
+NOTE_PARTY_CHOICES = _labelled(contact_log.Party, contact_log.PARTY_LABELS)
+NOTE_DIRECTION_CHOICES = _labelled(contact_log.Direction, contact_log.DIRECTION_LABELS)
+
+
+class CaseNoteQuerySet(models.QuerySet["CaseNote"]):
+    def visible_to(self, user: Any) -> CaseNoteQuerySet:
+        """Notes follow their request: whoever may open the request reads its notes (a head
+        teacher on the panel, the EP service and finance never may)."""
+        return self.filter(request__in=AssessmentRequest.objects.visible_to(user))
+
+
+class CaseNote(models.Model):
+    """One entry in a request's contact log: a phone call, meeting, email or letter with the
+    family or a professional, or a plain case note. Never edited: a mistake is put right by a
+    later entry, so the log stays what was recorded when."""
+
+    request = models.ForeignKey(AssessmentRequest, on_delete=models.CASCADE, related_name="notes")
+    kind = models.CharField(max_length=20, choices=NOTE_KIND_CHOICES)
+    happened_on = models.DateField("date it happened")
+    with_whom = models.CharField("who it was with", max_length=contact_log.WITH_WHOM_MAX, blank=True)
+    party = models.CharField("kind of contact", max_length=20, choices=NOTE_PARTY_CHOICES, blank=True)
+    direction = models.CharField(max_length=3, choices=NOTE_DIRECTION_CHOICES, blank=True)
+    summary = models.CharField(max_length=contact_log.SUMMARY_MAX)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    objects = CaseNoteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-happened_on", "-recorded_at", "-pk"]
+        indexes = [models.Index(fields=["request", "happened_on"], name="casenote_request_happened")]
+        constraints = [
+            models.CheckConstraint(
+                condition=_in("kind", [value for value, _ in NOTE_KIND_CHOICES]), name="casenote_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=_in("party", [value for value, _ in NOTE_PARTY_CHOICES], blank=True),
+                name="casenote_party_valid",
+            ),
+            models.CheckConstraint(
+                condition=_in("direction", [value for value, _ in NOTE_DIRECTION_CHOICES], blank=True),
+                name="casenote_direction_valid",
+            ),
+            models.CheckConstraint(condition=~Q(summary=""), name="casenote_summary_required"),
+            # A contact names who with, the kind of party and the direction; a case note none.
+            models.CheckConstraint(
+                condition=(Q(kind=contact_log.Kind.NOTE.value) & Q(party="", direction="", with_whom=""))
+                | (~Q(kind=contact_log.Kind.NOTE.value) & ~Q(party="") & ~Q(direction="") & ~Q(with_whom="")),
+                name="casenote_contact_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.happened_on:%Y-%m-%d} (request {self.request_id})"

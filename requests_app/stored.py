@@ -185,6 +185,12 @@ PAYLOAD_FACTS: Mapping[EventAction, tuple[str, ...]] = {
     EventAction.LETTER_ISSUED: ("letter_ids", "kind", "regulation", "dated_on"),
     EventAction.DOCUMENT_UPLOADED: _DOCUMENT,
     EventAction.DOCUMENT_QUARANTINED: _DOCUMENT,
+    # --- Case notes and corrections (issue 13, notes) ---
+    # A contact-log entry: its id, codes and the day it happened (the summary stays on the note).
+    EventAction.NOTE_ADDED: ("note_id", "kind", "party", "direction", "happened_on"),
+    # A correction (UK GDPR art. 16): the fact, its value before and after, and how each reads.
+    # The one event that may hold a child's former details: the rectification history.
+    EventAction.CORRECTED: ("fact", "before", "after", "before_label", "after_label"),
 }
 
 

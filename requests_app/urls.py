@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from requests_app import access_views, data_protection_views, dispute_views, people_views, views
+from requests_app import access_views, data_protection_views, dispute_views, notes_views, people_views, views
 
 app_name = "requests"
 
@@ -85,4 +85,7 @@ urlpatterns = [
         dispute_views.AppealComplianceView.as_view(),
         name="appeal-compliance",
     ),
+    # --- Case notes and corrections (issue 13, notes) ---
+    path("<id:pk>/notes/new/", notes_views.NoteAddView.as_view(), name="note-add"),
+    path("<id:pk>/correct/<slug:fact>/", notes_views.CorrectView.as_view(), name="correct"),
 ]

@@ -32,7 +32,7 @@ from core.links import cross_layer_url
 from core.models import AccessAction
 from core.pages import ActionPage, form_add_domain_error, pagination, requires
 from core.roles import Capability, user_can
-from requests_app import clocks, workflow
+from requests_app import clocks, corrections, timeline_data, workflow
 from requests_app.filters import plain_selects
 from requests_app.forms import (
     AdviceFilterForm,
@@ -457,6 +457,8 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
         events = list(RequestEvent.objects.filter(request=req).select_related("actor").order_by("occurred_at", "pk"))
         history = child_history(req.child_id, exclude=req.pk)
+        notes = list(req.notes.select_related("recorded_by"))
+        timeline_data.timeline_entries(req, events)
 
     for item in advice:
         if item.cancelled_at is not None:
@@ -469,8 +471,11 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         item.can_record = awaited and may(user, req, Action.RECORD_ADVICE)
         item.can_cancel = awaited and may(user, req, Action.CANCEL_ADVICE)
     _exception_days(req, exceptions)
+    correct_urls = _correct_urls(user, req, decisions)
     for decision in decisions:
         decision.reason_labels = _reason_labels(decision)
+        fact = "assess_decision_on" if decision.stage == DecisionStage.ASSESS else "issue_decision_on"
+        decision.correct_url = None if decision.superseded else correct_urls.get(fact)
     can_remove_exception = may(user, req, Action.REMOVE_EXCEPTION)
     for event in events:
         event.from_label = _status_label(event.from_status)
@@ -508,8 +513,31 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             if user_can(user, Capability.DATA_PROTECTION)
             else None
         ),
+        # --- Case notes and corrections (issue 13, notes) ---
+        "notes": notes,
+        "note_add_url": (
+            reverse("requests:note-add", args=[req.pk]) if user_can(user, Capability.CASE_NOTE_ADD) else None
+        ),
+        "correct": correct_urls,
     }
     return render(request, "requests_app/detail.html", context)
+
+
+def _correct_urls(user: Any, req: AssessmentRequest, decisions: list[AssessmentDecision]) -> dict[str, str]:
+    """Fact -> its correction page, for each fact the user may correct on this record now."""
+    if not user_can(user, Capability.RECORD_CORRECT):
+        return {}
+    standing = {d.stage: d for d in decisions if not d.superseded}
+    assess, issue = standing.get(DecisionStage.ASSESS), standing.get(DecisionStage.ISSUE)
+    dates = corrections.RequestDates(
+        received_on=req.received_on,
+        assess_decision_on=assess.notified_on if assess else None,
+        issue_decision_on=issue.notified_on if issue else None,
+        draft_issued_on=req.draft_issued_on,
+        final_plan_issued_on=req.final_plan_issued_on,
+    )
+    facts = [*sorted(corrections.CHILD_FACTS), *corrections.correctable_request_facts(dates)]
+    return {fact.value: reverse("requests:correct", args=[req.pk, fact.value]) for fact in facts}
 
 
 def _exception_days(req: AssessmentRequest, exceptions: list[ClockException]) -> None:

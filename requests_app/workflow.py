@@ -264,6 +264,9 @@ class EventAction(enum.StrEnum):
     # Documents on the case (core/documents.py): the request's status does not change.
     DOCUMENT_UPLOADED = "document_uploaded"
     DOCUMENT_QUARANTINED = "document_quarantined"
+    # --- Case notes and corrections (issue 13, notes): the status does not change. ---
+    NOTE_ADDED = "note_added"
+    CORRECTED = "corrected"
 
     @property
     def label(self) -> str:
@@ -305,6 +308,9 @@ EVENT_ACTION_LABELS: dict[str, str] = {
     "letter_issued": "Letter or notice issued",
     "document_uploaded": "Document added",
     "document_quarantined": "Document quarantined: a virus was found",
+    # --- Case notes and corrections (issue 13, notes) ---
+    "note_added": "Contact or note logged",
+    "corrected": "Record corrected",
 }
 
 

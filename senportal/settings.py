@@ -272,6 +272,9 @@ SPECTACULAR_SETTINGS = {
         "NeedTypeEnum": "core.models.NeedType",
         "MediationOutcomeEnum": "requests_app.models.MEDIATION_OUTCOME_CHOICES",
         "AppealOutcomeEnum": "requests_app.models.APPEAL_OUTCOME_CHOICES",
+        # --- Case notes and corrections (issue 13, notes): "kind" names two choice sets ---
+        "ExceptionKindEnum": "requests_app.models.ExceptionKind",
+        "CaseNoteKindEnum": "requests_app.models.NOTE_KIND_CHOICES",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

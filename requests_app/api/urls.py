@@ -9,6 +9,7 @@ from rest_framework.routers import DefaultRouter
 
 from requests_app.api.data_protection import SubjectAccessViewSet
 from requests_app.api.disputes import AppealViewSet, MediationViewSet
+from requests_app.api.notes import CaseNoteViewSet
 from requests_app.api.people import ContactViewSet, LetterViewSet, MessageViewSet
 from requests_app.api.views import AdviceRequestViewSet, AssessmentRequestViewSet, ClockExceptionViewSet
 
@@ -23,5 +24,7 @@ router.register("subject-access", SubjectAccessViewSet, basename="subject-access
 router.register("contacts", ContactViewSet, basename="contact")
 router.register("letters", LetterViewSet, basename="letter")
 router.register("messages", MessageViewSet, basename="message")
+# --- Case notes and corrections (issue 13, notes) ---
+router.register("case-notes", CaseNoteViewSet, basename="case-note")
 
 urlpatterns = router.urls

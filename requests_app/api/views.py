@@ -35,6 +35,7 @@ from core.models import AccessAction
 from core.roles import Capability
 from core.viewsets import ServiceViewSet
 from requests_app.api import serializers as request_serializers
+from requests_app.api.notes import CorrectionsMixin
 from requests_app.filters import RequestFilter
 from requests_app.models import (
     AdviceRequest,
@@ -189,7 +190,7 @@ def _action_schema(request: Any, summary: str, *, response: Any = _DETAIL) -> An
         "Opening it is recorded in the access log.",
     ),
 )
-class AssessmentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _ApiView):
+class AssessmentRequestViewSet(CorrectionsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, _ApiView):
     """EHC needs-assessment requests: the queue, the case file and every step of the process."""
 
     queryset = AssessmentRequest.objects.all()  # the model, for the schema; get_queryset narrows it

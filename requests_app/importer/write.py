@@ -24,6 +24,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from core import copy
+from core.staleness import mark_stale
 from requests_app import stored, workflow
 from requests_app.importer.check import Plan, chunks
 from requests_app.importer.parse import ChildDetails, ImportFailed, RequestRow, RowError
@@ -160,6 +161,20 @@ def write_plan(plan: Plan, *, source_name: str, use_copy: bool | None = None) ->
         _write_by_copy(plan, new_children, matched_districts, source_name=source_name, now=now)
     else:
         _write_by_bulk_create(plan, new_children, matched_districts, source_name=source_name, now=now)
+    # In the caller's transaction: the imported months' stored figures no longer hold.
+    mark_stale(imported_days(plan.to_import), f"imported from {source_name}")
+
+
+def imported_days(rows: Iterable[RequestRow]) -> set[date]:
+    """Every dated fact the imported rows bring: the days whose months' figures they change."""
+    days: set[date] = set()
+    for row in rows:
+        days.update(
+            day
+            for day in (row.received_on, row.request_outcome_on, row.assessment_outcome_on, row.draft_issued_on)
+            if day is not None
+        )
+    return days
 
 
 def _lock_matched_children(plan: Plan) -> dict[int, int]:

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import InvalidTransition
+from core.staleness import mark_stale
 from requests_app import clocks, workflow
 from requests_app.models import AdviceRequest, AdviserType, AssessmentRequest, ClockException
 from requests_app.services.common import (
@@ -131,6 +132,8 @@ def advice_record_received(
         advice.notes = notes
         advice.received_recorded_by = actor
         advice.save()
+        # Advice returned in a month (and within 6 weeks) is a monthly figure.
+        mark_stale([received_on], "advice received")
         write_event(
             request,
             actor=actor,
@@ -232,6 +235,7 @@ def exception_add(
             payload["advice_target_on"] = advice.target_on.isoformat()
         save_request(request)
         write_event(request, actor=actor, action=Action.ADD_EXCEPTION, from_status=request.status, payload=payload)
+        _mark_exception_stale(request, exception, "clock exception added")
     return exception
 
 
@@ -277,7 +281,26 @@ def exception_remove(*, actor: User, exception: ClockException | int, reason: st
             payload=payload,
             note=reason.strip(),
         )
+        _mark_exception_stale(request, exception, "clock exception removed")
     return exception
+
+
+def _mark_exception_stale(request: AssessmentRequest, exception: ClockException, reason: str) -> None:
+    """An exception moves targets and the SEN2 week20 flag: the months of its period and of the
+    request's outcomes (plans within 20 weeks excluding exceptions) are stale; for an advice
+    exception, also the month the advice came back."""
+    advice_received = exception.advice_request.received_on if exception.advice_request is not None else None
+    mark_stale(
+        [
+            exception.start,
+            exception.end,
+            request.request_outcome_on,
+            request.assessment_outcome_on,
+            request.final_plan_issued_on,
+            advice_received,
+        ],
+        reason,
+    )
 
 
 def _advice_refresh(advice: AdviceRequest) -> None:

@@ -17,6 +17,7 @@ from django.db import transaction
 
 from core.errors import InvalidTransition
 from core.roles import Capability
+from core.staleness import mark_stale
 from requests_app import disputes
 from requests_app.models import Appeal, AssessmentRequest, Mediation
 from requests_app.services.common import add_error, fail, lock_request, require, resolve_today, write_event
@@ -89,6 +90,8 @@ def mediation_record(
             from_status=request.status,
             payload=_mediation_facts(mediation),
         )
+        # SEN2 counts mediation and appeals by their dates: every dated dispute fact marks its month.
+        mark_stale([decision_letter_on, adviser_contacted_on, certificate_issued_on, held_on], "mediation recorded")
     return mediation
 
 
@@ -110,6 +113,7 @@ def mediation_update(
         request = lock_request(Mediation.objects.values_list("request_id", flat=True).get(pk=pk))
         mediation = Mediation.objects.select_for_update().get(pk=pk)
         contacted = adviser_contacted_on or mediation.adviser_contacted_on
+        old_days = [mediation.adviser_contacted_on, mediation.certificate_issued_on, mediation.held_on]
         fail(
             _errors(
                 disputes.mediation_problems(
@@ -134,6 +138,7 @@ def mediation_update(
             from_status=request.status,
             payload=_mediation_facts(mediation),
         )
+        mark_stale([*old_days, contacted, certificate_issued_on, held_on], "mediation updated")
     return mediation
 
 
@@ -188,6 +193,7 @@ def appeal_register(
                 "mediation_id": mediation.pk if mediation else None,
             },
         )
+        mark_stale([registered_on], "appeal registered")
     return appeal
 
 
@@ -252,6 +258,7 @@ def appeal_record_outcome(
                 "compliance_due_on": appeal.compliance_due_on,
             },
         )
+        mark_stale([decided_on], "appeal decided")
     return appeal
 
 
@@ -289,4 +296,5 @@ def appeal_record_compliance(
                 "on_time": complied_on <= appeal.compliance_due_on,
             },
         )
+        mark_stale([complied_on], "tribunal order complied with")
     return appeal

@@ -17,6 +17,7 @@ from core.access import access_log_record
 from core.errors import Conflict, InvalidTransition, ValidationFailed
 from core.models import AccessLog, Establishment
 from core.roles import Capability, Role, user_has_role
+from core.staleness import mark_stale
 from requests_app import clocks, stored, workflow
 from requests_app.models import (
     AdviceRequest,
@@ -162,6 +163,8 @@ def request_create(
             # The officer's judgement that the possible duplicates shown are other children.
             note=f"Not a duplicate: {not_duplicate_reason.strip()}" if not_duplicate_reason.strip() else "",
         )
+        # Requests received in a month: a request logged late changes a month already counted.
+        mark_stale([received_on], "request recorded")
     return request
 
 
@@ -362,6 +365,7 @@ def request_decide_assessment(
         # reg 5(1): the letter to the parent or young person (not the requester); reg 5(2): the
         # bodies notified under reg 4(2). Same transaction; messages are queued after commit.
         decision_letters_issue(request=request, outcome=outcome, notified_on=notified_on, actor=actor)
+        mark_stale([notified_on], "decision whether to assess recorded")
     return request
 
 
@@ -468,6 +472,7 @@ def request_decide_issue(
             from_status=from_status,
             payload={"decision_id": decision.pk, "outcome": outcome, "notified_on": notified_on.isoformat()},
         )
+        mark_stale([notified_on], "decision whether to issue recorded")
     return request
 
 
@@ -513,6 +518,7 @@ def plan_issue_draft(
                 "earliest_final_on": clocks.earliest_final_plan_on(issued_on).isoformat(),
             },
         )
+        mark_stale([issued_on], "draft plan issued")
     return request
 
 
@@ -618,6 +624,7 @@ def plan_issue_final(
                 "within_20_weeks": clocks.within(clocks.FINAL_PLAN_PERIOD, request.received_on, issued_on),
             },
         )
+        mark_stale([issued_on], "final plan issued")
     return request
 
 
@@ -673,6 +680,7 @@ def request_withdraw(
             payload={"withdrawn_on": withdrawn_on.isoformat(), "outcome_field": outcome_field},
             note=reason.strip(),
         )
+        mark_stale([withdrawn_on], "request withdrawn")
     return request
 
 
@@ -711,6 +719,8 @@ def request_reopen(*, actor: User, request: AssessmentRequest | int, reason: str
                 field="child",
             )
         from_status = request.status
+        # The outcome dates reopening clears: their months' figures counted them.
+        outcome_days = [request.request_outcome_on, request.assessment_outcome_on]
         try:
             target = workflow.next_status(from_status, Action.REOPEN, previous_status=_status_before_closing(request))
         except workflow.TransitionError as exc:
@@ -737,6 +747,7 @@ def request_reopen(*, actor: User, request: AssessmentRequest | int, reason: str
             payload={"superseded_decision_ids": superseded},
             note=reason.strip(),
         )
+        mark_stale(outcome_days, "request reopened")
     return request
 
 

@@ -43,7 +43,9 @@ from requests_app.models import (
     ClockException,
     Mediation,
 )
+from requests_app.services.corrections import child_correct
 from requests_app.services.disputes import appeal_record_outcome, appeal_register, mediation_record
+from requests_app.services.notes import case_note_add
 from tests.a11y.test_error_messages import DJANGO_GENERIC
 from tests.conftest import AXE_SOURCE
 from tests.panels import factories as panel_factories
@@ -122,6 +124,12 @@ PAGE_OBJECTS: dict[str, Objects] = {
     "requests:mediation-update": _pairs(Mediation.objects, "request", "mediation_pk"),
     "requests:appeal-outcome": _pairs(Appeal.objects, "request", "appeal_pk"),
     "requests:appeal-compliance": _pairs(Appeal.objects, "request", "appeal_pk"),
+    # Case notes and corrections (issue 13): one correction form of each kind of field.
+    "requests:correct": lambda: (
+        {"pk": r.pk, "fact": fact}
+        for r in AssessmentRequest.objects.order_by("pk")
+        for fact in ("date_of_birth", "name", "district", "received_on")
+    ),
     "dashboard:home": NO_ARGUMENTS,
     "dashboard:cases": lambda: [{"query": f"metric=requests_received&month={date.today():%Y-%m}"}],
     "dashboard:report": NO_ARGUMENTS,
@@ -243,6 +251,18 @@ def seed(personas: Any) -> None:
     )
     assessing = AssessmentRequest.objects.filter(status="assessing").first()
     factories.AdviceRequestFactory(request=assessing, requested_by=officer)
+    # The contact log and a corrected record (issue 13): the log's table and a before → after entry.
+    case_note_add(
+        actor=officer,
+        request=assessing,
+        kind="phone_call",
+        happened_on=today - timedelta(days=2),
+        with_whom="Parent",
+        party="parent",
+        direction="in",
+        summary="Asked about the assessment",
+    )
+    child_correct(actor=officer, child=assessing.child_id, fact="postcode", value="CT1 1AA", reason="Checked")
     factories.ClockExceptionFactory(request=assessing, recorded_by=officer)
     PanelMember.objects.create(user=personas.panel_member, member_type="sen")
     PanelMember.objects.create(user=personas.ep, member_type="ep")

@@ -14,6 +14,7 @@ from requests_app.models import (
     AdviceRequest,
     AssessmentDecision,
     AssessmentRequest,
+    CaseNote,
     Child,
     ClockException,
     ProvisionEvaluation,
@@ -31,6 +32,7 @@ MODELS = (
     AdviceRequest,
     ClockException,
     ProvisionEvaluation,
+    CaseNote,  # issue 13, notes
 )
 
 
@@ -157,3 +159,16 @@ def test_the_live_demo_cases_carry_documents_of_several_kinds(seeded: SeededDemo
     assert len(set(documents.values_list("doc_type", flat=True))) >= 5
     assert set(documents.values_list("content_type", flat=True)) == {"application/pdf"}
     assert "Documents:" in seeded.output
+
+
+# --- Case notes and corrections (issue 13, notes) ---
+
+
+def test_live_cases_have_contact_logs_and_one_corrected_record(seeded: SeededDemo) -> None:
+    notes = CaseNote.objects.filter(request__reference__startswith=DEMO_PREFIX)
+    assert notes.count() >= 12 and notes.values("request").distinct().count() >= 6
+    assert {"phone_call", "email", "meeting"} <= set(notes.values_list("kind", flat=True))
+    corrected = RequestEvent.objects.filter(action="corrected", request__reference__startswith=DEMO_PREFIX)
+    assert corrected.exists() and {e.payload["fact"] for e in corrected} == {"date_of_birth"}
+    assert all(e.note and e.payload["before"] != e.payload["after"] for e in corrected)
+    assert "Contact log:" in seeded.output

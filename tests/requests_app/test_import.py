@@ -661,7 +661,11 @@ def test_copy_and_bulk_create_store_the_same_rows(tmp_path: Path, monkeypatch: p
                 result = import_file(path)
             assert (result.requests_imported, result.skipped) == (210, 100)
             stored[use_copy] = _stored_rows()
-            inserts[use_copy] = sum(query["sql"].startswith("INSERT") for query in context.captured_queries)
+            # The import's one stale-month upsert (core.staleness) is not a row of the file.
+            inserts[use_copy] = sum(
+                query["sql"].startswith("INSERT") and '"core_stalemonth"' not in query["sql"]
+                for query in context.captured_queries
+            )
             transaction.set_rollback(True)  # the second path starts from the same empty tables
 
     assert stored[True] == stored[False]

@@ -25,6 +25,7 @@ from demo import (
     data_protection_demo,
     disputes_demo,
     documents_demo,
+    notes_demo,
     panels_demo,
     people_demo,
     placements_demo,
@@ -76,6 +77,8 @@ class Command(BaseCommand):
             self.stdout.write(f"People and letters: {people_demo.seed(rng, today=timezone.localdate()).message()}")
             # Documents on the case file (issue 13): small generated PDFs of each type.
             self.stdout.write(f"Documents: {documents_demo.seed(rng, today=timezone.localdate()).message()}")
+            # Case notes and corrections (issue 13, notes).
+            self.stdout.write(f"Contact log: {notes_demo.seed(rng, today=timezone.localdate()).message()}")
             added = not (live.skipped and panel.skipped)
             if not options["no_history"]:
                 # Its own generator, so the history is the same whatever the live demo drew.
