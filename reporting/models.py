@@ -113,9 +113,7 @@ class Sen2Return(models.Model):
     class Meta:
         ordering = ["-requested_at", "-pk"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(status__in=Sen2ReturnStatus.values), name="sen2return_status_valid"
-            ),
+            models.CheckConstraint(condition=Q(status__in=Sen2ReturnStatus.values), name="sen2return_status_valid"),
             models.CheckConstraint(condition=Q(progress__lte=100), name="sen2return_progress_percent"),
         ]
 

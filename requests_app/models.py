@@ -961,10 +961,13 @@ class PlanPlacement(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(rank__in=[1, 2]), name="plan_placement_rank_1_or_2"),
             models.CheckConstraint(
-                condition=Q(establishment__isnull=False, sen_setting="") | Q(establishment__isnull=True) & ~Q(sen_setting=""),
+                condition=Q(establishment__isnull=False, sen_setting="")
+                | Q(establishment__isnull=True) & ~Q(sen_setting=""),
                 name="plan_placement_establishment_or_setting",
             ),
-            models.CheckConstraint(condition=_ordered("leaving_on", "entry_on"), name="plan_placement_left_after_entry"),
+            models.CheckConstraint(
+                condition=_ordered("leaving_on", "entry_on"), name="plan_placement_left_after_entry"
+            ),
         ]
 
     def __str__(self) -> str:

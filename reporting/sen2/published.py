@@ -114,7 +114,11 @@ def request_counts(request: etree._Element, year: int) -> set[str]:
 
 
 def counted(root: etree._Element) -> list[Counted]:
-    census = _date(root.find("Header/CollectionDetails"), "ReferenceDate") if root.find("Header/CollectionDetails") is not None else None
+    census = (
+        _date(root.find("Header/CollectionDetails"), "ReferenceDate")
+        if root.find("Header/CollectionDetails") is not None
+        else None
+    )
     if census is None:
         return []
     year = codes.collection_period(census)[0].year

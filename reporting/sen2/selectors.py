@@ -81,7 +81,10 @@ def _disputes(request: AssessmentRequest) -> tuple[DisputeFacts, ...]:
 
 
 def request_facts(request: AssessmentRequest) -> RequestFacts:
-    issue_decisions = [d.notified_on for d in request.decisions.all()]  # prefetched: standing issue decisions
+    # A standing decision to issue (prefetched), or else a draft plan issued, which follows one.
+    issue_decisions = [d.notified_on for d in request.decisions.all()]
+    if request.draft_issued_on is not None:
+        issue_decisions.append(request.draft_issued_on)
     child = request.child
     return RequestFacts(
         key=request.pk,

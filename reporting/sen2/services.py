@@ -42,7 +42,9 @@ def la_number() -> str:
 
 def sen2_build(*, census: date, created_at: datetime | None = None, on_progress: Progress | None = None) -> Built:
     """The return for ``census`` as the case record has it now, with its validation findings."""
-    header = build.Header(census=census, la_number=la_number(), created_at=created_at or timezone.now())
+    header = build.Header(
+        census=census, la_number=la_number(), created_at=timezone.localtime(created_at or timezone.now())
+    )
     total = selectors.candidate_requests(census).count() or 1
     seen = 0
 
@@ -82,9 +84,7 @@ def _record_keys(request: AssessmentRequest, year: int) -> set[str]:
     return keys
 
 
-def compare_with_dashboard(
-    root: etree._Element, index: list[tuple[int, list[int]]], census: date
-) -> dict[str, Any]:
+def compare_with_dashboard(root: etree._Element, index: list[tuple[int, list[int]]], census: date) -> dict[str, Any]:
     """The published figures from the return beside the dashboard's annual DfE-basis figures for
     the same year, and each case counted differently, with the reason where it is known."""
     year = codes.collection_period(census)[0].year
@@ -100,7 +100,9 @@ def compare_with_dashboard(
         | AssessmentRequest.objects.filter(assessment_outcome_on__range=(start, end))
     }
     cases = []
-    references = dict(AssessmentRequest.objects.filter(pk__in=set(in_return) | set(in_record)).values_list("pk", "reference"))
+    references = dict(
+        AssessmentRequest.objects.filter(pk__in=set(in_return) | set(in_record)).values_list("pk", "reference")
+    )
     dates = {r.pk: r for r in AssessmentRequest.objects.filter(pk__in=_differing(in_return, in_record))}
     for pk in sorted(_differing(in_return, in_record)):
         request = dates[pk]

@@ -151,7 +151,13 @@ CODED: dict[str, tuple[str, ...]] = {
     "SENtypeRank": ("1", "2"),
     **{flag: codes.FLAGS for flag in FLAG_ITEMS},
 }
-PATTERNS: dict[str, str] = {"LEA": r"\d{3}", "URN": r"\d{6}", "UKPRN": r"1\d{7}", "TransferLA": r"\d{3}", "Year": r"\d{4}"}
+PATTERNS: dict[str, str] = {
+    "LEA": r"\d{3}",
+    "URN": r"\d{6}",
+    "UKPRN": r"1\d{7}",
+    "TransferLA": r"\d{3}",
+    "Year": r"\d{4}",
+}
 
 # Rule ids and what each checks (shown on the report page and in docs/sen2.md).
 RULES: dict[str, str] = {
@@ -381,9 +387,7 @@ def validate(root: etree._Element) -> list[Finding]:
     return report.findings
 
 
-def _request(
-    request: etree._Element, census: date, period_start: date, birth: date | None, report: _Report
-) -> None:
+def _request(request: etree._Element, census: date, period_start: date, birth: date | None, report: _Report) -> None:
     received, decided = _date(request, "ReceivedDate"), _date(request, "RequestOutcomeDate")
     outcome = _text(request, "RequestOutcome")
     if received is not None and (received > census or (birth is not None and received < birth)):
@@ -407,4 +411,3 @@ def _request(
 
 def errors(findings: list[Finding]) -> list[Finding]:
     return [f for f in findings if f.severity == ERROR]
-

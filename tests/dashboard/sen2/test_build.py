@@ -49,7 +49,11 @@ def test_decision_after_census_is_left_out() -> None:
 def test_plan_issued_after_census_is_ongoing_issue_stage() -> None:
     facts = replace(cases.ACTIVE.requests[0], assessment_outcome_on=date(2026, 3, 2), issue_decided_on=date(2026, 1, 5))
     state = build.request_as_at(facts, cases.CENSUS)
-    assert (state.assessment_outcome, state.assessment_outcome_on, state.scope) == ("Y", None, build.Scope.ONGOING_ISSUE)
+    assert (state.assessment_outcome, state.assessment_outcome_on, state.scope) == (
+        "Y",
+        None,
+        build.Scope.ONGOING_ISSUE,
+    )
     element = build.build_requests(state, cases.CENSUS)
     assert element.find("Assessment/NamedPlan") is None and element.find("ActivePlans") is None
 

@@ -92,7 +92,9 @@ CASES: dict[str, Mutation] = {
     "R03": _set(f"{BEN}/Requests/RequestOutcomeDate", "2025-09-01"),
     "R05": _add(f"{BEN}/Requests", "Assessment", ""),
     "R06": _set(f"{CAI}/Requests/RequestOutcome", "H"),
-    "A01": _both(_set(f"{ADA_REQ}/Assessment/AssessmentOutcome", "N"), _remove(f"{ADA_REQ}/Assessment/AssessmentOutcomeDate")),
+    "A01": _both(
+        _set(f"{ADA_REQ}/Assessment/AssessmentOutcome", "N"), _remove(f"{ADA_REQ}/Assessment/AssessmentOutcomeDate")
+    ),
     "A02": _set(f"{ADA_REQ}/Assessment/AssessmentOutcome", "W"),
     "A03": _set(f"{ADA_REQ}/Assessment/AssessmentOutcomeDate", "2025-01-02"),
     "A04": _remove(f"{ADA_REQ}/Assessment/Week20"),
