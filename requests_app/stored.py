@@ -179,6 +179,16 @@ PAYLOAD_FACTS: Mapping[EventAction, tuple[str, ...]] = {
     EventAction.APPEAL_REGISTERED: ("appeal_id", "against", "decision_letter_on", "registered_on", "mediation_id"),
     EventAction.APPEAL_DECIDED: ("appeal_id", "outcome", "decided_on", "order_type", "compliance_due_on"),
     EventAction.APPEAL_COMPLIED: ("appeal_id", "complied_on", "compliance_due_on", "on_time"),
+    # Which items changed (names only: the values are the child's identifiers and codes).
+    EventAction.SEN2_RECORDED: ("fields",),
+    EventAction.PLACEMENT_RECORDED: (
+        "placement_id",
+        "establishment_id",
+        "sen_setting",
+        "rank",
+        "entry_on",
+        "leaving_on",
+    ),
 }
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from requests_app import access_views, data_protection_views, dispute_views, views
+from requests_app import access_views, data_protection_views, dispute_views, sen2_views, views
 
 app_name = "requests"
 
@@ -70,4 +70,7 @@ urlpatterns = [
         dispute_views.AppealComplianceView.as_view(),
         name="appeal-compliance",
     ),
+    # The SEN2 return's items (docs/sen2.md)
+    path("<id:pk>/sen2/", sen2_views.Sen2DetailsView.as_view(), name="sen2-details"),
+    path("<id:pk>/placements/new/", sen2_views.PlacementAddView.as_view(), name="placement-new"),
 ]

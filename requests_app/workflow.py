@@ -258,6 +258,9 @@ class EventAction(enum.StrEnum):
     APPEAL_REGISTERED = "appeal_registered"
     APPEAL_DECIDED = "appeal_decided"
     APPEAL_COMPLIED = "appeal_complied"
+    # The SEN2 return's items (docs/sen2.md): the request's status does not change.
+    SEN2_RECORDED = "sen2_recorded"
+    PLACEMENT_RECORDED = "placement_recorded"
 
     @property
     def label(self) -> str:
@@ -295,6 +298,8 @@ EVENT_ACTION_LABELS: dict[str, str] = {
     "appeal_registered": "Appeal registered with the SEND Tribunal",
     "appeal_decided": "Tribunal decision recorded",
     "appeal_complied": "Tribunal order complied with",
+    "sen2_recorded": "SEN2 return details recorded",
+    "placement_recorded": "Placement recorded",
 }
 
 

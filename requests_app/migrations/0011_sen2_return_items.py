@@ -20,80 +20,214 @@ def _existing_plans(apps, schema_editor):
             entry_on=request.final_plan_issued_on,
             resourced_provision=request.placement_type == "resourced_provision",
         )
-        for request in issued.filter(named_establishment__isnull=False).only(
-            "pk", "named_establishment_id", "final_plan_issued_on", "placement_type"
-        ).iterator()
+        for request in issued.filter(named_establishment__isnull=False)
+        .only("pk", "named_establishment_id", "final_plan_issued_on", "placement_type")
+        .iterator()
     ]
     placement_model.objects.bulk_create(rows, batch_size=2000)
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0007_stale_month'),
-        ('requests_app', '0010_database_defaults_for_raw_inserts'),
+        ("core", "0007_stale_month"),
+        ("requests_app", "0010_database_defaults_for_raw_inserts"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='assessmentrequest',
-            name='plan_cease_reason',
-            field=models.CharField(blank=True, db_default='', default='', max_length=1),
+            model_name="assessmentrequest",
+            name="plan_cease_reason",
+            field=models.CharField(blank=True, db_default="", default="", max_length=1),
         ),
         migrations.AddField(
-            model_name='assessmentrequest',
-            name='plan_ceased_on',
-            field=models.DateField(blank=True, null=True, verbose_name='plan ceased on'),
+            model_name="assessmentrequest",
+            name="plan_ceased_on",
+            field=models.DateField(blank=True, null=True, verbose_name="plan ceased on"),
         ),
         migrations.AddField(
-            model_name='assessmentrequest',
-            name='plan_start_on',
-            field=models.DateField(blank=True, null=True, verbose_name='plan start date'),
+            model_name="assessmentrequest",
+            name="plan_start_on",
+            field=models.DateField(blank=True, null=True, verbose_name="plan start date"),
         ),
         migrations.AddField(
-            model_name='assessmentrequest',
-            name='rya',
-            field=models.BooleanField(db_default=False, default=False, verbose_name='made in relevant youth accommodation'),
+            model_name="assessmentrequest",
+            name="rya",
+            field=models.BooleanField(
+                db_default=False, default=False, verbose_name="made in relevant youth accommodation"
+            ),
         ),
         migrations.AddField(
-            model_name='assessmentrequest',
-            name='sen2_request_source',
-            field=models.CharField(blank=True, db_default='', default='', max_length=1),
+            model_name="assessmentrequest",
+            name="sen2_request_source",
+            field=models.CharField(blank=True, db_default="", default="", max_length=1),
         ),
         migrations.AddField(
-            model_name='child',
-            name='ethnicity',
-            field=models.CharField(blank=True, db_default='', default='', max_length=4),
+            model_name="child",
+            name="ethnicity",
+            field=models.CharField(blank=True, db_default="", default="", max_length=4),
         ),
         migrations.AddField(
-            model_name='child',
-            name='uln',
-            field=models.CharField(blank=True, db_default='', default='', max_length=10, verbose_name='unique learner number'),
+            model_name="child",
+            name="uln",
+            field=models.CharField(
+                blank=True, db_default="", default="", max_length=10, verbose_name="unique learner number"
+            ),
         ),
         migrations.AddField(
-            model_name='child',
-            name='upn_unknown',
-            field=models.CharField(blank=True, db_default='', default='', max_length=4, verbose_name='reason the UPN is unknown'),
+            model_name="child",
+            name="upn_unknown",
+            field=models.CharField(
+                blank=True, db_default="", default="", max_length=4, verbose_name="reason the UPN is unknown"
+            ),
         ),
         migrations.CreateModel(
-            name='PlanPlacement',
+            name="PlanPlacement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sen_setting', models.CharField(blank=True, default='', max_length=4, verbose_name='setting type')),
-                ('sen_setting_other', models.CharField(blank=True, default='', max_length=200, verbose_name='other setting')),
-                ('rank', models.PositiveSmallIntegerField(default=1)),
-                ('named_in_plan', models.BooleanField(default=True)),
-                ('entry_on', models.DateField(blank=True, null=True, verbose_name='started on')),
-                ('leaving_on', models.DateField(blank=True, null=True, verbose_name='left on')),
-                ('sen_unit', models.BooleanField(default=False, verbose_name='place in an SEN unit')),
-                ('resourced_provision', models.BooleanField(default=False, verbose_name='place in resourced provision')),
-                ('establishment', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.establishment')),
-                ('request', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='plan_placements', to='requests_app.assessmentrequest')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("sen_setting", models.CharField(blank=True, default="", max_length=4, verbose_name="setting type")),
+                (
+                    "sen_setting_other",
+                    models.CharField(blank=True, default="", max_length=200, verbose_name="other setting"),
+                ),
+                ("rank", models.PositiveSmallIntegerField(default=1)),
+                ("named_in_plan", models.BooleanField(default=True)),
+                ("entry_on", models.DateField(blank=True, null=True, verbose_name="started on")),
+                ("leaving_on", models.DateField(blank=True, null=True, verbose_name="left on")),
+                ("sen_unit", models.BooleanField(default=False, verbose_name="place in an SEN unit")),
+                (
+                    "resourced_provision",
+                    models.BooleanField(default=False, verbose_name="place in resourced provision"),
+                ),
+                (
+                    "establishment",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.establishment",
+                    ),
+                ),
+                (
+                    "request",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="plan_placements",
+                        to="requests_app.assessmentrequest",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['request', 'rank', 'entry_on', 'pk'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('rank__in', [1, 2])), name='plan_placement_rank_1_or_2'), models.CheckConstraint(condition=models.Q(models.Q(('establishment__isnull', False), ('sen_setting', '')), models.Q(('establishment__isnull', True), models.Q(('sen_setting', ''), _negated=True)), _connector='OR'), name='plan_placement_establishment_or_setting'), models.CheckConstraint(condition=models.Q(('leaving_on__isnull', True), ('entry_on__isnull', True), ('leaving_on__gte', models.F('entry_on')), _connector='OR'), name='plan_placement_left_after_entry')],
+                "ordering": ["request", "rank", "entry_on", "pk"],
+                "constraints": [
+                    models.CheckConstraint(condition=models.Q(("rank__in", [1, 2])), name="plan_placement_rank_1_or_2"),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("establishment__isnull", False), ("sen_setting", "")),
+                            models.Q(("establishment__isnull", True), models.Q(("sen_setting", ""), _negated=True)),
+                            _connector="OR",
+                        ),
+                        name="plan_placement_establishment_or_setting",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("leaving_on__isnull", True),
+                            ("entry_on__isnull", True),
+                            ("leaving_on__gte", models.F("entry_on")),
+                            _connector="OR",
+                        ),
+                        name="plan_placement_left_after_entry",
+                    ),
+                ],
             },
         ),
+        migrations.RemoveConstraint(
+            model_name="requestevent",
+            name="event_action_valid",
+        ),
+        migrations.AlterField(
+            model_name="requestevent",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("created", "Request received"),
+                    ("imported", "Imported from the previous system"),
+                    ("start_evaluation", "Provision evaluation started"),
+                    ("record_evaluation", "Provision evaluation updated"),
+                    ("complete_evaluation", "Provision evaluation completed"),
+                    ("decide_to_assess", "Decided to assess"),
+                    ("decide_not_to_assess", "Decided not to assess"),
+                    ("request_advice", "Advice requested"),
+                    ("record_advice", "Advice received"),
+                    ("cancel_advice", "Request for advice cancelled"),
+                    ("complete_assessment", "Assessment completed"),
+                    ("decide_not_to_issue", "Decided not to issue a plan"),
+                    ("decide_to_issue", "Decided to issue a plan"),
+                    ("issue_draft", "Draft plan issued"),
+                    ("record_family_comments", "Family's comments on the draft received"),
+                    ("issue_final", "Final plan issued"),
+                    ("add_exception", "Clock exception added"),
+                    ("remove_exception", "Clock exception removed"),
+                    ("assign", "Assigned to an officer"),
+                    ("withdraw", "Withdrawn"),
+                    ("reopen", "Reopened"),
+                    ("refer_to_panel", "Referred to the placement panel"),
+                    ("panel_decision", "Placement panel decision"),
+                    ("district_changed", "Child's district changed"),
+                    ("mediation_recorded", "Mediation recorded"),
+                    ("mediation_updated", "Mediation updated"),
+                    ("appeal_registered", "Appeal registered with the SEND Tribunal"),
+                    ("appeal_decided", "Tribunal decision recorded"),
+                    ("appeal_complied", "Tribunal order complied with"),
+                    ("sen2_recorded", "SEN2 return details recorded"),
+                    ("placement_recorded", "Placement recorded"),
+                ],
+                max_length=30,
+            ),
+        ),
+        migrations.AddConstraint(
+            model_name="requestevent",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "action__in",
+                        [
+                            "created",
+                            "imported",
+                            "start_evaluation",
+                            "record_evaluation",
+                            "complete_evaluation",
+                            "decide_to_assess",
+                            "decide_not_to_assess",
+                            "request_advice",
+                            "record_advice",
+                            "cancel_advice",
+                            "complete_assessment",
+                            "decide_not_to_issue",
+                            "decide_to_issue",
+                            "issue_draft",
+                            "record_family_comments",
+                            "issue_final",
+                            "add_exception",
+                            "remove_exception",
+                            "assign",
+                            "withdraw",
+                            "reopen",
+                            "refer_to_panel",
+                            "panel_decision",
+                            "district_changed",
+                            "mediation_recorded",
+                            "mediation_updated",
+                            "appeal_registered",
+                            "appeal_decided",
+                            "appeal_complied",
+                            "sen2_recorded",
+                            "placement_recorded",
+                        ],
+                    )
+                ),
+                name="event_action_valid",
+            ),
+        ),
         migrations.RunPython(_existing_plans, migrations.RunPython.noop),
-]
+    ]
