@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from core.sen2codes import (  # noqa: F401 -- the return's code lists, re-exported
+from core.sen2codes import (
     CEASE_REASONS,
     ETHNICITIES,
     FLAGS,
@@ -26,6 +26,26 @@ from core.sen2codes import (  # noqa: F401 -- the return's code lists, re-export
     upn_check_letter,
     upn_valid,
 )
+
+# The code lists live in core (the case record uses them too); re-exported for the return.
+__all__ = [
+    "CEASE_REASONS",
+    "ETHNICITIES",
+    "FLAGS",
+    "OUTCOMES",
+    "REQUEST_SOURCE_FROM_KIND",
+    "REQUEST_SOURCE_LABELS",
+    "REQUEST_SOURCES",
+    "SEN_SETTINGS",
+    "SEN_SETTINGS_NEEDING_DETAIL",
+    "SEN_TYPES",
+    "SEX",
+    "UPN_LETTERS",
+    "UPN_UNKNOWN",
+    "uln_valid",
+    "upn_check_letter",
+    "upn_valid",
+]
 
 # --- Decisions (docs/decisions/0008-sen2-return.md) ----------------------------------------------
 

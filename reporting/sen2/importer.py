@@ -60,7 +60,11 @@ def _establishments(persons: list[PersonFacts]) -> tuple[dict[int, int], dict[in
     urns = {p.urn for person in persons for r in person.requests for p in r.placements if p.urn}
     ukprns = {p.ukprn for person in persons for r in person.requests for p in r.placements if p.ukprn}
     by_urn = dict(Establishment.objects.filter(urn__in=urns).values_list("urn", "pk"))
-    by_ukprn = dict(Establishment.objects.filter(ukprn__in=ukprns).values_list("ukprn", "pk"))
+    by_ukprn = {
+        ukprn: pk
+        for ukprn, pk in Establishment.objects.filter(ukprn__in=ukprns).values_list("ukprn", "pk")
+        if ukprn is not None
+    }
     return by_urn, by_ukprn
 
 

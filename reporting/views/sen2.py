@@ -4,6 +4,7 @@ dashboard's, and download the file (each download written to the access log)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
 from typing import Any
 
@@ -51,6 +52,11 @@ def sen2_list(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboard/sen2_list.html", {"form": form, "returns": returns})
 
 
+# Findings listed on the page for each severity (the counts by rule cover them all; the command
+# and the API give every finding).
+SHOWN = 200
+
+
 def _case_links(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for finding in findings:
         finding["url"] = reverse("requests:detail", args=[finding["request_id"]]) if finding.get("request_id") else ""
@@ -65,11 +71,21 @@ def sen2_detail(request: HttpRequest, pk: int) -> HttpResponse:
     comparison = row.report.get("comparison") or {}
     for case in comparison.get("cases", []):
         case["url"] = reverse("requests:detail", args=[case["request_id"]])
+    errors = [f for f in findings if f["severity"] == validate.ERROR]
+    queries = [f for f in findings if f["severity"] != validate.ERROR]
+    by_rule = Counter((f["rule"], f["severity"]) for f in findings)
     context = {
         "row": row,
         "running": row.status in (Sen2ReturnStatus.QUEUED, Sen2ReturnStatus.RUNNING),
-        "errors": [f for f in findings if f["severity"] == validate.ERROR],
-        "queries": [f for f in findings if f["severity"] != validate.ERROR],
+        "rules": [
+            {"rule": rule, "severity": severity, "count": count, "description": validate.RULES.get(rule, "")}
+            for (rule, severity), count in sorted(by_rule.items())
+        ],
+        "errors": errors[:SHOWN],
+        "queries": queries[:SHOWN],
+        "errors_total": len(errors),
+        "queries_total": len(queries),
+        "shown": SHOWN,
         "comparison": comparison,
         "disagreements": [r for r in comparison.get("rows", []) if not r["agrees"]],
     }

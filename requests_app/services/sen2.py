@@ -75,8 +75,8 @@ def request_record_sen2(
         )
         fail(errors)
         child = Child.objects.select_for_update().get(pk=request.child_id)
-        wanted_child = {"ethnicity": ethnicity, "uln": uln, "upn_unknown": upn_unknown}
-        wanted_request = {
+        wanted_child: dict[str, object] = {"ethnicity": ethnicity, "uln": uln, "upn_unknown": upn_unknown}
+        wanted_request: dict[str, object] = {
             "sen2_request_source": sen2_request_source,
             "rya": rya,
             "plan_start_on": plan_start_on,
