@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from core.errors import ValidationFailed
 from core.roles import Role
-from requests_app.models import PlanPlacement, RequestEvent
+from demo.core_demo import KENT_DISTRICTS
+from requests_app.importer.parse import COLUMNS, SEN2_COLUMNS, parse_rows
+from requests_app.importer.run import import_lines
+from requests_app.models import AssessmentRequest, Child, PlanPlacement, RequestEvent
 from requests_app.services.sen2 import request_add_placement, request_record_sen2
-from tests.requests_app.factories import EstablishmentFactory, PlanIssuedRequestFactory, RefusedRequestFactory
+from tests.requests_app.factories import (
+    DistrictFactory,
+    EstablishmentFactory,
+    PlanIssuedRequestFactory,
+    RefusedRequestFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -99,3 +110,42 @@ def test_detail_page_and_api_show_the_items(
     assert "Chinese" in page.content.decode()
     data = api_client_for(personas.officer).get(f"/api/requests/{request.pk}/").json()
     assert data["rya"] is True and data["child"]["ethnicity"] == "CHNE" and data["placements"] == []
+
+
+# --- import_requests: the SEN2 columns are optional ------------------------------------------------
+
+GOOD = Path(__file__).resolve().parent / "data" / "good.csv"
+
+
+def _with_sen2(**values: str) -> str:
+    with GOOD.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    plan_row = next(i for i, row in enumerate(rows) if row["assessment_outcome"] == "Y")
+    rows[plan_row].update(values)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=[*COLUMNS, *SEN2_COLUMNS], extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def test_import_accepts_the_sen2_columns(db: None) -> None:
+    for name in KENT_DISTRICTS:
+        DistrictFactory(name=name)
+    import_lines(
+        io.StringIO(_with_sen2(ethnicity="wbri", uln="1000000000", rya="1", plan_cease_reason="")),
+        source_name="sen2.csv",
+        today=date(2026, 1, 15),
+    )
+    child = Child.objects.get(ethnicity="WBRI")
+    assert child.uln == "1000000000"
+    assert AssessmentRequest.objects.get(rya=True).child == child
+
+
+def test_import_checks_the_sen2_columns() -> None:
+    parsed = parse_rows(
+        io.StringIO(_with_sen2(ethnicity="XXXX", uln="1000000001", plan_ceased_on="2025-01-01")),
+        districts={name.casefold(): n for n, name in enumerate(KENT_DISTRICTS, start=1)},
+        today=date(2026, 1, 15),
+    )
+    assert {e.column for e in parsed.errors} == {"ethnicity", "uln", "plan_cease_reason"}
