@@ -191,3 +191,19 @@ def test_download_is_logged_each_time(
 def test_request_needs_a_council(personas: Any) -> None:
     with pytest.raises(DomainError, match="Set the council"):
         sen2_return_request(census=cases.CENSUS, user=personas.manager)
+
+
+def test_detail_page_lists_findings_with_links_and_the_comparison(
+    council: Council, personas: Any, page_client_for: Callable[[Any], Any], tmp_path: Path
+) -> None:
+    path = tmp_path / "return.xml"
+    path.write_bytes(GOLDEN.read_bytes())
+    import_return(path)
+    # A fault: the active plan's placements are gone, so L01 names Ada's case.
+    PlanPlacement.objects.filter(request__child__forename="Ada").delete()
+    row = Sen2Return.objects.create(census_date=cases.CENSUS, requested_by=personas.manager, requested_at=AT)
+    tasks.sen2_return(row.pk)
+    ada = AssessmentRequest.objects.get(child__forename="Ada")
+    html = page_client_for(personas.manager).get(f"/dashboard/sen2/{row.pk}/").content.decode()
+    assert "L01" in html and f"/requests/{ada.pk}/" in html
+    assert "Published figures for 2025" in html and "Requests received" in html
