@@ -14,9 +14,12 @@ class CoreConfig(AppConfig):
         # ``<id:pk>`` in every app's URLs: one reading of an id in a path (core.ids).
         register_converter(IdConverter, "id")
         # Sign-in success and failure written to the access log (signal receivers).
-        from core import signin  # noqa: F401
         # Signal receivers: sign-in times and MFA state (issue 14).
-        from core import mfa, session  # noqa: F401, PLC0415
+        from core import (  # noqa: F401, PLC0415
+            mfa,
+            session,
+            signin,  # noqa: F401
+        )
 
 
 class SenAdminConfig(AdminConfig):

@@ -937,6 +937,7 @@ class RetentionItem(models.Model):
     def __str__(self) -> str:
         return f"{self.record_class} of child {self.child_id} due {self.due_on:%Y-%m-%d}"
 
+
 # --- SEN2 return: settings named in the plan and attended (docs/sen2.md) -------------------------
 
 

@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core import sudo
 from core.api import HasCapability
 from core.roles import Capability
 from reporting.models import Sen2Return, Sen2ReturnStatus
@@ -80,6 +81,10 @@ class Sen2ReturnDetailView(_Sen2View):
 
 
 class Sen2ReturnFileView(_Sen2View):
+    # The whole caseload in one file: a session signed in (or confirmed) within the sudo window;
+    # an API token is never fresh (core/sudo.py).
+    permission_classes = [HasCapability, sudo.SudoFresh]
+
     @extend_schema(responses={(200, "application/xml"): OpenApiTypes.BINARY})
     def get(self, request: Request, pk: int) -> HttpResponse:
         row = get_object_or_404(Sen2Return, pk=pk, status=Sen2ReturnStatus.DONE)

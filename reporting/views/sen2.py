@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from core.errors import DomainError
+from core.exports import export_gate
 from core.pages import form_add_domain_error, requires
 from core.roles import Capability
 from reporting.models import Sen2Return, Sen2ReturnStatus
@@ -95,7 +96,12 @@ def sen2_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @requires(Capability.SEN2_RETURN)
 def sen2_download(request: HttpRequest, pk: int) -> HttpResponse:
     row = get_object_or_404(Sen2Return, pk=pk, status=Sen2ReturnStatus.DONE)
-    content = sen2_return_download(row=row, user=request.user, path=request.path)
+    # The whole caseload in one file: a fresh sign-in and the export's purpose first (the page's
+    # link names the purpose "statutory_return"); the access-log row keeps it in its path.
+    refused, _purpose = export_gate(request)
+    if refused is not None:
+        return refused
+    content = sen2_return_download(row=row, user=request.user, path=request.get_full_path())
     response = HttpResponse(content, content_type="application/xml")
     response["Content-Disposition"] = f'attachment; filename="{row.filename}"'
     response["Cache-Control"] = "no-store"

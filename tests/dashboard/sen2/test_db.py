@@ -12,7 +12,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from lxml import etree
+from rest_framework.test import APIClient
 
+from core import sudo
 from core.errors import DomainError
 from core.models import AccessLog, Council
 from core.roles import Role
@@ -157,7 +159,11 @@ def test_pages_only_for_managers(
     row = _made(council, personas.manager)
     client = page_client_for(personas.for_role(role))
     expected = 200 if role is Role.MANAGER else 403
-    for url in ("/dashboard/sen2/", f"/dashboard/sen2/{row.pk}/", f"/dashboard/sen2/{row.pk}/download/"):
+    for url in (
+        "/dashboard/sen2/",
+        f"/dashboard/sen2/{row.pk}/",
+        f"/dashboard/sen2/{row.pk}/download/?purpose=statutory_return",
+    ):
         assert client.get(url).status_code == expected, url
     assert client.post("/dashboard/sen2/", {"census_date": "2026-01-15"}).status_code in (
         (302,) if role is Role.MANAGER else (403,)
@@ -171,8 +177,10 @@ def test_api_only_for_managers(
     row = _made(council, personas.manager)
     client = api_client_for(personas.for_role(role))
     expected = 200 if role is Role.MANAGER else 403
-    for url in ("/api/metrics/sen2/", f"/api/metrics/sen2/{row.pk}/", f"/api/metrics/sen2/{row.pk}/file/"):
+    for url in ("/api/metrics/sen2/", f"/api/metrics/sen2/{row.pk}/"):
         assert client.get(url).status_code == expected, url
+    # The file needs a fresh session sign-in (sudo mode): never with an API token.
+    assert client.get(f"/api/metrics/sen2/{row.pk}/file/").status_code == 403
     assert client.post("/api/metrics/sen2/", {"census_date": "2026-01-15"}, format="json").status_code == (
         202 if role is Role.MANAGER else 403
     )
@@ -182,10 +190,27 @@ def test_download_is_logged_each_time(
     council: Council, personas: Any, page_client_for: Callable[[Any], Any], api_client_for: Callable[[Any], Any]
 ) -> None:
     row = _made(council, personas.manager)
-    page_client_for(personas.manager).get(f"/dashboard/sen2/{row.pk}/download/")
-    api_client_for(personas.manager).get(f"/api/metrics/sen2/{row.pk}/file/")
+    response = page_client_for(personas.manager).get(f"/dashboard/sen2/{row.pk}/download/?purpose=statutory_return")
+    assert response.status_code == 200 and response["Content-Type"] == "application/xml"
+    session_api = APIClient()
+    session_api.force_login(personas.manager)
+    assert session_api.get(f"/api/metrics/sen2/{row.pk}/file/").status_code == 200
+    assert api_client_for(personas.manager).get(f"/api/metrics/sen2/{row.pk}/file/").status_code == 403
     logged = AccessLog.objects.filter(object_type="sen2_return", object_id=row.pk, user=personas.manager)
     assert logged.count() == 2
+
+
+def test_download_asks_for_a_fresh_sign_in(
+    council: Council, personas: Any, page_client_for: Callable[[Any], Any]
+) -> None:
+    row = _made(council, personas.manager)
+    client = page_client_for(personas.manager)
+    session = client.session
+    session.pop(sudo.SUDO_SESSION_KEY, None)
+    session.save()
+    response = client.get(f"/dashboard/sen2/{row.pk}/download/?purpose=statutory_return")
+    assert response.status_code == 302
+    assert not AccessLog.objects.filter(object_type="sen2_return").exists()
 
 
 def test_request_needs_a_council(personas: Any) -> None:
@@ -201,6 +226,7 @@ def test_detail_page_lists_findings_with_links_and_the_comparison(
     import_return(path)
     # A fault: the active plan's placements are gone, so L01 names Ada's case.
     PlanPlacement.objects.filter(request__child__forename="Ada").delete()
+    AssessmentRequest.objects.filter(child__forename="Ada").update(named_establishment=None)
     row = Sen2Return.objects.create(census_date=cases.CENSUS, requested_by=personas.manager, requested_at=AT)
     tasks.sen2_return(row.pk)
     ada = AssessmentRequest.objects.get(child__forename="Ada")

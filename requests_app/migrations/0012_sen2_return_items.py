@@ -30,7 +30,7 @@ def _existing_plans(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("core", "0007_stale_month"),
-        ("requests_app", "0010_database_defaults_for_raw_inserts"),
+        ("requests_app", "0011_subject_access_and_retention"),
     ]
 
     operations = [
