@@ -75,6 +75,8 @@ class Capability(enum.StrEnum):
     # Reports
     REPORTS_VIEW = "reports.view"
     EXPORT = "export"
+    # The SEN2 statutory return (the whole caseload in one file): managers only.
+    SEN2_RETURN = "reports.sen2"
     # Data protection: who viewed which child's record (the access log), and its export
     DATA_PROTECTION = "data_protection"
     # System
@@ -133,6 +135,7 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.DATA_PROTECTION,
             Capability.CASE_NOTE_ADD,
             Capability.RECORD_CORRECT,
+            Capability.SEN2_RETURN,
         }
     ),
     # UK GDPR Art. 5(1)(f) and 32 (integrity and confidentiality): the DPO investigates who

@@ -12,6 +12,7 @@ unique constraints, one for the all-district row and one for the district rows.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -78,3 +79,47 @@ class BacklogSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"Backlog on {self.on:%Y-%m-%d}"
+
+
+# --- SEN2 return (docs/sen2.md) ------------------------------------------------------------------
+
+
+class Sen2ReturnStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Building"
+    DONE = "done", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class Sen2Return(models.Model):
+    """One SEN2 return built for a census date: the file itself, who asked for it and when, its
+    validation report and its published figures beside the dashboard's (docs/sen2.md)."""
+
+    census_date = models.DateField()
+    status = models.CharField(max_length=10, choices=Sen2ReturnStatus.choices, default=Sen2ReturnStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Percent done")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # The XML file, kept in the database with its row (a county's return is a few megabytes).
+    content = models.BinaryField(default=b"", blank=True)
+    persons = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    query_count = models.PositiveIntegerField(default=0)
+    # Findings, the case index (person -> child id and request ids), figures and the comparison.
+    report = models.JSONField(default=dict, blank=True)
+    failure = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=Sen2ReturnStatus.values), name="sen2return_status_valid"),
+            models.CheckConstraint(condition=Q(progress__lte=100), name="sen2return_progress_percent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"SEN2 return for {self.census_date:%Y-%m-%d} ({self.status})"
+
+    @property
+    def filename(self) -> str:
+        return f"sen2-{self.census_date:%Y-%m-%d}-{self.pk}.xml"

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from core.joblock import JobRunning, job_lock
 from reporting import services
+from reporting.sen2 import services as sen2_services
 
 _RETRY = {"autoretry_for": (DatabaseError,), "retry_backoff": True, "max_retries": 3}
 # The monthly job and a range recompute write the same snapshot rows: one claim for both, so
@@ -79,3 +80,15 @@ def compute_range(self: Any, from_month: str, to_month: str) -> dict[str, Any]:
     except JobRunning as running:
         raise self.retry(exc=running, countdown=RANGE_WAIT_SECONDS) from running
     return {"months": len(result.months), "years": result.years, "rows": result.rows}
+
+
+# --- SEN2 return (docs/sen2.md) ------------------------------------------------------------------
+
+SEN2_LIMIT = 30 * 60
+
+
+@shared_task(name=sen2_services.TASK_NAME, soft_time_limit=25 * 60, time_limit=SEN2_LIMIT, **_RETRY)
+def sen2_return(return_id: int) -> dict[str, Any]:
+    """Build one queued SEN2 return (an id only: no personal data in the task)."""
+    row = sen2_services.sen2_return_run(return_id=return_id)
+    return {"return": row.pk, "status": row.status, "errors": row.error_count}

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from reporting import views
+from reporting.views import sen2
 
 app_name = "dashboard"
 
@@ -10,4 +11,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("cases/", views.cases, name="cases"),
     path("report/", views.report, name="report"),
+    # The SEN2 return (managers only)
+    path("sen2/", sen2.sen2_list, name="sen2"),
+    path("sen2/<id:pk>/", sen2.sen2_detail, name="sen2-detail"),
+    path("sen2/<id:pk>/download/", sen2.sen2_download, name="sen2-download"),
 ]

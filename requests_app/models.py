@@ -153,6 +153,11 @@ class Child(models.Model):
     )
     primary_need = models.CharField(max_length=4, choices=NeedType.choices)
     secondary_need = models.CharField(max_length=4, choices=NeedType.choices, blank=True)
+    # SEN2 person items (docs/sen2.md): CBDS ethnicity code, unique learner number and, when
+    # neither UPN nor ULN is known, the reason (UPNunknown).
+    ethnicity = models.CharField(max_length=4, blank=True, default="", db_default="")
+    uln = models.CharField("unique learner number", max_length=10, blank=True, default="", db_default="")
+    upn_unknown = models.CharField("reason the UPN is unknown", max_length=4, blank=True, default="", db_default="")
     # The previous system's child reference, kept so a re-run import finds the same child.
     legacy_ref = models.CharField(max_length=40, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -278,6 +283,14 @@ class AssessmentRequest(models.Model):
     # so it asks for a reassessment (s.44), not a first assessment.
     is_reassessment = models.BooleanField("reassessment request", default=False, db_default=False, editable=False)
     closed_reason = models.TextField(blank=True)
+    # SEN2 items (docs/sen2.md): the source in SEN2's codes when it differs from the one derived
+    # from ``source``; the request made in relevant youth accommodation; the plan's own start
+    # date (a transferred-in plan may start before it was issued here); the plan's end.
+    sen2_request_source = models.CharField(max_length=1, blank=True, default="", db_default="")
+    rya = models.BooleanField("made in relevant youth accommodation", default=False, db_default=False)
+    plan_start_on = models.DateField("plan start date", null=True, blank=True)
+    plan_ceased_on = models.DateField("plan ceased on", null=True, blank=True)
+    plan_cease_reason = models.CharField(max_length=1, blank=True, default="", db_default="")
     imported = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -992,3 +1005,40 @@ class CaseNote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.happened_on:%Y-%m-%d} (request {self.request_id})"
+
+
+# --- SEN2 return: settings named in the plan and attended (docs/sen2.md) -------------------------
+
+
+class PlanPlacement(models.Model):
+    """A setting named in section I of the plan (SEN2 PlanDetail) and/or attended (SEN2
+    PlacementDetail): an establishment (URN, or UKPRN for post-16) or, with none, a SEN2 setting
+    code (EHE, OLA, NEET...). Rank 1 is the main setting, 2 the second of a dual placement."""
+
+    request = models.ForeignKey(AssessmentRequest, on_delete=models.CASCADE, related_name="plan_placements")
+    establishment = models.ForeignKey(Establishment, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    sen_setting = models.CharField("setting type", max_length=4, blank=True, default="")
+    sen_setting_other = models.CharField("other setting", max_length=200, blank=True, default="")
+    rank = models.PositiveSmallIntegerField(default=1)
+    named_in_plan = models.BooleanField(default=True)
+    entry_on = models.DateField("started on", null=True, blank=True)
+    leaving_on = models.DateField("left on", null=True, blank=True)
+    sen_unit = models.BooleanField("place in an SEN unit", default=False)
+    resourced_provision = models.BooleanField("place in resourced provision", default=False)
+
+    class Meta:
+        ordering = ["request", "rank", "entry_on", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(rank__in=[1, 2]), name="plan_placement_rank_1_or_2"),
+            models.CheckConstraint(
+                condition=Q(establishment__isnull=False, sen_setting="")
+                | Q(establishment__isnull=True) & ~Q(sen_setting=""),
+                name="plan_placement_establishment_or_setting",
+            ),
+            models.CheckConstraint(
+                condition=_ordered("leaving_on", "entry_on"), name="plan_placement_left_after_entry"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Placement rank {self.rank} (request {self.request_id})"

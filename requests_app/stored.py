@@ -191,6 +191,16 @@ PAYLOAD_FACTS: Mapping[EventAction, tuple[str, ...]] = {
     # A correction (UK GDPR art. 16): the fact, its value before and after, and how each reads.
     # The one event that may hold a child's former details: the rectification history.
     EventAction.CORRECTED: ("fact", "before", "after", "before_label", "after_label"),
+    # Which items changed (names only: the values are the child's identifiers and codes).
+    EventAction.SEN2_RECORDED: ("fields",),
+    EventAction.PLACEMENT_RECORDED: (
+        "placement_id",
+        "establishment_id",
+        "sen_setting",
+        "rank",
+        "entry_on",
+        "leaving_on",
+    ),
 }
 
 

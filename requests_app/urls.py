@@ -2,7 +2,15 @@
 
 from django.urls import path
 
-from requests_app import access_views, data_protection_views, dispute_views, notes_views, people_views, views
+from requests_app import (
+    access_views,
+    data_protection_views,
+    dispute_views,
+    notes_views,
+    people_views,
+    sen2_views,
+    views,
+)
 
 app_name = "requests"
 
@@ -88,4 +96,7 @@ urlpatterns = [
     # --- Case notes and corrections (issue 13, notes) ---
     path("<id:pk>/notes/new/", notes_views.NoteAddView.as_view(), name="note-add"),
     path("<id:pk>/correct/<slug:fact>/", notes_views.CorrectView.as_view(), name="correct"),
+    # The SEN2 return's items (docs/sen2.md)
+    path("<id:pk>/sen2/", sen2_views.Sen2DetailsView.as_view(), name="sen2-details"),
+    path("<id:pk>/placements/new/", sen2_views.PlacementAddView.as_view(), name="placement-new"),
 ]

@@ -267,6 +267,9 @@ class EventAction(enum.StrEnum):
     # --- Case notes and corrections (issue 13, notes): the status does not change. ---
     NOTE_ADDED = "note_added"
     CORRECTED = "corrected"
+    # The SEN2 return's items (docs/sen2.md): the request's status does not change.
+    SEN2_RECORDED = "sen2_recorded"
+    PLACEMENT_RECORDED = "placement_recorded"
 
     @property
     def label(self) -> str:
@@ -311,6 +314,8 @@ EVENT_ACTION_LABELS: dict[str, str] = {
     # --- Case notes and corrections (issue 13, notes) ---
     "note_added": "Contact or note logged",
     "corrected": "Record corrected",
+    "sen2_recorded": "SEN2 return details recorded",
+    "placement_recorded": "Placement recorded",
 }
 
 

@@ -387,6 +387,8 @@ NAVIGATION: list[tuple[str, str, str | None]] = [
     ("Panel referrals", "panels:referral-list", "panel.refer"),
     ("Placements", "placements:contract-list", "placement.view"),
     ("Dashboard", "dashboard:home", "reports.view"),
+    # The SEN2 statutory return (docs/sen2.md): managers only.
+    ("SEN2 return", "dashboard:sen2", "reports.sen2"),
     ("Access log", "requests:access-log", "data_protection"),
     ("Administration", "admin:index", "admin"),
 ]

@@ -35,6 +35,7 @@ from requests_app.models import (
     DecisionOutcome,
     ExceptionKind,
     PlacementType,
+    PlanPlacement,
     ProvisionEvaluation,
     Recommendation,
     RequestEvent,
@@ -138,6 +139,10 @@ class ChildSerializer(serializers.ModelSerializer[Child]):
             "primary_need",
             "secondary_need",
             "age",
+            # SEN2 return items (docs/sen2.md)
+            "ethnicity",
+            "uln",
+            "upn_unknown",
         ]
         read_only_fields = fields
 
@@ -389,6 +394,26 @@ class EventSerializer(serializers.ModelSerializer[RequestEvent]):
         return ClockSnapshotSerializer({key: snapshot.get(key) for key in _SNAPSHOT_KEYS}).data
 
 
+class PlanPlacementSerializer(serializers.ModelSerializer[PlanPlacement]):
+    establishment = EstablishmentRefSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = PlanPlacement
+        fields = [
+            "id",
+            "establishment",
+            "sen_setting",
+            "sen_setting_other",
+            "rank",
+            "named_in_plan",
+            "entry_on",
+            "leaving_on",
+            "sen_unit",
+            "resourced_provision",
+        ]
+        read_only_fields = fields
+
+
 class RequestDetailSerializer(RequestListSerializer):
     """The queue row plus the case file: evaluation, decisions, advice, exceptions, timeline."""
 
@@ -397,6 +422,7 @@ class RequestDetailSerializer(RequestListSerializer):
     advice_requests = AdviceRequestSerializer(many=True, read_only=True)
     exceptions = ClockExceptionSerializer(source="clock_exceptions", many=True, read_only=True)
     events = EventSerializer(many=True, read_only=True)
+    placements = PlanPlacementSerializer(source="plan_placements", many=True, read_only=True)
 
     class Meta(RequestListSerializer.Meta):
         fields = [
@@ -406,6 +432,13 @@ class RequestDetailSerializer(RequestListSerializer):
             "advice_requests",
             "exceptions",
             "events",
+            # SEN2 return items (docs/sen2.md)
+            "sen2_request_source",
+            "rya",
+            "plan_start_on",
+            "plan_ceased_on",
+            "plan_cease_reason",
+            "placements",
         ]
         read_only_fields = fields
 

@@ -43,6 +43,7 @@ from requests_app.models import (
     AssessmentDecision,
     AssessmentRequest,
     ClockException,
+    PlanPlacement,
     RequestEvent,
 )
 from requests_app.services.advice import (
@@ -91,6 +92,7 @@ def request_queryset(user: Any, *, detail: bool = False) -> QuerySet[AssessmentR
             "advice_requests",
             Prefetch("clock_exceptions", queryset=ClockException.objects.select_related("recorded_by", "removed_by")),
             Prefetch("events", queryset=RequestEvent.objects.select_related("actor")),
+            Prefetch("plan_placements", queryset=PlanPlacement.objects.select_related("establishment")),
         )
     return queryset
 

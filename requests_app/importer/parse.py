@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from core import sen2codes
 from core.models import NeedType
 from requests_app import clocks, workflow
 from requests_app.models import RequestSource, Sen2Outcome, Sex
@@ -41,6 +42,17 @@ COLUMNS: tuple[str, ...] = (
     "assessment_outcome_on",
     "week20_exception",
     "draft_issued_on",
+)
+# Optional columns for the SEN2 return (docs/sen2.md): a file may leave any of them out.
+SEN2_COLUMNS: tuple[str, ...] = (
+    "ethnicity",
+    "uln",
+    "upn_unknown",
+    "sen2_request_source",
+    "rya",
+    "plan_start_on",
+    "plan_ceased_on",
+    "plan_cease_reason",
 )
 REQUIRED: frozenset[str] = frozenset(
     {
@@ -133,6 +145,23 @@ class ChildDetails:
 
 
 @dataclass(frozen=True)
+class Sen2Items:
+    """The optional SEN2 columns of a row (blank when the file leaves them out)."""
+
+    ethnicity: str = ""
+    uln: str = ""
+    upn_unknown: str = ""
+    sen2_request_source: str = ""
+    rya: bool = False
+    plan_start_on: date | None = None
+    plan_ceased_on: date | None = None
+    plan_cease_reason: str = ""
+
+    def any(self) -> bool:
+        return self != Sen2Items()
+
+
+@dataclass(frozen=True)
 class RequestRow:
     """A valid row: the child, the request and the status its outcomes imply."""
 
@@ -149,6 +178,7 @@ class RequestRow:
     week20: bool
     draft_issued_on: date | None
     status: Status
+    sen2: Sen2Items = Sen2Items()
 
     @property
     def is_open(self) -> bool:
@@ -295,6 +325,7 @@ def _read_row(reader: _RowReader, *, districts: Mapping[str, int], today: date) 
     elif week20 not in ("0", "1"):
         reader.error("week20_exception", f"'{week20}' is not valid; use 0 or 1")
     draft_issued_on = reader.date("draft_issued_on", today=today)
+    sen2 = _read_sen2(reader, today=today, plan_issued=assessment_outcome == "Y")
 
     # What each outcome allows (SEN2 guide, docs/domain.md §3.3).
     decided = request_outcome in ("Y", "N", "W")
@@ -355,7 +386,30 @@ def _read_row(reader: _RowReader, *, districts: Mapping[str, int], today: date) 
         week20=week20 == "1",
         draft_issued_on=draft_issued_on,
         status=derive_status(request_outcome, assessment_outcome, draft_issued_on),
+        sen2=sen2,
     )
+
+
+def _read_sen2(reader: _RowReader, *, today: date, plan_issued: bool) -> Sen2Items:
+    """The optional SEN2 columns, checked against their code lists (core/sen2codes.py)."""
+    ethnicity = reader.code("ethnicity", tuple(sen2codes.ETHNICITIES))
+    uln = reader.text("uln")
+    if uln and "uln" not in reader.failed and not sen2codes.uln_valid(uln):
+        reader.error("uln", "is not a unique learner number (10 digits with a valid check digit)")
+    upn_unknown = reader.code("upn_unknown", tuple(sen2codes.UPN_UNKNOWN))
+    source = reader.code("sen2_request_source", sen2codes.REQUEST_SOURCES)
+    rya = reader.values.get("rya", "") or "0"
+    if rya not in ("0", "1"):
+        reader.error("rya", f"'{rya}' is not valid; use 0 or 1")
+    start = reader.date("plan_start_on", today=today)
+    ceased = reader.date("plan_ceased_on", today=today)
+    reason = reader.code("plan_cease_reason", tuple(sen2codes.CEASE_REASONS))
+    reader.only_when("plan_start_on", start, plan_issued, "unless assessment_outcome is Y (plan issued)")
+    reader.only_when("plan_ceased_on", ceased, plan_issued, "unless assessment_outcome is Y (plan issued)")
+    reader.needed_when("plan_cease_reason", reason, bool(ceased), "when plan_ceased_on is given")
+    reader.needed_when("plan_ceased_on", ceased, bool(reason), "when plan_cease_reason is given")
+    reader.after("plan_ceased_on", ceased, "plan_start_on", start)
+    return Sen2Items(ethnicity, uln, upn_unknown, source, rya == "1", start, ceased, reason)
 
 
 def _child_key(values: Mapping[str, str]) -> dict[str, str]:
@@ -451,7 +505,7 @@ def parse_rows(lines: Iterable[str], *, districts: Mapping[str, int], today: dat
     for name in sorted({n for n in header if header.count(n) > 1}):
         parsed.errors.append(RowError(header_row, name, "appears more than once in the header"))
     for name in header:
-        if name not in COLUMNS:
+        if name not in COLUMNS and name not in SEN2_COLUMNS:
             parsed.errors.append(RowError(header_row, name or "(blank)", "is not a known column"))
     missing = [name for name in COLUMNS if name not in header]
     for name in missing:

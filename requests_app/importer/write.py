@@ -161,6 +161,7 @@ def write_plan(plan: Plan, *, source_name: str, use_copy: bool | None = None) ->
         _write_by_copy(plan, new_children, matched_districts, source_name=source_name, now=now)
     else:
         _write_by_bulk_create(plan, new_children, matched_districts, source_name=source_name, now=now)
+    _write_sen2_items(plan)
     # In the caller's transaction: the imported months' stored figures no longer hold.
     mark_stale(imported_days(plan.to_import), f"imported from {source_name}")
 
@@ -175,6 +176,32 @@ def imported_days(rows: Iterable[RequestRow]) -> set[date]:
             if day is not None
         )
     return days
+
+
+# The SEN2 columns are optional and usually blank: written in a second pass, only where given.
+REQUEST_SEN2_FIELDS = ("sen2_request_source", "rya", "plan_start_on", "plan_ceased_on", "plan_cease_reason")
+CHILD_SEN2_FIELDS = ("ethnicity", "uln", "upn_unknown")
+
+
+def _write_sen2_items(plan: Plan) -> None:
+    rows = [row for row in plan.to_import if row.sen2.any()]
+    if not rows:
+        return
+    requests = {
+        r.reference: r for r in AssessmentRequest.objects.filter(reference__in=[row.request_ref for row in rows])
+    }
+    children = {c.legacy_ref: c for c in Child.objects.filter(legacy_ref__in=[row.child.child_ref for row in rows])}
+    for row in rows:
+        request = requests[row.request_ref]
+        for name in REQUEST_SEN2_FIELDS:
+            setattr(request, name, getattr(row.sen2, name))
+        child = children.get(row.child.child_ref)
+        if child is not None:
+            for name in CHILD_SEN2_FIELDS:
+                if getattr(row.sen2, name):
+                    setattr(child, name, getattr(row.sen2, name))
+    AssessmentRequest.objects.bulk_update(requests.values(), REQUEST_SEN2_FIELDS, batch_size=BULK_BATCH_SIZE)
+    Child.objects.bulk_update(children.values(), CHILD_SEN2_FIELDS, batch_size=BULK_BATCH_SIZE)
 
 
 def _lock_matched_children(plan: Plan) -> dict[int, int]:

@@ -35,6 +35,7 @@ from core.roles import Role
 from panels import workflow as panel_workflow
 from panels.models import AgendaItem, Declaration, PanelDecision, PanelMeeting, PanelMember, Referral
 from placements.models import CostLine, Deduction, NegotiationRound, PlacementContract, Provider
+from reporting.models import Sen2Return
 from requests_app.models import (
     AdviceRequest,
     Appeal,
@@ -61,6 +62,7 @@ NOT_PAGES: dict[str, str] = {
     "session/extend/": "POST only: the timeout warning's 'Stay signed in' (tests/a11y/test_timeout.py)",
     "session/keep/": "POST only: keeps a form's text when time runs out (tests/a11y/test_timeout.py)",
     "documents/<id:pk>/download/": "a file download, not a page (tests/core/test_documents.py)",
+    "dashboard/sen2/<id:pk>/download/": "the SEN2 XML file, not a page (tests/dashboard/sen2/test_db.py)",
 }
 
 Objects = Callable[[], Iterable[dict[str, Any]]]
@@ -133,6 +135,8 @@ PAGE_OBJECTS: dict[str, Objects] = {
     "dashboard:home": NO_ARGUMENTS,
     "dashboard:cases": lambda: [{"query": f"metric=requests_received&month={date.today():%Y-%m}"}],
     "dashboard:report": NO_ARGUMENTS,
+    "dashboard:sen2": NO_ARGUMENTS,
+    "dashboard:sen2-detail": _each(Sen2Return.objects),
     "panels:meeting-list": NO_ARGUMENTS,
     "panels:meeting-create": NO_ARGUMENTS,
     "panels:referral-list": NO_ARGUMENTS,
@@ -289,6 +293,53 @@ def seed(personas: Any) -> None:
         contract=negotiating, round_no=1, on=today, provider_offer_pence=5_000_000, recorded_by=finance
     )
     placement_factories.DraftContractFactory()
+    # A SEN2 return made, with a finding, a disagreement and a case counted differently.
+    plan = AssessmentRequest.objects.filter(status="plan_issued").first()
+    Sen2Return.objects.create(
+        census_date=date(2026, 1, 15),
+        requested_by=personas.manager,
+        requested_at=timezone.now(),
+        finished_at=timezone.now(),
+        status="done",
+        progress=100,
+        content=b"<Message/>",
+        persons=1,
+        error_count=1,
+        report={
+            "findings": [
+                {
+                    "rule": "L01",
+                    "severity": "error",
+                    "message": "An active plan has no primary need",
+                    "person": "A Person",
+                    "child_id": plan.child_id,
+                    "request_id": plan.pk,
+                },
+            ],
+            "comparison": {
+                "year": 2025,
+                "rows": [
+                    {
+                        "key": "requests_received",
+                        "label": "Requests received",
+                        "return": 1,
+                        "dashboard": 2,
+                        "agrees": False,
+                    }
+                ],
+                "cases": [
+                    {
+                        "request_id": plan.pk,
+                        "reference": plan.reference,
+                        "only_in_return": [],
+                        "only_on_dashboard": ["requests_received"],
+                        "reason": "Not explained: check the case",
+                        "explained": False,
+                    }
+                ],
+            },
+        },
+    )
 
 
 def _path(pattern: Pattern, arguments: dict[str, Any]) -> str | None:

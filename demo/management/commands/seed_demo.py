@@ -30,6 +30,7 @@ from demo import (
     people_demo,
     placements_demo,
     requests_demo,
+    sen2_demo,
 )
 from demo import history as requests_history
 from reporting import services as dashboard_services
@@ -87,10 +88,16 @@ class Command(BaseCommand):
                 added = added or not history.skipped
             # After the history: today's retention list includes its oldest children.
             self.stdout.write(f"Data protection: {data_protection_demo.seed().message()}")
+        # SEN2 return items (docs/sen2.md): the council and the children's SEN2 details.
+        ethnicities, upn_reasons = sen2_demo.seed_items()
         if options["no_history"]:
             self.stdout.write("Dashboard figures not computed (--no-history): see manage.py compute_metrics.")
         else:
             self._snapshots(refresh=added)
+            # The SEN2 return for the last census, made as the demo manager would (DEBUG only).
+            census, errors = sen2_demo.seed_return(today=timezone.localdate())
+            summary = sen2_demo.Sen2Summary(ethnicities, upn_reasons, census, errors)
+            self.stdout.write(f"SEN2: {summary.message()}")
         self.stdout.write(self.style.SUCCESS(f"Demo data ready in {time.monotonic() - started:.1f} s"))
 
     def _snapshots(self, *, refresh: bool) -> None:
