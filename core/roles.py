@@ -74,6 +74,7 @@ class Capability(enum.StrEnum):
     PLACEMENT_MANAGE = "placement.manage"
     # Reports
     REPORTS_VIEW = "reports.view"
+    REPORTS_RECOMPUTE = "reports.recompute"  # ask for stored figures to be recomputed
     EXPORT = "export"
     # Data protection: who viewed which child's record (the access log), and its export
     DATA_PROTECTION = "data_protection"
@@ -122,6 +123,7 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.PANEL_VIEW,
             Capability.PLACEMENT_VIEW,
             Capability.REPORTS_VIEW,
+            Capability.REPORTS_RECOMPUTE,
             Capability.EXPORT,
             Capability.DATA_PROTECTION,
         }

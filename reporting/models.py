@@ -12,6 +12,7 @@ unique constraints, one for the all-district row and one for the district rows.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -78,3 +79,56 @@ class BacklogSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"Backlog on {self.on:%Y-%m-%d}"
+
+
+# --- Figures that stay true (issue 16): recomputations a manager asks for from the dashboard ---
+
+
+class RecomputeJob(models.Model):
+    """A recomputation of a range of months asked for from the dashboard, run by a Celery job
+    (``reports.recompute_job``) that records its progress here, month by month."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting to start"
+        RUNNING = "running", "Running"
+        DONE = "done", "Finished"
+        FAILED = "failed", "Failed"
+
+    from_month = models.DateField(help_text="The first day of the first month")
+    to_month = models.DateField(help_text="The first day of the last month")
+    district = models.ForeignKey(
+        District, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", help_text="The page's district"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    months_total = models.PositiveIntegerField(default=0)
+    months_done = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    message = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "running", "done", "failed"]), name="recomputejob_status_valid"
+            ),
+            models.CheckConstraint(condition=Q(from_month__lte=models.F("to_month")), name="recomputejob_range_order"),
+            models.CheckConstraint(
+                condition=Q(months_done__lte=models.F("months_total")), name="recomputejob_progress_bounded"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Recompute {self.from_month:%Y-%m} to {self.to_month:%Y-%m} ({self.status})"
+
+    @property
+    def percent_done(self) -> int:
+        return 100 * self.months_done // self.months_total if self.months_total else 0
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -77,6 +77,8 @@ class Table:
     rows: list[list[Cell]] = field(default_factory=list)
     description: str = ""
     exports: dict[str, str] = field(default_factory=dict)  # format -> URL, when the reader may export
+    as_at: datetime | None = None  # when the oldest stored figure in the table was computed
+    stale: list[str] = field(default_factory=list)  # the periods shown whose figures are out of date
 
     def export_rows(self) -> Iterable[list[Any]]:
         yield self.headers

@@ -10,4 +10,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("cases/", views.cases, name="cases"),
     path("report/", views.report, name="report"),
+    # Figures that stay true (issue 16): a recompute asked for from the page, and its progress.
+    path("recompute/", views.recompute, name="recompute"),
+    path("recompute/<int:pk>/", views.recompute_job, name="recompute-job"),
 ]

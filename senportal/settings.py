@@ -466,3 +466,9 @@ NAVIGATION += [
     ("Subject access", "requests:subject-access", "data_protection"),
     ("Retention", "requests:retention", "admin"),
 ]
+# --- Figures that stay true (issue 16, reporting) -------------------------------------------
+# Every night, after the backlog: recompute the months marked stale and the trailing 13 months.
+CELERY_BEAT_SCHEDULE["nightly-figures-refresh"] = {
+    "task": "reports.nightly_refresh",
+    "schedule": crontab(minute=45, hour=2),
+}

@@ -10,7 +10,7 @@ queries at any data size. The tables and charts are the layouts of ``reporting.l
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, cast
 from urllib.parse import urlencode
 
@@ -23,12 +23,12 @@ from core.db_router import reporting_reads
 from core.forms import GovukForm
 from core.models import District
 from core.pages import requires
-from core.roles import Capability
+from core.roles import Capability, user_can
 from reporting import figures, layouts
 from reporting import sources as roof_sources
 from reporting.figures import FIGURES
 from reporting.layouts import Chart, GridTable, SeriesTable, Service
-from reporting.models import BacklogSnapshot
+from reporting.models import BacklogSnapshot, RecomputeJob
 from reporting.services import months_between, previous_month
 from reporting.tables import Cell, Table, pounds
 from reporting.views.common import (
@@ -133,12 +133,21 @@ def monthly_table(
         where: dict[str, Any] = {"month": month}
         if district_id is not None:
             where["district_id"] = district_id
-        row = [text_cell(figures.month_label(month))]
+        stale = bool(found and found.get("stale"))
+        row = [text_cell(figures.month_label(month) + (" (out of date)" if stale else ""))]
         for key in layout.columns:
             value = FIGURES[key].value(found)
             row.append(figure_cell(key, value, context=month_context(month), link=link, **where))
         rows.append(row)
-    return Table(layout.key, layout.caption, layout.headers, rows, description=layout.description)
+    return Table(
+        layout.key,
+        layout.caption,
+        layout.headers,
+        rows,
+        description=layout.description,
+        as_at=series.as_at,
+        stale=[figures.month_label(m) for m in series.stale],
+    )
 
 
 def annual_table(annual: dict[int, dict[str, Any]], *, district_id: int | None) -> Table:
@@ -153,14 +162,22 @@ def annual_table(annual: dict[int, dict[str, Any]], *, district_id: int | None) 
         ]
         for year, found in sorted(annual.items())
     ]
-    return Table(layout.key, layout.caption, layout.headers, rows, description=layout.description)
+    return Table(
+        layout.key,
+        layout.caption,
+        layout.headers,
+        rows,
+        description=layout.description,
+        as_at=figures.as_at(annual.values()),
+        stale=[str(year) for year, found in sorted(annual.items()) if found.get("stale")],
+    )
 
 
-def grid_table(layout: GridTable, values: dict[str, Any], **where: Any) -> Table:
+def grid_table(layout: GridTable, values: dict[str, Any], *, as_at: datetime | None = None, **where: Any) -> Table:
     rows = [
         [text_cell(row.header), *(figure_cell(key, values[key], **where) for key in row.figures)] for row in layout.rows
     ]
-    return Table(layout.key, layout.caption, layout.headers, rows)
+    return Table(layout.key, layout.caption, layout.headers, rows, as_at=as_at)
 
 
 def _chart(chart: Chart, labels: list[str], columns: list[tuple[str, list[Any]]]) -> dict[str, Any]:
@@ -240,7 +257,7 @@ def home(request: HttpRequest) -> HttpResponse:
     if backlog is not None and snapshot is not None:
         values = figures.backlog_values(backlog)
         where: dict[str, Any] = {"on": snapshot.on, "district_id": period.district_id}
-        tables += [grid_table(layout, values, **where) for layout in layouts.BACKLOG_TABLES]
+        tables += [grid_table(layout, values, as_at=snapshot.computed_at, **where) for layout in layouts.BACKLOG_TABLES]
         by_key = {layout.key: layout for layout in layouts.BACKLOG_TABLES}
         charts += [grid_chart(chart_id, by_key[table_key], values) for chart_id, table_key in layouts.BACKLOG_CHARTS]
         backlog_summary = _summary_list(layouts.BACKLOG_SUMMARY, values, url=lambda key: cases_url(key, **where))
@@ -274,7 +291,12 @@ def home(request: HttpRequest) -> HttpResponse:
         return exported
     attach_exports(request, tables)
     oldest = backlog["oldest_open_case"] if backlog else None
+    can_recompute = user_can(request.user, Capability.REPORTS_RECOMPUTE)
     context = {
+        "as_at": figures.as_at([*series.figures, *annual.values()]),
+        "stale_labels": [figures.month_label(m) for m in series.stale],
+        "can_recompute": can_recompute,
+        "recompute_job": RecomputeJob.objects.order_by("-requested_at").first() if can_recompute else None,
         "form": form,
         "period": period,
         "period_label": f"{figures.month_label(period.from_month)} to {figures.month_label(period.to_month)}",

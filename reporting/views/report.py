@@ -26,7 +26,7 @@ from reporting import sources as roof_sources
 from reporting.figures import FIGURES
 from reporting.layouts import FigureTable
 from reporting.models import BacklogSnapshot, MonthlyMetric
-from reporting.services import previous_month
+from reporting.services import month_end_backlog, previous_month
 from reporting.tables import Cell, Table
 from reporting.views.common import (
     bad_request,
@@ -123,7 +123,8 @@ def report(request: HttpRequest) -> HttpResponse:
             for row in MonthlyMetric.objects.filter(month=month, district__isnull=False).only("district_id", "data")
         }
         annual = figures.annual_figures_for([month.year], district_id=district_id).get(month.year)
-        snapshot = BacklogSnapshot.objects.filter(on__lt=month_end).order_by("-on").first()
+        # The backlog kept at the month end; failing that, the last one taken before the month ended.
+        snapshot = month_end_backlog(month) or BacklogSnapshot.objects.filter(on__lt=month_end).order_by("-on").first()
     found = series.figures[0]
     label = figures.month_label(month)
     scope = district.name if district else "all districts"
@@ -190,7 +191,10 @@ def report(request: HttpRequest) -> HttpResponse:
                         district_id=district_id,
                     )
                 ],
-                intro="Open work on the last nightly snapshot taken in or before the month.",
+                intro=(
+                    f"Open work at the end of {label}, as kept on {snapshot.on:%-d %B %Y} "
+                    f"(figures as at {timezone.localtime(snapshot.computed_at):%-d %B %Y, %H:%M})."
+                ),
             )
         )
 
