@@ -180,6 +180,15 @@ FIGURES: dict[str, Figure] = _figures(
         "plans_issued_within_20_weeks_excluding_exceptions",
         "plans_issued_excluding_exceptions",
     ),
+    # Educational psychology advice returned in the month, and within 6 weeks (reg 8).
+    Figure("advice_returned.educational_psychology", "EP advice returned"),
+    Figure("advice_returned_within_6_weeks.educational_psychology", "EP advice returned within 6 weeks"),
+    _share(
+        "pc_ep_advice_within_6_weeks",
+        "Share of EP advice within 6 weeks",
+        "advice_returned_within_6_weeks.educational_psychology",
+        "advice_returned.educational_psychology",
+    ),
     # Of the requests received in a calendar year, by their outcome now (a column of its own table).
     Figure("requests_decided_to_assess", "Decided to assess"),
     Figure("requests_decided_not_to_assess", "Refused to assess"),
@@ -277,6 +286,10 @@ def monthly_figures(month: date, data: dict[str, Any], *, rolling: float | None,
         }
         for adviser in AdviserType.values
     }
+    # The EP advice figures by their metric names, for the tables (the API nests them above).
+    for name in ("advice_returned", "advice_returned_within_6_weeks"):
+        key = f"{name}.{AdviserType.EDUCATIONAL_PSYCHOLOGY.value}"
+        figures[key] = data.get(key, 0)
     # Beyond the contract: the panel and placement fields (None on a district's row).
     figures.update(roof_sources.monthly_extras(data))
     figures["computed_at"] = computed_at

@@ -132,3 +132,42 @@ class RecomputeJob(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+# --- Published statistics (issue 16): DfE's LA-level EHC plan figures, loaded by a command ---------
+
+
+class PublishedEhcpFigures(models.Model):
+    """One area's published annual figures from DfE's "Education, health and care plans"
+    release (England, a region, or a local authority), loaded by ``load_published_ehcp_stats``.
+    Counts only: every rate is worked out from them. A count DfE suppressed is empty."""
+
+    class Level(models.TextChoices):
+        NATIONAL = "national", "England"
+        REGIONAL = "regional", "Region"
+        LOCAL_AUTHORITY = "local_authority", "Local authority"
+
+    year = models.PositiveSmallIntegerField(help_text="Calendar year (the release's time_period)")
+    level = models.CharField(max_length=16, choices=Level.choices)
+    area_code = models.CharField(max_length=12, help_text="3-digit LA number, a region code, or E92000001")
+    area_name = models.CharField(max_length=100)
+    requests_received = models.PositiveIntegerField(null=True, blank=True)
+    requests_refused = models.PositiveIntegerField(null=True, blank=True)
+    plans_issued = models.PositiveIntegerField(null=True, blank=True)
+    plans_issued_within_20_weeks = models.PositiveIntegerField(null=True, blank=True)
+    plans_issued_excluding_exceptions = models.PositiveIntegerField(null=True, blank=True)
+    plans_issued_within_20_weeks_excluding_exceptions = models.PositiveIntegerField(null=True, blank=True)
+    source_file = models.CharField(max_length=200)
+    loaded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["year", "level", "area_code"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "area_code"], name="publishedehcp_unique_year_area"),
+            models.CheckConstraint(
+                condition=Q(level__in=["national", "regional", "local_authority"]), name="publishedehcp_level_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.area_name} {self.year} (published)"

@@ -472,3 +472,11 @@ CELERY_BEAT_SCHEDULE["nightly-figures-refresh"] = {
     "task": "reports.nightly_refresh",
     "schedule": crontab(minute=45, hour=2),
 }
+# Published statistics compared on the dashboard (load_published_ehcp_stats): the council's
+# statistical neighbours as DfE 3-digit LA numbers. The default is a list for Kent (886); check
+# it against DfE's current statistical neighbours and set your own (comma-separated).
+PUBLISHED_STATS_NEIGHBOURS: list[str] = env_list(
+    "PUBLISHED_STATS_NEIGHBOURS", ["881", "850", "938", "888", "860", "891", "885", "935", "926", "830"]
+)
+# The council's LA number in the published files when no Council row is set.
+PUBLISHED_STATS_COUNCIL_DEFAULT = "886"

@@ -15,20 +15,22 @@ from typing import Any, cast
 from urllib.parse import urlencode
 
 from django import forms
+from django.conf import settings
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from core.db_router import reporting_reads
 from core.forms import GovukForm
-from core.models import District
+from core.models import Council, District
 from core.pages import requires
 from core.roles import Capability, user_can
-from reporting import figures, layouts
+from reporting import comparisons, figures, layouts, published
 from reporting import sources as roof_sources
 from reporting.figures import FIGURES
 from reporting.layouts import Chart, GridTable, SeriesTable, Service
-from reporting.models import BacklogSnapshot, RecomputeJob
+from reporting.models import BacklogSnapshot, MonthlyMetric, PublishedEhcpFigures, RecomputeJob
 from reporting.services import months_between, previous_month
 from reporting.tables import Cell, Table, pounds
 from reporting.views.common import (
@@ -150,8 +152,9 @@ def monthly_table(
     )
 
 
-def annual_table(annual: dict[int, dict[str, Any]], *, district_id: int | None) -> Table:
-    layout = layouts.ANNUAL_TABLE
+def annual_table(
+    annual: dict[int, dict[str, Any]], *, district_id: int | None, layout: SeriesTable = layouts.ANNUAL_TABLE
+) -> Table:
     rows = [
         [
             text_cell(str(year)),
@@ -170,6 +173,110 @@ def annual_table(annual: dict[int, dict[str, Any]], *, district_id: int | None) 
         description=layout.description,
         as_at=figures.as_at(annual.values()),
         stale=[str(year) for year, found in sorted(annual.items()) if found.get("stale")],
+    )
+
+
+def comparison_table(month: date, *, district_id: int | None) -> Table:
+    """The month's figures beside last month, the same month last year, and the year to date
+    beside the previous year to date (``reporting.comparisons``), from the stored snapshots."""
+    periods = comparisons.periods_for(month)
+    first, last = periods.needed
+    with reporting_reads():
+        rows = MonthlyMetric.objects.filter(
+            Q(district__isnull=True) if district_id is None else Q(district_id=district_id),
+            month__gte=first,
+            month__lte=last,
+        ).only("month", "data", "computed_at")
+        data = {row.month: row.data for row in rows}
+        computed = [row.computed_at for row in rows]
+    labels = periods.labels()
+    headers = [
+        "Figure",
+        labels["month"],
+        f"Last month ({labels['last_month']})",
+        f"Same month last year ({labels['same_month_last_year']})",
+        f"Year to date ({labels['year_to_date']})",
+        f"Previous year to date ({labels['previous_year_to_date']})",
+    ]
+    single = (periods.month, periods.last_month, periods.same_month_last_year)
+    table_rows: list[list[Cell]] = []
+    for found in comparisons.compare(data, month):
+        figure = FIGURES[found.key]
+        cells = [text_cell(figure.header)]
+        for index, value in enumerate(found.values):
+            where: dict[str, Any] = {"month": single[index]} if index < 3 else {}
+            if where and district_id is not None:
+                where["district_id"] = district_id
+            context = month_context(single[index]) if index < 3 else ""
+            cells.append(figure_cell(found.key, value, context=context, link=bool(where), **where))
+        table_rows.append(cells)
+    return Table(
+        "comparison",
+        f"{labels['month']} compared",
+        headers,
+        table_rows,
+        description=layouts.COMPARISON_DESCRIPTION,
+        as_at=min(computed) if computed else None,
+    )
+
+
+PUBLISHED_RATE_LABELS = {
+    "refusal_rate_dfe": "Refusal rate",
+    "pc_plans_issued_within_20_weeks": "Plans within 20 weeks",
+    "pc_plans_issued_within_20_weeks_excluding_exceptions": "Plans within 20 weeks, excluding exceptions",
+}
+PUBLISHED_AREA_LABELS = {
+    "ours": "this council",
+    "published": "published for this council",
+    "england": "England",
+    "neighbours": "statistical neighbours",
+}
+
+
+def published_table(years: list[int], annual: dict[int, dict[str, Any]]) -> Table | None:
+    """The calendar years' DfE-basis rates beside DfE's published figures for this council,
+    England and the statistical neighbours (``load_published_ehcp_stats``); None when none are loaded."""
+    with reporting_reads():
+        loaded = list(PublishedEhcpFigures.objects.filter(year__in=years))
+        council = Council.objects.first()
+    if not loaded:
+        return None
+    rows_in = [
+        published.PublishedRow(
+            r.year,
+            r.level,
+            r.area_code,
+            r.area_name,
+            {name: getattr(r, name) for name in published.MEASURES},
+        )
+        for r in loaded
+    ]
+    compared = published.compare_published(
+        ours={year: found for year, found in annual.items() if year in years},
+        published=rows_in,
+        council_code=council.la_number if council else settings.PUBLISHED_STATS_COUNCIL_DEFAULT,
+        neighbours=settings.PUBLISHED_STATS_NEIGHBOURS,
+    )
+    headers = ["Year"] + [
+        f"{rate_label}, {area_label} (%)"
+        for rate_label in PUBLISHED_RATE_LABELS.values()
+        for area_label in PUBLISHED_AREA_LABELS.values()
+    ]
+    rows = [
+        [text_cell(str(year))]
+        + [Cell(values[rate][area], kind="percent") for rate in PUBLISHED_RATE_LABELS for area in PUBLISHED_AREA_LABELS]
+        for year, values in sorted(compared.items())
+    ]
+    return Table(
+        "published",
+        "DfE-basis rates beside DfE's published figures for this council, England and the statistical neighbours",
+        headers,
+        rows,
+        description=(
+            "Published figures are loaded from DfE's 'Education, health and care plans' release. The statistical "
+            "neighbours' rate is worked out from their counts added together; a count DfE suppressed is left out."
+        ),
+        as_at=max((r.loaded_at for r in loaded), default=None),
     )
 
 
@@ -252,6 +359,14 @@ def home(request: HttpRequest) -> HttpResponse:
     backlog = figures.backlog_figures(snapshot, district_id=period.district_id) if snapshot else None
     tables = [monthly_table(layout, series, district_id=period.district_id) for layout in layouts.MONTHLY_TABLES]
     tables.insert(2, annual_table(annual, district_id=period.district_id))
+    tables += [
+        monthly_table(layouts.EP_ADVICE_TABLE, series, district_id=period.district_id),
+        annual_table(annual, district_id=period.district_id, layout=layouts.ANNUAL_TIMELINESS_TABLE),
+        comparison_table(period.to_month, district_id=period.district_id),
+    ]
+    compared_with_published = published_table(years, annual) if period.district is None else None
+    if compared_with_published is not None:
+        tables.append(compared_with_published)
     charts = [series_chart(chart, series) for chart in layouts.MONTHLY_CHARTS]
     backlog_summary: list[dict[str, Any]] = []
     if backlog is not None and snapshot is not None:
