@@ -75,6 +75,7 @@ class Capability(enum.StrEnum):
     # Reports
     REPORTS_VIEW = "reports.view"
     REPORTS_RECOMPUTE = "reports.recompute"  # ask for stored figures to be recomputed
+    REPORTS_PREPARE = "reports.prepare"  # write and version the committee report's commentary
     EXPORT = "export"
     # Data protection: who viewed which child's record (the access log), and its export
     DATA_PROTECTION = "data_protection"
@@ -124,6 +125,7 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.PLACEMENT_VIEW,
             Capability.REPORTS_VIEW,
             Capability.REPORTS_RECOMPUTE,
+            Capability.REPORTS_PREPARE,
             Capability.EXPORT,
             Capability.DATA_PROTECTION,
         }

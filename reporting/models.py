@@ -171,3 +171,38 @@ class PublishedEhcpFigures(models.Model):
 
     def __str__(self) -> str:
         return f"{self.area_name} {self.year} (published)"
+
+
+# --- The committee report (issue 16): each saved edition of a month's commentary -------------------
+
+
+class ReportEdition(models.Model):
+    """A version of a month's committee report: the commentary on each section, who prepared
+    it and when. Append-only: saving again adds the next version, so an earlier version that
+    went to a committee is kept as it was."""
+
+    month = models.DateField(help_text="The first day of the month reported")
+    district = models.ForeignKey(
+        District, on_delete=models.CASCADE, null=True, blank=True, related_name="+", help_text="Empty: all districts"
+    )
+    version = models.PositiveIntegerField()
+    commentary = models.JSONField(default=dict, help_text="Commentary by section key")
+    prepared_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    prepared_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["month", "district_id", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "version"], condition=Q(district__isnull=True), name="reportedition_unique_all"
+            ),
+            models.UniqueConstraint(
+                fields=["month", "district", "version"],
+                condition=Q(district__isnull=False),
+                name="reportedition_unique_district",
+            ),
+            models.CheckConstraint(condition=Q(version__gte=1), name="reportedition_version_from_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Report {self.month:%Y-%m} v{self.version} ({self.district_id or 'all districts'})"

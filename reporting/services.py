@@ -21,7 +21,7 @@ from datetime import date, timedelta
 from typing import Any, TypeVar
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from core.db_router import reporting_reads
@@ -29,7 +29,7 @@ from core.errors import ValidationFailed
 from core.models import District
 from core.staleness import clear_stale, stale_months
 from reporting import sources as roof_sources
-from reporting.models import AnnualMetric, BacklogSnapshot, MonthlyMetric, RecomputeJob
+from reporting.models import AnnualMetric, BacklogSnapshot, MonthlyMetric, RecomputeJob, ReportEdition
 from requests_app import reports as request_reports
 
 logger = logging.getLogger(__name__)
@@ -470,3 +470,50 @@ def recompute_job_wait(*, job_id: int, message: str) -> None:
 
 def figure_source_for(metric: str) -> FigureSource | None:
     return next((source for source in FIGURE_SOURCES if source.is_metric(metric)), None)
+
+
+# --- The committee report's editions -------------------------------------------------------------
+
+COMMENTARY_MAX = 4000
+
+
+def report_edition_save(
+    *, month: date, district_id: int | None, prepared_by: Any, commentary: dict[str, str], sections: Iterable[str]
+) -> ReportEdition:
+    """Save the commentary of a month's report as its next version (append-only), prepared by
+    ``prepared_by`` now. Only the report's ``sections`` may carry commentary, each at most
+    ``COMMENTARY_MAX`` characters. Versions are numbered under a lock on the month's editions."""
+    allowed = set(sections)
+    unknown = sorted(set(commentary) - allowed)
+    if unknown:
+        raise ValidationFailed(f"The report has no section {unknown[0]!r}", field="commentary")
+    cleaned = {key: text.strip() for key, text in commentary.items() if text.strip()}
+    for key, text in cleaned.items():
+        if len(text) > COMMENTARY_MAX:
+            raise ValidationFailed(
+                f"Write at most {COMMENTARY_MAX} characters of commentary for each section", field=f"commentary_{key}"
+            )
+    month = first_of_month(month)
+    scope = Q(district__isnull=True) if district_id is None else Q(district_id=district_id)
+    with transaction.atomic():
+        latest = ReportEdition.objects.select_for_update().filter(scope, month=month).order_by("-version").first()
+        edition = ReportEdition.objects.create(
+            month=month,
+            district_id=district_id,
+            version=(latest.version + 1) if latest else 1,
+            commentary=cleaned,
+            prepared_by=prepared_by,
+            prepared_at=timezone.now(),
+        )
+    logger.info("Report %s version %d saved", f"{month:%Y-%m}", edition.version)
+    return edition
+
+
+def report_edition_latest(*, month: date, district_id: int | None) -> ReportEdition | None:
+    scope = Q(district__isnull=True) if district_id is None else Q(district_id=district_id)
+    return (
+        ReportEdition.objects.select_related("prepared_by")
+        .filter(scope, month=first_of_month(month))
+        .order_by("-version")
+        .first()
+    )

@@ -78,7 +78,7 @@ def suppressed_cells(grid: Grid, *, threshold: int) -> set[Position]:
             candidates = [p for p in parts if p not in hidden]
             if candidates:
 
-                def cost(p: Position) -> tuple[int, bool, int, Position]:
+                def cost(p: Position, line: list[Position] = line) -> tuple[int, bool, int, Position]:
                     # Fewest other sums left with a single "c" (each would need another cell),
                     # then a count above zero, then the smallest count.
                     opened = sum(1 for other in sums if p in other and other is not line and not hidden & set(other))

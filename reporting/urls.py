@@ -13,4 +13,5 @@ urlpatterns = [
     # Figures that stay true (issue 16): a recompute asked for from the page, and its progress.
     path("recompute/", views.recompute, name="recompute"),
     path("recompute/<int:pk>/", views.recompute_job, name="recompute-job"),
+    path("report/commentary/", views.report_commentary, name="report-commentary"),
 ]

@@ -480,3 +480,7 @@ PUBLISHED_STATS_NEIGHBOURS: list[str] = env_list(
 )
 # The council's LA number in the published files when no Council row is set.
 PUBLISHED_STATS_COUNCIL_DEFAULT = "886"
+# The committee report: the protective marking printed at its top and foot, and the
+# small-number suppression threshold (counts from 1 to one below it are shown as "c").
+REPORT_PROTECTIVE_MARKING = env_str("REPORT_PROTECTIVE_MARKING", "OFFICIAL-SENSITIVE") or "OFFICIAL-SENSITIVE"
+SUPPRESSION_THRESHOLD = env_int("SUPPRESSION_THRESHOLD", 5)

@@ -18,6 +18,6 @@ from reporting.views.cases import cases
 from reporting.views.common import cases_url
 from reporting.views.home import home
 from reporting.views.recompute import recompute, recompute_job
-from reporting.views.report import report
+from reporting.views.report import report, report_commentary
 
-__all__ = ["cases", "cases_url", "home", "recompute", "recompute_job", "report"]
+__all__ = ["cases", "cases_url", "home", "recompute", "recompute_job", "report", "report_commentary"]

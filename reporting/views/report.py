@@ -11,8 +11,9 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,8 +21,8 @@ from core.db_router import reporting_reads
 from core.ids import parse_id
 from core.models import District
 from core.pages import requires
-from core.roles import Capability
-from reporting import figures, layouts
+from core.roles import Capability, user_can
+from reporting import figures, layouts, services, suppression
 from reporting import sources as roof_sources
 from reporting.figures import FIGURES
 from reporting.layouts import FigureTable
@@ -50,6 +51,7 @@ class ReportSection:
     tables: list[Table]
     intro: str = ""
     note: str = ""
+    commentary: str = ""
 
 
 def figure_table(
@@ -75,19 +77,39 @@ def figure_table(
 
 
 def _district_rows(
-    districts: list[District], by_district: dict[int | None, MonthlyMetric], month: date
+    districts: list[District], by_district: dict[int | None, MonthlyMetric], month: date, total: dict[str, Any] | None
 ) -> list[list[Cell]]:
+    """One row per district and a row for all districts, with small-number suppression: a count
+    below ``SUPPRESSION_THRESHOLD`` is "c", and so is any count that would give it away from the
+    all-districts row (``reporting.suppression``); a rate worked out from a "c" is "c" too."""
     label = figures.month_label(month)
+    columns = layouts.REPORT_DISTRICTS.columns
+    counts = [key for key in columns if FIGURES[key].unit == "count"]
+    scopes: list[tuple[str, int | None, dict[str, Any] | None]] = [
+        (each.name, each.pk, by_district[each.pk].data if each.pk in by_district else None) for each in districts
+    ]
+    scopes.append(("All districts", None, total))
+    grid = [[int(FIGURES[key].value(data) or 0) for key in counts] for _, _, data in scopes]
+    hidden = suppression.suppressed_cells(
+        suppression.Grid(grid, column_totals=True), threshold=settings.SUPPRESSION_THRESHOLD
+    )
     rows: list[list[Cell]] = []
-    for each in districts:
-        row = by_district.get(each.pk)
-        data = row.data if row else None
-        cells = [text_cell(each.name)]
-        for key in layouts.REPORT_DISTRICTS.columns:
+    for r, (name, district_id, data) in enumerate(scopes):
+        cells = [text_cell(name)]
+        hidden_here = {counts[c] for (row, c) in hidden if row == r}
+        for key in columns:
             value = FIGURES[key].value(data)
             if data is not None and value is None and FIGURES[key].unit == "count":
                 value = 0  # a count added since the month was stored
-            cells.append(figure_cell(key, value, context=f", {each.name}, {label}", month=month, district_id=each.pk))
+            share = FIGURES[key].share_of
+            derived_from_hidden = share is not None and bool({share[0], *share[1]} & hidden_here)
+            if key in hidden_here or derived_from_hidden:
+                cells.append(Cell(suppression.SUPPRESSED, kind="text"))
+                continue
+            where: dict[str, Any] = {"month": month}
+            if district_id is not None:
+                where["district_id"] = district_id
+            cells.append(figure_cell(key, value, context=f", {name}, {label}", **where))
         rows.append(cells)
     return rows
 
@@ -122,6 +144,7 @@ def report(request: HttpRequest) -> HttpResponse:
             row.district_id: row
             for row in MonthlyMetric.objects.filter(month=month, district__isnull=False).only("district_id", "data")
         }
+        all_districts = MonthlyMetric.objects.filter(month=month, district__isnull=True).only("data").first()
         annual = figures.annual_figures_for([month.year], district_id=district_id).get(month.year)
         # The backlog kept at the month end; failing that, the last one taken before the month ended.
         snapshot = month_end_backlog(month) or BacklogSnapshot.objects.filter(on__lt=month_end).order_by("-on").first()
@@ -150,7 +173,11 @@ def report(request: HttpRequest) -> HttpResponse:
                     districts_layout.key,
                     districts_layout.caption.format(period=label),
                     districts_layout.headers,
-                    _district_rows(districts, by_district, month),
+                    _district_rows(districts, by_district, month, all_districts.data if all_districts else None),
+                    description=(
+                        f'Counts below {settings.SUPPRESSION_THRESHOLD} are shown as "c", and so are the counts that '
+                        "would let them be worked out from the all-districts row."
+                    ),
                 )
             ],
         ),
@@ -220,6 +247,10 @@ def report(request: HttpRequest) -> HttpResponse:
     if exported is not None:
         return exported
     attach_exports(request, tables)
+    edition = services.report_edition_latest(month=month, district_id=district_id)
+    if edition is not None:
+        for section in sections:
+            section.commentary = edition.commentary.get(section.key, "")
     return render(
         request,
         "dashboard/report.html",
@@ -232,6 +263,12 @@ def report(request: HttpRequest) -> HttpResponse:
             "sections": sections,
             "council_wide_note": council_wide_note,
             "definitions": [(figures.DEFINITION_TITLES[k], text) for k, text in figures.DEFINITIONS.items()],
+            "marking": settings.REPORT_PROTECTIVE_MARKING,
+            "edition": edition,
+            "can_prepare": user_can(request.user, Capability.REPORTS_PREPARE),
+            "month_value": f"{month:%Y-%m}",
+            "district_id": district_id,
+            "as_at": figures.as_at([found, annual]),
         },
     )
 
@@ -268,3 +305,40 @@ def _council_wide_sections(request: HttpRequest, found: dict[str, Any], month: d
         ),
         ReportSection("placements", "Independent placements", tables(layouts.REPORT_PLACEMENTS), intro=council_wide),
     ]
+
+
+@requires(Capability.REPORTS_PREPARE)
+def report_commentary(request: HttpRequest) -> HttpResponse:
+    """POST the commentary of each section (``commentary_<section>``) for ``month`` (and
+    ``district``): saved as the report's next version, then back to the report."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    month = parse_month(request.POST.get("month", ""))
+    if month is None:
+        return bad_request(request, "The month must be given as YYYY-MM, for example 2025-01.")
+    district = _report_district_id(request.POST.get("district", ""))
+    if isinstance(district, str):
+        return bad_request(request, district)
+    commentary = {
+        name.removeprefix("commentary_"): str(request.POST.get(name, ""))
+        for name in request.POST
+        if name.startswith("commentary_")
+    }
+    services.report_edition_save(
+        month=month, district_id=district, prepared_by=request.user, commentary=commentary, sections=REPORT_SECTIONS
+    )
+    query = {"month": f"{month:%Y-%m}", **({"district": district} if district else {})}
+    return redirect(f"{reverse('dashboard:report')}?{urlencode(query)}#report-edition")
+
+
+def _report_district_id(raw: str) -> int | None | str:
+    if not raw:
+        return None
+    district_id = parse_id(raw)
+    if district_id is None or not District.objects.filter(pk=district_id).exists():
+        return "That district is not known."
+    return district_id
+
+
+# The sections a commentary may be written for (ReportSection keys).
+REPORT_SECTIONS = ("requests", "districts", "year", "backlog", "panel", "placements")
