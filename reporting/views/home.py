@@ -399,7 +399,17 @@ def home(request: HttpRequest) -> HttpResponse:
         )
 
     try:
-        exported = table_export(request, tables, stem="dashboard")
+        scope = period.district.name if period.district else "All districts"
+        exported = table_export(
+            request,
+            tables,
+            stem=f"dashboard-{scope}-{period.from_month:%Y-%m}-to-{period.to_month:%Y-%m}",
+            title=[
+                ("Scope", "One district" if period.district else "The whole council"),
+                ("District", scope),
+                ("Period", f"{figures.month_label(period.from_month)} to {figures.month_label(period.to_month)}"),
+            ],
+        )
     except UnknownExport:
         return bad_request(request, "Choose a table on this page and a format, CSV or XLSX.")
     if exported is not None:

@@ -142,7 +142,9 @@ def report(request: HttpRequest) -> HttpResponse:
         series = figures.monthly_series(from_month=month, to_month=month, district_id=district_id)
         by_district = {
             row.district_id: row
-            for row in MonthlyMetric.objects.filter(month=month, district__isnull=False).only("district_id", "data")
+            for row in MonthlyMetric.objects.filter(month=month, district__isnull=False).only(
+                "district_id", "data", "computed_at"
+            )
         }
         all_districts = MonthlyMetric.objects.filter(month=month, district__isnull=True).only("data").first()
         annual = figures.annual_figures_for([month.year], district_id=district_id).get(month.year)
@@ -237,10 +239,26 @@ def report(request: HttpRequest) -> HttpResponse:
         council_wide_note = "Panel and placement figures appear here once those services are in use."
     else:
         sections += _council_wide_sections(request, found, month)
+    # Figures as at: each section's tables were computed with its snapshot.
+    section_as_at = {
+        "year": figures.as_at([annual]),
+        "backlog": snapshot.computed_at if snapshot else None,
+        "districts": min((row.computed_at for row in by_district.values()), default=None),
+    }
+    for section in sections:
+        for table in section.tables:
+            table.as_at = table.as_at or section_as_at.get(section.key, figures.as_at([found]))
     tables = [table for section in sections for table in section.tables]
     try:
         exported = table_export(
-            request, tables, stem=f"report-{month:%Y-%m}" + (f"-{district.name}" if district else "")
+            request,
+            tables,
+            stem=f"report-{month:%Y-%m}-{district.name if district else 'all-districts'}",
+            title=[
+                ("Scope", "One district" if district else "The whole council"),
+                ("District", district.name if district else "All districts"),
+                ("Period", label),
+            ],
         )
     except UnknownExport:
         return bad_request(request, "Choose a table on this page and a format, CSV or XLSX.")
