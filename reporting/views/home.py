@@ -126,12 +126,31 @@ def _period(request: HttpRequest, districts: list[District]) -> tuple[PeriodForm
 # --- Filling the layouts -----------------------------------------------------------------------
 
 
+# A long range keeps its page light: only the latest months are shown month by month; the
+# months before them are summarised a calendar year to a row (counts summed, shares from the sums).
+DETAILED_MONTHS = 24
+
+
 def monthly_table(
     layout: SeriesTable, series: figures.MonthlySeries, *, district_id: int | None = None, link: bool = True
 ) -> Table:
-    """One row per month of the range; a month with no snapshot reads "No data"."""
+    """One row per month of the range's latest ``DETAILED_MONTHS`` months, and one per calendar
+    year before them (not linked: a year's list is on its months' rows); a month with no
+    snapshot reads "No data", and so does a year with any month missing."""
     rows: list[list[Cell]] = []
-    for month, found in zip(series.months, series.figures, strict=True):
+    by_month = dict(zip(series.months, series.figures, strict=True))
+    detailed = series.months[-DETAILED_MONTHS:]
+    older = series.months[: -DETAILED_MONTHS or None] if len(series.months) > DETAILED_MONTHS else []
+    for year in sorted({m.year for m in older}):
+        in_year = [m for m in older if m.year == year]
+        span = "whole year" if len(in_year) == 12 else f"{in_year[0]:%b} to {in_year[-1]:%b}"
+        stale = any(by_month[m] and by_month[m].get("stale") for m in in_year)  # type: ignore[union-attr]
+        row = [text_cell(f"{year} ({span})" + (" (out of date)" if stale else ""))]
+        for key in layout.columns:
+            row.append(figure_cell(key, comparisons.value(key, by_month, in_year), link=False))
+        rows.append(row)
+    for month in detailed:
+        found = by_month[month]
         where: dict[str, Any] = {"month": month}
         if district_id is not None:
             where["district_id"] = district_id
@@ -141,12 +160,18 @@ def monthly_table(
             value = FIGURES[key].value(found)
             row.append(figure_cell(key, value, context=month_context(month), link=link, **where))
         rows.append(row)
+    description = layout.description
+    if older:
+        description = (
+            f"{description} Months before {figures.month_label(detailed[0])} are summarised by calendar year: "
+            "counts added up, shares worked out from those sums."
+        ).strip()
     return Table(
         layout.key,
         layout.caption,
         layout.headers,
         rows,
-        description=layout.description,
+        description=description,
         as_at=series.as_at,
         stale=[figures.month_label(m) for m in series.stale],
     )

@@ -90,3 +90,35 @@ def test_the_dashboard_shows_the_comparisons_from_the_stored_snapshots(page_clie
     row = row[: row.index("</tr>")]
     assert re.findall(r"\d+\.\d%", row) == ["40.0%", "25.0%", "50.0%", "33.3%", "42.9%"]
     assert "Previous year to date (January to March 2024)" in table
+
+
+@pytest.mark.django_db
+def test_a_long_range_shows_its_latest_24_months_and_summarises_the_years_before(page_client_for, personas):
+    now = timezone.now()
+    months = [date(2022 + i // 12, i % 12 + 1, 1) for i in range(36)]  # Jan 2022 to Dec 2024
+    MonthlyMetric.objects.bulk_create(
+        [
+            MonthlyMetric(
+                month=month,
+                district=None,
+                data={"requests_received": 2, "decisions_to_assess": 3, "decisions_not_to_assess": 1},
+                computed_at=now,
+            )
+            for month in months
+        ]
+    )
+    page = (
+        page_client_for(personas.manager)
+        .get(reverse("dashboard:home"), {"from_month": "2022-01", "to_month": "2024-12"})
+        .content.decode()
+    )
+    table = page[page.index('id="table-decisions"') :]
+    table = table[: table.index("</table>")]
+    assert "2022 (whole year)" in table and "January 2022" not in table  # 2022 is one row
+    assert "January 2023" in table and "December 2024" in table  # the latest 24 months, month by month
+    year_row = table[table.index("2022 (whole year)") :]
+    year_row = year_row[: year_row.index("</tr>")]
+    # 12 × 3 agreed, 12 × 1 refused, refusal rate 12 / 48 = 25.0%
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", year_row, re.S)
+    assert [re.sub(r"<[^>]+>", "", c).strip() for c in cells[:3]] == ["36", "12", "25.0%"]
+    assert "summarised by calendar year" in page
