@@ -6,27 +6,34 @@ end of the month, and the panel's and independent placements' figures of the mon
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 
+from core.access import access_log_record
 from core.db_router import reporting_reads
 from core.ids import parse_id
-from core.models import District
+from core.models import AccessAction, District
 from core.pages import requires
 from core.roles import Capability, user_can
-from reporting import figures, layouts, services, suppression
+from reporting import figures, layouts, services, suppression, svg
 from reporting import sources as roof_sources
 from reporting.figures import FIGURES
 from reporting.layouts import FigureTable
 from reporting.models import BacklogSnapshot, MonthlyMetric
+from reporting.pdf import html_to_pdf
 from reporting.services import month_end_backlog, previous_month
 from reporting.tables import Cell, Table
 from reporting.views.common import (
@@ -39,7 +46,7 @@ from reporting.views.common import (
     text_cell,
 )
 from reporting.views.exports import UnknownExport, attach_exports, table_export
-from reporting.views.home import extras_in_use
+from reporting.views.home import extras_in_use, monthly_table
 
 
 @dataclass
@@ -52,6 +59,7 @@ class ReportSection:
     intro: str = ""
     note: str = ""
     commentary: str = ""
+    charts: list[str] = field(default_factory=list)  # server-drawn SVG (reporting.svg)
 
 
 def figure_table(
@@ -184,6 +192,7 @@ def report(request: HttpRequest) -> HttpResponse:
             ],
         ),
     ]
+    sections.append(_trend_section(month, district_id=district_id, scope=scope))
     if annual:
         sections.append(
             ReportSection(
@@ -249,46 +258,68 @@ def report(request: HttpRequest) -> HttpResponse:
         for table in section.tables:
             table.as_at = table.as_at or section_as_at.get(section.key, figures.as_at([found]))
     tables = [table for section in sections for table in section.tables]
-    try:
-        exported = table_export(
-            request,
-            tables,
-            stem=f"report-{month:%Y-%m}-{district.name if district else 'all-districts'}",
-            title=[
-                ("Scope", "One district" if district else "The whole council"),
-                ("District", district.name if district else "All districts"),
-                ("Period", label),
-            ],
-        )
-    except UnknownExport:
-        return bad_request(request, "Choose a table on this page and a format, CSV or XLSX.")
-    if exported is not None:
-        return exported
-    attach_exports(request, tables)
+    wants_pdf = request.GET.get("format") == "pdf" and "table" not in request.GET
+    if not wants_pdf:
+        try:
+            exported = table_export(
+                request,
+                tables,
+                stem=f"report-{month:%Y-%m}-{district.name if district else 'all-districts'}",
+                title=[
+                    ("Scope", "One district" if district else "The whole council"),
+                    ("District", district.name if district else "All districts"),
+                    ("Period", label),
+                ],
+            )
+        except UnknownExport:
+            return bad_request(request, "Choose a table on this page and a format, CSV or XLSX.")
+        if exported is not None:
+            return exported
+        attach_exports(request, tables)
     edition = services.report_edition_latest(month=month, district_id=district_id)
     if edition is not None:
         for section in sections:
             section.commentary = edition.commentary.get(section.key, "")
-    return render(
-        request,
-        "dashboard/report.html",
-        {
-            "month_label": label,
-            "scope": district.name if district else "All districts",
-            "district": district,
-            "all_districts_url": f"{reverse('dashboard:report')}?{urlencode({'month': f'{month:%Y-%m}'})}",
-            "found": found,
-            "sections": sections,
-            "council_wide_note": council_wide_note,
-            "definitions": [(figures.DEFINITION_TITLES[k], text) for k, text in figures.DEFINITIONS.items()],
-            "marking": settings.REPORT_PROTECTIVE_MARKING,
-            "edition": edition,
-            "can_prepare": user_can(request.user, Capability.REPORTS_PREPARE),
-            "month_value": f"{month:%Y-%m}",
-            "district_id": district_id,
-            "as_at": figures.as_at([found, annual]),
-        },
-    )
+    context = {
+        "month_label": label,
+        "scope": district.name if district else "All districts",
+        "district": district,
+        "all_districts_url": f"{reverse('dashboard:report')}?{urlencode({'month': f'{month:%Y-%m}'})}",
+        "found": found,
+        "sections": sections,
+        "council_wide_note": council_wide_note,
+        "definitions": [(figures.DEFINITION_TITLES[k], text) for k, text in figures.DEFINITIONS.items()],
+        "marking": settings.REPORT_PROTECTIVE_MARKING,
+        "edition": edition,
+        "can_prepare": user_can(request.user, Capability.REPORTS_PREPARE),
+        "month_value": f"{month:%Y-%m}",
+        "district_id": district_id,
+        "as_at": figures.as_at([found, annual]),
+        "pdf_url": f"?{urlencode({**request.GET.dict(), 'format': 'pdf'})}",
+    }
+    if wants_pdf:
+        return _report_pdf(request, context, f"report-{month:%Y-%m}-{district.name if district else 'all-districts'}")
+    return render(request, "dashboard/report.html", context)
+
+
+def _report_pdf(request: HttpRequest, context: dict[str, Any], stem: str) -> HttpResponse:
+    """The print view as a PDF: for readers who may export, and logged like an export."""
+    if not user_can(request.user, Capability.EXPORT):
+        raise PermissionDenied
+    with transaction.atomic():
+        access_log_record(
+            user=request.user,
+            child_id=None,
+            object_type="dashboard_report_pdf",
+            object_id=None,
+            action=AccessAction.EXPORT,
+            path=request.get_full_path(),
+        )
+    html = render_to_string("dashboard/report.html", {**context, "for_pdf": True}, request=request)
+    response = HttpResponse(html_to_pdf(html), content_type="application/pdf")
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", stem).strip("-")
+    response["Content-Disposition"] = f'attachment; filename="{safe}.pdf"'
+    return response
 
 
 def _council_wide_sections(request: HttpRequest, found: dict[str, Any], month: date) -> list[ReportSection]:
@@ -359,4 +390,55 @@ def _report_district_id(raw: str) -> int | None | str:
 
 
 # The sections a commentary may be written for (ReportSection keys).
-REPORT_SECTIONS = ("requests", "districts", "year", "backlog", "panel", "placements")
+REPORT_SECTIONS = ("requests", "districts", "trend", "year", "backlog", "panel", "placements")
+
+
+TREND_MONTHS = 13
+
+
+def _trend_section(month: date, *, district_id: int | None, scope: str) -> ReportSection:
+    """The 13 months to the month reported, as server-drawn charts (they print) and tables."""
+    with reporting_reads():
+        series = figures.monthly_series(
+            from_month=figures.add_months(month, 1 - TREND_MONTHS), to_month=month, district_id=district_id
+        )
+    labels = [f"{m:%b %y}" for m in series.months]
+
+    def column(key: str) -> list[float | None]:
+        return [FIGURES[key].value(found) for found in series.figures]
+
+    first, last = figures.month_label(series.months[0]), figures.month_label(month)
+    counts = svg.bar_chart(
+        title=f"Requests received and refusals to assess, {first} to {last}, {scope}",
+        description="Bar chart of the requests received and the decisions not to assess each month; "
+        "the figures are in the tables below.",
+        labels=labels,
+        series=[
+            (FIGURES["requests_received"].label, column("requests_received")),
+            (FIGURES["decisions_not_to_assess"].label, column("decisions_not_to_assess")),
+        ],
+    )
+    shares = svg.bar_chart(
+        title=f"Timeliness, {first} to {last}, {scope}",
+        description="Bar chart of the share of decisions made within 6 weeks and of final plans issued within "
+        "20 weeks each month, in per cent; the figures are in the tables below.",
+        labels=labels,
+        series=[
+            (FIGURES["pc_decisions_within_6_weeks"].label, column("pc_decisions_within_6_weeks")),
+            (FIGURES["pc_plans_issued_within_20_weeks"].label, column("pc_plans_issued_within_20_weeks")),
+        ],
+        unit="percent",
+    )
+    by_key = {layout.key: layout for layout in layouts.MONTHLY_TABLES}
+    tables = [
+        monthly_table(by_key[key], series, district_id=district_id) for key in ("requests", "six_weeks", "twenty_weeks")
+    ]
+    for table in tables:
+        table.key = f"trend_{table.key}"
+    return ReportSection(
+        "trend",
+        f"The last {TREND_MONTHS} months",
+        tables,
+        intro="Counts with their shares, month by month to the month reported.",
+        charts=[mark_safe(counts), mark_safe(shares)],  # noqa: S308 (built from escaped text)
+    )

@@ -10,7 +10,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from core.roles import Role
+from core.models import AccessAction, AccessLog
+from core.roles import Capability, Role, capabilities_for
 from reporting.models import MonthlyMetric, ReportEdition
 
 pytestmark = pytest.mark.django_db
@@ -95,3 +96,25 @@ def test_small_numbers_by_district_are_c_and_cannot_be_worked_out_from_the_total
     assert cells("All districts")[0].startswith("43")
     # the other columns have nothing below 5 and are shown
     assert cells("Ashford")[1].startswith("10") and cells("Canterbury")[3].startswith("8")
+
+
+@pytest.mark.embedded
+def test_the_report_downloads_as_a_pdf_with_its_charts_and_is_logged(page_client_for, personas, districts):
+    client = page_client_for(personas.manager)
+    page = _report(client)
+    assert "<svg" in page and 'role="img"' in page  # the charts are drawn on the server
+    assert "Download this report as a PDF" in page
+    response = client.get(reverse("dashboard:report"), {"month": "2025-03", "format": "pdf"})
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF-")
+    assert response["Content-Disposition"] == 'attachment; filename="report-2025-03-all-districts.pdf"'
+    assert AccessLog.objects.filter(action=AccessAction.EXPORT, object_type="dashboard_report_pdf").count() == 1
+
+
+def test_only_readers_who_may_export_download_the_pdf(page_client_for, personas):
+    for role in (Role.MANAGER, Role.PANEL_CHAIR):
+        response = page_client_for(personas.for_role(role)).get(
+            reverse("dashboard:report"), {"month": "2025-03", "format": "pdf"}
+        )
+        allowed = Capability.EXPORT in capabilities_for({role})
+        assert response.status_code == (200 if allowed else 403)
