@@ -21,18 +21,30 @@ class NotFetched(ValueError):
     """Anything but a static file of this site is not fetched."""
 
 
-def _fetch_static(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+def static_file(url: str) -> tuple[bytes, str] | None:
+    """The bytes and type of one of this site's static files named by ``url``, or None."""
     path = urlparse(url).path
     static = str(settings.STATIC_URL or "/static/")
-    if path.startswith(static):
-        found = finders.find(path[len(static) :])
-        if isinstance(found, str):
-            with open(found, "rb") as handle:
-                return {"string": handle.read(), "mime_type": mimetypes.guess_type(found)[0], "redirected_url": url}
-    raise NotFetched(url)
+    if not path.startswith(static):
+        return None
+    found = finders.find(path[len(static) :])
+    if not isinstance(found, str):
+        return None
+    with open(found, "rb") as handle:
+        return handle.read(), mimetypes.guess_type(found)[0] or "application/octet-stream"
 
 
 def html_to_pdf(html: str) -> bytes:
-    from weasyprint import HTML  # imported here: a heavy library only the PDF needs
+    # Imported here: a heavy library only the PDF needs.
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-    return bytes(HTML(string=html, base_url=BASE_URL, url_fetcher=_fetch_static).write_pdf())
+    class StaticOnly(URLFetcher):  # type: ignore[misc]
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            found = static_file(url)
+            if found is None:
+                raise NotFetched(url)
+            body, content_type = found
+            return URLFetcherResponse(url, body=body, headers={"Content-Type": content_type})
+
+    return bytes(HTML(string=html, base_url=BASE_URL, url_fetcher=StaticOnly()).write_pdf())
