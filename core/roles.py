@@ -74,6 +74,8 @@ class Capability(enum.StrEnum):
     PLACEMENT_MANAGE = "placement.manage"
     # Reports
     REPORTS_VIEW = "reports.view"
+    REPORTS_RECOMPUTE = "reports.recompute"  # ask for stored figures to be recomputed
+    REPORTS_PREPARE = "reports.prepare"  # write and version the committee report's commentary
     EXPORT = "export"
     # The SEN2 statutory return (the whole caseload in one file): managers only.
     SEN2_RETURN = "reports.sen2"
@@ -131,6 +133,8 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.PANEL_VIEW,
             Capability.PLACEMENT_VIEW,
             Capability.REPORTS_VIEW,
+            Capability.REPORTS_RECOMPUTE,
+            Capability.REPORTS_PREPARE,
             Capability.EXPORT,
             Capability.DATA_PROTECTION,
             Capability.CASE_NOTE_ADD,

@@ -377,7 +377,8 @@ def seed(rng: random.Random, today: date | None = None) -> DemoSummary:
             request_outcome=Sen2Outcome.YES,
             request_outcome_on=received + timedelta(days=rng.randrange(30, 42)),
             assessment_outcome=Sen2Outcome.YES,
-            assessment_outcome_on=final_on - timedelta(days=rng.randrange(25, 40)),
+            # SEN2: the assessment outcome (plan issued) is dated the day the final plan was issued.
+            assessment_outcome_on=final_on,
             draft_issued_on=final_on - timedelta(days=rng.randrange(16, 24)),
             final_plan_issued_on=final_on,
             named_establishment=school,

@@ -181,7 +181,11 @@ class MonthlyMetricSerializer(serializers.Serializer[Any]):
     placements_returns_below_threshold = _extra_count(
         "Attendance returns for periods ending in the month below their clause's threshold."
     )
-    computed_at = serializers.DateTimeField(help_text="When the snapshot was taken")
+    computed_at = serializers.DateTimeField(help_text="When the snapshot was taken: the figures are as at then")
+    stale = serializers.BooleanField(
+        help_text="True when a dated fact of the month has changed since computed_at: the figures are out of date "
+        "until the month is recomputed (nightly, or on request from the dashboard)"
+    )
 
 
 class AnnualMetricSerializer(serializers.Serializer[Any]):
@@ -204,7 +208,8 @@ class AnnualMetricSerializer(serializers.Serializer[Any]):
     )
     not_issue_decisions = serializers.IntegerField()
     not_issue_decisions_within_16_weeks = serializers.IntegerField()
-    computed_at = serializers.DateTimeField()
+    computed_at = serializers.DateTimeField(help_text="When the year's figures were computed: they are as at then")
+    stale = serializers.BooleanField(help_text="True while a month of the year is marked stale since computed_at")
 
 
 class AdviceBacklogSerializer(serializers.Serializer[Any]):

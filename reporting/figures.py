@@ -8,14 +8,15 @@ figures are never computed on demand, so the page is equally fast at any data si
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 
 from django.db.models import Q
 
 from core.db_router import reporting_reads
-from core.models import NeedType
+from core.models import NeedType, StaleMonth
 from reporting import sources as roof_sources
 from reporting.models import AnnualMetric, BacklogSnapshot, MonthlyMetric
 from reporting.services import months_between
@@ -179,6 +180,15 @@ FIGURES: dict[str, Figure] = _figures(
         "plans_issued_within_20_weeks_excluding_exceptions",
         "plans_issued_excluding_exceptions",
     ),
+    # Educational psychology advice returned in the month, and within 6 weeks (reg 8).
+    Figure("advice_returned.educational_psychology", "EP advice returned"),
+    Figure("advice_returned_within_6_weeks.educational_psychology", "EP advice returned within 6 weeks"),
+    _share(
+        "pc_ep_advice_within_6_weeks",
+        "Share of EP advice within 6 weeks",
+        "advice_returned_within_6_weeks.educational_psychology",
+        "advice_returned.educational_psychology",
+    ),
     # Of the requests received in a calendar year, by their outcome now (a column of its own table).
     Figure("requests_decided_to_assess", "Decided to assess"),
     Figure("requests_decided_not_to_assess", "Refused to assess"),
@@ -276,6 +286,10 @@ def monthly_figures(month: date, data: dict[str, Any], *, rolling: float | None,
         }
         for adviser in AdviserType.values
     }
+    # The EP advice figures by their metric names, for the tables (the API nests them above).
+    for name in ("advice_returned", "advice_returned_within_6_weeks"):
+        key = f"{name}.{AdviserType.EDUCATIONAL_PSYCHOLOGY.value}"
+        figures[key] = data.get(key, 0)
     # Beyond the contract: the panel and placement fields (None on a district's row).
     figures.update(roof_sources.monthly_extras(data))
     figures["computed_at"] = computed_at
@@ -293,6 +307,27 @@ class MonthlySeries:
     def present(self) -> list[dict[str, Any]]:
         return [f for f in self.figures if f is not None]
 
+    @property
+    def as_at(self) -> datetime | None:
+        """When the oldest of the range's stored figures was computed ("figures as at")."""
+        return as_at(self.figures)
+
+    @property
+    def stale(self) -> list[date]:
+        """The range's stored months marked stale since they were computed."""
+        return [m for m, f in zip(self.months, self.figures, strict=True) if f is not None and f.get("stale")]
+
+
+def as_at(found: Iterable[dict[str, Any] | None]) -> datetime | None:
+    """The earliest ``computed_at`` of some figure sets: the figures are as at that time at least."""
+    times = [f["computed_at"] for f in found if f is not None and f.get("computed_at") is not None]
+    return min(times) if times else None
+
+
+def _stale_set(first: date, last: date) -> set[date]:
+    """The months from ``first`` to ``last`` marked stale (core.staleness), one query."""
+    return set(StaleMonth.objects.filter(month__gte=first, month__lte=last).values_list("month", flat=True))
+
 
 def _scope(district_id: int | None) -> Q:
     """The rows of one district, or the all-districts rows (district null) for None."""
@@ -308,6 +343,7 @@ def monthly_series(*, from_month: date, to_month: date, district_id: int | None)
                 _scope(district_id), month__gte=add_months(from_month, 1 - ROLLING_MONTHS), month__lte=to_month
             ).only("month", "data", "computed_at")
         )
+        stale = _stale_set(from_month, to_month)
     stored = {row.month: row for row in rows}
     figures: list[dict[str, Any] | None] = []
     for month in months:
@@ -321,7 +357,9 @@ def monthly_series(*, from_month: date, to_month: date, district_id: int | None)
             refused = sum(r.data.get("decisions_not_to_assess", 0) for r in window if r)
             agreed = sum(r.data.get("decisions_to_assess", 0) for r in window if r)
             rolling = percent(refused, refused + agreed)
-        figures.append(monthly_figures(month, row.data, rolling=rolling, computed_at=row.computed_at))
+        found = monthly_figures(month, row.data, rolling=rolling, computed_at=row.computed_at)
+        found["stale"] = month in stale
+        figures.append(found)
     return MonthlySeries(months=months, figures=figures)
 
 
@@ -330,6 +368,9 @@ def annual_figures_for(years: list[int], *, district_id: int | None) -> dict[int
     result: dict[int, dict[str, Any]] = {}
     with reporting_reads():
         rows = list(AnnualMetric.objects.filter(_scope(district_id), year__in=years))
+        stale_years = {
+            m.year for m in _stale_set(date(min(years, default=2000), 1, 1), date(max(years, default=2000), 12, 1))
+        }
     for row in rows:
         figures: dict[str, Any] = {"year": row.year}
         figures.update({name: row.data.get(name, 0) for name in ANNUAL_COUNTS})
@@ -341,6 +382,8 @@ def annual_figures_for(years: list[int], *, district_id: int | None) -> dict[int
             figures["plans_issued_within_20_weeks_excluding_exceptions"], figures["plans_issued_excluding_exceptions"]
         )
         figures["computed_at"] = row.computed_at
+        # A year's figures are recomputed with any of its months: stale while one of them is.
+        figures["stale"] = row.year in stale_years
         result[row.year] = figures
     return result
 

@@ -370,3 +370,36 @@ REPORT_PLACEMENTS: tuple[FigureTable, ...] = (
         service="placements",
     ),
 )
+
+
+# --- Comparisons and the figures the dashboard showed only in the API (issue 16) -------------------
+
+EP_ADVICE_TABLE = SeriesTable(
+    "ep_advice",
+    "Educational psychology advice returned each month, and within 6 weeks",
+    (
+        "advice_returned.educational_psychology",
+        "advice_returned_within_6_weeks.educational_psychology",
+        "pc_ep_advice_within_6_weeks",
+    ),
+    "Advice from the educational psychology service received in the month; within 6 weeks means no more "
+    "than 6 weeks after it was asked for (reg 8).",
+)
+ANNUAL_TIMELINESS_TABLE = SeriesTable(
+    "annual_twenty_weeks",
+    "Final plans issued in each calendar year within 20 weeks, including and excluding exceptions (DfE basis)",
+    (
+        "plans_issued",
+        "plans_issued_within_20_weeks",
+        "pc_plans_issued_within_20_weeks",
+        "plans_issued_excluding_exceptions",
+        "plans_issued_within_20_weeks_excluding_exceptions",
+        "pc_plans_issued_within_20_weeks_excluding_exceptions",
+    ),
+    _described(DEFINITIONS["plans_issued_within_20_weeks"], DEFINITIONS["excluding_exceptions"]),
+    period_header="Year",
+)
+COMPARISON_DESCRIPTION = (
+    "A count over several months is the sum of their counts; a share is worked out from those sums. "
+    "'No data' means a month of that period has no stored figures."
+)

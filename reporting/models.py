@@ -123,3 +123,130 @@ class Sen2Return(models.Model):
     @property
     def filename(self) -> str:
         return f"sen2-{self.census_date:%Y-%m-%d}-{self.pk}.xml"
+
+
+# --- Figures that stay true (issue 16): recomputations a manager asks for from the dashboard ---
+
+
+class RecomputeJob(models.Model):
+    """A recomputation of a range of months asked for from the dashboard, run by a Celery job
+    (``reports.recompute_job``) that records its progress here, month by month."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting to start"
+        RUNNING = "running", "Running"
+        DONE = "done", "Finished"
+        FAILED = "failed", "Failed"
+
+    from_month = models.DateField(help_text="The first day of the first month")
+    to_month = models.DateField(help_text="The first day of the last month")
+    district = models.ForeignKey(
+        District, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", help_text="The page's district"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    months_total = models.PositiveIntegerField(default=0)
+    months_done = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    message = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "running", "done", "failed"]), name="recomputejob_status_valid"
+            ),
+            models.CheckConstraint(condition=Q(from_month__lte=models.F("to_month")), name="recomputejob_range_order"),
+            models.CheckConstraint(
+                condition=Q(months_done__lte=models.F("months_total")), name="recomputejob_progress_bounded"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Recompute {self.from_month:%Y-%m} to {self.to_month:%Y-%m} ({self.status})"
+
+    @property
+    def percent_done(self) -> int:
+        return 100 * self.months_done // self.months_total if self.months_total else 0
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+# --- Published statistics (issue 16): DfE's LA-level EHC plan figures, loaded by a command ---------
+
+
+class PublishedEhcpFigures(models.Model):
+    """One area's published annual figures from DfE's "Education, health and care plans"
+    release (England, a region, or a local authority), loaded by ``load_published_ehcp_stats``.
+    Counts only: every rate is worked out from them. A count DfE suppressed is empty."""
+
+    class Level(models.TextChoices):
+        NATIONAL = "national", "England"
+        REGIONAL = "regional", "Region"
+        LOCAL_AUTHORITY = "local_authority", "Local authority"
+
+    year = models.PositiveSmallIntegerField(help_text="Calendar year (the release's time_period)")
+    level = models.CharField(max_length=16, choices=Level.choices)
+    area_code = models.CharField(max_length=12, help_text="3-digit LA number, a region code, or E92000001")
+    area_name = models.CharField(max_length=100)
+    requests_received = models.PositiveIntegerField(null=True, blank=True)
+    requests_refused = models.PositiveIntegerField(null=True, blank=True)
+    plans_issued = models.PositiveIntegerField(null=True, blank=True)
+    plans_issued_within_20_weeks = models.PositiveIntegerField(null=True, blank=True)
+    plans_issued_excluding_exceptions = models.PositiveIntegerField(null=True, blank=True)
+    plans_issued_within_20_weeks_excluding_exceptions = models.PositiveIntegerField(null=True, blank=True)
+    source_file = models.CharField(max_length=200)
+    loaded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["year", "level", "area_code"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "area_code"], name="publishedehcp_unique_year_area"),
+            models.CheckConstraint(
+                condition=Q(level__in=["national", "regional", "local_authority"]), name="publishedehcp_level_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.area_name} {self.year} (published)"
+
+
+# --- The committee report (issue 16): each saved edition of a month's commentary -------------------
+
+
+class ReportEdition(models.Model):
+    """A version of a month's committee report: the commentary on each section, who prepared
+    it and when. Append-only: saving again adds the next version, so an earlier version that
+    went to a committee is kept as it was."""
+
+    month = models.DateField(help_text="The first day of the month reported")
+    district = models.ForeignKey(
+        District, on_delete=models.CASCADE, null=True, blank=True, related_name="+", help_text="Empty: all districts"
+    )
+    version = models.PositiveIntegerField()
+    commentary = models.JSONField(default=dict, help_text="Commentary by section key")
+    prepared_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    prepared_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["month", "district_id", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "version"], condition=Q(district__isnull=True), name="reportedition_unique_all"
+            ),
+            models.UniqueConstraint(
+                fields=["month", "district", "version"],
+                condition=Q(district__isnull=False),
+                name="reportedition_unique_district",
+            ),
+            models.CheckConstraint(condition=Q(version__gte=1), name="reportedition_version_from_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Report {self.month:%Y-%m} v{self.version} ({self.district_id or 'all districts'})"

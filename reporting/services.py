@@ -17,18 +17,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, TypeVar
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from core.db_router import reporting_reads
 from core.errors import ValidationFailed
 from core.models import District
+from core.staleness import clear_stale, stale_months
 from reporting import sources as roof_sources
-from reporting.models import AnnualMetric, BacklogSnapshot, MonthlyMetric
+from reporting.models import AnnualMetric, BacklogSnapshot, MonthlyMetric, RecomputeJob, ReportEdition
 from requests_app import reports as request_reports
 
 logger = logging.getLogger(__name__)
@@ -290,29 +291,69 @@ class RangeResult:
     months: list[date] = field(default_factory=list)
     years: list[int] = field(default_factory=list)
     rows: int = 0
+    cleared: int = 0  # stale marks cleared
 
 
-def metrics_compute_range(*, from_month: date, to_month: date) -> RangeResult:
-    """Recompute every month from ``from_month`` to ``to_month`` (inclusive), then the annual
-    figures of every calendar year the range touches (docs/domain.md §5): a corrected month
-    changes its year's totals too.
+Progress = Callable[[int, int], None]  # (months done, months in all)
+
+
+def metrics_compute_months(*, months: Iterable[date], progress: Progress | None = None) -> RangeResult:
+    """Recompute the given months (any set, not only a run of months), then the annual figures
+    of every calendar year they touch (docs/domain.md §5), and clear the stale marks of those
+    months that were made before the computation began (a month marked while this ran stays
+    stale for the next run). ``progress`` is told after each batch of months is stored.
 
     The request figures of each ``WRITE_BATCH`` months are read in a handful of grouped
     queries (ADR 0006), the council-wide panel and placement figures a month at a time, and
     then written in one transaction, each month whole; so a long backfill that stops half-way
     keeps the batches it finished and can simply be rerun."""
-    if from_month > to_month:
-        raise ValidationFailed("The first month must be on or before the last month", field="from")
-    result = RangeResult(months=months_between(from_month, to_month))
+    computed_from = timezone.now()
+    result = RangeResult(months=sorted({first_of_month(m) for m in months}))
     result.years = sorted({month.year for month in result.months})
     for year in result.years:
         _check_year(year)
-    # Read then write WRITE_BATCH months at a time: a read that fails late (a time limit, a
-    # replica gone) keeps the batches already stored.
-    for months in _batches(result.months, WRITE_BATCH):
-        result.rows += _compute_months(months)
-    result.rows += _compute_years(result.years)
+    done = 0
+    for batch in _batches(result.months, WRITE_BATCH):
+        result.rows += _compute_months(batch)
+        done += len(batch)
+        if progress is not None:
+            progress(done, len(result.months))
+    if result.years:
+        result.rows += _compute_years(result.years)
+    result.cleared = clear_stale(result.months, computed_from=computed_from)
     return result
+
+
+def metrics_compute_range(*, from_month: date, to_month: date, progress: Progress | None = None) -> RangeResult:
+    """Recompute every month from ``from_month`` to ``to_month`` (inclusive) and the years
+    they touch, clearing their stale marks (``metrics_compute_months``)."""
+    if from_month > to_month:
+        raise ValidationFailed("The first month must be on or before the last month", field="from")
+    return metrics_compute_months(months=months_between(from_month, to_month), progress=progress)
+
+
+TRAILING_MONTHS = 13
+
+
+def months_to_refresh(*, today: date, stale: Iterable[date], trailing: int = TRAILING_MONTHS) -> list[date]:
+    """The months the nightly job recomputes: the ``trailing`` months ending with the month
+    just ended, whatever their marks (a change that forgot to mark is still caught within a
+    year and a month), and every month marked stale up to the month just ended. The month in
+    progress is left alone: it is first stored when it has ended (a mark on it waits for then)."""
+    last = previous_month(today)
+    months = set(months_between(_add_months(last, 1 - trailing), last))
+    months |= {first_of_month(m) for m in stale if first_of_month(m) <= last}
+    return sorted(months)
+
+
+def _add_months(month: date, count: int) -> date:
+    index = month.year * 12 + month.month - 1 + count
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def metrics_refresh(*, today: date, progress: Progress | None = None) -> RangeResult:
+    """The nightly refresh: recompute the stale months and the trailing 13 months."""
+    return metrics_compute_months(months=months_to_refresh(today=today, stale=stale_months()), progress=progress)
 
 
 def backlog_snapshot_take(*, on: date) -> BacklogSnapshot:
@@ -329,8 +370,150 @@ def backlog_snapshot_take(*, on: date) -> BacklogSnapshot:
     return snapshot
 
 
+def backlog_snapshot_nightly(*, today: date) -> list[BacklogSnapshot]:
+    """The nightly backlog: today's, and on the 1st also the month end just passed (the last
+    day of the month before), unless one is stored for it. The job runs in the small hours, so
+    the open work it reads is the open work at the end of that day; kept for every month end,
+    it gives the monthly report the backlog of any past month."""
+    taken = [backlog_snapshot_take(on=today)]
+    if today.day == 1:
+        month_end = today - timedelta(days=1)
+        if not BacklogSnapshot.objects.filter(on=month_end).exists():
+            taken.append(backlog_snapshot_take(on=month_end))
+    return taken
+
+
+def month_end_backlog(month: date) -> BacklogSnapshot | None:
+    """The backlog snapshot for the end of ``month``: the one on its last day, or the latest
+    taken in the month before it when none was kept for that day."""
+    last_day = _add_months(first_of_month(month), 1) - timedelta(days=1)
+    return BacklogSnapshot.objects.filter(on__lte=last_day, on__gte=first_of_month(month)).order_by("-on").first()
+
+
+# --- Recomputations asked for from the dashboard ---------------------------------------------------
+
+
+def recompute_job_request(
+    *, requested_by: Any, from_month: date, to_month: date, district_id: int | None = None
+) -> tuple[RecomputeJob, bool]:
+    """Queue a recomputation of ``from_month`` to ``to_month``; returns the job and whether it
+    is new. Single-flight: while a job is waiting or running, asking again returns that job
+    (the lock ``reports.metrics`` also keeps the job apart from the scheduled ones)."""
+    if from_month > to_month:
+        raise ValidationFailed("The first month must be on or before the last month", field="from_month")
+    months = months_between(from_month, to_month)
+    for year in sorted({m.year for m in months}):
+        _check_year(year)
+    with transaction.atomic():
+        # Serialise requests: lock the unfinished jobs (none, or the one) before looking.
+        active = (
+            RecomputeJob.objects.select_for_update()
+            .filter(status__in=[RecomputeJob.Status.QUEUED, RecomputeJob.Status.RUNNING])
+            .order_by("requested_at")
+            .first()
+        )
+        if active is not None:
+            return active, False
+        job = RecomputeJob.objects.create(
+            from_month=first_of_month(from_month),
+            to_month=first_of_month(to_month),
+            district_id=district_id,
+            requested_by=requested_by,
+            requested_at=timezone.now(),
+            months_total=len(months),
+        )
+        from reporting import tasks  # the roof's own tasks module imports this one
+
+        transaction.on_commit(lambda: tasks.recompute_job.delay(job.pk))
+    logger.info("Recompute %s to %s queued (job %d)", f"{from_month:%Y-%m}", f"{to_month:%Y-%m}", job.pk)
+    return job, True
+
+
+def recompute_job_run(*, job_id: int) -> RecomputeJob:
+    """Run a queued job: claim it (queued → running, a conditional update, so two deliveries
+    of the task cannot both run it), recompute its months recording progress after each batch,
+    then mark it done (or failed, with the reason, and re-raise). A finished job is left alone."""
+    now = timezone.now()
+    claimed = RecomputeJob.objects.filter(pk=job_id, status=RecomputeJob.Status.QUEUED).update(
+        status=RecomputeJob.Status.RUNNING, started_at=now, message=""
+    )
+    job = RecomputeJob.objects.get(pk=job_id)
+    if claimed != 1:
+        return job
+
+    def progress(done: int, total: int) -> None:
+        RecomputeJob.objects.filter(pk=job_id).update(months_done=min(done, job.months_total))
+
+    try:
+        metrics_compute_range(from_month=job.from_month, to_month=job.to_month, progress=progress)
+    except Exception as error:
+        RecomputeJob.objects.filter(pk=job_id).update(
+            status=RecomputeJob.Status.FAILED,
+            finished_at=timezone.now(),
+            message=f"Stopped: {type(error).__name__}"[:200],
+        )
+        raise
+    RecomputeJob.objects.filter(pk=job_id).update(
+        status=RecomputeJob.Status.DONE, finished_at=timezone.now(), months_done=job.months_total
+    )
+    job.refresh_from_db()
+    return job
+
+
+def recompute_job_wait(*, job_id: int, message: str) -> None:
+    """Say on a waiting job why it has not started (another metrics job holds the lock)."""
+    RecomputeJob.objects.filter(pk=job_id, status=RecomputeJob.Status.QUEUED).update(message=message[:200])
+
+
 # --- Drill-down ------------------------------------------------------------------------------
 
 
 def figure_source_for(metric: str) -> FigureSource | None:
     return next((source for source in FIGURE_SOURCES if source.is_metric(metric)), None)
+
+
+# --- The committee report's editions -------------------------------------------------------------
+
+COMMENTARY_MAX = 4000
+
+
+def report_edition_save(
+    *, month: date, district_id: int | None, prepared_by: Any, commentary: dict[str, str], sections: Iterable[str]
+) -> ReportEdition:
+    """Save the commentary of a month's report as its next version (append-only), prepared by
+    ``prepared_by`` now. Only the report's ``sections`` may carry commentary, each at most
+    ``COMMENTARY_MAX`` characters. Versions are numbered under a lock on the month's editions."""
+    allowed = set(sections)
+    unknown = sorted(set(commentary) - allowed)
+    if unknown:
+        raise ValidationFailed(f"The report has no section {unknown[0]!r}", field="commentary")
+    cleaned = {key: text.strip() for key, text in commentary.items() if text.strip()}
+    for key, text in cleaned.items():
+        if len(text) > COMMENTARY_MAX:
+            raise ValidationFailed(
+                f"Write at most {COMMENTARY_MAX} characters of commentary for each section", field=f"commentary_{key}"
+            )
+    month = first_of_month(month)
+    scope = Q(district__isnull=True) if district_id is None else Q(district_id=district_id)
+    with transaction.atomic():
+        latest = ReportEdition.objects.select_for_update().filter(scope, month=month).order_by("-version").first()
+        edition = ReportEdition.objects.create(
+            month=month,
+            district_id=district_id,
+            version=(latest.version + 1) if latest else 1,
+            commentary=cleaned,
+            prepared_by=prepared_by,
+            prepared_at=timezone.now(),
+        )
+    logger.info("Report %s version %d saved", f"{month:%Y-%m}", edition.version)
+    return edition
+
+
+def report_edition_latest(*, month: date, district_id: int | None) -> ReportEdition | None:
+    scope = Q(district__isnull=True) if district_id is None else Q(district_id=district_id)
+    return (
+        ReportEdition.objects.select_related("prepared_by")
+        .filter(scope, month=first_of_month(month))
+        .order_by("-version")
+        .first()
+    )

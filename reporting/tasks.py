@@ -49,14 +49,19 @@ def monthly_metrics(month: str | None = None) -> dict[str, Any]:
 
 @shared_task(name="reports.backlog_snapshot", soft_time_limit=5 * 60, time_limit=BACKLOG_LIMIT, **_RETRY)
 def backlog_snapshot(on: str | None = None) -> dict[str, Any]:
-    """Store the backlog for ``on`` ("YYYY-MM-DD"); by default today (beat runs it nightly)."""
+    """Store the backlog for ``on`` ("YYYY-MM-DD"); by default today (beat runs it nightly). On
+    the 1st it also keeps the month end just passed (``services.backlog_snapshot_nightly``)."""
     day = date.fromisoformat(on) if on else timezone.localdate()
     try:
         with job_lock(BACKLOG_LOCK, seconds=BACKLOG_LIMIT):
-            snapshot = services.backlog_snapshot_take(on=day)
+            taken = services.backlog_snapshot_nightly(today=day)
     except JobRunning:
         return {"on": day.isoformat(), "skipped": "another backlog job is running"}
-    return {"on": day.isoformat(), "open_requests": snapshot.data.get("open_requests", 0)}
+    return {
+        "on": day.isoformat(),
+        "open_requests": taken[0].data.get("open_requests", 0),
+        "taken": [snapshot.on.isoformat() for snapshot in taken],
+    }
 
 
 @shared_task(
@@ -92,3 +97,46 @@ def sen2_return(return_id: int) -> dict[str, Any]:
     """Build one queued SEN2 return (an id only: no personal data in the task)."""
     row = sen2_services.sen2_return_run(return_id=return_id)
     return {"return": row.pk, "status": row.status, "errors": row.error_count}
+
+
+NIGHTLY_LIMIT = 30 * 60
+
+
+@shared_task(name="reports.nightly_refresh", soft_time_limit=25 * 60, time_limit=NIGHTLY_LIMIT, **_RETRY)
+def nightly_refresh(today: str | None = None) -> dict[str, Any]:
+    """Recompute the months marked stale and the trailing 13 months, clearing their marks
+    (``services.metrics_refresh``). Beat runs it every night; a second copy exits."""
+    day = date.fromisoformat(today) if today else timezone.localdate()
+    try:
+        with job_lock(METRICS_LOCK, seconds=NIGHTLY_LIMIT):
+            result = services.metrics_refresh(today=day)
+    except JobRunning:
+        return {"today": day.isoformat(), "skipped": "another metrics job is running"}
+    return {
+        "months": [f"{m:%Y-%m}" for m in result.months],
+        "years": result.years,
+        "rows": result.rows,
+        "cleared": result.cleared,
+    }
+
+
+@shared_task(
+    bind=True,
+    name="reports.recompute_job",
+    soft_time_limit=25 * 60,
+    time_limit=RANGE_LIMIT,
+    autoretry_for=(DatabaseError,),
+    retry_backoff=True,
+    max_retries=RANGE_LIMIT // RANGE_WAIT_SECONDS,
+)
+def recompute_job(self: Any, job_id: int) -> dict[str, Any]:
+    """Run a recomputation a manager asked for from the dashboard (``RecomputeJob`` ``job_id``),
+    its progress recorded on the job. While another metrics job runs it waits its turn (the
+    job says so), retrying every 2 minutes up to its time limit."""
+    try:
+        with job_lock(METRICS_LOCK, seconds=RANGE_LIMIT):
+            job = services.recompute_job_run(job_id=job_id)
+    except JobRunning as running:
+        services.recompute_job_wait(job_id=job_id, message="Waiting for another figures job to finish")
+        raise self.retry(exc=running, countdown=RANGE_WAIT_SECONDS) from running
+    return {"job": job.pk, "status": job.status, "months": job.months_done}

@@ -15,4 +15,8 @@ urlpatterns = [
     path("sen2/", sen2.sen2_list, name="sen2"),
     path("sen2/<id:pk>/", sen2.sen2_detail, name="sen2-detail"),
     path("sen2/<id:pk>/download/", sen2.sen2_download, name="sen2-download"),
+    # Figures that stay true (issue 16): a recompute asked for from the page, and its progress.
+    path("recompute/", views.recompute, name="recompute"),
+    path("recompute/<int:pk>/", views.recompute_job, name="recompute-job"),
+    path("report/commentary/", views.report_commentary, name="report-commentary"),
 ]

@@ -546,3 +546,21 @@ CLAMAV_TIMEOUT = env_int("CLAMAV_TIMEOUT", 30)
 # "not scanned" document can be downloaded, marked as such.
 DOCUMENTS_REQUIRE_SCAN = env_bool("DOCUMENTS_REQUIRE_SCAN", not DEBUG)
 CELERY_BEAT_SCHEDULE["scan-pending-documents"] = {"task": "core.scan_pending_documents", "schedule": 600.0}
+# --- Figures that stay true (issue 16, reporting) -------------------------------------------
+# Every night, after the backlog: recompute the months marked stale and the trailing 13 months.
+CELERY_BEAT_SCHEDULE["nightly-figures-refresh"] = {
+    "task": "reports.nightly_refresh",
+    "schedule": crontab(minute=45, hour=2),
+}
+# Published statistics compared on the dashboard (load_published_ehcp_stats): the council's
+# statistical neighbours as DfE 3-digit LA numbers. The default is a list for Kent (886); check
+# it against DfE's current statistical neighbours and set your own (comma-separated).
+PUBLISHED_STATS_NEIGHBOURS: list[str] = env_list(
+    "PUBLISHED_STATS_NEIGHBOURS", ["881", "850", "938", "888", "860", "891", "885", "935", "926", "830"]
+)
+# The council's LA number in the published files when no Council row is set.
+PUBLISHED_STATS_COUNCIL_DEFAULT = "886"
+# The committee report: the protective marking printed at its top and foot, and the
+# small-number suppression threshold (counts from 1 to one below it are shown as "c").
+REPORT_PROTECTIVE_MARKING = env_str("REPORT_PROTECTIVE_MARKING", "OFFICIAL-SENSITIVE") or "OFFICIAL-SENSITIVE"
+SUPPRESSION_THRESHOLD = env_int("SUPPRESSION_THRESHOLD", 5)

@@ -4,6 +4,7 @@
   placements (``dashboard:home``);
 - ``cases``: the cases behind any number (``dashboard:cases``);
 - ``report``: the printable monthly report (``dashboard:report``);
+- ``recompute``: a recomputation asked for from the dashboard, and its progress;
 - ``exports``: the CSV and XLSX files every table and case list offers.
 
 ``common`` holds what they share (links to case lists, cells). The tables and charts they fill
@@ -16,6 +17,7 @@ outside those blocks, and the router sends every write to the primary in any cas
 from reporting.views.cases import cases
 from reporting.views.common import cases_url
 from reporting.views.home import home
-from reporting.views.report import report
+from reporting.views.recompute import recompute, recompute_job
+from reporting.views.report import report, report_commentary
 
-__all__ = ["cases", "cases_url", "home", "report"]
+__all__ = ["cases", "cases_url", "home", "recompute", "recompute_job", "report", "report_commentary"]

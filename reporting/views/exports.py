@@ -21,16 +21,20 @@ from core.db_router import reporting_reads
 from core.exports import export_gate
 from core.models import AccessAction
 from core.roles import Capability, user_can
-from reporting.tables import EXPORT_FORMATS, Table, export_response
+from reporting.tables import EXPORT_FORMATS, Table, export_response, table_file
 
 
 class UnknownExport(Exception):
     """The table or the format asked for is not one the page offers."""
 
 
-def table_export(request: HttpRequest, tables: list[Table], *, stem: str) -> HttpResponse | None:
+def table_export(
+    request: HttpRequest, tables: list[Table], *, stem: str, title: list[tuple[str, str]] | None = None
+) -> HttpResponse | None:
     """``?table=KEY&format=csv|xlsx``: one of the page's tables as a file, logged; None when
-    the request asks for no file. Raises ``UnknownExport`` for a table or format not offered."""
+    the request asks for no file. Raises ``UnknownExport`` for a table or format not offered.
+    The file opens with a title block (``title``: scope, district, period, basis; and when the
+    figures were computed) and is named ``<stem>-<table>``: the stem says the scope and period."""
     fmt, key = request.GET.get("format"), request.GET.get("table")
     if fmt is None and key is None:
         return None
@@ -52,7 +56,7 @@ def table_export(request: HttpRequest, tables: list[Table], *, stem: str) -> Htt
             action=AccessAction.EXPORT,
             path=request.get_full_path(),
         )
-    return export_response(table.export_rows(), stem=f"{stem}-{table.key}", fmt=fmt, sheet_title=table.caption)
+    return table_file(table, title=title or [], stem=f"{stem}-{table.key}", fmt=fmt, sheet=table.sheet or table.caption)
 
 
 def export_links(request: HttpRequest, table_key: str) -> dict[str, str]:

@@ -10,25 +10,27 @@ queries at any data size. The tables and charts are the layouts of ``reporting.l
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, cast
 from urllib.parse import urlencode
 
 from django import forms
+from django.conf import settings
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from core.db_router import reporting_reads
 from core.forms import GovukForm
-from core.models import District
+from core.models import Council, District
 from core.pages import requires
-from core.roles import Capability
-from reporting import figures, layouts
+from core.roles import Capability, user_can
+from reporting import comparisons, figures, layouts, published
 from reporting import sources as roof_sources
 from reporting.figures import FIGURES
 from reporting.layouts import Chart, GridTable, SeriesTable, Service
-from reporting.models import BacklogSnapshot
+from reporting.models import BacklogSnapshot, MonthlyMetric, PublishedEhcpFigures, RecomputeJob
 from reporting.services import months_between, previous_month
 from reporting.tables import Cell, Table, pounds
 from reporting.views.common import (
@@ -124,25 +126,60 @@ def _period(request: HttpRequest, districts: list[District]) -> tuple[PeriodForm
 # --- Filling the layouts -----------------------------------------------------------------------
 
 
+# A long range keeps its page light: only the latest months are shown month by month; the
+# months before them are summarised a calendar year to a row (counts summed, shares from the sums).
+DETAILED_MONTHS = 24
+
+
 def monthly_table(
     layout: SeriesTable, series: figures.MonthlySeries, *, district_id: int | None = None, link: bool = True
 ) -> Table:
-    """One row per month of the range; a month with no snapshot reads "No data"."""
+    """One row per month of the range's latest ``DETAILED_MONTHS`` months, and one per calendar
+    year before them (not linked: a year's list is on its months' rows); a month with no
+    snapshot reads "No data", and so does a year with any month missing."""
     rows: list[list[Cell]] = []
-    for month, found in zip(series.months, series.figures, strict=True):
+    by_month = dict(zip(series.months, series.figures, strict=True))
+    detailed = series.months[-DETAILED_MONTHS:]
+    older = series.months[: -DETAILED_MONTHS or None] if len(series.months) > DETAILED_MONTHS else []
+    for year in sorted({m.year for m in older}):
+        in_year = [m for m in older if m.year == year]
+        span = "whole year" if len(in_year) == 12 else f"{in_year[0]:%b} to {in_year[-1]:%b}"
+        stale = any(by_month[m] and by_month[m].get("stale") for m in in_year)  # type: ignore[union-attr]
+        row = [text_cell(f"{year} ({span})" + (" (out of date)" if stale else ""))]
+        for key in layout.columns:
+            row.append(figure_cell(key, comparisons.value(key, by_month, in_year), link=False))
+        rows.append(row)
+    for month in detailed:
+        found = by_month[month]
         where: dict[str, Any] = {"month": month}
         if district_id is not None:
             where["district_id"] = district_id
-        row = [text_cell(figures.month_label(month))]
+        stale = bool(found and found.get("stale"))
+        row = [text_cell(figures.month_label(month) + (" (out of date)" if stale else ""))]
         for key in layout.columns:
             value = FIGURES[key].value(found)
             row.append(figure_cell(key, value, context=month_context(month), link=link, **where))
         rows.append(row)
-    return Table(layout.key, layout.caption, layout.headers, rows, description=layout.description)
+    description = layout.description
+    if older:
+        description = (
+            f"{description} Months before {figures.month_label(detailed[0])} are summarised by calendar year: "
+            "counts added up, shares worked out from those sums."
+        ).strip()
+    return Table(
+        layout.key,
+        layout.caption,
+        layout.headers,
+        rows,
+        description=description,
+        as_at=series.as_at,
+        stale=[figures.month_label(m) for m in series.stale],
+    )
 
 
-def annual_table(annual: dict[int, dict[str, Any]], *, district_id: int | None) -> Table:
-    layout = layouts.ANNUAL_TABLE
+def annual_table(
+    annual: dict[int, dict[str, Any]], *, district_id: int | None, layout: SeriesTable = layouts.ANNUAL_TABLE
+) -> Table:
     rows = [
         [
             text_cell(str(year)),
@@ -153,14 +190,126 @@ def annual_table(annual: dict[int, dict[str, Any]], *, district_id: int | None) 
         ]
         for year, found in sorted(annual.items())
     ]
-    return Table(layout.key, layout.caption, layout.headers, rows, description=layout.description)
+    return Table(
+        layout.key,
+        layout.caption,
+        layout.headers,
+        rows,
+        description=layout.description,
+        as_at=figures.as_at(annual.values()),
+        stale=[str(year) for year, found in sorted(annual.items()) if found.get("stale")],
+    )
 
 
-def grid_table(layout: GridTable, values: dict[str, Any], **where: Any) -> Table:
+def comparison_table(month: date, *, district_id: int | None) -> Table:
+    """The month's figures beside last month, the same month last year, and the year to date
+    beside the previous year to date (``reporting.comparisons``), from the stored snapshots."""
+    periods = comparisons.periods_for(month)
+    first, last = periods.needed
+    with reporting_reads():
+        rows = MonthlyMetric.objects.filter(
+            Q(district__isnull=True) if district_id is None else Q(district_id=district_id),
+            month__gte=first,
+            month__lte=last,
+        ).only("month", "data", "computed_at")
+        data = {row.month: row.data for row in rows}
+        computed = [row.computed_at for row in rows]
+    labels = periods.labels()
+    headers = [
+        "Figure",
+        labels["month"],
+        f"Last month ({labels['last_month']})",
+        f"Same month last year ({labels['same_month_last_year']})",
+        f"Year to date ({labels['year_to_date']})",
+        f"Previous year to date ({labels['previous_year_to_date']})",
+    ]
+    single = (periods.month, periods.last_month, periods.same_month_last_year)
+    table_rows: list[list[Cell]] = []
+    for found in comparisons.compare(data, month):
+        figure = FIGURES[found.key]
+        cells = [text_cell(figure.header)]
+        for index, value in enumerate(found.values):
+            where: dict[str, Any] = {"month": single[index]} if index < 3 else {}
+            if where and district_id is not None:
+                where["district_id"] = district_id
+            context = month_context(single[index]) if index < 3 else ""
+            cells.append(figure_cell(found.key, value, context=context, link=bool(where), **where))
+        table_rows.append(cells)
+    return Table(
+        "comparison",
+        f"{labels['month']} compared",
+        headers,
+        table_rows,
+        description=layouts.COMPARISON_DESCRIPTION,
+        as_at=min(computed) if computed else None,
+    )
+
+
+PUBLISHED_RATE_LABELS = {
+    "refusal_rate_dfe": "Refusal rate",
+    "pc_plans_issued_within_20_weeks": "Plans within 20 weeks",
+    "pc_plans_issued_within_20_weeks_excluding_exceptions": "Plans within 20 weeks, excluding exceptions",
+}
+PUBLISHED_AREA_LABELS = {
+    "ours": "this council",
+    "published": "published for this council",
+    "england": "England",
+    "neighbours": "statistical neighbours",
+}
+
+
+def published_table(years: list[int], annual: dict[int, dict[str, Any]]) -> Table | None:
+    """The calendar years' DfE-basis rates beside DfE's published figures for this council,
+    England and the statistical neighbours (``load_published_ehcp_stats``); None when none are loaded."""
+    with reporting_reads():
+        loaded = list(PublishedEhcpFigures.objects.filter(year__in=years))
+        council = Council.objects.first()
+    if not loaded:
+        return None
+    rows_in = [
+        published.PublishedRow(
+            r.year,
+            r.level,
+            r.area_code,
+            r.area_name,
+            {name: getattr(r, name) for name in published.MEASURES},
+        )
+        for r in loaded
+    ]
+    compared = published.compare_published(
+        ours={year: found for year, found in annual.items() if year in years},
+        published=rows_in,
+        council_code=council.la_number if council else settings.PUBLISHED_STATS_COUNCIL_DEFAULT,
+        neighbours=settings.PUBLISHED_STATS_NEIGHBOURS,
+    )
+    headers = ["Year"] + [
+        f"{rate_label}, {area_label} (%)"
+        for rate_label in PUBLISHED_RATE_LABELS.values()
+        for area_label in PUBLISHED_AREA_LABELS.values()
+    ]
+    rows = [
+        [text_cell(str(year))]
+        + [Cell(values[rate][area], kind="percent") for rate in PUBLISHED_RATE_LABELS for area in PUBLISHED_AREA_LABELS]
+        for year, values in sorted(compared.items())
+    ]
+    return Table(
+        "published",
+        "DfE-basis rates beside DfE's published figures for this council, England and the statistical neighbours",
+        headers,
+        rows,
+        description=(
+            "Published figures are loaded from DfE's 'Education, health and care plans' release. The statistical "
+            "neighbours' rate is worked out from their counts added together; a count DfE suppressed is left out."
+        ),
+        as_at=max((r.loaded_at for r in loaded), default=None),
+    )
+
+
+def grid_table(layout: GridTable, values: dict[str, Any], *, as_at: datetime | None = None, **where: Any) -> Table:
     rows = [
         [text_cell(row.header), *(figure_cell(key, values[key], **where) for key in row.figures)] for row in layout.rows
     ]
-    return Table(layout.key, layout.caption, layout.headers, rows)
+    return Table(layout.key, layout.caption, layout.headers, rows, as_at=as_at)
 
 
 def _chart(chart: Chart, labels: list[str], columns: list[tuple[str, list[Any]]]) -> dict[str, Any]:
@@ -235,12 +384,20 @@ def home(request: HttpRequest) -> HttpResponse:
     backlog = figures.backlog_figures(snapshot, district_id=period.district_id) if snapshot else None
     tables = [monthly_table(layout, series, district_id=period.district_id) for layout in layouts.MONTHLY_TABLES]
     tables.insert(2, annual_table(annual, district_id=period.district_id))
+    tables += [
+        monthly_table(layouts.EP_ADVICE_TABLE, series, district_id=period.district_id),
+        annual_table(annual, district_id=period.district_id, layout=layouts.ANNUAL_TIMELINESS_TABLE),
+        comparison_table(period.to_month, district_id=period.district_id),
+    ]
+    compared_with_published = published_table(years, annual) if period.district is None else None
+    if compared_with_published is not None:
+        tables.append(compared_with_published)
     charts = [series_chart(chart, series) for chart in layouts.MONTHLY_CHARTS]
     backlog_summary: list[dict[str, Any]] = []
     if backlog is not None and snapshot is not None:
         values = figures.backlog_values(backlog)
         where: dict[str, Any] = {"on": snapshot.on, "district_id": period.district_id}
-        tables += [grid_table(layout, values, **where) for layout in layouts.BACKLOG_TABLES]
+        tables += [grid_table(layout, values, as_at=snapshot.computed_at, **where) for layout in layouts.BACKLOG_TABLES]
         by_key = {layout.key: layout for layout in layouts.BACKLOG_TABLES}
         charts += [grid_chart(chart_id, by_key[table_key], values) for chart_id, table_key in layouts.BACKLOG_CHARTS]
         backlog_summary = _summary_list(layouts.BACKLOG_SUMMARY, values, url=lambda key: cases_url(key, **where))
@@ -267,14 +424,29 @@ def home(request: HttpRequest) -> HttpResponse:
         )
 
     try:
-        exported = table_export(request, tables, stem="dashboard")
+        scope = period.district.name if period.district else "All districts"
+        exported = table_export(
+            request,
+            tables,
+            stem=f"dashboard-{scope}-{period.from_month:%Y-%m}-to-{period.to_month:%Y-%m}",
+            title=[
+                ("Scope", "One district" if period.district else "The whole council"),
+                ("District", scope),
+                ("Period", f"{figures.month_label(period.from_month)} to {figures.month_label(period.to_month)}"),
+            ],
+        )
     except UnknownExport:
         return bad_request(request, "Choose a table on this page and a format, CSV or XLSX.")
     if exported is not None:
         return exported
     attach_exports(request, tables)
     oldest = backlog["oldest_open_case"] if backlog else None
+    can_recompute = user_can(request.user, Capability.REPORTS_RECOMPUTE)
     context = {
+        "as_at": figures.as_at([*series.figures, *annual.values()]),
+        "stale_labels": [figures.month_label(m) for m in series.stale],
+        "can_recompute": can_recompute,
+        "recompute_job": RecomputeJob.objects.order_by("-requested_at").first() if can_recompute else None,
         "form": form,
         "period": period,
         "period_label": f"{figures.month_label(period.from_month)} to {figures.month_label(period.to_month)}",

@@ -6,27 +6,35 @@ end of the month, and the panel's and independent placements' figures of the mon
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 
+from core.access import access_log_record
 from core.db_router import reporting_reads
 from core.ids import parse_id
-from core.models import District
+from core.models import AccessAction, District
 from core.pages import requires
-from core.roles import Capability
-from reporting import figures, layouts
+from core.roles import Capability, user_can
+from reporting import figures, layouts, services, suppression, svg
 from reporting import sources as roof_sources
 from reporting.figures import FIGURES
 from reporting.layouts import FigureTable
 from reporting.models import BacklogSnapshot, MonthlyMetric
-from reporting.services import previous_month
+from reporting.pdf import html_to_pdf
+from reporting.services import month_end_backlog, previous_month
 from reporting.tables import Cell, Table
 from reporting.views.common import (
     bad_request,
@@ -38,7 +46,7 @@ from reporting.views.common import (
     text_cell,
 )
 from reporting.views.exports import UnknownExport, attach_exports, table_export
-from reporting.views.home import extras_in_use
+from reporting.views.home import extras_in_use, monthly_table
 
 
 @dataclass
@@ -50,6 +58,8 @@ class ReportSection:
     tables: list[Table]
     intro: str = ""
     note: str = ""
+    commentary: str = ""
+    charts: list[str] = field(default_factory=list)  # server-drawn SVG (reporting.svg)
 
 
 def figure_table(
@@ -75,19 +85,39 @@ def figure_table(
 
 
 def _district_rows(
-    districts: list[District], by_district: dict[int | None, MonthlyMetric], month: date
+    districts: list[District], by_district: dict[int | None, MonthlyMetric], month: date, total: dict[str, Any] | None
 ) -> list[list[Cell]]:
+    """One row per district and a row for all districts, with small-number suppression: a count
+    below ``SUPPRESSION_THRESHOLD`` is "c", and so is any count that would give it away from the
+    all-districts row (``reporting.suppression``); a rate worked out from a "c" is "c" too."""
     label = figures.month_label(month)
+    columns = layouts.REPORT_DISTRICTS.columns
+    counts = [key for key in columns if FIGURES[key].unit == "count"]
+    scopes: list[tuple[str, int | None, dict[str, Any] | None]] = [
+        (each.name, each.pk, by_district[each.pk].data if each.pk in by_district else None) for each in districts
+    ]
+    scopes.append(("All districts", None, total))
+    grid = [[int(FIGURES[key].value(data) or 0) for key in counts] for _, _, data in scopes]
+    hidden = suppression.suppressed_cells(
+        suppression.Grid(grid, column_totals=True), threshold=settings.SUPPRESSION_THRESHOLD
+    )
     rows: list[list[Cell]] = []
-    for each in districts:
-        row = by_district.get(each.pk)
-        data = row.data if row else None
-        cells = [text_cell(each.name)]
-        for key in layouts.REPORT_DISTRICTS.columns:
+    for r, (name, district_id, data) in enumerate(scopes):
+        cells = [text_cell(name)]
+        hidden_here = {counts[c] for (row, c) in hidden if row == r}
+        for key in columns:
             value = FIGURES[key].value(data)
             if data is not None and value is None and FIGURES[key].unit == "count":
                 value = 0  # a count added since the month was stored
-            cells.append(figure_cell(key, value, context=f", {each.name}, {label}", month=month, district_id=each.pk))
+            share = FIGURES[key].share_of
+            derived_from_hidden = share is not None and bool({share[0], *share[1]} & hidden_here)
+            if key in hidden_here or derived_from_hidden:
+                cells.append(Cell(suppression.SUPPRESSED, kind="text"))
+                continue
+            where: dict[str, Any] = {"month": month}
+            if district_id is not None:
+                where["district_id"] = district_id
+            cells.append(figure_cell(key, value, context=f", {name}, {label}", **where))
         rows.append(cells)
     return rows
 
@@ -120,10 +150,14 @@ def report(request: HttpRequest) -> HttpResponse:
         series = figures.monthly_series(from_month=month, to_month=month, district_id=district_id)
         by_district = {
             row.district_id: row
-            for row in MonthlyMetric.objects.filter(month=month, district__isnull=False).only("district_id", "data")
+            for row in MonthlyMetric.objects.filter(month=month, district__isnull=False).only(
+                "district_id", "data", "computed_at"
+            )
         }
+        all_districts = MonthlyMetric.objects.filter(month=month, district__isnull=True).only("data").first()
         annual = figures.annual_figures_for([month.year], district_id=district_id).get(month.year)
-        snapshot = BacklogSnapshot.objects.filter(on__lt=month_end).order_by("-on").first()
+        # The backlog kept at the month end; failing that, the last one taken before the month ended.
+        snapshot = month_end_backlog(month) or BacklogSnapshot.objects.filter(on__lt=month_end).order_by("-on").first()
     found = series.figures[0]
     label = figures.month_label(month)
     scope = district.name if district else "all districts"
@@ -149,11 +183,16 @@ def report(request: HttpRequest) -> HttpResponse:
                     districts_layout.key,
                     districts_layout.caption.format(period=label),
                     districts_layout.headers,
-                    _district_rows(districts, by_district, month),
+                    _district_rows(districts, by_district, month, all_districts.data if all_districts else None),
+                    description=(
+                        f'Counts below {settings.SUPPRESSION_THRESHOLD} are shown as "c", and so are the counts that '
+                        "would let them be worked out from the all-districts row."
+                    ),
                 )
             ],
         ),
     ]
+    sections.append(_trend_section(month, district_id=district_id, scope=scope))
     if annual:
         sections.append(
             ReportSection(
@@ -190,7 +229,10 @@ def report(request: HttpRequest) -> HttpResponse:
                         district_id=district_id,
                     )
                 ],
-                intro="Open work on the last nightly snapshot taken in or before the month.",
+                intro=(
+                    f"Open work at the end of {label}, as kept on {snapshot.on:%-d %B %Y} "
+                    f"(figures as at {timezone.localtime(snapshot.computed_at):%-d %B %Y, %H:%M})."
+                ),
             )
         )
 
@@ -206,30 +248,78 @@ def report(request: HttpRequest) -> HttpResponse:
         council_wide_note = "Panel and placement figures appear here once those services are in use."
     else:
         sections += _council_wide_sections(request, found, month)
+    # Figures as at: each section's tables were computed with its snapshot.
+    section_as_at = {
+        "year": figures.as_at([annual]),
+        "backlog": snapshot.computed_at if snapshot else None,
+        "districts": min((row.computed_at for row in by_district.values()), default=None),
+    }
+    for section in sections:
+        for table in section.tables:
+            table.as_at = table.as_at or section_as_at.get(section.key, figures.as_at([found]))
     tables = [table for section in sections for table in section.tables]
-    try:
-        exported = table_export(
-            request, tables, stem=f"report-{month:%Y-%m}" + (f"-{district.name}" if district else "")
+    wants_pdf = request.GET.get("format") == "pdf" and "table" not in request.GET
+    if not wants_pdf:
+        try:
+            exported = table_export(
+                request,
+                tables,
+                stem=f"report-{month:%Y-%m}-{district.name if district else 'all-districts'}",
+                title=[
+                    ("Scope", "One district" if district else "The whole council"),
+                    ("District", district.name if district else "All districts"),
+                    ("Period", label),
+                ],
+            )
+        except UnknownExport:
+            return bad_request(request, "Choose a table on this page and a format, CSV or XLSX.")
+        if exported is not None:
+            return exported
+        attach_exports(request, tables)
+    edition = services.report_edition_latest(month=month, district_id=district_id)
+    if edition is not None:
+        for section in sections:
+            section.commentary = edition.commentary.get(section.key, "")
+    context = {
+        "month_label": label,
+        "scope": district.name if district else "All districts",
+        "district": district,
+        "all_districts_url": f"{reverse('dashboard:report')}?{urlencode({'month': f'{month:%Y-%m}'})}",
+        "found": found,
+        "sections": sections,
+        "council_wide_note": council_wide_note,
+        "definitions": [(figures.DEFINITION_TITLES[k], text) for k, text in figures.DEFINITIONS.items()],
+        "marking": settings.REPORT_PROTECTIVE_MARKING,
+        "edition": edition,
+        "can_prepare": user_can(request.user, Capability.REPORTS_PREPARE),
+        "month_value": f"{month:%Y-%m}",
+        "district_id": district_id,
+        "as_at": figures.as_at([found, annual]),
+        "pdf_url": f"?{urlencode({**request.GET.dict(), 'format': 'pdf'})}",
+    }
+    if wants_pdf:
+        return _report_pdf(request, context, f"report-{month:%Y-%m}-{district.name if district else 'all-districts'}")
+    return render(request, "dashboard/report.html", context)
+
+
+def _report_pdf(request: HttpRequest, context: dict[str, Any], stem: str) -> HttpResponse:
+    """The print view as a PDF: for readers who may export, and logged like an export."""
+    if not user_can(request.user, Capability.EXPORT):
+        raise PermissionDenied
+    with transaction.atomic():
+        access_log_record(
+            user=request.user,
+            child_id=None,
+            object_type="dashboard_report_pdf",
+            object_id=None,
+            action=AccessAction.EXPORT,
+            path=request.get_full_path(),
         )
-    except UnknownExport:
-        return bad_request(request, "Choose a table on this page and a format, CSV or XLSX.")
-    if exported is not None:
-        return exported
-    attach_exports(request, tables)
-    return render(
-        request,
-        "dashboard/report.html",
-        {
-            "month_label": label,
-            "scope": district.name if district else "All districts",
-            "district": district,
-            "all_districts_url": f"{reverse('dashboard:report')}?{urlencode({'month': f'{month:%Y-%m}'})}",
-            "found": found,
-            "sections": sections,
-            "council_wide_note": council_wide_note,
-            "definitions": [(figures.DEFINITION_TITLES[k], text) for k, text in figures.DEFINITIONS.items()],
-        },
-    )
+    html = render_to_string("dashboard/report.html", {**context, "for_pdf": True}, request=request)
+    response = HttpResponse(html_to_pdf(html), content_type="application/pdf")
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", stem).strip("-")
+    response["Content-Disposition"] = f'attachment; filename="{safe}.pdf"'
+    return response
 
 
 def _council_wide_sections(request: HttpRequest, found: dict[str, Any], month: date) -> list[ReportSection]:
@@ -264,3 +354,91 @@ def _council_wide_sections(request: HttpRequest, found: dict[str, Any], month: d
         ),
         ReportSection("placements", "Independent placements", tables(layouts.REPORT_PLACEMENTS), intro=council_wide),
     ]
+
+
+@requires(Capability.REPORTS_PREPARE)
+def report_commentary(request: HttpRequest) -> HttpResponse:
+    """POST the commentary of each section (``commentary_<section>``) for ``month`` (and
+    ``district``): saved as the report's next version, then back to the report."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    month = parse_month(request.POST.get("month", ""))
+    if month is None:
+        return bad_request(request, "The month must be given as YYYY-MM, for example 2025-01.")
+    district = _report_district_id(request.POST.get("district", ""))
+    if isinstance(district, str):
+        return bad_request(request, district)
+    commentary = {
+        name.removeprefix("commentary_"): str(request.POST.get(name, ""))
+        for name in request.POST
+        if name.startswith("commentary_")
+    }
+    services.report_edition_save(
+        month=month, district_id=district, prepared_by=request.user, commentary=commentary, sections=REPORT_SECTIONS
+    )
+    query = {"month": f"{month:%Y-%m}", **({"district": district} if district else {})}
+    return redirect(f"{reverse('dashboard:report')}?{urlencode(query)}#report-edition")
+
+
+def _report_district_id(raw: str) -> int | None | str:
+    if not raw:
+        return None
+    district_id = parse_id(raw)
+    if district_id is None or not District.objects.filter(pk=district_id).exists():
+        return "That district is not known."
+    return district_id
+
+
+# The sections a commentary may be written for (ReportSection keys).
+REPORT_SECTIONS = ("requests", "districts", "trend", "year", "backlog", "panel", "placements")
+
+
+TREND_MONTHS = 13
+
+
+def _trend_section(month: date, *, district_id: int | None, scope: str) -> ReportSection:
+    """The 13 months to the month reported, as server-drawn charts (they print) and tables."""
+    with reporting_reads():
+        series = figures.monthly_series(
+            from_month=figures.add_months(month, 1 - TREND_MONTHS), to_month=month, district_id=district_id
+        )
+    labels = [f"{m:%b %y}" for m in series.months]
+
+    def column(key: str) -> list[float | None]:
+        return [FIGURES[key].value(found) for found in series.figures]
+
+    first, last = figures.month_label(series.months[0]), figures.month_label(month)
+    counts = svg.bar_chart(
+        title=f"Requests received and refusals to assess, {first} to {last}, {scope}",
+        description="Bar chart of the requests received and the decisions not to assess each month; "
+        "the figures are in the tables below.",
+        labels=labels,
+        series=[
+            (FIGURES["requests_received"].label, column("requests_received")),
+            (FIGURES["decisions_not_to_assess"].label, column("decisions_not_to_assess")),
+        ],
+    )
+    shares = svg.bar_chart(
+        title=f"Timeliness, {first} to {last}, {scope}",
+        description="Bar chart of the share of decisions made within 6 weeks and of final plans issued within "
+        "20 weeks each month, in per cent; the figures are in the tables below.",
+        labels=labels,
+        series=[
+            (FIGURES["pc_decisions_within_6_weeks"].label, column("pc_decisions_within_6_weeks")),
+            (FIGURES["pc_plans_issued_within_20_weeks"].label, column("pc_plans_issued_within_20_weeks")),
+        ],
+        unit="percent",
+    )
+    by_key = {layout.key: layout for layout in layouts.MONTHLY_TABLES}
+    tables = [
+        monthly_table(by_key[key], series, district_id=district_id) for key in ("requests", "six_weeks", "twenty_weeks")
+    ]
+    for table in tables:
+        table.key = f"trend_{table.key}"
+    return ReportSection(
+        "trend",
+        f"The last {TREND_MONTHS} months",
+        tables,
+        intro="Counts with their shares, month by month to the month reported.",
+        charts=[mark_safe(counts), mark_safe(shares)],  # noqa: S308 (built from escaped text)
+    )

@@ -139,3 +139,10 @@ def backlog_world(districts: tuple[District, District]) -> dict[str, AssessmentR
     AdviceRequestFactory(request=rows["b5"], requested_on=on - timedelta(days=150))
     assert AdviceRequest.objects.count() == 4
     return rows
+
+
+def table_part(rows: list[Any]) -> list[Any]:
+    """A dashboard export's rows after its title block (which ends with an empty row)."""
+    rows = [list(row) for row in rows]
+    blank = next(i for i, row in enumerate(rows) if all(v in (None, "") for v in row))
+    return rows[blank + 1 :]

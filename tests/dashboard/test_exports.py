@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -17,7 +17,7 @@ from core import exports
 from core.models import AccessAction, AccessLog
 from reporting import services, tables
 from reporting.tables import Cell, Table
-from tests.dashboard.conftest import MARCH
+from tests.dashboard.conftest import MARCH, table_part
 from tests.requests_app.factories import ChildFactory, DistrictFactory, ReceivedRequestFactory
 
 # In the representative set CI runs on the embedded default (SQLite, filesystem broker) too.
@@ -132,8 +132,9 @@ def test_a_dashboard_table_exports_its_cells_as_numbers_with_text_neutralised(fm
 @pytest.mark.django_db
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_a_district_name_in_the_report_export_is_neutralised_and_the_export_logged(
-    client: Any, personas: Any, fmt: str
+    client: Any, personas: Any, fmt: str, settings: Any
 ) -> None:
+    settings.SUPPRESSION_THRESHOLD = 1  # no count is small enough to be suppressed here
     district = DistrictFactory(name='=HYPERLINK("http://x.example","Ashford")')
     ReceivedRequestFactory(received_on=date(2025, 3, 3), child=ChildFactory(district=district))
     services.metrics_compute_month(month_start=MARCH)
@@ -145,11 +146,89 @@ def test_a_district_name_in_the_report_export_is_neutralised_and_the_export_logg
     assert response.status_code == 200
     expected = ["'" + district.name, 1, 0, 0, 0, None]
     if fmt == "csv":
-        rows = _csv(response)
+        rows = table_part(_csv(response))
         assert rows[1] == [str(v) if v is not None else "" for v in expected]
     else:
-        rows = list(_sheet(response).iter_rows(values_only=True))
+        rows = table_part(list(_sheet(response).iter_rows(values_only=True)))
         assert list(rows[1]) == expected
     assert rows[0][0] == "District"
     logged = AccessLog.objects.get(action=AccessAction.EXPORT)
     assert logged.object_type == "dashboard_table:report_districts" and logged.child_id is None
+
+
+# --- Title blocks, units and formats (issue 16) ----------------------------------------------------
+
+
+def _titled_table() -> Table:
+    return Table(
+        "six_weeks",
+        "Decisions made within 6 weeks, and decisions not to issue a plan within 16 weeks",
+        ["Month", "Decisions", "Share within 6 weeks", "Spend (£)", "Day"],
+        [
+            [
+                Cell("March 2025", kind="text"),
+                Cell(1234),
+                Cell(66.7, kind="percent"),
+                Cell(12_345, kind="money"),
+                Cell(date(2025, 3, 31), kind="date"),
+            ]
+        ],
+        description="Decisions dated in the month made no more than 42 days after the request.",
+        as_at=datetime(2025, 4, 1, 2, 0, tzinfo=UTC),
+        stale=["March 2025"],
+    )
+
+
+TITLE = [("Scope", "One district"), ("District", "Maidstone"), ("Period", "January 2025 to March 2025")]
+
+
+def test_a_csv_file_opens_with_its_title_block_and_units_in_the_headings() -> None:
+    response = tables.table_file(
+        _titled_table(), title=TITLE, stem="dashboard-Maidstone-2025-01-to-2025-03-six_weeks", fmt="csv", sheet="x"
+    )
+    rows = _csv(response)
+    assert rows[0] == ["Decisions made within 6 weeks, and decisions not to issue a plan within 16 weeks"]
+    assert rows[1:5] == [
+        ["Scope", "One district"],
+        ["District", "Maidstone"],
+        ["Period", "January 2025 to March 2025"],
+        ["Basis", "Decisions dated in the month made no more than 42 days after the request."],
+    ]
+    assert rows[5] == ["Figures as at", "1 April 2025, 02:00"]
+    assert rows[6][0] == "Out of date"
+    assert table_part(rows)[0] == ["Month", "Decisions", "Share within 6 weeks (%)", "Spend (£)", "Day"]
+    assert table_part(rows)[1][:4] == ["March 2025", "1234", "66.7", "123.45"]
+    assert (
+        response["Content-Disposition"] == 'attachment; filename="dashboard-Maidstone-2025-01-to-2025-03-six_weeks.csv"'
+    )
+
+
+def test_an_xlsx_file_has_number_formats_and_a_meaningful_sheet_name() -> None:
+    table = _titled_table()
+    response = tables.table_file(table, title=TITLE, stem="x", fmt="xlsx", sheet=table.caption)
+    sheet = _sheet(response)
+    assert sheet.title == "Decisions made within 6 weeks"  # cut at a word, within Excel's 31 characters
+    data_row = next(row for row in sheet.iter_rows() if row[0].value == "March 2025")
+    count, share, money, day = data_row[1], data_row[2], data_row[3], data_row[4]
+    assert (count.value, count.number_format) == (1234, "#,##0")
+    assert (share.value, share.number_format) == (pytest.approx(0.667), "0.0%")
+    assert (money.value, money.number_format) == (pytest.approx(123.45), '"£"#,##0.00')
+    assert day.number_format == "d mmm yyyy"
+
+
+@pytest.mark.django_db
+def test_dashboard_files_say_their_district_and_period_in_their_names(client: Any, personas: Any) -> None:
+    district = DistrictFactory(name="Maidstone")
+    client.force_login(personas.manager)
+    period = {"from_month": "2025-01", "to_month": "2025-03", "table": "requests", "format": "csv"}
+    everywhere = client.get(reverse("dashboard:home"), period)
+    maidstone = client.get(reverse("dashboard:home"), {**period, "district": district.pk})
+    assert (
+        everywhere["Content-Disposition"]
+        == 'attachment; filename="dashboard-All-districts-2025-01-to-2025-03-requests.csv"'
+    )
+    assert (
+        maidstone["Content-Disposition"] == 'attachment; filename="dashboard-Maidstone-2025-01-to-2025-03-requests.csv"'
+    )
+    rows = _csv(maidstone)
+    assert ["District", "Maidstone"] in rows[:6] and ["Period", "January 2025 to March 2025"] in rows[:6]

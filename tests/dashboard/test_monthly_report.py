@@ -24,6 +24,7 @@ from core.models import AccessAction, AccessLog
 from reporting import services
 from reporting import sources as roof_sources
 from reporting.views import cases_url
+from tests.dashboard.conftest import table_part
 from tests.dashboard.test_panel_placement_figures import (  # noqa: F401 (fixtures)
     AS_AT,
     MARCH,
@@ -165,8 +166,10 @@ def test_a_reader_without_placement_access_sees_the_numbers_without_links(
 def test_the_new_report_tables_export_with_money_in_pounds(stored: Any, manager_client: Any) -> None:
     response = _report(manager_client, month="2025-03", table="report_panel_cost", format="csv")
     assert response.status_code == 200
-    assert response["Content-Disposition"] == 'attachment; filename="report-2025-03-report_panel_cost.csv"'
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert (
+        response["Content-Disposition"] == 'attachment; filename="report-2025-03-all-districts-report_panel_cost.csv"'
+    )
+    rows = table_part(list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")))))
     assert rows == [
         ["Figure", "Value"],
         ["Requested, all final decisions (£)", "170000"],
@@ -175,11 +178,11 @@ def test_the_new_report_tables_export_with_money_in_pounds(stored: Any, manager_
     ]
     response = _report(manager_client, month="2025-10", table="report_placements", format="xlsx")
     sheet = load_workbook(io.BytesIO(response.content)).active
-    assert list(sheet.iter_rows(values_only=True)) == [
-        ("Figure", "Value"),
-        ("Placements in place", 3),
-        ("Committed annual spend (£)", 145000),
-        ("Savings from negotiation (£)", 7000),
+    assert table_part(list(sheet.iter_rows(values_only=True))) == [
+        ["Figure", "Value"],
+        ["Placements in place", 3],
+        ["Committed annual spend (£)", 145000],
+        ["Savings from negotiation (£)", 7000],
     ]
     for key in ("report_panel", "report_panel_outcomes", "report_placements_deductions"):
         assert _report(manager_client, month="2025-10", table=key, format="csv").status_code == 200

@@ -7,7 +7,7 @@ import random
 from datetime import date
 
 import pytest
-from django.db.models import Count
+from django.db.models import Count, F
 from django.utils import timezone
 
 from demo import placements_demo as demo
@@ -21,6 +21,7 @@ from placements.models import (
     PlacementContract,
     Provider,
 )
+from requests_app.models import AssessmentRequest
 from tests.demo.conftest import SeededDemo
 
 pytestmark = pytest.mark.django_db
@@ -145,3 +146,10 @@ def test_demo_returns_and_rounds_pass_the_rules_the_services_apply(seeded):
             ceiling_pence=decision.agreed_annual_ceiling_pence or 0,
         )
         assert problems == [], (found.contract.reference, found.round_no, problems)
+
+
+def test_each_demo_plan_is_dated_the_day_its_final_plan_was_issued(seeded):
+    """The plan counts in the month of its final plan, and within 20 weeks only when it was (issue 16)."""
+    plans = AssessmentRequest.objects.filter(reference__startswith=demo.DEMO_PREFIX)
+    assert plans.exists()
+    assert not plans.exclude(assessment_outcome_on=F("final_plan_issued_on")).exists()
