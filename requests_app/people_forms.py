@@ -48,6 +48,7 @@ class ContactForm(GovukForm):
         initial=PreferredContact.EMAIL,
         widget=forms.RadioSelect,
         help_text="Letters for people who ask for post are marked for printing",
+        error_messages={"required": "Select how the person prefers to be contacted"},
     )
     language = forms.CharField(label="Preferred language", max_length=50, required=False, initial="English")
     interpreter_needed = forms.BooleanField(label="Needs an interpreter", required=False)

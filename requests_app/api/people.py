@@ -23,6 +23,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core import limits
 from core.access import access_log_record, access_log_record_many
 from core.api import MAX_ID, HasCapability
 from core.models import AccessAction
@@ -79,7 +80,7 @@ class ContactWriteSerializer(serializers.Serializer[Any]):
     lacks_capacity = serializers.BooleanField(required=False, default=False)
     professional_role = serializers.ChoiceField(choices=PROFESSIONAL_ROLE_CHOICES, required=False, allow_blank=True)
     organisation = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    address = serializers.CharField(required=False, allow_blank=True)
+    address = serializers.CharField(max_length=limits.REASON_TEXT, required=False, allow_blank=True)
     postcode = serializers.CharField(max_length=10, required=False, allow_blank=True)
     email = serializers.CharField(max_length=254, required=False, allow_blank=True)
     phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
@@ -147,7 +148,7 @@ class LetterSerializer(serializers.ModelSerializer[Letter]):
 class LetterIssueSerializer(serializers.Serializer[Any]):
     request_id = IdField()
     kind = serializers.ChoiceField(choices=LETTER_KIND_CHOICES)
-    contact_ids = serializers.ListField(child=IdField(), allow_empty=False)
+    contact_ids = serializers.ListField(child=IdField(), allow_empty=False, max_length=limits.LIST_ITEMS)
 
 
 def _require_decide(user: Any) -> None:
@@ -181,6 +182,11 @@ class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceVi
     serializer_class = ContactSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = ContactFilter
+    action_capabilities = {
+        "create": Capability.REQUEST_DECIDE,
+        "change": Capability.REQUEST_DECIDE,
+        "remove": Capability.REQUEST_DECIDE,
+    }
 
     def get_queryset(self) -> QuerySet[Contact]:
         if getattr(self, "swagger_fake_view", False):
@@ -260,6 +266,7 @@ class LetterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceVie
     serializer_class = LetterSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = LetterFilter
+    action_capabilities = {"create": Capability.REQUEST_DECIDE}
 
     def get_queryset(self) -> QuerySet[Letter]:
         if getattr(self, "swagger_fake_view", False):

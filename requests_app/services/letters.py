@@ -232,6 +232,9 @@ def decision_letters_issue(
     those notified under reg 4(2) (reg 5(2)); a reg 4(2) notification not yet recorded for one
     of them is recorded first. Runs inside ``request_decide_assessment``'s transaction."""
     on_file = list(Contact.objects.current().filter(child_id=request.child_id))
+    if not on_file:
+        # Nobody recorded yet: no letter can be addressed (the people page asks for a parent).
+        return DecisionLetters([], [], [], "Nobody is recorded on the child's file")
     facts = [c.facts() for c in on_file]
     by_id = {c.pk: c for c in on_file}
     who = people_rules.letter_recipients(request.child.date_of_birth, notified_on, facts)

@@ -42,8 +42,11 @@ from requests_app.models import (
     AssessmentDecision,
     AssessmentRequest,
     ClockException,
+    Contact,
     Mediation,
 )
+from requests_app.services import contacts as contact_services
+from requests_app.services import lifecycle
 from requests_app.services.corrections import child_correct
 from requests_app.services.disputes import appeal_record_outcome, appeal_register, mediation_record
 from requests_app.services.notes import case_note_add
@@ -63,6 +66,7 @@ NOT_PAGES: dict[str, str] = {
     "session/keep/": "POST only: keeps a form's text when time runs out (tests/a11y/test_timeout.py)",
     "documents/<id:pk>/download/": "a file download, not a page (tests/core/test_documents.py)",
     "dashboard/sen2/<id:pk>/download/": "the SEN2 XML file, not a page (tests/dashboard/sen2/test_db.py)",
+    "requests/<id:pk>/letters/<id:letter_pk>/download/": "a PDF attachment (tests/requests_app/test_people_doors.py)",
 }
 
 Objects = Callable[[], Iterable[dict[str, Any]]]
@@ -131,6 +135,20 @@ PAGE_OBJECTS: dict[str, Objects] = {
         {"pk": r.pk, "fact": fact}
         for r in AssessmentRequest.objects.order_by("pk")
         for fact in ("date_of_birth", "name", "district", "received_on")
+    ),
+    "requests:outbox": NO_ARGUMENTS,
+    "requests:digest": NO_ARGUMENTS,
+    "requests:letter-templates": NO_ARGUMENTS,
+    "requests:letter-template-edit": lambda: [{"kind": "decision_to_assess"}],
+    "requests:contact-edit": lambda: (
+        {"pk": r.pk, "contact_pk": c.pk}
+        for r in AssessmentRequest.objects.order_by("pk")
+        for c in Contact.objects.filter(child_id=r.child_id).order_by("pk")
+    ),
+    "requests:contact-remove": lambda: (
+        {"pk": r.pk, "contact_pk": c.pk}
+        for r in AssessmentRequest.objects.order_by("pk")
+        for c in Contact.objects.filter(child_id=r.child_id).order_by("pk")
     ),
     "dashboard:home": NO_ARGUMENTS,
     "dashboard:cases": lambda: [{"query": f"metric=requests_received&month={date.today():%Y-%m}"}],
@@ -252,6 +270,24 @@ def seed(personas: Any) -> None:
         )
     appeal_record_outcome(
         actor=officer, appeal=appeal, outcome="upheld", decided_on=today - timedelta(weeks=20), order_type="assess"
+    )
+    # The case file: two parents and a head teacher, and the decision letters to them.
+    deciding = factories.AwaitingDecisionRequestFactory(assigned_officer=officer)
+    for kind, name, extra in (
+        ("parent", "Ada Crawlparent", {"parental_responsibility": True}),
+        ("parent", "Ben Crawlparent", {"parental_responsibility": True}),
+        ("professional", "Cat Head", {"professional_role": "head_teacher", "organisation": "Crawl School"}),
+    ):
+        contact_services.contact_add(
+            actor=officer,
+            request=deciding,
+            kind=kind,
+            name=name,
+            email=f"{name.split()[0].lower()}@example.org",
+            **extra,
+        )
+    lifecycle.request_decide_assessment(
+        actor=officer, request=deciding, outcome="assess", notified_on=today - timedelta(days=1)
     )
     assessing = AssessmentRequest.objects.filter(status="assessing").first()
     factories.AdviceRequestFactory(request=assessing, requested_by=officer)
