@@ -29,6 +29,7 @@ from core.documents import (
 )
 from core.ids import query_id
 from core.models import Document, DocumentType, ScanState
+from core.roles import Capability
 from core.viewsets import IdField, ServiceViewSet
 
 
@@ -89,6 +90,9 @@ class DocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceV
     serializer_class = DocumentSerializer
     filter_backends: list[Any] = []
     parser_classes = [MultiPartParser]  # the upload; reads take no body
+    # The role check before the body is read (core.viewsets.ServiceViewSet); which records a
+    # role may file on is the owner's policy, checked by the service.
+    action_capabilities = {"create": Capability.DOCUMENT_UPLOAD}
 
     def get_queryset(self) -> QuerySet[Document]:
         queryset = documents_visible_to(self.request.user)

@@ -31,6 +31,7 @@ from django.utils import timezone
 from core.access import access_log_record, access_log_record_many
 from core.errors import Conflict, NotPermitted, ValidationFailed
 from core.models import AccessAction, Document, DocumentType, ScanState
+from core.roles import Capability, user_can
 from core.scanning import ScanOutcome, scan_bytes, scanner_configured
 from core.uploads import UploadRefused, check_upload
 
@@ -153,7 +154,7 @@ def document_upload(
     """File an uploaded document on ``owner``: type, size and content checked, stored under a
     random key, one timeline event, and its virus scan queued once the row is committed."""
     policy = policy_for(kind)
-    if not policy.can_upload(actor, owner):
+    if not user_can(actor, Capability.DOCUMENT_UPLOAD) or not policy.can_upload(actor, owner):
         raise NotPermitted("You cannot add documents to this record")
     errors: dict[str, list[str]] = {}
     if doc_type not in policy.doc_types:

@@ -86,6 +86,9 @@ class Capability(enum.StrEnum):
     # Integrating another system with the API: read the OpenAPI schema and its Swagger UI
     # (docs/security.md). Administrators hold it; give it to any future integration role here.
     API_INTEGRATE = "api.integrate"
+    # File a document on a record (core/documents.py): the role check before any upload is
+    # read; which records each role may file on is the owner's policy.
+    DOCUMENT_UPLOAD = "document.upload"
     # --- Case notes and corrections (issue 13, notes) ---
     CASE_NOTE_ADD = "case_note.add"  # log a call, meeting, email or letter on a request
     RECORD_CORRECT = "record.correct"  # correct a child's details or a request's dates, with a reason
@@ -105,12 +108,15 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.EXPORT,
             Capability.CASE_NOTE_ADD,
             Capability.RECORD_CORRECT,
+            Capability.DOCUMENT_UPLOAD,
         }
     ),
     Role.PROVISION_EVALUATOR: frozenset(
-        {Capability.REQUEST_VIEW, Capability.REQUEST_EVALUATE, Capability.CASE_NOTE_ADD}
+        {Capability.REQUEST_VIEW, Capability.REQUEST_EVALUATE, Capability.CASE_NOTE_ADD, Capability.DOCUMENT_UPLOAD}
     ),
-    Role.EDUCATIONAL_PSYCHOLOGIST: frozenset({Capability.ADVICE_VIEW, Capability.ADVICE_RECORD}),
+    Role.EDUCATIONAL_PSYCHOLOGIST: frozenset(
+        {Capability.ADVICE_VIEW, Capability.ADVICE_RECORD, Capability.DOCUMENT_UPLOAD}
+    ),
     Role.PANEL_MEMBER: frozenset({Capability.PANEL_VIEW}),
     Role.PANEL_CHAIR: frozenset(
         {
@@ -121,9 +127,12 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.REQUEST_REOPEN,
             Capability.REPORTS_VIEW,
             Capability.EXPORT,
+            Capability.DOCUMENT_UPLOAD,
         }
     ),
-    Role.FINANCE_OFFICER: frozenset({Capability.PLACEMENT_VIEW, Capability.PLACEMENT_MANAGE, Capability.EXPORT}),
+    Role.FINANCE_OFFICER: frozenset(
+        {Capability.PLACEMENT_VIEW, Capability.PLACEMENT_MANAGE, Capability.EXPORT, Capability.DOCUMENT_UPLOAD}
+    ),
     Role.MANAGER: frozenset(
         {
             Capability.REQUEST_VIEW,
