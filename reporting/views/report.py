@@ -24,6 +24,7 @@ from django.utils.safestring import mark_safe
 
 from core.access import access_log_record
 from core.db_router import reporting_reads
+from core.exports import export_gate
 from core.ids import parse_id
 from core.models import AccessAction, District
 from core.pages import requires
@@ -306,6 +307,9 @@ def _report_pdf(request: HttpRequest, context: dict[str, Any], stem: str) -> Htt
     """The print view as a PDF: for readers who may export, and logged like an export."""
     if not user_can(request.user, Capability.EXPORT):
         raise PermissionDenied
+    gate, _purpose = export_gate(request)  # a fresh sign-in and a purpose, as for every download
+    if gate is not None:
+        return gate
     with transaction.atomic():
         access_log_record(
             user=request.user,

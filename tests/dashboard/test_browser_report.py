@@ -23,7 +23,7 @@ def test_manager_prints_the_committee_report_to_pdf(page, live_server, personas,
     services.backlog_snapshot_take(on=BACKLOG_DAY)
     sign_in(page, personas.manager)
     page.goto(f"{live_server.url}/dashboard/report/?month=2025-03")
-    page.get_by_label("Requests, decisions and plans").fill("More requests from parents than last March.")
+    page.get_by_label("Commentary on Requests, decisions and plans").fill("More requests from parents than last March.")
     page.get_by_role("button", name="Save commentary as a new version").click()
     page.wait_for_load_state("load")
     assert "More requests from parents" in page.content()

@@ -108,7 +108,9 @@ def test_the_report_downloads_as_a_pdf_with_its_charts_and_is_logged(page_client
     page = _report(client)
     assert "<svg" in page and 'role="img"' in page  # the charts are drawn on the server
     assert "Download this report as a PDF" in page
-    response = client.get(reverse("dashboard:report"), {"month": "2025-03", "format": "pdf"})
+    response = client.get(
+        reverse("dashboard:report"), {"month": "2025-03", "format": "pdf", "purpose": "service_planning"}
+    )
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF-")
     assert response["Content-Disposition"] == 'attachment; filename="report-2025-03-all-districts.pdf"'
@@ -118,7 +120,7 @@ def test_the_report_downloads_as_a_pdf_with_its_charts_and_is_logged(page_client
 def test_only_readers_who_may_export_download_the_pdf(page_client_for, personas):
     for role in (Role.MANAGER, Role.PANEL_CHAIR):
         response = page_client_for(personas.for_role(role)).get(
-            reverse("dashboard:report"), {"month": "2025-03", "format": "pdf"}
+            reverse("dashboard:report"), {"month": "2025-03", "format": "pdf", "purpose": "service_planning"}
         )
         allowed = Capability.EXPORT in capabilities_for({role})
         assert response.status_code == (200 if allowed else 403)

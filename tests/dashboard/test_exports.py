@@ -220,7 +220,13 @@ def test_an_xlsx_file_has_number_formats_and_a_meaningful_sheet_name() -> None:
 def test_dashboard_files_say_their_district_and_period_in_their_names(client: Any, personas: Any) -> None:
     district = DistrictFactory(name="Maidstone")
     client.force_login(personas.manager)
-    period = {"from_month": "2025-01", "to_month": "2025-03", "table": "requests", "format": "csv"}
+    period = {
+        "from_month": "2025-01",
+        "to_month": "2025-03",
+        "table": "requests",
+        "format": "csv",
+        "purpose": "service_planning",
+    }
     everywhere = client.get(reverse("dashboard:home"), period)
     maidstone = client.get(reverse("dashboard:home"), {**period, "district": district.pk})
     assert (

@@ -164,7 +164,9 @@ def test_a_reader_without_placement_access_sees_the_numbers_without_links(
 
 
 def test_the_new_report_tables_export_with_money_in_pounds(stored: Any, manager_client: Any) -> None:
-    response = _report(manager_client, month="2025-03", table="report_panel_cost", format="csv")
+    response = _report(
+        manager_client, month="2025-03", table="report_panel_cost", format="csv", purpose="service_planning"
+    )
     assert response.status_code == 200
     assert (
         response["Content-Disposition"] == 'attachment; filename="report-2025-03-all-districts-report_panel_cost.csv"'
@@ -176,7 +178,9 @@ def test_the_new_report_tables_export_with_money_in_pounds(stored: Any, manager_
         ["Requested, approvals (£)", "100000"],
         ["Agreed ceilings, approvals (£)", "93000"],
     ]
-    response = _report(manager_client, month="2025-10", table="report_placements", format="xlsx")
+    response = _report(
+        manager_client, month="2025-10", table="report_placements", format="xlsx", purpose="service_planning"
+    )
     sheet = load_workbook(io.BytesIO(response.content)).active
     assert table_part(list(sheet.iter_rows(values_only=True))) == [
         ["Figure", "Value"],
@@ -185,7 +189,10 @@ def test_the_new_report_tables_export_with_money_in_pounds(stored: Any, manager_
         ["Savings from negotiation (£)", 7000],
     ]
     for key in ("report_panel", "report_panel_outcomes", "report_placements_deductions"):
-        assert _report(manager_client, month="2025-10", table=key, format="csv").status_code == 200
+        assert (
+            _report(manager_client, month="2025-10", table=key, format="csv", purpose="service_planning").status_code
+            == 200
+        )
     assert AccessLog.objects.filter(action=AccessAction.EXPORT).count() == 5
 
 
