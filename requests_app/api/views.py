@@ -220,6 +220,8 @@ class AssessmentRequestViewSet(CorrectionsMixin, mixins.ListModelMixin, mixins.R
         "withdraw": Capability.REQUEST_DECIDE,
         "reopen": Capability.REQUEST_REOPEN,
         "refer_to_panel": Capability.PANEL_REFER,
+        # --- Case notes and corrections (issue 13, notes): requests_app/api/notes.py ---
+        "corrections": Capability.RECORD_CORRECT,
     }
 
     def get_queryset(self) -> QuerySet[AssessmentRequest]:
