@@ -35,7 +35,8 @@ from core.roles import Role
 from panels import workflow as panel_workflow
 from panels.models import AgendaItem, Declaration, PanelDecision, PanelMeeting, PanelMember, Referral
 from placements.models import CostLine, Deduction, NegotiationRound, PlacementContract, Provider
-from reporting.models import Sen2Return
+from placements.workflow import Queue as PlacementQueue
+from reporting.models import RecomputeJob, Sen2Return
 from requests_app.models import (
     AdviceRequest,
     Appeal,
@@ -67,6 +68,13 @@ NOT_PAGES: dict[str, str] = {
     "documents/<id:pk>/download/": "a file download, not a page (tests/core/test_documents.py)",
     "dashboard/sen2/<id:pk>/download/": "the SEN2 XML file, not a page (tests/dashboard/sen2/test_db.py)",
     "requests/<id:pk>/letters/<id:letter_pk>/download/": "a PDF attachment (tests/requests_app/test_people_doors.py)",
+    "dashboard/recompute/": "POST only: queues a recompute (tests/dashboard/test_figures_stay_true.py)",
+    "dashboard/report/commentary/": "POST only: a section's commentary (tests/dashboard/test_committee_report.py)",
+    "sign-in/code/": "the sign-in's second step, reached only by a password-only session (tests/core/test_mfa.py)",
+    "account/two-step/recovery-codes/": "POST only: new recovery codes, shown once (tests/core/test_mfa.py)",
+    "account/tokens/new/": "POST only: issues an API token (tests/core/test_api_tokens.py)",
+    "account/tokens/revoke/": "POST only: revokes an API token (tests/core/test_api_tokens.py)",
+    "security/users/<id:pk>/reset-two-step/": "POST only: resets a second factor (tests/core/test_mfa.py)",
 }
 
 Objects = Callable[[], Iterable[dict[str, Any]]]
@@ -117,6 +125,16 @@ PAGE_OBJECTS: dict[str, Objects] = {
     "accessibility": NO_ARGUMENTS,
     "privacy": NO_ARGUMENTS,
     "requests:queue": NO_ARGUMENTS,
+    "account": NO_ARGUMENTS,
+    "requests:subject-access-new": lambda: (
+        {"child_pk": r.child_id} for r in AssessmentRequest.objects.order_by("pk")[:3]
+    ),
+    "mfa-setup": NO_ARGUMENTS,
+    "sudo-confirm": NO_ARGUMENTS,
+    "security-admin": NO_ARGUMENTS,
+    "placements:queue-list": NO_ARGUMENTS,
+    "placements:queue-detail": lambda: [{"queue": queue.value} for queue in PlacementQueue],
+    "dashboard:recompute-job": _each(RecomputeJob.objects),
     "requests:create": NO_ARGUMENTS,
     "requests:assign": NO_ARGUMENTS,
     "requests:advice-queue": NO_ARGUMENTS,
