@@ -272,6 +272,8 @@ SPECTACULAR_SETTINGS = {
         "NeedTypeEnum": "core.models.NeedType",
         "MediationOutcomeEnum": "requests_app.models.MEDIATION_OUTCOME_CHOICES",
         "AppealOutcomeEnum": "requests_app.models.APPEAL_OUTCOME_CHOICES",
+        # The SEN2 return (docs/sen2.md)
+        "Sen2ReturnStatusEnum": "reporting.models.Sen2ReturnStatus",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
