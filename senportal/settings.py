@@ -275,6 +275,8 @@ SPECTACULAR_SETTINGS = {
         # --- Case notes and corrections (issue 13, notes): "kind" names two choice sets ---
         "ExceptionKindEnum": "requests_app.models.ExceptionKind",
         "CaseNoteKindEnum": "requests_app.models.NOTE_KIND_CHOICES",
+        # The SEN2 return (docs/sen2.md)
+        "Sen2ReturnStatusEnum": "reporting.models.Sen2ReturnStatus",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
