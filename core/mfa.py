@@ -38,6 +38,7 @@ from django_otp import DEVICE_ID_SESSION_KEY, devices_for_user
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import SessionAuthentication
 
@@ -282,3 +283,13 @@ def _password_step_done(sender: Any, request: HttpRequest | None, user: Any, **k
 
 def users_with_authenticator() -> list[int]:
     return list(TOTPDevice.objects.filter(confirmed=True).values_list("user_id", flat=True).distinct())
+
+
+class MfaSessionScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call,misc]
+    """The OpenAPI schema's name for the session cookie (as DRF's own session scheme)."""
+
+    target_class = "core.mfa.MfaSessionAuthentication"
+    name = "cookieAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {"type": "apiKey", "in": "cookie", "name": settings.SESSION_COOKIE_NAME}
