@@ -285,7 +285,7 @@ def users_with_authenticator() -> list[int]:
     return list(TOTPDevice.objects.filter(confirmed=True).values_list("user_id", flat=True).distinct())
 
 
-class MfaSessionScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call,misc]
+class MfaSessionScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
     """The OpenAPI schema's name for the session cookie (as DRF's own session scheme)."""
 
     target_class = "core.mfa.MfaSessionAuthentication"
