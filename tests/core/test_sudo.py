@@ -118,14 +118,15 @@ def test_a_role_change_in_the_admin_needs_a_fresh_sign_in():
 
     person = make_user(Role.PANEL_MEMBER)
     manager_group = Group.objects.get_or_create(name=Role.MANAGER.value)[0]
-    admin_client = signed_in(make_user(Role.ADMIN))
+    # Superusers: a transactional test run earlier may have flushed the admin group's permissions.
+    admin_client = signed_in(make_user(Role.ADMIN, is_superuser=True))
     _age_session(admin_client, 16 * 60)
     refused = _admin_change(admin_client, person.pk, [manager_group.pk])
     assert refused.status_code == 302 and refused["Location"].startswith("/account/confirm/")
     assert not person.groups.filter(pk=manager_group.pk).exists()
     assert admin_client.get(f"/admin/auth/user/{person.pk}/change/").status_code == 200  # reading is fine
 
-    fresh = signed_in(make_user(Role.ADMIN))
+    fresh = signed_in(make_user(Role.ADMIN, is_superuser=True))
     saved = _admin_change(fresh, person.pk, [manager_group.pk])
     assert saved.status_code == 302 and saved["Location"].startswith("/admin/auth/user/"), saved.content[:2000]
     assert list(person.groups.values_list("name", flat=True)) == [Role.MANAGER.value]
