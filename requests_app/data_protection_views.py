@@ -1,32 +1,23 @@
 """Pages for subject access requests (managers and the data protection officer) and the
 retention schedule's lists (administrators), issue 14.
 
-Downloading a copy needs a sign-in within the last 15 minutes (``signed_in_recently``): until
-the service-wide sudo mode lands, this reads the account's last sign-in time.
+Downloading a copy needs a sign-in within the last 15 minutes (sudo mode, ``core.sudo``): a
+stale session is sent to confirm who it is and comes back to the download.
 """
 
 from __future__ import annotations
-
-from datetime import timedelta
 
 from django.contrib.auth.models import User
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.pages import requires
 from core.roles import Capability
+from core.sudo import is_fresh, require_sudo
 from requests_app.models import Child, RetentionRun, SubjectAccessRequest, SubjectAccessStatus
 from requests_app.services import retention, subject_access
-
-RECENT_SIGN_IN = timedelta(minutes=15)
-
-
-def signed_in_recently(user: User) -> bool:
-    """Signed in (with their password) within the last 15 minutes."""
-    return user.last_login is not None and timezone.now() - user.last_login <= RECENT_SIGN_IN
 
 
 def _download_name(sar: SubjectAccessRequest) -> str:
@@ -56,7 +47,7 @@ def subject_access_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "sar": sar,
         "ready": sar.status == SubjectAccessStatus.READY,
         "failed": sar.status == SubjectAccessStatus.FAILED,
-        "recent": signed_in_recently(request.user),
+        "recent": is_fresh(request),
         "sections": sar.manifest.get("sections", []),
     }
     return render(request, "requests_app/subject_access_detail.html", context)
@@ -75,10 +66,9 @@ def subject_access_retry(request: HttpRequest, pk: int) -> HttpResponse:
 def subject_access_download(request: HttpRequest, pk: int) -> HttpResponse:
     sar = get_object_or_404(SubjectAccessRequest, pk=pk)
     assert isinstance(request.user, User)
-    if not signed_in_recently(request.user):
-        request.authz_reason = "reauth_required"  # type: ignore[attr-defined]
-        context = {"sar": sar}
-        return render(request, "requests_app/subject_access_reauth.html", context, status=403)
+    refused = require_sudo(request)  # after the role check: confirm who you are, then come back
+    if refused is not None:
+        return refused
     content = subject_access.sar_download(actor=request.user, sar=sar, path=request.path)
     response = HttpResponse(content, content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{_download_name(sar)}"'

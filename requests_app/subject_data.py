@@ -3,6 +3,8 @@ and everything recorded on them."""
 
 from __future__ import annotations
 
+import logging
+
 from core.subject_data import Section, rows
 from requests_app.models import (
     AdviceRequest,
@@ -16,10 +18,26 @@ from requests_app.models import (
     RequestEvent,
     SubjectAccessRequest,
 )
+from requests_app.people_models import Contact, Letter, OutboundMessage
+
+logger = logging.getLogger(__name__)
+
+
+def _letter_files(letters: list[Letter]) -> list[tuple[str, bytes]]:
+    """Each letter's PDF as sent; one that cannot be read is named in the log, not the copy."""
+    files: list[tuple[str, bytes]] = []
+    for letter in letters:
+        try:
+            with letter.pdf.open("rb") as handle:
+                files.append((f"letter-{letter.pk}.pdf", handle.read()))
+        except OSError:
+            logger.warning("subject access: the PDF of letter %s could not be read", letter.pk)
+    return files
 
 
 def sections(child_id: int) -> list[Section]:
     by_request = {"request__child_id": child_id}
+    letters = Letter.objects.filter(**by_request).order_by("pk")
     return [
         Section("child", "The child's record", rows(Child.objects.filter(pk=child_id)), ("requests_app.Child",)),
         Section(
@@ -64,6 +82,25 @@ def sections(child_id: int) -> list[Section]:
             "Timeline of the case",
             rows(RequestEvent.objects.filter(**by_request)),
             ("requests_app.RequestEvent",),
+        ),
+        Section(
+            "contacts",
+            "Family members and professionals recorded for the child",
+            rows(Contact.objects.filter(child_id=child_id)),
+            ("requests_app.Contact",),
+        ),
+        Section(
+            "letters",
+            "Letters (the PDFs are in files/letters)",
+            rows(letters, omit=("pdf",)),
+            ("requests_app.Letter",),
+            files=_letter_files(list(letters)),
+        ),
+        Section(
+            "messages",
+            "Emails sent with the letters",
+            rows(OutboundMessage.objects.filter(letter__request__child_id=child_id)),
+            ("requests_app.OutboundMessage",),
         ),
         Section(
             "subject_access_requests",

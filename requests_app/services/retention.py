@@ -16,7 +16,7 @@ from datetime import date, datetime
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Case, Exists, OuterRef, Q, Value, When
 from django.utils import timezone
 
 from core.access import access_log_record, erase_access_log_before
@@ -34,6 +34,7 @@ from requests_app.models import (
     RetentionRun,
     RetentionRunStatus,
 )
+from requests_app.people_models import Contact
 from requests_app.services.common import require
 
 CASE_FILE = "sen_case_file"
@@ -132,6 +133,17 @@ def anonymise_child(child: Child, *, now: datetime) -> None:
     ProvisionEvaluation.objects.filter(**by_request).update(attainment_summary="", other_agencies="", notes="")
     AssessmentDecision.objects.filter(**by_request).update(reasons_text="", sen_support_advice="")
     AdviceRequest.objects.filter(**by_request).update(notes="", cancelled_reason="")
+    # The people around the child: names and how to reach them (kind and role stay for counts).
+    # A stated preference must stay usable (a database rule), so a filled-in address or email
+    # becomes a placeholder rather than empty.
+    Contact.objects.filter(child_id=child.pk).update(
+        name="Anonymised",
+        relationship="",
+        postcode="",
+        phone="",
+        address=Case(When(address="", then=Value("")), default=Value("Anonymised")),
+        email=Case(When(email="", then=Value("")), default=Value("anonymised@example.invalid")),
+    )
 
 
 def retention_apply(run_id: int) -> RetentionRun:

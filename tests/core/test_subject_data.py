@@ -11,6 +11,7 @@ from core.subject_data import covered_models
 # Tables that point at a child's record but are not data about the child, and why.
 NOT_SUBJECT_DATA = {
     "requests_app.RetentionItem": "the retention schedule's own list (which child ids were due)",
+    "requests_app.OfficerDigest": "an officer's daily digest: case references for the officer, not the child's record",
 }
 ROOTS = {"requests_app.Child"}
 

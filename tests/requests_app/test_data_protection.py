@@ -22,6 +22,7 @@ from requests_app.models import (
     SubjectAccessRequest,
     SubjectAccessStatus,
 )
+from requests_app.people_models import Contact
 from requests_app.services import retention, subject_access
 from tests.conftest import make_user
 from tests.placements.factories import ContractFactory
@@ -140,6 +141,9 @@ def test_nothing_is_applied_without_an_administrators_approval(admin: Any) -> No
 def test_the_approved_run_anonymises_due_children_but_not_held_ones(admin: Any, on_commit: Any) -> None:
     request = ReceivedRequestFactory(child=_child_born(33), requester_name="A Parent")
     due = request.child
+    parent = Contact.objects.create(
+        child=due, kind="parent", name="A Parent", email="a.parent@example.com", preferred_contact="email"
+    )
     held_by_request = ReceivedRequestFactory(child=_child_born(33), legal_hold=True).child
     run = retention.retention_review()
     with on_commit(execute=False):
@@ -153,6 +157,9 @@ def test_the_approved_run_anonymises_due_children_but_not_held_ones(admin: Any, 
     assert anonymised.anonymised_at is not None and anonymised.surname == f"Child {due.pk}"
     assert (anonymised.date_of_birth.month, anonymised.date_of_birth.day) == (1, 1)
     assert AssessmentRequest.objects.get(pk=request.pk).requester_name == ""
+    contact = Contact.objects.get(pk=parent.pk)
+    assert (contact.name, contact.phone, contact.postcode) == ("Anonymised", "", "")
+    assert contact.email in {"", "anonymised@example.invalid"}
     assert AssessmentRequest.objects.filter(child=due).count() == 1  # rows kept
     assert Child.objects.get(pk=held_by_request.pk).anonymised_at is None
     assert AccessLog.objects.filter(action=AccessAction.ERASE, child_id=due.pk, reason="retention").count() == 1
