@@ -87,6 +87,27 @@ def unknown_fields(serializer: serializers.Serializer[Any], data: Any, prefix: s
     return found
 
 
+def wrong_types(serializer: serializers.Serializer[Any], data: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Text fields sent as something other than text (``"upn": 123``), keyed as flatten_errors
+    keys them: DRF would turn the number into text; the schema says a string, and so do we."""
+    if not isinstance(data, Mapping):
+        return {}
+    found: dict[str, list[str]] = {}
+    for key, value in data.items():
+        field = serializer.fields.get(key) if isinstance(key, str) else None
+        if field is None or field.read_only:
+            continue
+        name = f"{prefix}{key}"
+        if isinstance(field, serializers.CharField) and value is not None and not isinstance(value, str):
+            found[name] = ["Enter text, in quotes: not a number, a list or true/false."]
+        elif isinstance(field, serializers.Serializer):
+            found.update(wrong_types(field, value, f"{name}."))
+        elif isinstance(field, serializers.ListSerializer) and isinstance(value, list):
+            for index, item in enumerate(value):
+                found.update(wrong_types(field.child, item, f"{name}.{index}."))
+    return found
+
+
 class ServiceViewSet(viewsets.GenericViewSet):
     """What every app's API base shares: body validation with the flat error shape, objects
     found by an id alone (``core.ids``: anything else is simply not found, never a database
@@ -124,7 +145,7 @@ class ServiceViewSet(viewsets.GenericViewSet):
         """Shape-check the request body; a 400 names every field at fault, including any field
         the endpoint does not take (a misspelt or renamed field is never silently ignored)."""
         serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
-        unknown = unknown_fields(serializer, self.request.data)
+        unknown = {**unknown_fields(serializer, self.request.data), **wrong_types(serializer, self.request.data)}
         if not serializer.is_valid() or unknown:
             raise exceptions.ValidationError(
                 {**flatten_errors(serializer.errors if serializer.errors else {}), **unknown}
