@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import exceptions, permissions, serializers, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -48,6 +49,16 @@ class RelatedIdField(serializers.PrimaryKeyRelatedField):  # type: ignore[type-a
         if parsed is None:
             self.fail("incorrect_type", data_type=type(data).__name__)
         return super().to_internal_value(parsed)
+
+
+class RelatedIdFieldExtension(OpenApiSerializerFieldExtension):
+    """A ``RelatedIdField`` in the schema: an id, with the range ``core.ids`` reads."""
+
+    target_class = "core.viewsets.RelatedIdField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        return {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 
 def flatten_errors(errors: Any, prefix: str = "") -> dict[str, list[Any]]:
