@@ -18,11 +18,10 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from core.roles import Role
 from panels.models import Declaration
-from tests.conftest import make_user
+from tests.conftest import api_token_for, make_user
 from tests.panels.factories import (
     AgendaItemFactory,
     CirculatedMeetingFactory,
@@ -199,8 +198,7 @@ def client_for(user: User | None, *, api: bool) -> Client:
 
         client: Any = APIClient()
         if user is not None:
-            token, _ = Token.objects.get_or_create(user=user)
-            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+            client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token_for(user)}")
         return client
     client = Client()
     if user is not None:
