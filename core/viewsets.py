@@ -133,14 +133,18 @@ class ServiceViewSet(viewsets.GenericViewSet):
     # a write action missing from the table is refused (fail closed), and
     # ``tests/security/test_role_before_body.py`` fails the build if one is missing. Object rules
     # (a recused member, a meeting one does not sit on) stay in the services and ``get_queryset``.
-    action_capabilities: ClassVar[Mapping[str, Capability]] = {}
+    # ``None`` for an action declares that no role capability applies up front (the service
+    # checks the object's own rules, as a document upload does for its owner).
+    action_capabilities: ClassVar[Mapping[str, Capability | None]] = {}
 
     def check_permissions(self, request: Request) -> None:
         super().check_permissions(request)
         if request.method in permissions.SAFE_METHODS or self.action is None:
             return  # reads: the view's permission classes; no action: DRF answers 405
-        needed = self.action_capabilities.get(self.action)
-        if needed is None or not user_can(request.user, needed):
+        if self.action not in self.action_capabilities:
+            self.permission_denied(request, message="Your role does not allow this.", code="permission_denied")
+        needed = self.action_capabilities[self.action]
+        if needed is not None and not user_can(request.user, needed):
             self.permission_denied(request, message="Your role does not allow this.", code="permission_denied")
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Response:

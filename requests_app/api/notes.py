@@ -121,6 +121,8 @@ class CaseNoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceV
     filter_backends = [DjangoFilterBackend]
     filterset_class = CaseNoteFilter
 
+    action_capabilities = {"create": Capability.CASE_NOTE_ADD}
+
     @property
     def write_capability(self) -> Capability | None:
         return Capability.CASE_NOTE_ADD if self.action == "create" else None

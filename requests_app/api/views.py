@@ -219,6 +219,7 @@ class AssessmentRequestViewSet(CorrectionsMixin, mixins.ListModelMixin, mixins.R
         "withdraw": Capability.REQUEST_DECIDE,
         "reopen": Capability.REQUEST_REOPEN,
         "refer_to_panel": Capability.PANEL_REFER,
+        "corrections": Capability.RECORD_CORRECT,
     }
 
     def get_queryset(self) -> QuerySet[AssessmentRequest]:
