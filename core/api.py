@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import django_filters
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.functional import cached_property
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, permissions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.renderers import JSONRenderer
@@ -125,6 +127,28 @@ class Pagination(PageNumberPagination):
     def django_paginator_class(self, object_list: Any, per_page: int) -> CappedPaginator:  # type: ignore[override]
         return CappedPaginator(object_list, per_page, cap=self._cap)
 
+    def get_page_size(self, request: Request) -> int:
+        """``page_size`` as the schema declares it: a whole number from 1 to ``max_page_size``.
+        Anything else (``null``, ``0``, ``1e3``) is a 400 naming it, not quietly the default."""
+        raw = request.query_params.getlist(self.page_size_query_param)
+        if not raw:
+            return self.page_size
+        value = raw[-1]
+        if not (value.isascii() and value.isdigit() and 1 <= int(value) <= self.max_page_size):
+            raise exceptions.ValidationError(
+                {self.page_size_query_param: [f"Enter a whole number from 1 to {self.max_page_size}."]}
+            )
+        return int(value)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": self.max_page_size}
+            elif parameter["name"] == self.page_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1}
+        return parameters
+
     def get_page_number(self, request: Request, paginator: Any) -> Any:
         page_number = request.query_params.get(self.page_query_param) or 1
         if page_number in self.last_page_strings:
@@ -201,6 +225,28 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         detail = data["detail"]
         response.data = {"detail": str(detail), "code": getattr(detail, "code", "error")}
     return response
+
+
+class StrictFilterBackend(DjangoFilterBackend):
+    """django-filter, held to what the schema says of each filter: a yes/no filter takes
+    ``true`` or ``false``, and no filter but free text takes an empty value. django-filter
+    would read ``?open=null`` or ``?status=`` as "no filter" and answer as if nothing were
+    asked; here they are a 400 naming the filter."""
+
+    def get_filterset(self, request: Any, queryset: Any, view: Any) -> Any:
+        filterset = super().get_filterset(request, queryset, view)
+        if filterset is None:
+            return None
+        errors: dict[str, list[str]] = {}
+        for name, declared in filterset.filters.items():
+            for value in request.query_params.getlist(name):
+                if isinstance(declared, django_filters.BooleanFilter) and value not in ("true", "false"):
+                    errors[name] = ["Enter true or false."]
+                elif value == "" and not isinstance(declared, django_filters.CharFilter):
+                    errors[name] = ["Enter a value, or leave this filter out."]
+        if errors:
+            raise exceptions.ValidationError(errors)
+        return filterset
 
 
 class HasCapability(permissions.BasePermission):

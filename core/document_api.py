@@ -87,6 +87,9 @@ class DocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceV
     needs sight of its record; a head teacher on the panel sees none. Listing and downloading
     write access-log rows."""
 
+    # Who may upload depends on the owner (the service checks it): no role capability up front.
+    action_capabilities = {"create": None}
+
     serializer_class = DocumentSerializer
     filter_backends: list[Any] = []
     parser_classes = [MultiPartParser]  # the upload; reads take no body

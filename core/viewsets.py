@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import exceptions, permissions, serializers, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -50,6 +51,16 @@ class RelatedIdField(serializers.PrimaryKeyRelatedField):  # type: ignore[type-a
         return super().to_internal_value(parsed)
 
 
+class RelatedIdFieldExtension(OpenApiSerializerFieldExtension):
+    """A ``RelatedIdField`` in the schema: an id, with the range ``core.ids`` reads."""
+
+    target_class = "core.viewsets.RelatedIdField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        return {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+
+
 def flatten_errors(errors: Any, prefix: str = "") -> dict[str, list[Any]]:
     """DRF's nested error structure as ``{"child.forename": [...], "options.0.establishment_id":
     [...]}``, so every 400 has the one documented shape: field name → list of messages."""
@@ -87,6 +98,27 @@ def unknown_fields(serializer: serializers.Serializer[Any], data: Any, prefix: s
     return found
 
 
+def wrong_types(serializer: serializers.Serializer[Any], data: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Text fields sent as something other than text (``"upn": 123``), keyed as flatten_errors
+    keys them: DRF would turn the number into text; the schema says a string, and so do we."""
+    if not isinstance(data, Mapping):
+        return {}
+    found: dict[str, list[str]] = {}
+    for key, value in data.items():
+        field = serializer.fields.get(key) if isinstance(key, str) else None
+        if field is None or field.read_only:
+            continue
+        name = f"{prefix}{key}"
+        if isinstance(field, serializers.CharField) and value is not None and not isinstance(value, str):
+            found[name] = ["Enter text, in quotes: not a number, a list or true/false."]
+        elif isinstance(field, serializers.Serializer):
+            found.update(wrong_types(field, value, f"{name}."))
+        elif isinstance(field, serializers.ListSerializer) and isinstance(value, list):
+            for index, item in enumerate(value):
+                found.update(wrong_types(field.child, item, f"{name}.{index}."))
+    return found
+
+
 class ServiceViewSet(viewsets.GenericViewSet):
     """What every app's API base shares: body validation with the flat error shape, objects
     found by an id alone (``core.ids``: anything else is simply not found, never a database
@@ -101,14 +133,18 @@ class ServiceViewSet(viewsets.GenericViewSet):
     # a write action missing from the table is refused (fail closed), and
     # ``tests/security/test_role_before_body.py`` fails the build if one is missing. Object rules
     # (a recused member, a meeting one does not sit on) stay in the services and ``get_queryset``.
-    action_capabilities: ClassVar[Mapping[str, Capability]] = {}
+    # ``None`` for an action declares that no role capability applies up front (the service
+    # checks the object's own rules, as a document upload does for its owner).
+    action_capabilities: ClassVar[Mapping[str, Capability | None]] = {}
 
     def check_permissions(self, request: Request) -> None:
         super().check_permissions(request)
         if request.method in permissions.SAFE_METHODS or self.action is None:
             return  # reads: the view's permission classes; no action: DRF answers 405
-        needed = self.action_capabilities.get(self.action)
-        if needed is None or not user_can(request.user, needed):
+        if self.action not in self.action_capabilities:
+            self.permission_denied(request, message="Your role does not allow this.", code="permission_denied")
+        needed = self.action_capabilities[self.action]
+        if needed is not None and not user_can(request.user, needed):
             self.permission_denied(request, message="Your role does not allow this.", code="permission_denied")
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Response:
@@ -124,7 +160,7 @@ class ServiceViewSet(viewsets.GenericViewSet):
         """Shape-check the request body; a 400 names every field at fault, including any field
         the endpoint does not take (a misspelt or renamed field is never silently ignored)."""
         serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
-        unknown = unknown_fields(serializer, self.request.data)
+        unknown = {**unknown_fields(serializer, self.request.data), **wrong_types(serializer, self.request.data)}
         if not serializer.is_valid() or unknown:
             raise exceptions.ValidationError(
                 {**flatten_errors(serializer.errors if serializer.errors else {}), **unknown}

@@ -189,15 +189,13 @@ class RequestFilter(django_filters.FilterSet):
         by_reference = AssessmentRequest.objects.filter(_reference_condition(value)).order_by().values("pk")
         return queryset.filter(pk__in=by_reference.union(by_child))
 
-    def filter_open(
-        self, queryset: QuerySet[AssessmentRequest], name: str, value: bool | None
-    ) -> QuerySet[AssessmentRequest]:
+    def filter_open(self, queryset: QuerySet[AssessmentRequest], name: str, value: bool) -> QuerySet[AssessmentRequest]:
         if value is None:
             return queryset
         return queryset.open() if value else queryset.closed()
 
     def filter_unassigned(
-        self, queryset: QuerySet[AssessmentRequest], name: str, value: bool | None
+        self, queryset: QuerySet[AssessmentRequest], name: str, value: bool
     ) -> QuerySet[AssessmentRequest]:
         return queryset.filter(assigned_officer__isnull=True) if value else queryset
 
@@ -211,7 +209,7 @@ class RequestFilter(django_filters.FilterSet):
         return queryset
 
     def filter_overdue(
-        self, queryset: QuerySet[AssessmentRequest], name: str, value: bool | None
+        self, queryset: QuerySet[AssessmentRequest], name: str, value: bool
     ) -> QuerySet[AssessmentRequest]:
         return queryset.overdue(on=self.today) if value else queryset
 

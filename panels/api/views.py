@@ -21,7 +21,6 @@ from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, status
@@ -32,6 +31,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.access import access_log_record_many
+from core.api import StrictFilterBackend
 from core.models import AccessAction, Establishment
 from core.roles import Capability, user_can
 from core.viewsets import ServiceViewSet, flatten_errors
@@ -165,7 +165,7 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _PanelAp
     read_capabilities = (Capability.PANEL_VIEW, Capability.PANEL_REFER)
     write_capabilities = (Capability.PANEL_REFER,)
     action_capabilities = {"create": Capability.PANEL_REFER, "change": Capability.PANEL_REFER}
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [StrictFilterBackend]
     filterset_class = ReferralFilter
 
     def get_queryset(self) -> QuerySet[Referral]:
@@ -332,7 +332,7 @@ class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _PanelApi
     queryset = PanelMeeting.objects.all()
     serializer_class = panel_serializers.MeetingListSerializer
     action_capabilities = {**_PanelApiView.action_capabilities, "create": Capability.PANEL_CHAIR}
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [StrictFilterBackend]
     filterset_class = MeetingFilter
 
     def get_queryset(self) -> QuerySet[PanelMeeting]:

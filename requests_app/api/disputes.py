@@ -10,11 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django import forms
 from django.db import transaction
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.decorators import action
@@ -22,7 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.access import access_log_record, access_log_record_many
-from core.api import MAX_ID, HasCapability
+from core.api import MAX_ID, HasCapability, StrictFilterBackend
 from core.models import AccessAction
 from core.roles import Capability, user_can
 from core.viewsets import ServiceViewSet
@@ -156,7 +156,7 @@ class _DisputeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceV
         "record_outcome": Capability.REQUEST_DECIDE,
         "record_compliance": Capability.REQUEST_DECIDE,
     }
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [StrictFilterBackend]
     object_type = ""
 
     def get_serializer_context(self) -> dict[str, Any]:
@@ -211,8 +211,20 @@ class _DisputeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceV
             return Response(self.get_serializer(fresh).data, status=code)
 
 
+class _IdFilter(django_filters.Filter):
+    """An id filter: any whole number, as the schema says; one that cannot be an id (below 1,
+    above ``MAX_ID``) matches nothing rather than reaching the database."""
+
+    field_class = forms.IntegerField
+
+    def filter(self, qs: Any, value: Any) -> Any:
+        if value is not None and not 1 <= value <= MAX_ID:
+            return qs.none()
+        return super().filter(qs, value)
+
+
 class MediationFilter(django_filters.FilterSet):
-    request = django_filters.NumberFilter(field_name="request_id", min_value=1, max_value=MAX_ID)
+    request = _IdFilter(field_name="request_id")
 
     class Meta:
         model = Mediation
@@ -220,7 +232,7 @@ class MediationFilter(django_filters.FilterSet):
 
 
 class AppealFilter(django_filters.FilterSet):
-    request = django_filters.NumberFilter(field_name="request_id", min_value=1, max_value=MAX_ID)
+    request = _IdFilter(field_name="request_id")
     status = django_filters.ChoiceFilter(choices=APPEAL_STATUS_CHOICES)
 
     class Meta:

@@ -121,8 +121,11 @@ class CaseNoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceV
     filter_backends = [DjangoFilterBackend]
     filterset_class = CaseNoteFilter
 
-    # The role check before the body is read (core.viewsets.ServiceViewSet).
     action_capabilities = {"create": Capability.CASE_NOTE_ADD}
+
+    @property
+    def write_capability(self) -> Capability | None:
+        return Capability.CASE_NOTE_ADD if self.action == "create" else None
 
     def get_queryset(self) -> QuerySet[CaseNote]:
         if getattr(self, "swagger_fake_view", False):

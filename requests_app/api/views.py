@@ -20,7 +20,6 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
@@ -29,7 +28,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.access import access_log_record, access_log_record_many
-from core.api import HasCapability
+from core.api import HasCapability, StrictFilterBackend
 from core.errors import ValidationFailed
 from core.models import AccessAction
 from core.roles import Capability
@@ -197,7 +196,7 @@ class AssessmentRequestViewSet(CorrectionsMixin, mixins.ListModelMixin, mixins.R
 
     queryset = AssessmentRequest.objects.all()  # the model, for the schema; get_queryset narrows it
     serializer_class = request_serializers.RequestListSerializer
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [StrictFilterBackend]
     filterset_class = RequestFilter
 
     # Each change and the capability it needs, checked before the body is read (core.viewsets);
@@ -506,9 +505,7 @@ class AdviceRequestFilter(django_filters.FilterSet):
         outstanding = AdviceRequest.objects.outstanding().values("pk")
         return queryset.filter(pk__in=outstanding) if value else queryset.exclude(pk__in=outstanding)
 
-    def filter_overdue(
-        self, queryset: QuerySet[AdviceRequest], name: str, value: bool | None
-    ) -> QuerySet[AdviceRequest]:
+    def filter_overdue(self, queryset: QuerySet[AdviceRequest], name: str, value: bool) -> QuerySet[AdviceRequest]:
         overdue = AdviceRequest.objects.overdue(on=self.today).values("pk")
         return queryset.filter(pk__in=overdue) if value else queryset.exclude(pk__in=overdue)
 
@@ -530,7 +527,7 @@ class AdviceRequestViewSet(mixins.ListModelMixin, _ApiView):
     serializer_class = request_serializers.AdviceQueueSerializer
     required_capability = Capability.ADVICE_VIEW
     action_capabilities = {"record_received": Capability.ADVICE_RECORD, "cancel": Capability.REQUEST_DECIDE}
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [StrictFilterBackend]
     filterset_class = AdviceRequestFilter
 
     def get_queryset(self) -> QuerySet[AdviceRequest]:

