@@ -14,8 +14,10 @@ from django import forms
 from django.template.loader import render_to_string
 from django.test import RequestFactory
 
+from core.documents import policy_for
 from core.forms import GovukFormMixin, field_phrase
 from panels.models import PanelMeeting
+from tests.conftest import make_user
 
 APPS = ("core", "requests_app", "panels", "placements", "reporting")
 
@@ -42,6 +44,7 @@ CONSTRUCTOR_ARGUMENTS: dict[str, Any] = {
     "districts": [],
     "provider": None,
     "request_obj": None,
+    "contacts": [],
 }
 
 
@@ -67,8 +70,14 @@ def project_form_classes() -> list[type[forms.BaseForm]]:
 def _build(form_class: type[forms.BaseForm], data: dict[str, Any]) -> forms.BaseForm:
     parameters = inspect.signature(form_class.__init__).parameters
     kwargs = {name: value for name, value in CONSTRUCTOR_ARGUMENTS.items() if name in parameters}
-    if "request" in parameters:  # the sign-in form
+    user = make_user(username="form_checker")
+    if "request" in parameters:  # the sign-in form; the fresh sign-in (sudo mode) form
         kwargs["request"] = RequestFactory().post("/sign-in/")
+        kwargs["request"].user = user
+    if "user" in parameters:  # the sign-in's second step
+        kwargs["user"] = user
+    if "policy" in parameters:  # a document upload: the request's documents
+        kwargs["policy"] = policy_for("request")
     return form_class(data=data, **kwargs)
 
 
