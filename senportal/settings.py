@@ -503,8 +503,7 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(  # type: ignore[index]
         "ContactKindEnum": "requests_app.people_models.CONTACT_KIND_CHOICES",
         "LetterKindEnum": "requests_app.people_models.LETTER_KIND_CHOICES",
         "ProfessionalRoleEnum": "requests_app.people_models.PROFESSIONAL_ROLE_CHOICES",
-        # The clock exception kind keeps the name it had before these joined the schema.
-        "KindEnum": "requests_app.models.ExceptionKind",
+        # The clock exception kind is named ExceptionKindEnum above (one name per choice set).
     }
 )
 # --- Documents on a case (issue 13; docs/decisions/0008-documents.md, docs/deployment.md) --------

@@ -551,6 +551,7 @@ class FiguresView(_ReportView):
 class QueueCountsView(_ReportView):
     @extend_schema(
         summary="Finance work queues: how many items each holds today",
+        operation_id="placements_queues_counts",
         responses={200: placement_serializers.PlacementQueueCountsSerializer},
     )
     def get(self, request: Request) -> Response:
