@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -527,8 +528,10 @@ def test_every_page_as_every_role_that_may_open_it_passes_axe(browser, live_serv
         if role not in pages:
             context = browser.new_context()
             if role is not None:
-                session = clients[role].cookies["sessionid"].value
-                context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
+                name = settings.SESSION_COOKIE_NAME  # "__Host-sessionid" with DEBUG off, as in tests
+                session = clients[role].cookies[name].value
+                cookie = {"name": name, "value": session, "url": live_server.url, "secure": name.startswith("__Host-")}
+                context.add_cookies([cookie])
             pages[role] = context.new_page()
         return pages[role]
 

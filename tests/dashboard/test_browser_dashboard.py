@@ -55,8 +55,14 @@ def test_manager_reads_the_dashboard_follows_a_number_and_exports_a_csv(
     assert page.locator("#table-cases tbody tr").count() == 3
     assert_accessible(page)
 
+    # Every export asks why first (the purpose goes into the access log), then downloads.
+    page.get_by_role("link", name="CSV").click()
+    page.wait_for_load_state("domcontentloaded")
+    assert page.get_by_role("heading", level=1).inner_text() == "Why are you downloading this?"
+    assert_accessible(page)
+    page.locator("input[name=purpose]").first.check()
     with page.expect_download() as download_info:
-        page.get_by_role("link", name="CSV").click()
+        page.get_by_role("button", name="Download").click()
     download = download_info.value
     assert download.suggested_filename.endswith(".csv")
     content = Path(download.path()).read_text(encoding="utf-8-sig")

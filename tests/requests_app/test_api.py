@@ -308,9 +308,10 @@ def test_the_detail_costs_a_fixed_number_of_queries(officer_api: Any, django_ass
         AdviceRequestFactory(request=request)
         ClockExceptionFactory(request=request)
     # Token (2: knox reads the token with its user, then sweeps the owner's expired tokens) and
-    # roles (1), the request with its joins (1), four prefetches, the access-log row and its
-    # savepoint pair: none of them grows with the advice or exceptions on file.
-    with django_assert_max_num_queries(11):
+    # roles (1), the request with its joins (1), five prefetches (decisions, advice, exceptions,
+    # events, and the SEN2 placements), the access-log row and its savepoint pair: none of them
+    # grows with the advice or exceptions on file.
+    with django_assert_max_num_queries(12):
         assert officer_api.get(url(request)).status_code == 200
 
 
