@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -53,7 +52,7 @@ from requests_app.services.corrections import child_correct
 from requests_app.services.disputes import appeal_record_outcome, appeal_register, mediation_record
 from requests_app.services.notes import case_note_add
 from tests.a11y.test_error_messages import DJANGO_GENERIC
-from tests.conftest import AXE_SOURCE
+from tests.conftest import AXE_SOURCE, PERSONA_PASSWORD
 from tests.panels import factories as panel_factories
 from tests.placements import factories as placement_factories
 from tests.requests_app import factories as request_factories
@@ -527,12 +526,16 @@ def test_every_page_as_every_role_that_may_open_it_passes_axe(browser, live_serv
     def page_for(role: Role | None) -> Any:
         if role not in pages:
             context = browser.new_context()
+            page = context.new_page()
             if role is not None:
-                name = settings.SESSION_COOKIE_NAME  # "__Host-sessionid" with DEBUG off, as in tests
-                session = clients[role].cookies[name].value
-                cookie = {"name": name, "value": session, "url": live_server.url, "secure": name.startswith("__Host-")}
-                context.add_cookies([cookie])
-            pages[role] = context.new_page()
+                # Through the real sign-in form: with DEBUG off the session cookie is
+                # "__Host-sessionid", which only the server itself can set (Secure, no Domain).
+                page.goto(f"{live_server.url}/sign-in/")
+                page.get_by_label("Username").fill(personas.for_role(role).username)
+                page.get_by_label("Password").fill(PERSONA_PASSWORD)
+                page.get_by_role("button", name="Sign in").click()
+                page.wait_for_load_state("domcontentloaded")
+            pages[role] = page
         return pages[role]
 
     scanned = 0
