@@ -45,12 +45,16 @@ from requests_app.models import (
     ClockException,
     Contact,
     Mediation,
+    RetentionRun,
+    SubjectAccessRequest,
 )
 from requests_app.services import contacts as contact_services
 from requests_app.services import lifecycle
 from requests_app.services.corrections import child_correct
 from requests_app.services.disputes import appeal_record_outcome, appeal_register, mediation_record
 from requests_app.services.notes import case_note_add
+from requests_app.services.retention import retention_review
+from requests_app.services.subject_access import sar_request
 from tests.a11y.test_error_messages import DJANGO_GENERIC
 from tests.conftest import AXE_SOURCE, PERSONA_PASSWORD
 from tests.panels import factories as panel_factories
@@ -72,6 +76,7 @@ NOT_PAGES: dict[str, str] = {
     "dashboard/report/commentary/": "POST only: a section's commentary (tests/dashboard/test_committee_report.py)",
     "sign-in/code/": "the sign-in's second step, reached only by a password-only session (tests/core/test_mfa.py)",
     "account/two-step/recovery-codes/": "POST only: new recovery codes, shown once (tests/core/test_mfa.py)",
+    "requests/subject-access/<id:pk>/download/": "a ZIP file (tests/requests_app/test_data_protection_pages.py)",
     "account/tokens/new/": "POST only: issues an API token (tests/core/test_api_tokens.py)",
     "account/tokens/revoke/": "POST only: revokes an API token (tests/core/test_api_tokens.py)",
     "security/users/<id:pk>/reset-two-step/": "POST only: resets a second factor (tests/core/test_mfa.py)",
@@ -126,6 +131,8 @@ PAGE_OBJECTS: dict[str, Objects] = {
     "privacy": NO_ARGUMENTS,
     "requests:queue": NO_ARGUMENTS,
     "account": NO_ARGUMENTS,
+    "requests:subject-access-detail": _each(SubjectAccessRequest.objects),
+    "requests:retention-detail": _each(RetentionRun.objects),
     "requests:subject-access-new": lambda: (
         {"child_pk": r.child_id} for r in AssessmentRequest.objects.order_by("pk")[:3]
     ),
@@ -321,6 +328,9 @@ def seed(personas: Any) -> None:
         summary="Asked about the assessment",
     )
     child_correct(actor=officer, child=assessing.child_id, fact="postcode", value="CT1 1AA", reason="Checked")
+    # A subject access request (its page) and the retention schedule's list (its page).
+    sar_request(actor=personas.manager, child=assessing.child)
+    retention_review()
     factories.ClockExceptionFactory(request=assessing, recorded_by=officer)
     PanelMember.objects.create(user=personas.panel_member, member_type="sen")
     PanelMember.objects.create(user=personas.ep, member_type="ep")
