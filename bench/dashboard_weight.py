@@ -21,6 +21,8 @@ import time
 from datetime import date
 from pathlib import Path
 
+# A script run from anywhere: the project on the path and Django set up before the imports
+# below, which need the app registry (hence their E402).
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "senportal.settings")
 

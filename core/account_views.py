@@ -46,9 +46,10 @@ class CodeForm(GovukFormMixin, forms.Form):
         ),
     )
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any):
+    def __init__(self, *args: Any, user: Any, request: HttpRequest | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.user = user
+        self.request = request  # for the security event a wrong code writes
         self.device: Any = None
 
     def clean_code(self) -> str:
@@ -57,7 +58,7 @@ class CodeForm(GovukFormMixin, forms.Form):
         if refusal is not None:
             raise forms.ValidationError(refusal.message.replace("sign in", "enter a code"), code="throttled")
         if device is None:
-            security_events.record("authn_mfa_fail", user=self.user, request=getattr(self, "request", None))
+            security_events.record("authn_mfa_fail", user=self.user, request=self.request)
             raise forms.ValidationError(
                 "The security code is not right, or has been used already. Enter the current code from your "
                 "authenticator app, or a recovery code you have not used.",
@@ -75,8 +76,7 @@ def verify(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(_safe_next(request))
     if not mfa.has_authenticator(user):
         return HttpResponseRedirect(f"{reverse('mfa-setup')}?{request.GET.urlencode()}")
-    form = CodeForm(request.POST or None, user=user)
-    form.request = request  # type: ignore[attr-defined]
+    form = CodeForm(request.POST or None, user=user, request=request)
     if request.method == "POST" and form.is_valid():
         mfa.complete_sign_in(request, form.device)
         security_events.record("authn_mfa_success", user=user, request=request)

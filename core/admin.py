@@ -1,6 +1,11 @@
-from django.contrib import admin
-from django.http import HttpRequest
+from typing import Any
 
+from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group, User
+from django.http import HttpRequest, HttpResponse
+
+from core import sudo
 from core.models import AccessLog, Council, District, Establishment, SignInThrottle, StaffProfile
 
 
@@ -71,14 +76,6 @@ class SignInThrottleAdmin(admin.ModelAdmin):
 # Roles are groups: changing a person's groups, their account or password, or a group's
 # permissions needs a sign-in within the last 15 minutes (core.sudo). A stale session's POST
 # goes to "confirm it is you" and back to the form; nothing is saved until then.
-
-from typing import Any  # noqa: E402
-
-from django.contrib.auth.admin import GroupAdmin, UserAdmin  # noqa: E402
-from django.contrib.auth.models import Group, User  # noqa: E402
-from django.http import HttpResponse  # noqa: E402
-
-from core import sudo  # noqa: E402
 
 
 class _SudoForChanges:
