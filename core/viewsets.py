@@ -6,14 +6,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from django.db import transaction
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
-from rest_framework import exceptions, permissions, serializers, viewsets
+from rest_framework import exceptions, mixins, permissions, serializers, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.access import access_log_record, access_log_record_many
 from core.ids import MAX_ID, id_or_404, parse_id
+from core.models import AccessAction
 from core.roles import Capability, user_can
 
 ID_MESSAGE = f"Enter an id: a whole number from 1 to {MAX_ID}."
@@ -171,3 +174,42 @@ class ServiceViewSet(viewsets.GenericViewSet):
         obj = get_object_or_404(self.get_queryset(), pk=id_or_404(self.kwargs[self.lookup_field]))
         self.check_object_permissions(self.request, obj)
         return obj
+
+
+class LoggedReadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceViewSet):
+    """List and retrieve of records about a child, each read written to the access log: one row
+    per child on a listed page (``AccessAction.LIST``), one row for a record opened. Subclasses
+    name the record (``access_object_type``, and ``access_list_object_type`` when the list is
+    logged under another name) and say whose child it is (``access_child_id``)."""
+
+    access_object_type: ClassVar[str] = ""
+    access_list_object_type: ClassVar[str | None] = None
+
+    def access_child_id(self, instance: Any) -> int:
+        """The child a record is about: by default through its request."""
+        return int(instance.request.child_id)
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        with transaction.atomic():
+            page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+            assert page is not None
+            access_log_record_many(
+                user=request.user,
+                child_ids=list(dict.fromkeys(self.access_child_id(row) for row in page)),
+                object_type=self.access_list_object_type or self.access_object_type,
+                action=AccessAction.LIST,
+                path=request.path,
+            )
+            return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        with transaction.atomic():
+            instance = self.get_object()
+            access_log_record(
+                user=request.user,
+                child_id=self.access_child_id(instance),
+                object_type=self.access_object_type,
+                object_id=instance.pk,
+                path=request.path,
+            )
+            return Response(self.get_serializer(instance).data)

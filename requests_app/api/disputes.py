@@ -16,16 +16,15 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import exceptions, mixins, serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.access import access_log_record, access_log_record_many
+from core.access import access_log_record
 from core.api import MAX_ID, HasCapability, StrictFilterBackend
-from core.models import AccessAction
 from core.roles import Capability, user_can
-from core.viewsets import ServiceViewSet
+from core.viewsets import LoggedReadViewSet
 from requests_app import disputes
 from requests_app.models import (
     APPEAL_OUTCOME_CHOICES,
@@ -147,7 +146,7 @@ class ComplianceSerializer(serializers.Serializer[Any]):
 # --- Views ---------------------------------------------------------------------------------------
 
 
-class _DisputeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceViewSet):
+class _DisputeViewSet(LoggedReadViewSet):
     permission_classes = [HasCapability]
     required_capability = Capability.REQUEST_VIEW
     # Recording a mediation or an appeal, or their outcomes (core.viewsets: checked first).
@@ -157,7 +156,7 @@ class _DisputeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceV
         "record_compliance": Capability.REQUEST_DECIDE,
     }
     filter_backends = [StrictFilterBackend]
-    object_type = ""
+    access_object_type = ""
 
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "today": timezone.localdate()}
@@ -173,38 +172,13 @@ class _DisputeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceV
             raise exceptions.ValidationError({"request_id": ["No request with this id that you may see"]})
         return found
 
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        with transaction.atomic():
-            page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-            assert page is not None
-            access_log_record_many(
-                user=request.user,
-                child_ids=list(dict.fromkeys(row.request.child_id for row in page)),
-                object_type=self.object_type,
-                action=AccessAction.LIST,
-                path=request.path,
-            )
-            return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        with transaction.atomic():
-            instance = self.get_object()
-            access_log_record(
-                user=request.user,
-                child_id=instance.request.child_id,
-                object_type=self.object_type,
-                object_id=instance.pk,
-                path=request.path,
-            )
-            return Response(self.get_serializer(instance).data)
-
     def respond(self, instance: Any, *, code: int = status.HTTP_200_OK) -> Response:
         with transaction.atomic():
             fresh = get_object_or_404(self.get_queryset(), pk=instance.pk)
             access_log_record(
                 user=self.request.user,
                 child_id=fresh.request.child_id,
-                object_type=self.object_type,
+                object_type=self.access_object_type,
                 object_id=fresh.pk,
                 path=self.request.path,
             )
@@ -250,7 +224,7 @@ _CONFLICT = OpenApiResponse(description="Not allowed in the appeal's current sta
 class MediationViewSet(_DisputeViewSet):
     serializer_class = MediationSerializer
     filterset_class = MediationFilter
-    object_type = "mediation"
+    access_object_type = "mediation"
 
     def get_queryset(self) -> QuerySet[Mediation]:
         if getattr(self, "swagger_fake_view", False):
@@ -289,7 +263,7 @@ class MediationViewSet(_DisputeViewSet):
 class AppealViewSet(_DisputeViewSet):
     serializer_class = AppealSerializer
     filterset_class = AppealFilter
-    object_type = "appeal"
+    access_object_type = "appeal"
 
     def get_queryset(self) -> QuerySet[Appeal]:
         if getattr(self, "swagger_fake_view", False):

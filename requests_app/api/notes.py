@@ -12,21 +12,18 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.db import transaction
 from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.access import access_log_record, access_log_record_many
 from core.api import HasCapability
-from core.models import AccessAction
 from core.roles import Capability
-from core.viewsets import IdField, ServiceViewSet
+from core.viewsets import IdField, LoggedReadViewSet
 from requests_app import contact_log, corrections
 from requests_app.api.serializers import UserRefSerializer, _inline_choice
 from requests_app.models import NOTE_DIRECTION_CHOICES, NOTE_KIND_CHOICES, NOTE_PARTY_CHOICES, CaseNote
@@ -110,7 +107,8 @@ class CaseNoteFilter(django_filters.FilterSet):
     ),
     retrieve=extend_schema(summary="One contact log entry"),
 )
-class CaseNoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceViewSet):
+class CaseNoteViewSet(LoggedReadViewSet):
+    access_object_type = "case_note"
     """Phone calls, meetings, emails and letters with the family and professionals, and case
     notes, on the requests the user may open."""
 
@@ -135,31 +133,6 @@ class CaseNoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceV
             .select_related("recorded_by", "request")
             .order_by("-happened_on", "-recorded_at", "-pk")
         )
-
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        with transaction.atomic():
-            page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-            assert page is not None
-            access_log_record_many(
-                user=request.user,
-                child_ids=list(dict.fromkeys(note.request.child_id for note in page)),
-                object_type="case_note",
-                action=AccessAction.LIST,
-                path=request.path,
-            )
-            return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        with transaction.atomic():
-            note = self.get_object()
-            access_log_record(
-                user=request.user,
-                child_id=note.request.child_id,
-                object_type="case_note",
-                object_id=note.pk,
-                path=request.path,
-            )
-            return Response(self.get_serializer(note).data)
 
     @extend_schema(
         summary="Log a contact or a case note",

@@ -24,11 +24,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core import limits
-from core.access import access_log_record, access_log_record_many
+from core.access import access_log_record
 from core.api import MAX_ID, HasCapability
 from core.models import AccessAction
 from core.roles import Capability, user_can
-from core.viewsets import IdField, ServiceViewSet
+from core.viewsets import IdField, LoggedReadViewSet, ServiceViewSet
 from requests_app.models import AssessmentRequest
 from requests_app.people_models import (
     CONTACT_KIND_CHOICES,
@@ -176,7 +176,13 @@ class ContactFilter(django_filters.FilterSet):
     list=extend_schema(summary="People on the case files you may see (children listed are access-logged)"),
     retrieve=extend_schema(summary="One contact"),
 )
-class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceViewSet):
+class ContactViewSet(LoggedReadViewSet):
+    access_object_type = "contact"
+    access_list_object_type = "contacts"
+
+    def access_child_id(self, instance: Contact) -> int:
+        return instance.child_id  # a contact belongs to the child, not to one request
+
     permission_classes = [HasCapability]
     required_capability = Capability.REQUEST_VIEW
     serializer_class = ContactSerializer
@@ -192,31 +198,6 @@ class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceVi
         if getattr(self, "swagger_fake_view", False):
             return Contact.objects.none()
         return Contact.objects.visible_to(self.request.user).current().order_by("pk")
-
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        with transaction.atomic():
-            page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-            assert page is not None
-            access_log_record_many(
-                user=request.user,
-                child_ids=list(dict.fromkeys(row.child_id for row in page)),
-                object_type="contacts",
-                action=AccessAction.LIST,
-                path=request.path,
-            )
-            return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        with transaction.atomic():
-            instance = self.get_object()
-            access_log_record(
-                user=request.user,
-                child_id=instance.child_id,
-                object_type="contact",
-                object_id=instance.pk,
-                path=request.path,
-            )
-            return Response(self.get_serializer(instance).data)
 
     @extend_schema(request=ContactCreateSerializer, responses={201: ContactSerializer}, summary="Add a contact")
     def create(self, request: Request) -> Response:
@@ -260,7 +241,8 @@ class LetterFilter(django_filters.FilterSet):
     list=extend_schema(summary="Letters and notices, with their dates and delivery state"),
     retrieve=extend_schema(summary="One letter"),
 )
-class LetterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceViewSet):
+class LetterViewSet(LoggedReadViewSet):
+    access_object_type = "letter"
     permission_classes = [HasCapability]
     required_capability = Capability.REQUEST_VIEW
     serializer_class = LetterSerializer
@@ -277,31 +259,6 @@ class LetterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceVie
             .prefetch_related("messages")
             .order_by("-dated_on", "-pk")
         )
-
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        with transaction.atomic():
-            page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-            assert page is not None
-            access_log_record_many(
-                user=request.user,
-                child_ids=list(dict.fromkeys(row.request.child_id for row in page)),
-                object_type="letter",
-                action=AccessAction.LIST,
-                path=request.path,
-            )
-            return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        with transaction.atomic():
-            instance = self.get_object()
-            access_log_record(
-                user=request.user,
-                child_id=instance.request.child_id,
-                object_type="letter",
-                object_id=instance.pk,
-                path=request.path,
-            )
-            return Response(self.get_serializer(instance).data)
 
     @extend_schema(request=LetterIssueSerializer, responses={201: LetterSerializer(many=True)}, summary="Send a letter")
     def create(self, request: Request) -> Response:
