@@ -176,11 +176,12 @@ class ServiceViewSet(viewsets.GenericViewSet):
         return obj
 
 
+# List and retrieve of records about a child, each read written to the access log: one row per
+# child on a listed page (AccessAction.LIST), one row for a record opened. Subclasses name the
+# record (access_object_type, and access_list_object_type when the list is logged under another
+# name) and say whose child it is (access_child_id). A comment, not a docstring: drf-spectacular
+# would publish a docstring as every inheriting operation's description.
 class LoggedReadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceViewSet):
-    """List and retrieve of records about a child, each read written to the access log: one row
-    per child on a listed page (``AccessAction.LIST``), one row for a record opened. Subclasses
-    name the record (``access_object_type``, and ``access_list_object_type`` when the list is
-    logged under another name) and say whose child it is (``access_child_id``)."""
 
     access_object_type: ClassVar[str] = ""
     access_list_object_type: ClassVar[str | None] = None
