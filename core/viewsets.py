@@ -182,7 +182,6 @@ class ServiceViewSet(viewsets.GenericViewSet):
 # name) and say whose child it is (access_child_id). A comment, not a docstring: drf-spectacular
 # would publish a docstring as every inheriting operation's description.
 class LoggedReadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceViewSet):
-
     access_object_type: ClassVar[str] = ""
     access_list_object_type: ClassVar[str | None] = None
 
