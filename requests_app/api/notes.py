@@ -108,9 +108,10 @@ class CaseNoteFilter(django_filters.FilterSet):
     retrieve=extend_schema(summary="One contact log entry"),
 )
 class CaseNoteViewSet(LoggedReadViewSet):
-    access_object_type = "case_note"
     """Phone calls, meetings, emails and letters with the family and professionals, and case
     notes, on the requests the user may open."""
+
+    access_object_type = "case_note"
 
     permission_classes = [HasCapability]
     required_capability: Capability | None = Capability.REQUEST_VIEW
