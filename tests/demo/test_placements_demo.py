@@ -26,8 +26,12 @@ from tests.demo.conftest import SeededDemo
 
 pytestmark = pytest.mark.django_db
 
-# The demo is seeded as make run seeds it: on today's date.
-TODAY = timezone.localdate()
+
+
+def _today():
+    """The demo is seeded as make run seeds it, on the day it runs. Read the date when each test
+    runs, not when the module is imported: a run that crosses midnight seeds on the later day."""
+    return timezone.localdate()
 
 
 def _counts() -> dict[str, int]:
@@ -54,7 +58,7 @@ def seeded(demo_state: SeededDemo) -> SeededDemo:
 def test_seed_twice_adds_nothing_the_second_time(seeded):
     assert seeded.after_second_run == seeded.after_first_run
     first = _counts()
-    again = demo.seed(random.Random(2018), TODAY)
+    again = demo.seed(random.Random(2018), _today())
     assert again.skipped
     assert _counts() == first
     assert first["Provider"] >= 30
@@ -62,7 +66,7 @@ def test_seed_twice_adds_nothing_the_second_time(seeded):
 
 
 def test_a_few_providers_have_dozens_of_pupils(seeded):
-    placed = reports.purchasing_power(on=TODAY)
+    placed = reports.purchasing_power(on=_today())
     pupils = sorted((row["pupils"] for row in placed), reverse=True)
     assert pupils[0] >= 40
     assert sum(1 for n in pupils if n >= 20) >= 3
@@ -126,7 +130,7 @@ def test_demo_returns_and_rounds_pass_the_rules_the_services_apply(seeded):
         problems = workflow.return_period_problems(
             attendance.period_start,
             attendance.period_end,
-            today=TODAY,
+            today=_today(),
             placement_start=contract.start_on,
             placement_finish=contract.ended_on or contract.end_on,
             others=list(others),
@@ -138,7 +142,7 @@ def test_demo_returns_and_rounds_pass_the_rules_the_services_apply(seeded):
         decision = found.contract.panel_decision
         problems = workflow.round_problems(
             on=found.on,
-            today=TODAY,
+            today=_today(),
             decided_on=decision.item.meeting.held_on,
             provider_offer_pence=found.provider_offer_pence,
             council_counter_offer_pence=found.council_counter_offer_pence,
