@@ -27,7 +27,6 @@ from tests.demo.conftest import SeededDemo
 pytestmark = pytest.mark.django_db
 
 
-
 def _today():
     """The demo is seeded as make run seeds it, on the day it runs. Read the date when each test
     runs, not when the module is imported: a run that crosses midnight seeds on the later day."""

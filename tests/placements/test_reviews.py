@@ -121,6 +121,7 @@ def test_expected_attendance_is_read_from_the_conditions_and_set_beside_the_clau
 
 # --- Services ----------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def finance():  # type: ignore[no-untyped-def]
     return finance_user()
