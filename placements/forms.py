@@ -197,7 +197,28 @@ class ContractCreateForm(GovukForm):
         label="Planned end date", required=False, help_text="Leave empty if the placement is open-ended"
     )
     annual_review_on = GovukDateField(label="Annual review of fees", help_text="On or after the start date")
+    notice_period = forms.IntegerField(
+        label="Notice period in weeks",
+        required=False,
+        min_value=0,
+        max_value=52,
+        help_text="The notice either side must give to end the placement. Leave empty if the contract sets none",
+        error_messages={
+            "invalid": "Enter the notice period as a whole number of weeks",
+            "min_value": "The notice period cannot be negative",
+            "max_value": "A notice period can be at most a year",
+        },
+    )
+    first_review_on = GovukDateField(
+        label="First placement review",
+        required=False,
+        help_text="Leave empty for 12 weeks after the start. The panel's conditions become what it checks",
+    )
     note = forms.CharField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["notice_period"].widget.attrs.update({"class": "govuk-input govuk-input--width-3"})
 
 
 class NoteForm(GovukForm):

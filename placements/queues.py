@@ -104,7 +104,7 @@ def returns_missing(user: Any, today: date) -> list[QueueItem]:
             detail=f"No return for {start:%B %Y}",
             provider=contract.provider,
             period=(start, end),
-            chased_on=contract.chased_on,
+            chased_on=getattr(contract, "chased_on", None),  # annotated by _returns_missing
         )
         for contract in _returns_missing(user, today)
     ]

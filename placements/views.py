@@ -348,6 +348,9 @@ def contract_create(request: HttpRequest) -> HttpResponse:
                 end_on=data["end_on"],
                 annual_review_on=data["annual_review_on"],
                 note=data["note"],
+                notice_period=data["notice_period"],
+                notice_period_unit=workflow.NoticeUnit.WEEKS,
+                first_review_on=data["first_review_on"],
             )
         except DomainError as exc:
             form_add_domain_error(form, exc)

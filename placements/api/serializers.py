@@ -434,6 +434,26 @@ class PlacementContractCreateSerializer(serializers.Serializer[Any]):
     end_on = _date(required=False, allow_null=True, default=None)
     annual_review_on = _date()
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    notice_period = serializers.IntegerField(
+        min_value=0, max_value=366, required=False, allow_null=True, default=None, help_text="In notice_period_unit"
+    )
+    notice_period_unit = choice([(u.value, u.value) for u in workflow.NoticeUnit], required=False, default="days")
+    first_review_on = _date(
+        required=False, allow_null=True, default=None, help_text="The first placement review; default 12 weeks in"
+    )
+    expected_attendance_percent = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        min_value=0,
+        max_value=100,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Default: the percentage the panel's conditions state, if any",
+    )
+    expected_outcomes = serializers.CharField(
+        max_length=5000, required=False, allow_null=True, default=None, help_text="Default: the panel's conditions"
+    )
 
 
 class PlacementNoteSerializer(serializers.Serializer[Any]):
