@@ -46,7 +46,9 @@ from placements.models import (
     PlacementContract,
     PlacementEvent,
     PlacementEventAction,
+    PlacementReview,
     Provider,
+    ReturnChase,
 )
 from requests_app import clocks
 from requests_app import workflow as request_workflow
@@ -92,6 +94,15 @@ END_REASONS = (
     "Placement broke down; an interim package is in place",
     "Young person left education at the end of year 13",
 )
+# How each demo ending is classified (placements.workflow.LeavingReason).
+END_REASON_CODES = {
+    END_REASONS[0]: W.LeavingReason.REVIEW_DECISION,
+    END_REASONS[1]: W.LeavingReason.MOVED_AWAY,
+    END_REASONS[2]: W.LeavingReason.PROVIDER_NOTICE,
+    END_REASONS[3]: W.LeavingReason.PHASE_COMPLETED,
+}
+# Notice periods on the demo contracts, in days (four, six, eight weeks, a term).
+NOTICE_DAYS = (28, 42, 56, 84)
 WAIVE_REASONS = (
     "Hospital admission agreed with the family and the school",
     "Absence during a bereavement, agreed in advance",
@@ -106,6 +117,8 @@ class DemoSummary:
     contracts: int = 0
     returns: int = 0
     deductions: int = 0
+    reviews: int = 0
+    chases: int = 0
     seconds: float = 0.0
     skipped: bool = False
 
@@ -114,7 +127,8 @@ class DemoSummary:
             return f"Demo placements already present (requests {DEMO_PREFIX}…): none added."
         return (
             f"{self.providers} providers, {self.contracts} contracts, {self.returns} attendance returns, "
-            f"{self.deductions} deductions in {self.seconds:.1f} s"
+            f"{self.deductions} deductions, {self.reviews} placement reviews, {self.chases} chases "
+            f"in {self.seconds:.1f} s"
         )
 
 
@@ -451,7 +465,11 @@ def seed(rng: random.Random, today: date | None = None) -> DemoSummary:
             maintained_alternative_cost_pence=rng.randrange(22_000, 28_000, 100) * 100,
             reasons_text="Need first, then cost: no maintained setting consulted can meet need.",
             agreed_annual_ceiling_pence=case.ceiling,
-            conditions="Review attendance termly; report to the panel at the annual review" if case.conditional else "",
+            conditions=(
+                "Review attendance termly; attendance of 90% expected; report to the panel at the annual review"
+                if case.conditional
+                else ""
+            ),
             quorum={"present": 5, "recused": 0, "quorate": True},
             recorded_by=chair,
             recorded_at=_at(held, 12),
@@ -473,13 +491,14 @@ def seed(rng: random.Random, today: date | None = None) -> DemoSummary:
     )
 
     summary.contracts, summary.returns, summary.deductions = _contracts(rng, cases, today, finance)
+    summary.reviews, summary.chases = _life(random.Random(rng.random()), cases, today, finance)
     summary.seconds = timer.monotonic() - started
     return summary
 
 
 def _contracts(rng: random.Random, cases: list[_Case], today: date, finance: User) -> tuple[int, int, int]:
     contracts = []
-    for case in cases:
+    for index, case in enumerate(cases):
         start = case.start
         ended_on = None
         reason = ""
@@ -494,6 +513,9 @@ def _contracts(rng: random.Random, cases: list[_Case], today: date, finance: Use
             end_on = None  # a running placement has not reached its planned end
         review = date(start.year + 1, start.month, min(start.day, 28))
         agreed_statuses = (S.ACTIVE, S.ENDED)
+        notice = NOTICE_DAYS[index % len(NOTICE_DAYS)]
+        # An ended placement was ended with its notice: given the period before the child left.
+        notice_given_on = max(start, ended_on - timedelta(days=notice)) if ended_on else None
         case.contract = PlacementContract(
             child=case.child,
             provider=case.provider,
@@ -504,6 +526,14 @@ def _contracts(rng: random.Random, cases: list[_Case], today: date, finance: Use
             end_on=max(end_on, ended_on) if end_on and ended_on else end_on,
             ended_on=ended_on,
             annual_review_on=review,
+            notice_period_days=notice,
+            notice_given_on=notice_given_on,
+            leaving_reason=END_REASON_CODES[reason].value if reason else "",
+            early_end_reason=(
+                "Ended sooner than the notice period allows, by agreement with the provider"
+                if ended_on and ended_on < W.earliest_end(notice_given_on or start, notice)
+                else ""
+            ),
             quoted_annual_cost_pence=case.plan.quoted_annual if case.status is not S.DRAFT else 0,
             agreed_annual_cost_pence=case.plan.agreed_annual if case.status in agreed_statuses else 0,
             created_by=finance,
@@ -747,3 +777,173 @@ def _attendance(
             )
     Deduction.objects.bulk_create(deductions)
     return len(returns), len(deductions)
+
+
+REVIEW_EVIDENCE = (
+    "Attendance {rate}% this term; settled in class; reading age up six months; the family is positive",
+    "Attendance {rate}%; progress against the plan's outcomes on track; therapy delivered as agreed",
+    "Attendance {rate}%; fewer incidents than last term; the school's report and the parent's views considered",
+)
+CHANGE_EVIDENCE = "Attendance {rate}%; speech and language therapy increased to weekly at the annual review"
+END_EVIDENCE = "Attendance {rate}%; needs can now be met at a maintained special school; the family agrees"
+
+
+def _life(rng: random.Random, cases: list[_Case], today: date, finance: User) -> tuple[int, int]:
+    """A placement over its life: the reviews the panel's conditions call for (held ones with their
+    outcome and evidence, the next one open: some overdue, some due soon), a few placements under
+    notice, reviews that ended placements, and providers chased for last month's missing returns.
+    The same rules as the services: one open review a contract, outcomes with evidence, an ending
+    review gives notice, a chase after the period closed."""
+    reviews: list[PlacementReview] = []
+    events: list[PlacementEvent] = []
+    under_notice = 0
+    for case in cases:
+        contract = case.contract
+        if contract is None:
+            continue
+        expected = W.expected_attendance_from(case.decision.conditions if case.decision else "")
+        outcomes = case.decision.conditions if case.decision else ""
+        due = W.first_review_due(contract.start_on)
+        last_day = contract.ended_on if contract.ended_on else today
+        ended_by_review = (
+            case.status is S.ENDED
+            and contract.leaving_reason == W.LeavingReason.REVIEW_DECISION
+            and contract.notice_given_on is not None
+        )
+        if ended_by_review and contract.notice_given_on is not None:
+            last_day = contract.notice_given_on  # the reviews stop at the one that ended it
+        if case.status in (S.ACTIVE, S.ENDED):
+            # Held reviews while the placement ran; about one in ten running ones is overdue.
+            overdue = case.status is S.ACTIVE and rng.random() < 0.1
+            while due <= last_day - timedelta(days=14 if not overdue else 40):
+                held = min(due + timedelta(days=rng.randrange(0, 10)), last_day)
+                rate = rng.choice(["91", "94", "96.5", "98", "99"])
+                changed = rng.random() < 0.1
+                reviews.append(
+                    PlacementReview(
+                        contract=contract,
+                        due_on=due,
+                        expected_attendance_percent=expected,
+                        expected_outcomes=outcomes,
+                        from_panel_conditions=bool(outcomes),
+                        outcome=(W.ReviewOutcome.CHANGE if changed else W.ReviewOutcome.CONTINUE).value,
+                        held_on=held,
+                        evidence=(CHANGE_EVIDENCE if changed else rng.choice(REVIEW_EVIDENCE)).format(rate=rate),
+                        recorded_by=finance,
+                        recorded_at=_at(held, 15),
+                    )
+                )
+                due = W.next_review_due(held)
+        if case.status is S.ENDED:
+            if ended_by_review and contract.notice_given_on is not None:
+                # The review that ended it: held the day notice was given.
+                held = contract.notice_given_on
+                reviews.append(
+                    PlacementReview(
+                        contract=contract,
+                        due_on=min(due, held),
+                        expected_attendance_percent=expected,
+                        expected_outcomes=outcomes,
+                        from_panel_conditions=bool(outcomes),
+                        outcome=W.ReviewOutcome.END.value,
+                        held_on=held,
+                        evidence=END_EVIDENCE.format(rate="93"),
+                        recorded_by=finance,
+                        recorded_at=_at(held, 15),
+                    )
+                )
+            continue
+        # Running or about to run: the next review is open.
+        reviews.append(
+            PlacementReview(
+                contract=contract,
+                due_on=due,
+                expected_attendance_percent=expected,
+                expected_outcomes=outcomes,
+                from_panel_conditions=bool(outcomes),
+            )
+        )
+        if case.status is S.ACTIVE and under_notice < 3 and contract.end_on is None and rng.random() < 0.05:
+            # Notice given ten days ago: the placement ends once the notice period has run.
+            under_notice += 1
+            given = max(contract.start_on, today - timedelta(days=10))
+            contract.notice_given_on = given
+            contract.end_on = W.earliest_end(given, contract.notice_period_days)
+            contract.save(update_fields=["notice_given_on", "end_on"])
+            events.append(
+                PlacementEvent(
+                    contract=contract,
+                    actor=finance,
+                    action=PlacementEventAction.NOTICE_GIVEN.value,
+                    occurred_at=_at(given, 12),
+                    payload={
+                        "contract_id": contract.pk,
+                        "notice_given_on": given.isoformat(),
+                        "planned_end_on": contract.end_on.isoformat(),
+                        "notice_period_days": contract.notice_period_days,
+                    },
+                    note="The family is moving out of the county",
+                )
+            )
+    PlacementReview.objects.bulk_create(reviews)
+    for review in reviews:
+        events.append(
+            PlacementEvent(
+                contract=review.contract,
+                actor=finance,
+                action=(
+                    PlacementEventAction.REVIEW_RECORDED if review.outcome else PlacementEventAction.REVIEW_SCHEDULED
+                ).value,
+                occurred_at=review.recorded_at or _at(review.contract.start_on, 9),
+                payload={"contract_id": review.contract_id, "review_id": review.pk, "outcome": review.outcome},
+                note=W.ReviewOutcome(review.outcome).label if review.outcome else "",
+            )
+        )
+
+    # Chase about half the providers owing last month's returns (queues.returns_missing's rule).
+    start, end = W.last_closed_month(today)
+    chased_on = end + timedelta(days=min(5, max(1, (today - end).days - 1)))
+    chases = []
+    if chased_on <= today:
+        covered = set(
+            AttendanceReturn.objects.filter(period_start__lte=end, period_end__gte=start).values_list(
+                "contract_id", flat=True
+            )
+        )
+        owing = {
+            c.provider_id
+            for c in (case.contract for case in cases)
+            if c is not None
+            and c.status in (S.ACTIVE.value, S.ENDED.value)
+            and W.return_missing(
+                (start, end),
+                placement_start=c.start_on,
+                placement_finish=c.ended_on if c.status == S.ENDED.value else c.end_on,
+                returns=[(start, end)] if c.pk in covered else [],
+            )
+        }
+        for provider_id in sorted(owing)[::2]:
+            chases.append(
+                ReturnChase(
+                    provider_id=provider_id,
+                    period_start=start,
+                    period_end=end,
+                    chased_on=chased_on,
+                    note="Emailed the school's business manager",
+                    chased_by=finance,
+                )
+            )
+        ReturnChase.objects.bulk_create(chases)
+        events.extend(
+            PlacementEvent(
+                provider_id=chase.provider_id,
+                actor=finance,
+                action=PlacementEventAction.RETURNS_CHASED.value,
+                occurred_at=_at(chased_on, 10),
+                payload={"provider_id": chase.provider_id, "chase_id": chase.pk, "chased_on": chased_on.isoformat()},
+                note=chase.note,
+            )
+            for chase in chases
+        )
+    PlacementEvent.objects.bulk_create(events)
+    return len(reviews), len(chases)

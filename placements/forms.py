@@ -197,7 +197,28 @@ class ContractCreateForm(GovukForm):
         label="Planned end date", required=False, help_text="Leave empty if the placement is open-ended"
     )
     annual_review_on = GovukDateField(label="Annual review of fees", help_text="On or after the start date")
+    notice_period = forms.IntegerField(
+        label="Notice period in weeks",
+        required=False,
+        min_value=0,
+        max_value=52,
+        help_text="The notice either side must give to end the placement. Leave empty if the contract sets none",
+        error_messages={
+            "invalid": "Enter the notice period as a whole number of weeks",
+            "min_value": "The notice period cannot be negative",
+            "max_value": "A notice period can be at most a year",
+        },
+    )
+    first_review_on = GovukDateField(
+        label="First placement review",
+        required=False,
+        help_text="Leave empty for 12 weeks after the start. The panel's conditions become what it checks",
+    )
     note = forms.CharField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["notice_period"].widget.attrs.update({"class": "govuk-input govuk-input--width-3"})
 
 
 class NoteForm(GovukForm):
@@ -207,14 +228,24 @@ class NoteForm(GovukForm):
 
 
 class EndForm(GovukForm):
-    ended_on = GovukDateField(
-        label="Date the placement ended", help_text="It may be a future date once notice is given"
+    ended_on = GovukDateField(label="Date the child left", help_text="The last day of the placement")
+    leaving_reason = forms.ChoiceField(
+        label="Why did the placement end?",
+        choices=[(r.value, r.label) for r in workflow.LeavingReason],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select why the placement ended"},
     )
     reason = forms.CharField(
-        label="Why did the placement end?",
+        label="Say more about why the placement ended",
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
         error_messages={"required": "Enter the reason the placement ended"},
+    )
+    early_end_reason = forms.CharField(
+        label="Why does it end sooner than the notice period allows? (if it does)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
     )
 
 
@@ -403,3 +434,107 @@ class UploadForm(GovukForm):
 
 def provider_choices() -> list[tuple[int, str]]:
     return list(Provider.objects.order_by("establishment__name").values_list("pk", "establishment__name"))
+
+
+# --- Placement reviews, notice, chasing returns ----------------------------------------------------
+
+
+def _percent_input(form: forms.Form, name: str) -> None:
+    form.fields[name].widget.attrs.update(
+        {"class": "govuk-input govuk-input--width-5", "inputmode": "decimal", "spellcheck": "false"}
+    )
+
+
+class ReviewForm(GovukForm):
+    due_on = GovukDateField(label="Date the review is due")
+    expected_attendance_percent = forms.CharField(
+        label="Expected attendance (%)",
+        required=False,
+        max_length=10,
+        help_text="The attendance the panel expects, for example 90. Leave empty if the panel set none",
+    )
+    expected_outcomes = forms.CharField(
+        label="Expected outcomes",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=5000,
+        help_text="What the panel expects the placement to achieve for the child",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        _percent_input(self, "expected_attendance_percent")
+
+
+class ReviewOutcomeForm(GovukForm):
+    held_on = GovukDateField(label="Date the review was held")
+    outcome = forms.ChoiceField(
+        label="What did the review decide?",
+        choices=[(o.value, o.label) for o in workflow.ReviewOutcome],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select the outcome of the review"},
+    )
+    evidence = forms.CharField(
+        label="Evidence the review considered",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=10000,
+        help_text="Attendance, progress against the outcomes, reports from the school and the family",
+        error_messages={"required": "Enter the evidence the review considered"},
+    )
+    next_review_on = GovukDateField(
+        label="Next review due (to continue)",
+        required=False,
+        help_text="Leave empty for six months after this review; leave empty if the placement is to end",
+    )
+    planned_end_on = GovukDateField(
+        label="Planned last day (to end)",
+        required=False,
+        help_text="Leave empty for the earliest day the notice period allows",
+    )
+    early_end_reason = forms.CharField(
+        label="Why does it end sooner than the notice period allows? (if it does)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+    )
+
+
+class NoticeForm(GovukForm):
+    given_on = GovukDateField(label="Date notice was given")
+    planned_end_on = GovukDateField(label="Planned last day of the placement")
+    notice_period = forms.IntegerField(
+        label="Notice period",
+        required=False,
+        min_value=0,
+        max_value=366,
+        help_text="Leave empty to keep the contract's notice period",
+        error_messages={"invalid": "Enter the notice period as a whole number, 0 or more"},
+    )
+    notice_period_unit = forms.ChoiceField(
+        label="Notice period in",
+        choices=[(u.value, u.value.capitalize()) for u in workflow.NoticeUnit],
+        widget=forms.RadioSelect,
+        initial=workflow.NoticeUnit.WEEKS.value,
+        error_messages={"required": "Select days or weeks"},
+    )
+    early_end_reason = forms.CharField(
+        label="Why does it end sooner than the notice period allows? (if it does)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["notice_period"].widget.attrs.update({"class": "govuk-input govuk-input--width-3"})
+
+
+class ChaseForm(GovukForm):
+    chased_on = GovukDateField(label="Date the provider was chased")
+    note = forms.CharField(
+        label="Note (optional)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text="Who you contacted and how",
+    )

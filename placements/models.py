@@ -63,6 +63,8 @@ PERIOD_CHOICES = _choices(workflow.Period, workflow.PERIOD_LABELS)
 PERIOD_KIND_CHOICES = _choices(workflow.PeriodKind, workflow.PERIOD_KIND_LABELS)
 RULE_CHOICES = _choices(workflow.PenaltyRule, workflow.PENALTY_RULE_LABELS)
 DEDUCTION_STATUS_CHOICES = _choices(workflow.DeductionStatus, workflow.DEDUCTION_STATUS_LABELS)
+LEAVING_REASON_CHOICES = _choices(workflow.LeavingReason, workflow.LEAVING_REASON_LABELS)
+REVIEW_OUTCOME_CHOICES = _choices(workflow.ReviewOutcome, workflow.REVIEW_OUTCOME_LABELS)
 # Statuses in which the fees have been agreed: the placement is (or was) running.
 PLACED = [workflow.ContractStatus.ACTIVE.value, workflow.ContractStatus.ENDED.value]
 
@@ -155,6 +157,16 @@ class PlacementContract(models.Model):
     end_on = models.DateField(null=True, blank=True, help_text="The planned end; empty if open-ended")
     ended_on = models.DateField(null=True, blank=True, help_text="The day the placement actually ended")
     annual_review_on = models.DateField(help_text="The annual review of fees")
+    # Ending (placements.services.reviews): the notice the contract requires, when notice was
+    # given, why the child left, and why it ended sooner than the notice allows (if it did).
+    notice_period_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="The notice either side must give to end the placement, in days"
+    )
+    notice_given_on = models.DateField(null=True, blank=True)
+    leaving_reason = models.CharField(max_length=30, choices=LEAVING_REASON_CHOICES, blank=True)
+    early_end_reason = models.TextField(
+        blank=True, help_text="Why the placement ends sooner than the notice period allows"
+    )
     # Derived from the cost lines (sum of annualised amounts) and stored for reporting;
     # recomputed by every service that changes a line.
     quoted_annual_cost_pence = models.PositiveIntegerField(default=0)
@@ -201,6 +213,23 @@ class PlacementContract(models.Model):
             models.CheckConstraint(
                 condition=Q(quoted_annual_cost_pence__gte=0, agreed_annual_cost_pence__gte=0),
                 name="placement_costs_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=_in("leaving_reason", workflow.LeavingReason, blank=True),
+                name="placement_leaving_reason_valid",
+            ),
+            # Only an ended placement has a leaving reason, and an ended one always has one.
+            models.CheckConstraint(
+                condition=Q(status=workflow.ContractStatus.ENDED.value, leaving_reason__gt="")
+                | (~Q(status=workflow.ContractStatus.ENDED.value) & Q(leaving_reason="")),
+                name="placement_ended_has_leaving_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(notice_period_days__isnull=True) | Q(notice_period_days__lte=workflow.MAX_NOTICE_DAYS),
+                name="placement_notice_period_within_year",
+            ),
+            models.CheckConstraint(
+                condition=_ordered("notice_given_on", "start_on"), name="placement_notice_after_start"
             ),
         ]
 
@@ -483,6 +512,12 @@ class PlacementEventAction(models.TextChoices):
     # Documents on the contract (core/documents.py)
     DOCUMENT_UPLOADED = "document_uploaded", "Document added"
     DOCUMENT_QUARANTINED = "document_quarantined", "Document quarantined: a virus was found"
+    # Placement reviews, notice and chasing returns (placements/services/reviews.py)
+    REVIEW_SCHEDULED = "review_scheduled", "Placement review scheduled"
+    REVIEW_UPDATED = "review_updated", "Placement review changed"
+    REVIEW_RECORDED = "review_recorded", "Placement review outcome recorded"
+    NOTICE_GIVEN = "notice_given", "Notice to end the placement recorded"
+    RETURNS_CHASED = "returns_chased", "Provider chased for missing attendance returns"
 
 
 class PlacementEvent(AppendOnlyModel):
@@ -522,3 +557,98 @@ class PlacementEvent(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.action} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+# --- Placement reviews and chasing returns -------------------------------------------------------
+
+
+class PlacementReviewQuerySet(models.QuerySet["PlacementReview"]):
+    def visible_to(self, user: Any) -> PlacementReviewQuerySet:
+        return self.all() if user_can(user, Capability.PLACEMENT_VIEW) else self.none()
+
+    def open(self) -> PlacementReviewQuerySet:
+        return self.filter(outcome="")
+
+
+class PlacementReview(models.Model):
+    """One review of a running placement against the panel's conditions: when it is due, what
+    the panel expected (attendance, outcomes for the child), and once held its outcome and the
+    evidence for it. A contract has at most one open review; recording an outcome other than
+    "end" schedules the next one (placements.services.reviews)."""
+
+    contract = models.ForeignKey(PlacementContract, on_delete=models.CASCADE, related_name="reviews")
+    due_on = models.DateField()
+    expected_attendance_percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    expected_outcomes = models.TextField(blank=True, help_text="What the panel expects the placement to achieve")
+    from_panel_conditions = models.BooleanField(
+        default=False, help_text="Set from the panel decision's conditions when the contract was drafted"
+    )
+    outcome = models.CharField(max_length=10, choices=REVIEW_OUTCOME_CHOICES, blank=True)
+    held_on = models.DateField(null=True, blank=True)
+    evidence = models.TextField(blank=True, help_text="What the review considered: attendance, progress, reports")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PlacementReviewQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["contract", "due_on", "pk"]
+        indexes = [models.Index(fields=["outcome", "due_on"], name="placement_review_open_due")]
+        constraints = [
+            models.CheckConstraint(
+                condition=_in("outcome", workflow.ReviewOutcome, blank=True), name="placement_review_outcome_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(expected_attendance_percent__isnull=True)
+                | Q(expected_attendance_percent__gt=0, expected_attendance_percent__lte=100),
+                name="placement_review_attendance_in_range",
+            ),
+            # An open review has no outcome yet; a held one records when, who, and the evidence.
+            models.CheckConstraint(
+                condition=Q(outcome="", held_on__isnull=True, recorded_by__isnull=True, recorded_at__isnull=True)
+                | (
+                    ~Q(outcome="")
+                    & Q(held_on__isnull=False, recorded_by__isnull=False, recorded_at__isnull=False)
+                    & ~Q(evidence="")
+                ),
+                name="placement_review_outcome_recorded",
+            ),
+            models.UniqueConstraint(fields=["contract"], condition=Q(outcome=""), name="one_open_review_per_contract"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Placement review {self.pk} (contract {self.contract_id})"
+
+    def state(self, today: date) -> workflow.ReviewState:
+        return workflow.review_state(self.due_on, today, outcome=self.outcome)
+
+
+class ReturnChase(models.Model):
+    """A record that the council chased a provider for the attendance returns it has not sent for
+    a closed period (the returns-missing queue, by provider)."""
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="return_chases")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    chased_on = models.DateField()
+    note = models.TextField(blank=True)
+    chased_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["provider", "-chased_on", "-pk"]
+        indexes = [models.Index(fields=["period_start", "period_end"], name="return_chase_period")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period_end__gte=models.F("period_start")), name="return_chase_period_ordered"
+            ),
+            # A period is chased once it has closed.
+            models.CheckConstraint(condition=Q(chased_on__gt=models.F("period_end")), name="return_chase_after_period"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Returns chased (provider {self.provider_id}, {self.chased_on})"

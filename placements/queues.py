@@ -1,21 +1,31 @@
 """Finance work queues (placements/workflow.py ``Queue``): what a finance officer must act on,
 each a page and an API list, with counts on the placements home page.
 
-The database narrows each list; the rules that decide an item (``workflow.return_missing``,
-``review_due``, ``ending_soon``) are the pure ones, applied here to what it returns.
+Each queue is one SQL query (``queue_queryset``): the database applies the same rules as the
+pure ones in ``placements.workflow`` (``return_missing``, ``review_due``, ``ending_soon``,
+``placement_review_due``), so a count is a ``COUNT(*)`` however many requests and contracts the
+council holds, and the items are built only for the page shown.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Prefetch, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from placements import workflow
-from placements.models import AttendanceReturn, Deduction, PlacementContract
-from placements.workflow import Queue
+from placements.models import (
+    AttendanceReturn,
+    Deduction,
+    PlacementContract,
+    PlacementReview,
+    Provider,
+    ReturnChase,
+)
+from placements.workflow import ContractStatus, Queue
 
 
 @dataclass(frozen=True)
@@ -26,14 +36,19 @@ class QueueItem:
     due_on: date
     detail: str
     deduction: Deduction | None = None
+    review: PlacementReview | None = None
+    # Returns missing: the provider to chase, the period, and when it was last chased for it.
+    provider: Provider | None = None
+    period: tuple[date, date] | None = None
+    chased_on: date | None = None
 
 
-def _contracts(user: Any) -> Any:
+def _contracts(user: Any) -> QuerySet[PlacementContract]:
     return PlacementContract.objects.visible_to(user).select_related("child", "provider__establishment")
 
 
-def deductions_awaiting(user: Any) -> list[QueueItem]:
-    rows = (
+def _deductions(user: Any) -> QuerySet[Deduction]:
+    return (
         Deduction.objects.filter(
             status=workflow.DeductionStatus.PENDING.value,
             attendance_return__contract__in=PlacementContract.objects.visible_to(user),
@@ -41,6 +56,9 @@ def deductions_awaiting(user: Any) -> list[QueueItem]:
         .select_related("attendance_return__contract__child", "attendance_return__contract__provider__establishment")
         .order_by("attendance_return__period_end", "pk")
     )
+
+
+def deductions_awaiting(user: Any) -> list[QueueItem]:
     return [
         QueueItem(
             contract=d.attendance_return.contract,
@@ -51,85 +69,146 @@ def deductions_awaiting(user: Any) -> list[QueueItem]:
             ),
             deduction=d,
         )
-        for d in rows
+        for d in _deductions(user)
     ]
+
+
+def _returns_missing(user: Any, today: date) -> QuerySet[PlacementContract]:
+    """Placements running on some day of the last closed month (an ended one only up to its
+    end) with no return covering any day of it (``workflow.return_missing``, in SQL)."""
+    start, end = workflow.last_closed_month(today)
+    covering = AttendanceReturn.objects.filter(contract=OuterRef("pk"), period_start__lte=end, period_end__gte=start)
+    last_chase = ReturnChase.objects.filter(
+        provider=OuterRef("provider_id"), period_start=start, period_end=end
+    ).order_by("-chased_on", "-pk")
+    return (
+        _contracts(user)
+        .filter(status__in=[s.value for s in workflow.AGREED_STATUSES], start_on__lte=end)
+        .filter(
+            Q(status=ContractStatus.ENDED.value, ended_on__gte=start)
+            | Q(status=ContractStatus.ACTIVE.value, end_on__isnull=True)
+            | Q(status=ContractStatus.ACTIVE.value, end_on__gte=start)
+        )
+        .filter(~Exists(covering))
+        .annotate(chased_on=Subquery(last_chase.values("chased_on")[:1]))
+        .order_by("provider__establishment__name", "provider_id", "reference")
+    )
 
 
 def returns_missing(user: Any, today: date) -> list[QueueItem]:
     start, end = workflow.last_closed_month(today)
-    candidates = (
+    return [
+        QueueItem(
+            contract=contract,
+            due_on=end,
+            detail=f"No return for {start:%B %Y}",
+            provider=contract.provider,
+            period=(start, end),
+            chased_on=getattr(contract, "chased_on", None),  # annotated by _returns_missing
+        )
+        for contract in _returns_missing(user, today)
+    ]
+
+
+def by_provider(items: Sequence[QueueItem]) -> list[dict[str, Any]]:
+    """Returns-missing items grouped by provider, in order: one chase covers them all."""
+    groups: dict[int, dict[str, Any]] = {}
+    for item in items:
+        provider = item.contract.provider
+        group = groups.setdefault(
+            provider.pk, {"provider": provider, "chased_on": item.chased_on, "period": item.period, "items": []}
+        )
+        group["items"].append(item)
+    return list(groups.values())
+
+
+def _fee_reviews(user: Any, today: date) -> QuerySet[PlacementContract]:
+    horizon = today + timedelta(days=workflow.REVIEW_DUE_DAYS)
+    return (
         _contracts(user)
-        .filter(status__in=[s.value for s in workflow.AGREED_STATUSES], start_on__lte=end)
-        .filter(
-            Q(status=workflow.ContractStatus.ENDED.value, ended_on__gte=start)
-            | Q(status=workflow.ContractStatus.ACTIVE.value, end_on__isnull=True)
-            | Q(status=workflow.ContractStatus.ACTIVE.value, end_on__gte=start)
-        )
-        .prefetch_related(
-            Prefetch(
-                "attendance_returns",
-                queryset=AttendanceReturn.objects.filter(period_start__lte=end, period_end__gte=start),
-                to_attr="returns_in_period",
-            )
-        )
-        .order_by("provider__establishment__name", "reference")
+        .filter(status=ContractStatus.ACTIVE.value, annual_review_on__lte=horizon)
+        .order_by("annual_review_on", "reference")
     )
-    items = []
-    for contract in candidates:
-        finish = contract.ended_on if contract.status == workflow.ContractStatus.ENDED else contract.end_on
-        if workflow.return_missing(
-            (start, end),
-            placement_start=contract.start_on,
-            placement_finish=finish,
-            returns=[(r.period_start, r.period_end) for r in contract.returns_in_period],
-        ):
-            items.append(
-                QueueItem(
-                    contract=contract,
-                    due_on=end,
-                    detail=f"No return for {start:%B %Y}",
-                )
-            )
-    return items
 
 
 def reviews_due(user: Any, today: date) -> list[QueueItem]:
-    horizon = today + timedelta(days=workflow.REVIEW_DUE_DAYS)
-    rows = (
-        _contracts(user)
-        .filter(status=workflow.ContractStatus.ACTIVE.value, annual_review_on__lte=horizon)
-        .order_by("annual_review_on", "reference")
-    )
+    """Annual fee reviews due (``Queue.REVIEWS_DUE``; placement reviews are ``placement_reviews_due``)."""
     return [
         QueueItem(
             contract=c,
             due_on=c.annual_review_on,
             detail="Overdue" if c.annual_review_on < today else f"Due {workflow.long_date(c.annual_review_on)}",
         )
-        for c in rows
-        if workflow.review_due(c.annual_review_on, today)
+        for c in _fee_reviews(user, today)
     ]
 
 
-def contracts_ending(user: Any, today: date) -> list[QueueItem]:
+def _ending(user: Any, today: date) -> QuerySet[PlacementContract]:
+    # Giving notice sets the planned end (services.reviews), so the planned end is the date.
     horizon = today + timedelta(days=workflow.ENDING_SOON_DAYS)
-    rows = (
+    return (
         _contracts(user)
-        .filter(status=workflow.ContractStatus.ACTIVE.value, end_on__isnull=False, end_on__lte=horizon)
+        .filter(status=ContractStatus.ACTIVE.value, end_on__isnull=False, end_on__lte=horizon)
         .order_by("end_on", "reference")
     )
+
+
+def contracts_ending(user: Any, today: date) -> list[QueueItem]:
     items = []
-    for c in rows:
-        if not workflow.ending_soon(c.end_on, today):
-            continue
-        days = (c.end_on - today).days
+    for c in _ending(user, today):
+        ends = workflow.ending_date(c.end_on, c.notice_given_on, c.notice_period_days)
+        assert ends is not None
+        days = (ends - today).days
         detail = (
             f"Planned end passed {-days} day{'s' if days != -1 else ''} ago"
             if days < 0
             else f"Ends in {days} day{'s' if days != 1 else ''}"
         )
-        items.append(QueueItem(contract=c, due_on=c.end_on, detail=detail))
+        if c.notice_given_on:
+            detail += f"; notice given {workflow.long_date(c.notice_given_on)}"
+        items.append(QueueItem(contract=c, due_on=ends, detail=detail))
     return items
+
+
+def _placement_reviews(user: Any, today: date) -> QuerySet[PlacementReview]:
+    horizon = today + timedelta(days=workflow.PLACEMENT_REVIEW_DUE_SOON_DAYS)
+    return (
+        PlacementReview.objects.visible_to(user)
+        .open()
+        .filter(
+            due_on__lte=horizon,
+            contract__status__in=[s.value for s in workflow.REVIEW_STATUSES],
+        )
+        .select_related("contract__child", "contract__provider__establishment")
+        .order_by("due_on", "contract__reference", "pk")
+    )
+
+
+def placement_reviews_due(user: Any, today: date) -> list[QueueItem]:
+    """Placement reviews (the panel's conditions) overdue or due within the window."""
+    items = []
+    for review in _placement_reviews(user, today):
+        state = workflow.review_state(review.due_on, today)
+        detail = (
+            f"Overdue by {(today - review.due_on).days} days"
+            if state is workflow.ReviewState.OVERDUE
+            else f"Due {workflow.long_date(review.due_on)}"
+        )
+        items.append(QueueItem(contract=review.contract, due_on=review.due_on, detail=detail, review=review))
+    return items
+
+
+def queue_queryset(queue: Queue, user: Any, today: date) -> QuerySet[Any]:
+    """The one query behind a queue (what ``queue_counts`` counts)."""
+    if queue is Queue.DEDUCTIONS:
+        return _deductions(user)
+    if queue is Queue.RETURNS_MISSING:
+        return _returns_missing(user, today)
+    if queue is Queue.REVIEWS_DUE:
+        return _fee_reviews(user, today)
+    if queue is Queue.PLACEMENT_REVIEWS_DUE:
+        return _placement_reviews(user, today)
+    return _ending(user, today)
 
 
 def queue_items(queue: Queue, user: Any, today: date) -> list[QueueItem]:
@@ -139,8 +218,11 @@ def queue_items(queue: Queue, user: Any, today: date) -> list[QueueItem]:
         return returns_missing(user, today)
     if queue is Queue.REVIEWS_DUE:
         return reviews_due(user, today)
+    if queue is Queue.PLACEMENT_REVIEWS_DUE:
+        return placement_reviews_due(user, today)
     return contracts_ending(user, today)
 
 
 def queue_counts(user: Any, today: date) -> dict[Queue, int]:
-    return {queue: len(queue_items(queue, user, today)) for queue in Queue}
+    """Each queue's size: one ``COUNT(*)`` query per queue, never rows loaded into Python."""
+    return {queue: queue_queryset(queue, user, today).count() for queue in Queue}

@@ -12,6 +12,7 @@ from placements.models import (
     PenaltyClause,
     PlacementContract,
     PlacementEvent,
+    PlacementReview,
 )
 
 
@@ -38,6 +39,12 @@ def sections(child_id: int) -> list[Section]:
             rows(AttendanceReturn.objects.filter(**contract))
             + rows(Deduction.objects.filter(attendance_return__contract__child_id=child_id)),
             ("placements.AttendanceReturn", "placements.Deduction"),
+        ),
+        Section(
+            "placement_reviews",
+            "Placement reviews: what the panel expected, outcomes and evidence",
+            rows(PlacementReview.objects.filter(**contract)),
+            ("placements.PlacementReview",),
         ),
         Section(
             "placement_timeline",

@@ -34,4 +34,9 @@ urlpatterns = [
     path("purchasing-power/", views.purchasing_power, name="purchasing-power"),
     path("queues/", views.queue_list, name="queue-list"),
     path("queues/<slug:queue>/", views.queue_detail, name="queue-detail"),
+    path("contracts/<id:pk>/notice/", views.NoticeView.as_view(), name="contract-notice"),
+    path("contracts/<id:pk>/reviews/new/", views.ReviewScheduleView.as_view(), name="review-add"),
+    path("reviews/<id:pk>/", views.ReviewEditView.as_view(), name="review-edit"),
+    path("reviews/<id:pk>/outcome/", views.ReviewOutcomeView.as_view(), name="review-outcome"),
+    path("providers/<id:pk>/chase-returns/", views.ChaseView.as_view(), name="provider-chase"),
 ]

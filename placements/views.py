@@ -37,14 +37,18 @@ from panels.models import PanelDecision
 from panels.workflow import APPROVALS
 from placements import queues, reports, workflow
 from placements.forms import (
+    ChaseForm,
     ContractCreateForm,
     ContractFilterForm,
     CostLineForm,
     EndForm,
     NoteForm,
+    NoticeForm,
     PenaltyClauseForm,
     ProviderForm,
     ReturnForm,
+    ReviewForm,
+    ReviewOutcomeForm,
     RoundCorrectForm,
     RoundForm,
     UploadForm,
@@ -60,11 +64,13 @@ from placements.models import (
     PlacementContract,
     PlacementEvent,
     PlacementEventAction,
+    PlacementReview,
     Provider,
 )
 from placements.services import attendance as attendance_services
 from placements.services import contracts as contract_services
 from placements.services import providers as provider_services
+from placements.services import reviews as review_services
 from placements.workflow import Action, ContractStatus
 
 PAGE_SIZE = 25
@@ -342,6 +348,9 @@ def contract_create(request: HttpRequest) -> HttpResponse:
                 end_on=data["end_on"],
                 annual_review_on=data["annual_review_on"],
                 note=data["note"],
+                notice_period=data["notice_period"],
+                notice_period_unit=workflow.NoticeUnit.WEEKS,
+                first_review_on=data["first_review_on"],
             )
         except DomainError as exc:
             form_add_domain_error(form, exc)
@@ -498,6 +507,9 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
             .order_by("period_start", "pk")
         )
         events = list(PlacementEvent.objects.filter(contract=contract).select_related("actor").order_by("occurred_at"))
+        reviews = list(
+            PlacementReview.objects.filter(contract=contract).select_related("recorded_by").order_by("due_on", "pk")
+        )
         benchmarks = reports.line_benchmarks(contract=contract) if lines else {}
     manage = user_can(user, Capability.PLACEMENT_MANAGE)
     status = ContractStatus(contract.status)
@@ -547,8 +559,53 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_submit_return": Action.SUBMIT_RETURN in allowed,
         "can_decide": Action.DECIDE_DEDUCTION in allowed,
         "can_manage": manage,
+        **_life_context(contract, reviews, clause, manage=manage),
     }
     return render(request, "placements/contract_detail.html", context)
+
+
+REVIEW_TAGS = {
+    workflow.ReviewState.DONE: "govuk-tag--green",
+    workflow.ReviewState.OVERDUE: "govuk-tag--red",
+    workflow.ReviewState.DUE_SOON: "govuk-tag--yellow",
+    workflow.ReviewState.UPCOMING: "govuk-tag--grey",
+}
+
+
+def _life_context(
+    contract: PlacementContract, reviews: list[PlacementReview], clause: PenaltyClause | None, *, manage: bool
+) -> dict[str, Any]:
+    """The placement's reviews, its notice and ending, and the attendance the panel expected set
+    beside the penalty clause's threshold."""
+    today = timezone.localdate()
+    status = ContractStatus(contract.status)
+    for review in reviews:
+        state = review.state(today)
+        review.state_label = state.label
+        review.state_tag = REVIEW_TAGS[state]
+        review.outcome_label = workflow.ReviewOutcome(review.outcome).label if review.outcome else ""
+    open_review = next((r for r in reviews if not r.outcome), None)
+    expected = next(
+        (r.expected_attendance_percent for r in reversed(reviews) if r.expected_attendance_percent is not None), None
+    )
+    return {
+        "reviews": reviews,
+        "open_review": open_review,
+        "expected_attendance": expected,
+        "attendance_note": workflow.attendance_expectation_note(expected, clause.threshold_percent if clause else None),
+        "can_schedule_review": manage and status in workflow.REVIEW_SCHEDULE_STATUSES and open_review is None,
+        "can_change_review": manage and status in workflow.REVIEW_SCHEDULE_STATUSES,
+        "can_record_review": manage and status in workflow.REVIEW_STATUSES,
+        "can_give_notice": manage and status is ContractStatus.ACTIVE,
+        "earliest_end": (
+            workflow.earliest_end(contract.notice_given_on, contract.notice_period_days)
+            if contract.notice_given_on
+            else None
+        ),
+        "leaving_reason_label": (
+            workflow.LeavingReason(contract.leaving_reason).label if contract.leaving_reason else ""
+        ),
+    }
 
 
 def _has_deduction(attendance: AttendanceReturn) -> bool:
@@ -665,8 +722,196 @@ class EndView(ContractActionView):
     def initial(self) -> dict[str, Any]:
         return {"ended_on": timezone.localdate()}
 
+    def extra_context(self) -> dict[str, Any]:
+        return {"summary": _notice_summary(self.contract)}
+
     def perform(self, form: Any) -> Any:
         return contract_services.contract_end(actor=self.request.user, contract=self.contract, **form.cleaned_data)
+
+
+def _notice_summary(contract: PlacementContract) -> list[tuple[str, str]]:
+    rows = [
+        (
+            "Notice period",
+            f"{contract.notice_period_days} days"
+            if contract.notice_period_days is not None
+            else "None on the contract",
+        )
+    ]
+    if contract.notice_given_on:
+        rows.append(("Notice given", workflow.long_date(contract.notice_given_on)))
+        rows.append(
+            (
+                "Earliest end the notice allows",
+                workflow.long_date(workflow.earliest_end(contract.notice_given_on, contract.notice_period_days)),
+            )
+        )
+    if contract.end_on:
+        rows.append(("Planned last day", workflow.long_date(contract.end_on)))
+    return rows
+
+
+class NoticeView(ContractActionView):
+    action = Action.END
+    form_class = NoticeForm
+    title = "Give notice to end the placement"
+    intro = (
+        "The placement may end on the day notice was given plus the notice period at the earliest. "
+        "It stays active until the child leaves: then record the end."
+    )
+    submit_label = "Record the notice"
+    success_message = "Notice recorded"
+
+    def initial(self) -> dict[str, Any]:
+        today = timezone.localdate()
+        return {
+            "given_on": today,
+            "planned_end_on": workflow.earliest_end(today, self.contract.notice_period_days),
+            "notice_period_unit": workflow.NoticeUnit.DAYS.value,
+        }
+
+    def extra_context(self) -> dict[str, Any]:
+        return {"summary": _notice_summary(self.contract)}
+
+    def perform(self, form: Any) -> Any:
+        return review_services.contract_give_notice(
+            actor=self.request.user, contract=self.contract, **form.cleaned_data
+        )
+
+
+class ReviewScheduleView(ContractActionView):
+    form_class = ReviewForm
+    title = "Schedule a placement review"
+    intro = "A review checks the placement against what the panel expected: attendance and outcomes for the child."
+    submit_label = "Schedule the review"
+    success_message = "Placement review scheduled"
+
+    def capability(self) -> Capability:
+        return Capability.PLACEMENT_MANAGE
+
+    def not_allowed_now(self) -> str | None:
+        if ContractStatus(self.contract.status) not in workflow.REVIEW_SCHEDULE_STATUSES:
+            label = ContractStatus(self.contract.status).label.lower()
+            return f"A contract that is {label} cannot have reviews scheduled."
+        if PlacementReview.objects.filter(contract=self.contract).open().exists():
+            return "This placement already has a review to hold; change that one instead."
+        return None
+
+    def initial(self) -> dict[str, Any]:
+        return {"due_on": max(timezone.localdate(), workflow.first_review_due(self.contract.start_on))}
+
+    def perform(self, form: Any) -> Any:
+        return review_services.review_schedule(actor=self.request.user, contract=self.contract, **form.cleaned_data)
+
+
+class _ReviewView(ContractActionView):
+    review: PlacementReview
+
+    def capability(self) -> Capability:
+        return Capability.PLACEMENT_MANAGE
+
+    def get_contract(self, **kwargs: Any) -> PlacementContract:
+        self.review = get_object_or_404(PlacementReview, pk=kwargs["pk"])
+        return get_object_or_404(_contracts(self.request.user), pk=self.review.contract_id)
+
+    def success_url(self) -> str:
+        return reverse("placements:contract-detail", args=[self.contract.pk]) + "#reviews"
+
+
+class ReviewEditView(_ReviewView):
+    form_class = ReviewForm
+    title = "Change a placement review"
+    submit_label = "Save the review"
+    success_message = "Placement review saved"
+
+    def not_allowed_now(self) -> str | None:
+        if self.review.outcome:
+            return "This review has already been held; its outcome cannot be changed."
+        if ContractStatus(self.contract.status) not in workflow.REVIEW_SCHEDULE_STATUSES:
+            return (
+                f"A contract that is {ContractStatus(self.contract.status).label.lower()} cannot have reviews changed."
+            )
+        return None
+
+    def initial(self) -> dict[str, Any]:
+        return {
+            "due_on": self.review.due_on,
+            "expected_attendance_percent": _percent_text(self.review.expected_attendance_percent),
+            "expected_outcomes": self.review.expected_outcomes,
+        }
+
+    def perform(self, form: Any) -> Any:
+        return review_services.review_update(actor=self.request.user, review=self.review, **form.cleaned_data)
+
+
+class ReviewOutcomeView(_ReviewView):
+    form_class = ReviewOutcomeForm
+    title = "Record the review's outcome"
+    submit_label = "Record the outcome"
+    success_message = "Review outcome recorded"
+
+    def not_allowed_now(self) -> str | None:
+        if self.review.outcome:
+            return "This review has already been held; its outcome cannot be changed."
+        if not workflow.review_outcomes_allowed(self.contract.status):
+            label = ContractStatus(self.contract.status).label.lower()
+            return f"A placement that is {label} cannot have a review outcome recorded."
+        return None
+
+    def initial(self) -> dict[str, Any]:
+        return {"held_on": timezone.localdate()}
+
+    def extra_context(self) -> dict[str, Any]:
+        summary = [("Due", workflow.long_date(self.review.due_on))]
+        if self.review.expected_attendance_percent is not None:
+            summary.append(("Expected attendance", f"{_percent_text(self.review.expected_attendance_percent)}%"))
+        if self.review.expected_outcomes:
+            summary.append(("Expected outcomes", self.review.expected_outcomes))
+        return {"summary": summary + _notice_summary(self.contract)}
+
+    def perform(self, form: Any) -> Any:
+        return review_services.review_record_outcome(actor=self.request.user, review=self.review, **form.cleaned_data)
+
+
+class ChaseView(ActionPage):
+    """Record that a provider was chased for last month's missing attendance returns."""
+
+    form_class = ChaseForm
+    template_name = "placements/form_page.html"
+    submit_label = "Record the chase"
+    success_message = "Chase recorded"
+
+    provider: Provider
+    period: tuple[date, date]
+
+    def capability(self) -> Capability:
+        return Capability.PLACEMENT_MANAGE
+
+    def load(self, **kwargs: Any) -> None:
+        self.provider = get_object_or_404(
+            Provider.objects.visible_to(self.request.user).select_related("establishment"), pk=kwargs["pk"]
+        )
+        self.period = workflow.last_closed_month(timezone.localdate())
+        self.title = f"Record that you chased {self.provider.establishment.name}"
+
+    def initial(self) -> dict[str, Any]:
+        return {"chased_on": timezone.localdate()}
+
+    def success_url(self) -> str:
+        return reverse("placements:queue-detail", args=[workflow.Queue.RETURNS_MISSING.value])
+
+    def page_context(self) -> dict[str, Any]:
+        start, end = self.period
+        return {
+            "caption": "Attendance returns not received",
+            "summary": [("Provider", self.provider.establishment.name), ("Period", f"{start:%B %Y}")],
+        }
+
+    def perform(self, form: Any) -> Any:
+        start, end = self.period
+        return review_services.returns_chase_record(
+            actor=self.request.user, provider=self.provider, period_start=start, period_end=end, **form.cleaned_data
+        )
 
 
 class CostLineAddView(ContractActionView):
@@ -794,8 +1039,15 @@ class PenaltyClauseView(ContractActionView):
     def initial(self) -> dict[str, Any]:
         clause = PenaltyClause.objects.filter(contract=self.contract).first()
         if clause is None:
+            expected = (
+                PlacementReview.objects.filter(contract=self.contract, expected_attendance_percent__isnull=False)
+                .order_by("-due_on", "-pk")
+                .values_list("expected_attendance_percent", flat=True)
+                .first()
+            )
             return {
-                "threshold_percent": "90",
+                # The panel's expected attendance, when it set one (shown beside the clause).
+                "threshold_percent": _percent_text(expected) if expected is not None else "90",
                 "rule": workflow.PenaltyRule.PERCENT_OF_PERIOD_FEE.value,
                 "deduction_percent": "10",
                 "authorised_counts_as_attended": "yes",

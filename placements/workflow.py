@@ -21,6 +21,7 @@ banker's rounding would not always give.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -725,6 +726,8 @@ def totals(lines: Iterable[LineFacts]) -> tuple[int, int]:
 
 ENDING_SOON_DAYS = 90
 REVIEW_DUE_DAYS = 30
+# A placement review (not a fee review) shows on its queue this long before it falls due.
+PLACEMENT_REVIEW_DUE_SOON_DAYS = 30
 
 
 class Queue(enum.StrEnum):
@@ -732,6 +735,8 @@ class Queue(enum.StrEnum):
     RETURNS_MISSING = "returns-missing"
     REVIEWS_DUE = "reviews-due"
     ENDING = "ending"
+    # Placement reviews (the panel's conditions), not the annual fee review above.
+    PLACEMENT_REVIEWS_DUE = "placement-reviews-due"
 
     @property
     def heading(self) -> str:
@@ -749,7 +754,8 @@ QUEUE_TITLES: dict[Queue, tuple[str, str]] = {
     ),
     Queue.RETURNS_MISSING: (
         "Attendance returns not received",
-        "Placements running last month with no attendance return covering any of it: chase the provider.",
+        "Placements running last month with no attendance return covering any of it, by provider: chase "
+        "the provider and record that you did.",
     ),
     Queue.REVIEWS_DUE: (
         "Annual fee reviews due",
@@ -757,7 +763,13 @@ QUEUE_TITLES: dict[Queue, tuple[str, str]] = {
     ),
     Queue.ENDING: (
         "Contracts ending soon",
-        f"Active contracts whose planned end is within {ENDING_SOON_DAYS} days: plan the move or the extension.",
+        f"Active contracts whose planned end (or the earliest end their notice allows) is within "
+        f"{ENDING_SOON_DAYS} days: plan the move or the extension.",
+    ),
+    Queue.PLACEMENT_REVIEWS_DUE: (
+        "Placement reviews due",
+        f"Reviews of running placements against the panel's conditions that are overdue or fall due within "
+        f"{PLACEMENT_REVIEW_DUE_SOON_DAYS} days: hold the review and record its outcome.",
     ),
 }
 
@@ -796,3 +808,274 @@ def ending_soon(end_on: date | None, today: date) -> bool:
     """A planned end from today to ``ENDING_SOON_DAYS`` ahead (a past planned end of a contract
     still active is shown too: it has run past its end)."""
     return end_on is not None and end_on <= today + timedelta(days=ENDING_SOON_DAYS)
+
+
+# --- Placement reviews ---------------------------------------------------------------------------
+# The panel approves a placement on conditions: when it is to be reviewed, the attendance it
+# expects, the outcomes it expects for the child. Each becomes a tracked review with a due date
+# (placements.models.PlacementReview). The intervals are the council's monitoring practice, not
+# statute (the EHC plan's own annual review is the statutory one, in requests_app): a settling-in
+# review after about a term, then one every half year while the placement runs.
+
+FIRST_REVIEW_DAYS = 84  # 12 weeks after the start
+REVIEW_INTERVAL_DAYS = 182  # about six months after the last review was held
+
+
+class ReviewOutcome(enum.StrEnum):
+    CONTINUE = "continue"
+    CHANGE = "change"
+    END = "end"
+
+    @property
+    def label(self) -> str:
+        return REVIEW_OUTCOME_LABELS[self]
+
+
+REVIEW_OUTCOME_LABELS: dict[ReviewOutcome, str] = {
+    ReviewOutcome.CONTINUE: "Continue the placement as it is",
+    ReviewOutcome.CHANGE: "Continue with changes",
+    ReviewOutcome.END: "End the placement",
+}
+
+# A review can be held while the placement runs: active, or negotiating its annual fee review
+# (the child is still there). Ending needs an active contract (the END transition).
+REVIEW_STATUSES = frozenset({ContractStatus.ACTIVE, ContractStatus.NEGOTIATING})
+# Scheduling or changing a review is possible before the placement starts, too.
+REVIEW_SCHEDULE_STATUSES = frozenset({ContractStatus.DRAFT, ContractStatus.NEGOTIATING, ContractStatus.ACTIVE})
+
+
+class ReviewState(enum.StrEnum):
+    DONE = "done"
+    OVERDUE = "overdue"
+    DUE_SOON = "due_soon"
+    UPCOMING = "upcoming"
+
+    @property
+    def label(self) -> str:
+        return {"done": "Done", "overdue": "Overdue", "due_soon": "Due soon", "upcoming": "Upcoming"}[self.value]
+
+
+def first_review_due(start_on: date) -> date:
+    """The settling-in review: ``FIRST_REVIEW_DAYS`` after the placement starts."""
+    return start_on + timedelta(days=FIRST_REVIEW_DAYS)
+
+
+def next_review_due(held_on: date) -> date:
+    """The review after one held on ``held_on``."""
+    return held_on + timedelta(days=REVIEW_INTERVAL_DAYS)
+
+
+def review_state(due_on: date, today: date, *, outcome: str = "") -> ReviewState:
+    """Where a review stands: done once it has an outcome; otherwise overdue after its due day,
+    due soon within ``PLACEMENT_REVIEW_DUE_SOON_DAYS``, upcoming before that."""
+    if outcome:
+        return ReviewState.DONE
+    if due_on < today:
+        return ReviewState.OVERDUE
+    if due_on <= today + timedelta(days=PLACEMENT_REVIEW_DUE_SOON_DAYS):
+        return ReviewState.DUE_SOON
+    return ReviewState.UPCOMING
+
+
+def placement_review_due(due_on: date, today: date) -> bool:
+    """An open review for the finance queue: overdue or due within the window."""
+    return review_state(due_on, today) in (ReviewState.OVERDUE, ReviewState.DUE_SOON)
+
+
+def review_outcomes_allowed(status: ContractStatus | str) -> list[ReviewOutcome]:
+    """The outcomes a review may record for a contract in ``status``."""
+    status = ContractStatus(status)
+    if status is ContractStatus.ACTIVE:
+        return list(ReviewOutcome)
+    if status in REVIEW_STATUSES:
+        return [ReviewOutcome.CONTINUE, ReviewOutcome.CHANGE]
+    return []
+
+
+def review_outcome_problems(
+    *,
+    status: ContractStatus | str,
+    outcome: str,
+    held_on: date | None,
+    today: date,
+    placement_start: date,
+    evidence: str,
+    next_review_on: date | None,
+) -> list[tuple[str, str]]:
+    """What stops a review's outcome being recorded, as (field, message) pairs."""
+    problems: list[tuple[str, str]] = []
+    allowed = review_outcomes_allowed(status)
+    if not allowed:
+        label = ContractStatus(status).label.lower()
+        return [("outcome", f"A placement that is {label} cannot have a review outcome recorded")]
+    if outcome not in {o.value for o in ReviewOutcome}:
+        problems.append(("outcome", "Select the outcome of the review"))
+    elif ReviewOutcome(outcome) not in allowed:
+        problems.append(
+            ("outcome", "A placement whose fees are being renegotiated cannot be ended; agree the fees first")
+        )
+    if held_on is None:
+        problems.append(("held_on", "Enter the date the review was held"))
+    else:
+        if held_on > today:
+            problems.append(("held_on", "The date the review was held must be today or in the past"))
+        if held_on < placement_start:
+            problems.append(
+                ("held_on", f"The review cannot be before the placement started on {long_date(placement_start)}")
+            )
+        if next_review_on is not None and next_review_on <= held_on:
+            problems.append(("next_review_on", "The next review must be after the date this one was held"))
+    if not evidence.strip():
+        problems.append(("evidence", "Enter the evidence the review considered"))
+    if outcome == ReviewOutcome.END and next_review_on is not None:
+        problems.append(("next_review_on", "A placement that is ending has no next review; leave it empty"))
+    return problems
+
+
+_ATTENDANCE_PERCENT = re.compile(r"(\d{1,3}(?:\.\d{1,2})?)\s*(?:%|per\s*cent)", re.IGNORECASE)
+
+
+def expected_attendance_from(conditions: str) -> Decimal | None:
+    """The attendance the panel expects, read from its conditions: the first percentage in a
+    sentence that mentions attendance ("attendance of at least 90%" -> 90). ``None`` if none."""
+    for sentence in re.split(r"[;\n]|\.(?=\s|$)", conditions):
+        if "attend" not in sentence.lower():
+            continue
+        match = _ATTENDANCE_PERCENT.search(sentence)
+        if match:
+            value = Decimal(match.group(1))
+            if 0 < value <= 100:
+                return value
+    return None
+
+
+def attendance_expectation_note(expected: Decimal | None, threshold: Decimal | None) -> str | None:
+    """How the penalty clause's threshold compares with the attendance the panel expected; ``None``
+    when they agree or either is missing."""
+    if expected is None or threshold is None or expected == threshold:
+        return None
+    if threshold > expected:
+        return (
+            f"The penalty clause's threshold of {_threshold(threshold)}% is above the {_threshold(expected)}% "
+            "attendance the panel expected: a deduction would be taken for attendance the panel accepted."
+        )
+    return (
+        f"The penalty clause's threshold of {_threshold(threshold)}% is below the {_threshold(expected)}% "
+        "attendance the panel expected: attendance can fall short of the expectation without a deduction."
+    )
+
+
+# --- Ending and notice -----------------------------------------------------------------------------
+
+
+class LeavingReason(enum.StrEnum):
+    REVIEW_DECISION = "review_decision"
+    MOVED_SCHOOL = "moved_school"
+    MOVED_AWAY = "moved_away"
+    PROVIDER_NOTICE = "provider_notice"
+    PARENT_REQUEST = "parent_request"
+    PHASE_COMPLETED = "phase_completed"
+    PLAN_CEASED = "plan_ceased"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return LEAVING_REASON_LABELS[self]
+
+
+LEAVING_REASON_LABELS: dict[LeavingReason, str] = {
+    LeavingReason.REVIEW_DECISION: "Ended after a placement review",
+    LeavingReason.MOVED_SCHOOL: "Moved to another school or college",
+    LeavingReason.MOVED_AWAY: "Moved out of the council's area",
+    LeavingReason.PROVIDER_NOTICE: "The provider gave notice",
+    LeavingReason.PARENT_REQUEST: "The parent or young person asked to end it",
+    LeavingReason.PHASE_COMPLETED: "Completed the phase or course",
+    LeavingReason.PLAN_CEASED: "The EHC plan ceased",
+    LeavingReason.OTHER: "Other",
+}
+
+
+class NoticeUnit(enum.StrEnum):
+    DAYS = "days"
+    WEEKS = "weeks"
+
+
+MAX_NOTICE_DAYS = 366
+
+
+def notice_days(amount: int, unit: NoticeUnit | str) -> int:
+    """A notice period in days: ``amount`` days, or ``amount`` weeks of seven days."""
+    return amount * 7 if NoticeUnit(unit) is NoticeUnit.WEEKS else amount
+
+
+def notice_period_problem(amount: int | None, unit: NoticeUnit | str) -> str | None:
+    if amount is None:
+        return None
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
+        return "Enter the notice period as a whole number, 0 or more"
+    if notice_days(amount, unit) > MAX_NOTICE_DAYS:
+        return "A notice period can be at most a year"
+    return None
+
+
+def earliest_end(notice_given_on: date, notice_period_days: int | None) -> date:
+    """The first day the placement may end once notice is given: the notice day plus the
+    period (no period: the notice day itself)."""
+    return notice_given_on + timedelta(days=notice_period_days or 0)
+
+
+def ends_before_notice(end_on: date, *, notice_given_on: date, notice_period_days: int | None) -> bool:
+    """True when ``end_on`` is earlier than the notice allows (it then needs a recorded reason)."""
+    return end_on < earliest_end(notice_given_on, notice_period_days)
+
+
+def notice_problems(
+    *,
+    status: ContractStatus | str,
+    given_on: date | None,
+    planned_end_on: date | None,
+    today: date,
+    placement_start: date,
+    notice_period_days: int | None,
+    early_reason: str,
+) -> list[tuple[str, str]]:
+    """What stops notice being recorded, as (field, message) pairs."""
+    if ContractStatus(status) is not ContractStatus.ACTIVE:
+        return [("given_on", "Notice can be given only on an active placement")]
+    problems: list[tuple[str, str]] = []
+    if given_on is None:
+        problems.append(("given_on", "Enter the date notice was given"))
+    elif given_on > today:
+        problems.append(("given_on", "The date notice was given must be today or in the past"))
+    elif given_on < placement_start:
+        problems.append(
+            ("given_on", f"Notice cannot be given before the placement started on {long_date(placement_start)}")
+        )
+    if planned_end_on is None:
+        problems.append(("planned_end_on", "Enter the planned last day of the placement"))
+    elif given_on is not None and planned_end_on < given_on:
+        problems.append(("planned_end_on", "The planned last day must be on or after the day notice was given"))
+    elif (
+        given_on is not None
+        and ends_before_notice(planned_end_on, notice_given_on=given_on, notice_period_days=notice_period_days)
+        and not early_reason.strip()
+    ):
+        allowed = earliest_end(given_on, notice_period_days)
+        problems.append(
+            (
+                "early_end_reason",
+                f"The notice period allows the placement to end on {long_date(allowed)} at the earliest; "
+                "enter the reason it ends sooner",
+            )
+        )
+    return problems
+
+
+def ending_date(end_on: date | None, notice_given_on: date | None, notice_period_days: int | None) -> date | None:
+    """When an active placement is due to end: its planned end, or else the earliest end its
+    notice allows; ``None`` if neither is known."""
+    if end_on is not None:
+        return end_on
+    if notice_given_on is not None:
+        return earliest_end(notice_given_on, notice_period_days)
+    return None

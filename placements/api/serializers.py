@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -25,6 +26,7 @@ from placements.models import (
     NegotiationRound,
     PenaltyClause,
     PlacementContract,
+    PlacementReview,
     Provider,
 )
 from placements.services.attendance import CSV_COLUMNS
@@ -230,6 +232,42 @@ class PlacementAttendanceReturnSerializer(serializers.ModelSerializer[Attendance
         return dict(PlacementDeductionSerializer(deduction).data)
 
 
+class PlacementReviewSerializer(serializers.ModelSerializer[PlacementReview]):
+    outcome = choice(_choices(workflow.ReviewOutcome), read_only=True, allow_null=True)
+    state = serializers.SerializerMethodField()
+    recorded_by = serializers.CharField(
+        source="recorded_by.get_full_name", read_only=True, allow_null=True, default=None
+    )
+
+    class Meta:
+        model = PlacementReview
+        fields = [
+            "id",
+            "contract_id",
+            "due_on",
+            "state",
+            "expected_attendance_percent",
+            "expected_outcomes",
+            "from_panel_conditions",
+            "outcome",
+            "held_on",
+            "evidence",
+            "recorded_by",
+            "recorded_at",
+        ]
+        read_only_fields = fields
+
+    def to_representation(self, instance: PlacementReview) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["outcome"] = instance.outcome or None
+        return data
+
+    @extend_schema_field({"allOf": [{"type": "string", "enum": [s.value for s in workflow.ReviewState]}]})
+    def get_state(self, obj: PlacementReview) -> str:
+        """done, overdue, due_soon (within 30 days) or upcoming, today."""
+        return obj.state(timezone.localdate()).value
+
+
 class PlacementContractDetailSerializer(PlacementContractListSerializer):
     allowed_actions = serializers.SerializerMethodField()
     cost_lines = PlacementCostLineSerializer(many=True, read_only=True)
@@ -239,11 +277,24 @@ class PlacementContractDetailSerializer(PlacementContractListSerializer):
     negotiation_position = serializers.SerializerMethodField()
     penalty_clause = serializers.SerializerMethodField()
     attendance_returns = PlacementAttendanceReturnSerializer(many=True, read_only=True)
+    reviews = PlacementReviewSerializer(many=True, read_only=True, help_text="Placement reviews, by due date")
+    leaving_reason = choice(_choices(workflow.LeavingReason), read_only=True, allow_null=True)
+    earliest_end_on = serializers.SerializerMethodField()
+    expected_attendance_percent = serializers.SerializerMethodField()
+    attendance_expectation_note = serializers.SerializerMethodField()
 
     class Meta(PlacementContractListSerializer.Meta):
         fields = [
             *PlacementContractListSerializer.Meta.fields,
             "status_reason",
+            "leaving_reason",
+            "notice_period_days",
+            "notice_given_on",
+            "earliest_end_on",
+            "early_end_reason",
+            "reviews",
+            "expected_attendance_percent",
+            "attendance_expectation_note",
             "allowed_actions",
             "cost_lines",
             "negotiation_rounds",
@@ -252,6 +303,33 @@ class PlacementContractDetailSerializer(PlacementContractListSerializer):
             "attendance_returns",
         ]
         read_only_fields = fields
+
+    def to_representation(self, instance: PlacementContract) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["leaving_reason"] = instance.leaving_reason or None
+        return data
+
+    @extend_schema_field(serializers.DateField(allow_null=True))
+    def get_earliest_end_on(self, obj: PlacementContract) -> date | None:
+        """Once notice is given: the notice day plus the notice period; null before."""
+        if obj.notice_given_on is None:
+            return None
+        return workflow.earliest_end(obj.notice_given_on, obj.notice_period_days)
+
+    @extend_schema_field(serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True))
+    def get_expected_attendance_percent(self, obj: PlacementContract) -> str | None:
+        """The attendance the panel expects (the latest review's), to set beside the clause's threshold."""
+        value = _expected_attendance(obj)
+        return None if value is None else f"{value:.2f}"
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_attendance_expectation_note(self, obj: PlacementContract) -> str | None:
+        """How the penalty clause's threshold compares with the expected attendance; null if they agree."""
+        try:
+            threshold = obj.penalty_clause.threshold_percent
+        except PenaltyClause.DoesNotExist:
+            threshold = None
+        return workflow.attendance_expectation_note(_expected_attendance(obj), threshold)
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_negotiation_position(self, obj: PlacementContract) -> str | None:
@@ -274,6 +352,12 @@ class PlacementContractDetailSerializer(PlacementContractListSerializer):
         except PenaltyClause.DoesNotExist:
             return None
         return dict(PlacementPenaltyClauseSerializer(clause).data)
+
+
+def _expected_attendance(contract: PlacementContract) -> Any:
+    """The latest review's expected attendance (reviews are prefetched in due-date order)."""
+    reviews = [r for r in contract.reviews.all() if r.expected_attendance_percent is not None]
+    return reviews[-1].expected_attendance_percent if reviews else None
 
 
 class PlacementRowErrorSerializer(serializers.Serializer[Any]):
@@ -350,6 +434,26 @@ class PlacementContractCreateSerializer(serializers.Serializer[Any]):
     end_on = _date(required=False, allow_null=True, default=None)
     annual_review_on = _date()
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    notice_period = serializers.IntegerField(
+        min_value=0, max_value=366, required=False, allow_null=True, default=None, help_text="In notice_period_unit"
+    )
+    notice_period_unit = choice([(u.value, u.value) for u in workflow.NoticeUnit], required=False, default="days")
+    first_review_on = _date(
+        required=False, allow_null=True, default=None, help_text="The first placement review; default 12 weeks in"
+    )
+    expected_attendance_percent = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        min_value=0,
+        max_value=100,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Default: the percentage the panel's conditions state, if any",
+    )
+    expected_outcomes = serializers.CharField(
+        max_length=5000, required=False, allow_null=True, default=None, help_text="Default: the panel's conditions"
+    )
 
 
 class PlacementNoteSerializer(serializers.Serializer[Any]):
@@ -357,8 +461,60 @@ class PlacementNoteSerializer(serializers.Serializer[Any]):
 
 
 class PlacementEndSerializer(serializers.Serializer[Any]):
-    ended_on = _date()
-    reason = serializers.CharField(max_length=2000)
+    ended_on = _date(help_text="The day the child left")
+    leaving_reason = choice(_choices(workflow.LeavingReason))
+    reason = serializers.CharField(max_length=2000, help_text="Why, in words")
+    early_end_reason = serializers.CharField(
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Needed when the end is sooner than the notice period allows",
+    )
+
+
+class PlacementNoticeSerializer(serializers.Serializer[Any]):
+    given_on = _date(help_text="The day notice to end the placement was given")
+    planned_end_on = _date(help_text="The planned last day")
+    notice_period = serializers.IntegerField(
+        min_value=0, max_value=366, required=False, allow_null=True, default=None, help_text="Sets the contract's"
+    )
+    notice_period_unit = choice([(u.value, u.value) for u in workflow.NoticeUnit], required=False, default="days")
+    early_end_reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class PlacementReviewScheduleSerializer(serializers.Serializer[Any]):
+    due_on = _date()
+    expected_attendance_percent = serializers.DecimalField(
+        max_digits=5, decimal_places=2, min_value=0, max_value=100, required=False, allow_null=True, default=None
+    )
+    expected_outcomes = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+
+class PlacementReviewOutcomeSerializer(serializers.Serializer[Any]):
+    outcome = choice(_choices(workflow.ReviewOutcome))
+    held_on = _date()
+    evidence = serializers.CharField(max_length=10000)
+    next_review_on = _date(required=False, allow_null=True, default=None, help_text="Continue or change only")
+    planned_end_on = _date(required=False, allow_null=True, default=None, help_text="End only: the planned last day")
+    early_end_reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class PlacementChaseSerializer(serializers.Serializer[Any]):
+    period_start = _date()
+    period_end = _date()
+    chased_on = _date()
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class PlacementChaseResultSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField(read_only=True)
+    provider_id = serializers.IntegerField(read_only=True)
+    period_start = serializers.DateField(read_only=True)
+    period_end = serializers.DateField(read_only=True)
+    chased_on = serializers.DateField(read_only=True)
+    note = serializers.CharField(read_only=True)
 
 
 class PlacementCostLineAddSerializer(serializers.Serializer[Any]):
@@ -467,6 +623,10 @@ class PlacementQueueItemSerializer(serializers.Serializer[Any]):
     deduction_id = serializers.IntegerField(source="deduction.pk", read_only=True, allow_null=True, default=None)
     deduction_amount_pence = serializers.IntegerField(
         source="deduction.amount_pence", read_only=True, allow_null=True, default=None
+    )
+    review_id = serializers.IntegerField(source="review.pk", read_only=True, allow_null=True, default=None)
+    chased_on = serializers.DateField(
+        read_only=True, allow_null=True, help_text="Returns missing: when the provider was last chased for the period"
     )
 
 

@@ -20,6 +20,7 @@ router.register("cost-lines", views.CostLineViewSet, basename="placement-cost-li
 router.register("negotiation-rounds", views.NegotiationRoundViewSet, basename="placement-negotiation-round")
 router.register("deductions", views.DeductionViewSet, basename="placement-deduction")
 router.register("attendance-returns", views.AttendanceReturnViewSet, basename="placement-attendance-return")
+router.register("reviews", views.PlacementReviewViewSet, basename="placement-review")
 
 urlpatterns = [
     path("purchasing-power/", views.PurchasingPowerView.as_view(), name="placement-purchasing-power"),

@@ -44,11 +44,13 @@ from placements.models import (
     Deduction,
     NegotiationRound,
     PlacementContract,
+    PlacementReview,
     Provider,
 )
 from placements.services import attendance as attendance_services
 from placements.services import contracts as contract_services
 from placements.services import providers as provider_services
+from placements.services import reviews as review_services
 from placements.workflow import Queue
 
 _CONFLICT = OpenApiResponse(description="Not allowed in the contract's current status, or a conflicting change")
@@ -67,6 +69,9 @@ def contract_queryset(user: Any, *, detail: bool = False) -> QuerySet[PlacementC
             Prefetch(
                 "attendance_returns",
                 queryset=AttendanceReturn.objects.select_related("deduction").order_by("period_start", "pk"),
+            ),
+            Prefetch(
+                "reviews", queryset=PlacementReview.objects.select_related("recorded_by").order_by("due_on", "pk")
             ),
         )
     return queryset
@@ -94,6 +99,11 @@ class _Base(ServiceViewSet):
             "confirm",
             "waive",
             "import_csv",
+            "give_notice",
+            "reviews",
+            "update_review",
+            "record_outcome",
+            "chase_returns",
         ],
         Capability.PLACEMENT_MANAGE,
     )
@@ -158,6 +168,19 @@ class ProviderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Base):
         )
         provider = Provider.objects.select_related("establishment").get(pk=provider.pk)
         return Response(placement_serializers.ProviderSerializer(provider).data)
+
+    @extend_schema(
+        summary="Record that the provider was chased for attendance returns missing for a closed period",
+        request=placement_serializers.PlacementChaseSerializer,
+        responses={201: placement_serializers.PlacementChaseResultSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="chase-returns")
+    def chase_returns(self, request: Request, pk: str) -> Response:
+        provider = self.get_object()
+        chase = review_services.returns_chase_record(
+            actor=request.user, provider=provider.pk, **self.validated(placement_serializers.PlacementChaseSerializer)
+        )
+        return Response(placement_serializers.PlacementChaseResultSerializer(chase).data, status.HTTP_201_CREATED)
 
 
 # --- Contracts -----------------------------------------------------------------------------------
@@ -298,6 +321,32 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Base):
         contract = self.get_object()
         contract_services.contract_end(
             actor=request.user, contract=contract.pk, **self.validated(placement_serializers.PlacementEndSerializer)
+        )
+        return self.contract_response(contract.pk)
+
+    @_action_schema(
+        placement_serializers.PlacementNoticeSerializer,
+        "Record notice to end the placement and its planned last day (the earliest end is notice + period)",
+    )
+    @action(detail=True, methods=["post"], url_path="notice")
+    def give_notice(self, request: Request, pk: str) -> Response:
+        contract = self.get_object()
+        review_services.contract_give_notice(
+            actor=request.user, contract=contract.pk, **self.validated(placement_serializers.PlacementNoticeSerializer)
+        )
+        return self.contract_response(contract.pk)
+
+    @_action_schema(
+        placement_serializers.PlacementReviewScheduleSerializer,
+        "Schedule a placement review (when the contract has none open)",
+    )
+    @action(detail=True, methods=["post"])
+    def reviews(self, request: Request, pk: str) -> Response:
+        contract = self.get_object()
+        review_services.review_schedule(
+            actor=request.user,
+            contract=contract.pk,
+            **self.validated(placement_serializers.PlacementReviewScheduleSerializer),
         )
         return self.contract_response(contract.pk)
 
@@ -452,6 +501,79 @@ class DeductionViewSet(_Base):
             actor=request.user, deduction=deduction.pk, **self.validated(placement_serializers.PlacementWaiveSerializer)
         )
         return self.contract_response(deduction.attendance_return.contract_id)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Placement reviews (the panel's conditions as tracked items), by due date"),
+    retrieve=extend_schema(summary="One placement review"),
+)
+class PlacementReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Base):
+    """Reviews of running placements: due date, what the panel expected, the outcome and evidence."""
+
+    queryset = PlacementReview.objects.all()
+    serializer_class = placement_serializers.PlacementReviewSerializer
+
+    def get_queryset(self) -> QuerySet[PlacementReview]:
+        if getattr(self, "swagger_fake_view", False):
+            return PlacementReview.objects.none()
+        visible = PlacementContract.objects.visible_to(self.request.user)
+        return (
+            PlacementReview.objects.filter(contract__in=visible)
+            .select_related("recorded_by", "contract")
+            .order_by("due_on", "pk")
+        )
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        with transaction.atomic():  # the reviews concern children: logged with the read
+            page = self.paginate_queryset(self.get_queryset())
+            assert page is not None
+            access_log_record_many(
+                user=request.user,
+                child_ids=list(dict.fromkeys(row.contract.child_id for row in page)),
+                object_type="placement_review",
+                action=AccessAction.LIST,
+                path=request.path,
+            )
+            return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        with transaction.atomic():
+            review = self.get_object()
+            access_log_record(
+                user=request.user,
+                child_id=review.contract.child_id,
+                object_type="placement_review",
+                object_id=review.pk,
+                path=request.path,
+            )
+            return Response(self.get_serializer(review).data)
+
+    @_action_schema(
+        placement_serializers.PlacementReviewScheduleSerializer, "Change an open review's date or expectations"
+    )
+    @action(detail=True, methods=["post"], url_path="update", url_name="update")
+    def update_review(self, request: Request, pk: str) -> Response:
+        review = self.get_object()
+        review_services.review_update(
+            actor=request.user,
+            review=review.pk,
+            **self.validated(placement_serializers.PlacementReviewScheduleSerializer),
+        )
+        return self.contract_response(review.contract_id)
+
+    @_action_schema(
+        placement_serializers.PlacementReviewOutcomeSerializer,
+        "Record a review's outcome and evidence: continue or change schedule the next; end starts the ending",
+    )
+    @action(detail=True, methods=["post"], url_path="outcome", url_name="outcome")
+    def record_outcome(self, request: Request, pk: str) -> Response:
+        review = self.get_object()
+        review_services.review_record_outcome(
+            actor=request.user,
+            review=review.pk,
+            **self.validated(placement_serializers.PlacementReviewOutcomeSerializer),
+        )
+        return self.contract_response(review.contract_id)
 
 
 class AttendanceReturnViewSet(_Base):

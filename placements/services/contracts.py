@@ -41,6 +41,7 @@ from placements.services.common import (
     require_manage,
     write_event,
 )
+from placements.services.reviews import first_review_create, notice_period_check
 from placements.workflow import Action, ContractStatus
 from requests_app.models import Child
 
@@ -82,10 +83,17 @@ def contract_create(
     annual_review_on: date,
     child: Child | int | None = None,
     note: str = "",
+    notice_period: int | None = None,
+    notice_period_unit: str = workflow.NoticeUnit.DAYS,
+    first_review_on: date | None = None,
+    expected_attendance_percent: Any = None,
+    expected_outcomes: str | None = None,
 ) -> PlacementContract:
     """Draft an Individual Placement Agreement following a panel approval. The child is the
     referral's child (``child``, if given, must be the same); the provider must be the school
-    the panel approved."""
+    the panel approved. The approval's conditions become the first placement review
+    (``reviews.first_review_create``): due on ``first_review_on`` or 12 weeks after the start,
+    with the attendance and outcomes the panel expected unless given here."""
     require_manage(actor)
     with transaction.atomic():
         errors: Errors = {}
@@ -119,6 +127,7 @@ def contract_create(
             add_error(errors, "end_on", "The end date must be on or after the start date")
         if annual_review_on < start_on:
             add_error(errors, "annual_review_on", "The annual review of fees must be on or after the start date")
+        notice_days = notice_period_check(errors, notice_period, notice_period_unit)
         fail(errors)
         if (
             PlacementContract.objects.filter(child_id=child_id, provider=found_provider)
@@ -137,6 +146,7 @@ def contract_create(
                     start_on=start_on,
                     end_on=end_on,
                     annual_review_on=annual_review_on,
+                    notice_period_days=notice_days,
                     created_by=actor,
                 )
         except IntegrityError as exc:  # a concurrent draft for the same child and provider
@@ -155,6 +165,14 @@ def contract_create(
                 contract, panel_decision_id=decision.pk, provider_id=found_provider.pk, child_id=child_id
             ),
             note=note.strip(),
+        )
+        first_review_create(
+            actor=actor,
+            contract=contract,
+            conditions=decision.conditions,
+            due_on=first_review_on,
+            expected_attendance_percent=expected_attendance_percent,
+            expected_outcomes=expected_outcomes,
         )
     return contract
 
@@ -222,31 +240,64 @@ def contract_agree(*, actor: Any, contract: PlacementContract | int, note: str =
     return locked
 
 
-def contract_end(*, actor: Any, contract: PlacementContract | int, ended_on: date, reason: str) -> PlacementContract:
-    """End an active placement on ``ended_on`` (which may be a future date once notice is
-    given), with the reason."""
+def contract_end(
+    *,
+    actor: Any,
+    contract: PlacementContract | int,
+    ended_on: date,
+    reason: str,
+    leaving_reason: str = workflow.LeavingReason.OTHER,
+    early_end_reason: str = "",
+) -> PlacementContract:
+    """End an active placement: the day the child left (``ended_on``, which may be a future date
+    once notice is given), why (``leaving_reason`` from the list, and ``reason`` in words). With
+    a notice period on the contract, an end sooner than the notice allows (counted from the day
+    notice was given, or from today if none was recorded) needs ``early_end_reason``. No
+    attendance return is accepted for a period after ``ended_on``."""
     require_manage(actor)
     with transaction.atomic():
         locked, before = _move(contract=contract, action=Action.END)
         errors: Errors = {}
+        parse_choice(errors, "leaving_reason", leaving_reason, workflow.LeavingReason, "Select why the placement ended")
         if not reason.strip():
             add_error(errors, "reason", "Enter the reason the placement ended")
+        early = False
         if ended_on is None:
             add_error(errors, "ended_on", "Enter the date the placement ended")
         elif ended_on < locked.start_on:
             add_error(
                 errors, "ended_on", f"The end date must be on or after the start date, {long_date(locked.start_on)}"
             )
+        elif locked.notice_period_days:
+            given = locked.notice_given_on or timezone.localdate()
+            early = workflow.ends_before_notice(
+                ended_on, notice_given_on=given, notice_period_days=locked.notice_period_days
+            )
+            if early and not (early_end_reason.strip() or locked.early_end_reason):
+                allowed = workflow.earliest_end(given, locked.notice_period_days)
+                add_error(
+                    errors,
+                    "early_end_reason",
+                    f"The notice period allows the placement to end on {long_date(allowed)} at the earliest; "
+                    "enter the reason it ends sooner",
+                )
         fail(errors)
         locked.ended_on = ended_on
         locked.status_reason = reason.strip()
-        locked.save(update_fields=["status", "ended_on", "status_reason", "updated_at"])
+        locked.leaving_reason = leaving_reason
+        if early and early_end_reason.strip():
+            locked.early_end_reason = early_end_reason.strip()
+        locked.save(
+            update_fields=["status", "ended_on", "status_reason", "leaving_reason", "early_end_reason", "updated_at"]
+        )
         _moved_event(
             locked,
             before,
             actor=actor,
             action=PlacementEventAction.END,
-            payload=contract_payload(locked, ended_on=ended_on.isoformat()),
+            payload=contract_payload(
+                locked, ended_on=ended_on.isoformat(), leaving_reason=leaving_reason, early=bool(early)
+            ),
             note=reason.strip(),
         )
     return locked

@@ -34,7 +34,7 @@ from django.utils import timezone
 from core.roles import Role
 from panels import workflow as panel_workflow
 from panels.models import AgendaItem, Declaration, PanelDecision, PanelMeeting, PanelMember, Referral
-from placements.models import CostLine, Deduction, NegotiationRound, PlacementContract, Provider
+from placements.models import CostLine, Deduction, NegotiationRound, PlacementContract, PlacementReview, Provider
 from placements.workflow import Queue as PlacementQueue
 from reporting.models import RecomputeJob, Sen2Return
 from requests_app.models import (
@@ -208,6 +208,10 @@ PAGE_OBJECTS: dict[str, Objects] = {
     "placements:provider-edit": _each(Provider.objects),
     "documents:owner": _document_owners,
     "documents:upload": _document_owners,
+    "placements:review-add": CONTRACTS,
+    "placements:review-edit": _each(PlacementReview.objects.filter(outcome="")),
+    "placements:review-outcome": _each(PlacementReview.objects.filter(outcome="")),
+    "placements:provider-chase": _each(Provider.objects),
 }
 # The rest of each app's pages take the app's main object.
 PAGE_OBJECTS_BY_PREFIX: dict[str, Objects] = {

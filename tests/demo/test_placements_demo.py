@@ -27,7 +27,6 @@ from tests.demo.conftest import SeededDemo
 pytestmark = pytest.mark.django_db
 
 
-
 def _today():
     """The demo is seeded as make run seeds it, on the day it runs. Read the date when each test
     runs, not when the module is imported: a run that crosses midnight seeds on the later day."""
@@ -157,3 +156,35 @@ def test_each_demo_plan_is_dated_the_day_its_final_plan_was_issued(seeded):
     plans = AssessmentRequest.objects.filter(reference__startswith=demo.DEMO_PREFIX)
     assert plans.exists()
     assert not plans.exclude(assessment_outcome_on=F("final_plan_issued_on")).exists()
+
+
+def test_placements_have_reviews_an_ending_with_notice_and_chased_returns(seeded):
+    from core.roles import Role
+    from placements import queues
+    from placements.models import PlacementReview, ReturnChase
+    from tests.conftest import make_user
+
+    today = _today()
+    held = PlacementReview.objects.exclude(outcome="")
+    assert held.filter(outcome="continue").exists() and held.filter(outcome="end").exists()
+    assert not held.filter(held_on__gt=today).exists() and not held.filter(evidence="").exists()
+    running = PlacementContract.objects.filter(status=workflow.ContractStatus.ACTIVE)
+    # Every running placement has its next review open; some are overdue, some not yet due.
+    assert PlacementReview.objects.filter(contract__in=running, outcome="").count() == running.count()
+    finance = make_user(Role.FINANCE_OFFICER, username="demo_test_finance")
+    due = queues.placement_reviews_due(finance, today)
+    assert any(item.due_on < today for item in due)
+    assert PlacementReview.objects.filter(contract__in=running, outcome="", due_on__gt=today).exists()
+    ended = PlacementContract.objects.filter(status=workflow.ContractStatus.ENDED)
+    assert ended.exists() and not ended.filter(leaving_reason="").exists()
+    assert ended.filter(notice_given_on__isnull=False).exists()
+    # An ending review gave the notice: held the day notice was given.
+    for review in held.filter(outcome="end").select_related("contract"):
+        assert review.contract.notice_given_on == review.held_on
+    assert running.filter(notice_given_on__isnull=False, end_on__isnull=False).exists()
+    chases = ReturnChase.objects.all()
+    assert all(chase.chased_on > chase.period_end and chase.chased_on <= today for chase in chases)
+    if today.day > 1:  # a chase needs a day after the closed month
+        assert chases.exists()
+        missing = queues.returns_missing(finance, today)
+        assert any(item.chased_on for item in missing) and any(item.chased_on is None for item in missing)

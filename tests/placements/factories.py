@@ -147,6 +147,7 @@ class EndedContractFactory(ActiveContractFactory):
     status = ContractStatus.ENDED.value
     ended_on = date(2026, 7, 22)
     status_reason = "Moved to a maintained special school after the annual review"
+    leaving_reason = workflow.LeavingReason.MOVED_SCHOOL.value
 
 
 class CostLineFactory(DjangoModelFactory):

@@ -203,7 +203,7 @@ def test_agree_over_the_ceiling_is_a_400_naming_the_ceiling(finance_api):
     [
         ("agree", {}),
         ("reopen-negotiation", {}),
-        ("end", {"ended_on": "2026-07-01", "reason": "Moved"}),
+        ("end", {"ended_on": "2026-07-01", "reason": "Moved", "leaving_reason": "moved_school"}),
         ("negotiation-rounds", {"on": "2025-07-01", "provider_offer_pence": 100}),
         (
             "attendance-returns",

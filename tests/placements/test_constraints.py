@@ -20,7 +20,9 @@ from placements.models import (
     PenaltyClause,
     PlacementContract,
     PlacementEvent,
+    PlacementReview,
     Provider,
+    ReturnChase,
 )
 from tests.placements.factories import (
     ActiveContractFactory,
@@ -106,6 +108,42 @@ def _event(**fields: Any) -> Callable[[], None]:
     return write
 
 
+def _review(**fields: Any) -> Callable[[], None]:
+    def write() -> None:
+        contract = ActiveContractFactory()
+        values: dict[str, Any] = {"due_on": date(2026, 1, 5), **fields}
+        if values.get("outcome"):
+            values.setdefault("recorded_at", timezone.now())
+            if "held_on" in values:
+                values.setdefault("recorded_by", finance_user())
+        with transaction.atomic():
+            PlacementReview.objects.create(contract=contract, **values)
+
+    return write
+
+
+def _second_open_review() -> None:
+    contract = ActiveContractFactory()
+    PlacementReview.objects.create(contract=contract, due_on=date(2026, 1, 5))
+    with transaction.atomic():
+        PlacementReview.objects.create(contract=contract, due_on=date(2026, 6, 5))
+
+
+def _chase(**fields: Any) -> Callable[[], None]:
+    def write() -> None:
+        provider = ProviderFactory()
+        values: dict[str, Any] = {
+            "period_start": date(2026, 2, 1),
+            "period_end": date(2026, 2, 28),
+            "chased_on": date(2026, 3, 5),
+            **fields,
+        }
+        with transaction.atomic():
+            ReturnChase.objects.create(provider=provider, chased_by=finance_user(), **values)
+
+    return write
+
+
 CASES: dict[str, Callable[[], None]] = {
     # Providers
     "provider_route_valid": _update(ProviderFactory, procurement_route="handshake"),
@@ -154,6 +192,18 @@ CASES: dict[str, Callable[[], None]] = {
     "placement_event_action_valid": _event(action="deleted"),
     "placement_event_statuses_valid": _event(to_status="paused"),
     "placement_event_has_subject": _event(contract=None),
+    # Ending (issue 17)
+    "placement_leaving_reason_valid": _update(EndedContractFactory, leaving_reason="bored"),
+    "placement_ended_has_leaving_reason": _update(EndedContractFactory, leaving_reason=""),
+    "placement_notice_period_within_year": _update(ActiveContractFactory, notice_period_days=400),
+    "placement_notice_after_start": _update(ActiveContractFactory, notice_given_on=date(2020, 1, 1)),
+    # Placement reviews and chases
+    "placement_review_outcome_valid": _review(outcome="maybe", held_on=date(2026, 1, 5), evidence="Report"),
+    "placement_review_attendance_in_range": _review(expected_attendance_percent=Decimal("101")),
+    "placement_review_outcome_recorded": _review(outcome="continue", evidence="Report"),
+    "one_open_review_per_contract": _second_open_review,
+    "return_chase_period_ordered": _chase(period_start=date(2026, 2, 28), period_end=date(2026, 2, 1)),
+    "return_chase_after_period": _chase(chased_on=date(2026, 2, 28)),
 }
 
 
@@ -184,6 +234,8 @@ def test_every_constraint_has_a_case() -> None:
             AttendanceReturn,
             Deduction,
             PlacementEvent,
+            PlacementReview,
+            ReturnChase,
         )
         for constraint in model._meta.constraints
     }

@@ -375,11 +375,18 @@ def test_action_not_allowed_in_the_status_sends_back_with_the_reason(finance):
 def test_finance_ends_a_placement_with_a_reason(finance):
     contract = ActiveContractFactory()
     url = reverse("placements:contract-end", args=[contract.pk])
-    response = finance.post(url, {**_date("ended_on", date(2026, 7, 22))})
+    response = finance.post(url, {**_date("ended_on", date(2026, 7, 22)), "leaving_reason": "moved_school"})
     assert _errors(response) == ["Enter the reason the placement ended"]
-    finance.post(url, {**_date("ended_on", date(2026, 7, 22)), "reason": "Moved to a maintained school"})
+    finance.post(
+        url,
+        {
+            **_date("ended_on", date(2026, 7, 22)),
+            "leaving_reason": "moved_school",
+            "reason": "Moved to a maintained school",
+        },
+    )
     contract.refresh_from_db()
-    assert (contract.status, contract.ended_on) == ("ended", date(2026, 7, 22))
+    assert (contract.status, contract.ended_on, contract.leaving_reason) == ("ended", date(2026, 7, 22), "moved_school")
 
 
 def test_finance_reopens_negotiation_for_the_fee_review(finance):

@@ -130,7 +130,7 @@ def test_contract_create_from_an_approval(finance: User) -> None:
     assert contract.child_id == child.pk
     assert contract.status == "draft"
     assert contract.reference == f"IPA-{contract.pk:06d}"
-    event = PlacementEvent.objects.get(contract=contract)
+    event = PlacementEvent.objects.get(contract=contract, action="contract_created")
     assert (event.action, event.to_status, event.actor) == ("contract_created", "draft", finance)
     assert event.payload["panel_decision_id"] == decision.pk
 

@@ -117,6 +117,8 @@ def _object_set(label: str, chair: User) -> ObjectSet:
             "provider": contract.provider_id,
             "cost_line": line.pk if line else MISSING,
             "negotiation_round": negotiation_round.pk if negotiation_round else MISSING,
+            # The open placement review contract_create scheduled from the panel's approval.
+            "review": contract.reviews.values_list("pk", flat=True).first() or MISSING,
         },
         users={"panel_member": sen.user, "head_teacher": head.user},
     )
@@ -169,6 +171,8 @@ _PARAMETERS: list[tuple[str, str, str]] = [
     ("api/placements/contracts/", "pk", "contract"),
     ("api/placements/cost-lines/", "pk", "cost_line"),
     ("api/placements/negotiation-rounds/", "pk", "negotiation_round"),
+    ("placements/reviews/", "pk", "review"),
+    ("api/placements/reviews/", "pk", "review"),
 ]
 
 
