@@ -86,12 +86,21 @@ def django_db_modify_db_settings(django_db_modify_db_settings: None) -> None:
     """On SQLite, give the test database a file (under var/, one per test process), so a real
     Celery worker started by a test can open the same database; an in-memory one lives only
     inside this process. PostgreSQL test databases are reachable already (pytest-xdist gives
-    each process its own)."""
+    each process its own); with ``SENPORTAL_TEST_DB_TEMPLATE`` set they are copies of that
+    already-migrated database."""
     from django.conf import settings
 
     default = settings.DATABASES["default"]
     if default["ENGINE"].endswith("sqlite3"):
         default.setdefault("TEST", {})["NAME"] = str(TESTS_DIR.parent / "var" / f"test-{os.getpid()}.sqlite3")
+    template = os.environ.get("SENPORTAL_TEST_DB_TEMPLATE")
+    if template and default["ENGINE"].endswith(("postgresql", "postgis")):
+        # CI (.ci/run) migrates one database once, while lint and types run, and each test
+        # process's database is created as a copy of it (CREATE DATABASE ... TEMPLATE): the
+        # migrations, triggers and constraints included, for a fraction of a second instead of
+        # running every migration again per process. pytest-django's migrate then finds nothing
+        # to apply; an older template gets the missing migrations applied as usual.
+        default.setdefault("TEST", {})["TEMPLATE"] = template
 
 
 # --- Markers ------------------------------------------------------------------------------
