@@ -201,6 +201,18 @@ def _deduction_subquery(date_from: date | None, date_to: date | None, *, by_need
     )
 
 
+def deduction_totals(*, date_from: date | None = None, date_to: date | None = None) -> tuple[int, int]:
+    """Every provider together, in the window of return periods: the confirmed deduction total
+    and the count of returns below threshold — what ``purchasing_power``'s rows add up to (every
+    return belongs to a contract, every contract to a provider). One aggregate over the
+    deductions, not a row per provider: the monthly metrics job asks for it once a month."""
+    found = Deduction.objects.filter(_window(date_from, date_to, "attendance_return__")).aggregate(
+        total=Coalesce(Sum("amount_pence", filter=Q(status=DeductionStatus.CONFIRMED)), Value(0)),
+        below=Count("pk"),
+    )
+    return int(found["total"]), int(found["below"])
+
+
 def purchasing_power(
     *,
     on: date | None = None,

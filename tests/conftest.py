@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -81,17 +82,50 @@ def page_client_for(db: None) -> Callable[[User], Client]:
 # --- The test database ----------------------------------------------------------------------
 
 
+def _sqlite_template(template: str | None) -> bool:
+    return bool(template) and Path(str(template)).is_file()
+
+
 @pytest.fixture(scope="session")
-def django_db_modify_db_settings(django_db_modify_db_settings: None) -> None:
+def django_db_keepdb(django_db_keepdb: bool) -> bool:
+    """Keep (do not recreate) a SQLite test database copied from ``SENPORTAL_TEST_DB_TEMPLATE``:
+    Django would delete the copy and run every migration again. The copy is removed at the end
+    of the session (``django_db_modify_db_settings``)."""
+    from django.conf import settings
+
+    sqlite = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
+    return django_db_keepdb or (sqlite and _sqlite_template(os.environ.get("SENPORTAL_TEST_DB_TEMPLATE")))
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings: None) -> Iterator[None]:
     """On SQLite, give the test database a file (under var/, one per test process), so a real
     Celery worker started by a test can open the same database; an in-memory one lives only
     inside this process. PostgreSQL test databases are reachable already (pytest-xdist gives
-    each process its own)."""
+    each process its own); with ``SENPORTAL_TEST_DB_TEMPLATE`` set they are copies of that
+    already-migrated database."""
     from django.conf import settings
 
     default = settings.DATABASES["default"]
+    template = os.environ.get("SENPORTAL_TEST_DB_TEMPLATE")
     if default["ENGINE"].endswith("sqlite3"):
         default.setdefault("TEST", {})["NAME"] = str(TESTS_DIR.parent / "var" / f"test-{os.getpid()}.sqlite3")
+        if _sqlite_template(template):
+            # The same for the embedded step: a copy of a migrated SQLite file (kept, not
+            # recreated: see django_db_keepdb above), removed when the session ends.
+            copy = Path(default["TEST"]["NAME"])
+            shutil.copyfile(str(template), copy)
+            yield
+            copy.unlink(missing_ok=True)
+            return
+    elif template and default["ENGINE"].endswith(("postgresql", "postgis")):
+        # CI (.ci/run) migrates one database once, while lint and types run, and each test
+        # process's database is created as a copy of it (CREATE DATABASE ... TEMPLATE): the
+        # migrations, triggers and constraints included, for a fraction of a second instead of
+        # running every migration again per process. pytest-django's migrate then finds nothing
+        # to apply; an older template gets the missing migrations applied as usual.
+        default.setdefault("TEST", {})["TEMPLATE"] = template
+    yield
 
 
 # --- Markers ------------------------------------------------------------------------------

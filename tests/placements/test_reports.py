@@ -212,6 +212,20 @@ def test_a_window_of_return_periods(world: World) -> None:
     assert [(r["deductions_pence"], r["returns_below"]) for r in rows] == [(0, 1), (0, 0)]
 
 
+@pytest.mark.parametrize(
+    ("date_from", "date_to", "expected"),
+    [(None, None, (521_667, 4)), (date(2026, 1, 1), None, (0, 1)), (None, date(2025, 12, 31), (521_667, 3))],
+)
+def test_deduction_totals_are_the_providers_rows_added_up(
+    world: World, django_assert_num_queries: Any, date_from: date | None, date_to: date | None, expected: Any
+) -> None:
+    """The monthly metrics job's one aggregate gives what the per-provider report adds up to."""
+    rows = reports.purchasing_power(on=ON, date_from=date_from, date_to=date_to)
+    added_up = (sum(r["deductions_pence"] for r in rows), sum(r["returns_below"] for r in rows))
+    with django_assert_num_queries(1):
+        assert reports.deduction_totals(date_from=date_from, date_to=date_to) == added_up == expected
+
+
 def test_placement_figures_for_the_dashboard(world: World, django_assert_num_queries: Any) -> None:
     with django_assert_num_queries(2):
         figures = reports.placement_figures(on=ON)
