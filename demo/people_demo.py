@@ -24,6 +24,7 @@ from requests_app.workflow import Status
 DEMO_OFFICER = "officer"
 FAMILIES = 24  # open demo requests given a family
 LETTERED = 6  # of which, decided ones given their letters
+_LETTERED_ACTIONS = ("created", "decide_to_assess", "decide_not_to_assess")
 
 _PARENT_NAMES = ["Alex", "Sam", "Jordan", "Morgan", "Robin", "Casey", "Jamie", "Taylor", "Charlie", "Drew"]
 _LANGUAGES = [("English", False)] * 8 + [("Polish", True), ("Nepali", True)]
@@ -132,13 +133,16 @@ def seed(rng: random.Random, *, today: date) -> PeopleSummary:
                 decided.insert(0, request)
             break
     letters = 0
-    for request in decided[:LETTERED]:
-        outcome = "assess" if request.request_outcome == "Y" else "refuse"
-        assert request.request_outcome_on is not None
-        made = letter_services.decision_letters_issue(
-            request=request, outcome=outcome, notified_on=request.request_outcome_on, actor=officer
-        )
-        letters += len(made.family) + len(made.reg_4_2) + len(made.reg_5_2)
+    # The letters the services send by themselves, for the changes recorded before the family was
+    # on file: the request received (s.36(4) and reg 4(2)) and the decision whether to assess
+    # (reg 5(1), 5(2)), each linked to its event as the service links them.
+    for request in chosen[:LETTERED] + decided[:LETTERED]:
+        for event in request.events.filter(action__in=_LETTERED_ACTIONS).order_by("occurred_at", "pk"):
+            dated_on = request.received_on if event.action == "created" else request.request_outcome_on
+            made = letter_services.auto_letters_issue(
+                request=request, event=event, actor=officer, dated_on=dated_on or today
+            )
+            letters += len(made.letters)
     digests = letter_services.digests_build(day=today)
     # Send what was queued through the local outbox, as the worker would.
     for message_id in OutboundMessage.objects.filter(state=MessageState.QUEUED).values_list("pk", flat=True):

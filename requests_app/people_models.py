@@ -19,7 +19,7 @@ from django.db.models import Q
 
 from core.roles import Capability, user_can
 from requests_app import contacts, letters
-from requests_app.models import AssessmentRequest, Child
+from requests_app.models import AssessmentRequest, Child, RequestEvent
 
 
 def _choices(labels: dict[Any, str]) -> list[tuple[str, str]]:
@@ -206,6 +206,11 @@ class Letter(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # The recorded change that sent it (a decision, the draft, an advice request...); null for a
+    # letter an officer sent by hand. One letter of a kind per contact per change.
+    event = models.ForeignKey(
+        RequestEvent, on_delete=models.CASCADE, null=True, blank=True, related_name="letters"
+    )
 
     objects = LetterQuerySet.as_manager()
 
@@ -216,6 +221,11 @@ class Letter(models.Model):
             models.CheckConstraint(condition=_in("kind", [k.value for k in letters.LetterKind]), name="letter_kind"),
             models.CheckConstraint(condition=~Q(pdf=""), name="letter_has_pdf"),
             models.CheckConstraint(condition=Q(printed_on__isnull=True) | Q(for_print=True), name="letter_printed"),
+            models.UniqueConstraint(
+                fields=["event", "kind", "contact"],
+                condition=Q(event__isnull=False),
+                name="letter_one_per_event_kind_contact",
+            ),
         ]
 
     def __str__(self) -> str:
