@@ -20,6 +20,7 @@ from django.db.models import Case, Exists, OuterRef, Q, Value, When
 from django.utils import timezone
 
 from core.access import access_log_record, erase_access_log_before
+from core.documents import documents_erase_for_child
 from core.errors import InvalidTransition
 from core.models import AccessAction, AccessLog
 from core.roles import Capability
@@ -144,6 +145,9 @@ def anonymise_child(child: Child, *, now: datetime) -> None:
         address=Case(When(address="", then=Value("")), default=Value("Anonymised")),
         email=Case(When(email="", then=Value("")), default=Value("anonymised@example.invalid")),
     )
+    # The documents on the record (requests, advice, panel referrals, contracts): the rows and
+    # their stored files are erased; the timeline keeps that a document was added, not the file.
+    documents_erase_for_child(child.pk)
 
 
 def retention_apply(run_id: int) -> RetentionRun:
