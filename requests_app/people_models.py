@@ -208,9 +208,7 @@ class Letter(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # The recorded change that sent it (a decision, the draft, an advice request...); null for a
     # letter an officer sent by hand. One letter of a kind per contact per change.
-    event = models.ForeignKey(
-        RequestEvent, on_delete=models.CASCADE, null=True, blank=True, related_name="letters"
-    )
+    event = models.ForeignKey(RequestEvent, on_delete=models.CASCADE, null=True, blank=True, related_name="letters")
 
     objects = LetterQuerySet.as_manager()
 
@@ -314,3 +312,32 @@ class OfficerDigest(models.Model):
     @property
     def day_label(self) -> str:
         return f"{self.day.day} {self.day:%B %Y}" if isinstance(self.day, date) else str(self.day)
+
+
+ADDRESSEE_CHOICES = _choices(letters.ADDRESSEE_LABELS)
+
+
+class NotificationGap(models.Model):
+    """An automatic letter (``letters.AUTO_LETTERS``) that had nobody on the child's file to go
+    to: "reg 4(2) notification not sent to children's social care: no contact recorded". Written
+    in the change's transaction; shown on the request until a letter of that kind reaches someone
+    in that role (``services.letters.notification_gaps``)."""
+
+    request = models.ForeignKey(AssessmentRequest, on_delete=models.CASCADE, related_name="notification_gaps")
+    event = models.ForeignKey(RequestEvent, on_delete=models.CASCADE, related_name="notification_gaps")
+    kind = models.CharField(max_length=40, choices=LETTER_KIND_CHOICES)
+    addressee = models.CharField(max_length=20, choices=ADDRESSEE_CHOICES)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "kind", "addressee"], name="gap_one_per_event_kind_addressee"),
+            models.CheckConstraint(condition=_in("kind", [k.value for k in letters.LetterKind]), name="gap_kind"),
+            models.CheckConstraint(
+                condition=_in("addressee", [a.value for a in letters.Addressee]), name="gap_addressee"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Notification gap {self.pk} ({self.kind} to {self.addressee})"

@@ -201,8 +201,6 @@ PAYLOAD_FACTS: Mapping[EventAction, tuple[str, ...]] = {
         "entry_on",
         "leaving_on",
     ),
-    # kind: the letter; addressee: who had no contact on file (requests_app.letters.Addressee).
-    EventAction.NOTIFICATION_NOT_SENT: ("kind", "addressee", "regulation"),
 }
 
 

@@ -129,8 +129,6 @@ KEY_LABELS: dict[str, str] = {
     "direction": "Direction",
     "document_id": "Document",
     "doc_type": "Type of document",
-    "addressee": "Not sent to",
-    "notification_not_sent:kind": "Letter",
     "note_added:kind": "Kind",
     "panel_decision:outcome": "Panel outcome",
 }

@@ -29,7 +29,7 @@ from requests_app.models import (
     RequestEvent,
     RequestSource,
 )
-from requests_app.people_models import Letter
+from requests_app.people_models import Letter, NotificationGap
 
 
 @functools.cache
@@ -53,8 +53,6 @@ def payload_labels() -> dict[str, dict[str, str]]:
         "order_type": dict(ORDER_CHOICES),
         "doc_type": dict(DocumentType.choices),
         "owner_kind": {"request": "The request", "advice_request": "An advice request"},
-        "notification_not_sent:kind": {k.value: v for k, v in letter_rules.LETTER_KIND_LABELS.items()},
-        "addressee": {k.value: v[:1].upper() + v[1:] for k, v in letter_rules.ADDRESSEE_LABELS.items()},
     }
 
 
@@ -93,6 +91,13 @@ def timeline_entries(req: AssessmentRequest, events: list[RequestEvent]) -> list
     for event_id, kind, name, for_print in rows.values_list("event_id", "kind", "addressee_name", "for_print"):
         label = letter_rules.LETTER_KIND_LABELS.get(letter_rules.LetterKind(kind), kind)
         letters.setdefault(event_id, []).append(f"{label} to {name}{' (by post)' if for_print else ''}")
+    gaps: dict[int, list[str]] = {}
+    for event_id, kind, addressee in NotificationGap.objects.filter(event_id__in=[e.pk for e in events]).values_list(
+        "event_id", "kind", "addressee"
+    ):
+        label = letter_rules.LETTER_KIND_LABELS.get(letter_rules.LetterKind(kind), kind)
+        who = letter_rules.ADDRESSEE_LABELS.get(letter_rules.Addressee(addressee), addressee)
+        gaps.setdefault(event_id, []).append(f"{label} to {who}")
     for event in events:
         payload = event.payload or {}
         note_id = payload.get("note_id")
@@ -102,6 +107,8 @@ def timeline_entries(req: AssessmentRequest, events: list[RequestEvent]) -> list
         if sent:
             # The letters the change sent by itself (requests_app.letters.AUTO_LETTERS).
             entry.details.append(timeline.Detail("Letters sent", "; ".join(sent)))
+        if event.pk in gaps:
+            entry.details.append(timeline.Detail("Not sent: no contact recorded", "; ".join(gaps[event.pk])))
         # Set on the instance for the template, as the page sets its other display attributes.
         event.entry = entry  # type: ignore[attr-defined]
     return events

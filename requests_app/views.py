@@ -65,6 +65,7 @@ from requests_app.models import (
     RequestEvent,
     Sen2Outcome,
 )
+from requests_app.services import letters as letter_services
 from requests_app.services.advice import (
     advice_cancel,
     advice_record_received,
@@ -72,7 +73,6 @@ from requests_app.services.advice import (
     exception_add,
     exception_remove,
 )
-from requests_app.services import letters as letter_services
 from requests_app.services.children import PossibleDuplicate, find_duplicates
 from requests_app.services.lifecycle import (
     assessment_complete,

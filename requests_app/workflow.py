@@ -270,8 +270,6 @@ class EventAction(enum.StrEnum):
     # The SEN2 return's items (docs/sen2.md): the request's status does not change.
     SEN2_RECORDED = "sen2_recorded"
     PLACEMENT_RECORDED = "placement_recorded"
-    # An automatic letter that had nobody to go to (requests_app.letters.AUTO_LETTERS).
-    NOTIFICATION_NOT_SENT = "notification_not_sent"
 
     @property
     def label(self) -> str:
@@ -318,7 +316,6 @@ EVENT_ACTION_LABELS: dict[str, str] = {
     "corrected": "Record corrected",
     "sen2_recorded": "SEN2 return details recorded",
     "placement_recorded": "Placement recorded",
-    "notification_not_sent": "Notification not sent: no contact recorded",
 }
 
 

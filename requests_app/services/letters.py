@@ -36,7 +36,15 @@ from requests_app import letters as rules
 from requests_app import workflow
 from requests_app.messaging import OutgoingEmail, SendFailed, SendRejected, get_backend
 from requests_app.models import AdviceRequest, AdviserType, AssessmentDecision, AssessmentRequest, RequestEvent
-from requests_app.people_models import Contact, Letter, LetterTemplate, MessageState, OfficerDigest, OutboundMessage
+from requests_app.people_models import (
+    Contact,
+    Letter,
+    LetterTemplate,
+    MessageState,
+    NotificationGap,
+    OfficerDigest,
+    OutboundMessage,
+)
 from requests_app.services.common import long_date, require, write_event
 
 logger = logging.getLogger(__name__)
@@ -224,7 +232,7 @@ def letter_issue(
 @dataclass(frozen=True)
 class AutoLetters:
     letters: list[Letter]
-    # (kind, addressee) that had nobody on file: each also written as a "notification not sent" event.
+    # (kind, addressee) that had nobody on file: each also written as a NotificationGap.
     missing: list[tuple[str, str]]
 
 
@@ -241,7 +249,7 @@ def auto_letters_issue(
     transaction (the service holds the request's lock); the emails are queued after commit, so a
     change rolled back sends nothing. Safe to call twice for one event: a contact who already has
     that letter for that event gets no second one (and the database refuses one). An addressee
-    with nobody on file is recorded as a "notification not sent" event, shown on the case."""
+    with nobody on file is recorded as a ``NotificationGap``, shown on the case and its timeline."""
     pairs = rules.AUTO_LETTERS.get(event.action, ()) if pairs is None else pairs
     if not pairs:
         return AutoLetters([], [])
@@ -253,22 +261,10 @@ def auto_letters_issue(
     for kind, addressee in pairs:
         ids = who.get(addressee.value, ())
         if not ids:
-            already_recorded = RequestEvent.objects.filter(
-                request=request,
-                action=workflow.EventAction.NOTIFICATION_NOT_SENT,
-                payload__kind=kind.value,
-                payload__addressee=addressee.value,
-                occurred_at__gte=event.occurred_at,
-            ).exists()
             missing.append((kind.value, addressee.value))
-            if not already_recorded:
-                write_event(
-                    request,
-                    actor=actor,  # type: ignore[arg-type]
-                    action=workflow.EventAction.NOTIFICATION_NOT_SENT,
-                    from_status=request.status,
-                    payload={"kind": kind.value, "addressee": addressee.value, "regulation": rules.REGULATION[kind]},
-                )
+            NotificationGap.objects.get_or_create(
+                event=event, kind=kind.value, addressee=addressee.value, defaults={"request": request}
+            )
             continue
         done = set(Letter.objects.filter(event=event, kind=kind).values_list("contact_id", flat=True))
         if kind == rules.LetterKind.REG_5_2_DECISION_NOTICE:
@@ -319,21 +315,14 @@ def notification_gaps(request: AssessmentRequest) -> list[str]:
     since (to anybody of that kind of addressee): "Decision to assess not sent to the parent or
     young person: no contact recorded". Shown on the request and its people page."""
     gaps: list[str] = []
-    rows = RequestEvent.objects.filter(request=request, action=workflow.EventAction.NOTIFICATION_NOT_SENT).order_by(
-        "occurred_at", "pk"
-    )
     seen: set[tuple[str, str]] = set()
-    for event in rows:
-        kind, addressee = str(event.payload.get("kind", "")), str(event.payload.get("addressee", ""))
-        if (kind, addressee) in seen or kind not in rules.LETTER_KIND_LABELS or addressee not in rules.ADDRESSEE_LABELS:
+    for gap in NotificationGap.objects.filter(request=request).order_by("created_at", "pk"):
+        if (gap.kind, gap.addressee) in seen:
             continue
-        seen.add((kind, addressee))
-        later = Letter.objects.filter(request=request, kind=kind, created_at__gte=event.occurred_at)
-        sent_since = any(
-            addressee_of(letter.contact) == addressee for letter in later.select_related("contact")
-        )
-        if not sent_since:
-            gaps.append(rules.gap_message(kind, addressee))
+        seen.add((gap.kind, gap.addressee))
+        later = Letter.objects.filter(request=request, kind=gap.kind, created_at__gte=gap.created_at)
+        if not any(addressee_of(letter.contact) == gap.addressee for letter in later.select_related("contact")):
+            gaps.append(rules.gap_message(gap.kind, gap.addressee))
     return gaps
 
 

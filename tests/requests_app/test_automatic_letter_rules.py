@@ -62,7 +62,12 @@ def test_the_advice_letter_goes_to_the_adviser_the_type_names() -> None:
 
 def test_addressees_school_is_the_head_and_the_senco_only_stands_in() -> None:
     mum = ContactFacts(id=1, kind=ContactKind.PARENT, parental_responsibility=True)
-    contacts = [mum, _pro(2, ProfessionalRole.HEAD_TEACHER), _pro(3, ProfessionalRole.SENCO), _pro(4, ProfessionalRole.HEALTH)]
+    contacts = [
+        mum,
+        _pro(2, ProfessionalRole.HEAD_TEACHER),
+        _pro(3, ProfessionalRole.SENCO),
+        _pro(4, ProfessionalRole.HEALTH),
+    ]
     found = people.addressees(CHILD_BORN, ON, contacts)
     assert found["family"] == (1,) and found["school"] == (2,) and found["health"] == (4,)
     assert found["social_care"] == () and found["ep_service"] == ()
@@ -78,7 +83,10 @@ def test_a_young_person_is_the_family_addressee() -> None:
 
 def test_a_gap_names_the_letter_and_who_had_nobody() -> None:
     message = rules.gap_message("reg_4_2_notification", "social_care")
-    assert message == "Notification that a request is being considered not sent to children's social care: no contact recorded"
+    assert (
+        message
+        == "Notification that a request is being considered not sent to children's social care: no contact recorded"
+    )
 
 
 def test_the_templates_use_only_known_placeholders() -> None:
@@ -94,19 +102,3 @@ def test_the_timeline_names_the_type_of_document() -> None:
     assert quarantined.title == "Educational psychology advice quarantined: a virus was found"
     # Without a type (an old row) the generic title stays.
     assert timeline.present("document_uploaded", {}).title == "Document added"
-
-
-def test_a_missing_notification_reads_on_the_timeline() -> None:
-    labels = {
-        "notification_not_sent:kind": {"reg_4_2_notification": "Notification that a request is being considered"},
-        "addressee": {"health": "The health body (ICB)"},
-    }
-    entry = timeline.present(
-        "notification_not_sent",
-        {"kind": "reg_4_2_notification", "addressee": "health", "regulation": "reg 4(2)"},
-        labels=labels,
-    )
-    assert entry.title == "Notification not sent: no contact recorded"
-    shown = {d.label: d.value for d in entry.details}
-    assert shown["Not sent to"] == "The health body (ICB)"
-    assert shown["Letter"] == "Notification that a request is being considered"

@@ -12,6 +12,7 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from requests_app.models import AssessmentRequest, Contact, Letter, OutboundMessage, RequestEvent
+from requests_app.people_models import NotificationGap
 from requests_app.services import advice as advice_services
 from requests_app.services import letters as letter_services
 from requests_app.services import lifecycle
@@ -94,7 +95,7 @@ def test_a_new_request_tells_the_family_the_school_health_and_social_care(
     assert set(Letter.objects.filter(request=request).values_list("event_id", flat=True)) == {created.pk}
     assert enqueue.call_count == OutboundMessage.objects.count() == 5
     assert letter_services.notification_gaps(request) == []
-    assert not RequestEvent.objects.filter(request=request, action="notification_not_sent").exists()
+    assert not NotificationGap.objects.filter(request=request).exists()
 
 
 def test_nobody_on_file_is_recorded_and_shown_until_a_letter_reaches_them(personas: Personas) -> None:
@@ -106,8 +107,9 @@ def test_nobody_on_file_is_recorded_and_shown_until_a_letter_reaches_them(person
         "Notification that a request is being considered not sent to the health body (ICB): no contact recorded",
         "Notification that a request is being considered not sent to children's social care: no contact recorded",
     ]
-    missing = RequestEvent.objects.filter(request=request, action="notification_not_sent")
-    assert {e.payload["addressee"] for e in missing} == {"health", "social_care"}
+    missing = NotificationGap.objects.filter(request=request)
+    assert {gap.addressee for gap in missing} == {"health", "social_care"}
+    assert {gap.event.action for gap in missing} == {"created"}
     assert _sent(request, "request_received") == {people["parent0"].pk}
     # The officer adds the ICB and sends the notification by hand: that gap closes.
     icb = _people(child.pk, "health", parents=0)["health"]
@@ -185,7 +187,9 @@ def test_a_hook_run_twice_for_one_event_sends_nothing_twice(personas: Personas) 
     )
     before = (Letter.objects.count(), OutboundMessage.objects.count())
     event = _event(request, "decide_to_assess")
-    again = letter_services.auto_letters_issue(request=request, event=event, actor=personas.officer, dated_on=days_ago(1))
+    again = letter_services.auto_letters_issue(
+        request=request, event=event, actor=personas.officer, dated_on=days_ago(1)
+    )
     assert again.letters == []
     assert (Letter.objects.count(), OutboundMessage.objects.count()) == before
     # The database refuses a second letter of a kind to one contact for one event.
@@ -306,16 +310,17 @@ def test_a_rolled_back_change_queues_no_email(personas: Personas, django_capture
     with (
         mock.patch.object(letter_services, "message_enqueue", return_value=True) as enqueue,
         django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
     ):
-        with pytest.raises(RuntimeError), transaction.atomic():
-            lifecycle.plan_issue_final(
-                actor=personas.officer,
-                request=request,
-                issued_on=days_ago(1),
-                named_establishment=EstablishmentFactory(),
-                placement_type="mainstream",
-            )
-            assert Letter.objects.filter(request=request, kind="final_plan_cover").count() == 2
-            raise RuntimeError("the caller's transaction fails after the service")
+        lifecycle.plan_issue_final(
+            actor=personas.officer,
+            request=request,
+            issued_on=days_ago(1),
+            named_establishment=EstablishmentFactory(),
+            placement_type="mainstream",
+        )
+        assert Letter.objects.filter(request=request, kind="final_plan_cover").count() == 2
+        raise RuntimeError("the caller's transaction fails after the service")
     assert enqueue.call_count == 0
     assert not Letter.objects.exists() and not OutboundMessage.objects.exists()
