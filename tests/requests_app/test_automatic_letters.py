@@ -324,3 +324,16 @@ def test_a_rolled_back_change_queues_no_email(personas: Personas, django_capture
         raise RuntimeError("the caller's transaction fails after the service")
     assert enqueue.call_count == 0
     assert not Letter.objects.exists() and not OutboundMessage.objects.exists()
+
+
+# --- The digest -----------------------------------------------------------------------------------
+
+
+def test_the_digest_names_the_adviser_type_not_its_code(personas: Personas) -> None:
+    officer = personas.officer
+    today = days_ago(0)
+    assessing = AssessingRequestFactory(assigned_officer=officer, received_on=days_ago(20))
+    AdviceRequestFactory(request=assessing, requested_on=days_ago(40), adviser_type="educational_psychology")
+    items = letter_services.digest_items(officer=officer, day=today)
+    advice = [item["what"] for item in items if item["kind"] == "advice"]
+    assert advice == ["Advice due back (Educational psychology)"]
