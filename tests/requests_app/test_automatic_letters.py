@@ -337,3 +337,38 @@ def test_the_digest_names_the_adviser_type_not_its_code(personas: Personas) -> N
     items = letter_services.digest_items(officer=officer, day=today)
     advice = [item["what"] for item in items if item["kind"] == "advice"]
     assert advice == ["Advice due back (Educational psychology)"]
+
+
+# --- Retention ------------------------------------------------------------------------------------
+
+
+def test_the_retention_run_anonymises_the_letters_and_deletes_their_pdfs(
+    personas: Personas, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.core.files.storage import default_storage
+    from django.utils import timezone
+
+    from core.roles import Role
+    from requests_app.services import retention
+    from tests.conftest import make_user
+
+    today = timezone.localdate()
+    request = AwaitingDecisionRequestFactory(child=ChildFactory(date_of_birth=today.replace(year=today.year - 33)))
+    parent = _people(request.child_id, parents=1)["parent0"]
+    (letter,) = letter_services.letter_issue(
+        actor=personas.officer, request=request, kind="decision_to_assess", contact_ids=[parent.pk]
+    )
+    pdf_name = letter.pdf.name
+    assert default_storage.exists(pdf_name)
+    admin = make_user(Role.ADMIN, username="retention_admin")
+    run = retention.retention_review()
+    with django_capture_on_commit_callbacks(execute=False):
+        retention.retention_approve(actor=admin, run=run)
+    with django_capture_on_commit_callbacks(execute=True):
+        retention.retention_apply(run.pk)
+    letter.refresh_from_db()
+    assert (letter.addressee_name, letter.body, letter.pdf.name) == ("Anonymised", "", retention.ERASED_PDF)
+    assert (letter.kind, letter.regulation) == ("decision_to_assess", "reg 5(1)")  # the record stays
+    assert not default_storage.exists(pdf_name)
+    message = OutboundMessage.objects.get(letter=letter)
+    assert (message.to_email, message.body) == ("anonymised@example.invalid", "")
