@@ -164,7 +164,7 @@ def anonymise_child(child: Child, *, now: datetime) -> None:
     OutboundMessage.objects.filter(letter__request__child_id=child.pk).update(
         to_email="anonymised@example.invalid", subject="Letter (anonymised)", body="", last_error=""
     )
-    storage = Letter._meta.get_field("pdf").storage  # type: ignore[attr-defined]
+    storage = Letter._meta.get_field("pdf").storage
 
     def delete_pdfs() -> None:
         for name in pdfs:
