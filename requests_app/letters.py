@@ -43,6 +43,8 @@ class LetterKind(enum.StrEnum):
     # The request received and being considered, told to the parent or young person, whom the
     # council must consult (CFA 2014 s.36(4)).
     REQUEST_RECEIVED = "request_received"
+    # The decision not to issue a plan, told to the health body and the school (reg 10(2)).
+    REG_10_2_NOTICE = "reg_10_2_notice"
 
 
 LETTER_KIND_LABELS: dict[LetterKind, str] = {
@@ -55,6 +57,7 @@ LETTER_KIND_LABELS: dict[LetterKind, str] = {
     LetterKind.REG_4_2_NOTIFICATION: "Notification that a request is being considered",
     LetterKind.REG_5_2_DECISION_NOTICE: "Notice of the decision whether to assess",
     LetterKind.REQUEST_RECEIVED: "Request received: we are considering it",
+    LetterKind.REG_10_2_NOTICE: "Notice of the decision not to issue a plan",
 }
 
 # The regulation each notice satisfies (SEND Regulations 2014), recorded with the letter's date.
@@ -68,6 +71,7 @@ REGULATION: dict[LetterKind, str] = {
     LetterKind.REG_4_2_NOTIFICATION: "reg 4(2)",
     LetterKind.REG_5_2_DECISION_NOTICE: "reg 5(2)",
     LetterKind.REQUEST_RECEIVED: "s.36(4) CFA 2014",
+    LetterKind.REG_10_2_NOTICE: "reg 10(2)",
 }
 
 # Every placeholder a template may use, with what it is (shown on the edit page).
@@ -171,6 +175,13 @@ DEFAULT_TEMPLATES: dict[LetterKind, TemplateText] = {
         "and Support Service gives free, impartial advice.\n\nYours sincerely,\n{officer_name}\nSpecial "
         "Educational Needs Service, {council_name}",
     ),
+    LetterKind.REG_10_2_NOTICE: TemplateText(
+        "Decision not to issue an EHC plan: {request_reference}",
+        "Dear {addressee_name},\n\nFollowing the EHC needs assessment for {child_name} (born "
+        "{child_date_of_birth}), on {decision_date} we decided that an EHC plan is not necessary; the family "
+        "has been told. We tell you under regulation 10(2) of the SEND Regulations 2014, so that the support "
+        "{child_first_name} needs can be planned.\n\nYours sincerely,\n{officer_name}\n{council_name}",
+    ),
 }
 
 
@@ -227,7 +238,8 @@ _REG_4_2 = (Addressee.SCHOOL, Addressee.HEALTH, Addressee.SOCIAL_CARE)
 #   of reg 4(2) are told the council is considering it.
 # - the decision whether to assess: the family (reg 5(1); a refusal carries the rights of
 #   reg 5(3)) and the bodies told under reg 4(2) (reg 5(2)).
-# - the decision not to issue a plan: the family (reg 10(1), with the rights of reg 10(3)).
+# - the decision not to issue a plan: the family (reg 10(1), with the rights of reg 10(3)); the
+#   health body and the school or setting (reg 10(2)).
 # - the draft and the final plan: the family (reg 13(1), 13(2) and 14).
 # - a request for advice: the adviser (see ``advice_addressee``).
 AUTO_LETTERS: dict[str, tuple[tuple[LetterKind, Addressee], ...]] = {
@@ -237,7 +249,11 @@ AUTO_LETTERS: dict[str, tuple[tuple[LetterKind, Addressee], ...]] = {
     + tuple((LetterKind.REG_5_2_DECISION_NOTICE, a) for a in _REG_4_2),
     "decide_not_to_assess": ((LetterKind.DECISION_NOT_TO_ASSESS, Addressee.FAMILY),)
     + tuple((LetterKind.REG_5_2_DECISION_NOTICE, a) for a in _REG_4_2),
-    "decide_not_to_issue": ((LetterKind.DECISION_NOT_TO_ISSUE, Addressee.FAMILY),),
+    "decide_not_to_issue": (
+        (LetterKind.DECISION_NOT_TO_ISSUE, Addressee.FAMILY),
+        (LetterKind.REG_10_2_NOTICE, Addressee.HEALTH),
+        (LetterKind.REG_10_2_NOTICE, Addressee.SCHOOL),
+    ),
     "issue_draft": ((LetterKind.DRAFT_PLAN_COVER, Addressee.FAMILY),),
     "issue_final": ((LetterKind.FINAL_PLAN_COVER, Addressee.FAMILY),),
 }

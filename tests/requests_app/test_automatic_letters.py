@@ -224,6 +224,12 @@ def test_a_decision_not_to_issue_writes_the_family_letter(personas: Personas) ->
     letters = Letter.objects.filter(request=request, kind="decision_not_to_issue")
     assert {letter.contact_id for letter in letters} == {people["parent0"].pk, people["parent1"].pk}
     assert all(letter.regulation == "reg 10(1) and 10(3)" for letter in letters)
+    # reg 10(2): the health body is told; the school had nobody on file, so that shows.
+    assert _sent(request, "reg_10_2_notice") == {people["health"].pk}
+    assert letter_services.notification_gaps(request) == [
+        "Notice of the decision not to issue a plan not sent to the school or setting (head teacher, principal "
+        "or SEN lead): no contact recorded"
+    ]
 
 
 def test_a_decision_to_issue_sends_nothing_by_itself(personas: Personas) -> None:
