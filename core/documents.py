@@ -300,3 +300,55 @@ def check_scanner_for_production(app_configs: Any = None, **kwargs: Any) -> list
             )
         ]
     return []
+
+
+# --- The child's record: subject access and retention ----------------------------------------------
+
+
+def subject_sections(child_id: int) -> list[Any]:
+    """The subject-access section of the documents on the child's record (core/subject_data.py):
+    one row per document (its type, date, who supplied it, the scan), and each file as stored.
+    A quarantined file (a virus was found) is listed but not put in the copy; a file the storage
+    cannot read is named in the log, not the copy."""
+    from core.subject_data import Section, rows
+
+    documents = Document.objects.filter(child_id=child_id).order_by("pk")
+    storage = documents_storage()
+    files: list[tuple[str, bytes]] = []
+    for document in documents:
+        if document.scan_state == ScanState.INFECTED:
+            continue
+        try:
+            with storage.open(document.storage_key, "rb") as handle:
+                files.append((f"document-{document.pk}-{document.original_filename}", handle.read()))
+        except OSError:
+            logger.warning("subject access: the file of document %s could not be read", document.pk)
+    return [
+        Section(
+            "documents",
+            "Documents on the case (the files are in files/documents; a quarantined file is listed only)",
+            rows(documents, omit=("storage_key",)),
+            ("core.Document",),
+            files=files,
+        )
+    ]
+
+
+def documents_erase_for_child(child_id: int) -> int:
+    """Erase every document on the child's record: the rows now, the stored files once the
+    caller's transaction commits (a rolled-back erasure leaves both). Returns how many. Called by
+    the retention run when the child's case file is anonymised (docs/retention.md)."""
+    documents = Document.objects.filter(child_id=child_id)
+    keys = list(documents.values_list("storage_key", flat=True))
+    erased, _ = documents.delete()
+
+    def delete_files() -> None:
+        storage = documents_storage()
+        for key in keys:
+            try:
+                storage.delete(key)
+            except Exception:  # a file already gone, or the store down: the row is erased anyway
+                logger.warning("retention: the stored file of an erased document could not be deleted")
+
+    transaction.on_commit(delete_files)
+    return erased

@@ -3,7 +3,9 @@ recorded through the services so the rows look as the service writes them: two p
 most files, one young person over compulsory school age deciding for themselves, the school's
 head teacher and SENCO, the health body and social care; decision letters and reg 4(2)/5(2)
 notices as PDFs, sent through the local outbox (one father asked for post); and this
-morning's digest for each officer. All names are synthetic."""
+morning's digest for each officer. The letters are those the services send by themselves for
+each recorded change (receipt, decisions, advice, draft and final plan); one file has nobody from
+social care, so its "notification not sent" shows. All names are synthetic."""
 
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ from django.contrib.auth.models import User
 
 from demo.requests_demo import DEMO_PREFIX
 from requests_app import contacts as people_rules
+from requests_app import letters as letter_rules
+from requests_app import timeline
 from requests_app.models import AssessmentRequest, Contact
 from requests_app.people_models import MessageState, OutboundMessage
 from requests_app.services import contacts as contact_services
@@ -24,6 +28,7 @@ from requests_app.workflow import Status
 DEMO_OFFICER = "officer"
 FAMILIES = 24  # open demo requests given a family
 LETTERED = 6  # of which, decided ones given their letters
+_LETTERED_ACTIONS = (*letter_rules.AUTO_LETTERS, "request_advice")
 
 _PARENT_NAMES = ["Alex", "Sam", "Jordan", "Morgan", "Robin", "Casey", "Jamie", "Taylor", "Charlie", "Drew"]
 _LANGUAGES = [("English", False)] * 8 + [("Polish", True), ("Nepali", True)]
@@ -42,7 +47,9 @@ class PeopleSummary:
         return f"{self.contacts} contacts, {self.letters} letters, {self.digests} digests"
 
 
-def _family(rng: random.Random, officer: User, request: AssessmentRequest, *, posted: bool) -> int:
+def _family(
+    rng: random.Random, officer: User, request: AssessmentRequest, *, posted: bool, social_care: bool = True
+) -> int:
     child = request.child
     surname = child.surname
     language, interpreter = rng.choice(_LANGUAGES)
@@ -86,9 +93,12 @@ def _family(rng: random.Random, officer: User, request: AssessmentRequest, *, po
         ("senco", "SENCO (demo)", school),
         ("health", "Designated Clinical Officer (demo)", "Kent and Medway ICB (demo)"),
         ("social_care", "Children's Social Care SEN Lead (demo)", "Kent County Council Children's Services (demo)"),
+        ("ep_service", "Duty Educational Psychologist (demo)", "Kent Educational Psychology Service (demo)"),
     ):
         if role == "head_teacher" and child.current_establishment is None:
             continue
+        if role == "social_care" and not social_care:
+            continue  # one file without social care: its reg 4(2) notice shows "not sent"
         contact_services.contact_add(
             actor=officer,
             request=request,
@@ -115,7 +125,7 @@ def seed(rng: random.Random, *, today: date) -> PeopleSummary:
     # Decided requests first, so the letters have decisions to report.
     decided = [r for r in chosen if r.status != Status.RECEIVED and r.request_outcome_on is not None]
     for index, request in enumerate(chosen):
-        contacts += _family(rng, officer, request, posted=index == 0)
+        contacts += _family(rng, officer, request, posted=index == 0, social_care=index != 1)
     # One young person over compulsory school age, deciding for themselves (CFA 2014 s.80).
     for request in demo.open().order_by("pk")[FAMILIES:]:
         if people_rules.is_young_person(request.child.date_of_birth, today):
@@ -132,13 +142,27 @@ def seed(rng: random.Random, *, today: date) -> PeopleSummary:
                 decided.insert(0, request)
             break
     letters = 0
-    for request in decided[:LETTERED]:
-        outcome = "assess" if request.request_outcome == "Y" else "refuse"
-        assert request.request_outcome_on is not None
-        made = letter_services.decision_letters_issue(
-            request=request, outcome=outcome, notified_on=request.request_outcome_on, actor=officer
-        )
-        letters += len(made.family) + len(made.reg_4_2) + len(made.reg_5_2)
+    # The letters the services send by themselves (requests_app.letters.AUTO_LETTERS), for the
+    # changes the demo recorded before the family was on file: the request received (s.36(4),
+    # reg 4(2)), the decisions (reg 5), the advice requests (reg 6), the draft and final plan
+    # (reg 13), each linked to its event and dated on its day, as the services do.
+    for request in dict.fromkeys(chosen[:LETTERED] + decided[:LETTERED]):
+        for event in request.events.filter(action__in=_LETTERED_ACTIONS).order_by("occurred_at", "pk"):
+            payload = event.payload or {}
+            dated_on = timeline.effective_date(event.action, payload, day_one=request.received_on) or today
+            if event.action == "request_advice":
+                made = letter_services.advice_letters_issue(
+                    request=request,
+                    event=event,
+                    adviser_type=str(payload.get("adviser_type", "")),
+                    actor=officer,
+                    dated_on=dated_on,
+                )
+            else:
+                made = letter_services.auto_letters_issue(
+                    request=request, event=event, actor=officer, dated_on=dated_on
+                )
+            letters += len(made.letters)
     digests = letter_services.digests_build(day=today)
     # Send what was queued through the local outbox, as the worker would.
     for message_id in OutboundMessage.objects.filter(state=MessageState.QUEUED).values_list("pk", flat=True):

@@ -35,6 +35,7 @@ __all__ = [
     "DecisionMaker",
     "ProfessionalRole",
     "Recipients",
+    "addressees",
     "decision_maker",
     "letter_recipients",
     "reg_4_2_recipients",
@@ -158,3 +159,22 @@ def reg_4_2_recipients(contacts: list[ContactFacts]) -> tuple[int, ...]:
     if not any(c.professional_role == ProfessionalRole.HEAD_TEACHER for c in professionals):
         chosen += [c.id for c in professionals if c.professional_role == ProfessionalRole.SENCO]
     return tuple(sorted(chosen))
+
+
+def addressees(date_of_birth: date, on: date, contacts: list[ContactFacts]) -> dict[str, tuple[int, ...]]:
+    """The contacts each addressee of an automatic letter means (``letters.Addressee`` values):
+    the family as ``letter_recipients`` decides; the school's head teacher, or its SENCO where
+    no head teacher is recorded (an early years setting's SEN lead); the health body; social
+    care; the educational psychology service. An addressee with nobody recorded maps to ()."""
+    professionals = [c for c in contacts if c.kind == ContactKind.PROFESSIONAL]
+
+    def role(wanted: ProfessionalRole) -> tuple[int, ...]:
+        return tuple(sorted(c.id for c in professionals if c.professional_role == wanted))
+
+    return {
+        "family": letter_recipients(date_of_birth, on, contacts).contact_ids,
+        "school": role(ProfessionalRole.HEAD_TEACHER) or role(ProfessionalRole.SENCO),
+        "health": role(ProfessionalRole.HEALTH),
+        "social_care": role(ProfessionalRole.SOCIAL_CARE),
+        "ep_service": role(ProfessionalRole.EP_SERVICE),
+    }

@@ -16,8 +16,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 __all__ = [
+    "ADDRESSEE_LABELS",
+    "AUTO_LETTERS",
     "DEFAULT_TEMPLATES",
     "LETTER_KIND_LABELS",
+    "Addressee",
+    "advice_addressee",
+    "gap_message",
     "PLACEHOLDERS",
     "LetterKind",
     "fill",
@@ -35,6 +40,11 @@ class LetterKind(enum.StrEnum):
     REG_4_2_NOTIFICATION = "reg_4_2_notification"
     # The decision whether to assess, told to those notified under reg 4(2).
     REG_5_2_DECISION_NOTICE = "reg_5_2_decision_notice"
+    # The request received and being considered, told to the parent or young person, whom the
+    # council must consult (CFA 2014 s.36(4)).
+    REQUEST_RECEIVED = "request_received"
+    # The decision not to issue a plan, told to the health body and the school (reg 10(2)).
+    REG_10_2_NOTICE = "reg_10_2_notice"
 
 
 LETTER_KIND_LABELS: dict[LetterKind, str] = {
@@ -46,6 +56,8 @@ LETTER_KIND_LABELS: dict[LetterKind, str] = {
     LetterKind.FINAL_PLAN_COVER: "Final plan cover letter",
     LetterKind.REG_4_2_NOTIFICATION: "Notification that a request is being considered",
     LetterKind.REG_5_2_DECISION_NOTICE: "Notice of the decision whether to assess",
+    LetterKind.REQUEST_RECEIVED: "Request received: we are considering it",
+    LetterKind.REG_10_2_NOTICE: "Notice of the decision not to issue a plan",
 }
 
 # The regulation each notice satisfies (SEND Regulations 2014), recorded with the letter's date.
@@ -58,6 +70,8 @@ REGULATION: dict[LetterKind, str] = {
     LetterKind.FINAL_PLAN_COVER: "reg 13(2)",
     LetterKind.REG_4_2_NOTIFICATION: "reg 4(2)",
     LetterKind.REG_5_2_DECISION_NOTICE: "reg 5(2)",
+    LetterKind.REQUEST_RECEIVED: "s.36(4) CFA 2014",
+    LetterKind.REG_10_2_NOTICE: "reg 10(2)",
 }
 
 # Every placeholder a template may use, with what it is (shown on the edit page).
@@ -150,6 +164,24 @@ DEFAULT_TEMPLATES: dict[LetterKind, TemplateText] = {
         "an EHC needs assessment for {child_name}. On {decision_date} we made our decision; the family has "
         "been told. We tell you under regulation 5(2).\n\nYours sincerely,\n{officer_name}\n{council_name}",
     ),
+    LetterKind.REQUEST_RECEIVED: TemplateText(
+        "We are considering the request for an EHC needs assessment for {child_name}",
+        "Dear {addressee_name},\n\nOn {received_on} we received a request for an education, health and care "
+        "(EHC) needs assessment for {child_name} (born {child_date_of_birth}), reference {request_reference}. "
+        "We are now considering whether an assessment is needed, and will tell you our decision within 6 weeks "
+        "of that date.\n\nYou can tell us your views, in writing or by phone, and send us any evidence you "
+        "would like us to consider. We have also told {child_first_name}'s school or setting, the health "
+        "service and children's social care that we are considering the request. The SEND Information, Advice "
+        "and Support Service gives free, impartial advice.\n\nYours sincerely,\n{officer_name}\nSpecial "
+        "Educational Needs Service, {council_name}",
+    ),
+    LetterKind.REG_10_2_NOTICE: TemplateText(
+        "Decision not to issue an EHC plan: {request_reference}",
+        "Dear {addressee_name},\n\nFollowing the EHC needs assessment for {child_name} (born "
+        "{child_date_of_birth}), on {decision_date} we decided that an EHC plan is not necessary; the family "
+        "has been told. We tell you under regulation 10(2) of the SEND Regulations 2014, so that the support "
+        "{child_first_name} needs can be planned.\n\nYours sincerely,\n{officer_name}\n{council_name}",
+    ),
 }
 
 
@@ -175,3 +207,74 @@ def fill(text: str, values: Mapping[str, str]) -> str:
         return values.get(name, "")
 
     return _PLACEHOLDER.sub(replace, text)
+
+
+# --- Letters the service writes itself -------------------------------------------------------------
+
+
+class Addressee(enum.StrEnum):
+    """Who an automatic letter goes to, as the law names them; the services find the contacts
+    on the child's file for each (``requests_app.contacts.addressees``)."""
+
+    FAMILY = "family"  # the parent or young person (whoever takes the decision)
+    SCHOOL = "school"  # the head teacher or principal; in early years, the setting's SEN lead
+    HEALTH = "health"  # the health commissioning body (ICB)
+    SOCIAL_CARE = "social_care"  # the council's children's social care for SEN
+    EP_SERVICE = "ep_service"  # the educational psychology service
+
+
+ADDRESSEE_LABELS: dict[Addressee, str] = {
+    Addressee.FAMILY: "the parent or young person",
+    Addressee.SCHOOL: "the school or setting (head teacher, principal or SEN lead)",
+    Addressee.HEALTH: "the health body (ICB)",
+    Addressee.SOCIAL_CARE: "children's social care",
+    Addressee.EP_SERVICE: "the educational psychology service",
+}
+
+_REG_4_2 = (Addressee.SCHOOL, Addressee.HEALTH, Addressee.SOCIAL_CARE)
+
+# The letters each recorded change sends, and to whom (the event's action -> (kind, addressee)).
+# - "created": the request received. The family is consulted (CFA 2014 s.36(4)) and the bodies
+#   of reg 4(2) are told the council is considering it.
+# - the decision whether to assess: the family (reg 5(1); a refusal carries the rights of
+#   reg 5(3)) and the bodies told under reg 4(2) (reg 5(2)).
+# - the decision not to issue a plan: the family (reg 10(1), with the rights of reg 10(3)); the
+#   health body and the school or setting (reg 10(2)).
+# - the draft and the final plan: the family (reg 13(1), 13(2) and 14).
+# - a request for advice: the adviser (see ``advice_addressee``).
+AUTO_LETTERS: dict[str, tuple[tuple[LetterKind, Addressee], ...]] = {
+    "created": ((LetterKind.REQUEST_RECEIVED, Addressee.FAMILY),)
+    + tuple((LetterKind.REG_4_2_NOTIFICATION, a) for a in _REG_4_2),
+    "decide_to_assess": ((LetterKind.DECISION_TO_ASSESS, Addressee.FAMILY),)
+    + tuple((LetterKind.REG_5_2_DECISION_NOTICE, a) for a in _REG_4_2),
+    "decide_not_to_assess": ((LetterKind.DECISION_NOT_TO_ASSESS, Addressee.FAMILY),)
+    + tuple((LetterKind.REG_5_2_DECISION_NOTICE, a) for a in _REG_4_2),
+    "decide_not_to_issue": (
+        (LetterKind.DECISION_NOT_TO_ISSUE, Addressee.FAMILY),
+        (LetterKind.REG_10_2_NOTICE, Addressee.HEALTH),
+        (LetterKind.REG_10_2_NOTICE, Addressee.SCHOOL),
+    ),
+    "issue_draft": ((LetterKind.DRAFT_PLAN_COVER, Addressee.FAMILY),),
+    "issue_final": ((LetterKind.FINAL_PLAN_COVER, Addressee.FAMILY),),
+}
+
+# reg 6(1): the adviser an advice request's letter goes to, by adviser type. Preparing for
+# adulthood and "other" advice come from whoever the officer chooses: no automatic letter.
+_ADVICE_ADDRESSEES: dict[str, Addressee] = {
+    "educational_psychology": Addressee.EP_SERVICE,
+    "health": Addressee.HEALTH,
+    "social_care": Addressee.SOCIAL_CARE,
+    "education_setting": Addressee.SCHOOL,
+    "parent_or_young_person": Addressee.FAMILY,
+}
+
+
+def advice_addressee(adviser_type: str) -> Addressee | None:
+    return _ADVICE_ADDRESSEES.get(adviser_type)
+
+
+def gap_message(kind: LetterKind | str, addressee: Addressee | str) -> str:
+    """What the case shows when an automatic letter had nobody to go to."""
+    label = LETTER_KIND_LABELS.get(LetterKind(kind), str(kind))
+    who = ADDRESSEE_LABELS.get(Addressee(addressee), str(addressee))
+    return f"{label} not sent to {who}: no contact recorded"

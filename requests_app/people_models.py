@@ -19,7 +19,7 @@ from django.db.models import Q
 
 from core.roles import Capability, user_can
 from requests_app import contacts, letters
-from requests_app.models import AssessmentRequest, Child
+from requests_app.models import AssessmentRequest, Child, RequestEvent
 
 
 def _choices(labels: dict[Any, str]) -> list[tuple[str, str]]:
@@ -206,6 +206,9 @@ class Letter(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # The recorded change that sent it (a decision, the draft, an advice request...); null for a
+    # letter an officer sent by hand. One letter of a kind per contact per change.
+    event = models.ForeignKey(RequestEvent, on_delete=models.CASCADE, null=True, blank=True, related_name="letters")
 
     objects = LetterQuerySet.as_manager()
 
@@ -216,6 +219,11 @@ class Letter(models.Model):
             models.CheckConstraint(condition=_in("kind", [k.value for k in letters.LetterKind]), name="letter_kind"),
             models.CheckConstraint(condition=~Q(pdf=""), name="letter_has_pdf"),
             models.CheckConstraint(condition=Q(printed_on__isnull=True) | Q(for_print=True), name="letter_printed"),
+            models.UniqueConstraint(
+                fields=["event", "kind", "contact"],
+                condition=Q(event__isnull=False),
+                name="letter_one_per_event_kind_contact",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -304,3 +312,32 @@ class OfficerDigest(models.Model):
     @property
     def day_label(self) -> str:
         return f"{self.day.day} {self.day:%B %Y}" if isinstance(self.day, date) else str(self.day)
+
+
+ADDRESSEE_CHOICES = _choices(letters.ADDRESSEE_LABELS)
+
+
+class NotificationGap(models.Model):
+    """An automatic letter (``letters.AUTO_LETTERS``) that had nobody on the child's file to go
+    to: "reg 4(2) notification not sent to children's social care: no contact recorded". Written
+    in the change's transaction; shown on the request until a letter of that kind reaches someone
+    in that role (``services.letters.notification_gaps``)."""
+
+    request = models.ForeignKey(AssessmentRequest, on_delete=models.CASCADE, related_name="notification_gaps")
+    event = models.ForeignKey(RequestEvent, on_delete=models.CASCADE, related_name="notification_gaps")
+    kind = models.CharField(max_length=40, choices=LETTER_KIND_CHOICES)
+    addressee = models.CharField(max_length=20, choices=ADDRESSEE_CHOICES)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "kind", "addressee"], name="gap_one_per_event_kind_addressee"),
+            models.CheckConstraint(condition=_in("kind", [k.value for k in letters.LetterKind]), name="gap_kind"),
+            models.CheckConstraint(
+                condition=_in("addressee", [a.value for a in letters.Addressee]), name="gap_addressee"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Notification gap {self.pk} ({self.kind} to {self.addressee})"

@@ -54,6 +54,7 @@ def people(request: HttpRequest, pk: int) -> HttpResponse:
             .prefetch_related("messages")
             .order_by("-dated_on", "-pk")
         )
+        notification_gaps = letter_services.notification_gaps(req)
     facts = [c.facts() for c in on_file]
     who = people_rules.letter_recipients(req.child.date_of_birth, today, facts)
     reg_4_2 = set(people_rules.reg_4_2_recipients(facts))
@@ -69,6 +70,7 @@ def people(request: HttpRequest, pk: int) -> HttpResponse:
         "letters": letters,
         "can_change": user_can(request.user, Capability.REQUEST_DECIDE),
         "young_person_from": people_rules.school_leaving_date(req.child.date_of_birth),
+        "notification_gaps": notification_gaps,
     }
     return render(request, "requests_app/people.html", context)
 

@@ -20,7 +20,7 @@ from requests_app.models import (
     RequestEvent,
     SubjectAccessRequest,
 )
-from requests_app.people_models import Contact, Letter, OutboundMessage
+from requests_app.people_models import Contact, Letter, NotificationGap, OutboundMessage
 
 logger = logging.getLogger(__name__)
 
@@ -115,6 +115,12 @@ def sections(child_id: int) -> list[Section]:
             "Emails sent with the letters",
             rows(OutboundMessage.objects.filter(letter__request__child_id=child_id)),
             ("requests_app.OutboundMessage",),
+        ),
+        Section(
+            "notification_gaps",
+            "Letters the law requires that could not be sent: nobody recorded to send them to",
+            rows(NotificationGap.objects.filter(**by_request)),
+            ("requests_app.NotificationGap",),
         ),
         Section(
             "subject_access_requests",

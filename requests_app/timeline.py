@@ -80,6 +80,13 @@ DAY_ONE_ACTIONS = frozenset({"created", "imported"})
 # Events that state a fact as of when they were recorded (no earlier effective day).
 NO_EFFECTIVE_DAY = frozenset({"corrected", "remove_exception"})
 
+# Events whose title names what they are about, from a payload code's label:
+# "Educational psychology advice uploaded" rather than "Document added".
+TITLE_FROM_CODE: dict[str, tuple[str, str]] = {
+    "document_uploaded": ("doc_type", "{} uploaded"),
+    "document_quarantined": ("doc_type", "{} quarantined: a virus was found"),
+}
+
 # How each payload key reads; "action:key" overrides "key" for one kind of event.
 KEY_LABELS: dict[str, str] = {
     "source": "Requested by",
@@ -121,6 +128,7 @@ KEY_LABELS: dict[str, str] = {
     "party": "With",
     "direction": "Direction",
     "document_id": "Document",
+    "doc_type": "Type of document",
     "note_added:kind": "Kind",
     "panel_decision:outcome": "Panel outcome",
 }
@@ -263,8 +271,14 @@ def present(
         shown = _value(action, key, value, labels, refs)
         if shown:
             details.append(Detail(_key_label(action, key), shown))
+    title = EVENT_ACTION_LABELS.get(action) or _words(action)
+    if action in TITLE_FROM_CODE:
+        key, pattern = TITLE_FROM_CODE[action]
+        code = payload.get(key)
+        if isinstance(code, str) and code:
+            title = pattern.format(_code_label(action, key, code, labels))
     return TimelineEntry(
-        title=EVENT_ACTION_LABELS.get(action) or _words(action),
+        title=title,
         effective_on=effective_date(action, payload, day_one=day_one),
         details=details,
         change=_change(payload, labels) if action == "corrected" else None,

@@ -10,7 +10,8 @@ from typing import Any
 
 from django.contrib.auth.models import User
 
-from core.models import District, Establishment
+from core.models import District, DocumentType, Establishment
+from requests_app import letters as letter_rules
 from requests_app import timeline, workflow
 from requests_app.models import (
     APPEAL_OUTCOME_CHOICES,
@@ -28,6 +29,7 @@ from requests_app.models import (
     RequestEvent,
     RequestSource,
 )
+from requests_app.people_models import Letter, NotificationGap
 
 
 @functools.cache
@@ -49,6 +51,8 @@ def payload_labels() -> dict[str, dict[str, str]]:
         "mediation_updated:outcome": dict(MEDIATION_OUTCOME_CHOICES),
         "appeal_decided:outcome": dict(APPEAL_OUTCOME_CHOICES),
         "order_type": dict(ORDER_CHOICES),
+        "doc_type": dict(DocumentType.choices),
+        "owner_kind": {"request": "The request", "advice_request": "An advice request"},
     }
 
 
@@ -82,11 +86,29 @@ def timeline_entries(req: AssessmentRequest, events: list[RequestEvent]) -> list
     summaries = dict(req.notes.filter(pk__in=[i for i in note_ids if i]).values_list("pk", "summary"))
     labels = payload_labels()
     refs = payload_refs([event.payload or {} for event in events])
+    letters: dict[int, list[str]] = {}
+    rows = Letter.objects.filter(event_id__in=[e.pk for e in events]).order_by("pk")
+    for event_id, kind, name, for_print in rows.values_list("event_id", "kind", "addressee_name", "for_print"):
+        label = letter_rules.LETTER_KIND_LABELS.get(letter_rules.LetterKind(kind), kind)
+        letters.setdefault(event_id, []).append(f"{label} to {name}{' (by post)' if for_print else ''}")
+    gaps: dict[int, list[str]] = {}
+    for event_id, kind, addressee in NotificationGap.objects.filter(event_id__in=[e.pk for e in events]).values_list(
+        "event_id", "kind", "addressee"
+    ):
+        label = letter_rules.LETTER_KIND_LABELS.get(letter_rules.LetterKind(kind), kind)
+        who = letter_rules.ADDRESSEE_LABELS.get(letter_rules.Addressee(addressee), addressee)
+        gaps.setdefault(event_id, []).append(f"{label} to {who}")
     for event in events:
         payload = event.payload or {}
         note_id = payload.get("note_id")
         body = summaries.get(note_id, "") if event.action == "note_added" and isinstance(note_id, int) else ""
         entry = timeline.present(event.action, payload, labels=labels, refs=refs, day_one=req.received_on, body=body)
+        sent = letters.get(event.pk)
+        if sent:
+            # The letters the change sent by itself (requests_app.letters.AUTO_LETTERS).
+            entry.details.append(timeline.Detail("Letters sent", "; ".join(sent)))
+        if event.pk in gaps:
+            entry.details.append(timeline.Detail("Not sent: no contact recorded", "; ".join(gaps[event.pk])))
         # Set on the instance for the template, as the page sets its other display attributes.
         event.entry = entry  # type: ignore[attr-defined]
     return events

@@ -65,6 +65,7 @@ from requests_app.models import (
     RequestEvent,
     Sen2Outcome,
 )
+from requests_app.services import letters as letter_services
 from requests_app.services.advice import (
     advice_cancel,
     advice_record_received,
@@ -459,6 +460,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         history = child_history(req.child_id, exclude=req.pk)
         notes = list(req.notes.select_related("recorded_by"))
         timeline_data.timeline_entries(req, events)
+        notification_gaps = letter_services.notification_gaps(req)
 
     for item in advice:
         if item.cancelled_at is not None:
@@ -519,6 +521,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             reverse("requests:note-add", args=[req.pk]) if user_can(user, Capability.CASE_NOTE_ADD) else None
         ),
         "correct": correct_urls,
+        "notification_gaps": notification_gaps,
     }
     return render(request, "requests_app/detail.html", context)
 

@@ -457,6 +457,7 @@ SUBJECT_DATA_SECTIONS: list[str] = [
     "panels.subject_data.sections",
     "placements.subject_data.sections",
     "core.access.subject_sections",
+    "core.documents.subject_sections",
 ]
 # The retention schedule (requests_app/retention.py). Defaults: IRMS Toolkit for Schools, SEN
 # files kept to date of birth + 31 years; the access log six years from each row. Council

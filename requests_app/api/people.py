@@ -119,6 +119,11 @@ class MessageSerializer(serializers.ModelSerializer[OutboundMessage]):
 class LetterSerializer(serializers.ModelSerializer[Letter]):
     request_id = serializers.IntegerField(read_only=True)
     contact_id = serializers.IntegerField(read_only=True)
+    event_id = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        help_text="The recorded change (timeline event) that sent it automatically; null for a letter sent by hand",
+    )
     delivery = serializers.SerializerMethodField(help_text="The email's state, or 'print' for a posted letter")
 
     class Meta:
@@ -129,6 +134,7 @@ class LetterSerializer(serializers.ModelSerializer[Letter]):
             "kind",
             "regulation",
             "contact_id",
+            "event_id",
             "addressee_name",
             "subject",
             "dated_on",

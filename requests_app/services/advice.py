@@ -26,6 +26,7 @@ from requests_app.services.common import (
     save_request,
     write_event,
 )
+from requests_app.services.letters import advice_letters_issue
 
 Action = workflow.Action
 
@@ -83,7 +84,7 @@ def advice_request_create(
             target_on=computed.target_on,
             requested_by=actor,
         )
-        write_event(
+        event = write_event(
             request,
             actor=actor,
             action=Action.REQUEST_ADVICE,
@@ -94,6 +95,10 @@ def advice_request_create(
                 "requested_on": requested_on.isoformat(),
                 "due_on": advice.due_on.isoformat(),
             },
+        )
+        # reg 6(1): the letter asking for the advice, to the adviser on the child's file.
+        advice_letters_issue(
+            request=request, event=event, adviser_type=adviser_type, actor=actor, dated_on=requested_on
         )
     return advice
 

@@ -5,7 +5,8 @@
   ``OutboundMessage`` per emailed letter (a letter for somebody who asked for post is marked
   for printing instead). It runs inside the caller's transaction; each message is handed to
   Celery only after commit, so a rolled-back change sends nothing.
-- ``decision_letters_issue`` is the decision flow's hook (reg 5(1), 4(2), 5(2)).
+- ``auto_letters_issue`` is the hook of every change that sends letters itself (the request
+  received, the decisions, the draft and final plan, ``advice_letters_issue`` for advice).
 - ``message_send`` sends one message through the configured backend (``requests_app.messaging``);
   ``messages_sweep`` re-queues messages the broker never delivered.
 - ``digests_build`` writes each officer's morning digest, once a day.
@@ -34,8 +35,16 @@ from requests_app import contacts as people_rules
 from requests_app import letters as rules
 from requests_app import workflow
 from requests_app.messaging import OutgoingEmail, SendFailed, SendRejected, get_backend
-from requests_app.models import AdviceRequest, AssessmentDecision, AssessmentRequest
-from requests_app.people_models import Contact, Letter, LetterTemplate, MessageState, OfficerDigest, OutboundMessage
+from requests_app.models import AdviceRequest, AdviserType, AssessmentDecision, AssessmentRequest, RequestEvent
+from requests_app.people_models import (
+    Contact,
+    Letter,
+    LetterTemplate,
+    MessageState,
+    NotificationGap,
+    OfficerDigest,
+    OutboundMessage,
+)
 from requests_app.services.common import long_date, require, write_event
 
 logger = logging.getLogger(__name__)
@@ -142,9 +151,11 @@ def letters_produce(
     recipients: list[Contact],
     dated_on: date,
     actor: User | None,
+    event: RequestEvent | None = None,
 ) -> list[Letter]:
     """One letter per recipient, each with its PDF and (unless posted) its message. Call inside
-    the caller's transaction; no permission check here (the calling service made it)."""
+    the caller's transaction; no permission check here (the calling service made it). ``event``:
+    the recorded change that sends it (an automatic letter)."""
     template = letter_template_text(kind)
     base = _case_values(request, dated_on=dated_on, actor=actor)
     made: list[Letter] = []
@@ -168,6 +179,7 @@ def letters_produce(
             dated_on=dated_on,
             for_print=contact.by_post,
             created_by=actor if actor is not None and getattr(actor, "is_authenticated", False) else None,
+            event=event,
         )
         letter.pdf.save("letter.pdf", ContentFile(pdf), save=False)
         letter.save()
@@ -218,51 +230,113 @@ def letter_issue(
 
 
 @dataclass(frozen=True)
-class DecisionLetters:
-    family: list[Letter]
-    reg_4_2: list[Letter]
-    reg_5_2: list[Letter]
-    problem: str
+class AutoLetters:
+    letters: list[Letter]
+    # (kind, addressee) that had nobody on file: each also written as a NotificationGap.
+    missing: list[tuple[str, str]]
 
 
-def decision_letters_issue(
-    *, request: AssessmentRequest, outcome: str, notified_on: date, actor: User
-) -> DecisionLetters:
-    """The decision whether to assess, told to the parent or young person (reg 5(1)) and to
-    those notified under reg 4(2) (reg 5(2)); a reg 4(2) notification not yet recorded for one
-    of them is recorded first. Runs inside ``request_decide_assessment``'s transaction."""
+def auto_letters_issue(
+    *,
+    request: AssessmentRequest,
+    event: RequestEvent,
+    actor: User | None,
+    dated_on: date,
+    pairs: tuple[tuple[rules.LetterKind, rules.Addressee], ...] | None = None,
+) -> AutoLetters:
+    """The letters a recorded change sends (``rules.AUTO_LETTERS`` for its action, or ``pairs``),
+    addressed to the contacts on the child's file, linked to ``event``. Runs inside the change's
+    transaction (the service holds the request's lock); the emails are queued after commit, so a
+    change rolled back sends nothing. Safe to call twice for one event: a contact who already has
+    that letter for that event gets no second one (and the database refuses one). An addressee
+    with nobody on file is recorded as a ``NotificationGap``, shown on the case and its timeline."""
+    pairs = rules.AUTO_LETTERS.get(event.action, ()) if pairs is None else pairs
+    if not pairs:
+        return AutoLetters([], [])
     on_file = list(Contact.objects.current().filter(child_id=request.child_id))
-    if not on_file:
-        # Nobody recorded yet: no letter can be addressed (the people page asks for a parent).
-        return DecisionLetters([], [], [], "Nobody is recorded on the child's file")
-    facts = [c.facts() for c in on_file]
     by_id = {c.pk: c for c in on_file}
-    who = people_rules.letter_recipients(request.child.date_of_birth, notified_on, facts)
-    kind = rules.LetterKind.DECISION_TO_ASSESS if outcome == "assess" else rules.LetterKind.DECISION_NOT_TO_ASSESS
-    family = letters_produce(
-        request=request, kind=kind, recipients=[by_id[i] for i in who.contact_ids], dated_on=notified_on, actor=actor
-    )
-    professionals = [by_id[i] for i in people_rules.reg_4_2_recipients(facts)]
-    already = set(
-        Letter.objects.filter(request=request, kind=rules.LetterKind.REG_4_2_NOTIFICATION).values_list(
-            "contact_id", flat=True
+    who = people_rules.addressees(request.child.date_of_birth, dated_on, [c.facts() for c in on_file])
+    made: list[Letter] = []
+    missing: list[tuple[str, str]] = []
+    for kind, addressee in pairs:
+        ids = who.get(addressee.value, ())
+        if not ids:
+            missing.append((kind.value, addressee.value))
+            NotificationGap.objects.get_or_create(
+                event=event, kind=kind.value, addressee=addressee.value, defaults={"request": request}
+            )
+            continue
+        done = set(Letter.objects.filter(event=event, kind=kind).values_list("contact_id", flat=True))
+        if kind == rules.LetterKind.REG_5_2_DECISION_NOTICE:
+            # reg 5(2) tells "those notified under reg 4(2)": one not yet notified is notified first.
+            notified = set(
+                Letter.objects.filter(request=request, kind=rules.LetterKind.REG_4_2_NOTIFICATION).values_list(
+                    "contact_id", flat=True
+                )
+            )
+            made += letters_produce(
+                request=request,
+                kind=rules.LetterKind.REG_4_2_NOTIFICATION,
+                recipients=[by_id[i] for i in ids if i not in notified],
+                dated_on=dated_on,
+                actor=actor,
+                event=event,
+            )
+        made += letters_produce(
+            request=request,
+            kind=kind,
+            recipients=[by_id[i] for i in ids if i not in done],
+            dated_on=dated_on,
+            actor=actor,
+            event=event,
         )
-    )
-    reg_4_2 = letters_produce(
+    return AutoLetters(made, missing)
+
+
+def advice_letters_issue(
+    *, request: AssessmentRequest, event: RequestEvent, adviser_type: str, actor: User, dated_on: date
+) -> AutoLetters:
+    """The request for advice (reg 6(1)), to the adviser the type names (``rules.advice_addressee``);
+    preparing-for-adulthood and other advice have no automatic letter (the officer sends it)."""
+    addressee = rules.advice_addressee(adviser_type)
+    if addressee is None:
+        return AutoLetters([], [])
+    return auto_letters_issue(
         request=request,
-        kind=rules.LetterKind.REG_4_2_NOTIFICATION,
-        recipients=[c for c in professionals if c.pk not in already],
-        dated_on=notified_on,
+        event=event,
         actor=actor,
+        dated_on=dated_on,
+        pairs=((rules.LetterKind.ADVICE_REQUEST, addressee),),
     )
-    reg_5_2 = letters_produce(
-        request=request,
-        kind=rules.LetterKind.REG_5_2_DECISION_NOTICE,
-        recipients=professionals,
-        dated_on=notified_on,
-        actor=actor,
-    )
-    return DecisionLetters(family, reg_4_2, reg_5_2, who.problem)
+
+
+def notification_gaps(request: AssessmentRequest) -> list[str]:
+    """The automatic letters on this request that had nobody to go to and have not been sent
+    since (to anybody of that kind of addressee): "Decision to assess not sent to the parent or
+    young person: no contact recorded". Shown on the request and its people page."""
+    gaps: list[str] = []
+    seen: set[tuple[str, str]] = set()
+    for gap in NotificationGap.objects.filter(request=request).order_by("created_at", "pk"):
+        if (gap.kind, gap.addressee) in seen:
+            continue
+        seen.add((gap.kind, gap.addressee))
+        later = Letter.objects.filter(request=request, kind=gap.kind, created_at__gte=gap.created_at)
+        if not any(addressee_of(letter.contact) == gap.addressee for letter in later.select_related("contact")):
+            gaps.append(rules.gap_message(gap.kind, gap.addressee))
+    return gaps
+
+
+def addressee_of(contact: Contact) -> str:
+    """Which kind of addressee a contact is (for the gaps: a letter to any of them closes one)."""
+    if contact.kind != people_rules.ContactKind.PROFESSIONAL:
+        return rules.Addressee.FAMILY.value
+    return {
+        people_rules.ProfessionalRole.HEAD_TEACHER.value: rules.Addressee.SCHOOL.value,
+        people_rules.ProfessionalRole.SENCO.value: rules.Addressee.SCHOOL.value,
+        people_rules.ProfessionalRole.HEALTH.value: rules.Addressee.HEALTH.value,
+        people_rules.ProfessionalRole.SOCIAL_CARE.value: rules.Addressee.SOCIAL_CARE.value,
+        people_rules.ProfessionalRole.EP_SERVICE.value: rules.Addressee.EP_SERVICE.value,
+    }.get(contact.professional_role, "")
 
 
 # --- Sending --------------------------------------------------------------------------------------
@@ -388,10 +462,15 @@ def digest_items(*, officer: User, day: date) -> list[dict[str, Any]]:
                 "reference": advice_row["request__reference"],
                 "due_on": advice_due.isoformat(),
                 "overdue": advice_due < day,
-                "what": f"Advice due back ({advice_row['adviser_type'].replace('_', ' ')})",
+                "what": f"Advice due back ({_adviser_label(advice_row['adviser_type'])})",
             }
         )
     return items
+
+
+def _adviser_label(code: str) -> str:
+    """The adviser type's label ("Educational psychology"), never the raw code."""
+    return str(dict(AdviserType.choices).get(code, code.replace("_", " ")))
 
 
 def _digest_body(items: list[dict[str, Any]], day: date) -> str:

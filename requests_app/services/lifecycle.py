@@ -48,7 +48,7 @@ from requests_app.services.common import (
     save_request,
     write_event,
 )
-from requests_app.services.letters import decision_letters_issue
+from requests_app.services.letters import auto_letters_issue
 
 Status = workflow.Status
 Action = workflow.Action
@@ -154,7 +154,7 @@ def request_create(
         if not request.reference:
             _assign_reference(request)
             request.save(update_fields=["reference"])
-        write_event(
+        created = write_event(
             request,
             actor=actor,
             action=workflow.EventAction.IMPORTED if imported else workflow.EventAction.CREATED,
@@ -163,6 +163,10 @@ def request_create(
             # The officer's judgement that the possible duplicates shown are other children.
             note=f"Not a duplicate: {not_duplicate_reason.strip()}" if not_duplicate_reason.strip() else "",
         )
+        if not imported:
+            # The request is being considered: the family is consulted (CFA 2014 s.36(4)) and the
+            # school, health and social care told (reg 4(2)); a body with nobody on file is shown.
+            auto_letters_issue(request=request, event=created, actor=actor, dated_on=today)
         # Requests received in a month: a request logged late changes a month already counted.
         mark_stale([received_on], "request recorded")
     return request
@@ -350,7 +354,7 @@ def request_decide_assessment(
         if outcome == DecisionOutcome.ASSESS:
             request.assessment_outcome = Sen2Outcome.UNDECIDED
         save_request(request)
-        write_event(
+        event = write_event(
             request,
             actor=actor,
             action=action,
@@ -362,9 +366,10 @@ def request_decide_assessment(
                 "notified_on": notified_on.isoformat(),
             },
         )
-        # reg 5(1): the letter to the parent or young person (not the requester); reg 5(2): the
-        # bodies notified under reg 4(2). Same transaction; messages are queued after commit.
-        decision_letters_issue(request=request, outcome=outcome, notified_on=notified_on, actor=actor)
+        # reg 5(1): the letter to the parent or young person (not the requester), with the rights
+        # of reg 5(3) on a refusal; reg 5(2): the bodies notified under reg 4(2). Same
+        # transaction; messages are queued after commit.
+        auto_letters_issue(request=request, event=event, actor=actor, dated_on=notified_on)
         mark_stale([notified_on], "decision whether to assess recorded")
     return request
 
@@ -465,13 +470,15 @@ def request_decide_issue(
             request.assessment_outcome_on = notified_on
         # A decision to issue leaves the outcome "A" until the final plan is issued (SEN2).
         save_request(request)
-        write_event(
+        event = write_event(
             request,
             actor=actor,
             action=action,
             from_status=from_status,
             payload={"decision_id": decision.pk, "outcome": outcome, "notified_on": notified_on.isoformat()},
         )
+        # reg 10(1) and 10(3): a decision not to issue is told to the family with their rights.
+        auto_letters_issue(request=request, event=event, actor=actor, dated_on=notified_on)
         mark_stale([notified_on], "decision whether to issue recorded")
     return request
 
@@ -508,7 +515,7 @@ def plan_issue_draft(
         request.status = workflow.next_status(from_status, Action.ISSUE_DRAFT)
         request.draft_issued_on = issued_on
         save_request(request)
-        write_event(
+        event = write_event(
             request,
             actor=actor,
             action=Action.ISSUE_DRAFT,
@@ -518,6 +525,8 @@ def plan_issue_draft(
                 "earliest_final_on": clocks.earliest_final_plan_on(issued_on).isoformat(),
             },
         )
+        # reg 13(1): the draft's cover letter to the family (their 15 days start today).
+        auto_letters_issue(request=request, event=event, actor=actor, dated_on=issued_on)
         mark_stale([issued_on], "draft plan issued")
     return request
 
@@ -612,7 +621,7 @@ def plan_issue_final(
         request.assessment_outcome = Sen2Outcome.YES
         request.assessment_outcome_on = issued_on
         save_request(request)
-        write_event(
+        event = write_event(
             request,
             actor=actor,
             action=Action.ISSUE_FINAL,
@@ -624,6 +633,8 @@ def plan_issue_final(
                 "within_20_weeks": clocks.within(clocks.FINAL_PLAN_PERIOD, request.received_on, issued_on),
             },
         )
+        # reg 13(2) and 14: the final plan's cover letter, with the rights, to the family.
+        auto_letters_issue(request=request, event=event, actor=actor, dated_on=issued_on)
         mark_stale([issued_on], "final plan issued")
     return request
 

@@ -11,6 +11,7 @@ AnnualMetric) are never recomputed by it.
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime
 
 from django.conf import settings
@@ -20,6 +21,7 @@ from django.db.models import Case, Exists, OuterRef, Q, Value, When
 from django.utils import timezone
 
 from core.access import access_log_record, erase_access_log_before
+from core.documents import documents_erase_for_child
 from core.errors import InvalidTransition
 from core.models import AccessAction, AccessLog
 from core.roles import Capability
@@ -34,10 +36,15 @@ from requests_app.models import (
     RetentionRun,
     RetentionRunStatus,
 )
-from requests_app.people_models import Contact
+from requests_app.people_models import Contact, Letter, OutboundMessage
 from requests_app.services.common import require
 
+logger = logging.getLogger(__name__)
+
 CASE_FILE = "sen_case_file"
+# What an anonymised letter's PDF field holds: a name with no file behind it (the download says
+# the file is missing; the subject-access copy lists the letter without it).
+ERASED_PDF = "letters/erased"
 ACCESS_LOG = "access_log"
 
 
@@ -144,6 +151,29 @@ def anonymise_child(child: Child, *, now: datetime) -> None:
         address=Case(When(address="", then=Value("")), default=Value("Anonymised")),
         email=Case(When(email="", then=Value("")), default=Value("anonymised@example.invalid")),
     )
+    # The documents on the record (requests, advice, panel referrals, contracts): the rows and
+    # their stored files are erased; the timeline keeps that a document was added, not the file.
+    documents_erase_for_child(child.pk)
+    # The letters: kind, regulation and dates stay (the statutory record: "told on ..."); who they
+    # went to, what they said and the PDF go. The PDFs are deleted once the run commits.
+    letters = Letter.objects.filter(request__child_id=child.pk)
+    pdfs = [name for name in letters.values_list("pdf", flat=True) if name and name != ERASED_PDF]
+    letters.update(
+        addressee_name="Anonymised", addressee_address="", subject="Letter (anonymised)", body="", pdf=ERASED_PDF
+    )
+    OutboundMessage.objects.filter(letter__request__child_id=child.pk).update(
+        to_email="anonymised@example.invalid", subject="Letter (anonymised)", body="", last_error=""
+    )
+    storage = Letter._meta.get_field("pdf").storage
+
+    def delete_pdfs() -> None:
+        for name in pdfs:
+            try:
+                storage.delete(name)
+            except Exception:  # already gone, or the store down: the row no longer points at it
+                logger.warning("retention: a letter's PDF could not be deleted")
+
+    transaction.on_commit(delete_pdfs)
 
 
 def retention_apply(run_id: int) -> RetentionRun:

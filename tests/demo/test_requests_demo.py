@@ -172,3 +172,22 @@ def test_live_cases_have_contact_logs_and_one_corrected_record(seeded: SeededDem
     assert corrected.exists() and {e.payload["fact"] for e in corrected} == {"date_of_birth"}
     assert all(e.note and e.payload["before"] != e.payload["after"] for e in corrected)
     assert "Contact log:" in seeded.output
+
+
+# --- Automatic letters (issue 13, the case file) ---
+
+
+def test_live_cases_show_the_letters_the_services_send_by_themselves(seeded: SeededDemo) -> None:
+    from requests_app.people_models import Letter, NotificationGap
+
+    letters = Letter.objects.filter(request__reference__startswith=DEMO_PREFIX)
+    automatic = letters.filter(event__isnull=False)
+    kinds = set(automatic.values_list("kind", flat=True))
+    assert {"request_received", "reg_4_2_notification", "advice_request"} <= kinds
+    assert kinds & {"decision_to_assess", "decision_not_to_assess"}
+    assert all(letter.event.request_id == letter.request_id for letter in automatic.select_related("event"))
+    assert not letters.filter(event__isnull=True).exists()  # the demo sends nothing by hand
+    # One file has nobody from social care: its reg 4(2) notice is shown as not sent.
+    gaps = NotificationGap.objects.filter(request__reference__startswith=DEMO_PREFIX).select_related("event")
+    assert ("reg_4_2_notification", "social_care", "created") in {(g.kind, g.addressee, g.event.action) for g in gaps}
+    assert len({g.request_id for g in gaps}) == 1
