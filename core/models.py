@@ -230,11 +230,12 @@ class AccessAction(models.TextChoices):
     TOKEN_CREATED = "authn_token_created", "API token issued"
     TOKEN_REVOKED = "authn_token_revoked", "API token revoked"
     AUTHZ_FAILURE = "authz_fail", "Refused: not permitted"
+    PRIVILEGE_CHANGED = "privilege_permissions_changed", "Superuser or staff status changed"
 
 
 # Actions that are security events rather than reads of a child's record.
 SECURITY_ACTIONS: frozenset[str] = frozenset(
-    action.value for action in AccessAction if action.value.startswith(("authn_", "authz_"))
+    action.value for action in AccessAction if action.value.startswith(("authn_", "authz_", "privilege_"))
 )
 
 

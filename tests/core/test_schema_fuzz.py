@@ -39,7 +39,7 @@ ROLES = ["officer", "head_teacher", "manager"]
 # body names a record that is not there (an unknown ``request_id`` is a 400 naming the field)
 # and where a filter has a rule the schema does not state (``to`` before ``from``, a district
 # that does not exist). Every other default check is on, ``negative_data_rejection`` included.
-NOT_YET = [positive_data_acceptance]
+NOT_YET = []  # TEMP
 
 
 def _user_for(role: str):
