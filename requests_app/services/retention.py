@@ -18,23 +18,28 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Case, Exists, OuterRef, Q, Value, When
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from core.access import access_log_record, erase_access_log_before
+from core.documents import documents_storage
 from core.errors import InvalidTransition
-from core.models import AccessAction, AccessLog
+from core.models import AccessAction, AccessLog, Document
 from core.roles import Capability
 from requests_app import retention
 from requests_app.models import (
     AdviceRequest,
     AssessmentDecision,
     AssessmentRequest,
+    CaseNote,
     Child,
+    ClockException,
     ProvisionEvaluation,
     RetentionItem,
     RetentionRun,
+    RequestEvent,
     RetentionRunStatus,
 )
-from requests_app.people_models import Contact
+from requests_app.people_models import Contact, Letter, OutboundMessage
 from requests_app.services.common import require
 
 CASE_FILE = "sen_case_file"
@@ -116,6 +121,7 @@ def retention_approve(*, actor: User, run: RetentionRun) -> RetentionRun:
 
 def anonymise_child(child: Child, *, now: datetime) -> None:
     """Remove what identifies the child; keep every row and every date the figures use."""
+    _anonymise_elsewhere(child, now)
     Child.objects.filter(pk=child.pk).update(
         forename="Anonymised",
         surname=f"Child {child.pk}",
@@ -144,6 +150,48 @@ def anonymise_child(child: Child, *, now: datetime) -> None:
         address=Case(When(address="", then=Value("")), default=Value("Anonymised")),
         email=Case(When(email="", then=Value("")), default=Value("anonymised@example.invalid")),
     )
+    _anonymise_case_text(child)
+
+
+def _removed_unless_empty(field: str) -> Case:
+    """Free text a database rule may require: the placeholder where there was text."""
+    return Case(When(**{field: ""}, then=Value("")), default=Value(retention.REMOVED))
+
+
+def _anonymise_case_text(child: Child) -> None:
+    """The free text on the case file: letters (and the emails that carried them), case notes,
+    the timeline's notes, clock exceptions' evidence, and the documents filed on the child."""
+    by_request = {"request__child_id": child.pk}
+    letters = Letter.objects.filter(**by_request)
+    letter_files = Letter._meta.get_field("pdf").storage  # type: ignore[union-attr]
+    for name in letters.exclude(pdf="").values_list("pdf", flat=True):
+        letter_files.delete(name)  # the PDF as sent; the row says a letter was sent, and when
+    letters.update(
+        addressee_name="Anonymised", addressee_address="", subject="Letter", body=retention.REMOVED
+    )
+    OutboundMessage.objects.filter(letter__request__child_id=child.pk).update(
+        to_email="anonymised@example.invalid", subject="Letter", body=retention.REMOVED
+    )
+    CaseNote.objects.filter(**by_request).update(
+        with_whom=Case(When(with_whom="", then=Value("")), default=Value("Anonymised")), summary=retention.REMOVED
+    )
+    RequestEvent.objects.filter(**by_request).redact_for_retention(note="")
+    ClockException.objects.filter(**by_request).update(
+        evidence=retention.REMOVED, removed_reason=_removed_unless_empty("removed_reason")
+    )
+    documents = Document.objects.filter(child_id=child.pk)
+    storage = documents_storage()
+    for key in documents.values_list("storage_key", flat=True):
+        storage.delete(key)  # the file; the row keeps its type and dates for the figures
+    documents.update(supplied_by="Anonymised", description="", original_filename="removed")
+
+
+def _anonymise_elsewhere(child: Child, now: datetime) -> None:
+    """Each later app's own anonymiser (``settings.RETENTION_ANONYMISERS``: panel papers and
+    minutes, placement contracts), called while the child's identifiers are still on the row,
+    so text that names several children (minutes) can have this child's name struck out."""
+    for path in settings.RETENTION_ANONYMISERS:
+        import_string(path)(child, now=now)
 
 
 def retention_apply(run_id: int) -> RetentionRun:
