@@ -160,7 +160,8 @@ class DeclaredCapabilities:
         """The name ``action_capabilities`` knows this write by; ``None``: no handler (405)."""
         if isinstance(self, viewsets.ViewSetMixin):
             return getattr(self, "action", None)
-        return request.method.lower() if request.method else None
+        method = (request.method or "").lower()
+        return method if hasattr(self, method) else None
 
     def check_permissions(self, request: Request) -> None:
         super().check_permissions(request)  # type: ignore[misc]

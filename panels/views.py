@@ -684,7 +684,9 @@ def minutes(request: HttpRequest, pk: int) -> HttpResponse:
     return _render(request, "panels/minutes.html", context, error_forms=[form])
 
 
-def _minutes_text(request: HttpRequest, meeting: PanelMeeting, record: PanelMinutes, withheld: set[int]) -> HttpResponse:
+def _minutes_text(
+    request: HttpRequest, meeting: PanelMeeting, record: PanelMinutes, withheld: set[int]
+) -> HttpResponse:
     """The minutes as a plain-text file, behind the export gate like every download (a sign-in
     within 15 minutes and a purpose, ``core.exports.export_gate``), minimised as the page is
     for a reader recused from some items. They name children by initials only; the export is

@@ -8,7 +8,6 @@ serializer lists its ``fields``.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -17,7 +16,6 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core import limits
-
 from core.models import NeedType
 from core.viewsets import IdField
 from placements import reports, workflow

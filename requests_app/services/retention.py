@@ -34,9 +34,9 @@ from requests_app.models import (
     Child,
     ClockException,
     ProvisionEvaluation,
+    RequestEvent,
     RetentionItem,
     RetentionRun,
-    RequestEvent,
     RetentionRunStatus,
 )
 from requests_app.people_models import Contact, Letter, OutboundMessage
@@ -166,9 +166,7 @@ def _anonymise_case_text(child: Child) -> None:
     letter_files = Letter._meta.get_field("pdf").storage  # type: ignore[union-attr]
     for name in letters.exclude(pdf="").values_list("pdf", flat=True):
         letter_files.delete(name)  # the PDF as sent; the row says a letter was sent, and when
-    letters.update(
-        addressee_name="Anonymised", addressee_address="", subject="Letter", body=retention.REMOVED
-    )
+    letters.update(addressee_name="Anonymised", addressee_address="", subject="Letter", body=retention.REMOVED)
     OutboundMessage.objects.filter(letter__request__child_id=child.pk).update(
         to_email="anonymised@example.invalid", subject="Letter", body=retention.REMOVED
     )

@@ -38,7 +38,6 @@ from tests.panels.factories import HeadTeacherMemberFactory
 ROLES = ["officer", "head_teacher", "manager"]
 
 
-
 def _user_for(role: str):
     if role == "officer":
         return make_user(Role.SEN_OFFICER, username="schemathesis_officer")

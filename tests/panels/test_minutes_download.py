@@ -53,7 +53,8 @@ def minuted(db):
         meeting=meeting,
         body=(
             f"Central placement panel\nChair: A Chair\n\n"
-            f"Item {recused_item.position}: referral {recused_item.referral_id} (Independent special school, child AB)\n"
+            f"Item {recused_item.position}: referral {recused_item.referral_id} "
+            "(Independent special school, child AB)\n"
             f"  Declaration: Head, prejudicial – Leads the school proposed (recused)\n"
             f"  Reasons: {SECRET_REASONS}\n\n"
             f"Item {other_item.position}: referral {other_item.referral_id} (Independent special school, child CD)\n"
