@@ -163,7 +163,7 @@ def _anonymise_case_text(child: Child) -> None:
     the timeline's notes, clock exceptions' evidence, and the documents filed on the child."""
     by_request = {"request__child_id": child.pk}
     letters = Letter.objects.filter(**by_request)
-    letter_files = Letter._meta.get_field("pdf").storage  # type: ignore[union-attr]
+    letter_files = Letter._meta.get_field("pdf").storage
     for name in letters.exclude(pdf="").values_list("pdf", flat=True):
         letter_files.delete(name)  # the PDF as sent; the row says a letter was sent, and when
     letters.update(addressee_name="Anonymised", addressee_address="", subject="Letter", body=retention.REMOVED)

@@ -472,7 +472,7 @@ def test_assign_one_request(officer_api: Any, personas: Personas) -> None:
 def test_assign_refuses_somebody_who_is_not_an_officer(officer_api: Any, personas: Personas) -> None:
     request = ReceivedRequestFactory()
     response = officer_api.post(url(request, "assign"), {"officer_id": personas.evaluator.pk}, format="json")
-    assert response.status_code == 400
+    assert response.status_code == 404  # well formed; the id names no SEN officer (docs/security.md)
     assert response.json()["errors"] == {"officer_id": ["Select an SEN officer"]}
 
 
