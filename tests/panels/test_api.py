@@ -112,7 +112,6 @@ def test_complete_referral_through_the_api(api_client_for, panel):
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({"request_id": 999999, "kind": "therapy"}, "request_id"),
         ({"kind": "therapy"}, "request_id"),
         ({"request_id": 1, "kind": "spaceship"}, "kind"),
         (
@@ -130,6 +129,13 @@ def test_referral_create_400s_name_the_field(api_client_for, panel, body, field)
     response = post(api_client_for(panel.officer), f"{BASE}/referrals/", body)
     assert response.status_code == 400
     assert field in response.json()["errors"]
+    assert Referral.objects.count() == 0
+
+
+def test_referral_of_a_request_that_is_not_there_is_404_naming_it(api_client_for, panel):
+    response = post(api_client_for(panel.officer), f"{BASE}/referrals/", {"request_id": 999999, "kind": "therapy"})
+    assert response.status_code == 404
+    assert "request_id" in response.json()["errors"]
     assert Referral.objects.count() == 0
 
 

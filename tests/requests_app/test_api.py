@@ -494,7 +494,7 @@ def test_bulk_assign_with_an_unknown_id_changes_nothing(officer_api: Any, person
     response = officer_api.post(
         "/api/requests/assign/", {"request_ids": [request.pk, 999999], "officer_id": personas.officer.pk}, format="json"
     )
-    assert response.status_code == 400
+    assert response.status_code == 404  # well formed; one id names no request (docs/security.md)
     assert "request_ids" in response.json()["errors"]
     assert reload(request).assigned_officer is None
 
