@@ -8,6 +8,7 @@ serializer lists its ``fields``.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.core.validators import MaxValueValidator, MinValueValidator

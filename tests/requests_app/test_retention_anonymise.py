@@ -30,7 +30,14 @@ from panels.models import (
     ReferralCostLine,
     ReferralOption,
 )
-from placements.models import CostLine, Deduction, NegotiationRound, PlacementContract, PlacementEvent
+from placements.models import (
+    CostLine,
+    Deduction,
+    NegotiationRound,
+    PlacementContract,
+    PlacementEvent,
+    PlacementReview,
+)
 from requests_app.models import CaseNote, Child, ClockException, RequestEvent
 from requests_app.people_models import Contact, Letter, OutboundMessage
 from requests_app.retention import REMOVED
@@ -66,6 +73,7 @@ TABLES: list[type[models.Model]] = [
     NegotiationRound,
     Deduction,
     PlacementEvent,
+    PlacementReview,
 ]
 
 
@@ -198,7 +206,19 @@ def _seed() -> dict[str, Any]:
         decided_at=timezone.now(),
     )
     PlacementEvent.objects.create(contract=contract, action="contract_created", occurred_at=timezone.now(), note=SECRET)
-    PlacementContract.objects.filter(pk=contract.pk).update(status_reason=f"{NAME} moved, {SECRET}")
+    PlacementContract.objects.filter(pk=contract.pk).update(
+        status_reason=f"{NAME} moved, {SECRET}", early_end_reason=f"{FORENAME} moved away"
+    )
+    PlacementReview.objects.create(
+        contract=contract,
+        due_on=timezone.localdate(),
+        expected_outcomes=f"{FORENAME} attends every day",
+        outcome="continue",
+        held_on=timezone.localdate(),
+        evidence=f"Report on {NAME}",
+        recorded_by=officer,
+        recorded_at=timezone.now(),
+    )
     return {
         "child": child,
         "letter": letter,
