@@ -366,6 +366,10 @@ def add_error_responses(result: dict[str, Any], generator: Any, request: Any, pu
     return result
 
 
+# Text without a NUL character: what Django and DRF accept in any text field or filter.
+NO_NUL = r"^[^\u0000]*$"
+
+
 def close_request_bodies(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
     """drf-spectacular post-processing hook: request bodies take only the fields they name.
 
@@ -373,12 +377,14 @@ def close_request_bodies(result: dict[str, Any], generator: Any, request: Any, p
     refuses a field the endpoint does not take (a misspelt or renamed field is never silently
     ignored). The schema says so: ``additionalProperties: false`` on every object in a request
     body (the ``…Request`` components, split from the responses by ``COMPONENT_SPLIT_REQUEST``,
-    and any inline body).
+    and any inline body). And text there takes no NUL character (``NO_NUL``), as DRF refuses it.
     """
 
     def close(schema: Any) -> None:
         if not isinstance(schema, dict):
             return
+        if schema.get("type") == "string" and not any(k in schema for k in ("pattern", "format", "enum")):
+            schema["pattern"] = NO_NUL  # DRF refuses a NUL character in any text field
         if schema.get("type") == "object" and "properties" in schema:
             schema.setdefault("additionalProperties", False)
         for value in schema.get("properties", {}).values():

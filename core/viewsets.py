@@ -288,6 +288,8 @@ class StrictFilterExtension(DjangoFilterExtension):
                 target["type"] = "number"
             if extra.get("max_length") is not None and target.get("type") == "string":
                 target["maxLength"] = extra["max_length"]
+            if target.get("type") == "string" and not any(k in target for k in ("pattern", "format", "enum")):
+                target["pattern"] = r"^[^\u0000]*$"  # as core.api.NO_NUL: forms refuse a NUL
             if extra.get("min_value") is not None and target.get("type") in ("integer", "number"):
                 target["minimum"] = extra["min_value"]
             if extra.get("max_value") is not None and target.get("type") in ("integer", "number"):

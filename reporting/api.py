@@ -73,7 +73,8 @@ def _district(request: Request) -> District | None:
     name = request.query_params.get("district", "").strip()
     if not name:
         return None
-    district = District.objects.filter(name__iexact=name).first()
+    # No district's name holds a NUL (which PostgreSQL cannot even compare): not found.
+    district = District.objects.filter(name__iexact=name).first() if "\x00" not in name else None
     if district is None:
         raise ReferenceNotFound(f"There is no district called {name!r}", field="district")
     return district
