@@ -3,9 +3,10 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
-from core import sudo
+from core import security_events, sudo
 from core.models import AccessLog, Council, District, Establishment, SignInThrottle, StaffProfile
 
 
@@ -95,8 +96,34 @@ admin.site.unregister(User)
 admin.site.unregister(Group)
 
 
+# Superuser and staff status (and permissions given to a person directly) are the keys to the
+# whole admin: only a superuser may change them, under sudo mode like every change here, and
+# each change is a security event (``privilege_*``). For anyone else the boxes are read-only,
+# and a change smuggled into the POST is refused and logged.
+PRIVILEGE_FIELDS = ("is_superuser", "is_staff", "user_permissions")
+
+
 @admin.register(User)
 class SudoUserAdmin(_SudoForChanges, UserAdmin):  # type: ignore[type-arg]
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        if getattr(request.user, "is_superuser", False):
+            return readonly
+        return readonly + PRIVILEGE_FIELDS
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        before = User.objects.filter(pk=obj.pk).values("is_superuser", "is_staff").first() if obj.pk else None
+        before = before or {"is_superuser": False, "is_staff": False}
+        changed = [name for name in ("is_superuser", "is_staff") if bool(getattr(obj, name)) != before[name]]
+        if changed and not getattr(request.user, "is_superuser", False):
+            security_events.record("privilege_change_refused", user=request.user, request=request, subject=obj)
+            raise PermissionDenied("Only a superuser may grant or remove superuser or staff status.")
+        super().save_model(request, obj, form, change)
+        for name in changed:
+            kind = "superuser" if name == "is_superuser" else "staff"
+            event = f"privilege_{kind}_{'granted' if getattr(obj, name) else 'revoked'}"
+            security_events.record(event, user=request.user, request=request, subject=obj)
+
     def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
         if request.method == "POST":
             refused = sudo.require_sudo(request)

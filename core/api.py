@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import django_filters
+from django import forms
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
@@ -12,6 +14,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.functional import cached_property
 from django_filters.rest_framework import DjangoFilterBackend
+from django_filters.utils import translate_validation
 from rest_framework import exceptions, permissions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.renderers import JSONRenderer
@@ -227,6 +230,32 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return response
 
 
+class IdFilter(django_filters.Filter):
+    """An id filter: any whole number, as the schema says (``integer``); one that cannot be an
+    id (below 1, above ``MAX_ID``) matches nothing rather than reaching the database."""
+
+    field_class = forms.IntegerField
+
+    def filter(self, qs: Any, value: Any) -> Any:
+        if value is not None and not 1 <= value <= MAX_ID:
+            return qs.none()
+        return super().filter(qs, value)
+
+
+def _names_no_record(filterset: Any, errors: dict[str, Any]) -> bool:
+    """Whether every filter error is a record filter (``ModelChoiceFilter``) given a whole
+    number that names no record: a value the schema allows (an integer id), which matches
+    nothing, rather than bad input."""
+    for name, found in errors.items():
+        declared = filterset.filters.get(name)
+        value = filterset.data.get(name, "")
+        if not isinstance(declared, django_filters.ModelChoiceFilter) or not re.fullmatch(r"-?\d{1,30}", value):
+            return False
+        if any(error.code != "invalid_choice" for error in found):
+            return False
+    return bool(errors)
+
+
 class StrictFilterBackend(DjangoFilterBackend):
     """django-filter, held to what the schema says of each filter: a yes/no filter takes
     ``true`` or ``false``, and no filter but free text takes an empty value. django-filter
@@ -247,6 +276,16 @@ class StrictFilterBackend(DjangoFilterBackend):
         if errors:
             raise exceptions.ValidationError(errors)
         return filterset
+
+    def filter_queryset(self, request: Any, queryset: Any, view: Any) -> Any:
+        filterset = self.get_filterset(request, queryset, view)
+        if filterset is None:
+            return queryset
+        if not filterset.is_valid():
+            if _names_no_record(filterset, filterset.form.errors.as_data()):
+                return queryset.none()  # an id of no record (or none the user may see): no rows
+            raise translate_validation(filterset.errors)
+        return filterset.qs
 
 
 class HasCapability(permissions.BasePermission):
@@ -324,4 +363,45 @@ def add_error_responses(result: dict[str, Any], generator: Any, request: Any, pu
                 operation["responses"].setdefault(
                     code, {"description": "Error", "content": {"application/json": {"schema": ref}}}
                 )
+    return result
+
+
+# Text without a NUL character: what Django and DRF accept in any text field or filter.
+NO_NUL = r"^[^\u0000]*$"
+
+
+def close_request_bodies(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """drf-spectacular post-processing hook: request bodies take only the fields they name.
+
+    Every write reads its body through ``core.viewsets.DeclaredCapabilities.validated``, which
+    refuses a field the endpoint does not take (a misspelt or renamed field is never silently
+    ignored). The schema says so: ``additionalProperties: false`` on every object in a request
+    body (the ``…Request`` components, split from the responses by ``COMPONENT_SPLIT_REQUEST``,
+    and any inline body). And text there takes no NUL character (``NO_NUL``), as DRF refuses it.
+    """
+
+    def close(schema: Any) -> None:
+        if not isinstance(schema, dict):
+            return
+        if schema.get("type") == "string" and not any(k in schema for k in ("pattern", "format", "enum")):
+            schema["pattern"] = NO_NUL  # DRF refuses a NUL character in any text field
+        if schema.get("type") == "object" and "properties" in schema:
+            schema.setdefault("additionalProperties", False)
+        for value in schema.get("properties", {}).values():
+            close(value)
+        for key in ("items",):
+            close(schema.get(key))
+        for key in ("allOf", "oneOf", "anyOf"):
+            for part in schema.get(key, []):
+                close(part)
+
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request"):
+            close(component)
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict):
+                continue
+            for content in operation.get("requestBody", {}).get("content", {}).values():
+                close(content.get("schema"))
     return result

@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 
 from core import security_events, sudo, tokens
 from core.roles import Capability, user_can
+from core.viewsets import DeclaredCapabilities
 
 
 class TokenInfoSerializer(serializers.Serializer[Any]):
@@ -34,8 +35,11 @@ class NewTokenSerializer(TokenInfoSerializer):
     token = serializers.CharField(max_length=200, help_text="Shown once: send it as 'Authorization: Bearer <token>'.")
 
 
-class TokenListView(APIView):
+class TokenListView(DeclaredCapabilities, APIView):
     permission_classes = [IsAuthenticated]
+    # Everyone signed in may make their own token (in a fresh browser session: SudoFresh below);
+    # no role capability applies, so none is checked up front. The request takes no body.
+    action_capabilities = {"post": None}
 
     def get_permissions(self) -> list[Any]:
         if self.request.method == "POST":
@@ -63,8 +67,11 @@ class TokenListView(APIView):
         return Response(data, status=status.HTTP_201_CREATED)
 
 
-class TokenDetailView(APIView):
+class TokenDetailView(DeclaredCapabilities, APIView):
     permission_classes = [IsAuthenticated]
+    # Anyone may revoke their own tokens, an administrator anyone's: the object rule is
+    # ``tokens.revoke``'s (someone else's token is simply not found), not a role capability.
+    action_capabilities = {"delete": None}
 
     @extend_schema(summary="Revoke an API token", responses={204: OpenApiResponse(description="Revoked")})
     def delete(self, request: Request, token_id: str) -> Response:

@@ -23,6 +23,13 @@ class CoreConfig(AppConfig):
 
         checks.register(check_scanner_for_production, checks.Tags.security, deploy=True)
 
+        # The admin role's model permissions, again after every migrate and flush.
+        from django.db.models.signals import post_migrate
+
+        from core.admin_permissions import after_migrate
+
+        post_migrate.connect(after_migrate, sender=self, dispatch_uid="core.admin_permissions")
+
 
 class SenAdminConfig(AdminConfig):
     """Django admin, open only to the admin role (see ``core.admin_site``)."""

@@ -3,6 +3,7 @@ functions as the pages (core/documents.py), so the same people see the same docu
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.db.models import QuerySet
@@ -27,7 +28,7 @@ from core.documents import (
     owner_kinds,
     scan_required,
 )
-from core.ids import query_id
+from core.ids import MAX_ID, id_error_message
 from core.models import Document, DocumentType, ScanState
 from core.roles import Capability
 from core.viewsets import IdField, ServiceViewSet
@@ -87,9 +88,6 @@ class DocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceV
     needs sight of its record; a head teacher on the panel sees none. Listing and downloading
     write access-log rows."""
 
-    # Who may upload depends on the owner (the service checks it): no role capability up front.
-    action_capabilities = {"create": None}
-
     serializer_class = DocumentSerializer
     filter_backends: list[Any] = []
     parser_classes = [MultiPartParser]  # the upload; reads take no body
@@ -101,14 +99,17 @@ class DocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceV
         queryset = documents_visible_to(self.request.user)
         if self.action == "list":
             params = self.request.query_params
+            # As the schema says: any kind and any whole number; a kind of record that holds no
+            # documents, or a number that is no record's id, matches nothing.
             kind = params.get("owner_kind")
             if kind:
-                if kind not in owner_kinds():
-                    raise ValidationError({"owner_kind": [f"Enter one of: {', '.join(owner_kinds())}"]})
-                queryset = queryset.filter(owner_kind=kind)
-            owner_id = query_id(params, "owner_id")
-            if owner_id is not None:
-                queryset = queryset.filter(owner_id=owner_id)
+                queryset = queryset.filter(owner_kind=kind) if kind in owner_kinds() else queryset.none()
+            raw_id = params.get("owner_id")
+            if raw_id is not None:
+                if not re.fullmatch(r"[+-]?\d{1,30}", raw_id.strip()):
+                    raise ValidationError({"owner_id": [id_error_message("owner_id")]})
+                owner_id = int(raw_id)
+                queryset = queryset.filter(owner_id=owner_id) if 1 <= owner_id <= MAX_ID else queryset.none()
         return queryset.order_by("-uploaded_at", "-pk")
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:

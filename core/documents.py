@@ -278,7 +278,10 @@ def document_for_download(*, user: Any, document_id: int, path: str = "") -> tup
             action=AccessAction.DOWNLOAD,
             path=path,
         )
-        handle = documents_storage().open(document.storage_key, "rb")
+        try:
+            handle = documents_storage().open(document.storage_key, "rb")
+        except FileNotFoundError:  # removed under the retention schedule (the row stays)
+            raise Http404("The file is no longer held") from None
     return document, handle
 
 

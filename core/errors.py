@@ -42,3 +42,13 @@ class NotPermitted(DomainError):
 
     status_code = 403
     code = "permission_denied"
+
+
+class ReferenceNotFound(DomainError):
+    """The data sent names a record (by its id) that is not there, or not one the user may see
+    (404, the field named in ``errors``). The body is well formed; what it points at is
+    missing, as when the id is in the path (docs/security.md, "The schema says what the API
+    does")."""
+
+    status_code = 404
+    code = "not_found"

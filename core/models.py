@@ -30,6 +30,16 @@ class AppendOnlyQuerySet(models.QuerySet[Any]):
     def delete(self) -> NoReturn:
         _refuse(self.model)
 
+    def redact_for_retention(self, **values: str) -> int:
+        """The one change a trail allows: blanking its free text when the retention schedule
+        anonymises the child it is about (``requests_app.services.retention``). Only text is
+        replaced; who did what, and when, stays."""
+        for name, value in values.items():
+            field = self.model._meta.get_field(name)
+            if not isinstance(field, (models.TextField, models.CharField)) or not isinstance(value, str):
+                raise AppendOnlyError(f"{self.model.__name__}.{name}: only free text is redacted")
+        return super().update(**values)
+
 
 class AppendOnlyModel(models.Model):
     """The base of every event trail (requests, panels, placements) and of other records kept
@@ -230,11 +240,12 @@ class AccessAction(models.TextChoices):
     TOKEN_CREATED = "authn_token_created", "API token issued"
     TOKEN_REVOKED = "authn_token_revoked", "API token revoked"
     AUTHZ_FAILURE = "authz_fail", "Refused: not permitted"
+    PRIVILEGE_CHANGED = "privilege_permissions_changed", "Superuser or staff status changed"
 
 
 # Actions that are security events rather than reads of a child's record.
 SECURITY_ACTIONS: frozenset[str] = frozenset(
-    action.value for action in AccessAction if action.value.startswith(("authn_", "authz_"))
+    action.value for action in AccessAction if action.value.startswith(("authn_", "authz_", "privilege_"))
 )
 
 

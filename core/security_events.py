@@ -24,6 +24,12 @@ EVENTS: dict[str, tuple[str, str]] = {
     "authn_reauth_success": (AccessAction.REAUTH_SUCCESS, "sudo_mode"),
     "authn_token_created": (AccessAction.TOKEN_CREATED, ""),
     "authn_token_revoked": (AccessAction.TOKEN_REVOKED, ""),
+    # The admin's superuser and staff boxes (core/admin.py): granted, taken away, or refused.
+    "privilege_superuser_granted": (AccessAction.PRIVILEGE_CHANGED, "superuser_granted"),
+    "privilege_superuser_revoked": (AccessAction.PRIVILEGE_CHANGED, "superuser_revoked"),
+    "privilege_staff_granted": (AccessAction.PRIVILEGE_CHANGED, "staff_granted"),
+    "privilege_staff_revoked": (AccessAction.PRIVILEGE_CHANGED, "staff_revoked"),
+    "privilege_change_refused": (AccessAction.AUTHZ_FAILURE, "privilege_not_superuser"),
 }
 
 

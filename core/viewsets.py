@@ -9,12 +9,14 @@ from typing import Any, ClassVar
 from django.db import transaction
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import exceptions, mixins, permissions, serializers, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.access import access_log_record, access_log_record_many
+from core.errors import ReferenceNotFound
 from core.ids import MAX_ID, id_or_404, parse_id
 from core.models import AccessAction
 from core.roles import Capability, user_can
@@ -122,33 +124,87 @@ def wrong_types(serializer: serializers.Serializer[Any], data: Any, prefix: str 
     return found
 
 
-class ServiceViewSet(viewsets.GenericViewSet):
-    """What every app's API base shares: body validation with the flat error shape, objects
-    found by an id alone (``core.ids``: anything else is simply not found, never a database
-    error; filters are for lists), and the routers' format suffix (``.../pack.json``) read here
-    rather than passed on to actions that do not take it."""
+def only_missing_references(errors: Any) -> bool:
+    """Whether every error is a record looked up by its id and not found (DRF's
+    ``does_not_exist``): a request the schema calls valid, naming a record that is missing."""
+    codes: list[str] = []
 
-    _format_suffix: str | None = None
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+        else:
+            codes.append(str(getattr(value, "code", "")))
 
-    # The role check for every change, made before the body is read (docs/security.md, "The
-    # role check comes first"): each write action (``create``, ``@action`` names) → the
-    # capability it needs. A role without it gets 403 and learns nothing of the body's rules;
-    # a write action missing from the table is refused (fail closed), and
-    # ``tests/security/test_role_before_body.py`` fails the build if one is missing. Object rules
-    # (a recused member, a meeting one does not sit on) stay in the services and ``get_queryset``.
-    # ``None`` for an action declares that no role capability applies up front (the service
-    # checks the object's own rules, as a document upload does for its owner).
+    walk(errors)
+    return bool(codes) and all(code == "does_not_exist" for code in codes)
+
+
+class DeclaredCapabilities:
+    """The role check for every change, made before the body is read (docs/security.md, "The
+    role check comes first"), for any DRF view: ``action_capabilities`` maps each write action
+    (a viewset's ``create`` or ``@action`` name; a plain ``APIView``'s method, ``post`` or
+    ``delete``) to the capability it needs. A role without it gets 403 and learns nothing of
+    the body's rules; a write action missing from the table is refused (fail closed), and
+    ``tests/security/test_role_before_body.py`` fails the build if one is missing. Object rules
+    (a recused member, a meeting one does not sit on) stay in the services and ``get_queryset``.
+    ``None`` for an action declares that no role capability applies up front (the service
+    checks the object's own rules, as a document upload does for its owner)."""
+
     action_capabilities: ClassVar[Mapping[str, Capability | None]] = {}
 
+    def write_action(self, request: Request) -> str | None:
+        """The name ``action_capabilities`` knows this write by; ``None``: no handler (405)."""
+        if isinstance(self, viewsets.ViewSetMixin):
+            return getattr(self, "action", None)
+        method = (request.method or "").lower()
+        return method if hasattr(self, method) else None
+
     def check_permissions(self, request: Request) -> None:
-        super().check_permissions(request)
-        if request.method in permissions.SAFE_METHODS or self.action is None:
-            return  # reads: the view's permission classes; no action: DRF answers 405
-        if self.action not in self.action_capabilities:
-            self.permission_denied(request, message="Your role does not allow this.", code="permission_denied")
-        needed = self.action_capabilities[self.action]
+        super().check_permissions(request)  # type: ignore[misc]
+        if request.method in permissions.SAFE_METHODS:
+            return  # reads: the view's permission classes
+        action = self.write_action(request)
+        if action is None:
+            return  # no handler for the method: DRF answers 405
+        if action not in self.action_capabilities:
+            self.permission_denied(request, message="Your role does not allow this.", code="permission_denied")  # type: ignore[attr-defined]
+        needed = self.action_capabilities[action]
         if needed is not None and not user_can(request.user, needed):
-            self.permission_denied(request, message="Your role does not allow this.", code="permission_denied")
+            self.permission_denied(request, message="Your role does not allow this.", code="permission_denied")  # type: ignore[attr-defined]
+
+    def validated(self, serializer_class: type[serializers.Serializer[Any]]) -> dict[str, Any]:
+        """Shape-check the request body; a 400 names every field at fault, including any field
+        the endpoint does not take (a misspelt or renamed field is never silently ignored). A
+        well-formed body whose only fault is an id naming no record (``does_not_exist``) is a
+        404 naming the field, as for an id in the path."""
+        request = self.request  # type: ignore[attr-defined]
+        context_of = getattr(self, "get_serializer_context", None)
+        context = context_of() if context_of else {"request": request, "view": self}
+        serializer = serializer_class(data=request.data, context=context)
+        unknown = {**unknown_fields(serializer, request.data), **wrong_types(serializer, request.data)}
+        valid = serializer.is_valid()
+        if not valid and not unknown and only_missing_references(serializer.errors):
+            errors = flatten_errors(serializer.errors)
+            raise ReferenceNotFound("A record named in the data sent was not found.", errors=errors)
+        if not valid or unknown:
+            raise exceptions.ValidationError(
+                {**flatten_errors(serializer.errors if serializer.errors else {}), **unknown}
+            )
+        return dict(serializer.validated_data)
+
+
+class ServiceViewSet(DeclaredCapabilities, viewsets.GenericViewSet):
+    """What every app's API base shares: the role check before the body
+    (``DeclaredCapabilities``), body validation with the flat error shape, objects found by an
+    id alone (``core.ids``: anything else is simply not found, never a database error; filters
+    are for lists), and the routers' format suffix (``.../pack.json``) read here rather than
+    passed on to actions that do not take it."""
+
+    _format_suffix: str | None = None
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Response:
         # DRF passes the URL's ``format`` to the handler as well as reading it for content
@@ -158,17 +214,6 @@ class ServiceViewSet(viewsets.GenericViewSet):
 
     def get_format_suffix(self, **kwargs: Any) -> str | None:
         return self._format_suffix
-
-    def validated(self, serializer_class: type[serializers.Serializer[Any]]) -> dict[str, Any]:
-        """Shape-check the request body; a 400 names every field at fault, including any field
-        the endpoint does not take (a misspelt or renamed field is never silently ignored)."""
-        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
-        unknown = {**unknown_fields(serializer, self.request.data), **wrong_types(serializer, self.request.data)}
-        if not serializer.is_valid() or unknown:
-            raise exceptions.ValidationError(
-                {**flatten_errors(serializer.errors if serializer.errors else {}), **unknown}
-            )
-        return dict(serializer.validated_data)
 
     def get_object(self) -> Any:
         obj = get_object_or_404(self.get_queryset(), pk=id_or_404(self.kwargs[self.lookup_field]))
@@ -213,3 +258,62 @@ class LoggedReadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Servic
                 path=request.path,
             )
             return Response(self.get_serializer(instance).data)
+
+
+class StrictFilterExtension(DjangoFilterExtension):
+    """``core.api.StrictFilterBackend``'s filters in the schema, with the limits the filters
+    enforce: a length cap (``max_length``) as ``maxLength``, a range (``min_value`` and
+    ``max_value``) as ``minimum`` and ``maximum``, and a number filter without a type of its own
+    as a ``number``. Without them a request the schema allows (a 200-character search, a
+    ``due_within`` of 400) would be refused by a rule the schema did not state."""
+
+    target_class = "core.api.StrictFilterBackend"
+    match_subclasses = True
+    priority = 1
+
+    def resolve_filter_field(
+        self, auto_schema: Any, model: Any, filterset_class: Any, field_name: str, filter_field: Any
+    ) -> list[dict[str, Any]]:
+        import django_filters  # noqa: PLC0415  # only when the schema is built
+
+        parameters: list[dict[str, Any]] = super().resolve_filter_field(
+            auto_schema, model, filterset_class, field_name, filter_field
+        )
+        extra = filter_field.extra
+        for parameter in parameters:
+            schema = parameter.get("schema", {})
+            schema.pop("nullable", None)  # a query string has no null: an empty value is refused
+            target = schema.get("items", schema) if schema.get("type") == "array" else schema
+            if isinstance(filter_field, django_filters.NumberFilter) and "type" not in target:
+                target["type"] = "number"
+            if extra.get("max_length") is not None and target.get("type") == "string":
+                target["maxLength"] = extra["max_length"]
+            if target.get("type") == "string" and not any(k in target for k in ("pattern", "format", "enum")):
+                target["pattern"] = r"^[^\u0000]*$"  # as core.api.NO_NUL: forms refuse a NUL
+            if extra.get("min_value") is not None and target.get("type") in ("integer", "number"):
+                target["minimum"] = extra["min_value"]
+            if extra.get("max_value") is not None and target.get("type") in ("integer", "number"):
+                target["maximum"] = extra["max_value"]
+        return parameters
+
+
+class BoundedDateFieldExtension(OpenApiSerializerFieldExtension):
+    """A date in a request body limited to ``core.limits.EARLIEST_DATE`` – ``LATEST_DATE`` (its
+    validators say so): the schema adds the pattern of every real day in that range, so a date
+    the schema allows is one the API accepts."""
+
+    target_class = "rest_framework.fields.DateField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        from django.core.validators import MaxValueValidator, MinValueValidator  # noqa: PLC0415
+
+        from core import limits  # noqa: PLC0415
+
+        schema: dict[str, Any] = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        validators = self.target.validators
+        lowest = [v.limit_value for v in validators if isinstance(v, MinValueValidator)]
+        highest = [v.limit_value for v in validators if isinstance(v, MaxValueValidator)]
+        if lowest == [limits.EARLIEST_DATE] and highest == [limits.LATEST_DATE]:
+            schema["pattern"] = limits.BOUNDED_DATE
+        return schema

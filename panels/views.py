@@ -28,6 +28,7 @@ from django.views.decorators.http import require_POST
 
 from core.access import access_log_record_many
 from core.errors import DomainError, NotPermitted
+from core.exports import export_gate
 from core.ids import query_id
 from core.links import cross_layer_url
 from core.models import AccessAction, NeedType
@@ -645,11 +646,16 @@ def minutes(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _visible_meeting(request.user, pk)
     record = PanelMinutes.objects.filter(meeting=meeting).select_related("approved_by").first()
     is_chair = user_can(request.user, Capability.PANEL_CHAIR)
+    # Items the reader is recused from are cut to their number and kind, on the page and in the
+    # download alike (the agenda shows them so; panels.workflow.minutes_for_reader).
+    on_agenda = set(AgendaItem.objects.filter(meeting=meeting).values_list("referral_id", flat=True))
+    withheld = set(selectors.withheld_papers(request.user)) & on_agenda
     if request.GET.get("format") == "txt":
         if record is None:
             raise Http404
-        return _minutes_text(request, meeting, record)
-    editable = is_chair and record is not None and record.status == MinutesStatus.DRAFT
+        return _minutes_text(request, meeting, record, withheld)
+    # A reader recused from an item here reads the minimised text and cannot edit the whole.
+    editable = is_chair and record is not None and record.status == MinutesStatus.DRAFT and not withheld
     form = MinutesForm(_posted(request), initial={"body": record.body if record else ""}) if editable else None
     if request.method == "POST":
         if form is None:
@@ -667,7 +673,9 @@ def minutes(request: HttpRequest, pk: int) -> HttpResponse:
         "title": f"Minutes: {_meeting_title(meeting)}",
         "heading": f"Minutes of the panel meeting, {long_date(meeting.held_on)}",
         "record": record,
-        "paragraphs": [block.strip("\n") for block in record.body.split("\n\n")] if record else [],
+        "paragraphs": [block.strip("\n") for block in workflow.minutes_for_reader(record.body, withheld).split("\n\n")]
+        if record
+        else [],
         "form": form,
         "is_chair": is_chair,
         "can_generate": is_chair and meeting.status == workflow.MeetingStatus.HELD,
@@ -676,9 +684,17 @@ def minutes(request: HttpRequest, pk: int) -> HttpResponse:
     return _render(request, "panels/minutes.html", context, error_forms=[form])
 
 
-def _minutes_text(request: HttpRequest, meeting: PanelMeeting, record: PanelMinutes) -> HttpResponse:
-    """The minutes as a plain-text file. They name children by initials only; the export is
-    still logged against each child on the agenda (docs/style.md item 15)."""
+def _minutes_text(
+    request: HttpRequest, meeting: PanelMeeting, record: PanelMinutes, withheld: set[int]
+) -> HttpResponse:
+    """The minutes as a plain-text file, behind the export gate like every download (a sign-in
+    within 15 minutes and a purpose, ``core.exports.export_gate``), minimised as the page is
+    for a reader recused from some items. They name children by initials only; the export is
+    still logged against each child on the agenda, with its purpose in the path (docs/style.md
+    item 15)."""
+    gate, _purpose = export_gate(request)
+    if gate is not None:
+        return gate
     child_ids = list(
         AgendaItem.objects.filter(meeting=meeting).values_list("referral__request__child_id", flat=True).distinct()
     )
@@ -688,11 +704,12 @@ def _minutes_text(request: HttpRequest, meeting: PanelMeeting, record: PanelMinu
             child_ids=sorted(child_ids),
             object_type="panel_minutes",
             action=AccessAction.EXPORT,
-            path=request.path,
+            path=request.get_full_path(),
         )
     status = "Approved" if record.status == MinutesStatus.APPROVED else "DRAFT – not yet approved"
     header = f"Minutes ({status})\n\n"
-    response = HttpResponse(header + record.body, content_type="text/plain; charset=utf-8")
+    body = workflow.minutes_for_reader(record.body, withheld)
+    response = HttpResponse(header + body, content_type="text/plain; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="panel-minutes-{meeting.held_on:%Y-%m-%d}.txt"'
     return response
 

@@ -947,3 +947,26 @@ def minutes_body(facts: MinutesFacts) -> tuple[str, dict[str, Any]]:
         "items": [dict(i) for i in facts.items],
     }
     return "\n".join(lines).rstrip() + "\n", structured
+
+
+# --- Minutes as a member reads them ---------------------------------------------------------------
+
+_ITEM_HEADER = re.compile(r"Item (\d+): referral (\d+)(?: \(([^,()]+)(?:, child [^)]*)?\))?")
+WITHHELD_ITEM_NOTE = "  Papers withheld: you were recused from this item."
+
+
+def minutes_for_reader(body: str, withheld: Collection[int]) -> str:
+    """The minutes' text as a member recused from some items reads it (page and download
+    alike): each of those items keeps its number, its referral and the kind of case, and none of
+    its content (the child's initials, the declarations, the reasons, the costs), as the agenda
+    shows it to them. ``withheld``: the referral ids whose papers are withheld from the reader
+    (``selectors.withheld_papers``)."""
+    if not withheld:
+        return body
+    blocks = body.split("\n\n")
+    for index, block in enumerate(blocks):
+        found = _ITEM_HEADER.match(block)
+        if found and int(found.group(2)) in withheld:
+            kind = f" ({found.group(3)})" if found.group(3) else ""
+            blocks[index] = f"Item {found.group(1)}: referral {found.group(2)}{kind}\n{WITHHELD_ITEM_NOTE}"
+    return "\n\n".join(blocks)

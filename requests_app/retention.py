@@ -44,6 +44,11 @@ class Rule:
             return (now - timedelta(days=1)).replace(year=now.year - self.years)
 
 
+# What free text that had to stay non-empty (a reason a database rule requires) reads once
+# the retention schedule has anonymised the record.
+REMOVED = "Removed under the retention schedule"
+
+
 class ScheduleError(ValueError):
     pass
 

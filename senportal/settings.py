@@ -281,6 +281,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.api.add_error_responses",
+        "core.api.close_request_bodies",
     ],
 }
 
@@ -573,3 +574,11 @@ NAVIGATION.insert(
     [url_name for _label, url_name, _capability in NAVIGATION].index("admin:index"),
     ("Sign-in security", "security-admin", "admin"),
 )
+
+# --- Retention: each app's anonymiser (issue 14) ---------------------------------------------------
+# Called by requests_app.services.retention.anonymise_child, with the child still identifiable,
+# for the free text each later app holds about the child (docs/retention.md).
+RETENTION_ANONYMISERS: list[str] = [
+    "panels.retention.anonymise_child",
+    "placements.retention.anonymise_child",
+]

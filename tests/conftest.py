@@ -37,6 +37,12 @@ def make_user(*roles: Role, username: str | None = None, **fields: Any) -> User:
         user = User.objects.create_user(username=username, password=PERSONA_PASSWORD, **fields)
     # get_or_create: transactional tests flush the groups the migration made.
     user.groups.add(*[Group.objects.get_or_create(name=role.value)[0] for role in roles])
+    if Role.ADMIN in roles:
+        # A reused test database may have been left flushed by a transactional test: the admin
+        # group is then made anew above, without its permissions (core/admin_permissions.py).
+        from core.admin_permissions import grant_admin_permissions
+
+        grant_admin_permissions()
     if Role.ADMIN in roles and not user.is_staff:
         user.is_staff = True
         user.save(update_fields=["is_staff"])

@@ -32,6 +32,7 @@ from rest_framework.views import APIView
 
 from core.access import access_log_record_many
 from core.api import StrictFilterBackend
+from core.errors import ReferenceNotFound
 from core.models import AccessAction, Establishment
 from core.roles import Capability, user_can
 from core.viewsets import ServiceViewSet, flatten_errors
@@ -243,7 +244,7 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _PanelAp
         data = self.validated(panel_serializers.ReferralCreateSerializer)
         assessment = AssessmentRequest.objects.visible_to(request.user).filter(pk=data["request_id"]).first()
         if assessment is None:
-            raise ValidationError({"request_id": [f"No request with id {data['request_id']}"]})
+            raise ReferenceNotFound(f"No request with id {data['request_id']}", field="request_id")
         referral = services.referral_create(
             actor=request.user,
             request=assessment,

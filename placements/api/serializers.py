@@ -16,6 +16,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core import limits
 from core.models import NeedType
 from core.viewsets import IdField
 from placements import reports, workflow
@@ -31,8 +32,7 @@ from placements.models import (
 )
 from placements.services.attendance import CSV_COLUMNS
 
-EARLIEST_DATE = date(1900, 1, 1)
-LATEST_DATE = date(2100, 12, 31)
+EARLIEST_DATE, LATEST_DATE = limits.EARLIEST_DATE, limits.LATEST_DATE  # the schema states them
 # The largest amount the API takes (£10,000,000.00): anything above is a typing mistake.
 MAX_PENCE = 1_000_000_000
 MAX_SESSIONS = 100_000

@@ -19,7 +19,6 @@ from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
@@ -31,7 +30,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.access import access_log_record, access_log_record_many
-from core.api import MAX_ID, HasCapability
+from core.api import MAX_ID, HasCapability, StrictFilterBackend
 from core.models import AccessAction, NeedType
 from core.roles import Capability
 from core.viewsets import ServiceViewSet, flatten_errors
@@ -223,7 +222,7 @@ class ContractFilter(django_filters.FilterSet):
 class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Base):
     queryset = PlacementContract.objects.all()
     serializer_class = placement_serializers.PlacementContractListSerializer
-    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filter_backends = [StrictFilterBackend, OrderingFilter]
     filterset_class = ContractFilter
     ordering_fields = ["start_on", "reference", "agreed_annual_cost_pence", "annual_review_on"]
     ordering = ["-start_on", "-pk"]

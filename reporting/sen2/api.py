@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from core import sudo
 from core.api import HasCapability
 from core.roles import Capability
+from core.viewsets import DeclaredCapabilities
 from reporting.models import Sen2Return, Sen2ReturnStatus
 from reporting.sen2.services import sen2_return_download, sen2_return_request
 
@@ -59,7 +60,9 @@ class _Sen2View(APIView):
     required_capability = Capability.SEN2_RETURN
 
 
-class Sen2ReturnListView(_Sen2View):
+class Sen2ReturnListView(DeclaredCapabilities, _Sen2View):
+    action_capabilities = {"post": Capability.SEN2_RETURN}
+
     @extend_schema(responses=Sen2ReturnSerializer(many=True))
     def get(self, request: Request) -> Response:
         rows = Sen2Return.objects.select_related("requested_by").defer("content", "report")[:50]
@@ -67,9 +70,8 @@ class Sen2ReturnListView(_Sen2View):
 
     @extend_schema(request=Sen2RequestSerializer, responses={202: Sen2ReturnSerializer})
     def post(self, request: Request) -> Response:
-        given = Sen2RequestSerializer(data=request.data)
-        given.is_valid(raise_exception=True)
-        row = sen2_return_request(census=given.validated_data["census_date"], user=request.user)
+        given = self.validated(Sen2RequestSerializer)
+        row = sen2_return_request(census=given["census_date"], user=request.user)
         return Response(Sen2ReturnSerializer(row).data, status=status.HTTP_202_ACCEPTED)
 
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from lxml import etree
 
 from core.access import access_log_record
-from core.errors import DomainError
+from core.errors import Conflict, DomainError
 from core.models import AccessAction, Council
 from reporting.models import Sen2Return, Sen2ReturnStatus
 from reporting.sen2 import build, codes, published, selectors, validate
@@ -36,7 +36,9 @@ class Built:
 def la_number() -> str:
     council = Council.objects.first()
     if council is None:
-        raise DomainError("Set the council (its name and LA number) before making the SEN2 return")
+        # The service's set-up, not the data sent, is what is missing: 409, like any other state
+        # that refuses the action (the request itself was valid).
+        raise Conflict("Set the council (its name and LA number) before making the SEN2 return")
     return council.la_number
 
 

@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from core.api import HasCapability
 from core.roles import Capability
 from core.sudo import SudoFresh
-from core.viewsets import RelatedIdField
+from core.viewsets import RelatedIdField, ServiceViewSet
 from requests_app.models import Child, SubjectAccessRequest, SubjectAccessStatus
 from requests_app.services import subject_access
 
@@ -61,12 +61,11 @@ class SubjectAccessCreateSerializer(serializers.Serializer[Any]):
     list=extend_schema(summary="Subject access requests, newest first"),
     retrieve=extend_schema(summary="One subject access request and its progress"),
 )
-class SubjectAccessViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[SubjectAccessRequest]
-):
+class SubjectAccessViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceViewSet):
     serializer_class = SubjectAccessSerializer
     permission_classes = [HasCapability]
     required_capability = Capability.DATA_PROTECTION
+    action_capabilities = {"create": Capability.DATA_PROTECTION}
 
     def get_queryset(self) -> QuerySet[SubjectAccessRequest]:
         return SubjectAccessRequest.objects.order_by("-requested_at", "-pk")
@@ -77,10 +76,9 @@ class SubjectAccessViewSet(
         summary="Ask for a copy of everything held about a child (built in the background)",
     )
     def create(self, request: Request) -> Response:
-        body = SubjectAccessCreateSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        data = self.validated(SubjectAccessCreateSerializer)
         assert isinstance(request.user, User)
-        sar = subject_access.sar_request(actor=request.user, **body.validated_data)
+        sar = subject_access.sar_request(actor=request.user, **data)
         return Response(SubjectAccessSerializer(sar).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django import forms
 from django.db import transaction
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
@@ -22,7 +21,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.access import access_log_record
-from core.api import MAX_ID, HasCapability, StrictFilterBackend
+from core.api import MAX_ID, HasCapability, IdFilter, StrictFilterBackend
+from core.errors import ReferenceNotFound
 from core.roles import Capability, user_can
 from core.viewsets import LoggedReadViewSet
 from requests_app import disputes
@@ -169,7 +169,7 @@ class _DisputeViewSet(LoggedReadViewSet):
     def visible_request(self, pk: int) -> AssessmentRequest:
         found = AssessmentRequest.objects.visible_to(self.request.user).filter(pk=pk).first()
         if found is None:
-            raise exceptions.ValidationError({"request_id": ["No request with this id that you may see"]})
+            raise ReferenceNotFound("No request with this id that you may see", field="request_id")
         return found
 
     def respond(self, instance: Any, *, code: int = status.HTTP_200_OK) -> Response:
@@ -185,20 +185,8 @@ class _DisputeViewSet(LoggedReadViewSet):
             return Response(self.get_serializer(fresh).data, status=code)
 
 
-class _IdFilter(django_filters.Filter):
-    """An id filter: any whole number, as the schema says; one that cannot be an id (below 1,
-    above ``MAX_ID``) matches nothing rather than reaching the database."""
-
-    field_class = forms.IntegerField
-
-    def filter(self, qs: Any, value: Any) -> Any:
-        if value is not None and not 1 <= value <= MAX_ID:
-            return qs.none()
-        return super().filter(qs, value)
-
-
 class MediationFilter(django_filters.FilterSet):
-    request = _IdFilter(field_name="request_id")
+    request = IdFilter(field_name="request_id")
 
     class Meta:
         model = Mediation
@@ -206,7 +194,7 @@ class MediationFilter(django_filters.FilterSet):
 
 
 class AppealFilter(django_filters.FilterSet):
-    request = _IdFilter(field_name="request_id")
+    request = IdFilter(field_name="request_id")
     status = django_filters.ChoiceFilter(choices=APPEAL_STATUS_CHOICES)
 
     class Meta:

@@ -13,7 +13,6 @@ from typing import Any
 
 import django_filters
 from django.db.models import QuerySet
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.decorators import action
@@ -21,7 +20,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api import HasCapability
+from core.api import HasCapability, IdFilter, StrictFilterBackend
 from core.roles import Capability
 from core.viewsets import IdField, LoggedReadViewSet
 from requests_app import contact_log, corrections
@@ -94,7 +93,7 @@ class CorrectionResultSerializer(serializers.Serializer[dict[str, Any]]):
 
 
 class CaseNoteFilter(django_filters.FilterSet):
-    request = django_filters.NumberFilter(field_name="request_id", min_value=1)
+    request = IdFilter(field_name="request_id")
 
     class Meta:
         model = CaseNote
@@ -117,7 +116,7 @@ class CaseNoteViewSet(LoggedReadViewSet):
     required_capability: Capability | None = Capability.REQUEST_VIEW
     queryset = CaseNote.objects.all()  # for the schema; get_queryset narrows it
     serializer_class = CaseNoteSerializer
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [StrictFilterBackend]
     filterset_class = CaseNoteFilter
 
     action_capabilities = {"create": Capability.CASE_NOTE_ADD}

@@ -15,7 +15,6 @@ import django_filters
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, status
@@ -25,7 +24,8 @@ from rest_framework.response import Response
 
 from core import limits
 from core.access import access_log_record
-from core.api import MAX_ID, HasCapability
+from core.api import HasCapability, IdFilter, StrictFilterBackend
+from core.errors import ReferenceNotFound
 from core.models import AccessAction
 from core.roles import Capability, user_can
 from core.viewsets import IdField, LoggedReadViewSet, ServiceViewSet
@@ -154,7 +154,7 @@ class LetterSerializer(serializers.ModelSerializer[Letter]):
 class LetterIssueSerializer(serializers.Serializer[Any]):
     request_id = IdField()
     kind = serializers.ChoiceField(choices=LETTER_KIND_CHOICES)
-    contact_ids = serializers.ListField(child=IdField(), allow_empty=False, max_length=limits.LIST_ITEMS)
+    contact_ids = serializers.ListField(child=IdField(), min_length=1, max_length=limits.LIST_ITEMS)
 
 
 def _require_decide(user: Any) -> None:
@@ -165,12 +165,12 @@ def _require_decide(user: Any) -> None:
 def _visible_request(user: Any, pk: int) -> AssessmentRequest:
     found = AssessmentRequest.objects.visible_to(user).filter(pk=pk).first()
     if found is None:
-        raise exceptions.ValidationError({"request_id": ["No request with this id that you may see"]})
+        raise ReferenceNotFound("No request with this id that you may see", field="request_id")
     return found
 
 
 class ContactFilter(django_filters.FilterSet):
-    child = django_filters.NumberFilter(field_name="child_id", min_value=1, max_value=MAX_ID)
+    child = IdFilter(field_name="child_id")
     kind = django_filters.ChoiceFilter(choices=CONTACT_KIND_CHOICES)
 
     class Meta:
@@ -192,7 +192,7 @@ class ContactViewSet(LoggedReadViewSet):
     permission_classes = [HasCapability]
     required_capability = Capability.REQUEST_VIEW
     serializer_class = ContactSerializer
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [StrictFilterBackend]
     filterset_class = ContactFilter
     action_capabilities = {
         "create": Capability.REQUEST_DECIDE,
@@ -235,7 +235,7 @@ class ContactViewSet(LoggedReadViewSet):
 
 
 class LetterFilter(django_filters.FilterSet):
-    request = django_filters.NumberFilter(field_name="request_id", min_value=1, max_value=MAX_ID)
+    request = IdFilter(field_name="request_id")
     kind = django_filters.ChoiceFilter(choices=LETTER_KIND_CHOICES)
 
     class Meta:
@@ -252,7 +252,7 @@ class LetterViewSet(LoggedReadViewSet):
     permission_classes = [HasCapability]
     required_capability = Capability.REQUEST_VIEW
     serializer_class = LetterSerializer
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [StrictFilterBackend]
     filterset_class = LetterFilter
     action_capabilities = {"create": Capability.REQUEST_DECIDE}
 
@@ -302,6 +302,7 @@ class LetterViewSet(LoggedReadViewSet):
 
 class MessageFilter(django_filters.FilterSet):
     state = django_filters.ChoiceFilter(choices=MessageState.choices)
+    letter = IdFilter(field_name="letter_id")
 
     class Meta:
         model = OutboundMessage
@@ -316,7 +317,7 @@ class MessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceVi
     permission_classes = [HasCapability]
     required_capability = Capability.REQUEST_VIEW
     serializer_class = MessageSerializer
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [StrictFilterBackend]
     filterset_class = MessageFilter
 
     def get_queryset(self) -> QuerySet[OutboundMessage]:

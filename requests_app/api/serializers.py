@@ -16,6 +16,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -49,8 +50,7 @@ Action = workflow.Action
 
 # Dates outside this range are refused as input: they can only be typing errors, and the
 # clock arithmetic (received + 20 weeks + exception days) must never overflow date.max.
-EARLIEST_DATE = date(1900, 1, 1)
-LATEST_DATE = date(2100, 12, 31)
+EARLIEST_DATE, LATEST_DATE = limits.EARLIEST_DATE, limits.LATEST_DATE  # the schema states them
 
 
 def _date(**kwargs: Any) -> serializers.DateField:
@@ -603,6 +603,23 @@ class RequestCreateSerializer(serializers.Serializer[dict[str, Any]]):
                 {"not_duplicate_reason": ["Enter how you know this is a different child"]}
             )
         return attrs
+
+
+class RequestCreateSerializerExtension(OpenApiSerializerExtension):
+    """The two rules across fields, in the schema: exactly one of ``child`` and ``child_id``;
+    and ``confirm_not_duplicate`` only with a ``not_duplicate_reason`` that is more than
+    spaces."""
+
+    target_class = RequestCreateSerializer
+
+    def map_serializer(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        schema: dict[str, Any] = auto_schema._map_basic_serializer(self.target, direction)
+        schema["oneOf"] = [{"required": ["child"]}, {"required": ["child_id"]}]
+        schema["anyOf"] = [
+            {"properties": {"confirm_not_duplicate": {"enum": [False]}}},
+            {"required": ["not_duplicate_reason"], "properties": {"not_duplicate_reason": {"pattern": r"\S"}}},
+        ]
+        return schema
 
 
 class DuplicateCheckSerializer(serializers.Serializer[dict[str, Any]]):

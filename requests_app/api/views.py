@@ -23,13 +23,12 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.access import access_log_record, access_log_record_many
 from core.api import HasCapability, StrictFilterBackend
-from core.errors import ValidationFailed
+from core.errors import ReferenceNotFound, ValidationFailed
 from core.models import AccessAction
 from core.roles import Capability
 from core.viewsets import ServiceViewSet
@@ -338,7 +337,7 @@ class AssessmentRequestViewSet(CorrectionsMixin, mixins.ListModelMixin, mixins.R
         found = set(self.get_queryset().filter(pk__in=ids).values_list("pk", flat=True))
         missing = sorted(set(ids) - found)
         if missing:
-            raise ValidationError({"request_ids": [f"No request with id {', '.join(map(str, missing))}"]})
+            raise ReferenceNotFound(f"No request with id {', '.join(map(str, missing))}", field="request_ids")
         request_assign(actor=request.user, requests=ids, officer=data["officer_id"])
         with transaction.atomic():
             assigned = list(request_queryset(request.user).filter(pk__in=ids).order_by("pk"))

@@ -19,6 +19,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Case, Exists, OuterRef, Q, Value, When
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from core.access import access_log_record, erase_access_log_before
 from core.documents import documents_erase_for_child
@@ -30,8 +31,11 @@ from requests_app.models import (
     AdviceRequest,
     AssessmentDecision,
     AssessmentRequest,
+    CaseNote,
     Child,
+    ClockException,
     ProvisionEvaluation,
+    RequestEvent,
     RetentionItem,
     RetentionRun,
     RetentionRunStatus,
@@ -123,6 +127,7 @@ def retention_approve(*, actor: User, run: RetentionRun) -> RetentionRun:
 
 def anonymise_child(child: Child, *, now: datetime) -> None:
     """Remove what identifies the child; keep every row and every date the figures use."""
+    _anonymise_elsewhere(child, now)
     Child.objects.filter(pk=child.pk).update(
         forename="Anonymised",
         surname=f"Child {child.pk}",
@@ -174,6 +179,33 @@ def anonymise_child(child: Child, *, now: datetime) -> None:
                 logger.warning("retention: a letter's PDF could not be deleted")
 
     transaction.on_commit(delete_pdfs)
+    _anonymise_case_text(child)
+
+
+def _removed_unless_empty(field: str) -> Case:
+    """Free text a database rule may require: the placeholder where there was text."""
+    return Case(When(**{field: ""}, then=Value("")), default=Value(retention.REMOVED))
+
+
+def _anonymise_case_text(child: Child) -> None:
+    """The free text on the case file besides letters and documents (anonymise_child erases
+    those): case notes, the timeline's notes and clock exceptions' evidence."""
+    by_request = {"request__child_id": child.pk}
+    CaseNote.objects.filter(**by_request).update(
+        with_whom=Case(When(with_whom="", then=Value("")), default=Value("Anonymised")), summary=retention.REMOVED
+    )
+    RequestEvent.objects.filter(**by_request).redact_for_retention(note="")
+    ClockException.objects.filter(**by_request).update(
+        evidence=retention.REMOVED, removed_reason=_removed_unless_empty("removed_reason")
+    )
+
+
+def _anonymise_elsewhere(child: Child, now: datetime) -> None:
+    """Each later app's own anonymiser (``settings.RETENTION_ANONYMISERS``: panel papers and
+    minutes, placement contracts), called while the child's identifiers are still on the row,
+    so text that names several children (minutes) can have this child's name struck out."""
+    for path in settings.RETENTION_ANONYMISERS:
+        import_string(path)(child, now=now)
 
 
 def retention_apply(run_id: int) -> RetentionRun:

@@ -288,7 +288,9 @@ def test_chair_runs_a_meeting_from_scheduling_to_approved_minutes(client, panel)
     approved = html_of(client.get(minutes_url))
     assert "<textarea" not in approved and "Edited minutes text" in approved
     assert PanelMinutes.objects.get().status == "approved"
-    download = client.get(minutes_url, {"format": "txt"})
+    asked = client.get(minutes_url, {"format": "txt"})  # the export gate asks why first
+    assert asked.status_code == 200 and b"purpose" in asked.content and not asked.has_header("Content-Disposition")
+    download = client.get(minutes_url, {"format": "txt", "purpose": "panel"})
     assert download["Content-Type"].startswith("text/plain")
     assert "attachment" in download["Content-Disposition"]
     assert b"Edited minutes text" in download.content

@@ -116,3 +116,18 @@ def test_admin_role_reads_the_access_log_but_cannot_change_it(client, personas, 
     assert client.get("/admin/core/accesslog/add/").status_code == 403
     assert client.post(f"/admin/core/accesslog/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
     assert AccessLog.objects.filter(pk=entry.pk).exists()
+
+
+def test_the_admin_group_gets_its_permissions_back_after_a_flush() -> None:
+    """A flush (the test runner's transactional tests, or ``manage.py flush``) empties the group
+    tables and emits ``post_migrate``: the admin group is made again with its permissions, so a
+    reused test database, or a flushed one, still lets an administrator into the admin."""
+    from django.contrib.auth.models import Group
+    from django.core.management.sql import emit_post_migrate_signal
+
+    from core.admin_permissions import ADMIN_GROUP, ADMIN_PERMISSIONS
+
+    Group.objects.filter(name=ADMIN_GROUP).delete()
+    emit_post_migrate_signal(0, False, "default")
+    granted = set(Group.objects.get(name=ADMIN_GROUP).permissions.values_list("codename", flat=True))
+    assert granted == {codename for codenames in ADMIN_PERMISSIONS.values() for codename in codenames}

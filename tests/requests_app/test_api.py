@@ -472,7 +472,7 @@ def test_assign_one_request(officer_api: Any, personas: Personas) -> None:
 def test_assign_refuses_somebody_who_is_not_an_officer(officer_api: Any, personas: Personas) -> None:
     request = ReceivedRequestFactory()
     response = officer_api.post(url(request, "assign"), {"officer_id": personas.evaluator.pk}, format="json")
-    assert response.status_code == 400
+    assert response.status_code == 404  # well formed; the id names no SEN officer (docs/security.md)
     assert response.json()["errors"] == {"officer_id": ["Select an SEN officer"]}
 
 
@@ -494,7 +494,7 @@ def test_bulk_assign_with_an_unknown_id_changes_nothing(officer_api: Any, person
     response = officer_api.post(
         "/api/requests/assign/", {"request_ids": [request.pk, 999999], "officer_id": personas.officer.pk}, format="json"
     )
-    assert response.status_code == 400
+    assert response.status_code == 404  # well formed; one id names no request (docs/security.md)
     assert "request_ids" in response.json()["errors"]
     assert reload(request).assigned_officer is None
 

@@ -2,7 +2,8 @@
 
 Two sets of objects, A and B, of the same shape: two panel meetings circulated to different
 head teachers, an agenda item from which set A's head teacher is recused (and set B's is not),
-two requests, two contracts. Each matrix cell is called with set A's users and set A's ids, and
+two requests (each with a mediation and an appeal), two contracts (each with a deduction).
+Each matrix cell is called with set A's users and set A's ids, and
 replayed with set A's users and set B's ids.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -21,6 +23,7 @@ from django.utils import timezone
 
 from core.roles import Role
 from panels.models import Declaration
+from requests_app.models import Appeal, Mediation
 from tests.conftest import api_token_for, make_user
 from tests.panels.factories import (
     AgendaItemFactory,
@@ -30,7 +33,7 @@ from tests.panels.factories import (
     PanelMemberFactory,
     ReferralFactory,
 )
-from tests.placements.factories import make_active_contract
+from tests.placements.factories import AttendanceReturnFactory, DeductionFactory, make_active_contract
 from tests.requests_app.factories import AdviceRequestFactory, AssessingRequestFactory, ClockExceptionFactory
 
 # The roles a cell names: every role, the anonymous visitor, and the head teacher on the panel
@@ -97,10 +100,23 @@ def _object_set(label: str, chair: User) -> ObjectSet:
     request = AssessingRequestFactory()
     advice = AdviceRequestFactory(request=request)
     exception = ClockExceptionFactory(request=request)
+    officer = make_user(Role.SEN_OFFICER, username="authz_officer")
+    letter_on = request.received_on + timedelta(days=10)
+    mediation = Mediation.objects.create(
+        request=request, against="refusal_to_assess", decision_letter_on=letter_on, recorded_by=officer
+    )
+    appeal = Appeal.objects.create(
+        request=request,
+        against="refusal_to_assess",
+        decision_letter_on=letter_on,
+        registered_on=letter_on + timedelta(days=30),
+        recorded_by=officer,
+    )
     finance = make_user(Role.FINANCE_OFFICER, username="authz_finance")
     contract = make_active_contract(actor=finance)
     line = contract.cost_lines.first()
     negotiation_round = contract.negotiation_rounds.first() if hasattr(contract, "negotiation_rounds") else None
+    deduction = DeductionFactory(attendance_return=AttendanceReturnFactory(contract=contract, submitted_by=finance))
     return ObjectSet(
         ids={
             "request": request.pk,
@@ -119,6 +135,9 @@ def _object_set(label: str, chair: User) -> ObjectSet:
             "negotiation_round": negotiation_round.pk if negotiation_round else MISSING,
             # The open placement review contract_create scheduled from the panel's approval.
             "review": contract.reviews.values_list("pk", flat=True).first() or MISSING,
+            "mediation": mediation.pk,
+            "appeal": appeal.pk,
+            "deduction": deduction.pk,
         },
         users={"panel_member": sen.user, "head_teacher": head.user},
     )
@@ -151,6 +170,8 @@ _PARAMETERS: list[tuple[str, str, str]] = [
     ("requests/", "advice_pk", "advice"),
     ("requests/", "exception_pk", "exception"),
     ("requests/", "decision_pk", "request_decision"),
+    ("requests/", "mediation_pk", "mediation"),
+    ("requests/", "appeal_pk", "appeal"),
     ("requests/", "pk", "request"),
     ("panel/meetings/", "pk", "meeting"),
     ("panel/items/", "pk", "item"),
@@ -160,6 +181,7 @@ _PARAMETERS: list[tuple[str, str, str]] = [
     ("placements/contracts/", "pk", "contract"),
     ("placements/cost-lines/", "pk", "cost_line"),
     ("placements/rounds/", "pk", "negotiation_round"),
+    ("placements/deductions/", "pk", "deduction"),
     ("placements/providers/", "pk", "provider"),
     ("api/requests/", "pk", "request"),
     ("api/advice-requests/", "pk", "advice"),
@@ -173,6 +195,9 @@ _PARAMETERS: list[tuple[str, str, str]] = [
     ("api/placements/negotiation-rounds/", "pk", "negotiation_round"),
     ("placements/reviews/", "pk", "review"),
     ("api/placements/reviews/", "pk", "review"),
+    ("api/placements/deductions/", "pk", "deduction"),
+    ("api/mediations/", "pk", "mediation"),
+    ("api/appeals/", "pk", "appeal"),
 ]
 
 

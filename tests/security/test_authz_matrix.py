@@ -7,15 +7,13 @@ role with set A's ids, then replays it with set B's ids (``authz.py``: two meeti
 to different head teachers, a recused and an unrecused head teacher, two requests, two
 contracts) and compares both with the file.
 
-To record what the code does now (a new route, a changed rule), run
-``AUTHZ_MATRIX_RECORD=tests/security/authz_matrix.recorded.yaml pytest tests/security/test_authz_matrix.py -k record``
-and copy the rows you have checked into ``authz_matrix.yaml``: the recorder describes, the file
-decides.
+To record what the code does now (a new route, a changed rule), run the script
+``python tests/security/record_matrix.py /tmp/recorded.yaml [key prefix…] [--diff]`` and copy
+the rows you have checked into ``authz_matrix.yaml``: the recorder describes, the file decides.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +56,14 @@ def _expected(cells: dict[str, list[str]], role: str) -> str | None:
     return None
 
 
+def expected_outcome(matrix: dict[str, Any], key: str, section: str, role: str) -> str | None:
+    """What the file says ``role`` gets for one cell (a "set B" section falls back to its
+    method's)."""
+    row = _row_for(matrix, key) or {}
+    method = section.split(" ")[0]
+    return _expected(row.get(section, row.get(method, {})), role)
+
+
 def test_every_url_pattern_is_in_the_matrix():
     matrix = load_matrix()
     missing = sorted(key for key in url_conf_keys() if _row_for(matrix, key) is None)
@@ -78,7 +84,7 @@ def test_the_matrix_names_no_route_that_is_gone_and_every_cell_once():
                 assert set(map(str, row[section])) <= OUTCOMES, f"{key} {section}"
 
 
-def _cells(world: Any, role: str, matrix: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+def calls_for(world: Any, role: str) -> list[tuple[str, str, str, str]]:
     """(key, section, path, method) to call for ``role``."""
     calls = []
     for key in sorted(url_conf_keys()):
@@ -107,28 +113,9 @@ def test_every_cell(role):
     user = world.users[role]
     page, api = client_for(user, api=False), client_for(user, api=True)
     wrong = []
-    for key, section, path, method in _cells(world, role, matrix):
-        row = _row_for(matrix, key) or {}
-        expected = _expected(row.get(section, row.get(method, {})), role)
+    for key, section, path, method in calls_for(world, role):
+        expected = expected_outcome(matrix, key, section, role)
         got = outcome(api if path.startswith("/api/") else page, method, path)
         if got != expected:
             wrong.append(f"{section} {path} ({key}): expected {expected}, got {got}")
     assert wrong == [], "\n".join(wrong)
-
-
-@pytest.mark.django_db
-@pytest.mark.skipif(
-    not os.environ.get("AUTHZ_MATRIX_RECORD"), reason="records the matrix when AUTHZ_MATRIX_RECORD is set"
-)
-def test_record():
-    world = make_world()
-    recorded: dict[str, dict[str, dict[str, list[str]]]] = {}
-    for role in ROLE_KEYS:
-        user = world.users[role]
-        page, api = client_for(user, api=False), client_for(user, api=True)
-        for key, section, path, method in _cells(world, role, {}):
-            if key.startswith(ADMIN_PREFIX) and key not in ADMIN_ROWS_CALLED_AS_ADMIN:
-                continue
-            got = outcome(api if path.startswith("/api/") else page, method, path)
-            recorded.setdefault(key, {}).setdefault(section, {}).setdefault(got, []).append(role)
-    Path(os.environ["AUTHZ_MATRIX_RECORD"]).write_text(yaml.safe_dump({"routes": recorded}, sort_keys=True, width=200))

@@ -16,7 +16,7 @@ import pytest
 from drf_spectacular.generators import EndpointEnumerator
 
 from core.roles import Capability, Role, capabilities_for
-from core.viewsets import ServiceViewSet
+from core.viewsets import DeclaredCapabilities
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 # Bodies a validator would complain about in every way: unknown fields, wrong types, huge text.
@@ -34,16 +34,16 @@ def write_endpoints() -> list[tuple[str, str, type[Any], str]]:
         view_class = getattr(callback, "cls", None)
         if method not in UNSAFE or view_class is None or view_class.__module__.startswith("drf_spectacular."):
             continue
-        action = (getattr(callback, "actions", None) or {}).get(method.lower())
+        # A viewset's action name; a plain APIView's write is known by its method.
+        actions = getattr(callback, "actions", None)
+        action = actions.get(method.lower()) if actions is not None else method.lower()
         found.append((path, method, view_class, action))
     return sorted(found, key=lambda row: (row[0], row[1]))
 
 
-# Write views merged from other parts that check the role their own way (not ServiceViewSet):
-# the lead's follow-up is to move them onto the shared check. Listed so a new one fails.
-OWN_ROLE_CHECK = {"TokenListView", "TokenDetailView", "SubjectAccessViewSet", "Sen2ReturnListView"}
-
-WRITES = [row for row in write_endpoints() if row[2].__name__ not in OWN_ROLE_CHECK]
+# Every write view declares its capabilities (core.viewsets.DeclaredCapabilities), viewsets and
+# plain APIViews alike (API tokens, subject access, the SEN2 return): no exceptions.
+WRITES = write_endpoints()
 
 
 def _concrete(path: str) -> str:
@@ -54,12 +54,34 @@ def test_the_walk_finds_the_write_endpoints():
     paths = {path for path, *_ in WRITES}
     assert "/api/requests/{pk}/decide-assessment/" in paths
     assert "/api/panel/agenda-items/{pk}/decision/" in paths
+    # The views that once checked the role their own way are on the shared check too.
+    for moved in ["/api/tokens/", "/api/tokens/{token_id}/", "/api/subject-access/", "/api/metrics/sen2/"]:
+        assert moved in paths, moved
     assert len(WRITES) > 40
+
+
+def test_a_write_missing_from_its_table_is_refused(rf):
+    """Fail closed: a write the table does not name is a 403 before its handler runs."""
+    from rest_framework import exceptions
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
+
+    class Undeclared(DeclaredCapabilities, APIView):
+        permission_classes: list[Any] = []
+
+        def post(self, request):  # pragma: no cover - never reached
+            raise AssertionError("the handler ran")
+
+    view = Undeclared()
+    request = Request(rf.post("/api/x/"))
+    view.request = request
+    with pytest.raises(exceptions.PermissionDenied):
+        view.check_permissions(request)
 
 
 @pytest.mark.parametrize(("path", "method", "view_class", "action"), WRITES, ids=[f"{m} {p}" for p, m, *_ in WRITES])
 def test_every_write_action_declares_the_capability_it_needs(path, method, view_class, action):
-    assert issubclass(view_class, ServiceViewSet), f"{view_class.__name__} does not share the API's role check"
+    assert issubclass(view_class, DeclaredCapabilities), f"{view_class.__name__} does not share the API's role check"
     assert action in view_class.action_capabilities, (
         f"{method} {path}: add {action!r} to {view_class.__name__}.action_capabilities"
     )
