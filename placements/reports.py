@@ -20,16 +20,19 @@ Money is integer pence; averages and medians are rounded half up to the penny.
 
 from __future__ import annotations
 
-import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import connection
 from django.db.models import (
     Aggregate,
     Avg,
+    Case,
+    CharField,
     Count,
     F,
     FloatField,
@@ -42,10 +45,13 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from panels import workflow as panel_workflow
+from panels.models import ReferralCostLine
 from placements import workflow
 from placements.models import CostLine, Deduction, PlacementContract, Provider
 from placements.workflow import DeductionStatus
@@ -54,11 +60,13 @@ __all__ = [
     "METRICS",
     "PROVIDER_COLUMNS",
     "PlacementFigures",
+    "contract_line_benchmarks",
     "contracts_for",
     "line_benchmarks",
     "placement_figures",
     "purchasing_power",
     "purchasing_power_by_need",
+    "referral_line_benchmarks",
 ]
 
 
@@ -85,48 +93,140 @@ def _pence(value: Any) -> int | None:
 AGREED_ANNUAL = F("agreed_amount_pence") * F("periods_per_year")
 
 
-def line_benchmarks(*, contract: PlacementContract) -> dict[str, dict[str, int | None]]:
-    """For each cost category on ``contract``: the median, lowest and highest annualised agreed
-    amount of lines in that category at OTHER providers, on active contracts for children with
-    the same primary need, and how many lines that is (``n``). Categories with no comparison
-    have ``n`` 0 and ``None`` figures.
+class _Percentiles(Aggregate):
+    """PostgreSQL ``percentile_cont`` of the lowest, the quartiles and the highest at once (an
+    array of five): interpolated as ``panels.workflow.percentile`` does."""
 
-    Per line, not per contract: two therapy lines on one contract count as two. The count, min
-    and max are one grouped query on any database. The median is ``percentile_cont`` in the
-    same query on PostgreSQL; on SQLite (the embedded development database, which has no
-    ordered-set aggregate) it is taken in Python over one ``values_list`` of the annual amounts
-    of the few matching lines, which is the small per-category result, not the contracts.
+    function = "PERCENTILE_CONT"
+    name = "Percentiles"
+    template = "%(function)s(ARRAY[0, 0.25, 0.5, 0.75, 1]::float8[]) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = ArrayField(FloatField())
+
+
+def _benchmark(n: int, figures: list[float] | None) -> panel_workflow.Benchmark:
+    if not n or not figures:
+        return panel_workflow.Benchmark()
+    low, q1, median, q3, high = figures
+    return panel_workflow.benchmark_from_percentiles(
+        n=n, low=low, lower_quartile=q1, median=median, upper_quartile=q3, high=high
+    )
+
+
+def _comparable_lines() -> QuerySet[CostLine]:
+    """Lines whose agreed cost is a benchmark: agreed, on an active contract."""
+    return CostLine.objects.filter(agreed_amount_pence__isnull=False, contract__status=workflow.ContractStatus.ACTIVE)
+
+
+def contract_line_benchmarks(*, contract: PlacementContract) -> dict[str, panel_workflow.Benchmark]:
+    """For each cost category on ``contract``: the lowest, quartiles, median and highest
+    annualised agreed amount of lines in that category at OTHER providers, on active contracts
+    for children with the same primary need, and how many lines that is (``n``).
+
+    Per line, not per contract: two therapy lines on one contract count as two. One grouped
+    query on PostgreSQL (``percentile_cont``); on SQLite (the embedded development database,
+    which has no ordered-set aggregate) the figures are taken in Python
+    (``panels.workflow.benchmark_of``) over the annual amounts of the matching lines.
     """
     categories = sorted(set(CostLine.objects.filter(contract=contract).values_list("category", flat=True)))
-    comparable = CostLine.objects.filter(
-        category__in=categories,
-        agreed_amount_pence__isnull=False,
-        contract__status=workflow.ContractStatus.ACTIVE,
-        contract__child__primary_need=contract.child.primary_need,
-    ).exclude(contract__provider_id=contract.provider_id)
-    aggregates: dict[str, Any] = {
-        "n": Count("pk"),
-        "low": Min(AGREED_ANNUAL, output_field=IntegerField()),
-        "high": Max(AGREED_ANNUAL, output_field=IntegerField()),
+    comparable = (
+        _comparable_lines()
+        .filter(category__in=categories, contract__child__primary_need=contract.child.primary_need)
+        .exclude(contract__provider_id=contract.provider_id)
+    )
+    result = dict.fromkeys(categories, panel_workflow.Benchmark())
+    if connection.vendor == "postgresql":
+        rows = comparable.values("category").annotate(n=Count("pk"), p=_Percentiles(AGREED_ANNUAL)).order_by()
+        for row in rows:
+            result[row["category"]] = _benchmark(row["n"], row["p"])
+        return result
+    amounts: dict[str, list[int]] = {}
+    for category, annual in comparable.annotate(annual=AGREED_ANNUAL).values_list("category", "annual"):
+        amounts.setdefault(category, []).append(annual)
+    for category, values in amounts.items():
+        result[category] = panel_workflow.benchmark_of(values)
+    return result
+
+
+def line_benchmarks(*, contract: PlacementContract) -> dict[str, dict[str, int | None]]:
+    """``contract_line_benchmarks`` as plain figures per category: ``n``, ``min``,
+    ``lower_quartile``, ``median``, ``upper_quartile``, ``max`` (``None`` without a comparison)."""
+    return {
+        category: {
+            "median": b.median,
+            "min": b.low,
+            "max": b.high,
+            "lower_quartile": b.lower_quartile,
+            "upper_quartile": b.upper_quartile,
+            "n": b.n,
+        }
+        for category, b in contract_line_benchmarks(contract=contract).items()
     }
-    postgres = connection.vendor == "postgresql"
-    if postgres:
-        aggregates["median"] = _Median(AGREED_ANNUAL)
-    grouped = {row["category"]: row for row in comparable.values("category").annotate(**aggregates).order_by()}
-    result: dict[str, dict[str, int | None]] = {}
-    for category in categories:
-        row = grouped.get(category)
-        if row is None:
-            result[category] = {"median": None, "min": None, "max": None, "n": 0}
-            continue
-        if postgres:
-            median = _pence(row["median"])
-        else:
-            amounts = list(
-                comparable.filter(category=category).annotate(annual=AGREED_ANNUAL).values_list("annual", flat=True)
-            )
-            median = _pence(Decimal(str(statistics.median(amounts))))
-        result[category] = {"median": median, "min": row["low"], "max": row["high"], "n": row["n"]}
+
+
+# A referral's cost lines use the panel's broader kinds; the contract's lines map onto them.
+PANEL_CATEGORY: dict[str, str] = {
+    workflow.CostCategory.TUITION: panel_workflow.CostCategory.TUITION,
+    workflow.CostCategory.RESIDENTIAL: panel_workflow.CostCategory.RESIDENTIAL,
+    workflow.CostCategory.THERAPY_SPEECH_LANGUAGE: panel_workflow.CostCategory.THERAPIES,
+    workflow.CostCategory.THERAPY_OCCUPATIONAL: panel_workflow.CostCategory.THERAPIES,
+    workflow.CostCategory.THERAPY_PHYSIO: panel_workflow.CostCategory.THERAPIES,
+    workflow.CostCategory.THERAPY_OTHER: panel_workflow.CostCategory.THERAPIES,
+    workflow.CostCategory.ONE_TO_ONE_SUPPORT: panel_workflow.CostCategory.ONE_TO_ONE,
+    workflow.CostCategory.TRANSPORT: panel_workflow.CostCategory.TRANSPORT,
+    workflow.CostCategory.OTHER: panel_workflow.CostCategory.OTHER,
+}
+
+
+def _panel_category() -> Case:
+    kinds: dict[str, list[str]] = {}
+    for line_category, panel_category in PANEL_CATEGORY.items():
+        kinds.setdefault(str(panel_category), []).append(str(line_category))
+    return Case(
+        *[When(category__in=categories, then=Value(kind)) for kind, categories in kinds.items()],
+        default=Value(""),
+        output_field=CharField(),
+    )
+
+
+def referral_line_benchmarks(referral_ids: Sequence[int]) -> dict[int, panel_workflow.Benchmark]:
+    """For every cost line of the referrals ``referral_ids`` (keyed by the line's id): the
+    benchmark of its kind, that is the agreed annual amounts of contract lines of the same kind
+    (``PANEL_CATEGORY``) on active contracts for children with the referral's child's primary
+    need, at providers other than the proposed establishment.
+
+    One query for all the lines on PostgreSQL (two correlated subqueries per line: the count,
+    and ``percentile_cont`` of the five figures), so an agenda pack costs the same whatever its
+    length. On SQLite one small query per line, with the figures taken in Python.
+    """
+    lines = ReferralCostLine.objects.filter(referral_id__in=list(referral_ids)).annotate(
+        need=F("referral__request__child__primary_need"),
+        # Establishment ids start at 1: 0 excludes nobody when no establishment is proposed.
+        excluded=Coalesce(F("referral__proposed_establishment_id"), Value(0)),
+    )
+    comparable = _comparable_lines().annotate(kind=_panel_category())
+    if connection.vendor == "postgresql":
+        matching = (
+            comparable.filter(kind=OuterRef("category"), contract__child__primary_need=OuterRef("need"))
+            .exclude(contract__provider__establishment_id=OuterRef("excluded"))
+            .order_by()
+            .values("kind")
+        )
+        rows = lines.annotate(
+            n=Subquery(matching.annotate(c=Count("pk")).values("c")[:1], output_field=IntegerField()),
+            p=Subquery(
+                matching.annotate(q=_Percentiles(AGREED_ANNUAL)).values("q")[:1], output_field=ArrayField(FloatField())
+            ),
+        ).values_list("pk", "n", "p")
+        return {pk: _benchmark(n or 0, p) for pk, n, p in rows}
+    result: dict[int, panel_workflow.Benchmark] = {}
+    for pk, category, need, excluded in lines.values_list("pk", "category", "need", "excluded"):
+        values = (
+            comparable.filter(kind=category, contract__child__primary_need=need)
+            .exclude(contract__provider__establishment_id=excluded)
+            .annotate(annual=AGREED_ANNUAL)
+            .values_list("annual", flat=True)
+        )
+        result[pk] = panel_workflow.benchmark_of(values)
     return result
 
 

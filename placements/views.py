@@ -33,6 +33,7 @@ from core.ids import query_id
 from core.models import AccessAction, EstablishmentType, NeedType
 from core.pages import ActionPage, form_add_domain_error, pagination, requires
 from core.roles import Capability, user_can
+from panels import workflow as panel_workflow
 from panels.models import PanelDecision
 from panels.workflow import APPROVALS
 from placements import queues, reports, workflow
@@ -390,9 +391,10 @@ class LineRow:
     quoted_annual: int
     agreed_annual: int | None
     benchmark: dict[str, int | None]
+    flags: list[str]
 
 
-def _line_rows(lines: list[CostLine], benchmarks: dict[str, dict[str, int | None]]) -> list[LineRow]:
+def _line_rows(lines: list[CostLine], benchmarks: dict[str, panel_workflow.Benchmark]) -> list[LineRow]:
     return [
         LineRow(
             line=line,
@@ -400,7 +402,12 @@ def _line_rows(lines: list[CostLine], benchmarks: dict[str, dict[str, int | None
             period=workflow.Period(line.period).label,
             quoted_annual=line.quoted_annual_pence,
             agreed_annual=line.agreed_annual_pence,
-            benchmark=benchmarks.get(line.category, {"median": None, "min": None, "max": None, "n": 0}),
+            benchmark=(bench := benchmarks.get(line.category, panel_workflow.Benchmark())).as_dict(),
+            flags=[
+                f"{which}: {flag.label.lower()}"
+                for which, amount in (("Quote", line.quoted_annual_pence), ("Agreed", line.agreed_annual_pence))
+                for flag in panel_workflow.cost_flags(amount, bench)
+            ],
         )
         for line in lines
     ]
@@ -510,7 +517,7 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
         reviews = list(
             PlacementReview.objects.filter(contract=contract).select_related("recorded_by").order_by("due_on", "pk")
         )
-        benchmarks = reports.line_benchmarks(contract=contract) if lines else {}
+        benchmarks = reports.contract_line_benchmarks(contract=contract) if lines else {}
     manage = user_can(user, Capability.PLACEMENT_MANAGE)
     status = ContractStatus(contract.status)
     allowed = set(workflow.allowed_actions(status)) if manage else set()

@@ -18,6 +18,7 @@ from rest_framework import serializers
 
 from core.models import NeedType
 from core.viewsets import IdField
+from panels import workflow as panel_workflow
 from placements import reports, workflow
 from placements.models import (
     AttendanceReturn,
@@ -149,11 +150,47 @@ class PlacementContractListSerializer(serializers.ModelSerializer[PlacementContr
         read_only_fields = fields
 
 
+class PlacementBenchmarkSerializer(serializers.Serializer[Any]):
+    """Agreed annual amounts (pence) of lines of the same kind on active contracts at other
+    providers, for children with the same primary need. All null when ``n`` is 0."""
+
+    n = serializers.IntegerField()
+    min_pence = serializers.IntegerField(allow_null=True)
+    lower_quartile_pence = serializers.IntegerField(allow_null=True)
+    median_pence = serializers.IntegerField(allow_null=True)
+    upper_quartile_pence = serializers.IntegerField(allow_null=True)
+    max_pence = serializers.IntegerField(allow_null=True)
+
+
+_FLAGS_HELP = "`above_upper_quartile`, `above_range`, `below_range`; none with fewer than 3 comparisons"
+
+
 class PlacementCostLineSerializer(serializers.ModelSerializer[CostLine]):
     category = choice(_choices(workflow.CostCategory), read_only=True)
     period = choice(_choices(workflow.Period), read_only=True)
     quoted_annual_pence = serializers.IntegerField(read_only=True)
     agreed_annual_pence = serializers.IntegerField(read_only=True, allow_null=True)
+    benchmark = serializers.SerializerMethodField()
+    quoted_flags = serializers.SerializerMethodField(help_text=f"The quote against the benchmark: {_FLAGS_HELP}")
+    agreed_flags = serializers.SerializerMethodField(help_text=f"The agreed amount against it: {_FLAGS_HELP}")
+
+    def _benchmark(self, obj: CostLine) -> panel_workflow.Benchmark:
+        benchmarks = self.context.get("line_benchmarks")
+        if benchmarks is None:
+            benchmarks = self.context["line_benchmarks"] = reports.contract_line_benchmarks(contract=obj.contract)
+        return benchmarks.get(obj.category) or panel_workflow.Benchmark()
+
+    @extend_schema_field(PlacementBenchmarkSerializer)
+    def get_benchmark(self, obj: CostLine) -> dict[str, Any]:
+        return self._benchmark(obj).as_dict()
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_quoted_flags(self, obj: CostLine) -> list[str]:
+        return [f.value for f in panel_workflow.cost_flags(obj.quoted_annual_pence, self._benchmark(obj))]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_agreed_flags(self, obj: CostLine) -> list[str]:
+        return [f.value for f in panel_workflow.cost_flags(obj.agreed_annual_pence, self._benchmark(obj))]
 
     class Meta:
         model = CostLine
@@ -167,6 +204,9 @@ class PlacementCostLineSerializer(serializers.ModelSerializer[CostLine]):
             "periods_per_year",
             "quoted_annual_pence",
             "agreed_annual_pence",
+            "benchmark",
+            "quoted_flags",
+            "agreed_flags",
         ]
         read_only_fields = fields
 
@@ -305,6 +345,8 @@ class PlacementContractDetailSerializer(PlacementContractListSerializer):
         read_only_fields = fields
 
     def to_representation(self, instance: PlacementContract) -> dict[str, Any]:
+        # The lines' benchmarks in one query for the contract (its cost lines read them).
+        self.context["line_benchmarks"] = reports.contract_line_benchmarks(contract=instance)
         data = super().to_representation(instance)
         data["leaving_reason"] = instance.leaving_reason or None
         return data
