@@ -16,7 +16,7 @@ from typing import Any
 from django import forms
 
 from core.forms import GovukDateField, GovukForm
-from core.models import Establishment, NeedType
+from core.models import Establishment, NeedType, OfstedGrade
 from placements import workflow
 from placements.models import Provider
 
@@ -153,6 +153,22 @@ class ProviderForm(GovukForm):
     )
     contact_phone = forms.CharField(label="Contact phone number", required=False, max_length=30)
     notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
+    ofsted_grade = forms.ChoiceField(
+        label="Latest Ofsted grade",
+        required=False,
+        choices=[("", "Not known"), *OfstedGrade.choices],
+        help_text="From the latest full inspection report",
+    )
+    ofsted_inspected_on = GovukDateField(
+        label="Date of that inspection", required=False, help_text="For example, 4 3 2025. Needed with a grade"
+    )
+    s41_approved = forms.TypedChoiceField(
+        label="Is it on the s.41 approved list?",
+        choices=[("yes", "Yes"), ("no", "No")],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select yes if it is on the s.41 approved list"},
+    )
 
     def __init__(self, *args: Any, provider: Provider | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)

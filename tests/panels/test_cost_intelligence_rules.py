@@ -123,8 +123,8 @@ def test_minutes_set_each_cost_against_its_benchmark_and_flag_it():
     assert "Cost: Transport £5,000.00 a year – no comparison\n" in body
     assert "Maintained special school average cost per place: £24,252.00" in body
     assert (
-        "Proposed provider: Ofsted Requires improvement, inspected 2025-03-04; not on the s.41 approved list – FLAGGED: below Good"
-        in body
+        "Proposed provider: Ofsted Requires improvement, inspected 2025-03-04; "
+        "not on the s.41 approved list – FLAGGED: below Good" in body
     )
     assert structured["items"][0]["cost_lines"][0]["flags"] == ["above_upper_quartile", "above_range"]
 
