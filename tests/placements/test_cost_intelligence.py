@@ -223,3 +223,58 @@ def test_contract_page_flags_a_quote_outside_the_range(client, personas):
     html = client.get(f"/placements/contracts/{mine.pk}/").content.decode()
     assert "Quote: below the lowest agreed elsewhere" in html
     assert "Middle half £45,000.00 to £52,000.00" in html
+
+
+# --- The provider's inspection, edited through the service ------------------------------------------
+
+
+def test_finance_records_an_ofsted_grade_and_the_event_keeps_before_and_after(client, personas):
+    from placements.models import PlacementEvent
+
+    provider = ProviderFactory()
+    client.force_login(personas.finance)
+    form = {
+        "procurement_route": provider.procurement_route,
+        "ofsted_grade": "requires_improvement",
+        "ofsted_inspected_on_day": "4",
+        "ofsted_inspected_on_month": "3",
+        "ofsted_inspected_on_year": "2025",
+        "s41_approved": "yes",
+    }
+    response = client.post(f"/placements/providers/{provider.pk}/edit/", form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    provider.establishment.refresh_from_db()
+    assert provider.establishment.ofsted_grade == "requires_improvement"
+    assert provider.establishment.ofsted_inspected_on == date(2025, 3, 4)
+    assert provider.establishment.s41_approved is True
+    event = PlacementEvent.objects.filter(provider=provider).latest("pk")
+    assert event.payload["inspection"]["before"]["ofsted_grade"] == ""
+    assert event.payload["inspection"]["after"]["ofsted_grade"] == "requires_improvement"
+    register = client.get("/placements/providers/").content.decode()
+    assert "Requires improvement" in register and "Below Good" in register
+
+
+def test_a_grade_without_its_date_is_refused_naming_the_field(api_client_for, personas):
+    provider = ProviderFactory()
+    response = api_client_for(personas.finance).post(
+        "/api/placements/providers/upsert/",
+        {
+            "establishment_id": provider.establishment_id,
+            "procurement_route": provider.procurement_route,
+            "ofsted_grade": "good",
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "ofsted_inspected_on" in response.json()["errors"]
+    provider.establishment.refresh_from_db()
+    assert provider.establishment.ofsted_grade == ""
+
+
+def test_provider_api_shows_the_inspection(api_client_for, personas):
+    provider = ProviderFactory(
+        establishment=IndependentSchoolFactory(ofsted_grade="inadequate", ofsted_inspected_on=date(2024, 6, 1))
+    )
+    body = api_client_for(personas.finance).get(f"/api/placements/providers/{provider.pk}/").json()
+    assert body["ofsted_grade"] == "inadequate" and body["below_good"] is True
+    assert body["ofsted_inspected_on"] == "2024-06-01"

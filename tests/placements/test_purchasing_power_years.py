@@ -146,3 +146,92 @@ def test_sorting_by_a_figure(two_years):
     assert [r["provider_id"] for r in reports.purchasing_power_year(year=2025, order_by="spend_pence")] == [b.pk, a.pk]
     with pytest.raises(ValueError, match="Sort by one of"):
         reports.purchasing_power_year(year=2025, order_by="nonsense")
+
+
+# --- Page, export and API --------------------------------------------------------------------------
+
+PAGE = "/placements/purchasing-power/years/"
+API = "/api/placements/purchasing-power/years/"
+
+
+def _fresh(client, user):
+    client.force_login(user)
+    return client
+
+
+def test_page_shows_the_chosen_year_and_every_year(client, personas, two_years):
+    a, _ = two_years
+    response = _fresh(client, personas.finance).get(PAGE, {"year": "2025"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Providers in 2025-26" in html
+    assert "£54,700.00" in html and "85.9%" in html and "£3,650.00" in html
+    assert '<option value="2025" selected>2025-26</option>' in html
+    assert response.context["rows"][0]["provider_id"] == a.pk  # the largest spend first
+
+
+def test_page_refuses_a_year_not_offered(client, personas, two_years):
+    response = _fresh(client, personas.finance).get(PAGE, {"year": "1999"})
+    assert response.status_code == 400
+    assert "Choose a financial year from the list" in response.content.decode()
+    assert _fresh(client, personas.finance).get(PAGE, {"year": "20x5"}).status_code == 400
+
+
+@pytest.mark.parametrize("persona", ["officer", "panel_member", "head_teacher", "ep", "evaluator", "chair", "admin"])
+def test_only_finance_and_managers_see_the_report(client, api_client_for, personas, persona):
+    user = getattr(personas, persona)
+    assert _fresh(client, user).get(PAGE).status_code == 403
+    assert api_client_for(user).get(API).status_code == 403
+
+
+def test_finance_and_managers_see_the_report(client, api_client_for, personas, two_years):
+    for user in (personas.finance, personas.manager):
+        assert _fresh(client, user).get(PAGE).status_code == 200
+        assert api_client_for(user).get(API, {"year": 2025}).status_code == 200
+    assert api_client_for(None).get(API).status_code == 401
+
+
+def test_exports_go_through_the_gate_and_leave_a_log_row(client, personas, two_years):
+    import csv
+    import io
+
+    from core.models import AccessAction, AccessLog
+
+    finance = _fresh(client, personas.finance)
+    asked = finance.get(PAGE, {"year": "2025", "export": "providers", "format": "csv"})
+    assert "Why are you downloading this?" in asked.content.decode()
+    assert not AccessLog.objects.filter(action=AccessAction.EXPORT).exists()
+    response = finance.get(
+        PAGE, {"year": "2025", "export": "providers", "format": "csv", "purpose": "service_planning"}
+    )
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0] == [
+        "Provider",
+        "Pupils",
+        "Spend (£)",
+        "Share of spend (%)",
+        "Average annual cost (£)",
+        "Saved by negotiation (£)",
+        "Saved by deductions (£)",
+    ]
+    assert rows[1][1:] == ["2", "54700", "85.9", "54750", "3650", "500"]
+    log = AccessLog.objects.get(action=AccessAction.EXPORT)
+    assert log.object_type == "placement_report:years_providers" and "purpose=service_planning" in log.path
+    xlsx = finance.get(PAGE, {"year": "2025", "export": "years", "format": "xlsx", "purpose": "service_planning"})
+    assert xlsx["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert finance.get(PAGE, {"export": "everything", "format": "csv"}).status_code == 400
+    _fresh(client, personas.manager)
+    # A manager reads the report; exporting needs the export capability like every other download.
+
+
+def test_api_gives_the_year_and_the_totals(api_client_for, personas, two_years):
+    a, _ = two_years
+    body = api_client_for(personas.manager).get(API, {"year": 2025, "order_by": "-spend_pence"}).json()
+    assert body["label"] == "2025-26" and body["starts_on"] == "2025-04-01" and body["ends_on"] == "2026-03-31"
+    assert body["rows"][0]["provider_id"] == a.pk
+    assert body["rows"][0]["spend_pence"] == 5_470_000
+    assert body["rows"][0]["share_percent"] == "85.9"
+    assert [y["label"] for y in body["years"]][-1] == "2025-26"
+    bad = api_client_for(personas.manager).get(API, {"order_by": "password"})
+    assert bad.status_code == 400 and "order_by" in bad.json()["errors"]
