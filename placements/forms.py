@@ -166,8 +166,10 @@ class ProviderForm(GovukForm):
         label="Is it on the s.41 approved list?",
         choices=[("yes", "Yes"), ("no", "No")],
         coerce=lambda value: value == "yes",
+        empty_value=None,
+        required=False,
         widget=forms.RadioSelect,
-        error_messages={"required": "Select yes if it is on the s.41 approved list"},
+        help_text="Left as it is when neither is selected",
     )
 
     def __init__(self, *args: Any, provider: Provider | None = None, **kwargs: Any):
@@ -175,6 +177,10 @@ class ProviderForm(GovukForm):
         schools = Establishment.objects.independent_or_non_maintained().order_by("name")
         if provider is None:
             schools = schools.filter(is_open=True, provider__isnull=True)
+            # A new provider keeps what GIAS gave its school; the inspection is changed on its
+            # own record afterwards, where the form shows what is held.
+            for name in ("ofsted_grade", "ofsted_inspected_on", "s41_approved"):
+                del self.fields[name]
         else:
             # The provider's school is fixed once its record exists.
             schools = schools.filter(pk=provider.establishment_id)
