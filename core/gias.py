@@ -40,6 +40,9 @@ OPTIONAL_COLUMNS: tuple[str, ...] = (
     "DistrictAdministrative (name)",
     "Section41Approved (name)",
     "TypeOfResourcedProvision (name)",
+    # In files before 22 April 2025 only (DfE dropped them); newer files load without them.
+    "OfstedRating (name)",
+    "OfstedLastInsp",
     *(f"SEN{n} (name)" for n in range(1, 14)),
 )
 
@@ -117,6 +120,19 @@ NEED_CODES = frozenset({"SPLD", "MLD", "SLD", "PMLD", "SEMH", "SLCN", "HI", "VI"
 RESOURCED_PROVISION = frozenset({"Resourced provision", "Resourced provision and SEN unit"})
 SEN_UNIT = frozenset({"SEN unit", "Resourced provision and SEN unit"})
 
+# OfstedRating (name) -> core.models.OfstedGrade values. "Serious Weaknesses" and "Special
+# Measures" are the two categories of an inadequate school; blank means not inspected (or no
+# grade published).
+OFSTED_GRADES: dict[str, str] = {
+    "outstanding": "outstanding",
+    "good": "good",
+    "requires improvement": "requires_improvement",
+    "satisfactory": "requires_improvement",  # the grade "requires improvement" replaced in 2012
+    "inadequate": "inadequate",
+    "serious weaknesses": "inadequate",
+    "special measures": "inadequate",
+}
+
 LA_CODE = re.compile(r"^\d{3}$")
 UKPRN = re.compile(r"^1\d{7}$")  # UK Provider Reference Numbers are 8 digits starting with 1
 POSTCODE = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$")
@@ -142,6 +158,8 @@ class GiasRow:
     sen_provision: tuple[str, ...]
     has_sen_unit: bool
     has_resourced_provision: bool
+    ofsted_grade: str = ""
+    ofsted_inspected_on: date | None = None
 
     @property
     def is_open(self) -> bool:
@@ -165,6 +183,8 @@ class ParseResult:
     rows: list[GiasRow] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     skipped_other_la: int = 0
+    # The file has GIAS's Ofsted columns (files before 22 April 2025).
+    has_ofsted: bool = False
 
     @property
     def ok(self) -> bool:
@@ -244,6 +264,7 @@ def parse_record(record: dict[str, str], line: int, problems: list[Problem]) -> 
     if postcode and not POSTCODE.match(postcode):
         problems.append(Problem(line, "Postcode", f"'{postcode}' is not a UK postcode"))
     provision = (record.get("TypeOfResourcedProvision (name)") or "").strip()
+    ofsted_grade, ofsted_inspected_on = _ofsted(record, line, problems)
     if len(problems) > before or urn is None or type_code is None or status_code is None or phase_code is None:
         return None
     return GiasRow(
@@ -263,7 +284,26 @@ def parse_record(record: dict[str, str], line: int, problems: list[Problem]) -> 
         sen_provision=_need_codes(record),
         has_sen_unit=provision in SEN_UNIT,
         has_resourced_provision=provision in RESOURCED_PROVISION,
+        ofsted_grade=ofsted_grade,
+        ofsted_inspected_on=ofsted_inspected_on,
     )
+
+
+def _ofsted(record: dict[str, str], line: int, problems: list[Problem]) -> tuple[str, date | None]:
+    """The latest Ofsted grade and its inspection date, both or neither: a grade without a
+    date (or a date without a grade) is loaded as not known rather than refused, as GIAS leaves
+    either blank for schools another inspectorate inspects."""
+    rating = " ".join((record.get("OfstedRating (name)") or "").split())
+    inspected_on = _date(record.get("OfstedLastInsp") or "", "OfstedLastInsp", problems, line)
+    if not rating:
+        return "", None
+    grade = OFSTED_GRADES.get(rating.lower())
+    if grade is None:
+        problems.append(Problem(line, "OfstedRating (name)", f"'{rating}' is not an Ofsted grade SEN Portal knows"))
+        return "", None
+    if inspected_on is None:
+        return "", None
+    return grade, inspected_on
 
 
 def keep_for_council(row: GiasRow, la_code: str | None) -> bool:
@@ -294,6 +334,7 @@ def parse_gias(data: bytes, *, la_code: str | None = None, max_problems: int = 2
     if missing:
         result.problems.append(Problem(1, ", ".join(missing), "missing from the header row"))
         return result
+    result.has_ofsted = "OfstedRating (name)" in header
     seen: dict[int, int] = {}
     problems: list[Problem] = []
     for line, record in enumerate(reader, start=2):

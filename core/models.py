@@ -137,6 +137,17 @@ class EstablishmentStatus(models.TextChoices):
     PROPOSED = "proposed", "Proposed to open"
 
 
+class OfstedGrade(models.TextChoices):
+    """Ofsted's overall effectiveness grade at the latest full inspection (GIAS
+    ``OfstedRating (name)``; its "Serious Weaknesses" and "Special Measures" are both
+    inadequate). Blank: not known, or not inspected by Ofsted."""
+
+    OUTSTANDING = "outstanding", "Outstanding"
+    GOOD = "good", "Good"
+    REQUIRES_IMPROVEMENT = "requires_improvement", "Requires improvement"
+    INADEQUATE = "inadequate", "Inadequate"
+
+
 class Council(models.Model):
     """The council this installation serves: one row, set by an administrator (the admin or
     ``manage.py set_council``). Its LA number names it in the SEN2 return and picks its own
@@ -192,6 +203,10 @@ class Establishment(models.Model):
     )
     has_sen_unit = models.BooleanField("has an SEN unit", default=False)
     has_resourced_provision = models.BooleanField("has resourced provision", default=False)
+    # The latest Ofsted inspection (GIAS ``OfstedRating (name)`` and ``OfstedLastInsp`` in files
+    # before April 2025; recorded by the placements team since). Blank and empty: not known.
+    ofsted_grade = models.CharField("Ofsted grade", max_length=30, choices=OfstedGrade.choices, blank=True)
+    ofsted_inspected_on = models.DateField("date of the latest Ofsted inspection", null=True, blank=True)
 
     objects = EstablishmentQuerySet.as_manager()
 
@@ -214,6 +229,15 @@ class Establishment(models.Model):
             models.CheckConstraint(
                 condition=Q(closed_on__isnull=True) | Q(opened_on__isnull=True) | Q(closed_on__gte=F("opened_on")),
                 name="establishment_closed_after_opened",
+            ),
+            models.CheckConstraint(
+                condition=Q(ofsted_grade__in=[*OfstedGrade.values, ""]), name="establishment_ofsted_grade_valid"
+            ),
+            # A grade is the outcome of an inspection on a day: both or neither.
+            models.CheckConstraint(
+                condition=Q(ofsted_grade="", ofsted_inspected_on__isnull=True)
+                | (~Q(ofsted_grade="") & Q(ofsted_inspected_on__isnull=False)),
+                name="establishment_ofsted_grade_dated",
             ),
         ]
         indexes = [models.Index(fields=["ukprn"], name="establishment_ukprn")]

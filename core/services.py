@@ -36,6 +36,9 @@ GIAS_FIELDS: tuple[str, ...] = (
     "has_sen_unit",
     "has_resourced_provision",
 )
+# Loaded only from a file that has the Ofsted columns (GIAS dropped them in April 2025): a newer
+# file leaves what an older one, or the placements team, recorded.
+OFSTED_FIELDS: tuple[str, ...] = ("ofsted_grade", "ofsted_inspected_on")
 BATCH = 2_000
 
 
@@ -74,12 +77,13 @@ class LoadSummary:
     with_district: int
 
 
-def establishments_load(*, rows: Sequence[GiasRow]) -> LoadSummary:
+def establishments_load(*, rows: Sequence[GiasRow], with_ofsted: bool = False) -> LoadSummary:
     """Create or update (by URN) every establishment in ``rows``, in one transaction.
 
     The district is the council's district whose name matches GIAS's ``DistrictAdministrative``;
     establishments elsewhere have none. Closed establishments stay (old records point at them)
-    but are no longer offered for new records (``Establishment.objects.open()``).
+    but are no longer offered for new records (``Establishment.objects.open()``). The Ofsted
+    grade and date are written only ``with_ofsted`` (the file has those columns).
     """
     districts = {district.name.casefold(): district for district in District.objects.all()}
     with transaction.atomic():
@@ -103,6 +107,8 @@ def establishments_load(*, rows: Sequence[GiasRow]) -> LoadSummary:
                 sen_provision=",".join(row.sen_provision),
                 has_sen_unit=row.has_sen_unit,
                 has_resourced_provision=row.has_resourced_provision,
+                ofsted_grade=row.ofsted_grade,
+                ofsted_inspected_on=row.ofsted_inspected_on,
             )
             for row in rows
         ]
@@ -111,7 +117,7 @@ def establishments_load(*, rows: Sequence[GiasRow]) -> LoadSummary:
                 objects[start : start + BATCH],
                 update_conflicts=True,
                 unique_fields=["urn"],
-                update_fields=list(GIAS_FIELDS),
+                update_fields=[*GIAS_FIELDS, *(OFSTED_FIELDS if with_ofsted else ())],
             )
     summary = LoadSummary(
         created=len(rows) - len(existing),

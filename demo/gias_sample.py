@@ -66,13 +66,22 @@ NAME_PARTS = ("Oakfield", "Riverside", "St Aidan's", "Hillcrest", "Meadowbank", 
 LAS = tuple((f"{n:03d}", f"Authority {n:03d}") for n in range(201, 353, 1))
 
 
-def gias_sample(*, rows: int, seed: int = 1, la_code: str = "886", districts: tuple[str, ...] = ()) -> bytes:
+# The Ofsted columns of files before 22 April 2025 (``with_ofsted``), and the grades drawn.
+OFSTED_COLUMNS: tuple[str, ...] = ("OfstedRating (name)", "OfstedLastInsp")
+OFSTED_RATINGS: tuple[str, ...] = ("Outstanding", "Good", "Good", "Good", "Requires improvement", "Inadequate", "")
+
+
+def gias_sample(
+    *, rows: int, seed: int = 1, la_code: str = "886", districts: tuple[str, ...] = (), with_ofsted: bool = False
+) -> bytes:
     """``rows`` establishments as a Windows-1252 CSV; about 1 in 50 in ``la_code`` (named after
-    ``districts`` in ``DistrictAdministrative (name)``), about 1 in 10 closed."""
+    ``districts`` in ``DistrictAdministrative (name)``), about 1 in 10 closed. ``with_ofsted``
+    adds the Ofsted grade and inspection date columns older files had."""
     rng = random.Random(seed)
     weights = [weight for _, _, weight in TYPES]
     out = io.StringIO(newline="")
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    columns = (*COLUMNS, *OFSTED_COLUMNS) if with_ofsted else COLUMNS
+    writer = csv.DictWriter(out, fieldnames=columns, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
     writer.writeheader()
     for index in range(rows):
         code, type_name, _ = rng.choices(TYPES, weights)[0]
@@ -109,5 +118,10 @@ def gias_sample(*, rows: int, seed: int = 1, la_code: str = "886", districts: tu
             "Country (name)": "England",
             **{f"SEN{n + 1} (name)": name for n, name in enumerate(sen)},
         }
+        if with_ofsted:
+            rating = rng.choice(OFSTED_RATINGS)
+            inspected = date(2018, 1, 1) + timedelta(days=rng.randrange(0, 365 * 6))
+            record["OfstedRating (name)"] = rating
+            record["OfstedLastInsp"] = inspected.strftime("%d-%m-%Y") if rating else ""
         writer.writerow(record)
     return out.getvalue().encode(ENCODING)

@@ -30,12 +30,22 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.db.models import Count
 from django.utils import timezone
 
-from core.models import District, Establishment, EstablishmentType, NeedType
+from core.models import District, Establishment, EstablishmentType, NeedType, OfstedGrade
 from demo.requests_demo import BOYS_NAMES, GIRLS_NAMES, SURNAMES
 from panels import workflow as panel_workflow
-from panels.models import AgendaItem, AgendaItemStatus, PanelDecision, PanelMeeting, PanelMinutes, Referral
+from panels.models import (
+    AgendaItem,
+    AgendaItemStatus,
+    PanelDecision,
+    PanelMeeting,
+    PanelMinutes,
+    Referral,
+    ReferralCostLine,
+    ReferralOption,
+)
 from placements import workflow
 from placements.models import (
     AttendanceReturn,
@@ -121,14 +131,19 @@ class DemoSummary:
     chases: int = 0
     seconds: float = 0.0
     skipped: bool = False
+    referrals_costed: int = 0
+    inspections: int = 0
 
     def message(self) -> str:
+        extra = (
+            f"; {self.referrals_costed} referrals given their options and costs" if self.referrals_costed else ""
+        ) + (f"; {self.inspections} providers given an Ofsted grade" if self.inspections else "")
         if self.skipped:
-            return f"Demo placements already present (requests {DEMO_PREFIX}…): none added."
+            return f"Demo placements already present (requests {DEMO_PREFIX}…): none added{extra}."
         return (
             f"{self.providers} providers, {self.contracts} contracts, {self.returns} attendance returns, "
             f"{self.deductions} deductions, {self.reviews} placement reviews, {self.chases} chases "
-            f"in {self.seconds:.1f} s"
+            f"in {self.seconds:.1f} s{extra}"
         )
 
 
@@ -307,6 +322,9 @@ def seed(rng: random.Random, today: date | None = None) -> DemoSummary:
     summary = DemoSummary()
     if AssessmentRequest.objects.filter(reference__startswith=DEMO_PREFIX).exists():
         summary.skipped = True
+        # A demo seeded before referrals carried their costs gets them now (adds nothing twice).
+        summary.referrals_costed = cost_demo_referrals(rng)
+        summary.inspections = rate_demo_providers()
         return summary
     providers = _providers(rng)
     if not providers:
@@ -492,6 +510,9 @@ def seed(rng: random.Random, today: date | None = None) -> DemoSummary:
 
     summary.contracts, summary.returns, summary.deductions = _contracts(rng, cases, today, finance)
     summary.reviews, summary.chases = _life(random.Random(rng.random()), cases, today, finance)
+
+    summary.referrals_costed = cost_demo_referrals(rng)
+    summary.inspections = rate_demo_providers()
     summary.seconds = timer.monotonic() - started
     return summary
 
@@ -947,3 +968,121 @@ def _life(rng: random.Random, cases: list[_Case], today: date, finance: User) ->
         )
     PlacementEvent.objects.bulk_create(events)
     return len(reviews), len(chases)
+
+
+# --- The referrals' options and costs, and the providers' inspections --------------------------------
+
+# A contract line's category as the panel's broader kind (placements.reports.PANEL_CATEGORY).
+_PANEL_KIND = {
+    "tuition": "tuition",
+    "residential": "residential",
+    "therapy_speech_language": "therapies",
+    "therapy_occupational": "therapies",
+    "therapy_physio": "therapies",
+    "therapy_other": "therapies",
+    "one_to_one_support": "one_to_one",
+    "transport": "transport",
+    "other": "other",
+}
+_OPTION_REASONS = (
+    "No place in the specialist provision this year; the school's consultation response says it cannot meet need",
+    "Consulted: cannot meet the child's sensory and therapy needs on site",
+    "Consulted: full, and the provision does not cover the child's primary need",
+)
+
+
+def cost_demo_referrals(rng: random.Random) -> int:
+    """Give every demo placement referral without costs its costed lines and the maintained
+    options weighed against it, as the referral form would have: the lines are the provider's
+    first quote (the contract's quoted lines annualised, by the panel's kinds), so they add up
+    to the requested cost the decision recorded; the options are maintained special schools that
+    cannot meet need, the first at the decision's maintained alternative cost. Adds nothing for a
+    referral that has costs already, so running it twice adds nothing."""
+    referrals = list(
+        Referral.objects.filter(request__reference__startswith=DEMO_PREFIX, cost_lines__isnull=True)
+        .select_related("request")
+        .prefetch_related("agenda_items__decisions")
+        .order_by("pk")
+    )
+    if not referrals:
+        return 0
+    maintained = list(
+        Establishment.objects.filter(
+            type_group__in=[EstablishmentType.SPECIAL_MAINTAINED, EstablishmentType.SPECIAL_ACADEMY], is_open=True
+        ).order_by("pk")
+    )
+    contracts = {
+        c.panel_decision.item.referral_id: c
+        for c in PlacementContract.objects.filter(child__legacy_ref__startswith=DEMO_PREFIX)
+        .select_related("panel_decision__item")
+        .prefetch_related("cost_lines")
+    }
+    lines: list[ReferralCostLine] = []
+    options: list[ReferralOption] = []
+    for referral in referrals:
+        decision = next((d for item in referral.agenda_items.all() for d in item.decisions.all()), None)
+        contract = contracts.get(referral.pk)
+        kinds: dict[str, int] = {}
+        for line in contract.cost_lines.all() if contract else ():
+            kind = _PANEL_KIND[line.category]
+            kinds[kind] = kinds.get(kind, 0) + W.annualise(line.quoted_amount_pence, line.period, line.periods_per_year)
+        requested = decision.requested_annual_cost_pence if decision else 0
+        if sum(kinds.values()) != requested:
+            # A draft contract has no lines yet: the request as one tuition line.
+            kinds = {"tuition": requested or 5_000_000}
+        for kind, amount in kinds.items():
+            lines.append(
+                ReferralCostLine(
+                    referral=referral,
+                    category=kind,
+                    annual_amount_pence=amount,
+                    description=PW.COST_CATEGORY_LABELS[PW.CostCategory(kind)],
+                )
+            )
+        alternative = decision.maintained_alternative_cost_pence if decision else None
+        for index, school in enumerate(rng.sample(maintained, k=min(len(maintained), rng.randint(1, 3)))):
+            options.append(
+                ReferralOption(
+                    referral=referral,
+                    establishment=school,
+                    meets_need=False,
+                    reason=_OPTION_REASONS[index % len(_OPTION_REASONS)],
+                    annual_cost_pence=alternative
+                    if index == 0 and alternative
+                    else rng.randrange(21_000, 29_000, 100) * 100,
+                )
+            )
+    ReferralCostLine.objects.bulk_create(lines)
+    ReferralOption.objects.bulk_create(options, ignore_conflicts=True)
+    return len(referrals)
+
+
+def rate_demo_providers() -> int:
+    """Ofsted grades for the demo's providers that have none: the provider with the most demo
+    placements "Requires improvement" (so the flag shows at referral and in the pack), one
+    "Inadequate", every third "Outstanding", the rest "Good", each with an inspection date.
+    Specialist post-16 providers are left not known. Adds nothing twice (only blank grades)."""
+    schools = list(
+        Establishment.objects.filter(
+            provider__isnull=False,
+            ofsted_grade="",
+            type_group__in=[EstablishmentType.INDEPENDENT_SPECIAL, EstablishmentType.NON_MAINTAINED_SPECIAL],
+        )
+        .annotate(placed=Count("provider__contracts"))
+        .order_by("-placed", "pk")
+    )
+    if not schools or Establishment.objects.exclude(ofsted_grade="").filter(provider__isnull=False).exists():
+        return 0
+    for index, school in enumerate(schools):
+        if index == 0:
+            grade = OfstedGrade.REQUIRES_IMPROVEMENT
+        elif index == len(schools) - 1:
+            grade = OfstedGrade.INADEQUATE
+        elif index % 3 == 0:
+            grade = OfstedGrade.OUTSTANDING
+        else:
+            grade = OfstedGrade.GOOD
+        school.ofsted_grade = grade.value
+        school.ofsted_inspected_on = date(2022, 9, 12) + timedelta(days=37 * index)
+    Establishment.objects.bulk_update(schools, ["ofsted_grade", "ofsted_inspected_on"])
+    return len(schools)

@@ -6,7 +6,7 @@ queries does not grow with the number of rows.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from core.models import Establishment
+from core.models import Establishment, OfstedGrade
 from panels import workflow
 from panels.models import (
     AgendaItem,
@@ -126,7 +126,67 @@ def _establishment(establishment: Establishment | None) -> dict[str, Any] | None
     return {"id": establishment.pk, "urn": establishment.urn, "name": establishment.name}
 
 
-def referral_papers(referral: Referral, *, access: workflow.PapersAccess, today: date) -> dict[str, Any]:
+# --- Cost intelligence ---------------------------------------------------------------------------
+
+# The agreed costs a referral's lines are benchmarked against live on placement contracts, a
+# layer above this one (docs/architecture.md §2). The placements app registers the function
+# that reads them when it starts (placements/apps.py), as apps register their document owners
+# with core; without it (an installation with no placements app) lines have no benchmark.
+BenchmarkSource = Callable[[Sequence[int]], Mapping[int, workflow.Benchmark]]
+_benchmark_source: list[BenchmarkSource] = []
+
+
+def register_benchmark_source(source: BenchmarkSource) -> None:
+    _benchmark_source[:] = [source]
+
+
+def line_benchmarks_for(referral_ids: Iterable[int]) -> dict[int, workflow.Benchmark]:
+    """The benchmark of every cost line of the referrals, keyed by the line's id (one query for
+    them all on PostgreSQL)."""
+    ids = list(referral_ids)
+    if not ids or not _benchmark_source:
+        return {}
+    return dict(_benchmark_source[0](ids))
+
+
+def maintained_average_pence() -> int:
+    """The council's average annual cost of a maintained special-school place (a setting)."""
+    return int(settings.MAINTAINED_SPECIAL_COST_PER_PLACE_PENCE)
+
+
+def line_intelligence(amount_pence: int, benchmark: workflow.Benchmark | None) -> dict[str, Any]:
+    """A costed line's benchmark and the flags its amount raises against it."""
+    benchmark = benchmark or workflow.Benchmark()
+    flags = workflow.cost_flags(amount_pence, benchmark)
+    return {
+        "benchmark": benchmark.as_dict(),
+        "flags": [flag.value for flag in flags],
+        "flag_labels": [flag.label for flag in flags],
+    }
+
+
+def provider_inspection(establishment: Establishment | None) -> dict[str, Any] | None:
+    """The proposed establishment's latest Ofsted grade and date, its place on the s.41 list,
+    and whether the grade is below "Good" (flagged at referral)."""
+    if establishment is None:
+        return None
+    grade = establishment.ofsted_grade
+    return {
+        "ofsted_grade": grade,
+        "ofsted_grade_label": OfstedGrade(grade).label if grade else "Not known",
+        "ofsted_inspected_on": establishment.ofsted_inspected_on,
+        "s41_approved": establishment.s41_approved,
+        "below_good": workflow.inspection_below_good(grade),
+    }
+
+
+def referral_papers(
+    referral: Referral,
+    *,
+    access: workflow.PapersAccess,
+    today: date,
+    benchmarks: Mapping[int, workflow.Benchmark] | None = None,
+) -> dict[str, Any]:
     """A referral's papers as ``access`` allows, built once for every door that shows them (the
     pack, its page and API, the referral API list and detail).
 
@@ -163,6 +223,8 @@ def referral_papers(referral: Referral, *, access: workflow.PapersAccess, today:
 
     papers["child"] = identity if minimised else {"name": child.full_name, **identity}
     cost_lines = list(referral.cost_lines.all())
+    if benchmarks is None:
+        benchmarks = line_benchmarks_for([referral.pk]) if cost_lines else {}
     papers.update(
         needs_summary=clean(referral.needs_summary),
         proposed_establishment=_establishment(referral.proposed_establishment),
@@ -178,9 +240,16 @@ def referral_papers(referral: Referral, *, access: workflow.PapersAccess, today:
             for o in referral.options.all()
         ],
         cost_lines=[
-            {"category": c.category, "annual_amount_pence": c.annual_amount_pence, "description": clean(c.description)}
+            {
+                "category": c.category,
+                "annual_amount_pence": c.annual_amount_pence,
+                "description": clean(c.description),
+                **line_intelligence(c.annual_amount_pence, benchmarks.get(c.pk)),
+            }
             for c in cost_lines
         ],
+        maintained_average_pence=maintained_average_pence(),
+        provider_inspection=provider_inspection(referral.proposed_establishment),
         requested_annual_cost_pence=sum(c.annual_amount_pence for c in cost_lines),
         evidence=[clean(line) for line in referral.evidence],
     )

@@ -1194,15 +1194,22 @@ def _minutes_facts(meeting: PanelMeeting) -> workflow.MinutesFacts:
                 }
             )
     items = []
-    for item in (
+    agenda = list(
         AgendaItem.objects.filter(meeting=meeting)
-        .select_related("referral__request__child", "referral__referred_by", "deferred_to")
+        .select_related(
+            "referral__request__child", "referral__referred_by", "referral__proposed_establishment", "deferred_to"
+        )
+        .prefetch_related("referral__cost_lines")
         .prefetch_related(Prefetch("declarations", queryset=Declaration.objects.select_related("member__user")))
         .prefetch_related(Prefetch("decisions", queryset=PanelDecision.objects.select_related("chaired_by")))
         .prefetch_related("decisions__participants__user")
         .order_by("position")
-    ):
+    )
+    # The cost intelligence before the panel: each line against its benchmark (figures only).
+    benchmarks = selectors.line_benchmarks_for({item.referral_id for item in agenda})
+    for item in agenda:
         decision = next(iter(item.decisions.all()), None)
+        inspection = selectors.provider_inspection(item.referral.proposed_establishment)
         items.append(
             {
                 "item_id": item.pk,
@@ -1227,6 +1234,23 @@ def _minutes_facts(meeting: PanelMeeting) -> workflow.MinutesFacts:
                     for d in item.declarations.all()
                 ],
                 "declaration_corrections": corrections.get(item.pk, []),
+                "cost_lines": [
+                    {
+                        "category": c.category,
+                        "annual_amount_pence": c.annual_amount_pence,
+                        **selectors.line_intelligence(c.annual_amount_pence, benchmarks.get(c.pk)),
+                    }
+                    for c in item.referral.cost_lines.all()
+                ],
+                "maintained_average_pence": selectors.maintained_average_pence(),
+                "provider_inspection": None
+                if inspection is None
+                else {
+                    **inspection,
+                    "ofsted_inspected_on": inspection["ofsted_inspected_on"].isoformat()
+                    if inspection["ofsted_inspected_on"]
+                    else None,
+                },
                 "decision": None
                 if decision is None
                 else {
@@ -1379,6 +1403,10 @@ def pack_for(*, meeting: PanelMeeting | int, user: Any, today: date | None = Non
         .order_by("position")
     )
     access = selectors.papers_access_for(user, [item.referral_id for item in items])
+    # One query for every item's line benchmarks (figures only: no other child is named).
+    benchmarks = selectors.line_benchmarks_for(
+        item.referral_id for item in items if access[item.referral_id] is not workflow.PapersAccess.WITHHELD
+    )
     pack_items: list[dict[str, Any]] = []
     child_ids: list[int] = []
     for item in items:
@@ -1396,7 +1424,7 @@ def pack_for(*, meeting: PanelMeeting | int, user: Any, today: date | None = Non
             for d in item.declarations.all()
         ]
         recused_ids = sorted(d.member_id for d in item.declarations.all() if d.recused)
-        papers = selectors.referral_papers(referral, access=access[referral.pk], today=today)
+        papers = selectors.referral_papers(referral, access=access[referral.pk], today=today, benchmarks=benchmarks)
         entry: dict[str, Any] = {
             "item_id": item.pk,
             "position": item.position,

@@ -93,6 +93,17 @@ def pounds(pence: int | None) -> str:
     return "" if pence is None else f"£{pence / 100:,.2f}"
 
 
+def compared_text(benchmark: dict[str, Any]) -> str:
+    """A line's benchmark in words: median, middle half and range, and how many were compared."""
+    if not benchmark["n"]:
+        return "No comparison"
+    return (
+        f"Median {pounds(benchmark['median_pence'])}; middle half {pounds(benchmark['lower_quartile_pence'])} "
+        f"to {pounds(benchmark['upper_quartile_pence'])}; range {pounds(benchmark['min_pence'])} to "
+        f"{pounds(benchmark['max_pence'])} ({benchmark['n']} agreed)"
+    )
+
+
 def _meeting_title(meeting: PanelMeeting) -> str:
     return f"Panel meeting, {long_date(meeting.held_on)}"
 
@@ -550,6 +561,8 @@ def pack(request: HttpRequest, pk: int) -> HttpResponse:
             for line in entry["cost_lines"]:
                 line["label"] = workflow.COST_CATEGORY_LABELS[workflow.CostCategory(line["category"])]
                 line["amount"] = pounds(line["annual_amount_pence"])
+                line["compared"] = compared_text(line["benchmark"])
+            entry["maintained_average"] = pounds(entry["maintained_average_pence"])
             for option in entry["options"]:
                 option["cost"] = pounds(option["annual_cost_pence"]) or "Not given"
             entry["requested"] = pounds(entry["requested_annual_cost_pence"])
@@ -605,12 +618,16 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, problem)
             return redirect("panels:meeting-detail", pk=meeting.pk)
     sitting_ids = {str(m.pk) for m in quorum.sitting}
+    benchmarks = selectors.line_benchmarks_for([referral.pk])
     cost_lines = [
         {
             "label": workflow.COST_CATEGORY_LABELS[workflow.CostCategory(c.category)],
             "amount": pounds(c.annual_amount_pence),
+            "compared": compared_text(intel["benchmark"]),
+            **intel,
         }
         for c in referral.cost_lines.all()
+        for intel in [selectors.line_intelligence(c.annual_amount_pence, benchmarks.get(c.pk))]
     ]
     context = {
         "form": form,
@@ -946,6 +963,7 @@ def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
         referral.agenda_items.select_related("meeting").prefetch_related("decisions").order_by("meeting__held_on", "pk")
     )
     missing = selectors.missing_for(referral) if referral.status == workflow.ReferralStatus.AWAITING_PANEL else []
+    benchmarks = selectors.line_benchmarks_for([referral.pk])
     context = {
         "referral": referral,
         "req": referral.request,
@@ -958,10 +976,16 @@ def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 "label": workflow.COST_CATEGORY_LABELS[workflow.CostCategory(c.category)],
                 "amount": pounds(c.annual_amount_pence),
                 "description": c.description,
+                "compared": compared_text(intel["benchmark"]),
+                **intel,
             }
             for c in referral.cost_lines.all()
+            for intel in [selectors.line_intelligence(c.annual_amount_pence, benchmarks.get(c.pk))]
         ],
         "requested": pounds(selectors.requested_total(referral)),
+        "maintained_average": pounds(selectors.maintained_average_pence()),
+        "need_label": NeedType(referral.request.child.primary_need).label,
+        "inspection": selectors.provider_inspection(referral.proposed_establishment),
         "options": [
             {
                 "name": o.establishment.name,

@@ -22,6 +22,7 @@ import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from core import workflow as transitions
@@ -29,7 +30,15 @@ from core.roles import Capability
 from requests_app.clocks import age_on
 
 __all__ = [
+    "BENCHMARK_MIN_COMPARISONS",
     "CEILING_MARGIN_ABOVE_REQUEST_PERCENT",
+    "Benchmark",
+    "CostFlag",
+    "benchmark_from_percentiles",
+    "benchmark_of",
+    "cost_flags",
+    "inspection_below_good",
+    "percentile",
     "REDACTED",
     "ChildIdentifiers",
     "DeclarationState",
@@ -893,6 +902,7 @@ def _item_lines(item: Mapping[str, Any]) -> list[str]:
         )
     elif item.get("withdrawn_reason"):
         lines.append(f"  Withdrawn from the agenda: {item['withdrawn_reason']}")
+    lines.extend(_cost_lines(item))
     decision = item.get("decision")
     if decision:
         if decision.get("chaired_by") and decision["chaired_by"] != decision.get("meeting_chair"):
@@ -917,6 +927,37 @@ def _item_lines(item: Mapping[str, Any]) -> list[str]:
             lines.append(f"  Conditions: {decision['conditions']}")
         if decision.get("deferred_to_id"):
             lines.append(f"  Deferred to meeting {decision['deferred_to_id']}")
+    return lines
+
+
+def _cost_lines(item: Mapping[str, Any]) -> list[str]:
+    """The costs before the panel, each against its benchmark, with any flag; the maintained
+    special-school cost per place; the proposed provider's inspection (figures only)."""
+    lines: list[str] = []
+    for c in item.get("cost_lines") or ():
+        b = c["benchmark"]
+        label = COST_CATEGORY_LABELS[CostCategory(c["category"])]
+        if b["n"]:
+            compared = (
+                f"median elsewhere {_pounds(b['median_pence'])}, quartiles {_pounds(b['lower_quartile_pence'])} "
+                f"to {_pounds(b['upper_quartile_pence'])}, range {_pounds(b['min_pence'])} to "
+                f"{_pounds(b['max_pence'])} ({b['n']} agreed)"
+            )
+        else:
+            compared = "no comparison"
+        flags = "; ".join(COST_FLAG_LABELS[CostFlag(f)] for f in c["flags"])
+        lines.append(
+            f"  Cost: {label} {_pounds(c['annual_amount_pence'])} a year – {compared}"
+            + (f" – FLAGGED: {flags.lower()}" if flags else "")
+        )
+    if item.get("cost_lines") and item.get("maintained_average_pence") is not None:
+        lines.append(f"  Maintained special school average cost per place: {_pounds(item['maintained_average_pence'])}")
+    inspection = item.get("provider_inspection")
+    if inspection:
+        when = f", inspected {inspection['ofsted_inspected_on']}" if inspection.get("ofsted_inspected_on") else ""
+        s41 = "on the s.41 approved list" if inspection["s41_approved"] else "not on the s.41 approved list"
+        flag = " – FLAGGED: below Good" if inspection["below_good"] else ""
+        lines.append(f"  Proposed provider: Ofsted {inspection['ofsted_grade_label']}{when}; {s41}{flag}")
     return lines
 
 
@@ -970,3 +1011,125 @@ def minutes_for_reader(body: str, withheld: Collection[int]) -> str:
             kind = f" ({found.group(3)})" if found.group(3) else ""
             blocks[index] = f"Item {found.group(1)}: referral {found.group(2)}{kind}\n{WITHHELD_ITEM_NOTE}"
     return "\n\n".join(blocks)
+# --- Cost intelligence -------------------------------------------------------------------------
+#
+# docs/domain.md "Cost intelligence": each costed line of a referral is set beside the agreed
+# annual costs of the same kind of line at other providers, for children with the same primary
+# need. The quartiles are interpolated exactly as PostgreSQL's ``percentile_cont`` does, so the
+# figures computed here (the SQLite fallback, the tests) and in SQL agree to the penny.
+
+# Fewer comparisons than this and the benchmark is shown but nothing is flagged: a "range" of
+# one or two contracts says nothing about the market.
+BENCHMARK_MIN_COMPARISONS = 3
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """Agreed annual costs (pence) of ``n`` comparable lines: lowest, quartiles, highest."""
+
+    n: int = 0
+    low: int | None = None
+    lower_quartile: int | None = None
+    median: int | None = None
+    upper_quartile: int | None = None
+    high: int | None = None
+
+    def as_dict(self) -> dict[str, int | None]:
+        return {
+            "n": self.n,
+            "min_pence": self.low,
+            "lower_quartile_pence": self.lower_quartile,
+            "median_pence": self.median,
+            "upper_quartile_pence": self.upper_quartile,
+            "max_pence": self.high,
+        }
+
+
+class CostFlag(enum.StrEnum):
+    ABOVE_UPPER_QUARTILE = "above_upper_quartile"
+    ABOVE_RANGE = "above_range"
+    BELOW_RANGE = "below_range"
+
+    @property
+    def label(self) -> str:
+        return COST_FLAG_LABELS[self]
+
+
+COST_FLAG_LABELS: dict[CostFlag, str] = {
+    CostFlag.ABOVE_UPPER_QUARTILE: "Above the upper quartile",
+    CostFlag.ABOVE_RANGE: "Above the highest agreed elsewhere",
+    CostFlag.BELOW_RANGE: "Below the lowest agreed elsewhere",
+}
+
+
+def _half_up(value: Any) -> int:
+    return int(Decimal(str(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def percentile(sorted_values: Sequence[int], fraction: float) -> float:
+    """The continuous percentile of ``sorted_values`` (ascending, not empty), interpolated
+    linearly between the two nearest ranks: PostgreSQL's ``percentile_cont(fraction)``."""
+    if not sorted_values:
+        raise ValueError("No values to take a percentile of")
+    position = fraction * (len(sorted_values) - 1)
+    lower = int(position)
+    upper = min(lower + 1, len(sorted_values) - 1)
+    return sorted_values[lower] + (sorted_values[upper] - sorted_values[lower]) * (position - lower)
+
+
+def benchmark_of(values: Iterable[int]) -> Benchmark:
+    """The benchmark of a list of agreed annual amounts in pence (rounded half up to the penny)."""
+    ordered = sorted(values)
+    if not ordered:
+        return Benchmark()
+    return benchmark_from_percentiles(
+        n=len(ordered),
+        low=ordered[0],
+        lower_quartile=percentile(ordered, 0.25),
+        median=percentile(ordered, 0.5),
+        upper_quartile=percentile(ordered, 0.75),
+        high=ordered[-1],
+    )
+
+
+def benchmark_from_percentiles(
+    *, n: int, low: Any, lower_quartile: Any, median: Any, upper_quartile: Any, high: Any
+) -> Benchmark:
+    """A benchmark from figures already computed (by SQL): pence, rounded half up."""
+    if not n:
+        return Benchmark()
+    return Benchmark(
+        n=n,
+        low=_half_up(low),
+        lower_quartile=_half_up(lower_quartile),
+        median=_half_up(median),
+        upper_quartile=_half_up(upper_quartile),
+        high=_half_up(high),
+    )
+
+
+def cost_flags(amount_pence: int | None, benchmark: Benchmark) -> list[CostFlag]:
+    """Why ``amount_pence`` stands out against ``benchmark``: above the upper quartile, above the
+    highest or below the lowest comparable agreed cost. Nothing with fewer than
+    ``BENCHMARK_MIN_COMPARISONS`` comparisons, or no amount."""
+    if amount_pence is None or benchmark.n < BENCHMARK_MIN_COMPARISONS:
+        return []
+    assert benchmark.upper_quartile is not None and benchmark.high is not None and benchmark.low is not None
+    flags: list[CostFlag] = []
+    if amount_pence > benchmark.upper_quartile:
+        flags.append(CostFlag.ABOVE_UPPER_QUARTILE)
+    if amount_pence > benchmark.high:
+        flags.append(CostFlag.ABOVE_RANGE)
+    if amount_pence < benchmark.low:
+        flags.append(CostFlag.BELOW_RANGE)
+    return flags
+
+
+# Ofsted's overall effectiveness grades, best first (the codes are core.models.OfstedGrade's).
+OFSTED_GOOD_OR_BETTER = frozenset({"outstanding", "good"})
+
+
+def inspection_below_good(grade: str) -> bool:
+    """True when a provider's latest Ofsted grade is below "Good" (requires improvement or
+    inadequate); False when good or better, or when no grade is recorded."""
+    return bool(grade) and grade not in OFSTED_GOOD_OR_BETTER

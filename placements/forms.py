@@ -16,7 +16,7 @@ from typing import Any
 from django import forms
 
 from core.forms import GovukDateField, GovukForm
-from core.models import Establishment, NeedType
+from core.models import Establishment, NeedType, OfstedGrade
 from placements import workflow
 from placements.models import Provider
 
@@ -153,12 +153,34 @@ class ProviderForm(GovukForm):
     )
     contact_phone = forms.CharField(label="Contact phone number", required=False, max_length=30)
     notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
+    ofsted_grade = forms.ChoiceField(
+        label="Latest Ofsted grade",
+        required=False,
+        choices=[("", "Not known"), *OfstedGrade.choices],
+        help_text="From the latest full inspection report",
+    )
+    ofsted_inspected_on = GovukDateField(
+        label="Date of that inspection", required=False, help_text="For example, 4 3 2025. Needed with a grade"
+    )
+    s41_approved = forms.TypedChoiceField(
+        label="Is it on the s.41 approved list?",
+        choices=[("yes", "Yes"), ("no", "No")],
+        coerce=lambda value: value == "yes",
+        empty_value=None,
+        required=False,
+        widget=forms.RadioSelect,
+        help_text="Left as it is when neither is selected",
+    )
 
     def __init__(self, *args: Any, provider: Provider | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         schools = Establishment.objects.independent_or_non_maintained().order_by("name")
         if provider is None:
             schools = schools.filter(is_open=True, provider__isnull=True)
+            # A new provider keeps what GIAS gave its school; the inspection is changed on its
+            # own record afterwards, where the form shows what is held.
+            for name in ("ofsted_grade", "ofsted_inspected_on", "s41_approved"):
+                del self.fields[name]
         else:
             # The provider's school is fixed once its record exists.
             schools = schools.filter(pk=provider.establishment_id)

@@ -20,19 +20,25 @@ Money is integer pence; averages and medians are rounded half up to the penny.
 
 from __future__ import annotations
 
-import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import connection
 from django.db.models import (
     Aggregate,
     Avg,
+    BigIntegerField,
+    Case,
+    CharField,
     Count,
+    DateField,
     F,
     FloatField,
+    Func,
     IntegerField,
     Max,
     Min,
@@ -42,23 +48,30 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce, Greatest, Least
 from django.utils import timezone
 
+from panels import workflow as panel_workflow
+from panels.models import ReferralCostLine
 from placements import workflow
-from placements.models import CostLine, Deduction, PlacementContract, Provider
+from placements.models import PLACED, CostLine, Deduction, PlacementContract, Provider
 from placements.workflow import DeductionStatus
 
 __all__ = [
     "METRICS",
     "PROVIDER_COLUMNS",
     "PlacementFigures",
+    "contract_line_benchmarks",
     "contracts_for",
     "line_benchmarks",
     "placement_figures",
     "purchasing_power",
     "purchasing_power_by_need",
+    "purchasing_power_year",
+    "purchasing_power_years",
+    "referral_line_benchmarks",
 ]
 
 
@@ -85,48 +98,140 @@ def _pence(value: Any) -> int | None:
 AGREED_ANNUAL = F("agreed_amount_pence") * F("periods_per_year")
 
 
-def line_benchmarks(*, contract: PlacementContract) -> dict[str, dict[str, int | None]]:
-    """For each cost category on ``contract``: the median, lowest and highest annualised agreed
-    amount of lines in that category at OTHER providers, on active contracts for children with
-    the same primary need, and how many lines that is (``n``). Categories with no comparison
-    have ``n`` 0 and ``None`` figures.
+class _Percentiles(Aggregate):
+    """PostgreSQL ``percentile_cont`` of the lowest, the quartiles and the highest at once (an
+    array of five): interpolated as ``panels.workflow.percentile`` does."""
 
-    Per line, not per contract: two therapy lines on one contract count as two. The count, min
-    and max are one grouped query on any database. The median is ``percentile_cont`` in the
-    same query on PostgreSQL; on SQLite (the embedded development database, which has no
-    ordered-set aggregate) it is taken in Python over one ``values_list`` of the annual amounts
-    of the few matching lines, which is the small per-category result, not the contracts.
+    function = "PERCENTILE_CONT"
+    name = "Percentiles"
+    template = "%(function)s(ARRAY[0, 0.25, 0.5, 0.75, 1]::float8[]) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = ArrayField(FloatField())
+
+
+def _benchmark(n: int, figures: list[float] | None) -> panel_workflow.Benchmark:
+    if not n or not figures:
+        return panel_workflow.Benchmark()
+    low, q1, median, q3, high = figures
+    return panel_workflow.benchmark_from_percentiles(
+        n=n, low=low, lower_quartile=q1, median=median, upper_quartile=q3, high=high
+    )
+
+
+def _comparable_lines() -> QuerySet[CostLine]:
+    """Lines whose agreed cost is a benchmark: agreed, on an active contract."""
+    return CostLine.objects.filter(agreed_amount_pence__isnull=False, contract__status=workflow.ContractStatus.ACTIVE)
+
+
+def contract_line_benchmarks(*, contract: PlacementContract) -> dict[str, panel_workflow.Benchmark]:
+    """For each cost category on ``contract``: the lowest, quartiles, median and highest
+    annualised agreed amount of lines in that category at OTHER providers, on active contracts
+    for children with the same primary need, and how many lines that is (``n``).
+
+    Per line, not per contract: two therapy lines on one contract count as two. One grouped
+    query on PostgreSQL (``percentile_cont``); on SQLite (the embedded development database,
+    which has no ordered-set aggregate) the figures are taken in Python
+    (``panels.workflow.benchmark_of``) over the annual amounts of the matching lines.
     """
     categories = sorted(set(CostLine.objects.filter(contract=contract).values_list("category", flat=True)))
-    comparable = CostLine.objects.filter(
-        category__in=categories,
-        agreed_amount_pence__isnull=False,
-        contract__status=workflow.ContractStatus.ACTIVE,
-        contract__child__primary_need=contract.child.primary_need,
-    ).exclude(contract__provider_id=contract.provider_id)
-    aggregates: dict[str, Any] = {
-        "n": Count("pk"),
-        "low": Min(AGREED_ANNUAL, output_field=IntegerField()),
-        "high": Max(AGREED_ANNUAL, output_field=IntegerField()),
+    comparable = (
+        _comparable_lines()
+        .filter(category__in=categories, contract__child__primary_need=contract.child.primary_need)
+        .exclude(contract__provider_id=contract.provider_id)
+    )
+    result = dict.fromkeys(categories, panel_workflow.Benchmark())
+    if connection.vendor == "postgresql":
+        rows = comparable.values("category").annotate(n=Count("pk"), p=_Percentiles(AGREED_ANNUAL)).order_by()
+        for row in rows:
+            result[row["category"]] = _benchmark(row["n"], row["p"])
+        return result
+    amounts: dict[str, list[int]] = {}
+    for category, annual in comparable.annotate(annual=AGREED_ANNUAL).values_list("category", "annual"):
+        amounts.setdefault(category, []).append(annual)
+    for category, values in amounts.items():
+        result[category] = panel_workflow.benchmark_of(values)
+    return result
+
+
+def line_benchmarks(*, contract: PlacementContract) -> dict[str, dict[str, int | None]]:
+    """``contract_line_benchmarks`` as plain figures per category: ``n``, ``min``,
+    ``lower_quartile``, ``median``, ``upper_quartile``, ``max`` (``None`` without a comparison)."""
+    return {
+        category: {
+            "median": b.median,
+            "min": b.low,
+            "max": b.high,
+            "lower_quartile": b.lower_quartile,
+            "upper_quartile": b.upper_quartile,
+            "n": b.n,
+        }
+        for category, b in contract_line_benchmarks(contract=contract).items()
     }
-    postgres = connection.vendor == "postgresql"
-    if postgres:
-        aggregates["median"] = _Median(AGREED_ANNUAL)
-    grouped = {row["category"]: row for row in comparable.values("category").annotate(**aggregates).order_by()}
-    result: dict[str, dict[str, int | None]] = {}
-    for category in categories:
-        row = grouped.get(category)
-        if row is None:
-            result[category] = {"median": None, "min": None, "max": None, "n": 0}
-            continue
-        if postgres:
-            median = _pence(row["median"])
-        else:
-            amounts = list(
-                comparable.filter(category=category).annotate(annual=AGREED_ANNUAL).values_list("annual", flat=True)
-            )
-            median = _pence(Decimal(str(statistics.median(amounts))))
-        result[category] = {"median": median, "min": row["low"], "max": row["high"], "n": row["n"]}
+
+
+# A referral's cost lines use the panel's broader kinds; the contract's lines map onto them.
+PANEL_CATEGORY: dict[str, str] = {
+    workflow.CostCategory.TUITION: panel_workflow.CostCategory.TUITION,
+    workflow.CostCategory.RESIDENTIAL: panel_workflow.CostCategory.RESIDENTIAL,
+    workflow.CostCategory.THERAPY_SPEECH_LANGUAGE: panel_workflow.CostCategory.THERAPIES,
+    workflow.CostCategory.THERAPY_OCCUPATIONAL: panel_workflow.CostCategory.THERAPIES,
+    workflow.CostCategory.THERAPY_PHYSIO: panel_workflow.CostCategory.THERAPIES,
+    workflow.CostCategory.THERAPY_OTHER: panel_workflow.CostCategory.THERAPIES,
+    workflow.CostCategory.ONE_TO_ONE_SUPPORT: panel_workflow.CostCategory.ONE_TO_ONE,
+    workflow.CostCategory.TRANSPORT: panel_workflow.CostCategory.TRANSPORT,
+    workflow.CostCategory.OTHER: panel_workflow.CostCategory.OTHER,
+}
+
+
+def _panel_category() -> Case:
+    kinds: dict[str, list[str]] = {}
+    for line_category, panel_category in PANEL_CATEGORY.items():
+        kinds.setdefault(str(panel_category), []).append(str(line_category))
+    return Case(
+        *[When(category__in=categories, then=Value(kind)) for kind, categories in kinds.items()],
+        default=Value(""),
+        output_field=CharField(),
+    )
+
+
+def referral_line_benchmarks(referral_ids: Sequence[int]) -> dict[int, panel_workflow.Benchmark]:
+    """For every cost line of the referrals ``referral_ids`` (keyed by the line's id): the
+    benchmark of its kind, that is the agreed annual amounts of contract lines of the same kind
+    (``PANEL_CATEGORY``) on active contracts for children with the referral's child's primary
+    need, at providers other than the proposed establishment.
+
+    One query for all the lines on PostgreSQL (two correlated subqueries per line: the count,
+    and ``percentile_cont`` of the five figures), so an agenda pack costs the same whatever its
+    length. On SQLite one small query per line, with the figures taken in Python.
+    """
+    lines = ReferralCostLine.objects.filter(referral_id__in=list(referral_ids)).annotate(
+        need=F("referral__request__child__primary_need"),
+        # Establishment ids start at 1: 0 excludes nobody when no establishment is proposed.
+        excluded=Coalesce(F("referral__proposed_establishment_id"), Value(0)),
+    )
+    comparable = _comparable_lines().annotate(kind=_panel_category())
+    if connection.vendor == "postgresql":
+        matching = (
+            comparable.filter(kind=OuterRef("category"), contract__child__primary_need=OuterRef("need"))
+            .exclude(contract__provider__establishment_id=OuterRef("excluded"))
+            .order_by()
+            .values("kind")
+        )
+        rows = lines.annotate(
+            n=Subquery(matching.annotate(c=Count("pk")).values("c")[:1], output_field=IntegerField()),
+            p=Subquery(
+                matching.annotate(q=_Percentiles(AGREED_ANNUAL)).values("q")[:1], output_field=ArrayField(FloatField())
+            ),
+        ).values_list("pk", "n", "p")
+        return {pk: _benchmark(n or 0, p) for pk, n, p in rows}
+    result: dict[int, panel_workflow.Benchmark] = {}
+    for pk, category, need, excluded in lines.values_list("pk", "category", "need", "excluded"):
+        values = (
+            comparable.filter(kind=category, contract__child__primary_need=need)
+            .exclude(contract__provider__establishment_id=excluded)
+            .annotate(annual=AGREED_ANNUAL)
+            .values_list("annual", flat=True)
+        )
+        result[pk] = panel_workflow.benchmark_of(values)
     return result
 
 
@@ -355,3 +460,176 @@ def contracts_for(
     if need:
         contracts = contracts.filter(child__primary_need=need)
     return contracts.with_related().order_by("provider__establishment__name", "reference")
+
+
+# --- Purchasing power over time (financial years) ------------------------------------------------
+#
+# docs/domain.md "Purchasing power over time". For financial year Y (1 April to 31 March):
+# - a placement counts in Y when its fees were agreed (active, or since ended) and its time in
+#   place (start to the actual end if ended, the planned end if set, else open) overlaps Y;
+# - spend: the annual cost in force × the days in place within Y ÷ the days in Y;
+# - pupils: distinct children with a placement counted in Y; average annual cost: the mean
+#   annual cost of those placements (not pro rata);
+# - share of spend: a provider's spend ÷ all providers' spend in Y;
+# - saved by negotiation: (quoted − agreed annual cost) pro rata as spend is;
+# - saved by deductions: confirmed deductions on returns whose period ends in Y.
+
+YEAR_COLUMNS = (
+    "provider_name",
+    "pupils",
+    "spend_pence",
+    "share_percent",
+    "average_pence",
+    "negotiation_savings_pence",
+    "deductions_pence",
+)
+
+
+def _annual_cost(contract: str, on: Any) -> Any:
+    """The annual cost of the contract reached through the relation prefix ``contract`` (``""``
+    for the contract itself, ``"contracts__"`` from a provider) in force on the day ``on`` (an
+    SQL expression), as an SQL expression in pence.
+
+    The single place purchasing power over time reads a contract's price: today the contract's
+    agreed annual cost (one price for its whole life). With fee reviews and contract versions it
+    is re-pointed at the version in force on ``on``.
+    """
+    return Cast(F(f"{contract}agreed_annual_cost_pence"), BigIntegerField())
+
+
+class _DaysInclusive(Func):
+    """The days from ``start`` to ``end``, both counted (``end - start + 1``)."""
+
+    output_field = IntegerField()
+
+    def __init__(self, end: Any, start: Any) -> None:
+        super().__init__(end, start)
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, tuple[Any, ...]]:  # type: ignore[override]
+        end_sql, end_params = compiler.compile(self.source_expressions[0])
+        start_sql, start_params = compiler.compile(self.source_expressions[1])
+        return f"(({end_sql}) - ({start_sql}) + 1)", (*end_params, *start_params)
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, tuple[Any, ...]]:  # type: ignore[override]
+        end_sql, end_params = compiler.compile(self.source_expressions[0])
+        start_sql, start_params = compiler.compile(self.source_expressions[1])
+        return (
+            f"(CAST(julianday({end_sql}) - julianday({start_sql}) AS INTEGER) + 1)",
+            (*end_params, *start_params),
+        )
+
+
+def _year_terms(year: int, prefix: str = "") -> tuple[Q, Any, Any]:
+    """For financial year ``year``: the condition that a contract (through ``prefix``) was in
+    place at some time in it, the first day of its time in place in the year, and its days in
+    place in the year."""
+    first, last = workflow.financial_year_bounds(year)
+    first_v, last_v = Value(first, output_field=DateField()), Value(last, output_field=DateField())
+    ended = workflow.ContractStatus.ENDED.value
+    active = workflow.ContractStatus.ACTIVE.value
+    in_year = Q(**{f"{prefix}status__in": PLACED, f"{prefix}start_on__lte": last}) & (
+        Q(**{f"{prefix}status": ended, f"{prefix}ended_on__gte": first})
+        | Q(**{f"{prefix}status": active, f"{prefix}end_on__isnull": True})
+        | Q(**{f"{prefix}status": active, f"{prefix}end_on__gte": first})
+    )
+    finish = Case(
+        When(**{f"{prefix}status": ended}, then=F(f"{prefix}ended_on")),
+        default=F(f"{prefix}end_on"),
+        output_field=DateField(),
+    )
+    start = Greatest(F(f"{prefix}start_on"), first_v, output_field=DateField())
+    end = Least(Coalesce(finish, last_v), last_v, output_field=DateField())
+    return in_year, start, _DaysInclusive(end, start)
+
+
+def purchasing_power_year(*, year: int, order_by: str = "provider_name") -> list[dict[str, Any]]:
+    """One row per provider with a placement or a confirmed deduction in financial year
+    ``year``: pupils, spend, share of spend, average annual cost, negotiation savings and
+    deductions (definitions above). One query; the shares are worked out over its rows."""
+    if order_by.lstrip("-") not in YEAR_COLUMNS:
+        raise ValueError(f"Sort by one of: {', '.join(YEAR_COLUMNS)}")
+    first, last = workflow.financial_year_bounds(year)
+    in_year, start, days = _year_terms(year, "contracts__")
+    annual = _annual_cost("contracts__", start)
+    quoted = Cast(F("contracts__quoted_annual_cost_pence"), BigIntegerField())
+    rows = list(
+        Provider.objects.annotate(
+            provider_name=F("establishment__name"),
+            pupils=Count("contracts__child", distinct=True, filter=in_year),
+            spend_days=Sum(annual * days, filter=in_year, output_field=BigIntegerField()),
+            savings_days=Sum((quoted - annual) * days, filter=in_year, output_field=BigIntegerField()),
+            average_raw=Avg(annual, filter=in_year),
+            deductions_pence=Coalesce(_deduction_subquery(first, last, by_need=False, total=True), Value(0)),
+        )
+        .filter(Q(pupils__gt=0) | Q(deductions_pence__gt=0))
+        .values("pk", "provider_name", "pupils", "spend_days", "savings_days", "average_raw", "deductions_pence")
+        .order_by("provider_name", "pk")
+    )
+    year_days = workflow.financial_year_days(year)
+    out = [
+        {
+            "provider_id": row["pk"],
+            "provider_name": row["provider_name"],
+            "pupils": row["pupils"],
+            "spend_pence": workflow.pro_rata_pence(row["spend_days"] or 0, year_days),
+            "average_pence": _pence(row["average_raw"]),
+            "negotiation_savings_pence": workflow.pro_rata_pence(row["savings_days"] or 0, year_days),
+            "deductions_pence": row["deductions_pence"],
+        }
+        for row in rows
+    ]
+    total = sum(row["spend_pence"] for row in out)
+    for row in out:
+        row["share_percent"] = workflow.share_percent(row["spend_pence"], total)
+    name = order_by.lstrip("-")
+    present = [r for r in out if r[name] is not None]
+    missing = [r for r in out if r[name] is None]
+    present.sort(key=lambda r: r[name], reverse=order_by.startswith("-"))
+    return present + missing
+
+
+def purchasing_power_years(*, until: date | None = None) -> list[dict[str, Any]]:
+    """The council's totals for each financial year from the first placement's to the one
+    holding ``until`` (today by default), latest first: pupils, spend, negotiation savings and
+    deductions. Three queries whatever the number of contracts or years."""
+    until = until or timezone.localdate()
+    earliest = PlacementContract.objects.filter(status__in=PLACED).aggregate(first=Min("start_on"))["first"]
+    last_year = workflow.financial_year_of(until)
+    if earliest is None:
+        return []
+    years = list(range(min(workflow.financial_year_of(earliest), last_year), last_year + 1))
+    aggregates: dict[str, Any] = {}
+    for year in years:
+        in_year, start, days = _year_terms(year)
+        annual = _annual_cost("", start)
+        quoted = Cast(F("quoted_annual_cost_pence"), BigIntegerField())
+        aggregates[f"pupils_{year}"] = Count("child", distinct=True, filter=in_year)
+        aggregates[f"spend_{year}"] = Sum(annual * days, filter=in_year, output_field=BigIntegerField())
+        aggregates[f"savings_{year}"] = Sum((quoted - annual) * days, filter=in_year, output_field=BigIntegerField())
+    totals = PlacementContract.objects.filter(status__in=PLACED).aggregate(**aggregates)
+    deductions = Deduction.objects.filter(status=DeductionStatus.CONFIRMED).aggregate(
+        **{
+            f"d_{year}": Sum(
+                "amount_pence",
+                filter=Q(
+                    attendance_return__period_end__gte=workflow.financial_year_bounds(year)[0],
+                    attendance_return__period_end__lte=workflow.financial_year_bounds(year)[1],
+                ),
+            )
+            for year in years
+        }
+    )
+    out = []
+    for year in reversed(years):
+        days_in_year = workflow.financial_year_days(year)
+        out.append(
+            {
+                "year": year,
+                "label": workflow.financial_year_label(year),
+                "pupils": totals[f"pupils_{year}"],
+                "spend_pence": workflow.pro_rata_pence(totals[f"spend_{year}"] or 0, days_in_year),
+                "negotiation_savings_pence": workflow.pro_rata_pence(totals[f"savings_{year}"] or 0, days_in_year),
+                "deductions_pence": deductions[f"d_{year}"] or 0,
+            }
+        )
+    return out

@@ -39,4 +39,5 @@ urlpatterns = [
     path("reviews/<id:pk>/", views.ReviewEditView.as_view(), name="review-edit"),
     path("reviews/<id:pk>/outcome/", views.ReviewOutcomeView.as_view(), name="review-outcome"),
     path("providers/<id:pk>/chase-returns/", views.ChaseView.as_view(), name="provider-chase"),
+    path("purchasing-power/years/", views.purchasing_power_years, name="purchasing-power-years"),
 ]

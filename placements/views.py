@@ -33,6 +33,7 @@ from core.ids import query_id
 from core.models import AccessAction, EstablishmentType, NeedType
 from core.pages import ActionPage, form_add_domain_error, pagination, requires
 from core.roles import Capability, user_can
+from panels import workflow as panel_workflow
 from panels.models import PanelDecision
 from panels.workflow import APPROVALS
 from placements import queues, reports, workflow
@@ -130,6 +131,7 @@ def provider_list(request: HttpRequest) -> HttpResponse:
         row = figures.get(provider.pk, {})
         provider.placed = row.get("pupils", 0)
         provider.committed = row.get("committed_pence", 0)
+        provider.below_good = panel_workflow.inspection_below_good(provider.establishment.ofsted_grade)
     context = {"providers": providers, "can_manage": user_can(request.user, Capability.PLACEMENT_MANAGE), "on": on}
     return render(request, "placements/provider_list.html", context)
 
@@ -159,6 +161,7 @@ def provider_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "contracts": contracts,
         "figures": figures,
         "figure_links": _figure_links(provider_id=provider.pk, need=None) if figures else {},
+        "below_good": panel_workflow.inspection_below_good(provider.establishment.ofsted_grade),
         "on": on,
         "can_manage": user_can(request.user, Capability.PLACEMENT_MANAGE),
     }
@@ -181,6 +184,9 @@ def provider_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             "contact_email": provider.contact_email,
             "contact_phone": provider.contact_phone,
             "notes": provider.notes,
+            "ofsted_grade": provider.establishment.ofsted_grade,
+            "ofsted_inspected_on": provider.establishment.ofsted_inspected_on,
+            "s41_approved": "yes" if provider.establishment.s41_approved else "no",
         }
     elif establishment_id := query_id(request.GET, "establishment"):
         initial["establishment"] = establishment_id
@@ -390,9 +396,10 @@ class LineRow:
     quoted_annual: int
     agreed_annual: int | None
     benchmark: dict[str, int | None]
+    flags: list[str]
 
 
-def _line_rows(lines: list[CostLine], benchmarks: dict[str, dict[str, int | None]]) -> list[LineRow]:
+def _line_rows(lines: list[CostLine], benchmarks: dict[str, panel_workflow.Benchmark]) -> list[LineRow]:
     return [
         LineRow(
             line=line,
@@ -400,7 +407,12 @@ def _line_rows(lines: list[CostLine], benchmarks: dict[str, dict[str, int | None
             period=workflow.Period(line.period).label,
             quoted_annual=line.quoted_annual_pence,
             agreed_annual=line.agreed_annual_pence,
-            benchmark=benchmarks.get(line.category, {"median": None, "min": None, "max": None, "n": 0}),
+            benchmark=(bench := benchmarks.get(line.category, panel_workflow.Benchmark())).as_dict(),
+            flags=[
+                f"{which}: {flag.label.lower()}"
+                for which, amount in (("Quote", line.quoted_annual_pence), ("Agreed", line.agreed_annual_pence))
+                for flag in panel_workflow.cost_flags(amount, bench)
+            ],
         )
         for line in lines
     ]
@@ -510,7 +522,7 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
         reviews = list(
             PlacementReview.objects.filter(contract=contract).select_related("recorded_by").order_by("due_on", "pk")
         )
-        benchmarks = reports.line_benchmarks(contract=contract) if lines else {}
+        benchmarks = reports.contract_line_benchmarks(contract=contract) if lines else {}
     manage = user_can(user, Capability.PLACEMENT_MANAGE)
     status = ContractStatus(contract.status)
     allowed = set(workflow.allowed_actions(status)) if manage else set()
@@ -1418,3 +1430,101 @@ def queue_detail(request: HttpRequest, queue: str) -> HttpResponse:
         "by_provider": chosen is workflow.Queue.RETURNS_MISSING,
     }
     return render(request, "placements/queue_detail.html", context)
+
+
+# --- Purchasing power over time ---------------------------------------------------------------------
+
+YEAR_HEADERS: tuple[tuple[str, str, bool], ...] = (
+    ("provider_name", "Provider", False),
+    ("pupils", "Pupils", False),
+    ("spend_pence", "Spend", True),
+    ("share_percent", "Share of spend (%)", False),
+    ("average_pence", "Average annual cost", True),
+    ("negotiation_savings_pence", "Saved by negotiation", True),
+    ("deductions_pence", "Saved by deductions", True),
+)
+YEAR_TOTAL_HEADERS: tuple[tuple[str, str, bool], ...] = (
+    ("label", "Financial year", False),
+    ("pupils", "Pupils", False),
+    ("spend_pence", "Spend", True),
+    ("negotiation_savings_pence", "Saved by negotiation", True),
+    ("deductions_pence", "Saved by deductions", True),
+)
+YEAR_EXPORTS = ("providers", "years")
+
+
+def _year_rows(rows: list[dict[str, Any]], spec: tuple[tuple[str, str, bool], ...]) -> list[list[Any]]:
+    out: list[list[Any]] = [[f"{label} (£)" if money else label for _, label, money in spec]]
+    for row in rows:
+        out.append(
+            [
+                Decimal(row[column]) / 100 if money and row[column] is not None else row[column]
+                for column, _, money in spec
+            ]
+        )
+    return out
+
+
+@requires(Capability.PLACEMENT_VIEW)
+def purchasing_power_years(request: HttpRequest) -> HttpResponse:
+    """Spend, pupils, average cost, share of spend and savings per provider in a financial year,
+    and every year's totals (reports.purchasing_power_year / purchasing_power_years)."""
+    today = timezone.localdate()
+    current = workflow.financial_year_of(today)
+    years = reports.purchasing_power_years(until=today)
+    offered = [row["year"] for row in years] or [current]
+    chosen = request.GET.get("year")
+    if chosen is None:
+        year = current
+    elif chosen.isascii() and chosen.isdigit() and int(chosen) in offered:
+        year = int(chosen)
+    else:
+        message = "Choose a financial year from the list."
+        return render(request, "placements/bad_request.html", {"message": message}, status=400)
+    rows = reports.purchasing_power_year(year=year, order_by="-spend_pence")
+    label = workflow.financial_year_label(year)
+
+    export, fmt = request.GET.get("export"), request.GET.get("format")
+    if export is not None or fmt is not None:
+        if not user_can(request.user, Capability.EXPORT):
+            raise PermissionDenied
+        if export not in YEAR_EXPORTS or fmt not in EXPORT_FORMATS:
+            return render(
+                request, "placements/bad_request.html", {"message": "Choose a table and CSV or XLSX."}, status=400
+            )
+        gate, _purpose = export_gate(request)  # a fresh sign-in and a purpose first (in the logged path)
+        if gate is not None:
+            return gate
+        with transaction.atomic():
+            # Aggregate figures name no child; the row records who took which table.
+            access_log_record(
+                user=request.user,
+                child_id=None,
+                object_type=f"placement_report:years_{export}",
+                object_id=None,
+                action=AccessAction.EXPORT,
+                path=request.get_full_path(),
+            )
+        if export == "providers":
+            table, stem, title = _year_rows(rows, YEAR_HEADERS), f"purchasing-power-{label}", f"Providers {label}"
+        else:
+            table, stem, title = _year_rows(years, YEAR_TOTAL_HEADERS), "purchasing-power-by-year", "By year"
+        return export_response(table, stem=stem, fmt=fmt, sheet_title=title)
+
+    exports = {}
+    if user_can(request.user, Capability.EXPORT):
+        for key in YEAR_EXPORTS:
+            for f in EXPORT_FORMATS:
+                exports[f"{key}_{f}"] = f"?year={year}&export={key}&format={f}"
+    context = {
+        "year": year,
+        "label": label,
+        "bounds": workflow.financial_year_bounds(year),
+        "choices": [(row["year"], row["label"]) for row in years]
+        or [(current, workflow.financial_year_label(current))],
+        "rows": rows,
+        "years": years,
+        "exports": exports,
+        "can_manage": user_can(request.user, Capability.PLACEMENT_MANAGE),
+    }
+    return render(request, "placements/purchasing_power_years.html", context)

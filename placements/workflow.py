@@ -1079,3 +1079,40 @@ def ending_date(end_on: date | None, notice_given_on: date | None, notice_period
     if notice_given_on is not None:
         return earliest_end(notice_given_on, notice_period_days)
     return None
+
+
+# --- Financial years -------------------------------------------------------------------------------
+#
+# A council's financial year runs from 1 April to 31 March (docs/domain.md, purchasing power over
+# time). A year is named by the calendar year it starts in: 2025 is "2025-26".
+
+
+def financial_year_of(day: date) -> int:
+    """The financial year ``day`` falls in, by its starting calendar year."""
+    return day.year if day.month >= 4 else day.year - 1
+
+
+def financial_year_bounds(year: int) -> tuple[date, date]:
+    """The first and last day (1 April, 31 March) of financial year ``year``."""
+    return date(year, 4, 1), date(year + 1, 3, 31)
+
+
+def financial_year_label(year: int) -> str:
+    return f"{year}-{(year + 1) % 100:02d}"
+
+
+def financial_year_days(year: int) -> int:
+    start, end = financial_year_bounds(year)
+    return (end - start).days + 1
+
+
+def share_percent(part_pence: int, whole_pence: int) -> Decimal | None:
+    """``part`` as a percentage of ``whole`` to one decimal place (half up); ``None`` of nothing."""
+    if whole_pence <= 0:
+        return None
+    return (Decimal(part_pence) * 100 / Decimal(whole_pence)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def pro_rata_pence(annual_pence_days: int | Decimal, year_days: int) -> int:
+    """A sum of annual amount × days in place, over the days of the year: pence, half up."""
+    return round_half_up(Decimal(annual_pence_days) / Decimal(year_days))

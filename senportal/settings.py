@@ -375,6 +375,10 @@ HOME_SUMMARIES: dict[str, list[str]] = {
 }
 # Panel quorum: at least this many members present and not recused (besides SEN, EP, finance).
 PANEL_MINIMUM_HEADCOUNT = env_int("PANEL_MINIMUM_HEADCOUNT", 4)
+# The council's average annual cost of a place in its own maintained special schools, in pence,
+# shown beside every referral's costs (docs/domain.md, cost intelligence). Kent's was £24,252
+# in 2024-25; set the council's own figure each year.
+MAINTAINED_SPECIAL_COST_PER_PLACE_PENCE = env_int("MAINTAINED_SPECIAL_COST_PER_PLACE_PENCE", 2_425_200)
 
 FORM_RENDERER = "core.forms.GovukRenderer"
 

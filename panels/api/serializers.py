@@ -115,6 +115,35 @@ class MissingSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
+# --- Cost intelligence ---------------------------------------------------------------------------
+
+
+class BenchmarkSerializer(serializers.Serializer):
+    """Agreed annual amounts (pence) of the same kind of cost at other providers, for children with
+    the same primary need; figures only. All null when ``n`` is 0."""
+
+    n = serializers.IntegerField(help_text="How many agreed lines were compared")
+    min_pence = serializers.IntegerField(allow_null=True)
+    lower_quartile_pence = serializers.IntegerField(allow_null=True)
+    median_pence = serializers.IntegerField(allow_null=True)
+    upper_quartile_pence = serializers.IntegerField(allow_null=True)
+    max_pence = serializers.IntegerField(allow_null=True)
+
+
+COST_FLAG_HELP = (
+    "Why the amount stands out: `above_upper_quartile`, `above_range`, `below_range` "
+    "(none with fewer than 3 comparisons)"
+)
+
+
+class ProviderInspectionSerializer(serializers.Serializer):
+    ofsted_grade = serializers.CharField(allow_blank=True, help_text="Blank when not known")
+    ofsted_grade_label = serializers.CharField()
+    ofsted_inspected_on = serializers.DateField(allow_null=True)
+    s41_approved = serializers.BooleanField()
+    below_good = serializers.BooleanField(help_text="The latest Ofsted grade is below Good: flagged")
+
+
 # --- Referrals -----------------------------------------------------------------------------------
 
 
@@ -129,11 +158,27 @@ class ReferralOptionSerializer(serializers.ModelSerializer):
 
 class ReferralCostLineSerializer(serializers.ModelSerializer):
     category = CodeField(choices=COST_CATEGORY_CHOICES, read_only=True)
+    benchmark = serializers.SerializerMethodField()
+    flags = serializers.SerializerMethodField(help_text=COST_FLAG_HELP)
 
     class Meta:
         model = ReferralCostLine
-        fields = ["id", "category", "annual_amount_pence", "description"]
+        fields = ["id", "category", "annual_amount_pence", "description", "benchmark", "flags"]
         read_only_fields = fields
+
+    def _intelligence(self, obj: ReferralCostLine) -> dict[str, Any]:
+        benchmarks = self.context.get("benchmarks")
+        if benchmarks is None:
+            benchmarks = selectors.line_benchmarks_for([obj.referral_id])
+        return selectors.line_intelligence(obj.annual_amount_pence, benchmarks.get(obj.pk))
+
+    @extend_schema_field(BenchmarkSerializer)
+    def get_benchmark(self, obj: ReferralCostLine) -> dict[str, Any]:
+        return dict(self._intelligence(obj)["benchmark"])
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_flags(self, obj: ReferralCostLine) -> list[str]:
+        return list(self._intelligence(obj)["flags"])
 
 
 class ReferralListSerializer(serializers.ModelSerializer):
@@ -150,6 +195,13 @@ class ReferralListSerializer(serializers.ModelSerializer):
         "district and need, free text redacted) or `withheld` (recused: id and kind only). A member who is "
         "not given the full papers gets the same fields as the agenda pack, not these."
     )
+    cost_flags = serializers.SerializerMethodField(
+        help_text="Every flag any cost line raises against its benchmark (see the lines in the detail)"
+    )
+    maintained_average_pence = serializers.SerializerMethodField(
+        help_text="The council's average annual cost of a maintained special-school place"
+    )
+    provider_inspection = serializers.SerializerMethodField()
 
     class Meta:
         model = Referral
@@ -165,6 +217,9 @@ class ReferralListSerializer(serializers.ModelSerializer):
             "referred_on",
             "requested_annual_cost_pence",
             "missing",
+            "cost_flags",
+            "maintained_average_pence",
+            "provider_inspection",
         ]
         read_only_fields = fields
 
@@ -175,13 +230,35 @@ class ReferralListSerializer(serializers.ModelSerializer):
         if access is workflow.PapersAccess.FULL:
             return dict(super().to_representation(instance))
         papers = selectors.referral_papers(
-            instance, access=access, today=self.context.get("today") or timezone.localdate()
+            instance,
+            access=access,
+            today=self.context.get("today") or timezone.localdate(),
+            benchmarks=self.context.get("benchmarks"),
         )
         papers.pop("referral_id")
         return {"id": instance.pk, "status": instance.status, **papers}
 
     def get_papers_access(self, obj: Referral) -> str:
         return workflow.PapersAccess.FULL.value
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_cost_flags(self, obj: Referral) -> list[str]:
+        benchmarks = self.context.get("benchmarks")
+        if benchmarks is None:
+            benchmarks = selectors.line_benchmarks_for([obj.pk])
+        flags: dict[str, None] = {}
+        for line in obj.cost_lines.all():
+            flags.update(
+                dict.fromkeys(selectors.line_intelligence(line.annual_amount_pence, benchmarks.get(line.pk))["flags"])
+            )
+        return list(flags)
+
+    def get_maintained_average_pence(self, obj: Referral) -> int:
+        return selectors.maintained_average_pence()
+
+    @extend_schema_field(ProviderInspectionSerializer(allow_null=True))
+    def get_provider_inspection(self, obj: Referral) -> dict[str, Any] | None:
+        return selectors.provider_inspection(obj.proposed_establishment)
 
     @extend_schema_field(MinimisedChildSerializer)
     def get_child(self, obj: Referral) -> dict[str, Any]:
@@ -534,6 +611,9 @@ class PackCostLineSerializer(serializers.Serializer):
     category = CodeField(choices=COST_CATEGORY_CHOICES)
     annual_amount_pence = serializers.IntegerField()
     description = serializers.CharField(allow_blank=True)
+    benchmark = BenchmarkSerializer()
+    flags = serializers.ListField(child=serializers.CharField(), help_text=COST_FLAG_HELP)
+    flag_labels = serializers.ListField(child=serializers.CharField())
 
 
 class PackItemSerializer(serializers.Serializer):
@@ -558,6 +638,8 @@ class PackItemSerializer(serializers.Serializer):
     options = PackOptionSerializer(many=True, required=False)
     cost_lines = PackCostLineSerializer(many=True, required=False)
     requested_annual_cost_pence = serializers.IntegerField(required=False)
+    maintained_average_pence = serializers.IntegerField(required=False)
+    provider_inspection = ProviderInspectionSerializer(required=False, allow_null=True)
     evidence = serializers.ListField(child=serializers.CharField(), required=False)
 
 

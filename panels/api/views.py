@@ -184,7 +184,11 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _PanelAp
     def _context(self, referrals: Sequence[Referral]) -> dict[str, Any]:
         """The serializer context with what the user may see of each referral's papers."""
         access = selectors.papers_access_for(self.request.user, [r.pk for r in referrals])
-        return {**self.get_serializer_context(), "papers_access": access}
+        # One query for the benchmarks of every line shown (figures only).
+        benchmarks = selectors.line_benchmarks_for(
+            r.pk for r in referrals if access[r.pk] is not workflow.PapersAccess.WITHHELD
+        )
+        return {**self.get_serializer_context(), "papers_access": access, "benchmarks": benchmarks}
 
     @staticmethod
     def _shown_children(referrals: Sequence[Referral], context: Mapping[str, Any]) -> list[int]:

@@ -17,8 +17,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core import limits
-from core.models import NeedType
+from core.models import NeedType, OfstedGrade
 from core.viewsets import IdField
+from panels import workflow as panel_workflow
 from placements import reports, workflow
 from placements.models import (
     AttendanceReturn,
@@ -85,6 +86,17 @@ class PlacementEstablishmentSerializer(serializers.Serializer[Any]):
 class ProviderSerializer(serializers.ModelSerializer[Provider]):
     establishment = PlacementEstablishmentSerializer(read_only=True)
     procurement_route = choice(_choices(workflow.ProcurementRoute), read_only=True)
+    ofsted_grade = serializers.CharField(
+        source="establishment.ofsted_grade", read_only=True, help_text="The latest Ofsted grade; blank: not known"
+    )
+    ofsted_inspected_on = serializers.DateField(
+        source="establishment.ofsted_inspected_on", read_only=True, allow_null=True
+    )
+    s41_approved = serializers.BooleanField(source="establishment.s41_approved", read_only=True)
+    below_good = serializers.SerializerMethodField(help_text="The latest Ofsted grade is below Good: flagged")
+
+    def get_below_good(self, obj: Provider) -> bool:
+        return panel_workflow.inspection_below_good(obj.establishment.ofsted_grade)
 
     class Meta:
         model = Provider
@@ -100,6 +112,10 @@ class ProviderSerializer(serializers.ModelSerializer[Provider]):
             "contact_email",
             "contact_phone",
             "notes",
+            "ofsted_grade",
+            "ofsted_inspected_on",
+            "s41_approved",
+            "below_good",
             "updated_at",
         ]
         read_only_fields = fields
@@ -149,11 +165,47 @@ class PlacementContractListSerializer(serializers.ModelSerializer[PlacementContr
         read_only_fields = fields
 
 
+class PlacementBenchmarkSerializer(serializers.Serializer[Any]):
+    """Agreed annual amounts (pence) of lines of the same kind on active contracts at other
+    providers, for children with the same primary need. All null when ``n`` is 0."""
+
+    n = serializers.IntegerField()
+    min_pence = serializers.IntegerField(allow_null=True)
+    lower_quartile_pence = serializers.IntegerField(allow_null=True)
+    median_pence = serializers.IntegerField(allow_null=True)
+    upper_quartile_pence = serializers.IntegerField(allow_null=True)
+    max_pence = serializers.IntegerField(allow_null=True)
+
+
+_FLAGS_HELP = "`above_upper_quartile`, `above_range`, `below_range`; none with fewer than 3 comparisons"
+
+
 class PlacementCostLineSerializer(serializers.ModelSerializer[CostLine]):
     category = choice(_choices(workflow.CostCategory), read_only=True)
     period = choice(_choices(workflow.Period), read_only=True)
     quoted_annual_pence = serializers.IntegerField(read_only=True)
     agreed_annual_pence = serializers.IntegerField(read_only=True, allow_null=True)
+    benchmark = serializers.SerializerMethodField()
+    quoted_flags = serializers.SerializerMethodField(help_text=f"The quote against the benchmark: {_FLAGS_HELP}")
+    agreed_flags = serializers.SerializerMethodField(help_text=f"The agreed amount against it: {_FLAGS_HELP}")
+
+    def _benchmark(self, obj: CostLine) -> panel_workflow.Benchmark:
+        benchmarks = self.context.get("line_benchmarks")
+        if benchmarks is None:
+            benchmarks = self.context["line_benchmarks"] = reports.contract_line_benchmarks(contract=obj.contract)
+        return benchmarks.get(obj.category) or panel_workflow.Benchmark()
+
+    @extend_schema_field(PlacementBenchmarkSerializer)
+    def get_benchmark(self, obj: CostLine) -> dict[str, Any]:
+        return self._benchmark(obj).as_dict()
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_quoted_flags(self, obj: CostLine) -> list[str]:
+        return [f.value for f in panel_workflow.cost_flags(obj.quoted_annual_pence, self._benchmark(obj))]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_agreed_flags(self, obj: CostLine) -> list[str]:
+        return [f.value for f in panel_workflow.cost_flags(obj.agreed_annual_pence, self._benchmark(obj))]
 
     class Meta:
         model = CostLine
@@ -167,6 +219,9 @@ class PlacementCostLineSerializer(serializers.ModelSerializer[CostLine]):
             "periods_per_year",
             "quoted_annual_pence",
             "agreed_annual_pence",
+            "benchmark",
+            "quoted_flags",
+            "agreed_flags",
         ]
         read_only_fields = fields
 
@@ -305,6 +360,8 @@ class PlacementContractDetailSerializer(PlacementContractListSerializer):
         read_only_fields = fields
 
     def to_representation(self, instance: PlacementContract) -> dict[str, Any]:
+        # The lines' benchmarks in one query for the contract (its cost lines read them).
+        self.context["line_benchmarks"] = reports.contract_line_benchmarks(contract=instance)
         data = super().to_representation(instance)
         data["leaving_reason"] = instance.leaving_reason or None
         return data
@@ -425,6 +482,14 @@ class ProviderUpsertSerializer(serializers.Serializer[Any]):
     contact_email = serializers.CharField(max_length=254, required=False, allow_blank=True, default="")
     contact_phone = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
     notes = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    ofsted_grade = serializers.ChoiceField(
+        choices=["", *OfstedGrade.values],
+        required=False,
+        allow_blank=True,
+        help_text="The latest Ofsted grade (blank: not known); left as it is when absent",
+    )
+    ofsted_inspected_on = serializers.DateField(required=False, allow_null=True, help_text="Needed with a grade")
+    s41_approved = serializers.BooleanField(required=False, help_text="Left as it is when absent")
 
 
 class PlacementContractCreateSerializer(serializers.Serializer[Any]):
@@ -636,3 +701,57 @@ class PlacementQueueSerializer(serializers.Serializer[Any]):
     title = serializers.CharField(read_only=True)
     count = serializers.IntegerField(read_only=True, min_value=0)
     items = PlacementQueueItemSerializer(many=True, read_only=True)
+
+
+# --- Purchasing power over time -------------------------------------------------------------------
+
+
+class PurchasingPowerYearQuerySerializer(serializers.Serializer[Any]):
+    year = serializers.IntegerField(
+        required=False,
+        min_value=2000,
+        max_value=2100,
+        help_text="The financial year by the calendar year it starts in (2025 is April 2025 to March 2026); "
+        "default the current one",
+    )
+    order_by = serializers.CharField(required=False, max_length=40)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        order_by = attrs.get("order_by") or "provider_name"
+        if order_by.lstrip("-") not in reports.YEAR_COLUMNS:
+            raise serializers.ValidationError({"order_by": [f"Sort by one of: {', '.join(reports.YEAR_COLUMNS)}"]})
+        return {"year": attrs.get("year") or workflow.financial_year_of(timezone.localdate()), "order_by": order_by}
+
+
+class PurchasingPowerYearRowSerializer(serializers.Serializer[Any]):
+    provider_id = serializers.IntegerField()
+    provider_name = serializers.CharField()
+    pupils = serializers.IntegerField(help_text="Children with a placement in place at some time in the year")
+    spend_pence = serializers.IntegerField(help_text="Annual cost × days in place in the year ÷ days in the year")
+    share_percent = serializers.DecimalField(
+        max_digits=4, decimal_places=1, allow_null=True, help_text="Of all providers' spend in the year"
+    )
+    average_pence = serializers.IntegerField(allow_null=True, help_text="Mean annual cost of those placements")
+    negotiation_savings_pence = serializers.IntegerField(help_text="Quoted − agreed annual cost, pro rata as spend")
+    deductions_pence = serializers.IntegerField(
+        help_text="Confirmed deductions on returns whose period ends in the year"
+    )
+
+
+class PurchasingPowerYearTotalSerializer(serializers.Serializer[Any]):
+    year = serializers.IntegerField()
+    label = serializers.CharField()
+    pupils = serializers.IntegerField()
+    spend_pence = serializers.IntegerField()
+    negotiation_savings_pence = serializers.IntegerField()
+    deductions_pence = serializers.IntegerField()
+
+
+class PurchasingPowerYearsSerializer(serializers.Serializer[Any]):
+    year = serializers.IntegerField()
+    label = serializers.CharField()
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField()
+    order_by = serializers.CharField()
+    rows = PurchasingPowerYearRowSerializer(many=True)
+    years = PurchasingPowerYearTotalSerializer(many=True, help_text="Every financial year's totals, latest first")

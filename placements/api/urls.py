@@ -27,5 +27,10 @@ urlpatterns = [
     path("figures/", views.FiguresView.as_view(), name="placement-figures"),
     path("queues/", views.QueueCountsView.as_view(), name="placement-queue-list"),
     path("queues/<slug:queue>/", views.QueueDetailView.as_view(), name="placement-queue-detail"),
+    path(
+        "purchasing-power/years/",
+        views.PurchasingPowerYearsView.as_view(),
+        name="placement-purchasing-power-years",
+    ),
     *router.urls,
 ]

@@ -34,7 +34,7 @@ from core.api import MAX_ID, HasCapability, StrictFilterBackend
 from core.models import AccessAction, NeedType
 from core.roles import Capability
 from core.viewsets import ServiceViewSet, flatten_errors
-from placements import queues, reports
+from placements import queues, reports, workflow
 from placements.api import serializers as placement_serializers
 from placements.models import (
     CONTRACT_STATUS_CHOICES,
@@ -706,3 +706,38 @@ class QueueDetailView(_ReportView):
             )
         data = {"on": on, "queue": chosen.value, "title": chosen.heading, "count": len(items), "items": items}
         return Response(placement_serializers.PlacementQueueSerializer(data).data)
+
+
+# --- Purchasing power over time ---------------------------------------------------------------------
+
+
+class PurchasingPowerYearsView(_ReportView):
+    @extend_schema(
+        summary="Purchasing power by financial year: per provider in one year, and each year's totals",
+        parameters=[
+            OpenApiParameter("year", OpenApiTypes.INT, description="Starting calendar year; default the current"),
+            OpenApiParameter(
+                "order_by",
+                OpenApiTypes.STR,
+                enum=[*reports.YEAR_COLUMNS, *(f"-{c}" for c in reports.YEAR_COLUMNS)],
+                description="A column, `-` for descending. Default provider_name",
+            ),
+        ],
+        responses={200: placement_serializers.PurchasingPowerYearsSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        query = placement_serializers.PurchasingPowerYearQuerySerializer(data=request.query_params)
+        if not query.is_valid():
+            raise ValidationError(flatten_errors(query.errors))
+        year, order_by = query.validated_data["year"], query.validated_data["order_by"]
+        starts_on, ends_on = workflow.financial_year_bounds(year)
+        data = {
+            "year": year,
+            "label": workflow.financial_year_label(year),
+            "starts_on": starts_on,
+            "ends_on": ends_on,
+            "order_by": order_by,
+            "rows": reports.purchasing_power_year(year=year, order_by=order_by),
+            "years": reports.purchasing_power_years(until=timezone.localdate()),
+        }
+        return Response(placement_serializers.PurchasingPowerYearsSerializer(data).data)

@@ -200,6 +200,7 @@ PAGE_OBJECTS: dict[str, Objects] = {
     "placements:provider-list": NO_ARGUMENTS,
     "placements:provider-create": NO_ARGUMENTS,
     "placements:purchasing-power": NO_ARGUMENTS,
+    "placements:purchasing-power-years": NO_ARGUMENTS,
     "placements:cost-line-edit": _each(CostLine.objects),
     "placements:round-correct": _each(NegotiationRound.objects),
     "placements:deduction-confirm": _each(Deduction.objects),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 
 import pytest
 
@@ -174,3 +175,46 @@ def test_the_synthetic_national_file_has_the_real_layout_and_reads_cleanly():
     assert result.problems == []
     assert len(result.rows) == 2_000
     assert any(not row.is_open for row in result.rows) and any(row.sen_provision for row in result.rows)
+
+
+# --- Ofsted (files before 22 April 2025) -------------------------------------------------------------
+
+OFSTED_COLUMNS = (*COLUMNS, "OfstedRating (name)", "OfstedLastInsp")
+
+
+@pytest.mark.parametrize(
+    ("rating", "grade"),
+    [
+        ("Outstanding", "outstanding"),
+        ("Good", "good"),
+        ("Requires improvement", "requires_improvement"),
+        ("Serious Weaknesses", "inadequate"),
+        ("Special Measures", "inadequate"),
+        ("Inadequate", "inadequate"),
+    ],
+)
+def test_an_older_file_gives_the_ofsted_grade_and_date(rating, grade):
+    record = _school(**{"OfstedRating (name)": rating, "OfstedLastInsp": "04-03-2025"})
+    result = gias.parse_gias(_file(record, columns=OFSTED_COLUMNS))
+    assert result.problems == [] and result.has_ofsted
+    (row,) = result.rows
+    assert (row.ofsted_grade, row.ofsted_inspected_on) == (grade, date(2025, 3, 4))
+
+
+def test_a_grade_without_a_date_is_not_known_and_an_unknown_grade_is_a_problem():
+    undated = gias.parse_gias(_file(_school(**{"OfstedRating (name)": "Good"}), columns=OFSTED_COLUMNS))
+    assert undated.rows[0].ofsted_grade == "" and undated.rows[0].ofsted_inspected_on is None
+    odd = gias.parse_gias(
+        _file(_school(**{"OfstedRating (name)": "Brilliant", "OfstedLastInsp": "04-03-2025"}), columns=OFSTED_COLUMNS)
+    )
+    assert [(p.column, p.reason) for p in odd.problems] == [
+        ("OfstedRating (name)", "'Brilliant' is not an Ofsted grade SEN Portal knows")
+    ]
+
+
+def test_a_newer_file_has_no_ofsted_columns_and_says_so():
+    result = gias.parse_gias(_file(_school()))
+    assert not result.has_ofsted and result.rows[0].ofsted_grade == ""
+    sample = gias.parse_gias(gias_sample(rows=300, seed=5, with_ofsted=True))
+    assert sample.problems == [] and sample.has_ofsted
+    assert {row.ofsted_grade for row in sample.rows} >= {"good", "requires_improvement"}

@@ -120,3 +120,18 @@ def test_a_fresh_installation_can_import_history_once_the_council_is_set(tmp_pat
                  *[arg for name in KENT_DISTRICTS for arg in ("--district", name)], stdout=io.StringIO())  # fmt: skip
     call_command("import_requests", str(path), stdout=io.StringIO(), stderr=io.StringIO())
     assert AssessmentRequest.objects.count() > 0
+
+
+def test_an_older_file_loads_the_ofsted_grade_and_a_newer_one_leaves_it(tmp_path):
+    from datetime import date
+
+    from tests.core.test_gias import OFSTED_COLUMNS
+
+    older = _school(**{"OfstedRating (name)": "Requires improvement", "OfstedLastInsp": "04-03-2025"})
+    _load(tmp_path, _file(older, columns=OFSTED_COLUMNS), "--la", "all")
+    school = Establishment.objects.get()
+    assert (school.ofsted_grade, school.ofsted_inspected_on) == ("requires_improvement", date(2025, 3, 4))
+    # A file from after April 2025 has no Ofsted columns: what was loaded (or recorded) stays.
+    _load(tmp_path, _file(_school(EstablishmentName="Oakfield Primary")), "--la", "all")
+    school.refresh_from_db()
+    assert school.name == "Oakfield Primary" and school.ofsted_grade == "requires_improvement"

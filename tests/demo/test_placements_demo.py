@@ -188,3 +188,53 @@ def test_placements_have_reviews_an_ending_with_notice_and_chased_returns(seeded
         assert chases.exists()
         missing = queues.returns_missing(finance, today)
         assert any(item.chased_on for item in missing) and any(item.chased_on is None for item in missing)
+
+
+def test_every_demo_referral_has_options_and_costs_matching_its_decision(seeded):
+    from panels import workflow as panel_workflow
+    from panels.models import PanelDecision, Referral
+
+    # Every referral that reached an agenda; the two the panels demo leaves incomplete on purpose
+    # (awaiting the panel, to show what a referral lacks) are the only ones without costs.
+    referrals = Referral.objects.filter(agenda_items__isnull=False).distinct()
+    referrals = referrals.prefetch_related("options", "cost_lines", "agenda_items__decisions")
+    assert referrals.count() >= 320
+    assert Referral.objects.filter(cost_lines__isnull=True).exclude(status="awaiting_panel").count() == 0
+    for referral in referrals:
+        assert referral.cost_lines.all(), referral.pk
+        assert referral.options.all(), referral.pk
+        assert panel_workflow.referral_missing(referral.facts()) == [], referral.pk
+        for decision in (d for item in referral.agenda_items.all() for d in item.decisions.all()):
+            if decision.agreed_annual_ceiling_pence is None:
+                continue
+            requested = sum(c.annual_amount_pence for c in referral.cost_lines.all())
+            # The decision recorded the referral's total when it was made.
+            assert requested == decision.requested_annual_cost_pence, referral.pk
+            values = {
+                "suitable_answer": decision.suitable_answer,
+                "compatible_answer": decision.compatible_answer,
+                "resources_answer": decision.resources_answer,
+                "suitable_text": decision.suitable_text,
+                "compatible_text": decision.compatible_text,
+                "resources_text": decision.resources_text,
+                "reasons_text": decision.reasons_text,
+                "agreed_annual_ceiling_pence": decision.agreed_annual_ceiling_pence,
+                "ceiling_reason": decision.ceiling_reason,
+                "conditions": decision.conditions,
+                "requested_annual_cost_pence": requested,
+                "lowest_option_cost_pence": min(
+                    (o.annual_cost_pence for o in referral.options.all() if o.annual_cost_pence), default=None
+                ),
+            }
+            assert panel_workflow.decision_missing(decision.outcome, values) == [], referral.pk
+    assert not PanelDecision.objects.filter(requested_annual_cost_pence=0).exists()
+
+
+def test_demo_providers_carry_inspections_one_requires_improvement(seeded):
+    from core.models import Establishment
+
+    grades = list(Establishment.objects.filter(provider__isnull=False).values_list("ofsted_grade", flat=True))
+    assert grades.count("requires_improvement") == 1
+    assert "outstanding" in grades and "good" in grades
+    assert not Establishment.objects.exclude(ofsted_grade="").filter(ofsted_inspected_on__isnull=True).exists()
+    assert Establishment.objects.filter(provider__isnull=False, s41_approved=True).exists()

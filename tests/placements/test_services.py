@@ -799,8 +799,23 @@ def test_line_benchmarks_compare_with_other_providers_for_the_same_need(finance:
     )
     benchmarks = reports.line_benchmarks(contract=mine)
     assert benchmarks == {
-        "therapy_physio": {"median": None, "min": None, "max": None, "n": 0},
-        "tuition": {"median": 4_500_000, "min": 4_000_000, "max": 5_100_000, "n": 3},
+        "therapy_physio": {
+            "median": None,
+            "min": None,
+            "max": None,
+            "lower_quartile": None,
+            "upper_quartile": None,
+            "n": 0,
+        },
+        # Quartiles interpolated between ranks: 40,000 + 0.5 × 5,000; 45,000 + 0.5 × 6,000.
+        "tuition": {
+            "median": 4_500_000,
+            "min": 4_000_000,
+            "max": 5_100_000,
+            "lower_quartile": 4_250_000,
+            "upper_quartile": 4_800_000,
+            "n": 3,
+        },
     }
 
 
@@ -808,7 +823,15 @@ def test_line_benchmark_median_of_an_even_count_rounds_half_up(finance: User) ->
     mine = make_active_contract(actor=finance, lines=(("transport", 1, 1, "year", 1),))
     for annual in (100, 201):
         make_active_contract(actor=finance, lines=(("transport", annual, annual, "year", 1),))
-    assert reports.line_benchmarks(contract=mine)["transport"] == {"median": 151, "min": 100, "max": 201, "n": 2}
+    # 100 and 201: median 150.5 -> 151; quartiles 125.25 -> 125 and 175.75 -> 176.
+    assert reports.line_benchmarks(contract=mine)["transport"] == {
+        "median": 151,
+        "min": 100,
+        "max": 201,
+        "lower_quartile": 125,
+        "upper_quartile": 176,
+        "n": 2,
+    }
 
 
 # --- Issue 12 items 10, 11: returns that clash or do not add up -----------------------------------

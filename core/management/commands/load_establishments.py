@@ -50,7 +50,7 @@ class Command(BaseCommand):
         if options["dry_run"]:
             self.stdout.write(f"{path.name}: {len(result.rows)} establishments ({scope}) are valid; nothing loaded")
             return
-        summary = establishments_load(rows=result.rows)
+        summary = establishments_load(rows=result.rows, with_ofsted=result.has_ofsted)
         self.stdout.write(
             f"{path.name}: {summary.created} establishments added, {summary.updated} updated ({scope}; "
             f"{result.skipped_other_la} elsewhere left out; {summary.with_district} in the council's districts) "
