@@ -48,6 +48,7 @@ from django.utils import timezone
 
 from placements import workflow
 from placements.models import CostLine, Deduction, PlacementContract, Provider
+from placements.versions import annual_cost_on_expression
 from placements.workflow import DeductionStatus
 
 __all__ = [
@@ -214,7 +215,8 @@ def purchasing_power(
     the database by any of ``PROVIDER_COLUMNS`` (prefix ``-`` for descending). One query."""
     on = on or timezone.localdate()
     placed = _in_place_q(on, "contracts__")
-    agreed = F("contracts__agreed_annual_cost_pence")
+    # The fee in force on ``on`` (a fee review's uplift only from its date; docs/domain.md §2.6).
+    agreed = annual_cost_on_expression(on, contract="contracts__pk")
     rows = (
         Provider.objects.annotate(
             provider_name=F("establishment__name"),
@@ -223,7 +225,11 @@ def purchasing_power(
             average_raw=Avg(agreed, filter=placed),
             min_pence=Min(agreed, filter=placed),
             max_pence=Max(agreed, filter=placed),
-            savings_pence=Coalesce(Sum(F("contracts__quoted_annual_cost_pence") - agreed, filter=placed), Value(0)),
+            # Savings by negotiation: the latest agreement's quote against what was agreed.
+            savings_pence=Coalesce(
+                Sum(F("contracts__quoted_annual_cost_pence") - F("contracts__agreed_annual_cost_pence"), filter=placed),
+                Value(0),
+            ),
             average_pence=F("average_raw"),
             deductions_pence=Coalesce(_deduction_subquery(date_from, date_to, by_need=False, total=True), Value(0)),
             returns_below=Coalesce(_deduction_subquery(date_from, date_to, by_need=False, total=False), Value(0)),
@@ -244,7 +250,7 @@ def purchasing_power_by_need(
     """The same figures by provider and the child's primary need, for the needs with a pupil
     placed on ``on``. One grouped query; sortable by any of ``NEED_COLUMNS``."""
     on = on or timezone.localdate()
-    agreed = F("agreed_annual_cost_pence")
+    agreed = annual_cost_on_expression(on)
     rows = (
         PlacementContract.objects.filter(_in_place_q(on))
         .values("provider_id", "child__primary_need")
@@ -257,7 +263,7 @@ def purchasing_power_by_need(
             average_pence=F("average_raw"),
             min_pence=Min(agreed),
             max_pence=Max(agreed),
-            savings_pence=Sum(F("quoted_annual_cost_pence") - agreed),
+            savings_pence=Sum(F("quoted_annual_cost_pence") - F("agreed_annual_cost_pence")),
             deductions_pence=Coalesce(_deduction_subquery(date_from, date_to, by_need=True, total=True), Value(0)),
             returns_below=Coalesce(_deduction_subquery(date_from, date_to, by_need=True, total=False), Value(0)),
         )
@@ -293,9 +299,10 @@ def placement_figures(*, on: date | None = None) -> PlacementFigures:
     """Independent placements in place on ``on``, their committed annual spend and negotiation
     savings, and the confirmed deductions to date. Two queries."""
     on = on or timezone.localdate()
+    in_force = annual_cost_on_expression(on)
     row = PlacementContract.objects.in_place_on(on).aggregate(
         n=Count("pk"),
-        committed=Sum("agreed_annual_cost_pence"),
+        committed=Sum(in_force),
         savings=Sum(F("quoted_annual_cost_pence") - F("agreed_annual_cost_pence")),
     )
     deductions = Deduction.objects.filter(

@@ -572,3 +572,8 @@ NAVIGATION.insert(
     [url_name for _label, url_name, _capability in NAVIGATION].index("admin:index"),
     ("Sign-in security", "security-admin", "admin"),
 )
+
+# Annual fee reviews (issue 17): a panel decision on a fee review's referral reaches the
+# placements app through this hook, in the decision's transaction (panels may not import it).
+PANEL_DECISION_HOOKS: list[str] = ["placements.services.fee_reviews.fee_review_panel_decided"]
+CROSS_LAYER_LINKS["fee-review-contract"] = "placements:contract-by-reference"
