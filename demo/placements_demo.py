@@ -34,6 +34,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from core.models import District, Establishment, EstablishmentType, NeedType, OfstedGrade
+from demo.fee_reviews_demo import seed_fee_histories
 from demo.requests_demo import BOYS_NAMES, GIRLS_NAMES, SURNAMES
 from panels import workflow as panel_workflow
 from panels.models import (
@@ -668,6 +669,19 @@ def _contracts(rng: random.Random, cases: list[_Case], today: date, finance: Use
     CostLine.objects.bulk_create(lines)
     NegotiationRound.objects.bulk_create(rounds)
     PenaltyClause.objects.bulk_create(clauses)
+    # Fees over time: version 1 for every agreed contract, three with fee review histories.
+    by_contract: dict[int, list[CostLine]] = {}
+    for line in lines:
+        by_contract.setdefault(line.contract_id, []).append(line)
+    agreed_contracts = [
+        (case.contract, by_contract.get(case.contract.pk, []))
+        for case in cases
+        if case.contract is not None and case.status in (S.ACTIVE, S.ENDED)
+    ]
+    histories = seed_fee_histories(agreed_contracts, today=today, finance=finance, events=events)
+    for case in cases:
+        if case.contract is not None and case.contract.pk in histories:
+            case.extras["versions"] = histories[case.contract.pk]
     returns_count, deductions_count = _attendance(rng, cases, today, finance, events)
     PlacementEvent.objects.bulk_create(events)
     return len(contracts), returns_count, deductions_count
@@ -741,7 +755,12 @@ def _attendance(
             continue
         contract = case.contract
         assert contract is not None
-        fee = W.period_fee(contract.agreed_annual_cost_pence, attendance.period_kind)
+        # The fee in force on the period's first day (a fee review's uplift only from its date).
+        versions = case.extras.get("versions")
+        annual = (
+            W.annual_cost_in_force(versions, attendance.period_start) if versions else None
+        ) or contract.agreed_annual_cost_pence
+        fee = W.period_fee(annual, attendance.period_kind)
         result = W.compute_deduction(clause.facts(), attendance.facts(), fee)
         if not result.applies:
             continue

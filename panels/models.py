@@ -198,6 +198,15 @@ class Referral(models.Model):
     referred_on = models.DateField()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # An annual fee review sent back to the panel (its agreed figure is above the ceiling): the
+    # placement contract it reviews and the annual figures before and after. The placements app
+    # links its fee review to this referral; these copies let the panel's pages say what it is
+    # without reaching up into placements (docs/architecture.md §2).
+    fee_review_contract = models.CharField(
+        "contract under fee review", max_length=20, blank=True, help_text="The contract reference, IPA-nnnnnn"
+    )
+    fee_review_current_pence = models.PositiveIntegerField(null=True, blank=True)
+    fee_review_proposed_pence = models.PositiveIntegerField(null=True, blank=True)
 
     objects = ReferralQuerySet.as_manager()
 
@@ -210,10 +219,23 @@ class Referral(models.Model):
         constraints = [
             models.CheckConstraint(condition=_in("kind", workflow.ReferralKind), name="referral_kind_valid"),
             models.CheckConstraint(condition=_in("status", workflow.ReferralStatus), name="referral_status_valid"),
+            models.CheckConstraint(
+                condition=Q(
+                    fee_review_contract="",
+                    fee_review_current_pence__isnull=True,
+                    fee_review_proposed_pence__isnull=True,
+                )
+                | (~Q(fee_review_contract="") & Q(fee_review_current_pence__gte=0, fee_review_proposed_pence__gte=0)),
+                name="referral_fee_review_complete",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"Referral {self.pk} ({self.get_kind_display()})"
+
+    @property
+    def is_fee_review(self) -> bool:
+        return bool(self.fee_review_contract)
 
     def facts(self) -> workflow.ReferralFacts:
         return workflow.ReferralFacts(
@@ -545,6 +567,7 @@ class PanelEventAction(models.TextChoices):
     MINUTES_DRAFTED = "minutes_drafted", "Minutes drafted"
     MINUTES_UPDATED = "minutes_updated", "Minutes edited"
     MINUTES_APPROVED = "minutes_approved", "Minutes approved"
+    FEE_REVIEW_REFERRED = "fee_review_referred", "Annual fee review referred back to the panel"
 
 
 class PanelEvent(AppendOnlyModel):

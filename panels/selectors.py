@@ -201,6 +201,10 @@ def referral_papers(
         "kind_label": workflow.ReferralKind(referral.kind).label,
         "papers_access": access.value,
         "papers_withheld": access is workflow.PapersAccess.WITHHELD,
+        # An annual fee review back at the panel: figures only, never the child (every access level).
+        "fee_review_contract": referral.fee_review_contract,
+        "fee_review_current_pence": referral.fee_review_current_pence,
+        "fee_review_proposed_pence": referral.fee_review_proposed_pence,
     }
     if access is workflow.PapersAccess.WITHHELD:
         return papers

@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Max, Prefetch, Sum
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from core.access import access_log_record_many
 from core.errors import Conflict, InvalidTransition, NotPermitted, ValidationFailed
@@ -1102,6 +1103,10 @@ def decision_record(
         item.save(update_fields=["status"])
         referral_action, _ = workflow.referral_after(outcome)
         _move_referral(referral, referral_action)
+        # A higher layer that waits on this referral (an annual fee review) takes the decision in
+        # the same transaction; the roof names it (settings.PANEL_DECISION_HOOKS).
+        for hook in getattr(settings, "PANEL_DECISION_HOOKS", ()):
+            import_string(hook)(actor=actor, decision=decision, referral=referral)
         next_item_id: int | None = None
         if later is not None:
             next_item, _ = _list_item(later, referral, actor=actor, now=now)
@@ -1457,3 +1462,87 @@ def pack_for(*, meeting: PanelMeeting | int, user: Any, today: date | None = Non
         },
         "items": pack_items,
     }
+
+
+# --- Annual fee reviews sent back to the panel -------------------------------------------------------
+
+
+def referral_create_fee_review(
+    *,
+    actor: Any,
+    original: Referral | int,
+    contract_reference: str,
+    current_annual_pence: int,
+    proposed_annual_pence: int,
+    cost_lines: Sequence[Mapping[str, Any]],
+    notes: str = "",
+    referred_on: date | None = None,
+    at: datetime | None = None,
+) -> Referral:
+    """Refer a placement's agreed annual fee review back to the panel, because the agreed figure
+    is above the ceiling of the approval the placement runs under. The placements team (finance)
+    makes it, not the referring officer: the new referral copies the original one's case (the
+    school, the preference, the needs and the options considered) with the new cost lines and
+    the figures before and after, and waits for an agenda like any other. The child's request is
+    usually closed by now (the plan names the school), so it is not moved."""
+    _require(actor, Capability.PLACEMENT_MANAGE)
+    now, today = _clock(at)
+    errors: Errors = {}
+    if not contract_reference.strip():
+        _add(errors, "contract", "Give the contract under review")
+    for name, value in (
+        ("current_annual_pence", current_annual_pence),
+        ("proposed_annual_pence", proposed_annual_pence),
+    ):
+        _amount(errors, name, value, required=True)
+    _validate_referral(
+        errors,
+        kind=workflow.ReferralKind.INDEPENDENT_SPECIAL.value,
+        proposed_establishment=None,
+        options=(),
+        cost_lines=cost_lines,
+    )
+    if not cost_lines:
+        _add(errors, "cost_lines", "Add the agreed annual cost lines")
+    _fail(errors)
+    with transaction.atomic():
+        source = Referral.objects.select_related("request__child").get(pk=_pk(original))
+        referral = Referral.objects.create(
+            request=source.request,
+            kind=source.kind,
+            proposed_establishment=source.proposed_establishment,
+            parental_preference=source.parental_preference,
+            parental_preference_establishment=source.parental_preference_establishment,
+            needs_summary=source.needs_summary,
+            evidence=list(source.evidence or []),
+            notes=notes.strip(),
+            referred_by=actor,
+            referred_on=referred_on or today,
+            fee_review_contract=contract_reference.strip(),
+            fee_review_current_pence=current_annual_pence,
+            fee_review_proposed_pence=proposed_annual_pence,
+        )
+        options = [
+            {
+                "establishment": o.establishment,
+                "meets_need": o.meets_need,
+                "reason": o.reason,
+                "annual_cost_pence": o.annual_cost_pence,
+            }
+            for o in source.options.select_related("establishment")
+        ]
+        _write_children(referral, options, cost_lines)
+        _event(
+            actor=actor,
+            action=PanelEventAction.FEE_REVIEW_REFERRED,
+            referral=referral,
+            payload={
+                "request_id": source.request_id,
+                "original_referral_id": source.pk,
+                "contract": contract_reference.strip(),
+                "current_annual_pence": current_annual_pence,
+                "proposed_annual_pence": proposed_annual_pence,
+            },
+            at=now,
+        )
+    return referral

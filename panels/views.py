@@ -534,6 +534,8 @@ def pack(request: HttpRequest, pk: int) -> HttpResponse:
     meeting_status = workflow.MeetingStatus(data["meeting"]["status"])
     for entry in data["items"]:
         entry["kind_label"] = workflow.ReferralKind(entry["kind"]).label
+        entry["fee_review_current"] = pounds(entry.get("fee_review_current_pence"))
+        entry["fee_review_proposed"] = pounds(entry.get("fee_review_proposed_pence"))
         mine = next((d for d in entry["declarations"] if d["member_id"] == member_id), None)
         if mine is not None:
             mine["nature_label"] = workflow.DECLARATION_NATURE_LABELS[workflow.DeclarationNature(mine["nature"])]
@@ -996,6 +998,9 @@ def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
             for o in referral.options.all()
         ],
         "items": [{"item": i, "decision": next(iter(i.decisions.all()), None)} for i in items],
-        "can_edit": referral.status == workflow.ReferralStatus.AWAITING_PANEL,
+        "can_edit": referral.status == workflow.ReferralStatus.AWAITING_PANEL and not referral.is_fee_review,
+        # An annual fee review sent back to the panel: which contract, the figures before and after.
+        "fee_review_current": pounds(referral.fee_review_current_pence),
+        "fee_review_proposed": pounds(referral.fee_review_proposed_pence),
     }
     return render(request, "panels/referral_detail.html", context)

@@ -1011,6 +1011,8 @@ def minutes_for_reader(body: str, withheld: Collection[int]) -> str:
             kind = f" ({found.group(3)})" if found.group(3) else ""
             blocks[index] = f"Item {found.group(1)}: referral {found.group(2)}{kind}\n{WITHHELD_ITEM_NOTE}"
     return "\n\n".join(blocks)
+
+
 # --- Cost intelligence -------------------------------------------------------------------------
 #
 # docs/domain.md "Cost intelligence": each costed line of a referral is set beside the agreed

@@ -560,3 +560,52 @@ class ChaseForm(GovukForm):
         max_length=2000,
         help_text="Who you contacted and how",
     )
+
+
+# --- Annual fee reviews (docs/domain.md §2.6) ---------------------------------------------------------
+
+
+class FeeReviewStartForm(GovukForm):
+    received_on = GovukDateField(label="Date the provider's request was received", help_text="For example, 2 6 2026")
+    effective_from = GovukDateField(
+        label="Date the new fee is to take effect",
+        help_text="Usually the start of the school year, for example 1 9 2026",
+    )
+    requested_annual_cost_pence = MoneyField(
+        label="Annual cost the provider asks for", what="the annual cost asked for", help_text="Like 56000.00"
+    )
+    reasons = forms.CharField(
+        label="The provider's reasons",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=5000,
+        error_messages={"required": "Enter the provider's reasons for the uplift"},
+    )
+
+
+class FeeReviewLineForm(GovukForm):
+    requested_amount_pence = MoneyField(
+        label="Amount the provider asks for", what="the amount asked for", help_text="Per the line's period"
+    )
+    agreed_amount_pence = MoneyField(
+        label="Amount agreed",
+        what="the amount agreed",
+        required=False,
+        help_text="Per the line's period. Leave empty while the line is still being negotiated",
+    )
+    notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
+
+
+class FeeReviewAgreeForm(GovukForm):
+    outcome_on = GovukDateField(label="Date agreed", help_text="For example, 1 7 2026")
+    effective_from = GovukDateField(label="Date the new fee takes effect", help_text="For example, 1 9 2026")
+    note = forms.CharField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
+
+
+class FeeReviewCloseForm(GovukForm):
+    outcome_on = GovukDateField(label="Date", help_text="For example, 1 7 2026")
+    reason = forms.CharField(
+        label="Reason",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+        error_messages={"required": "Enter the reason"},
+    )

@@ -518,6 +518,15 @@ class PlacementEventAction(models.TextChoices):
     REVIEW_RECORDED = "review_recorded", "Placement review outcome recorded"
     NOTICE_GIVEN = "notice_given", "Notice to end the placement recorded"
     RETURNS_CHASED = "returns_chased", "Provider chased for missing attendance returns"
+    # Contract versions and annual fee reviews
+    VERSION_ADDED = "version_added", "New fee version in force"
+    FEE_REVIEW_STARTED = "fee_review_started", "Annual fee review received"
+    FEE_REVIEW_LINE = "fee_review_line", "Fee review line negotiated"
+    FEE_REVIEW_AGREED = "fee_review_agreed", "Fee review agreed"
+    FEE_REVIEW_REFERRED = "fee_review_referred", "Fee review referred to the panel"
+    FEE_REVIEW_REFUSED = "fee_review_refused", "Fee review refused"
+    FEE_REVIEW_WITHDRAWN = "fee_review_withdrawn", "Fee review withdrawn"
+    FEE_REVIEW_RETURNED = "fee_review_returned", "Fee review returned to negotiation by the panel"
 
 
 class PlacementEvent(AppendOnlyModel):
@@ -652,3 +661,211 @@ class ReturnChase(models.Model):
 
     def __str__(self) -> str:
         return f"Returns chased (provider {self.provider_id}, {self.chased_on})"
+
+
+# --- Contract versions and annual fee reviews (docs/domain.md §2.6) ---------------------------------
+
+FEE_REVIEW_STATUS_CHOICES = _choices(workflow.FeeReviewStatus, workflow.FEE_REVIEW_STATUS_LABELS)
+OPEN_FEE_REVIEW = sorted(s.value for s in workflow.OPEN_FEE_REVIEW_STATUSES)
+
+
+class ContractVersionQuerySet(models.QuerySet["ContractVersion"]):
+    def visible_to(self, user: Any) -> ContractVersionQuerySet:
+        return self.all() if user_can(user, Capability.PLACEMENT_VIEW) else self.none()
+
+    def in_force_on(self, day: date) -> ContractVersionQuerySet:
+        """Versions in force on ``day``, one per contract at most (the latest started by then)."""
+        later = ContractVersion.objects.filter(
+            contract=models.OuterRef("contract"),
+            effective_from__gt=models.OuterRef("effective_from"),
+            effective_from__lte=day,
+        )
+        return self.filter(effective_from__lte=day).exclude(models.Exists(later))
+
+
+class ContractVersion(models.Model):
+    """The contract's fees from one date: version 1 is the original agreement, from the start of
+    the placement; each agreed annual fee review adds the next (as does a variation of an active
+    contract's lines, from the day it is made). In force from ``effective_from``
+    until the next version's date (``workflow.version_in_force``). Written only by
+    ``placements.services.versions``; never changed once a later version exists."""
+
+    contract = models.ForeignKey(PlacementContract, on_delete=models.CASCADE, related_name="versions")
+    version_no = models.PositiveSmallIntegerField()
+    effective_from = models.DateField()
+    annual_cost_pence = models.PositiveIntegerField(help_text="The agreed annual cost in force from the date")
+    requested_annual_cost_pence = models.PositiveIntegerField(
+        help_text="What the provider asked for (the quote, or the uplift requested)"
+    )
+    lines = models.JSONField(default=list, help_text="The agreed cost lines, as they stood")
+    panel_decision = models.ForeignKey(
+        PanelDecision, on_delete=models.PROTECT, related_name="contract_versions", help_text="The approval covering it"
+    )
+    fee_review = models.OneToOneField(
+        "FeeReview", on_delete=models.PROTECT, null=True, blank=True, related_name="version"
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ContractVersionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["contract", "version_no"]
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "version_no"], name="contract_version_unique"),
+            # One version per day: the periods between versions cannot overlap.
+            models.UniqueConstraint(fields=["contract", "effective_from"], name="contract_version_date_unique"),
+            models.CheckConstraint(condition=Q(version_no__gte=1), name="contract_version_from_one"),
+            models.CheckConstraint(
+                condition=Q(annual_cost_pence__gte=0, requested_annual_cost_pence__gte=0),
+                name="contract_version_amounts_not_negative",
+            ),
+            # The original agreement is version 1; it comes from no fee review.
+            models.CheckConstraint(
+                condition=~Q(version_no=1) | Q(fee_review__isnull=True), name="contract_version_original"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Version {self.version_no} (contract {self.contract_id}, from {self.effective_from})"
+
+    def facts(self) -> workflow.VersionFacts:
+        return workflow.VersionFacts(
+            version_no=self.version_no, effective_from=self.effective_from, annual_cost_pence=self.annual_cost_pence
+        )
+
+
+class FeeReviewQuerySet(models.QuerySet["FeeReview"]):
+    def visible_to(self, user: Any) -> FeeReviewQuerySet:
+        return self.all() if user_can(user, Capability.PLACEMENT_VIEW) else self.none()
+
+    def open(self) -> FeeReviewQuerySet:
+        return self.filter(status__in=OPEN_FEE_REVIEW)
+
+
+class FeeReview(models.Model):
+    """A provider's request for an uplift (the annual review of fees), negotiated line by line.
+    Agreed within the panel's ceiling, it adds a contract version; above it, it goes back to the
+    panel (``referral``) and the old fee stays in force until the panel approves."""
+
+    contract = models.ForeignKey(PlacementContract, on_delete=models.PROTECT, related_name="fee_reviews")
+    status = models.CharField(
+        max_length=20, choices=FEE_REVIEW_STATUS_CHOICES, default=workflow.FeeReviewStatus.RECEIVED.value
+    )
+    received_on = models.DateField(help_text="The day the provider's request arrived")
+    effective_from = models.DateField(help_text="The day the new fee is to take effect")
+    requested_annual_cost_pence = models.PositiveIntegerField(help_text="The annual cost the provider asks for")
+    current_annual_cost_pence = models.PositiveIntegerField(help_text="The annual cost in force when it arrived")
+    reasons = models.TextField(help_text="The provider's reasons for the uplift")
+    agreed_annual_cost_pence = models.PositiveIntegerField(null=True, blank=True, help_text="Set when agreed")
+    ceiling_pence = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The panel's ceiling the agreed figure was measured against"
+    )
+    referral = models.OneToOneField(
+        "panels.Referral", on_delete=models.PROTECT, null=True, blank=True, related_name="fee_review"
+    )
+    outcome_on = models.DateField(null=True, blank=True)
+    outcome_reason = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = FeeReviewQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-received_on", "-pk"]
+        indexes = [models.Index(fields=["status", "received_on"], name="fee_review_status_received")]
+        constraints = [
+            models.CheckConstraint(condition=_in("status", workflow.FeeReviewStatus), name="fee_review_status_valid"),
+            # One open review per contract at a time.
+            models.UniqueConstraint(
+                fields=["contract"], condition=Q(status__in=OPEN_FEE_REVIEW), name="one_open_fee_review_per_contract"
+            ),
+            models.CheckConstraint(
+                condition=Q(requested_annual_cost_pence__gte=0, current_annual_cost_pence__gte=0)
+                & _not_negative("agreed_annual_cost_pence", "ceiling_pence"),
+                name="fee_review_amounts_not_negative",
+            ),
+            # Waiting for the panel means a referral exists; agreed means a figure was agreed.
+            models.CheckConstraint(
+                condition=~Q(status=workflow.FeeReviewStatus.AWAITING_PANEL.value) | Q(referral__isnull=False),
+                name="fee_review_awaiting_panel_has_referral",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=workflow.FeeReviewStatus.AGREED.value)
+                | Q(agreed_annual_cost_pence__isnull=False, outcome_on__isnull=False),
+                name="fee_review_agreed_has_figure",
+            ),
+            models.CheckConstraint(
+                condition=~Q(
+                    status__in=[workflow.FeeReviewStatus.REFUSED.value, workflow.FeeReviewStatus.WITHDRAWN.value]
+                )
+                | (~Q(outcome_reason="") & Q(outcome_on__isnull=False)),
+                name="fee_review_closed_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Fee review {self.pk} (contract {self.contract_id})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_FEE_REVIEW
+
+    def allowed_actions(self) -> list[workflow.FeeReviewAction]:
+        return workflow.fee_review_allowed_actions(self.status)
+
+
+class FeeReviewLine(models.Model):
+    """One cost line in a fee review: what is charged now, what the provider asks and what the
+    council agrees, per the line's period."""
+
+    review = models.ForeignKey(FeeReview, on_delete=models.CASCADE, related_name="lines")
+    cost_line = models.ForeignKey(CostLine, on_delete=models.PROTECT, related_name="review_lines")
+    category = models.CharField(max_length=30, choices=CATEGORY_CHOICES)
+    description = models.CharField(max_length=200, blank=True)
+    period = models.CharField(max_length=10, choices=PERIOD_CHOICES)
+    periods_per_year = models.PositiveSmallIntegerField()
+    current_amount_pence = models.PositiveIntegerField()
+    requested_amount_pence = models.PositiveIntegerField()
+    agreed_amount_pence = models.PositiveIntegerField(null=True, blank=True, help_text="Empty until agreed")
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["review", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["review", "cost_line"], name="fee_review_line_unique"),
+            models.CheckConstraint(condition=_in("period", workflow.Period), name="fee_review_line_period_valid"),
+            models.CheckConstraint(
+                condition=Q(current_amount_pence__gte=0, requested_amount_pence__gte=0)
+                & _not_negative("agreed_amount_pence"),
+                name="fee_review_line_amounts_not_negative",
+            ),
+            models.CheckConstraint(condition=Q(periods_per_year__gt=0), name="fee_review_line_periods_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()} (fee review {self.review_id})"
+
+    def facts(self) -> workflow.ReviewLineFacts:
+        return workflow.ReviewLineFacts(
+            period=self.period,
+            periods_per_year=self.periods_per_year,
+            current_amount_pence=self.current_amount_pence,
+            requested_amount_pence=self.requested_amount_pence,
+            agreed_amount_pence=self.agreed_amount_pence,
+        )
+
+    @property
+    def current_annual_pence(self) -> int:
+        return workflow.annualise(self.current_amount_pence, self.period, self.periods_per_year)
+
+    @property
+    def requested_annual_pence(self) -> int:
+        return workflow.annualise(self.requested_amount_pence, self.period, self.periods_per_year)
+
+    @property
+    def agreed_annual_pence(self) -> int | None:
+        if self.agreed_amount_pence is None:
+            return None
+        return workflow.annualise(self.agreed_amount_pence, self.period, self.periods_per_year)

@@ -20,6 +20,7 @@ from placements import workflow
 from placements.models import (
     AttendanceReturn,
     Deduction,
+    FeeReview,
     PlacementContract,
     PlacementReview,
     Provider,
@@ -41,6 +42,7 @@ class QueueItem:
     provider: Provider | None = None
     period: tuple[date, date] | None = None
     chased_on: date | None = None
+    fee_review: FeeReview | None = None
 
 
 def _contracts(user: Any) -> QuerySet[PlacementContract]:
@@ -208,10 +210,42 @@ def queue_queryset(queue: Queue, user: Any, today: date) -> QuerySet[Any]:
         return _fee_reviews(user, today)
     if queue is Queue.PLACEMENT_REVIEWS_DUE:
         return _placement_reviews(user, today)
+    if queue is Queue.FEE_REVIEWS:
+        return _open_fee_reviews(user)
     return _ending(user, today)
 
 
+def _open_fee_reviews(user: Any) -> QuerySet[FeeReview]:
+    return (
+        FeeReview.objects.visible_to(user)
+        .open()
+        .filter(contract__in=PlacementContract.objects.visible_to(user))
+        .select_related("contract__child", "contract__provider__establishment")
+        .order_by("received_on", "pk")
+    )
+
+
+def fee_reviews_open(user: Any) -> list[QueueItem]:
+    """Annual fee reviews not yet settled (received, negotiating or waiting for the panel), the
+    longest waiting first."""
+    rows = _open_fee_reviews(user)
+    return [
+        QueueItem(
+            contract=r.contract,
+            due_on=r.received_on,
+            detail=(
+                f"{workflow.FeeReviewStatus(r.status).label}: {workflow.format_pounds(r.current_annual_cost_pence)} "
+                f"a year now, {workflow.format_pounds(r.requested_annual_cost_pence)} asked for"
+            ),
+            fee_review=r,
+        )
+        for r in rows
+    ]
+
+
 def queue_items(queue: Queue, user: Any, today: date) -> list[QueueItem]:
+    if queue is Queue.FEE_REVIEWS:
+        return fee_reviews_open(user)
     if queue is Queue.DEDUCTIONS:
         return deductions_awaiting(user)
     if queue is Queue.RETURNS_MISSING:

@@ -57,6 +57,7 @@ from panels import workflow as panel_workflow
 from panels.models import ReferralCostLine
 from placements import workflow
 from placements.models import PLACED, CostLine, Deduction, PlacementContract, Provider
+from placements.versions import annual_cost_on_expression
 from placements.workflow import DeductionStatus
 
 __all__ = [
@@ -331,7 +332,8 @@ def purchasing_power(
     the database by any of ``PROVIDER_COLUMNS`` (prefix ``-`` for descending). One query."""
     on = on or timezone.localdate()
     placed = _in_place_q(on, "contracts__")
-    agreed = F("contracts__agreed_annual_cost_pence")
+    # The fee in force on ``on`` (a fee review's uplift only from its date; docs/domain.md §2.6).
+    agreed = annual_cost_on_expression(on, contract="contracts__pk")
     rows = (
         Provider.objects.annotate(
             provider_name=F("establishment__name"),
@@ -340,7 +342,11 @@ def purchasing_power(
             average_raw=Avg(agreed, filter=placed),
             min_pence=Min(agreed, filter=placed),
             max_pence=Max(agreed, filter=placed),
-            savings_pence=Coalesce(Sum(F("contracts__quoted_annual_cost_pence") - agreed, filter=placed), Value(0)),
+            # Savings by negotiation: the latest agreement's quote against what was agreed.
+            savings_pence=Coalesce(
+                Sum(F("contracts__quoted_annual_cost_pence") - F("contracts__agreed_annual_cost_pence"), filter=placed),
+                Value(0),
+            ),
             average_pence=F("average_raw"),
             deductions_pence=Coalesce(_deduction_subquery(date_from, date_to, by_need=False, total=True), Value(0)),
             returns_below=Coalesce(_deduction_subquery(date_from, date_to, by_need=False, total=False), Value(0)),
@@ -361,7 +367,7 @@ def purchasing_power_by_need(
     """The same figures by provider and the child's primary need, for the needs with a pupil
     placed on ``on``. One grouped query; sortable by any of ``NEED_COLUMNS``."""
     on = on or timezone.localdate()
-    agreed = F("agreed_annual_cost_pence")
+    agreed = annual_cost_on_expression(on)
     rows = (
         PlacementContract.objects.filter(_in_place_q(on))
         .values("provider_id", "child__primary_need")
@@ -374,7 +380,7 @@ def purchasing_power_by_need(
             average_pence=F("average_raw"),
             min_pence=Min(agreed),
             max_pence=Max(agreed),
-            savings_pence=Sum(F("quoted_annual_cost_pence") - agreed),
+            savings_pence=Sum(F("quoted_annual_cost_pence") - F("agreed_annual_cost_pence")),
             deductions_pence=Coalesce(_deduction_subquery(date_from, date_to, by_need=True, total=True), Value(0)),
             returns_below=Coalesce(_deduction_subquery(date_from, date_to, by_need=True, total=False), Value(0)),
         )
@@ -410,9 +416,10 @@ def placement_figures(*, on: date | None = None) -> PlacementFigures:
     """Independent placements in place on ``on``, their committed annual spend and negotiation
     savings, and the confirmed deductions to date. Two queries."""
     on = on or timezone.localdate()
+    in_force = annual_cost_on_expression(on)
     row = PlacementContract.objects.in_place_on(on).aggregate(
         n=Count("pk"),
-        committed=Sum("agreed_annual_cost_pence"),
+        committed=Sum(in_force),
         savings=Sum(F("quoted_annual_cost_pence") - F("agreed_annual_cost_pence")),
     )
     deductions = Deduction.objects.filter(
@@ -485,16 +492,18 @@ YEAR_COLUMNS = (
 )
 
 
-def _annual_cost(contract: str, on: Any) -> Any:
-    """The annual cost of the contract reached through the relation prefix ``contract`` (``""``
-    for the contract itself, ``"contracts__"`` from a provider) in force on the day ``on`` (an
-    SQL expression), as an SQL expression in pence.
+def _annual_cost(contract: str, on: date) -> Any:
+    """The annual cost in pence, as an SQL expression, of the contract reached through the
+    relation prefix ``contract`` (``""`` for the contract itself, ``"contracts__"`` from a
+    provider): the fee in force on ``on`` (``placements.versions``: the contract version in
+    force that day; a contract without versions, its agreed annual cost).
 
-    The single place purchasing power over time reads a contract's price: today the contract's
-    agreed annual cost (one price for its whole life). With fee reviews and contract versions it
-    is re-pointed at the version in force on ``on``.
+    Purchasing power over time prices each financial year at the fee in force on the year's last
+    day (or today, for the year in progress). A fee review that takes effect part-way through a
+    year therefore prices that whole year at the new fee: the year figures are not yet split at
+    the version's effective date (docs/domain.md §12).
     """
-    return Cast(F(f"{contract}agreed_annual_cost_pence"), BigIntegerField())
+    return Cast(annual_cost_on_expression(on, contract=f"{contract}pk"), BigIntegerField())
 
 
 class _DaysInclusive(Func):
@@ -550,7 +559,7 @@ def purchasing_power_year(*, year: int, order_by: str = "provider_name") -> list
         raise ValueError(f"Sort by one of: {', '.join(YEAR_COLUMNS)}")
     first, last = workflow.financial_year_bounds(year)
     in_year, start, days = _year_terms(year, "contracts__")
-    annual = _annual_cost("contracts__", start)
+    annual = _annual_cost("contracts__", min(last, timezone.localdate()))
     quoted = Cast(F("contracts__quoted_annual_cost_pence"), BigIntegerField())
     rows = list(
         Provider.objects.annotate(
@@ -601,7 +610,7 @@ def purchasing_power_years(*, until: date | None = None) -> list[dict[str, Any]]
     aggregates: dict[str, Any] = {}
     for year in years:
         in_year, start, days = _year_terms(year)
-        annual = _annual_cost("", start)
+        annual = _annual_cost("", min(workflow.financial_year_bounds(year)[1], until))
         quoted = Cast(F("quoted_annual_cost_pence"), BigIntegerField())
         aggregates[f"pupils_{year}"] = Count("child", distinct=True, filter=in_year)
         aggregates[f"spend_{year}"] = Sum(annual * days, filter=in_year, output_field=BigIntegerField())

@@ -1,13 +1,16 @@
 """Placements' subject data sections (core/subject_data.py): the child's placement contracts,
-their costs, negotiation, penalty clauses, attendance returns and deductions."""
+their costs, negotiation, penalty clauses, attendance returns and deductions, fee versions and fee reviews."""
 
 from __future__ import annotations
 
 from core.subject_data import Section, rows
 from placements.models import (
     AttendanceReturn,
+    ContractVersion,
     CostLine,
     Deduction,
+    FeeReview,
+    FeeReviewLine,
     NegotiationRound,
     PenaltyClause,
     PlacementContract,
@@ -51,5 +54,13 @@ def sections(child_id: int) -> list[Section]:
             "Placement timeline",
             rows(PlacementEvent.objects.filter(**contract)),
             ("placements.PlacementEvent",),
+        ),
+        Section(
+            "placement_fees",
+            "Fee versions and annual fee reviews",
+            rows(ContractVersion.objects.filter(**contract))
+            + rows(FeeReview.objects.filter(**contract))
+            + rows(FeeReviewLine.objects.filter(review__contract__child_id=child_id)),
+            ("placements.ContractVersion", "placements.FeeReview", "placements.FeeReviewLine"),
         ),
     ]

@@ -40,4 +40,11 @@ urlpatterns = [
     path("reviews/<id:pk>/outcome/", views.ReviewOutcomeView.as_view(), name="review-outcome"),
     path("providers/<id:pk>/chase-returns/", views.ChaseView.as_view(), name="provider-chase"),
     path("purchasing-power/years/", views.purchasing_power_years, name="purchasing-power-years"),
+    # Annual fee reviews (docs/domain.md §2.6)
+    path("contracts/<id:pk>/fee-reviews/new/", views.FeeReviewStartView.as_view(), name="fee-review-start"),
+    path("fee-reviews/<id:pk>/", views.fee_review_detail, name="fee-review-detail"),
+    path("fee-review-lines/<id:pk>/", views.FeeReviewLineView.as_view(), name="fee-review-line"),
+    path("fee-reviews/<id:pk>/agree/", views.FeeReviewAgreeView.as_view(), name="fee-review-agree"),
+    path("fee-reviews/<id:pk>/refuse/", views.FeeReviewRefuseView.as_view(), name="fee-review-refuse"),
+    path("fee-reviews/<id:pk>/withdraw/", views.FeeReviewWithdrawView.as_view(), name="fee-review-withdraw"),
 ]

@@ -43,6 +43,10 @@ from placements.forms import (
     ContractFilterForm,
     CostLineForm,
     EndForm,
+    FeeReviewAgreeForm,
+    FeeReviewCloseForm,
+    FeeReviewLineForm,
+    FeeReviewStartForm,
     NoteForm,
     NoticeForm,
     PenaltyClauseForm,
@@ -57,9 +61,12 @@ from placements.forms import (
     provider_choices,
 )
 from placements.models import (
+    OPEN_FEE_REVIEW,
     AttendanceReturn,
     CostLine,
     Deduction,
+    FeeReview,
+    FeeReviewLine,
     NegotiationRound,
     PenaltyClause,
     PlacementContract,
@@ -70,8 +77,10 @@ from placements.models import (
 )
 from placements.services import attendance as attendance_services
 from placements.services import contracts as contract_services
+from placements.services import fee_reviews as fee_review_services
 from placements.services import providers as provider_services
 from placements.services import reviews as review_services
+from placements.versions import annual_cost_on
 from placements.workflow import Action, ContractStatus
 
 PAGE_SIZE = 25
@@ -572,6 +581,13 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_decide": Action.DECIDE_DEDUCTION in allowed,
         "can_manage": manage,
         **_life_context(contract, reviews, clause, manage=manage),
+        # Fees over time (docs/domain.md §2.6)
+        "versions": list(contract.versions.select_related("fee_review").order_by("version_no")),
+        "fee_reviews": list(contract.fee_reviews.order_by("-received_on", "-pk")),
+        "cost_today": annual_cost_on(contract, timezone.localdate()),
+        "can_start_fee_review": manage
+        and contract.status == ContractStatus.ACTIVE
+        and not contract.fee_reviews.filter(status__in=OPEN_FEE_REVIEW).exists(),
     }
     return render(request, "placements/contract_detail.html", context)
 
@@ -1528,3 +1544,192 @@ def purchasing_power_years(request: HttpRequest) -> HttpResponse:
         "can_manage": user_can(request.user, Capability.PLACEMENT_MANAGE),
     }
     return render(request, "placements/purchasing_power_years.html", context)
+
+
+# --- Annual fee reviews (docs/domain.md §2.6) ---------------------------------------------------------
+
+
+def _review_summary(review: FeeReview) -> list[tuple[str, str]]:
+    lines = [line.facts() for line in review.lines.all()]
+    _current, requested, agreed = workflow.review_totals(lines)
+    ceiling = PanelDecision.objects.values_list("agreed_annual_ceiling_pence", flat=True).get(
+        pk=review.contract.panel_decision_id
+    )
+    return [
+        ("Annual cost in force when received", _money(review.current_annual_cost_pence)),
+        ("Annual cost asked for", _money(review.requested_annual_cost_pence)),
+        ("Asked for, line by line", _money(requested)),
+        ("Agreed so far, line by line", _money(agreed)),
+        ("Panel's ceiling", _money(ceiling)),
+    ]
+
+
+class FeeReviewStartView(ContractActionView):
+    action = Action.CHANGE_COST_LINES  # only the capability: PLACEMENT_MANAGE
+    form_class = FeeReviewStartForm
+    title = "Record an annual fee review request"
+    intro = (
+        "The provider's request for an uplift. Negotiate it line by line; an agreed figure above the panel's "
+        "ceiling goes back to the panel, and the current fee stays in force until the panel approves."
+    )
+    submit_label = "Record the request"
+    success_message = "Fee review recorded"
+
+    review: FeeReview | None = None
+
+    def not_allowed_now(self) -> str | None:
+        if self.contract.status != ContractStatus.ACTIVE:
+            return "Only an active placement can have an annual fee review."
+        return None
+
+    def initial(self) -> dict[str, Any]:
+        return {"received_on": timezone.localdate(), "effective_from": self.contract.annual_review_on}
+
+    def extra_context(self) -> dict[str, Any]:
+        return {"summary": _totals_summary(self.contract)}
+
+    def perform(self, form: Any) -> Any:
+        self.review = fee_review_services.fee_review_start(
+            actor=self.request.user, contract=self.contract, **form.cleaned_data
+        )
+        return self.review
+
+    def success_url(self) -> str:
+        if self.review is not None:
+            return reverse("placements:fee-review-detail", args=[self.review.pk])
+        return super().success_url()
+
+
+@requires(Capability.PLACEMENT_VIEW)
+def fee_review_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    review = get_object_or_404(
+        FeeReview.objects.visible_to(request.user).select_related(
+            "contract__child", "contract__provider__establishment", "referral"
+        ),
+        pk=pk,
+    )
+    contract = review.contract
+    with transaction.atomic():
+        access_log_record(
+            user=request.user,
+            child_id=contract.child_id,
+            object_type="fee_review",
+            object_id=review.pk,
+            path=request.path,
+        )
+    allowed = review.allowed_actions()
+    manage = user_can(request.user, Capability.PLACEMENT_MANAGE)
+    context = {
+        "review": review,
+        "contract": contract,
+        "status": workflow.FeeReviewStatus(review.status).label,
+        "lines": list(review.lines.order_by("pk")),
+        "summary": _review_summary(review),
+        "can_negotiate": manage and workflow.FeeReviewAction.RECORD_LINE in allowed,
+        "can_agree": manage and workflow.FeeReviewAction.AGREE in allowed,
+        "can_refuse": manage and workflow.FeeReviewAction.REFUSE in allowed,
+        "can_withdraw": manage and workflow.FeeReviewAction.WITHDRAW in allowed,
+    }
+    return render(request, "placements/fee_review_detail.html", context)
+
+
+class _FeeReviewActionView(ContractActionView):
+    """An action on a fee review: PLACEMENT_MANAGE guards the page, the fee review table decides
+    whether it can be taken now; success returns to the review."""
+
+    action = Action.CHANGE_COST_LINES  # only the capability: PLACEMENT_MANAGE
+    review_action: workflow.FeeReviewAction
+    review: FeeReview
+
+    def get_contract(self, **kwargs: Any) -> PlacementContract:
+        self.review = get_object_or_404(FeeReview.objects.visible_to(self.request.user), pk=kwargs["pk"])
+        return get_object_or_404(_contracts(self.request.user), pk=self.review.contract_id)
+
+    def not_allowed_now(self) -> str | None:
+        try:
+            workflow.check_fee_review_transition(self.review.status, self.review_action)
+        except workflow.TransitionError as exc:
+            return exc.message
+        return None
+
+    def extra_context(self) -> dict[str, Any]:
+        return {"summary": _review_summary(self.review)}
+
+    def success_url(self) -> str:
+        return reverse("placements:fee-review-detail", args=[self.review.pk])
+
+
+class FeeReviewLineView(_FeeReviewActionView):
+    review_action = workflow.FeeReviewAction.RECORD_LINE
+    form_class = FeeReviewLineForm
+    title = "Negotiate a cost line"
+    submit_label = "Save the line"
+    success_message = "Line saved"
+
+    line: FeeReviewLine
+
+    def get_contract(self, **kwargs: Any) -> PlacementContract:
+        self.line = get_object_or_404(FeeReviewLine, pk=kwargs["pk"])
+        return super().get_contract(pk=self.line.review_id)
+
+    def initial(self) -> dict[str, Any]:
+        return {
+            "requested_amount_pence": self.line.requested_amount_pence,
+            "agreed_amount_pence": self.line.agreed_amount_pence,
+            "notes": self.line.notes,
+        }
+
+    def extra_context(self) -> dict[str, Any]:
+        line = self.line
+        return {
+            "summary": [
+                ("Cost", f"{line.get_category_display()} {line.description}".strip()),
+                ("Charged", f"{workflow.PERIOD_LABELS[workflow.Period(line.period)]}, {line.periods_per_year} a year"),
+                ("Current amount", _money(line.current_amount_pence)),
+            ]
+        }
+
+    def perform(self, form: Any) -> Any:
+        return fee_review_services.fee_review_record_line(actor=self.request.user, line=self.line, **form.cleaned_data)
+
+
+class FeeReviewAgreeView(_FeeReviewActionView):
+    review_action = workflow.FeeReviewAction.AGREE
+    form_class = FeeReviewAgreeForm
+    title = "Record the fee review as agreed"
+    intro = (
+        "Every line needs an agreed amount. Within the panel's ceiling the new fee takes effect from the date "
+        "below; above it, the review goes back to the panel and the current fee stays in force until it approves."
+    )
+    submit_label = "Record as agreed"
+    success_message = "Fee review agreed"
+
+    def initial(self) -> dict[str, Any]:
+        return {"outcome_on": timezone.localdate(), "effective_from": self.review.effective_from}
+
+    def perform(self, form: Any) -> Any:
+        return fee_review_services.fee_review_agree(actor=self.request.user, review=self.review, **form.cleaned_data)
+
+
+class FeeReviewRefuseView(_FeeReviewActionView):
+    review_action = workflow.FeeReviewAction.REFUSE
+    form_class = FeeReviewCloseForm
+    title = "Refuse the uplift"
+    submit_label = "Refuse the uplift"
+    success_message = "Fee review refused; the fee in force does not change"
+
+    def initial(self) -> dict[str, Any]:
+        return {"outcome_on": timezone.localdate()}
+
+    def perform(self, form: Any) -> Any:
+        return fee_review_services.fee_review_refuse(actor=self.request.user, review=self.review, **form.cleaned_data)
+
+
+class FeeReviewWithdrawView(FeeReviewRefuseView):
+    review_action = workflow.FeeReviewAction.WITHDRAW
+    title = "Record that the provider withdrew its request"
+    submit_label = "Record as withdrawn"
+    success_message = "Fee review withdrawn; the fee in force does not change"
+
+    def perform(self, form: Any) -> Any:
+        return fee_review_services.fee_review_withdraw(actor=self.request.user, review=self.review, **form.cleaned_data)

@@ -737,6 +737,7 @@ class Queue(enum.StrEnum):
     ENDING = "ending"
     # Placement reviews (the panel's conditions), not the annual fee review above.
     PLACEMENT_REVIEWS_DUE = "placement-reviews-due"
+    FEE_REVIEWS = "fee-reviews"
 
     @property
     def heading(self) -> str:
@@ -770,6 +771,10 @@ QUEUE_TITLES: dict[Queue, tuple[str, str]] = {
         "Placement reviews due",
         f"Reviews of running placements against the panel's conditions that are overdue or fall due within "
         f"{PLACEMENT_REVIEW_DUE_SOON_DAYS} days: hold the review and record its outcome.",
+    ),
+    Queue.FEE_REVIEWS: (
+        "Fee reviews open",
+        "Providers' requests for an uplift not yet settled: negotiate, agree or refuse, or wait for the panel.",
     ),
 }
 
@@ -1116,3 +1121,252 @@ def share_percent(part_pence: int, whole_pence: int) -> Decimal | None:
 def pro_rata_pence(annual_pence_days: int | Decimal, year_days: int) -> int:
     """A sum of annual amount × days in place, over the days of the year: pence, half up."""
     return round_half_up(Decimal(annual_pence_days) / Decimal(year_days))
+
+
+# --- Contract versions: the fee in force on a day --------------------------------------------------
+# A contract keeps its fees as versions with effective dates (docs/domain.md §2.6). Version 1 is
+# the original agreement, in force from the placement's start; each agreed annual fee review adds
+# the next, in force from its agreed effective date. A version is in force from its date until the
+# day before the next one's: the latest version starting on or before a day is the one in force.
+# Effective dates are unique per contract, so versions can neither overlap nor leave a gap.
+
+
+@dataclass(frozen=True)
+class VersionFacts:
+    """A contract version as the rules see it."""
+
+    version_no: int
+    effective_from: date
+    annual_cost_pence: int
+
+
+def version_in_force(versions: Iterable[VersionFacts], day: date) -> VersionFacts | None:
+    """The version in force on ``day``: the one with the latest ``effective_from`` on or before
+    it. ``None`` before the first version (the placement had not started)."""
+    in_force: VersionFacts | None = None
+    for version in versions:
+        if version.effective_from <= day and (in_force is None or version.effective_from > in_force.effective_from):
+            in_force = version
+    return in_force
+
+
+def annual_cost_in_force(versions: Iterable[VersionFacts], day: date) -> int | None:
+    """The agreed annual cost in force on ``day`` (pence), or ``None`` before the first version."""
+    version = version_in_force(versions, day)
+    return None if version is None else version.annual_cost_pence
+
+
+def version_date_problems(
+    effective_from: date, *, latest_effective_from: date | None, placement_start: date, placement_finish: date | None
+) -> list[tuple[str, str]]:
+    """Why a new version cannot take effect on ``effective_from``: it must fall within the
+    placement and after the latest version already agreed (versions are added in date order,
+    so the history is never rewritten)."""
+    problems: list[tuple[str, str]] = []
+    if effective_from < placement_start:
+        problems.append(
+            (
+                "effective_from",
+                f"The new fee cannot take effect before the placement started on {long_date(placement_start)}",
+            )
+        )
+    if placement_finish is not None and effective_from > placement_finish:
+        problems.append(
+            (
+                "effective_from",
+                f"The new fee cannot take effect after the placement ends on {long_date(placement_finish)}",
+            )
+        )
+    if latest_effective_from is not None and effective_from <= latest_effective_from:
+        problems.append(
+            (
+                "effective_from",
+                "The new fee must take effect after the current fee, which took effect on "
+                f"{long_date(latest_effective_from)}",
+            )
+        )
+    return problems
+
+
+# --- Annual fee reviews ------------------------------------------------------------------------------
+# The provider asks for an uplift; the council negotiates line by line; the outcome is agreed,
+# refused or withdrawn. An agreed figure within the panel's ceiling takes effect from the agreed
+# date; one above it goes back to the panel as a new referral, and takes effect only once the panel
+# approves it with a ceiling that covers it (until then the old fee stays in force):
+#
+#   received -> negotiating -> agreed                          (within the ceiling)
+#                    |      -> awaiting_panel -> agreed        (the panel approves)
+#                    |                        -> refused       (the panel declines)
+#                    |                        -> negotiating   (approved, but below the figure)
+#                    +-> refused | withdrawn  (also from received)
+
+
+class FeeReviewStatus(enum.StrEnum):
+    RECEIVED = "received"
+    NEGOTIATING = "negotiating"
+    AWAITING_PANEL = "awaiting_panel"
+    AGREED = "agreed"
+    REFUSED = "refused"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def label(self) -> str:
+        return FEE_REVIEW_STATUS_LABELS[self]
+
+
+FEE_REVIEW_STATUS_LABELS: dict[FeeReviewStatus, str] = {
+    FeeReviewStatus.RECEIVED: "Received",
+    FeeReviewStatus.NEGOTIATING: "Negotiating",
+    FeeReviewStatus.AWAITING_PANEL: "Waiting for the panel",
+    FeeReviewStatus.AGREED: "Agreed",
+    FeeReviewStatus.REFUSED: "Refused",
+    FeeReviewStatus.WITHDRAWN: "Withdrawn",
+}
+OPEN_FEE_REVIEW_STATUSES = frozenset(
+    {FeeReviewStatus.RECEIVED, FeeReviewStatus.NEGOTIATING, FeeReviewStatus.AWAITING_PANEL}
+)
+
+
+class FeeReviewAction(enum.StrEnum):
+    RECORD_LINE = "record_line"
+    AGREE = "agree"
+    REFER_TO_PANEL = "refer_to_panel"
+    REFUSE = "refuse"
+    WITHDRAW = "withdraw"
+    PANEL_APPROVE = "panel_approve"
+    PANEL_DECLINE = "panel_decline"
+    PANEL_RETURN = "panel_return"
+
+    @property
+    def label(self) -> str:
+        return FEE_REVIEW_ACTION_LABELS[self]
+
+
+FEE_REVIEW_ACTION_LABELS: dict[FeeReviewAction, str] = {
+    FeeReviewAction.RECORD_LINE: "Line negotiated",
+    FeeReviewAction.AGREE: "Fee review agreed within the panel's ceiling",
+    FeeReviewAction.REFER_TO_PANEL: "Fee review referred to the panel (above its ceiling)",
+    FeeReviewAction.REFUSE: "Fee review refused",
+    FeeReviewAction.WITHDRAW: "Fee review withdrawn by the provider",
+    FeeReviewAction.PANEL_APPROVE: "The panel approved the new fee",
+    FeeReviewAction.PANEL_DECLINE: "The panel declined the new fee",
+    FeeReviewAction.PANEL_RETURN: "The panel's ceiling is below the agreed fee: negotiation resumed",
+}
+
+_FR = FeeReviewStatus
+_FA = FeeReviewAction
+FEE_REVIEW_TRANSITIONS: dict[tuple[FeeReviewStatus, FeeReviewAction], transitions.Transition[FeeReviewStatus]] = {
+    (_FR.RECEIVED, _FA.RECORD_LINE): transitions.Transition(_FR.NEGOTIATING, MANAGE),
+    (_FR.NEGOTIATING, _FA.RECORD_LINE): transitions.Transition(None, MANAGE),
+    (_FR.NEGOTIATING, _FA.AGREE): transitions.Transition(_FR.AGREED, MANAGE),
+    (_FR.NEGOTIATING, _FA.REFER_TO_PANEL): transitions.Transition(_FR.AWAITING_PANEL, MANAGE),
+    (_FR.RECEIVED, _FA.REFUSE): transitions.Transition(_FR.REFUSED, MANAGE),
+    (_FR.NEGOTIATING, _FA.REFUSE): transitions.Transition(_FR.REFUSED, MANAGE),
+    (_FR.RECEIVED, _FA.WITHDRAW): transitions.Transition(_FR.WITHDRAWN, MANAGE),
+    (_FR.NEGOTIATING, _FA.WITHDRAW): transitions.Transition(_FR.WITHDRAWN, MANAGE),
+    # The panel's decision on the referral, recorded by the chair.
+    (_FR.AWAITING_PANEL, _FA.PANEL_APPROVE): transitions.Transition(_FR.AGREED, Capability.PANEL_CHAIR),
+    (_FR.AWAITING_PANEL, _FA.PANEL_DECLINE): transitions.Transition(_FR.REFUSED, Capability.PANEL_CHAIR),
+    (_FR.AWAITING_PANEL, _FA.PANEL_RETURN): transitions.Transition(_FR.NEGOTIATING, Capability.PANEL_CHAIR),
+}
+
+_FEE_REVIEW_PHRASES: dict[FeeReviewAction, str] = {
+    _FA.RECORD_LINE: "have its lines negotiated",
+    _FA.AGREE: "be agreed",
+    _FA.REFER_TO_PANEL: "be referred to the panel",
+    _FA.REFUSE: "be refused",
+    _FA.WITHDRAW: "be withdrawn",
+    _FA.PANEL_APPROVE: "take the panel's approval",
+    _FA.PANEL_DECLINE: "take the panel's refusal",
+    _FA.PANEL_RETURN: "be returned by the panel",
+}
+
+
+def _fee_review_refusal(status: FeeReviewStatus, action: FeeReviewAction) -> str:
+    return f"A fee review that is {status.label.lower()} cannot {_FEE_REVIEW_PHRASES[action]}."
+
+
+def check_fee_review_transition(
+    status: FeeReviewStatus | str, action: FeeReviewAction | str
+) -> transitions.Transition[FeeReviewStatus]:
+    return transitions.check(
+        FEE_REVIEW_TRANSITIONS, FeeReviewStatus(status), FeeReviewAction(action), _fee_review_refusal
+    )
+
+
+def fee_review_allowed_actions(status: FeeReviewStatus | str) -> list[FeeReviewAction]:
+    return transitions.allowed_actions(FEE_REVIEW_TRANSITIONS, FeeReviewStatus(status), FeeReviewAction)
+
+
+def fee_review_agree_action(agreed_annual_pence: int, ceiling_pence: int) -> FeeReviewAction:
+    """An agreed fee within the panel's ceiling takes effect; above it, it goes to the panel."""
+    return FeeReviewAction.AGREE if agreed_annual_pence <= ceiling_pence else FeeReviewAction.REFER_TO_PANEL
+
+
+def fee_review_panel_action(
+    outcome: str, *, ceiling_pence: int | None, agreed_annual_pence: int
+) -> FeeReviewAction | None:
+    """What the panel's decision on a fee review's referral does to it: an approval whose ceiling
+    covers the agreed fee puts it in force; an approval below it sends the review back to
+    negotiation (within the new ceiling); a decline refuses it; a deferral or a request for more
+    information leaves it waiting (``None``)."""
+    if outcome in {"approve", "approve_with_conditions"}:
+        if ceiling_pence is not None and agreed_annual_pence <= ceiling_pence:
+            return FeeReviewAction.PANEL_APPROVE
+        return FeeReviewAction.PANEL_RETURN
+    if outcome == "decline":
+        return FeeReviewAction.PANEL_DECLINE
+    return None
+
+
+@dataclass(frozen=True)
+class ReviewLineFacts:
+    """One cost line in a fee review: amounts per period, annualised with the line's periods."""
+
+    period: Period | str
+    periods_per_year: int
+    current_amount_pence: int
+    requested_amount_pence: int
+    agreed_amount_pence: int | None
+
+
+def review_totals(lines: Iterable[ReviewLineFacts]) -> tuple[int, int, int]:
+    """(current, requested, agreed) annual totals of a fee review's lines; an unagreed line adds
+    nothing to the agreed total."""
+    current = requested = agreed = 0
+    for line in lines:
+        current += annualise(line.current_amount_pence, line.period, line.periods_per_year)
+        requested += annualise(line.requested_amount_pence, line.period, line.periods_per_year)
+        if line.agreed_amount_pence is not None:
+            agreed += annualise(line.agreed_amount_pence, line.period, line.periods_per_year)
+    return current, requested, agreed
+
+
+def fee_review_agree_problems(lines: Sequence[ReviewLineFacts]) -> list[tuple[str, str]]:
+    """What stops a fee review being agreed: every line must have an agreed amount."""
+    if not lines:
+        return [("lines", "The contract has no cost lines to review")]
+    unagreed = sum(1 for line in lines if line.agreed_amount_pence is None)
+    if unagreed:
+        noun = "line has" if unagreed == 1 else "lines have"
+        return [("lines", f"{unagreed} cost {noun} no agreed amount; agree every line first")]
+    return []
+
+
+# The panel's coarser cost categories (panels.workflow.CostCategory), for a fee review's referral.
+_PANEL_COST_CATEGORY: dict[CostCategory, str] = {
+    CostCategory.TUITION: "tuition",
+    CostCategory.RESIDENTIAL: "residential",
+    CostCategory.THERAPY_SPEECH_LANGUAGE: "therapies",
+    CostCategory.THERAPY_OCCUPATIONAL: "therapies",
+    CostCategory.THERAPY_PHYSIO: "therapies",
+    CostCategory.THERAPY_OTHER: "therapies",
+    CostCategory.ONE_TO_ONE_SUPPORT: "one_to_one",
+    CostCategory.TRANSPORT: "transport",
+    CostCategory.OTHER: "other",
+}
+
+
+def panel_cost_category(category: CostCategory | str) -> str:
+    """The panel's cost category for a contract's cost line category."""
+    return _PANEL_COST_CATEGORY[CostCategory(category)]

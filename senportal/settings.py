@@ -586,3 +586,7 @@ RETENTION_ANONYMISERS: list[str] = [
     "panels.retention.anonymise_child",
     "placements.retention.anonymise_child",
 ]
+# Annual fee reviews (issue 17): a panel decision on a fee review's referral reaches the
+# placements app through this hook, in the decision's transaction (panels may not import it).
+PANEL_DECISION_HOOKS: list[str] = ["placements.services.fee_reviews.fee_review_panel_decided"]
+CROSS_LAYER_LINKS["fee-review-contract"] = "placements:contract-by-reference"

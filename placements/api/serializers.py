@@ -755,3 +755,79 @@ class PurchasingPowerYearsSerializer(serializers.Serializer[Any]):
     order_by = serializers.CharField()
     rows = PurchasingPowerYearRowSerializer(many=True)
     years = PurchasingPowerYearTotalSerializer(many=True, help_text="Every financial year's totals, latest first")
+
+
+# --- Contract versions and annual fee reviews (docs/domain.md §2.6) ------------------------------------
+
+
+class ContractVersionSerializer(serializers.Serializer[Any]):
+    version_no = serializers.IntegerField(read_only=True)
+    effective_from = serializers.DateField(read_only=True)
+    annual_cost_pence = serializers.IntegerField(read_only=True)
+    requested_annual_cost_pence = serializers.IntegerField(read_only=True)
+    fee_review_id = serializers.IntegerField(read_only=True, allow_null=True)
+    panel_decision_id = serializers.IntegerField(read_only=True)
+
+
+class FeeReviewLineSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField(read_only=True)
+    cost_line_id = serializers.IntegerField(read_only=True)
+    category = serializers.CharField(read_only=True)
+    description = serializers.CharField(read_only=True)
+    period = serializers.CharField(read_only=True)
+    periods_per_year = serializers.IntegerField(read_only=True)
+    current_amount_pence = serializers.IntegerField(read_only=True)
+    requested_amount_pence = serializers.IntegerField(read_only=True)
+    agreed_amount_pence = serializers.IntegerField(read_only=True, allow_null=True)
+    notes = serializers.CharField(read_only=True)
+
+
+class FeeReviewSerializer(serializers.Serializer[Any]):
+    """A fee review as finance sees it: contract id and reference, never the child's name."""
+
+    id = serializers.IntegerField(read_only=True)
+    contract_id = serializers.IntegerField(read_only=True)
+    contract_reference = serializers.CharField(source="contract.reference", read_only=True)
+    status = serializers.CharField(read_only=True)
+    received_on = serializers.DateField(read_only=True)
+    effective_from = serializers.DateField(read_only=True)
+    requested_annual_cost_pence = serializers.IntegerField(read_only=True)
+    current_annual_cost_pence = serializers.IntegerField(read_only=True)
+    agreed_annual_cost_pence = serializers.IntegerField(read_only=True, allow_null=True)
+    ceiling_pence = serializers.IntegerField(read_only=True, allow_null=True)
+    referral_id = serializers.IntegerField(read_only=True, allow_null=True)
+    outcome_on = serializers.DateField(read_only=True, allow_null=True)
+    outcome_reason = serializers.CharField(read_only=True)
+    reasons = serializers.CharField(read_only=True)
+    lines = FeeReviewLineSerializer(many=True, read_only=True)
+    versions = serializers.SerializerMethodField()
+
+    @extend_schema_field(ContractVersionSerializer(many=True))
+    def get_versions(self, review: Any) -> list[dict[str, Any]]:
+        """The contract's fee versions, oldest first."""
+        return list(ContractVersionSerializer(review.contract.versions.all(), many=True).data)
+
+
+class FeeReviewStartSerializer(serializers.Serializer[Any]):
+    contract_id = IdField()
+    received_on = _date()
+    effective_from = _date()
+    requested_annual_cost_pence = _pence()
+    reasons = serializers.CharField(max_length=5000)
+
+
+class FeeReviewLineInputSerializer(serializers.Serializer[Any]):
+    requested_amount_pence = _pence()
+    agreed_amount_pence = _pence(required=False, allow_null=True, default=None)
+    notes = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+
+class FeeReviewAgreeSerializer(serializers.Serializer[Any]):
+    outcome_on = _date(required=False, allow_null=True, default=None)
+    effective_from = _date(required=False, allow_null=True, default=None)
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class FeeReviewCloseSerializer(serializers.Serializer[Any]):
+    reason = serializers.CharField(max_length=2000)
+    outcome_on = _date(required=False, allow_null=True, default=None)

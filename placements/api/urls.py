@@ -21,6 +21,7 @@ router.register("negotiation-rounds", views.NegotiationRoundViewSet, basename="p
 router.register("deductions", views.DeductionViewSet, basename="placement-deduction")
 router.register("attendance-returns", views.AttendanceReturnViewSet, basename="placement-attendance-return")
 router.register("reviews", views.PlacementReviewViewSet, basename="placement-review")
+router.register("fee-reviews", views.FeeReviewViewSet, basename="placement-fee-review")
 
 urlpatterns = [
     path("purchasing-power/", views.PurchasingPowerView.as_view(), name="placement-purchasing-power"),

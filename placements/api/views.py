@@ -39,8 +39,11 @@ from placements.api import serializers as placement_serializers
 from placements.models import (
     CONTRACT_STATUS_CHOICES,
     AttendanceReturn,
+    ContractVersion,
     CostLine,
     Deduction,
+    FeeReview,
+    FeeReviewLine,
     NegotiationRound,
     PlacementContract,
     PlacementReview,
@@ -48,6 +51,7 @@ from placements.models import (
 )
 from placements.services import attendance as attendance_services
 from placements.services import contracts as contract_services
+from placements.services import fee_reviews as fee_review_services
 from placements.services import providers as provider_services
 from placements.services import reviews as review_services
 from placements.workflow import Queue
@@ -741,3 +745,103 @@ class PurchasingPowerYearsView(_ReportView):
             "years": reports.purchasing_power_years(until=timezone.localdate()),
         }
         return Response(placement_serializers.PurchasingPowerYearsSerializer(data).data)
+
+
+# --- Annual fee reviews (docs/domain.md §2.6) ---------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Annual fee reviews, newest first (the contract's reference, not the child)"),
+    retrieve=extend_schema(summary="One annual fee review, its lines and the contract's fee versions"),
+)
+class FeeReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Base):
+    queryset = FeeReview.objects.all()
+    serializer_class = placement_serializers.FeeReviewSerializer
+    action_capabilities = {
+        **_Base.action_capabilities,
+        **dict.fromkeys(["start", "negotiate_line", "agree", "refuse", "withdraw"], Capability.PLACEMENT_MANAGE),
+    }
+
+    def get_queryset(self) -> QuerySet[FeeReview]:
+        if getattr(self, "swagger_fake_view", False):
+            return FeeReview.objects.none()
+        return (
+            FeeReview.objects.visible_to(self.request.user)
+            .filter(contract__in=PlacementContract.objects.visible_to(self.request.user))
+            .select_related("contract")
+            .prefetch_related(
+                Prefetch("lines", queryset=FeeReviewLine.objects.order_by("pk")),
+                Prefetch("contract__versions", queryset=ContractVersion.objects.order_by("version_no")),
+            )
+            .order_by("-received_on", "-pk")
+        )
+
+    def review_response(self, pk: int, *, status_code: int = status.HTTP_200_OK) -> Response:
+        review = get_object_or_404(self.get_queryset(), pk=pk)
+        return Response(self.get_serializer(review).data, status_code)
+
+    @extend_schema(
+        summary="Record a provider's request for an uplift on an active contract",
+        request=placement_serializers.FeeReviewStartSerializer,
+        responses={201: placement_serializers.FeeReviewSerializer, 409: _CONFLICT},
+    )
+    @action(detail=False, methods=["post"])
+    def start(self, request: Request) -> Response:
+        data = self.validated(placement_serializers.FeeReviewStartSerializer)
+        contract = get_object_or_404(PlacementContract.objects.visible_to(request.user), pk=data.pop("contract_id"))
+        review = fee_review_services.fee_review_start(actor=request.user, contract=contract, **data)
+        return self.review_response(review.pk, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Negotiate one line: what the provider asks and what is agreed (per the line's period)",
+        request=placement_serializers.FeeReviewLineInputSerializer,
+        responses={200: placement_serializers.FeeReviewSerializer, 409: _CONFLICT},
+        parameters=[OpenApiParameter("line_id", OpenApiTypes.INT, OpenApiParameter.PATH)],
+    )
+    @action(detail=True, methods=["post"], url_path=r"lines/(?P<line_id>[0-9]{1,10})")
+    def negotiate_line(self, request: Request, pk: str, line_id: str) -> Response:
+        review = self.get_object()
+        line = get_object_or_404(FeeReviewLine, pk=int(line_id), review=review)
+        fee_review_services.fee_review_record_line(
+            actor=request.user, line=line, **self.validated(placement_serializers.FeeReviewLineInputSerializer)
+        )
+        return self.review_response(review.pk)
+
+    @_action_schema(
+        placement_serializers.FeeReviewAgreeSerializer,
+        "Agree the fee review: in force from its date within the ceiling, else back to the panel",
+        response=placement_serializers.FeeReviewSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def agree(self, request: Request, pk: str) -> Response:
+        review = self.get_object()
+        fee_review_services.fee_review_agree(
+            actor=request.user, review=review, **self.validated(placement_serializers.FeeReviewAgreeSerializer)
+        )
+        return self.review_response(review.pk)
+
+    @_action_schema(
+        placement_serializers.FeeReviewCloseSerializer,
+        "Refuse the uplift; the fee in force does not change",
+        response=placement_serializers.FeeReviewSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def refuse(self, request: Request, pk: str) -> Response:
+        review = self.get_object()
+        fee_review_services.fee_review_refuse(
+            actor=request.user, review=review, **self.validated(placement_serializers.FeeReviewCloseSerializer)
+        )
+        return self.review_response(review.pk)
+
+    @_action_schema(
+        placement_serializers.FeeReviewCloseSerializer,
+        "Record that the provider withdrew its request",
+        response=placement_serializers.FeeReviewSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request: Request, pk: str) -> Response:
+        review = self.get_object()
+        fee_review_services.fee_review_withdraw(
+            actor=request.user, review=review, **self.validated(placement_serializers.FeeReviewCloseSerializer)
+        )
+        return self.review_response(review.pk)

@@ -33,6 +33,7 @@ from placements.services.common import (
     require_manage,
     write_event,
 )
+from placements.versions import annual_cost_on
 from placements.workflow import Action, ContractStatus, DeductionStatus
 
 __all__ = [
@@ -167,7 +168,9 @@ def _apply_return(
     outcome = "no_clause"
     reset = False
     if clause is not None:
-        fee = workflow.period_fee(contract.agreed_annual_cost_pence, period_kind)
+        # The fee in force on the period's first day: a period in the first year is charged at
+        # the first year's fee, whatever was agreed since (placements/versions.py).
+        fee = workflow.period_fee(annual_cost_on(contract, period_start) or 0, period_kind)
         result = workflow.compute_deduction(clause.facts(), attendance.facts(), fee)
         if result.applies:
             values = {

@@ -42,6 +42,7 @@ from placements.services.common import (
     write_event,
 )
 from placements.services.reviews import first_review_create, notice_period_check
+from placements.services.versions import version_sync_variation
 from placements.workflow import Action, ContractStatus
 from requests_app.models import Child
 
@@ -229,6 +230,9 @@ def contract_agree(*, actor: Any, contract: PlacementContract | int, note: str =
             fail(errors)
         locked.save(update_fields=["status", "updated_at"])
         refresh_totals(locked)
+        # The first agreement is version 1; agreeing again after a reopened negotiation, a new
+        # version from today (placements.services.versions).
+        version_sync_variation(actor=actor, contract=locked)
         _moved_event(
             locked,
             before,
@@ -374,6 +378,8 @@ def cost_line_add(
             periods_per_year=periods,
         )
         refresh_totals(locked)
+        if locked.status == ContractStatus.ACTIVE:
+            version_sync_variation(actor=actor, contract=locked)
         write_event(
             actor=actor,
             action=PlacementEventAction.COST_LINE_ADDED,
@@ -453,6 +459,8 @@ def cost_line_update(
         fail(errors)
         found.save()
         refresh_totals(locked)
+        if locked.status == ContractStatus.ACTIVE:
+            version_sync_variation(actor=actor, contract=locked)
         write_event(
             actor=actor,
             action=PlacementEventAction.COST_LINE_UPDATED,

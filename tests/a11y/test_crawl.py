@@ -34,7 +34,17 @@ from django.utils import timezone
 from core.roles import Role
 from panels import workflow as panel_workflow
 from panels.models import AgendaItem, Declaration, PanelDecision, PanelMeeting, PanelMember, Referral
-from placements.models import CostLine, Deduction, NegotiationRound, PlacementContract, PlacementReview, Provider
+from placements.models import (
+    CostLine,
+    Deduction,
+    FeeReview,
+    FeeReviewLine,
+    NegotiationRound,
+    PlacementContract,
+    PlacementReview,
+    Provider,
+)
+from placements.services.fee_reviews import fee_review_record_line, fee_review_start
 from placements.workflow import Queue as PlacementQueue
 from reporting.models import RecomputeJob, Sen2Return
 from requests_app.models import (
@@ -207,6 +217,12 @@ PAGE_OBJECTS: dict[str, Objects] = {
     "placements:deduction-waive": _each(Deduction.objects),
     "placements:provider-detail": _each(Provider.objects),
     "placements:provider-edit": _each(Provider.objects),
+    "placements:fee-review-start": CONTRACTS,
+    "placements:fee-review-detail": _each(FeeReview.objects),
+    "placements:fee-review-line": _each(FeeReviewLine.objects),
+    "placements:fee-review-agree": _each(FeeReview.objects),
+    "placements:fee-review-refuse": _each(FeeReview.objects),
+    "placements:fee-review-withdraw": _each(FeeReview.objects),
     "documents:owner": _document_owners,
     "documents:upload": _document_owners,
     "placements:review-add": CONTRACTS,
@@ -362,6 +378,18 @@ def seed(personas: Any) -> None:
         contract=negotiating, round_no=1, on=today, provider_offer_pence=5_000_000, recorded_by=finance
     )
     placement_factories.DraftContractFactory()
+    # An annual fee review being negotiated on the active contract.
+    review = fee_review_start(
+        actor=finance,
+        contract=contract,
+        received_on=today,
+        effective_from=today + timedelta(days=30),
+        requested_annual_cost_pence=5_400_000,
+        reasons="Staff pay award",
+    )
+    fee_review_record_line(
+        actor=finance, line=review.lines.first(), requested_amount_pence=5_400_000, agreed_amount_pence=None
+    )
     # A SEN2 return made, with a finding, a disagreement and a case counted differently.
     plan = AssessmentRequest.objects.filter(status="plan_issued").first()
     Sen2Return.objects.create(

@@ -4,14 +4,14 @@ once, tests/demo/conftest.py)."""
 from __future__ import annotations
 
 import random
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.db.models import Count, F
 from django.utils import timezone
 
 from demo import placements_demo as demo
-from placements import reports, workflow
+from placements import reports, versions, workflow
 from placements.models import (
     AttendanceReturn,
     CostLine,
@@ -107,7 +107,8 @@ def test_deductions_exist_in_every_status_and_match_the_clause(seeded):
     for deduction in Deduction.objects.select_related("attendance_return__contract__penalty_clause")[:50]:
         attendance = deduction.attendance_return
         contract = attendance.contract
-        fee = workflow.period_fee(contract.agreed_annual_cost_pence, attendance.period_kind)
+        # The fee in force on the period's first day (docs/domain.md §2.6).
+        fee = workflow.period_fee(versions.annual_cost_on(contract, attendance.period_start), attendance.period_kind)
         result = workflow.compute_deduction(contract.penalty_clause.facts(), attendance.facts(), fee)
         assert (result.applies, result.amount_pence) == (True, deduction.amount_pence)
     clauses = PenaltyClause.objects.count()
@@ -138,14 +139,18 @@ def test_demo_returns_and_rounds_pass_the_rules_the_services_apply(seeded):
         others.append((attendance.period_start, attendance.period_end))
     rounds = NegotiationRound.objects.select_related("contract__panel_decision__item__meeting")
     for found in rounds:
-        decision = found.contract.panel_decision
+        # The rounds are the first negotiation's: measured against the approval and quote of the
+        # original agreement (version 1), not a later fee review's (docs/domain.md §2.6).
+        original = found.contract.versions.filter(version_no=1).select_related("panel_decision__item__meeting").first()
+        decision = original.panel_decision if original else found.contract.panel_decision
+        quoted = original.requested_annual_cost_pence if original else found.contract.quoted_annual_cost_pence
         problems = workflow.round_problems(
             on=found.on,
             today=_today(),
             decided_on=decision.item.meeting.held_on,
             provider_offer_pence=found.provider_offer_pence,
             council_counter_offer_pence=found.council_counter_offer_pence,
-            quoted_annual_pence=found.contract.quoted_annual_cost_pence,
+            quoted_annual_pence=quoted,
             ceiling_pence=decision.agreed_annual_ceiling_pence or 0,
         )
         assert problems == [], (found.contract.reference, found.round_no, problems)
@@ -238,3 +243,29 @@ def test_demo_providers_carry_inspections_one_requires_improvement(seeded):
     assert "outstanding" in grades and "good" in grades
     assert not Establishment.objects.exclude(ofsted_grade="").filter(ofsted_inspected_on__isnull=True).exists()
     assert Establishment.objects.filter(provider__isnull=False, s41_approved=True).exists()
+
+
+def test_demo_fee_histories_keep_the_rules(seeded):
+    """Version 1 for every agreed contract; a review agreed within the ceiling in force from its
+    date; one back at the panel and in force after its approval; one waiting, old fee in force."""
+    from placements.models import ContractVersion, FeeReview
+
+    placed = PlacementContract.objects.filter(status__in=["active", "ended"])
+    assert ContractVersion.objects.filter(version_no=1).count() == placed.count()
+    agreed = FeeReview.objects.filter(status="agreed").select_related("contract", "version")
+    assert agreed.filter(referral__isnull=True).exists()
+    approved = agreed.filter(referral__isnull=False).first()
+    assert approved is not None
+    assert approved.version.panel_decision_id == approved.referral.agenda_items.get().decisions.get().pk
+    assert approved.contract.versions.count() == 3
+    for review in agreed:
+        ceiling = review.version.panel_decision.agreed_annual_ceiling_pence
+        assert review.version.annual_cost_pence == review.agreed_annual_cost_pence <= ceiling
+        before = review.effective_from - timedelta(days=1)
+        assert versions.annual_cost_on(review.contract, review.effective_from) == review.agreed_annual_cost_pence
+        assert versions.annual_cost_on(review.contract, before) != review.agreed_annual_cost_pence
+    waiting = FeeReview.objects.get(status="awaiting_panel")
+    assert waiting.referral.status == "awaiting_panel"
+    assert waiting.agreed_annual_cost_pence > waiting.contract.panel_decision.agreed_annual_ceiling_pence
+    assert waiting.effective_from <= _today()
+    assert versions.annual_cost_on(waiting.contract, _today()) == waiting.current_annual_cost_pence
