@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
-from demo.requests_demo import DEMO_PREFIX, OPEN_BY_STAGE
+from core.sen2codes import upn_valid
+from demo.requests_demo import DEMO_PREFIX, OPEN_BY_STAGE, synthetic_upn
 from requests_app import clocks, workflow
 from requests_app.models import (
     AdviceRequest,
@@ -172,3 +174,11 @@ def test_live_cases_have_contact_logs_and_one_corrected_record(seeded: SeededDem
     assert corrected.exists() and {e.payload["fact"] for e in corrected} == {"date_of_birth"}
     assert all(e.note and e.payload["before"] != e.payload["after"] for e in corrected)
     assert "Contact log:" in seeded.output
+
+
+def test_synthetic_upns_pass_the_check_letter() -> None:
+    """Demo UPNs validate (SEN2 rule U01): the letter in front is the mod-23 check letter."""
+    rng = random.Random(7)
+    upns = [synthetic_upn(rng) for _ in range(500)]
+    assert all(upn_valid(upn) and len(upn) == 13 and upn[1:4] == "886" for upn in upns)
+    assert len({upn[0] for upn in upns}) > 10  # the letter follows the digits, not a constant
