@@ -66,11 +66,26 @@ def _measure(client: Client, params: dict[str, str], runs: int, chromium: bool) 
     context = response.context
     if context is not None:
         keys = (
-            "month_label", "scope", "district", "all_districts_url", "found", "sections", "council_wide_note",
-            "definitions", "marking", "edition", "can_prepare", "month_value", "district_id", "as_at", "pdf_url",
+            "month_label",
+            "scope",
+            "district",
+            "all_districts_url",
+            "found",
+            "sections",
+            "council_wide_note",
+            "definitions",
+            "marking",
+            "edition",
+            "can_prepare",
+            "month_value",
+            "district_id",
+            "as_at",
+            "pdf_url",
         )
         view_context = {key: context[key] for key in keys}
-        page = render_to_string("dashboard/report.html", {**view_context, "for_pdf": True}, request=response.wsgi_request)
+        page = render_to_string(
+            "dashboard/report.html", {**view_context, "for_pdf": True}, request=response.wsgi_request
+        )
         started = time.perf_counter()
         pdf = html_to_pdf(page)
         line += f"; PDF (WeasyPrint) {time.perf_counter() - started:.2f} s, {len(pdf) / 1024:.0f} KB"

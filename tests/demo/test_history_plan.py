@@ -51,3 +51,21 @@ def test_each_year_lands_on_both_published_20_week_rates(cases: list[history.Cas
     for case in plans:
         if case.exception is not None:
             assert case.received_on < case.exception[1] < case.assessment_outcome_on  # type: ignore[operator]
+
+
+def test_every_assessment_asks_the_ep_for_advice_before_its_next_step(cases: list[history.Case]) -> None:
+    assessed = [c for c in cases if c.request_outcome == "Y"]
+    with_advice = [c for c in assessed if c.advice is not None]
+    assert len(with_advice) > 0.95 * len(assessed)
+    for case in with_advice:
+        requested, received = case.advice  # type: ignore[misc]
+        following = case.decide_issue_on if case.assessment_outcome == "Y" else case.assessment_outcome_on
+        assert case.request_outcome_on < requested <= received < following  # type: ignore[operator]
+
+    # Kent's EP service: few within 6 weeks in 2019, most by 2024 (docs/domain.md §4.2). Not as few
+    # as Kent's 2%: advice always comes before the plan, and the plans issued in time needed it fast.
+    def share(year: int) -> float:
+        of_year = [c.advice for c in with_advice if c.advice[0].year == year]  # type: ignore[index]
+        return 100 * sum((received - requested).days <= 42 for requested, received in of_year) / len(of_year)  # type: ignore[misc]
+
+    assert share(2019) < 35 and share(2024) > share(2019) + 30

@@ -5,10 +5,10 @@ dashboard's annual figures for the same year, case by case."""
 from __future__ import annotations
 
 import random
-from unittest import mock
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.db import transaction
@@ -80,9 +80,9 @@ def test_seed_demo_queues_the_return_for_the_worker(django_capture_on_commit_cal
     as the managers' page does, and the worker make run starts builds it; seeding again adds none."""
     sen2_demo.seed_items()
     manager = make_user(Role.MANAGER, username="sen2_demo_manager")
-    with mock.patch("reporting.sen2.services.current_app.send_task") as send:
-        with django_capture_on_commit_callbacks(execute=True):
-            census, errors = sen2_demo.seed_return(today=TODAY, manager=manager)
+    patched = mock.patch("reporting.sen2.services.current_app.send_task")
+    with patched as send, django_capture_on_commit_callbacks(execute=True):
+        census, errors = sen2_demo.seed_return(today=TODAY, manager=manager)
     row = Sen2Return.objects.get()
     assert (census, errors) == (CENSUS, None) and row.census_date == CENSUS
     assert row.status == Sen2ReturnStatus.QUEUED and row.content in (b"", None, "")
