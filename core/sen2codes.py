@@ -3,6 +3,8 @@ and the return (``reporting/sen2``). Pure: no database. docs/sen2.md describes t
 
 from __future__ import annotations
 
+from datetime import date
+
 # --- Code lists ---------------------------------------------------------------------------------
 
 OUTCOMES = ("Y", "N", "A", "W", "H")
@@ -104,3 +106,25 @@ def uln_valid(uln: str) -> bool:
         return False
     remainder = sum(int(d) * w for d, w in zip(uln[:9], range(10, 1, -1), strict=True)) % 11
     return remainder != 0 and 10 - remainder == int(uln[9])
+
+
+# Census (reference) dates, from DfE's guides: the third Thursday of January since 2022. SEN2's
+# caseload ("plans maintained") is counted on this day; the one place to change a date.
+CENSUS_DATES: dict[int, date] = {
+    2022: date(2022, 1, 20),
+    2023: date(2023, 1, 19),
+    2024: date(2024, 1, 18),
+    2025: date(2025, 1, 16),
+    2026: date(2026, 1, 15),
+    2027: date(2027, 1, 21),
+}
+
+
+def third_thursday_of_january(year: int) -> date:
+    first = date(year, 1, 1)
+    return date(year, 1, 1 + (3 - first.weekday()) % 7 + 14)
+
+
+def census_date(year: int) -> date:
+    """The January census day of ``year`` (SEN2's reference date)."""
+    return CENSUS_DATES.get(year) or third_thursday_of_january(year)

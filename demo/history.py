@@ -31,8 +31,10 @@ How it is built (fast: ~35,000 requests in a few seconds on SQLite):
 
 1. :func:`plan_history` (pure Python, no database) draws every request: the month's count
    from ``TARGETS`` and a seasonal profile, the outcome from exact per-year quotas, and the
-   dates of each step. Plan timeliness is assigned by error diffusion on the year the plan is
-   issued, so each year's within-20-weeks rates land on the published ones; the August 2018
+   dates of each step. Plan timeliness is assigned by error diffusion on the MONTH the plan is
+   issued, at its year's rate (so the monthly series has no saw-tooth), then settled per year by
+   flipping plans whose two candidate dates share the year, so each year's within-20-weeks rates
+   (with and without exceptions) land on the published ones; the August 2018
    decision counts are then set exactly (170 agreed, 92 refused) by moving the decisions
    nearest the month's edges across it.
 2. :func:`seed_history` writes children, requests, standing decisions, clock exceptions and a
@@ -85,10 +87,13 @@ from demo.requests_demo import (
     _cast,
     _placement,
     _places,
+    synthetic_upn,
     weighted_choice,
 )
 from requests_app import clocks, stored, workflow
 from requests_app.models import (
+    AdviceRequest,
+    AdviserType,
     AssessmentDecision,
     AssessmentRequest,
     Child,
@@ -222,6 +227,25 @@ CAPACITY: dict[date, int] = {
     for m, n in zip(range(1, 13), (190, 165, 250, 245, 260, 255, 245, 170, 230, 230, 215, 185), strict=True)
 }
 FAST_SHARE = 0.55
+# EP advice (reg 6(1)(d)) returned within 6 weeks of the request for it, by the year it was asked
+# for: Kent's fell from almost all (2014/15) to 2% (2018/19, docs/domain.md §4.2); the recovery
+# after the external EP contract (2021) is a guess, towards the 90% of decisions made in time.
+EP_WITHIN_6_WEEKS: dict[int, float] = {
+    2016: 0.70,
+    2017: 0.35,
+    2018: 0.05,
+    2019: 0.02,
+    2020: 0.10,
+    2021: 0.25,
+    2022: 0.45,
+    2023: 0.60,
+    2024: 0.75,
+    2025: 0.85,
+    2026: 0.90,
+}
+EP_ADDRESSEE = "Educational Psychology Service"
+# The quickest an assessment ran from the decision to assess to a final plan, in days.
+ASSESSMENT_DAYS_AT_LEAST = 42
 # Refusals are quicker to make: their late tail is this share of an assessment's.
 REFUSAL_LATE_FACTOR = 0.35
 # Plans issued more than a year after the request, among the late ones (Kent 2024: 14% of all
@@ -267,6 +291,10 @@ class Case:
     sex: str = "M"
     need: str = "ASD"
     district: int = 0  # index into the district list
+    # A plan's two candidate issue dates: within 20 weeks (None when the decision left no time) and late.
+    candidates: tuple[date | None, date] | None = None
+    # The educational psychologist's advice asked for during the assessment: (requested, received).
+    advice: tuple[date, date] | None = None
 
 
 def _lerp(anchors: list[tuple[date, float]], on: date) -> float:
@@ -352,17 +380,29 @@ def _year_rate(year: int, attribute: str) -> float:
 
 @dataclass
 class _Diffusion:
-    """Per issue year: timely and total counts, nudged towards a target rate."""
+    """Timely and total counts per month of issue, nudged towards the year's target rate.
 
-    timely: Counter[int] = field(default_factory=Counter)
-    total: Counter[int] = field(default_factory=Counter)
+    Keyed by the MONTH a plan is issued, not the year: a yearly error diffusion fed in order of
+    receipt paid each year's deficit off in its first months (the plans issued in January were
+    mostly timely, December's almost never: a saw-tooth the published data does not have). Per
+    month, each month lands near its year's rate; what the year's earlier months fell short by
+    (too few candidates in a backlog month) is carried into the next ones, so the year lands on
+    its published rate too."""
 
-    def want(self, year: int, rate: float, rng: random.Random) -> bool:
-        return rate * (self.total[year] + 1) - self.timely[year] > rng.random()
+    timely: Counter[date] = field(default_factory=Counter)
+    total: Counter[date] = field(default_factory=Counter)
 
-    def add(self, year: int, timely: bool) -> None:
-        self.total[year] += 1
-        self.timely[year] += int(timely)
+    def want(self, month: date, rate: float, rng: random.Random) -> bool:
+        # What the year's earlier months fell short by (or went over) is carried into this one.
+        carry = sum(
+            rate * self.total[earlier] - self.timely[earlier]
+            for earlier in (date(month.year, m, 1) for m in range(1, month.month))
+        )
+        return rate * (self.total[month] + 1) - self.timely[month] + carry > rng.random()
+
+    def add(self, month: date, timely: bool) -> None:
+        self.total[month] += 1
+        self.timely[month] += int(timely)
 
 
 def plan_history(
@@ -388,6 +428,7 @@ def plan_history(
     _assess_queue(rng, cases)
     _fix_deck_month(rng, cases)
     _assessment_outcomes(rng, cases)
+    _ep_advice(rng, cases)
     return cases
 
 
@@ -514,8 +555,9 @@ def _fix_deck_month(rng: random.Random, cases: list[Case]) -> None:
 
 def _assessment_outcomes(rng: random.Random, cases: list[Case]) -> None:
     """For each assessment: not issued, withdrawn or a plan; a plan's timeliness by error
-    diffusion on the year it is issued (incl. and excl. exceptions both land on target)."""
-    no_exception, everything, exceptions = _Diffusion(), _Diffusion(), _Diffusion()
+    diffusion on the month it is issued, then settled per year (incl. and excl. exceptions both
+    land on target)."""
+    no_exception, flagged, exceptions = _Diffusion(), _Diffusion(), _Diffusion()
     for case in cases:
         if case.request_outcome != Sen2Outcome.YES:
             continue
@@ -542,38 +584,93 @@ def _assessment_outcomes(rng: random.Random, cases: list[Case]) -> None:
         case.assessment_outcome = Sen2Outcome.YES
         # Two candidate issue dates: within 20 weeks (if the decision left time) and late.
         due = received + clocks.FINAL_PLAN_PERIOD
-        lo = max(decided + timedelta(days=42), received + timedelta(days=77))
+        lo = max(decided + timedelta(days=ASSESSMENT_DAYS_AT_LEAST), received + timedelta(days=77))
         timely_on = lo + timedelta(days=rng.randint(0, (due - lo).days)) if lo <= due else None
         if rng.random() < OVER_A_YEAR.get(expected_year, 0.15):
             late_days = 366 + int(250 * rng.random() ** 1.5)
         else:
             late_days = 141 + int(224 * rng.random() ** 1.4)
         late_on = max(received + timedelta(days=late_days), decided + timedelta(days=42 + rng.randint(0, 30)))
-        # An exception (week20) on some plans, by diffusion on the year the plan lands in: the
-        # flag for each candidate year, then timeliness by its class's target in that year.
-        late_flag = exceptions.want(late_on.year, _year_rate(late_on.year, "exception_pc"), rng)
+        # An exception (week20) on some plans, by diffusion on the month the plan lands in: the
+        # flag for each candidate month, then timeliness by its class's rate in that year.
+        late_month = late_on.replace(day=1)
+        late_flag = exceptions.want(late_month, _year_rate(late_on.year, "exception_pc"), rng)
         with_exception, timely = late_flag, False
         if timely_on is not None:
-            year = timely_on.year
-            timely_flag = exceptions.want(year, _year_rate(year, "exception_pc"), rng)
+            month, year = timely_on.replace(day=1), timely_on.year
+            timely_flag = exceptions.want(month, _year_rate(year, "exception_pc"), rng)
             if timely_flag:
-                timely = everything.want(year, _year_rate(year, "within_20_pc"), rng)
+                timely = flagged.want(month, _flagged_rate(year), rng)
             else:
-                timely = no_exception.want(year, _year_rate(year, "within_20_ex_pc"), rng)
+                timely = no_exception.want(month, _year_rate(year, "within_20_ex_pc"), rng)
             if timely:
                 with_exception = timely_flag
         issued_on = timely_on if timely and timely_on is not None else late_on
-        year = issued_on.year
-        exceptions.add(year, with_exception)
-        everything.add(year, timely)
-        if not with_exception:
-            no_exception.add(year, timely)
-        case.timely = timely
-        case.assessment_outcome_on = issued_on
-        case.draft_on = issued_on - timedelta(days=rng.randint(15, 28))
-        case.decide_issue_on = max(decided, case.draft_on - timedelta(days=rng.randint(3, 14)))
-        if with_exception:
-            case.exception = _exception_for(rng, received, issued_on)
+        month = issued_on.replace(day=1)
+        exceptions.add(month, with_exception)
+        (flagged if with_exception else no_exception).add(month, timely)
+        case.candidates = (timely_on, late_on)
+        case.exception = ("", received, received) if with_exception else None  # the period is drawn below
+        _issue(rng, case, timely=timely)
+    _settle_years(rng, cases)
+    for case in cases:
+        if case.exception is not None:
+            assert case.assessment_outcome_on is not None
+            case.exception = _exception_for(rng, case.received_on, case.assessment_outcome_on)
+
+
+def _flagged_rate(year: int) -> float:
+    """The share within 20 weeks among plans WITH an exception that the year's two published
+    rates imply: (incl. x all - excl. x plans without) / plans with."""
+    target = target_for(year)
+    share = target.exception_pc / 100
+    rate = (target.within_20_pc - target.within_20_ex_pc * (1 - share)) / share / 100
+    return min(1.0, max(0.0, rate))
+
+
+def _issue(rng: random.Random, case: Case, *, timely: bool) -> None:
+    """Issue the plan on its timely or its late candidate date, with the draft before it."""
+    assert case.candidates is not None and case.request_outcome_on is not None
+    timely_on, late_on = case.candidates
+    issued_on = timely_on if timely and timely_on is not None else late_on
+    case.timely = timely and timely_on is not None
+    case.assessment_outcome_on = issued_on
+    case.draft_on = issued_on - timedelta(days=rng.randint(15, 28))
+    case.decide_issue_on = max(case.request_outcome_on, case.draft_on - timedelta(days=rng.randint(3, 14)))
+
+
+def _settle_years(rng: random.Random, cases: list[Case]) -> None:
+    """The monthly diffusion leaves a year a little off its published rates where its months had
+    too few plans that could be on time (the 2017-2018 backlog). Flip plans whose two candidate
+    dates fall in the same year (the year's count of plans unchanged) until the year's share
+    within 20 weeks lands on its target: first among plans with no exception (DfE's headline,
+    excluding exceptions), then among those with one (the rate including exceptions)."""
+    by_year: dict[int, list[Case]] = {}
+    for case in cases:
+        if case.assessment_outcome == Sen2Outcome.YES and case.candidates is not None:
+            assert case.assessment_outcome_on is not None
+            by_year.setdefault(case.assessment_outcome_on.year, []).append(case)
+    for year, plans in by_year.items():
+        target = target_for(year)
+        plain = [c for c in plans if c.exception is None]
+        flagged = [c for c in plans if c.exception is not None]
+        _flip_to(rng, plain, round(target.within_20_ex_pc / 100 * len(plain)), year)
+        wanted_all = round(target.within_20_pc / 100 * len(plans)) - sum(c.timely for c in plain)
+        _flip_to(rng, flagged, max(0, min(len(flagged), wanted_all)), year)
+
+
+def _flip_to(rng: random.Random, plans: list[Case], wanted: int, year: int) -> None:
+    """Make ``wanted`` of ``plans`` timely, flipping only plans whose other date is in ``year``."""
+
+    def both_in_year(case: Case) -> bool:
+        assert case.candidates is not None
+        timely_on, late_on = case.candidates
+        return timely_on is not None and timely_on.year == year and late_on.year == year
+
+    need = wanted - sum(c.timely for c in plans)
+    pool = [c for c in plans if c.timely == (need < 0) and both_in_year(c)]
+    for case in rng.sample(pool, min(abs(need), len(pool))):
+        _issue(rng, case, timely=need > 0)
 
 
 def _exception_for(rng: random.Random, received: date, issued: date) -> tuple[str, date, date]:
@@ -587,6 +684,28 @@ def _exception_for(rng: random.Random, received: date, issued: date) -> tuple[st
     start = received + timedelta(days=rng.randint(1, max(1, (latest - received).days)))
     start = min(start, issued - timedelta(days=1))
     return clocks.ExceptionType.PERSONAL_CIRCUMSTANCES.value, start, start + timedelta(days=rng.randint(14, 56))
+
+
+def _ep_advice(rng: random.Random, cases: list[Case]) -> None:
+    """Every assessment asks the educational psychologist for advice a few days after the
+    decision to assess; it comes back within 6 weeks at the year's rate (``EP_WITHIN_6_WEEKS``),
+    else late, and always before the assessment's next step (the decision whether to issue, or the
+    withdrawal): the plan waits for the advice. So the share within 6 weeks is never below the
+    share of plans that went quickly (about 30% in 2019, not Kent's 2%): the plans' dates are the
+    calibrated ones, and the advice fits inside them."""
+    for case in cases:
+        decided = case.request_outcome_on
+        if case.request_outcome != Sen2Outcome.YES or decided is None:
+            continue
+        following = case.decide_issue_on if case.assessment_outcome == Sen2Outcome.YES else case.assessment_outcome_on
+        if following is None or (following - decided).days < 3:
+            continue
+        requested = decided + timedelta(days=rng.randint(1, min(5, (following - decided).days - 2)))
+        if rng.random() < EP_WITHIN_6_WEEKS.get(requested.year, 0.9 if requested.year > 2026 else 0.7):
+            received = requested + timedelta(days=rng.randint(21, 42))
+        else:
+            received = requested + timedelta(days=43 + min(int(rng.expovariate(1 / 45)), 300))
+        case.advice = (requested, max(requested, min(received, following - timedelta(days=1))))
 
 
 # --- Step 2: rows --------------------------------------------------------------------------------
@@ -639,6 +758,9 @@ def _steps(case: Case) -> list[_Step]:
             steps.append(_Step(case.decide_issue_on, EventAction.DECIDE_TO_ISSUE, Status.DRAFTING))
             steps.append(_Step(case.draft_on, EventAction.ISSUE_DRAFT, Status.DRAFT_ISSUED))
             steps.append(_Step(outcome_on, EventAction.ISSUE_FINAL, Status.PLAN_ISSUED))
+    if case.advice is not None:
+        steps.append(_Step(case.advice[0], EventAction.REQUEST_ADVICE, None))
+        steps.append(_Step(case.advice[1], EventAction.RECORD_ADVICE, None))
     if case.exception is not None:
         steps.append(_Step(case.exception[1], EventAction.ADD_EXCEPTION, None))
     # Stable: same-day steps keep the workflow's order; the exception goes after them.
@@ -712,7 +834,9 @@ def seed_history(rng: random.Random, *, today: date | None = None) -> HistorySum
     _insert(AssessmentDecision, DECISION_FIELDS, decisions)
     _reset_sequences([AssessmentDecision])
     ClockException.objects.bulk_create(exceptions, batch_size=BATCH)
-    events = _events(rng, requests, step_lists, decisions=decisions, exceptions=exceptions)
+    advice = _advice_rows(cases, requests, horizon, cast.records)
+    AdviceRequest.objects.bulk_create(advice, batch_size=BATCH)
+    events = _events(rng, requests, step_lists, decisions=decisions, exceptions=exceptions, advice=advice)
     _insert(RequestEvent, EVENT_FIELDS, events)
     return HistorySummary(
         children=len(children),
@@ -721,6 +845,33 @@ def seed_history(rng: random.Random, *, today: date | None = None) -> HistorySum
         events=len(events),
         seconds=timer.perf_counter() - started,
     )
+
+
+def _advice_rows(
+    cases: list[Case], requests: list[AssessmentRequest], horizon: date, recorder: User
+) -> list[AdviceRequest]:
+    """The EP advice requests asked for by the horizon; received if it came by then."""
+    rows = []
+    for case, request in zip(cases, requests, strict=True):
+        if case.advice is None or case.advice[0] > horizon:
+            continue
+        requested, received = case.advice
+        computed = clocks.advice_clocks(requested)
+        came = received <= horizon
+        rows.append(
+            AdviceRequest(
+                request=request,
+                adviser_type=AdviserType.EDUCATIONAL_PSYCHOLOGY,
+                addressee=EP_ADDRESSEE,
+                requested_on=requested,
+                due_on=computed.due_on,
+                target_on=computed.target_on,
+                received_on=received if came else None,
+                requested_by=request.assigned_officer or recorder,
+                received_recorded_by=(request.assigned_officer or recorder) if came else None,
+            )
+        )
+    return rows
 
 
 def _children(rng: random.Random, cases: list[Case], districts: list[Any], places: Any) -> list[Child]:
@@ -734,7 +885,7 @@ def _children(rng: random.Random, cases: list[Case], districts: list[Any], place
         date_of_birth = case.received_on - timedelta(days=int(case.age * 365.25) + rng.randint(1, 364))
         upn = ""
         if case.age >= 5 and rng.random() < 0.85:
-            upn = f"Z886{rng.randint(0, 999_999_999):09d}"  # synthetic: "Z" is no real check letter
+            upn = synthetic_upn(rng)
             if upn in taken:
                 upn = ""
             else:
@@ -944,9 +1095,19 @@ def _facts(
     step: _Step,
     decisions: Mapping[str, tuple[Any, ...]],
     exception: ClockException | None,
+    advice: AdviceRequest | None = None,
 ) -> dict[str, Any]:
     """The step's payload facts (``stored.PAYLOAD_FACTS``), as the services record them."""
     on = step.on
+    if step.action in (EventAction.REQUEST_ADVICE, EventAction.RECORD_ADVICE):
+        assert advice is not None
+        facts: dict[str, Any] = {"advice_request_id": advice.pk, "adviser_type": advice.adviser_type}
+        if step.action == EventAction.REQUEST_ADVICE:
+            return facts | {"requested_on": advice.requested_on, "due_on": advice.due_on}
+        return facts | {
+            "received_on": advice.received_on,
+            "on_time": bool(advice.received_on and advice.received_on <= advice.target_on),
+        }
     if step.action == EventAction.CREATED:
         return {"child_id": request.child_id, "source": request.source}
     if step.action in (
@@ -996,6 +1157,7 @@ def _events(
     *,
     decisions: list[tuple[Any, ...]],
     exceptions: list[ClockException],
+    advice: list[AdviceRequest],
 ) -> list[tuple[Any, ...]]:
     """Event rows (``EVENT_FIELDS``) for each request's steps, at office hours, in order, each
     built by ``stored.event_row`` with the clocks after the step."""
@@ -1005,6 +1167,7 @@ def _events(
     for decision in decisions:
         decisions_of.setdefault(decision[request_column], {})[decision[stage_column]] = decision
     exception_of = {exception.request_id: exception for exception in exceptions}
+    advice_of = {row.request_id: row for row in advice}
     events = []
     for request, steps in zip(requests, step_lists, strict=True):
         status = ""
@@ -1022,7 +1185,7 @@ def _events(
                 from_status=from_status,
                 to_status=status,
                 clocks_after=stored.request_clocks(request.received_on, status, periods),
-                facts=_facts(request, step, decisions_of.get(request.pk, {}), exception),
+                facts=_facts(request, step, decisions_of.get(request.pk, {}), exception, advice_of.get(request.pk)),
             )
             events.append(
                 (

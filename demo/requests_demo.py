@@ -31,6 +31,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from core.models import District, Establishment, EstablishmentType, NeedType, Phase
+from core.sen2codes import upn_check_letter
 from requests_app import clocks, stored, workflow
 from requests_app.models import (
     AdviceRequest,
@@ -304,6 +305,15 @@ def _records_account() -> User:
     return user
 
 
+def synthetic_upn(rng: random.Random, la: str = "886") -> str:
+    """A made-up UPN that passes DfE's check (the check letter computed, mod 23): the LA number,
+    nine random digits, and the letter in front. Synthetic: no real pupil is meant."""
+    body = f"{la}{rng.randint(0, 999_999_999):09d}"
+    letter = upn_check_letter("A" + body)
+    assert letter is not None
+    return letter + body
+
+
 def weighted_choice(rng: random.Random, weights: dict[Any, float]) -> Any:
     """One key of ``weights``, drawn in proportion to its weight."""
     return rng.choices(list(weights), weights=list(weights.values()))[0]
@@ -400,7 +410,7 @@ def _children(rng: random.Random, count: int, places: _Places, *, today: date) -
         age = weighted_choice(rng, AGE_WEIGHTS)
         date_of_birth = today - timedelta(days=int(age * 365.25) + rng.randint(0, 364))
         district = rng.choice(places.districts)
-        upn = f"Z886{rng.randint(0, 999_999_999):09d}"  # synthetic: "Z" is no real check letter
+        upn = synthetic_upn(rng)
         has_upn = age >= 5 and rng.random() < 0.85 and upn not in taken
         if has_upn:
             taken.add(upn)

@@ -17,7 +17,7 @@ from core.models import Council
 from core.services import council_set
 from reporting.models import Sen2Return
 from reporting.sen2 import codes
-from reporting.sen2.services import sen2_return_run
+from reporting.sen2.services import sen2_return_request, sen2_return_run
 from requests_app.models import Child
 
 COUNCIL_NAME = "Kent County Council (demo)"
@@ -49,7 +49,12 @@ class Sen2Summary:
     errors: int | None
 
     def message(self) -> str:
-        made = f"return for {self.census} made, {self.errors} errors" if self.census else "no return made"
+        if self.census is None:
+            made = "no return made"
+        elif self.errors is None:
+            made = f"return for {self.census} queued: the worker builds it (see Dashboard, SEN2 return)"
+        else:
+            made = f"return for {self.census} made, {self.errors} errors"
         return f"{self.ethnicities} ethnicities and {self.upn_reasons} UPN-unknown reasons recorded; {made}"
 
 
@@ -69,12 +74,20 @@ def seed_items() -> tuple[int, int]:
     return ethnicities, upn_reasons
 
 
-def seed_return(*, today: date, manager: Any | None = None) -> tuple[date | None, int | None]:
-    """The return for the last census, made once (as the demo manager), if none is stored."""
+def seed_return(*, today: date, manager: Any | None = None, build: bool = False) -> tuple[date | None, int | None]:
+    """The return for the last census, asked for once (as the demo manager), if none is stored.
+
+    Queued, not built: the worker ``make run`` starts builds it in the background (about three
+    minutes on the demo history), exactly as a manager's request from the SEN2 page is, and the
+    page shows its progress meanwhile. ``build`` makes it here and now (tests, a run with no
+    worker). The error count is None while it is queued."""
     manager = manager or User.objects.filter(username="manager").first()
     if manager is None or Sen2Return.objects.exists():
         return None, None
     census = codes.last_census_on_or_before(today)
+    if not build:
+        sen2_return_request(census=census, user=manager)
+        return census, None
     row = Sen2Return.objects.create(census_date=census, requested_by=manager, requested_at=timezone.now())
     row = sen2_return_run(return_id=row.pk)
     return census, row.error_count

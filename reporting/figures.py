@@ -71,6 +71,10 @@ DEFINITIONS: dict[str, str] = {
         "DfE basis (requests.csv): requests received in the year that were refused ÷ all requests received "
         "in the year × 100, by each request's outcome now."
     ),
+    "plans_maintained": (
+        "SEN2's caseload: final plans issued on or before the January census day of the year (the third "
+        "Thursday of January) and not ceased by that day, counted on that day, not today."
+    ),
     "decisions_within_6_weeks": "Decisions dated in the month made no more than 42 days after the request (reg 5).",
     "plans_issued_within_20_weeks": "Final plans issued in the month no more than 20 weeks after the request (reg 13).",
     "excluding_exceptions": (
@@ -195,6 +199,8 @@ FIGURES: dict[str, Figure] = _figures(
     Figure("requests_decision_not_made", "No decision yet"),
     Figure("requests_withdrawn", "Withdrawn"),
     Figure("refusal_rate_dfe", "Refusal rate (DfE basis)", "percent"),
+    # The caseload on the year's January census day (SEN2 convention), stored with the year.
+    Figure("plans_maintained", "Plans maintained at the January census", says="plans maintained at the census"),
     # The backlog on a day (BacklogSnapshot); a band or a stage is a row of its own table.
     Figure("open_requests"),
     *(

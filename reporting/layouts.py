@@ -143,6 +143,7 @@ ANNUAL_TABLE = SeriesTable(
         "requests_decision_not_made",
         "requests_withdrawn",
         "refusal_rate_dfe",
+        "plans_maintained",
     ),
     DEFINITIONS["refusal_rate_dfe"],
     period_header="Year",
@@ -317,6 +318,7 @@ REPORT_YEAR = FigureTable(
         "plans_issued",
         "pc_plans_issued_within_20_weeks",
         "pc_plans_issued_within_20_weeks_excluding_exceptions",
+        "plans_maintained",
     ),
     DEFINITIONS["refusal_rate_dfe"],
 )

@@ -18,8 +18,9 @@ exactly one suppressed cell, so every suppressed cell is in two or more in each 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 SUPPRESSED = "c"
 
@@ -86,8 +87,12 @@ def suppressed_cells(grid: Grid, *, threshold: int) -> set[Position]:
                     return (opened, value == 0, value, p)
 
                 choice = min(candidates, key=cost)
-            else:
+            elif total not in hidden:
                 choice = total
+            else:
+                # A sum whose only cell is its total (a table of no rows but the totals): nothing
+                # else to hide, and looping on it would never end.
+                continue
             hidden.add(choice)
             changed = True
     return hidden
@@ -99,3 +104,51 @@ def suppress(grid: Grid, *, threshold: int) -> list[list[int | str]]:
     return [
         [SUPPRESSED if (r, c) in hidden else value for c, value in enumerate(row)] for r, row in enumerate(grid.cells)
     ]
+
+
+# --- Every table of the report (issue 16) ------------------------------------------------------------
+
+# A share figure: (numerator, denominators) as reporting.figures.Figure.share_of.
+Shares = Mapping[str, tuple[str, tuple[str, ...]]]
+
+
+def hidden_figures(values: Mapping[str, Any], *, units: Mapping[str, str], shares: Shares, threshold: int) -> set[str]:
+    """Of one group of figures shown together (a row of a monthly table, or a whole table of one
+    figure per row), the ones to show as "c": each count from 1 to ``threshold - 1``, and each
+    share worked out from a hidden count (its numerator or any part of its denominator), since
+    the share and the other counts would give the count away. Money and other units are left as
+    they are: they count no people."""
+    if threshold < 1:
+        raise ValueError("The suppression threshold must be at least 1")
+    hidden = {
+        key
+        for key, value in values.items()
+        if units.get(key) == "count" and isinstance(value, int | float) and primary(int(value), threshold)
+    }
+    for key in values:
+        share = shares.get(key)
+        if share is not None and ({share[0], *share[1]} & hidden):
+            hidden.add(key)
+    return hidden
+
+
+def suppress_table(table: Any, *, units: Mapping[str, str], shares: Shares, threshold: int) -> int:
+    """Apply :func:`hidden_figures` to a ``reporting.tables.Table`` in place: a table with one
+    figure per row is one group (a figure and a share of it may be on different rows); any other
+    table is grouped by row (a month's counts and shares). A hidden cell shows "c", as text, with
+    no link (the case list would give the number away). Returns how many cells were hidden."""
+    per_row = [[(i, cell) for i, cell in enumerate(row) if getattr(cell, "figure", "")] for row in table.rows]
+    groups: list[list[tuple[int, int, Any]]]
+    if all(len(cells) <= 1 for cells in per_row):
+        groups = [[(r, i, cell) for r, cells in enumerate(per_row) for i, cell in cells]]
+    else:
+        groups = [[(r, i, cell) for i, cell in cells] for r, cells in enumerate(per_row)]
+    count = 0
+    for group in groups:
+        values = {cell.figure: cell.value for _, _, cell in group}
+        hidden = hidden_figures(values, units=units, shares=shares, threshold=threshold)
+        for r, i, cell in group:
+            if cell.figure in hidden:
+                table.rows[r][i] = type(cell)(SUPPRESSED, kind="text", figure=cell.figure)
+                count += 1
+    return count

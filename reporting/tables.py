@@ -49,6 +49,7 @@ class Cell:
     url: str | None = None
     hidden: str = ""  # read to screen-reader users after a linked number ("requests received in May")
     kind: str = "count"  # count | percent | money (integer pence) | decimal (one place) | text
+    figure: str = ""  # the figure's key (reporting.figures.FIGURES) when the cell shows one
 
     @property
     def display(self) -> str:

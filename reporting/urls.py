@@ -19,4 +19,6 @@ urlpatterns = [
     path("recompute/", views.recompute, name="recompute"),
     path("recompute/<int:pk>/", views.recompute_job, name="recompute-job"),
     path("report/commentary/", views.report_commentary, name="report-commentary"),
+    # The committee report's case-list annex (identifiable; separate from the aggregate report).
+    path("report/annex/", views.report_annex, name="report-annex"),
 ]

@@ -34,6 +34,7 @@ from django.db.models.functions import ExtractDay, ExtractMonth, ExtractYear, Ro
 from django.db.models.lookups import LessThan
 
 from core.models import District, NeedType
+from core.sen2codes import census_date
 from requests_app import workflow
 from requests_app.models import (
     OPEN,
@@ -430,6 +431,44 @@ _BACKLOG: list[BacklogMetric] = [
 BACKLOG_METRICS: dict[str, BacklogMetric] = {m.name: m for m in _BACKLOG}
 
 
+# --- Plans maintained: SEN2's caseload, counted on each year's January census day -------------
+
+PLANS_MAINTAINED = "plans_maintained"
+PLANS_MAINTAINED_LABEL = "Plans maintained at the January census"
+
+
+def plans_maintained_q(on: date) -> Q:
+    """Plans in force on a day: the final plan issued on or before it, and not ceased by then
+    (a plan ceased on the day itself no longer counts)."""
+    return Q(final_plan_issued_on__isnull=False, final_plan_issued_on__lte=on) & (
+        Q(plan_ceased_on__isnull=True) | Q(plan_ceased_on__gt=on)
+    )
+
+
+def plans_maintained_by_scope(*, years: Sequence[int], scopes: Sequence[Scope]) -> dict[tuple[int, Scope], int]:
+    """Plans maintained on the January census day of each year (SEN2's convention,
+    ``core.sen2codes.census_date``), for every scope. One grouped query for all the years."""
+    if not years:
+        return {}
+    aggregates = {f"y{year}": Count("pk", filter=plans_maintained_q(census_date(year))) for year in years}
+    last = max(census_date(year) for year in years)
+    rows = (
+        _base("request", None)
+        .filter(final_plan_issued_on__lte=last)
+        .order_by()
+        .annotate(group_district=F(_district_of("request")))
+        .values("group_district")
+        .annotate(**aggregates)
+    )
+    counts: dict[tuple[int, Scope], int] = {(year, scope): 0 for year in years for scope in scopes}
+    for row in rows:
+        for year in years:
+            for scope in {None, row["group_district"]}:
+                if (year, scope) in counts:
+                    counts[(year, scope)] += row[f"y{year}"] or 0
+    return counts
+
+
 # --- Base querysets (one per model; the count and the list both start here) ------------------
 
 
@@ -627,7 +666,13 @@ def annual_request_metrics_by_scope(
     scopes: list[Scope] = [None, *_district_ids(district_ids)]
     groups = _count_grouped(ANNUAL_METRICS, (year_bounds(years[0])[0], year_bounds(years[-1])[1]), by_month=False)
     summed = sum_groups(ANNUAL_METRICS, groups, [(year, 0) for year in years], scopes)
-    return {(year, scope): _with_annual_rates(dict(summed[((year, 0), scope)])) for year in years for scope in scopes}
+    maintained = plans_maintained_by_scope(years=years, scopes=scopes)
+    return {
+        (year, scope): _with_annual_rates(dict(summed[((year, 0), scope)]))
+        | {PLANS_MAINTAINED: maintained[(year, scope)]}
+        for year in years
+        for scope in scopes
+    }
 
 
 def backlog_snapshot_by_scope(*, on: date, district_ids: Iterable[int] | None = None) -> dict[Scope, dict[str, Any]]:
@@ -658,7 +703,9 @@ def annual_request_metrics(*, year: int, district_id: int | None = None) -> dict
     issued in the year, including and excluding exceptions (DfE's headline excludes them).
     """
     groups = _count_grouped(ANNUAL_METRICS, year_bounds(year), by_month=False, district_id=district_id)
-    return _with_annual_rates(sum_groups(ANNUAL_METRICS, groups, [(year, 0)], [district_id])[((year, 0), district_id)])
+    data = _with_annual_rates(sum_groups(ANNUAL_METRICS, groups, [(year, 0)], [district_id])[((year, 0), district_id)])
+    data[PLANS_MAINTAINED] = plans_maintained_by_scope(years=[year], scopes=[district_id])[(year, district_id)]
+    return data
 
 
 def backlog_snapshot(*, on: date, district_id: int | None = None) -> dict[str, Any]:
@@ -677,11 +724,11 @@ def backlog_snapshot(*, on: date, district_id: int | None = None) -> dict[str, A
 
 
 def is_metric(metric: str) -> bool:
-    return metric in PERIOD_METRICS or metric in BACKLOG_METRICS
+    return metric in PERIOD_METRICS or metric in BACKLOG_METRICS or metric == PLANS_MAINTAINED
 
 
 def metric_kind(metric: str) -> Literal["period", "backlog"]:
-    if metric in PERIOD_METRICS:
+    if metric in PERIOD_METRICS or metric == PLANS_MAINTAINED:
         return "period"
     if metric in BACKLOG_METRICS:
         return "backlog"
@@ -689,6 +736,8 @@ def metric_kind(metric: str) -> Literal["period", "backlog"]:
 
 
 def metric_model(metric: str) -> ModelKind:
+    if metric == PLANS_MAINTAINED:
+        return "request"
     definition = PERIOD_METRICS.get(metric) or BACKLOG_METRICS.get(metric)
     if definition is None:
         raise UnknownMetric(metric)
@@ -696,6 +745,8 @@ def metric_model(metric: str) -> ModelKind:
 
 
 def metric_label(metric: str) -> str:
+    if metric == PLANS_MAINTAINED:
+        return PLANS_MAINTAINED_LABEL
     definition = PERIOD_METRICS.get(metric) or BACKLOG_METRICS.get(metric)
     if definition is None:
         raise UnknownMetric(metric)
@@ -714,8 +765,13 @@ def cases_for(
 
     Period figures take ``month_start`` or ``year``; backlog figures take ``on``. The queryset
     is the one the count aggregates, filtered by the same ``Q``, so ``.count()`` equals the
-    stored number (for the same data).
+    stored number (for the same data). ``plans_maintained`` takes ``year``: the plans in force on
+    that year's January census day.
     """
+    if metric == PLANS_MAINTAINED:
+        if year is None:
+            raise ValueError(f"{metric} needs year")
+        return _base("request", district_id).filter(plans_maintained_q(census_date(year)))
     if metric in PERIOD_METRICS:
         definition = PERIOD_METRICS[metric]
         if month_start is not None:

@@ -560,8 +560,9 @@ CELERY_BEAT_SCHEDULE["nightly-figures-refresh"] = {
     "schedule": crontab(minute=45, hour=2),
 }
 # Published statistics compared on the dashboard (load_published_ehcp_stats): the council's
-# statistical neighbours as DfE 3-digit LA numbers. The default is a list for Kent (886); check
-# it against DfE's current statistical neighbours and set your own (comma-separated).
+# statistical neighbours as DfE 3-digit LA numbers. The default is a list for Kent (886), not yet
+# checked against DfE's statistical neighbour benchmarking tool (docs/published-statistics.md
+# says where the list comes from): set your own from the tool (comma-separated).
 PUBLISHED_STATS_NEIGHBOURS: list[str] = env_list(
     "PUBLISHED_STATS_NEIGHBOURS", ["881", "850", "938", "888", "860", "891", "885", "935", "926", "830"]
 )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from core import sen2codes
 from core.sen2codes import (
     CEASE_REASONS,
     ETHNICITIES,
@@ -71,24 +72,10 @@ INCLUDE_LA_LEVEL_ITEMS = False
 SOFTWARE_CODE = "SENPortal"
 RELEASE = "1.0"
 
-# Census (reference) dates, from DfE's guides: the third Thursday of January since 2022.
-CENSUS_DATES: dict[int, date] = {
-    2022: date(2022, 1, 20),
-    2023: date(2023, 1, 19),
-    2024: date(2024, 1, 18),
-    2025: date(2025, 1, 16),
-    2026: date(2026, 1, 15),
-    2027: date(2027, 1, 21),
-}
-
-
-def third_thursday_of_january(year: int) -> date:
-    first = date(year, 1, 1)
-    return date(year, 1, 1 + (3 - first.weekday()) % 7 + 14)
-
-
-def census_date(year: int) -> date:
-    return CENSUS_DATES.get(year) or third_thursday_of_january(year)
+# Census (reference) dates: core.sen2codes (the dashboard's plans maintained count uses them too).
+CENSUS_DATES = sen2codes.CENSUS_DATES
+third_thursday_of_january = sen2codes.third_thursday_of_january
+census_date = sen2codes.census_date
 
 
 def last_census_on_or_before(day: date) -> date:

@@ -14,10 +14,11 @@ the reporting replica when one is configured (``core.db_router``); access-log ro
 outside those blocks, and the router sends every write to the primary in any case.
 """
 
+from reporting.views.annex import report_annex
 from reporting.views.cases import cases
 from reporting.views.common import cases_url
 from reporting.views.home import home
 from reporting.views.recompute import recompute, recompute_job
 from reporting.views.report import report, report_commentary
 
-__all__ = ["cases", "cases_url", "home", "recompute", "recompute_job", "report", "report_commentary"]
+__all__ = ["cases", "cases_url", "home", "recompute", "recompute_job", "report", "report_annex", "report_commentary"]

@@ -77,6 +77,7 @@ def figure_cell(key: str, value: Any, *, context: str = "", link: bool = True, *
         url=cases_url(key, **where) if linked else None,
         hidden=f" {figure.counts}{context}" if linked else "",
         kind=figure.unit,
+        figure=key,
     )
 
 

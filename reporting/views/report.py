@@ -123,6 +123,22 @@ def _district_rows(
     return rows
 
 
+SUPPRESSION_NOTE = 'Counts from 1 to {below} are shown as "c", and so are the shares worked out from them.'
+
+
+def suppress_report_tables(tables: list[Table]) -> None:
+    """Small-number suppression on every table of the report, and so on its files (the district
+    table has had its own, with the secondary suppression against its all-districts row): a count
+    below ``SUPPRESSION_THRESHOLD`` and each share worked out from it are shown as "c"."""
+    threshold = settings.SUPPRESSION_THRESHOLD
+    units = {key: figure.unit for key, figure in FIGURES.items()}
+    shares = {key: figure.share_of for key, figure in FIGURES.items() if figure.share_of is not None}
+    for table in tables:
+        if suppression.suppress_table(table, units=units, shares=shares, threshold=threshold):
+            note = SUPPRESSION_NOTE.format(below=threshold - 1)
+            table.description = f"{table.description} {note}".strip()
+
+
 def _report_district(request: HttpRequest, districts: list[District]) -> District | None | str:
     """The district asked for (``?district=ID``), None for all districts, or what is wrong."""
     raw = request.GET.get("district", "")
@@ -259,6 +275,7 @@ def report(request: HttpRequest) -> HttpResponse:
         for table in section.tables:
             table.as_at = table.as_at or section_as_at.get(section.key, figures.as_at([found]))
     tables = [table for section in sections for table in section.tables]
+    suppress_report_tables(tables)
     wants_pdf = request.GET.get("format") == "pdf" and "table" not in request.GET
     if not wants_pdf:
         try:
@@ -297,6 +314,12 @@ def report(request: HttpRequest) -> HttpResponse:
         "district_id": district_id,
         "as_at": figures.as_at([found, annual]),
         "pdf_url": f"?{urlencode({**request.GET.dict(), 'format': 'pdf'})}",
+        "annex_url": (
+            f"{reverse('dashboard:report-annex')}?"
+            + urlencode({"month": f"{month:%Y-%m}", **({"district": district.pk} if district else {})})
+            if user_can(request.user, Capability.REQUEST_VIEW)
+            else ""
+        ),
     }
     if wants_pdf:
         return _report_pdf(request, context, f"report-{month:%Y-%m}-{district.name if district else 'all-districts'}")

@@ -188,6 +188,7 @@ PAGE_OBJECTS: dict[str, Objects] = {
     "dashboard:home": NO_ARGUMENTS,
     "dashboard:cases": lambda: [{"query": f"metric=requests_received&month={date.today():%Y-%m}"}],
     "dashboard:report": NO_ARGUMENTS,
+    "dashboard:report-annex": NO_ARGUMENTS,
     "dashboard:sen2": NO_ARGUMENTS,
     "dashboard:sen2-detail": _each(Sen2Return.objects),
     "panels:meeting-list": NO_ARGUMENTS,

@@ -3,6 +3,7 @@ version with who prepared it, and small-number suppression in the by-district ta
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import date
 
@@ -124,3 +125,68 @@ def test_only_readers_who_may_export_download_the_pdf(page_client_for, personas)
         )
         allowed = Capability.EXPORT in capabilities_for({role})
         assert response.status_code == (200 if allowed else 403)
+
+
+def test_every_table_of_the_report_and_its_files_suppress_small_numbers(page_client_for, personas, settings):
+    """Not only the district table: the month's figures, the 13-month trend and their CSV files
+    show a small count and the shares worked out from it as "c"."""
+    settings.SUPPRESSION_THRESHOLD = 5
+    data = {"requests_received": 40, "requests_from_parents": 3, "decisions_to_assess": 2, "decisions_not_to_assess": 9}
+    MonthlyMetric.objects.create(month=MARCH, district=None, data=data, computed_at=timezone.now())
+    client = page_client_for(personas.manager)
+    page = _report(client)
+
+    def table(key: str) -> str:
+        found = page[page.index(f'id="table-{key}"') :]
+        return found[: found.index("</table>")]
+
+    def row(html: str, header: str) -> list[str]:
+        found = html[html.index(header) :]
+        found = found[: found.index("</tr>")]
+        return [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", found, re.S)]
+
+    summary = table("report_summary")
+    assert row(summary, "Requests received")[0].startswith("40")
+    for header in ("from parents", "Decisions to assess", "Refusal rate (decision basis)"):
+        assert row(summary, header)[0] == "c", header
+    assert 'shown as "c"' in html.unescape(page)
+    trend = table("trend_requests")
+    march = row(trend, "March 2025")
+    assert "c" in march and any(cell.startswith("40") for cell in march)
+    response = client.get(
+        reverse("dashboard:report"),
+        {"month": "2025-03", "table": "report_summary", "format": "csv", "purpose": "service_planning"},
+    )
+    assert response.status_code == 200
+    text = response.content.decode("utf-8-sig")
+    lines = {line.split(",")[0]: line for line in text.splitlines() if line}
+    parents = next(line for key, line in lines.items() if "from parents" in key)
+    assert parents.endswith(",c") and ",3" not in parents
+
+
+def test_the_case_list_annex_lists_each_figures_cases_minimised_and_logged(page_client_for, personas, districts):
+    """The identifiable lists are a separate annex: the cases behind each count of the month,
+    by reference only (no child's name), as many as the figure, each read access-logged."""
+    from tests.requests_app.factories import AssessmentRequestFactory
+
+    received = [AssessmentRequestFactory(received_on=date(2025, 3, day)) for day in (3, 4, 5)]
+    AssessmentRequestFactory(received_on=date(2025, 4, 1))  # another month: not listed
+    client = page_client_for(personas.manager)
+    assert "case-list annex" in _report(client)
+    response = client.get(reverse("dashboard:report-annex"), {"month": "2025-03"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    section = page[page.index('id="annex-table-requests_received"') :]
+    section = section[: section.index("</table>")]
+    assert all(str(r) in section for r in received) and section.count("<tr") == 1 + len(received)
+    assert all(r.child.surname not in page and r.child.forename not in page for r in received)
+    assert page.count("OFFICIAL-SENSITIVE") >= 2 or "marking-top" in page
+    logged = set(AccessLog.objects.filter(action=AccessAction.LIST).values_list("child_id", flat=True))
+    assert {r.child_id for r in received} <= logged
+    assert client.get(reverse("dashboard:report-annex"), {"month": "2025-13"}).status_code == 400
+
+
+@pytest.mark.parametrize("role", [Role.SEN_OFFICER, Role.FINANCE_OFFICER, Role.PANEL_MEMBER])
+def test_the_annex_is_refused_to_readers_who_may_not_open_requests_or_reports(page_client_for, personas, role):
+    response = page_client_for(personas.for_role(role)).get(reverse("dashboard:report-annex"), {"month": "2025-03"})
+    assert response.status_code == 403

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
-from demo.requests_demo import DEMO_PREFIX, OPEN_BY_STAGE
+from core.sen2codes import upn_valid
+from demo.requests_demo import DEMO_PREFIX, OPEN_BY_STAGE, synthetic_upn
 from requests_app import clocks, workflow
 from requests_app.models import (
     AdviceRequest,
@@ -191,3 +193,9 @@ def test_live_cases_show_the_letters_the_services_send_by_themselves(seeded: See
     gaps = NotificationGap.objects.filter(request__reference__startswith=DEMO_PREFIX).select_related("event")
     assert ("reg_4_2_notification", "social_care", "created") in {(g.kind, g.addressee, g.event.action) for g in gaps}
     assert len({g.request_id for g in gaps}) == 1
+def test_synthetic_upns_pass_the_check_letter() -> None:
+    """Demo UPNs validate (SEN2 rule U01): the letter in front is the mod-23 check letter."""
+    rng = random.Random(7)
+    upns = [synthetic_upn(rng) for _ in range(500)]
+    assert all(upn_valid(upn) and len(upn) == 13 and upn[1:4] == "886" for upn in upns)
+    assert len({upn[0] for upn in upns}) > 10  # the letter follows the digits, not a constant

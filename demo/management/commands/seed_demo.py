@@ -94,7 +94,8 @@ class Command(BaseCommand):
             self.stdout.write("Dashboard figures not computed (--no-history): see manage.py compute_metrics.")
         else:
             self._snapshots(refresh=added)
-            # The SEN2 return for the last census, made as the demo manager would (DEBUG only).
+            # The SEN2 return for the last census, asked for as the demo manager would (DEBUG only):
+            # queued for the worker `make run` starts, so seeding does not wait minutes for it.
             census, errors = sen2_demo.seed_return(today=timezone.localdate())
             summary = sen2_demo.Sen2Summary(ethnicities, upn_reasons, census, errors)
             self.stdout.write(f"SEN2: {summary.message()}")

@@ -8,13 +8,17 @@ import random
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.db import transaction
 
+from core.roles import Role
 from demo import core_demo, history, sen2_demo
+from reporting.models import Sen2Return, Sen2ReturnStatus
 from reporting.sen2 import validate
 from reporting.sen2.services import Built, compare_with_dashboard, sen2_build
+from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
 TODAY = date(2026, 11, 30)
@@ -48,10 +52,9 @@ def test_demo_return_errors_are_real_demo_faults(demo_return: tuple[Built, dict[
     built, _ = demo_return
     assert len(built.index) > 1000
     errors = validate.errors(built.findings)
-    # demo/history.py gives synthetic UPNs the letter Z, which is never a real check letter (U01);
-    # a few plans name "other arrangements" with no setting recorded, so no placement (L01).
-    assert {f.rule for f in errors} <= {"U01", "L01"}
-    assert all("UPN Z886" in f.message for f in errors if f.rule == "U01")
+    # The demo's synthetic UPNs carry their check letter (demo.requests_demo.synthetic_upn), so no
+    # U01; a few plans name "other arrangements" with no setting recorded, so no placement (L01).
+    assert {f.rule for f in errors} <= {"L01"}
     assert sum(f.rule == "L01" for f in errors) < 20
 
 
@@ -70,3 +73,20 @@ def test_published_figures_agree_with_the_dashboard(demo_return: tuple[Built, di
             key in c["only_in_return"] for c in comparison["cases"]
         )
         assert rows[key]["dashboard"] - rows[key]["return"] == moved
+
+
+def test_seed_demo_queues_the_return_for_the_worker(django_capture_on_commit_callbacks: Any) -> None:
+    """seed_demo does not build the return itself (minutes on the demo history): it queues it,
+    as the managers' page does, and the worker make run starts builds it; seeding again adds none."""
+    sen2_demo.seed_items()
+    manager = make_user(Role.MANAGER, username="sen2_demo_manager")
+    patched = mock.patch("reporting.sen2.services.current_app.send_task")
+    with patched as send, django_capture_on_commit_callbacks(execute=True):
+        census, errors = sen2_demo.seed_return(today=TODAY, manager=manager)
+    row = Sen2Return.objects.get()
+    assert (census, errors) == (CENSUS, None) and row.census_date == CENSUS
+    assert row.status == Sen2ReturnStatus.QUEUED and row.content in (b"", None, "")
+    send.assert_called_once()
+    assert send.call_args.kwargs["args"] == [row.pk]
+    assert sen2_demo.seed_return(today=TODAY, manager=manager) == (None, None)
+    assert Sen2Return.objects.count() == 1
