@@ -325,6 +325,7 @@ def seed(rng: random.Random, today: date | None = None) -> DemoSummary:
         summary.skipped = True
         # A demo seeded before referrals carried their costs gets them now (adds nothing twice).
         summary.referrals_costed = cost_demo_referrals(rng)
+        _fee_review_options()
         summary.inspections = rate_demo_providers()
         return summary
     providers = _providers(rng)
@@ -513,6 +514,7 @@ def seed(rng: random.Random, today: date | None = None) -> DemoSummary:
     summary.reviews, summary.chases = _life(random.Random(rng.random()), cases, today, finance)
 
     summary.referrals_costed = cost_demo_referrals(rng)
+    _fee_review_options()
     summary.inspections = rate_demo_providers()
     summary.seconds = timer.monotonic() - started
     return summary
@@ -1074,6 +1076,36 @@ def cost_demo_referrals(rng: random.Random) -> int:
     ReferralCostLine.objects.bulk_create(lines)
     ReferralOption.objects.bulk_create(options, ignore_conflicts=True)
     return len(referrals)
+
+
+def _fee_review_options() -> None:
+    """A fee review's referral weighs the options its placement's first referral weighed, as
+    ``panels.services.referral_create_fee_review`` copies them. The demo's fee reviews are made
+    before the first referrals get their options (``cost_demo_referrals``), so they are copied
+    here. Adds nothing for a fee review's referral that has options already."""
+    missing = Referral.objects.filter(request__reference__startswith=DEMO_PREFIX, options__isnull=True).exclude(
+        fee_review_contract=""
+    )
+    copies: list[ReferralOption] = []
+    for referral in missing.order_by("pk"):
+        first = (
+            Referral.objects.filter(request_id=referral.request_id, fee_review_contract="", options__isnull=False)
+            .order_by("pk")
+            .first()
+        )
+        if first is None:
+            continue
+        copies.extend(
+            ReferralOption(
+                referral=referral,
+                establishment_id=option.establishment_id,
+                meets_need=option.meets_need,
+                reason=option.reason,
+                annual_cost_pence=option.annual_cost_pence,
+            )
+            for option in first.options.all()
+        )
+    ReferralOption.objects.bulk_create(copies, ignore_conflicts=True)
 
 
 def rate_demo_providers() -> int:

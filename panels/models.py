@@ -225,7 +225,12 @@ class Referral(models.Model):
                     fee_review_current_pence__isnull=True,
                     fee_review_proposed_pence__isnull=True,
                 )
-                | (~Q(fee_review_contract="") & Q(fee_review_current_pence__gte=0, fee_review_proposed_pence__gte=0)),
+                # Both figures present (a NULL would pass a ">= 0" check unnoticed).
+                | (
+                    ~Q(fee_review_contract="")
+                    & Q(fee_review_current_pence__isnull=False, fee_review_proposed_pence__isnull=False)
+                    & Q(fee_review_current_pence__gte=0, fee_review_proposed_pence__gte=0)
+                ),
                 name="referral_fee_review_complete",
             ),
         ]

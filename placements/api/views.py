@@ -719,7 +719,12 @@ class PurchasingPowerYearsView(_ReportView):
     @extend_schema(
         summary="Purchasing power by financial year: per provider in one year, and each year's totals",
         parameters=[
-            OpenApiParameter("year", OpenApiTypes.INT, description="Starting calendar year; default the current"),
+            OpenApiParameter(
+                "year",
+                {"type": "integer", "minimum": 2000, "maximum": 2100},
+                description="The financial year by the calendar year it starts in (2025 is April 2025 to "
+                "March 2026); default the current one",
+            ),
             OpenApiParameter(
                 "order_by",
                 OpenApiTypes.STR,

@@ -193,6 +193,8 @@ def test_live_cases_show_the_letters_the_services_send_by_themselves(seeded: See
     gaps = NotificationGap.objects.filter(request__reference__startswith=DEMO_PREFIX).select_related("event")
     assert ("reg_4_2_notification", "social_care", "created") in {(g.kind, g.addressee, g.event.action) for g in gaps}
     assert len({g.request_id for g in gaps}) == 1
+
+
 def test_synthetic_upns_pass_the_check_letter() -> None:
     """Demo UPNs validate (SEN2 rule U01): the letter in front is the mod-23 check letter."""
     rng = random.Random(7)

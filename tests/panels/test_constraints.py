@@ -131,6 +131,8 @@ CASES: dict[str, Callable[[], None]] = {
     # Referrals
     "referral_kind_valid": _update(ReferralFactory, kind="holiday"),
     "referral_status_valid": _update(ReferralFactory, status="lost"),
+    # A fee review's referral names its contract and both figures, or none of them.
+    "referral_fee_review_complete": _update(ReferralFactory, fee_review_contract="IPA-000001"),
     "referral_option_unique": lambda: _duplicate_option(),
     "referral_option_cost_positive": lambda: _update(
         lambda: ReferralOption.objects.get(referral=ReferralFactory()), annual_cost_pence=-1
