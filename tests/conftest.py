@@ -318,3 +318,20 @@ def _fast_password_hashing() -> Iterator[None]:
 
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
         yield
+
+
+@pytest.fixture
+def documents_storage(settings: Any, tmp_path: Any) -> Any:
+    """Files under a temporary folder; no scanner; scanning not required (each test that needs
+    otherwise says so)."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "documents": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "documents")},
+        },
+    }
+    settings.CLAMAV_SOCKET = ""
+    settings.CLAMAV_HOST = ""
+    settings.DOCUMENTS_REQUIRE_SCAN = False
+    return tmp_path / "documents"

@@ -1,7 +1,8 @@
 """Headless Chromium: a school asks for an assessment of a child with two parents; the officer
 records the family and the professionals, decides to assess, and finds the letters addressed
 to the parents (not the school), stored as PDFs, sent through the outbox, the reg 4(2)/5(2)
-notices recorded, and their own deadlines on the digest page. Every page passes axe-core."""
+notices recorded; files the EP's advice report, corrects the child's date of birth with a reason
+and reads both on the timeline; and finds their own deadlines on the digest page. Every page passes axe-core."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from typing import Any
 
 import pytest
 
+from core.models import Document
 from requests_app.models import Letter, OutboundMessage
 from requests_app.people_models import MessageState
 from requests_app.services import letters as letter_services
+from tests.core.document_files import pdf
 from tests.requests_app.factories import (
     AwaitingDecisionRequestFactory,
     ChildFactory,
@@ -24,7 +27,14 @@ from tests.requests_app.test_browser_journey import fill_date
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_decision_letters_go_to_both_parents_not_the_school(
-    page: Any, live_server: Any, personas: Any, sign_in: Any, assert_accessible: Any, settings: Any, tmp_path: Any
+    page: Any,
+    live_server: Any,
+    personas: Any,
+    sign_in: Any,
+    assert_accessible: Any,
+    settings: Any,
+    tmp_path: Any,
+    documents_storage: Any,
 ) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.MESSAGE_BACKEND = "outbox"
@@ -127,6 +137,38 @@ def test_decision_letters_go_to_both_parents_not_the_school(
     check()
     outbox = page.locator("table").inner_text()
     assert "alex@example.org" in outbox and "sam@example.org" in outbox and "Sent" in outbox
+
+    # The EP's advice report, filed on the request: the timeline names its type.
+    page.goto(f"{base}/requests/{request.pk}/")
+    check()
+    page.get_by_role("link", name="Upload a document to this request").click()
+    check()
+    page.get_by_label("Upload a file").set_input_files(
+        {"name": "EP advice report.pdf", "mimeType": "application/pdf", "buffer": pdf()}
+    )
+    page.get_by_label("Type of document").select_option("ep_advice")
+    fill_date(page, "document_date", days_ago(1))
+    page.get_by_label("Supplied by").fill("Educational Psychology Service")
+    page.get_by_role("button", name="Upload", exact=True).click()
+    check()
+    assert page.get_by_text("EP advice report.pdf uploaded").is_visible()
+    assert Document.objects.get(owner_kind="request", owner_id=request.pk).doc_type == "ep_advice"
+
+    # The child's date of birth corrected with a reason; the timeline shows both changes.
+    page.goto(f"{base}/requests/{request.pk}/")
+    check()
+    page.get_by_role("link", name="Correct the date of birth").click()
+    check()
+    born = child.date_of_birth
+    corrected = born.replace(day=1) if born.day != 1 else born.replace(day=2)
+    fill_date(page, "value", corrected)
+    page.get_by_label("Reason for the correction").fill("Birth certificate seen at the school")
+    page.get_by_role("button", name="Save the correction").click()
+    check()
+    assert "Correction saved" in page.locator(".govuk-notification-banner").inner_text()
+    timeline = page.locator(".app-timeline").inner_text()
+    assert "Reason: Birth certificate seen at the school" in timeline
+    assert "Educational psychology advice uploaded" in timeline
 
     page.goto(f"{base}/requests/digest/")
     check()
