@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -36,6 +36,7 @@ from django.db.models import (
     CharField,
     Count,
     DateField,
+    Exists,
     F,
     FloatField,
     Func,
@@ -56,7 +57,7 @@ from django.utils import timezone
 from panels import workflow as panel_workflow
 from panels.models import ReferralCostLine
 from placements import workflow
-from placements.models import PLACED, CostLine, Deduction, PlacementContract, Provider
+from placements.models import PLACED, ContractVersion, CostLine, Deduction, PlacementContract, Provider
 from placements.versions import annual_cost_on_expression
 from placements.workflow import DeductionStatus
 
@@ -498,10 +499,9 @@ def _annual_cost(contract: str, on: date) -> Any:
     provider): the fee in force on ``on`` (``placements.versions``: the contract version in
     force that day; a contract without versions, its agreed annual cost).
 
-    Purchasing power over time prices each financial year at the fee in force on the year's last
-    day (or today, for the year in progress). A fee review that takes effect part-way through a
-    year therefore prices that whole year at the new fee: the year figures are not yet split at
-    the version's effective date (docs/domain.md §12).
+    Purchasing power over time uses it for the average annual cost per pupil in a year (the fee
+    in force on the year's last day); spend and savings price each day at the version in force
+    that day (``_versioned_spend_days``).
     """
     return Cast(annual_cost_on_expression(on, contract=f"{contract}pk"), BigIntegerField())
 
@@ -551,6 +551,53 @@ def _year_terms(year: int, prefix: str = "") -> tuple[Q, Any, Any]:
     return in_year, start, _DaysInclusive(end, start)
 
 
+def _versioned_spend_days(year: int, contract: str, days: Any) -> Any:
+    """Pence × days of the contract reached through ``contract`` (``""`` or ``"contracts__"``)
+    in financial year ``year``, each day priced at the contract version in force that day
+    (``placements.versions``): the sum over its versions of the version's annual cost times its
+    days in place in the year. A fee review taking effect on 1 October prices April to September
+    at the old fee and October to March at the new one. A contract with no versions (bulk-loaded
+    data) is priced at its agreed annual cost for all ``days``. An SQL expression."""
+    first, last = workflow.financial_year_bounds(year)
+    first_v, last_v = Value(first, output_field=DateField()), Value(last, output_field=DateField())
+    after_last = Value(last + timedelta(days=1), output_field=DateField())
+    ended = workflow.ContractStatus.ENDED.value
+    next_from = (
+        ContractVersion.objects.filter(
+            contract_id=OuterRef("contract_id"), effective_from__gt=OuterRef("effective_from")
+        )
+        .order_by("effective_from")
+        .values("effective_from")[:1]
+    )
+    finish = Case(
+        When(contract__status=ended, then=F("contract__ended_on")),
+        default=F("contract__end_on"),
+        output_field=DateField(),
+    )
+    start = Greatest(F("effective_from"), F("contract__start_on"), first_v, output_field=DateField())
+    # The version runs to the day before the next one (exclusive end), the placement to its finish.
+    until_next = Least(Coalesce(Subquery(next_from, output_field=DateField()), after_last), after_last)
+    until_finish = Least(Coalesce(finish, last_v), last_v, output_field=DateField())
+    version_days = Greatest(
+        Least(_DaysInclusive(until_next, start) - 1, _DaysInclusive(until_finish, start)),
+        Value(0),
+        output_field=IntegerField(),
+    )
+    per_version = (
+        ContractVersion.objects.filter(contract_id=OuterRef(f"{contract}pk"))
+        .values("contract_id")
+        .annotate(total=Sum(Cast(F("annual_cost_pence"), BigIntegerField()) * version_days))
+        .values("total")
+    )
+    has_versions = Exists(ContractVersion.objects.filter(contract_id=OuterRef(f"{contract}pk")))
+    agreed = Cast(F(f"{contract}agreed_annual_cost_pence"), BigIntegerField())
+    return Case(
+        When(has_versions, then=Coalesce(Subquery(per_version, output_field=BigIntegerField()), Value(0))),
+        default=agreed * days,
+        output_field=BigIntegerField(),
+    )
+
+
 def purchasing_power_year(*, year: int, order_by: str = "provider_name") -> list[dict[str, Any]]:
     """One row per provider with a placement or a confirmed deduction in financial year
     ``year``: pupils, spend, share of spend, average annual cost, negotiation savings and
@@ -560,13 +607,14 @@ def purchasing_power_year(*, year: int, order_by: str = "provider_name") -> list
     first, last = workflow.financial_year_bounds(year)
     in_year, start, days = _year_terms(year, "contracts__")
     annual = _annual_cost("contracts__", min(last, timezone.localdate()))
+    spend = _versioned_spend_days(year, "contracts__", days)
     quoted = Cast(F("contracts__quoted_annual_cost_pence"), BigIntegerField())
     rows = list(
         Provider.objects.annotate(
             provider_name=F("establishment__name"),
             pupils=Count("contracts__child", distinct=True, filter=in_year),
-            spend_days=Sum(annual * days, filter=in_year, output_field=BigIntegerField()),
-            savings_days=Sum((quoted - annual) * days, filter=in_year, output_field=BigIntegerField()),
+            spend_days=Sum(spend, filter=in_year, output_field=BigIntegerField()),
+            savings_days=Sum(quoted * days - spend, filter=in_year, output_field=BigIntegerField()),
             average_raw=Avg(annual, filter=in_year),
             deductions_pence=Coalesce(_deduction_subquery(first, last, by_need=False, total=True), Value(0)),
         )
@@ -610,11 +658,11 @@ def purchasing_power_years(*, until: date | None = None) -> list[dict[str, Any]]
     aggregates: dict[str, Any] = {}
     for year in years:
         in_year, start, days = _year_terms(year)
-        annual = _annual_cost("", min(workflow.financial_year_bounds(year)[1], until))
+        spend = _versioned_spend_days(year, "", days)
         quoted = Cast(F("quoted_annual_cost_pence"), BigIntegerField())
         aggregates[f"pupils_{year}"] = Count("child", distinct=True, filter=in_year)
-        aggregates[f"spend_{year}"] = Sum(annual * days, filter=in_year, output_field=BigIntegerField())
-        aggregates[f"savings_{year}"] = Sum((quoted - annual) * days, filter=in_year, output_field=BigIntegerField())
+        aggregates[f"spend_{year}"] = Sum(spend, filter=in_year, output_field=BigIntegerField())
+        aggregates[f"savings_{year}"] = Sum(quoted * days - spend, filter=in_year, output_field=BigIntegerField())
     totals = PlacementContract.objects.filter(status__in=PLACED).aggregate(**aggregates)
     deductions = Deduction.objects.filter(status=DeductionStatus.CONFIRMED).aggregate(
         **{

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from core.models import AccessAction, AccessLog
 from placements import reports, workflow
+from placements.models import ContractVersion, PlacementContract
 from tests.placements.factories import (
     ActiveContractFactory,
     AttendanceReturnFactory,
@@ -231,3 +232,30 @@ def test_api_gives_the_year_and_the_totals(api_client_for, personas, two_years):
     assert [y["label"] for y in body["years"]][-1] == "2025-26"
     bad = api_client_for(personas.manager).get(API, {"order_by": "password"})
     assert bad.status_code == 400 and "order_by" in bad.json()["errors"]
+
+
+def test_a_fee_that_changes_mid_year_prices_each_day_at_the_version_in_force(two_years):
+    """A's whole-year place has a fee review from 1 October 2025 (£36,500 → £73,000): April to
+    September at the old fee, October to March at the new one (issue 17: every figure uses the
+    version in force on the day). The contracts without versions keep their agreed cost."""
+    a, b = two_years
+    whole = PlacementContract.objects.get(provider=a, status="active")
+    for number, day, cost in ((1, date(2025, 4, 1), 3_650_000), (2, date(2025, 10, 1), 7_300_000)):
+        ContractVersion.objects.create(
+            contract=whole,
+            version_no=number,
+            effective_from=day,
+            annual_cost_pence=cost,
+            requested_annual_cost_pence=cost,
+            panel_decision=whole.panel_decision,
+            created_by=whole.created_by,
+        )
+    rows = {row["provider_id"]: row for row in reports.purchasing_power_year(year=2025)}
+    # 36,500 × 183/365 + 73,000 × 182/365 = 18,300 + 36,400 = £54,700; the ended place £18,200.
+    assert rows[a.pk]["spend_pence"] == 7_290_000
+    assert rows[b.pk]["spend_pence"] == 900_000
+    years = {row["year"]: row for row in reports.purchasing_power_years(until=date(2026, 6, 1))}
+    assert years[2025]["spend_pence"] == 8_190_000  # 72,900 + 9,000
+    assert years[2026]["spend_pence"] == 10_950_000  # 73,000 (the new fee all year) + 36,500
+    # Saved by negotiation: the quote (£40,150) against what was paid, day by day.
+    assert years[2025]["negotiation_savings_pence"] == 4_015_000 - 5_470_000
