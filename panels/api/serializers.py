@@ -220,8 +220,16 @@ class ReferralListSerializer(serializers.ModelSerializer):
             "cost_flags",
             "maintained_average_pence",
             "provider_inspection",
+            "fee_review_contract",
+            "fee_review_current_pence",
+            "fee_review_proposed_pence",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "fee_review_contract": {"help_text": "A fee review's referral: the contract's reference; else blank"},
+            "fee_review_current_pence": {"help_text": "A fee review: the annual cost in force now"},
+            "fee_review_proposed_pence": {"help_text": "A fee review: the agreed new annual figure awaiting approval"},
+        }
 
     def to_representation(self, instance: Referral) -> dict[str, Any]:
         """The full fields, or what the pack gives a minimised or recused member: the one

@@ -219,6 +219,24 @@ def test_above_the_ceiling_goes_back_to_the_panel_and_the_old_fee_stays_until_ap
 
 
 @pytest.mark.django_db
+def test_the_panel_api_says_a_referral_is_a_fee_review_with_both_figures(api_client_for, personas) -> None:
+    actor = finance_user()
+    contract = make_active_contract(actor=actor, ceiling_pence=5_500_000)
+    review = _start(contract, actor, requested=6_000_000)
+    _agree_line(review, actor, requested=6_000_000, agreed=5_800_000)
+    referral = services.fee_review_agree(actor=actor, review=review).referral
+    body = api_client_for(personas.officer).get(f"/api/panel/referrals/{referral.pk}/").json()
+    assert (body["fee_review_contract"], body["fee_review_current_pence"], body["fee_review_proposed_pence"]) == (
+        contract.reference,
+        5_000_000,
+        5_800_000,
+    )
+    original = contract.panel_decision.item.referral
+    plain = api_client_for(personas.officer).get(f"/api/panel/referrals/{original.pk}/").json()
+    assert (plain["fee_review_contract"], plain["fee_review_proposed_pence"]) == ("", None)
+
+
+@pytest.mark.django_db
 def test_a_panel_refusal_refuses_the_review_and_keeps_the_old_fee() -> None:
     actor = finance_user()
     panel = make_panel()
