@@ -31,6 +31,7 @@ from rest_framework.views import APIView
 
 from core.access import access_log_record, access_log_record_many
 from core.api import MAX_ID, HasCapability, StrictFilterBackend
+from core.ids import id_or_404
 from core.models import AccessAction, NeedType
 from core.roles import Capability
 from core.viewsets import ServiceViewSet, flatten_errors
@@ -803,10 +804,10 @@ class FeeReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Base):
         responses={200: placement_serializers.FeeReviewSerializer, 409: _CONFLICT},
         parameters=[OpenApiParameter("line_id", OpenApiTypes.INT, OpenApiParameter.PATH)],
     )
-    @action(detail=True, methods=["post"], url_path=r"lines/(?P<line_id>[0-9]{1,10})")
+    @action(detail=True, methods=["post"], url_path=r"lines/(?P<line_id>[0-9]+)")
     def negotiate_line(self, request: Request, pk: str, line_id: str) -> Response:
         review = self.get_object()
-        line = get_object_or_404(FeeReviewLine, pk=int(line_id), review=review)
+        line = get_object_or_404(FeeReviewLine, pk=id_or_404(line_id), review=review)
         fee_review_services.fee_review_record_line(
             actor=request.user, line=line, **self.validated(placement_serializers.FeeReviewLineInputSerializer)
         )

@@ -38,6 +38,13 @@ from tests.requests_app.factories import DistrictFactory
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _no_suppression(settings: Any) -> None:
+    """These worlds hold a handful of cases; the sections, links and formats are what is tested
+    here, with nothing shown as "c" (small-number suppression: tests/dashboard/test_suppression.py)."""
+    settings.SUPPRESSION_THRESHOLD = 1
+
+
 @pytest.fixture
 def manager_client(client: Any, personas: Any) -> Any:
     client.force_login(personas.manager)
