@@ -25,6 +25,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "senportal.settings")
 
+# A script run from the command line: the repository goes on the path and Django is set up
+# before anything that reads settings or models is imported, so those imports follow (E402).
 import django  # noqa: E402
 
 django.setup()
