@@ -1333,6 +1333,33 @@ def _export_rows(rows: list[dict[str, Any]], spec: tuple[tuple[str, str, bool], 
     return out
 
 
+def _export_allowed(
+    request: HttpRequest, export: str | None, fmt: str | None, *, tables: Any, object_type: str
+) -> HttpResponse | None:
+    """The door every placement report export goes through: the export capability, a table and
+    format offered, a fresh sign-in and a purpose (``export_gate``), and the access-log row.
+    None when the file may be sent; otherwise the response to send instead."""
+    if not user_can(request.user, Capability.EXPORT):
+        raise PermissionDenied
+    if export not in tables or fmt not in EXPORT_FORMATS:
+        message = {"message": "Choose a table and CSV or XLSX."}
+        return render(request, "placements/bad_request.html", message, status=400)
+    gate, _purpose = export_gate(request)  # a fresh sign-in and a purpose first (in the logged path)
+    if gate is not None:
+        return gate
+    with transaction.atomic():
+        # Aggregate figures name no child; the row records who took which table.
+        access_log_record(
+            user=request.user,
+            child_id=None,
+            object_type=object_type,
+            object_id=None,
+            action=AccessAction.EXPORT,
+            path=request.get_full_path(),
+        )
+    return None
+
+
 @requires(Capability.PLACEMENT_VIEW)
 def purchasing_power(request: HttpRequest) -> HttpResponse:
     on = timezone.localdate()
@@ -1343,25 +1370,9 @@ def purchasing_power(request: HttpRequest) -> HttpResponse:
 
     export, fmt = request.GET.get("export"), request.GET.get("format")
     if export is not None or fmt is not None:
-        if not user_can(request.user, Capability.EXPORT):
-            raise PermissionDenied
-        if export not in EXPORTS or fmt not in EXPORT_FORMATS:
-            return render(
-                request, "placements/bad_request.html", {"message": "Choose a table and CSV or XLSX."}, status=400
-            )
-        gate, _purpose = export_gate(request)  # a fresh sign-in and a purpose first (in the logged path)
-        if gate is not None:
-            return gate
-        with transaction.atomic():
-            # Aggregate figures name no child; the row records who took which table.
-            access_log_record(
-                user=request.user,
-                child_id=None,
-                object_type=f"placement_report:{export}",
-                object_id=None,
-                action=AccessAction.EXPORT,
-                path=request.get_full_path(),
-            )
+        refused = _export_allowed(request, export, fmt, tables=EXPORTS, object_type=f"placement_report:{export}")
+        if refused is not None:
+            return refused
         spec = PROVIDER_HEADERS if export == "providers" else NEED_HEADERS
         data = rows if export == "providers" else need_rows
         title = "Purchasing power by provider" if export == "providers" else "Purchasing power by need"
@@ -1502,25 +1513,11 @@ def purchasing_power_years(request: HttpRequest) -> HttpResponse:
 
     export, fmt = request.GET.get("export"), request.GET.get("format")
     if export is not None or fmt is not None:
-        if not user_can(request.user, Capability.EXPORT):
-            raise PermissionDenied
-        if export not in YEAR_EXPORTS or fmt not in EXPORT_FORMATS:
-            return render(
-                request, "placements/bad_request.html", {"message": "Choose a table and CSV or XLSX."}, status=400
-            )
-        gate, _purpose = export_gate(request)  # a fresh sign-in and a purpose first (in the logged path)
-        if gate is not None:
-            return gate
-        with transaction.atomic():
-            # Aggregate figures name no child; the row records who took which table.
-            access_log_record(
-                user=request.user,
-                child_id=None,
-                object_type=f"placement_report:years_{export}",
-                object_id=None,
-                action=AccessAction.EXPORT,
-                path=request.get_full_path(),
-            )
+        refused = _export_allowed(
+            request, export, fmt, tables=YEAR_EXPORTS, object_type=f"placement_report:years_{export}"
+        )
+        if refused is not None:
+            return refused
         if export == "providers":
             table, stem, title = _year_rows(rows, YEAR_HEADERS), f"purchasing-power-{label}", f"Providers {label}"
         else:
