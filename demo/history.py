@@ -1,4 +1,4 @@
-"""A calibrated county history for the demo: Kent-scale requests from January 2016 to today.
+"""A calibrated county history for the demo: Kent-scale requests from January 2015 to today.
 
 Called by ``seed_demo`` (and by the calibration test) with a seeded ``random.Random``. The
 requests are synthetic (names from ``demo.requests_demo``'s lists); their *numbers* are Kent's.
@@ -6,8 +6,9 @@ Computed through the dashboard's own definitions (``requests_app.reports``), the
 reproduces:
 
 - per calendar year (DfE basis, docs/domain.md §3.4/§4.2): requests received, the refusal rate
-  (refused ÷ all received) and the share of plans issued within 20 weeks, including and
-  excluding exceptions, for every year Kent has published (activity years 2016-2024);
+  (refused ÷ all received), new plans issued, the share of them issued within 20 weeks,
+  including and excluding exceptions, and the share of assessments ending in a decision not to
+  issue, for every year Kent has published (activity years 2016-2024; 2015's plans too);
 - the council's 2018 deck (docs/domain.md §4.3), on the DECISION basis
   (refusals ÷ all decisions whether to assess dated in the month): about 19% through 2017,
   35% in August 2018 with 170 assessments agreed that month, requests up about 81% in 18 months,
@@ -20,20 +21,28 @@ decisions to assess on 2017's requests slipped by months, so the decisions *date
 about 19% refusals, and the backlog of agreed assessments ran into 2018, when only 28.5% of plans
 were issued within 20 weeks. In 2018 the council tightened the gate (37% of 2018's requests
 refused, rising through the year: 35% of August's decisions). Later years follow the published
-figures: 2023's low point (18% within 20 weeks), 2024's 55% refusal rate.
+figures: 2023's low point (18% within 20 weeks), 2024's 55% refusal rate, and with it 2,890 new
+plans, the 2023 backlog issued late. Plans are counted in the year they are issued, so they do
+not follow from the year's requests: 2016's 1,004 came partly from requests made in 2015 (the
+history starts in January 2015, a year before the published request series), and each year's
+surplus or shortfall is carried across years (:func:`_settle_counts`).
 
 **"Up 81% in 18 months"** (docs/domain.md §4.3 says the deck's figure fits the calendar-year data
 without defining the comparison). Read here as the monthly request rate over the six months
 ending August 2018 (March-August 2018) against the six months ending February 2017
 (September 2016-February 2017), the window 18 months earlier: ``GROWTH_WINDOWS``.
 
-How it is built (fast: ~35,000 requests in a few seconds on SQLite):
+How it is built (fast: ~38,000 requests in a few seconds on SQLite):
 
 1. :func:`plan_history` (pure Python, no database) draws every request: the month's count
    from ``TARGETS`` and a seasonal profile, the outcome from exact per-year quotas, and the
    dates of each step. Plan timeliness is assigned by error diffusion on the MONTH the plan is
    issued, at its year's rate (so the monthly series has no saw-tooth), then settled per year by
-   flipping plans whose two candidate dates share the year, so each year's within-20-weeks rates
+   settling each year's count of plans and of decisions not to issue (:func:`_settle_counts`:
+   a year with too many carries plans a year on, late; a year with too few brings later plans
+   that could have been issued in it forward, a year earlier where allowed, so each month keeps
+   its share of plans), then flipping plans whose two candidate dates share the year, month by
+   month (the month furthest from the year's rate first), so each year's within-20-weeks rates
    (with and without exceptions) land on the published ones; the August 2018
    decision counts are then set exactly (170 agreed, 92 refused) by moving the decisions
    nearest the month's edges across it.
@@ -49,8 +58,13 @@ A request whose next step falls after yesterday is left open at the stage it has
 history's requests are open, all for their own children (one open request per child holds).
 
 Idempotent: history requests have references starting ``HIST-``; when any exists nothing is
-added. Live demo requests (``DEMO-``) received in a month count towards that month's total,
-so seeding the history after them keeps every month on the calibrated count.
+added. What the other demos stored first (``seed_demo`` runs them before the history: the live
+queue ``DEMO-``, the placements ``IPADEMO-``) counts towards the figures: their requests towards
+each month's total, their refusals, plans, plans within 20 weeks and decisions not to issue
+towards each year's (:class:`Others`, read on the dashboard's definitions), and the history
+generates the rest, so the dashboard a user sees after ``make run`` shows the published
+figures. Computed, not fixed: the other demos are dated relative to today, so which years they
+touch changes with the day ``make run`` is run.
 """
 
 from __future__ import annotations
