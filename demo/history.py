@@ -1054,6 +1054,8 @@ def _others() -> Others:
     for outcome, outcome_on, due_on, week20 in ended.values_list(
         "assessment_outcome", "assessment_outcome_on", "final_plan_due_on", "week20"
     ):
+        if outcome_on is None:  # not possible after the filter; for the type checker
+            continue
         year = outcome_on.year
         if outcome == Sen2Outcome.NO:
             others.not_issued[year] += 1
