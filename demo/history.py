@@ -218,7 +218,9 @@ LEVEL: list[tuple[date, float]] = [
 # Refusals within a year: 2018's rose month by month (the deck's 19% → 35%).
 REFUSAL_RAMP: dict[int, tuple[float, float]] = {2017: (0.8, 1.3), 2018: (0.8, 1.25)}
 # Withdrawals: before the decision (share of requests) and during the assessment.
-# More in the surge years, when families waited months for a decision.
+# More in the surge years, when families waited months for a decision. Few: Kent's published new
+# plans (2016-2024) need almost every assessment agreed to end in a plan or a decision not to
+# issue, with requests made in 2015 besides.
 WITHDRAWN_BEFORE_DECISION = {2016: 0.01, 2017: 0.03, 2018: 0.015}
 WITHDRAWN_BEFORE_DECISION_OTHERWISE = 0.005
 WITHDRAWN_IN_ASSESSMENT = 0.005
