@@ -1,4 +1,4 @@
-"""A calibrated county history for the demo: Kent-scale requests from January 2016 to today.
+"""A calibrated county history for the demo: Kent-scale requests from January 2015 to today.
 
 Called by ``seed_demo`` (and by the calibration test) with a seeded ``random.Random``. The
 requests are synthetic (names from ``demo.requests_demo``'s lists); their *numbers* are Kent's.
@@ -6,8 +6,9 @@ Computed through the dashboard's own definitions (``requests_app.reports``), the
 reproduces:
 
 - per calendar year (DfE basis, docs/domain.md §3.4/§4.2): requests received, the refusal rate
-  (refused ÷ all received) and the share of plans issued within 20 weeks, including and
-  excluding exceptions, for every year Kent has published (activity years 2016-2024);
+  (refused ÷ all received), new plans issued, the share of them issued within 20 weeks,
+  including and excluding exceptions, and the share of assessments ending in a decision not to
+  issue, for every year Kent has published (activity years 2016-2024; 2015's plans too);
 - the council's 2018 deck (docs/domain.md §4.3), on the DECISION basis
   (refusals ÷ all decisions whether to assess dated in the month): about 19% through 2017,
   35% in August 2018 with 170 assessments agreed that month, requests up about 81% in 18 months,
@@ -20,20 +21,28 @@ decisions to assess on 2017's requests slipped by months, so the decisions *date
 about 19% refusals, and the backlog of agreed assessments ran into 2018, when only 28.5% of plans
 were issued within 20 weeks. In 2018 the council tightened the gate (37% of 2018's requests
 refused, rising through the year: 35% of August's decisions). Later years follow the published
-figures: 2023's low point (18% within 20 weeks), 2024's 55% refusal rate.
+figures: 2023's low point (18% within 20 weeks), 2024's 55% refusal rate, and with it 2,890 new
+plans, the 2023 backlog issued late. Plans are counted in the year they are issued, so they do
+not follow from the year's requests: 2016's 1,004 came partly from requests made in 2015 (the
+history starts in January 2015, a year before the published request series), and each year's
+surplus or shortfall is carried across years (:func:`_settle_counts`).
 
 **"Up 81% in 18 months"** (docs/domain.md §4.3 says the deck's figure fits the calendar-year data
 without defining the comparison). Read here as the monthly request rate over the six months
 ending August 2018 (March-August 2018) against the six months ending February 2017
 (September 2016-February 2017), the window 18 months earlier: ``GROWTH_WINDOWS``.
 
-How it is built (fast: ~35,000 requests in a few seconds on SQLite):
+How it is built (fast: ~38,000 requests in a few seconds on SQLite):
 
 1. :func:`plan_history` (pure Python, no database) draws every request: the month's count
    from ``TARGETS`` and a seasonal profile, the outcome from exact per-year quotas, and the
    dates of each step. Plan timeliness is assigned by error diffusion on the MONTH the plan is
    issued, at its year's rate (so the monthly series has no saw-tooth), then settled per year by
-   flipping plans whose two candidate dates share the year, so each year's within-20-weeks rates
+   settling each year's count of plans and of decisions not to issue (:func:`_settle_counts`:
+   a year with too many carries plans a year on, late; a year with too few brings later plans
+   that could have been issued in it forward, a year earlier where allowed, so each month keeps
+   its share of plans), then flipping plans whose two candidate dates share the year, month by
+   month (the month furthest from the year's rate first), so each year's within-20-weeks rates
    (with and without exceptions) land on the published ones; the August 2018
    decision counts are then set exactly (170 agreed, 92 refused) by moving the decisions
    nearest the month's edges across it.
@@ -49,8 +58,13 @@ A request whose next step falls after yesterday is left open at the stage it has
 history's requests are open, all for their own children (one open request per child holds).
 
 Idempotent: history requests have references starting ``HIST-``; when any exists nothing is
-added. Live demo requests (``DEMO-``) received in a month count towards that month's total,
-so seeding the history after them keeps every month on the calibrated count.
+added. What the other demos stored first (``seed_demo`` runs them before the history: the live
+queue ``DEMO-``, the placements ``IPADEMO-``) counts towards the figures: their requests towards
+each month's total, their refusals, plans, plans within 20 weeks and decisions not to issue
+towards each year's (:class:`Others`, read on the dashboard's definitions), and the history
+generates the rest, so the dashboard a user sees after ``make run`` shows the published
+figures. Computed, not fixed: the other demos are dated relative to today, so which years they
+touch changes with the day ``make run`` is run.
 """
 
 from __future__ import annotations
@@ -109,7 +123,8 @@ Status = workflow.Status
 EventAction = workflow.EventAction
 
 HIST_PREFIX = "HIST-"
-START = date(2016, 1, 1)
+# A year before Kent's published request series: 2016's plans came from requests made in 2015.
+START = date(2015, 1, 1)
 BATCH = 2000
 
 # --- Targets -------------------------------------------------------------------------------------
@@ -127,6 +142,9 @@ class YearTarget:
     decided_6_weeks_pc: float  # decisions (Y or N) within 6 weeks, requests received in the year
     exception_pc: float  # share of plans issued with an exception (week20); not published
     published: bool
+    # New plans issued in the calendar year (DfE "EHC plans" release); 0: not calibrated (the
+    # flow gives what it gives).
+    plans: int = 0
 
 
 # Kent, LA 886 (docs/domain.md §4.2; activity year = the calendar year before the January caseload).
@@ -147,15 +165,16 @@ class YearTarget:
 #        |          |           |                           | the same trends continued. Partial:
 #        |          |           |                           | received up to yesterday, pro rata.
 TARGETS: dict[int, YearTarget] = {
-    2016: YearTarget(1634, 26.5, 74.3, 85.8, 4.1, 55.0, 20.0, True),
-    2017: YearTarget(3251, 11.0, 57.5, 58.8, 4.4, 35.0, 6.0, True),
-    2018: YearTarget(2868, 37.2, 28.5, 28.9, 13.3, 30.0, 6.0, True),
-    2019: YearTarget(2992, 27.6, 28.9, 28.7, 10.6, 45.0, 6.0, True),
-    2020: YearTarget(3255, 25.3, 31.1, 31.6, 12.6, 55.0, 6.0, True),
-    2021: YearTarget(4047, 30.4, 41.3, 41.4, 8.9, 58.0, 6.0, True),
-    2022: YearTarget(3669, 26.8, 40.9, 41.1, 14.6, 62.0, 6.0, True),
-    2023: YearTarget(3988, 31.2, 18.0, 18.0, 7.5, 69.0, 6.0, True),
-    2024: YearTarget(4001, 55.0, 32.3, 33.3, 15.3, 90.8, 6.0, True),
+    2015: YearTarget(2400, 26.5, 74.3, 85.8, 4.1, 55.0, 20.0, False, 517),
+    2016: YearTarget(1634, 26.5, 74.3, 85.8, 4.1, 55.0, 20.0, True, 1004),
+    2017: YearTarget(3251, 11.0, 57.5, 58.8, 4.4, 35.0, 6.0, True, 1472),
+    2018: YearTarget(2868, 37.2, 28.5, 28.9, 13.3, 30.0, 6.0, True, 1787),
+    2019: YearTarget(2992, 27.6, 28.9, 28.7, 10.6, 45.0, 6.0, True, 2141),
+    2020: YearTarget(3255, 25.3, 31.1, 31.6, 12.6, 55.0, 6.0, True, 2048),
+    2021: YearTarget(4047, 30.4, 41.3, 41.4, 8.9, 58.0, 6.0, True, 2910),
+    2022: YearTarget(3669, 26.8, 40.9, 41.1, 14.6, 62.0, 6.0, True, 2314),
+    2023: YearTarget(3988, 31.2, 18.0, 18.0, 7.5, 69.0, 6.0, True, 1976),
+    2024: YearTarget(4001, 55.0, 32.3, 33.3, 15.3, 90.8, 6.0, True, 2890),
     2025: YearTarget(3500, 45.0, 45.0, 46.0, 12.0, 90.0, 6.0, False),
     2026: YearTarget(3200, 40.0, 55.0, 56.0, 10.0, 92.0, 6.0, False),
 }
@@ -199,10 +218,12 @@ LEVEL: list[tuple[date, float]] = [
 # Refusals within a year: 2018's rose month by month (the deck's 19% → 35%).
 REFUSAL_RAMP: dict[int, tuple[float, float]] = {2017: (0.8, 1.3), 2018: (0.8, 1.25)}
 # Withdrawals: before the decision (share of requests) and during the assessment.
-# More in the surge years, when families waited months for a decision.
-WITHDRAWN_BEFORE_DECISION = {2016: 0.03, 2017: 0.06, 2018: 0.04}
-WITHDRAWN_BEFORE_DECISION_OTHERWISE = 0.02
-WITHDRAWN_IN_ASSESSMENT = 0.015
+# More in the surge years, when families waited months for a decision. Few: Kent's published new
+# plans (2016-2024) need almost every assessment agreed to end in a plan or a decision not to
+# issue, with requests made in 2015 besides.
+WITHDRAWN_BEFORE_DECISION = {2016: 0.01, 2017: 0.03, 2018: 0.015}
+WITHDRAWN_BEFORE_DECISION_OTHERWISE = 0.005
+WITHDRAWN_IN_ASSESSMENT = 0.005
 
 # Decision delay, days after day 1, by the month received: (share within 6 weeks from TARGETS;
 # mean extra days beyond 6 weeks for the late ones, linear between anchors). Late decisions to
@@ -405,29 +426,46 @@ class _Diffusion:
         self.timely[month] += int(timely)
 
 
-def plan_history(
-    rng: random.Random, *, today: date, reserved: dict[date, int] | None = None, districts: int = 12
-) -> list[Case]:
-    """Every historical request as a :class:`Case`, received Jan 2016 to yesterday.
+@dataclass
+class Others:
+    """What the other demos (``DEMO-``, ``IPADEMO-`` ...) stored before the history, counted on
+    the dashboard's definitions (``requests_app.reports``): the history generates each year's
+    target MINUS these, so the figures a user sees after ``seed_demo`` are the published ones."""
 
-    ``reserved``: requests per month already present (the live demo's), taken off the month's
-    count so that the total stays on the calibrated figure.
+    requests: Counter[date] = field(default_factory=Counter)  # by month received
+    refused: Counter[int] = field(default_factory=Counter)  # by year received
+    plans: Counter[int] = field(default_factory=Counter)  # by year issued
+    timely: Counter[int] = field(default_factory=Counter)  # plans within 20 weeks, by year issued
+    plain: Counter[int] = field(default_factory=Counter)  # plans where no exception applied (week20)
+    plain_timely: Counter[int] = field(default_factory=Counter)
+    not_issued: Counter[int] = field(default_factory=Counter)  # decisions not to issue, by year
+
+    def requests_in(self, year: int) -> int:
+        return sum(n for month, n in self.requests.items() if month.year == year)
+
+
+def plan_history(rng: random.Random, *, today: date, others: Others | None = None, districts: int = 12) -> list[Case]:
+    """Every historical request as a :class:`Case`, received Jan 2015 to yesterday.
+
+    ``others``: what the other demos already stored; their requests are taken off each month's
+    count, their refusals, plans and timely plans off each year's quotas, so that the totals
+    stay on the calibrated figures.
     """
     horizon = today - timedelta(days=1)
-    reserved = reserved or {}
+    others = others or Others()
     cases: list[Case] = []
     for month, count in monthly_counts(horizon).items():
         days = _weekdays(month, horizon)
         if not days:
             continue
-        for _ in range(max(0, count - reserved.get(month, 0))):
+        for _ in range(max(0, count - others.requests.get(month, 0))):
             cases.append(Case(received_on=rng.choice(days)))
     cases.sort(key=lambda c: c.received_on)
     _people(rng, cases, districts)
-    _request_outcomes(rng, cases)
+    _request_outcomes(rng, cases, others)
     _assess_queue(rng, cases)
     _fix_deck_month(rng, cases)
-    _assessment_outcomes(rng, cases)
+    _assessment_outcomes(rng, cases, others, horizon)
     _ep_advice(rng, cases)
     return cases
 
@@ -457,7 +495,7 @@ def _people(rng: random.Random, cases: list[Case], districts: int) -> None:
             cases[index].source = RequestSource.YOUNG_PERSON if cases[index].age >= 16 else RequestSource.OTHER
 
 
-def _request_outcomes(rng: random.Random, cases: list[Case]) -> None:
+def _request_outcomes(rng: random.Random, cases: list[Case], others: Others) -> None:
     """Refused / withdrawn / assessed by exact per-year quotas, then the decision dates."""
     by_year: dict[int, list[int]] = {}
     for index, case in enumerate(cases):
@@ -466,7 +504,8 @@ def _request_outcomes(rng: random.Random, cases: list[Case]) -> None:
         target = target_for(year)
         start, end = REFUSAL_RAMP.get(year, (1.0, 1.0))
         weights = {i: start + (end - start) * (cases[i].received_on.timetuple().tm_yday / 366) for i in indexes}
-        refused = _quota_pick(rng, indexes, weights, round(target.refusal_pc / 100 * len(indexes)))
+        quota = round(target.refusal_pc / 100 * (len(indexes) + others.requests_in(year))) - others.refused[year]
+        refused = _quota_pick(rng, indexes, weights, min(len(indexes), max(0, quota)))
         rest = [i for i in indexes if i not in refused]
         share = WITHDRAWN_BEFORE_DECISION.get(year, WITHDRAWN_BEFORE_DECISION_OTHERWISE)
         withdrawn = set(rng.sample(rest, round(share * len(indexes))))
@@ -553,10 +592,11 @@ def _fix_deck_month(rng: random.Random, cases: list[Case]) -> None:
                 case.request_outcome_on = max(case.received_on, last - timedelta(days=rng.randint(0, 6)))
 
 
-def _assessment_outcomes(rng: random.Random, cases: list[Case]) -> None:
+def _assessment_outcomes(rng: random.Random, cases: list[Case], others: Others, horizon: date) -> None:
     """For each assessment: not issued, withdrawn or a plan; a plan's timeliness by error
-    diffusion on the month it is issued, then settled per year (incl. and excl. exceptions both
-    land on target)."""
+    diffusion on the month it is issued; then each year's count of plans and of decisions not to
+    issue is settled (:func:`_settle_counts`), and last its timeliness (incl. and excl. exceptions
+    both land on target)."""
     no_exception, flagged, exceptions = _Diffusion(), _Diffusion(), _Diffusion()
     for case in cases:
         if case.request_outcome != Sen2Outcome.YES:
@@ -612,7 +652,8 @@ def _assessment_outcomes(rng: random.Random, cases: list[Case]) -> None:
         case.candidates = (timely_on, late_on)
         case.exception = ("", received, received) if with_exception else None  # the period is drawn below
         _issue(rng, case, timely=timely)
-    _settle_years(rng, cases)
+    _settle_counts(rng, cases, others, horizon)
+    _settle_years(rng, cases, others)
     for case in cases:
         if case.exception is not None:
             assert case.assessment_outcome_on is not None
@@ -639,7 +680,7 @@ def _issue(rng: random.Random, case: Case, *, timely: bool) -> None:
     case.decide_issue_on = max(case.request_outcome_on, case.draft_on - timedelta(days=rng.randint(3, 14)))
 
 
-def _settle_years(rng: random.Random, cases: list[Case]) -> None:
+def _settle_years(rng: random.Random, cases: list[Case], others: Others) -> None:
     """The monthly diffusion leaves a year a little off its published rates where its months had
     too few plans that could be on time (the 2017-2018 backlog). Flip plans whose two candidate
     dates fall in the same year (the year's count of plans unchanged) until the year's share
@@ -654,23 +695,255 @@ def _settle_years(rng: random.Random, cases: list[Case]) -> None:
         target = target_for(year)
         plain = [c for c in plans if c.exception is None]
         flagged = [c for c in plans if c.exception is not None]
-        _flip_to(rng, plain, round(target.within_20_ex_pc / 100 * len(plain)), year)
-        wanted_all = round(target.within_20_pc / 100 * len(plans)) - sum(c.timely for c in plain)
-        _flip_to(rng, flagged, max(0, min(len(flagged), wanted_all)), year)
+        wanted_plain = (
+            round(target.within_20_ex_pc / 100 * (len(plain) + others.plain[year])) - others.plain_timely[year]
+        )
+        _flip_to(rng, plain, max(0, min(len(plain), wanted_plain)), year, plans)
+        wanted_all = (
+            round(target.within_20_pc / 100 * (len(plans) + others.plans[year]))
+            - others.timely[year]
+            - sum(c.timely for c in plain)
+        )
+        _flip_to(rng, flagged, max(0, min(len(flagged), wanted_all)), year, plans)
+        short = wanted_all - sum(c.timely for c in flagged)
+        if short > 0:
+            # Too few plans with an exception could be on time (a backlog year): some on-time
+            # plans without one get an exception (its share is not published), and the plans
+            # without one are settled again.
+            on_time = [c for c in plain if c.timely]
+            for case in rng.sample(on_time, min(short, len(on_time))):
+                case.exception = ("", case.received_on, case.received_on)
+            plain = [c for c in plain if c.exception is None]
+            wanted_plain = (
+                round(target.within_20_ex_pc / 100 * (len(plain) + others.plain[year])) - others.plain_timely[year]
+            )
+            _flip_to(rng, plain, max(0, min(len(plain), wanted_plain)), year, plans)
 
 
-def _flip_to(rng: random.Random, plans: list[Case], wanted: int, year: int) -> None:
-    """Make ``wanted`` of ``plans`` timely, flipping only plans whose other date is in ``year``."""
+def _plan_earliest(case: Case) -> date:
+    """The earliest a late plan could be issued: the assessment's least time after the
+    decision, and after the 20 weeks (a plan moved across a year stays late)."""
+    assert case.request_outcome_on is not None
+    return max(
+        case.request_outcome_on + timedelta(days=ASSESSMENT_DAYS_AT_LEAST),
+        case.received_on + clocks.FINAL_PLAN_PERIOD + timedelta(days=1),
+    )
+
+
+def _not_issued_earliest(case: Case) -> date:
+    assert case.request_outcome_on is not None
+    return case.request_outcome_on + timedelta(days=21)
+
+
+def _settle_counts(rng: random.Random, cases: list[Case], others: Others, horizon: date) -> None:
+    """Each year's count of plans issued lands on ``TARGETS[year].plans`` (less the other
+    demos'), then its decisions not to issue on the published share. The flow from one year into
+    the next carries the difference: a year with too many moves its latest plans into the first
+    half of the next (a backlog carried over, the plans late); a year with too few takes the
+    plans of later years that could have been issued in it, earliest first (issued late, in that
+    year). Plans of the years after the last calibrated one take up what is left."""
+    plans = [c for c in cases if c.assessment_outcome == Sen2Outcome.YES and c.candidates is not None]
+    wanted = {y: t.plans - others.plans[y] for y, t in TARGETS.items() if t.plans}
+    _pour(
+        rng,
+        plans,
+        wanted,
+        _plan_earliest,
+        horizon,
+        move=_move_plan,
+        then=lambda y: _swap_for_timeliness(rng, plans, y, others),
+    )
+    issued: Counter[int] = Counter(c.assessment_outcome_on.year for c in plans if c.assessment_outcome_on)
+    refusals = [c for c in cases if c.assessment_outcome == Sen2Outcome.NO]
+    wanted_no = {}
+    for year in wanted:
+        share = target_for(year).not_issued_pc / 100
+        total = issued[year] + others.plans[year]
+        wanted_no[year] = round(total * share / (1 - share)) - others.not_issued[year]
+    _pour(rng, refusals, wanted_no, _not_issued_earliest, horizon, move=_move_not_issued)
+    # Still too few decisions not to issue in the last calibrated year: assessments that ended in
+    # a plan after it (the years not calibrated) end in a decision not to issue in it instead.
+    last_year = max(wanted)
+    short = wanted_no[last_year] - sum(
+        1 for c in refusals if c.assessment_outcome_on is not None and c.assessment_outcome_on.year == last_year
+    )
+    end = date(last_year, 12, 31)
+    later = sorted(
+        (c for c in plans if c.assessment_outcome_on is not None and c.assessment_outcome_on > end),
+        key=lambda c: c.assessment_outcome_on or end,
+    )
+    for case in [c for c in later if _not_issued_earliest(c) <= end][: max(0, short)]:
+        start = max(date(last_year, 1, 1), _not_issued_earliest(case))
+        case.assessment_outcome = Sen2Outcome.NO
+        case.candidates = case.draft_on = case.decide_issue_on = case.exception = None
+        case.timely = False
+        case.assessment_outcome_on = start + timedelta(days=rng.randint(0, (end - start).days))
+
+
+def _swap_for_timeliness(rng: random.Random, plans: list[Case], year: int, others: Others) -> None:
+    """Where a year has too few plans that could have been issued within 20 weeks in it (a
+    backlog carried in), swap: a plan issued late in a later year that could have been on time in
+    this one comes in (on time), one carried in moves on to the next year (late)."""
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    mine = [c for c in plans if c.assessment_outcome_on is not None and first <= c.assessment_outcome_on <= last]
+    target = target_for(year)
+    wanted = round(target.within_20_pc / 100 * (len(mine) + others.plans[year])) - others.timely[year]
+    # A margin for the settling: plans without an exception and with one are settled apart.
+    short = wanted + len(mine) // 20 - sum(_could_be_timely_in(c, year) for c in mine)
+    if short <= 0:
+        return
+    incoming = [
+        c
+        for c in plans
+        if c.assessment_outcome_on is not None and c.assessment_outcome_on > last and _could_be_timely_in(c, year)
+    ]
+    outgoing = sorted(
+        (c for c in mine if not _could_be_timely_in(c, year)), key=lambda c: c.assessment_outcome_on or last
+    )
+    count = min(short, len(incoming), len(outgoing))
+    for case in rng.sample(incoming, count):
+        _issue(rng, case, timely=True)
+    for case in outgoing[len(outgoing) - count :]:
+        _move_plan(rng, case, date(year + 1, 1, 1) + timedelta(days=rng.randint(0, 180)))
+
+
+def _a_year_on(on: date, years: int) -> date:
+    return on.replace(year=on.year + years, day=min(on.day, 28) if on.month == 2 else on.day)
+
+
+def _could_be_timely_in(case: Case, year: int) -> bool:
+    candidates = case.candidates
+    return candidates is not None and candidates[0] is not None and candidates[0].year == year
+
+
+def _move_plan(rng: random.Random, case: Case, on: date) -> None:
+    """Issue the plan late on ``on``; when its date within 20 weeks falls in the same year, that
+    one is kept as the other candidate (and taken here), so the year's timeliness can still be
+    settled by flipping."""
+    assert case.candidates is not None
+    timely_on = case.candidates[0]
+    case.candidates = (timely_on, on)
+    _issue(rng, case, timely=timely_on is not None and timely_on.year == on.year)
+
+
+def _move_not_issued(rng: random.Random, case: Case, on: date) -> None:
+    case.assessment_outcome_on = on
+
+
+def _pour(
+    rng: random.Random,
+    items: list[Case],
+    wanted: Mapping[int, int],
+    earliest: Any,
+    horizon: date,
+    *,
+    move: Any,
+    then: Any = None,
+) -> None:
+    def on(case: Case) -> date:
+        assert case.assessment_outcome_on is not None
+        return case.assessment_outcome_on
+
+    for year in sorted(wanted):
+        first, last = date(year, 1, 1), date(year, 12, 31)
+        mine = [c for c in items if on(c).year == year]
+        need = max(0, wanted[year]) - len(mine)
+        if need < 0:
+            # A year too many: plans from across the year wait a year longer (the month's shape
+            # kept), first those that could not have been issued within 20 weeks in it (a backlog
+            # carried over), so the year keeps the plans it settles its timeliness with.
+            rng.shuffle(mine)
+            mine.sort(key=lambda c: _could_be_timely_in(c, year))
+            for case in mine[:-need]:
+                move(rng, case, _a_year_on(on(case), 1))
+        elif need > 0:
+            # Too few: later plans that could have been issued in this year come forward, a year
+            # earlier where that is allowed (the month's shape kept), else some time in it.
+            pool = [c for c in items if on(c) > last and earliest(c) <= last]
+            rng.shuffle(pool)
+            pool.sort(key=lambda c: (on(c).year != year + 1, _a_year_on(on(c), -1) < earliest(c), earliest(c)))
+            for case in pool[:need]:
+                back = _a_year_on(on(case), -1)
+                if back.year == year and back >= earliest(case):
+                    move(rng, case, back)
+                else:
+                    start = max(first, earliest(case))
+                    move(rng, case, start + timedelta(days=rng.randint(0, (last - start).days)))
+        if then is not None:
+            then(year)
+    del horizon
+
+
+def _flip_to(rng: random.Random, plans: list[Case], wanted: int, year: int, every: list[Case] | None = None) -> None:
+    """Make ``wanted`` of ``plans`` timely, flipping only plans whose other date is in ``year``.
+
+    Month by month: each flip to on time takes a late plan from the month (of ``every`` plan of
+    the year) with the lowest share on time so far, each flip to late one on time from the month
+    with the highest, so the plans carried across years (all late) leave no dip in the monthly
+    series."""
 
     def both_in_year(case: Case) -> bool:
         assert case.candidates is not None
         timely_on, late_on = case.candidates
         return timely_on is not None and timely_on.year == year and late_on.year == year
 
+    total: Counter[int] = Counter()
+    timely: Counter[int] = Counter()
+    for case in every if every is not None else plans:
+        assert case.assessment_outcome_on is not None
+        total[case.assessment_outcome_on.month] += 1
+        timely[case.assessment_outcome_on.month] += case.timely
+    # The pools (late, on time) by the month each plan is issued in now.
+    pools: dict[bool, dict[int, list[Case]]] = {False: {}, True: {}}
+    for case in plans:
+        if both_in_year(case):
+            assert case.assessment_outcome_on is not None
+            pools[case.timely].setdefault(case.assessment_outcome_on.month, []).append(case)
+    for by_month in pools.values():
+        for cases in by_month.values():
+            rng.shuffle(cases)
+
+    def share(month: int) -> float:
+        return (timely[month] + 0.5) / (total[month] + 1)
+
+    def flip(to_timely: bool) -> bool:
+        by_month = pools[not to_timely]
+        months = [m for m, cases in by_month.items() if cases]
+        if not months:
+            return False
+        month = min(months, key=share) if to_timely else max(months, key=share)
+        # The plan whose other date falls in the month that gains most from it (or loses least).
+        candidates = by_month[month]
+        sign = -1 if to_timely else 1
+
+        def gain(index: int) -> float:
+            other = candidates[index].candidates
+            assert other is not None and other[0] is not None
+            return sign * share((other[0] if to_timely else other[1]).month)
+
+        case = candidates.pop(max(range(len(candidates)), key=gain))
+        _issue(rng, case, timely=to_timely)
+        assert case.assessment_outcome_on is not None
+        after = case.assessment_outcome_on.month
+        pools[to_timely].setdefault(after, []).append(case)
+        total[month] -= 1
+        timely[month] -= not to_timely
+        total[after] += 1
+        timely[after] += to_timely
+        return True
+
     need = wanted - sum(c.timely for c in plans)
-    pool = [c for c in plans if c.timely == (need < 0) and both_in_year(c)]
-    for case in rng.sample(pool, min(abs(need), len(pool))):
-        _issue(rng, case, timely=need > 0)
+    for _ in range(abs(need)):
+        if not flip(need > 0):
+            break
+    # Then even the months out: one up in the month lowest on time, one down in the highest.
+    for _ in range(len(plans) // 10):
+        low = [m for m, cases in pools[False].items() if cases]
+        high = [m for m, cases in pools[True].items() if cases]
+        if not low or not high or max(map(share, high)) - min(map(share, low)) < 0.1:
+            break
+        flip(True)
+        flip(False)
 
 
 def _exception_for(rng: random.Random, received: date, issued: date) -> tuple[str, date, date]:
@@ -768,13 +1041,34 @@ def _steps(case: Case) -> list[_Step]:
     return steps
 
 
-def _reserved_months() -> dict[date, int]:
-    """Requests already stored (the live demo's), by month received."""
-    months: Counter[date] = Counter()
-    stored = AssessmentRequest.objects.exclude(reference__startswith=HIST_PREFIX).filter(received_on__gte=START)
-    for received_on in stored.values_list("received_on", flat=True):
-        months[received_on.replace(day=1)] += 1
-    return dict(months)
+def _others() -> Others:
+    """What is already stored (the other demos'), on the dashboard's definitions."""
+    others = Others()
+    stored_requests = AssessmentRequest.objects.exclude(reference__startswith=HIST_PREFIX).filter(
+        received_on__gte=START
+    )
+    for received_on, request_outcome in stored_requests.values_list("received_on", "request_outcome"):
+        others.requests[received_on.replace(day=1)] += 1
+        others.refused[received_on.year] += request_outcome == Sen2Outcome.NO
+    ended = AssessmentRequest.objects.exclude(reference__startswith=HIST_PREFIX).filter(
+        assessment_outcome_on__gte=START
+    )
+    for outcome, outcome_on, due_on, week20 in ended.values_list(
+        "assessment_outcome", "assessment_outcome_on", "final_plan_due_on", "week20"
+    ):
+        if outcome_on is None:  # not possible after the filter; for the type checker
+            continue
+        year = outcome_on.year
+        if outcome == Sen2Outcome.NO:
+            others.not_issued[year] += 1
+        elif outcome == Sen2Outcome.YES:
+            timely = due_on is not None and outcome_on <= due_on
+            others.plans[year] += 1
+            others.timely[year] += timely
+            if not week20:
+                others.plain[year] += 1
+                others.plain_timely[year] += timely
+    return others
 
 
 def seed_history(rng: random.Random, *, today: date | None = None) -> HistorySummary:
@@ -791,7 +1085,7 @@ def seed_history(rng: random.Random, *, today: date | None = None) -> HistorySum
     # The districts in DISTRICT_WEIGHTS' order where the names match; any others after.
     order = {name: i for i, name in enumerate(DISTRICT_WEIGHTS)}
     districts = sorted(places.districts, key=lambda d: (order.get(d.name, len(order)), d.name))
-    cases = plan_history(rng, today=today, reserved=_reserved_months(), districts=len(districts))
+    cases = plan_history(rng, today=today, others=_others(), districts=len(districts))
 
     now = timezone.now()
     children = _children(rng, cases, districts, places)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -69,3 +69,50 @@ def test_every_assessment_asks_the_ep_for_advice_before_its_next_step(cases: lis
         return 100 * sum((received - requested).days <= 42 for requested, received in of_year) / len(of_year)  # type: ignore[misc]
 
     assert share(2019) < 35 and share(2024) > share(2019) + 30
+
+
+@pytest.mark.parametrize("year", [y for y, t in history.TARGETS.items() if t.plans])
+def test_each_year_issues_its_published_number_of_new_plans(cases: list[history.Case], year: int) -> None:
+    """Kent's new plans per calendar year (docs/domain.md §4.2), within 1%, and the decisions not
+    to issue a plan at the year's published share: plans flow in from earlier years' requests
+    (2016's from 2015's, 2024's from the 2023 backlog)."""
+    ended = [c for c in cases if c.assessment_outcome_on is not None and c.assessment_outcome_on.year == year]
+    plans = sum(c.assessment_outcome == "Y" for c in ended)
+    not_issued = sum(c.assessment_outcome == "N" for c in ended)
+    target = history.TARGETS[year]
+    assert plans == pytest.approx(target.plans, rel=0.01)
+    assert 100 * not_issued / (plans + not_issued) == pytest.approx(target.not_issued_pc, abs=1.0)
+
+
+def test_plans_carried_across_a_year_stay_legal(cases: list[history.Case]) -> None:
+    """A plan moved into another year is issued at least the assessment's least time after the
+    decision to assess, and a late one after its 20 weeks."""
+    for case in cases:
+        if case.assessment_outcome == "Y":
+            assert case.request_outcome_on is not None and case.assessment_outcome_on is not None
+            assert case.draft_on is not None and case.decide_issue_on is not None
+            assert case.request_outcome_on <= case.decide_issue_on <= case.draft_on < case.assessment_outcome_on
+            late = case.assessment_outcome_on > case.received_on + history.clocks.FINAL_PLAN_PERIOD
+            assert late != case.timely, case
+        elif case.assessment_outcome == "N":
+            assert case.request_outcome_on is not None and case.assessment_outcome_on is not None
+            assert case.assessment_outcome_on >= case.request_outcome_on + timedelta(days=21)
+
+
+def test_the_other_demos_are_taken_off_each_years_quotas() -> None:
+    """What the other demos stored counts towards the year: the history generates the rest."""
+    others = history.Others()
+    others.requests[date(2024, 3, 1)] = 120
+    others.refused[2024] = 10
+    others.plans[2024] = 100
+    others.timely[2024] = 90
+    others.plain[2024] = 100
+    others.plain_timely[2024] = 90
+    mine = history.plan_history(random.Random(2018), today=TODAY, others=others)
+    received = [c for c in mine if c.received_on.year == 2024]
+    refused = sum(c.request_outcome == "N" for c in received)
+    assert len(received) + 120 == history.TARGETS[2024].requests
+    assert 100 * (refused + 10) / (len(received) + 120) == pytest.approx(55.0, abs=0.2)
+    plans = [c for c in mine if c.assessment_outcome == "Y" and c.assessment_outcome_on.year == 2024]  # type: ignore[union-attr]
+    assert len(plans) + 100 == pytest.approx(history.TARGETS[2024].plans, rel=0.01)
+    assert 100 * (sum(c.timely for c in plans) + 90) / (len(plans) + 100) == pytest.approx(32.3, abs=1.0)
