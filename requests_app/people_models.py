@@ -86,6 +86,16 @@ class Contact(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     # Removed contacts stay on file: earlier letters were addressed to them.
     removed_at = models.DateTimeField(null=True, blank=True)
+    # The school or setting a head teacher or SENCO works at: the final plan goes to the head of
+    # the setting it names (reg 13(2)(b)), which need not be the child's current school.
+    establishment = models.ForeignKey(
+        "core.Establishment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="school or setting",
+    )
 
     objects = ContactQuerySet.as_manager()
 
@@ -148,6 +158,8 @@ class Contact(models.Model):
             parental_responsibility=self.parental_responsibility,
             lacks_capacity=self.lacks_capacity,
             professional_role=contacts.ProfessionalRole(self.professional_role) if self.professional_role else None,
+            establishment_id=self.establishment_id,
+            organisation=self.organisation,
         )
 
 

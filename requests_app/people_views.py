@@ -46,7 +46,12 @@ def people(request: HttpRequest, pk: int) -> HttpResponse:
         access_log_record(
             user=request.user, child_id=req.child_id, object_type="contacts", object_id=req.pk, path=request.path
         )
-        on_file = list(Contact.objects.visible_to(request.user).current().filter(child_id=req.child_id))
+        on_file = list(
+            Contact.objects.visible_to(request.user)
+            .current()
+            .filter(child_id=req.child_id)
+            .select_related("establishment")
+        )
         letters = list(
             Letter.objects.visible_to(request.user)
             .filter(request=req)

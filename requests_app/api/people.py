@@ -47,6 +47,13 @@ from requests_app.services import letters as letter_services
 
 class ContactSerializer(serializers.ModelSerializer[Contact]):
     child_id = serializers.IntegerField(read_only=True)
+    setting_urn = serializers.IntegerField(
+        source="establishment.urn",
+        read_only=True,
+        allow_null=True,
+        default=None,
+        help_text="The school or setting a head teacher or SENCO works at (its URN), if recorded",
+    )
 
     class Meta:
         model = Contact
@@ -68,6 +75,7 @@ class ContactSerializer(serializers.ModelSerializer[Contact]):
             "language",
             "interpreter_needed",
             "accessible_format",
+            "setting_urn",
         ]
         read_only_fields = fields
 
@@ -80,6 +88,12 @@ class ContactWriteSerializer(serializers.Serializer[Any]):
     lacks_capacity = serializers.BooleanField(required=False, default=False)
     professional_role = serializers.ChoiceField(choices=PROFESSIONAL_ROLE_CHOICES, required=False, allow_blank=True)
     organisation = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    setting_urn = serializers.CharField(
+        max_length=7,
+        required=False,
+        allow_blank=True,
+        help_text="A head teacher or SENCO: the URN of the school or setting they work at (blank: none)",
+    )
     address = serializers.CharField(max_length=limits.REASON_TEXT, required=False, allow_blank=True)
     postcode = serializers.CharField(max_length=10, required=False, allow_blank=True)
     email = serializers.CharField(max_length=254, required=False, allow_blank=True)
@@ -203,7 +217,7 @@ class ContactViewSet(LoggedReadViewSet):
     def get_queryset(self) -> QuerySet[Contact]:
         if getattr(self, "swagger_fake_view", False):
             return Contact.objects.none()
-        return Contact.objects.visible_to(self.request.user).current().order_by("pk")
+        return Contact.objects.visible_to(self.request.user).current().select_related("establishment").order_by("pk")
 
     @extend_schema(request=ContactCreateSerializer, responses={201: ContactSerializer}, summary="Add a contact")
     def create(self, request: Request) -> Response:

@@ -125,6 +125,7 @@ def _case_values(request: AssessmentRequest, *, dated_on: date, actor: User | No
         "officer_name": officer or "The SEN team",
         "council_name": str(settings.COUNCIL_NAME),
         "establishment_name": child.current_establishment.name if child.current_establishment else "their setting",
+        "named_setting": request.named_establishment.name if request.named_establishment else "no school or setting",
     }
 
 
@@ -255,10 +256,15 @@ def auto_letters_issue(
         return AutoLetters([], [])
     on_file = list(Contact.objects.current().filter(child_id=request.child_id))
     by_id = {c.pk: c for c in on_file}
-    who = people_rules.addressees(request.child.date_of_birth, dated_on, [c.facts() for c in on_file])
+    setting = named_setting(request)
+    who = people_rules.addressees(
+        request.child.date_of_birth, dated_on, [c.facts() for c in on_file], named_setting=setting
+    )
     made: list[Letter] = []
     missing: list[tuple[str, str]] = []
     for kind, addressee in pairs:
+        if addressee == rules.Addressee.NAMED_SETTING and setting is None:
+            continue  # the plan names no setting (placement type "other"): nobody to send it to
         ids = who.get(addressee.value, ())
         if not ids:
             missing.append((kind.value, addressee.value))
@@ -310,19 +316,36 @@ def advice_letters_issue(
     )
 
 
+def named_setting(request: AssessmentRequest) -> people_rules.NamedSetting | None:
+    """The setting named in the request's final plan, for ``people_rules.named_setting_recipients``."""
+    named = request.named_establishment
+    if named is None:
+        return None
+    return people_rules.NamedSetting(named.pk, named.name, request.child.current_establishment_id)
+
+
 def notification_gaps(request: AssessmentRequest) -> list[str]:
     """The automatic letters on this request that had nobody to go to and have not been sent
     since (to anybody of that kind of addressee): "Decision to assess not sent to the parent or
-    young person: no contact recorded". Shown on the request and its people page."""
+    young person: no contact recorded". Shown on the request and its people page. A final plan
+    not sent to the setting named in it names the setting, and closes only with a letter to
+    somebody at that setting."""
     gaps: list[str] = []
     seen: set[tuple[str, str]] = set()
+    setting = named_setting(request)
     for gap in NotificationGap.objects.filter(request=request).order_by("created_at", "pk"):
         if (gap.kind, gap.addressee) in seen:
             continue
         seen.add((gap.kind, gap.addressee))
         later = Letter.objects.filter(request=request, kind=gap.kind, created_at__gte=gap.created_at)
-        if not any(addressee_of(letter.contact) == gap.addressee for letter in later.select_related("contact")):
-            gaps.append(rules.gap_message(gap.kind, gap.addressee))
+
+        def closes(contact: Contact, addressee: str = gap.addressee) -> bool:
+            if addressee == rules.Addressee.NAMED_SETTING:
+                return setting is not None and people_rules.at_named_setting(contact.facts(), setting)
+            return addressee_of(contact) == addressee
+
+        if not any(closes(letter.contact) for letter in later.select_related("contact")):
+            gaps.append(rules.gap_message(gap.kind, gap.addressee, setting_name=setting.name if setting else ""))
     return gaps
 
 
