@@ -10,6 +10,7 @@ from unittest import mock
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 
 from core.errors import ValidationFailed
 from requests_app.models import AssessmentRequest, Contact, Letter, OutboundMessage, RequestEvent
@@ -349,7 +350,9 @@ def test_the_current_schools_head_is_the_named_settings_when_the_plan_names_that
     assert _sent(request, "final_plan_copy") == {people["head_teacher"].pk, people["health"].pk}
 
 
-def test_nobody_at_the_named_setting_is_a_gap_until_its_head_is_added_and_sent_the_plan(personas: Personas) -> None:
+def test_nobody_at_the_named_setting_is_a_gap_until_its_head_is_added_and_sent_the_plan(
+    personas: Personas, page_client_for: Any
+) -> None:
     named = EstablishmentFactory(name="Oak Hill Academy")
     request = DraftIssuedRequestFactory(
         received_on=days_ago(130), child=ChildFactory(current_establishment=EstablishmentFactory())
@@ -365,6 +368,8 @@ def test_nobody_at_the_named_setting_is_a_gap_until_its_head_is_added_and_sent_t
         "named_setting",
         "health",
     }
+    page = page_client_for(personas.officer).get(reverse("requests:people", args=[request.pk])).content.decode()
+    assert "Final plan not sent to Oak Hill Academy: no contact recorded" in page
     # Replaying records no second gap.
     letter_services.auto_letters_issue(request=request, event=event, actor=None, dated_on=days_ago(1))
     assert NotificationGap.objects.filter(event=event).count() == 2

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.urls import reverse
 from lxml import etree
 from rest_framework.test import APIClient
 
@@ -63,7 +64,7 @@ def test_round_trip_gives_the_same_persons_requests_and_outcomes(council: Counci
 
 
 def test_the_mediation_and_tribunal_flags_are_loaded_as_disputes_marked_with_the_census(
-    council: Council, tmp_path: Path
+    council: Council, tmp_path: Path, personas: Any, page_client_for: Callable[[Any], Any]
 ) -> None:
     path = tmp_path / "return.xml"
     path.write_bytes(GOLDEN.read_bytes())
@@ -93,6 +94,13 @@ def test_the_mediation_and_tribunal_flags_are_loaded_as_disputes_marked_with_the
     assert earlier.findtext("Persons/Person[1]/Requests/Assessment/OtherMediation") == "0"
     later = sen2_build(census=date(2027, 1, 21)).root
     assert later.findtext("Persons/Person[1]/Requests/Assessment/OtherMediation") == "1"
+    # The case says what is not known.
+    client = page_client_for(personas.officer)
+    page = client.get(reverse("requests:detail", args=[appeal.request_id])).content.decode()
+    assert "By 15 January 2026: date not recorded, imported from SEN2 2026" in page
+    assert "Not recorded (imported from SEN2): record the decision if it is known" in page
+    page = client.get(reverse("requests:detail", args=[mediation.request_id])).content.decode()
+    assert "By 15 Jan 2026: date not recorded, imported from SEN2 2026" in page
 
 
 def test_a_bad_flag_is_refused_naming_the_person_and_the_flag(council: Council, tmp_path: Path) -> None:
