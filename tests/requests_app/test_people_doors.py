@@ -17,7 +17,7 @@ from requests_app.models import Contact, Letter, LetterTemplate, OutboundMessage
 from requests_app.services import letters as letter_services
 from requests_app.services import lifecycle
 from tests.conftest import Personas, signed_in
-from tests.requests_app.factories import AwaitingDecisionRequestFactory, days_ago
+from tests.requests_app.factories import AwaitingDecisionRequestFactory, EstablishmentFactory, days_ago
 from tests.requests_app.test_people_services import family
 
 pytestmark = pytest.mark.django_db
@@ -178,3 +178,25 @@ def test_the_digest_page_lists_the_officers_overdue_requests(personas: Personas)
     text = signed_in(personas.officer).get(reverse("requests:digest")).content.decode()
     assert late.reference in text and other.reference not in text and "Overdue" in text
     assert letter_services.digests_build() == 2
+
+
+def test_the_api_records_the_setting_a_head_teacher_works_at_by_urn(
+    personas: Personas, case: dict[str, Any], api_client_for: Callable[[User | None], Any]
+) -> None:
+    client = api_client_for(personas.officer)
+    named = EstablishmentFactory()
+    head = {
+        "request_id": case["request"].pk,
+        "kind": "professional",
+        "name": "Ms Okafor",
+        "professional_role": "head_teacher",
+        "organisation": "Oak Hill Academy",
+        "email": "head@oakhill.example.org",
+    }
+    refused = client.post("/api/contacts/", {**head, "setting_urn": "999999"}, format="json")
+    assert refused.status_code == 400 and "setting_urn" in refused.json()["errors"]
+    created = client.post("/api/contacts/", {**head, "setting_urn": str(named.urn)}, format="json")
+    assert created.status_code == 201 and created.json()["setting_urn"] == named.urn
+    assert Contact.objects.get(pk=created.json()["id"]).establishment == named
+    listed = {row["id"]: row["setting_urn"] for row in client.get("/api/contacts/").json()["results"]}
+    assert listed[created.json()["id"]] == named.urn and listed[case["people"]["mum"].pk] is None
