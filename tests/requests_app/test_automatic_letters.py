@@ -368,8 +368,12 @@ def test_nobody_at_the_named_setting_is_a_gap_until_its_head_is_added_and_sent_t
         "named_setting",
         "health",
     }
-    page = page_client_for(personas.officer).get(reverse("requests:people", args=[request.pk])).content.decode()
+    client = page_client_for(personas.officer)
+    page = client.get(reverse("requests:people", args=[request.pk])).content.decode()
     assert "Final plan not sent to Oak Hill Academy: no contact recorded" in page
+    # The timeline, under the final plan: the family's letter sent, the setting's and the ICB's not.
+    page = client.get(reverse("requests:detail", args=[request.pk])).content.decode()
+    assert "Final plan to Oak Hill Academy; Final plan to the health body (ICB)" in page
     # Replaying records no second gap.
     letter_services.auto_letters_issue(request=request, event=event, actor=None, dated_on=days_ago(1))
     assert NotificationGap.objects.filter(event=event).count() == 2
