@@ -41,6 +41,7 @@ __all__ = [
     "ProfessionalRole",
     "Recipients",
     "addressees",
+    "at_named_setting",
     "decision_maker",
     "letter_recipients",
     "named_setting_recipients",

@@ -120,7 +120,9 @@ def _disputes(
     for tag, tribunal in flags:
         if _text(element, tag) != "1":
             continue
-        if applies:
+        if applies and decided_on is not None and decided_on > census:
+            problems.append((tag, f"{tag} is 1, but the decision it is about is dated after the census date"))
+        elif applies:
             found.append(DisputeFacts(against, census, tribunal, decided_on or census))
         else:
             problems.append((tag, f"{tag} is 1, but {why_not}: a flag needs the decision it is about"))
