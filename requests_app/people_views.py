@@ -26,7 +26,7 @@ from requests_app import contacts as people_rules
 from requests_app import letters as letter_rules
 from requests_app.models import AssessmentRequest
 from requests_app.people_forms import ConfirmForm, ContactForm, LetterForm, LetterTemplateForm
-from requests_app.people_models import Contact, Letter, LetterTemplate, OfficerDigest, OutboundMessage
+from requests_app.people_models import Contact, Letter, LetterState, LetterTemplate, OfficerDigest, OutboundMessage
 from requests_app.services import contacts as contact_services
 from requests_app.services import letters as letter_services
 
@@ -173,6 +173,8 @@ def letter_download(request: HttpRequest, pk: int, letter_pk: int) -> FileRespon
             action=AccessAction.EXPORT,
             path=request.path,
         )
+    if letter.state == LetterState.PREPARING:
+        raise Http404("The letter is being prepared: try again in a minute")
     try:
         handle = letter.pdf.open("rb")
     except FileNotFoundError as exc:

@@ -25,7 +25,7 @@ from rest_framework.response import Response
 from core import limits
 from core.access import access_log_record
 from core.api import HasCapability, IdFilter, StrictFilterBackend
-from core.errors import ReferenceNotFound
+from core.errors import Conflict, ReferenceNotFound
 from core.models import AccessAction
 from core.roles import Capability, user_can
 from core.viewsets import IdField, LoggedReadViewSet, ServiceViewSet
@@ -37,6 +37,7 @@ from requests_app.people_models import (
     AccessibleFormat,
     Contact,
     Letter,
+    LetterState,
     MessageState,
     OutboundMessage,
     PreferredContact,
@@ -154,6 +155,7 @@ class LetterSerializer(serializers.ModelSerializer[Letter]):
             "dated_on",
             "for_print",
             "delivery",
+            "state",
             "created_at",
         ]
         read_only_fields = fields
@@ -292,7 +294,11 @@ class LetterViewSet(LoggedReadViewSet):
         return Response(LetterSerializer(fresh, many=True).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        responses={(200, "application/pdf"): OpenApiTypes.BINARY, 404: OpenApiResponse(description="Not found")},
+        responses={
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            404: OpenApiResponse(description="Not found"),
+            409: OpenApiResponse(description="The letter is being prepared: its PDF is not rendered yet"),
+        },
         summary="Download the letter's PDF (access-logged)",
     )
     @action(detail=True, methods=["get"], url_path="download")
@@ -307,6 +313,8 @@ class LetterViewSet(LoggedReadViewSet):
                 action=AccessAction.EXPORT,
                 path=request.path,
             )
+        if letter.state == LetterState.PREPARING:
+            raise Conflict("The letter is being prepared: try again in a minute")
         try:
             handle = letter.pdf.open("rb")
         except FileNotFoundError as exc:

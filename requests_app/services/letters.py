@@ -1,10 +1,12 @@
 """Letters, notices, outbound messages and officers' digests.
 
-- ``letters_produce`` fills the council's template for each addressee, renders a PDF with
-  WeasyPrint, stores it through Django's storage API under a random key, and writes one
-  ``OutboundMessage`` per emailed letter (a letter for somebody who asked for post is marked
-  for printing instead). It runs inside the caller's transaction; each message is handed to
-  Celery only after commit, so a rolled-back change sends nothing.
+- ``letters_produce`` fills the council's template for each addressee and writes the letter
+  ("being prepared") and one ``OutboundMessage`` per emailed letter (a letter for somebody who
+  asked for post is marked for printing instead), inside the caller's transaction. After commit
+  the worker renders the PDF with WeasyPrint (``letter_render``), stores it through Django's
+  storage API under a random key and only then queues the email, so a rolled-back change sends
+  nothing and the change's lock is not held while PDFs render. The sweeper re-queues a letter
+  whose render was lost or failed: none is lost.
 - ``auto_letters_issue`` is the hook of every change that sends letters itself (the request
   received, the decisions, the draft and final plan, ``advice_letters_issue`` for advice).
 - ``message_send`` sends one message through the configured backend (``requests_app.messaging``);
@@ -39,6 +41,7 @@ from requests_app.models import AdviceRequest, AdviserType, AssessmentDecision, 
 from requests_app.people_models import (
     Contact,
     Letter,
+    LetterState,
     LetterTemplate,
     MessageState,
     NotificationGap,
@@ -50,6 +53,7 @@ from requests_app.services.common import long_date, require, write_event
 logger = logging.getLogger(__name__)
 
 SEND_TASK = "requests_app.send_message"
+RENDER_TASK = "requests_app.render_letter"
 MAX_ATTEMPTS = 5
 # A queued message older than this with no attempt is presumed lost by the broker.
 SWEEP_AFTER = timedelta(minutes=10)
@@ -165,9 +169,6 @@ def letters_produce(
         values = {**base, "addressee_name": contact.name, "addressee_address": address}
         subject = rules.fill(template.subject, values)
         body = rules.fill(template.body, values)
-        pdf = render_pdf(
-            subject=subject, body=body, addressee_name=contact.name, addressee_address=address, dated_on=dated_on
-        )
         letter = Letter(
             request=request,
             kind=kind.value,
@@ -181,14 +182,52 @@ def letters_produce(
             for_print=contact.by_post,
             created_by=actor if actor is not None and getattr(actor, "is_authenticated", False) else None,
             event=event,
+            state=LetterState.PREPARING,
         )
-        letter.pdf.save("letter.pdf", ContentFile(pdf), save=False)
         letter.save()
         if not contact.by_post:
-            message = OutboundMessage.objects.create(letter=letter, to_email=contact.email, subject=subject, body=body)
-            message_enqueue_on_commit(message.pk)
+            OutboundMessage.objects.create(letter=letter, to_email=contact.email, subject=subject, body=body)
+        letter_render_enqueue_on_commit(letter.pk)
         made.append(letter)
     return made
+
+
+def letter_render(*, letter_id: int) -> Letter:
+    """The worker's half of a letter: render the PDF from the text the change stored, keep it,
+    mark the letter ready and queue its email (after commit). Safe to run twice (a ready letter
+    is left alone); a failure leaves the letter "being prepared" for the sweeper to retry."""
+    with transaction.atomic():
+        letter = Letter.objects.select_for_update().get(pk=letter_id)
+        if letter.state != LetterState.PREPARING:
+            return letter
+        pdf = render_pdf(
+            subject=letter.subject,
+            body=letter.body,
+            addressee_name=letter.addressee_name,
+            addressee_address=letter.addressee_address,
+            dated_on=letter.dated_on,
+        )
+        letter.pdf.save("letter.pdf", ContentFile(pdf), save=False)
+        letter.state = LetterState.READY
+        letter.save(update_fields=["pdf", "state"])
+        for message_id in letter.messages.pending().values_list("pk", flat=True):
+            message_enqueue_on_commit(message_id)
+    return letter
+
+
+def letter_render_enqueue(letter_id: int) -> bool:
+    """Hand one letter to the worker to render. If the broker is down the letter stays "being
+    prepared" and the sweeper queues it later (the row was committed before this is called)."""
+    try:
+        current_app.send_task(RENDER_TASK, args=[letter_id])
+    except Exception:  # kombu raises OperationalError and friends; the sweeper retries
+        logger.warning("Could not queue letter %s for rendering; the sweeper will retry", letter_id)
+        return False
+    return True
+
+
+def letter_render_enqueue_on_commit(letter_id: int) -> None:
+    transaction.on_commit(lambda: letter_render_enqueue(letter_id))
 
 
 def letter_issue(
@@ -393,6 +432,8 @@ def message_send(*, message_id: int) -> OutboundMessage:
         message = OutboundMessage.objects.select_for_update(of=("self",)).select_related("letter").get(pk=message_id)
         if message.state in (MessageState.SENT, MessageState.FAILED):
             return message
+        if message.letter is not None and message.letter.state == LetterState.PREPARING:
+            return message  # not before its PDF: letter_render queues it once the letter is ready
         backend = get_backend()
         attachment = None
         if message.letter is not None:
@@ -431,9 +472,13 @@ def message_send(*, message_id: int) -> OutboundMessage:
 
 
 def messages_sweep(*, now: Any = None) -> list[int]:
-    """Re-queue messages the broker lost: queued or retrying, and not tried for a while."""
+    """Re-queue messages the broker lost: queued or retrying, and not tried for a while; and
+    letters still being prepared a while after they were written (the broker lost the render,
+    or it failed), for rendering again."""
     now = now or timezone.now()
     cutoff = now - SWEEP_AFTER
+    for letter_id in Letter.objects.preparing().filter(created_at__lt=cutoff).values_list("pk", flat=True)[:500]:
+        letter_render_enqueue(letter_id)
     stuck = OutboundMessage.objects.pending().filter(
         Q(last_attempt_at__lt=cutoff) | Q(last_attempt_at__isnull=True, created_at__lt=cutoff)
     )

@@ -81,7 +81,7 @@ def test_a_new_request_tells_the_family_the_school_health_and_social_care(
     child = ChildFactory()
     people = _people(child.pk, "head_teacher", "senco", "health", "social_care")
     with (
-        mock.patch.object(letter_services, "message_enqueue", return_value=True) as enqueue,
+        mock.patch.object(letter_services, "letter_render_enqueue", return_value=True) as enqueue,
         django_capture_on_commit_callbacks(execute=True),
     ):
         request = lifecycle.request_create(
@@ -96,6 +96,7 @@ def test_a_new_request_tells_the_family_the_school_health_and_social_care(
     }
     created = _event(request, "created")
     assert set(Letter.objects.filter(request=request).values_list("event_id", flat=True)) == {created.pk}
+    # Each letter is handed to the worker to render after commit (its email follows the PDF).
     assert enqueue.call_count == OutboundMessage.objects.count() == 5
     assert letter_services.notification_gaps(request) == []
     assert not NotificationGap.objects.filter(request=request).exists()
@@ -443,18 +444,25 @@ def test_a_setting_urn_that_is_not_loaded_or_not_for_a_school_role_is_refused(pe
 # --- Nothing on failure or rollback ---------------------------------------------------------------
 
 
-def test_a_failing_letter_leaves_the_draft_unissued_and_nothing_written(personas: Personas) -> None:
+def test_a_failing_render_does_not_undo_the_change_and_loses_no_letter(
+    personas: Personas, django_capture_on_commit_callbacks: Any
+) -> None:
     request = DraftingRequestFactory()
     _people(request.child_id)
-    with (
-        mock.patch.object(letter_services, "render_pdf", side_effect=RuntimeError("boom")),
-        pytest.raises(RuntimeError),
-    ):
+    # The PDFs are rendered by the worker after the change commits: a renderer failing then
+    # leaves the draft issued and its letters "being prepared", for the sweeper to retry.
+    with mock.patch.object(letter_services, "render_pdf", side_effect=RuntimeError("boom")) as render:
         lifecycle.plan_issue_draft(actor=personas.officer, request=request, issued_on=days_ago(2))
+        assert render.call_count == 0
+        letters = Letter.objects.filter(request=request, kind="draft_plan_cover")
+        with pytest.raises(RuntimeError):
+            letter_services.letter_render(letter_id=letters[0].pk)
     request.refresh_from_db()
-    assert request.status == "drafting" and request.draft_issued_on is None
-    assert not Letter.objects.exists() and not OutboundMessage.objects.exists()
-    assert not RequestEvent.objects.filter(request=request, action="issue_draft").exists()
+    assert request.status == "draft_issued" and request.draft_issued_on == days_ago(2)
+    assert {letter.state for letter in letters} == {"preparing"} and letters.count() == 2
+    assert not OutboundMessage.objects.exclude(state="queued").exists()
+    with django_capture_on_commit_callbacks(execute=False):
+        assert {letter_services.letter_render(letter_id=letter.pk).state for letter in letters} == {"ready"}
 
 
 def test_a_rolled_back_change_queues_no_email(personas: Personas, django_capture_on_commit_callbacks: Any) -> None:
@@ -462,6 +470,7 @@ def test_a_rolled_back_change_queues_no_email(personas: Personas, django_capture
     _people(request.child_id)
     with (
         mock.patch.object(letter_services, "message_enqueue", return_value=True) as enqueue,
+        mock.patch.object(letter_services, "letter_render_enqueue", return_value=True) as render_enqueue,
         django_capture_on_commit_callbacks(execute=True),
         pytest.raises(RuntimeError),
         transaction.atomic(),
@@ -475,7 +484,7 @@ def test_a_rolled_back_change_queues_no_email(personas: Personas, django_capture
         )
         assert Letter.objects.filter(request=request, kind="final_plan_cover").count() == 2
         raise RuntimeError("the caller's transaction fails after the service")
-    assert enqueue.call_count == 0
+    assert enqueue.call_count == render_enqueue.call_count == 0
     assert not Letter.objects.exists() and not OutboundMessage.objects.exists()
 
 
@@ -511,6 +520,7 @@ def test_the_retention_run_anonymises_the_letters_and_deletes_their_pdfs(
     (letter,) = letter_services.letter_issue(
         actor=personas.officer, request=request, kind="decision_to_assess", contact_ids=[parent.pk]
     )
+    letter = letter_services.letter_render(letter_id=letter.pk)  # the worker's step
     pdf_name = letter.pdf.name
     assert default_storage.exists(pdf_name)
     admin = make_user(Role.ADMIN, username="retention_admin")
