@@ -20,7 +20,7 @@ from requests_app import contacts as people_rules
 from requests_app import letters as letter_rules
 from requests_app import timeline
 from requests_app.models import AssessmentRequest, Contact
-from requests_app.people_models import MessageState, OutboundMessage
+from requests_app.people_models import Letter, MessageState, OutboundMessage
 from requests_app.services import contacts as contact_services
 from requests_app.services import letters as letter_services
 from requests_app.workflow import Status
@@ -164,7 +164,9 @@ def seed(rng: random.Random, *, today: date) -> PeopleSummary:
                 )
             letters += len(made.letters)
     digests = letter_services.digests_build(day=today)
-    # Send what was queued through the local outbox, as the worker would.
+    # Render the letters and send what was queued through the local outbox, as the worker would.
+    for letter_id in Letter.objects.preparing().values_list("pk", flat=True):
+        letter_services.letter_render(letter_id=letter_id)
     for message_id in OutboundMessage.objects.filter(state=MessageState.QUEUED).values_list("pk", flat=True):
         letter_services.message_send(message_id=message_id)
     return PeopleSummary(contacts=contacts, letters=letters, digests=digests)

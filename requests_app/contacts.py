@@ -21,6 +21,11 @@ The law (docs/domain.md, "The family, the young person and the professionals"):
   care and the head teacher or principal of the school or post-16 institution (or, in early
   years, the setting's SEN lead) (SEND Regulations 2014 reg 4(2)); those bodies are told the
   decision whether to assess (reg 5(2)) and the decision not to issue a plan (reg 10(1)).
+- The finalised plan goes to the family, to the governing body, proprietor or principal of the
+  school or institution *named in the plan*, and to the responsible commissioning body (the
+  health body) (reg 13(2)). The named setting is often not the child's current school, so a
+  head teacher on file counts for it only if they are recorded at that setting
+  (``named_setting_recipients``).
 """
 
 from __future__ import annotations
@@ -36,8 +41,11 @@ __all__ = [
     "ProfessionalRole",
     "Recipients",
     "addressees",
+    "at_named_setting",
     "decision_maker",
     "letter_recipients",
+    "named_setting_recipients",
+    "NamedSetting",
     "reg_4_2_recipients",
     "school_leaving_date",
 ]
@@ -88,6 +96,19 @@ class ContactFacts:
     parental_responsibility: bool = False
     lacks_capacity: bool = False
     professional_role: ProfessionalRole | None = None
+    # The school or setting a head teacher or SENCO is recorded at (an establishment id), and the
+    # organisation as typed; both empty for older contacts and for everybody else.
+    establishment_id: int | None = None
+    organisation: str = ""
+
+
+@dataclass(frozen=True)
+class NamedSetting:
+    """The setting named in a final plan, and the child's current one (ids), for reg 13(2)."""
+
+    establishment_id: int
+    name: str
+    current_establishment_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -161,11 +182,45 @@ def reg_4_2_recipients(contacts: list[ContactFacts]) -> tuple[int, ...]:
     return tuple(sorted(chosen))
 
 
-def addressees(date_of_birth: date, on: date, contacts: list[ContactFacts]) -> dict[str, tuple[int, ...]]:
+_SCHOOL_ROLES = (ProfessionalRole.HEAD_TEACHER, ProfessionalRole.SENCO)
+
+
+def _same_name(a: str, b: str) -> bool:
+    return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
+
+
+def at_named_setting(contact: ContactFacts, setting: NamedSetting) -> bool:
+    """Whether a head teacher or SENCO on file works at the setting named in the plan: recorded
+    at it; or, recorded at no setting, either under the setting's exact name (case and spacing
+    aside) or, when the named setting is the child's current one, as the current school's
+    (as reg 4(2) presumes for them). A contact recorded at another setting never counts."""
+    if contact.kind != ContactKind.PROFESSIONAL or contact.professional_role not in _SCHOOL_ROLES:
+        return False
+    if contact.establishment_id is not None:
+        return contact.establishment_id == setting.establishment_id
+    if setting.current_establishment_id == setting.establishment_id:
+        return True
+    return bool(contact.organisation) and _same_name(contact.organisation, setting.name)
+
+
+def named_setting_recipients(contacts: list[ContactFacts], setting: NamedSetting) -> tuple[int, ...]:
+    """Who receives the final plan for the setting named in it (reg 13(2)(b)): its head teacher
+    or principal, or its SENCO where no head teacher is recorded for it (an early years
+    setting's SEN lead)."""
+    there = [c for c in contacts if at_named_setting(c, setting)]
+    heads = tuple(sorted(c.id for c in there if c.professional_role == ProfessionalRole.HEAD_TEACHER))
+    return heads or tuple(sorted(c.id for c in there if c.professional_role == ProfessionalRole.SENCO))
+
+
+def addressees(
+    date_of_birth: date, on: date, contacts: list[ContactFacts], *, named_setting: NamedSetting | None = None
+) -> dict[str, tuple[int, ...]]:
     """The contacts each addressee of an automatic letter means (``letters.Addressee`` values):
     the family as ``letter_recipients`` decides; the school's head teacher, or its SENCO where
     no head teacher is recorded (an early years setting's SEN lead); the health body; social
-    care; the educational psychology service. An addressee with nobody recorded maps to ()."""
+    care; the educational psychology service; the setting named in the final plan
+    (``named_setting_recipients``; nobody when the plan names no setting). An addressee with
+    nobody recorded maps to ()."""
     professionals = [c for c in contacts if c.kind == ContactKind.PROFESSIONAL]
 
     def role(wanted: ProfessionalRole) -> tuple[int, ...]:
@@ -177,4 +232,5 @@ def addressees(date_of_birth: date, on: date, contacts: list[ContactFacts]) -> d
         "health": role(ProfessionalRole.HEALTH),
         "social_care": role(ProfessionalRole.SOCIAL_CARE),
         "ep_service": role(ProfessionalRole.EP_SERVICE),
+        "named_setting": named_setting_recipients(contacts, named_setting) if named_setting else (),
     }

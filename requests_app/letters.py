@@ -45,6 +45,8 @@ class LetterKind(enum.StrEnum):
     REQUEST_RECEIVED = "request_received"
     # The decision not to issue a plan, told to the health body and the school (reg 10(2)).
     REG_10_2_NOTICE = "reg_10_2_notice"
+    # The final plan, sent to the setting named in it and to the health body (reg 13(2)(b), (c)).
+    FINAL_PLAN_COPY = "final_plan_copy"
 
 
 LETTER_KIND_LABELS: dict[LetterKind, str] = {
@@ -58,6 +60,7 @@ LETTER_KIND_LABELS: dict[LetterKind, str] = {
     LetterKind.REG_5_2_DECISION_NOTICE: "Notice of the decision whether to assess",
     LetterKind.REQUEST_RECEIVED: "Request received: we are considering it",
     LetterKind.REG_10_2_NOTICE: "Notice of the decision not to issue a plan",
+    LetterKind.FINAL_PLAN_COPY: "Final plan",
 }
 
 # The regulation each notice satisfies (SEND Regulations 2014), recorded with the letter's date.
@@ -72,6 +75,7 @@ REGULATION: dict[LetterKind, str] = {
     LetterKind.REG_5_2_DECISION_NOTICE: "reg 5(2)",
     LetterKind.REQUEST_RECEIVED: "s.36(4) CFA 2014",
     LetterKind.REG_10_2_NOTICE: "reg 10(2)",
+    LetterKind.FINAL_PLAN_COPY: "reg 13(2)",
 }
 
 # Every placeholder a template may use, with what it is (shown on the edit page).
@@ -89,6 +93,7 @@ PLACEHOLDERS: dict[str, str] = {
     "officer_name": "The officer signing the letter",
     "council_name": "The council's name",
     "establishment_name": "The child's school or setting",
+    "named_setting": "The school or setting named in the final plan",
 }
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
@@ -182,6 +187,14 @@ DEFAULT_TEMPLATES: dict[LetterKind, TemplateText] = {
         "has been told. We tell you under regulation 10(2) of the SEND Regulations 2014, so that the support "
         "{child_first_name} needs can be planned.\n\nYours sincerely,\n{officer_name}\n{council_name}",
     ),
+    LetterKind.FINAL_PLAN_COPY: TemplateText(
+        "Final EHC plan for {child_name}: {request_reference}",
+        "Dear {addressee_name},\n\nWith this letter is the final education, health and care (EHC) plan for "
+        "{child_name} (born {child_date_of_birth}), issued on {letter_date}. It names {named_setting} in "
+        "section I. We send it to you under regulation 13(2) of the SEND Regulations 2014: to the school or "
+        "setting named in the plan, and to the health body responsible for the health provision in it."
+        "\n\nYours sincerely,\n{officer_name}\n{council_name}",
+    ),
 }
 
 
@@ -221,6 +234,9 @@ class Addressee(enum.StrEnum):
     HEALTH = "health"  # the health commissioning body (ICB)
     SOCIAL_CARE = "social_care"  # the council's children's social care for SEN
     EP_SERVICE = "ep_service"  # the educational psychology service
+    # The head teacher, principal or proprietor of the setting named in the final plan (reg
+    # 13(2)(b)); not necessarily the child's current school.
+    NAMED_SETTING = "named_setting"
 
 
 ADDRESSEE_LABELS: dict[Addressee, str] = {
@@ -229,6 +245,7 @@ ADDRESSEE_LABELS: dict[Addressee, str] = {
     Addressee.HEALTH: "the health body (ICB)",
     Addressee.SOCIAL_CARE: "children's social care",
     Addressee.EP_SERVICE: "the educational psychology service",
+    Addressee.NAMED_SETTING: "the setting named in the plan",
 }
 
 _REG_4_2 = (Addressee.SCHOOL, Addressee.HEALTH, Addressee.SOCIAL_CARE)
@@ -240,7 +257,8 @@ _REG_4_2 = (Addressee.SCHOOL, Addressee.HEALTH, Addressee.SOCIAL_CARE)
 #   reg 5(3)) and the bodies told under reg 4(2) (reg 5(2)).
 # - the decision not to issue a plan: the family (reg 10(1), with the rights of reg 10(3)); the
 #   health body and the school or setting (reg 10(2)).
-# - the draft and the final plan: the family (reg 13(1), 13(2) and 14).
+# - the draft and the final plan: the family (reg 13(1), 13(2) and 14); the final plan also to
+#   the setting named in it and the health body (reg 13(2)(b), (c)).
 # - a request for advice: the adviser (see ``advice_addressee``).
 AUTO_LETTERS: dict[str, tuple[tuple[LetterKind, Addressee], ...]] = {
     "created": ((LetterKind.REQUEST_RECEIVED, Addressee.FAMILY),)
@@ -255,7 +273,11 @@ AUTO_LETTERS: dict[str, tuple[tuple[LetterKind, Addressee], ...]] = {
         (LetterKind.REG_10_2_NOTICE, Addressee.SCHOOL),
     ),
     "issue_draft": ((LetterKind.DRAFT_PLAN_COVER, Addressee.FAMILY),),
-    "issue_final": ((LetterKind.FINAL_PLAN_COVER, Addressee.FAMILY),),
+    "issue_final": (
+        (LetterKind.FINAL_PLAN_COVER, Addressee.FAMILY),
+        (LetterKind.FINAL_PLAN_COPY, Addressee.NAMED_SETTING),
+        (LetterKind.FINAL_PLAN_COPY, Addressee.HEALTH),
+    ),
 }
 
 # reg 6(1): the adviser an advice request's letter goes to, by adviser type. Preparing for
@@ -273,8 +295,11 @@ def advice_addressee(adviser_type: str) -> Addressee | None:
     return _ADVICE_ADDRESSEES.get(adviser_type)
 
 
-def gap_message(kind: LetterKind | str, addressee: Addressee | str) -> str:
-    """What the case shows when an automatic letter had nobody to go to."""
+def gap_message(kind: LetterKind | str, addressee: Addressee | str, *, setting_name: str = "") -> str:
+    """What the case shows when an automatic letter had nobody to go to. ``setting_name``: the
+    setting named in the plan, for a gap of ``Addressee.NAMED_SETTING``."""
     label = LETTER_KIND_LABELS.get(LetterKind(kind), str(kind))
     who = ADDRESSEE_LABELS.get(Addressee(addressee), str(addressee))
+    if addressee == Addressee.NAMED_SETTING and setting_name:
+        who = setting_name
     return f"{label} not sent to {who}: no contact recorded"

@@ -641,8 +641,15 @@ class Mediation(models.Model):
     certificate_issued_on = models.DateField("mediation certificate issued on", null=True, blank=True)
     held_on = models.DateField("mediation held on", null=True, blank=True)
     outcome = models.CharField(max_length=20, choices=MEDIATION_OUTCOME_CHOICES, default="pending")
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Null when an import wrote it (nobody recorded it here).
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     recorded_at = models.DateTimeField(default=timezone.now)
+    # Loaded from a SEN2 return's mediation flag (the return's census date): the file says only
+    # that a mediation about the decision was held by then. The decision letter is dated with the
+    # decision; when it was held is not recorded (``held_on`` stays empty), nor its outcome.
+    imported_from_census = models.DateField("imported from the SEN2 return of", null=True, blank=True)
 
     class Meta:
         ordering = ["decision_letter_on", "pk"]
@@ -714,8 +721,16 @@ class Appeal(models.Model):
     # reg 44: stored from the order's date by disputes.compliance_due_on, never counted.
     compliance_due_on = models.DateField(null=True, blank=True)
     complied_on = models.DateField(null=True, blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Null when an import wrote it (nobody recorded it here).
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     recorded_at = models.DateTimeField(default=timezone.now)
+    # Loaded from a SEN2 return's Tribunal flag (the return's census date): the file says only that
+    # an appeal about the decision was registered by then. ``registered_on`` holds the decision's
+    # date, the earliest it can have been (the field is required); the real date and the outcome
+    # were not recorded, and the page says so.
+    imported_from_census = models.DateField("imported from the SEN2 return of", null=True, blank=True)
 
     objects = AppealQuerySet.as_manager()
 

@@ -38,6 +38,12 @@ class ContactForm(GovukForm):
         label="Role (professionals)", choices=[("", "Not a professional"), *PROFESSIONAL_ROLE_CHOICES], required=False
     )
     organisation = forms.CharField(label="Organisation (professionals)", max_length=200, required=False)
+    setting_urn = forms.CharField(
+        label="School or setting's URN (head teachers and SENCOs)",
+        max_length=7,
+        required=False,
+        help_text="The final plan goes to the head of the setting it names, which may not be the child's school",
+    )
     address = forms.CharField(label="Postal address", widget=forms.Textarea(attrs={"rows": 3}), required=False)
     postcode = forms.CharField(max_length=10, required=False)
     email = forms.CharField(label="Email address", max_length=254, required=False)
@@ -56,7 +62,9 @@ class ContactForm(GovukForm):
 
     @staticmethod
     def initial_from(contact: Contact) -> dict[str, Any]:
-        return {name: getattr(contact, name) for name in ContactForm.base_fields}
+        initial = {name: getattr(contact, name) for name in ContactForm.base_fields if name != "setting_urn"}
+        initial["setting_urn"] = str(contact.establishment.urn) if contact.establishment else ""
+        return initial
 
 
 class ConfirmForm(GovukForm):

@@ -86,6 +86,16 @@ class Contact(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     # Removed contacts stay on file: earlier letters were addressed to them.
     removed_at = models.DateTimeField(null=True, blank=True)
+    # The school or setting a head teacher or SENCO works at: the final plan goes to the head of
+    # the setting it names (reg 13(2)(b)), which need not be the child's current school.
+    establishment = models.ForeignKey(
+        "core.Establishment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="school or setting",
+    )
 
     objects = ContactQuerySet.as_manager()
 
@@ -148,6 +158,8 @@ class Contact(models.Model):
             parental_responsibility=self.parental_responsibility,
             lacks_capacity=self.lacks_capacity,
             professional_role=contacts.ProfessionalRole(self.professional_role) if self.professional_role else None,
+            establishment_id=self.establishment_id,
+            organisation=self.organisation,
         )
 
 
@@ -179,9 +191,18 @@ def letter_storage_key(instance: Letter, filename: str) -> str:
     return f"letters/{secrets.token_hex(16)}.pdf"
 
 
+class LetterState(models.TextChoices):
+    # Written in the change's transaction; the worker renders its PDF after commit.
+    PREPARING = "preparing", "Being prepared"
+    READY = "ready", "Ready"
+
+
 class LetterQuerySet(models.QuerySet["Letter"]):
     def visible_to(self, user: Any) -> LetterQuerySet:
         return self.all() if user_can(user, Capability.REQUEST_VIEW) else self.none()
+
+    def preparing(self) -> LetterQuerySet:
+        return self.filter(state=LetterState.PREPARING)
 
 
 class Letter(models.Model):
@@ -209,15 +230,23 @@ class Letter(models.Model):
     # The recorded change that sent it (a decision, the draft, an advice request...); null for a
     # letter an officer sent by hand. One letter of a kind per contact per change.
     event = models.ForeignKey(RequestEvent, on_delete=models.CASCADE, null=True, blank=True, related_name="letters")
+    # "preparing" from the change's transaction until the worker has rendered and stored the PDF
+    # (``services.letters.letter_render``); its email is sent only then.
+    state = models.CharField(max_length=10, choices=LetterState.choices, default=LetterState.READY, db_default="ready")
 
     objects = LetterQuerySet.as_manager()
 
     class Meta:
         ordering = ["-dated_on", "-pk"]
-        indexes = [models.Index(fields=["request", "kind"], name="letter_request_kind")]
+        indexes = [
+            models.Index(fields=["request", "kind"], name="letter_request_kind"),
+            # The sweeper's "letters still being prepared" (a handful at any time).
+            models.Index(fields=["created_at"], name="letter_preparing", condition=Q(state="preparing")),
+        ]
         constraints = [
             models.CheckConstraint(condition=_in("kind", [k.value for k in letters.LetterKind]), name="letter_kind"),
-            models.CheckConstraint(condition=~Q(pdf=""), name="letter_has_pdf"),
+            models.CheckConstraint(condition=~Q(pdf="") | Q(state=LetterState.PREPARING), name="letter_has_pdf"),
+            models.CheckConstraint(condition=_in("state", LetterState.values), name="letter_state_valid"),
             models.CheckConstraint(condition=Q(printed_on__isnull=True) | Q(for_print=True), name="letter_printed"),
             models.UniqueConstraint(
                 fields=["event", "kind", "contact"],

@@ -26,7 +26,7 @@ from requests_app import contacts as people_rules
 from requests_app import letters as letter_rules
 from requests_app.models import AssessmentRequest
 from requests_app.people_forms import ConfirmForm, ContactForm, LetterForm, LetterTemplateForm
-from requests_app.people_models import Contact, Letter, LetterTemplate, OfficerDigest, OutboundMessage
+from requests_app.people_models import Contact, Letter, LetterState, LetterTemplate, OfficerDigest, OutboundMessage
 from requests_app.services import contacts as contact_services
 from requests_app.services import letters as letter_services
 
@@ -46,7 +46,12 @@ def people(request: HttpRequest, pk: int) -> HttpResponse:
         access_log_record(
             user=request.user, child_id=req.child_id, object_type="contacts", object_id=req.pk, path=request.path
         )
-        on_file = list(Contact.objects.visible_to(request.user).current().filter(child_id=req.child_id))
+        on_file = list(
+            Contact.objects.visible_to(request.user)
+            .current()
+            .filter(child_id=req.child_id)
+            .select_related("establishment")
+        )
         letters = list(
             Letter.objects.visible_to(request.user)
             .filter(request=req)
@@ -168,6 +173,8 @@ def letter_download(request: HttpRequest, pk: int, letter_pk: int) -> FileRespon
             action=AccessAction.EXPORT,
             path=request.path,
         )
+    if letter.state == LetterState.PREPARING:
+        raise Http404("The letter is being prepared: try again in a minute")
     try:
         handle = letter.pdf.open("rb")
     except FileNotFoundError as exc:

@@ -180,6 +180,15 @@ PAYLOAD_FACTS: Mapping[EventAction, tuple[str, ...]] = {
     EventAction.APPEAL_REGISTERED: ("appeal_id", "against", "decision_letter_on", "registered_on", "mediation_id"),
     EventAction.APPEAL_DECIDED: ("appeal_id", "outcome", "decided_on", "order_type", "compliance_due_on"),
     EventAction.APPEAL_COMPLIED: ("appeal_id", "complied_on", "compliance_due_on", "on_time"),
+    # tribunal: an appeal (else a mediation); the id of the one row written, the other null.
+    EventAction.DISPUTE_IMPORTED: (
+        "mediation_id",
+        "appeal_id",
+        "against",
+        "tribunal",
+        "decision_letter_on",
+        "imported_from_census",
+    ),
     # change: "added", "updated" or "removed"; never the person's name or details.
     EventAction.CONTACT_CHANGED: ("contact_id", "kind", "change"),
     EventAction.LETTER_ISSUED: ("letter_ids", "kind", "regulation", "dated_on"),

@@ -20,7 +20,7 @@ from requests_app.models import (
     RequestEvent,
     SubjectAccessRequest,
 )
-from requests_app.people_models import Contact, Letter, NotificationGap, OutboundMessage
+from requests_app.people_models import Contact, Letter, LetterState, NotificationGap, OutboundMessage
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +29,8 @@ def _letter_files(letters: list[Letter]) -> list[tuple[str, bytes]]:
     """Each letter's PDF as sent; one that cannot be read is named in the log, not the copy."""
     files: list[tuple[str, bytes]] = []
     for letter in letters:
+        if letter.state == LetterState.PREPARING:
+            continue  # no PDF yet: its text is in the letters section
         try:
             with letter.pdf.open("rb") as handle:
                 files.append((f"letter-{letter.pk}.pdf", handle.read()))

@@ -61,6 +61,12 @@ def send_message(self: Any, message_id: int) -> str:
     return str(message.state)
 
 
+@shared_task(name="requests_app.render_letter", soft_time_limit=60, time_limit=90)
+def render_letter(letter_id: int) -> str:
+    """Render one letter's PDF after the change that wrote it committed, then queue its email."""
+    return str(letters.letter_render(letter_id=letter_id).state)
+
+
 @shared_task(name="requests_app.sweep_messages", soft_time_limit=60, time_limit=90)
 def sweep_messages() -> int:
     """Re-queue messages the broker lost (the row exists before the task is queued)."""

@@ -73,6 +73,7 @@ EFFECTIVE_KEYS: dict[str, str] = {
     "appeal_registered": "registered_on",
     "appeal_decided": "decided_on",
     "appeal_complied": "complied_on",
+    "dispute_imported": "decision_letter_on",
     "note_added": "happened_on",
 }
 # Events whose fact is the request's arrival: the caller passes the request's day 1.
@@ -131,6 +132,8 @@ KEY_LABELS: dict[str, str] = {
     "doc_type": "Type of document",
     "note_added:kind": "Kind",
     "panel_decision:outcome": "Panel outcome",
+    "tribunal": "Appeal to the Tribunal",
+    "imported_from_census": "Held or registered by (SEN2 census)",
 }
 # Keys that say nothing to a reader: ids with no name to show, the clocks (shown apart), the
 # correction's own keys (shown as the change), internal bookkeeping.

@@ -92,11 +92,16 @@ def timeline_entries(req: AssessmentRequest, events: list[RequestEvent]) -> list
         label = letter_rules.LETTER_KIND_LABELS.get(letter_rules.LetterKind(kind), kind)
         letters.setdefault(event_id, []).append(f"{label} to {name}{' (by post)' if for_print else ''}")
     gaps: dict[int, list[str]] = {}
+    # The setting a final plan named, for "Final plan to <setting>" (the event's payload holds its id).
+    settings_named = refs.get("named_establishment_id", {})
+    named = {e.pk: settings_named.get(int((e.payload or {}).get("named_establishment_id") or 0)) for e in events}
     for event_id, kind, addressee in NotificationGap.objects.filter(event_id__in=[e.pk for e in events]).values_list(
         "event_id", "kind", "addressee"
     ):
         label = letter_rules.LETTER_KIND_LABELS.get(letter_rules.LetterKind(kind), kind)
         who = letter_rules.ADDRESSEE_LABELS.get(letter_rules.Addressee(addressee), addressee)
+        if addressee == letter_rules.Addressee.NAMED_SETTING and named.get(event_id):
+            who = str(named[event_id])
         gaps.setdefault(event_id, []).append(f"{label} to {who}")
     for event in events:
         payload = event.payload or {}

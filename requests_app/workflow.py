@@ -258,6 +258,9 @@ class EventAction(enum.StrEnum):
     APPEAL_REGISTERED = "appeal_registered"
     APPEAL_DECIDED = "appeal_decided"
     APPEAL_COMPLIED = "appeal_complied"
+    # A SEN2 return's mediation or Tribunal flag loaded as history (docs/sen2.md): no dates but
+    # the decision's and the return's census.
+    DISPUTE_IMPORTED = "dispute_imported"
     # The case file's people and letters (docs/domain.md, "Letters and notices").
     CONTACT_CHANGED = "contact_changed"
     LETTER_ISSUED = "letter_issued"
@@ -307,6 +310,7 @@ EVENT_ACTION_LABELS: dict[str, str] = {
     "appeal_registered": "Appeal registered with the SEND Tribunal",
     "appeal_decided": "Tribunal decision recorded",
     "appeal_complied": "Tribunal order complied with",
+    "dispute_imported": "Mediation or appeal imported from a SEN2 return (dates not recorded)",
     "contact_changed": "Family or professional contacts changed",
     "letter_issued": "Letter or notice issued",
     "document_uploaded": "Document added",

@@ -37,11 +37,13 @@ class PlacementFacts:
 
 @dataclass(frozen=True)
 class DisputeFacts:
-    """A mediation held or an appeal registered on ``on``, about ``against`` (disputes.Disputed)."""
+    """A mediation held or an appeal registered on ``on``, about ``against`` (disputes.Disputed).
+    ``decided_on``: the disputed decision's date, when known (read from a file by ``parse``)."""
 
     against: str
     on: date
     tribunal: bool
+    decided_on: date | None = None
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ The whole file is checked first (the validator's errors, then what the database 
 the council, a district, every URN and UKPRN); any problem refuses the file with the person
 and element at fault, and nothing is written. Then one transaction writes each person as a
 child, each Requests element as an imported request with its outcomes, plan and placements,
-and one "imported" event per request.
+and one "imported" event per request; each mediation or Tribunal flag set to 1 as a mediation or
+an appeal marked with the return's census (``dispute_import_sen2``, one event each).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from reporting.sen2.parse import Parsed, parse_return
 from requests_app import stored
 from requests_app.importer.parse import derive_status
 from requests_app.models import AssessmentRequest, Child, PlanPlacement, RequestEvent, RequestSource
+from requests_app.services.disputes import dispute_import_sen2
 
 # SEN2's RequestSource codes back to SEN Portal's requester kinds (the exact code is kept too).
 KIND_FROM_SOURCE = {"1": RequestSource.PARENT, "2": RequestSource.SCHOOL}
@@ -223,6 +225,15 @@ def import_return(path: Path | str, *, district_name: str | None = None) -> Impo
                     to_status=event.to_status,
                     payload=event.payload,
                 )
+                # The mediation and Tribunal flags, as history (parse.py says what each stands for).
+                for dispute in request.disputes:
+                    dispute_import_sen2(
+                        request=row,
+                        against=dispute.against,
+                        tribunal=dispute.tribunal,
+                        decided_on=dispute.decided_on or parsed.census,
+                        census=parsed.census,
+                    )
         if dates:
             mark_stale(set(dates), "SEN2 return imported")
     return Imported(parsed.census, len(parsed.persons), count)

@@ -13,13 +13,29 @@ from datetime import date
 from lxml import etree
 
 from reporting.sen2 import codes
-from reporting.sen2.build import PersonFacts, PlacementFacts, RequestFacts
+from reporting.sen2.build import (
+    ASSESSMENT_DISPUTES,
+    OTHER_DISPUTES,
+    REQUEST_DISPUTES,
+    DisputeFacts,
+    PersonFacts,
+    PlacementFacts,
+    RequestFacts,
+)
 
 # A historical (H) decision has no date in the file: the request's received date stands in, so
 # the decision falls before the collection period again when exported.
 HISTORICAL_DECISION_ON_RECEIVED = True
 # A decision to issue with no plan yet (Y, undated) becomes a draft issued on the census date.
 ISSUE_DECIDED_ON_CENSUS = True
+# The mediation and Tribunal flags say only that a mediation was held, or an appeal registered,
+# by the census date about a decision of a kind; not when, nor which decision of the kind. Each
+# flag becomes a dispute about this decision (the first of the kinds the return counts for it:
+# a refusal to assess, a decision not to issue, the plan's content), known from the census date.
+# The return for that census, or a later one, carries the flag again; an earlier one does not.
+REQUEST_FLAGS = (("RequestMediation", False), ("RequestTribunal", True))
+ASSESSMENT_FLAGS = (("AssessmentMediation", False), ("AssessmentTribunal", True))
+OTHER_FLAGS = (("OtherMediation", False), ("OtherTribunal", True))
 
 
 @dataclass(frozen=True)
@@ -87,7 +103,69 @@ def _placements(plan: etree._Element | None, active: etree._Element | None) -> t
     return (*named, *result)
 
 
-def _request(element: etree._Element, key: int, census: date) -> RequestFacts:
+def _disputes(
+    element: etree._Element | None,
+    flags: tuple[tuple[str, bool], ...],
+    *,
+    against: str,
+    decided_on: date | None,
+    census: date,
+    applies: bool,
+    why_not: str,
+) -> tuple[list[DisputeFacts], list[tuple[str, str]]]:
+    """The disputes the flags set to 1 stand for; a flag set where the return cannot carry it
+    (no decision of its kind) is an error naming the flag."""
+    found: list[DisputeFacts] = []
+    problems: list[tuple[str, str]] = []
+    for tag, tribunal in flags:
+        if _text(element, tag) != "1":
+            continue
+        if applies and decided_on is not None and decided_on > census:
+            problems.append((tag, f"{tag} is 1, but the decision it is about is dated after the census date"))
+        elif applies:
+            found.append(DisputeFacts(against, census, tribunal, decided_on or census))
+        else:
+            problems.append((tag, f"{tag} is 1, but {why_not}: a flag needs the decision it is about"))
+    return found, problems
+
+
+def _request_disputes(
+    element: etree._Element, assessment: etree._Element | None, facts: RequestFacts, census: date
+) -> tuple[tuple[DisputeFacts, ...], list[tuple[str, str]]]:
+    ao = facts.assessment_outcome
+    parts = [
+        _disputes(
+            element,
+            REQUEST_FLAGS,
+            against=REQUEST_DISPUTES[0],
+            decided_on=facts.request_outcome_on,
+            census=census,
+            applies=facts.request_outcome in ("Y", "N"),
+            why_not=f"the request has no decision whether to assess (RequestOutcome {facts.request_outcome})",
+        ),
+        _disputes(
+            assessment,
+            ASSESSMENT_FLAGS,
+            against=ASSESSMENT_DISPUTES[0],
+            decided_on=facts.assessment_outcome_on or facts.issue_decided_on,
+            census=census,
+            applies=ao in ("Y", "N") or (ao == "A" and facts.issue_decided_on is not None),
+            why_not=f"the assessment has no decision whether to issue a plan (AssessmentOutcome {ao or 'none'})",
+        ),
+        _disputes(
+            assessment,
+            OTHER_FLAGS,
+            against=OTHER_DISPUTES[0],
+            decided_on=facts.assessment_outcome_on,
+            census=census,
+            applies=ao == "Y" and facts.assessment_outcome_on is not None,
+            why_not="no plan was issued (an AssessmentOutcome Y with its date)",
+        ),
+    ]
+    return tuple(d for found, _ in parts for d in found), [p for _, problems in parts for p in problems]
+
+
+def _request(element: etree._Element, key: int, census: date) -> tuple[RequestFacts, list[tuple[str, str]]]:
     received = _date(element, "ReceivedDate")
     assert received is not None  # the validator requires it first
     outcome, outcome_on = _text(element, "RequestOutcome"), _date(element, "RequestOutcomeDate")
@@ -114,7 +192,7 @@ def _request(element: etree._Element, key: int, census: date) -> RequestFacts:
             active.findall("SENneed") if active is not None else [], key=lambda n: _text(n, "SENtypeRank")
         )
     )
-    return RequestFacts(
+    facts = RequestFacts(
         key=key,
         received_on=received,
         source=_text(element, "RequestSource") or "5",
@@ -131,6 +209,8 @@ def _request(element: etree._Element, key: int, census: date) -> RequestFacts:
         placements=_placements(plan, active),
         needs=needs,
     )
+    disputes, problems = _request_disputes(element, assessment, facts, census)
+    return replace(facts, disputes=disputes), problems
 
 
 def parse_return(root: etree._Element) -> Parsed:
@@ -143,7 +223,9 @@ def parse_return(root: etree._Element) -> Parsed:
         requests = []
         for element in person.findall("Requests"):
             key += 1
-            requests.append(_request(element, key, census))
+            request, problems = _request(element, key, census)
+            requests.append(request)
+            parsed.errors += [ParseError(index, tag, reason) for tag, reason in problems]
         open_requests = [r for r in requests if r.request_outcome == "A" or r.assessment_outcome == "A"]
         if len(open_requests) > 1:
             parsed.errors.append(ParseError(index, "Requests", "More than one request in progress for one person"))

@@ -75,8 +75,16 @@ def _placements(request: AssessmentRequest) -> tuple[PlacementFacts, ...]:
 
 
 def _disputes(request: AssessmentRequest) -> tuple[DisputeFacts, ...]:
-    found = [DisputeFacts(m.against, m.held_on, False) for m in request.mediations.all() if m.held_on]
-    found += [DisputeFacts(a.against, a.registered_on, True) for a in request.appeals.all()]
+    # A mediation counts from the day it was held. One loaded from a SEN2 return's flag has no
+    # such date: it counts from that return's census (held by then), so exporting for the same
+    # census gives the same flag, and a return for an earlier census does not claim it. An
+    # imported appeal's registered_on is a stand-in (the decision's date): its census counts.
+    found = [
+        DisputeFacts(m.against, on, False)
+        for m in request.mediations.all()
+        if (on := m.held_on or m.imported_from_census) is not None
+    ]
+    found += [DisputeFacts(a.against, a.imported_from_census or a.registered_on, True) for a in request.appeals.all()]
     return tuple(found)
 
 

@@ -260,6 +260,10 @@ def _structure(element: etree._Element, report: _Report) -> None:
             report.add("C01", f"<{child.tag}> '{value}' is not a valid code")
         if child.tag in PATTERNS and value and not re.fullmatch(PATTERNS[child.tag], value):
             report.add("C01", f"<{child.tag}> '{value}' is not in the expected form")
+        if child.tag == "Person":
+            # A finding inside a person names them, like the rules checked person by person.
+            report.person = (report.person + 1) if report.person is not None else 0
+            report.label = f"{_text(child, 'Forename')} {_text(child, 'Surname')}".strip()
         if child.tag in ORDER:
             _structure(child, report)
 
@@ -357,6 +361,7 @@ def validate(root: etree._Element) -> list[Finding]:
         report.add("S01", f"The root element is <{root.tag}>, not <Message>")
         return report.findings
     _structure(root, report)
+    report.person, report.label = None, ""
     census = _header(root, report)
     if census is None:
         return report.findings

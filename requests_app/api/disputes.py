@@ -66,6 +66,7 @@ class MediationSerializer(serializers.ModelSerializer[Mediation]):
             "held_on",
             "outcome",
             "appeal_deadline",
+            "imported_from_census",
         ]
         read_only_fields = fields
 
@@ -99,6 +100,7 @@ class AppealSerializer(serializers.ModelSerializer[Appeal]):
             "compliance_due_on",
             "days_left",
             "complied_on",
+            "imported_from_census",
         ]
         read_only_fields = fields
 

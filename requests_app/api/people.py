@@ -25,7 +25,7 @@ from rest_framework.response import Response
 from core import limits
 from core.access import access_log_record
 from core.api import HasCapability, IdFilter, StrictFilterBackend
-from core.errors import ReferenceNotFound
+from core.errors import Conflict, ReferenceNotFound
 from core.models import AccessAction
 from core.roles import Capability, user_can
 from core.viewsets import IdField, LoggedReadViewSet, ServiceViewSet
@@ -37,6 +37,7 @@ from requests_app.people_models import (
     AccessibleFormat,
     Contact,
     Letter,
+    LetterState,
     MessageState,
     OutboundMessage,
     PreferredContact,
@@ -47,6 +48,13 @@ from requests_app.services import letters as letter_services
 
 class ContactSerializer(serializers.ModelSerializer[Contact]):
     child_id = serializers.IntegerField(read_only=True)
+    setting_urn = serializers.IntegerField(
+        source="establishment.urn",
+        read_only=True,
+        allow_null=True,
+        default=None,
+        help_text="The school or setting a head teacher or SENCO works at (its URN), if recorded",
+    )
 
     class Meta:
         model = Contact
@@ -68,6 +76,7 @@ class ContactSerializer(serializers.ModelSerializer[Contact]):
             "language",
             "interpreter_needed",
             "accessible_format",
+            "setting_urn",
         ]
         read_only_fields = fields
 
@@ -80,6 +89,12 @@ class ContactWriteSerializer(serializers.Serializer[Any]):
     lacks_capacity = serializers.BooleanField(required=False, default=False)
     professional_role = serializers.ChoiceField(choices=PROFESSIONAL_ROLE_CHOICES, required=False, allow_blank=True)
     organisation = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    setting_urn = serializers.CharField(
+        max_length=7,
+        required=False,
+        allow_blank=True,
+        help_text="A head teacher or SENCO: the URN of the school or setting they work at (blank: none)",
+    )
     address = serializers.CharField(max_length=limits.REASON_TEXT, required=False, allow_blank=True)
     postcode = serializers.CharField(max_length=10, required=False, allow_blank=True)
     email = serializers.CharField(max_length=254, required=False, allow_blank=True)
@@ -140,6 +155,7 @@ class LetterSerializer(serializers.ModelSerializer[Letter]):
             "dated_on",
             "for_print",
             "delivery",
+            "state",
             "created_at",
         ]
         read_only_fields = fields
@@ -203,7 +219,7 @@ class ContactViewSet(LoggedReadViewSet):
     def get_queryset(self) -> QuerySet[Contact]:
         if getattr(self, "swagger_fake_view", False):
             return Contact.objects.none()
-        return Contact.objects.visible_to(self.request.user).current().order_by("pk")
+        return Contact.objects.visible_to(self.request.user).current().select_related("establishment").order_by("pk")
 
     @extend_schema(request=ContactCreateSerializer, responses={201: ContactSerializer}, summary="Add a contact")
     def create(self, request: Request) -> Response:
@@ -278,7 +294,11 @@ class LetterViewSet(LoggedReadViewSet):
         return Response(LetterSerializer(fresh, many=True).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        responses={(200, "application/pdf"): OpenApiTypes.BINARY, 404: OpenApiResponse(description="Not found")},
+        responses={
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            404: OpenApiResponse(description="Not found"),
+            409: OpenApiResponse(description="The letter is being prepared: its PDF is not rendered yet"),
+        },
         summary="Download the letter's PDF (access-logged)",
     )
     @action(detail=True, methods=["get"], url_path="download")
@@ -293,6 +313,8 @@ class LetterViewSet(LoggedReadViewSet):
                 action=AccessAction.EXPORT,
                 path=request.path,
             )
+        if letter.state == LetterState.PREPARING:
+            raise Conflict("The letter is being prepared: try again in a minute")
         try:
             handle = letter.pdf.open("rb")
         except FileNotFoundError as exc:

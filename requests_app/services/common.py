@@ -86,7 +86,7 @@ _CLOCK_FIELDS = tuple(stored.StoredClocks.__dataclass_fields__)
 def write_event(
     request: AssessmentRequest,
     *,
-    actor: User,
+    actor: User | None,
     action: workflow.Action | workflow.EventAction | str,
     from_status: str,
     payload: Mapping[str, Any] | None = None,

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.errors import ValidationFailed
+from core.models import Establishment
 from core.roles import Capability
 from requests_app import contacts as rules
 from requests_app.models import AssessmentRequest
@@ -37,6 +38,7 @@ CONTACT_FIELDS = (
     "language",
     "interpreter_needed",
     "accessible_format",
+    "establishment",
 )
 
 
@@ -84,8 +86,34 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
     if fmt not in AccessibleFormat.values:
         add_error(errors, "accessible_format", "Select an accessible format from the list")
     data["accessible_format"] = fmt
+    data["establishment"] = _setting(values, kind=kind, role=role, errors=errors)
     fail(errors)
     return data
+
+
+def _setting(values: dict[str, Any], *, kind: str, role: str, errors: dict[str, list[str]]) -> Establishment | None:
+    """The school or setting a head teacher or SENCO works at, from ``setting_urn`` (blank: none);
+    without ``setting_urn`` (a change that leaves it alone) the one already recorded."""
+    school_role = kind == rules.ContactKind.PROFESSIONAL and role in (
+        rules.ProfessionalRole.HEAD_TEACHER,
+        rules.ProfessionalRole.SENCO,
+    )
+    if "setting_urn" not in values:
+        current = values.get("establishment")
+        return current if school_role and isinstance(current, Establishment) else None
+    urn = str(values.get("setting_urn") or "").strip()
+    if not urn:
+        return None
+    if not school_role:
+        add_error(errors, "setting_urn", "Leave the setting's URN blank: only a head teacher or SENCO works at one")
+        return None
+    if not urn.isdigit() or len(urn) > 7:
+        add_error(errors, "setting_urn", "Enter the setting's URN as up to 7 digits, like 118236")
+        return None
+    found = Establishment.objects.filter(urn=int(urn)).first()
+    if found is None:
+        add_error(errors, "setting_urn", f"No school or setting with URN {urn} is loaded: check the number")
+    return found
 
 
 def _event(request: AssessmentRequest, *, actor: User, contact: Contact, change: str) -> None:

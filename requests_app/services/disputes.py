@@ -298,3 +298,52 @@ def appeal_record_compliance(
         )
         mark_stale([complied_on], "tribunal order complied with")
     return appeal
+
+
+def dispute_import_sen2(
+    *, request: AssessmentRequest | int, against: str, tribunal: bool, decided_on: date, census: date
+) -> Mediation | Appeal:
+    """A mediation or Tribunal flag of a SEN2 return loaded as history (``import_sen2``; the
+    system writes it, no actor). The file says only that a mediation about the decision was held,
+    or an appeal about it registered, by its census date: the row is marked with that census
+    (``imported_from_census``) and dated with the decision (``decided_on``, the decision letter);
+    a mediation's meeting date and outcome stay unrecorded; an appeal's ``registered_on`` (which
+    the model requires) is the decision's date, the earliest it can have been. The SEN2 return
+    counts an imported row from that census on (``reporting.sen2.selectors``), so exporting for
+    the same census gives the same flag. One event, like the officer's own recording."""
+    errors: dict[str, list[str]] = {}
+    if against not in disputes.Disputed.__members__.values():
+        add_error(errors, "against", "Select the decision disputed")
+    if decided_on > census:
+        add_error(errors, "decided_on", "The decision disputed must be dated on or before the return's census date")
+    fail(errors)
+    with transaction.atomic():
+        request = lock_request(request)
+        row: Mediation | Appeal
+        if tribunal:
+            row = Appeal.objects.create(
+                request=request,
+                against=against,
+                decision_letter_on=decided_on,
+                registered_on=decided_on,
+                imported_from_census=census,
+            )
+        else:
+            row = Mediation.objects.create(
+                request=request, against=against, decision_letter_on=decided_on, imported_from_census=census
+            )
+        write_event(
+            request,
+            actor=None,
+            action=EventAction.DISPUTE_IMPORTED,
+            from_status=request.status,
+            payload={
+                "mediation_id": None if tribunal else row.pk,
+                "appeal_id": row.pk if tribunal else None,
+                "against": against,
+                "tribunal": tribunal,
+                "decision_letter_on": decided_on,
+                "imported_from_census": census,
+            },
+        )
+    return row

@@ -1,10 +1,12 @@
 """Letters, notices, outbound messages and officers' digests.
 
-- ``letters_produce`` fills the council's template for each addressee, renders a PDF with
-  WeasyPrint, stores it through Django's storage API under a random key, and writes one
-  ``OutboundMessage`` per emailed letter (a letter for somebody who asked for post is marked
-  for printing instead). It runs inside the caller's transaction; each message is handed to
-  Celery only after commit, so a rolled-back change sends nothing.
+- ``letters_produce`` fills the council's template for each addressee and writes the letter
+  ("being prepared") and one ``OutboundMessage`` per emailed letter (a letter for somebody who
+  asked for post is marked for printing instead), inside the caller's transaction. After commit
+  the worker renders the PDF with WeasyPrint (``letter_render``), stores it through Django's
+  storage API under a random key and only then queues the email, so a rolled-back change sends
+  nothing and the change's lock is not held while PDFs render. The sweeper re-queues a letter
+  whose render was lost or failed: none is lost.
 - ``auto_letters_issue`` is the hook of every change that sends letters itself (the request
   received, the decisions, the draft and final plan, ``advice_letters_issue`` for advice).
 - ``message_send`` sends one message through the configured backend (``requests_app.messaging``);
@@ -39,6 +41,7 @@ from requests_app.models import AdviceRequest, AdviserType, AssessmentDecision, 
 from requests_app.people_models import (
     Contact,
     Letter,
+    LetterState,
     LetterTemplate,
     MessageState,
     NotificationGap,
@@ -50,6 +53,7 @@ from requests_app.services.common import long_date, require, write_event
 logger = logging.getLogger(__name__)
 
 SEND_TASK = "requests_app.send_message"
+RENDER_TASK = "requests_app.render_letter"
 MAX_ATTEMPTS = 5
 # A queued message older than this with no attempt is presumed lost by the broker.
 SWEEP_AFTER = timedelta(minutes=10)
@@ -125,6 +129,7 @@ def _case_values(request: AssessmentRequest, *, dated_on: date, actor: User | No
         "officer_name": officer or "The SEN team",
         "council_name": str(settings.COUNCIL_NAME),
         "establishment_name": child.current_establishment.name if child.current_establishment else "their setting",
+        "named_setting": request.named_establishment.name if request.named_establishment else "no school or setting",
     }
 
 
@@ -164,9 +169,6 @@ def letters_produce(
         values = {**base, "addressee_name": contact.name, "addressee_address": address}
         subject = rules.fill(template.subject, values)
         body = rules.fill(template.body, values)
-        pdf = render_pdf(
-            subject=subject, body=body, addressee_name=contact.name, addressee_address=address, dated_on=dated_on
-        )
         letter = Letter(
             request=request,
             kind=kind.value,
@@ -180,14 +182,52 @@ def letters_produce(
             for_print=contact.by_post,
             created_by=actor if actor is not None and getattr(actor, "is_authenticated", False) else None,
             event=event,
+            state=LetterState.PREPARING,
         )
-        letter.pdf.save("letter.pdf", ContentFile(pdf), save=False)
         letter.save()
         if not contact.by_post:
-            message = OutboundMessage.objects.create(letter=letter, to_email=contact.email, subject=subject, body=body)
-            message_enqueue_on_commit(message.pk)
+            OutboundMessage.objects.create(letter=letter, to_email=contact.email, subject=subject, body=body)
+        letter_render_enqueue_on_commit(letter.pk)
         made.append(letter)
     return made
+
+
+def letter_render(*, letter_id: int) -> Letter:
+    """The worker's half of a letter: render the PDF from the text the change stored, keep it,
+    mark the letter ready and queue its email (after commit). Safe to run twice (a ready letter
+    is left alone); a failure leaves the letter "being prepared" for the sweeper to retry."""
+    with transaction.atomic():
+        letter = Letter.objects.select_for_update().get(pk=letter_id)
+        if letter.state != LetterState.PREPARING:
+            return letter
+        pdf = render_pdf(
+            subject=letter.subject,
+            body=letter.body,
+            addressee_name=letter.addressee_name,
+            addressee_address=letter.addressee_address,
+            dated_on=letter.dated_on,
+        )
+        letter.pdf.save("letter.pdf", ContentFile(pdf), save=False)
+        letter.state = LetterState.READY
+        letter.save(update_fields=["pdf", "state"])
+        for message_id in letter.messages.pending().values_list("pk", flat=True):
+            message_enqueue_on_commit(message_id)
+    return letter
+
+
+def letter_render_enqueue(letter_id: int) -> bool:
+    """Hand one letter to the worker to render. If the broker is down the letter stays "being
+    prepared" and the sweeper queues it later (the row was committed before this is called)."""
+    try:
+        current_app.send_task(RENDER_TASK, args=[letter_id])
+    except Exception:  # kombu raises OperationalError and friends; the sweeper retries
+        logger.warning("Could not queue letter %s for rendering; the sweeper will retry", letter_id)
+        return False
+    return True
+
+
+def letter_render_enqueue_on_commit(letter_id: int) -> None:
+    transaction.on_commit(lambda: letter_render_enqueue(letter_id))
 
 
 def letter_issue(
@@ -255,10 +295,15 @@ def auto_letters_issue(
         return AutoLetters([], [])
     on_file = list(Contact.objects.current().filter(child_id=request.child_id))
     by_id = {c.pk: c for c in on_file}
-    who = people_rules.addressees(request.child.date_of_birth, dated_on, [c.facts() for c in on_file])
+    setting = named_setting(request)
+    who = people_rules.addressees(
+        request.child.date_of_birth, dated_on, [c.facts() for c in on_file], named_setting=setting
+    )
     made: list[Letter] = []
     missing: list[tuple[str, str]] = []
     for kind, addressee in pairs:
+        if addressee == rules.Addressee.NAMED_SETTING and setting is None:
+            continue  # the plan names no setting (placement type "other"): nobody to send it to
         ids = who.get(addressee.value, ())
         if not ids:
             missing.append((kind.value, addressee.value))
@@ -310,19 +355,36 @@ def advice_letters_issue(
     )
 
 
+def named_setting(request: AssessmentRequest) -> people_rules.NamedSetting | None:
+    """The setting named in the request's final plan, for ``people_rules.named_setting_recipients``."""
+    named = request.named_establishment
+    if named is None:
+        return None
+    return people_rules.NamedSetting(named.pk, named.name, request.child.current_establishment_id)
+
+
 def notification_gaps(request: AssessmentRequest) -> list[str]:
     """The automatic letters on this request that had nobody to go to and have not been sent
     since (to anybody of that kind of addressee): "Decision to assess not sent to the parent or
-    young person: no contact recorded". Shown on the request and its people page."""
+    young person: no contact recorded". Shown on the request and its people page. A final plan
+    not sent to the setting named in it names the setting, and closes only with a letter to
+    somebody at that setting."""
     gaps: list[str] = []
     seen: set[tuple[str, str]] = set()
+    setting = named_setting(request)
     for gap in NotificationGap.objects.filter(request=request).order_by("created_at", "pk"):
         if (gap.kind, gap.addressee) in seen:
             continue
         seen.add((gap.kind, gap.addressee))
         later = Letter.objects.filter(request=request, kind=gap.kind, created_at__gte=gap.created_at)
-        if not any(addressee_of(letter.contact) == gap.addressee for letter in later.select_related("contact")):
-            gaps.append(rules.gap_message(gap.kind, gap.addressee))
+
+        def closes(contact: Contact, addressee: str = gap.addressee) -> bool:
+            if addressee == rules.Addressee.NAMED_SETTING:
+                return setting is not None and people_rules.at_named_setting(contact.facts(), setting)
+            return addressee_of(contact) == addressee
+
+        if not any(closes(letter.contact) for letter in later.select_related("contact")):
+            gaps.append(rules.gap_message(gap.kind, gap.addressee, setting_name=setting.name if setting else ""))
     return gaps
 
 
@@ -370,6 +432,8 @@ def message_send(*, message_id: int) -> OutboundMessage:
         message = OutboundMessage.objects.select_for_update(of=("self",)).select_related("letter").get(pk=message_id)
         if message.state in (MessageState.SENT, MessageState.FAILED):
             return message
+        if message.letter is not None and message.letter.state == LetterState.PREPARING:
+            return message  # not before its PDF: letter_render queues it once the letter is ready
         backend = get_backend()
         attachment = None
         if message.letter is not None:
@@ -408,9 +472,13 @@ def message_send(*, message_id: int) -> OutboundMessage:
 
 
 def messages_sweep(*, now: Any = None) -> list[int]:
-    """Re-queue messages the broker lost: queued or retrying, and not tried for a while."""
+    """Re-queue messages the broker lost: queued or retrying, and not tried for a while; and
+    letters still being prepared a while after they were written (the broker lost the render,
+    or it failed), for rendering again."""
     now = now or timezone.now()
     cutoff = now - SWEEP_AFTER
+    for letter_id in Letter.objects.preparing().filter(created_at__lt=cutoff).values_list("pk", flat=True)[:500]:
+        letter_render_enqueue(letter_id)
     stuck = OutboundMessage.objects.pending().filter(
         Q(last_attempt_at__lt=cutoff) | Q(last_attempt_at__isnull=True, created_at__lt=cutoff)
     )

@@ -633,7 +633,8 @@ def plan_issue_final(
                 "within_20_weeks": clocks.within(clocks.FINAL_PLAN_PERIOD, request.received_on, issued_on),
             },
         )
-        # reg 13(2) and 14: the final plan's cover letter, with the rights, to the family.
+        # reg 13(2) and 14: the final plan's cover letter, with the rights, to the family; the plan to the
+        # setting named in it and to the health body (reg 13(2)(b), (c)).
         auto_letters_issue(request=request, event=event, actor=actor, dated_on=issued_on)
         mark_stale([issued_on], "final plan issued")
     return request

@@ -40,7 +40,7 @@ from requests_app.models import (
     RetentionRun,
     RetentionRunStatus,
 )
-from requests_app.people_models import Contact, Letter, OutboundMessage
+from requests_app.people_models import Contact, Letter, LetterState, OutboundMessage
 from requests_app.services.common import require
 
 logger = logging.getLogger(__name__)
@@ -164,7 +164,12 @@ def anonymise_child(child: Child, *, now: datetime) -> None:
     letters = Letter.objects.filter(request__child_id=child.pk)
     pdfs = [name for name in letters.values_list("pdf", flat=True) if name and name != ERASED_PDF]
     letters.update(
-        addressee_name="Anonymised", addressee_address="", subject="Letter (anonymised)", body="", pdf=ERASED_PDF
+        addressee_name="Anonymised",
+        addressee_address="",
+        subject="Letter (anonymised)",
+        body="",
+        pdf=ERASED_PDF,
+        state=LetterState.READY,  # one still being prepared is never rendered now
     )
     OutboundMessage.objects.filter(letter__request__child_id=child.pk).update(
         to_email="anonymised@example.invalid", subject="Letter (anonymised)", body="", last_error=""

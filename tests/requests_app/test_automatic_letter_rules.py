@@ -102,3 +102,52 @@ def test_the_timeline_names_the_type_of_document() -> None:
     assert quarantined.title == "Educational psychology advice quarantined: a virus was found"
     # Without a type (an old row) the generic title stays.
     assert timeline.present("document_uploaded", {}).title == "Document added"
+
+
+# --- The final plan to the setting named in it and the health body (reg 13(2)(b), (c)) ----------
+
+
+def test_the_final_plan_goes_to_the_named_setting_and_the_health_body() -> None:
+    sent = rules.AUTO_LETTERS["issue_final"]
+    assert (rules.LetterKind.FINAL_PLAN_COPY, rules.Addressee.NAMED_SETTING) in sent
+    assert (rules.LetterKind.FINAL_PLAN_COPY, rules.Addressee.HEALTH) in sent
+    assert rules.REGULATION[rules.LetterKind.FINAL_PLAN_COPY] == "reg 13(2)"
+    assert rules.gap_message("final_plan_copy", "named_setting", setting_name="Oak Hill School") == (
+        "Final plan not sent to Oak Hill School: no contact recorded"
+    )
+
+
+def _school(pk: int, role: ProfessionalRole, *, at: int | None = None, organisation: str = "") -> ContactFacts:
+    return ContactFacts(
+        id=pk, kind=ContactKind.PROFESSIONAL, professional_role=role, establishment_id=at, organisation=organisation
+    )
+
+
+def test_the_named_settings_head_not_the_current_schools() -> None:
+    # The child attends school 10; the plan names school 20.
+    named = people.NamedSetting(20, "Oak Hill School", current_establishment_id=10)
+    current_head = _school(1, ProfessionalRole.HEAD_TEACHER, organisation="Elm Primary")
+    current_head_linked = _school(2, ProfessionalRole.HEAD_TEACHER, at=10)
+    named_head = _school(3, ProfessionalRole.HEAD_TEACHER, at=20)
+    named_senco = _school(4, ProfessionalRole.SENCO, at=20)
+    facts = [current_head, current_head_linked, named_head, named_senco, _pro(5, ProfessionalRole.HEALTH)]
+    assert people.named_setting_recipients(facts, named) == (3,)
+    # Its SENCO stands in only where no head is recorded there (an early years setting's SEN lead).
+    assert people.named_setting_recipients([current_head, named_senco], named) == (4,)
+    # Nobody recorded at the named setting: nobody, even though the current school's head is on file.
+    assert people.named_setting_recipients([current_head, current_head_linked], named) == ()
+    who = people.addressees(CHILD_BORN, ON, facts, named_setting=named)
+    assert (who["named_setting"], who["school"], who["health"]) == ((3,), (1, 2, 3), (5,))
+    assert people.addressees(CHILD_BORN, ON, facts)["named_setting"] == ()
+
+
+def test_an_unlinked_head_counts_by_the_settings_name_or_when_it_is_the_current_school() -> None:
+    elsewhere = people.NamedSetting(20, "Oak Hill School", current_establishment_id=10)
+    by_name = _school(1, ProfessionalRole.HEAD_TEACHER, organisation="  oak hill   SCHOOL ")
+    assert people.at_named_setting(by_name, elsewhere)
+    assert not people.at_named_setting(_school(2, ProfessionalRole.HEAD_TEACHER, organisation="Oak Hill"), elsewhere)
+    same = people.NamedSetting(10, "Elm Primary", current_establishment_id=10)
+    assert people.at_named_setting(_school(3, ProfessionalRole.HEAD_TEACHER), same)
+    # Recorded at another setting never counts; nor does anybody but a head teacher or SENCO.
+    assert not people.at_named_setting(_school(4, ProfessionalRole.HEAD_TEACHER, at=30), same)
+    assert not people.at_named_setting(_pro(5, ProfessionalRole.HEALTH), same)

@@ -10,10 +10,13 @@ from unittest import mock
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 
+from core.errors import ValidationFailed
 from requests_app.models import AssessmentRequest, Contact, Letter, OutboundMessage, RequestEvent
 from requests_app.people_models import NotificationGap
 from requests_app.services import advice as advice_services
+from requests_app.services import contacts as contact_services
 from requests_app.services import letters as letter_services
 from requests_app.services import lifecycle
 from tests.conftest import Personas
@@ -78,7 +81,7 @@ def test_a_new_request_tells_the_family_the_school_health_and_social_care(
     child = ChildFactory()
     people = _people(child.pk, "head_teacher", "senco", "health", "social_care")
     with (
-        mock.patch.object(letter_services, "message_enqueue", return_value=True) as enqueue,
+        mock.patch.object(letter_services, "letter_render_enqueue", return_value=True) as enqueue,
         django_capture_on_commit_callbacks(execute=True),
     ):
         request = lifecycle.request_create(
@@ -93,6 +96,7 @@ def test_a_new_request_tells_the_family_the_school_health_and_social_care(
     }
     created = _event(request, "created")
     assert set(Letter.objects.filter(request=request).values_list("event_id", flat=True)) == {created.pk}
+    # Each letter is handed to the worker to render after commit (its email follows the PDF).
     assert enqueue.call_count == OutboundMessage.objects.count() == 5
     assert letter_services.notification_gaps(request) == []
     assert not NotificationGap.objects.filter(request=request).exists()
@@ -293,21 +297,172 @@ def test_advice_with_no_adviser_on_file_is_shown(personas: Personas) -> None:
     ]
 
 
+# --- The final plan to the named setting and the health body (reg 13(2)(b), (c)) ----------------
+
+
+def _issue_final(personas: Personas, request: AssessmentRequest, named: Any) -> RequestEvent:
+    lifecycle.plan_issue_final(
+        actor=personas.officer,
+        request=request,
+        issued_on=days_ago(1),
+        named_establishment=named,
+        placement_type="mainstream",
+    )
+    request.refresh_from_db()
+    return _event(request, "issue_final")
+
+
+def test_the_final_plan_goes_to_the_named_settings_head_and_the_health_body_not_the_current_school(
+    personas: Personas,
+) -> None:
+    current, named = EstablishmentFactory(), EstablishmentFactory(name="Oak Hill Academy")
+    request = DraftIssuedRequestFactory(received_on=days_ago(130), child=ChildFactory(current_establishment=current))
+    people = _people(request.child_id, "head_teacher", "health", parents=1)  # the current school's head
+    named_head = contact_services.contact_add(
+        actor=personas.officer,
+        request=request,
+        kind="professional",
+        name="Ms Okafor",
+        professional_role="head_teacher",
+        organisation="Oak Hill Academy Trust",
+        setting_urn=str(named.urn),
+        email="head@oakhill.example.org",
+    )
+    event = _issue_final(personas, request, named)
+    assert _sent(request, "final_plan_copy") == {named_head.pk, people["health"].pk}
+    assert _sent(request, "final_plan_cover") == {people["parent0"].pk}
+    copy = Letter.objects.get(request=request, kind="final_plan_copy", contact=named_head)
+    assert (copy.event_id, copy.regulation) == (event.pk, "reg 13(2)")
+    assert "It names Oak Hill Academy in section I" in copy.body
+    assert OutboundMessage.objects.filter(letter=copy, to_email="head@oakhill.example.org").exists()
+    assert letter_services.notification_gaps(request) == []
+    # Replaying the hook sends nothing twice.
+    before = (Letter.objects.count(), OutboundMessage.objects.count(), NotificationGap.objects.count())
+    again = letter_services.auto_letters_issue(request=request, event=event, actor=None, dated_on=days_ago(1))
+    assert again.letters == [] and again.missing == []
+    assert (Letter.objects.count(), OutboundMessage.objects.count(), NotificationGap.objects.count()) == before
+
+
+def test_the_current_schools_head_is_the_named_settings_when_the_plan_names_that_school(personas: Personas) -> None:
+    school = EstablishmentFactory()
+    request = DraftIssuedRequestFactory(received_on=days_ago(130), child=ChildFactory(current_establishment=school))
+    people = _people(request.child_id, "head_teacher", "senco", "health", parents=1)
+    _issue_final(personas, request, school)
+    assert _sent(request, "final_plan_copy") == {people["head_teacher"].pk, people["health"].pk}
+
+
+def test_nobody_at_the_named_setting_is_a_gap_until_its_head_is_added_and_sent_the_plan(
+    personas: Personas, page_client_for: Any
+) -> None:
+    named = EstablishmentFactory(name="Oak Hill Academy")
+    request = DraftIssuedRequestFactory(
+        received_on=days_ago(130), child=ChildFactory(current_establishment=EstablishmentFactory())
+    )
+    _people(request.child_id, "head_teacher", parents=1)  # the current school's head only
+    event = _issue_final(personas, request, named)
+    assert not Letter.objects.filter(request=request, kind="final_plan_copy").exists()
+    assert letter_services.notification_gaps(request) == [
+        "Final plan not sent to Oak Hill Academy: no contact recorded",
+        "Final plan not sent to the health body (ICB): no contact recorded",
+    ]
+    assert set(NotificationGap.objects.filter(event=event).values_list("addressee", flat=True)) == {
+        "named_setting",
+        "health",
+    }
+    client = page_client_for(personas.officer)
+    page = client.get(reverse("requests:people", args=[request.pk])).content.decode()
+    assert "Final plan not sent to Oak Hill Academy: no contact recorded" in page
+    # The timeline, under the final plan: the family's letter sent, the setting's and the ICB's not.
+    page = client.get(reverse("requests:detail", args=[request.pk])).content.decode()
+    assert "Final plan to Oak Hill Academy; Final plan to the health body (ICB)" in page
+    # Replaying records no second gap.
+    letter_services.auto_letters_issue(request=request, event=event, actor=None, dated_on=days_ago(1))
+    assert NotificationGap.objects.filter(event=event).count() == 2
+    # A head recorded at another school, sent the plan, does not close it.
+    other = EstablishmentFactory()
+    elsewhere = contact_services.contact_add(
+        actor=personas.officer,
+        request=request,
+        kind="professional",
+        name="Mr Elsewhere",
+        professional_role="head_teacher",
+        organisation="Another school",
+        setting_urn=str(other.urn),
+        email="head@elsewhere.example.org",
+    )
+    letter_services.letter_issue(
+        actor=personas.officer, request=request, kind="final_plan_copy", contact_ids=[elsewhere.pk]
+    )
+    assert "Final plan not sent to Oak Hill Academy: no contact recorded" in letter_services.notification_gaps(request)
+    # The officer adds the named setting's head and sends the plan: that gap closes.
+    head = contact_services.contact_add(
+        actor=personas.officer,
+        request=request,
+        kind="professional",
+        name="Ms Okafor",
+        professional_role="head_teacher",
+        organisation="Oak Hill Academy",
+        setting_urn=str(named.urn),
+        email="head@oakhill.example.org",
+    )
+    letter_services.letter_issue(actor=personas.officer, request=request, kind="final_plan_copy", contact_ids=[head.pk])
+    assert letter_services.notification_gaps(request) == [
+        "Final plan not sent to the health body (ICB): no contact recorded"
+    ]
+
+
+def test_a_plan_naming_no_setting_sends_it_to_the_health_body_only(personas: Personas) -> None:
+    request = DraftIssuedRequestFactory(received_on=days_ago(130))
+    people = _people(request.child_id, "health", parents=1)
+    lifecycle.plan_issue_final(
+        actor=personas.officer, request=request, issued_on=days_ago(1), named_establishment=None, placement_type="other"
+    )
+    assert _sent(request, "final_plan_copy") == {people["health"].pk}
+    assert letter_services.notification_gaps(request) == []
+
+
+def test_a_setting_urn_that_is_not_loaded_or_not_for_a_school_role_is_refused(personas: Personas) -> None:
+    request = AwaitingDecisionRequestFactory()
+    base = {"kind": "professional", "name": "X", "organisation": "Y", "email": "x@example.org"}
+    with pytest.raises(ValidationFailed) as unknown:
+        contact_services.contact_add(
+            actor=personas.officer, request=request, professional_role="head_teacher", setting_urn="999999", **base
+        )
+    assert unknown.value.field == "setting_urn" and "No school or setting with URN 999999" in str(unknown.value)
+    with pytest.raises(ValidationFailed) as wrong_role:
+        contact_services.contact_add(
+            actor=personas.officer,
+            request=request,
+            professional_role="health",
+            setting_urn=str(EstablishmentFactory().urn),
+            **base,
+        )
+    assert wrong_role.value.field == "setting_urn"
+    assert not Contact.objects.filter(child_id=request.child_id).exists()
+
+
 # --- Nothing on failure or rollback ---------------------------------------------------------------
 
 
-def test_a_failing_letter_leaves_the_draft_unissued_and_nothing_written(personas: Personas) -> None:
+def test_a_failing_render_does_not_undo_the_change_and_loses_no_letter(
+    personas: Personas, django_capture_on_commit_callbacks: Any
+) -> None:
     request = DraftingRequestFactory()
     _people(request.child_id)
-    with (
-        mock.patch.object(letter_services, "render_pdf", side_effect=RuntimeError("boom")),
-        pytest.raises(RuntimeError),
-    ):
+    # The PDFs are rendered by the worker after the change commits: a renderer failing then
+    # leaves the draft issued and its letters "being prepared", for the sweeper to retry.
+    with mock.patch.object(letter_services, "render_pdf", side_effect=RuntimeError("boom")) as render:
         lifecycle.plan_issue_draft(actor=personas.officer, request=request, issued_on=days_ago(2))
+        assert render.call_count == 0
+        letters = Letter.objects.filter(request=request, kind="draft_plan_cover")
+        with pytest.raises(RuntimeError):
+            letter_services.letter_render(letter_id=letters[0].pk)
     request.refresh_from_db()
-    assert request.status == "drafting" and request.draft_issued_on is None
-    assert not Letter.objects.exists() and not OutboundMessage.objects.exists()
-    assert not RequestEvent.objects.filter(request=request, action="issue_draft").exists()
+    assert request.status == "draft_issued" and request.draft_issued_on == days_ago(2)
+    assert {letter.state for letter in letters} == {"preparing"} and letters.count() == 2
+    assert not OutboundMessage.objects.exclude(state="queued").exists()
+    with django_capture_on_commit_callbacks(execute=False):
+        assert {letter_services.letter_render(letter_id=letter.pk).state for letter in letters} == {"ready"}
 
 
 def test_a_rolled_back_change_queues_no_email(personas: Personas, django_capture_on_commit_callbacks: Any) -> None:
@@ -315,6 +470,7 @@ def test_a_rolled_back_change_queues_no_email(personas: Personas, django_capture
     _people(request.child_id)
     with (
         mock.patch.object(letter_services, "message_enqueue", return_value=True) as enqueue,
+        mock.patch.object(letter_services, "letter_render_enqueue", return_value=True) as render_enqueue,
         django_capture_on_commit_callbacks(execute=True),
         pytest.raises(RuntimeError),
         transaction.atomic(),
@@ -328,7 +484,7 @@ def test_a_rolled_back_change_queues_no_email(personas: Personas, django_capture
         )
         assert Letter.objects.filter(request=request, kind="final_plan_cover").count() == 2
         raise RuntimeError("the caller's transaction fails after the service")
-    assert enqueue.call_count == 0
+    assert enqueue.call_count == render_enqueue.call_count == 0
     assert not Letter.objects.exists() and not OutboundMessage.objects.exists()
 
 
@@ -364,6 +520,7 @@ def test_the_retention_run_anonymises_the_letters_and_deletes_their_pdfs(
     (letter,) = letter_services.letter_issue(
         actor=personas.officer, request=request, kind="decision_to_assess", contact_ids=[parent.pk]
     )
+    letter = letter_services.letter_render(letter_id=letter.pk)  # the worker's step
     pdf_name = letter.pdf.name
     assert default_storage.exists(pdf_name)
     admin = make_user(Role.ADMIN, username="retention_admin")

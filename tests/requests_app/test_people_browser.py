@@ -108,7 +108,9 @@ def test_decision_letters_go_to_both_parents_not_the_school(
     page.get_by_label("The child or young person has or may have SEN").check()
     submit("Record the decision")
 
-    # The worker sends the queued messages through the outbox backend.
+    # The worker renders the letters, then sends the queued messages through the outbox backend.
+    for letter_id in Letter.objects.preparing().values_list("pk", flat=True):
+        letter_services.letter_render(letter_id=letter_id)
     for message_id in OutboundMessage.objects.filter(state=MessageState.QUEUED).values_list("pk", flat=True):
         letter_services.message_send(message_id=message_id)
 

@@ -17,7 +17,7 @@ from requests_app.models import Contact, Letter, LetterTemplate, OutboundMessage
 from requests_app.services import letters as letter_services
 from requests_app.services import lifecycle
 from tests.conftest import Personas, signed_in
-from tests.requests_app.factories import AwaitingDecisionRequestFactory, days_ago
+from tests.requests_app.factories import AwaitingDecisionRequestFactory, EstablishmentFactory, days_ago
 from tests.requests_app.test_people_services import family
 
 pytestmark = pytest.mark.django_db
@@ -40,6 +40,8 @@ def case(personas: Personas) -> dict[str, Any]:
     lifecycle.request_decide_assessment(
         actor=personas.officer, request=request, outcome="assess", notified_on=days_ago(1)
     )
+    for letter_id in Letter.objects.filter(request=request).values_list("pk", flat=True):
+        letter_services.letter_render(letter_id=letter_id)  # the worker's step, after commit
     letter = Letter.objects.filter(request=request, contact=people["mum"]).get()
     return {"request": request, "people": people, "letter": letter}
 
@@ -178,3 +180,42 @@ def test_the_digest_page_lists_the_officers_overdue_requests(personas: Personas)
     text = signed_in(personas.officer).get(reverse("requests:digest")).content.decode()
     assert late.reference in text and other.reference not in text and "Overdue" in text
     assert letter_services.digests_build() == 2
+
+
+def test_the_api_records_the_setting_a_head_teacher_works_at_by_urn(
+    personas: Personas, case: dict[str, Any], api_client_for: Callable[[User | None], Any]
+) -> None:
+    client = api_client_for(personas.officer)
+    named = EstablishmentFactory()
+    head = {
+        "request_id": case["request"].pk,
+        "kind": "professional",
+        "name": "Ms Okafor",
+        "professional_role": "head_teacher",
+        "organisation": "Oak Hill Academy",
+        "email": "head@oakhill.example.org",
+    }
+    refused = client.post("/api/contacts/", {**head, "setting_urn": "999999"}, format="json")
+    assert refused.status_code == 400 and "setting_urn" in refused.json()["errors"]
+    created = client.post("/api/contacts/", {**head, "setting_urn": str(named.urn)}, format="json")
+    assert created.status_code == 201 and created.json()["setting_urn"] == named.urn
+    assert Contact.objects.get(pk=created.json()["id"]).establishment == named
+    listed = {row["id"]: row["setting_urn"] for row in client.get("/api/contacts/").json()["results"]}
+    assert listed[created.json()["id"]] == named.urn and listed[case["people"]["mum"].pk] is None
+
+
+def test_a_letter_being_prepared_is_not_downloadable_yet_through_the_api(
+    personas: Personas, case: dict[str, Any], api_client_for: Callable[[User | None], Any]
+) -> None:
+    (letter,) = letter_services.letter_issue(
+        actor=personas.officer,
+        request=case["request"],
+        kind="decision_to_assess",
+        contact_ids=[case["people"]["mum"].pk],
+    )
+    client = api_client_for(personas.officer)
+    assert client.get(f"/api/letters/{letter.pk}/").json()["state"] == "preparing"
+    response = client.get(f"/api/letters/{letter.pk}/download/")
+    assert response.status_code == 409 and "being prepared" in response.json()["detail"]
+    letter_services.letter_render(letter_id=letter.pk)
+    assert client.get(f"/api/letters/{letter.pk}/download/").status_code == 200

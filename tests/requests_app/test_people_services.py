@@ -15,6 +15,7 @@ from unittest import mock
 import jwt
 import pytest
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from core.errors import NotPermitted, ValidationFailed
@@ -24,7 +25,7 @@ from requests_app.services import contacts as contact_services
 from requests_app.services import letters as letter_services
 from requests_app.services import lifecycle
 from requests_app.tasks import send_message
-from tests.conftest import Personas
+from tests.conftest import Personas, signed_in
 from tests.requests_app.factories import (
     AdviceRequestFactory,
     AssessingRequestFactory,
@@ -197,16 +198,27 @@ def test_deciding_to_assess_writes_letters_to_the_parents_not_the_school_request
     people = family(personas, request)
     with (
         mock.patch.object(letter_services, "message_enqueue", return_value=True) as enqueue,
+        mock.patch.object(letter_services, "letter_render_enqueue", return_value=True) as render_enqueue,
         django_capture_on_commit_callbacks(execute=True),
     ):
         lifecycle.request_decide_assessment(
             actor=personas.officer, request=request, outcome="assess", notified_on=days_ago(1)
         )
+    # The change wrote the letters and their messages; no PDF was rendered inside it.
+    assert render_enqueue.call_count == Letter.objects.count() == 6
+    assert set(Letter.objects.values_list("state", flat=True)) == {"preparing"} and enqueue.call_count == 0
     family_letters = Letter.objects.filter(request=request, kind="decision_to_assess")
     assert {letter.contact_id for letter in family_letters} == {people["mum"].pk, people["dad"].pk}
     assert all("Mrs Ng" not in letter.body for letter in family_letters)
+    # The worker renders each one after commit, and only then queues its email.
+    with (
+        mock.patch.object(letter_services, "message_enqueue", return_value=True) as enqueue,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        for letter_id in Letter.objects.values_list("pk", flat=True):
+            letter_services.letter_render(letter_id=letter_id)
     mum_letter = family_letters.get(contact=people["mum"])
-    assert mum_letter.body.startswith("Dear Ada Testparent")
+    assert mum_letter.state == "ready" and mum_letter.body.startswith("Dear Ada Testparent")
     assert mum_letter.regulation == "reg 5(1)" and mum_letter.dated_on == days_ago(1)
     with mum_letter.pdf.open("rb") as handle:
         assert handle.read(5) == b"%PDF-"
@@ -219,23 +231,47 @@ def test_deciding_to_assess_writes_letters_to_the_parents_not_the_school_request
     for kind in ("reg_4_2_notification", "reg_5_2_decision_notice"):
         told = set(Letter.objects.filter(request=request, kind=kind).values_list("contact_id", flat=True))
         assert told == {people["head"].pk, people["dco"].pk}
-    # Each emailed letter was handed to Celery after commit.
+    # Each emailed letter was handed to Celery once its PDF was ready.
     assert enqueue.call_count == OutboundMessage.objects.count() == 5
+    # Rendering again changes nothing.
+    again = letter_services.letter_render(letter_id=mum_letter.pk)
+    assert again.pdf.name == mum_letter.pdf.name
 
 
-def test_a_failing_decision_leaves_no_letter_or_message(personas: Personas) -> None:
+def test_a_letter_whose_render_fails_stays_being_prepared_unsent_until_the_sweeper_retries(
+    personas: Personas, django_capture_on_commit_callbacks: Any
+) -> None:
     request = AwaitingDecisionRequestFactory()
-    family(personas, request)
+    people = family(personas, request)
+    lifecycle.request_decide_assessment(
+        actor=personas.officer, request=request, outcome="assess", notified_on=days_ago(1)
+    )
+    request.refresh_from_db()
+    assert request.status == "assessing"  # the decision stands, whatever happens to the PDFs
+    letter = Letter.objects.get(kind="decision_to_assess", contact=people["mum"])
     with (
         mock.patch.object(letter_services, "render_pdf", side_effect=RuntimeError("boom")),
         pytest.raises(RuntimeError),
     ):
-        lifecycle.request_decide_assessment(
-            actor=personas.officer, request=request, outcome="assess", notified_on=days_ago(1)
-        )
-    request.refresh_from_db()
-    assert request.status == "awaiting_decision"
-    assert not Letter.objects.exists() and not OutboundMessage.objects.exists()
+        letter_services.letter_render(letter_id=letter.pk)
+    letter.refresh_from_db()
+    assert letter.state == "preparing" and not letter.pdf
+    # Its email is not sent without the PDF, even if the message is picked up.
+    message = letter.messages.get()
+    assert letter_services.message_send(message_id=message.pk).state == MessageState.QUEUED
+    # The page says so and offers no download; the download itself is not found.
+    client = signed_in(personas.officer)
+    page = client.get(reverse("requests:people", args=[request.pk])).content.decode()
+    assert "Being prepared" in page
+    assert client.get(reverse("requests:letter-download", args=[request.pk, letter.pk])).status_code == 404
+    # Ten minutes on, the sweeper hands it to the worker again, which renders it and sends it.
+    with mock.patch("requests_app.services.letters.current_app.send_task") as send_task:
+        letter_services.messages_sweep(now=timezone.now() + timedelta(minutes=11))
+    send_task.assert_any_call("requests_app.render_letter", args=[letter.pk])
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert letter_services.letter_render(letter_id=letter.pk).state == "ready"
+    assert len(callbacks) == 1  # its email, queued after the render commits
+    assert letter_services.message_send(message_id=message.pk).state == MessageState.SENT
 
 
 def test_a_template_edited_by_the_council_is_used_and_unsafe_text_refused(personas: Personas) -> None:
@@ -268,6 +304,7 @@ def _queued_message(personas: Personas) -> OutboundMessage:
     letters = letter_services.letter_issue(
         actor=personas.officer, request=request, kind="advice_request", contact_ids=[people["dco"].pk]
     )
+    letter_services.letter_render(letter_id=letters[0].pk)  # the worker's step
     return letters[0].messages.get()
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.urls import reverse
 from lxml import etree
 from rest_framework.test import APIClient
 
@@ -23,23 +24,15 @@ from reporting.models import Sen2Return
 from reporting.sen2 import build, validate
 from reporting.sen2.importer import ImportRefused, import_return
 from reporting.sen2.services import sen2_build, sen2_return_request
-from requests_app.models import AssessmentRequest, PlanPlacement
+from requests_app.models import Appeal, AssessmentRequest, Mediation, PlanPlacement, RequestEvent
 from tests.dashboard.sen2 import cases
 from tests.requests_app.factories import DistrictFactory, EstablishmentFactory
 
 pytestmark = pytest.mark.django_db
 AT = datetime(2026, 1, 20, 9, 30, tzinfo=UTC)
 GOLDEN = Path(__file__).with_name("golden.xml")
-# Not carried by import_sen2 (docs/sen2.md): mediation and Tribunal flags, and the file's time.
-NOT_IMPORTED = {
-    "DateTime",
-    "RequestMediation",
-    "RequestTribunal",
-    "AssessmentMediation",
-    "AssessmentTribunal",
-    "OtherMediation",
-    "OtherTribunal",
-}
+# Not carried by import_sen2 (docs/sen2.md): the file's time.
+NOT_IMPORTED = {"DateTime"}
 
 
 @pytest.fixture
@@ -68,6 +61,72 @@ def test_round_trip_gives_the_same_persons_requests_and_outcomes(council: Counci
     exported = sen2_build(census=cases.CENSUS)
     assert validate.errors(exported.findings) == []
     assert _leaves(exported.root) == _leaves(etree.fromstring(GOLDEN.read_bytes()))
+
+
+def test_the_mediation_and_tribunal_flags_are_loaded_as_disputes_marked_with_the_census(
+    council: Council, tmp_path: Path, personas: Any, page_client_for: Callable[[Any], Any]
+) -> None:
+    path = tmp_path / "return.xml"
+    path.write_bytes(GOLDEN.read_bytes())
+    import_return(path)
+    # Ada's plan went to mediation; Ben's refusal to assess to the Tribunal (golden.xml).
+    mediation = Mediation.objects.get()
+    assert (mediation.against, mediation.decision_letter_on, mediation.imported_from_census) == (
+        "plan_content",
+        date(2025, 6, 16),
+        cases.CENSUS,
+    )
+    assert (mediation.held_on, mediation.outcome, mediation.recorded_by) == (None, "pending", None)
+    appeal = Appeal.objects.get()
+    assert (appeal.against, appeal.decision_letter_on, appeal.imported_from_census, appeal.status) == (
+        "refusal_to_assess",
+        date(2025, 11, 5),
+        cases.CENSUS,
+        "registered",
+    )
+    events = RequestEvent.objects.filter(action="dispute_imported").order_by("pk")
+    assert [(e.request_id, e.payload["tribunal"], e.payload["imported_from_census"]) for e in events] == [
+        (mediation.request_id, False, "2026-01-15"),
+        (appeal.request_id, True, "2026-01-15"),
+    ]
+    # The return for an earlier census does not claim them; the next one still does.
+    earlier = sen2_build(census=date(2025, 12, 4)).root
+    assert earlier.findtext("Persons/Person[1]/Requests/Assessment/OtherMediation") == "0"
+    later = sen2_build(census=date(2027, 1, 21)).root
+    assert later.findtext("Persons/Person[1]/Requests/Assessment/OtherMediation") == "1"
+    # The case says what is not known.
+    client = page_client_for(personas.officer)
+    page = client.get(reverse("requests:detail", args=[appeal.request_id])).content.decode()
+    assert "By 15 January 2026: date not recorded, imported from SEN2 2026" in page
+    assert "Not recorded (imported from SEN2): record the decision if it is known" in page
+    page = client.get(reverse("requests:detail", args=[mediation.request_id])).content.decode()
+    assert "By 15 Jan 2026: date not recorded, imported from SEN2 2026" in page
+
+
+def test_a_bad_flag_is_refused_naming_the_person_and_the_flag(council: Council, tmp_path: Path) -> None:
+    root = etree.fromstring(GOLDEN.read_bytes())
+    flag = root.find("Persons/Person[2]/Requests/RequestTribunal")
+    assert flag is not None
+    flag.text = "yes"
+    undecided = root.find("Persons/Person[3]/Requests")
+    assert undecided is not None
+    etree.SubElement(undecided, "RequestMediation").text = "1"
+    path = tmp_path / "bad.xml"
+    path.write_bytes(etree.tostring(root))
+    with pytest.raises(ImportRefused) as refused:
+        import_return(path)
+    assert [str(p) for p in refused.value.problems] == ["person 2, <C01>: <RequestTribunal> 'yes' is not a valid code"]
+    assert not AssessmentRequest.objects.exists() and not Appeal.objects.exists()
+    # The value fixed, the flag on the undecided request is refused by name.
+    flag.text = "1"
+    path.write_bytes(etree.tostring(root))
+    with pytest.raises(ImportRefused) as refused:
+        import_return(path)
+    assert [str(p) for p in refused.value.problems] == [
+        "person 3, <RequestMediation>: RequestMediation is 1, but the request has no decision whether to assess "
+        "(RequestOutcome A): a flag needs the decision it is about"
+    ]
+    assert not Mediation.objects.exists()
 
 
 def test_import_refuses_a_non_empty_database_and_unknown_urns(council: Council, tmp_path: Path) -> None:
