@@ -1,6 +1,6 @@
 """The CPU the committee report's PDF costs to draw (issue 16), on a fixed synthetic data set.
 
-    DEBUG=1 python bench/report_pdf_cpu.py [--runs 3] [--profile]
+    DEBUG=1 python bench/report_pdf_cpu.py [--runs 3] [--profile] [--print-view]
 
 Needs only a migrated database (no demo history): inside a transaction that is rolled back it
 stores 12 districts' figures for the 13 months to March 2025 (seeded random counts for every
@@ -9,7 +9,10 @@ and an edition with commentary on every section, then draws that edition's PDF a
 does (``reporting.edition_pdf.edition_pdf``) ``--runs`` times and reports the CPU seconds
 (``time.process_time``, so the machine's load matters less than wall time does) of the HTML and
 of WeasyPrint, the pages and the size. ``--profile`` prints cProfile's top entries of one
-WeasyPrint run. A measurement to report (docs/benchmarks.md), not a test.
+WeasyPrint run. ``--print-view`` draws instead what ``?format=pdf`` drew before the worker
+did it: the print view's own template (GOV.UK Frontend's stylesheet and the report's print
+rules, its figures linked to their case lists), for the before-and-after comparison. A
+measurement to report (docs/benchmarks.md), not a test.
 """
 
 from __future__ import annotations
@@ -111,13 +114,29 @@ def seed() -> ReportEdition:
     )
 
 
+def _pages(html: str) -> int:
+    from reporting.pdf import html_document
+
+    return len(html_document(html).render().pages)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--print-view", action="store_true")
     args = parser.parse_args()
+    from django.template.loader import render_to_string
+
     from reporting.edition_pdf import edition_html
     from reporting.pdf import html_to_pdf
+    from reporting.views.report import report_body, report_context
+
+    def print_view_html(edition: ReportEdition) -> str:
+        body = report_body(month=edition.month, district=None, links={"panel": True, "placements": True})
+        return render_to_string("dashboard/report.html", {**report_context(body, edition), "for_pdf": True})
+
+    draw_html = print_view_html if args.print_view else edition_html
 
     try:
         with transaction.atomic():
@@ -125,13 +144,14 @@ def main() -> None:
             html_cpu, pdf_cpu, pdf = [], [], b""
             for _ in range(args.runs):
                 started = time.process_time()
-                html = edition_html(edition)
+                html = draw_html(edition)
                 html_cpu.append(time.process_time() - started)
                 started = time.process_time()
                 pdf = html_to_pdf(html)
                 pdf_cpu.append(time.process_time() - started)
-            pages = pdf.count(b"/Type /Page\n") or pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
+            pages = _pages(html)
             sys.stdout.write(
+                f"{'print view' if args.print_view else 'worker'}: "
                 f"HTML {statistics.median(html_cpu):.2f} s CPU, {len(html) / 1024:.0f} KB; "
                 f"PDF (WeasyPrint) {statistics.median(pdf_cpu):.2f} s CPU (median of {args.runs}; "
                 f"min {min(pdf_cpu):.2f}, max {max(pdf_cpu):.2f}), {pages} pages, {len(pdf) / 1024:.0f} KB; "

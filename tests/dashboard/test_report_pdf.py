@@ -270,3 +270,26 @@ def test_the_api_asks_for_a_pdf_and_returns_the_stored_file(personas, documents_
     response = client.get(file_url, {"purpose": "audit"})
     assert response.status_code == 200 and response.content == FAKE_PDF
     assert AccessLog.objects.filter(object_type="dashboard_report_pdf", action=AccessAction.EXPORT).count() == 1
+
+
+# --- The demo ----------------------------------------------------------------------------------------
+
+
+def test_seed_demo_queues_the_latest_versions_pdf_for_the_worker(personas, django_capture_on_commit_callbacks):
+    from demo.report_demo import seed_report_pdf
+
+    today = date(2025, 4, 10)
+    with (
+        mock.patch("reporting.services.current_app.send_task") as send,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        line = seed_report_pdf(today=today, manager=personas.manager)
+    edition = ReportEdition.objects.get()
+    assert edition.month == MARCH and "March 2025 version 1" in line
+    pdf = ReportPdf.objects.get(edition=edition)
+    assert pdf.status == ReportPdf.Status.QUEUED and not pdf.storage_key  # queued, not drawn here
+    send.assert_called_once_with(services.REPORT_PDF_TASK, args=[pdf.pk])
+    # Seeding again asks for nothing more.
+    with mock.patch("reporting.services.current_app.send_task") as send:
+        seed_report_pdf(today=today, manager=personas.manager)
+    assert ReportPdf.objects.count() == 1 and ReportEdition.objects.count() == 1 and not send.called
