@@ -12,9 +12,12 @@ unique constraints, one for the all-district row and one for the district rows.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from core.models import District
 
@@ -252,6 +255,10 @@ class ReportEdition(models.Model):
         return f"Report {self.month:%Y-%m} v{self.version} ({self.district_id or 'all districts'})"
 
 
+# Longer than the drawing task's hard time limit (reporting.tasks.REPORT_PDF_LIMIT, 10 minutes).
+REPORT_PDF_STUCK_SECONDS = 15 * 60
+
+
 class ReportPdf(models.Model):
     """The PDF of one version of the committee report (``ReportEdition``), drawn once by the
     worker (``reports.report_pdf``) and kept as a file, so the version that went to a committee
@@ -302,6 +309,15 @@ class ReportPdf(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def stuck(self) -> bool:
+        """Running for longer than the task may run (its worker was killed): may be asked again."""
+        return (
+            self.status == self.Status.RUNNING
+            and self.started_at is not None
+            and self.started_at < timezone.now() - timedelta(seconds=REPORT_PDF_STUCK_SECONDS)
+        )
 
     @property
     def filename(self) -> str:

@@ -544,13 +544,13 @@ def report_pdf_request(*, edition_id: int, requested_by: Any) -> tuple[ReportPdf
     """Ask for the PDF of a version of the report; returns it and whether it was (re)queued.
     A version has one PDF: while it is being prepared, or once it is ready, asking again returns
     it unchanged (a ready file is never drawn again: it is the record). A failed one is queued
-    again (the retry)."""
+    again (the retry), and so is one left running past the task's time limit (a killed worker)."""
     with transaction.atomic():
         edition = ReportEdition.objects.select_for_update().get(pk=edition_id)
         pdf = ReportPdf.objects.select_for_update().filter(edition=edition).first()
         if pdf is None:
             pdf = _report_pdf_queue(edition=edition, requested_by=requested_by)
-        elif pdf.status == ReportPdf.Status.FAILED:
+        elif pdf.status == ReportPdf.Status.FAILED or pdf.stuck:
             ReportPdf.objects.filter(pk=pdf.pk).update(
                 status=ReportPdf.Status.QUEUED, requested_by=requested_by, requested_at=timezone.now(), failure=""
             )

@@ -53,7 +53,7 @@ def report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
         "scope": edition.district.name if edition.district else "All districts",
         "prepared_by": edition.prepared_by.get_full_name() or edition.prepared_by.get_username(),
         "report_url": report_url(edition),
-        "refresh": REFRESH_SECONDS if pdf is not None and not pdf.finished else 0,
+        "refresh": REFRESH_SECONDS if pdf is not None and not pdf.finished and not pdf.stuck else 0,
         "download_url": reverse("dashboard:report-pdf-download", args=[edition.pk]),
     }
     return render(request, "dashboard/report_pdf_status.html", context)

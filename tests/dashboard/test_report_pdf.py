@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from unittest import mock
 
@@ -20,7 +20,7 @@ from core.models import AccessAction, AccessLog
 from core.roles import Role
 from reporting import services, tasks
 from reporting.edition_pdf import edition_html
-from reporting.models import MonthlyMetric, ReportEdition, ReportPdf
+from reporting.models import REPORT_PDF_STUCK_SECONDS, MonthlyMetric, ReportEdition, ReportPdf
 from reporting.views.report import REPORT_SECTIONS
 
 pytestmark = pytest.mark.django_db
@@ -163,6 +163,23 @@ def test_a_failed_pdf_offers_a_retry_and_never_a_server_error(page_client_for, p
     assert retried.status_code == 302
     assert ReportPdf.objects.get(edition=edition).status == ReportPdf.Status.QUEUED
     assert "Being prepared" in _page(client, edition).content.decode()
+
+
+def test_a_pdf_left_running_past_its_time_limit_may_be_asked_again(page_client_for, personas):
+    edition = _edition(personas.manager)
+    started = timezone.now() - timedelta(seconds=REPORT_PDF_STUCK_SECONDS - 60)
+    ReportPdf.objects.filter(edition=edition).update(status=ReportPdf.Status.RUNNING, started_at=started)
+    client = page_client_for(personas.manager)
+    assert "Try again" not in _page(client, edition).content.decode()
+    with mock.patch("reporting.services.current_app.send_task") as send:
+        assert services.report_pdf_request(edition_id=edition.pk, requested_by=personas.manager)[1] is False
+    assert not send.called
+    ReportPdf.objects.filter(edition=edition).update(started_at=started - timedelta(seconds=120))
+    page = _page(client, edition).content.decode()
+    assert "Try again" in page and 'http-equiv="refresh"' not in page
+    with mock.patch("reporting.services.current_app.send_task"):
+        client.post(reverse("dashboard:report-pdf", args=[edition.pk]))
+    assert ReportPdf.objects.get(edition=edition).status == ReportPdf.Status.QUEUED
 
 
 def test_an_unknown_version_is_not_found(page_client_for, personas):
