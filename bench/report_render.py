@@ -5,7 +5,8 @@
 Signs a manager in with Django's test client against the configured (seeded) database and, for
 the month (the last full month by default), all districts and the first district, reports: the
 print view served (median of ``--runs`` after one warm-up, and the SQL queries it ran), the
-same HTML drawn as a PDF by WeasyPrint (what ``?format=pdf`` returns, without the sign-in gate),
+same HTML drawn as a PDF by WeasyPrint (what ``?format=pdf`` returned before the worker drew the PDF;
+``bench/report_pdf_cpu.py`` measures that and the worker's template in CPU seconds),
 and with ``--chromium`` a headless Chromium printing the saved HTML to PDF. A measurement to
 report (docs/benchmarks.md), not a test. Nothing is written to the database except the
 benchmark manager's account, inside a transaction that is rolled back.

@@ -12,9 +12,12 @@ unique constraints, one for the all-district row and one for the district rows.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from core.models import District
 
@@ -250,3 +253,74 @@ class ReportEdition(models.Model):
 
     def __str__(self) -> str:
         return f"Report {self.month:%Y-%m} v{self.version} ({self.district_id or 'all districts'})"
+
+
+# Longer than the drawing task's hard time limit (reporting.tasks.REPORT_PDF_LIMIT, 10 minutes).
+REPORT_PDF_STUCK_SECONDS = 15 * 60
+
+
+class ReportPdf(models.Model):
+    """The PDF of one version of the committee report (``ReportEdition``), drawn once by the
+    worker (``reports.report_pdf``) and kept as a file, so the version that went to a committee
+    downloads as the same bytes every time. The file is in the ``documents`` storage under a
+    random key, with its SHA-256 and size; the figures in it are those stored when it was
+    drawn (``rendered_at``). It holds the aggregate report only: no case list (the annex is
+    separate and never stored)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Being prepared"
+        RUNNING = "running", "Being prepared"
+        DONE = "done", "Ready"
+        FAILED = "failed", "Failed"
+
+    edition = models.OneToOneField(ReportEdition, on_delete=models.PROTECT, related_name="pdf")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    rendered_at = models.DateTimeField(null=True, blank=True, help_text="When the file was drawn")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    storage_key = models.CharField(max_length=200, blank=True, default="")
+    sha256 = models.CharField(max_length=64, blank=True, default="")
+    size = models.PositiveIntegerField(default=0, help_text="Bytes")
+    failure = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "running", "done", "failed"]), name="reportpdf_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="done") | (Q(sha256__regex=r"^[0-9a-f]{64}$") & Q(size__gt=0)),
+                name="reportpdf_done_has_file",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"PDF of {self.edition} ({self.status})"
+
+    @property
+    def ready(self) -> bool:
+        return self.status == self.Status.DONE
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def stuck(self) -> bool:
+        """Running for longer than the task may run (its worker was killed): may be asked again."""
+        return (
+            self.status == self.Status.RUNNING
+            and self.started_at is not None
+            and self.started_at < timezone.now() - timedelta(seconds=REPORT_PDF_STUCK_SECONDS)
+        )
+
+    @property
+    def filename(self) -> str:
+        edition = self.edition
+        scope = f"district-{edition.district_id}" if edition.district_id else "all-districts"
+        return f"report-{edition.month:%Y-%m}-{scope}-v{edition.version}.pdf"

@@ -34,7 +34,8 @@ def static_file(url: str) -> tuple[bytes, str] | None:
         return handle.read(), mimetypes.guess_type(found)[0] or "application/octet-stream"
 
 
-def html_to_pdf(html: str) -> bytes:
+def html_document(html: str) -> Any:
+    """WeasyPrint's document for ``html``, fetching only this site's static files."""
     # Imported here: a heavy library only the PDF needs.
     from weasyprint import HTML
     from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -47,4 +48,8 @@ def html_to_pdf(html: str) -> bytes:
             body, content_type = found
             return URLFetcherResponse(url, body=body, headers={"Content-Type": content_type})
 
-    return bytes(HTML(string=html, base_url=BASE_URL, url_fetcher=StaticOnly()).write_pdf())
+    return HTML(string=html, base_url=BASE_URL, url_fetcher=StaticOnly())
+
+
+def html_to_pdf(html: str) -> bytes:
+    return bytes(html_document(html).write_pdf())

@@ -14,22 +14,27 @@ grouped queries for the whole range), then written in short transactions of at m
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import uuid
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
+from celery import current_app
+from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from core.db_router import reporting_reads
-from core.errors import ValidationFailed
+from core.documents import documents_storage
+from core.errors import Conflict, ValidationFailed
 from core.models import District
 from core.staleness import clear_stale, stale_months
 from reporting import sources as roof_sources
-from reporting.models import AnnualMetric, BacklogSnapshot, MonthlyMetric, RecomputeJob, ReportEdition
+from reporting.models import AnnualMetric, BacklogSnapshot, MonthlyMetric, RecomputeJob, ReportEdition, ReportPdf
 from requests_app import reports as request_reports
 
 logger = logging.getLogger(__name__)
@@ -505,6 +510,8 @@ def report_edition_save(
             prepared_by=prepared_by,
             prepared_at=timezone.now(),
         )
+        # Each saved version gets its PDF, drawn by the worker (report_pdf_request).
+        _report_pdf_queue(edition=edition, requested_by=prepared_by)
     logger.info("Report %s version %d saved", f"{month:%Y-%m}", edition.version)
     return edition
 
@@ -517,3 +524,92 @@ def report_edition_latest(*, month: date, district_id: int | None) -> ReportEdit
         .order_by("-version")
         .first()
     )
+
+
+# --- The committee report's PDF, drawn by the worker and kept ------------------------------------
+
+# The Celery task that draws a queued PDF (reporting.tasks.report_pdf).
+REPORT_PDF_TASK = "reports.report_pdf"
+REPORT_PDF_FOLDER = "reports"
+
+
+def _report_pdf_queue(*, edition: ReportEdition, requested_by: Any) -> ReportPdf:
+    """Inside the caller's transaction: a new queued PDF for ``edition``, the task sent on commit."""
+    pdf = ReportPdf.objects.create(edition=edition, requested_by=requested_by, requested_at=timezone.now())
+    transaction.on_commit(lambda: current_app.send_task(REPORT_PDF_TASK, args=[pdf.pk]))
+    return pdf
+
+
+def report_pdf_request(*, edition_id: int, requested_by: Any) -> tuple[ReportPdf, bool]:
+    """Ask for the PDF of a version of the report; returns it and whether it was (re)queued.
+    A version has one PDF: while it is being prepared, or once it is ready, asking again returns
+    it unchanged (a ready file is never drawn again: it is the record). A failed one is queued
+    again (the retry), and so is one left running past the task's time limit (a killed worker)."""
+    with transaction.atomic():
+        edition = ReportEdition.objects.select_for_update().get(pk=edition_id)
+        pdf = ReportPdf.objects.select_for_update().filter(edition=edition).first()
+        if pdf is None:
+            pdf = _report_pdf_queue(edition=edition, requested_by=requested_by)
+        elif pdf.status == ReportPdf.Status.FAILED or pdf.stuck:
+            ReportPdf.objects.filter(pk=pdf.pk).update(
+                status=ReportPdf.Status.QUEUED, requested_by=requested_by, requested_at=timezone.now(), failure=""
+            )
+            pk = pdf.pk
+            transaction.on_commit(lambda: current_app.send_task(REPORT_PDF_TASK, args=[pk]))
+            pdf.refresh_from_db()
+        else:
+            return pdf, False
+    logger.info("Report PDF %d queued (edition %d)", pdf.pk, edition_id)
+    return pdf, True
+
+
+def report_pdf_run(*, pdf_id: int, render: Callable[[ReportEdition, datetime], bytes]) -> ReportPdf:
+    """Draw a queued PDF with ``render`` (the edition and the time it is drawn → the file's
+    bytes) and keep it: claim it (queued → running, a conditional update, so two deliveries of
+    the task cannot both draw it), store the file under a random key, then record its SHA-256,
+    size and time. A failure is recorded on the row (the page offers a retry) and the file, if
+    stored, is removed. A PDF not queued is left alone."""
+    claimed = ReportPdf.objects.filter(pk=pdf_id, status=ReportPdf.Status.QUEUED).update(
+        status=ReportPdf.Status.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1
+    )
+    pdf = ReportPdf.objects.select_related("edition", "edition__prepared_by", "edition__district").get(pk=pdf_id)
+    if claimed != 1:
+        return pdf
+    storage = documents_storage()
+    key = ""
+    try:
+        rendered_at = timezone.now()
+        data = render(pdf.edition, rendered_at)
+        key = storage.save(f"{REPORT_PDF_FOLDER}/{rendered_at:%Y/%m}/{uuid.uuid4().hex}.pdf", ContentFile(data))
+        with transaction.atomic():
+            ReportPdf.objects.select_for_update().filter(pk=pdf_id).update(
+                status=ReportPdf.Status.DONE,
+                rendered_at=rendered_at,
+                storage_key=key,
+                sha256=hashlib.sha256(data).hexdigest(),
+                size=len(data),
+                failure="",
+            )
+    except Exception as error:
+        logger.exception("Report PDF %d failed", pdf_id)
+        if key:
+            storage.delete(key)
+        ReportPdf.objects.filter(pk=pdf_id).update(
+            status=ReportPdf.Status.FAILED, rendered_at=None, failure=f"Stopped: {type(error).__name__}"[:200]
+        )
+    pdf.refresh_from_db()
+    logger.info("Report PDF %d %s", pdf_id, pdf.status)
+    return pdf
+
+
+def report_pdf_bytes(pdf: ReportPdf) -> bytes:
+    """The stored file, exactly as drawn: refused (409) if it is not ready, or if its bytes no
+    longer match the SHA-256 recorded when it was drawn."""
+    if pdf.status != ReportPdf.Status.DONE:
+        raise Conflict("This PDF is not ready yet")
+    with documents_storage().open(pdf.storage_key, "rb") as handle:
+        data = bytes(handle.read())
+    if hashlib.sha256(data).hexdigest() != pdf.sha256:
+        logger.error("Report PDF %d does not match its SHA-256", pdf.pk)
+        raise Conflict("The stored PDF does not match the file that was drawn; ask for it again")
+    return data

@@ -140,3 +140,18 @@ def recompute_job(self: Any, job_id: int) -> dict[str, Any]:
         services.recompute_job_wait(job_id=job_id, message="Waiting for another figures job to finish")
         raise self.retry(exc=running, countdown=RANGE_WAIT_SECONDS) from running
     return {"job": job.pk, "status": job.status, "months": job.months_done}
+
+
+# --- The committee report's PDF (docs/architecture.md §5.1) ----------------------------------------
+
+REPORT_PDF_LIMIT = 10 * 60
+
+
+@shared_task(name=services.REPORT_PDF_TASK, soft_time_limit=8 * 60, time_limit=REPORT_PDF_LIMIT, **_RETRY)
+def report_pdf(pdf_id: int) -> dict[str, Any]:
+    """Draw and keep the PDF of one version of the report (an id only: no personal data in the
+    task). A failure is recorded on the row, where the page offers to try again."""
+    from reporting.edition_pdf import edition_pdf  # WeasyPrint and the page code: the worker's only
+
+    row = services.report_pdf_run(pdf_id=pdf_id, render=lambda edition, at: edition_pdf(edition, rendered_at=at))
+    return {"pdf": row.pk, "status": row.status, "bytes": row.size}

@@ -21,4 +21,7 @@ urlpatterns = [
     path("report/commentary/", views.report_commentary, name="report-commentary"),
     # The committee report's case-list annex (identifiable; separate from the aggregate report).
     path("report/annex/", views.report_annex, name="report-annex"),
+    # A saved version's PDF, drawn by the worker and kept (its progress, then its download).
+    path("report/edition/<id:pk>/pdf/", views.report_pdf, name="report-pdf"),
+    path("report/edition/<id:pk>/pdf/download/", views.report_pdf_download, name="report-pdf-download"),
 ]

@@ -4,6 +4,7 @@
   placements (``dashboard:home``);
 - ``cases``: the cases behind any number (``dashboard:cases``);
 - ``report``: the printable monthly report (``dashboard:report``);
+- ``report_pdf``: a saved version's PDF, drawn by the worker and kept, and its download;
 - ``recompute``: a recomputation asked for from the dashboard, and its progress;
 - ``exports``: the CSV and XLSX files every table and case list offers.
 
@@ -20,5 +21,17 @@ from reporting.views.common import cases_url
 from reporting.views.home import home
 from reporting.views.recompute import recompute, recompute_job
 from reporting.views.report import report, report_commentary
+from reporting.views.report_pdf import report_pdf, report_pdf_download
 
-__all__ = ["cases", "cases_url", "home", "recompute", "recompute_job", "report", "report_annex", "report_commentary"]
+__all__ = [
+    "cases",
+    "cases_url",
+    "home",
+    "recompute",
+    "recompute_job",
+    "report",
+    "report_annex",
+    "report_commentary",
+    "report_pdf",
+    "report_pdf_download",
+]

@@ -6,7 +6,6 @@ end of the month, and the panel's and independent placements' figures of the mon
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -14,27 +13,22 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from core.access import access_log_record
 from core.db_router import reporting_reads
-from core.exports import export_gate
 from core.ids import parse_id
-from core.models import AccessAction, District
+from core.models import District
 from core.pages import requires
 from core.roles import Capability, user_can
 from reporting import figures, layouts, services, suppression, svg
 from reporting import sources as roof_sources
 from reporting.figures import FIGURES
-from reporting.layouts import FigureTable
-from reporting.models import BacklogSnapshot, MonthlyMetric
-from reporting.pdf import html_to_pdf
+from reporting.layouts import FigureTable, Service
+from reporting.models import BacklogSnapshot, MonthlyMetric, ReportEdition, ReportPdf
 from reporting.services import month_end_backlog, previous_month
 from reporting.tables import Cell, Table
 from reporting.views.common import (
@@ -86,7 +80,12 @@ def figure_table(
 
 
 def _district_rows(
-    districts: list[District], by_district: dict[int | None, MonthlyMetric], month: date, total: dict[str, Any] | None
+    districts: list[District],
+    by_district: dict[int | None, MonthlyMetric],
+    month: date,
+    total: dict[str, Any] | None,
+    *,
+    link: bool = True,
 ) -> list[list[Cell]]:
     """One row per district and a row for all districts, with small-number suppression: a count
     below ``SUPPRESSION_THRESHOLD`` is "c", and so is any count that would give it away from the
@@ -118,7 +117,7 @@ def _district_rows(
             where: dict[str, Any] = {"month": month}
             if district_id is not None:
                 where["district_id"] = district_id
-            cells.append(figure_cell(key, value, context=f", {name}, {label}", **where))
+            cells.append(figure_cell(key, value, context=f", {name}, {label}", link=link, **where))
         rows.append(cells)
     return rows
 
@@ -149,20 +148,42 @@ def _report_district(request: HttpRequest, districts: list[District]) -> Distric
     return found if found is not None else "That district is not known."
 
 
-@requires(Capability.REPORTS_VIEW)
-def report(request: HttpRequest) -> HttpResponse:
-    if "month" in request.GET:
-        month = parse_month(request.GET["month"])
-        if month is None:
-            return bad_request(request, "The month must be given as YYYY-MM, for example 2025-01.")
-    else:
-        month = previous_month(timezone.localdate())
+@dataclass
+class ReportBody:
+    """What the report shows for a month and a scope, built the same way for the page and for
+    the PDF the worker draws (``reporting.edition_pdf``): its sections and their tables."""
+
+    month: date
+    district: District | None
+    sections: list[ReportSection]
+    found: dict[str, Any] | None
+    council_wide_note: str
+    as_at: Any
+
+    @property
+    def tables(self) -> list[Table]:
+        return [table for section in self.sections for table in section.tables]
+
+    @property
+    def stem(self) -> str:
+        return f"report-{self.month:%Y-%m}-{self.district.name if self.district else 'all-districts'}"
+
+
+def report_body(
+    *,
+    month: date,
+    district: District | None,
+    links: dict[Service, bool] | None,
+    districts: list[District] | None = None,
+) -> ReportBody:
+    """The report's sections for ``month`` and ``district`` (None: all districts), suppressed.
+    ``links`` says which council-wide figures may link to their cases; None: no figure links
+    (the PDF, which is a record and leads nowhere)."""
+    link = links is not None
     month_end = figures.add_months(month, 1)
     with reporting_reads():
-        districts = list(District.objects.order_by("name"))
-        district = _report_district(request, districts)
-        if isinstance(district, str):
-            return bad_request(request, district)
+        if districts is None:
+            districts = list(District.objects.order_by("name"))
         district_id = district.pk if district else None
         series = figures.monthly_series(from_month=month, to_month=month, district_id=district_id)
         by_district = {
@@ -181,7 +202,7 @@ def report(request: HttpRequest) -> HttpResponse:
     in_month: dict[str, Any] = {"context": month_context(month), "month": month, "district_id": district_id}
     caption = {"period": label, "scope": scope}
 
-    summary = figure_table(layouts.REPORT_SUMMARY, found, caption=caption, **in_month)
+    summary = figure_table(layouts.REPORT_SUMMARY, found, caption=caption, link=link, **in_month)
     if not found:
         summary.rows = []
     districts_layout = layouts.REPORT_DISTRICTS
@@ -200,7 +221,9 @@ def report(request: HttpRequest) -> HttpResponse:
                     districts_layout.key,
                     districts_layout.caption.format(period=label),
                     districts_layout.headers,
-                    _district_rows(districts, by_district, month, all_districts.data if all_districts else None),
+                    _district_rows(
+                        districts, by_district, month, all_districts.data if all_districts else None, link=link
+                    ),
                     description=(
                         f'Counts below {settings.SUPPRESSION_THRESHOLD} are shown as "c", and so are the counts that '
                         "would let them be worked out from the all-districts row."
@@ -209,7 +232,7 @@ def report(request: HttpRequest) -> HttpResponse:
             ],
         ),
     ]
-    sections.append(_trend_section(month, district_id=district_id, scope=scope))
+    sections.append(_trend_section(month, district_id=district_id, scope=scope, link=link))
     if annual:
         sections.append(
             ReportSection(
@@ -221,6 +244,7 @@ def report(request: HttpRequest) -> HttpResponse:
                         annual,
                         caption={"period": str(month.year), "scope": scope},
                         context=f" in {month.year}",
+                        link=link,
                         year=month.year,
                         district_id=district_id,
                     )
@@ -242,6 +266,7 @@ def report(request: HttpRequest) -> HttpResponse:
                         layouts.REPORT_BACKLOG,
                         figures.backlog_values(backlog),
                         caption={"day": f"{snapshot.on:%-d %B %Y}", "scope": scope},
+                        link=link,
                         on=snapshot.on,
                         district_id=district_id,
                     )
@@ -264,7 +289,7 @@ def report(request: HttpRequest) -> HttpResponse:
     elif not extras_in_use(series, snapshot.data if snapshot else None):
         council_wide_note = "Panel and placement figures appear here once those services are in use."
     else:
-        sections += _council_wide_sections(request, found, month)
+        sections += _council_wide_sections(links, found, month)
     # Figures as at: each section's tables were computed with its snapshot.
     section_as_at = {
         "year": figures.as_at([annual]),
@@ -274,15 +299,57 @@ def report(request: HttpRequest) -> HttpResponse:
     for section in sections:
         for table in section.tables:
             table.as_at = table.as_at or section_as_at.get(section.key, figures.as_at([found]))
-    tables = [table for section in sections for table in section.tables]
-    suppress_report_tables(tables)
+    body = ReportBody(month, district, sections, found, council_wide_note, figures.as_at([found, annual]))
+    suppress_report_tables(body.tables)
+    return body
+
+
+def report_context(body: ReportBody, edition: ReportEdition | None) -> dict[str, Any]:
+    """What the report's templates show of ``body``, with the commentary and the prepared-by
+    and version block of ``edition`` (None: the draft)."""
+    for section in body.sections:
+        section.commentary = edition.commentary.get(section.key, "") if edition is not None else ""
+    district = body.district
+    return {
+        "month_label": figures.month_label(body.month),
+        "scope": district.name if district else "All districts",
+        "district": district,
+        "all_districts_url": f"{reverse('dashboard:report')}?{urlencode({'month': f'{body.month:%Y-%m}'})}",
+        "found": body.found,
+        "sections": body.sections,
+        "council_wide_note": body.council_wide_note,
+        "definitions": [(figures.DEFINITION_TITLES[k], text) for k, text in figures.DEFINITIONS.items()],
+        "marking": settings.REPORT_PROTECTIVE_MARKING,
+        "edition": edition,
+        "month_value": f"{body.month:%Y-%m}",
+        "district_id": district.pk if district else None,
+        "as_at": body.as_at,
+    }
+
+
+@requires(Capability.REPORTS_VIEW)
+def report(request: HttpRequest) -> HttpResponse:
+    if "month" in request.GET:
+        month = parse_month(request.GET["month"])
+        if month is None:
+            return bad_request(request, "The month must be given as YYYY-MM, for example 2025-01.")
+    else:
+        month = previous_month(timezone.localdate())
+    with reporting_reads():
+        districts = list(District.objects.order_by("name"))
+    district = _report_district(request, districts)
+    if isinstance(district, str):
+        return bad_request(request, district)
+    body = report_body(month=month, district=district, links=service_links(request), districts=districts)
+    tables = body.tables
+    label = figures.month_label(month)
     wants_pdf = request.GET.get("format") == "pdf" and "table" not in request.GET
     if not wants_pdf:
         try:
             exported = table_export(
                 request,
                 tables,
-                stem=f"report-{month:%Y-%m}-{district.name if district else 'all-districts'}",
+                stem=body.stem,
                 title=[
                     ("Scope", "One district" if district else "The whole council"),
                     ("District", district.name if district else "All districts"),
@@ -294,26 +361,11 @@ def report(request: HttpRequest) -> HttpResponse:
         if exported is not None:
             return exported
         attach_exports(request, tables)
-    edition = services.report_edition_latest(month=month, district_id=district_id)
-    if edition is not None:
-        for section in sections:
-            section.commentary = edition.commentary.get(section.key, "")
+    edition = services.report_edition_latest(month=month, district_id=district.pk if district else None)
     context = {
-        "month_label": label,
-        "scope": district.name if district else "All districts",
-        "district": district,
-        "all_districts_url": f"{reverse('dashboard:report')}?{urlencode({'month': f'{month:%Y-%m}'})}",
-        "found": found,
-        "sections": sections,
-        "council_wide_note": council_wide_note,
-        "definitions": [(figures.DEFINITION_TITLES[k], text) for k, text in figures.DEFINITIONS.items()],
-        "marking": settings.REPORT_PROTECTIVE_MARKING,
-        "edition": edition,
+        **report_context(body, edition),
         "can_prepare": user_can(request.user, Capability.REPORTS_PREPARE),
-        "month_value": f"{month:%Y-%m}",
-        "district_id": district_id,
-        "as_at": figures.as_at([found, annual]),
-        "pdf_url": f"?{urlencode({**request.GET.dict(), 'format': 'pdf'})}",
+        "pdf_url": reverse("dashboard:report-pdf", args=[edition.pk]) if edition is not None else "",
         "annex_url": (
             f"{reverse('dashboard:report-annex')}?"
             + urlencode({"month": f"{month:%Y-%m}", **({"district": district.pk} if district else {})})
@@ -322,36 +374,31 @@ def report(request: HttpRequest) -> HttpResponse:
         ),
     }
     if wants_pdf:
-        return _report_pdf(request, context, f"report-{month:%Y-%m}-{district.name if district else 'all-districts'}")
+        return _report_pdf(request, edition)
     return render(request, "dashboard/report.html", context)
 
 
-def _report_pdf(request: HttpRequest, context: dict[str, Any], stem: str) -> HttpResponse:
-    """The print view as a PDF: for readers who may export, and logged like an export."""
-    if not user_can(request.user, Capability.EXPORT):
+def _report_pdf(request: HttpRequest, edition: ReportEdition | None) -> HttpResponse:
+    """``?format=pdf``: the PDF is drawn by the worker for each saved version and kept, so this
+    leads to the latest version's PDF page (which asks for it if it has not been) rather than
+    holding the request while it is drawn."""
+    if not user_can(request.user, Capability.REPORTS_PREPARE):
         raise PermissionDenied
-    gate, _purpose = export_gate(request)  # a fresh sign-in and a purpose, as for every download
-    if gate is not None:
-        return gate
-    with transaction.atomic():
-        access_log_record(
-            user=request.user,
-            child_id=None,
-            object_type="dashboard_report_pdf",
-            object_id=None,
-            action=AccessAction.EXPORT,
-            path=request.get_full_path(),
+    if edition is None:
+        return bad_request(
+            request,
+            "The PDF is made for each saved version of the report: save the commentary to make the first "
+            "version, or print this page from your browser.",
         )
-    html = render_to_string("dashboard/report.html", {**context, "for_pdf": True}, request=request)
-    response = HttpResponse(html_to_pdf(html), content_type="application/pdf")
-    safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", stem).strip("-")
-    response["Content-Disposition"] = f'attachment; filename="{safe}.pdf"'
-    return response
+    if not ReportPdf.objects.filter(edition=edition).exists():
+        services.report_pdf_request(edition_id=edition.pk, requested_by=request.user)
+    return redirect("dashboard:report-pdf", pk=edition.pk)
 
 
-def _council_wide_sections(request: HttpRequest, found: dict[str, Any], month: date) -> list[ReportSection]:
+def _council_wide_sections(
+    links: dict[Service, bool] | None, found: dict[str, Any], month: date
+) -> list[ReportSection]:
     """The month's panel and placement figures as the dashboard defines them (council-wide)."""
-    links = service_links(request)
     label = figures.month_label(month)
     caption = {"period": label, "day": f"{roof_sources.month_end(month):%-d %B %Y}"}
 
@@ -362,7 +409,7 @@ def _council_wide_sections(request: HttpRequest, found: dict[str, Any], month: d
                 found,
                 caption=caption,
                 context=f", {label}",
-                link=may_link(links, layout.service),
+                link=links is not None and may_link(links, layout.service),
                 month=month,
             )
             for layout in group
@@ -423,7 +470,7 @@ REPORT_SECTIONS = ("requests", "districts", "trend", "year", "backlog", "panel",
 TREND_MONTHS = 13
 
 
-def _trend_section(month: date, *, district_id: int | None, scope: str) -> ReportSection:
+def _trend_section(month: date, *, district_id: int | None, scope: str, link: bool = True) -> ReportSection:
     """The 13 months to the month reported, as server-drawn charts (they print) and tables."""
     with reporting_reads():
         series = figures.monthly_series(
@@ -458,7 +505,8 @@ def _trend_section(month: date, *, district_id: int | None, scope: str) -> Repor
     )
     by_key = {layout.key: layout for layout in layouts.MONTHLY_TABLES}
     tables = [
-        monthly_table(by_key[key], series, district_id=district_id) for key in ("requests", "six_weeks", "twenty_weeks")
+        monthly_table(by_key[key], series, district_id=district_id, link=link)
+        for key in ("requests", "six_weeks", "twenty_weeks")
     ]
     for table in tables:
         table.key = f"trend_{table.key}"

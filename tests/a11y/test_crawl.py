@@ -46,7 +46,7 @@ from placements.models import (
 )
 from placements.services.fee_reviews import fee_review_record_line, fee_review_start
 from placements.workflow import Queue as PlacementQueue
-from reporting.models import RecomputeJob, Sen2Return
+from reporting.models import RecomputeJob, ReportEdition, ReportPdf, Sen2Return
 from requests_app.models import (
     AdviceRequest,
     Appeal,
@@ -84,6 +84,7 @@ NOT_PAGES: dict[str, str] = {
     "requests/<id:pk>/letters/<id:letter_pk>/download/": "a PDF attachment (tests/requests_app/test_people_doors.py)",
     "dashboard/recompute/": "POST only: queues a recompute (tests/dashboard/test_figures_stay_true.py)",
     "dashboard/report/commentary/": "POST only: a section's commentary (tests/dashboard/test_committee_report.py)",
+    "dashboard/report/edition/<id:pk>/pdf/download/": "the stored PDF file (tests/dashboard/test_report_pdf.py)",
     "sign-in/code/": "the sign-in's second step, reached only by a password-only session (tests/core/test_mfa.py)",
     "account/two-step/recovery-codes/": "POST only: new recovery codes, shown once (tests/core/test_mfa.py)",
     "requests/subject-access/<id:pk>/download/": "a ZIP file (tests/requests_app/test_data_protection_pages.py)",
@@ -152,6 +153,7 @@ PAGE_OBJECTS: dict[str, Objects] = {
     "placements:queue-list": NO_ARGUMENTS,
     "placements:queue-detail": lambda: [{"queue": queue.value} for queue in PlacementQueue],
     "dashboard:recompute-job": _each(RecomputeJob.objects),
+    "dashboard:report-pdf": _each(ReportEdition.objects),
     "requests:create": NO_ARGUMENTS,
     "requests:assign": NO_ARGUMENTS,
     "requests:advice-queue": NO_ARGUMENTS,
@@ -437,6 +439,17 @@ def seed(personas: Any) -> None:
                 ],
             },
         },
+    )
+    # A saved version of the committee report whose PDF failed: the page's error summary and retry.
+    edition = ReportEdition.objects.create(
+        month=date(2025, 3, 1),
+        version=1,
+        commentary={"requests": "Requests rose."},
+        prepared_by=personas.manager,
+        prepared_at=timezone.now(),
+    )
+    ReportPdf.objects.create(
+        edition=edition, status="failed", requested_at=timezone.now(), failure="Stopped: RuntimeError"
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import re
 from datetime import date
+from unittest import mock
 
 import pytest
 from django.urls import reverse
@@ -13,6 +14,7 @@ from django.utils import timezone
 
 from core.models import AccessAction, AccessLog
 from core.roles import Capability, Role, capabilities_for
+from reporting import tasks
 from reporting.models import MonthlyMetric, ReportEdition
 
 pytestmark = pytest.mark.django_db
@@ -104,27 +106,43 @@ def test_small_numbers_by_district_are_c_and_cannot_be_worked_out_from_the_total
 
 
 @pytest.mark.embedded
-def test_the_report_downloads_as_a_pdf_with_its_charts_and_is_logged(page_client_for, personas, districts):
+def test_the_report_downloads_as_a_pdf_with_its_charts_and_is_logged(
+    page_client_for, personas, districts, documents_storage, django_capture_on_commit_callbacks
+):
+    """Saving the commentary makes a version whose PDF the worker draws and keeps; the report
+    leads to it, and its download goes through the export gate and is logged."""
     client = page_client_for(personas.manager)
     page = _report(client)
     assert "<svg" in page and 'role="img"' in page  # the charts are drawn on the server
+    with (
+        mock.patch("reporting.services.current_app.send_task") as send,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        client.post(reverse("dashboard:report-commentary"), {"month": "2025-03", "commentary_requests": "Up."})
+    edition = ReportEdition.objects.get()
+    (task_name,), kwargs = send.call_args
+    tasks.report_pdf.apply(**kwargs).get()  # what the worker runs
+    page = _report(client)
     assert "Download this report as a PDF" in page
-    response = client.get(
-        reverse("dashboard:report"), {"month": "2025-03", "format": "pdf", "purpose": "service_planning"}
-    )
+    status_url = reverse("dashboard:report-pdf", args=[edition.pk])
+    assert status_url in page and task_name == "reports.report_pdf"
+    assert 'id="pdf-download"' in client.get(status_url).content.decode()
+    response = client.get(reverse("dashboard:report-pdf-download", args=[edition.pk]), {"purpose": "service_planning"})
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF-")
-    assert response["Content-Disposition"] == 'attachment; filename="report-2025-03-all-districts.pdf"'
+    assert response["Content-Disposition"] == 'attachment; filename="report-2025-03-all-districts-v1.pdf"'
     assert AccessLog.objects.filter(action=AccessAction.EXPORT, object_type="dashboard_report_pdf").count() == 1
 
 
-def test_only_readers_who_may_export_download_the_pdf(page_client_for, personas):
+def test_only_managers_are_led_to_the_pdf(page_client_for, personas):
+    """The PDF is a prepared version's record: readers who may not prepare the report print the
+    page from the browser (``?format=pdf`` is refused them)."""
     for role in (Role.MANAGER, Role.PANEL_CHAIR):
         response = page_client_for(personas.for_role(role)).get(
             reverse("dashboard:report"), {"month": "2025-03", "format": "pdf", "purpose": "service_planning"}
         )
-        allowed = Capability.EXPORT in capabilities_for({role})
-        assert response.status_code == (200 if allowed else 403)
+        allowed = Capability.REPORTS_PREPARE in capabilities_for({role})
+        assert response.status_code == (400 if allowed else 403)  # 400: no version saved yet
 
 
 def test_every_table_of_the_report_and_its_files_suppress_small_numbers(page_client_for, personas, settings):

@@ -29,6 +29,7 @@ from demo import (
     panels_demo,
     people_demo,
     placements_demo,
+    report_demo,
     requests_demo,
     sen2_demo,
 )
@@ -99,6 +100,8 @@ class Command(BaseCommand):
             census, errors = sen2_demo.seed_return(today=timezone.localdate())
             summary = sen2_demo.Sen2Summary(ethnicities, upn_reasons, census, errors)
             self.stdout.write(f"SEN2: {summary.message()}")
+            # The committee report's latest version and its PDF, queued for the worker likewise.
+            self.stdout.write(f"Committee report: {report_demo.seed_report_pdf(today=timezone.localdate())}")
         self.stdout.write(self.style.SUCCESS(f"Demo data ready in {time.monotonic() - started:.1f} s"))
 
     def _snapshots(self, *, refresh: bool) -> None:
