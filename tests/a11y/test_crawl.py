@@ -231,6 +231,7 @@ PAGE_OBJECTS: dict[str, Objects] = {
     "placements:review-add": CONTRACTS,
     "placements:review-edit": _each(PlacementReview.objects.filter(outcome="")),
     "placements:review-outcome": _each(PlacementReview.objects.filter(outcome="")),
+    "placements:case-reviews": NO_ARGUMENTS,
     "placements:provider-chase": _each(Provider.objects),
 }
 # The rest of each app's pages take the app's main object.
