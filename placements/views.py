@@ -903,7 +903,10 @@ class ReviewOutcomeView(_ReviewView):
             summary.append(("Expected attendance", f"{_percent_text(self.review.expected_attendance_percent)}%"))
         if self.review.expected_outcomes:
             summary.append(("Expected outcomes", self.review.expected_outcomes))
-        return {"summary": summary + _notice_summary(self.contract)}
+        return {
+            "summary": summary + _notice_summary(self.contract),
+            "documents_url": reverse("documents:owner", args=["placement_review", self.review.pk]),
+        }
 
     def perform(self, form: Any) -> Any:
         return review_services.review_record_outcome(actor=self.request.user, review=self.review, **form.cleaned_data)

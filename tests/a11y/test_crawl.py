@@ -129,6 +129,7 @@ def _document_owners() -> Iterator[dict[str, Any]]:
         ("advice_request", AdviceRequest.objects),
         ("referral", Referral.objects),
         ("contract", PlacementContract.objects),
+        ("placement_review", PlacementReview.objects),
     ):
         for obj in queryset.order_by("pk")[:3]:
             yield {"kind": kind, "owner_pk": obj.pk}

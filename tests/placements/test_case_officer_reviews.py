@@ -141,3 +141,65 @@ def test_finance_still_records_any_review_and_gets_the_contract(personas, api_cl
     assert done.status_code == 200 and "cost_lines" in done.json()
     assert user_can(personas.finance, Capability.PLACEMENT_REVIEW_RECORD)
     assert not user_can(personas.manager, Capability.PLACEMENT_REVIEW_RECORD)
+
+
+# --- Evidence documents on a review (core/documents.py, owner kind "placement_review") ---------------
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("documents_storage")
+def test_the_officer_files_review_evidence_scanned_logged_and_in_subject_access_and_retention(
+    personas, page_client_for, case
+) -> None:
+    import io
+
+    from core.documents import documents_erase_for_child, subject_sections
+    from core.models import AccessLog, Document, DocumentType, ScanState
+    from tests.core.document_files import pdf
+
+    contract, review = case
+    officer = page_client_for(personas.officer)
+    outcome_page = officer.get(f"/placements/reviews/{review.pk}/outcome/").content.decode()
+    assert f"/documents/placement_review/{review.pk}/" in outcome_page
+    upload = io.BytesIO(pdf())
+    upload.name = "School report.pdf"
+    form = {
+        "file": upload,
+        "doc_type": DocumentType.SCHOOL_EVIDENCE.value,
+        "document_date_day": "3",
+        "document_date_month": "11",
+        "document_date_year": "2026",
+        "supplied_by": "The school",
+        "description": "Attendance and progress this term",
+    }
+    response = officer.post(f"/documents/placement_review/{review.pk}/upload/", form)
+    assert response.status_code == 302, response.content
+    document = Document.objects.get()
+    assert (document.owner_kind, document.owner_id, document.child_id) == (
+        "placement_review",
+        review.pk,
+        contract.child_id,
+    )
+    assert document.scan_state == ScanState.NOT_SCANNED  # no scanner configured in tests
+    event = PlacementEvent.objects.get(contract=contract, action="document_uploaded")
+    assert event.payload["review_id"] == review.pk
+    # The same download door, access-logged; finance sees it too; another officer does not.
+    assert officer.get(f"/documents/{document.pk}/download/").status_code == 200
+    assert AccessLog.objects.filter(user=personas.officer, child_id=contract.child_id).exists()
+    assert page_client_for(personas.finance).get(f"/documents/placement_review/{review.pk}/").status_code == 200
+    other = page_client_for(personas.other_officer)
+    assert other.get(f"/documents/placement_review/{review.pk}/").status_code == 404
+    assert other.get(f"/documents/{document.pk}/download/").status_code == 404
+    # A type the review does not take is refused naming the field; nothing is saved.
+    upload2 = io.BytesIO(pdf())
+    upload2.name = "Quote.pdf"
+    refused = officer.post(
+        f"/documents/placement_review/{review.pk}/upload/",
+        {**form, "file": upload2, "doc_type": DocumentType.PROVIDER_QUOTE.value},
+    )
+    assert refused.status_code in {200, 400} and Document.objects.count() == 1
+    # Subject access and retention work by child: the review's evidence goes with the case file.
+    section = subject_sections(contract.child_id)[0]
+    assert [name for name, _ in section.files] == [f"document-{document.pk}-School report.pdf"]
+    assert documents_erase_for_child(contract.child_id) == 1
+    assert not Document.objects.exists()
