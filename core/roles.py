@@ -72,6 +72,9 @@ class Capability(enum.StrEnum):
     # Independent placements (placements)
     PLACEMENT_VIEW = "placement.view"
     PLACEMENT_MANAGE = "placement.manage"
+    # Record a placement review and its outcome (not the money): finance for every placement, an
+    # SEN officer for the children whose case is theirs (placements.models.PlacementReviewQuerySet).
+    PLACEMENT_REVIEW_RECORD = "placement.review_record"
     # Reports
     REPORTS_VIEW = "reports.view"
     REPORTS_RECOMPUTE = "reports.recompute"  # ask for stored figures to be recomputed
@@ -109,6 +112,7 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.CASE_NOTE_ADD,
             Capability.RECORD_CORRECT,
             Capability.DOCUMENT_UPLOAD,
+            Capability.PLACEMENT_REVIEW_RECORD,
         }
     ),
     Role.PROVISION_EVALUATOR: frozenset(
@@ -131,7 +135,13 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
         }
     ),
     Role.FINANCE_OFFICER: frozenset(
-        {Capability.PLACEMENT_VIEW, Capability.PLACEMENT_MANAGE, Capability.EXPORT, Capability.DOCUMENT_UPLOAD}
+        {
+            Capability.PLACEMENT_VIEW,
+            Capability.PLACEMENT_MANAGE,
+            Capability.PLACEMENT_REVIEW_RECORD,
+            Capability.EXPORT,
+            Capability.DOCUMENT_UPLOAD,
+        }
     ),
     Role.MANAGER: frozenset(
         {

@@ -470,6 +470,12 @@ class PanelDecision(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     recorded_at = models.DateTimeField()
+    # The cost intelligence the panel decided on, as it stood then (figures only): each costed
+    # line with its benchmark and flags, and the maintained special-school average. The minutes
+    # show these, so a record does not change when the market data does. Empty (and null) on
+    # decisions recorded before they were kept: the minutes then work them out as before.
+    cost_benchmarks = models.JSONField(default=list, blank=True)
+    maintained_average_pence = models.PositiveIntegerField(null=True, blank=True)
 
     objects = PanelDecisionQuerySet.as_manager()
 

@@ -240,6 +240,9 @@ def referral_papers(
                 "meets_need": o.meets_need,
                 "reason": clean(o.reason),
                 "annual_cost_pence": o.annual_cost_pence,
+                "above_maintained_average": workflow.maintained_average_flag(
+                    o.annual_cost_pence, maintained_average_pence()
+                ),
             }
             for o in referral.options.all()
         ],

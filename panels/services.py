@@ -1076,10 +1076,20 @@ def decision_record(
         if not result.quorate:
             raise InvalidTransition(result.missing[0], field="quorum", errors={"quorum": result.missing})
 
+        line_benchmarks = selectors.line_benchmarks_for({item.referral_id})
         decision = PanelDecision.objects.create(
             item=item,
             outcome=outcome,
             meeting_status_at_decision=meeting.status,
+            cost_benchmarks=[
+                {
+                    "category": c.category,
+                    "annual_amount_pence": c.annual_amount_pence,
+                    **selectors.line_intelligence(c.annual_amount_pence, line_benchmarks.get(c.pk)),
+                }
+                for c in referral.cost_lines.order_by("pk")
+            ],
+            maintained_average_pence=selectors.maintained_average_pence(),
             suitable_answer=suitable_answer,
             suitable_text=suitable_text.strip(),
             compatible_answer=compatible_answer,
@@ -1239,7 +1249,11 @@ def _minutes_facts(meeting: PanelMeeting) -> workflow.MinutesFacts:
                     for d in item.declarations.all()
                 ],
                 "declaration_corrections": corrections.get(item.pk, []),
-                "cost_lines": [
+                # As the panel saw them when it decided (stored on the decision); worked out now
+                # only for an item not decided, or a decision from before they were kept.
+                "cost_lines": decision.cost_benchmarks
+                if decision is not None and decision.maintained_average_pence is not None
+                else [
                     {
                         "category": c.category,
                         "annual_amount_pence": c.annual_amount_pence,
@@ -1247,7 +1261,9 @@ def _minutes_facts(meeting: PanelMeeting) -> workflow.MinutesFacts:
                     }
                     for c in item.referral.cost_lines.all()
                 ],
-                "maintained_average_pence": selectors.maintained_average_pence(),
+                "maintained_average_pence": decision.maintained_average_pence
+                if decision is not None and decision.maintained_average_pence is not None
+                else selectors.maintained_average_pence(),
                 "provider_inspection": None
                 if inspection is None
                 else {

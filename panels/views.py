@@ -568,6 +568,9 @@ def pack(request: HttpRequest, pk: int) -> HttpResponse:
             for option in entry["options"]:
                 option["cost"] = pounds(option["annual_cost_pence"]) or "Not given"
             entry["requested"] = pounds(entry["requested_annual_cost_pence"])
+            entry["requested_flag"] = workflow.maintained_average_flag(
+                entry["requested_annual_cost_pence"], entry["maintained_average_pence"]
+            )
     meeting = data["meeting"]
     held_on = date.fromisoformat(meeting["held_on"])
     context = {
@@ -994,9 +997,13 @@ def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 "meets_need": o.meets_need,
                 "reason": o.reason,
                 "cost": pounds(o.annual_cost_pence) or "Not given",
+                "flag": workflow.maintained_average_flag(o.annual_cost_pence, selectors.maintained_average_pence()),
             }
             for o in referral.options.all()
         ],
+        "requested_flag": workflow.maintained_average_flag(
+            selectors.requested_total(referral), selectors.maintained_average_pence()
+        ),
         "items": [{"item": i, "decision": next(iter(i.decisions.all()), None)} for i in items],
         "can_edit": referral.status == workflow.ReferralStatus.AWAITING_PANEL and not referral.is_fee_review,
         # An annual fee review sent back to the panel: which contract, the figures before and after.

@@ -1110,6 +1110,24 @@ def benchmark_from_percentiles(
     )
 
 
+def maintained_average_multiple(cost_pence: int | None, average_pence: int) -> Decimal | None:
+    """How many times the maintained special-school average a cost is, to one decimal place
+    (half up); ``None`` with no cost or no average."""
+    if cost_pence is None or average_pence <= 0:
+        return None
+    return (Decimal(cost_pence) / Decimal(average_pence)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def maintained_average_flag(cost_pence: int | None, average_pence: int) -> str | None:
+    """The flag on an option (or the requested total) that costs more than the council's
+    maintained special-school average per place: "2.1 times the maintained special school
+    average". ``None`` at or below the average, or with no cost."""
+    if cost_pence is None or average_pence <= 0 or cost_pence <= average_pence:
+        return None
+    multiple = maintained_average_multiple(cost_pence, average_pence)
+    return f"{multiple} times the maintained special school average"
+
+
 def cost_flags(amount_pence: int | None, benchmark: Benchmark) -> list[CostFlag]:
     """Why ``amount_pence`` stands out against ``benchmark``: above the upper quartile, above the
     highest or below the lowest comparable agreed cost. Nothing with fewer than

@@ -23,14 +23,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from core.models import AppendOnlyModel, Establishment
 from core.roles import Capability, user_can
 from panels.models import PanelDecision
 from placements import workflow
-from requests_app.models import Child
+from requests_app.models import AssessmentRequest, Child
 
 
 def _choices(enum_cls: type[enum.StrEnum], labels: dict[Any, str]) -> list[tuple[str, str]]:
@@ -573,7 +573,24 @@ class PlacementEvent(AppendOnlyModel):
 
 class PlacementReviewQuerySet(models.QuerySet["PlacementReview"]):
     def visible_to(self, user: Any) -> PlacementReviewQuerySet:
-        return self.all() if user_can(user, Capability.PLACEMENT_VIEW) else self.none()
+        """Finance and managers see every review; an SEN officer (who records reviews but sees no
+        contracts) the reviews of the children whose case is theirs (:meth:`of_officers_cases`)."""
+        if user_can(user, Capability.PLACEMENT_VIEW):
+            return self.all()
+        if user_can(user, Capability.PLACEMENT_REVIEW_RECORD):
+            return self.of_officers_cases(user)
+        return self.none()
+
+    def of_officers_cases(self, user: Any) -> PlacementReviewQuerySet:
+        """The reviews of children whose case ``user`` is responsible for: the officer assigned to
+        the child's latest request (docs/architecture.md §1). A case passed to another officer
+        goes with its reviews."""
+        latest = (
+            AssessmentRequest.objects.filter(child_id=OuterRef("contract__child_id"))
+            .order_by("-received_on", "-pk")
+            .values("assigned_officer_id")[:1]
+        )
+        return self.alias(case_officer_id=Subquery(latest)).filter(case_officer_id=user.pk)
 
     def open(self) -> PlacementReviewQuerySet:
         return self.filter(outcome="")
@@ -815,6 +832,11 @@ class FeeReview(models.Model):
     def allowed_actions(self) -> list[workflow.FeeReviewAction]:
         return workflow.fee_review_allowed_actions(self.status)
 
+    def figures(self) -> workflow.PriceFigures:
+        """The review's annual totals from its lines: in force before, asked and agreed (once
+        every line is), so the saving (asked − agreed) and the uplift (agreed − before)."""
+        return workflow.review_figures([line.facts() for line in self.lines.all()])[1]
+
 
 class FeeReviewLine(models.Model):
     """One cost line in a fee review: what is charged now, what the provider asks and what the
@@ -855,6 +877,11 @@ class FeeReviewLine(models.Model):
             requested_amount_pence=self.requested_amount_pence,
             agreed_amount_pence=self.agreed_amount_pence,
         )
+
+    @property
+    def figures(self) -> workflow.PriceFigures:
+        """The line's annual figures: in force before, asked, agreed, saving and uplift."""
+        return workflow.review_figures([self.facts()])[0][0]
 
     @property
     def current_annual_pence(self) -> int:

@@ -8,8 +8,9 @@ Definitions (label them wherever they are shown):
 - **Pupils placed**: contracts in place on the date (one per child and provider).
 - **Committed annual spend**: the sum of the agreed annual cost of the contracts in place.
 - **Average / lowest / highest annual cost per pupil**: over the contracts in place.
-- **Negotiation savings**: quoted minus agreed annual cost, summed over the contracts in place
-  (negative where more was agreed than first quoted).
+- **Negotiation savings**: quoted (asked for) minus agreed annual cost, summed over the contracts
+  in place. A fee review's line agreed above the ask cannot be recorded; a rise against an
+  earlier fee is an uplift (purchasing power over time shows it beside the saving).
 - **Deductions applied**: confirmed deductions, in pence, on returns for periods ending in the
   reporting window (all time by default), whatever the contract's status now.
 - **Returns below threshold**: returns in the window that carry a deduction, whatever its
@@ -345,7 +346,12 @@ def purchasing_power(
             max_pence=Max(agreed, filter=placed),
             # Savings by negotiation: the latest agreement's quote against what was agreed.
             savings_pence=Coalesce(
-                Sum(F("contracts__quoted_annual_cost_pence") - F("contracts__agreed_annual_cost_pence"), filter=placed),
+                Sum(
+                    Greatest(
+                        F("contracts__quoted_annual_cost_pence") - F("contracts__agreed_annual_cost_pence"), Value(0)
+                    ),
+                    filter=placed,
+                ),
                 Value(0),
             ),
             average_pence=F("average_raw"),
@@ -381,7 +387,7 @@ def purchasing_power_by_need(
             average_pence=F("average_raw"),
             min_pence=Min(agreed),
             max_pence=Max(agreed),
-            savings_pence=Sum(F("quoted_annual_cost_pence") - F("agreed_annual_cost_pence")),
+            savings_pence=Sum(Greatest(F("quoted_annual_cost_pence") - F("agreed_annual_cost_pence"), Value(0))),
             deductions_pence=Coalesce(_deduction_subquery(date_from, date_to, by_need=True, total=True), Value(0)),
             returns_below=Coalesce(_deduction_subquery(date_from, date_to, by_need=True, total=False), Value(0)),
         )
@@ -421,7 +427,7 @@ def placement_figures(*, on: date | None = None) -> PlacementFigures:
     row = PlacementContract.objects.in_place_on(on).aggregate(
         n=Count("pk"),
         committed=Sum(in_force),
-        savings=Sum(F("quoted_annual_cost_pence") - F("agreed_annual_cost_pence")),
+        savings=Sum(Greatest(F("quoted_annual_cost_pence") - F("agreed_annual_cost_pence"), Value(0))),
     )
     deductions = Deduction.objects.filter(
         status=DeductionStatus.CONFIRMED, attendance_return__period_end__lte=on
@@ -479,7 +485,9 @@ def contracts_for(
 # - pupils: distinct children with a placement counted in Y; average annual cost: the mean
 #   annual cost of those placements (not pro rata);
 # - share of spend: a provider's spend ÷ all providers' spend in Y;
-# - saved by negotiation: (quoted − agreed annual cost) pro rata as spend is;
+# - saved by negotiation: (asked − agreed annual cost of the version in force each day, never
+#   negative) pro rata as spend is; uplifts: (the version in force − the original agreement)
+#   pro rata the same way, shown beside the saving and never netted against it;
 # - saved by deductions: confirmed deductions on returns whose period ends in Y.
 
 YEAR_COLUMNS = (
@@ -489,6 +497,7 @@ YEAR_COLUMNS = (
     "share_percent",
     "average_pence",
     "negotiation_savings_pence",
+    "uplift_pence",
     "deductions_pence",
 )
 
@@ -551,13 +560,14 @@ def _year_terms(year: int, prefix: str = "") -> tuple[Q, Any, Any]:
     return in_year, start, _DaysInclusive(end, start)
 
 
-def _versioned_spend_days(year: int, contract: str, days: Any) -> Any:
+def _versioned_days(year: int, contract: str, days: Any, *, amount: Any, fallback: Any) -> Any:
     """Pence × days of the contract reached through ``contract`` (``""`` or ``"contracts__"``)
-    in financial year ``year``, each day priced at the contract version in force that day
-    (``placements.versions``): the sum over its versions of the version's annual cost times its
-    days in place in the year. A fee review taking effect on 1 October prices April to September
-    at the old fee and October to March at the new one. A contract with no versions (bulk-loaded
-    data) is priced at its agreed annual cost for all ``days``. An SQL expression."""
+    in financial year ``year``, each day taking ``amount`` (an expression over the contract
+    version's own fields) of the version in force that day (``placements.versions``): the sum over
+    its versions of the amount times its days in place in the year. A fee review taking effect on
+    1 October counts April to September at the old version and October to March at the new one.
+    A contract with no versions (bulk-loaded data) takes ``fallback`` (an expression over the
+    contract) for all ``days``. An SQL expression."""
     first, last = workflow.financial_year_bounds(year)
     first_v, last_v = Value(first, output_field=DateField()), Value(last, output_field=DateField())
     after_last = Value(last + timedelta(days=1), output_field=DateField())
@@ -586,15 +596,53 @@ def _versioned_spend_days(year: int, contract: str, days: Any) -> Any:
     per_version = (
         ContractVersion.objects.filter(contract_id=OuterRef(f"{contract}pk"))
         .values("contract_id")
-        .annotate(total=Sum(Cast(F("annual_cost_pence"), BigIntegerField()) * version_days))
+        .annotate(total=Sum(Cast(amount, BigIntegerField()) * version_days))
         .values("total")
     )
     has_versions = Exists(ContractVersion.objects.filter(contract_id=OuterRef(f"{contract}pk")))
-    agreed = Cast(F(f"{contract}agreed_annual_cost_pence"), BigIntegerField())
     return Case(
         When(has_versions, then=Coalesce(Subquery(per_version, output_field=BigIntegerField()), Value(0))),
-        default=agreed * days,
+        default=Cast(fallback, BigIntegerField()) * days,
         output_field=BigIntegerField(),
+    )
+
+
+def _versioned_spend_days(year: int, contract: str, days: Any) -> Any:
+    """Spend: each day priced at the annual cost of the version in force (``_versioned_days``);
+    a contract without versions at its agreed annual cost."""
+    return _versioned_days(
+        year, contract, days, amount=F("annual_cost_pence"), fallback=F(f"{contract}agreed_annual_cost_pence")
+    )
+
+
+def _versioned_savings_days(year: int, contract: str, days: Any) -> Any:
+    """Saved by negotiation (``workflow.negotiation_saving``): each day, what the provider asked for
+    the version in force minus what was agreed for it, never below nothing; a contract without
+    versions, its quoted minus agreed annual cost."""
+    return _versioned_days(
+        year,
+        contract,
+        days,
+        amount=Greatest(F("requested_annual_cost_pence") - F("annual_cost_pence"), Value(0)),
+        fallback=Greatest(
+            F(f"{contract}quoted_annual_cost_pence") - F(f"{contract}agreed_annual_cost_pence"), Value(0)
+        ),
+    )
+
+
+def _versioned_uplift_days(year: int, contract: str, days: Any) -> Any:
+    """The cost of uplifts (``workflow.uplift``): each day, the annual cost of the version in force
+    minus the original agreement's (version 1); nothing for a contract without versions."""
+    original = ContractVersion.objects.filter(contract_id=OuterRef("contract_id"), version_no=1).values(
+        "annual_cost_pence"
+    )[:1]
+    return _versioned_days(
+        year,
+        contract,
+        days,
+        amount=F("annual_cost_pence")
+        - Coalesce(Subquery(original, output_field=IntegerField()), F("annual_cost_pence")),
+        fallback=Value(0),
     )
 
 
@@ -608,18 +656,29 @@ def purchasing_power_year(*, year: int, order_by: str = "provider_name") -> list
     in_year, start, days = _year_terms(year, "contracts__")
     annual = _annual_cost("contracts__", min(last, timezone.localdate()))
     spend = _versioned_spend_days(year, "contracts__", days)
-    quoted = Cast(F("contracts__quoted_annual_cost_pence"), BigIntegerField())
+    savings = _versioned_savings_days(year, "contracts__", days)
+    uplifts = _versioned_uplift_days(year, "contracts__", days)
     rows = list(
         Provider.objects.annotate(
             provider_name=F("establishment__name"),
             pupils=Count("contracts__child", distinct=True, filter=in_year),
             spend_days=Sum(spend, filter=in_year, output_field=BigIntegerField()),
-            savings_days=Sum(quoted * days - spend, filter=in_year, output_field=BigIntegerField()),
+            savings_days=Sum(savings, filter=in_year, output_field=BigIntegerField()),
+            uplift_days=Sum(uplifts, filter=in_year, output_field=BigIntegerField()),
             average_raw=Avg(annual, filter=in_year),
             deductions_pence=Coalesce(_deduction_subquery(first, last, by_need=False, total=True), Value(0)),
         )
         .filter(Q(pupils__gt=0) | Q(deductions_pence__gt=0))
-        .values("pk", "provider_name", "pupils", "spend_days", "savings_days", "average_raw", "deductions_pence")
+        .values(
+            "pk",
+            "provider_name",
+            "pupils",
+            "spend_days",
+            "savings_days",
+            "uplift_days",
+            "average_raw",
+            "deductions_pence",
+        )
         .order_by("provider_name", "pk")
     )
     year_days = workflow.financial_year_days(year)
@@ -631,6 +690,7 @@ def purchasing_power_year(*, year: int, order_by: str = "provider_name") -> list
             "spend_pence": workflow.pro_rata_pence(row["spend_days"] or 0, year_days),
             "average_pence": _pence(row["average_raw"]),
             "negotiation_savings_pence": workflow.pro_rata_pence(row["savings_days"] or 0, year_days),
+            "uplift_pence": workflow.pro_rata_pence(row["uplift_days"] or 0, year_days),
             "deductions_pence": row["deductions_pence"],
         }
         for row in rows
@@ -658,11 +718,16 @@ def purchasing_power_years(*, until: date | None = None) -> list[dict[str, Any]]
     aggregates: dict[str, Any] = {}
     for year in years:
         in_year, start, days = _year_terms(year)
-        spend = _versioned_spend_days(year, "", days)
-        quoted = Cast(F("quoted_annual_cost_pence"), BigIntegerField())
         aggregates[f"pupils_{year}"] = Count("child", distinct=True, filter=in_year)
-        aggregates[f"spend_{year}"] = Sum(spend, filter=in_year, output_field=BigIntegerField())
-        aggregates[f"savings_{year}"] = Sum(quoted * days - spend, filter=in_year, output_field=BigIntegerField())
+        aggregates[f"spend_{year}"] = Sum(
+            _versioned_spend_days(year, "", days), filter=in_year, output_field=BigIntegerField()
+        )
+        aggregates[f"savings_{year}"] = Sum(
+            _versioned_savings_days(year, "", days), filter=in_year, output_field=BigIntegerField()
+        )
+        aggregates[f"uplift_{year}"] = Sum(
+            _versioned_uplift_days(year, "", days), filter=in_year, output_field=BigIntegerField()
+        )
     totals = PlacementContract.objects.filter(status__in=PLACED).aggregate(**aggregates)
     deductions = Deduction.objects.filter(status=DeductionStatus.CONFIRMED).aggregate(
         **{
@@ -686,6 +751,7 @@ def purchasing_power_years(*, until: date | None = None) -> list[dict[str, Any]]
                 "pupils": totals[f"pupils_{year}"],
                 "spend_pence": workflow.pro_rata_pence(totals[f"spend_{year}"] or 0, days_in_year),
                 "negotiation_savings_pence": workflow.pro_rata_pence(totals[f"savings_{year}"] or 0, days_in_year),
+                "uplift_pence": workflow.pro_rata_pence(totals[f"uplift_{year}"] or 0, days_in_year),
                 "deductions_pence": deductions[f"d_{year}"] or 0,
             }
         )

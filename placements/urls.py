@@ -16,7 +16,6 @@ urlpatterns = [
         name="contract-start-negotiation",
     ),
     path("contracts/<id:pk>/agree/", views.AgreeView.as_view(), name="contract-agree"),
-    path("contracts/<id:pk>/reopen-negotiation/", views.ReopenView.as_view(), name="contract-reopen"),
     path("contracts/<id:pk>/end/", views.EndView.as_view(), name="contract-end"),
     path("contracts/<id:pk>/cost-lines/new/", views.CostLineAddView.as_view(), name="cost-line-add"),
     path("contracts/<id:pk>/rounds/new/", views.RoundView.as_view(), name="round-add"),
@@ -38,6 +37,7 @@ urlpatterns = [
     path("contracts/<id:pk>/reviews/new/", views.ReviewScheduleView.as_view(), name="review-add"),
     path("reviews/<id:pk>/", views.ReviewEditView.as_view(), name="review-edit"),
     path("reviews/<id:pk>/outcome/", views.ReviewOutcomeView.as_view(), name="review-outcome"),
+    path("case-reviews/", views.case_reviews, name="case-reviews"),
     path("providers/<id:pk>/chase-returns/", views.ChaseView.as_view(), name="provider-chase"),
     path("purchasing-power/years/", views.purchasing_power_years, name="purchasing-power-years"),
     # Annual fee reviews (docs/domain.md §2.6)

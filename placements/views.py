@@ -25,6 +25,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from core.access import access_log_record, access_log_record_many
 from core.errors import DomainError
@@ -495,7 +496,6 @@ def _position(contract: PlacementContract, rounds: list[NegotiationRound]) -> st
 ACTION_LINKS: tuple[tuple[workflow.Action, str, str], ...] = (
     (Action.START_NEGOTIATION, "placements:contract-start-negotiation", "Start negotiation"),
     (Action.AGREE, "placements:contract-agree", "Agree the fees"),
-    (Action.REOPEN_NEGOTIATION, "placements:contract-reopen", "Reopen negotiation for the fee review"),
     (Action.END, "placements:contract-end", "End the placement"),
 )
 
@@ -582,7 +582,7 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_manage": manage,
         **_life_context(contract, reviews, clause, manage=manage),
         # Fees over time (docs/domain.md §2.6)
-        "versions": list(contract.versions.select_related("fee_review").order_by("version_no")),
+        "versions": _version_rows(list(contract.versions.select_related("fee_review").order_by("version_no"))),
         "fee_reviews": list(contract.fee_reviews.order_by("-received_on", "-pk")),
         "cost_today": annual_cost_on(contract, timezone.localdate()),
         "can_start_fee_review": manage
@@ -590,6 +590,12 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
         and not contract.fee_reviews.filter(status__in=OPEN_FEE_REVIEW).exists(),
     }
     return render(request, "placements/contract_detail.html", context)
+
+
+def _version_rows(versions: list[Any]) -> list[tuple[Any, workflow.PriceFigures]]:
+    """Each fee version with its saving (asked − agreed) and uplift (against the version before)."""
+    figures = workflow.version_figures([(v.requested_annual_cost_pence, v.annual_cost_pence) for v in versions])
+    return list(zip(versions, figures, strict=True))
 
 
 REVIEW_TAGS = {
@@ -727,19 +733,6 @@ class AgreeView(ContractActionView):
         )
 
 
-class ReopenView(ContractActionView):
-    action = Action.REOPEN_NEGOTIATION
-    title = "Reopen negotiation for the fee review"
-    intro = "The placement carries on at the agreed fees while the negotiation runs."
-    submit_label = "Reopen negotiation"
-    success_message = "Negotiation reopened for the annual fee review"
-
-    def perform(self, form: Any) -> Any:
-        return contract_services.contract_reopen_negotiation(
-            actor=self.request.user, contract=self.contract, note=form.cleaned_data["note"]
-        )
-
-
 class EndView(ContractActionView):
     action = Action.END
     form_class = EndForm
@@ -873,10 +866,25 @@ class ReviewEditView(_ReviewView):
 
 
 class ReviewOutcomeView(_ReviewView):
+    """Finance records any review's outcome; an SEN officer those of their own cases (the review's
+    object rule, ``PlacementReviewQuerySet.visible_to``), without seeing the contract's money."""
+
     form_class = ReviewOutcomeForm
     title = "Record the review's outcome"
     submit_label = "Record the outcome"
     success_message = "Review outcome recorded"
+
+    def capability(self) -> Capability:
+        return Capability.PLACEMENT_REVIEW_RECORD
+
+    def get_contract(self, **kwargs: Any) -> PlacementContract:
+        self.review = get_object_or_404(PlacementReview.objects.visible_to(self.request.user), pk=kwargs["pk"])
+        return PlacementContract.objects.with_related().get(pk=self.review.contract_id)
+
+    def success_url(self) -> str:
+        if user_can(self.request.user, Capability.PLACEMENT_VIEW):
+            return super().success_url()
+        return reverse("placements:case-reviews")
 
     def not_allowed_now(self) -> str | None:
         if self.review.outcome:
@@ -895,10 +903,45 @@ class ReviewOutcomeView(_ReviewView):
             summary.append(("Expected attendance", f"{_percent_text(self.review.expected_attendance_percent)}%"))
         if self.review.expected_outcomes:
             summary.append(("Expected outcomes", self.review.expected_outcomes))
-        return {"summary": summary + _notice_summary(self.contract)}
+        return {
+            "summary": summary + _notice_summary(self.contract),
+            "documents_url": reverse("documents:owner", args=["placement_review", self.review.pk]),
+        }
 
     def perform(self, form: Any) -> Any:
         return review_services.review_record_outcome(actor=self.request.user, review=self.review, **form.cleaned_data)
+
+
+@requires(Capability.PLACEMENT_REVIEW_RECORD)
+@require_safe
+def case_reviews(request: HttpRequest) -> HttpResponse:
+    """The open placement reviews of the children whose case is the officer's (every open review
+    for finance), soonest due first, each with the way to record it."""
+    reviews = (
+        PlacementReview.objects.visible_to(request.user)
+        .open()
+        .filter(contract__status__in=[ContractStatus.ACTIVE, ContractStatus.NEGOTIATING])
+        .select_related("contract__child", "contract__provider__establishment")
+        .order_by("due_on", "pk")
+    )
+    paginator = Paginator(reviews, PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    today = timezone.localdate()
+    with transaction.atomic():
+        access_log_record_many(
+            user=request.user,
+            child_ids=list(dict.fromkeys(review.contract.child_id for review in rows)),
+            object_type="placement_review",
+            path=request.path,
+        )
+    context = {
+        "rows": [(review, state, REVIEW_TAGS[state]) for review in rows for state in [review.state(today)]],
+        "page": page,
+        "total": paginator.count,
+        "pagination": pagination(page, ""),
+    }
+    return render(request, "placements/case_reviews.html", context)
 
 
 class ChaseView(ActionPage):
@@ -1468,6 +1511,7 @@ YEAR_HEADERS: tuple[tuple[str, str, bool], ...] = (
     ("share_percent", "Share of spend (%)", False),
     ("average_pence", "Average annual cost", True),
     ("negotiation_savings_pence", "Saved by negotiation", True),
+    ("uplift_pence", "Cost of uplifts", True),
     ("deductions_pence", "Saved by deductions", True),
 )
 YEAR_TOTAL_HEADERS: tuple[tuple[str, str, bool], ...] = (
@@ -1475,6 +1519,7 @@ YEAR_TOTAL_HEADERS: tuple[tuple[str, str, bool], ...] = (
     ("pupils", "Pupils", False),
     ("spend_pence", "Spend", True),
     ("negotiation_savings_pence", "Saved by negotiation", True),
+    ("uplift_pence", "Cost of uplifts", True),
     ("deductions_pence", "Saved by deductions", True),
 )
 YEAR_EXPORTS = ("providers", "years")
@@ -1552,13 +1597,20 @@ def _review_summary(review: FeeReview) -> list[tuple[str, str]]:
     ceiling = PanelDecision.objects.values_list("agreed_annual_ceiling_pence", flat=True).get(
         pk=review.contract.panel_decision_id
     )
-    return [
+    figures = workflow.review_figures(lines)[1]
+    rows = [
         ("Annual cost in force when received", _money(review.current_annual_cost_pence)),
         ("Annual cost asked for", _money(review.requested_annual_cost_pence)),
         ("Asked for, line by line", _money(requested)),
         ("Agreed so far, line by line", _money(agreed)),
         ("Panel's ceiling", _money(ceiling)),
     ]
+    if figures.saving_pence is not None and figures.uplift_pence is not None:
+        rows += [
+            ("Saved by negotiation (asked for minus agreed)", _money(figures.saving_pence)),
+            ("Uplift (agreed minus the fee in force)", workflow.uplift_words(figures.uplift_pence)),
+        ]
+    return rows
 
 
 class FeeReviewStartView(ContractActionView):

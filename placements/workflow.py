@@ -9,8 +9,11 @@ under the national contract plus a per-child Individual Placement Agreement (IPA
 fees. The IPA follows a panel approval with an agreed annual cost ceiling:
 
     draft -> negotiating -> active -> ended
-                  ^            |
-                  +------------+  reopen_negotiation (the annual review of fees)
+
+An active contract's fee changes only through an annual fee review (below: a new contract version
+from its effective date, through the panel above the ceiling) or a variation of its cost lines
+within the panel's ceiling (a new version from the day it is made). The old way back from active
+to negotiating ("reopen negotiation") is gone: it changed the price outside both.
 
 Money is integer pence throughout. Where a division is needed (a term's share of the annual
 cost, a percentage deduction) the result is rounded half up to the penny (``round_half_up``):
@@ -72,6 +75,13 @@ __all__ = [
     "return_problems",
     "round_problems",
     "saving",
+    "negotiation_saving",
+    "uplift",
+    "uplift_words",
+    "version_figures",
+    "PriceFigures",
+    "asked_price_problem",
+    "review_figures",
     "round_half_up",
     "totals",
 ]
@@ -105,6 +115,8 @@ class Action(enum.StrEnum):
     START_NEGOTIATION = "start_negotiation"
     AGREE = "agree"
     END = "end"
+    # Historic only: the events of contracts reopened before fee reviews existed keep this
+    # action. It is in no transition, so no page, API or service can take it now.
     REOPEN_NEGOTIATION = "reopen_negotiation"
     CHANGE_COST_LINES = "change_cost_lines"
     RECORD_ROUND = "record_round"
@@ -281,8 +293,6 @@ TRANSITIONS: dict[tuple[ContractStatus, Action], Transition] = {
     # Checked further by agree_problems: every line agreed, the total within the ceiling.
     (ContractStatus.NEGOTIATING, Action.AGREE): Transition(ContractStatus.ACTIVE, MANAGE),
     (ContractStatus.ACTIVE, Action.END): Transition(ContractStatus.ENDED, MANAGE),
-    # The annual review of fees reopens the negotiation; the placement itself carries on.
-    (ContractStatus.ACTIVE, Action.REOPEN_NEGOTIATION): Transition(ContractStatus.NEGOTIATING, MANAGE),
     **{(s, Action.CHANGE_COST_LINES): Transition(None, MANAGE) for s in COST_LINE_STATUSES},
     **{(s, Action.RECORD_ROUND): Transition(None, MANAGE) for s in ROUND_STATUSES},
     **{(s, Action.SET_PENALTY_CLAUSE): Transition(None, MANAGE) for s in CLAUSE_STATUSES},
@@ -617,11 +627,86 @@ AGREED_STATUSES = frozenset({ContractStatus.ACTIVE, ContractStatus.ENDED})
 
 
 def saving(status: ContractStatus | str, quoted_pence: int, agreed_pence: int) -> int | None:
-    """Quoted minus agreed annual cost once the fees are agreed; ``None`` before that, when the
-    agreed total is only the lines settled so far and a "saving" would be a partial sum."""
+    """The negotiation saving (:func:`negotiation_saving`: asked minus agreed) once the fees are
+    agreed; ``None`` before that, when the agreed total is only the lines settled so far and a
+    "saving" would be a partial sum."""
     if ContractStatus(status) not in AGREED_STATUSES:
         return None
-    return quoted_pence - agreed_pence
+    return negotiation_saving(quoted_pence, agreed_pence)
+
+
+# --- Savings and uplifts (docs/domain.md §2.6) -----------------------------------------------------
+# Two different figures, never netted against each other:
+# - the **saving** is what negotiation took off the provider's asked price: asked − agreed, per
+#   line and in total. The council never agrees more than was asked (a higher price is a new ask),
+#   so a saving is never negative; an amount agreed above the ask (data from before the rule)
+#   counts as no saving, not a negative one.
+# - the **uplift** is the rise of the agreed fee against the fee in force before it: agreed −
+#   fee before (negative when the fee went down). An uplift is not a negative saving.
+
+
+def negotiation_saving(asked_pence: int, agreed_pence: int) -> int:
+    """What negotiation saved on a price: the provider's asked amount minus the agreed one, never
+    below nothing."""
+    return max(asked_pence - agreed_pence, 0)
+
+
+def uplift(before_pence: int, agreed_pence: int) -> int:
+    """The change of a fee against the fee in force before it: agreed − before (negative for a
+    reduction)."""
+    return agreed_pence - before_pence
+
+
+def uplift_words(pence: int) -> str:
+    """An uplift in words: a rise, a reduction or no change (never a bare minus sign)."""
+    if pence > 0:
+        return f"{format_pounds(pence)} more a year"
+    if pence < 0:
+        return f"{format_pounds(-pence)} less a year"
+    return "No change"
+
+
+@dataclass(frozen=True)
+class PriceFigures:
+    """One price (a line or a total, annual pence): the fee in force before, what the provider
+    asked, what was agreed (``None`` until agreed), and the saving and uplift once agreed."""
+
+    before_pence: int
+    asked_pence: int
+    agreed_pence: int | None
+
+    @property
+    def saving_pence(self) -> int | None:
+        return None if self.agreed_pence is None else negotiation_saving(self.asked_pence, self.agreed_pence)
+
+    @property
+    def uplift_pence(self) -> int | None:
+        return None if self.agreed_pence is None else uplift(self.before_pence, self.agreed_pence)
+
+
+def version_figures(versions: Sequence[tuple[int, int]]) -> list[PriceFigures]:
+    """The figures of a contract's fee versions, oldest first, from (asked, agreed) annual pence:
+    each version's saving against its own ask, and its uplift against the version before (the
+    original agreement has none: its "before" is itself)."""
+    out: list[PriceFigures] = []
+    before: int | None = None
+    for asked, agreed in versions:
+        out.append(
+            PriceFigures(before_pence=agreed if before is None else before, asked_pence=asked, agreed_pence=agreed)
+        )
+        before = agreed
+    return out
+
+
+def asked_price_problem(asked_pence: int | None, agreed_pence: int | None, *, asked_word: str = "quoted") -> str | None:
+    """An agreed amount may not be more than the provider asked for (a higher price is a new
+    quote: record it first)."""
+    if asked_pence is None or agreed_pence is None or agreed_pence <= asked_pence:
+        return None
+    return (
+        f"The agreed amount {format_pounds(agreed_pence)} is more than the provider {asked_word}, "
+        f"{format_pounds(asked_pence)}; record the new quote first"
+    )
 
 
 def position(rounds: Sequence[tuple[date, int, int | None]], quoted_pence: int) -> str:
@@ -1340,6 +1425,29 @@ def review_totals(lines: Iterable[ReviewLineFacts]) -> tuple[int, int, int]:
         if line.agreed_amount_pence is not None:
             agreed += annualise(line.agreed_amount_pence, line.period, line.periods_per_year)
     return current, requested, agreed
+
+
+def review_figures(lines: Iterable[ReviewLineFacts]) -> tuple[list[PriceFigures], PriceFigures]:
+    """Each fee review line's figures, annualised (before = the amount in force when the review
+    arrived, asked, agreed, and so saving and uplift), and the total's: the total is agreed only
+    once every line is."""
+    per_line = [
+        PriceFigures(
+            before_pence=annualise(line.current_amount_pence, line.period, line.periods_per_year),
+            asked_pence=annualise(line.requested_amount_pence, line.period, line.periods_per_year),
+            agreed_pence=None
+            if line.agreed_amount_pence is None
+            else annualise(line.agreed_amount_pence, line.period, line.periods_per_year),
+        )
+        for line in lines
+    ]
+    all_agreed = bool(per_line) and all(f.agreed_pence is not None for f in per_line)
+    total = PriceFigures(
+        before_pence=sum(f.before_pence for f in per_line),
+        asked_pence=sum(f.asked_pence for f in per_line),
+        agreed_pence=sum(f.agreed_pence or 0 for f in per_line) if all_agreed else None,
+    )
+    return per_line, total
 
 
 def fee_review_agree_problems(lines: Sequence[ReviewLineFacts]) -> list[tuple[str, str]]:

@@ -174,8 +174,8 @@ class MonthlyMetricSerializer(serializers.Serializer[Any]):
         "Agreed annual cost, in pence, of the placements in place on the last day of the month."
     )
     placements_savings_pence = _extra_count(
-        "Quoted − agreed annual cost, in pence, of those placements (the saving from negotiation; negative "
-        "where more was agreed than quoted)."
+        "Quoted (asked) − agreed annual cost, in pence, of those placements (the saving from negotiation; "
+        "never negative per placement: a rise against an earlier fee is an uplift, not a negative saving)."
     )
     placements_deductions_applied_pence = _extra_count(
         "Confirmed attendance deductions, in pence, on returns for periods ending in the month."

@@ -393,6 +393,8 @@ NAVIGATION: list[tuple[str, str, str | None]] = [
     # Officers who refer (and find a referral sent back for more information) start here.
     ("Panel referrals", "panels:referral-list", "panel.refer"),
     ("Placements", "placements:contract-list", "placement.view"),
+    # SEN officers record the placement reviews of their own cases (finance reach them from the queue).
+    ("Placement reviews", "placements:case-reviews", "placement.review_record"),
     ("Dashboard", "dashboard:home", "reports.view"),
     # The SEN2 statutory return (docs/sen2.md): managers only.
     ("SEN2 return", "dashboard:sen2", "reports.sen2"),

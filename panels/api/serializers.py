@@ -149,11 +149,18 @@ class ProviderInspectionSerializer(serializers.Serializer):
 
 class ReferralOptionSerializer(serializers.ModelSerializer):
     establishment = PanelEstablishmentSerializer(read_only=True)
+    above_maintained_average = serializers.SerializerMethodField(
+        help_text='"2.1 times the maintained special school average" when the option costs more than the '
+        "council's maintained special-school average per place; null otherwise"
+    )
 
     class Meta:
         model = ReferralOption
-        fields = ["id", "establishment", "meets_need", "reason", "annual_cost_pence"]
+        fields = ["id", "establishment", "meets_need", "reason", "annual_cost_pence", "above_maintained_average"]
         read_only_fields = fields
+
+    def get_above_maintained_average(self, option: ReferralOption) -> str | None:
+        return workflow.maintained_average_flag(option.annual_cost_pence, selectors.maintained_average_pence())
 
 
 class ReferralCostLineSerializer(serializers.ModelSerializer):
@@ -613,6 +620,11 @@ class PackOptionSerializer(serializers.Serializer):
     meets_need = serializers.BooleanField()
     reason = serializers.CharField(allow_blank=True)
     annual_cost_pence = serializers.IntegerField(allow_null=True)
+    above_maintained_average = serializers.CharField(
+        allow_null=True,
+        help_text='"2.1 times the maintained special school average" when the option costs more than the '
+        "council's maintained special-school average per place; null otherwise",
+    )
 
 
 class PackCostLineSerializer(serializers.Serializer):

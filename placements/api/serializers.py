@@ -141,7 +141,9 @@ class PlacementContractListSerializer(serializers.ModelSerializer[PlacementContr
     saving_pence = serializers.IntegerField(
         read_only=True,
         allow_null=True,
-        help_text="Quoted minus agreed annual cost once the fees are agreed (active or ended); null before that",
+        help_text="Saved by negotiation: quoted (asked for) minus agreed annual cost, never negative, once the fees "
+        "are agreed (active or ended); null before that. A rise against an earlier fee is an uplift, not a "
+        "negative saving",
     )
 
     class Meta:
@@ -732,7 +734,13 @@ class PurchasingPowerYearRowSerializer(serializers.Serializer[Any]):
         max_digits=4, decimal_places=1, allow_null=True, help_text="Of all providers' spend in the year"
     )
     average_pence = serializers.IntegerField(allow_null=True, help_text="Mean annual cost of those placements")
-    negotiation_savings_pence = serializers.IntegerField(help_text="Quoted − agreed annual cost, pro rata as spend")
+    negotiation_savings_pence = serializers.IntegerField(
+        help_text="Asked for − agreed annual cost of the fee version in force each day, pro rata as spend "
+        "(never negative)"
+    )
+    uplift_pence = serializers.IntegerField(
+        help_text="The fee in force each day − the original agreed fee, pro rata as spend (the cost of uplifts)"
+    )
     deductions_pence = serializers.IntegerField(
         help_text="Confirmed deductions on returns whose period ends in the year"
     )
@@ -744,6 +752,7 @@ class PurchasingPowerYearTotalSerializer(serializers.Serializer[Any]):
     pupils = serializers.IntegerField()
     spend_pence = serializers.IntegerField()
     negotiation_savings_pence = serializers.IntegerField()
+    uplift_pence = serializers.IntegerField()
     deductions_pence = serializers.IntegerField()
 
 
@@ -767,6 +776,32 @@ class ContractVersionSerializer(serializers.Serializer[Any]):
     requested_annual_cost_pence = serializers.IntegerField(read_only=True)
     fee_review_id = serializers.IntegerField(read_only=True, allow_null=True)
     panel_decision_id = serializers.IntegerField(read_only=True)
+    saving_pence = serializers.IntegerField(
+        read_only=True, help_text="Saved by negotiation: asked for minus agreed, a year (never negative)"
+    )
+    uplift_pence = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        help_text="Agreed minus the version before's annual cost (negative for a reduction); null for version 1",
+    )
+
+
+def version_rows(versions: list[Any]) -> list[dict[str, Any]]:
+    """Contract versions (oldest first) with their saving and uplift (``workflow.version_figures``)."""
+    figures = workflow.version_figures([(v.requested_annual_cost_pence, v.annual_cost_pence) for v in versions])
+    return [
+        {
+            "version_no": v.version_no,
+            "effective_from": v.effective_from,
+            "annual_cost_pence": v.annual_cost_pence,
+            "requested_annual_cost_pence": v.requested_annual_cost_pence,
+            "fee_review_id": v.fee_review_id,
+            "panel_decision_id": v.panel_decision_id,
+            "saving_pence": f.saving_pence,
+            "uplift_pence": None if i == 0 else f.uplift_pence,
+        }
+        for i, (v, f) in enumerate(zip(versions, figures, strict=True))
+    ]
 
 
 class FeeReviewLineSerializer(serializers.Serializer[Any]):
@@ -780,6 +815,19 @@ class FeeReviewLineSerializer(serializers.Serializer[Any]):
     requested_amount_pence = serializers.IntegerField(read_only=True)
     agreed_amount_pence = serializers.IntegerField(read_only=True, allow_null=True)
     notes = serializers.CharField(read_only=True)
+    saving_annual_pence = serializers.IntegerField(
+        source="figures.saving_pence",
+        read_only=True,
+        allow_null=True,
+        help_text="Saved by negotiation, a year: asked for minus agreed (never negative); null until agreed",
+    )
+    uplift_annual_pence = serializers.IntegerField(
+        source="figures.uplift_pence",
+        read_only=True,
+        allow_null=True,
+        help_text="The uplift, a year: agreed minus the amount in force when the review arrived "
+        "(negative for a reduction); null until agreed",
+    )
 
 
 class FeeReviewSerializer(serializers.Serializer[Any]):
@@ -800,12 +848,27 @@ class FeeReviewSerializer(serializers.Serializer[Any]):
     outcome_reason = serializers.CharField(read_only=True)
     reasons = serializers.CharField(read_only=True)
     lines = FeeReviewLineSerializer(many=True, read_only=True)
+    saving_pence = serializers.SerializerMethodField(
+        help_text="Saved by negotiation, a year: asked for minus agreed over the lines (never negative); "
+        "null until every line is agreed"
+    )
+    uplift_pence = serializers.SerializerMethodField(
+        help_text="The uplift, a year: agreed minus the fee in force when the review arrived, over the lines "
+        "(negative for a reduction); null until every line is agreed"
+    )
     versions = serializers.SerializerMethodField()
+
+    def get_saving_pence(self, review: Any) -> int | None:
+        return review.figures().saving_pence  # type: ignore[no-any-return]
+
+    def get_uplift_pence(self, review: Any) -> int | None:
+        return review.figures().uplift_pence  # type: ignore[no-any-return]
 
     @extend_schema_field(ContractVersionSerializer(many=True))
     def get_versions(self, review: Any) -> list[dict[str, Any]]:
         """The contract's fee versions, oldest first."""
-        return list(ContractVersionSerializer(review.contract.versions.all(), many=True).data)
+        versions = list(review.contract.versions.order_by("version_no"))
+        return list(ContractVersionSerializer(version_rows(versions), many=True).data)
 
 
 class FeeReviewStartSerializer(serializers.Serializer[Any]):

@@ -20,8 +20,14 @@ from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, permissions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.filters import OrderingFilter
@@ -33,7 +39,7 @@ from core.access import access_log_record, access_log_record_many
 from core.api import MAX_ID, HasCapability, StrictFilterBackend
 from core.ids import id_or_404
 from core.models import AccessAction, NeedType
-from core.roles import Capability
+from core.roles import Capability, user_can
 from core.viewsets import ServiceViewSet, flatten_errors
 from placements import queues, reports, workflow
 from placements.api import serializers as placement_serializers
@@ -93,7 +99,6 @@ class _Base(ServiceViewSet):
             "start_negotiation",
             "agree",
             "end",
-            "reopen_negotiation",
             "cost_lines",
             "negotiation_rounds",
             "penalty_clause",
@@ -354,15 +359,6 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Base):
         )
         return self.contract_response(contract.pk)
 
-    @_action_schema(placement_serializers.PlacementNoteSerializer, "Reopen the negotiation for the annual fee review")
-    @action(detail=True, methods=["post"], url_path="reopen-negotiation")
-    def reopen_negotiation(self, request: Request, pk: str) -> Response:
-        contract = self.get_object()
-        contract_services.contract_reopen_negotiation(
-            actor=request.user, contract=contract.pk, **self.validated(placement_serializers.PlacementNoteSerializer)
-        )
-        return self.contract_response(contract.pk)
-
     # --- Costs, negotiation, clause, returns ------------------------------------------------------
 
     @_action_schema(
@@ -507,22 +503,50 @@ class DeductionViewSet(_Base):
         return self.contract_response(deduction.attendance_return.contract_id)
 
 
+class _ReviewReaders(permissions.BasePermission):
+    """Who may call the reviews API at all: those who see placements, and those who record
+    reviews (an SEN officer, for their own cases: ``PlacementReviewQuerySet.visible_to``). Each
+    write's own capability is ``action_capabilities``."""
+
+    message = "Your role does not allow this."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        if request.method not in permissions.SAFE_METHODS:
+            return user_can(user, Capability.PLACEMENT_REVIEW_RECORD)
+        return user_can(user, Capability.PLACEMENT_VIEW) or user_can(user, Capability.PLACEMENT_REVIEW_RECORD)
+
+
+_OUTCOME_RESPONSE = PolymorphicProxySerializer(
+    component_name="PlacementReviewOutcomeResult",
+    serializers=[
+        placement_serializers.PlacementContractDetailSerializer,
+        placement_serializers.PlacementReviewSerializer,
+    ],
+    resource_type_field_name=None,
+)
+
+
 @extend_schema_view(
     list=extend_schema(summary="Placement reviews (the panel's conditions as tracked items), by due date"),
     retrieve=extend_schema(summary="One placement review"),
 )
 class PlacementReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Base):
-    """Reviews of running placements: due date, what the panel expected, the outcome and evidence."""
+    """Reviews of running placements: due date, what the panel expected, the outcome and evidence.
+    An SEN officer reads and records the reviews of their own cases, never the contract's money."""
 
     queryset = PlacementReview.objects.all()
     serializer_class = placement_serializers.PlacementReviewSerializer
+    permission_classes = [_ReviewReaders]
+    action_capabilities = {**_Base.action_capabilities, "record_outcome": Capability.PLACEMENT_REVIEW_RECORD}
 
     def get_queryset(self) -> QuerySet[PlacementReview]:
         if getattr(self, "swagger_fake_view", False):
             return PlacementReview.objects.none()
-        visible = PlacementContract.objects.visible_to(self.request.user)
         return (
-            PlacementReview.objects.filter(contract__in=visible)
+            PlacementReview.objects.visible_to(self.request.user)
             .select_related("recorded_by", "contract")
             .order_by("due_on", "pk")
         )
@@ -567,7 +591,9 @@ class PlacementReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _
 
     @_action_schema(
         placement_serializers.PlacementReviewOutcomeSerializer,
-        "Record a review's outcome and evidence: continue or change schedule the next; end starts the ending",
+        "Record a review's outcome and evidence: continue or change schedule the next; end starts the ending. "
+        "Answers with the contract for those who see placements, with the review for an SEN officer",
+        response=_OUTCOME_RESPONSE,
     )
     @action(detail=True, methods=["post"], url_path="outcome", url_name="outcome")
     def record_outcome(self, request: Request, pk: str) -> Response:
@@ -577,7 +603,18 @@ class PlacementReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _
             review=review.pk,
             **self.validated(placement_serializers.PlacementReviewOutcomeSerializer),
         )
-        return self.contract_response(review.contract_id)
+        if user_can(request.user, Capability.PLACEMENT_VIEW):
+            return self.contract_response(review.contract_id)
+        with transaction.atomic():
+            found = self.get_queryset().get(pk=review.pk)
+            access_log_record(
+                user=request.user,
+                child_id=found.contract.child_id,
+                object_type="placement_review",
+                object_id=found.pk,
+                path=request.path,
+            )
+            return Response(self.get_serializer(found).data)
 
 
 class AttendanceReturnViewSet(_Base):

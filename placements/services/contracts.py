@@ -52,7 +52,6 @@ __all__ = [
     "contract_agree",
     "contract_create",
     "contract_end",
-    "contract_reopen_negotiation",
     "contract_start_negotiation",
     "cost_line_add",
     "cost_line_update",
@@ -307,24 +306,6 @@ def contract_end(
     return locked
 
 
-def contract_reopen_negotiation(*, actor: Any, contract: PlacementContract | int, note: str = "") -> PlacementContract:
-    """Reopen the fees for the annual review. The placement carries on at the agreed fees while
-    the negotiation runs; the agreed total stays bound by the panel's ceiling."""
-    require_manage(actor)
-    with transaction.atomic():
-        locked, before = _move(contract=contract, action=Action.REOPEN_NEGOTIATION)
-        locked.save(update_fields=["status", "updated_at"])
-        _moved_event(
-            locked,
-            before,
-            actor=actor,
-            action=PlacementEventAction.REOPEN_NEGOTIATION,
-            payload=contract_payload(locked),
-            note=note,
-        )
-    return locked
-
-
 # --- Cost lines ----------------------------------------------------------------------------------
 
 
@@ -366,6 +347,9 @@ def cost_line_add(
         periods = _periods(errors, period, periods_per_year, fifty_two_week=fifty_two_week)
         if locked.status == ContractStatus.ACTIVE and agreed is None and "agreed_amount_pence" not in errors:
             add_error(errors, "agreed_amount_pence", "A line added to an active placement must have an agreed amount")
+        above_ask = workflow.asked_price_problem(quoted, agreed)
+        if above_ask and "agreed_amount_pence" not in errors:
+            add_error(errors, "agreed_amount_pence", above_ask)
         fail(errors)
         assert quoted is not None
         line = CostLine.objects.create(
@@ -454,8 +438,11 @@ def cost_line_update(
             add_error(
                 errors,
                 "agreed_amount_pence",
-                "A line on an active placement must keep an agreed amount; reopen the negotiation to change it",
+                "A line on an active placement must keep an agreed amount; change the fee through an annual fee review",
             )
+        above_ask = workflow.asked_price_problem(found.quoted_amount_pence, found.agreed_amount_pence)
+        if above_ask and not errors.get("agreed_amount_pence") and not errors.get("quoted_amount_pence"):
+            add_error(errors, "agreed_amount_pence", above_ask)
         fail(errors)
         found.save()
         refresh_totals(locked)

@@ -14,7 +14,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from core.errors import Conflict, InvalidTransition, ValidationFailed
+from core.errors import Conflict, InvalidTransition, NotPermitted, ValidationFailed
+from core.roles import Capability, user_can
 from placements import workflow
 from placements.models import PlacementContract, PlacementEventAction, PlacementReview, Provider, ReturnChase
 from placements.services.common import (
@@ -201,8 +202,17 @@ def review_record_outcome(
     """Record what a review decided and the evidence for it. "Continue" and "change" schedule the
     next review (``next_review_on``, else ``workflow.next_review_due``) with the same
     expectations; "end" starts the ending: notice is recorded as given on the day of the review
-    and the planned last day is ``planned_end_on``, else the earliest the notice allows."""
-    require_manage(actor)
+    and the planned last day is ``planned_end_on``, else the earliest the notice allows.
+
+    Finance records any review; an SEN officer those of the children whose case is theirs
+    (``PlacementReviewQuerySet.visible_to``). None of it is money: the fees are finance's."""
+    if not user_can(actor, Capability.PLACEMENT_REVIEW_RECORD):
+        raise NotPermitted("You do not have permission to do this.")
+    if (
+        not user_can(actor, Capability.PLACEMENT_VIEW)
+        and not PlacementReview.objects.visible_to(actor).filter(pk=pk_of(review)).exists()
+    ):
+        raise NotPermitted("You can record the reviews of your own cases only.", field="review")
     with transaction.atomic():
         locked, found = _lock_review(review)
         today = timezone.localdate()

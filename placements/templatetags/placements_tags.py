@@ -20,6 +20,14 @@ def pounds(pence: Any) -> str:
 
 
 @register.filter
+def uplift_words(pence: Any) -> str:
+    """``365000`` -> ``£3,650.00 more a year``; a reduction as "less", nothing as "No change"."""
+    if pence is None or pence == "":
+        return ""
+    return workflow.uplift_words(int(pence))
+
+
+@register.filter
 def pounds_input(pence: Any) -> str:
     """``1666667`` -> ``16666.67``: an amount as typed into a money field."""
     if pence is None or pence == "":

@@ -129,6 +129,7 @@ def _document_owners() -> Iterator[dict[str, Any]]:
         ("advice_request", AdviceRequest.objects),
         ("referral", Referral.objects),
         ("contract", PlacementContract.objects),
+        ("placement_review", PlacementReview.objects),
     ):
         for obj in queryset.order_by("pk")[:3]:
             yield {"kind": kind, "owner_pk": obj.pk}
@@ -231,6 +232,7 @@ PAGE_OBJECTS: dict[str, Objects] = {
     "placements:review-add": CONTRACTS,
     "placements:review-edit": _each(PlacementReview.objects.filter(outcome="")),
     "placements:review-outcome": _each(PlacementReview.objects.filter(outcome="")),
+    "placements:case-reviews": NO_ARGUMENTS,
     "placements:provider-chase": _each(Provider.objects),
 }
 # The rest of each app's pages take the app's main object.

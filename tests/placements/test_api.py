@@ -184,8 +184,6 @@ def test_full_negotiation_through_the_api(finance_api):
     # Confirmed once: a second decision is a 409.
     again = finance_api.post(f"{BASE}/deductions/{deduction['id']}/waive/", {"reason": "x"}, format="json")
     assert again.status_code == 409
-    response = finance_api.post(f"{url}/reopen-negotiation/", {}, format="json")
-    assert response.json()["status"] == "negotiating"
 
 
 def test_agree_over_the_ceiling_is_a_400_naming_the_ceiling(finance_api):
@@ -202,7 +200,6 @@ def test_agree_over_the_ceiling_is_a_400_naming_the_ceiling(finance_api):
     ("path", "body"),
     [
         ("agree", {}),
-        ("reopen-negotiation", {}),
         ("end", {"ended_on": "2026-07-01", "reason": "Moved", "leaving_reason": "moved_school"}),
         ("negotiation-rounds", {"on": "2025-07-01", "provider_offer_pence": 100}),
         (

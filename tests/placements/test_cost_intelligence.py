@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, time
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -279,3 +280,73 @@ def test_provider_api_shows_the_inspection(api_client_for, personas):
     body = api_client_for(personas.finance).get(f"/api/placements/providers/{provider.pk}/").json()
     assert body["ofsted_grade"] == "inadequate" and body["below_good"] is True
     assert body["ofsted_inspected_on"] == "2024-06-01"
+
+
+def test_the_minutes_keep_the_figures_the_panel_decided_on_when_the_market_moves(market, settings):
+    """Decided with tuition £71,000 above the highest agreed elsewhere (£70,000) and the maintained
+    average £24,252. Then a £90,000 place is agreed and the council's average changes: a redraft
+    of the minutes still says what the panel saw (the figures are stored on the decision)."""
+    panel = make_panel()
+    meeting = _circulated(panel, _referral(market))
+    panel_services.attendance_record(
+        actor=panel.chair, meeting=meeting, present_member_ids=[m.pk for m in panel.members]
+    )
+    panel_services.meeting_mark_held(actor=panel.chair, meeting=meeting)
+    decision = panel_services.decision_record(
+        actor=panel.chair,
+        item=meeting.items.get(),
+        outcome="decline",
+        suitable_answer="yes",
+        compatible_answer="yes",
+        resources_answer="no",
+        resources_text="Flagged above the range of agreed costs",
+        reasons_text="The cost is well above what other providers charge for the same need",
+    )
+    first = panel_services.minutes_generate(actor=panel.chair, meeting=meeting).body
+    stored = type(decision).objects.get(pk=decision.pk)
+    assert stored.cost_benchmarks[0]["benchmark"]["max_pence"] == 7_000_000
+    assert stored.maintained_average_pence == 2_425_200
+    _contract(NeedType.SEMH, "tuition", 9_000_000)
+    settings.MAINTAINED_SPECIAL_COST_PER_PLACE_PENCE = 2_600_000
+    # Worked out now, the line would no longer be above the highest (£90,000).
+    live = reports.referral_line_benchmarks([meeting.items.get().referral_id])
+    assert max(b.high or 0 for b in live.values()) == 9_000_000
+    again = panel_services.minutes_generate(actor=panel.chair, meeting=meeting).body
+    assert again == first
+    assert "above the highest agreed elsewhere" in again
+
+
+def test_the_maintained_average_flag_worked_out_by_hand():
+    # £51,000 ÷ £24,252 = 2.103 -> 2.1; at or below the average, no flag.
+    assert panel_workflow.maintained_average_multiple(5_100_000, 2_425_200) == Decimal("2.1")
+    assert panel_workflow.maintained_average_flag(5_100_000, 2_425_200) == (
+        "2.1 times the maintained special school average"
+    )
+    assert panel_workflow.maintained_average_flag(2_425_200, 2_425_200) is None
+    assert panel_workflow.maintained_average_flag(None, 2_425_200) is None
+
+
+def test_options_and_the_request_above_the_maintained_average_are_flagged_at_referral_and_in_the_pack(
+    client, api_client_for, market, personas
+):
+    """Options at £51,000 (2.1 times £24,252) and £20,000 (below it); the request £84,000
+    (7,100 + 400 + 900 hundred pounds: 3.46 -> 3.5 times)."""
+    referral = _referral(market)
+    referral.options.all().delete()
+    for cost in (5_100_000, 2_000_000):
+        referral.options.create(
+            establishment=IndependentSchoolFactory(), meets_need=True, reason="Has a place", annual_cost_pence=cost
+        )
+    client.force_login(personas.officer)
+    html = client.get(f"/panel/referrals/{referral.pk}/").content.decode()
+    assert html.count("2.1 times the maintained special school average") == 1
+    assert "3.5 times the maintained special school average" in html
+    body = api_client_for(personas.officer).get(f"/api/panel/referrals/{referral.pk}/").json()
+    flags = sorted((o["annual_cost_pence"], o["above_maintained_average"]) for o in body["options"])
+    assert flags == [(2_000_000, None), (5_100_000, "2.1 times the maintained special school average")]
+    panel = make_panel()
+    meeting = _circulated(panel, referral)
+    client.force_login(panel.chair)
+    pack = client.get(f"/panel/meetings/{meeting.pk}/pack/").content.decode()
+    assert "2.1 times the maintained special school average" in pack
+    assert "3.5 times the maintained special school average" in pack

@@ -389,13 +389,6 @@ def test_finance_ends_a_placement_with_a_reason(finance):
     assert (contract.status, contract.ended_on, contract.leaving_reason) == ("ended", date(2026, 7, 22), "moved_school")
 
 
-def test_finance_reopens_negotiation_for_the_fee_review(finance):
-    contract = ActiveContractFactory()
-    finance.post(reverse("placements:contract-reopen", args=[contract.pk]), {"note": "Annual review"})
-    contract.refresh_from_db()
-    assert contract.status == "negotiating"
-
-
 # --- Penalty clause, returns and deductions --------------------------------------------------------
 
 

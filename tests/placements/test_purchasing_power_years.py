@@ -109,6 +109,7 @@ def test_a_year_by_provider_hand_checked(two_years, django_assert_num_queries):
         "share_percent": Decimal("85.9"),
         "average_pence": 5_475_000,  # (36,500 + 73,000) ÷ 2
         "negotiation_savings_pence": 365_000,
+        "uplift_pence": 0,  # no fee review: no uplift
         "deductions_pence": 50_000,
     }
     # B: 36,500 × 90/365 = £9,000; 9,000 ÷ 63,700 = 14.1%.
@@ -131,6 +132,7 @@ def test_years_summary_hand_checked(two_years, django_assert_num_queries):
             "pupils": 2,  # the whole-year place and B's (the ended one finished in 2025-26)
             "spend_pence": 7_300_000,
             "negotiation_savings_pence": 365_000,
+            "uplift_pence": 0,
             "deductions_pence": 25_000,
         },
         {
@@ -139,6 +141,7 @@ def test_years_summary_hand_checked(two_years, django_assert_num_queries):
             "pupils": 3,
             "spend_pence": 6_370_000,
             "negotiation_savings_pence": 365_000,
+            "uplift_pence": 0,
             "deductions_pence": 50_000,
         },
     ]
@@ -212,9 +215,10 @@ def test_exports_go_through_the_gate_and_leave_a_log_row(client, personas, two_y
         "Share of spend (%)",
         "Average annual cost (£)",
         "Saved by negotiation (£)",
+        "Cost of uplifts (£)",
         "Saved by deductions (£)",
     ]
-    assert rows[1][1:] == ["2", "54700", "85.9", "54750", "3650", "500"]
+    assert rows[1][1:] == ["2", "54700", "85.9", "54750", "3650", "0", "500"]
     log = AccessLog.objects.get(action=AccessAction.EXPORT)
     assert log.object_type == "placement_report:years_providers" and "purpose=service_planning" in log.path
     xlsx = finance.get(PAGE, {"year": "2025", "export": "years", "format": "xlsx", "purpose": "service_planning"})
@@ -240,13 +244,17 @@ def test_a_fee_that_changes_mid_year_prices_each_day_at_the_version_in_force(two
     version in force on the day). The contracts without versions keep their agreed cost."""
     a, b = two_years
     whole = PlacementContract.objects.get(provider=a, status="active")
-    for number, day, cost in ((1, date(2025, 4, 1), 3_650_000), (2, date(2025, 10, 1), 7_300_000)):
+    # Version 1: asked £40,150, agreed £36,500; version 2 (the review): asked £76,650, agreed £73,000.
+    for number, day, cost, asked in (
+        (1, date(2025, 4, 1), 3_650_000, 4_015_000),
+        (2, date(2025, 10, 1), 7_300_000, 7_665_000),
+    ):
         ContractVersion.objects.create(
             contract=whole,
             version_no=number,
             effective_from=day,
             annual_cost_pence=cost,
-            requested_annual_cost_pence=cost,
+            requested_annual_cost_pence=asked,
             panel_decision=whole.panel_decision,
             created_by=whole.created_by,
         )
@@ -257,5 +265,13 @@ def test_a_fee_that_changes_mid_year_prices_each_day_at_the_version_in_force(two
     years = {row["year"]: row for row in reports.purchasing_power_years(until=date(2026, 6, 1))}
     assert years[2025]["spend_pence"] == 8_190_000  # 72,900 + 9,000
     assert years[2026]["spend_pence"] == 10_950_000  # 73,000 (the new fee all year) + 36,500
-    # Saved by negotiation: the quote (£40,150) against what was paid, day by day.
-    assert years[2025]["negotiation_savings_pence"] == 4_015_000 - 5_470_000
+    # Saved by negotiation: each version's ask against what was agreed for it, day by day:
+    # 3,650 × 183/365 + 3,650 × 182/365 = £3,650. The rise is not a negative saving (the first
+    # quote against the new fee would be £40,150 − £54,700).
+    assert years[2025]["negotiation_savings_pence"] == 365_000
+    assert rows[a.pk]["negotiation_savings_pence"] == 365_000
+    # The uplift, shown as such: (73,000 − 36,500) × 182/365 = £18,200 in 2025-26, £36,500 in 2026-27.
+    assert years[2025]["uplift_pence"] == 1_820_000
+    assert rows[a.pk]["uplift_pence"] == 1_820_000
+    assert years[2026]["uplift_pence"] == 3_650_000
+    assert years[2026]["negotiation_savings_pence"] == 365_000

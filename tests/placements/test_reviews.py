@@ -374,7 +374,8 @@ def test_queue_counts_are_sql_counts_whatever_the_size(finance) -> None:  # type
 
 # --- Permissions per role, pages and API -------------------------------------------------------
 
-REFUSED = [Role.SEN_OFFICER, Role.PANEL_MEMBER, Role.PANEL_CHAIR, Role.EDUCATIONAL_PSYCHOLOGIST]
+# An SEN officer records the reviews of their own cases (tests/placements/test_case_officer_reviews.py).
+REFUSED = [Role.PANEL_MEMBER, Role.PANEL_CHAIR, Role.EDUCATIONAL_PSYCHOLOGIST]
 
 
 @pytest.mark.django_db

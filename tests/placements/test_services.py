@@ -448,23 +448,13 @@ def test_contract_end_needs_a_reason_and_an_ordered_date(finance: User) -> None:
     )
 
 
-def test_reopen_negotiation_for_the_annual_review(finance: User) -> None:
-    contract = make_active_contract(actor=finance)
-    reopened = contract_services.contract_reopen_negotiation(actor=finance, contract=contract, note="Annual fee review")
-    assert reopened.status == "negotiating"
-    again = contract_services.contract_agree(actor=finance, contract=contract)
-    assert again.status == "active"
-
-
 @pytest.mark.parametrize(
     ("factory", "service"),
     [
         (DraftContractFactory, "contract_agree"),
-        (DraftContractFactory, "contract_reopen_negotiation"),
         (NegotiatingContractFactory, "contract_start_negotiation"),
         (ActiveContractFactory, "contract_start_negotiation"),
         (ActiveContractFactory, "contract_agree"),
-        (EndedContractFactory, "contract_reopen_negotiation"),
         (EndedContractFactory, "contract_agree"),
     ],
 )

@@ -282,7 +282,6 @@ ALLOWED = {
     (ContractStatus.DRAFT, Action.START_NEGOTIATION): ContractStatus.NEGOTIATING,
     (ContractStatus.NEGOTIATING, Action.AGREE): ContractStatus.ACTIVE,
     (ContractStatus.ACTIVE, Action.END): ContractStatus.ENDED,
-    (ContractStatus.ACTIVE, Action.REOPEN_NEGOTIATION): ContractStatus.NEGOTIATING,
     **{
         (s, Action.CHANGE_COST_LINES): s
         for s in (ContractStatus.DRAFT, ContractStatus.NEGOTIATING, ContractStatus.ACTIVE)
