@@ -157,6 +157,31 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+class _XdistGroups:
+    """``--dist loadgroup`` for the installed pair: pytest-xdist 3.8 sends an ``xdist_group``'s
+    tests to one process by adding "@group" to ``item._nodeid``, which pytest 9 no longer reads
+    (the node id is ``item._id``), so every group was silently split between the processes and
+    each built its own shared fixture (tests/demo's demo, the calibrated history). This adds the
+    suffix the way pytest 9 stores it, after xdist's own hook; it does nothing without xdist
+    or once xdist does it itself."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        if not getattr(config.option, "loadgroup", False):  # set on xdist's workers only
+            return
+        from _pytest.nodeid import NodeId
+
+        for item in items:
+            names = {m.args[0] if m.args else m.kwargs.get("name", "default") for m in item.iter_markers("xdist_group")}
+            suffix = "@" + "_".join(sorted(str(name) for name in names))
+            if names and not item.nodeid.endswith(suffix):
+                item._id = NodeId.parse(item.nodeid + suffix)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(_XdistGroups(), "senportal-xdist-groups")
+
+
 # --- Personas -----------------------------------------------------------------------------
 
 

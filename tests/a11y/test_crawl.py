@@ -508,17 +508,20 @@ def axe_violations(page: Any, moderate: set[str] | None = None, where: str = "")
     the serious and critical ones; moderate ones are added to ``moderate`` as "where rule-id"."""
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.evaluate(AXE_SOURCE)
-    result = page.evaluate(
-        "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
+    # Only what is reported comes back (each violation's rule, impact and first three targets):
+    # axe's whole result (every node's HTML and checks) made Playwright's Python side validate
+    # and parse several hundred thousand values per crawl (docs/benchmarks.md, CI time).
+    violations = page.evaluate(
+        """async (tags) => {
+            const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
+            return result.violations.map(
+                (v) => ({id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map((n) => n.target)}));
+        }""",
         AXE_TAGS,
     )
     if moderate is not None:
-        moderate.update(f"{where} {v['id']}" for v in result["violations"] if v["impact"] == "moderate")
-    return [
-        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:3]}
-        for v in result["violations"]
-        if v["impact"] in FAILING_IMPACTS
-    ]
+        moderate.update(f"{where} {v['id']}" for v in violations if v["impact"] == "moderate")
+    return [v for v in violations if v["impact"] in FAILING_IMPACTS]
 
 
 def moderate_problems(found: set[str]) -> list[str]:

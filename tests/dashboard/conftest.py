@@ -6,12 +6,17 @@ comments on each row); the same rows feed the definitions, the API and the pages
 
 from __future__ import annotations
 
+import os
+import random
+import sys
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from django.db import connection, transaction
 
 from core.models import District
+from demo import core_demo, history
 from requests_app.models import AdviceRequest, AdviserType, AssessmentRequest, RequestSource
 from tests.requests_app.factories import (
     AdviceRequestFactory,
@@ -146,3 +151,98 @@ def table_part(rows: list[Any]) -> list[Any]:
     rows = [list(row) for row in rows]
     blank = next(i for i, row in enumerate(rows) if all(v in (None, "") for v in row))
     return rows[blank + 1 :]
+
+
+# --- The calibrated demo history, built once for every test that reads it ----------------------
+# tests/dashboard/test_calibration.py and tests/dashboard/sen2/test_demo.py both need the whole
+# 2016-today history (about 30,000 requests: a minute and a half of CPU to generate). It is built
+# once, inside one outer transaction, the first time a test asks for ``calibrated_history``, and
+# rolled back as soon as the next test to run is not of a module that asks for it. Those modules'
+# tests are kept together: placed next to each other in the collection (so a run without xdist builds it
+# once too) and in one xdist group (so ``--dist loadgroup`` sends them all to one process). Each
+# module's own additions (the metrics jobs, the SEN2 items and build) go in its module fixture's
+# savepoint inside this transaction, and each test's in pytest-django's savepoint inside that.
+
+HISTORY_FIXTURE = "calibrated_history"
+HISTORY_SEED = 2018
+# A fixed day, so the history (and every figure measured on it) is the same whenever it runs.
+HISTORY_TODAY = date(2026, 11, 30)
+
+
+class _OpenHistory:
+    """The outer transaction holding the history, open from the first test that needs it to the
+    last; ``builds`` counts how often it was generated in this process."""
+
+    def __init__(self) -> None:
+        self.atomic: Any = None
+        self.blocker: Any = None
+        self.summary: history.HistorySummary | None = None
+        self.builds = 0
+
+    def open(self, blocker: Any) -> history.HistorySummary:
+        if self.atomic is None:
+            with blocker.unblock():
+                atomic = transaction.atomic()
+                atomic.__enter__()
+                try:
+                    districts = core_demo.seed_districts()
+                    core_demo.seed_establishments(random.Random(1), districts)
+                    summary = history.seed_history(random.Random(HISTORY_SEED), today=HISTORY_TODAY)
+                    # The deferred foreign-key checks of its rows, now, once: left pending, every
+                    # test's teardown (Django's TestCase checks constraints before rolling back
+                    # its savepoint, which then restores them as pending) checked them again.
+                    connection.check_constraints()
+                except BaseException:
+                    atomic.__exit__(*sys.exc_info())
+                    raise
+            self.atomic, self.blocker, self.summary = atomic, blocker, summary
+            self.builds += 1
+            trace = os.environ.get("SENPORTAL_TEST_HISTORY_TRACE")
+            if trace:  # a line per build, for checking that a run builds it once
+                with open(trace, "a") as log:
+                    log.write(f"pid {os.getpid()}: history built ({summary.requests} requests)\n")
+        assert self.summary is not None
+        return self.summary
+
+    def close(self) -> None:
+        if self.atomic is not None:
+            atomic, self.atomic, self.summary = self.atomic, None, None
+            with self.blocker.unblock():
+                transaction.set_rollback(True)
+                atomic.__exit__(None, None, None)
+
+
+_HISTORY = _OpenHistory()
+
+
+@pytest.fixture(scope="module")
+def calibrated_history(django_db_setup: None, django_db_blocker: Any) -> history.HistorySummary:
+    """demo.history's county history (with the demo's districts and establishments), read-only:
+    a module fixture that adds to it does so in its own savepoint and rolls that back."""
+    return _HISTORY.open(django_db_blocker)
+
+
+_IN_HISTORY_GROUP = pytest.StashKey[bool]()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # The group: every test of a module where some test reads the history (a module fixture on
+    # it stays open until the module's last test).
+    modules = {item.module for item in items if HISTORY_FIXTURE in getattr(item, "fixturenames", ())}
+    group = [item for item in items if getattr(item, "module", None) in modules]
+    if not group:
+        return
+    for item in group:
+        item.add_marker(pytest.mark.xdist_group("calibrated-history"))
+        item.stash[_IN_HISTORY_GROUP] = True
+    first = items.index(group[0])
+    rest = [item for item in items if not item.stash.get(_IN_HISTORY_GROUP, False)]
+    items[:] = rest[:first] + group + rest[first:]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    result = yield  # the test's own fixtures (and any module fixture on the history) first
+    if nextitem is None or not nextitem.stash.get(_IN_HISTORY_GROUP, False):
+        _HISTORY.close()
+    return result

@@ -22,7 +22,7 @@ from django.db.models import F
 from rest_framework.test import APIClient
 
 from core.roles import Role
-from demo import core_demo, history
+from demo import history
 from reporting import services
 from requests_app import clocks, workflow
 from requests_app.models import AdviceRequest, AssessmentRequest, Child, RequestEvent
@@ -31,9 +31,6 @@ from tests.requests_app.stored_checks import assert_stored_as_built
 
 pytestmark = pytest.mark.django_db
 
-SEED = 2018
-# A fixed day, so the history (and every figure below) is the same whenever the test runs.
-TODAY = date(2026, 11, 30)
 PUBLISHED_YEARS = [year for year, target in history.TARGETS.items() if target.published]
 FIRST_MONTH, LAST_MONTH = date(2016, 9, 1), date(2018, 8, 1)
 
@@ -46,11 +43,11 @@ class Published:
 
 
 @pytest.fixture(scope="module")
-def published(django_db_setup: None, django_db_blocker: Any) -> Iterator[Published]:
-    """History → snapshot jobs → API, once for the module; rolled back at the end."""
+def published(calibrated_history: history.HistorySummary, django_db_blocker: Any) -> Iterator[Published]:
+    """History (tests/dashboard/conftest.py: built once per run) → snapshot jobs → API, once for
+    the module; rolled back at the end."""
     with django_db_blocker.unblock(), transaction.atomic():
-        core_demo.seed_districts()
-        summary = history.seed_history(random.Random(SEED), today=TODAY)
+        summary = calibrated_history
         # The deck's months (from the growth comparison's first window) and their years ...
         services.metrics_compute_range(from_month=FIRST_MONTH, to_month=LAST_MONTH)
         # ... and every other published year.

@@ -4,7 +4,6 @@ dashboard's annual figures for the same year, case by case."""
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -14,14 +13,15 @@ import pytest
 from django.db import transaction
 
 from core.roles import Role
-from demo import core_demo, history, sen2_demo
+from demo import history, sen2_demo
 from reporting.models import Sen2Return, Sen2ReturnStatus
 from reporting.sen2 import validate
 from reporting.sen2.services import Built, compare_with_dashboard, sen2_build
 from tests.conftest import make_user
+from tests.dashboard.conftest import HISTORY_TODAY
 
 pytestmark = pytest.mark.django_db
-TODAY = date(2026, 11, 30)
+TODAY = HISTORY_TODAY  # the history's fixed day
 CENSUS = date(2026, 1, 15)
 # Counts that do not depend on when a decision was made (all in the closed calendar year).
 TIMING_FREE = (
@@ -36,11 +36,12 @@ TIMING_FREE = (
 
 
 @pytest.fixture(scope="module")
-def demo_return(django_db_setup: None, django_db_blocker: Any) -> Iterator[tuple[Built, dict[str, Any]]]:
+def demo_return(
+    calibrated_history: history.HistorySummary, django_db_blocker: Any
+) -> Iterator[tuple[Built, dict[str, Any]]]:
+    """The demo's districts, establishments and history (tests/dashboard/conftest.py: built once
+    per run), with the SEN2 items and the return built on them; rolled back at the end."""
     with django_db_blocker.unblock(), transaction.atomic():
-        districts = core_demo.seed_districts()
-        core_demo.seed_establishments(random.Random(1), districts)
-        history.seed_history(random.Random(2018), today=TODAY)
         sen2_demo.seed_items()
         built = sen2_build(census=CENSUS)
         comparison = compare_with_dashboard(built.root, built.index, CENSUS)
