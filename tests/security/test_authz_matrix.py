@@ -14,11 +14,15 @@ the rows you have checked into ``authz_matrix.yaml``: the recorder describes, th
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from django.conf import settings
+from django.db import transaction
+from django.test import override_settings
 
 from tests.security.authz import (
     OUTCOMES,
@@ -106,14 +110,41 @@ def calls_for(world: Any, role: str) -> list[tuple[str, str, str, str]]:
     return calls
 
 
+@pytest.fixture(scope="module")
+def world(django_db_setup: None, django_db_blocker: Any, tmp_path_factory: Any) -> Iterator[Any]:
+    """The two object sets, built once for every role's test: inside a transaction rolled back
+    after the last one, each role's test a savepoint within it (and each call, in ``outcome``,
+    rolled back too). The letters' PDFs, subject access copies and documents go to a temporary
+    folder, as with the ``documents_storage`` fixture."""
+    files = tmp_path_factory.mktemp("authz_files")
+    storages = {
+        **settings.STORAGES,
+        "documents": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(files / "documents")},
+        },
+    }
+    with (
+        override_settings(
+            STORAGES=storages,
+            MEDIA_ROOT=str(files / "media"),
+            CLAMAV_SOCKET="",
+            CLAMAV_HOST="",
+            DOCUMENTS_REQUIRE_SCAN=False,
+        ),
+        django_db_blocker.unblock(),
+        transaction.atomic(),
+    ):
+        yield make_world()
+        transaction.set_rollback(True)
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ROLE_KEYS)
-def test_every_cell(role, documents_storage, settings, tmp_path):
+def test_every_cell(role: str, world: Any) -> None:
     """Every URL pattern × GET/POST as ``role``, with set A's ids and again with set B's (and
     each variant's: a document on each kind of record, a parent and a professional)."""
-    settings.MEDIA_ROOT = tmp_path / "media"  # the letters' PDFs and the subject access copies
     matrix = load_matrix()
-    world = make_world()
     user = world.users[role]
     page, api = client_for(user, api=False), client_for(user, api=True)
     wrong = []
