@@ -40,9 +40,9 @@ from core.tokens import ID_LENGTH as TOKEN_ID_LENGTH
 from panels.models import Declaration
 from placements.services import contracts as contract_services
 from placements.services.fee_reviews import fee_review_start
-from reporting.models import RecomputeJob
+from reporting.models import RecomputeJob, ReportPdf
 from reporting.sen2.services import sen2_return_request, sen2_return_run
-from reporting.services import recompute_job_request
+from reporting.services import recompute_job_request, report_edition_save, report_pdf_run
 from requests_app.models import AdviserType, Appeal, Mediation
 from requests_app.people_models import OutboundMessage
 from requests_app.services import contacts, letters, notes, retention, subject_access
@@ -168,6 +168,16 @@ def _object_set(label: str, chair: User) -> ObjectSet:
     api_token_for(sen.user)
     # The worker's run of the previous set's job, recorded: one job waits at a time.
     RecomputeJob.objects.filter(status=RecomputeJob.Status.QUEUED).update(status=RecomputeJob.Status.DONE)
+    # A version of the committee report with its PDF drawn (the worker's step; a stand-in PDF
+    # for the report's own drawing, which costs seconds of CPU and does not change who may read it).
+    edition = report_edition_save(
+        month=date(2026, 1 if label == "a" else 2, 1),
+        district_id=None,
+        prepared_by=make_user(Role.MANAGER, username="authz_manager_maker"),
+        commentary={},
+        sections=(),
+    )
+    report_pdf_run(pdf_id=ReportPdf.objects.get(edition=edition).pk, render=lambda edition, at: _PDF())
     recompute, _ = recompute_job_request(
         requested_by=make_user(Role.MANAGER, username="authz_manager_maker"),
         from_month=date(2026, 1 if label == "a" else 2, 1),
@@ -198,6 +208,7 @@ def _object_set(label: str, chair: User) -> ObjectSet:
             "fee_review": fee_review.pk,
             "fee_review_line": fee_review.lines.values_list("pk", flat=True)[0],
             "recompute_job": recompute.pk,
+            "report_edition": edition.pk,
             "user": sen.user.pk,  # an account an administrator may reset
             "token": AuthToken.objects.filter(user=sen.user).values_list("digest", flat=True)[0][:TOKEN_ID_LENGTH],
             # Route parameters that name a kind of thing, not a row: a real one, alike in both sets.
@@ -306,10 +317,11 @@ def _case_file(label: str, *, request: Any, advice: Any, referral: Any, contract
         postcode="ME14 1XX",
         preferred_contact="post",
     )
+    made = letters.letter_issue(
+        actor=officer, request=request, kind="request_received", contact_ids=[parent.pk, professional.pk]
+    )
     with patch.object(letters, "render_pdf", _one_letter_pdf):
-        made = letters.letter_issue(
-            actor=officer, request=request, kind="request_received", contact_ids=[parent.pk, professional.pk]
-        )
+        made = [letters.letter_render(letter_id=letter.pk) for letter in made]  # the worker's step
     by_email = next(letter for letter in made if letter.contact_id == parent.pk)
     by_post = next(letter for letter in made if letter.contact_id == professional.pk)
     message = OutboundMessage.objects.get(letter=by_email)
@@ -426,6 +438,8 @@ _PARAMETERS: list[tuple[str, str, str]] = [
     ("requests/letter-templates/", "kind", "letter_kind"),
     ("requests/", "fact", "fact"),
     ("dashboard/recompute/", "pk", "recompute_job"),
+    ("dashboard/report/edition/", "pk", "report_edition"),
+    ("api/metrics/report-editions/", "pk", "report_edition"),
     ("security/users/", "pk", "user"),
     ("api/tokens/", "token_id", "token"),
     ("api/case-notes/", "pk", "case_note"),
