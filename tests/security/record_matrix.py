@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -38,11 +39,24 @@ def record(prefixes: list[str]) -> dict[str, Any]:
     setup_test_environment()
     settings.SENPORTAL_DEV_SKIP_MFA = True  # as tests/conftest.py: MFA has its own tests
     # As tests/conftest.py: DEBUG off, static files served unhashed (no collectstatic).
+    # As the test's documents_storage fixture: the letters, copies and documents the sets make
+    # go to a temporary folder, removed at the end.
+    files = tempfile.TemporaryDirectory(prefix="record_matrix_")
     plain_static = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        "documents": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(Path(files.name) / "documents")},
+        },
     }
-    override_settings(STORAGES=plain_static).enable()
+    override_settings(
+        STORAGES=plain_static,
+        MEDIA_ROOT=str(Path(files.name) / "media"),
+        CLAMAV_SOCKET="",
+        CLAMAV_HOST="",
+        DOCUMENTS_REQUIRE_SCAN=False,
+    ).enable()
     old_name = connection.settings_dict["NAME"]
     connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=True)
     recorded: dict[str, Any] = {}
@@ -62,6 +76,7 @@ def record(prefixes: list[str]) -> dict[str, Any]:
             transaction.set_rollback(True)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=True)
+        files.cleanup()
     return recorded
 
 
