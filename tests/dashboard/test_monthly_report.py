@@ -108,7 +108,7 @@ def test_the_report_has_the_placements_section_as_at_the_month_end(stored: Any, 
     assert "Independent placements on 31 October 2025" in placements
     assert _linked(placements, cases_url("placements_active", month=OCTOBER), "3")
     assert _linked(placements, cases_url("placements_committed_annual_pence", month=OCTOBER), "£145,000.00")
-    assert _linked(placements, cases_url("placements_savings_pence", month=OCTOBER), "£7,000.00")
+    assert _linked(placements, cases_url("placements_savings_pence", month=OCTOBER), "£8,000.00")
     deductions = _table(page, "report_placements_deductions")
     assert _linked(deductions, cases_url("placements_deductions_applied_pence", month=OCTOBER), "£500.00")
     assert _linked(deductions, cases_url("placements_returns_below_threshold", month=OCTOBER), "2")
@@ -193,7 +193,7 @@ def test_the_new_report_tables_export_with_money_in_pounds(stored: Any, manager_
         ["Figure", "Value"],
         ["Placements in place", 3],
         ["Committed annual spend (£)", 145000],
-        ["Savings from negotiation (£)", 7000],
+        ["Savings from negotiation (£)", 8000],
     ]
     for key in ("report_panel", "report_panel_outcomes", "report_placements_deductions"):
         assert (

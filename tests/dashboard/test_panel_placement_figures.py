@@ -137,7 +137,7 @@ def placement_world(db):
             start_on=date(2025, 9, 1),
             ended_on=date(2025, 10, 31),
             quoted_annual_cost_pence=4_000_000,
-            agreed_annual_cost_pence=4_100_000,
+            agreed_annual_cost_pence=4_100_000,  # agreed above the ask (older data): no saving, not -£1,000
         ),
         "c4": DraftContractFactory(start_on=date(2025, 9, 1)),
     }
@@ -219,14 +219,14 @@ def test_placement_month_end_figures(placement_world):
     assert sources.placements_monthly(month_start=SEPTEMBER) == {
         "placements_active": 2,
         "placements_committed_annual_pence": 9_100_000,
-        "placements_savings_pence": 100_000,
+        "placements_savings_pence": 200_000,
         "placements_deductions_applied_pence": 0,
         "placements_returns_below_threshold": 0,
     }
     assert sources.placements_monthly(month_start=OCTOBER) == {
         "placements_active": 3,
         "placements_committed_annual_pence": 14_500_000,
-        "placements_savings_pence": 700_000,
+        "placements_savings_pence": 800_000,
         "placements_deductions_applied_pence": 50_000,
         "placements_returns_below_threshold": 2,
     }
@@ -301,7 +301,7 @@ def test_money_figures_list_the_rows_they_add_up(panel_world, placement_world):
     assert sum(d.agreed_annual_ceiling_pence for d in approved) == 9_300_000
     placed = sources.placement_cases_for("placements_committed_annual_pence", month_start=OCTOBER)
     assert sum(c.agreed_annual_cost_pence for c in placed) == 14_500_000
-    assert sum(c.saving_pence for c in placed) == 700_000
+    assert sum(c.saving_pence for c in placed) == 800_000
     deducted = sources.placement_cases_for("placements_deductions_applied_pence", month_start=OCTOBER)
     assert list(deducted) == [placement_world["c1"]]
     to_date = sources.placement_cases_for("placements_deductions_applied_pence", on=AS_AT)
@@ -399,7 +399,7 @@ def test_new_tables_export_money_as_pounds(stored, manager_client):
     rows = table_part(list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")))))
     assert rows[0][:3] == ["Month", "Placements in place", "Committed annual spend (£)"]
     october = next(r for r in rows if r[0] == "October 2025")
-    assert october[1:] == ["3", "145000", "7000"]
+    assert october[1:] == ["3", "145000", "8000"]
     response = _home(manager_client, table="placements_deductions", format="xlsx", purpose="service_planning")
     sheet = load_workbook(io.BytesIO(response.content)).active
     october = next(r for r in sheet.iter_rows(values_only=True) if r[0] == "October 2025")
@@ -508,7 +508,7 @@ def test_monthly_api_has_the_extra_fields(stored, api_client_for, personas):
     assert {k: october[k] for k in october if k.startswith("placements_")} == {
         "placements_active": 3,
         "placements_committed_annual_pence": 14_500_000,
-        "placements_savings_pence": 700_000,
+        "placements_savings_pence": 800_000,
         "placements_deductions_applied_pence": 50_000,
         "placements_returns_below_threshold": 2,
     }
