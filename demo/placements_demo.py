@@ -336,6 +336,9 @@ def seed(rng: random.Random, today: date | None = None) -> DemoSummary:
     finance = _user("finance", records)
     chair = _user("chair", records)
     officer = _user("officer", records)
+    # The demo's SEN officers own the placed children's cases, so "Placement reviews of your
+    # cases" shows each of them theirs (none when the demo users are not made, DEBUG off).
+    case_officers = list(User.objects.filter(username__in=("officer", "officer2")).order_by("username"))
     districts = list(District.objects.order_by("pk"))
     if not districts:
         districts = [District.objects.get_or_create(name="Maidstone")[0]]
@@ -398,7 +401,7 @@ def seed(rng: random.Random, today: date | None = None) -> DemoSummary:
             district_id=child.district_id,
             received_on=received,
             source=rng.choice([RequestSource.PARENT, RequestSource.PARENT, RequestSource.SCHOOL]),
-            assigned_officer=None,
+            assigned_officer=case_officers[n % len(case_officers)] if case_officers else None,
             status=request_workflow.Status.PLAN_ISSUED.value,
             decision_due_on=computed.decision_due_on,
             not_issue_due_on=computed.not_issue_due_on,

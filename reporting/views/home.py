@@ -128,7 +128,10 @@ def _period(request: HttpRequest, districts: list[District]) -> tuple[PeriodForm
 
 # A long range keeps its page light: only the latest months are shown month by month; the
 # months before them are summarised a calendar year to a row (counts summed, shares from the sums).
-DETAILED_MONTHS = 24
+# Thirteen: the month and the same month a year before, as the comparisons read them. (With 24,
+# the demo's January 2016 to November 2026 for all districts was 408 KB of HTML, over the 300 KB
+# the page may weigh: docs/benchmarks.md.)
+DETAILED_MONTHS = 13
 
 
 def monthly_table(
@@ -334,6 +337,17 @@ def series_chart(chart: Chart, series: figures.MonthlySeries) -> dict[str, Any]:
     return _chart(chart, labels, columns)
 
 
+def shared_month_labels(charts: list[dict[str, Any]], series: figures.MonthlySeries) -> dict[str, Any]:
+    """The charts' JSON with the range's month labels written once: a chart over those months
+    says ``"labels": "months"`` (charts.js reads the shared list). A ten-year range repeated 131
+    labels in each of 15 charts, about 20 KB of the page's weight."""
+    months = [f"{m:%b %Y}" for m in series.months]
+    return {
+        "months": months,
+        "charts": [{**chart, "labels": "months"} if chart["labels"] == months else chart for chart in charts],
+    }
+
+
 def grid_chart(chart_id: str, layout: GridTable, values: dict[str, Any]) -> dict[str, Any]:
     """A bar chart of a backlog table: its rows (the total left out), one series per column."""
     rows = [row for row in layout.rows if not row.total]
@@ -451,7 +465,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "period": period,
         "period_label": f"{figures.month_label(period.from_month)} to {figures.month_label(period.to_month)}",
         "tables": {t.key: t for t in tables},
-        "charts": charts,
+        "charts": shared_month_labels(charts, series),
         "missing_months": [figures.month_label(m) for m, f in zip(series.months, series.figures, strict=True) if not f],
         "annual": [annual[y] for y in sorted(annual)],
         "backlog": backlog,

@@ -184,7 +184,9 @@ function init() {
   if (!source || typeof Chart === "undefined") {
     return;
   }
-  const specs = JSON.parse(source.textContent);
+  // The range's month labels are written once ("months"); a chart over them says "labels": "months".
+  const data = JSON.parse(source.textContent);
+  const specs = data.charts.map((spec) => (spec.labels === "months" ? { ...spec, labels: data.months } : spec));
   const byId = new Map(specs.map((spec) => [spec.id, spec]));
   document.querySelectorAll("canvas[data-chart]").forEach((canvas) => {
     const spec = byId.get(canvas.dataset.chart);

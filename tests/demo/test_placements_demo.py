@@ -269,3 +269,17 @@ def test_demo_fee_histories_keep_the_rules(seeded):
     assert waiting.agreed_annual_cost_pence > waiting.contract.panel_decision.agreed_annual_ceiling_pence
     assert waiting.effective_from <= _today()
     assert versions.annual_cost_on(waiting.contract, _today()) == waiting.current_annual_cost_pence
+
+
+def test_each_demo_officer_sees_the_placement_reviews_of_their_cases(seeded):
+    """The placed children's cases belong to the demo's SEN officers, so "Placement reviews of
+    your cases" is not empty after make run (open reviews split between the two)."""
+    from django.contrib.auth.models import User
+
+    from placements.models import PlacementReview
+
+    for username in ("officer", "officer2"):
+        officer = User.objects.get(username=username)
+        reviews = PlacementReview.objects.of_officers_cases(officer)
+        assert reviews.open().exists(), username
+        assert not reviews.exclude(contract__child__requests__assigned_officer=officer).exists()
