@@ -40,7 +40,7 @@ from requests_app.models import (
     RetentionRun,
     RetentionRunStatus,
 )
-from requests_app.people_models import Contact, Letter, LetterState, OutboundMessage
+from requests_app.people_models import Contact, Letter, LetterState, MessageState, OutboundMessage
 from requests_app.services.common import require
 
 logger = logging.getLogger(__name__)
@@ -49,6 +49,7 @@ CASE_FILE = "sen_case_file"
 # What an anonymised letter's PDF field holds: a name with no file behind it (the download says
 # the file is missing; the subject-access copy lists the letter without it).
 ERASED_PDF = "letters/erased"
+RETENTION_NOT_SENT = "Not sent: the case file was anonymised under the retention schedule"
 ACCESS_LOG = "access_log"
 
 
@@ -171,9 +172,14 @@ def anonymise_child(child: Child, *, now: datetime) -> None:
         pdf=ERASED_PDF,
         state=LetterState.READY,  # one still being prepared is never rendered now
     )
-    OutboundMessage.objects.filter(letter__request__child_id=child.pk).update(
-        to_email="anonymised@example.invalid", subject="Letter (anonymised)", body="", last_error=""
+    messages = OutboundMessage.objects.filter(letter__request__child_id=child.pk)
+    # An email not yet sent (queued, or retrying after a failure) is never sent now: its letter's
+    # text and PDF are gone, and the sweeper would otherwise keep handing it to the worker.
+    messages.filter(state__in=[MessageState.QUEUED, MessageState.RETRYING]).update(
+        state=MessageState.FAILED, last_error=RETENTION_NOT_SENT
     )
+    messages.update(to_email="anonymised@example.invalid", subject="Letter (anonymised)", body="")
+    messages.exclude(last_error=RETENTION_NOT_SENT).update(last_error="")
     storage = Letter._meta.get_field("pdf").storage
 
     def delete_pdfs() -> None:

@@ -271,3 +271,41 @@ def test_the_minutes_keep_other_items_and_lose_the_childs_pure() -> None:
     assert "private" not in stripped and "child AB" not in stripped
     assert "Item 2: referral 8 (y, child CD)\n  ok" in stripped
     assert stripped.startswith("Header\n\nItem 1: referral 7 – ")
+
+
+def test_an_email_not_yet_sent_is_never_sent_after_the_case_is_anonymised(django_capture_on_commit_callbacks) -> None:
+    """A letter still being prepared, or whose email is waiting for a retry, when the retention run
+    anonymises the case: the email is marked failed with the reason, so neither the worker nor the
+    sweeper sends "Letter (anonymised)" or opens the erased PDF; one already sent stays sent."""
+    from requests_app.people_models import LetterState, MessageState
+    from requests_app.services.letters import message_send, messages_sweep
+    from requests_app.services.retention import RETENTION_NOT_SENT
+
+    seeded = _seed()
+    letter = Letter.objects.get(pk=seeded["letter"].pk)
+    waiting = OutboundMessage.objects.get(letter=letter)
+    Letter.objects.filter(pk=letter.pk).update(state=LetterState.PREPARING)
+    retrying = OutboundMessage.objects.create(
+        letter=letter, to_email="parent@example.com", subject="s", body="b", state=MessageState.RETRYING, attempts=1
+    )
+    sent = OutboundMessage.objects.create(
+        letter=letter,
+        to_email="parent@example.com",
+        subject="s",
+        body="b",
+        state=MessageState.SENT,
+        sent_at=timezone.now(),
+        attempts=1,
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        anonymise_child(Child.objects.get(pk=seeded["child"].pk), now=timezone.now())
+
+    for message in (waiting, retrying):
+        message.refresh_from_db()
+        assert (message.state, message.last_error) == (MessageState.FAILED, RETENTION_NOT_SENT)
+        assert message_send(message_id=message.pk).state == MessageState.FAILED  # nothing sent, no error
+    sent.refresh_from_db()
+    assert (sent.state, sent.last_error) == (MessageState.SENT, "")
+    # The sweeper, long after, hands none of them back to the worker.
+    assert messages_sweep(now=timezone.now() + timedelta(days=1)) == []
