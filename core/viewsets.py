@@ -154,6 +154,9 @@ class DeclaredCapabilities:
     ``None`` for an action declares that no role capability applies up front (the service
     checks the object's own rules, as a document upload does for its owner)."""
 
+    # A mixin placed before a DRF view class: ``check_permissions``, ``permission_denied`` and
+    # ``request`` come from that view, which mypy cannot see from here (hence the four
+    # ``type: ignore`` below; tests/security/test_role_before_body.py exercises every use).
     action_capabilities: ClassVar[Mapping[str, Capability | None]] = {}
 
     def write_action(self, request: Request) -> str | None:
@@ -306,6 +309,8 @@ class BoundedDateFieldExtension(OpenApiSerializerFieldExtension):
     match_subclasses = True
 
     def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        # Imported when the schema is built, like django_filters above: this module is imported
+        # by every API view at start-up and the schema extensions run only for /api/schema/.
         from django.core.validators import MaxValueValidator, MinValueValidator  # noqa: PLC0415
 
         from core import limits  # noqa: PLC0415

@@ -305,28 +305,34 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 AXE_SOURCE = (TESTS_DIR / "vendor" / "axe.min.js").read_text(encoding="utf-8")
 
 
-def axe_violations(page: Any) -> list[dict[str, Any]]:
-    """Run axe-core (WCAG 2.0–2.2 A and AA rules) on the page; return serious and critical
-    violations. Injected through the DevTools protocol, so the page's CSP still applies to
-    the page itself."""
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+FAILING_IMPACTS = frozenset({"serious", "critical"})
+
+
+def axe_scan(page: Any) -> list[dict[str, Any]]:
+    """Run axe-core (WCAG 2.0–2.2 A and AA rules and best practice) on the page; return every
+    violation, whatever its impact: rule, impact, help and the first five targets. Injected
+    through the DevTools protocol, so the page's CSP still applies to the page itself. Only
+    that comes back: axe's whole result (every node's HTML and checks) made Playwright's Python
+    side validate and parse hundreds of thousands of values per page (docs/benchmarks.md)."""
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.evaluate(AXE_SOURCE)
-    # Only what is reported comes back (as in the crawl, tests/a11y/test_crawl.py): axe's whole
-    # result (every node's HTML and checks, the passes too) made Playwright's Python side
-    # validate and parse hundreds of thousands of values per page.
     return list(
         page.evaluate(
-            """async () => {
-            const result = await axe.run(document, {runOnly: {type: 'tag', values:
-                ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']},
-                resultTypes: ['violations']});
-            return result.violations
-                .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-                .map((v) => ({id: v.id, impact: v.impact, help: v.help,
-                              nodes: v.nodes.slice(0, 5).map((n) => n.target)}));
-        }"""
+            """async (tags) => {
+            const result = await axe.run(document, {runOnly: {type: 'tag', values: tags},
+                                                    resultTypes: ['violations']});
+            return result.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,
+                                                  nodes: v.nodes.slice(0, 5).map((n) => n.target)}));
+        }""",
+            AXE_TAGS,
         )
     )
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """The serious and critical violations on the page (``axe_scan``)."""
+    return [v for v in axe_scan(page) if v["impact"] in FAILING_IMPACTS]
 
 
 @pytest.fixture

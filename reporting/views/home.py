@@ -325,9 +325,13 @@ def _chart(chart: Chart, labels: list[str], columns: list[tuple[str, list[Any]]]
     }
 
 
+def chart_month_labels(series: figures.MonthlySeries) -> list[str]:
+    return [f"{m:%b %Y}" for m in series.months]
+
+
 def series_chart(chart: Chart, series: figures.MonthlySeries) -> dict[str, Any]:
     """A chart's data (JSON for charts.js): each series is a column of a table on the page."""
-    labels = [f"{m:%b %Y}" for m in series.months]
+    labels = chart_month_labels(series)
     columns = []
     for key in chart.series:
         values = [FIGURES[key].value(found) for found in series.figures]
@@ -341,7 +345,7 @@ def shared_month_labels(charts: list[dict[str, Any]], series: figures.MonthlySer
     """The charts' JSON with the range's month labels written once: a chart over those months
     says ``"labels": "months"`` (charts.js reads the shared list). A ten-year range repeated 131
     labels in each of 15 charts, about 20 KB of the page's weight."""
-    months = [f"{m:%b %Y}" for m in series.months]
+    months = chart_month_labels(series)
     return {
         "months": months,
         "charts": [{**chart, "labels": "months"} if chart["labels"] == months else chart for chart in charts],

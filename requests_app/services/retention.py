@@ -17,7 +17,7 @@ from datetime import date, datetime
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Case, Exists, OuterRef, Q, Value, When
+from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -172,14 +172,16 @@ def anonymise_child(child: Child, *, now: datetime) -> None:
         pdf=ERASED_PDF,
         state=LetterState.READY,  # one still being prepared is never rendered now
     )
-    messages = OutboundMessage.objects.filter(letter__request__child_id=child.pk)
     # An email not yet sent (queued, or retrying after a failure) is never sent now: its letter's
     # text and PDF are gone, and the sweeper would otherwise keep handing it to the worker.
-    messages.filter(state__in=[MessageState.QUEUED, MessageState.RETRYING]).update(
-        state=MessageState.FAILED, last_error=RETENTION_NOT_SENT
+    unsent = Q(state__in=[MessageState.QUEUED, MessageState.RETRYING])
+    OutboundMessage.objects.filter(letter__request__child_id=child.pk).update(
+        to_email="anonymised@example.invalid",
+        subject="Letter (anonymised)",
+        body="",
+        state=Case(When(unsent, then=Value(MessageState.FAILED.value)), default=F("state")),
+        last_error=Case(When(unsent, then=Value(RETENTION_NOT_SENT)), default=Value("")),
     )
-    messages.update(to_email="anonymised@example.invalid", subject="Letter (anonymised)", body="")
-    messages.exclude(last_error=RETENTION_NOT_SENT).update(last_error="")
     storage = Letter._meta.get_field("pdf").storage
 
     def delete_pdfs() -> None:

@@ -66,7 +66,7 @@ from requests_app.services.notes import case_note_add
 from requests_app.services.retention import retention_review
 from requests_app.services.subject_access import sar_request
 from tests.a11y.test_error_messages import DJANGO_GENERIC
-from tests.conftest import AXE_SOURCE, PERSONA_PASSWORD
+from tests.conftest import FAILING_IMPACTS, PERSONA_PASSWORD, axe_scan
 from tests.panels import factories as panel_factories
 from tests.placements import factories as placement_factories
 from tests.requests_app import factories as request_factories
@@ -495,8 +495,6 @@ def find_visits(clients: dict[Role, Client], anonymous: Client) -> tuple[list[Vi
     return visits, problems
 
 
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
-FAILING_IMPACTS = {"serious", "critical"}
 # Moderate issues known today, as "url-name rule-id" lines: a moderate issue on a page that is
 # not listed here is new and fails the crawl; a listed one that no longer occurs is reported so
 # the list shrinks. CRAWL_WRITE_MODERATE_BASELINE=1 rewrites the file from a run.
@@ -504,21 +502,9 @@ MODERATE_BASELINE = Path(__file__).with_name("moderate_baseline.txt")
 
 
 def axe_violations(page: Any, moderate: set[str] | None = None, where: str = "") -> list[dict[str, Any]]:
-    """tests/conftest.py's scan, asking axe for violations only (much faster on a busy machine):
-    the serious and critical ones; moderate ones are added to ``moderate`` as "where rule-id"."""
-    if not page.evaluate("typeof window.axe !== 'undefined'"):
-        page.evaluate(AXE_SOURCE)
-    # Only what is reported comes back (each violation's rule, impact and first three targets):
-    # axe's whole result (every node's HTML and checks) made Playwright's Python side validate
-    # and parse several hundred thousand values per crawl (docs/benchmarks.md, CI time).
-    violations = page.evaluate(
-        """async (tags) => {
-            const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
-            return result.violations.map(
-                (v) => ({id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map((n) => n.target)}));
-        }""",
-        AXE_TAGS,
-    )
+    """tests/conftest.py's scan: the serious and critical violations; moderate ones are added to
+    ``moderate`` as "where rule-id"."""
+    violations = axe_scan(page)
     if moderate is not None:
         moderate.update(f"{where} {v['id']}" for v in violations if v["impact"] == "moderate")
     return [v for v in violations if v["impact"] in FAILING_IMPACTS]
